@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math"
+	"time"
+)
+
+var inf = math.Inf(1)
+
+// InfoHash names a torrent: the SHA-1 of its bencoded info dictionary (BEP 3).
+type InfoHash [20]byte
+
+// String returns the lower-case hex form used in magnet links and the CLI.
+func (h InfoHash) String() string { return hex.EncodeToString(h[:]) }
+
+// IsZero reports whether h is unset.
+func (h InfoHash) IsZero() bool { return h == InfoHash{} }
+
+// ParseInfoHash parses 40 hex digits.
+func ParseInfoHash(s string) (InfoHash, error) {
+	var h InfoHash
+	if len(s) != 40 {
+		return h, fmt.Errorf("infohash %q: want 40 hex digits", s)
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, fmt.Errorf("infohash %q: %w", s, err)
+	}
+	return h, nil
+}
+
+// TransferState is where a transfer is in its life.
+type TransferState string
+
+// Transfer states.
+const (
+	StateFetchingMetadata TransferState = "metadata"
+	StateChecking         TransferState = "checking"
+	StateDownloading      TransferState = "downloading"
+	StateSeeding          TransferState = "seeding"
+	StatePaused           TransferState = "paused"
+	StateComplete         TransferState = "complete" // finished, not seeding
+	StateError            TransferState = "error"
+)
+
+// TransferSnapshot is a plain-value view of one transfer at one moment.
+type TransferSnapshot struct {
+	InfoHash    InfoHash
+	Name        string
+	Dir         string // folder the content is written to
+	Size        int64  // total bytes (0 until metadata is known)
+	Have        int64  // verified bytes
+	Pieces      int
+	PiecesHave  int
+	State       TransferState
+	Err         string
+	DownRate    float64 // bytes/s, smoothed
+	UpRate      float64 // bytes/s, smoothed
+	Uploaded    int64   // all-time bytes sent for this transfer
+	Downloaded  int64   // all-time bytes received for this transfer
+	Peers       int     // connected peers
+	Seeds       int     // connected peers that have everything
+	ETA         time.Duration
+	Added       time.Time
+	PeerDetails []PeerSnapshot
+}
+
+// Progress is the verified fraction in [0,1].
+func (t TransferSnapshot) Progress() float64 {
+	if t.Size <= 0 {
+		return 0
+	}
+	return float64(t.Have) / float64(t.Size)
+}
+
+// PeerSnapshot describes one connected peer of a transfer.
+type PeerSnapshot struct {
+	Addr       string
+	Client     string
+	Progress   float64
+	DownRate   float64
+	UpRate     float64
+	Downloaded int64 // bytes we got from it on this connection
+	Uploaded   int64 // bytes we sent it on this connection
+	Choked     bool  // we choke it
+	ChokingUs  bool
+	Banned     bool
+	Note       string // why it is choked or banned
+}
+
+// LibraryItem is content this node shares.
+type LibraryItem struct {
+	InfoHash InfoHash
+	Name     string
+	Path     string // file or folder on disk
+	Size     int64
+	Files    int
+	Magnet   string
+	Added    time.Time
+}
+
+// ShareJob reports the background hashing of something the user shared.
+type ShareJob struct {
+	Path   string
+	Hashed int64
+	Total  int64
+	Done   bool
+	Err    string
+	Result InfoHash
+}
+
+// Ratio holds byte counters; all-time values survive restarts and crashes.
+type Ratio struct {
+	Uploaded          int64 // all time
+	Downloaded        int64 // all time
+	SessionUploaded   int64
+	SessionDownloaded int64
+}
+
+// Value is uploaded ÷ downloaded over all time; 0 when nothing was downloaded
+// and nothing uploaded, +Inf when only uploaded.
+func (r Ratio) Value() float64 { return ratio(r.Uploaded, r.Downloaded) }
+
+// SessionValue is the ratio for this run only.
+func (r Ratio) SessionValue() float64 { return ratio(r.SessionUploaded, r.SessionDownloaded) }
+
+func ratio(up, down int64) float64 {
+	if down == 0 {
+		if up == 0 {
+			return 0
+		}
+		return inf
+	}
+	return float64(up) / float64(down)
+}
+
+// NetStatus summarises the node's view of the network.
+type NetStatus struct {
+	PeerAddr      string
+	DHTAddr       string
+	SupernodeAddr string // empty unless this node is a supernode
+	DHTNodes      int
+	Peers         int      // connected BitTorrent peers, all transfers
+	Supernodes    []string // supernodes this leaf is linked to
+	IsSupernode   bool
+	Leaves        int // leaves registered with us, when a supernode
+	DownRate      float64
+	UpRate        float64
+}
+
+// Snapshot is everything the front ends show, copied out of the engine.
+type Snapshot struct {
+	Taken     time.Time
+	Transfers []TransferSnapshot
+	Library   []LibraryItem
+	ShareJobs []ShareJob
+	Ratio     Ratio
+	Net       NetStatus
+}
+
+// Hit is one search result, grouped by infohash.
+type Hit struct {
+	InfoHash InfoHash
+	Name     string
+	Size     int64
+	Files    []string
+	Sources  []string // peer addresses (host:port) that hold it
+	Magnet   string
+}
+
+// DownloadRequest says what to fetch and from where.
+type DownloadRequest struct {
+	// Source is a magnet link, a path to a .torrent file, or 40 hex digits.
+	Source string
+	// Dir overrides the download folder.
+	Dir string
+	// Peers are extra peer addresses (host:port) to try.
+	Peers []string
+	// Name is a display name until metadata arrives (e.g. from a search hit).
+	Name string
+}
