@@ -1,0 +1,116 @@
+// Package choker decides which peers a transfer uploads to: BEP 3's
+// tit-for-tat with an optimistic unchoke, as in Bram Cohen's "Incentives
+// Build Robustness in BitTorrent". Every round (10 s) the interested peers
+// that upload fastest to us are unchoked; one more, rotated every third round
+// (30 s), is unchoked at random so newcomers get a chance. When we are a
+// seed, peers are ranked by how fast we upload to them instead. A peer's
+// remembered credit (what it gave us across sessions) breaks ties, and
+// free-riders (take, never give) rank last.
+package choker
+
+import (
+	"math/rand/v2"
+	"slices"
+)
+
+// Peer is the choker's view of one connection.
+type Peer struct {
+	ID         uint64
+	Interested bool    // the peer wants our data
+	DownRate   float64 // bytes/s it sends us
+	UpRate     float64 // bytes/s we send it
+	Credit     float64 // long-run give/take ratio from the credit ledger; 1 is neutral
+	New        bool    // connected recently: favoured for the optimistic slot
+}
+
+// Choker holds the state that persists across rounds.
+type Choker struct {
+	// Slots is the number of regular (tit-for-tat) upload slots.
+	Slots      int
+	round      int
+	optimistic uint64
+	rng        *rand.Rand
+}
+
+// New returns a choker with the given number of regular upload slots.
+func New(slots int) *Choker {
+	if slots < 1 {
+		slots = 4
+	}
+	return &Choker{Slots: slots, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+}
+
+// Round returns the IDs to unchoke; everything else is choked.
+func (c *Choker) Round(peers []Peer, seeding bool) map[uint64]bool {
+	unchoke := make(map[uint64]bool)
+	interested := make([]Peer, 0, len(peers))
+	for _, p := range peers {
+		if p.Interested {
+			interested = append(interested, p)
+		}
+	}
+	slices.SortStableFunc(interested, func(a, b Peer) int {
+		return compareFloat(score(b, seeding), score(a, seeding))
+	})
+	for i := 0; i < len(interested) && i < c.Slots; i++ {
+		unchoke[interested[i].ID] = true
+	}
+	if c.round%3 == 0 || !stillThere(interested, c.optimistic) || unchoke[c.optimistic] {
+		c.optimistic = c.pickOptimistic(interested, unchoke)
+	}
+	c.round++
+	if c.optimistic != 0 {
+		unchoke[c.optimistic] = true
+	}
+	return unchoke
+}
+
+// score ranks peers: rate first, scaled by remembered credit, so a peer
+// that has given us much is served before one that never gave.
+func score(p Peer, seeding bool) float64 {
+	rate := p.DownRate
+	if seeding {
+		rate = p.UpRate
+	}
+	credit := p.Credit
+	if credit <= 0 {
+		credit = 0.1 // free-rider: last, but not starved forever
+	}
+	return (rate + 1) * credit
+}
+
+func (c *Choker) pickOptimistic(interested []Peer, unchoke map[uint64]bool) uint64 {
+	var pool []uint64
+	for _, p := range interested {
+		if unchoke[p.ID] {
+			continue
+		}
+		pool = append(pool, p.ID)
+		if p.New { // newcomers get three tickets, as mainline does
+			pool = append(pool, p.ID, p.ID)
+		}
+	}
+	if len(pool) == 0 {
+		return 0
+	}
+	return pool[c.rng.IntN(len(pool))]
+}
+
+func stillThere(peers []Peer, id uint64) bool {
+	for _, p := range peers {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func compareFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

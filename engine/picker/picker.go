@@ -1,0 +1,185 @@
+// Package picker chooses which blocks to request from which peer (BEP 3
+// piece selection as libtorrent and Transmission do it): a few random pieces
+// first, then rarest-first across connected peers, partial pieces finished
+// before new ones start, and an endgame that requests the last blocks from
+// several peers at once.
+//
+// A Picker is not safe for concurrent use; its owner (one transfer) guards it.
+package picker
+
+import (
+	"math/rand/v2"
+)
+
+// BlockSize is the request size every mainstream client uses.
+const BlockSize = 16 * 1024
+
+// randomFirst is how many pieces are picked at random before rarest-first,
+// so a new peer quickly has something to trade.
+const randomFirst = 4
+
+// Block names one request.
+type Block struct {
+	Piece  int
+	Begin  int
+	Length int
+}
+
+// PeerID identifies a peer to the picker; any comparable key the owner uses.
+type PeerID = uint64
+
+// Picker tracks piece availability and in-flight blocks for one torrent.
+type Picker struct {
+	numPieces   int
+	pieceLength int64
+	totalLength int64
+	have        []bool
+	numHave     int
+	wanted      []bool // false for pieces of skipped files
+	avail       []int  // how many connected peers have each piece
+	partial     map[int]*partialPiece
+	sequential  bool
+	rng         *rand.Rand
+}
+
+type blockState struct {
+	received  bool
+	requested []PeerID // peers with an outstanding request for it
+}
+
+type partialPiece struct {
+	blocks   []blockState
+	received int
+}
+
+// New returns a picker for a torrent of the given shape.
+func New(numPieces int, pieceLength, totalLength int64) *Picker {
+	p := &Picker{
+		numPieces:   numPieces,
+		pieceLength: pieceLength,
+		totalLength: totalLength,
+		have:        make([]bool, numPieces),
+		wanted:      make([]bool, numPieces),
+		avail:       make([]int, numPieces),
+		partial:     make(map[int]*partialPiece),
+		rng:         rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+	}
+	for i := range p.wanted {
+		p.wanted[i] = true
+	}
+	return p
+}
+
+// NumPieces is the torrent's piece count.
+func (p *Picker) NumPieces() int { return p.numPieces }
+
+// SetSequential switches between rarest-first and in-order picking.
+func (p *Picker) SetSequential(on bool) { p.sequential = on }
+
+// SetWanted marks a piece as wanted or skipped (per-file selection).
+func (p *Picker) SetWanted(piece int, wanted bool) { p.wanted[piece] = wanted }
+
+// PieceSize is the byte length of piece i.
+func (p *Picker) PieceSize(i int) int {
+	if i == p.numPieces-1 {
+		return int(p.totalLength - int64(i)*p.pieceLength)
+	}
+	return int(p.pieceLength)
+}
+
+func (p *Picker) numBlocks(piece int) int {
+	return (p.PieceSize(piece) + BlockSize - 1) / BlockSize
+}
+
+// Have reports whether piece i is verified.
+func (p *Picker) Have(i int) bool { return p.have[i] }
+
+// NumHave counts verified pieces.
+func (p *Picker) NumHave() int { return p.numHave }
+
+// Complete reports whether every wanted piece is verified.
+func (p *Picker) Complete() bool {
+	for i, w := range p.wanted {
+		if w && !p.have[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// MarkHave records a verified piece and forgets its in-flight state.
+func (p *Picker) MarkHave(i int) {
+	if !p.have[i] {
+		p.have[i] = true
+		p.numHave++
+	}
+	delete(p.partial, i)
+}
+
+// MarkFailed forgets everything received for a piece that failed its hash, so
+// it is requested again.
+func (p *Picker) MarkFailed(i int) { delete(p.partial, i) }
+
+// PeerHas adjusts availability when a peer announces a piece.
+func (p *Picker) PeerHas(i int) { p.avail[i]++ }
+
+// PeerBitfield adds a peer's whole bitfield to availability.
+func (p *Picker) PeerBitfield(has func(int) bool) {
+	for i := range p.avail {
+		if has(i) {
+			p.avail[i]++
+		}
+	}
+}
+
+// PeerGone removes a departed peer's pieces from availability and releases
+// its outstanding requests.
+func (p *Picker) PeerGone(id PeerID, has func(int) bool) {
+	for i := range p.avail {
+		if has(i) && p.avail[i] > 0 {
+			p.avail[i]--
+		}
+	}
+	p.CancelPeer(id)
+}
+
+// CancelPeer releases every request outstanding to a peer (choked, snubbed or gone).
+func (p *Picker) CancelPeer(id PeerID) {
+	for _, pp := range p.partial {
+		for b := range pp.blocks {
+			pp.blocks[b].requested = removeID(pp.blocks[b].requested, id)
+		}
+	}
+}
+
+// Release forgets one outstanding request (rejected or cancelled).
+func (p *Picker) Release(id PeerID, b Block) {
+	pp := p.partial[b.Piece]
+	if pp == nil {
+		return
+	}
+	i := b.Begin / BlockSize
+	if i < len(pp.blocks) {
+		pp.blocks[i].requested = removeID(pp.blocks[i].requested, id)
+	}
+}
+
+func removeID(ids []PeerID, id PeerID) []PeerID {
+	for i, x := range ids {
+		if x == id {
+			ids[i] = ids[len(ids)-1]
+			return ids[:len(ids)-1]
+		}
+	}
+	return ids
+}
+
+// Interesting reports whether a peer with the given pieces has something we want.
+func (p *Picker) Interesting(has func(int) bool) bool {
+	for i := range p.have {
+		if !p.have[i] && p.wanted[i] && has(i) {
+			return true
+		}
+	}
+	return false
+}
