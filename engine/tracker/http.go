@@ -1,0 +1,131 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// MaxHTTPBody caps the tracker response body read before bencode decoding.
+const MaxHTTPBody = 1 << 20
+
+// announceHTTP performs a BEP 3 GET announce with compact=1.
+func (c *Client) announceHTTP(ctx context.Context, u *url.URL, req Request) (Response, error) {
+	target := announceURLWithQuery(u, req)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return Response{}, fmt.Errorf("tracker: http announce: %w: %w", ErrInvalidRequest, err)
+	}
+	if c.UserAgent != "" {
+		hreq.Header.Set("User-Agent", c.UserAgent)
+	}
+	hc := c.httpClient()
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Do(hreq)
+	if err != nil {
+		return Response{}, fmt.Errorf("tracker: http announce: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp.Body, MaxHTTPBody)
+	if err != nil {
+		return Response{}, fmt.Errorf("tracker: http announce: read body: %w", err)
+	}
+	r, perr := ParseHTTPResponse(body)
+	if resp.StatusCode/100 != 2 && !errors.Is(perr, ErrTrackerFailure) {
+		return Response{}, fmt.Errorf("tracker: http announce: %w: %s", ErrHTTPStatus, resp.Status)
+	}
+	if perr != nil {
+		return r, fmt.Errorf("tracker: http announce: %w", perr)
+	}
+	return r, nil
+}
+
+// httpClient builds a client whose every connection goes through c.Dial and
+// which ignores proxy settings from the environment.
+func (c *Client) httpClient() *http.Client {
+	tr := &http.Transport{
+		Proxy:             nil,
+		DialContext:       c.Dial,
+		TLSClientConfig:   c.TLSConfig,
+		DisableKeepAlives: true,
+	}
+	return &http.Client{Transport: tr}
+}
+
+// readCapped reads all of r, failing if it holds more than limit bytes.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: body exceeds %d bytes", ErrBadResponse, limit)
+	}
+	return b, nil
+}
+
+// announceURLWithQuery appends the announce parameters to u, keeping any
+// query string already present in the announce URL.
+func announceURLWithQuery(u *url.URL, req Request) string {
+	var q strings.Builder
+	q.WriteString("info_hash=")
+	q.WriteString(escapeBinary(req.InfoHash[:]))
+	q.WriteString("&peer_id=")
+	q.WriteString(escapeBinary(req.PeerID[:]))
+	add := func(k, v string) {
+		q.WriteString("&" + k + "=" + url.QueryEscape(v))
+	}
+	add("port", strconv.FormatUint(uint64(req.Port), 10))
+	add("uploaded", strconv.FormatInt(req.Uploaded, 10))
+	add("downloaded", strconv.FormatInt(req.Downloaded, 10))
+	add("left", strconv.FormatInt(req.Left, 10))
+	add("compact", "1")
+	if req.Event != EventNone {
+		add("event", string(req.Event))
+	}
+	if req.NumWant > 0 {
+		add("numwant", strconv.FormatInt(int64(req.NumWant), 10))
+	}
+	if req.Key != 0 {
+		add("key", fmt.Sprintf("%08x", req.Key))
+	}
+	if req.TrackerID != "" {
+		add("trackerid", req.TrackerID)
+	}
+	v := *u
+	v.Fragment, v.RawFragment = "", ""
+	if v.RawQuery != "" {
+		v.RawQuery += "&" + q.String()
+	} else {
+		v.RawQuery = q.String()
+	}
+	return v.String()
+}
+
+// escapeBinary percent-encodes every byte that is not an RFC 3986
+// unreserved character, as trackers expect for info_hash and peer_id.
+func escapeBinary(b []byte) string {
+	const hexDigits = "0123456789ABCDEF"
+	var s strings.Builder
+	s.Grow(3 * len(b))
+	for _, c := range b {
+		if isUnreserved(c) {
+			s.WriteByte(c)
+			continue
+		}
+		s.WriteByte('%')
+		s.WriteByte(hexDigits[c>>4])
+		s.WriteByte(hexDigits[c&15])
+	}
+	return s.String()
+}
+
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
