@@ -1,0 +1,297 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+// ErrNothingToShare reports a folder without any regular file with content.
+var ErrNothingToShare = errors.New("storage: nothing to share")
+
+// Automatic piece lengths: a power of two between these bounds, aiming at
+// about autoPieces pieces.
+const (
+	autoMinPiece = 256 << 10
+	autoMaxPiece = 4 << 20
+	autoPieces   = 1500
+)
+
+// CreateOptions tunes Create and CreateInfo.
+type CreateOptions struct {
+	// PieceLength is a multiple of 16 KiB up to 64 MiB; 0 picks a power of
+	// two from 256 KiB to 4 MiB aiming at about 1500 pieces.
+	PieceLength int64
+	Trackers    []string // announce URLs, one tier each (BEP 12)
+	Comment     string
+	CreatedBy   string
+	Private     bool // BEP 27
+}
+
+// Create builds a v1 torrent (BEP 3) from a file or a folder, hashing in
+// the calling goroutine. progress(hashed, total bytes), if not nil, is
+// called at most about ten times a second and once at the end. ctx cancels.
+func Create(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.MetaInfo, error) {
+	info, err := CreateInfo(ctx, path, opt, progress)
+	if err != nil {
+		return nil, err
+	}
+	ib, err := bencode.Marshal(info)
+	if err != nil {
+		return nil, fmt.Errorf("storage: create: encode info: %w", err)
+	}
+	mi := &metainfo.MetaInfo{
+		InfoBytes:    ib,
+		Comment:      opt.Comment,
+		CreatedBy:    opt.CreatedBy,
+		CreationDate: time.Now().Unix(),
+	}
+	if len(opt.Trackers) > 0 {
+		mi.Announce = opt.Trackers[0]
+	}
+	if len(opt.Trackers) > 1 {
+		for _, t := range opt.Trackers {
+			mi.AnnounceList = append(mi.AnnounceList, []string{t})
+		}
+	}
+	return mi, nil
+}
+
+// CreateInfo is Create returning the info dictionary only. Files are
+// sorted by path; hidden and temporary files are included; symbolic links
+// below path and other non-regular files are skipped (path itself may be a
+// link). A folder without content fails with ErrNothingToShare. The result
+// is checked with NewLayout, so it can be loaded back.
+func CreateInfo(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, error) {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("storage: create: %w", err)
+	}
+	src, info, err := scanSource(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	total := info.TotalLength()
+	if total <= 0 {
+		return nil, fmt.Errorf("storage: create %s: %w", path, ErrNothingToShare)
+	}
+	if info.PieceLength, err = choosePieceLength(opt.PieceLength, total); err != nil {
+		return nil, err
+	}
+	if opt.Private {
+		info.Private = new(true)
+	}
+	if info.Pieces, err = hashSource(ctx, src, info, progress); err != nil {
+		return nil, err
+	}
+	if err := checkLoadable(info); err != nil {
+		return nil, fmt.Errorf("storage: create %s: %w", path, err)
+	}
+	return info, nil
+}
+
+// checkLoadable makes sure NewLayout accepts info and keeps every name as
+// it is on disk, so the sharer finds its own files through the layout.
+func checkLoadable(info *metainfo.Info) error {
+	l, err := NewLayout(info)
+	if err != nil {
+		return err
+	}
+	for i, f := range info.UpvertedFiles() {
+		want := filepath.Join(append([]string{info.Name}, f.Path...)...)
+		if got := l.Files[i].Path; got != want {
+			return fmt.Errorf("%w: name %q is not portable (would be %q); rename it to share",
+				ErrUnsafePath, want, got)
+		}
+	}
+	return nil
+}
+
+// choosePieceLength validates a requested piece length or picks one.
+func choosePieceLength(want, total int64) (int64, error) {
+	if want != 0 {
+		if want < MinPieceLength || want > MaxPieceLength || want%MinPieceLength != 0 {
+			return 0, fmt.Errorf("storage: create: %w: piece length %d", ErrBadInfo, want)
+		}
+		return want, nil
+	}
+	pl := int64(autoMinPiece)
+	for pl < autoMaxPiece && total/pl > autoPieces {
+		pl *= 2
+	}
+	return pl, nil
+}
+
+// source is the content being shared: a single file or a folder root.
+type source struct {
+	root   *os.Root // folder being shared, or the file's parent
+	single string   // file name within root for a single file
+}
+
+func (s *source) close() { _ = s.root.Close() }
+
+// open opens the file with torrent path p (nil for a single file).
+func (s *source) open(p []string) (*os.File, error) {
+	if p == nil {
+		return s.root.Open(s.single)
+	}
+	return s.root.Open(filepath.Join(p...))
+}
+
+// scanSource lists the content at path and returns an info without
+// piece length and hashes.
+func scanSource(path string) (*source, *metainfo.Info, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage: create: %w", err)
+	}
+	info := &metainfo.Info{Name: filepath.Base(path)}
+	switch {
+	case fi.Mode().IsRegular():
+		root, err := os.OpenRoot(filepath.Dir(path))
+		if err != nil {
+			return nil, nil, fmt.Errorf("storage: create: %w", err)
+		}
+		info.Length = fi.Size()
+		return &source{root: root, single: info.Name}, info, nil
+	case !fi.IsDir():
+		return nil, nil, fmt.Errorf("storage: create %s: not a file or folder", path)
+	}
+	if info.Files, err = scanFolder(path); err != nil {
+		return nil, nil, err
+	}
+	root, err := os.OpenRoot(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage: create: %w", err)
+	}
+	return &source{root: root}, info, nil
+}
+
+// scanFolder lists the regular files below dir, sorted by path, without
+// following symbolic links.
+func scanFolder(dir string) ([]metainfo.FileInfo, error) {
+	var files []metainfo.FileInfo
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil // folders are implicit; links and devices are skipped
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, metainfo.FileInfo{
+			Path:   strings.Split(rel, string(filepath.Separator)),
+			Length: fi.Size(),
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: create: scan %s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("storage: create %s: %w", dir, ErrNothingToShare)
+	}
+	slices.SortFunc(files, func(a, b metainfo.FileInfo) int { return slices.Compare(a.Path, b.Path) })
+	return files, nil
+}
+
+// hasher hashes the concatenated content into pieces.
+type hasher struct {
+	ctx      context.Context
+	pl       int64
+	buf      []byte // current piece
+	n        int64  // bytes in buf
+	pieces   []byte
+	hashed   int64
+	total    int64
+	progress func(hashed, total int64)
+	last     time.Time
+}
+
+// hashSource reads every file of info in order and returns the piece
+// hashes.
+func hashSource(ctx context.Context, src *source, info *metainfo.Info, progress func(hashed, total int64)) ([]byte, error) {
+	h := &hasher{ctx: ctx, pl: info.PieceLength, buf: make([]byte, info.PieceLength),
+		total: info.TotalLength(), progress: progress}
+	if len(info.Files) == 0 {
+		if err := h.hashFile(src, nil, info.Length); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range info.Files {
+		if err := h.hashFile(src, f.Path, f.Length); err != nil {
+			return nil, err
+		}
+	}
+	if h.n > 0 {
+		h.finishPiece()
+	}
+	if progress != nil {
+		progress(h.hashed, h.total)
+	}
+	return h.pieces, nil
+}
+
+// hashFile feeds exactly length bytes of file p into the pieces.
+func (h *hasher) hashFile(src *source, p []string, length int64) error {
+	f, err := src.open(p)
+	if err != nil {
+		return fmt.Errorf("storage: create: %w", err)
+	}
+	defer f.Close()
+	for left := length; left > 0; {
+		if err := h.ctx.Err(); err != nil {
+			return fmt.Errorf("storage: create: %w", err)
+		}
+		chunk := min(left, h.pl-h.n, hashChunk)
+		m, err := io.ReadFull(f, h.buf[h.n:h.n+chunk])
+		if err != nil {
+			return fmt.Errorf("storage: create: read %s: file changed while hashing: %w", f.Name(), err)
+		}
+		h.n += int64(m)
+		left -= int64(m)
+		h.hashed += int64(m)
+		if h.n == h.pl {
+			h.finishPiece()
+		}
+		h.report()
+	}
+	return nil
+}
+
+// finishPiece appends the hash of the buffered piece.
+func (h *hasher) finishPiece() {
+	sum := sha1.Sum(h.buf[:h.n])
+	h.pieces = append(h.pieces, sum[:]...)
+	h.n = 0
+}
+
+// report calls progress if the last call is at least progressEvery ago.
+func (h *hasher) report() {
+	if h.progress == nil {
+		return
+	}
+	if now := time.Now(); now.Sub(h.last) >= progressEvery {
+		h.last = now
+		h.progress(h.hashed, h.total)
+	}
+}

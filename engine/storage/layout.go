@@ -1,0 +1,234 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+// Limits NewLayout enforces on untrusted info dictionaries.
+const (
+	MinPieceLength = 16 << 10 // smallest accepted piece length (16 KiB)
+	MaxPieceLength = 64 << 20 // largest accepted piece length (64 MiB)
+	MaxTotalLength = 1 << 40  // largest accepted torrent (1 TiB)
+	MaxFiles       = 100_000  // most files accepted in one torrent
+)
+
+var (
+	// ErrUnsafePath reports a file name that would escape the download
+	// folder or collide with another file of the same torrent.
+	ErrUnsafePath = errors.New("storage: unsafe path")
+	// ErrBadInfo reports an info dictionary that is malformed or exceeds
+	// the limits above.
+	ErrBadInfo = errors.New("storage: bad info dictionary")
+)
+
+// File is one file of a torrent's byte space.
+type File struct {
+	// Path is relative to the download folder (it starts with the
+	// torrent's sanitized Name), uses OS separators and is sanitized.
+	Path string
+	// Length is the file size in bytes; Offset is where the file starts in
+	// the torrent's byte space.
+	Length, Offset int64
+	// Pad marks a BEP 47 padding file: never stored, always zeros.
+	Pad bool
+}
+
+// Layout maps a torrent's byte space onto sanitized files below a root
+// folder.
+type Layout struct {
+	Name        string // sanitized torrent name: the file or the top folder
+	Files       []File // in byte-space order
+	PieceLength int64
+	NumPieces   int
+	TotalLength int64
+	Hashes      [][20]byte // SHA-1 of each piece
+}
+
+// NewLayout validates a v1 info dictionary from an untrusted source and
+// returns its layout. Unsafe names are rejected with ErrUnsafePath, other
+// defects with ErrBadInfo; both come wrapped with detail.
+func NewLayout(info *metainfo.Info) (*Layout, error) {
+	if info == nil {
+		return nil, fmt.Errorf("%w: nil info", ErrBadInfo)
+	}
+	name, err := layoutName(info.BestName())
+	if err != nil {
+		return nil, err
+	}
+	l := &Layout{Name: name, PieceLength: info.PieceLength}
+	if l.Files, err = layoutFiles(info, name); err != nil {
+		return nil, err
+	}
+	last := l.Files[len(l.Files)-1]
+	l.TotalLength = last.Offset + last.Length
+	if err := l.setPieces(info.Pieces); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// layoutName checks and sanitizes the torrent name.
+func layoutName(raw string) (string, error) {
+	if err := checkComponent(raw); err != nil {
+		return "", fmt.Errorf("name: %w", err)
+	}
+	name := sanitizeComponent(raw)
+	if name == "" {
+		return "", fmt.Errorf("%w: empty name %q", ErrBadInfo, raw)
+	}
+	return name, nil
+}
+
+// layoutFiles builds the file list of a single- or multi-file info.
+func layoutFiles(info *metainfo.Info, name string) ([]File, error) {
+	if len(info.Files) == 0 {
+		if info.Length <= 0 || info.Length > MaxTotalLength {
+			return nil, fmt.Errorf("%w: length %d", ErrBadInfo, info.Length)
+		}
+		return []File{{Path: name, Length: info.Length}}, nil
+	}
+	if info.Length != 0 {
+		return nil, fmt.Errorf("%w: both length and files present", ErrBadInfo)
+	}
+	if len(info.Files) > MaxFiles {
+		return nil, fmt.Errorf("%w: %d files (limit %d)", ErrBadInfo, len(info.Files), MaxFiles)
+	}
+	files := make([]File, 0, len(info.Files))
+	var off int64
+	for i := range info.Files {
+		f, err := layoutFile(&info.Files[i], name, off)
+		if err != nil {
+			return nil, fmt.Errorf("file %d: %w", i, err)
+		}
+		files = append(files, f)
+		off += f.Length
+	}
+	if off <= 0 {
+		return nil, fmt.Errorf("%w: total length %d", ErrBadInfo, off)
+	}
+	return files, checkCollisions(files)
+}
+
+// layoutFile checks one entry of the files list; off is its start.
+func layoutFile(fi *metainfo.FileInfo, name string, off int64) (File, error) {
+	if fi.Length < 0 {
+		return File{}, fmt.Errorf("%w: negative length %d", ErrBadInfo, fi.Length)
+	}
+	if fi.Length > MaxTotalLength-off {
+		return File{}, fmt.Errorf("%w: total length over %d", ErrBadInfo, int64(MaxTotalLength))
+	}
+	parts := []string{name}
+	for _, c := range fi.BestPath() {
+		if err := checkComponent(c); err != nil {
+			return File{}, err
+		}
+		if s := sanitizeComponent(c); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 1 {
+		return File{}, fmt.Errorf("%w: empty path %q", ErrUnsafePath, fi.BestPath())
+	}
+	pad := strings.Contains(fi.Attr, "p")
+	return File{Path: filepath.Join(parts...), Length: fi.Length, Offset: off, Pad: pad}, nil
+}
+
+// checkCollisions rejects two stored files with the same path (ignoring
+// letter case, as Windows and macOS do) and a file whose path is a folder
+// of another file. Padding files are never stored, so they may collide.
+func checkCollisions(files []File) error {
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		if f.Pad {
+			continue
+		}
+		key := strings.ToLower(f.Path)
+		if seen[key] {
+			return fmt.Errorf("%w: duplicate path %q", ErrUnsafePath, f.Path)
+		}
+		seen[key] = true
+	}
+	for _, f := range files {
+		if f.Pad {
+			continue
+		}
+		key := strings.ToLower(f.Path)
+		for i := range len(key) {
+			if key[i] == filepath.Separator && seen[key[:i]] {
+				return fmt.Errorf("%w: %q is both a file and a folder", ErrUnsafePath, f.Path[:i])
+			}
+		}
+	}
+	return nil
+}
+
+// setPieces checks the piece length and the hash list against the total.
+func (l *Layout) setPieces(pieces []byte) error {
+	pl := l.PieceLength
+	if pl < MinPieceLength || pl > MaxPieceLength || pl%MinPieceLength != 0 {
+		return fmt.Errorf("%w: piece length %d", ErrBadInfo, pl)
+	}
+	n := (l.TotalLength + pl - 1) / pl
+	if int64(len(pieces)) != 20*n {
+		return fmt.Errorf("%w: %d bytes of piece hashes for %d pieces", ErrBadInfo, len(pieces), n)
+	}
+	l.NumPieces = int(n)
+	l.Hashes = make([][20]byte, n)
+	for i := range l.Hashes {
+		copy(l.Hashes[i][:], pieces[20*i:])
+	}
+	return nil
+}
+
+// PieceSize returns the length of piece i; the last piece may be shorter.
+// It returns 0 for an index out of range.
+func (l *Layout) PieceSize(i int) int64 {
+	if i < 0 || i >= l.NumPieces {
+		return 0
+	}
+	return min(l.PieceLength, l.TotalLength-l.PieceOffset(i))
+}
+
+// PieceOffset returns where piece i starts in the torrent's byte space.
+func (l *Layout) PieceOffset(i int) int64 { return int64(i) * l.PieceLength }
+
+// PiecesForFile returns the first and last piece (inclusive) that hold
+// bytes of file i. For a zero-length file or an index out of range the
+// range is empty: last < first.
+func (l *Layout) PiecesForFile(i int) (first, last int) {
+	if i < 0 || i >= len(l.Files) || l.Files[i].Length == 0 {
+		return 0, -1
+	}
+	f := l.Files[i]
+	return int(f.Offset / l.PieceLength), int((f.Offset + f.Length - 1) / l.PieceLength)
+}
+
+// FilesForPiece returns the first and last file (inclusive) that hold bytes
+// of piece i, zero-length files included only when they lie strictly inside
+// the piece. For an index out of range the range is empty: last < first.
+func (l *Layout) FilesForPiece(i int) (first, last int) {
+	size := l.PieceSize(i)
+	if size == 0 {
+		return 0, -1
+	}
+	off := l.PieceOffset(i)
+	return l.fileAt(off), l.fileAt(off + size - 1)
+}
+
+// fileAt returns the index of the non-empty file holding byte off, which
+// must be inside the byte space.
+func (l *Layout) fileAt(off int64) int {
+	i, _ := slices.BinarySearchFunc(l.Files, off, func(f File, off int64) int {
+		if f.Offset+f.Length <= off {
+			return -1
+		}
+		return 1
+	})
+	return i
+}
