@@ -1,0 +1,119 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strconv"
+)
+
+// MaxPEXLen is the largest ut_pex payload parsed (BEP 11 asks for at most 50
+// added and 50 dropped peers per message; this leaves ample room).
+const MaxPEXLen = 64 << 10
+
+// PEX is a BEP 11 ut_pex message. IPv4 peers travel in "added"/"dropped" as
+// 6-byte compact entries and IPv6 peers in "added6"/"dropped6" as 18-byte
+// entries; IPv4-mapped IPv6 addresses are treated as IPv4.
+type PEX struct {
+	Added, Dropped []netip.AddrPort
+}
+
+// pexIn is the decoding shape of a ut_pex dict; flags and unknown keys are
+// ignored.
+type pexIn struct {
+	Added    []byte `bencode:"added"`
+	Added6   []byte `bencode:"added6"`
+	Dropped  []byte `bencode:"dropped"`
+	Dropped6 []byte `bencode:"dropped6"`
+}
+
+// Marshal returns the bencoded ut_pex payload (after the extended ID). The
+// "added" and "dropped" keys are always present; the IPv6 keys only when
+// they have entries. An invalid or zoned address is an error.
+func (p PEX) Marshal() ([]byte, error) {
+	var a4, a6, d4, d6 []byte
+	var err error
+	if a4, a6, err = compactPeers(p.Added); err != nil {
+		return nil, fmt.Errorf("wire: marshal pex added: %w", err)
+	}
+	if d4, d6, err = compactPeers(p.Dropped); err != nil {
+		return nil, fmt.Errorf("wire: marshal pex dropped: %w", err)
+	}
+	b := make([]byte, 0, 48+len(a4)+len(a6)+len(d4)+len(d6))
+	b = appendBencodeString(append(b, "d5:added"...), a4)
+	if len(a6) > 0 {
+		b = appendBencodeString(append(b, "6:added6"...), a6)
+	}
+	b = appendBencodeString(append(b, "7:dropped"...), d4)
+	if len(d6) > 0 {
+		b = appendBencodeString(append(b, "8:dropped6"...), d6)
+	}
+	return append(b, 'e'), nil
+}
+
+// ParsePEX decodes a ut_pex payload. A payload that is not a bencode dict of
+// at most MaxPEXLen bytes, a peer list that is not a string, or one whose
+// length is not a multiple of 6 (IPv4) or 18 (IPv6) gives ErrMalformed.
+func ParsePEX(b []byte) (PEX, error) {
+	var in pexIn
+	if err := decodeDict("parse pex", b, MaxPEXLen, &in); err != nil {
+		return PEX{}, err
+	}
+	var p PEX
+	for _, l := range []struct {
+		dst   *[]netip.AddrPort
+		b     []byte
+		ipLen int
+	}{{&p.Added, in.Added, 4}, {&p.Added, in.Added6, 16}, {&p.Dropped, in.Dropped, 4}, {&p.Dropped, in.Dropped6, 16}} {
+		var err error
+		if *l.dst, err = parseCompactPeers(*l.dst, l.b, l.ipLen); err != nil {
+			return PEX{}, fmt.Errorf("wire: parse pex: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// compactPeers splits peers into compact IPv4 (6-byte) and IPv6 (18-byte)
+// strings.
+func compactPeers(peers []netip.AddrPort) (v4, v6 []byte, err error) {
+	for _, ap := range peers {
+		a := ap.Addr().Unmap()
+		switch {
+		case !ap.IsValid() || a.Zone() != "":
+			return nil, nil, fmt.Errorf("invalid peer address %v", ap)
+		case a.Is4():
+			s := a.As4()
+			v4 = binary.BigEndian.AppendUint16(append(v4, s[:]...), ap.Port())
+		default:
+			s := a.As16()
+			v6 = binary.BigEndian.AppendUint16(append(v6, s[:]...), ap.Port())
+		}
+	}
+	return v4, v6, nil
+}
+
+// parseCompactPeers appends the peers of a compact string whose addresses
+// are ipLen (4 or 16) bytes long.
+func parseCompactPeers(dst []netip.AddrPort, b []byte, ipLen int) ([]netip.AddrPort, error) {
+	entry := ipLen + 2
+	if len(b)%entry != 0 {
+		return nil, fmt.Errorf("compact peer list of %d bytes is not a multiple of %d: %w",
+			len(b), entry, ErrMalformed)
+	}
+	for i := 0; i < len(b); i += entry {
+		var a netip.Addr
+		if ipLen == 4 {
+			a = netip.AddrFrom4([4]byte(b[i : i+4]))
+		} else {
+			a = netip.AddrFrom16([16]byte(b[i : i+16])).Unmap()
+		}
+		dst = append(dst, netip.AddrPortFrom(a, binary.BigEndian.Uint16(b[i+ipLen:])))
+	}
+	return dst, nil
+}
+
+// appendBencodeString appends s as a bencode string.
+func appendBencodeString(b, s []byte) []byte {
+	b = append(strconv.AppendInt(b, int64(len(s)), 10), ':')
+	return append(b, s...)
+}
