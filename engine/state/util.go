@@ -1,0 +1,133 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// write runs fn in one immediate transaction on the writer connection and
+// wraps any error as "state: <op>: ...".
+func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("state: %s: begin: %w", op, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("state: %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("state: %s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// writeDurable is write with PRAGMA synchronous=FULL for this one
+// transaction, so its commit is fsynced to the WAL before it returns.
+func (db *DB) writeDurable(ctx context.Context, op string, fn func(tx *sql.Tx) error) (err error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("state: %s: %w", op, err)
+	}
+	defer func() {
+		// Restore NORMAL even if ctx was cancelled; a connection that
+		// cannot be restored is discarded rather than reused.
+		_, rerr := conn.ExecContext(context.Background(), "PRAGMA synchronous = NORMAL")
+		if rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		_ = conn.Close()
+	}()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
+		return fmt.Errorf("state: %s: set synchronous: %w", op, err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("state: %s: begin: %w", op, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("state: %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("state: %s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// mustAffect turns "no row changed" into ErrNotFound.
+func mustAffect(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// toNanos stores a time as Unix nanoseconds; the zero time is 0.
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of toNanos; times come back in UTC.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// hash20 copies a 20-byte blob read from the database.
+func hash20(b []byte) ([20]byte, error) {
+	var h [20]byte
+	if len(b) != len(h) {
+		return h, fmt.Errorf("stored hash has %d bytes, want 20", len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+// normIP returns the canonical text of an IP address (IPv4-mapped IPv6
+// addresses become IPv4), or s unchanged if it does not parse.
+func normIP(s string) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	return a.Unmap().String()
+}
+
+// nilIfEmpty maps empty byte slices to nil, so "no data" reads back as nil.
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// emptyIfNil maps nil to an empty slice, for NOT NULL blob columns.
+func emptyIfNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// noRows maps sql.ErrNoRows to ErrNotFound.
+func noRows(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
