@@ -1,0 +1,241 @@
+package swarm
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/picker"
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// candidate is a peer address we may dial.
+type candidate struct {
+	addr     string
+	nextTry  time.Time
+	failures int
+	dialing  bool
+}
+
+// AddPeers adds addresses (host:port) to dial.
+func (s *Swarm) AddPeers(addrs ...string) {
+	s.mu.Lock()
+	for _, a := range addrs {
+		if _, ok := s.cands[a]; !ok && len(s.cands) < 2000 {
+			s.cands[a] = &candidate{addr: a}
+		}
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// Candidates lists the known peer addresses (for resume data).
+func (s *Swarm) Candidates() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.cands))
+	for a := range s.cands {
+		out = append(out, a)
+	}
+	return out
+}
+
+func (s *Swarm) connectCandidates(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused || s.err != nil {
+		return
+	}
+	now := time.Now()
+	for _, c := range s.cands {
+		if len(s.peers)+s.dialing() >= s.cfg.MaxPeers {
+			return
+		}
+		if c.dialing || now.Before(c.nextTry) || s.connectedTo(c.addr) {
+			continue
+		}
+		c.dialing = true
+		s.wg.Add(1)
+		go s.dial(ctx, c)
+	}
+}
+
+func (s *Swarm) dialing() int {
+	n := 0
+	for _, c := range s.cands {
+		if c.dialing {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Swarm) connectedTo(addr string) bool {
+	for _, p := range s.peers {
+		if p.addr == addr {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Swarm) dial(ctx context.Context, c *candidate) {
+	defer s.wg.Done()
+	err := s.dialAndRun(ctx, c.addr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.dialing = false
+	if err != nil {
+		c.failures++
+		backoff := min(time.Duration(c.failures*c.failures)*5*time.Second, 10*time.Minute)
+		c.nextTry = time.Now().Add(backoff)
+		return
+	}
+	c.failures = 0
+	c.nextTry = time.Now().Add(15 * time.Second)
+}
+
+// dialAndRun connects, handshakes, and (once up) runs the peer to the end.
+func (s *Swarm) dialAndRun(ctx context.Context, addr string) error {
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	conn, err := s.cfg.Dial(dctx, "tcp", addr)
+	cancel()
+	if err != nil {
+		return err
+	}
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	out := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
+	if err := wire.WriteHandshake(conn, out); err != nil {
+		conn.Close()
+		return err
+	}
+	br := bufio.NewReaderSize(conn, 256<<10)
+	in, err := wire.ReadHandshake(br)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	if in.InfoHash != s.cfg.InfoHash {
+		conn.Close()
+		return errors.New("swarm: peer answered for another torrent")
+	}
+	conn.SetDeadline(time.Time{})
+	p, err := s.addPeer(conn, addr, in)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	s.wg.Add(1)
+	s.runPeer(p, br)
+	return nil
+}
+
+// Accept takes over an incoming connection whose handshake head (reserved
+// bits and infohash) the owner already read from br. It replies, reads the
+// peer ID, and runs the peer until it ends.
+func (s *Swarm) Accept(conn net.Conn, br *bufio.Reader, reserved [8]byte) error {
+	s.mu.Lock()
+	stopped := s.runCtx == nil || s.runCtx.Err() != nil || s.paused
+	s.mu.Unlock()
+	if stopped {
+		conn.Close()
+		return errors.New("swarm: not running")
+	}
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	out := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
+	if err := wire.WriteHandshake(conn, out); err != nil {
+		conn.Close()
+		return err
+	}
+	id, err := wire.ReadPeerID(br)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	conn.SetDeadline(time.Time{})
+	in := wire.Handshake{Reserved: reserved, InfoHash: s.cfg.InfoHash, PeerID: id}
+	p, err := s.addPeer(conn, conn.RemoteAddr().String(), in)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	s.wg.Add(1)
+	s.runPeer(p, br)
+	return nil
+}
+
+// addPeer registers a handshaken connection, refusing banned peers, duplicates
+// and ourselves.
+func (s *Swarm) addPeer(conn net.Conn, addr string, h wire.Handshake) (*peer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h.PeerID == s.cfg.PeerID {
+		return nil, errors.New("swarm: connected to ourselves")
+	}
+	ip := hostOf(conn.RemoteAddr().String())
+	for _, key := range []string{"ip:" + ip, "id:" + hex.EncodeToString(h.PeerID[:])} {
+		if reason, ok := s.banned[key]; ok {
+			return nil, fmt.Errorf("%w: %s", ErrBanned, reason)
+		}
+	}
+	for _, p := range s.peers {
+		if p.peerID == h.PeerID {
+			return nil, errors.New("swarm: already connected to this peer")
+		}
+	}
+	if len(s.peers) >= s.cfg.MaxPeers+10 || s.runCtx == nil || s.runCtx.Err() != nil {
+		return nil, errors.New("swarm: too many peers")
+	}
+	s.nextID++
+	p := &peer{
+		s: s, id: s.nextID, conn: conn, addr: addr, ip: ip, peerID: h.PeerID,
+		client: clientName(h.PeerID), fast: h.SupportsFast(), ext: h.SupportsExtended(),
+		start: time.Now(), amChoking: true, peerChoking: true, lastPiece: time.Now(),
+		requests: make(map[picker.Block]time.Time),
+	}
+	p.w.init()
+	s.peers[p.id] = p
+	return p, nil
+}
+
+// removePeer forgets a closed connection. Caller holds s.mu.
+func (s *Swarm) removePeer(p *peer) {
+	if _, ok := s.peers[p.id]; !ok {
+		return
+	}
+	delete(s.peers, p.id)
+	if s.pick != nil {
+		s.pick.PeerGone(p.id, p.hasPiece)
+	}
+	s.closedTraffic = append(s.closedTraffic, Traffic{PeerID: p.peerID, Key: p.banKey(),
+		Up: p.unloggedUp.Swap(0), Down: p.unloggedDown.Swap(0)})
+}
+
+// banKey is how a peer is remembered for bans: by IP on the Internet, by
+// peer ID on loopback (where every peer shares 127.0.0.1).
+func (p *peer) banKey() string {
+	if ip := net.ParseIP(p.ip); ip != nil && ip.IsLoopback() {
+		return "id:" + hex.EncodeToString(p.peerID[:])
+	}
+	return "ip:" + p.ip
+}
+
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
+// clientName decodes Azureus-style peer IDs ("-qB4500-...").
+func clientName(id [20]byte) string {
+	if id[0] == '-' && id[7] == '-' {
+		return string(id[1:7])
+	}
+	return ""
+}

@@ -1,0 +1,332 @@
+package swarm
+
+import (
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/picker"
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+const (
+	minPipeline    = 16
+	maxPipeline    = 1024
+	requestTimeout = 20 * time.Second
+	snubAfter      = 30 * time.Second
+)
+
+// blockSource remembers who sent a block, for blame.
+type blockSource struct {
+	peer uint64
+	ip   string
+	key  string // ban key: peer ID or IP
+}
+
+// failedPiece keeps, for each block of a piece that failed its hash, what
+// each sender sent, so that when the piece later verifies the liars are known.
+type failedPiece struct {
+	sent map[int][]sentBlock
+}
+
+type sentBlock struct {
+	src  blockSource
+	hash [20]byte
+}
+
+func hashWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// pipelineDepth sizes a peer's request queue from its measured rate so the
+// queue covers about one second of data (bandwidth-delay product with a
+// generous delay for disk and scheduling).
+func (p *peer) pipelineDepth() int {
+	n := int(p.downRate.value/picker.BlockSize) + minPipeline
+	return min(max(n, minPipeline), maxPipeline)
+}
+
+// fillRequests tops up the requests outstanding to p. Caller holds s.mu.
+func (s *Swarm) fillRequests(p *peer) {
+	if s.pick == nil || p.peerChoking || !p.amInterested || p.dead || s.paused || p.snubbed {
+		return
+	}
+	want := p.pipelineDepth() - len(p.requests)
+	if want < p.pipelineDepth()/4 && len(p.requests) > 0 {
+		return // batch small top-ups
+	}
+	now := time.Now()
+	for _, b := range s.pick.Pick(p.id, p.hasPiece, want) {
+		p.requests[b] = now
+		p.w.request(b)
+	}
+}
+
+// dropRequests forgets everything outstanding to p. Caller holds s.mu.
+func (s *Swarm) dropRequests(p *peer) {
+	if s.pick != nil {
+		s.pick.CancelPeer(p.id)
+	}
+	clear(p.requests)
+}
+
+func (s *Swarm) onReject(p *peer, m wire.Message) {
+	b := picker.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: int(m.Length)}
+	if _, ok := p.requests[b]; !ok {
+		return
+	}
+	delete(p.requests, b)
+	s.pick.Release(p.id, b)
+	s.fillRequests(p)
+}
+
+// expireRequests releases requests that have waited too long and marks
+// peers that send nothing as snubbed, so their blocks go elsewhere.
+func (s *Swarm) expireRequests() {
+	now := time.Now()
+	for _, p := range s.peers {
+		if len(p.requests) == 0 {
+			continue
+		}
+		if now.Sub(p.lastPiece) > snubAfter {
+			p.snubbed = true
+			p.note = "snubbed: no data for 30s"
+			s.dropRequests(p)
+			continue
+		}
+		for b, at := range p.requests {
+			if now.Sub(at) > requestTimeout {
+				delete(p.requests, b)
+				s.pick.Release(p.id, b)
+				p.w.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
+			}
+		}
+	}
+	for _, p := range s.peers {
+		s.fillRequests(p)
+	}
+}
+
+// onPiece accepts a block: bookkeeping under the lock, the disk write
+// outside it, then the piece goes to the hashers when all blocks are in.
+func (s *Swarm) onPiece(p *peer, m wire.Message) error {
+	b := picker.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: len(m.Payload)}
+	s.mu.Lock()
+	if _, asked := p.requests[b]; !asked || s.pick == nil {
+		s.mu.Unlock()
+		return nil // unrequested or cancelled: ignore, as BEP 6 allows
+	}
+	delete(p.requests, b)
+	p.lastPiece = time.Now()
+	p.snubbed = false
+	wanted, done, cancels := s.pick.Received(p.id, b)
+	if wanted {
+		s.writing[b.Piece]++
+		s.recordSource(p, b)
+		if done {
+			s.received[b.Piece] = true
+		}
+	}
+	s.sendCancels(cancels, b)
+	s.fillRequests(p)
+	s.mu.Unlock()
+
+	n := int64(len(m.Payload))
+	p.down.Add(n)
+	p.unloggedDown.Add(n)
+	s.totalDown.Add(n)
+	if !wanted {
+		return nil
+	}
+	_, werr := s.files.WriteAt(m.Payload, s.layout.PieceOffset(b.Piece)+int64(b.Begin))
+	s.mu.Lock()
+	s.writing[b.Piece]--
+	ready := s.received[b.Piece] && s.writing[b.Piece] == 0
+	if ready {
+		delete(s.received, b.Piece)
+		delete(s.writing, b.Piece)
+	}
+	s.mu.Unlock()
+	if werr != nil {
+		s.fail(fmt.Errorf("write piece %d: %w", b.Piece, werr))
+		return werr
+	}
+	if ready {
+		s.queueHash(b.Piece)
+	}
+	return nil
+}
+
+func (s *Swarm) queueHash(piece int) {
+	select {
+	case s.hashQ <- piece:
+	case <-s.closed:
+	}
+}
+
+func (s *Swarm) recordSource(p *peer, b picker.Block) {
+	srcs := s.blame[b.Piece]
+	if srcs == nil {
+		srcs = make(map[int]blockSource)
+		s.blame[b.Piece] = srcs
+	}
+	srcs[b.Begin/picker.BlockSize] = blockSource{peer: p.id, ip: p.ip, key: p.banKey()}
+}
+
+func (s *Swarm) sendCancels(ids []uint64, b picker.Block) {
+	for _, id := range ids {
+		if q := s.peers[id]; q != nil {
+			delete(q.requests, b)
+			q.w.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
+		}
+	}
+}
+
+func (s *Swarm) hashWorker(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case piece := <-s.hashQ:
+			ok, err := s.files.VerifyPiece(piece)
+			if err != nil {
+				s.fail(fmt.Errorf("verify piece %d: %w", piece, err))
+				return
+			}
+			s.pieceHashed(piece, ok)
+		}
+	}
+}
+
+// pieceHashed applies a verification result.
+func (s *Swarm) pieceHashed(piece int, ok bool) {
+	var blockHashes map[int][20]byte
+	if !ok || s.hasFailedBefore(piece) {
+		blockHashes = s.readBlockHashes(piece)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srcs := s.blame[piece]
+	delete(s.blame, piece)
+	if !ok {
+		s.onHashFail(piece, srcs, blockHashes)
+		return
+	}
+	if fp := s.failed[piece]; fp != nil {
+		s.convict(fp, blockHashes)
+		delete(s.failed, piece)
+	}
+	s.pick.MarkHave(piece)
+	s.have.Set(piece)
+	s.unsynced = append(s.unsynced, piece)
+	for _, p := range s.peers {
+		p.w.send(wire.Message{ID: wire.Have, Index: uint32(piece)})
+		if p.amInterested {
+			s.updateInterest(p)
+		}
+	}
+	if s.pick.Complete() && !s.seeding {
+		s.seeding = true
+		s.log.Info("download complete")
+	}
+}
+
+func (s *Swarm) hasFailedBefore(piece int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed[piece] != nil
+}
+
+// readBlockHashes hashes each block of a piece as it is on disk.
+func (s *Swarm) readBlockHashes(piece int) map[int][20]byte {
+	size := s.layout.PieceSize(piece)
+	buf := make([]byte, size)
+	if _, err := s.files.ReadAt(buf, s.layout.PieceOffset(piece)); err != nil {
+		return nil
+	}
+	out := make(map[int][20]byte)
+	for i := 0; int64(i*picker.BlockSize) < size; i++ {
+		end := min(int64((i+1)*picker.BlockSize), size)
+		out[i] = sha1.Sum(buf[i*picker.BlockSize : end])
+	}
+	return out
+}
+
+// onHashFail re-queues the piece and assigns blame. A piece that came from
+// one peer alone convicts it; otherwise what each peer sent is remembered
+// and judged when the piece verifies. Caller holds s.mu.
+func (s *Swarm) onHashFail(piece int, srcs map[int]blockSource, hashes map[int][20]byte) {
+	s.pick.MarkFailed(piece)
+	senders := map[string]blockSource{}
+	fp := s.failed[piece]
+	if fp == nil {
+		fp = &failedPiece{sent: make(map[int][]sentBlock)}
+		s.failed[piece] = fp
+	}
+	for blk, src := range srcs {
+		senders[src.key] = src
+		fp.sent[blk] = append(fp.sent[blk], sentBlock{src: src, hash: hashes[blk]})
+	}
+	s.log.Warn("piece failed hash check", "piece", piece, "senders", len(senders))
+	for _, src := range senders {
+		if len(senders) == 1 {
+			s.ban(src, fmt.Sprintf("sent piece %d alone and it failed its hash", piece))
+			continue
+		}
+		s.strike(src, piece)
+	}
+}
+
+// convict bans every peer whose remembered block differs from the good one.
+func (s *Swarm) convict(fp *failedPiece, good map[int][20]byte) {
+	for blk, sent := range fp.sent {
+		for _, sb := range sent {
+			if h, ok := good[blk]; ok && h != sb.hash {
+				s.ban(sb.src, fmt.Sprintf("sent corrupt block %d", blk))
+			}
+		}
+	}
+}
+
+// strike counts a shared failure; enough strikes ban even unproven peers.
+func (s *Swarm) strike(src blockSource, piece int) {
+	if p := s.peers[src.peer]; p != nil {
+		p.strikes++
+		if p.strikes >= s.cfg.BanAfter {
+			s.ban(src, fmt.Sprintf("%d failed pieces", p.strikes))
+			return
+		}
+	}
+	if s.cfg.Ledger != nil {
+		s.cfg.Ledger.HashFail(src.key, false, fmt.Sprintf("shared failed piece %d", piece))
+	}
+}
+
+// ban refuses the peer from now on and drops it. Caller holds s.mu.
+func (s *Swarm) ban(src blockSource, reason string) {
+	if _, already := s.banned[src.key]; already {
+		return
+	}
+	s.banned[src.key] = reason
+	s.log.Warn("peer banned", "peer", src.key, "reason", reason)
+	if p := s.peers[src.peer]; p != nil {
+		p.close(fmt.Errorf("banned: %s", reason))
+	}
+	if s.cfg.Ledger != nil {
+		s.cfg.Ledger.HashFail(src.key, true, reason)
+	}
+}
+
+// fail stops the swarm's transfer with an error visible in Stats.
+func (s *Swarm) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+		s.log.Error("transfer failed", "err", err)
+	}
+	for _, p := range s.peers {
+		p.close(err)
+	}
+}

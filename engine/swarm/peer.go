@@ -1,0 +1,296 @@
+package swarm
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/picker"
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// Extension message IDs we assign in our BEP 10 handshake.
+const (
+	extMetadata = 1
+	extPEX      = 2
+	maxMsgLen   = 1<<20 + 64
+	maxUploadQ  = 512
+)
+
+// peer is one connection. Fields under "guarded by s.mu" are only touched
+// with the swarm lock held; counters are atomic; the writer has its own lock.
+type peer struct {
+	s      *Swarm
+	id     uint64
+	conn   net.Conn
+	addr   string
+	ip     string
+	peerID [20]byte
+	client string
+	fast   bool
+	ext    bool
+	start  time.Time
+
+	// guarded by s.mu
+	has            wire.Bitfield
+	rawBitfield    []byte // bitfield received before metadata was known
+	haveAll        bool
+	numHave        int
+	amChoking      bool
+	amInterested   bool
+	peerChoking    bool
+	peerInterested bool
+	theirExt       map[string]int
+	metadataSize   int
+	requests       map[picker.Block]time.Time
+	lastPiece      time.Time
+	snubbed        bool
+	dead           bool
+	note           string
+	strikes        int
+
+	downRate, upRate rate
+	down, up         atomic.Int64 // payload bytes this connection
+	unloggedDown     atomic.Int64 // not yet drained to the ledger
+	unloggedUp       atomic.Int64
+
+	w writer
+}
+
+// rate is an exponentially smoothed bytes/s figure sampled once a second.
+type rate struct {
+	last  int64
+	value float64
+}
+
+func (r *rate) sample(total int64) {
+	delta := float64(total - r.last)
+	r.last = total
+	r.value = 0.6*r.value + 0.4*delta
+}
+
+func (p *peer) sampleRates() {
+	p.downRate.sample(p.down.Load())
+	p.upRate.sample(p.up.Load())
+}
+
+// hasPiece reports whether the peer has piece i. Caller holds s.mu.
+func (p *peer) hasPiece(i int) bool {
+	if p.haveAll {
+		return true
+	}
+	return p.has != nil && i < len(p.has)*8 && p.has.Has(i)
+}
+
+// close ends the connection once; its goroutines clean up. Caller holds s.mu.
+func (p *peer) close(reason error) {
+	if p.dead {
+		return
+	}
+	p.dead = true
+	if reason != nil {
+		p.note = reason.Error()
+	}
+	p.conn.Close()
+	p.w.stop()
+}
+
+// run starts a connection whose handshake is done: the extension handshake,
+// our bitfield, then the reader loop (here) and the writer (its own goroutine).
+func (s *Swarm) runPeer(p *peer, br *bufio.Reader) {
+	defer s.wg.Done()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		p.w.run(p)
+	}()
+	s.greet(p)
+	err := s.readLoop(p, br)
+	s.mu.Lock()
+	p.close(err)
+	s.removePeer(p)
+	s.mu.Unlock()
+	s.poke()
+}
+
+// greet sends the extension handshake and our pieces.
+func (s *Swarm) greet(p *peer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.ext {
+		p.w.send(wire.Message{ID: wire.Extended, ExtendedID: 0, Payload: s.extHandshake()})
+	}
+	switch {
+	case s.have == nil || s.pick.NumHave() == 0:
+		if p.fast {
+			p.w.send(wire.Message{ID: wire.HaveNone})
+		}
+	case s.pick.NumHave() == s.pick.NumPieces() && p.fast:
+		p.w.send(wire.Message{ID: wire.HaveAll})
+	default:
+		p.w.send(wire.Message{ID: wire.BitfieldMsg, Payload: append([]byte(nil), s.have...)})
+	}
+}
+
+func (s *Swarm) extHandshake() []byte {
+	h := wire.ExtHandshake{
+		M:    map[string]int{"ut_metadata": extMetadata, "ut_pex": extPEX},
+		V:    "Shoal 0.1",
+		P:    s.cfg.ListenPort,
+		Reqq: maxUploadQ,
+	}
+	if s.infoBytes != nil {
+		h.MetadataSize = len(s.infoBytes)
+	}
+	b, err := h.Marshal()
+	if err != nil {
+		panic(fmt.Sprintf("swarm: marshal own extension handshake: %v", err))
+	}
+	return b
+}
+
+func (s *Swarm) readLoop(p *peer, br *bufio.Reader) error {
+	dec := wire.NewDecoder(br, maxMsgLen)
+	for {
+		p.conn.SetReadDeadline(time.Now().Add(3 * time.Minute))
+		m, err := dec.Next()
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		if m.KeepAlive {
+			continue
+		}
+		if err := s.handle(p, m); err != nil {
+			return err
+		}
+	}
+}
+
+// handle applies one message. Piece payloads are written to disk without
+// the swarm lock held.
+func (s *Swarm) handle(p *peer, m wire.Message) error {
+	if m.ID == wire.Piece {
+		return s.onPiece(p, m)
+	}
+	if m.ID == wire.Extended {
+		return s.onExtended(p, m)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch m.ID {
+	case wire.Choke:
+		p.peerChoking = true
+		if !p.fast { // without BEP 6, a choke discards our requests
+			s.dropRequests(p)
+		}
+	case wire.Unchoke:
+		p.peerChoking = false
+		s.fillRequests(p)
+	case wire.Interested:
+		p.peerInterested = true
+		s.maybeUnchoke(p)
+	case wire.NotInterested:
+		p.peerInterested = false
+	case wire.Have:
+		return s.onHave(p, int(m.Index))
+	case wire.BitfieldMsg:
+		return s.onBitfield(p, m.Payload)
+	case wire.HaveAll:
+		return s.onHaveAll(p)
+	case wire.HaveNone:
+	case wire.Request:
+		return s.onRequest(p, m)
+	case wire.Cancel:
+		p.w.cancelUpload(m.Index, m.Begin, m.Length)
+	case wire.Reject:
+		s.onReject(p, m)
+	}
+	return nil
+}
+
+func (s *Swarm) onHave(p *peer, i int) error {
+	if s.pick == nil {
+		if p.rawBitfield == nil {
+			p.rawBitfield = make([]byte, 0)
+		}
+		need := i/8 + 1
+		for len(p.rawBitfield) < need && need <= 1<<20 {
+			p.rawBitfield = append(p.rawBitfield, 0)
+		}
+		if i/8 < len(p.rawBitfield) {
+			p.rawBitfield[i/8] |= 0x80 >> (i % 8)
+		}
+		return nil
+	}
+	if i < 0 || i >= s.pick.NumPieces() {
+		return fmt.Errorf("have: piece %d out of range", i)
+	}
+	if p.hasPiece(i) {
+		return nil
+	}
+	p.has.Set(i)
+	p.numHave++
+	s.pick.PeerHas(i)
+	s.updateInterest(p)
+	return nil
+}
+
+func (s *Swarm) onBitfield(p *peer, payload []byte) error {
+	if s.pick == nil {
+		p.rawBitfield = append([]byte(nil), payload...)
+		return nil
+	}
+	bf, err := wire.ParseBitfield(payload, s.pick.NumPieces())
+	if err != nil {
+		return fmt.Errorf("bitfield: %w", err)
+	}
+	s.adoptBitfield(p, bf)
+	return nil
+}
+
+func (s *Swarm) adoptBitfield(p *peer, bf wire.Bitfield) {
+	if p.has != nil && !p.haveAll {
+		s.pick.PeerGone(0, p.hasPiece) // replace, not add, if sent twice
+	}
+	p.has = bf
+	p.numHave = bf.Count(s.pick.NumPieces())
+	s.pick.PeerBitfield(p.hasPiece)
+	s.updateInterest(p)
+}
+
+func (s *Swarm) onHaveAll(p *peer) error {
+	p.haveAll = true
+	if s.pick != nil {
+		p.numHave = s.pick.NumPieces()
+		s.pick.PeerBitfield(p.hasPiece)
+		s.updateInterest(p)
+	}
+	return nil
+}
+
+// updateInterest tells the peer whether we want something it has and
+// requests if we may. Caller holds s.mu.
+func (s *Swarm) updateInterest(p *peer) {
+	if s.pick == nil || s.paused {
+		return
+	}
+	want := s.pick.Interesting(p.hasPiece)
+	if want != p.amInterested {
+		p.amInterested = want
+		id := wire.NotInterested
+		if want {
+			id = wire.Interested
+		}
+		p.w.send(wire.Message{ID: id})
+	}
+	if want {
+		s.fillRequests(p)
+	}
+}
+
+// isSeed reports whether a peer has every piece. Caller holds s.mu.
+func (p *peer) isSeed(numPieces int) bool {
+	return p.haveAll || (numPieces > 0 && p.numHave == numPieces)
+}

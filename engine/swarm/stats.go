@@ -1,0 +1,159 @@
+package swarm
+
+import (
+	"errors"
+	"slices"
+	"time"
+)
+
+// Stats is a plain-value view of the swarm for the owner's snapshot.
+type Stats struct {
+	Name       string
+	Size       int64
+	Have       int64
+	Pieces     int
+	PiecesHave int
+	HasInfo    bool
+	Seeding    bool
+	Paused     bool
+	Err        error
+	DownRate   float64
+	UpRate     float64
+	TotalDown  int64 // payload bytes this session
+	TotalUp    int64
+	Peers      []PeerStats
+}
+
+// PeerStats describes one connection.
+type PeerStats struct {
+	Addr       string
+	Client     string
+	Progress   float64
+	DownRate   float64
+	UpRate     float64
+	Downloaded int64
+	Uploaded   int64
+	Choked     bool
+	ChokingUs  bool
+	Seed       bool
+	Note       string
+}
+
+// Stats copies the current state.
+func (s *Swarm) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Paused: s.paused, Err: s.err, Seeding: s.seeding,
+		TotalDown: s.totalDown.Load(), TotalUp: s.totalUp.Load()}
+	if s.layout != nil {
+		st.HasInfo = true
+		st.Name = s.layout.Name
+		st.Size = s.layout.TotalLength
+		st.Pieces = s.layout.NumPieces
+		st.PiecesHave = s.pick.NumHave()
+		st.Have = s.haveBytes()
+	}
+	for _, p := range s.peers {
+		ps := PeerStats{Addr: p.addr, Client: p.client, DownRate: p.downRate.value, UpRate: p.upRate.value,
+			Downloaded: p.down.Load(), Uploaded: p.up.Load(), Choked: p.amChoking, ChokingUs: p.peerChoking, Note: p.note}
+		if st.Pieces > 0 {
+			ps.Seed = p.isSeed(st.Pieces)
+			ps.Progress = float64(p.numHave) / float64(st.Pieces)
+			if p.haveAll {
+				ps.Progress = 1
+			}
+		}
+		st.DownRate += ps.DownRate
+		st.UpRate += ps.UpRate
+		st.Peers = append(st.Peers, ps)
+	}
+	slices.SortFunc(st.Peers, func(a, b PeerStats) int { return int(b.DownRate - a.DownRate) })
+	return st
+}
+
+func (s *Swarm) haveBytes() int64 {
+	var n int64
+	for i := 0; i < s.layout.NumPieces; i++ {
+		if s.pick.Have(i) {
+			n += s.layout.PieceSize(i)
+		}
+	}
+	return n
+}
+
+// Traffic is payload moved with one peer since the last drain.
+type Traffic struct {
+	PeerID [20]byte
+	Key    string // ban/credit key: "ip:..." or "id:..."
+	Up     int64
+	Down   int64
+}
+
+// DrainTraffic returns bytes moved since the previous call, per peer, so the
+// owner can add them to its persistent ledger.
+func (s *Swarm) DrainTraffic() []Traffic {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.closedTraffic
+	s.closedTraffic = nil
+	for _, p := range s.peers {
+		up, down := p.unloggedUp.Swap(0), p.unloggedDown.Swap(0)
+		if up != 0 || down != 0 {
+			out = append(out, Traffic{PeerID: p.peerID, Key: p.banKey(), Up: up, Down: down})
+		}
+	}
+	return out
+}
+
+// Checkpoint makes every verified piece durable (fsync) and returns the
+// bitfield that may now be recorded as complete, or nil if nothing changed.
+func (s *Swarm) Checkpoint() ([]bool, error) {
+	s.mu.Lock()
+	pieces := s.unsynced
+	s.unsynced = nil
+	files := s.files
+	var have []bool
+	if s.pick != nil {
+		have = make([]bool, s.pick.NumPieces())
+		for i := range have {
+			have[i] = s.pick.Have(i)
+		}
+	}
+	s.mu.Unlock()
+	if len(pieces) == 0 {
+		return nil, nil
+	}
+	var errs []error
+	for _, p := range pieces {
+		if err := files.SyncPiece(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		s.mu.Lock()
+		s.unsynced = append(s.unsynced, pieces...)
+		s.mu.Unlock()
+		return nil, errors.Join(errs...)
+	}
+	return have, nil
+}
+
+// Complete reports whether every piece is verified.
+func (s *Swarm) Complete() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pick != nil && s.pick.Complete()
+}
+
+// WaitComplete blocks until the download completes, the swarm fails, or the
+// timeout passes; it polls, as the engine's front ends do.
+func (s *Swarm) WaitComplete(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if s.Complete() {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}

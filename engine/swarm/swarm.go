@@ -1,0 +1,276 @@
+// Package swarm runs one torrent's peer swarm: BitTorrent peer connections
+// (BEP 3 with the BEP 6 fast extension and BEP 10 extension protocol),
+// metadata exchange for magnet links (BEP 9), the piece picker, the choker,
+// SHA-1 verification off the network goroutines, and precise blame for
+// corrupt data (the peers whose blocks differ from the verified piece are
+// banned; an honest peer that shared a failed piece is not).
+//
+// A Swarm has one owner, which calls Run(ctx) and reads Stats; the Swarm
+// never calls back into its owner except through the small Ledger interface.
+package swarm
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine/choker"
+	"github.com/shoalp2p/shoal/engine/picker"
+	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// Dialer opens peer connections (loopback-only mode is enforced by it).
+type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Ledger is what the swarm reports to its owner's persistent state.
+type Ledger interface {
+	// HashFail records corrupt data from a peer, named by its ban key ("ip:..."
+	// or "id:<hex peer id>"); ban says the swarm banned it.
+	HashFail(key string, ban bool, reason string)
+}
+
+// Config describes one swarm.
+type Config struct {
+	InfoHash [20]byte
+	PeerID   [20]byte
+	// InfoBytes is the bencoded info dictionary; nil until fetched (magnet).
+	InfoBytes []byte
+	// Dir is the folder the content lives in (content at Dir/<name>).
+	Dir string
+	// Have marks pieces already verified on disk (resume data or a share).
+	Have []bool
+	// ListenPort is advertised in the extension handshake.
+	ListenPort int
+	Dial       Dialer
+	Ledger     Ledger
+	Logger     *slog.Logger
+	// MaxPeers caps connections (default 60).
+	MaxPeers int
+	// UploadSlots is the choker's regular slot count (default 4).
+	UploadSlots int
+	// BanAfter is how many hash failures get a peer banned when blame is
+	// shared and not yet proven (default 3).
+	BanAfter int
+	// Banned holds IPs or peer IDs refused at connect, with their reasons.
+	Banned map[string]string
+	// Credit returns a peer's long-run give/take standing (1 neutral).
+	Credit func(peerID [20]byte, ip string) float64
+}
+
+// ErrBanned is returned for connections from banned peers.
+var ErrBanned = errors.New("swarm: peer is banned")
+
+// Swarm is one torrent's set of peers and transfer state.
+type Swarm struct {
+	cfg    Config
+	log    *slog.Logger
+	hashQ  chan int
+	wake   chan struct{}
+	closed chan struct{}
+
+	mu            sync.Mutex
+	info          *metainfo.Info
+	infoBytes     []byte
+	layout        *storage.Layout
+	files         *storage.Files
+	pick          *picker.Picker
+	have          wire.Bitfield
+	peers         map[uint64]*peer
+	nextID        uint64
+	cands         map[string]*candidate
+	meta          *metaFetch
+	writing       map[int]int  // blocks being written per piece
+	received      map[int]bool // pieces with every block received, awaiting hash
+	blame         map[int]map[int]blockSource
+	failed        map[int]*failedPiece
+	banned        map[string]string
+	unsynced      []int
+	closedTraffic []Traffic
+	paused        bool
+	seeding       bool
+	err           error
+	choke         *choker.Choker
+	totalDown     atomic.Int64
+	totalUp       atomic.Int64
+	wg            sync.WaitGroup
+	runCtx        context.Context
+}
+
+// New prepares a swarm; nothing runs until Run.
+func New(cfg Config) (*Swarm, error) {
+	if cfg.MaxPeers == 0 {
+		cfg.MaxPeers = 60
+	}
+	if cfg.BanAfter == 0 {
+		cfg.BanAfter = 3
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Swarm{
+		cfg:      cfg,
+		log:      cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
+		hashQ:    make(chan int, 64),
+		wake:     make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+		peers:    make(map[uint64]*peer),
+		cands:    make(map[string]*candidate),
+		writing:  make(map[int]int),
+		received: make(map[int]bool),
+		blame:    make(map[int]map[int]blockSource),
+		failed:   make(map[int]*failedPiece),
+		banned:   make(map[string]string),
+		choke:    choker.New(cfg.UploadSlots),
+	}
+	for k, v := range cfg.Banned {
+		s.banned[k] = v
+	}
+	if cfg.InfoBytes != nil {
+		if err := s.setInfo(cfg.InfoBytes, cfg.Have); err != nil {
+			return nil, err
+		}
+	} else {
+		s.meta = newMetaFetch()
+	}
+	return s, nil
+}
+
+// setInfo installs verified metadata and opens storage. Caller holds mu or
+// has exclusive access.
+func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
+	if sha1.Sum(infoBytes) != s.cfg.InfoHash {
+		return errors.New("swarm: info does not match infohash")
+	}
+	info, err := ParseInfo(infoBytes)
+	if err != nil {
+		return err
+	}
+	layout, err := storage.NewLayout(info)
+	if err != nil {
+		return fmt.Errorf("swarm: %w", err)
+	}
+	files, err := storage.Open(s.cfg.Dir, layout)
+	if err != nil {
+		return fmt.Errorf("swarm: open storage: %w", err)
+	}
+	s.info, s.infoBytes, s.layout, s.files = info, infoBytes, layout, files
+	s.pick = picker.New(layout.NumPieces, layout.PieceLength, layout.TotalLength)
+	s.have = wire.NewBitfield(layout.NumPieces)
+	for i, ok := range have {
+		if ok && i < layout.NumPieces {
+			s.pick.MarkHave(i)
+			s.have.Set(i)
+		}
+	}
+	s.seeding = s.pick.Complete()
+	s.meta = nil
+	return nil
+}
+
+// Run drives the swarm until ctx ends: dialing candidates, the choker,
+// rate sampling, request timeouts and hashing.
+func (s *Swarm) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	s.runCtx = ctx
+	s.mu.Unlock()
+	for i := 0; i < hashWorkers(); i++ {
+		s.wg.Add(1)
+		go s.hashWorker(ctx)
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	n := 0
+	s.connectCandidates(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			return nil
+		case <-s.wake:
+			s.connectCandidates(ctx)
+		case <-tick.C:
+			n++
+			s.tick(ctx, n)
+		}
+	}
+}
+
+func (s *Swarm) shutdown() {
+	s.mu.Lock()
+	for _, p := range s.peers {
+		p.close(nil)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.mu.Lock()
+	if s.files != nil {
+		s.files.Close()
+	}
+	s.mu.Unlock()
+	close(s.closed)
+}
+
+// Done is closed when Run has returned and storage is closed.
+func (s *Swarm) Done() <-chan struct{} { return s.closed }
+
+func (s *Swarm) tick(ctx context.Context, n int) {
+	s.mu.Lock()
+	for _, p := range s.peers {
+		p.sampleRates()
+	}
+	s.expireRequests()
+	if n%10 == 1 {
+		s.runChoker()
+	}
+	s.mu.Unlock()
+	s.connectCandidates(ctx)
+}
+
+// poke asks Run to look at candidates soon.
+func (s *Swarm) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Pause closes every connection and stops dialing; Resume undoes it.
+func (s *Swarm) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = true
+	for _, p := range s.peers {
+		p.close(errors.New("paused"))
+	}
+}
+
+// Resume lets the swarm dial and accept again.
+func (s *Swarm) Resume() {
+	s.mu.Lock()
+	s.paused = false
+	for _, c := range s.cands {
+		c.nextTry = time.Time{}
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// ParseInfo decodes a bencoded info dictionary.
+func ParseInfo(b []byte) (*metainfo.Info, error) {
+	var info metainfo.Info
+	if err := unmarshalInfo(b, &info); err != nil {
+		return nil, fmt.Errorf("swarm: parse info: %w", err)
+	}
+	return &info, nil
+}

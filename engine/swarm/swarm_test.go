@@ -1,0 +1,263 @@
+package swarm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/engine/wire"
+	"github.com/shoalp2p/shoal/internal/netguard"
+)
+
+var loopback = netguard.Policy{LoopbackOnly: true}
+
+// node is one swarm with a listener on 127.0.0.1, as the engine runs it.
+type node struct {
+	s    *Swarm
+	addr string
+	ln   net.Listener
+}
+
+type testLedger struct {
+	mu    sync.Mutex
+	fails map[string]int
+	bans  map[string]string
+}
+
+func (l *testLedger) HashFail(key string, ban bool, reason string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fails[key]++
+	if ban {
+		l.bans[key] = reason
+	}
+}
+
+func newLedger() *testLedger {
+	return &testLedger{fails: map[string]int{}, bans: map[string]string{}}
+}
+
+// makeContent writes size random bytes and returns the file path and the
+// bencoded info dictionary built by storage.CreateInfo.
+func makeContent(t *testing.T, size int, pieceLen int64) (string, []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "content.bin")
+	data := make([]byte, size)
+	rand.Read(data)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := storage.CreateInfo(context.Background(), path, storage.CreateOptions{PieceLength: pieceLen}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bencode.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, b
+}
+
+func startNode(t *testing.T, ctx context.Context, cfg Config) *node {
+	t.Helper()
+	ln, err := loopback.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dial = loopback.Dial
+	rand.Read(cfg.PeerID[:])
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{s: s, addr: ln.Addr().String(), ln: ln}
+	go func() { _ = s.Run(ctx) }()
+	go acceptLoop(ln, s)
+	t.Cleanup(func() { ln.Close() })
+	return n
+}
+
+func acceptLoop(ln net.Listener, s *Swarm) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			br := bufio.NewReader(c)
+			reserved, ih, err := wire.ReadHandshakeHead(br)
+			if err != nil || ih != s.cfg.InfoHash {
+				c.Close()
+				return
+			}
+			_ = s.Accept(c, br, reserved)
+		}()
+	}
+}
+
+func infoHash(info []byte) [20]byte {
+	var h [20]byte
+	copy(h[:], sha1Sum(info))
+	return h
+}
+
+func allHave(n int) []bool {
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = true
+	}
+	return out
+}
+
+func fileSHA256(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestSeedToLeechersWithMetadataOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 3<<20+12345, 64<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	// First leecher knows only the infohash: metadata comes over BEP 9.
+	l1 := startNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	l1.s.AddPeers(seed.addr)
+	// Second leecher joins from the first one and the seed.
+	l2 := startNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	l2.s.AddPeers(l1.addr, seed.addr)
+	for i, l := range []*node{l1, l2} {
+		waitFor(t, "leecher complete", 60*time.Second, l.s.Complete)
+		got := fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin"))
+		if got != fileSHA256(t, path) {
+			t.Fatalf("leecher %d: content differs from the seed's", i+1)
+		}
+	}
+	if up := seed.s.Stats().TotalUp; up < 3<<20 {
+		t.Fatalf("seed uploaded %d bytes, want at least the file size", up)
+	}
+}
+
+func mustInfo(t *testing.T, b []byte) *infoT {
+	t.Helper()
+	info, err := ParseInfo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// liar is a peer that claims every piece and answers requests with garbage.
+func startLiar(t *testing.T, ih [20]byte) string {
+	ln, err := loopback.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveLies(c, ih)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func serveLies(c net.Conn, ih [20]byte) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	if _, err := wire.ReadHandshake(br); err != nil {
+		return
+	}
+	h := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: ih}
+	copy(h.PeerID[:], "-LI0001-liarliarliar")
+	wire.WriteHandshake(c, h)
+	var out []byte
+	out = wire.AppendMessage(out, wire.Message{ID: wire.HaveAll})
+	out = wire.AppendMessage(out, wire.Message{ID: wire.Unchoke})
+	c.Write(out)
+	dec := wire.NewDecoder(br, 1<<20)
+	for {
+		m, err := dec.Next()
+		if err != nil {
+			return
+		}
+		if m.ID != wire.Request {
+			continue
+		}
+		junk := bytes.Repeat([]byte{0xAB}, int(m.Length))
+		msg := wire.AppendPieceHeader(nil, m.Index, m.Begin, len(junk))
+		if _, err := c.Write(append(msg, junk...)); err != nil {
+			return
+		}
+	}
+}
+
+func TestLiarIsBannedHonestSeedIsNot(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 2<<20, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	liar := startLiar(t, ih)
+	ledger := newLedger()
+	l := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir(), Ledger: ledger})
+	l.s.AddPeers(liar, seed.addr)
+	waitFor(t, "download despite the liar", 60*time.Second, l.s.Complete)
+	if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
+		t.Fatal("content differs")
+	}
+	ledger.mu.Lock()
+	defer ledger.mu.Unlock()
+	liarKey := "id:" + hexID("-LI0001-liarliarliar")
+	if _, ok := ledger.bans[liarKey]; !ok {
+		t.Fatalf("liar not banned; bans = %v", ledger.bans)
+	}
+	if len(ledger.bans) != 1 {
+		t.Fatalf("bans = %v, want only the liar", ledger.bans)
+	}
+}
+
+type infoT = metainfo.Info
+
+func sha1Sum(b []byte) []byte {
+	h := sha1.Sum(b)
+	return h[:]
+}
+
+func hexID(s string) string { return hex.EncodeToString([]byte(s)) }
