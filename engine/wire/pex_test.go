@@ -1,0 +1,96 @@
+package wire
+
+import (
+	"errors"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestPEXMarshal(t *testing.T) {
+	t.Parallel()
+	p := PEX{
+		Added: []netip.AddrPort{
+			netip.MustParseAddrPort("127.0.0.1:6881"),
+			netip.MustParseAddrPort("[::1]:6882"),
+			netip.MustParseAddrPort("127.0.0.2:1"),
+		},
+		Dropped: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.3:65535")},
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "d5:added12:\x7f\x00\x00\x01\x1a\xe1\x7f\x00\x00\x02\x00\x01" +
+		"6:added618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x1a\xe2" +
+		"7:dropped6:\x7f\x00\x00\x03\xff\xffe"
+	if string(b) != want {
+		t.Fatalf("Marshal = %q, want %q", b, want)
+	}
+	got, err := ParsePEX(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// IPv4 entries come before IPv6 ones after a round trip.
+	wantP := PEX{Added: []netip.AddrPort{p.Added[0], p.Added[2], p.Added[1]}, Dropped: p.Dropped}
+	if !reflect.DeepEqual(got, wantP) {
+		t.Fatalf("round trip = %v, want %v", got, wantP)
+	}
+	empty, err := PEX{}.Marshal()
+	if err != nil || string(empty) != "d5:added0:7:dropped0:e" {
+		t.Fatalf("empty Marshal = %q, %v", empty, err)
+	}
+}
+
+func TestPEXMarshalMappedAndInvalid(t *testing.T) {
+	t.Parallel()
+	mapped := PEX{Dropped: []netip.AddrPort{netip.MustParseAddrPort("[::ffff:127.0.0.1]:80")}}
+	b, err := mapped.Marshal()
+	if err != nil || string(b) != "d5:added0:7:dropped6:\x7f\x00\x00\x01\x00\x50e" {
+		t.Fatalf("mapped Marshal = %q, %v", b, err)
+	}
+	for _, ap := range []netip.AddrPort{{}, netip.MustParseAddrPort("[fe80::1%eth0]:1")} {
+		if _, err := (PEX{Added: []netip.AddrPort{ap}}).Marshal(); err == nil {
+			t.Errorf("Marshal of %v succeeded, want error", ap)
+		}
+	}
+}
+
+// pexCases seed FuzzParsePEX; a nil want means ErrMalformed.
+var pexCases = []struct {
+	name string
+	in   string
+	want *PEX
+}{
+	{"empty dict", "de", &PEX{}},
+	{"flags and unknown keys", "d5:added6:\x7f\x00\x00\x01\x00\x017:added.f1:\x101:xi3ee",
+		&PEX{Added: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}}},
+	{"dropped6 mapped", "d8:dropped618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x7f\x00\x00\x01\x00\x02e",
+		&PEX{Dropped: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:2")}}},
+	{"empty", "", nil},
+	{"not a dict", "5:added", nil},
+	{"added not multiple of 6", "d5:added5:abcdee", nil},
+	{"added6 not multiple of 18", "d6:added66:abcdefe", nil},
+	{"dropped wrong type", "d7:droppedi5ee", nil},
+	{"truncated", "d5:added6:\x7f\x00", nil},
+	{"trailing", "deX", nil},
+	{"oversize", "d5:added65538:" + strings.Repeat("a", 65538) + "e", nil},
+	{"nesting bomb", "d1:x" + strings.Repeat("l", 17) + strings.Repeat("e", 17) + "e", nil},
+}
+
+func TestParsePEX(t *testing.T) {
+	t.Parallel()
+	for _, tc := range pexCases {
+		got, err := ParsePEX([]byte(tc.in))
+		if tc.want == nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Errorf("%s: error = %v, want ErrMalformed", tc.name, err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, *tc.want) {
+			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, *tc.want)
+		}
+	}
+}
