@@ -112,7 +112,6 @@ func parseDictPeers(peers []netip.AddrPort, raw []byte) ([]netip.AddrPort, error
 	if err := d.Decode(&list); err != nil {
 		return nil, fmt.Errorf("peer list: %w", err)
 	}
-	peers = growPeers(peers, len(list))
 	for _, p := range list {
 		addr, err := netip.ParseAddr(p.IP)
 		if err != nil || p.Port <= 0 || p.Port > 0xffff {

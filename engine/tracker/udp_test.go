@@ -31,7 +31,8 @@ type udpTracker struct {
 	last      []byte // last announce request
 }
 
-func newUDPTracker(t *testing.T) *udpTracker {
+// newUDPTracker starts a tracker; setup configures it before it serves.
+func newUDPTracker(t *testing.T, setup ...func(*udpTracker)) *udpTracker {
 	t.Helper()
 	pc, err := netguard.Policy{LoopbackOnly: true}.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -39,6 +40,9 @@ func newUDPTracker(t *testing.T) *udpTracker {
 	}
 	u := &udpTracker{pc: pc, connID: 0x1122334455667788,
 		peers: []byte{127, 0, 0, 1, 0x1a, 0xe1, 127, 0, 0, 2, 0x1a, 0xe2}}
+	for _, f := range setup {
+		f(u)
+	}
 	t.Cleanup(func() { pc.Close() })
 	go u.serve()
 	return u
@@ -108,8 +112,7 @@ func (u *udpTracker) counts() (connects, announces int) {
 
 func TestUDPAnnounce(t *testing.T) {
 	t.Parallel()
-	u := newUDPTracker(t)
-	u.stray = true
+	u := newUDPTracker(t, func(u *udpTracker) { u.stray = true })
 	req := Request{InfoHash: binaryHash, PeerID: [20]byte{'p', 'e', 'e', 'r'}, Port: 6881,
 		Uploaded: 7, Downloaded: 8, Left: 9, Event: EventCompleted, Key: 0xcafe}
 	got, err := loopbackClient().Announce(context.Background(), u.url(), req)
@@ -221,8 +224,7 @@ func TestUDPRetryAfterDrop(t *testing.T) {
 
 func TestUDPTrackerError(t *testing.T) {
 	t.Parallel()
-	u := newUDPTracker(t)
-	u.failMsg = "torrent not registered"
+	u := newUDPTracker(t, func(u *udpTracker) { u.failMsg = "torrent not registered" })
 	_, err := loopbackClient().Announce(context.Background(), u.url(), Request{})
 	if !errors.Is(err, ErrTrackerFailure) {
 		t.Fatalf("err = %v", err)
@@ -234,8 +236,7 @@ func TestUDPTrackerError(t *testing.T) {
 
 func TestUDPTimeoutBounded(t *testing.T) {
 	t.Parallel()
-	u := newUDPTracker(t)
-	u.silent = true
+	u := newUDPTracker(t, func(u *udpTracker) { u.silent = true })
 	c := loopbackClient()
 	c.UDPRetryBase = 50 * time.Millisecond
 	c.Timeout = 300 * time.Millisecond
@@ -251,8 +252,7 @@ func TestUDPTimeoutBounded(t *testing.T) {
 
 func TestUDPCancel(t *testing.T) {
 	t.Parallel()
-	u := newUDPTracker(t)
-	u.silent = true
+	u := newUDPTracker(t, func(u *udpTracker) { u.silent = true })
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
