@@ -1,0 +1,277 @@
+package overlay
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+
+	"github.com/google/uuid"
+)
+
+// Magic opens every overlay connection; the dialer writes it before its
+// hello frame. It must never start with byte 19, which opens a BitTorrent
+// handshake on the same port.
+const Magic = "SHOAL-OVERLAY/1\n"
+
+// MaxFrameSize is the largest frame payload either side accepts.
+const MaxFrameSize = 1 << 20
+
+// Sentinel errors callers can branch on.
+var (
+	// ErrFrameTooLarge means a frame's length header exceeded MaxFrameSize.
+	ErrFrameTooLarge = errors.New("overlay: frame too large")
+	// ErrMalformed means a frame could not be decoded or failed validation.
+	ErrMalformed = errors.New("overlay: malformed frame")
+	// ErrBadMagic means the connection did not start with Magic.
+	ErrBadMagic = errors.New("overlay: bad magic")
+)
+
+// Message types.
+const (
+	typeHello   = "hello"
+	typeWelcome = "welcome"
+	typeError   = "error"
+	typePing    = "ping"
+	typeShare   = "share"
+	typeQuery   = "query"
+	typeHits    = "hits"
+)
+
+// Roles named in a hello frame.
+const (
+	roleLeaf  = "leaf"
+	roleSuper = "super"
+)
+
+// Structural caps checked by the decoder; the semantic limits (entries per
+// leaf, query words, rates) are enforced by the supernode.
+const (
+	maxAddrLen      = 300
+	maxCodeLen      = 64
+	maxErrTextLen   = 1024
+	maxListedSupers = 64
+	maxShareItems   = 10000
+	maxHopsOnWire   = 255
+	maxHitsPerFrame = 1000
+	maxWordsLen     = 4096
+)
+
+// hash20 is an infohash that travels as 40 lower-case hex digits.
+type hash20 [20]byte
+
+// MarshalText implements encoding.TextMarshaler.
+func (h hash20) MarshalText() ([]byte, error) {
+	return []byte(hex.EncodeToString(h[:])), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler; it wants exactly 40 hex digits.
+func (h *hash20) UnmarshalText(b []byte) error {
+	if len(b) != 40 {
+		return fmt.Errorf("infohash: want 40 hex digits, got %d bytes", len(b))
+	}
+	if _, err := hex.Decode(h[:], b); err != nil {
+		return fmt.Errorf("infohash: %w", err)
+	}
+	return nil
+}
+
+// wireEntry is one shared item in a share frame.
+type wireEntry struct {
+	InfoHash hash20   `json:"ih"`
+	Name     string   `json:"name"`
+	Size     int64    `json:"size"`
+	Files    []string `json:"files,omitempty"`
+}
+
+// wireHit is one grouped result in a hits frame.
+type wireHit struct {
+	InfoHash hash20   `json:"ih"`
+	Name     string   `json:"name"`
+	Size     int64    `json:"size"`
+	Files    []string `json:"files,omitempty"`
+	Sources  []string `json:"src,omitempty"`
+}
+
+// message is every frame's payload; Type says which fields matter.
+type message struct {
+	Type       string      `json:"type"`
+	Role       string      `json:"role,omitempty"`  // hello
+	Addr       string      `json:"addr,omitempty"`  // hello (super), welcome
+	Port       int         `json:"port,omitempty"`  // hello (leaf): its BitTorrent port
+	ID         string      `json:"id,omitempty"`    // query, hits, error (query UUID)
+	Words      string      `json:"words,omitempty"` // query
+	Hops       int         `json:"hops,omitempty"`  // query: hops it may still travel
+	Add        []wireEntry `json:"add,omitempty"`   // share
+	Del        []hash20    `json:"del,omitempty"`   // share
+	Hits       []wireHit   `json:"hits,omitempty"`  // hits
+	Code       string      `json:"code,omitempty"`  // error
+	Text       string      `json:"text,omitempty"`  // error
+	Supernodes []string    `json:"supernodes,omitempty"`
+
+	qid uuid.UUID // parsed ID, set by validate
+}
+
+// encodeFrame returns the length-prefixed frame for m.
+func encodeFrame(m *message) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Write([]byte{0, 0, 0, 0})
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("overlay: encode %s: %w", m.Type, err)
+	}
+	b := buf.Bytes()
+	n := len(b) - 4
+	if n > MaxFrameSize {
+		return nil, fmt.Errorf("overlay: encode %s (%d bytes): %w", m.Type, n, ErrFrameTooLarge)
+	}
+	binary.BigEndian.PutUint32(b, uint32(n))
+	return b, nil
+}
+
+// writeFrame writes m as one frame.
+func writeFrame(w io.Writer, m *message) error {
+	b, err := encodeFrame(m)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("overlay: write %s: %w", m.Type, err)
+	}
+	return nil
+}
+
+// readFrame reads and decodes one frame. An oversized length header yields
+// ErrFrameTooLarge without reading the payload.
+func readFrame(r io.Reader) (*message, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("overlay: read frame header: %w", err)
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > MaxFrameSize {
+		return nil, fmt.Errorf("overlay: read frame: %d bytes: %w", n, ErrFrameTooLarge)
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return nil, fmt.Errorf("overlay: read frame payload: %w", err)
+	}
+	return decodeMessage(payload)
+}
+
+// decodeMessage parses and validates one frame payload.
+func decodeMessage(payload []byte) (*message, error) {
+	var m message
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return nil, fmt.Errorf("overlay: decode frame: %w: %w", ErrMalformed, err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("overlay: decode %q frame: %w: %w", m.Type, ErrMalformed, err)
+	}
+	return &m, nil
+}
+
+// validate checks the structure of a decoded message.
+func (m *message) validate() error {
+	if m.Hops < 0 || m.Hops > maxHopsOnWire {
+		return fmt.Errorf("hops %d out of range", m.Hops)
+	}
+	if len(m.Supernodes) > maxListedSupers {
+		return fmt.Errorf("%d supernodes listed", len(m.Supernodes))
+	}
+	switch m.Type {
+	case typeHello:
+		return m.validateHello()
+	case typeWelcome:
+		return checkHostPort(m.Addr)
+	case typeError:
+		return m.validateError()
+	case typePing:
+		return nil
+	case typeShare:
+		if len(m.Add)+len(m.Del) > maxShareItems {
+			return fmt.Errorf("%d share items", len(m.Add)+len(m.Del))
+		}
+		return nil
+	case typeQuery:
+		if len(m.Words) > maxWordsLen {
+			return fmt.Errorf("query words: %d bytes", len(m.Words))
+		}
+		return m.parseID(true)
+	case typeHits:
+		return m.validateHits()
+	}
+	return fmt.Errorf("unknown type %q", m.Type)
+}
+
+func (m *message) validateHello() error {
+	switch m.Role {
+	case roleLeaf:
+		if m.Port < 1 || m.Port > 65535 {
+			return fmt.Errorf("leaf port %d", m.Port)
+		}
+		return nil
+	case roleSuper:
+		return checkHostPort(m.Addr)
+	}
+	return fmt.Errorf("unknown role %q", m.Role)
+}
+
+func (m *message) validateError() error {
+	if m.Code == "" || len(m.Code) > maxCodeLen || len(m.Text) > maxErrTextLen {
+		return errors.New("bad error code or text")
+	}
+	for _, a := range m.Supernodes {
+		if err := checkHostPort(a); err != nil {
+			return err
+		}
+	}
+	return m.parseID(false)
+}
+
+func (m *message) validateHits() error {
+	if len(m.Hits) > maxHitsPerFrame {
+		return fmt.Errorf("%d hits", len(m.Hits))
+	}
+	for i := range m.Hits {
+		if len(m.Hits[i].Sources) > maxSourcesPerHit || len(m.Hits[i].Files) > maxFilesPerEntry {
+			return errors.New("hit lists too long")
+		}
+	}
+	return m.parseID(true)
+}
+
+// parseID fills qid from ID; required says whether an empty ID is an error.
+func (m *message) parseID(required bool) error {
+	if m.ID == "" && !required {
+		return nil
+	}
+	id, err := uuid.Parse(m.ID)
+	if err != nil {
+		return fmt.Errorf("query id: %w", err)
+	}
+	m.qid = id
+	return nil
+}
+
+// checkHostPort accepts "host:port" with a numeric port in 1..65535.
+func checkHostPort(a string) error {
+	if a == "" || len(a) > maxAddrLen {
+		return fmt.Errorf("address %q: bad length", a)
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", a, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 || host == "" {
+		return fmt.Errorf("address %q: bad host or port", a)
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package overlay
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	_ "github.com/mattn/go-sqlite3" // SQLite driver; build with -tags sqlite_fts5
+)
+
+// ErrTooManyEntries means a leaf tried to register more than its quota.
+var ErrTooManyEntries = errors.New("overlay: too many entries for one leaf")
+
+// indexSchema is the whole (transient) index: a plain table keyed by
+// (leaf, infohash) and an external-content FTS5 table over name and file
+// paths, kept in step by triggers.
+const indexSchema = `
+PRAGMA application_id = 0x53484f4c;
+CREATE TABLE entries (
+	id       INTEGER PRIMARY KEY,
+	leaf     INTEGER NOT NULL,
+	infohash BLOB NOT NULL,
+	name     TEXT NOT NULL,
+	size     INTEGER NOT NULL,
+	files    TEXT NOT NULL, -- paths joined by newlines
+	source   TEXT NOT NULL, -- BitTorrent host:port of the leaf
+	UNIQUE (leaf, infohash)
+);
+CREATE INDEX entries_infohash ON entries (infohash);
+CREATE VIRTUAL TABLE entries_fts USING fts5 (
+	name, files,
+	content = 'entries', content_rowid = 'id',
+	tokenize = 'unicode61 remove_diacritics 2',
+	prefix = '2 3'
+);
+CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
+	INSERT INTO entries_fts (rowid, name, files) VALUES (new.id, new.name, new.files);
+END;
+CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
+	INSERT INTO entries_fts (entries_fts, rowid, name, files) VALUES ('delete', old.id, old.name, old.files);
+END;
+CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN
+	INSERT INTO entries_fts (entries_fts, rowid, name, files) VALUES ('delete', old.id, old.name, old.files);
+	INSERT INTO entries_fts (rowid, name, files) VALUES (new.id, new.name, new.files);
+END;
+`
+
+// index is a supernode's FTS5 index of its leaves' shares.
+type index struct {
+	db *sql.DB
+}
+
+// openIndex recreates the index at path (":memory:" or "" for memory only).
+func openIndex(path string) (*index, error) {
+	dsn := "file::memory:"
+	if path != "" && path != ":memory:" {
+		for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("overlay: open index: %w", err)
+			}
+		}
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath()
+	}
+	dsn += "?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: open index: %w", err)
+	}
+	db.SetMaxOpenConns(1) // one writer; the index is small and transient
+	if _, err := db.Exec(indexSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("overlay: create index: %w", err)
+	}
+	return &index{db: db}, nil
+}
+
+// close releases the database.
+func (x *index) close() error {
+	if err := x.db.Close(); err != nil {
+		return fmt.Errorf("overlay: close index: %w", err)
+	}
+	return nil
+}
+
+// put upserts entries for leaf. New infohashes beyond maxPerLeaf are not
+// stored; their number is returned as refused.
+func (x *index) put(ctx context.Context, leaf int64, source string, entries []Entry, maxPerLeaf int) (refused int, err error) {
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("overlay: index put: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE leaf = ?`, leaf).Scan(&n); err != nil {
+		return 0, fmt.Errorf("overlay: index put: count: %w", err)
+	}
+	for _, e := range entries {
+		var exists bool
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM entries WHERE leaf = ? AND infohash = ?`, leaf, e.InfoHash[:]).Scan(&exists)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("overlay: index put: lookup: %w", err)
+		}
+		if !exists && n >= maxPerLeaf {
+			refused++
+			continue
+		}
+		if err := upsertEntry(ctx, tx, leaf, source, e); err != nil {
+			return 0, err
+		}
+		if !exists {
+			n++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("overlay: index put: commit: %w", err)
+	}
+	return refused, nil
+}
+
+func upsertEntry(ctx context.Context, tx *sql.Tx, leaf int64, source string, e Entry) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO entries (leaf, infohash, name, size, files, source)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (leaf, infohash) DO UPDATE SET
+			name = excluded.name, size = excluded.size, files = excluded.files, source = excluded.source`,
+		leaf, e.InfoHash[:], e.Name, e.Size, strings.Join(e.Files, "\n"), source)
+	if err != nil {
+		return fmt.Errorf("overlay: index put: upsert: %w", err)
+	}
+	return nil
+}
+
+// remove deletes some of leaf's entries.
+func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error {
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("overlay: index remove: %w", err)
+	}
+	defer tx.Rollback()
+	for _, h := range hashes {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ? AND infohash = ?`, leaf, h[:]); err != nil {
+			return fmt.Errorf("overlay: index remove: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("overlay: index remove: commit: %w", err)
+	}
+	return nil
+}
+
+// removeLeaf deletes every entry of leaf.
+func (x *index) removeLeaf(ctx context.Context, leaf int64) error {
+	if _, err := x.db.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ?`, leaf); err != nil {
+		return fmt.Errorf("overlay: index remove leaf: %w", err)
+	}
+	return nil
+}
+
+// count returns the number of entries of leaf.
+func (x *index) count(ctx context.Context, leaf int64) (int, error) {
+	var n int
+	if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE leaf = ?`, leaf).Scan(&n); err != nil {
+		return 0, fmt.Errorf("overlay: index count: %w", err)
+	}
+	return n, nil
+}
+
+// search answers a user query: hits grouped by infohash, best match first,
+// at most limit of them. Each hit's sources are every leaf that registered
+// the infohash, whatever name it gave it.
+func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, error) {
+	q, err := ftsQuery(words)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.db.QueryContext(ctx, `SELECT e.infohash, e.name, e.size, e.files
+		FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
+		WHERE entries_fts MATCH ? ORDER BY entries_fts.rank LIMIT ?`, q, limit*4)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: index search: %w", err)
+	}
+	hits, err := groupRows(rows, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i := range hits {
+		if hits[i].Sources, err = x.sources(ctx, hits[i].InfoHash); err != nil {
+			return nil, err
+		}
+	}
+	return hits, nil
+}
+
+// groupRows keeps the first row of each infohash, up to limit hits.
+func groupRows(rows *sql.Rows, limit int) ([]Hit, error) {
+	defer rows.Close()
+	var hits []Hit
+	seen := make(map[[20]byte]bool)
+	for rows.Next() && len(hits) < limit {
+		var ih []byte
+		var h Hit
+		var files string
+		if err := rows.Scan(&ih, &h.Name, &h.Size, &files); err != nil {
+			return nil, fmt.Errorf("overlay: index search: scan: %w", err)
+		}
+		if len(ih) != 20 || seen[[20]byte(ih)] {
+			continue
+		}
+		h.InfoHash = [20]byte(ih)
+		seen[h.InfoHash] = true
+		if files != "" {
+			h.Files = strings.Split(files, "\n")
+			h.Files = h.Files[:min(len(h.Files), maxFilesPerHit)]
+		}
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("overlay: index search: %w", err)
+	}
+	return hits, nil
+}
+
+// sources lists the distinct peer addresses that registered ih.
+func (x *index) sources(ctx context.Context, ih [20]byte) ([]string, error) {
+	rows, err := x.db.QueryContext(ctx, `SELECT DISTINCT source FROM entries WHERE infohash = ? ORDER BY source LIMIT ?`,
+		ih[:], maxSourcesPerHit)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: index sources: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("overlay: index sources: scan: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("overlay: index sources: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,250 @@
+package overlay
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Leaf timings.
+const (
+	DefaultLinks      = 2
+	leafTick          = time.Second     // how often Run checks its links
+	leafRefind        = 5 * time.Second // how long a Finder answer is reused
+	leafFullBackoff   = 30 * time.Second
+	leafFailBackoff   = 3 * time.Second
+	maxRedirects      = 64
+	shareFrameBudget  = 256 << 10
+	localApplyTimeout = 30 * time.Second
+)
+
+// Sentinel errors of a Leaf.
+var (
+	// ErrNoSupernodes means the leaf is linked to no supernode yet.
+	ErrNoSupernodes = errors.New("overlay: not linked to any supernode")
+	// ErrLeafStopped means Run has returned.
+	ErrLeafStopped = errors.New("overlay: leaf stopped")
+)
+
+// LeafConfig configures a Leaf.
+type LeafConfig struct {
+	PeerAddr string     // our BitTorrent host:port; supernodes record our observed IP + this port
+	Dial     Dialer     // required unless Local is set
+	Finder   Finder     // required unless Local is set
+	Local    *Supernode // if this node is itself a supernode: register and search through it in-process only
+	Links    int        // supernodes to stay linked to, default 2
+	Logger   *slog.Logger
+}
+
+// Leaf registers this node's shares with supernodes and searches through them.
+type Leaf struct {
+	cfg     LeafConfig
+	log     *slog.Logger
+	changed chan struct{} // SetShares → the local apply loop
+	linkEnd chan struct{} // a link ended → Run
+	stop    chan struct{} // closed when Run returns
+	wg      sync.WaitGroup
+
+	mu        sync.Mutex
+	started   bool
+	stopped   bool
+	shares    map[[20]byte]Entry // replaced whole, never mutated
+	links     map[string]*leafLink
+	searches  map[uuid.UUID]*search
+	redirects []string
+	backoff   map[string]time.Time
+	found     []string
+	foundAt   time.Time
+}
+
+// leafLink is the leaf's link to one supernode.
+type leafLink struct {
+	addr string
+	ln   *link
+	kick chan struct{} // shares changed
+}
+
+// NewLeaf returns a leaf; call Run to link it.
+func NewLeaf(cfg LeafConfig) *Leaf {
+	setDefault(&cfg.Links, DefaultLinks)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Leaf{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		changed:  make(chan struct{}, 1),
+		linkEnd:  make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		shares:   map[[20]byte]Entry{},
+		links:    make(map[string]*leafLink),
+		searches: make(map[uuid.UUID]*search),
+		backoff:  make(map[string]time.Time),
+	}
+}
+
+// SetShares replaces the full list of shared entries. Linked supernodes get
+// only the changes; a new link gets the whole list. Over-long names and
+// paths are cut and at most 200 paths per entry are kept.
+func (l *Leaf) SetShares(entries []Entry) {
+	m := make(map[[20]byte]Entry, len(entries))
+	for _, e := range entries {
+		e = trimEntry(e)
+		if e.Name == "" {
+			e.Name = hex.EncodeToString(e.InfoHash[:])
+		}
+		e.Files = slices.Clone(e.Files)
+		m[e.InfoHash] = e
+	}
+	l.mu.Lock()
+	l.shares = m
+	for _, ll := range l.links {
+		poke(ll.kick)
+	}
+	l.mu.Unlock()
+	poke(l.changed)
+}
+
+// Supernodes returns the addresses of the supernodes currently linked, sorted.
+func (l *Leaf) Supernodes() []string {
+	if l.cfg.Local != nil {
+		return []string{l.cfg.Local.Addr()}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.links))
+	for a := range l.links {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Run links the leaf to supernodes and keeps its shares registered there,
+// replacing a supernode within seconds when one dies or is full. It returns
+// nil once ctx ends and everything it started (searches included) stopped.
+func (l *Leaf) Run(ctx context.Context) error {
+	if err := l.checkConfig(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	if l.started {
+		l.mu.Unlock()
+		return errors.New("overlay: leaf: Run called twice")
+	}
+	l.started = true
+	l.mu.Unlock()
+	defer l.finish()
+	if l.cfg.Local != nil {
+		return l.runLocal(ctx)
+	}
+	return l.runRemote(ctx)
+}
+
+func (l *Leaf) checkConfig() error {
+	if _, err := peerPort(l.cfg.PeerAddr); err != nil {
+		return err
+	}
+	if l.cfg.Local == nil && (l.cfg.Dial == nil || l.cfg.Finder == nil) {
+		return errors.New("overlay: leaf: Dial and Finder are required without Local")
+	}
+	return nil
+}
+
+// finish marks the leaf stopped and waits for its searches.
+func (l *Leaf) finish() {
+	l.mu.Lock()
+	l.stopped = true
+	close(l.stop)
+	l.mu.Unlock()
+	l.wg.Wait()
+}
+
+func peerPort(addr string) (int, error) {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("overlay: leaf peer address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 1 || port > 65535 {
+		return 0, fmt.Errorf("overlay: leaf peer address %q: bad port", addr)
+	}
+	return port, nil
+}
+
+// runLocal keeps the in-process supernode's copy of our shares current.
+func (l *Leaf) runLocal(ctx context.Context) error {
+	s := l.cfg.Local
+	sent := map[[20]byte]Entry{}
+	for {
+		add, del := diffShares(l.snapshot(), sent)
+		if len(add)+len(del) > 0 {
+			actx, cancel := context.WithTimeout(ctx, localApplyTimeout)
+			err := s.putLocal(actx, l.cfg.PeerAddr, add, del)
+			cancel()
+			if err != nil {
+				l.log.Warn("overlay: register shares locally", "err", err)
+			} else {
+				applyDiff(sent, add, del)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			cctx, cancel := context.WithTimeout(context.Background(), dropLeafTimeout)
+			defer cancel()
+			if err := s.clearLocal(cctx); err != nil {
+				l.log.Debug("overlay: clear local shares", "err", err)
+			}
+			return nil
+		case <-l.changed:
+		}
+	}
+}
+
+func (l *Leaf) snapshot() map[[20]byte]Entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.shares
+}
+
+// diffShares lists what to send so that a supernode holding sent ends up
+// holding want.
+func diffShares(want, sent map[[20]byte]Entry) (add []Entry, del [][20]byte) {
+	for h := range sent {
+		if _, ok := want[h]; !ok {
+			del = append(del, h)
+		}
+	}
+	for h, e := range want {
+		if old, ok := sent[h]; !ok || !sameEntry(old, e) {
+			add = append(add, e)
+		}
+	}
+	return add, del
+}
+
+func applyDiff(sent map[[20]byte]Entry, add []Entry, del [][20]byte) {
+	for _, h := range del {
+		delete(sent, h)
+	}
+	for _, e := range add {
+		sent[e.InfoHash] = e
+	}
+}
+
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,200 @@
+package overlay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// runRemote keeps cfg.Links supernode links up until ctx ends.
+func (l *Leaf) runRemote(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t := time.NewTicker(leafTick)
+	defer t.Stop()
+	for {
+		l.fill(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-l.linkEnd:
+		}
+	}
+}
+
+// fill dials candidates until the leaf has cfg.Links links or none are left.
+func (l *Leaf) fill(ctx context.Context, wg *sync.WaitGroup) {
+	for _, addr := range l.candidates(ctx) {
+		if ctx.Err() != nil || l.linkCount() >= l.cfg.Links {
+			return
+		}
+		l.connect(ctx, addr, wg)
+	}
+}
+
+func (l *Leaf) linkCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.links)
+}
+
+// candidates returns supernodes worth dialling now: redirects from full
+// supernodes first, then the Finder's answer (reused for leafRefind).
+func (l *Leaf) candidates(ctx context.Context) []string {
+	if l.linkCount() >= l.cfg.Links {
+		return nil
+	}
+	now := time.Now()
+	out := l.usable(now)
+	if len(out) > 0 && now.Sub(l.foundTime()) < leafRefind {
+		return out
+	}
+	fctx, cancel := context.WithTimeout(ctx, finderTimeout)
+	found, err := l.cfg.Finder.FindSupernodes(fctx)
+	cancel()
+	if err != nil {
+		l.log.Debug("overlay: find supernodes", "err", err)
+	}
+	l.mu.Lock()
+	l.found, l.foundAt = found, now
+	l.mu.Unlock()
+	return l.usable(now)
+}
+
+func (l *Leaf) foundTime() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.foundAt
+}
+
+// usable filters redirects and the last Finder answer.
+func (l *Leaf) usable(now time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, a := range slices.Concat(l.redirects, l.found) {
+		if a == l.cfg.PeerAddr || l.links[a] != nil || now.Before(l.backoff[a]) || slices.Contains(out, a) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// connect links to addr and starts serving the link.
+func (l *Leaf) connect(ctx context.Context, addr string, wg *sync.WaitGroup) {
+	port, _ := peerPort(l.cfg.PeerAddr) // checked by Run
+	hello := &message{Type: typeHello, Role: roleLeaf, Port: port}
+	ln, _, err := dialOverlay(ctx, l.cfg.Dial, addr, hello)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.redirects = slices.DeleteFunc(l.redirects, func(a string) bool { return a == addr })
+	if err != nil {
+		l.noteDialError(addr, err)
+		return
+	}
+	ll := &leafLink{addr: addr, ln: ln, kick: make(chan struct{}, 1)}
+	l.links[addr] = ll
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.serveLink(ctx, ll)
+	}()
+}
+
+// noteDialError backs off from addr and keeps the alternatives a full
+// supernode offered. l.mu is held.
+func (l *Leaf) noteDialError(addr string, err error) {
+	l.log.Debug("overlay: link to supernode", "addr", addr, "err", err)
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Code != CodeFull {
+		l.backoff[addr] = time.Now().Add(leafFailBackoff)
+		return
+	}
+	l.backoff[addr] = time.Now().Add(leafFullBackoff)
+	for _, a := range re.Supernodes {
+		if len(l.redirects) < maxRedirects && !slices.Contains(l.redirects, a) {
+			l.redirects = append(l.redirects, a)
+		}
+	}
+}
+
+// serveLink runs one supernode link with its share-sync goroutine.
+func (l *Leaf) serveLink(ctx context.Context, ll *leafLink) {
+	var inner sync.WaitGroup
+	inner.Add(1)
+	go func() {
+		defer inner.Done()
+		l.syncLoop(ctx, ll)
+	}()
+	err := ll.ln.run(ctx, func(m *message) error { return l.handle(ll, m) })
+	inner.Wait()
+	l.log.Debug("overlay: supernode link ended", "addr", ll.addr, "err", err)
+	l.mu.Lock()
+	delete(l.links, ll.addr)
+	l.backoff[ll.addr] = time.Now().Add(leafFailBackoff)
+	l.mu.Unlock()
+	poke(l.linkEnd)
+}
+
+// syncLoop sends the full share list, then the changes after each SetShares.
+func (l *Leaf) syncLoop(ctx context.Context, ll *leafLink) {
+	sent := map[[20]byte]Entry{}
+	for {
+		add, del := diffShares(l.snapshot(), sent)
+		if err := sendShares(ctx, ll.ln, add, del); err != nil {
+			ll.ln.close()
+			return
+		}
+		applyDiff(sent, add, del)
+		select {
+		case <-ll.ln.done:
+			return
+		case <-ll.kick:
+		}
+	}
+}
+
+// sendShares queues share frames: removals first, then additions in
+// frames of bounded size.
+func sendShares(ctx context.Context, ln *link, add []Entry, del [][20]byte) error {
+	for len(del) > 0 {
+		n := min(len(del), maxShareItems)
+		hs := make([]hash20, n)
+		for i := range hs {
+			hs[i] = del[i]
+		}
+		if err := ln.send(ctx, &message{Type: typeShare, Del: hs}); err != nil {
+			return err
+		}
+		del = del[n:]
+	}
+	wire := make([]wireEntry, len(add))
+	for i, e := range add {
+		wire[i] = toWireEntry(e)
+	}
+	for _, b := range batchBySize(wire, shareFrameBudget, maxShareItems) {
+		if err := ln.send(ctx, &message{Type: typeShare, Add: b}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle processes one frame from a supernode.
+func (l *Leaf) handle(ll *leafLink, m *message) error {
+	switch m.Type {
+	case typeHits:
+		l.deliverHits(m)
+		return nil
+	case typeError:
+		l.log.Info("overlay: supernode error", "addr", ll.addr, "code", m.Code, "text", m.Text)
+		return nil
+	}
+	ll.ln.fail(CodeProtocol, "unexpected "+m.Type, nil)
+	return fmt.Errorf("overlay: supernode %s sent %q: %w", ll.addr, m.Type, errors.ErrUnsupported)
+}

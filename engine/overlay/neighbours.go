@@ -1,0 +1,219 @@
+package overlay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+)
+
+// neighbour is a link to another supernode.
+type neighbour struct {
+	addr   string // its advertised address: the key in Supernode.neighbours
+	dialer string // advertised address of the side that dialled this link
+	dialed string // the address we dialled, when we did (may differ from addr)
+	ln     *link
+	lim    *rate.Limiter
+}
+
+func (n *neighbour) deliver(id uuid.UUID, hits []Hit) { sendHits(n.ln, id, hits) }
+
+// Run keeps links to the supernodes the Finder names (never to ourselves),
+// asking it again every RefindInterval and soon after a neighbour drops. It
+// returns nil once ctx ends and every link it opened has stopped.
+func (s *Supernode) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			t.Reset(s.cfg.RefindInterval)
+		case <-s.kick:
+		}
+		if s.cfg.Finder != nil {
+			s.refresh(ctx, &wg)
+		}
+	}
+}
+
+// refresh asks the Finder and dials candidates we are not linked to.
+func (s *Supernode) refresh(ctx context.Context, wg *sync.WaitGroup) {
+	fctx, cancel := context.WithTimeout(ctx, finderTimeout)
+	found, err := s.cfg.Finder.FindSupernodes(fctx)
+	cancel()
+	if err != nil {
+		s.log.Debug("overlay: find supernodes", "err", err)
+	}
+	for _, addr := range s.pickDials(found, time.Now()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.connectNeighbour(ctx, addr)
+		}()
+	}
+}
+
+// pickDials records found as known and marks the addresses to dial now.
+func (s *Supernode) pickDials(found []string, now time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(found) > 0 {
+		s.known = found[:min(len(found), maxListedSupers)]
+	}
+	var out []string
+	for _, a := range found {
+		busy := len(s.neighbours) + len(s.dialing)
+		switch {
+		case s.closed || busy >= s.cfg.MaxNeighbours:
+			return out
+		case a == s.cfg.Addr || s.dialing[a] || s.linkedTo(a) || now.Before(s.backoff[a]):
+			continue
+		case checkHostPort(a) != nil:
+			continue
+		}
+		s.dialing[a] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+// connectNeighbour dials addr and serves the link until it ends.
+func (s *Supernode) connectNeighbour(ctx context.Context, addr string) {
+	hello := &message{Type: typeHello, Role: roleSuper, Addr: s.cfg.Addr}
+	ln, welcome, err := dialOverlay(ctx, s.cfg.Dial, addr, hello)
+	s.mu.Lock()
+	delete(s.dialing, addr)
+	if err != nil {
+		s.backoff[addr] = time.Now().Add(dialBackoff)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Debug("overlay: link to supernode", "addr", addr, "err", err)
+		return
+	}
+	if welcome.Addr == s.cfg.Addr {
+		ln.close() // we reached ourselves under another name
+		return
+	}
+	if !s.track() {
+		ln.close()
+		return
+	}
+	defer s.conns.Done()
+	s.serveNeighbour(ctx, &neighbour{addr: welcome.Addr, dialer: s.cfg.Addr, dialed: addr, ln: ln})
+}
+
+// linkedTo reports whether a neighbour is known by addr; s.mu is held.
+func (s *Supernode) linkedTo(addr string) bool {
+	if s.neighbours[addr] != nil {
+		return true
+	}
+	for _, n := range s.neighbours {
+		if n.dialed == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// serveInboundNeighbour handles a supernode that dialled us.
+func (s *Supernode) serveInboundNeighbour(ctx context.Context, ln *link, hello *message) {
+	if hello.Addr == s.cfg.Addr {
+		ln.fail(CodeSelf, "that is my own address", nil)
+		return
+	}
+	n := &neighbour{addr: hello.Addr, dialer: hello.Addr, ln: ln}
+	if err := ln.write(&message{Type: typeWelcome, Addr: s.cfg.Addr}, writeTimeout); err != nil {
+		ln.close()
+		return
+	}
+	s.serveNeighbour(ctx, n)
+}
+
+// serveNeighbour registers n and runs its link until it ends.
+func (s *Supernode) serveNeighbour(ctx context.Context, n *neighbour) {
+	n.lim = newLimiter(neighbourRate, neighbourBurst)
+	if code, others := s.addNeighbour(n); code != "" {
+		n.ln.fail(code, "link refused", others)
+		return
+	}
+	s.log.Debug("overlay: supernode linked", "addr", n.addr)
+	err := n.ln.run(ctx, func(m *message) error { return s.handleNeighbour(ctx, n, m) })
+	s.log.Debug("overlay: supernode link ended", "addr", n.addr, "err", err)
+	s.dropNeighbour(n)
+}
+
+// addNeighbour registers n, or returns the error code to refuse it with.
+// When two links join the same pair of supernodes, both sides keep the one
+// dialled by the lower address, so they agree without talking.
+func (s *Supernode) addNeighbour(n *neighbour) (code string, others []string) {
+	s.mu.Lock()
+	old := s.neighbours[n.addr]
+	switch {
+	case s.closed:
+		code = CodeFull
+	case old != nil:
+		preferred := min(s.cfg.Addr, n.addr)
+		if old.dialer == preferred && n.dialer != preferred {
+			code = CodeDuplicate
+		}
+	case len(s.neighbours) >= s.cfg.MaxNeighbours:
+		code = CodeFull
+	}
+	if code == "" {
+		s.neighbours[n.addr] = n
+	}
+	s.mu.Unlock()
+	if code == CodeFull {
+		others = s.otherSupernodes()
+	}
+	if code == "" && old != nil {
+		old.ln.close()
+	}
+	return code, others
+}
+
+// dropNeighbour forgets n (if it is still the registered link).
+func (s *Supernode) dropNeighbour(n *neighbour) {
+	s.mu.Lock()
+	if s.neighbours[n.addr] == n {
+		delete(s.neighbours, n.addr)
+		s.backoff[n.addr] = time.Now().Add(dialBackoff)
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// handleNeighbour processes one frame from a neighbour supernode.
+func (s *Supernode) handleNeighbour(ctx context.Context, n *neighbour, m *message) error {
+	switch m.Type {
+	case typeQuery:
+		if !n.lim.Allow() {
+			s.stats.limited.Add(1)
+			return nil
+		}
+		if _, err := ftsQuery(m.Words); err != nil {
+			return nil // not forwarded either
+		}
+		s.process(ctx, m.qid, m.Words, min(m.Hops, s.cfg.MaxHops), n, n.ln)
+		return nil
+	case typeHits:
+		s.routeHits(m)
+		return nil
+	case typeError:
+		if m.Code == CodeRateLimited || m.Code == CodeBadQuery {
+			return nil
+		}
+		return fmt.Errorf("overlay: neighbour %s: %w", n.addr, remoteError(m))
+	}
+	n.ln.fail(CodeProtocol, "unexpected "+m.Type, nil)
+	return fmt.Errorf("overlay: neighbour %s sent %q: %w", n.addr, m.Type, errors.ErrUnsupported)
+}

@@ -1,0 +1,151 @@
+package overlay
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// searchQueueLen bounds hit batches waiting for a slow Search reader; more
+// are dropped.
+const searchQueueLen = 64
+
+// search is one running Leaf.Search; it is also the origin of a local query.
+type search struct {
+	in chan []Hit
+}
+
+func (s *search) deliver(_ uuid.UUID, hits []Hit) {
+	select {
+	case s.in <- hits:
+	default:
+	}
+}
+
+// Search sends words to every linked supernode (or the local one) under one
+// query UUID and streams hits as they arrive. The channel is closed when
+// ctx ends (or Run returns). Hits for the same infohash are merged: each Hit
+// carries the union of the sources seen so far, and a later Hit for an
+// infohash supersedes the earlier one; a Hit is sent again only when its
+// sources grew. Words are matched as prefixes, all required, ignoring case
+// and accents; ErrBadQuery reports empty, over-long or too many words.
+func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
+	if _, err := ftsQuery(words); err != nil {
+		return nil, err
+	}
+	id := uuid.New()
+	srch := &search{in: make(chan []Hit, searchQueueLen)}
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		return nil, ErrLeafStopped
+	}
+	targets := make([]*link, 0, len(l.links))
+	for _, ll := range l.links {
+		targets = append(targets, ll.ln)
+	}
+	if l.cfg.Local == nil && len(targets) == 0 {
+		l.mu.Unlock()
+		return nil, ErrNoSupernodes
+	}
+	l.searches[id] = srch
+	l.wg.Add(1)
+	l.mu.Unlock()
+
+	out := make(chan Hit, 16)
+	go l.collect(ctx, id, srch, out)
+	if l.cfg.Local != nil {
+		if err := l.cfg.Local.queryLocal(ctx, id, words, srch); err != nil {
+			l.log.Debug("overlay: local query", "err", err)
+		}
+	}
+	q := &message{Type: typeQuery, ID: id.String(), Words: words}
+	for _, ln := range targets {
+		ln.trySend(q)
+	}
+	return out, nil
+}
+
+// deliverHits hands a hits frame to the search it answers, if still running.
+func (l *Leaf) deliverHits(m *message) {
+	l.mu.Lock()
+	srch := l.searches[m.qid]
+	l.mu.Unlock()
+	if srch == nil {
+		return
+	}
+	hits := make([]Hit, len(m.Hits))
+	for i, w := range m.Hits {
+		hits[i] = fromWireHit(w)
+	}
+	srch.deliver(m.qid, hits)
+}
+
+// collect merges incoming hits and sends them on out until ctx ends.
+func (l *Leaf) collect(ctx context.Context, id uuid.UUID, srch *search, out chan<- Hit) {
+	defer l.wg.Done()
+	defer close(out)
+	defer func() {
+		l.mu.Lock()
+		delete(l.searches, id)
+		l.mu.Unlock()
+	}()
+	merged := make(map[[20]byte]*Hit)
+	for {
+		var batch []Hit
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.stop:
+			return
+		case batch = <-srch.in:
+		}
+		for _, h := range batch {
+			upd, ok := mergeHit(merged, h)
+			if !ok {
+				continue
+			}
+			select {
+			case out <- upd:
+			case <-ctx.Done():
+				return
+			case <-l.stop:
+				return
+			}
+		}
+	}
+}
+
+// mergeHit folds h into merged and returns the Hit to emit, if anything is new.
+func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
+	cur := merged[h.InfoHash]
+	if cur == nil {
+		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files)}
+		merged[h.InfoHash] = cur
+		addSources(cur, h.Sources)
+		return cloneHit(*cur), true
+	}
+	if !addSources(cur, h.Sources) {
+		return Hit{}, false
+	}
+	return cloneHit(*cur), true
+}
+
+// addSources adds the new addresses in src to h; it reports whether any were new.
+func addSources(h *Hit, src []string) bool {
+	grew := false
+	for _, s := range src {
+		if !slices.Contains(h.Sources, s) {
+			h.Sources = append(h.Sources, s)
+			grew = true
+		}
+	}
+	return grew
+}
+
+func cloneHit(h Hit) Hit {
+	h.Files = slices.Clone(h.Files)
+	h.Sources = slices.Clone(h.Sources)
+	return h
+}

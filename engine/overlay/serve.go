@@ -1,0 +1,234 @@
+package overlay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+)
+
+// leafConn is a registered remote leaf.
+type leafConn struct {
+	id     int64
+	source string // observed IP + advertised BitTorrent port
+	ln     *link
+	lim    *rate.Limiter
+}
+
+func (lc *leafConn) deliver(id uuid.UUID, hits []Hit) { sendHits(lc.ln, id, hits) }
+
+// ServeConn serves one accepted overlay connection (a leaf or a supernode)
+// whose first bytes are Magic, and returns when it ends. It closes c.
+func (s *Supernode) ServeConn(ctx context.Context, c net.Conn) {
+	if !s.track() {
+		c.Close()
+		return
+	}
+	defer s.conns.Done()
+	ln, hello, err := acceptOverlay(c)
+	if err != nil {
+		s.log.Debug("overlay: accept", "remote", c.RemoteAddr(), "err", err)
+		c.Close()
+		return
+	}
+	if hello.Role == roleSuper {
+		s.serveInboundNeighbour(ctx, ln, hello)
+		return
+	}
+	s.serveLeaf(ctx, ln, hello.Port)
+}
+
+// serveLeaf registers a leaf, runs its link, and deletes its entries when
+// the link ends.
+func (s *Supernode) serveLeaf(ctx context.Context, ln *link, port int) {
+	lc, ok := s.addLeaf(ln, observedSource(ln.conn, port))
+	if !ok {
+		ln.fail(CodeFull, "no room for another leaf", s.otherSupernodes())
+		return
+	}
+	defer s.dropLeaf(lc)
+	if err := ln.write(&message{Type: typeWelcome, Addr: s.cfg.Addr}, writeTimeout); err != nil {
+		ln.close()
+		return
+	}
+	s.log.Debug("overlay: leaf registered", "source", lc.source)
+	err := ln.run(ctx, func(m *message) error { return s.handleLeaf(ctx, lc, m) })
+	s.log.Debug("overlay: leaf left", "source", lc.source, "err", err)
+}
+
+// observedSource is the peer's IP as seen on c, with the port it advertised.
+func observedSource(c net.Conn, port int) string {
+	host := c.RemoteAddr().String()
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		host = a.IP.String()
+	} else if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+func (s *Supernode) addLeaf(ln *link, source string) (*leafConn, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || len(s.leaves) >= s.cfg.MaxLeaves {
+		return nil, false
+	}
+	lc := &leafConn{id: s.nextLeaf, source: source, ln: ln, lim: newLimiter(s.cfg.QueryRate, s.cfg.QueryBurst)}
+	s.nextLeaf++
+	s.leaves[lc.id] = lc
+	return lc, true
+}
+
+func (s *Supernode) dropLeaf(lc *leafConn) {
+	ctx, cancel := context.WithTimeout(context.Background(), dropLeafTimeout)
+	defer cancel()
+	if err := s.idx.removeLeaf(ctx, lc.id); err != nil {
+		s.log.Warn("overlay: drop leaf entries", "source", lc.source, "err", err)
+	}
+	s.mu.Lock()
+	delete(s.leaves, lc.id)
+	s.mu.Unlock()
+}
+
+// handleLeaf processes one frame from a leaf.
+func (s *Supernode) handleLeaf(ctx context.Context, lc *leafConn, m *message) error {
+	switch m.Type {
+	case typeShare:
+		return s.handleShare(ctx, lc, m)
+	case typeQuery:
+		if !lc.lim.Allow() {
+			s.stats.limited.Add(1)
+			lc.ln.trySend(&message{Type: typeError, Code: CodeRateLimited, ID: m.ID, Text: "too many queries"})
+			return nil
+		}
+		if _, err := ftsQuery(m.Words); err != nil {
+			lc.ln.trySend(&message{Type: typeError, Code: CodeBadQuery, ID: m.ID, Text: err.Error()})
+			return nil
+		}
+		s.process(ctx, m.qid, m.Words, s.cfg.MaxHops, lc, nil)
+		return nil
+	case typeError:
+		s.log.Debug("overlay: leaf error frame", "source", lc.source, "code", m.Code, "text", m.Text)
+		return nil
+	}
+	lc.ln.fail(CodeProtocol, "unexpected "+m.Type, nil)
+	return fmt.Errorf("overlay: leaf %s sent %q: %w", lc.source, m.Type, errors.ErrUnsupported)
+}
+
+// handleShare applies a leaf's additions and removals to the index.
+func (s *Supernode) handleShare(ctx context.Context, lc *leafConn, m *message) error {
+	good := make([]Entry, 0, len(m.Add))
+	for _, w := range m.Add {
+		e := fromWireEntry(w)
+		if err := checkEntry(e); err != nil {
+			lc.ln.sendError(CodeBadEntry, err.Error())
+			continue
+		}
+		good = append(good, e)
+	}
+	del := make([][20]byte, len(m.Del))
+	for i, h := range m.Del {
+		del[i] = h
+	}
+	if err := s.idx.remove(ctx, lc.id, del); err != nil {
+		return err
+	}
+	refused, err := s.idx.put(ctx, lc.id, lc.source, good, s.cfg.MaxEntriesPerLeaf)
+	if err != nil {
+		return err
+	}
+	if refused > 0 {
+		lc.ln.sendError(CodeTooManyEntries, fmt.Sprintf("%d entries over the limit of %d ignored", refused, s.cfg.MaxEntriesPerLeaf))
+	}
+	return nil
+}
+
+// process handles a query the first time its UUID is seen: forward it to
+// every neighbour but exclude while hops remain, then answer from the index.
+func (s *Supernode) process(ctx context.Context, id uuid.UUID, words string, hops int, from origin, exclude *link) {
+	if !s.routes.add(id, from, time.Now()) {
+		s.stats.duplicates.Add(1)
+		return
+	}
+	s.stats.received.Add(1)
+	if hops > 0 {
+		s.forward(&message{Type: typeQuery, ID: id.String(), Words: words, Hops: hops - 1}, exclude)
+	}
+	hits, err := s.idx.search(ctx, words, maxHitsPerAnswer)
+	if err != nil {
+		s.log.Debug("overlay: search index", "err", err)
+		return
+	}
+	s.stats.answered.Add(1)
+	if len(hits) > 0 {
+		from.deliver(id, hits)
+	}
+}
+
+func (s *Supernode) forward(q *message, exclude *link) {
+	s.mu.Lock()
+	targets := make([]*link, 0, len(s.neighbours))
+	for _, n := range s.neighbours {
+		if n.ln != exclude {
+			targets = append(targets, n.ln)
+		}
+	}
+	s.mu.Unlock()
+	for _, ln := range targets {
+		if ln.trySend(q) {
+			s.stats.forwarded.Add(1)
+		}
+	}
+}
+
+// routeHits passes hits back towards the query's origin.
+func (s *Supernode) routeHits(m *message) {
+	from, ok := s.routes.lookup(m.qid, time.Now())
+	if !ok {
+		return
+	}
+	hits := make([]Hit, len(m.Hits))
+	for i, w := range m.Hits {
+		hits[i] = fromWireHit(w)
+	}
+	s.stats.routed.Add(1)
+	from.deliver(m.qid, hits)
+}
+
+// sendHits queues hits for id on ln, split into frames of bounded size.
+func sendHits(ln *link, id uuid.UUID, hits []Hit) {
+	wire := make([]wireHit, len(hits))
+	for i, h := range hits {
+		wire[i] = toWireHit(h)
+	}
+	for _, b := range batchBySize(wire, hitsFrameBudget, maxHitsPerFrame) {
+		ln.trySend(&message{Type: typeHits, ID: id.String(), Hits: b})
+	}
+}
+
+// batchBySize splits items into runs whose JSON stays under budget bytes
+// and count items.
+func batchBySize[T any](items []T, budget, count int) [][]T {
+	var out [][]T
+	var cur []T
+	size := 0
+	for _, it := range items {
+		b, _ := json.Marshal(it)
+		if len(cur) > 0 && (size+len(b)+1 > budget || len(cur) >= count) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, it)
+		size += len(b) + 1
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}

@@ -1,0 +1,241 @@
+package overlay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults for SupernodeConfig.
+const (
+	DefaultMaxHops           = 4
+	DefaultMaxLeaves         = 300
+	DefaultMaxNeighbours     = 16
+	DefaultMaxEntriesPerLeaf = 10000
+	DefaultQueryRate         = 2 // queries per second per leaf
+	DefaultQueryBurst        = 5
+	DefaultRefindInterval    = 5 * time.Second
+)
+
+// Tuning that callers do not set.
+const (
+	routeTTL        = 2 * time.Minute
+	routeMax        = 20000
+	neighbourRate   = 50 // queries per second from one neighbour
+	neighbourBurst  = 100
+	finderTimeout   = 5 * time.Second
+	dialBackoff     = 3 * time.Second
+	localLeafID     = 0
+	dropLeafTimeout = 5 * time.Second
+	hitsFrameBudget = 256 << 10
+	localLeafQuota  = math.MaxInt
+)
+
+// ErrClosed means the supernode has been closed.
+var ErrClosed = errors.New("overlay: supernode closed")
+
+// SupernodeConfig configures a Supernode. Zero limits take the defaults.
+type SupernodeConfig struct {
+	Addr              string        // our advertised host:port (== BitTorrent listen address)
+	IndexPath         string        // SQLite file for the FTS5 index, recreated at start; "" keeps it in memory
+	Dial              Dialer        // required when Finder is set
+	Finder            Finder        // nil: no links to other supernodes are made (inbound ones are still taken)
+	MaxHops           int           // default 4: how many supernode-to-supernode hops a query travels
+	MaxLeaves         int           // default 300
+	MaxNeighbours     int           // default 16
+	MaxEntriesPerLeaf int           // default 10000
+	QueryRate         float64       // per-leaf queries per second, default 2
+	QueryBurst        int           // per-leaf burst, default 5
+	RefindInterval    time.Duration // how often Run asks the Finder, default 5s
+	Logger            *slog.Logger  // nil: no logging
+}
+
+func (c *SupernodeConfig) setDefaults() {
+	setDefault(&c.MaxHops, DefaultMaxHops)
+	setDefault(&c.MaxLeaves, DefaultMaxLeaves)
+	setDefault(&c.MaxNeighbours, DefaultMaxNeighbours)
+	setDefault(&c.MaxEntriesPerLeaf, DefaultMaxEntriesPerLeaf)
+	setDefault(&c.QueryBurst, DefaultQueryBurst)
+	setDefault(&c.RefindInterval, DefaultRefindInterval)
+	if c.QueryRate <= 0 {
+		c.QueryRate = DefaultQueryRate
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Stats counts what a supernode did with queries; tests and the UI read it.
+type Stats struct {
+	QueriesReceived   uint64 // distinct queries taken in (from leaves, neighbours, the local leaf)
+	QueriesAnswered   uint64 // queries answered from our own index
+	QueriesForwarded  uint64 // query frames queued to neighbours
+	DuplicatesDropped uint64 // queries dropped because their UUID was already seen
+	HitsRouted        uint64 // hit frames passed back along a reverse path
+	RateLimited       uint64 // queries dropped for exceeding a rate
+}
+
+type stats struct {
+	received, answered, forwarded, duplicates, routed, limited atomic.Uint64
+}
+
+// Supernode indexes its leaves' shares, answers and forwards queries.
+type Supernode struct {
+	cfg    SupernodeConfig
+	log    *slog.Logger
+	idx    *index
+	routes *routeTable
+	stats  stats
+	kick   chan struct{}
+	conns  sync.WaitGroup // every ServeConn and outbound link
+
+	mu         sync.Mutex
+	closed     bool
+	leaves     map[int64]*leafConn
+	neighbours map[string]*neighbour
+	dialing    map[string]bool
+	backoff    map[string]time.Time
+	known      []string // last Finder answer
+	nextLeaf   int64
+}
+
+// NewSupernode opens (recreating) the index and returns a supernode ready
+// for ServeConn and Run.
+func NewSupernode(cfg SupernodeConfig) (*Supernode, error) {
+	cfg.setDefaults()
+	if err := checkHostPort(cfg.Addr); err != nil {
+		return nil, fmt.Errorf("overlay: new supernode: %w", err)
+	}
+	if cfg.Finder != nil && cfg.Dial == nil {
+		return nil, errors.New("overlay: new supernode: Finder set without Dial")
+	}
+	idx, err := openIndex(cfg.IndexPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Supernode{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		idx:        idx,
+		routes:     newRouteTable(routeMax, routeTTL),
+		kick:       make(chan struct{}, 1),
+		leaves:     make(map[int64]*leafConn),
+		neighbours: make(map[string]*neighbour),
+		dialing:    make(map[string]bool),
+		backoff:    make(map[string]time.Time),
+		nextLeaf:   localLeafID + 1,
+	}, nil
+}
+
+// Addr returns the advertised address.
+func (s *Supernode) Addr() string { return s.cfg.Addr }
+
+// Leaves returns the number of remote leaves registered (the in-process
+// local leaf is not counted).
+func (s *Supernode) Leaves() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.leaves)
+}
+
+// Neighbours returns the addresses of linked supernodes, sorted.
+func (s *Supernode) Neighbours() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.neighbours))
+	for a := range s.neighbours {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Stats returns a copy of the counters.
+func (s *Supernode) Stats() Stats {
+	return Stats{
+		QueriesReceived:   s.stats.received.Load(),
+		QueriesAnswered:   s.stats.answered.Load(),
+		QueriesForwarded:  s.stats.forwarded.Load(),
+		DuplicatesDropped: s.stats.duplicates.Load(),
+		HitsRouted:        s.stats.routed.Load(),
+		RateLimited:       s.stats.limited.Load(),
+	}
+}
+
+// Close ends every link, waits for their goroutines (ServeConn calls
+// included) and closes the index. Cancel Run's context first.
+func (s *Supernode) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	var links []*link
+	for _, lc := range s.leaves {
+		links = append(links, lc.ln)
+	}
+	for _, n := range s.neighbours {
+		links = append(links, n.ln)
+	}
+	s.mu.Unlock()
+	for _, l := range links {
+		l.close()
+	}
+	s.conns.Wait()
+	return s.idx.close()
+}
+
+// track registers one more link goroutine unless the supernode is closed.
+func (s *Supernode) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns.Add(1)
+	return true
+}
+
+// otherSupernodes lists supernodes a refused leaf could try instead.
+func (s *Supernode) otherSupernodes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for a := range s.neighbours {
+		out = append(out, a)
+	}
+	for _, a := range s.known {
+		if a != s.cfg.Addr && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out[:min(len(out), maxListedSupers)]
+}
+
+// wake asks Run to look for neighbours now.
+func (s *Supernode) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func newLimiter(perSec float64, burst int) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(perSec), burst)
+}

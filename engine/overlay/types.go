@@ -1,0 +1,122 @@
+package overlay
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Dialer opens a TCP connection; the engine supplies one that enforces its
+// network policy (internal/netguard in loopback-only mode).
+type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Finder locates supernodes (the engine backs it with a DHT key and an
+// SQLite cache).
+type Finder interface {
+	// FindSupernodes returns host:port candidates; the list may include our
+	// own address, which callers skip.
+	FindSupernodes(ctx context.Context) ([]string, error)
+}
+
+// StaticFinder is a Finder that always returns the same addresses.
+type StaticFinder []string
+
+// FindSupernodes returns a copy of the list.
+func (f StaticFinder) FindSupernodes(context.Context) ([]string, error) {
+	return slices.Clone(f), nil
+}
+
+// Entry is one item a leaf shares: a torrent and its file paths.
+type Entry struct {
+	InfoHash [20]byte
+	Name     string
+	Size     int64
+	Files    []string
+}
+
+// Hit is one search result, grouped by infohash.
+type Hit struct {
+	InfoHash [20]byte
+	Name     string
+	Size     int64
+	Files    []string
+	Sources  []string // BitTorrent peer addresses (host:port) holding it
+}
+
+// checkEntry reports whether a supernode accepts e as registered.
+func checkEntry(e Entry) error {
+	if e.Name == "" || len(e.Name) > maxNameLen || !utf8.ValidString(e.Name) {
+		return fmt.Errorf("entry %x: bad name", e.InfoHash)
+	}
+	if e.Size < 0 {
+		return fmt.Errorf("entry %x: negative size", e.InfoHash)
+	}
+	if len(e.Files) > maxFilesPerEntry {
+		return fmt.Errorf("entry %x: %d files, at most %d", e.InfoHash, len(e.Files), maxFilesPerEntry)
+	}
+	for _, f := range e.Files {
+		if f == "" || len(f) > maxPathLen || !utf8.ValidString(f) || strings.ContainsRune(f, '\n') {
+			return fmt.Errorf("entry %x: bad file path", e.InfoHash)
+		}
+	}
+	return nil
+}
+
+// trimEntry makes e acceptable to checkEntry where it can: long names and
+// paths are cut at a rune boundary, newlines become spaces, and only the
+// first maxFilesPerEntry paths are kept. An entry with no name gets none.
+func trimEntry(e Entry) Entry {
+	e.Name = trimString(e.Name, maxNameLen)
+	if e.Size < 0 {
+		e.Size = 0
+	}
+	files := make([]string, 0, min(len(e.Files), maxFilesPerEntry))
+	for _, f := range e.Files {
+		if len(files) == maxFilesPerEntry {
+			break
+		}
+		if f = trimString(f, maxPathLen); f != "" {
+			files = append(files, f)
+		}
+	}
+	e.Files = files
+	return e
+}
+
+// trimString makes s valid UTF-8 without newlines, at most n bytes long.
+func trimString(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// sameEntry reports whether two entries carry the same data.
+func sameEntry(a, b Entry) bool {
+	return a.InfoHash == b.InfoHash && a.Name == b.Name && a.Size == b.Size && slices.Equal(a.Files, b.Files)
+}
+
+func toWireEntry(e Entry) wireEntry {
+	return wireEntry{InfoHash: hash20(e.InfoHash), Name: e.Name, Size: e.Size, Files: e.Files}
+}
+
+func fromWireEntry(w wireEntry) Entry {
+	return Entry{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Size: w.Size, Files: w.Files}
+}
+
+func toWireHit(h Hit) wireHit {
+	return wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Size: h.Size, Files: h.Files, Sources: h.Sources}
+}
+
+func fromWireHit(w wireHit) Hit {
+	return Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Size: w.Size, Files: w.Files, Sources: w.Sources}
+}
