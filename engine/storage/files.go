@@ -69,11 +69,12 @@ func (s *Files) prepare() error {
 		if f.Length > 0 {
 			continue
 		}
-		if _, err := s.lstatRegular(f.Path); err == nil || !errors.Is(err, fs.ErrNotExist) {
-			if err != nil {
-				return err
-			}
+		_, err := s.lstatRegular(f.Path)
+		if err == nil {
 			continue
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 		h, err := s.acquire(i, true)
 		if err != nil {

@@ -210,8 +210,8 @@ func (l *Layout) PiecesForFile(i int) (first, last int) {
 }
 
 // FilesForPiece returns the first and last file (inclusive) that hold bytes
-// of piece i, zero-length files included only when they lie strictly inside
-// the piece. For an index out of range the range is empty: last < first.
+// of piece i; zero-length files between them are in the range too. For an
+// index out of range the range is empty: last < first.
 func (l *Layout) FilesForPiece(i int) (first, last int) {
 	size := l.PieceSize(i)
 	if size == 0 {

@@ -55,7 +55,8 @@ func (s *Files) VerifyPiece(i int) (bool, error) {
 }
 
 // SyncPiece flushes to stable storage every file that holds bytes of piece
-// i. Call it before recording the piece as complete.
+// i (creating, sparse, any that is missing). Call it before recording the
+// piece as complete.
 func (s *Files) SyncPiece(i int) error {
 	first, last := s.layout.FilesForPiece(i)
 	if last < first {
