@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// fakeEngine is an in-memory Engine that records every call. Search hands
+// out channels the test feeds.
+type fakeEngine struct {
+	mu        sync.Mutex
+	snap      engine.Snapshot
+	searches  []string
+	streams   chan chan engine.Hit // one per Search call, for the test to feed
+	searchCtx []context.Context
+	downloads []engine.DownloadRequest
+	dlHash    engine.InfoHash
+	shares    []string
+	paused    []engine.InfoHash
+	resumed   []engine.InfoHash
+	removed   []removal
+	fail      error // returned by Share, Pause, Resume, Remove and Download when set
+	snapCalls atomic.Int32
+}
+
+type removal struct {
+	h          engine.InfoHash
+	deleteData bool
+}
+
+func newFake() *fakeEngine { return &fakeEngine{streams: make(chan chan engine.Hit, 8)} }
+
+func (f *fakeEngine) Snapshot() engine.Snapshot {
+	f.snapCalls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap
+}
+
+func (f *fakeEngine) setSnapshot(s engine.Snapshot) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snap = s
+}
+
+func (f *fakeEngine) Search(ctx context.Context, words string) (<-chan engine.Hit, error) {
+	ch := make(chan engine.Hit)
+	f.mu.Lock()
+	f.searches = append(f.searches, words)
+	f.searchCtx = append(f.searchCtx, ctx)
+	f.mu.Unlock()
+	f.streams <- ch
+	return ch, nil
+}
+
+func (f *fakeEngine) Download(_ context.Context, req engine.DownloadRequest) (engine.InfoHash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return engine.InfoHash{}, f.fail
+	}
+	f.downloads = append(f.downloads, req)
+	return f.dlHash, nil
+}
+
+func (f *fakeEngine) Share(path string) error {
+	return f.record(func() { f.shares = append(f.shares, path) })
+}
+
+func (f *fakeEngine) Pause(h engine.InfoHash) error {
+	return f.record(func() { f.paused = append(f.paused, h) })
+}
+
+func (f *fakeEngine) Resume(h engine.InfoHash) error {
+	return f.record(func() { f.resumed = append(f.resumed, h) })
+}
+
+func (f *fakeEngine) Remove(h engine.InfoHash, deleteData bool) error {
+	return f.record(func() { f.removed = append(f.removed, removal{h, deleteData}) })
+}
+
+func (f *fakeEngine) record(fn func()) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	fn()
+	return nil
+}
+
+func (f *fakeEngine) setFail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = err
+}
+
+// lock runs fn with the fake's records held still.
+func (f *fakeEngine) lock(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn()
+}
+
+var errBoom = errors.New("disk on fire")
+
+// newTestUI builds the window on a test app; cleanup cancels searches and
+// waits for every goroutine the UI started.
+func newTestUI(t testing.TB) (*UI, *fakeEngine) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	f := newFake()
+	u := New(a, f)
+	u.win.Resize(fyne.NewSize(1000, 650))
+	t.Cleanup(func() {
+		u.cancel()
+		u.bg.Wait()
+		u.search.streams.Wait()
+		u.poller.Wait()
+		u.win.Close()
+	})
+	return u, f
+}
+
+// hash makes a recognisable infohash.
+func hash(b byte) engine.InfoHash {
+	var h engine.InfoHash
+	for i := range h {
+		h[i] = b
+	}
+	return h
+}
+
+// waitFor receives from ch or fails the test after a few seconds.
+func waitFor[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		var zero T
+		return zero
+	}
+}
+
+// cells finds the visible table cells of g, by row and column.
+func cells(g *gridTable) map[widget.TableCellID]*fyne.Container {
+	out := map[widget.TableCellID]*fyne.Container{}
+	for _, o := range walk(nil, g.table) {
+		c, ok := o.(*fyne.Container)
+		if !ok || len(c.Objects) != 4 {
+			continue
+		}
+		l, ok := c.Objects[1].(*cellLabel)
+		if !ok || l.g != g {
+			continue
+		}
+		out[widget.TableCellID{Row: l.row, Col: l.col}] = c
+	}
+	return out
+}
+
+// walk collects o and everything drawn under it, through the renderers the
+// canvas really uses (test.LaidOutObjects would build fresh ones).
+func walk(out []fyne.CanvasObject, o fyne.CanvasObject) []fyne.CanvasObject {
+	out = append(out, o)
+	switch c := o.(type) {
+	case fyne.Widget:
+		for _, child := range test.WidgetRenderer(c).Objects() {
+			out = walk(out, child)
+		}
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			out = walk(out, child)
+		}
+	}
+	return out
+}

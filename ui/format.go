@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// iecUnits are the binary size prefixes qBittorrent and Transmission show.
+var iecUnits = [...]string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+
+// humanBytes formats n with a binary prefix and three significant digits:
+// "0 B", "999 B", "1.50 KiB", "15.3 MiB", "153 GiB".
+func humanBytes(n int64) string {
+	if n < 1024 {
+		if n < 0 {
+			n = 0
+		}
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	return scaled(float64(n))
+}
+
+// humanRate formats a rate in bytes per second; rates under 1 B/s show as
+// empty so idle rows stay quiet.
+func humanRate(bps float64) string {
+	if !(bps >= 1) || math.IsInf(bps, 0) {
+		return ""
+	}
+	if bps < 1024 {
+		return strconv.Itoa(int(bps)) + " B/s"
+	}
+	return scaled(bps) + "/s"
+}
+
+// statusRate is humanRate for the status bar, which always shows a number.
+func statusRate(bps float64) string {
+	if s := humanRate(bps); s != "" {
+		return s
+	}
+	return "0 B/s"
+}
+
+// scaled formats v ≥ 1024 with the largest fitting binary prefix.
+func scaled(v float64) string {
+	i := 0
+	for v >= 1024 && i < len(iecUnits)-1 {
+		v /= 1024
+		i++
+	}
+	switch {
+	case v < 9.995:
+		return fmt.Sprintf("%.2f %s", v, iecUnits[i])
+	case v < 99.95:
+		return fmt.Sprintf("%.1f %s", v, iecUnits[i])
+	default:
+		return fmt.Sprintf("%.0f %s", v, iecUnits[i])
+	}
+}
+
+// maxETA is where an estimate stops meaning anything.
+const maxETA = 100 * 24 * time.Hour
+
+// formatETA shows a remaining time as "45s", "3m 12s", "2h 05m" or
+// "3d 04h"; unknown or absurd estimates show as "∞".
+func formatETA(d time.Duration) string {
+	if d <= 0 || d >= maxETA {
+		return "∞"
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm %02ds", s/60, s%60)
+	case s < 86400:
+		return fmt.Sprintf("%dh %02dm", s/3600, s%3600/60)
+	default:
+		return fmt.Sprintf("%dd %02dh", s/86400, s%86400/3600)
+	}
+}
+
+// transferETA is the ETA cell: empty unless the transfer is downloading.
+func transferETA(t engine.TransferSnapshot) string {
+	if t.State != engine.StateDownloading {
+		return ""
+	}
+	if t.ETA <= 0 && t.DownRate < 1 {
+		return "∞"
+	}
+	return formatETA(t.ETA)
+}
+
+// formatRatio shows a share ratio with two decimals, "∞" when only
+// uploaded.
+func formatRatio(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "∞"
+	case math.IsNaN(v) || v < 0:
+		return "0.00"
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// stateText names a transfer state for people.
+func stateText(t engine.TransferSnapshot) string {
+	switch t.State {
+	case engine.StateFetchingMetadata:
+		return "Fetching metadata"
+	case engine.StateChecking:
+		return "Checking"
+	case engine.StateDownloading:
+		if t.Peers == 0 {
+			return "Stalled"
+		}
+		return "Downloading"
+	case engine.StateSeeding:
+		return "Seeding"
+	case engine.StatePaused:
+		return "Paused"
+	case engine.StateComplete:
+		return "Complete"
+	case engine.StateError:
+		if t.Err != "" {
+			return "Error: " + t.Err
+		}
+		return "Error"
+	default:
+		return string(t.State)
+	}
+}
+
+// peersText shows connected peers and, when there are any, how many seed.
+func peersText(peers, seeds int) string {
+	if seeds > 0 {
+		return fmt.Sprintf("%d (%d seeds)", peers, seeds)
+	}
+	return strconv.Itoa(peers)
+}
+
+// plural is "1 file", "2 files".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}

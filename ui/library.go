@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+const labelCopyMagnet = "Copy magnet"
+
+// Library table columns.
+const (
+	libColName = iota
+	libColSize
+	libColFiles
+	libColPath
+	libColButton
+)
+
+// Share job table columns.
+const (
+	jobColPath = iota
+	jobColProgress
+	jobColBytes
+	jobColStatus
+)
+
+// libraryTab is the Library tab: what this node shares, the shares still
+// being hashed, and ways to add more.
+type libraryTab struct {
+	u       *UI
+	grid    *gridTable // shared items
+	jobs    *gridTable // share jobs
+	jobsBox fyne.CanvasObject
+	info    *widget.Label
+	content fyne.CanvasObject
+
+	items   []engine.LibraryItem
+	jobList []engine.ShareJob
+}
+
+func newLibraryTab(u *UI) *libraryTab {
+	l := &libraryTab{u: u}
+	l.grid = newGridTable([]column{
+		{title: "Name", width: 300, kind: cellText, stretch: true},
+		{title: "Size", width: 90, kind: cellNumber},
+		{title: "Files", width: 60, kind: cellNumber},
+		{title: "Location", width: 260, kind: cellText},
+		{title: "", width: 130, kind: cellButton, enabled: labelCopyMagnet},
+	})
+	l.grid.onButton = l.copyMagnet
+	l.jobs = newGridTable([]column{
+		{title: "Hashing", width: 300, kind: cellText, stretch: true},
+		{title: "Progress", width: 140, kind: cellProgress},
+		{title: "Hashed", width: 170, kind: cellNumber},
+		{title: "Status", width: 180, kind: cellText},
+	})
+	addFiles := widget.NewButtonWithIcon("Add files…", theme.ContentAddIcon(), l.askFile)
+	addFiles.Importance = widget.HighImportance
+	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderNewIcon(), l.askFolder)
+	hint := widget.NewLabel("or drop files and folders anywhere on the window")
+	hint.Importance = widget.LowImportance
+	bar := container.NewHBox(addFiles, addFolder, hint)
+	l.info = widget.NewLabel("Nothing shared yet.")
+	l.jobsBox = l.jobs.content
+	l.jobsBox.Hide()
+	split := container.NewVSplit(l.jobsBox, l.grid.content)
+	split.Offset = 0.3
+	l.content = container.NewBorder(bar, l.info, nil, nil, split)
+	return l
+}
+
+// apply shows the library and share jobs if they changed.
+func (l *libraryTab) apply(items []engine.LibraryItem, jobs []engine.ShareJob) {
+	if !slices.Equal(items, l.items) {
+		l.showItems(items)
+	}
+	if !slices.Equal(jobs, l.jobList) {
+		l.showJobs(jobs)
+	}
+}
+
+func (l *libraryTab) showItems(items []engine.LibraryItem) {
+	l.items = items
+	keys := make([]string, len(items))
+	rows := make([][]string, len(items))
+	var total int64
+	for i, it := range items {
+		keys[i] = it.InfoHash.String()
+		button := labelCopyMagnet
+		if it.Magnet == "" {
+			button = ""
+		}
+		rows[i] = []string{
+			libColName:   it.Name,
+			libColSize:   humanBytes(it.Size),
+			libColFiles:  countText(it.Files),
+			libColPath:   it.Path,
+			libColButton: button,
+		}
+		total += it.Size
+	}
+	l.grid.update(keys, rows, nil)
+	if len(items) == 0 {
+		l.info.SetText("Nothing shared yet.")
+	} else {
+		l.info.SetText(fmt.Sprintf("Sharing %s, %s.", plural(len(items), "item"), humanBytes(total)))
+	}
+}
+
+func (l *libraryTab) showJobs(jobs []engine.ShareJob) {
+	l.jobList = jobs
+	keys := make([]string, len(jobs))
+	rows := make([][]string, len(jobs))
+	prog := make([]float64, len(jobs))
+	for i, j := range jobs {
+		keys[i] = j.Path
+		rows[i] = []string{
+			jobColPath:   filepath.Base(j.Path),
+			jobColBytes:  humanBytes(j.Hashed) + " / " + humanBytes(j.Total),
+			jobColStatus: jobStatus(j),
+		}
+		prog[i] = jobProgress(j)
+	}
+	l.jobs.update(keys, rows, prog)
+	setVisible(l.jobsBox, len(jobs) > 0)
+}
+
+func jobStatus(j engine.ShareJob) string {
+	switch {
+	case j.Err != "":
+		return "Error: " + j.Err
+	case j.Done:
+		return "Shared"
+	default:
+		return "Hashing"
+	}
+}
+
+func jobProgress(j engine.ShareJob) float64 {
+	if j.Done && j.Err == "" {
+		return 1
+	}
+	if j.Total <= 0 {
+		return 0
+	}
+	return math.Floor(float64(j.Hashed)/float64(j.Total)*1000) / 1000
+}
+
+// copyMagnet puts a shared item's magnet link on the clipboard.
+func (l *libraryTab) copyMagnet(row int) {
+	if row < 0 || row >= len(l.items) {
+		return
+	}
+	it := l.items[row]
+	l.u.app.Clipboard().SetContent(it.Magnet)
+	l.info.SetText(fmt.Sprintf("Copied the magnet link of %q.", it.Name))
+}
+
+func (l *libraryTab) askFile() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			l.u.showError(fmt.Errorf("add file: %w", err))
+			return
+		}
+		if r == nil {
+			return // cancelled
+		}
+		uri := r.URI()
+		_ = r.Close() // only the path is needed
+		l.u.share(uri)
+	}, l.u.win)
+	d.Show()
+}
+
+func (l *libraryTab) askFolder() {
+	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err != nil {
+			l.u.showError(fmt.Errorf("add folder: %w", err))
+			return
+		}
+		if dir != nil {
+			l.u.share(dir)
+		}
+	}, l.u.win)
+	d.Show()
+}

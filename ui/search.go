@@ -1,0 +1,298 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// batchInterval spaces the table updates while hits stream in (≤5/s).
+const batchInterval = 200 * time.Millisecond
+
+// Labels of the per-hit button.
+const (
+	labelDownload = "Download"
+	labelAdded    = "Added"
+)
+
+// Search table columns.
+const (
+	searchColName = iota
+	searchColSize
+	searchColFiles
+	searchColSources
+	searchColButton
+)
+
+// searchTab is the Search tab: an entry, a results table filled as hits
+// arrive, and a download action per hit.
+type searchTab struct {
+	u        *UI
+	entry    *widget.Entry
+	button   *widget.Button
+	download *widget.Button
+	info     *widget.Label
+	grid     *gridTable
+	content  fyne.CanvasObject
+
+	hits    []engine.Hit
+	index   map[engine.InfoHash]int // hit position by infohash
+	gen     int                     // bumps per search; stale batches are dropped
+	cancel  context.CancelFunc
+	version int // transfersTab.version the Added marks reflect
+
+	streams    sync.WaitGroup // stream goroutines; tests wait on it
+	afterBatch func()         // test hook, run on the Fyne goroutine after a batch shows
+}
+
+func newSearchTab(u *UI) *searchTab {
+	s := &searchTab{u: u, index: map[engine.InfoHash]int{}, version: -1}
+	s.grid = newGridTable([]column{
+		{title: "Name", width: 420, kind: cellText, stretch: true},
+		{title: "Size", width: 90, kind: cellNumber},
+		{title: "Files", width: 60, kind: cellNumber},
+		{title: "Sources", width: 70, kind: cellNumber},
+		{title: "", width: 110, kind: cellButton, enabled: labelDownload},
+	})
+	s.grid.onButton = s.downloadRow
+	s.grid.onDouble = s.downloadRow
+	s.grid.onSelect = func(row int) { setEnabled(s.download, s.downloadable(row)) }
+	s.entry = widget.NewEntry()
+	s.entry.SetPlaceHolder("Search the network: words from file names…")
+	s.entry.OnSubmitted = func(string) { s.start() }
+	s.button = widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.start)
+	s.button.Importance = widget.HighImportance
+	s.download = widget.NewButtonWithIcon("Download selected", theme.DownloadIcon(), func() {
+		s.downloadRow(s.grid.selectedRow())
+	})
+	s.download.Disable()
+	s.info = widget.NewLabel("Type a few words and press Enter.")
+	bar := container.NewBorder(nil, nil, nil, s.button, s.entry)
+	foot := container.NewBorder(nil, nil, nil, s.download, s.info)
+	s.content = container.NewBorder(bar, foot, nil, nil, s.grid.content)
+	return s
+}
+
+// start runs a new search for the entry's words, cancelling the previous one.
+func (s *searchTab) start() {
+	words := strings.TrimSpace(s.entry.Text)
+	if words == "" {
+		return
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	ctx, cancel := context.WithCancel(s.u.ctx)
+	s.cancel = cancel
+	s.gen++
+	gen := s.gen
+	s.hits, s.index = nil, map[engine.InfoHash]int{}
+	s.show()
+	s.info.SetText(fmt.Sprintf("Searching for %q…", words))
+	s.streams.Add(1)
+	go func() {
+		defer s.streams.Done()
+		hits, err := s.u.eng.Search(ctx, words)
+		if err != nil {
+			fyne.Do(func() { s.failed(gen, words, err) })
+			return
+		}
+		s.stream(ctx, gen, hits)
+	}()
+}
+
+func (s *searchTab) failed(gen int, words string, err error) {
+	if gen != s.gen {
+		return
+	}
+	s.info.SetText("Search failed.")
+	s.u.showError(fmt.Errorf("search %q: %w", words, err))
+}
+
+// stream reads hits as they arrive and hands them to the Fyne goroutine in
+// batches, at most one per batchInterval, plus a last one at the end.
+func (s *searchTab) stream(ctx context.Context, gen int, hits <-chan engine.Hit) {
+	t := time.NewTicker(batchInterval)
+	defer t.Stop()
+	var batch []engine.Hit
+	for {
+		select {
+		case h, ok := <-hits:
+			if !ok {
+				s.deliver(gen, batch, true)
+				return
+			}
+			batch = append(batch, h)
+		case <-t.C:
+			if len(batch) > 0 {
+				s.deliver(gen, batch, false)
+				batch = nil
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool) {
+	fyne.Do(func() {
+		if gen != s.gen {
+			return // a newer search replaced this one
+		}
+		for _, h := range batch {
+			s.merge(h)
+		}
+		s.show()
+		s.info.SetText(searchSummary(len(s.hits), done))
+		if s.afterBatch != nil {
+			s.afterBatch()
+		}
+	})
+}
+
+func searchSummary(n int, done bool) string {
+	switch {
+	case done && n == 0:
+		return "No results."
+	case done:
+		return plural(n, "result") + "."
+	default:
+		return plural(n, "result") + " so far, searching…"
+	}
+}
+
+// merge adds a hit, or folds a repeated infohash's sources into the first.
+func (s *searchTab) merge(h engine.Hit) {
+	i, ok := s.index[h.InfoHash]
+	if !ok {
+		s.index[h.InfoHash] = len(s.hits)
+		h.Sources = append([]string(nil), h.Sources...)
+		s.hits = append(s.hits, h)
+		return
+	}
+	old := &s.hits[i]
+	for _, src := range h.Sources {
+		if !contains(old.Sources, src) {
+			old.Sources = append(old.Sources, src)
+		}
+	}
+	if old.Magnet == "" {
+		old.Magnet = h.Magnet
+	}
+	if old.Size == 0 {
+		old.Size, old.Files = h.Size, h.Files
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// show rebuilds the table rows from the hits.
+func (s *searchTab) show() {
+	keys := make([]string, len(s.hits))
+	rows := make([][]string, len(s.hits))
+	for i, h := range s.hits {
+		keys[i] = h.InfoHash.String()
+		rows[i] = []string{
+			searchColName:    h.Name,
+			searchColSize:    sizeText(h.Size),
+			searchColFiles:   countText(len(h.Files)),
+			searchColSources: strconv.Itoa(len(h.Sources)),
+			searchColButton:  s.buttonLabel(h.InfoHash),
+		}
+	}
+	s.version = s.u.transfers.version
+	s.grid.update(keys, rows, nil)
+	setEnabled(s.download, s.downloadable(s.grid.selectedRow()))
+}
+
+// countText shows a positive count, or nothing when it is unknown.
+func countText(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func sizeText(n int64) string {
+	if n <= 0 {
+		return "?"
+	}
+	return humanBytes(n)
+}
+
+func (s *searchTab) buttonLabel(h engine.InfoHash) string {
+	if s.u.transfers.has(h) {
+		return labelAdded
+	}
+	return labelDownload
+}
+
+// markAdded refreshes the Download/Added marks when the set of transfers
+// changed.
+func (s *searchTab) markAdded() {
+	if s.version != s.u.transfers.version && len(s.hits) > 0 {
+		s.show()
+	}
+	s.version = s.u.transfers.version
+}
+
+func (s *searchTab) downloadable(row int) bool {
+	return row >= 0 && row < len(s.hits) && !s.u.transfers.has(s.hits[row].InfoHash)
+}
+
+// downloadRow starts downloading a hit from its sources and shows it in
+// the Transfers tab.
+func (s *searchTab) downloadRow(row int) {
+	if row < 0 || row >= len(s.hits) {
+		return
+	}
+	h := s.hits[row]
+	req := engine.DownloadRequest{
+		Source: h.Magnet,
+		Peers:  append([]string(nil), h.Sources...),
+		Name:   h.Name,
+	}
+	if req.Source == "" {
+		req.Source = h.InfoHash.String()
+	}
+	var got engine.InfoHash
+	s.u.act("download "+h.Name, func() error {
+		var err error
+		got, err = s.u.eng.Download(s.u.ctx, req)
+		return err
+	}, func() {
+		if got.IsZero() {
+			got = h.InfoHash
+		}
+		s.u.transfers.grid.selectKey(got.String())
+		s.u.tabs.Select(s.u.transferItem)
+	})
+}
+
+// setEnabled enables or disables w only when that changes something.
+func setEnabled(w fyne.Disableable, on bool) {
+	if on == w.Disabled() {
+		if on {
+			w.Enable()
+		} else {
+			w.Disable()
+		}
+	}
+}

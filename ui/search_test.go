@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+var (
+	hitUbuntu = engine.Hit{
+		InfoHash: hash(0xab), Name: "ubuntu-24.04-desktop-amd64.iso", Size: 6 << 30,
+		Files: []string{"ubuntu-24.04-desktop-amd64.iso"}, Sources: []string{"127.0.0.1:6881", "127.0.0.1:6882"},
+		Magnet: "magnet:?xt=urn:btih:abababababababababababababababababababab&dn=ubuntu",
+	}
+	hitDebian = engine.Hit{
+		InfoHash: hash(0xde), Name: "debian-12.5.0-amd64-netinst.iso", Size: 659 << 20,
+		Sources: []string{"127.0.0.1:7001"},
+	}
+)
+
+// startSearch types words, taps Search and returns the stream the fake
+// engine handed out, with a channel that ticks after each batch shows.
+func startSearch(t *testing.T, u *UI, f *fakeEngine, words string) (chan engine.Hit, chan struct{}) {
+	t.Helper()
+	batches := make(chan struct{}, 16)
+	u.search.afterBatch = func() { batches <- struct{}{} }
+	test.Type(u.search.entry, words)
+	test.Tap(u.search.button)
+	return waitFor(t, f.streams, "Search call"), batches
+}
+
+func TestSearchShowsHitsAsTheyArriveAndDownloads(t *testing.T) {
+	u, f := newTestUI(t)
+	stream, batches := startSearch(t, u, f, "ubuntu iso")
+	f.lock(func() {
+		if !slices.Equal(f.searches, []string{"ubuntu iso"}) {
+			t.Errorf("searches = %q", f.searches)
+		}
+	})
+
+	stream <- hitUbuntu
+	waitFor(t, batches, "first batch")
+	if got := u.search.grid.rows; len(got) != 1 || got[0][searchColName] != hitUbuntu.Name ||
+		got[0][searchColSize] != "6.00 GiB" || got[0][searchColSources] != "2" {
+		t.Fatalf("rows after one hit = %q", got)
+	}
+	if got := u.search.info.Text; got != "1 result so far, searching…" {
+		t.Errorf("info = %q", got)
+	}
+	if m := test.RenderToMarkup(u.win.Canvas()); !strings.Contains(m, hitUbuntu.Name) {
+		t.Errorf("the window does not show %q while the search runs", hitUbuntu.Name)
+	}
+
+	stream <- hitDebian
+	close(stream)
+	u.search.streams.Wait()
+	if n := len(u.search.grid.rows); n != 2 {
+		t.Fatalf("%d rows after two hits, want 2", n)
+	}
+	if got := u.search.info.Text; got != "2 results." {
+		t.Errorf("info = %q", got)
+	}
+
+	// Tap the Download button in the Debian row.
+	btn := rowButton(t, u.search.grid, 1, searchColButton)
+	if btn.Text != labelDownload || btn.Disabled() {
+		t.Fatalf("button %q disabled=%v", btn.Text, btn.Disabled())
+	}
+	f.lock(func() { f.dlHash = hitDebian.InfoHash })
+	test.Tap(btn)
+	u.bg.Wait()
+	f.lock(func() {
+		want := engine.DownloadRequest{
+			Source: hitDebian.InfoHash.String(), Peers: hitDebian.Sources, Name: hitDebian.Name,
+		}
+		if len(f.downloads) != 1 || !sameRequest(f.downloads[0], want) {
+			t.Fatalf("downloads = %+v, want %+v", f.downloads, want)
+		}
+	})
+	if u.tabs.Selected() != u.transferItem {
+		t.Errorf("tab %q is selected, want Transfers", u.tabs.Selected().Text)
+	}
+
+	u.Refresh(engine.Snapshot{Transfers: []engine.TransferSnapshot{{
+		InfoHash: hitDebian.InfoHash, Name: hitDebian.Name, State: engine.StateFetchingMetadata, Peers: 1,
+	}}})
+	rows := u.transfers.grid.rows
+	if len(rows) != 1 || rows[0][trColName] != hitDebian.Name || rows[0][trColState] != "Fetching metadata" {
+		t.Fatalf("transfer rows = %q", rows)
+	}
+	if r := u.transfers.grid.selectedRow(); r != 0 {
+		t.Errorf("selected transfer row = %d, want the new download", r)
+	}
+	if m := test.RenderToMarkup(u.win.Canvas()); !strings.Contains(m, hitDebian.Name) {
+		t.Errorf("the Transfers tab does not show %q", hitDebian.Name)
+	}
+	if got := u.search.grid.rows[1][searchColButton]; got != labelAdded {
+		t.Errorf("the downloaded hit's button says %q, want %q", got, labelAdded)
+	}
+	if u.transferItem.Text != "Transfers (1)" {
+		t.Errorf("tab title %q", u.transferItem.Text)
+	}
+}
+
+func sameRequest(a, b engine.DownloadRequest) bool {
+	return a.Source == b.Source && a.Dir == b.Dir && a.Name == b.Name && slices.Equal(a.Peers, b.Peers)
+}
+
+// rowButton returns the visible button in a table cell.
+func rowButton(t *testing.T, g *gridTable, row, col int) *widget.Button {
+	t.Helper()
+	c := cells(g)[widget.TableCellID{Row: row, Col: col}]
+	if c == nil {
+		t.Fatalf("cell %d,%d is not on screen", row, col)
+	}
+	b := c.Objects[3].(*widget.Button)
+	if !b.Visible() {
+		t.Fatalf("cell %d,%d has no visible button", row, col)
+	}
+	return b
+}
+
+func TestSearchEnterDoubleClickAndMagnet(t *testing.T) {
+	u, f := newTestUI(t)
+	batches := make(chan struct{}, 16)
+	u.search.afterBatch = func() { batches <- struct{}{} }
+	test.Type(u.search.entry, "  ubuntu ")
+	u.search.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	stream := waitFor(t, f.streams, "Search on Enter")
+	stream <- hitUbuntu
+	stream <- engine.Hit{InfoHash: hitUbuntu.InfoHash, Name: hitUbuntu.Name, Sources: []string{"127.0.0.1:6883", "127.0.0.1:6881"}}
+	close(stream)
+	u.search.streams.Wait()
+	f.lock(func() {
+		if !slices.Equal(f.searches, []string{"ubuntu"}) {
+			t.Errorf("searches = %q, want trimmed words", f.searches)
+		}
+	})
+	if len(u.search.hits) != 1 || len(u.search.hits[0].Sources) != 3 {
+		t.Fatalf("repeated infohash not merged: %+v", u.search.hits)
+	}
+
+	label := cells(u.search.grid)[widget.TableCellID{Row: 0, Col: searchColName}].Objects[1].(*cellLabel)
+	test.DoubleTap(label)
+	u.bg.Wait()
+	f.lock(func() {
+		if len(f.downloads) != 1 || f.downloads[0].Source != hitUbuntu.Magnet || len(f.downloads[0].Peers) != 3 {
+			t.Fatalf("double-click downloads = %+v", f.downloads)
+		}
+	})
+}
+
+func TestNewSearchCancelsTheOld(t *testing.T) {
+	u, f := newTestUI(t)
+	old, batches := startSearch(t, u, f, "first")
+	test.Type(u.search.entry, " more")
+	test.Tap(u.search.button)
+	fresh := waitFor(t, f.streams, "second Search call")
+	var firstCtx = func() (c interface{ Err() error }) {
+		f.lock(func() { c = f.searchCtx[0] })
+		return c
+	}()
+	if firstCtx.Err() == nil {
+		t.Error("the first search's context is still live")
+	}
+	// The old stream ends late: its stale end-of-search must not show.
+	close(old)
+	fresh <- hitDebian
+	waitFor(t, batches, "batch of the new search")
+	close(fresh)
+	u.search.streams.Wait()
+	if len(u.search.hits) != 1 || u.search.hits[0].Name != hitDebian.Name {
+		t.Errorf("hits = %+v, want only the new search's", u.search.hits)
+	}
+	if got := u.search.info.Text; got != "1 result." {
+		t.Errorf("info = %q", got)
+	}
+}

@@ -1,0 +1,313 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// cellKind says what a column's cells hold.
+type cellKind int
+
+const (
+	cellText     cellKind = iota // left-aligned, truncated text
+	cellNumber                   // right-aligned text
+	cellProgress                 // a progress bar fed from gridTable.progress
+	cellButton                   // a button whose label is the cell string ("" hides it)
+)
+
+// column describes one column of a gridTable.
+type column struct {
+	title string
+	width float32
+	kind  cellKind
+	// enabled is the button label that makes a cellButton active; any
+	// other non-empty label shows a disabled button.
+	enabled string
+	// stretch marks the column that takes the width the others leave.
+	stretch bool
+}
+
+// gridTable is a widget.Table over cached cell strings. Tabs diff their
+// snapshots into rows and call update; the table is refreshed only when a
+// string or progress value really changed, and selection is a whole row
+// identified by a stable key so it survives reordering.
+type gridTable struct {
+	cols     []column
+	keys     []string
+	rows     [][]string
+	progress []float64
+	selected string // key of the selected row, "" for none
+
+	table   *widget.Table
+	content *fyne.Container
+
+	onSelect func(row int) // the selection changed (row is -1 when cleared)
+	onDouble func(row int) // a row was double-clicked
+	onButton func(row int) // the row's button was tapped
+
+	refreshes int // how often the table was refreshed; tests watch it
+	width     float32
+}
+
+// newGridTable builds the table widget for cols.
+func newGridTable(cols []column) *gridTable {
+	g := &gridTable{cols: cols}
+	g.table = widget.NewTable(g.length, g.create, g.updateCell)
+	g.table.ShowHeaderRow = true
+	g.table.CreateHeader = func() fyne.CanvasObject {
+		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}
+	g.table.UpdateHeader = g.updateHeader
+	g.table.OnSelected = func(id widget.TableCellID) {
+		g.table.UnselectAll() // rows are highlighted by their own background
+		g.selectRow(id.Row)
+	}
+	for i, c := range cols {
+		g.table.SetColumnWidth(i, c.width)
+	}
+	g.content = container.New(&stretchLayout{g: g}, g.table)
+	return g
+}
+
+// update replaces the rows; it refreshes the table only if something
+// visible changed and reports whether it did.
+func (g *gridTable) update(keys []string, rows [][]string, progress []float64) bool {
+	changed := len(rows) != len(g.rows) || len(progress) != len(g.progress)
+	for i := 0; !changed && i < len(rows); i++ {
+		changed = keys[i] != g.keys[i] || !sameStrings(rows[i], g.rows[i]) ||
+			(progress != nil && progress[i] != g.progress[i])
+	}
+	g.keys, g.rows, g.progress = keys, rows, progress
+	if !changed {
+		return false
+	}
+	if g.selected != "" && g.selectedRow() < 0 {
+		g.selected = ""
+		g.notifySelect()
+	}
+	g.refresh()
+	return true
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (g *gridTable) refresh() {
+	g.refreshes++
+	g.table.Refresh()
+}
+
+// selectedRow is the index of the selected row, or -1.
+func (g *gridTable) selectedRow() int {
+	if g.selected == "" {
+		return -1
+	}
+	for i, k := range g.keys {
+		if k == g.selected {
+			return i
+		}
+	}
+	return -1
+}
+
+// selectRow selects a row by index (out of range clears the selection).
+func (g *gridTable) selectRow(row int) {
+	key := ""
+	if row >= 0 && row < len(g.keys) {
+		key = g.keys[row]
+	}
+	g.selectKey(key)
+}
+
+// selectKey selects the row with key, even before that row exists.
+func (g *gridTable) selectKey(key string) {
+	if key == g.selected {
+		return
+	}
+	g.selected = key
+	g.refresh()
+	g.notifySelect()
+}
+
+func (g *gridTable) notifySelect() {
+	if g.onSelect != nil {
+		g.onSelect(g.selectedRow())
+	}
+}
+
+func (g *gridTable) length() (int, int) { return len(g.rows), len(g.cols) }
+
+func (g *gridTable) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
+	if id.Col >= 0 && id.Col < len(g.cols) {
+		o.(*widget.Label).SetText(g.cols[id.Col].title)
+	}
+}
+
+// create makes one reusable cell: a selection background under a label, a
+// progress bar and a button, of which update shows the one the column needs.
+func (g *gridTable) create() fyne.CanvasObject {
+	bg := canvas.NewRectangle(color.Transparent)
+	bg.CornerRadius = theme.SelectionRadiusSize()
+	l := newCellLabel(g)
+	bar := widget.NewProgressBar()
+	bar.Hide()
+	btn := widget.NewButton("", nil)
+	btn.Importance = widget.LowImportance
+	btn.Hide()
+	return container.NewStack(bg, l, bar, btn)
+}
+
+func (g *gridTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	if id.Row >= len(g.rows) || id.Col >= len(g.cols) {
+		return
+	}
+	objs := o.(*fyne.Container).Objects
+	bg, l := objs[0].(*canvas.Rectangle), objs[1].(*cellLabel)
+	bar, btn := objs[2].(*widget.ProgressBar), objs[3].(*widget.Button)
+	g.paintSelection(bg, id.Row)
+	l.row, l.col = id.Row, id.Col
+	col, text := g.cols[id.Col], g.rows[id.Row][id.Col]
+	setVisible(l, col.kind == cellText || col.kind == cellNumber)
+	setVisible(bar, col.kind == cellProgress)
+	setVisible(btn, col.kind == cellButton && text != "")
+	switch col.kind {
+	case cellText, cellNumber:
+		l.set(text, col.kind == cellNumber)
+	case cellProgress:
+		if v := g.progress[id.Row]; bar.Value != v {
+			bar.SetValue(v)
+		}
+	case cellButton:
+		g.updateButton(btn, col, id.Row, text)
+	}
+}
+
+func (g *gridTable) paintSelection(bg *canvas.Rectangle, row int) {
+	var want color.Color = color.Transparent
+	if g.selected != "" && g.keys[row] == g.selected {
+		want = theme.Color(theme.ColorNameSelection)
+	}
+	if bg.FillColor != want {
+		bg.FillColor = want
+		bg.Refresh()
+	}
+}
+
+func (g *gridTable) updateButton(btn *widget.Button, col column, row int, text string) {
+	btn.OnTapped = func() {
+		if g.onButton != nil {
+			g.onButton(row)
+		}
+	}
+	if btn.Text != text {
+		btn.SetText(text)
+	}
+	if on := text == col.enabled; on == btn.Disabled() {
+		if on {
+			btn.Enable()
+		} else {
+			btn.Disable()
+		}
+	}
+}
+
+func setVisible(o fyne.CanvasObject, v bool) {
+	if v != o.Visible() {
+		if v {
+			o.Show()
+		} else {
+			o.Hide()
+		}
+	}
+}
+
+// fitWidth gives the stretch column whatever width the others leave.
+func (g *gridTable) fitWidth(total float32) {
+	if total == g.width {
+		return
+	}
+	g.width = total
+	pad := theme.Padding()
+	rest := total - theme.ScrollBarSize() - 2*pad
+	stretch := -1
+	for i, c := range g.cols {
+		if c.stretch {
+			stretch = i
+			continue
+		}
+		rest -= c.width + pad
+	}
+	if stretch >= 0 {
+		g.table.SetColumnWidth(stretch, max(rest, g.cols[stretch].width))
+	}
+}
+
+// stretchLayout lets the table fill its space and widens its stretch column.
+type stretchLayout struct{ g *gridTable }
+
+func (s *stretchLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	s.g.fitWidth(size.Width)
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (s *stretchLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	return objs[0].MinSize()
+}
+
+// cellLabel is a table label that selects its row on tap and reports
+// double-clicks, which widget.Table alone does not.
+type cellLabel struct {
+	widget.Label
+	g        *gridTable
+	row, col int // the cell the label currently shows
+}
+
+func newCellLabel(g *gridTable) *cellLabel {
+	l := &cellLabel{g: g}
+	l.Truncation = fyne.TextTruncateEllipsis
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// set changes the text and alignment only when they differ.
+func (l *cellLabel) set(text string, right bool) {
+	align := fyne.TextAlignLeading
+	if right {
+		align = fyne.TextAlignTrailing
+	}
+	if l.Text == text && l.Alignment == align {
+		return
+	}
+	l.Alignment = align
+	l.SetText(text)
+}
+
+// Tapped selects the row.
+func (l *cellLabel) Tapped(*fyne.PointEvent) { l.g.selectRow(l.row) }
+
+// DoubleTapped selects the row and runs the table's double-click action.
+func (l *cellLabel) DoubleTapped(*fyne.PointEvent) {
+	l.g.selectRow(l.row)
+	if l.g.onDouble != nil {
+		l.g.onDouble(l.row)
+	}
+}

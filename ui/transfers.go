@@ -1,0 +1,282 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// Transfers table columns.
+const (
+	trColName = iota
+	trColProgress
+	trColSize
+	trColState
+	trColDown
+	trColUp
+	trColETA
+	trColPeers
+	trColRatio
+	trCols
+)
+
+// transferKey holds everything a transfer row shows: equal keys mean equal
+// cells, so unchanged transfers cost one comparison per tick.
+type transferKey struct {
+	name                 string
+	size, have           int64
+	state                engine.TransferState
+	err                  string
+	down, up             float64
+	eta                  time.Duration
+	peers, seeds         int
+	uploaded, downloaded int64
+}
+
+func keyOf(t engine.TransferSnapshot) transferKey {
+	return transferKey{
+		name: t.Name, size: t.Size, have: t.Have, state: t.State, err: t.Err,
+		down: t.DownRate, up: t.UpRate, eta: t.ETA, peers: t.Peers, seeds: t.Seeds,
+		uploaded: t.Uploaded, downloaded: t.Downloaded,
+	}
+}
+
+// transferRow is one transfer's cached cells.
+type transferRow struct {
+	hash     engine.InfoHash
+	key      transferKey
+	cells    []string
+	progress float64
+}
+
+func newTransferRow(t engine.TransferSnapshot) *transferRow {
+	name := t.Name
+	if name == "" {
+		name = t.InfoHash.String()
+	}
+	size := "?"
+	if t.Size > 0 {
+		size = humanBytes(t.Size)
+	}
+	cells := make([]string, trCols)
+	cells[trColName] = name
+	cells[trColSize] = size
+	cells[trColState] = stateText(t)
+	cells[trColDown] = humanRate(t.DownRate)
+	cells[trColUp] = humanRate(t.UpRate)
+	cells[trColETA] = transferETA(t)
+	cells[trColPeers] = peersText(t.Peers, t.Seeds)
+	cells[trColRatio] = formatRatio(engine.Ratio{Uploaded: t.Uploaded, Downloaded: t.Downloaded}.Value())
+	// Whole tenths of a percent: finer steps would redraw on every block.
+	p := math.Floor(t.Progress()*1000) / 1000
+	return &transferRow{hash: t.InfoHash, key: keyOf(t), cells: cells, progress: p}
+}
+
+// transfersTab is the Transfers tab: a table of transfers and actions on
+// the selected one.
+type transfersTab struct {
+	u       *UI
+	grid    *gridTable
+	content fyne.CanvasObject
+
+	pause, resume, remove, open *widget.Button
+
+	list    []engine.TransferSnapshot // the last snapshot's transfers, row order
+	rows    []*transferRow            // cached rows, same order
+	present map[engine.InfoHash]bool
+	version int // bumps whenever the set of transfers changes
+
+	removing *removeDialog // the open remove confirmation; tests drive it
+}
+
+func newTransfersTab(u *UI) *transfersTab {
+	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}}
+	t.grid = newGridTable([]column{
+		{title: "Name", width: 260, kind: cellText, stretch: true},
+		{title: "Progress", width: 120, kind: cellProgress},
+		{title: "Size", width: 85, kind: cellNumber},
+		{title: "State", width: 110, kind: cellText},
+		{title: "Down", width: 90, kind: cellNumber},
+		{title: "Up", width: 90, kind: cellNumber},
+		{title: "ETA", width: 70, kind: cellNumber},
+		{title: "Peers", width: 90, kind: cellNumber},
+		{title: "Ratio", width: 55, kind: cellNumber},
+	})
+	t.grid.onSelect = func(int) { t.updateButtons() }
+	t.grid.onDouble = func(int) { t.openSelected() }
+	t.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), t.pauseSelected)
+	t.resume = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), t.resumeSelected)
+	t.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), t.removeSelected)
+	t.open = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), t.openSelected)
+	addMagnet := widget.NewButtonWithIcon("Add magnet…", theme.ContentAddIcon(), t.askMagnet)
+	addTorrent := widget.NewButtonWithIcon("Open .torrent…", theme.FileIcon(), t.askTorrent)
+	bar := container.NewHBox(addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove, t.open)
+	t.content = container.NewBorder(bar, nil, nil, nil, t.grid.content)
+	t.updateButtons()
+	return t
+}
+
+// has reports whether the last snapshot had a transfer for h.
+func (t *transfersTab) has(h engine.InfoHash) bool { return t.present[h] }
+
+// apply shows the snapshot's transfers, doing nothing when every row is as
+// before.
+func (t *transfersTab) apply(ts []engine.TransferSnapshot) {
+	t.list = ts
+	if t.unchanged(ts) {
+		return
+	}
+	cache := make(map[engine.InfoHash]*transferRow, len(t.rows))
+	for _, r := range t.rows {
+		cache[r.hash] = r
+	}
+	t.rows = make([]*transferRow, len(ts))
+	keys := make([]string, len(ts))
+	cells := make([][]string, len(ts))
+	prog := make([]float64, len(ts))
+	for i, tr := range ts {
+		r := cache[tr.InfoHash]
+		if r == nil || r.key != keyOf(tr) {
+			r = newTransferRow(tr)
+		}
+		t.rows[i], keys[i], cells[i], prog[i] = r, r.hash.String(), r.cells, r.progress
+	}
+	t.trackSet(ts)
+	t.grid.update(keys, cells, prog)
+	t.updateButtons()
+}
+
+func (t *transfersTab) unchanged(ts []engine.TransferSnapshot) bool {
+	if len(ts) != len(t.rows) {
+		return false
+	}
+	for i := range ts {
+		if r := t.rows[i]; r.hash != ts[i].InfoHash || r.key != keyOf(ts[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// trackSet bumps version when transfers appeared or disappeared.
+func (t *transfersTab) trackSet(ts []engine.TransferSnapshot) {
+	same := len(ts) == len(t.present)
+	for i := 0; same && i < len(ts); i++ {
+		same = t.present[ts[i].InfoHash]
+	}
+	if same {
+		return
+	}
+	t.present = make(map[engine.InfoHash]bool, len(ts))
+	for _, tr := range ts {
+		t.present[tr.InfoHash] = true
+	}
+	t.version++
+}
+
+// selected returns the selected transfer as of the last snapshot.
+func (t *transfersTab) selected() (engine.TransferSnapshot, bool) {
+	row := t.grid.selectedRow()
+	if row < 0 || row >= len(t.list) {
+		return engine.TransferSnapshot{}, false
+	}
+	return t.list[row], true
+}
+
+func (t *transfersTab) updateButtons() {
+	tr, ok := t.selected()
+	paused := tr.State == engine.StatePaused || tr.State == engine.StateError || tr.State == engine.StateComplete
+	setEnabled(t.pause, ok && !paused)
+	setEnabled(t.resume, ok && paused)
+	setEnabled(t.remove, ok)
+	setEnabled(t.open, ok && tr.Dir != "")
+}
+
+func (t *transfersTab) pauseSelected() {
+	if tr, ok := t.selected(); ok {
+		t.u.act("pause "+tr.Name, func() error { return t.u.eng.Pause(tr.InfoHash) }, nil)
+	}
+}
+
+func (t *transfersTab) resumeSelected() {
+	if tr, ok := t.selected(); ok {
+		t.u.act("resume "+tr.Name, func() error { return t.u.eng.Resume(tr.InfoHash) }, nil)
+	}
+}
+
+// openSelected opens the selected transfer's folder in the file manager.
+func (t *transfersTab) openSelected() {
+	tr, ok := t.selected()
+	if !ok {
+		return
+	}
+	if err := t.openFolder(tr.Dir); err != nil {
+		t.u.showError(fmt.Errorf("open folder of %s: %w", tr.Name, err))
+	}
+}
+
+func (t *transfersTab) openFolder(dir string) error {
+	if dir == "" {
+		return errors.New("the transfer has no folder yet")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return err
+	}
+	return t.u.openURL(&url.URL{Scheme: "file", Path: dir})
+}
+
+// askMagnet asks for a magnet link or infohash and downloads it.
+func (t *transfersTab) askMagnet() {
+	e := widget.NewEntry()
+	e.SetPlaceHolder("magnet:?xt=urn:btih:… or 40 hex digits")
+	items := []*widget.FormItem{widget.NewFormItem("Link", e)}
+	d := dialog.NewForm("Add magnet link", "Add", "Cancel", items, func(ok bool) {
+		if src := strings.TrimSpace(e.Text); ok && src != "" {
+			t.add(engine.DownloadRequest{Source: src})
+		}
+	}, t.u.win)
+	d.Resize(fyne.NewSize(560, 160))
+	d.Show()
+	t.u.win.Canvas().Focus(e)
+}
+
+// askTorrent picks a .torrent file and downloads it.
+func (t *transfersTab) askTorrent() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			t.u.showError(fmt.Errorf("open torrent: %w", err))
+			return
+		}
+		if r == nil {
+			return // cancelled
+		}
+		path := r.URI().Path()
+		_ = r.Close() // the engine reads the file itself
+		t.add(engine.DownloadRequest{Source: path})
+	}, t.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".torrent"}))
+	d.Show()
+}
+
+// add starts a download and selects it when the engine accepted it.
+func (t *transfersTab) add(req engine.DownloadRequest) {
+	var got engine.InfoHash
+	t.u.act("add "+req.Source, func() error {
+		var err error
+		got, err = t.u.eng.Download(t.u.ctx, req)
+		return err
+	}, func() { t.grid.selectKey(got.String()) })
+}

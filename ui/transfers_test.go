@@ -1,0 +1,163 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// twoTransfers is a downloading and a paused transfer saved under dir.
+func twoTransfers(dir string) engine.Snapshot {
+	return engine.Snapshot{Transfers: []engine.TransferSnapshot{{
+		InfoHash: hash(1), Name: "big-buck-bunny.mkv", Dir: dir, Size: 800 << 20, Have: 200 << 20,
+		State: engine.StateDownloading, DownRate: 2.5 * 1024 * 1024, UpRate: 300 * 1024,
+		Peers: 5, Seeds: 2, ETA: 4*time.Minute + 5*time.Second, Downloaded: 200 << 20, Uploaded: 100 << 20,
+	}, {
+		InfoHash: hash(2), Name: "sintel.webm", Dir: dir, Size: 100 << 20, Have: 50 << 20,
+		State: engine.StatePaused,
+	}}}
+}
+
+func TestTransfersRows(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	u.Refresh(twoTransfers(t.TempDir()))
+	want := [][]string{
+		{"big-buck-bunny.mkv", "", "800 MiB", "Downloading", "2.50 MiB/s", "300 KiB/s", "4m 05s", "5 (2 seeds)", "0.50"},
+		{"sintel.webm", "", "100 MiB", "Paused", "", "", "", "0", "0.00"},
+	}
+	for i, row := range want {
+		if got := u.transfers.grid.rows[i]; strings.Join(got, "|") != strings.Join(row, "|") {
+			t.Errorf("row %d = %q\n want %q", i, got, row)
+		}
+	}
+	if p := u.transfers.grid.progress; len(p) != 2 || p[0] != 0.25 || p[1] != 0.5 {
+		t.Errorf("progress = %v", p)
+	}
+	bar := cells(u.transfers.grid)[widget.TableCellID{Row: 0, Col: trColProgress}].Objects[2].(*widget.ProgressBar)
+	if !bar.Visible() || bar.Value != 0.25 {
+		t.Errorf("progress bar visible=%v value=%v", bar.Visible(), bar.Value)
+	}
+}
+
+func TestTransferActions(t *testing.T) {
+	u, f := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	dir := t.TempDir()
+	u.Refresh(twoTransfers(dir))
+	if !u.transfers.pause.Disabled() || !u.transfers.remove.Disabled() {
+		t.Fatal("actions enabled with nothing selected")
+	}
+
+	u.transfers.grid.table.Select(widget.TableCellID{Row: 0, Col: trColState})
+	if u.transfers.pause.Disabled() || !u.transfers.resume.Disabled() {
+		t.Fatalf("downloading row: pause disabled=%v resume disabled=%v",
+			u.transfers.pause.Disabled(), u.transfers.resume.Disabled())
+	}
+	test.Tap(u.transfers.pause)
+	u.bg.Wait()
+
+	label := cells(u.transfers.grid)[widget.TableCellID{Row: 1, Col: trColName}].Objects[1].(*cellLabel)
+	test.Tap(label) // selecting by tapping the row
+	if u.transfers.resume.Disabled() {
+		t.Fatal("resume disabled on the paused row")
+	}
+	test.Tap(u.transfers.resume)
+	u.bg.Wait()
+	f.lock(func() {
+		if len(f.paused) != 1 || f.paused[0] != hash(1) || len(f.resumed) != 1 || f.resumed[0] != hash(2) {
+			t.Errorf("paused %v resumed %v", f.paused, f.resumed)
+		}
+	})
+
+	// Remove, first cancelled, then confirmed with the data.
+	test.Tap(u.transfers.remove)
+	test.Tap(u.transfers.removing.cancel)
+	test.Tap(u.transfers.remove)
+	test.Tap(u.transfers.removing.deleteData)
+	test.Tap(u.transfers.removing.confirm)
+	u.bg.Wait()
+	f.lock(func() {
+		if len(f.removed) != 1 || f.removed[0] != (removal{hash(2), true}) {
+			t.Errorf("removed = %+v, want sintel with its data", f.removed)
+		}
+	})
+
+	var opened []*url.URL
+	u.openURL = func(l *url.URL) error { opened = append(opened, l); return nil }
+	test.Tap(u.transfers.open)
+	if len(opened) != 1 || opened[0].String() != "file://"+dir {
+		t.Errorf("opened %v, want file://%s", opened, dir)
+	}
+}
+
+func TestTransferRowSelectionFollowsReorder(t *testing.T) {
+	u, _ := newTestUI(t)
+	s := twoTransfers(t.TempDir())
+	u.Refresh(s)
+	u.transfers.grid.selectRow(1)
+	s.Transfers = []engine.TransferSnapshot{s.Transfers[1], s.Transfers[0]}
+	u.Refresh(s)
+	if got, _ := u.transfers.selected(); got.InfoHash != hash(2) {
+		t.Errorf("selection moved to %s", got.Name)
+	}
+	s.Transfers = s.Transfers[1:]
+	u.Refresh(s)
+	if _, ok := u.transfers.selected(); ok || !u.transfers.remove.Disabled() {
+		t.Error("a removed transfer stays selected")
+	}
+}
+
+func TestActionErrorsShowADialog(t *testing.T) {
+	u, f := newTestUI(t)
+	u.Refresh(twoTransfers("/nonexistent/shoal-test"))
+	u.transfers.grid.selectRow(0)
+	f.setFail(errBoom)
+	test.Tap(u.transfers.pause)
+	u.bg.Wait()
+	assertDialog(t, u, "Pause big-buck-bunny.mkv: disk on fire")
+
+	test.Tap(u.transfers.open) // the folder does not exist
+	assertDialog(t, u, "Open folder of big-buck-bunny.mkv")
+}
+
+// assertDialog checks that the top overlay shows text.
+func assertDialog(t *testing.T, u *UI, text string) {
+	t.Helper()
+	top := u.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog; want one saying %q", text)
+	}
+	if m := test.RenderObjectToMarkup(top); !strings.Contains(m, text) {
+		t.Errorf("dialog does not say %q:\n%s", text, m)
+	}
+	u.win.Canvas().Overlays().Remove(top)
+}
+
+func TestStatusBar(t *testing.T) {
+	u, _ := newTestUI(t)
+	cases := []struct {
+		net  engine.NetStatus
+		want string
+	}{
+		{engine.NetStatus{DHTNodes: 1, Peers: 3}, "DHT: 1 node|Peers: 3|Supernode: not linked|↓ 0 B/s   ↑ 0 B/s"},
+		{engine.NetStatus{DHTNodes: 120, Supernodes: []string{"127.0.0.1:7000", "127.0.0.1:7001"}, DownRate: 2048, UpRate: 1.5e6},
+			"DHT: 120 nodes|Peers: 0|Supernode: 127.0.0.1:7000 (+1)|↓ 2.00 KiB/s   ↑ 1.43 MiB/s"},
+		{engine.NetStatus{IsSupernode: true, Leaves: 12}, "DHT: 0 nodes|Peers: 0|Supernode: 12 leaves|↓ 0 B/s   ↑ 0 B/s"},
+	}
+	for _, c := range cases {
+		u.Refresh(engine.Snapshot{Net: c.net})
+		b := u.status
+		got := fmt.Sprintf("%s|%s|%s|%s", b.dht.Text, b.peers.Text, b.super.Text, b.rates.Text)
+		if got != c.want {
+			t.Errorf("status = %q, want %q", got, c.want)
+		}
+	}
+}

@@ -1,0 +1,217 @@
+// Package ui is Shoal's desktop front end, built with Fyne v2.7.
+//
+// It shows the engine's search (BEP 51-style keyword search over the DHT and
+// supernodes), the BitTorrent transfers (BEP 3, BEP 9 magnet metadata), the
+// shared library and the share ratio. The UI pulls: a 250 ms ticker takes an
+// engine.Snapshot and applies it on the Fyne goroutine with fyne.Do; Refresh
+// diffs it against cached per-row strings so an unchanged swarm costs almost
+// nothing. Engine calls run off the Fyne goroutine and their errors end in a
+// dialog. The package depends only on the engine's public value types,
+// through the Engine interface.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/shoalp2p/shoal/assets"
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// Engine is what the window needs from the engine (engine.Engine will
+// satisfy it).
+type Engine interface {
+	// Snapshot copies out the engine's current state.
+	Snapshot() engine.Snapshot
+	// Search streams hits; the engine closes the channel at the end.
+	Search(ctx context.Context, words string) (<-chan engine.Hit, error)
+	// Download starts a transfer and returns its infohash.
+	Download(ctx context.Context, req engine.DownloadRequest) (engine.InfoHash, error)
+	// Share starts hashing path in the background; progress appears in
+	// Snapshot().ShareJobs and the result in Snapshot().Library.
+	Share(path string) error
+	// Pause stops a transfer's network activity.
+	Pause(h engine.InfoHash) error
+	// Resume restarts a paused transfer.
+	Resume(h engine.InfoHash) error
+	// Remove drops a transfer, and its files when deleteData is set.
+	Remove(h engine.InfoHash, deleteData bool) error
+}
+
+// pollInterval is how often the UI pulls a snapshot.
+const pollInterval = 250 * time.Millisecond
+
+// UI is Shoal's main window and the state behind it. All fields are owned
+// by the Fyne goroutine except where noted.
+type UI struct {
+	app fyne.App
+	eng Engine
+	win fyne.Window
+
+	tabs                                             *container.AppTabs
+	searchItem, transferItem, libraryItem, ratioItem *container.TabItem
+
+	search    *searchTab
+	transfers *transfersTab
+	library   *libraryTab
+	ratio     *ratioTab
+	status    *statusBar
+
+	// ctx bounds engine calls and searches; cancelled when Start's context ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	pending atomic.Bool    // a snapshot is queued for the Fyne goroutine
+	bg      sync.WaitGroup // goroutines started by user actions
+	poller  sync.WaitGroup // the snapshot ticker
+
+	// openURL opens folders; tests replace it to see what would be opened.
+	openURL func(*url.URL) error
+}
+
+// New builds the main window (title "Shoal", 1000×650). Call it on the Fyne
+// goroutine; show the window with Window().Show or ShowAndRun.
+func New(a fyne.App, eng Engine) *UI {
+	u := &UI{app: a, eng: eng, openURL: a.OpenURL}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	u.win = a.NewWindow("Shoal")
+	u.win.SetIcon(fyne.NewStaticResource("shoal.png", assets.IconPNG))
+	u.search = newSearchTab(u)
+	u.transfers = newTransfersTab(u)
+	u.library = newLibraryTab(u)
+	u.ratio = newRatioTab()
+	u.status = newStatusBar()
+	u.searchItem = container.NewTabItemWithIcon("Search", theme.SearchIcon(), u.search.content)
+	u.transferItem = container.NewTabItemWithIcon("Transfers", theme.DownloadIcon(), u.transfers.content)
+	u.libraryItem = container.NewTabItemWithIcon("Library", theme.StorageIcon(), u.library.content)
+	u.ratioItem = container.NewTabItemWithIcon("Ratio", theme.UploadIcon(), u.ratio.content)
+	u.tabs = container.NewAppTabs(u.searchItem, u.transferItem, u.libraryItem, u.ratioItem)
+	u.win.SetContent(container.NewBorder(nil, u.status.content, nil, nil, u.tabs))
+	u.win.SetOnDropped(u.onDropped)
+	u.win.Resize(fyne.NewSize(1000, 650))
+	u.win.Canvas().Focus(u.search.entry)
+	return u
+}
+
+// Window returns the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// Start starts the snapshot ticker goroutine. It stops, and pending
+// searches are cancelled, when ctx ends.
+func (u *UI) Start(ctx context.Context) {
+	u.poller.Add(1)
+	go func() {
+		defer u.poller.Done()
+		defer u.cancel()
+		t := time.NewTicker(pollInterval)
+		defer t.Stop()
+		for {
+			u.pull()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// pull takes one snapshot and hands it to the Fyne goroutine, unless the
+// previous one is still waiting there: a slow UI skips ticks instead of
+// queueing snapshots.
+func (u *UI) pull() {
+	if !u.pending.CompareAndSwap(false, true) {
+		return
+	}
+	s := u.eng.Snapshot()
+	fyne.Do(func() {
+		u.pending.Store(false)
+		u.Refresh(s)
+	})
+}
+
+// Refresh applies one snapshot. It must run on the Fyne goroutine. Only the
+// parts that changed since the previous snapshot are redrawn.
+func (u *UI) Refresh(s engine.Snapshot) {
+	u.status.apply(s.Net)
+	u.transfers.apply(s.Transfers)
+	u.search.markAdded()
+	u.library.apply(s.Library, s.ShareJobs)
+	u.ratio.apply(s)
+	changed := setTabText(u.transferItem, counted("Transfers", len(s.Transfers)))
+	if setTabText(u.libraryItem, counted("Library", len(s.Library))) || changed {
+		u.tabs.Refresh()
+	}
+}
+
+func counted(name string, n int) string {
+	if n == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s (%d)", name, n)
+}
+
+func setTabText(item *container.TabItem, text string) bool {
+	if item.Text == text {
+		return false
+	}
+	item.Text = text
+	return true
+}
+
+// act runs an engine call off the Fyne goroutine and shows its error in a
+// dialog; on success it runs then (if any) on the Fyne goroutine.
+func (u *UI) act(op string, call func() error, then func()) {
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		err := call()
+		fyne.Do(func() {
+			if err != nil {
+				u.showError(fmt.Errorf("%s: %w", op, err))
+				return
+			}
+			if then != nil {
+				then()
+			}
+		})
+	}()
+}
+
+// showError shows err in a dialog over the main window.
+func (u *UI) showError(err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	dialog.ShowError(err, u.win)
+}
+
+// onDropped shares every file or folder dropped anywhere on the window.
+func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) {
+	for _, uri := range uris {
+		u.share(uri)
+	}
+}
+
+// share hands a local file or folder to the engine and shows the Library,
+// where its hashing progress appears.
+func (u *UI) share(uri fyne.URI) {
+	if uri.Scheme() != "file" {
+		u.showError(fmt.Errorf("share %s: only local files and folders can be shared", uri))
+		return
+	}
+	path := uri.Path()
+	u.act("share "+path, func() error { return u.eng.Share(path) }, func() {
+		u.tabs.Select(u.libraryItem)
+	})
+}
