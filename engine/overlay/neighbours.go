@@ -131,20 +131,34 @@ func (s *Supernode) serveInboundNeighbour(ctx context.Context, ln *link, hello *
 		return
 	}
 	n := &neighbour{addr: hello.Addr, dialer: hello.Addr, ln: ln}
-	if err := ln.write(&message{Type: typeWelcome, Addr: s.cfg.Addr}, writeTimeout); err != nil {
-		ln.close()
+	if !s.register(n) {
 		return
 	}
-	s.serveNeighbour(ctx, n)
+	if err := ln.write(&message{Type: typeWelcome, Addr: s.cfg.Addr}, writeTimeout); err != nil {
+		ln.close() // run below returns at once and unregisters
+	}
+	s.runNeighbour(ctx, n)
 }
 
 // serveNeighbour registers n and runs its link until it ends.
 func (s *Supernode) serveNeighbour(ctx context.Context, n *neighbour) {
+	if s.register(n) {
+		s.runNeighbour(ctx, n)
+	}
+}
+
+// register adds n to the neighbours or refuses it with an error frame.
+func (s *Supernode) register(n *neighbour) bool {
 	n.lim = newLimiter(neighbourRate, neighbourBurst)
 	if code, others := s.addNeighbour(n); code != "" {
 		n.ln.fail(code, "link refused", others)
-		return
+		return false
 	}
+	return true
+}
+
+// runNeighbour serves a registered neighbour until its link ends.
+func (s *Supernode) runNeighbour(ctx context.Context, n *neighbour) {
 	s.log.Debug("overlay: supernode linked", "addr", n.addr)
 	err := n.ln.run(ctx, func(m *message) error { return s.handleNeighbour(ctx, n, m) })
 	s.log.Debug("overlay: supernode link ended", "addr", n.addr, "err", err)

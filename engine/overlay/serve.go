@@ -102,13 +102,13 @@ func (s *Supernode) handleLeaf(ctx context.Context, lc *leafConn, m *message) er
 	case typeShare:
 		return s.handleShare(ctx, lc, m)
 	case typeQuery:
+		if _, err := ftsQuery(m.Words); err != nil {
+			lc.ln.trySend(&message{Type: typeError, Code: CodeBadQuery, ID: m.ID, Text: err.Error()})
+			return nil
+		}
 		if !lc.lim.Allow() {
 			s.stats.limited.Add(1)
 			lc.ln.trySend(&message{Type: typeError, Code: CodeRateLimited, ID: m.ID, Text: "too many queries"})
-			return nil
-		}
-		if _, err := ftsQuery(m.Words); err != nil {
-			lc.ln.trySend(&message{Type: typeError, Code: CodeBadQuery, ID: m.ID, Text: err.Error()})
 			return nil
 		}
 		s.process(ctx, m.qid, m.Words, s.cfg.MaxHops, lc, nil)

@@ -1,0 +1,88 @@
+package overlay
+
+import (
+	"io"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestFailover(t *testing.T) {
+	t.Parallel()
+	nodes := startNodes(t, 3, meshConfig)
+	addrs := []string{nodes[0].addr, nodes[1].addr, nodes[2].addr}
+	waitNeighbours(t, nodes, 2, 2, 2)
+	sharer := startLeaf(t, "127.0.0.1:40061", 3, addrs...)
+	sharer.SetShares([]Entry{{InfoHash: ih(20), Name: "survivor album"}})
+	searcher := startLeaf(t, "127.0.0.1:40062", 2, addrs...)
+	waitFor(t, 5*time.Second, "searcher linked twice", func() bool { return len(searcher.Supernodes()) == 2 })
+	searchUntil(t, searcher, "survivor", ih(20), "127.0.0.1:40061")
+
+	linked := searcher.Supernodes()
+	var victim *testNode
+	for _, n := range nodes {
+		if n.addr == linked[0] {
+			victim = n
+		}
+	}
+	start := time.Now()
+	victim.stop()
+	waitFor(t, 5*time.Second, "replacement link", func() bool {
+		got := searcher.Supernodes()
+		return len(got) == 2 && !slices.Contains(got, victim.addr)
+	})
+	t.Logf("replaced %s within %v", victim.addr, time.Since(start))
+	searchUntil(t, searcher, "survivor", ih(20), "127.0.0.1:40061")
+	waitFor(t, 5*time.Second, "sharer relinked", func() bool { return len(sharer.Supernodes()) == 2 })
+}
+
+// TestDeadLinkNoticed: a leaf that handshakes and then goes silent (no
+// pings) is dropped, with its entries, within a few seconds.
+func TestDeadLinkNoticed(t *testing.T) {
+	t.Parallel()
+	nodes := startNodes(t, 1, meshConfig)
+	sn := nodes[0].sn
+	p, _ := dialRaw(t, nodes[0].addr, &message{Type: typeHello, Role: roleLeaf, Port: 6881})
+	p.send(t, &message{Type: typeShare, Add: []wireEntry{{InfoHash: hash20(ih(21)), Name: "silent"}}})
+	waitFor(t, 5*time.Second, "registration", func() bool { return indexed(sn, "silent") })
+	start := time.Now()
+	waitFor(t, 3*idleTimeout, "silent leaf dropped", func() bool { return sn.Leaves() == 0 })
+	if d := time.Since(start); d < idleTimeout/2 {
+		t.Fatalf("dropped after %v: too early for a live link", d)
+	}
+	if indexed(sn, "silent") {
+		t.Fatal("entries of the dead leaf remain")
+	}
+	// The supernode pinged us meanwhile, then closed.
+	sawPing := false
+	for {
+		m, err := p.read()
+		if err == io.EOF || err != nil {
+			break
+		}
+		sawPing = sawPing || m.Type == typePing
+	}
+	if !sawPing {
+		t.Fatal("supernode sent no keepalive")
+	}
+}
+
+// TestLeafMovesOnWhenFull: a full supernode names others; the leaf links
+// to one of them although its Finder only knows the full one.
+func TestLeafMovesOnWhenFull(t *testing.T) {
+	t.Parallel()
+	nodes := startNodes(t, 2, func(i int, addrs []string) SupernodeConfig {
+		return SupernodeConfig{Finder: StaticFinder(addrs), MaxLeaves: 1}
+	})
+	waitNeighbours(t, nodes, 1, 1)
+	first := startLeaf(t, "127.0.0.1:40071", 1, nodes[0].addr)
+	waitFor(t, 5*time.Second, "first leaf linked", func() bool { return nodes[0].sn.Leaves() == 1 })
+	_ = first
+	second := startLeaf(t, "127.0.0.1:40072", 1, nodes[0].addr)
+	waitFor(t, 5*time.Second, "second leaf redirected", func() bool {
+		return slices.Equal(second.Supernodes(), []string{nodes[1].addr})
+	})
+	if nodes[0].sn.Leaves() != 1 || nodes[1].sn.Leaves() != 1 {
+		t.Fatalf("leaves %d/%d", nodes[0].sn.Leaves(), nodes[1].sn.Leaves())
+	}
+}

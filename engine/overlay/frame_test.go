@@ -1,0 +1,159 @@
+package overlay
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+const testID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+
+// goodMessages round-trip through a frame unchanged.
+var goodMessages = []*message{
+	{Type: typeHello, Role: roleLeaf, Port: 6881},
+	{Type: typeHello, Role: roleSuper, Addr: "127.0.0.1:7000"},
+	{Type: typeHello, Role: roleSuper, Addr: "[::1]:7000"},
+	{Type: typeWelcome, Addr: "127.0.0.1:7000"},
+	{Type: typePing},
+	{Type: typeError, Code: CodeFull, Text: "full", Supernodes: []string{"127.0.0.1:1", "127.0.0.1:2"}},
+	{Type: typeError, Code: CodeRateLimited, ID: testID},
+	{Type: typeShare, Add: []wireEntry{{InfoHash: hash20(ih(1)), Name: "a <b> & c", Size: 5, Files: []string{"x/y"}}}, Del: []hash20{hash20(ih(2))}},
+	{Type: typeQuery, ID: testID, Words: "café NEAR \"x\"", Hops: 3},
+	{Type: typeHits, ID: testID, Hits: []wireHit{{InfoHash: hash20(ih(3)), Name: "n", Size: 1, Sources: []string{"127.0.0.1:9"}}}},
+}
+
+// badPayloads must be refused with ErrMalformed.
+var badPayloads = []string{
+	``,
+	`null`,
+	`[]`,
+	`{"type":"bogus"}`,
+	`{"type":"hello"}`,
+	`{"type":"hello","role":"leaf","port":0}`,
+	`{"type":"hello","role":"leaf","port":70000}`,
+	`{"type":"hello","role":"super","addr":"nohostport"}`,
+	`{"type":"hello","role":"super","addr":":7000"}`,
+	`{"type":"welcome"}`,
+	`{"type":"error"}`,
+	`{"type":"error","code":"x","supernodes":["bad"]}`,
+	`{"type":"error","code":"x","id":"not-a-uuid"}`,
+	`{"type":"query","words":"x"}`,
+	`{"type":"query","id":"` + testID + `","hops":-1}`,
+	`{"type":"query","id":"` + testID + `","hops":256}`,
+	`{"type":"share","add":[{"ih":"00"}]}`,
+	`{"type":"share","del":["zz00000000000000000000000000000000000000"]}`,
+	`{"type":"share","add":"x"}`,
+	`{"type":"hits","id":"` + testID + `","hits":[{"ih":"` + strings.Repeat("0", 39) + `"}]}`,
+	`{"type":"ping","port":"x"}`,
+	`{"type":`,
+}
+
+func frameOf(payload string) []byte {
+	b := make([]byte, 4, 4+len(payload))
+	binary.BigEndian.PutUint32(b, uint32(len(payload)))
+	return append(b, payload...)
+}
+
+func TestFrameRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, m := range goodMessages {
+		b, err := encodeFrame(m)
+		if err != nil {
+			t.Fatalf("encode %+v: %v", m, err)
+		}
+		got, err := readFrame(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("decode %s: %v", b, err)
+		}
+		b2, _ := encodeFrame(got)
+		if !bytes.Equal(b, b2) {
+			t.Errorf("round trip changed frame:\n%s\n%s", b, b2)
+		}
+	}
+}
+
+func TestFrameRejects(t *testing.T) {
+	t.Parallel()
+	for _, p := range badPayloads {
+		if _, err := readFrame(bytes.NewReader(frameOf(p))); !errors.Is(err, ErrMalformed) {
+			t.Errorf("payload %q: err %v, want ErrMalformed", p, err)
+		}
+	}
+}
+
+func TestFrameLimits(t *testing.T) {
+	t.Parallel()
+	hdr := binary.BigEndian.AppendUint32(nil, MaxFrameSize+1)
+	if _, err := readFrame(bytes.NewReader(hdr)); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("oversized header: %v", err)
+	}
+	big := &message{Type: typeQuery, ID: testID, Words: strings.Repeat("x", MaxFrameSize)}
+	if _, err := encodeFrame(big); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("oversized encode: %v", err)
+	}
+	if _, err := readFrame(bytes.NewReader(frameOf(`{"type":"ping"}`)[:10])); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("truncated: %v", err)
+	}
+	if Magic[0] == 19 {
+		t.Fatal("Magic must not start like a BitTorrent handshake")
+	}
+}
+
+func TestBatchBySize(t *testing.T) {
+	t.Parallel()
+	items := make([]wireEntry, 50)
+	for i := range items {
+		items[i] = wireEntry{InfoHash: hash20(ih(byte(i))), Name: strings.Repeat("n", 1000)}
+	}
+	batches := batchBySize(items, 10_000, 1000)
+	total := 0
+	for _, b := range batches {
+		total += len(b)
+		if f, err := encodeFrame(&message{Type: typeShare, Add: b}); err != nil || len(f) > 10_000+200 {
+			t.Fatalf("batch of %d: %d bytes, %v", len(b), len(f), err)
+		}
+	}
+	if total != 50 || len(batches) < 5 {
+		t.Fatalf("%d items in %d batches", total, len(batches))
+	}
+	if got := batchBySize(items, 1<<20, 7); len(got) != 8 {
+		t.Fatalf("count cap: %d batches, want 8", len(got))
+	}
+}
+
+// FuzzDecodeFrame feeds arbitrary bytes to the frame decoder: it must never
+// panic, and whatever it accepts must re-encode to a frame it accepts again
+// unchanged.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, m := range goodMessages {
+		b, _ := encodeFrame(m)
+		f.Add(b)
+	}
+	for _, p := range badPayloads {
+		f.Add(frameOf(p))
+	}
+	f.Add(binary.BigEndian.AppendUint32(nil, MaxFrameSize+1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := readFrame(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		b, err := encodeFrame(m)
+		if err != nil {
+			if errors.Is(err, ErrFrameTooLarge) {
+				return // escaping can grow a payload near the cap
+			}
+			t.Fatalf("re-encode %+v: %v", m, err)
+		}
+		m2, err := readFrame(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("decode of re-encoded %s: %v", b, err)
+		}
+		if b2, _ := encodeFrame(m2); !bytes.Equal(b, b2) {
+			t.Fatalf("unstable:\n%s\n%s", b, b2)
+		}
+	})
+}
