@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	// Registers the "sqlite3" database/sql driver.
@@ -42,6 +43,9 @@ type DB struct {
 	w   *sql.DB // exactly one connection: the only writer
 	r   *sql.DB // read-only pool
 	now func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed, with its parent folder) the state database
@@ -63,7 +67,7 @@ func Open(path string) (*DB, error) {
 		_ = w.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, migrationFiles); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
@@ -75,14 +79,16 @@ func Open(path string) (*DB, error) {
 	return &DB{w: w, r: r, now: time.Now}, nil
 }
 
-// Close closes both pools. The last connection to close checkpoints the WAL.
+// Close closes both pools; the last connection to close checkpoints the
+// WAL. Calling Close again returns the first call's result.
 func (db *DB) Close() error {
-	_, optErr := db.w.Exec("PRAGMA optimize")
-	err := errors.Join(optErr, db.r.Close(), db.w.Close())
-	if err != nil {
-		return fmt.Errorf("state: close: %w", err)
-	}
-	return nil
+	db.closeOnce.Do(func() {
+		_, optErr := db.w.Exec("PRAGMA optimize")
+		if err := errors.Join(optErr, db.r.Close(), db.w.Close()); err != nil {
+			db.closeErr = fmt.Errorf("state: close: %w", err)
+		}
+	})
+	return db.closeErr
 }
 
 const (

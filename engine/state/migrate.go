@@ -21,10 +21,10 @@ type migration struct {
 	sql     string
 }
 
-// loadMigrations reads the embedded migrations, checking they are numbered
+// loadMigrations reads migrations/*.sql from fsys, checking they are numbered
 // 1, 2, 3, ... without gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func loadMigrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("bad migration file name %q", e.Name())
 		}
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
+		body, err := fs.ReadFile(fsys, "migrations/"+e.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -52,17 +52,17 @@ func loadMigrations() ([]migration, error) {
 
 // SchemaVersion is the schema version this build migrates databases to.
 func SchemaVersion() int {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(migrationFiles)
 	if err != nil {
 		return 0
 	}
 	return len(ms)
 }
 
-// migrate applies every migration newer than PRAGMA user_version, each in
+// migrate applies every migration in fsys newer than PRAGMA user_version, each in
 // its own transaction that also records the new version and application_id.
-func migrate(ctx context.Context, w *sql.DB) error {
-	ms, err := loadMigrations()
+func migrate(ctx context.Context, w *sql.DB, fsys fs.FS) error {
+	ms, err := loadMigrations(fsys)
 	if err != nil {
 		return fmt.Errorf("state: migrate: %w", err)
 	}

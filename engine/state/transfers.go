@@ -33,8 +33,11 @@ const transferCols = `infohash, name, dir, source, info, state, bitfield,
 // field is stored (a zero Added becomes now); on update everything except
 // Uploaded and Downloaded is replaced, which only AddTraffic changes, and a
 // nil Info or zero Added keeps the stored value. Peer addresses must be
-// valid UTF-8.
+// valid UTF-8 and counters non-negative (else ErrInvalid).
 func (db *DB) PutTransfer(ctx context.Context, r TransferRow) error {
+	if r.Uploaded < 0 || r.Downloaded < 0 {
+		return fmt.Errorf("state: put transfer: %w: negative counters", ErrInvalid)
+	}
 	peers, err := encodePeers(r.Peers)
 	if err != nil {
 		return fmt.Errorf("state: put transfer: %w", err)

@@ -72,7 +72,8 @@ func mustAffect(res sql.Result) error {
 	return nil
 }
 
-// toNanos stores a time as Unix nanoseconds; the zero time is 0.
+// toNanos stores a time as Unix nanoseconds; the zero time is 0, so the
+// instant of the Unix epoch itself reads back as the zero time.
 func toNanos(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
