@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -115,7 +116,7 @@ func (db *DB) HashFailsFor(ctx context.Context, ip string, ih [20]byte) (int, er
 	var n int
 	err := db.r.QueryRowContext(ctx, "SELECT fails FROM peer_hash_fails WHERE ip = ? AND infohash = ?",
 		normIP(ip), ih[:]).Scan(&n)
-	if err = noRows(err); err == ErrNotFound {
+	if err = noRows(err); errors.Is(err, ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {

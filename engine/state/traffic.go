@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -166,7 +167,7 @@ func (db *DB) Totals(ctx context.Context) (up, down int64, err error) {
 func (db *DB) InfoHashTotals(ctx context.Context, ih [20]byte) (up, down int64, err error) {
 	err = db.r.QueryRowContext(ctx, "SELECT up, down FROM infohash_traffic WHERE infohash = ?",
 		ih[:]).Scan(&up, &down)
-	if err = noRows(err); err == ErrNotFound {
+	if err = noRows(err); errors.Is(err, ErrNotFound) {
 		return 0, 0, nil
 	}
 	if err != nil {
