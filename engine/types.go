@@ -157,6 +157,8 @@ type Snapshot struct {
 	ShareJobs []ShareJob
 	Ratio     Ratio
 	Net       NetStatus
+	// History holds per-second totals for the last few minutes (rate graph).
+	History []RateSample
 }
 
 // Hit is one search result, grouped by infohash.

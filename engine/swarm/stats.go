@@ -119,9 +119,13 @@ func (s *Swarm) Checkpoint() ([]bool, error) {
 			have[i] = s.pick.Have(i)
 		}
 	}
+	closed := s.filesClosed
 	s.mu.Unlock()
 	if len(pieces) == 0 {
 		return nil, nil
+	}
+	if closed {
+		return have, nil // synced by shutdown
 	}
 	var errs []error
 	for _, p := range pieces {

@@ -95,6 +95,7 @@ type Swarm struct {
 	banned        map[string]string
 	unsynced      []int
 	closedTraffic []Traffic
+	filesClosed   bool
 	paused        bool
 	seeding       bool
 	err           error
@@ -215,7 +216,15 @@ func (s *Swarm) shutdown() {
 	s.wg.Wait()
 	s.mu.Lock()
 	if s.files != nil {
+		// Make verified pieces durable now, so the owner's last Checkpoint
+		// can record them after storage is closed.
+		for _, p := range s.unsynced {
+			if err := s.files.SyncPiece(p); err != nil {
+				s.log.Error("sync piece at shutdown", "piece", p, "err", err)
+			}
+		}
 		s.files.Close()
+		s.filesClosed = true
 	}
 	s.mu.Unlock()
 	close(s.closed)

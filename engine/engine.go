@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/anacrolix/dht/v2"
+
+	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/tracker"
+	"github.com/shoalp2p/shoal/internal/netguard"
+)
+
+// Config sets up an Engine.
+type Config struct {
+	// DataDir holds all state (shoal.db, the search index) and, unless
+	// DownloadDir is set, downloads.
+	DataDir string
+	// DownloadDir is where downloads go (default DataDir/downloads).
+	DownloadDir string
+	// Listen is host:port for TCP peers, the DHT (UDP) and the search
+	// overlay; port 0 picks a free port.
+	Listen string
+	// Bootstrap lists DHT bootstrap nodes (host:port). Nil means the public
+	// routers, except in loopback-only mode where it means none.
+	Bootstrap []string
+	// LoopbackOnly refuses every non-loopback address (tests and the demo).
+	LoopbackOnly bool
+	// Supernode forces the supernode role for search.
+	Supernode bool
+	// Logger receives the engine's log; nil discards it.
+	Logger *slog.Logger
+}
+
+// ErrClosed is returned by commands on an engine that has stopped.
+var ErrClosed = errors.New("engine: closed")
+
+// supernodeKey is the DHT key under which supernodes announce themselves.
+var supernodeKey = sha1Key("shoal supernodes v1")
+
+// Engine is one Shoal node. Create it with Open, start it with Run.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	policy netguard.Policy
+	db     *state.DB
+	peerID [20]byte
+	ln     net.Listener
+	pc     net.PacketConn
+	dht    *dht.Server
+	sn     *overlay.Supernode
+	leaf   *overlay.Leaf
+	trk    *tracker.Client
+	port   int
+
+	mu        sync.Mutex
+	runCtx    context.Context
+	wg        sync.WaitGroup
+	transfers map[InfoHash]*transfer
+	jobs      []*ShareJob
+	ratio     Ratio
+	history   rateHistory
+	banned    map[string]string
+	credit    map[string]*creditPair
+	stopped   chan struct{}
+}
+
+// Open binds the engine's sockets and loads its state. Nothing runs until Run.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("engine: Config.DataDir is required")
+	}
+	if cfg.DownloadDir == "" {
+		cfg.DownloadDir = filepath.Join(cfg.DataDir, "downloads")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "0.0.0.0:0"
+		if cfg.LoopbackOnly {
+			cfg.Listen = "127.0.0.1:0"
+		}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		policy:    netguard.Policy{LoopbackOnly: cfg.LoopbackOnly},
+		transfers: make(map[InfoHash]*transfer),
+		credit:    make(map[string]*creditPair),
+		stopped:   make(chan struct{}),
+	}
+	if err := e.open(); err != nil {
+		e.closeResources()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) open() error {
+	if err := os.MkdirAll(e.cfg.DownloadDir, 0o755); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	db, err := state.Open(filepath.Join(e.cfg.DataDir, "shoal.db"))
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	e.db = db
+	if err := e.loadIdentity(); err != nil {
+		return err
+	}
+	if err := e.listen(); err != nil {
+		return err
+	}
+	if err := e.startDHT(); err != nil {
+		return err
+	}
+	if err := e.startOverlay(); err != nil {
+		return err
+	}
+	e.trk = &tracker.Client{Dial: e.policy.Dial, UserAgent: "Shoal/0.1"}
+	return e.loadState()
+}
+
+// loadIdentity makes a fresh peer ID per run (Azureus style) and reads the
+// persistent counters.
+func (e *Engine) loadIdentity() error {
+	copy(e.peerID[:], "-SH0100-")
+	rand.Read(e.peerID[8:])
+	ctx := context.Background()
+	up, down, err := e.db.Totals(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	e.ratio.Uploaded, e.ratio.Downloaded = up, down
+	e.banned, err = e.db.BannedIPs(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
+}
+
+// listen binds TCP and UDP on one port number.
+func (e *Engine) listen() error {
+	var lastErr error
+	for attempt := 0; attempt < 10; attempt++ {
+		ln, err := e.policy.Listen("tcp", e.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("engine: listen %s: %w", e.cfg.Listen, err)
+		}
+		addr := ln.Addr().(*net.TCPAddr)
+		udpAddr := net.JoinHostPort(hostOf(e.cfg.Listen), strconv.Itoa(addr.Port))
+		pc, err := e.policy.ListenPacket("udp", udpAddr)
+		if err == nil {
+			e.ln, e.pc, e.port = ln, pc, addr.Port
+			return nil
+		}
+		ln.Close()
+		lastErr = err
+		if portOf(e.cfg.Listen) != "0" {
+			break
+		}
+	}
+	return fmt.Errorf("engine: listen udp: %w", lastErr)
+}
+
+// Addrs reports where this node listens.
+func (e *Engine) Addrs() (peer, dhtAddr, supernode string) {
+	peer = e.advertised()
+	dhtAddr = net.JoinHostPort(hostOf(peer), strconv.Itoa(e.port))
+	if e.sn != nil {
+		supernode = peer
+	}
+	return peer, dhtAddr, supernode
+}
+
+// advertised is the host:port other nodes should use for us.
+func (e *Engine) advertised() string {
+	host := hostOf(e.ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if !e.cfg.LoopbackOnly {
+			host = outboundIP()
+		}
+	}
+	return net.JoinHostPort(host, strconv.Itoa(e.port))
+}
+
+// outboundIP guesses the address peers on the LAN/Internet see (no packet is
+// sent: a UDP "connect" only picks a route).
+func outboundIP() string {
+	c, err := net.Dial("udp", "192.0.2.1:9") // TEST-NET-1, never routed
+	if err != nil {
+		return "127.0.0.1"
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).IP.String()
+}
+
+// Run serves until ctx is cancelled, then saves state and releases
+// everything. It may be called once.
+func (e *Engine) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.mu.Lock()
+	if e.runCtx != nil {
+		e.mu.Unlock()
+		return errors.New("engine: Run called twice")
+	}
+	e.runCtx = ctx
+	for _, t := range e.transfers {
+		e.startTransfer(t)
+	}
+	e.mu.Unlock()
+	e.goRun(ctx, e.acceptLoop)
+	e.goRun(ctx, e.dhtLoop)
+	e.goRun(ctx, e.flushLoop)
+	e.goRun(ctx, e.sharesLoop)
+	if e.sn != nil {
+		e.goRun(ctx, e.sn.Run)
+		e.goRun(ctx, e.supernodeAnnounceLoop)
+	}
+	e.goRun(ctx, e.leaf.Run)
+	<-ctx.Done()
+	e.ln.Close()
+	e.wg.Wait()
+	e.flush(context.Background())
+	e.saveDHTNodes(context.Background())
+	e.closeResources()
+	close(e.stopped)
+	return nil
+}
+
+// Stopped is closed when Run has returned and state is saved.
+func (e *Engine) Stopped() <-chan struct{} { return e.stopped }
+
+func (e *Engine) goRun(ctx context.Context, fn func(context.Context) error) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("engine component stopped", "err", err)
+		}
+	}()
+}
+
+func (e *Engine) closeResources() {
+	if e.dht != nil {
+		e.dht.Close()
+	}
+	if e.pc != nil {
+		e.pc.Close()
+	}
+	if e.ln != nil {
+		e.ln.Close()
+	}
+	if e.db != nil {
+		e.db.Close()
+	}
+}
+
+func hostOf(hostport string) string {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	return h
+}
+
+func portOf(hostport string) string {
+	_, p, _ := net.SplitHostPort(hostport)
+	return p
+}
+
+func (e *Engine) running() (context.Context, error) {
+	if e.runCtx == nil {
+		return nil, nil
+	}
+	if e.runCtx.Err() != nil {
+		return nil, ErrClosed
+	}
+	return e.runCtx, nil
+}
+
+
+var errEmptyQuery = errors.New("engine: search: no words")

@@ -1,0 +1,213 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/state"
+)
+
+// flushInterval is how often byte counters and verified pieces are made
+// durable; a crash loses at most this much accounting.
+const flushInterval = time.Second
+
+// ledger receives a swarm's hash-failure reports.
+type ledger struct {
+	e  *Engine
+	ih InfoHash
+}
+
+// HashFail implements swarm.Ledger.
+func (l ledger) HashFail(key string, ban bool, reason string) {
+	if _, err := l.e.db.RecordHashFail(context.Background(), key, l.ih, ban, reason); err != nil {
+		l.e.log.Warn("record hash failure", "peer", key, "err", err)
+	}
+	if ban {
+		l.e.mu.Lock()
+		l.e.banned[key] = reason
+		l.e.mu.Unlock()
+	}
+}
+
+// creditPair is a peer's all-time exchange with us.
+type creditPair struct{ gave, took int64 }
+
+// creditOf is the choker's view of a peer's long-run standing: what it gave
+// us against what it took, 1 for a stranger, near 0 for a free-rider.
+func (e *Engine) creditOf(peerID [20]byte, ip string) float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.credit[ip]
+	if c == nil {
+		return 1
+	}
+	const slack = 4 << 20 // everyone may take a little before it counts
+	return float64(c.gave+slack) / float64(c.took+slack)
+}
+
+func (e *Engine) flushLoop(ctx context.Context) error {
+	tick := time.NewTicker(flushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			e.flush(ctx)
+		}
+	}
+}
+
+// flush moves drained byte counts into SQLite in one transaction, then
+// records newly synced pieces as complete.
+func (e *Engine) flush(ctx context.Context) {
+	e.mu.Lock()
+	list := make([]*transfer, 0, len(e.transfers))
+	for _, t := range e.transfers {
+		list = append(list, t)
+	}
+	e.mu.Unlock()
+	var batch []state.Traffic
+	var up, down int64
+	for _, t := range list {
+		tb := e.drain(t)
+		for _, tr := range tb {
+			up += tr.Up
+			down += tr.Down
+		}
+		batch = append(batch, tb...)
+	}
+	e.mu.Lock()
+	e.history.add(time.Now(), up, down)
+	e.mu.Unlock()
+	if len(batch) > 0 {
+		if err := e.db.AddTraffic(ctx, batch); err != nil {
+			e.log.Error("record traffic", "err", err)
+		}
+	}
+	for _, t := range list {
+		e.checkpoint(ctx, t)
+	}
+}
+
+// drain collects one transfer's traffic and applies it to in-memory counters.
+func (e *Engine) drain(t *transfer) []state.Traffic {
+	t.mu.Lock()
+	sw := t.sw
+	t.mu.Unlock()
+	var out []state.Traffic
+	var up, down int64
+	for _, tr := range sw.DrainTraffic() {
+		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: tr.PeerID, IP: tr.Key, Up: tr.Up, Down: tr.Down})
+		up += tr.Up
+		down += tr.Down
+		e.addCredit(tr.Key, tr.Down, tr.Up)
+	}
+	t.mu.Lock()
+	t.uploaded += up
+	t.downloaded += down
+	t.rates.add(time.Now(), up, down)
+	t.mu.Unlock()
+	e.mu.Lock()
+	e.ratio.Uploaded += up
+	e.ratio.Downloaded += down
+	e.ratio.SessionUploaded += up
+	e.ratio.SessionDownloaded += down
+	e.mu.Unlock()
+	return out
+}
+
+func (e *Engine) addCredit(key string, gave, took int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.credit[key]
+	if c == nil {
+		c = &creditPair{}
+		e.credit[key] = c
+	}
+	c.gave += gave
+	c.took += took
+}
+
+// checkpoint saves the verified-piece bitfield once the pieces are synced.
+func (e *Engine) checkpoint(ctx context.Context, t *transfer) {
+	if t.library {
+		return
+	}
+	t.mu.Lock()
+	sw := t.sw
+	t.mu.Unlock()
+	have, err := sw.Checkpoint()
+	if err != nil {
+		e.log.Error("sync pieces", "transfer", t.ih.String(), "err", err)
+		return
+	}
+	if have == nil {
+		return
+	}
+	bf := make([]byte, (len(have)+7)/8)
+	for i, ok := range have {
+		if ok {
+			bf[i/8] |= 0x80 >> (i % 8)
+		}
+	}
+	st := e.transferState(t, sw.Stats())
+	if err := e.db.SaveProgress(ctx, t.ih, bf, string(st)); err != nil {
+		e.log.Error("save progress", "transfer", t.ih.String(), "err", err)
+	}
+	e.saveInfoOnce(ctx, t)
+}
+
+// saveInfoOnce stores metadata fetched over BEP 9 so a restart needs no peer for it.
+func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.infoSaved {
+		return
+	}
+	_, infoBytes := t.sw.Info()
+	if infoBytes == nil {
+		return
+	}
+	row, err := e.db.Transfer(ctx, t.ih)
+	if err != nil {
+		e.log.Error("load transfer for metadata", "err", err)
+		return
+	}
+	row.Info = infoBytes
+	if row.Name == "" || row.Name != t.name {
+		info, _ := t.sw.Info()
+		row.Name = info.Name
+		t.name = info.Name
+	}
+	if t.sw.Complete() && row.Completed.IsZero() {
+		row.Completed = time.Now()
+		t.completed = row.Completed
+	}
+	row.Peers = t.sw.Candidates()
+	if err := e.db.PutTransfer(ctx, row); err != nil {
+		e.log.Error("save metadata", "err", err)
+		return
+	}
+	t.infoSaved = t.sw.Complete()
+}
+
+// rateHistory keeps per-second byte counts for the last few minutes.
+type rateHistory struct {
+	samples []RateSample
+}
+
+// RateSample is the bytes moved in one second.
+type RateSample struct {
+	At       time.Time
+	Up, Down int64
+}
+
+const historyLen = 180
+
+func (h *rateHistory) add(at time.Time, up, down int64) {
+	h.samples = append(h.samples, RateSample{At: at, Up: up, Down: down})
+	if len(h.samples) > historyLen {
+		h.samples = h.samples[len(h.samples)-historyLen:]
+	}
+}

@@ -1,0 +1,287 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/dht/v2/krpc"
+	alog "github.com/anacrolix/log"
+
+	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+func sha1Key(s string) [20]byte { return sha1.Sum([]byte(s)) }
+
+// acceptLoop takes every inbound TCP connection and routes it by its first
+// byte: 19 starts a BitTorrent handshake; anything else is the search overlay.
+func (e *Engine) acceptLoop(ctx context.Context) error {
+	for {
+		c, err := e.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.serveConn(ctx, c)
+		}()
+	}
+}
+
+// bufConn is a net.Conn whose reads go through the buffer used to sniff it.
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (e *Engine) serveConn(ctx context.Context, c net.Conn) {
+	br := bufio.NewReaderSize(c, 256<<10)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	first, err := br.Peek(1)
+	if err != nil {
+		c.Close()
+		return
+	}
+	if first[0] != 19 {
+		c.SetReadDeadline(time.Time{})
+		if e.sn == nil {
+			c.Close() // overlay traffic, but we are not a supernode
+			return
+		}
+		e.sn.ServeConn(ctx, &bufConn{Conn: c, r: br})
+		return
+	}
+	reserved, ih, err := wire.ReadHandshakeHead(br)
+	if err != nil {
+		c.Close()
+		return
+	}
+	e.mu.Lock()
+	t := e.transfers[InfoHash(ih)]
+	e.mu.Unlock()
+	if t == nil || t.swarm() == nil {
+		c.Close()
+		return
+	}
+	_ = t.swarm().Accept(c, br, reserved)
+}
+
+// startDHT runs a Mainline DHT node (BEP 5) on the UDP socket.
+func (e *Engine) startDHT() error {
+	cfg := dht.NewDefaultServerConfig()
+	cfg.Conn = e.pc
+	cfg.NoSecurity = true
+	cfg.StartingNodes = e.bootstrapNodes
+	cfg.PeerStore = newPeerStore()
+	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
+	if e.cfg.LoopbackOnly {
+		cfg.PublicIP = net.IPv4(127, 0, 0, 1)
+	}
+	s, err := dht.NewServer(cfg)
+	if err != nil {
+		return fmt.Errorf("engine: start DHT: %w", err)
+	}
+	e.dht = s
+	e.loadDHTNodes()
+	return nil
+}
+
+// bootstrapNodes resolves the configured bootstrap list. In loopback-only
+// mode the default is none, and every address must be loopback.
+func (e *Engine) bootstrapNodes() ([]dht.Addr, error) {
+	hosts := e.cfg.Bootstrap
+	if hosts == nil {
+		if e.cfg.LoopbackOnly {
+			return nil, nil
+		}
+		return dht.GlobalBootstrapAddrs("udp")
+	}
+	var out []dht.Addr
+	for _, h := range hosts {
+		if err := e.policy.CheckHostPort(h); err != nil {
+			return nil, err
+		}
+		ua, err := net.ResolveUDPAddr("udp", h)
+		if err != nil {
+			continue
+		}
+		out = append(out, dht.NewAddr(ua))
+	}
+	return out, nil
+}
+
+func (e *Engine) loadDHTNodes() {
+	nodes, err := e.db.DHTNodes(context.Background())
+	if err != nil {
+		e.log.Warn("load DHT nodes", "err", err)
+		return
+	}
+	for _, n := range nodes {
+		ua, err := net.ResolveUDPAddr("udp", n.Addr)
+		if err != nil || e.policy.CheckAddr(ua) != nil {
+			continue
+		}
+		ni := krpc.NodeInfo{ID: n.ID}
+		ni.Addr.FromUDPAddr(ua)
+		e.dht.AddNode(ni)
+	}
+}
+
+func (e *Engine) saveDHTNodes(ctx context.Context) {
+	var nodes []state.DHTNode
+	for _, n := range e.dht.Nodes() {
+		nodes = append(nodes, state.DHTNode{ID: n.ID, Addr: n.Addr.String()})
+	}
+	if len(nodes) == 0 {
+		return
+	}
+	if err := e.db.SaveDHTNodes(ctx, nodes); err != nil {
+		e.log.Warn("save DHT nodes", "err", err)
+	}
+}
+
+// dhtLoop bootstraps, then keeps the routing table saved.
+func (e *Engine) dhtLoop(ctx context.Context) error {
+	if _, err := e.dht.BootstrapContext(ctx); err != nil && ctx.Err() == nil {
+		e.log.Info("DHT bootstrap", "err", err)
+	}
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if e.dht.Stats().GoodNodes < 8 {
+				e.dht.BootstrapContext(ctx)
+			}
+			e.saveDHTNodes(ctx)
+		}
+	}
+}
+
+// dhtPeers runs one get_peers traversal (announcing us if port > 0) and
+// returns what it found.
+func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
+	var opts []dht.AnnounceOpt
+	if port > 0 {
+		opts = append(opts, dht.AnnouncePeer(dht.AnnouncePeerOpts{Port: port}))
+	}
+	a, err := e.dht.AnnounceTraversal(ih, opts...)
+	if err != nil {
+		return nil
+	}
+	defer a.Close()
+	seen := map[string]bool{}
+	var out []string
+	timeout := time.NewTimer(15 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case v, ok := <-a.Peers:
+			if !ok {
+				return out
+			}
+			for _, p := range v.Peers {
+				addr := net.JoinHostPort(p.IP.String(), strconv.Itoa(p.Port))
+				if !seen[addr] && p.Port != 0 {
+					seen[addr] = true
+					out = append(out, addr)
+				}
+			}
+		case <-timeout.C:
+			return out
+		case <-ctx.Done():
+			return out
+		}
+	}
+}
+
+// startOverlay creates the search leaf and, if configured, the supernode.
+func (e *Engine) startOverlay() error {
+	if e.cfg.Supernode {
+		sn, err := overlay.NewSupernode(overlay.SupernodeConfig{
+			Addr:      e.advertised(),
+			IndexPath: filepath.Join(e.cfg.DataDir, "index.db"),
+			Dial:      e.policy.Dial,
+			Finder:    finder{e},
+			Logger:    e.log.With("part", "supernode"),
+		})
+		if err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+		e.sn = sn
+	}
+	e.leaf = overlay.NewLeaf(overlay.LeafConfig{
+		PeerAddr: e.advertised(),
+		Dial:     e.policy.Dial,
+		Finder:   finder{e},
+		Local:    e.sn,
+		Logger:   e.log.With("part", "leaf"),
+	})
+	return nil
+}
+
+// finder locates supernodes through the DHT key and the SQLite cache.
+type finder struct{ e *Engine }
+
+// FindSupernodes implements overlay.Finder.
+func (f finder) FindSupernodes(ctx context.Context) ([]string, error) {
+	e := f.e
+	found := e.dhtPeers(ctx, supernodeKey, 0)
+	if len(found) > 0 {
+		if err := e.db.SaveSupernodes(ctx, found); err != nil {
+			e.log.Warn("cache supernodes", "err", err)
+		}
+	}
+	cached, err := e.db.Supernodes(ctx, 32)
+	if err != nil {
+		return found, nil
+	}
+	seen := map[string]bool{}
+	for _, a := range found {
+		seen[a] = true
+	}
+	for _, a := range cached {
+		if !seen[a] && e.policy.CheckHostPort(a) == nil {
+			found = append(found, a)
+		}
+	}
+	return found, nil
+}
+
+// supernodeAnnounceLoop publishes this supernode under the DHT key.
+func (e *Engine) supernodeAnnounceLoop(ctx context.Context) error {
+	delay := time.Second
+	for {
+		peers := e.dhtPeers(ctx, supernodeKey, e.port)
+		if len(e.dht.Nodes()) > 0 {
+			delay = min(delay*2, 5*time.Minute)
+		}
+		_ = peers
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+	}
+}

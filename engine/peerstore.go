@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/dht/v2/krpc"
+	peer_store "github.com/anacrolix/dht/v2/peer-store"
+)
+
+// peerStore keeps the peers announced to our DHT node (BEP 5
+// announce_peer). Unlike the library's in-memory store it keys peers by
+// address and port, so several peers behind one IP (every loopback peer, or
+// a household behind NAT) are all remembered; entries expire after 30
+// minutes and each infohash keeps at most a bounded number.
+type peerStore struct {
+	mu    sync.Mutex
+	peers map[peer_store.InfoHash]map[string]storedPeer
+}
+
+type storedPeer struct {
+	addr krpc.NodeAddr
+	seen time.Time
+}
+
+const (
+	peerTTL         = 30 * time.Minute
+	maxStoredPeers  = 500
+	maxReturnPeers  = 50
+	maxStoredHashes = 50000
+)
+
+func newPeerStore() *peerStore {
+	return &peerStore{peers: make(map[peer_store.InfoHash]map[string]storedPeer)}
+}
+
+// AddPeer implements peer_store.Interface.
+func (s *peerStore) AddPeer(ih peer_store.InfoHash, na krpc.NodeAddr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.peers[ih]
+	if m == nil {
+		if len(s.peers) >= maxStoredHashes {
+			return
+		}
+		m = make(map[string]storedPeer)
+		s.peers[ih] = m
+	}
+	if len(m) >= maxStoredPeers {
+		s.expire(m)
+		if len(m) >= maxStoredPeers {
+			return
+		}
+	}
+	m[na.String()] = storedPeer{addr: na, seen: time.Now()}
+}
+
+// GetPeers implements peer_store.Interface: the most recently announced first.
+func (s *peerStore) GetPeers(ih peer_store.InfoHash) []krpc.NodeAddr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.peers[ih]
+	s.expire(m)
+	list := make([]storedPeer, 0, len(m))
+	for _, p := range m {
+		list = append(list, p)
+	}
+	slices.SortFunc(list, func(a, b storedPeer) int { return b.seen.Compare(a.seen) })
+	out := make([]krpc.NodeAddr, 0, min(len(list), maxReturnPeers))
+	for _, p := range list[:min(len(list), maxReturnPeers)] {
+		out = append(out, p.addr)
+	}
+	return out
+}
+
+func (s *peerStore) expire(m map[string]storedPeer) {
+	cutoff := time.Now().Add(-peerTTL)
+	for k, p := range m {
+		if p.seen.Before(cutoff) {
+			delete(m, k)
+		}
+	}
+}

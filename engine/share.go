@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/engine/swarm"
+)
+
+// Share starts hashing a file or folder in the background; progress shows
+// in Snapshot().ShareJobs and the result in Snapshot().Library.
+func (e *Engine) Share(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("engine: share %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return fmt.Errorf("engine: share: %w", err)
+	}
+	job := &ShareJob{Path: abs}
+	e.mu.Lock()
+	e.jobs = append(e.jobs, job)
+	ctx := e.runCtx
+	e.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		ih, err := e.ShareSync(ctx, abs, func(done, total int64) {
+			e.mu.Lock()
+			job.Hashed, job.Total = done, total
+			e.mu.Unlock()
+		})
+		e.mu.Lock()
+		job.Done, job.Result = true, ih
+		if err != nil {
+			job.Err = err.Error()
+		}
+		e.mu.Unlock()
+	}()
+	return nil
+}
+
+// ShareSync hashes and shares path, returning when it is in the library.
+func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done, total int64)) (InfoHash, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
+	}
+	info, err := storage.CreateInfo(ctx, abs, storage.CreateOptions{}, progress)
+	if err != nil {
+		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
+	}
+	infoBytes, err := bencode.Marshal(info)
+	if err != nil {
+		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
+	}
+	ih := InfoHash(sha1.Sum(infoBytes))
+	row := state.LibraryRow{InfoHash: ih, Name: info.Name, Path: abs, Size: info.TotalLength(),
+		Files: max(1, len(info.Files)), Info: infoBytes, Added: time.Now()}
+	if err := e.db.PutLibrary(ctx, row); err != nil {
+		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
+	}
+	if err := e.addLibrary(row); err != nil {
+		return InfoHash{}, err
+	}
+	e.leafUpdate()
+	return ih, nil
+}
+
+// addLibrary seeds a library item: every piece is present by construction.
+func (e *Engine) addLibrary(row state.LibraryRow) error {
+	info, err := swarm.ParseInfo(row.Info)
+	if err != nil {
+		return err
+	}
+	have := make([]bool, info.NumPieces())
+	for i := range have {
+		have[i] = true
+	}
+	t := &transfer{ih: row.InfoHash, library: true, path: row.Path, dir: filepath.Dir(row.Path),
+		name: row.Name, added: row.Added}
+	return e.addTransfer(t, row.Info, have, nil)
+}
+
+// loadState recreates library items and transfers from SQLite.
+func (e *Engine) loadState() error {
+	ctx := context.Background()
+	lib, err := e.db.Library(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	for _, row := range lib {
+		if err := e.addLibrary(row); err != nil {
+			e.log.Warn("library item not loaded", "name", row.Name, "err", err)
+		}
+	}
+	rows, err := e.db.Transfers(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	for _, row := range rows {
+		if err := e.resumeTransfer(row); err != nil {
+			e.log.Warn("transfer not resumed", "name", row.Name, "err", err)
+		}
+	}
+	e.leafUpdate()
+	return nil
+}
+
+func (e *Engine) resumeTransfer(row state.TransferRow) error {
+	var have []bool
+	for i := 0; i < len(row.Bitfield)*8; i++ {
+		have = append(have, row.Bitfield[i/8]&(0x80>>(i%8)) != 0)
+	}
+	var trackers []string
+	if spec, err := parseSource(row.Source); err == nil {
+		trackers = spec.trackers
+	}
+	t := &transfer{ih: row.InfoHash, dir: row.Dir, source: row.Source, name: row.Name,
+		trackers: trackers, added: row.Added, completed: row.Completed,
+		paused: row.State == string(StatePaused)}
+	return e.addTransfer(t, row.Info, have, row.Peers)
+}
+
+// sharesLoop keeps the search leaf's share list current (completed
+// downloads are shared too).
+func (e *Engine) sharesLoop(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			e.leafUpdate()
+		}
+	}
+}
+
+// leafUpdate hands the current share list to the search leaf.
+func (e *Engine) leafUpdate() {
+	e.mu.Lock()
+	list := make([]*transfer, 0, len(e.transfers))
+	for _, t := range e.transfers {
+		list = append(list, t)
+	}
+	e.mu.Unlock()
+	var entries []overlay.Entry
+	for _, t := range list {
+		sw := t.swarm()
+		if sw == nil || !sw.Complete() {
+			continue
+		}
+		info, _ := sw.Info()
+		entries = append(entries, overlay.Entry{InfoHash: t.ih, Name: info.Name, Size: info.TotalLength(), Files: filePaths(info)})
+	}
+	e.leaf.SetShares(entries)
+}
+
+func filePaths(info *metainfo.Info) []string {
+	var out []string
+	for _, f := range info.Files {
+		out = append(out, strings.Join(f.Path, "/"))
+		if len(out) >= 100 {
+			break
+		}
+	}
+	return out
+}
+
+// Magnet builds a magnet link for an infohash (BEP 9).
+func Magnet(ih InfoHash, name string) string {
+	m := metainfo.Magnet{InfoHash: metainfo.Hash(ih), DisplayName: name}
+	return m.String()
+}

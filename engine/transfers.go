@@ -1,0 +1,317 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/engine/tracker"
+)
+
+// maxTorrentFile bounds a .torrent file read from disk (bencode bombs).
+const maxTorrentFile = 16 << 20
+
+// ErrNotFound is returned for an unknown infohash.
+var ErrNotFound = errors.New("engine: no such transfer")
+
+// transfer is one swarm the engine runs: a download or a shared library item.
+type transfer struct {
+	ih       InfoHash
+	library  bool // shared by us (Library tab) rather than downloaded
+	path     string
+	dir      string
+	source   string
+	name     string
+	trackers []string
+	added    time.Time
+
+	mu         sync.Mutex
+	sw         *swarm.Swarm
+	cancel     context.CancelFunc
+	done       chan struct{}
+	paused     bool
+	uploaded   int64 // all time
+	downloaded int64
+	completed  time.Time
+	rates      rateHistory
+	infoSaved  bool
+}
+
+func (t *transfer) swarm() *swarm.Swarm {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.paused {
+		return nil
+	}
+	return t.sw
+}
+
+// Download starts fetching a magnet link, .torrent file or bare infohash.
+func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, error) {
+	spec, err := parseSource(req.Source)
+	if err != nil {
+		return InfoHash{}, err
+	}
+	if spec.name == "" {
+		spec.name = req.Name
+	}
+	dir := req.Dir
+	if dir == "" {
+		dir = e.cfg.DownloadDir
+	}
+	e.mu.Lock()
+	t, exists := e.transfers[spec.ih]
+	e.mu.Unlock()
+	if exists {
+		t.swarmAddPeers(append(req.Peers, spec.peers...))
+		return spec.ih, nil
+	}
+	t = &transfer{ih: spec.ih, dir: dir, source: req.Source, name: spec.name, trackers: spec.trackers, added: time.Now()}
+	row := state.TransferRow{InfoHash: spec.ih, Name: spec.name, Dir: dir, Source: req.Source, Info: spec.info,
+		State: string(StateDownloading), Added: t.added, Peers: append(req.Peers, spec.peers...)}
+	if err := e.db.PutTransfer(ctx, row); err != nil {
+		return InfoHash{}, fmt.Errorf("engine: download: %w", err)
+	}
+	if err := e.addTransfer(t, spec.info, nil, row.Peers); err != nil {
+		return InfoHash{}, err
+	}
+	return spec.ih, nil
+}
+
+// source is a parsed download source.
+type source struct {
+	ih       InfoHash
+	name     string
+	info     []byte
+	trackers []string
+	peers    []string
+}
+
+func parseSource(s string) (source, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(s, "magnet:"):
+		m, err := metainfo.ParseMagnetUri(s)
+		if err != nil {
+			return source{}, fmt.Errorf("engine: magnet link: %w", err)
+		}
+		return source{ih: InfoHash(m.InfoHash), name: m.DisplayName, trackers: m.Trackers, peers: m.Params["x.pe"]}, nil
+	case len(s) == 40 && !strings.ContainsAny(s, "./\\"):
+		ih, err := ParseInfoHash(strings.ToLower(s))
+		return source{ih: ih}, err
+	}
+	return loadTorrentFile(s)
+}
+
+func loadTorrentFile(path string) (source, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return source{}, fmt.Errorf("engine: torrent file: %w", err)
+	}
+	if st.Size() > maxTorrentFile {
+		return source{}, fmt.Errorf("engine: torrent file %s is %d bytes, over the %d limit", path, st.Size(), maxTorrentFile)
+	}
+	mi, err := metainfo.LoadFromFile(path)
+	if err != nil {
+		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
+	}
+	info, err := swarm.ParseInfo(mi.InfoBytes)
+	if err != nil {
+		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
+	}
+	var trackers []string
+	for _, tier := range mi.UpvertedAnnounceList() {
+		trackers = append(trackers, tier...)
+	}
+	return source{ih: InfoHash(sha1.Sum(mi.InfoBytes)), name: info.Name, info: mi.InfoBytes, trackers: trackers}, nil
+}
+
+// addTransfer registers a transfer and starts it if the engine runs.
+func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []string) error {
+	sw, err := e.newSwarm(t, info, have)
+	if err != nil {
+		return err
+	}
+	sw.AddPeers(peers...)
+	t.sw = sw
+	up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
+	if err == nil {
+		t.uploaded, t.downloaded = up, down
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, dup := e.transfers[t.ih]; dup {
+		return nil
+	}
+	e.transfers[t.ih] = t
+	if e.runCtx != nil {
+		e.startTransfer(t)
+	}
+	return nil
+}
+
+func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, error) {
+	sw, err := swarm.New(swarm.Config{
+		InfoHash:   t.ih,
+		PeerID:     e.peerID,
+		InfoBytes:  info,
+		Dir:        t.dir,
+		Have:       have,
+		ListenPort: e.port,
+		Dial:       e.policy.Dial,
+		Ledger:     ledger{e, t.ih},
+		Logger:     e.log,
+		Banned:     e.banned,
+		Credit:     e.creditOf,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return sw, nil
+}
+
+// startTransfer runs a transfer's swarm and discovery. Caller holds e.mu.
+func (e *Engine) startTransfer(t *transfer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.paused || t.cancel != nil || e.runCtx == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(e.runCtx)
+	t.cancel, t.done = cancel, make(chan struct{})
+	sw, done := t.sw, t.done
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		defer close(done)
+		sw.Run(ctx)
+	}()
+	go func() {
+		defer e.wg.Done()
+		e.discover(ctx, t, sw)
+	}()
+}
+
+// discover finds peers through the DHT and trackers, often at first and
+// then every few minutes.
+func (e *Engine) discover(ctx context.Context, t *transfer, sw *swarm.Swarm) {
+	delay := 2 * time.Second
+	for {
+		sw.AddPeers(e.dhtPeers(ctx, t.ih, e.port)...)
+		e.announceTrackers(ctx, t, sw)
+		if sw.Complete() || len(sw.Stats().Peers) > 0 {
+			delay = min(delay*2, 5*time.Minute)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (e *Engine) announceTrackers(ctx context.Context, t *transfer, sw *swarm.Swarm) {
+	st := sw.Stats()
+	for _, url := range t.trackers {
+		req := tracker.Request{InfoHash: t.ih, PeerID: e.peerID, Port: uint16(e.port),
+			Uploaded: st.TotalUp, Downloaded: st.TotalDown, Left: st.Size - st.Have, NumWant: 50}
+		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		resp, err := e.trk.Announce(rctx, url, req)
+		cancel()
+		if err != nil {
+			e.log.Info("tracker announce", "url", url, "err", err)
+			continue
+		}
+		for _, p := range resp.Peers {
+			sw.AddPeers(p.String())
+		}
+	}
+}
+
+func (t *transfer) swarmAddPeers(peers []string) {
+	if sw := t.swarm(); sw != nil {
+		sw.AddPeers(peers...)
+	}
+}
+
+func (e *Engine) lookup(ih InfoHash) (*transfer, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.transfers[ih]
+	if t == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, ih)
+	}
+	return t, nil
+}
+
+// Pause stops a transfer's connections; its progress is kept.
+func (e *Engine) Pause(ih InfoHash) error {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.paused = true
+	sw := t.sw
+	t.mu.Unlock()
+	sw.Pause()
+	return nil
+}
+
+// Resume restarts a paused transfer.
+func (e *Engine) Resume(ih InfoHash) error {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.paused = false
+	sw := t.sw
+	t.mu.Unlock()
+	sw.Resume()
+	return nil
+}
+
+// Remove stops a transfer and forgets it; deleteData also removes its files.
+func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	delete(e.transfers, ih)
+	e.mu.Unlock()
+	t.mu.Lock()
+	cancel, done, sw := t.cancel, t.done, t.sw
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	ctx := context.Background()
+	if t.library {
+		err = e.db.DeleteLibrary(ctx, ih)
+	} else {
+		err = e.db.DeleteTransfer(ctx, ih)
+	}
+	if err != nil {
+		return fmt.Errorf("engine: remove: %w", err)
+	}
+	e.leafUpdate()
+	if deleteData && !t.library {
+		if info, _ := sw.Info(); info != nil && info.Name != "" && !strings.ContainsAny(info.Name, "/\\") {
+			return os.RemoveAll(filepath.Join(t.dir, info.Name))
+		}
+	}
+	return nil
+}
