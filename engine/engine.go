@@ -291,5 +291,4 @@ func (e *Engine) running() (context.Context, error) {
 	return e.runCtx, nil
 }
 
-
 var errEmptyQuery = errors.New("engine: search: no words")
