@@ -315,3 +315,15 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	}
 	return nil
 }
+
+// AddPeers gives a transfer more peer addresses to dial (host:port). Some
+// clients (Transmission) never dial loopback peers, so tests and the CLI's
+// --peer flag make Shoal dial them.
+func (e *Engine) AddPeers(ih InfoHash, addrs ...string) error {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return err
+	}
+	t.swarmAddPeers(addrs)
+	return nil
+}
