@@ -15,6 +15,9 @@ import (
 	"github.com/shoalp2p/shoal/engine"
 )
 
+// The real engine satisfies the interface the window needs.
+var _ Engine = (*engine.Engine)(nil)
+
 // fakeEngine is an in-memory Engine that records every call. Search hands
 // out channels the test feeds.
 type fakeEngine struct {
@@ -186,4 +189,11 @@ func walk(out []fyne.CanvasObject, o fyne.CanvasObject) []fyne.CanvasObject {
 		}
 	}
 	return out
+}
+
+// newGraphRendererForTest lays out g's renderer at a typical size.
+func newGraphRendererForTest(g *rateGraph) *graphRenderer {
+	r := test.WidgetRenderer(g).(*graphRenderer)
+	r.Layout(fyne.NewSize(600, 200))
+	return r
 }

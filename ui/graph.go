@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
 )
 
 // graphSamples is two minutes of one-per-second samples.
@@ -17,8 +19,9 @@ const graphSamples = 120
 const minGraphScale = 16 * 1024
 
 // rateGraph draws the last two minutes of download and upload rates as
-// line segments. It keeps one sample per second and redraws only when a
-// sample is added.
+// line segments. It shows the engine's per-second history when the
+// snapshot carries one, else it samples the current rates once a second;
+// it redraws only when a sample is added.
 type rateGraph struct {
 	widget.BaseWidget
 	down, up []float64 // oldest first, at most graphSamples
@@ -45,6 +48,22 @@ func (g *rateGraph) add(at time.Time, down, up float64) bool {
 	g.up = pushSample(g.up, up)
 	g.Refresh()
 	return true
+}
+
+// setHistory shows the engine's per-second byte counts (the newest
+// graphSamples of them); it redraws only when a new second arrived.
+func (g *rateGraph) setHistory(h []engine.RateSample) {
+	if len(h) == 0 || h[len(h)-1].At.Equal(g.last) {
+		return
+	}
+	h = h[max(0, len(h)-graphSamples):]
+	g.down, g.up = g.down[:0], g.up[:0]
+	for _, s := range h {
+		g.down = append(g.down, float64(max(s.Down, 0)))
+		g.up = append(g.up, float64(max(s.Up, 0)))
+	}
+	g.last = h[len(h)-1].At
+	g.Refresh()
 }
 
 func pushSample(s []float64, v float64) []float64 {

@@ -41,6 +41,7 @@ type libraryTab struct {
 	grid    *gridTable // shared items
 	jobs    *gridTable // share jobs
 	jobsBox fyne.CanvasObject
+	split   *container.Split
 	info    *widget.Label
 	content fyne.CanvasObject
 
@@ -73,9 +74,9 @@ func newLibraryTab(u *UI) *libraryTab {
 	l.info = widget.NewLabel("Nothing shared yet.")
 	l.jobsBox = l.jobs.content
 	l.jobsBox.Hide()
-	split := container.NewVSplit(l.jobsBox, l.grid.content)
-	split.Offset = 0.3
-	l.content = container.NewBorder(bar, l.info, nil, nil, split)
+	l.split = container.NewVSplit(l.jobsBox, l.grid.content)
+	l.split.Offset = 0.3
+	l.content = container.NewBorder(bar, l.info, nil, nil, l.split)
 	return l
 }
 
@@ -132,7 +133,10 @@ func (l *libraryTab) showJobs(jobs []engine.ShareJob) {
 		prog[i] = jobProgress(j)
 	}
 	l.jobs.update(keys, rows, prog)
-	setVisible(l.jobsBox, len(jobs) > 0)
+	if show := len(jobs) > 0; show != l.jobsBox.Visible() {
+		setVisible(l.jobsBox, show)
+		l.split.Refresh() // lay the split out again around the shown or hidden table
+	}
 }
 
 func jobStatus(j engine.ShareJob) string {

@@ -54,7 +54,11 @@ func (r *ratioTab) apply(s engine.Snapshot) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	r.graph.add(at, s.Net.DownRate, s.Net.UpRate)
+	if len(s.History) > 0 {
+		r.graph.setHistory(s.History)
+	} else {
+		r.graph.add(at, s.Net.DownRate, s.Net.UpRate)
+	}
 	if r.valid && r.last == s.Ratio {
 		return
 	}

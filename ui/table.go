@@ -60,9 +60,8 @@ func newGridTable(cols []column) *gridTable {
 	g.table = widget.NewTable(g.length, g.create, g.updateCell)
 	g.table.ShowHeaderRow = true
 	g.table.CreateHeader = func() fyne.CanvasObject {
-		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
+		// No truncation: titles fit, and headers redraw with every refresh.
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	g.table.UpdateHeader = g.updateHeader
 	g.table.OnSelected = func(id widget.TableCellID) {
@@ -155,7 +154,7 @@ func (g *gridTable) length() (int, int) { return len(g.rows), len(g.cols) }
 
 func (g *gridTable) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
 	if id.Col >= 0 && id.Col < len(g.cols) {
-		o.(*widget.Label).SetText(g.cols[id.Col].title)
+		setText(o.(*widget.Label), g.cols[id.Col].title)
 	}
 }
 
@@ -288,16 +287,18 @@ func newCellLabel(g *gridTable) *cellLabel {
 	return l
 }
 
-// set changes the text and alignment only when they differ.
-func (l *cellLabel) set(text string, right bool) {
-	align := fyne.TextAlignLeading
-	if right {
-		align = fyne.TextAlignTrailing
+// set changes the text and alignment only when they differ. Numbers are
+// right-aligned and not truncated: their columns are wide enough, and
+// measuring for an ellipsis is the costliest part of a redraw.
+func (l *cellLabel) set(text string, number bool) {
+	align, trunc := fyne.TextAlignLeading, fyne.TextTruncateEllipsis
+	if number {
+		align, trunc = fyne.TextAlignTrailing, fyne.TextTruncateOff
 	}
-	if l.Text == text && l.Alignment == align {
+	if l.Text == text && l.Alignment == align && l.Truncation == trunc {
 		return
 	}
-	l.Alignment = align
+	l.Alignment, l.Truncation = align, trunc
 	l.SetText(text)
 }
 

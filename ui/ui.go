@@ -66,6 +66,7 @@ type UI struct {
 	library   *libraryTab
 	ratio     *ratioTab
 	status    *statusBar
+	counts    [2]int // transfers and library items in the tab titles
 
 	// ctx bounds engine calls and searches; cancelled when Start's context ends.
 	ctx    context.Context
@@ -148,8 +149,10 @@ func (u *UI) Refresh(s engine.Snapshot) {
 	u.search.markAdded()
 	u.library.apply(s.Library, s.ShareJobs)
 	u.ratio.apply(s)
-	changed := setTabText(u.transferItem, counted("Transfers", len(s.Transfers)))
-	if setTabText(u.libraryItem, counted("Library", len(s.Library))) || changed {
+	if len(s.Transfers) != u.counts[0] || len(s.Library) != u.counts[1] {
+		u.counts = [2]int{len(s.Transfers), len(s.Library)}
+		u.transferItem.Text = counted("Transfers", len(s.Transfers))
+		u.libraryItem.Text = counted("Library", len(s.Library))
 		u.tabs.Refresh()
 	}
 }
@@ -159,14 +162,6 @@ func counted(name string, n int) string {
 		return name
 	}
 	return fmt.Sprintf("%s (%d)", name, n)
-}
-
-func setTabText(item *container.TabItem, text string) bool {
-	if item.Text == text {
-		return false
-	}
-	item.Text = text
-	return true
 }
 
 // act runs an engine call off the Fyne goroutine and shows its error in a

@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+func TestRatioLabel(t *testing.T) {
+	u, _ := newTestUI(t)
+	cases := []struct {
+		ratio               engine.Ratio
+		big, total, session string
+	}{
+		{engine.Ratio{}, "—", "Uploaded 0 B · Downloaded 0 B", "This session: — (uploaded 0 B, downloaded 0 B)"},
+		{engine.Ratio{Uploaded: 150 << 20, Downloaded: 100 << 20, SessionUploaded: 3 << 20, SessionDownloaded: 4 << 20},
+			"1.50", "Uploaded 150 MiB · Downloaded 100 MiB", "This session: 0.75 (uploaded 3.00 MiB, downloaded 4.00 MiB)"},
+		{engine.Ratio{Uploaded: 300 << 20, Downloaded: 100 << 20}, "3.00", "Uploaded 300 MiB · Downloaded 100 MiB",
+			"This session: — (uploaded 0 B, downloaded 0 B)"},
+		{engine.Ratio{Uploaded: 1 << 30}, "∞", "Uploaded 1.00 GiB · Downloaded 0 B", "This session: — (uploaded 0 B, downloaded 0 B)"},
+	}
+	for _, c := range cases {
+		u.Refresh(engine.Snapshot{Ratio: c.ratio})
+		r := u.ratio
+		if r.big.Text != c.big || r.allTime.Text != c.total || r.session.Text != c.session {
+			t.Errorf("%+v shows %q / %q / %q\n want %q / %q / %q", c.ratio,
+				r.big.Text, r.allTime.Text, r.session.Text, c.big, c.total, c.session)
+		}
+	}
+}
+
+func TestRateGraphSamplesOncePerSecond(t *testing.T) {
+	u, _ := newTestUI(t)
+	t0 := time.Unix(1700000000, 0)
+	for i := range 4 * 130 { // 130 s at the ticker's 4 Hz
+		at := t0.Add(time.Duration(i) * pollInterval)
+		u.Refresh(engine.Snapshot{Taken: at, Net: engine.NetStatus{DownRate: float64(i), UpRate: 1}})
+	}
+	g := u.ratio.graph
+	if len(g.down) != graphSamples || len(g.up) != graphSamples {
+		t.Fatalf("graph holds %d/%d samples, want %d", len(g.down), len(g.up), graphSamples)
+	}
+	if got := g.down[len(g.down)-1]; got != 4*129 {
+		t.Errorf("newest sample %v, want %v", got, 4*129)
+	}
+	if got := g.down[0]; got != 4*10 {
+		t.Errorf("oldest sample %v, want %v (two minutes back)", got, 4*10)
+	}
+	r := newGraphRendererForTest(g)
+	visible := 0
+	for _, l := range r.downLines {
+		if l.Visible() {
+			visible++
+		}
+	}
+	if visible != graphSamples-1 {
+		t.Errorf("%d download segments drawn, want %d", visible, graphSamples-1)
+	}
+}
+
+func TestRateGraphUsesEngineHistory(t *testing.T) {
+	u, _ := newTestUI(t)
+	t0 := time.Unix(1700000000, 0)
+	var h []engine.RateSample
+	for i := range 180 {
+		h = append(h, engine.RateSample{At: t0.Add(time.Duration(i) * time.Second), Down: int64(i) * 1000, Up: 7})
+	}
+	u.Refresh(engine.Snapshot{History: h, Net: engine.NetStatus{DownRate: 1}})
+	g := u.ratio.graph
+	if len(g.down) != graphSamples || g.down[0] != 60*1000 || g.down[graphSamples-1] != 179*1000 || g.up[5] != 7 {
+		t.Fatalf("graph holds %d samples from %v to %v", len(g.down), g.down[0], g.down[len(g.down)-1])
+	}
+	r := newGraphRendererForTest(g)
+	if got := r.downL.Text; got != "↓ download 175 KiB/s" {
+		t.Errorf("legend %q", got)
+	}
+}
