@@ -37,6 +37,7 @@ func listenNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ln.Close() })
 	return &testNode{ln: ln, addr: ln.Addr().String()}
 }
 

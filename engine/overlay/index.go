@@ -12,9 +12,6 @@ import (
 	_ "github.com/mattn/go-sqlite3" // SQLite driver; build with -tags sqlite_fts5
 )
 
-// ErrTooManyEntries means a leaf tried to register more than its quota.
-var ErrTooManyEntries = errors.New("overlay: too many entries for one leaf")
-
 // indexSchema is the whole (transient) index: a plain table keyed by
 // (leaf, infohash) and an external-content FTS5 table over name and file
 // paths, kept in step by triggers.

@@ -16,9 +16,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// Leaf timings.
+// DefaultLinks is how many supernodes a leaf stays linked to by default.
+const DefaultLinks = 2
+
+// Leaf timings and bounds.
 const (
-	DefaultLinks      = 2
 	leafTick          = time.Second     // how often Run checks its links
 	leafRefind        = 5 * time.Second // how long a Finder answer is reused
 	leafFullBackoff   = 30 * time.Second

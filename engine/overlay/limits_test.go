@@ -51,6 +51,16 @@ func (p *rawPeer) read() (*message, error) {
 	return readFrame(p.r)
 }
 
+// dialLeaf connects as a leaf and insists on a welcome.
+func dialLeaf(t *testing.T, addr string) *rawPeer {
+	t.Helper()
+	p, reply := dialRaw(t, addr, leafHello())
+	if reply.Type != typeWelcome {
+		t.Fatalf("hello answered with %+v", reply)
+	}
+	return p
+}
+
 // expectError reads past pings and hits to the next error frame.
 func (p *rawPeer) expectError(t *testing.T, code string) *message {
 	t.Helper()
@@ -92,7 +102,7 @@ func TestLimits(t *testing.T) {
 	t.Parallel()
 	other := listenNode(t) // only named by the Finder, as a place to go
 	nodes := startNodes(t, 1, func(int, []string) SupernodeConfig {
-		return SupernodeConfig{Finder: StaticFinder{other.addr}, MaxLeaves: 2, MaxEntriesPerLeaf: 3, QueryRate: 0.5, QueryBurst: 2}
+		return SupernodeConfig{Finder: StaticFinder{other.addr}, MaxEntriesPerLeaf: 3, QueryRate: 0.5, QueryBurst: 2}
 	})
 	addr := nodes[0].addr
 	sn := nodes[0].sn
@@ -107,19 +117,19 @@ func TestLimits(t *testing.T) {
 		p.expectClosed(t)
 	})
 	t.Run("malformed", func(t *testing.T) {
-		p, _ := dialRaw(t, addr, leafHello())
+		p := dialLeaf(t, addr)
 		p.c.Write(frameOf(`{"type":"share","add":[{"ih":"nothex"}]}`))
 		p.expectError(t, CodeMalformed)
 		p.expectClosed(t)
 	})
 	t.Run("wrong frame for a leaf", func(t *testing.T) {
-		p, _ := dialRaw(t, addr, leafHello())
+		p := dialLeaf(t, addr)
 		p.send(t, &message{Type: typeHits, ID: testID})
 		p.expectError(t, CodeProtocol)
 		p.expectClosed(t)
 	})
 	t.Run("entries per leaf", func(t *testing.T) {
-		p, _ := dialRaw(t, addr, leafHello())
+		p := dialLeaf(t, addr)
 		var add []wireEntry
 		for i := range 5 {
 			add = append(add, wireEntry{InfoHash: hash20(ih(byte(30 + i))), Name: "quota item"})
@@ -134,7 +144,7 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("bad entry", func(t *testing.T) {
-		p, _ := dialRaw(t, addr, leafHello())
+		p := dialLeaf(t, addr)
 		p.send(t, &message{Type: typeShare, Add: []wireEntry{
 			{InfoHash: hash20(ih(40)), Name: ""},
 			{InfoHash: hash20(ih(41)), Name: "ok", Files: []string{strings.Repeat("p", maxPathLen+1)}},
@@ -145,7 +155,7 @@ func TestLimits(t *testing.T) {
 		waitFor(t, 5*time.Second, "good entry kept", func() bool { return indexed(sn, "fine entry") })
 	})
 	t.Run("query words", func(t *testing.T) {
-		p, _ := dialRaw(t, addr, leafHello())
+		p := dialLeaf(t, addr)
 		for _, w := range []string{"a b c d e f g h i", strings.Repeat("y", maxQueryBytes+1), `"*" - ()`} {
 			p.send(t, query(w))
 			if m := p.expectError(t, CodeBadQuery); m.ID != query(w).ID {
@@ -154,7 +164,7 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("query rate", func(t *testing.T) {
-		p, _ := dialRaw(t, addr, leafHello())
+		p := dialLeaf(t, addr)
 		before := sn.Stats().RateLimited
 		for i := range 4 {
 			p.send(t, &message{Type: typeQuery, ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", 100+i), Words: "anything"})
@@ -163,21 +173,6 @@ func TestLimits(t *testing.T) {
 		if sn.Stats().RateLimited <= before {
 			t.Fatal("rate limit not counted")
 		}
-	})
-	t.Run("leaves", func(t *testing.T) {
-		waitFor(t, 5*time.Second, "earlier leaves gone", func() bool { return sn.Leaves() == 0 })
-		p1, w1 := dialRaw(t, addr, leafHello())
-		_, w2 := dialRaw(t, addr, leafHello())
-		if w1.Type != typeWelcome || w2.Type != typeWelcome {
-			t.Fatalf("replies %+v %+v", w1, w2)
-		}
-		p3, full := dialRaw(t, addr, leafHello())
-		if full.Type != typeError || full.Code != CodeFull || !slices.Contains(full.Supernodes, other.addr) {
-			t.Fatalf("third leaf got %+v, want full naming %s", full, other.addr)
-		}
-		p3.expectClosed(t)
-		p1.c.Close()
-		waitFor(t, 5*time.Second, "room again", func() bool { return sn.Leaves() < 2 })
 	})
 	t.Run("bad magic", func(t *testing.T) {
 		c, err := loopback.Dial(context.Background(), "tcp", addr)
@@ -216,4 +211,26 @@ func TestNeighbourLimit(t *testing.T) {
 	if reply.Type != typeError || reply.Code != CodeFull {
 		t.Fatalf("reply %+v, want full", reply)
 	}
+}
+
+func TestLeavesLimit(t *testing.T) {
+	t.Parallel()
+	other := listenNode(t)
+	nodes := startNodes(t, 1, func(int, []string) SupernodeConfig {
+		return SupernodeConfig{Finder: StaticFinder{other.addr}, MaxLeaves: 2}
+	})
+	addr, sn := nodes[0].addr, nodes[0].sn
+	p1, w1 := dialRaw(t, addr, leafHello())
+	_, w2 := dialRaw(t, addr, leafHello())
+	if w1.Type != typeWelcome || w2.Type != typeWelcome {
+		t.Fatalf("replies %+v %+v", w1, w2)
+	}
+	p3, full := dialRaw(t, addr, leafHello())
+	if full.Type != typeError || full.Code != CodeFull || !slices.Contains(full.Supernodes, other.addr) {
+		t.Fatalf("third leaf got %+v, want full naming %s", full, other.addr)
+	}
+	p3.expectClosed(t)
+	p1.c.Close()
+	waitFor(t, 5*time.Second, "room again", func() bool { return sn.Leaves() < 2 })
+	dialLeaf(t, addr)
 }

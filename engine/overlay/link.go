@@ -37,13 +37,11 @@ const (
 	CodeSelf           = "self"             // a supernode dialled itself
 )
 
-// Sentinel errors for link state.
-var (
-	// ErrLinkClosed means the link ended before a frame could be queued.
-	ErrLinkClosed = errors.New("overlay: link closed")
-	// ErrFull matches a RemoteError whose code is CodeFull.
-	ErrFull = errors.New("overlay: supernode full")
-)
+// ErrFull matches a RemoteError whose code is CodeFull.
+var ErrFull = errors.New("overlay: supernode full")
+
+// errLinkClosed means the link ended before a frame could be queued.
+var errLinkClosed = errors.New("overlay: link closed")
 
 // RemoteError is an error frame received from the peer.
 type RemoteError struct {
@@ -179,7 +177,7 @@ func (l *link) send(ctx context.Context, m *message) error {
 	case l.out <- m:
 		return nil
 	case <-l.done:
-		return ErrLinkClosed
+		return errLinkClosed
 	case <-ctx.Done():
 		return fmt.Errorf("overlay: send %s: %w", m.Type, ctx.Err())
 	}
