@@ -7,9 +7,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// searchQueueLen bounds hit batches waiting for a slow Search reader; more
-// are dropped.
-const searchQueueLen = 64
+// Bounds on one search's state.
+const (
+	searchQueueLen   = 64  // hit batches waiting for a slow Search reader; more are dropped
+	maxMergedSources = 200 // sources kept per infohash across all supernodes
+)
 
 // search is one running Leaf.Search; it is also the origin of a local query.
 type search struct {
@@ -136,6 +138,9 @@ func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 func addSources(h *Hit, src []string) bool {
 	grew := false
 	for _, s := range src {
+		if len(h.Sources) >= maxMergedSources {
+			break
+		}
 		if !slices.Contains(h.Sources, s) {
 			h.Sources = append(h.Sources, s)
 			grew = true
