@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var shoalBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shoal-bin-")
+	if err != nil {
+		panic(err)
+	}
+	shoalBin = filepath.Join(dir, "shoal")
+	build := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", shoalBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building shoal: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is a running `shoal daemon` and its ready line.
+type daemon struct {
+	cmd   *exec.Cmd
+	ready readyLine
+}
+
+func startDaemon(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	base := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--data", t.TempDir()}
+	cmd := exec.Command(shoalBin, append(base, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("daemon ready line: %v", err)
+	}
+	if err := json.Unmarshal([]byte(line), &d.ready); err != nil {
+		t.Fatalf("daemon ready line %q: %v", line, err)
+	}
+	if d.ready.PeerAddr == "" || d.ready.DHTAddr == "" {
+		t.Fatalf("ready line lacks addresses: %q", line)
+	}
+	return d
+}
+
+// stop sends SIGINT and expects a clean exit.
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("daemon exit after SIGINT: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("daemon did not stop within 20s of SIGINT")
+	}
+}
+
+func shoal(ctx context.Context, args ...string) (stdout, stderr string, err error) {
+	var o, e bytes.Buffer
+	cmd := exec.CommandContext(ctx, shoalBin, args...)
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
+
+func TestCLIDaemonSearchGet(t *testing.T) {
+	boot := startDaemon(t, "--bootstrap", "none")
+	sn := startDaemon(t, "--bootstrap", boot.ready.DHTAddr, "--supernode")
+	if sn.ready.SupernodeAddr == "" {
+		t.Fatal("supernode daemon did not report supernode_addr")
+	}
+	src := filepath.Join(t.TempDir(), "Kestrel Migration Survey.csv")
+	data := make([]byte, 3<<20+77)
+	rand.Read(data)
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seed := startDaemon(t, "--bootstrap", boot.ready.DHTAddr, "--share", src)
+	ih := seed.ready.Shared[src]
+	if len(ih) != 40 {
+		t.Fatalf("shared infohash %q", ih)
+	}
+	common := []string{"--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", boot.ready.DHTAddr}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	var hit jsonHit
+	deadline := time.Now().Add(60 * time.Second)
+	for hit.InfoHash == "" && time.Now().Before(deadline) {
+		out, _, err := shoal(ctx, append(append([]string{"search", "--data", t.TempDir(), "--json", "--timeout", "5s"}, common...), "kestrel", "survey")...)
+		if err != nil {
+			t.Fatalf("search: %v", err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var h jsonHit
+			if json.Unmarshal([]byte(line), &h) == nil && h.InfoHash == ih {
+				hit = h
+			}
+		}
+	}
+	if hit.InfoHash == "" || hit.Sources < 1 || hit.Size != int64(len(data)) || !strings.HasPrefix(hit.Magnet, "magnet:?") {
+		t.Fatalf("search hit = %+v, want infohash %s with a source and size %d", hit, ih, len(data))
+	}
+
+	out := t.TempDir()
+	stdout, stderr, err := shoal(ctx, append(append([]string{"get", "--quiet", "--data", t.TempDir(), "--out", out, "--timeout", "90s"}, common...), hit.Magnet)...)
+	if err != nil {
+		t.Fatalf("get: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(out, filepath.Base(src)))
+	if err != nil || sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("downloaded file differs or is missing: %v", err)
+	}
+	for _, d := range []*daemon{seed, sn, boot} {
+		d.stop(t)
+	}
+}
+
+func TestCLIGetFailsWithOneLineReason(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, stderr, err := shoal(ctx, "get", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
+		"--data", t.TempDir(), "--out", t.TempDir(), "--timeout", "2s", strings.Repeat("ab", 20))
+	if err == nil {
+		t.Fatal("get of an unreachable infohash succeeded")
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "shoal: get: stopped") {
+		t.Fatalf("last stderr line = %q, want a one-line reason", last)
+	}
+}
+
+func TestCLILoopbackOnlyRefusesOtherAddresses(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, stderr, err := shoal(ctx, "daemon", "--loopback-only", "--listen", "0.0.0.0:0", "--data", t.TempDir())
+	if err == nil || !strings.Contains(stderr, "loopback-only") {
+		t.Fatalf("daemon listening on all interfaces in loopback-only mode: err=%v stderr=%q", err, stderr)
+	}
+	_, stderr, err = shoal(ctx, "get", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "192.0.2.1:6881",
+		"--data", t.TempDir(), "--timeout", "3s", strings.Repeat("cd", 20))
+	if err == nil {
+		t.Fatal("get with a non-loopback bootstrap succeeded")
+	}
+}
+
+func TestCLICreate(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "album")
+	os.MkdirAll(filepath.Join(src, "disc1"), 0o755)
+	os.WriteFile(filepath.Join(src, "disc1", "track.ogg"), bytes.Repeat([]byte("x"), 100000), 0o644)
+	os.WriteFile(filepath.Join(src, "cover.jpg"), bytes.Repeat([]byte("y"), 5000), 0o644)
+	torrent := filepath.Join(dir, "album.torrent")
+	stdout, stderr, err := shoal(context.Background(), "create", "--piece-length", "32768", "--tracker", "http://127.0.0.1:1/announce", "-o", torrent, src)
+	if err != nil {
+		t.Fatalf("create: %v %s", err, stderr)
+	}
+	if f := strings.Fields(stdout); len(f) != 2 || len(f[0]) != 40 {
+		t.Fatalf("create output %q, want 'INFOHASH FILE'", stdout)
+	}
+	b, err := os.ReadFile(torrent)
+	if err != nil || !bytes.Contains(b, []byte("12:piece lengthi32768e")) || !bytes.Contains(b, []byte("announce")) {
+		t.Fatalf("torrent file missing fields: %v", err)
+	}
+}

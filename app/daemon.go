@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// readyLine is what the daemon prints, as one JSON line, once it serves.
+type readyLine struct {
+	PeerAddr      string            `json:"peer_addr"`
+	DHTAddr       string            `json:"dht_addr"`
+	SupernodeAddr string            `json:"supernode_addr,omitempty"`
+	Shared        map[string]string `json:"shared,omitempty"` // path -> infohash
+	DataDir       string            `json:"data_dir"`
+}
+
+func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	var shares multiFlag
+	fs.Var(&shares, "share", "file or folder to share (repeatable)")
+	supernode := fs.Bool("supernode", false, "run as a search supernode")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := c.config(stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Supernode = *supernode
+	e, stop, err := startEngine(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	line := readyLine{Shared: map[string]string{}, DataDir: cfg.DataDir}
+	for _, p := range shares {
+		ih, err := e.ShareSync(ctx, p, nil)
+		if err != nil {
+			return err
+		}
+		line.Shared[p] = ih.String()
+	}
+	line.PeerAddr, line.DHTAddr, line.SupernodeAddr = e.Addrs()
+	b, _ := json.Marshal(line)
+	fmt.Fprintln(stdout, string(b))
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,143 @@
+// Command shoal is Shoal's single binary: the desktop app (default), a
+// headless daemon, and CLI verbs for scripts (get, search, create, demo).
+// Every verb runs the same engine (package engine); this file only parses
+// flags, wires the parts together and owns their lifecycles.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+const usage = `Usage: shoal [COMMAND] [flags]
+
+Commands:
+  gui      the desktop app (default)
+  daemon   the headless engine: shoal daemon [--share PATH]... [--supernode]
+  get      download: shoal get [--out DIR] [--peer HOST:PORT]... [--seed] MAGNET|FILE.torrent|INFOHASH
+  search   search the network: shoal search [--json] [--timeout D] WORDS...
+  create   make a .torrent: shoal create [--piece-length N] [--tracker URL]... -o FILE.torrent PATH
+  demo     the app on a local loopback swarm (no Internet needed)
+
+Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --log-level LEVEL
+Run 'shoal COMMAND -h' for a command's flags.
+`
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "shoal:", oneLine(err))
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command; it is main without the exit, for tests.
+func run(args []string, stdout, stderr io.Writer) error {
+	cmd := "gui"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "gui":
+		return runGUI(ctx, args, stderr)
+	case "daemon":
+		return runDaemon(ctx, args, stdout, stderr)
+	case "get":
+		return runGet(ctx, args, stdout, stderr)
+	case "search":
+		return runSearch(ctx, args, stdout, stderr)
+	case "create":
+		return runCreate(ctx, args, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// common holds the flags every engine-running command shares.
+type common struct {
+	data         string
+	listen       string
+	bootstrap    string
+	loopbackOnly bool
+	logLevel     string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.data, "data", defaultDataDir(), "folder for all state")
+	fs.StringVar(&c.listen, "listen", "", "HOST:PORT for peers (TCP), the DHT (UDP) and search; port 0 = any free")
+	fs.StringVar(&c.bootstrap, "bootstrap", "", "DHT bootstrap nodes HOST:PORT,... (default: the public routers; none = none)")
+	fs.BoolVar(&c.loopbackOnly, "loopback-only", false, "refuse every non-loopback address (tests, demo)")
+	fs.StringVar(&c.logLevel, "log-level", "warn", "debug, info, warn or error")
+}
+
+// config turns the common flags into an engine configuration.
+func (c *common) config(stderr io.Writer) (engine.Config, error) {
+	cfg := engine.Config{DataDir: c.data, Listen: c.listen, LoopbackOnly: c.loopbackOnly}
+	switch strings.TrimSpace(c.bootstrap) {
+	case "":
+	case "none":
+		cfg.Bootstrap = []string{}
+	default:
+		for _, b := range strings.Split(c.bootstrap, ",") {
+			cfg.Bootstrap = append(cfg.Bootstrap, strings.TrimSpace(b))
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return cfg, fmt.Errorf("--log-level: %w", err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return cfg, nil
+}
+
+func defaultDataDir() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ".shoal"
+	}
+	return filepath.Join(dir, "shoal")
+}
+
+// multiFlag collects a repeated string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// startEngine opens an engine and runs it in the background; stop cancels it
+// and waits until its state is saved.
+func startEngine(ctx context.Context, cfg engine.Config) (*engine.Engine, func(), error) {
+	e, err := engine.Open(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go e.Run(ctx)
+	stop := func() {
+		cancel()
+		<-e.Stopped()
+	}
+	return e, stop, nil
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// jsonHit is the --json form of a search hit, one per line.
+type jsonHit struct {
+	Name     string   `json:"name"`
+	Size     int64    `json:"size"`
+	InfoHash string   `json:"infohash"`
+	Magnet   string   `json:"magnet"`
+	Sources  int      `json:"sources"`
+	Peers    []string `json:"peers"`
+}
+
+func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	asJSON := fs.Bool("json", false, "one JSON object per hit")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to collect hits (including finding a supernode)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	words := strings.Join(fs.Args(), " ")
+	if strings.TrimSpace(words) == "" {
+		return fmt.Errorf("search: no words")
+	}
+	cfg, err := c.config(stderr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	e, stop, err := startEngine(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	hits := collectHits(ctx, e, words)
+	slices.SortFunc(hits, func(a, b engine.Hit) int { return len(b.Sources) - len(a.Sources) })
+	for _, h := range hits {
+		printHit(stdout, h, *asJSON)
+	}
+	if len(hits) == 0 {
+		fmt.Fprintln(stderr, "no hits")
+	}
+	return nil
+}
+
+// collectHits waits for a supernode link, then queries until ctx ends,
+// merging hits by infohash.
+func collectHits(ctx context.Context, e *engine.Engine, words string) []engine.Hit {
+	for len(e.Snapshot().Net.Supernodes) == 0 && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	byHash := map[engine.InfoHash]*engine.Hit{}
+	var order []engine.InfoHash
+	ch, err := e.Search(ctx, words)
+	if err != nil {
+		return nil
+	}
+	for h := range ch {
+		if old := byHash[h.InfoHash]; old != nil {
+			for _, s := range h.Sources {
+				if !slices.Contains(old.Sources, s) {
+					old.Sources = append(old.Sources, s)
+				}
+			}
+			continue
+		}
+		hc := h
+		byHash[h.InfoHash] = &hc
+		order = append(order, h.InfoHash)
+	}
+	out := make([]engine.Hit, 0, len(order))
+	for _, ih := range order {
+		out = append(out, *byHash[ih])
+	}
+	return out
+}
+
+func printHit(w io.Writer, h engine.Hit, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(jsonHit{Name: h.Name, Size: h.Size, InfoHash: h.InfoHash.String(),
+			Magnet: h.Magnet, Sources: len(h.Sources), Peers: h.Sources})
+		fmt.Fprintln(w, string(b))
+		return
+	}
+	fmt.Fprintf(w, "%s\t%d\t%s\t%d sources\t%s\n", h.Name, h.Size, h.InfoHash, len(h.Sources), h.Magnet)
+}
