@@ -254,6 +254,9 @@ func (e *Engine) goRun(ctx context.Context, fn func(context.Context) error) {
 }
 
 func (e *Engine) closeResources() {
+	if e.sn != nil {
+		e.sn.Close()
+	}
 	if e.dht != nil {
 		e.dht.Close()
 	}

@@ -19,12 +19,17 @@ func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
 	if err != nil {
 		return nil, err
 	}
+	self := e.advertised()
 	out := make(chan Hit)
 	go func() {
 		defer close(out)
 		for h := range in {
+			hit := hitOf(h, self)
+			if len(hit.Sources) == 0 {
+				continue // only we have it
+			}
 			select {
-			case out <- hitOf(h):
+			case out <- hit:
 			case <-ctx.Done():
 				for range in { // let the sender finish and close
 				}
@@ -35,7 +40,14 @@ func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
 	return out, nil
 }
 
-func hitOf(h overlay.Hit) Hit {
+// hitOf converts an overlay hit, leaving out our own address as a source.
+func hitOf(h overlay.Hit, self string) Hit {
+	var sources []string
+	for _, s := range h.Sources {
+		if s != self {
+			sources = append(sources, s)
+		}
+	}
 	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files,
-		Sources: h.Sources, Magnet: Magnet(h.InfoHash, h.Name)}
+		Sources: sources, Magnet: Magnet(h.InfoHash, h.Name)}
 }
