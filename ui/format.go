@@ -111,7 +111,7 @@ func formatRatio(v float64) string {
 func stateText(t engine.TransferSnapshot) string {
 	switch t.State {
 	case engine.StateFetchingMetadata:
-		return "Fetching metadata"
+		return "Getting metadata"
 	case engine.StateChecking:
 		return "Checking"
 	case engine.StateDownloading:

@@ -149,7 +149,7 @@ func TestFormatRatioAndStates(t *testing.T) {
 		{engine.TransferSnapshot{State: engine.StateDownloading, Peers: 2}, "Downloading"},
 		{engine.TransferSnapshot{State: engine.StateDownloading}, "Stalled"},
 		{engine.TransferSnapshot{State: engine.StateError, Err: "disk full"}, "Error: disk full"},
-		{engine.TransferSnapshot{State: engine.StateFetchingMetadata}, "Fetching metadata"},
+		{engine.TransferSnapshot{State: engine.StateFetchingMetadata}, "Getting metadata"},
 		{engine.TransferSnapshot{State: "odd"}, "odd"},
 	}
 	for _, c := range states {

@@ -91,7 +91,7 @@ func TestSearchShowsHitsAsTheyArriveAndDownloads(t *testing.T) {
 		InfoHash: hitDebian.InfoHash, Name: hitDebian.Name, State: engine.StateFetchingMetadata, Peers: 1,
 	}}})
 	rows := u.transfers.grid.rows
-	if len(rows) != 1 || rows[0][trColName] != hitDebian.Name || rows[0][trColState] != "Fetching metadata" {
+	if len(rows) != 1 || rows[0][trColName] != hitDebian.Name || rows[0][trColState] != "Getting metadata" {
 		t.Fatalf("transfer rows = %q", rows)
 	}
 	if r := u.transfers.grid.selectedRow(); r != 0 {

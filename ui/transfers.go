@@ -105,15 +105,15 @@ type transfersTab struct {
 func newTransfersTab(u *UI) *transfersTab {
 	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}}
 	t.grid = newGridTable([]column{
-		{title: "Name", width: 260, kind: cellText, stretch: true},
-		{title: "Progress", width: 120, kind: cellProgress},
-		{title: "Size", width: 85, kind: cellNumber},
-		{title: "State", width: 110, kind: cellText},
-		{title: "Down", width: 90, kind: cellNumber},
-		{title: "Up", width: 90, kind: cellNumber},
-		{title: "ETA", width: 70, kind: cellNumber},
+		{title: "Name", width: 190, kind: cellText, stretch: true},
+		{title: "Progress", width: 100, kind: cellProgress},
+		{title: "Size", width: 80, kind: cellNumber},
+		{title: "State", width: 140, kind: cellText},
+		{title: "Down", width: 85, kind: cellNumber},
+		{title: "Up", width: 85, kind: cellNumber},
+		{title: "ETA", width: 65, kind: cellNumber},
 		{title: "Peers", width: 90, kind: cellNumber},
-		{title: "Ratio", width: 55, kind: cellNumber},
+		{title: "Ratio", width: 50, kind: cellNumber},
 	})
 	t.grid.onSelect = func(int) { t.updateButtons() }
 	t.grid.onDouble = func(int) { t.openSelected() }

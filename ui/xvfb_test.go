@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// realApp is the GLFW app TestMain runs when SHOAL_XVFB=1; nil otherwise.
+var realApp fyne.App
+
+// TestMain hands the main goroutine to the GLFW driver when SHOAL_XVFB=1
+// (GLFW must run on the main OS thread) and runs the tests beside it.
+// Otherwise the tests run as usual on Fyne's test driver.
+func TestMain(m *testing.M) {
+	if os.Getenv("SHOAL_XVFB") != "1" {
+		os.Exit(m.Run())
+	}
+	// Mesa's default llvmpipe reads the front buffer back as zeros under
+	// Xvfb, so Capture would be black; softpipe reads it correctly.
+	if os.Getenv("GALLIUM_DRIVER") == "" {
+		_ = os.Setenv("GALLIUM_DRIVER", "softpipe")
+	}
+	realApp = app.NewWithID("io.github.shoalp2p.shoal")
+	code := make(chan int, 1)
+	go func() {
+		code <- m.Run()
+		fyne.Do(realApp.Quit)
+	}()
+	realApp.Run()
+	os.Exit(<-code)
+}
+
+// TestScreenshotXvfb shows the real window with a busy fake node and
+// captures each tab to $SHOAL_SCREENSHOT_DIR (default the temp dir), the
+// Transfers tab as shoal-main.png. Run it with
+//
+//	SHOAL_XVFB=1 xvfb-run -a -s "-screen 0 1280x800x24" go test -run TestScreenshotXvfb ./ui
+func TestScreenshotXvfb(t *testing.T) {
+	if realApp == nil {
+		t.Skip("needs SHOAL_XVFB=1 under xvfb-run (a real GLFW window)")
+	}
+	fyne.SetCurrentApp(realApp) // other tests may have installed a test app
+	dir := os.Getenv("SHOAL_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	f := newFake()
+	f.setSnapshot(demoSnapshot(time.Now()))
+	var u *UI
+	fyne.DoAndWait(func() {
+		u = New(realApp, f)
+		u.win.Show()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	u.Start(ctx)
+	defer func() {
+		cancel()
+		u.poller.Wait()
+		u.search.streams.Wait()
+		fyne.DoAndWait(u.win.Hide)
+	}()
+	runDemoSearch(t, u, f)
+	shots := []struct {
+		name string
+		tab  *fyneTab
+	}{
+		{"shoal-search.png", &fyneTab{u, 0}}, {"shoal-library.png", &fyneTab{u, 2}},
+		{"shoal-ratio.png", &fyneTab{u, 3}}, {"shoal-main.png", &fyneTab{u, 1}},
+	}
+	for _, s := range shots {
+		img := s.tab.capture(t)
+		path := filepath.Join(dir, s.name)
+		writePNG(t, path, img)
+		if n := distinctColours(img); n < 8 {
+			t.Errorf("%s has %d distinct colours: blank window?", path, n)
+		}
+		t.Logf("wrote %s (%v)", path, img.Bounds().Size())
+	}
+}
+
+// fyneTab selects a tab, lets the window paint and captures it.
+type fyneTab struct {
+	u   *UI
+	tab int
+}
+
+func (ft *fyneTab) capture(t *testing.T) image.Image {
+	t.Helper()
+	fyne.DoAndWait(func() {
+		ft.u.tabs.SelectIndex(ft.tab)
+		if ft.tab == 1 {
+			ft.u.transfers.grid.selectRow(1)
+		}
+	})
+	time.Sleep(1500 * time.Millisecond) // a few frames and snapshot ticks
+	var img image.Image
+	fyne.DoAndWait(func() { img = ft.u.win.Canvas().Capture() })
+	if img == nil || img.Bounds().Dx() < 900 {
+		t.Fatalf("capture returned %v", img)
+	}
+	return opaque(img)
+}
+
+// opaque copies img with full alpha: a window's GL visual may have no alpha
+// channel, and Capture then reports every pixel as transparent.
+func opaque(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			c.A = 0xff
+			out.SetRGBA(x, y, c)
+		}
+	}
+	return out
+}
+
+func runDemoSearch(t *testing.T, u *UI, f *fakeEngine) {
+	fyne.DoAndWait(func() {
+		u.search.entry.SetText("linux iso")
+		u.search.start()
+	})
+	stream := waitFor(t, f.streams, "Search call")
+	for i, name := range []string{"ubuntu-24.04-desktop-amd64.iso", "debian-12.5.0-amd64-netinst.iso",
+		"Fedora-Workstation-Live-x86_64-40.iso", "archlinux-2024.06.01-x86_64.iso", "linuxmint-21.3-cinnamon-64bit.iso"} {
+		var srcs []string
+		for j := 0; j <= (7*i+3)%6; j++ {
+			srcs = append(srcs, fmt.Sprintf("127.0.0.1:%d", 6881+j))
+		}
+		stream <- engine.Hit{InfoHash: hash(byte(0x40 + i)), Name: name, Size: int64(700+900*i) << 20,
+			Files: []string{name}, Sources: srcs}
+	}
+	close(stream)
+	u.search.streams.Wait()
+}
+
+// demoSnapshot is a busy node: transfers in every state, shares, history.
+func demoSnapshot(now time.Time) engine.Snapshot {
+	dl := func(i int, name string, size, have int64, st engine.TransferState, down, up float64, peers int) engine.TransferSnapshot {
+		return engine.TransferSnapshot{InfoHash: hash(byte(0x10 + i)), Name: name, Dir: os.TempDir(), Size: size, Have: have,
+			State: st, DownRate: down, UpRate: up, Peers: peers, Seeds: peers / 2, Downloaded: have, Uploaded: have / 3,
+			ETA: time.Duration(float64(size-have)/math.Max(down, 1)) * time.Second}
+	}
+	s := engine.Snapshot{Taken: now, Transfers: []engine.TransferSnapshot{
+		dl(0, "ubuntu-24.04-desktop-amd64.iso", 6<<30, 4<<30, engine.StateDownloading, 12<<20, 1<<20, 14),
+		dl(1, "Big Buck Bunny (2008) 1080p", 885<<20, 200<<20, engine.StateDownloading, 3.4*(1<<20), 250<<10, 6),
+		dl(2, "sintel-4k.mkv", 4<<30, 4<<30, engine.StateSeeding, 0, 2<<20, 3),
+		dl(3, "debian-12.5.0-amd64-DVD-1.iso", 3900<<20, 1200<<20, engine.StatePaused, 0, 0, 0),
+		dl(4, "", 0, 0, engine.StateFetchingMetadata, 0, 0, 1),
+		{InfoHash: hash(0x1f), Name: "broken-share.tar", State: engine.StateError, Err: "disk full", Size: 1 << 30},
+	}}
+	s.Library = []engine.LibraryItem{
+		{InfoHash: hash(0x30), Name: "holiday-photos", Path: "/home/me/Pictures/holiday-photos", Size: 2300 << 20, Files: 412, Magnet: "magnet:?xt=urn:btih:3030"},
+		{InfoHash: hash(0x31), Name: "talk.mp4", Path: "/home/me/Videos/talk.mp4", Size: 310 << 20, Files: 1, Magnet: "magnet:?xt=urn:btih:3131"},
+	}
+	s.ShareJobs = []engine.ShareJob{{Path: "/home/me/Music/flac-collection", Hashed: 5 << 30, Total: 12 << 30}}
+	s.Ratio = engine.Ratio{Uploaded: 61 << 30, Downloaded: 42 << 30, SessionUploaded: 3 << 30, SessionDownloaded: 2 << 30}
+	s.Net = engine.NetStatus{DHTNodes: 312, Peers: 24, Supernodes: []string{"127.0.0.1:7000"}, DownRate: 15.4 * (1 << 20), UpRate: 3.2 * (1 << 20)}
+	for i := range 180 {
+		x := float64(i)
+		s.History = append(s.History, engine.RateSample{At: now.Add(time.Duration(i-179) * time.Second),
+			Down: int64((9 + 5*math.Sin(x/9) + 2*math.Sin(x/2.3)) * (1 << 20)),
+			Up:   int64((3 + 1.2*math.Cos(x/13)) * (1 << 20))})
+	}
+	return s
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(out, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func distinctColours(img image.Image) int {
+	seen := map[color.RGBA]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			seen[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)] = true
+		}
+	}
+	return len(seen)
+}
