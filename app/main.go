@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -78,6 +79,8 @@ type common struct {
 	bootstrap    string
 	loopbackOnly bool
 	logLevel     string
+	maxUp        string
+	maxDown      string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -86,6 +89,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.bootstrap, "bootstrap", "", "DHT bootstrap nodes HOST:PORT,... (default: the public routers; none = none)")
 	fs.BoolVar(&c.loopbackOnly, "loopback-only", false, "refuse every non-loopback address (tests, demo)")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.StringVar(&c.maxUp, "max-up", "", "global upload limit per second, e.g. 25MB, 512KiB (empty = saved setting)")
+	fs.StringVar(&c.maxDown, "max-down", "", "global download limit per second (empty = saved setting)")
 }
 
 // config turns the common flags into an engine configuration.
@@ -99,6 +104,13 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 		for _, b := range strings.Split(c.bootstrap, ",") {
 			cfg.Bootstrap = append(cfg.Bootstrap, strings.TrimSpace(b))
 		}
+	}
+	var err error
+	if cfg.UploadLimit, err = parseRate(c.maxUp); err != nil {
+		return cfg, fmt.Errorf("--max-up: %w", err)
+	}
+	if cfg.DownloadLimit, err = parseRate(c.maxDown); err != nil {
+		return cfg, fmt.Errorf("--max-down: %w", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -140,4 +152,30 @@ func startEngine(ctx context.Context, cfg engine.Config) (*engine.Engine, func()
 
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// parseRate reads a byte rate: plain bytes, decimal units (KB, MB, GB) or
+// binary ones (K, M, G, KiB, MiB, GiB); an optional "/s" is ignored.
+func parseRate(s string) (int64, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "/s")
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad rate %q", s)
+	}
+	return int64(v * mult), nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/anacrolix/dht/v2"
+	"golang.org/x/time/rate"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
@@ -37,6 +38,8 @@ type Config struct {
 	LoopbackOnly bool
 	// Supernode forces the supernode role for search.
 	Supernode bool
+	// UploadLimit and DownloadLimit (bytes/s) override the saved global limits.
+	UploadLimit, DownloadLimit int64
 	// Logger receives the engine's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -72,6 +75,9 @@ type Engine struct {
 	banned    map[string]string
 	credit    map[string]*creditPair
 	stopped   chan struct{}
+	settings  Settings
+	upLimit   *rate.Limiter
+	downLimit *rate.Limiter
 }
 
 // Open binds the engine's sockets and loads its state. Nothing runs until Run.
@@ -115,6 +121,9 @@ func (e *Engine) open() error {
 		return fmt.Errorf("engine: %w", err)
 	}
 	e.db = db
+	if err := e.loadSettings(context.Background()); err != nil {
+		return err
+	}
 	if err := e.loadIdentity(); err != nil {
 		return err
 	}

@@ -88,6 +88,8 @@ func (e *Engine) flush(ctx context.Context) {
 	for _, t := range list {
 		e.checkpoint(ctx, t)
 	}
+	e.applyLimits(time.Now())
+	e.applyTargets()
 }
 
 // drain collects one transfer's traffic and applies it to in-memory counters.

@@ -47,6 +47,7 @@ type transferView struct {
 func (e *Engine) transferSnapshot(t *transfer) transferView {
 	t.mu.Lock()
 	sw, paused := t.sw, t.paused
+	finished, action := t.targetReached, t.finishedAction
 	v := transferView{TransferSnapshot: TransferSnapshot{InfoHash: t.ih, Name: t.name, Dir: t.dir,
 		Uploaded: t.uploaded, Downloaded: t.downloaded, Added: t.added}}
 	t.mu.Unlock()
@@ -62,6 +63,12 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 		v.Err = st.Err.Error()
 	}
 	v.State = stateOf(st, paused)
+	if finished {
+		v.State = StatePaused
+		if action == "stop" {
+			v.State = StateComplete
+		}
+	}
 	if v.DownRate > 1 && v.Size > v.Have {
 		v.ETA = time.Duration(float64(v.Size-v.Have)/v.DownRate) * time.Second
 	}

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+	"golang.org/x/time/rate"
 
 	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/swarm"
 	"github.com/shoalp2p/shoal/engine/tracker"
 )
@@ -45,6 +47,11 @@ type transfer struct {
 	completed  time.Time
 	rates      rateHistory
 	infoSaved  bool
+
+	opts               TransferOptions
+	upLimit, downLimit *rate.Limiter
+	targetReached      bool
+	finishedAction     string
 }
 
 func (t *transfer) swarm() *swarm.Swarm {
@@ -83,6 +90,11 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 		return InfoHash{}, fmt.Errorf("engine: download: %w", err)
 	}
 	if err := e.addTransfer(t, spec.info, nil, row.Peers); err != nil {
+		// A refused torrent (unsafe paths, bad sizes) must not come back
+		// at every start.
+		if derr := e.db.DeleteTransfer(context.WithoutCancel(ctx), spec.ih); derr != nil {
+			e.log.Warn("forget refused download", "err", derr)
+		}
 		return InfoHash{}, err
 	}
 	return spec.ih, nil
@@ -106,9 +118,18 @@ func parseSource(s string) (source, error) {
 			return source{}, fmt.Errorf("engine: magnet link: %w", err)
 		}
 		return source{ih: InfoHash(m.InfoHash), name: m.DisplayName, trackers: m.Trackers, peers: m.Params["x.pe"]}, nil
+	case s == "":
+		return source{}, errors.New("engine: download: empty source, want a magnet link, .torrent file or infohash")
 	case len(s) == 40 && !strings.ContainsAny(s, "./\\"):
 		ih, err := ParseInfoHash(strings.ToLower(s))
-		return source{ih: ih}, err
+		if err != nil {
+			return source{}, fmt.Errorf("engine: %w", err)
+		}
+		return source{ih: ih}, nil
+	case strings.Trim(s, "0123456789abcdefABCDEF") == "":
+		if _, err := os.Stat(s); err != nil {
+			return source{}, fmt.Errorf("engine: infohash %.44q...: %d hex digits, want 40", s, len(s))
+		}
 	}
 	return loadTorrentFile(s)
 }
@@ -121,9 +142,15 @@ func loadTorrentFile(path string) (source, error) {
 	if st.Size() > maxTorrentFile {
 		return source{}, fmt.Errorf("engine: torrent file %s is %d bytes, over the %d limit", path, st.Size(), maxTorrentFile)
 	}
+	if !st.Mode().IsRegular() {
+		return source{}, fmt.Errorf("engine: torrent file %s: not a regular file", path)
+	}
 	mi, err := metainfo.LoadFromFile(path)
 	if err != nil {
 		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
+	}
+	if len(mi.InfoBytes) == 0 {
+		return source{}, fmt.Errorf("engine: torrent file %s: no info dictionary", path)
 	}
 	info, err := swarm.ParseInfo(mi.InfoBytes)
 	if err != nil {
@@ -161,18 +188,22 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 }
 
 func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, error) {
+	up, down := e.transferLimiters(t)
 	sw, err := swarm.New(swarm.Config{
-		InfoHash:   t.ih,
-		PeerID:     e.peerID,
-		InfoBytes:  info,
-		Dir:        t.dir,
-		Have:       have,
-		ListenPort: e.port,
-		Dial:       e.policy.Dial,
-		Ledger:     ledger{e, t.ih},
-		Logger:     e.log,
-		Banned:     e.banned,
-		Credit:     e.creditOf,
+		UpLimits:    up,
+		DownLimits:  down,
+		UploadSlots: e.Settings().UploadSlots,
+		InfoHash:    t.ih,
+		PeerID:      e.peerID,
+		InfoBytes:   info,
+		Dir:         t.dir,
+		Have:        have,
+		ListenPort:  e.port,
+		Dial:        e.policy.Dial,
+		Ledger:      ledger{e, t.ih},
+		Logger:      e.log,
+		Banned:      e.banned,
+		Credit:      e.creditOf,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -276,9 +307,12 @@ func (e *Engine) Resume(ih InfoHash) error {
 	}
 	t.mu.Lock()
 	t.paused = false
+	t.targetReached = false
 	sw := t.sw
 	t.mu.Unlock()
+	sw.SetUploadBudget(-1)
 	sw.Resume()
+	e.applyTargets()
 	return nil
 }
 
@@ -309,8 +343,10 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	}
 	e.leafUpdate()
 	if deleteData && !t.library {
-		if info, _ := sw.Info(); info != nil && info.Name != "" && !strings.ContainsAny(info.Name, "/\\") {
-			return os.RemoveAll(filepath.Join(t.dir, info.Name))
+		// Files live under the sanitized name, never under info.Name as given.
+		info, _ := sw.Info()
+		if l, err := storage.NewLayout(info); err == nil && l.Name != "" && !strings.ContainsAny(l.Name, "/\\") {
+			return os.RemoveAll(filepath.Join(t.dir, l.Name))
 		}
 	}
 	return nil

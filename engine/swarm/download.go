@@ -111,6 +111,10 @@ func (s *Swarm) expireRequests() {
 // outside it, then the piece goes to the hashers when all blocks are in.
 func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	b := picker.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: len(m.Payload)}
+	// Sleeping here stops reading the socket: TCP pushes back on the sender.
+	if err := throttle(s.ctx(), s.cfg.DownLimits, len(m.Payload), nil); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if _, asked := p.requests[b]; !asked || s.pick == nil {
 		s.mu.Unlock()

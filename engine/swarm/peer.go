@@ -51,7 +51,7 @@ type peer struct {
 	note           string
 	strikes        int
 
-	downRate, upRate rate
+	downRate, upRate rateMeter
 	down, up         atomic.Int64 // payload bytes this connection
 	unloggedDown     atomic.Int64 // not yet drained to the ledger
 	unloggedUp       atomic.Int64
@@ -59,13 +59,13 @@ type peer struct {
 	w writer
 }
 
-// rate is an exponentially smoothed bytes/s figure sampled once a second.
-type rate struct {
+// rateMeter is an exponentially smoothed bytes/s figure sampled once a second.
+type rateMeter struct {
 	last  int64
 	value float64
 }
 
-func (r *rate) sample(total int64) {
+func (r *rateMeter) sample(total int64) {
 	delta := float64(total - r.last)
 	r.last = total
 	r.value = 0.6*r.value + 0.4*delta

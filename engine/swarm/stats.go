@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"time"
@@ -160,4 +161,54 @@ func (s *Swarm) WaitComplete(timeout time.Duration) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
+}
+
+// ctx is the context Run was given (Background before Run).
+func (s *Swarm) ctx() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.runCtx == nil {
+		return context.Background()
+	}
+	return s.runCtx
+}
+
+// SetSequential switches the picker to in-order download (media).
+func (s *Swarm) SetSequential(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sequential = on
+	if s.pick != nil {
+		s.pick.SetSequential(on)
+	}
+}
+
+// OnlySeed reports whether no connected peer has the whole content.
+func (s *Swarm) OnlySeed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pick == nil {
+		return false
+	}
+	for _, p := range s.peers {
+		if p.isSeed(s.pick.NumPieces()) {
+			return false
+		}
+	}
+	return true
+}
+
+// Undrained is what moved but was not yet collected by DrainTraffic.
+func (s *Swarm) Undrained() (up, down int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.peers {
+		up += p.unloggedUp.Load()
+		down += p.unloggedDown.Load()
+	}
+	for _, t := range s.closedTraffic {
+		up += t.Up
+		down += t.Down
+	}
+	return up, down
 }

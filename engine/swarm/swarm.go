@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+	"golang.org/x/time/rate"
 
 	"github.com/shoalp2p/shoal/engine/choker"
 	"github.com/shoalp2p/shoal/engine/picker"
@@ -64,6 +65,9 @@ type Config struct {
 	Banned map[string]string
 	// Credit returns a peer's long-run give/take standing (1 neutral).
 	Credit func(peerID [20]byte, ip string) float64
+	// UpLimits and DownLimits are rate limiters (per transfer, global, ...)
+	// that every uploaded or downloaded block must pass; see NewLimiter.
+	UpLimits, DownLimits []*rate.Limiter
 }
 
 // ErrBanned is returned for connections from banned peers.
@@ -96,6 +100,8 @@ type Swarm struct {
 	unsynced      []int
 	closedTraffic []Traffic
 	filesClosed   bool
+	budget        int64 // upload bytes left before a ratio target; -1 = no cap
+	sequential    bool
 	paused        bool
 	seeding       bool
 	err           error
@@ -131,6 +137,7 @@ func New(cfg Config) (*Swarm, error) {
 		failed:   make(map[int]*failedPiece),
 		banned:   make(map[string]string),
 		choke:    choker.New(cfg.UploadSlots),
+		budget:   -1,
 	}
 	for k, v := range cfg.Banned {
 		s.banned[k] = v
@@ -172,6 +179,7 @@ func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
 			s.have.Set(i)
 		}
 	}
+	s.pick.SetSequential(s.sequential)
 	s.seeding = s.pick.Complete()
 	s.meta = nil
 	return nil

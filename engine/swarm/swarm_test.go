@@ -17,6 +17,7 @@ import (
 
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
+	"golang.org/x/time/rate"
 
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/wire"
@@ -261,3 +262,26 @@ func sha1Sum(b []byte) []byte {
 }
 
 func hexID(s string) string { return hex.EncodeToString([]byte(s)) }
+
+// TestUploadLimitHolds checks a capped seed never beats its cap (a lower
+// bound on time, which a slow machine cannot break).
+func TestUploadLimitHolds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const size = 3 << 20
+	const capRate = 2 << 20 // bytes/s
+	path, info := makeContent(t, size, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces),
+		UpLimits: []*rate.Limiter{NewLimiter(capRate)}})
+	l := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	start := time.Now()
+	l.s.AddPeers(seed.addr)
+	waitFor(t, "capped download", 60*time.Second, l.s.Complete)
+	elapsed := time.Since(start)
+	// The burst (a quarter second) may go out at once; the rest waits.
+	if min := time.Duration(float64(size-capRate/4) / capRate * float64(time.Second)); elapsed < min*9/10 {
+		t.Fatalf("%d bytes at a %d B/s cap took %v, faster than the cap allows (%v)", size, capRate, elapsed, min)
+	}
+}

@@ -35,6 +35,12 @@ func (s *Swarm) serveBlock(p *peer, bw *bufio.Writer, m wire.Message, buf *[]byt
 		s.log.Warn("read block for upload", "err", err)
 		return false
 	}
+	if throttle(s.ctx(), s.cfg.UpLimits, int(m.Length), func() { bw.Flush() }) != nil {
+		return false
+	}
+	if !s.spendBudget(int64(m.Length)) {
+		return true // target reached: the block is dropped and everyone choked
+	}
 	var hdr [13]byte
 	if _, err := bw.Write(wire.AppendPieceHeader(hdr[:0], m.Index, m.Begin, int(m.Length))); err != nil {
 		return false
@@ -67,6 +73,9 @@ func (s *Swarm) runChoker() {
 		})
 	}
 	unchoke := s.choke.Round(cands, s.seeding)
+	if s.budget == 0 {
+		clear(unchoke)
+	}
 	for _, p := range s.peers {
 		s.setChoking(p, !unchoke[p.id])
 	}
@@ -103,7 +112,50 @@ func (s *Swarm) maybeUnchoke(p *peer) {
 			unchoked++
 		}
 	}
-	if unchoked < s.choke.Slots+1 {
+	if unchoked < s.choke.Slots+1 && s.budget != 0 {
 		s.setChoking(p, false)
+	}
+}
+
+// SetUploadBudget caps how many more bytes this swarm may upload (a share
+// ratio target); n < 0 removes the cap. A zero budget chokes every peer.
+func (s *Swarm) SetUploadBudget(n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.budget = n
+	if n == 0 {
+		s.chokeAll("share ratio target reached")
+	}
+}
+
+// BudgetSpent reports whether a set upload budget has run out.
+func (s *Swarm) BudgetSpent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.budget == 0
+}
+
+// spendBudget takes n bytes from the upload budget, if there is one.
+func (s *Swarm) spendBudget(n int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.budget < 0:
+		return true
+	case s.budget == 0:
+		return false
+	}
+	s.budget = max(s.budget-n, 0)
+	if s.budget == 0 {
+		s.chokeAll("share ratio target reached")
+	}
+	return true
+}
+
+// chokeAll stops uploading to everyone. Caller holds s.mu.
+func (s *Swarm) chokeAll(note string) {
+	for _, p := range s.peers {
+		s.setChoking(p, true)
+		p.note = note
 	}
 }

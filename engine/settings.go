@@ -1,0 +1,237 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/shoalp2p/shoal/engine/swarm"
+)
+
+// Settings are the user's choices, applied at run time and kept in SQLite.
+type Settings struct {
+	// UploadLimit and DownloadLimit cap all transfers together (bytes/s, 0 = none).
+	UploadLimit   int64
+	DownloadLimit int64
+	// The alternative limits apply while AltEnabled is set or the schedule says so.
+	AltUploadLimit   int64
+	AltDownloadLimit int64
+	AltEnabled       bool
+	AltSchedule      Schedule
+	// RatioTarget stops seeding a download once uploaded ÷ downloaded
+	// reaches it (0 = seed forever).
+	RatioTarget float64
+	// SeedTimeLimit stops seeding after this long complete (0 = no limit).
+	SeedTimeLimit time.Duration
+	// OnTarget is what happens at a target: "pause" (the default: it stays
+	// listed, paused) or "stop" (marked complete, not seeding).
+	OnTarget string
+	// KeepSeedingIfOnlySeed overrides the targets while no other connected
+	// peer has the whole content.
+	KeepSeedingIfOnlySeed bool
+	// UploadSlots is the choker's regular slot count per transfer.
+	UploadSlots int
+}
+
+// Schedule turns the alternative speed limits on for part of each chosen day.
+type Schedule struct {
+	Enabled bool
+	Days    [7]bool // indexed by time.Weekday
+	From    int     // minutes after midnight, local time
+	To      int     // may be less than From: the window crosses midnight
+}
+
+// Active reports whether the schedule covers t.
+func (s Schedule) Active(t time.Time) bool {
+	if !s.Enabled {
+		return false
+	}
+	m := t.Hour()*60 + t.Minute()
+	if s.From <= s.To {
+		return s.Days[t.Weekday()] && m >= s.From && m < s.To
+	}
+	if m >= s.From {
+		return s.Days[t.Weekday()]
+	}
+	return m < s.To && s.Days[(t.Weekday()+6)%7] // after midnight: the window began yesterday
+}
+
+// TransferOptions are per-transfer choices.
+type TransferOptions struct {
+	UploadLimit   int64    // bytes/s, 0 = none
+	DownloadLimit int64    // bytes/s, 0 = none
+	RatioTarget   *float64 // overrides Settings.RatioTarget when set (0 = seed forever)
+	Sequential    bool     // download in order, for media
+}
+
+const settingsKey = "settings.v1"
+
+func defaultSettings() Settings {
+	return Settings{OnTarget: "pause", UploadSlots: 4}
+}
+
+// loadSettings reads saved settings; Config limits, when set, win.
+func (e *Engine) loadSettings(ctx context.Context) error {
+	e.settings = defaultSettings()
+	raw, ok, err := e.db.Setting(ctx, settingsKey)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	if ok {
+		if err := json.Unmarshal([]byte(raw), &e.settings); err != nil {
+			e.log.Warn("saved settings unreadable; using defaults", "err", err)
+			e.settings = defaultSettings()
+		}
+	}
+	if e.cfg.UploadLimit > 0 {
+		e.settings.UploadLimit = e.cfg.UploadLimit
+	}
+	if e.cfg.DownloadLimit > 0 {
+		e.settings.DownloadLimit = e.cfg.DownloadLimit
+	}
+	e.upLimit = swarm.NewLimiter(0)
+	e.downLimit = swarm.NewLimiter(0)
+	e.applyLimits(time.Now())
+	return nil
+}
+
+// Settings returns the current settings.
+func (e *Engine) Settings() Settings {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.settings
+}
+
+// SetSettings applies and saves new settings.
+func (e *Engine) SetSettings(s Settings) error {
+	if s.RatioTarget < 0 || s.UploadLimit < 0 || s.DownloadLimit < 0 || s.AltUploadLimit < 0 || s.AltDownloadLimit < 0 {
+		return fmt.Errorf("engine: settings: negative value")
+	}
+	if s.OnTarget != "stop" {
+		s.OnTarget = "pause"
+	}
+	b, _ := json.Marshal(s)
+	if err := e.db.SetSetting(context.Background(), settingsKey, string(b)); err != nil {
+		return fmt.Errorf("engine: save settings: %w", err)
+	}
+	e.mu.Lock()
+	e.settings = s
+	e.mu.Unlock()
+	e.applyLimits(time.Now())
+	e.applyTargets()
+	return nil
+}
+
+// applyLimits sets the global limiters from the settings and the schedule.
+func (e *Engine) applyLimits(now time.Time) {
+	e.mu.Lock()
+	s := e.settings
+	e.mu.Unlock()
+	up, down := s.UploadLimit, s.DownloadLimit
+	if s.AltEnabled || s.AltSchedule.Active(now) {
+		up, down = s.AltUploadLimit, s.AltDownloadLimit
+	}
+	swarm.SetLimit(e.upLimit, up)
+	swarm.SetLimit(e.downLimit, down)
+}
+
+// SetTransferOptions changes one transfer's limits, ratio target and order.
+func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return err
+	}
+	if o.UploadLimit < 0 || o.DownloadLimit < 0 || (o.RatioTarget != nil && *o.RatioTarget < 0) {
+		return fmt.Errorf("engine: transfer options: negative value")
+	}
+	t.mu.Lock()
+	t.opts = o
+	sw := t.sw
+	t.mu.Unlock()
+	swarm.SetLimit(t.upLimit, o.UploadLimit)
+	swarm.SetLimit(t.downLimit, o.DownloadLimit)
+	sw.SetSequential(o.Sequential)
+	e.applyTargets()
+	return nil
+}
+
+// transferLimiters makes a transfer's own limiters and its chains.
+func (e *Engine) transferLimiters(t *transfer) (up, down []*rate.Limiter) {
+	t.upLimit, t.downLimit = swarm.NewLimiter(0), swarm.NewLimiter(0)
+	return []*rate.Limiter{t.upLimit, e.upLimit}, []*rate.Limiter{t.downLimit, e.downLimit}
+}
+
+// applyTargets gives every complete download its upload budget and stops
+// those that reached a ratio or seed-time target.
+func (e *Engine) applyTargets() {
+	e.mu.Lock()
+	s := e.settings
+	list := make([]*transfer, 0, len(e.transfers))
+	for _, t := range e.transfers {
+		list = append(list, t)
+	}
+	e.mu.Unlock()
+	for _, t := range list {
+		e.applyTarget(t, s)
+	}
+}
+
+func (e *Engine) applyTarget(t *transfer, s Settings) {
+	if t.library {
+		return // what the user shares on purpose is seeded without a target
+	}
+	t.mu.Lock()
+	target := s.RatioTarget
+	if t.opts.RatioTarget != nil {
+		target = *t.opts.RatioTarget
+	}
+	sw, uploaded, downloaded, completed, stopped := t.sw, t.uploaded, t.downloaded, t.completed, t.targetReached
+	t.mu.Unlock()
+	if stopped || !sw.Complete() {
+		return
+	}
+	if s.KeepSeedingIfOnlySeed && sw.OnlySeed() {
+		sw.SetUploadBudget(-1)
+		return
+	}
+	timeUp := s.SeedTimeLimit > 0 && !completed.IsZero() && time.Since(completed) >= s.SeedTimeLimit
+	if target <= 0 && !timeUp {
+		sw.SetUploadBudget(-1)
+		return
+	}
+	undrainedUp, undrainedDown := sw.Undrained()
+	budget := int64(target*float64(ratioBase(downloaded+undrainedDown, sw.Stats().Size))) - uploaded - undrainedUp
+	if target <= 0 {
+		budget = -1
+	}
+	if timeUp || (target > 0 && budget <= 0) || sw.BudgetSpent() {
+		e.stopSeeding(t, s.OnTarget)
+		return
+	}
+	sw.SetUploadBudget(budget)
+}
+
+// stopSeeding ends seeding of a transfer that reached its target.
+func (e *Engine) stopSeeding(t *transfer, action string) {
+	t.mu.Lock()
+	t.targetReached = true
+	t.finishedAction = action
+	sw := t.sw
+	t.mu.Unlock()
+	sw.SetUploadBudget(0)
+	sw.Pause()
+	e.log.Info("seeding stopped at target", "transfer", t.ih.String(), "action", action)
+}
+
+// ratioBase is the denominator of a transfer's share ratio: what was
+// downloaded, or the content size when we had (almost) all of it already,
+// as qBittorrent and libtorrent count it.
+func ratioBase(downloaded, size int64) int64 {
+	if downloaded < size/100 {
+		return max(size, 1)
+	}
+	return downloaded
+}
