@@ -140,13 +140,29 @@ func (e *Engine) open() error {
 	return e.loadState()
 }
 
-// loadIdentity makes a fresh peer ID per run (Azureus style) and reads the
-// persistent counters.
+// loadIdentity loads (or creates) the node's peer ID, Azureus style and kept
+// across restarts so that other Shoal nodes' credit for us survives, and
+// reads the persistent counters.
 func (e *Engine) loadIdentity() error {
-	copy(e.peerID[:], "-SH0100-")
-	rand.Read(e.peerID[8:])
 	ctx := context.Background()
-	up, down, err := e.db.Totals(ctx)
+	saved, ok, err := e.db.Setting(ctx, "peer_id")
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	if ok && len(saved) == 40 {
+		if id, err := ParseInfoHash(saved); err == nil {
+			e.peerID = id
+		}
+	}
+	if e.peerID == ([20]byte{}) {
+		copy(e.peerID[:], "-SH0100-")
+		rand.Read(e.peerID[8:])
+		if err := e.db.SetSetting(ctx, "peer_id", InfoHash(e.peerID).String()); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+	}
+	var up, down int64
+	up, down, err = e.db.Totals(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}

@@ -57,3 +57,45 @@ func TestRatioTargetStopsWithinOnePiece(t *testing.T) {
 	}
 	t.Logf("B uploaded %d of target %d (piece %d); C has %d", tr.Uploaded, size/2, pieceLen, ct.Have)
 }
+
+// TestCreditAndRatioSurviveRestart: what a peer took from us, and our
+// all-time ratio, are the same after the engine restarts from SQLite.
+func TestCreditAndRatioSurviveRestart(t *testing.T) {
+	const size = 3 << 20
+	aCfg := enginetest.Config(t)
+	a := enginetest.Start(t, aCfg)
+	b := enginetest.Start(t, enginetest.Config(t))
+	src := enginetest.RandomFile(t, t.TempDir(), "credit.bin", size)
+	ih, err := a.ShareSync(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Download(context.Background(), engine.DownloadRequest{Source: ih.String(), Peers: []string{a.PeerAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	bID, err := engine.ParseInfoHash(b.Snapshot().Net.PeerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "id:" + bID.String()
+	enginetest.WaitFor(t, "A records what B took", 60*time.Second, func() bool {
+		_, took := a.Credit(key, bID)
+		return took == size
+	})
+	before := a.Snapshot().Ratio
+	a.Stop()
+	a2 := enginetest.Start(t, aCfg)
+	if gave, took := a2.Credit(key, bID); took != size || gave != 0 {
+		t.Fatalf("after restart B's credit = gave %d took %d, want 0 and %d", gave, took, size)
+	}
+	after := a2.Snapshot().Ratio
+	if after.Uploaded != before.Uploaded || after.Downloaded != before.Downloaded || after.Uploaded != size {
+		t.Fatalf("all-time ratio before %+v, after restart %+v", before, after)
+	}
+	if after.SessionUploaded != 0 {
+		t.Fatalf("session counters carried over a restart: %+v", after)
+	}
+	if a2.Snapshot().Net.PeerID != a.Snapshot().Net.PeerID {
+		t.Fatal("peer ID changed across a restart")
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/state"
@@ -33,16 +34,53 @@ func (l ledger) HashFail(key string, ban bool, reason string) {
 type creditPair struct{ gave, took int64 }
 
 // creditOf is the choker's view of a peer's long-run standing: what it gave
-// us against what it took, 1 for a stranger, near 0 for a free-rider.
-func (e *Engine) creditOf(peerID [20]byte, ip string) float64 {
+// us against what it took (all time, from SQLite), 1 for a stranger, near 0
+// for a free-rider. key is the peer's ban/credit key.
+func (e *Engine) creditOf(peerID [20]byte, key string) float64 {
+	c := e.creditFor(peerID, key)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.credit[ip]
-	if c == nil {
-		return 1
-	}
 	const slack = 4 << 20 // everyone may take a little before it counts
 	return float64(c.gave+slack) / float64(c.took+slack)
+}
+
+// creditFor returns the cached credit pair, loading it from SQLite once.
+func (e *Engine) creditFor(peerID [20]byte, key string) *creditPair {
+	e.mu.Lock()
+	c := e.credit[key]
+	e.mu.Unlock()
+	if c != nil {
+		return c
+	}
+	stored, err := e.db.Credit(context.Background(), creditID(peerID, key), key)
+	if err != nil {
+		e.log.Warn("load credit", "peer", key, "err", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c = e.credit[key]; c == nil { // another goroutine may have loaded it meanwhile
+		c = &creditPair{gave: stored.Downloaded, took: stored.Uploaded}
+		e.credit[key] = c
+	}
+	return c
+}
+
+// creditID is the peer ID half of a credit key: peers known by IP are
+// credited whatever ID they use this session.
+func creditID(peerID [20]byte, key string) [20]byte {
+	if strings.HasPrefix(key, "ip:") {
+		return [20]byte{}
+	}
+	return peerID
+}
+
+// Credit reports what a peer (by its key: "ip:ADDR" or "id:HEXPEERID") gave
+// us and took from us over all time.
+func (e *Engine) Credit(key string, peerID [20]byte) (gave, took int64) {
+	c := e.creditFor(peerID, key)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return c.gave, c.took
 }
 
 func (e *Engine) flushLoop(ctx context.Context) error {
@@ -100,10 +138,10 @@ func (e *Engine) drain(t *transfer) []state.Traffic {
 	var out []state.Traffic
 	var up, down int64
 	for _, tr := range sw.DrainTraffic() {
-		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: tr.PeerID, IP: tr.Key, Up: tr.Up, Down: tr.Down})
+		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: creditID(tr.PeerID, tr.Key), IP: tr.Key, Up: tr.Up, Down: tr.Down})
 		up += tr.Up
 		down += tr.Down
-		e.addCredit(tr.Key, tr.Down, tr.Up)
+		e.addCredit(tr.PeerID, tr.Key, tr.Down, tr.Up)
 	}
 	t.mu.Lock()
 	t.uploaded += up
@@ -119,14 +157,10 @@ func (e *Engine) drain(t *transfer) []state.Traffic {
 	return out
 }
 
-func (e *Engine) addCredit(key string, gave, took int64) {
+func (e *Engine) addCredit(peerID [20]byte, key string, gave, took int64) {
+	c := e.creditFor(peerID, key)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.credit[key]
-	if c == nil {
-		c = &creditPair{}
-		e.credit[key] = c
-	}
 	c.gave += gave
 	c.took += took
 }

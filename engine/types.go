@@ -137,6 +137,7 @@ func ratio(up, down int64) float64 {
 
 // NetStatus summarises the node's view of the network.
 type NetStatus struct {
+	PeerID        string // hex; kept across restarts
 	PeerAddr      string
 	DHTAddr       string
 	SupernodeAddr string // empty unless this node is a supernode
