@@ -91,6 +91,8 @@ func stateOf(st swarm.Stats, paused bool) TransferState {
 		return StatePaused
 	case !st.HasInfo:
 		return StateFetchingMetadata
+	case st.Checking:
+		return StateChecking
 	case st.Seeding:
 		return StateSeeding
 	}

@@ -190,6 +190,7 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, error) {
 	up, down := e.transferLimiters(t)
 	sw, err := swarm.New(swarm.Config{
+		Recheck:     !t.library && info != nil && !all(have),
 		UpLimits:    up,
 		DownLimits:  down,
 		UploadSlots: e.Settings().UploadSlots,
@@ -362,4 +363,13 @@ func (e *Engine) AddPeers(ih InfoHash, addrs ...string) error {
 	}
 	t.swarmAddPeers(addrs)
 	return nil
+}
+
+func all(have []bool) bool {
+	for _, h := range have {
+		if !h {
+			return false
+		}
+	}
+	return len(have) > 0
 }

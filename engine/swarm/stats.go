@@ -17,6 +17,7 @@ type Stats struct {
 	HasInfo    bool
 	Seeding    bool
 	Paused     bool
+	Checking   bool
 	Err        error
 	DownRate   float64
 	UpRate     float64
@@ -44,7 +45,7 @@ type PeerStats struct {
 func (s *Swarm) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Paused: s.paused, Err: s.err, Seeding: s.seeding,
+	st := Stats{Paused: s.paused, Err: s.err, Seeding: s.seeding, Checking: s.checking,
 		TotalDown: s.totalDown.Load(), TotalUp: s.totalUp.Load()}
 	if s.layout != nil {
 		st.HasInfo = true

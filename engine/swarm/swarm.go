@@ -65,6 +65,9 @@ type Config struct {
 	Banned map[string]string
 	// Credit returns a peer's long-run give/take standing (1 neutral).
 	Credit func(peerID [20]byte, ip string) float64
+	// Recheck hashes, before connecting, the pieces not marked in Have whose
+	// data may be on disk (written after the last checkpoint before a crash).
+	Recheck bool
 	// UpLimits and DownLimits are rate limiters (per transfer, global, ...)
 	// that every uploaded or downloaded block must pass; see NewLimiter.
 	UpLimits, DownLimits []*rate.Limiter
@@ -102,6 +105,7 @@ type Swarm struct {
 	filesClosed   bool
 	budget        int64 // upload bytes left before a ratio target; -1 = no cap
 	sequential    bool
+	checking      bool
 	paused        bool
 	seeding       bool
 	err           error
@@ -197,6 +201,9 @@ func (s *Swarm) Run(ctx context.Context) error {
 		s.wg.Add(1)
 		go s.hashWorker(ctx)
 	}
+	if s.cfg.Recheck {
+		s.recheck(ctx)
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	n := 0
@@ -290,4 +297,45 @@ func ParseInfo(b []byte) (*metainfo.Info, error) {
 		return nil, fmt.Errorf("swarm: parse info: %w", err)
 	}
 	return &info, nil
+}
+
+// recheck verifies pieces missing from the resume data; any that pass were
+// written and hashed before a crash but not yet recorded.
+func (s *Swarm) recheck(ctx context.Context) {
+	s.mu.Lock()
+	if s.pick == nil {
+		s.mu.Unlock()
+		return
+	}
+	var missing []int
+	for i := 0; i < s.pick.NumPieces(); i++ {
+		if !s.pick.Have(i) {
+			missing = append(missing, i)
+		}
+	}
+	s.checking = true
+	s.mu.Unlock()
+	found := 0
+	for _, i := range missing {
+		if ctx.Err() != nil {
+			break
+		}
+		ok, err := s.files.VerifyPiece(i)
+		if err != nil || !ok {
+			continue
+		}
+		found++
+		s.mu.Lock()
+		s.pick.MarkHave(i)
+		s.have.Set(i)
+		s.unsynced = append(s.unsynced, i)
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	s.checking = false
+	s.seeding = s.pick.Complete()
+	s.mu.Unlock()
+	if found > 0 {
+		s.log.Info("recheck found pieces written before a crash", "pieces", found)
+	}
 }

@@ -285,3 +285,24 @@ func TestUploadLimitHolds(t *testing.T) {
 		t.Fatalf("%d bytes at a %d B/s cap took %v, faster than the cap allows (%v)", size, capRate, elapsed, min)
 	}
 }
+
+// TestRecheckFindsUnrecordedPieces: data verified before a crash but never
+// recorded is found by the recheck instead of being downloaded again.
+func TestRecheckFindsUnrecordedPieces(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 1<<20, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	have := allHave(pieces)
+	have[3], have[7] = false, false // as if the last checkpoint missed them
+	l := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: have, Recheck: true})
+	waitFor(t, "recheck completes the torrent", 10*time.Second, l.s.Complete)
+	if st := l.s.Stats(); st.TotalDown != 0 {
+		t.Fatalf("downloaded %d bytes; the recheck should have found everything", st.TotalDown)
+	}
+	got, err := l.s.Checkpoint()
+	if err != nil || got == nil || !got[3] || !got[7] {
+		t.Fatalf("checkpoint after recheck = %v, %v; want pieces 3 and 7 recorded", got, err)
+	}
+}
