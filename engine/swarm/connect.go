@@ -129,6 +129,9 @@ func (s *Swarm) dialAndRun(ctx context.Context, addr string) error {
 		conn.Close()
 		return err
 	}
+	s.mu.Lock()
+	p.outgoing = true
+	s.mu.Unlock()
 	s.wg.Add(1)
 	s.runPeer(p, br)
 	return nil

@@ -56,6 +56,9 @@ func (s *Swarm) onExtHandshake(p *peer, payload []byte) error {
 	if h.V != "" {
 		p.client = h.V
 	}
+	if h.P > 0 && h.P < 65536 {
+		p.listenPort = uint16(h.P)
+	}
 	if ip := mustAddr(p.ip); h.P > 0 && h.P < 65536 && ip.IsValid() {
 		// Remember where the peer listens (for resume data), but we are
 		// already connected: do not dial it now.

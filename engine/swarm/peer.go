@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,9 @@ type peer struct {
 	dead           bool
 	note           string
 	strikes        int
+	outgoing       bool
+	listenPort     uint16
+	pexSent        map[netip.AddrPort]bool
 
 	downRate, upRate rateMeter
 	down, up         atomic.Int64 // payload bytes this connection

@@ -257,6 +257,9 @@ func (s *Swarm) tick(ctx context.Context, n int) {
 	if n%10 == 1 {
 		s.runChoker()
 	}
+	if n%pexInterval == 5 {
+		s.sendPEX()
+	}
 	s.mu.Unlock()
 	s.connectCandidates(ctx)
 }

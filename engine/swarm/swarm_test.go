@@ -81,6 +81,7 @@ func startNode(t *testing.T, ctx context.Context, cfg Config) *node {
 		t.Fatal(err)
 	}
 	cfg.Dial = loopback.Dial
+	cfg.ListenPort = ln.Addr().(*net.TCPAddr).Port
 	rand.Read(cfg.PeerID[:])
 	s, err := New(cfg)
 	if err != nil {
@@ -305,4 +306,33 @@ func TestRecheckFindsUnrecordedPieces(t *testing.T) {
 	if err != nil || got == nil || !got[3] || !got[7] {
 		t.Fatalf("checkpoint after recheck = %v, %v; want pieces 3 and 7 recorded", got, err)
 	}
+}
+
+// TestPEXIntroducesPeers: a leecher that knows only the seed learns of the
+// other leecher through the seed's ut_pex message and connects to it.
+func TestPEXIntroducesPeers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 256<<10, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	l1 := startNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	l2 := startNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	l1.s.AddPeers(seed.addr)
+	l2.s.AddPeers(seed.addr)
+	waitFor(t, "both leechers connected to the seed", 10*time.Second, func() bool {
+		return len(seed.s.Stats().Peers) == 2
+	})
+	seed.s.mu.Lock()
+	seed.s.sendPEX()
+	seed.s.mu.Unlock()
+	waitFor(t, "l2 learns l1 through PEX", 10*time.Second, func() bool {
+		for _, c := range l2.s.Candidates() {
+			if c == l1.addr {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -43,6 +43,13 @@ func (w *writer) send(m wire.Message) {
 	w.kick()
 }
 
+func (w *writer) sendExtended(id uint8, payload []byte) {
+	w.mu.Lock()
+	w.ctrl = wire.AppendExtended(w.ctrl, id, payload)
+	w.mu.Unlock()
+	w.kick()
+}
+
 func (w *writer) request(b picker.Block) {
 	w.mu.Lock()
 	w.ctrl = wire.AppendRequest(w.ctrl, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
