@@ -14,7 +14,9 @@ import (
 // and a real tracker (opentracker), all on 127.0.0.1 with DHT, PEX, LSD,
 // UPnP/NAT-PMP and uTP off. A missing client skips its test unless
 // SHOAL_REQUIRE_PEERS=1. Transmission never dials loopback peers, so Shoal
-// dials it in both directions.
+// dials it in both directions. Transmission decides whom to unchoke and what
+// it is interested in only in its 10-second rechoke round, so each transfer
+// with it takes about 16 s however small the content; aria2 takes 1-3 s.
 
 // shoalTimeout bounds one transfer between Shoal and a real client.
 const shoalTimeout = 45 * time.Second
@@ -106,6 +108,8 @@ func TestInteropShoalSeedsTransmission(t *testing.T) {
 // finds peers only through opentracker.
 func TestInteropAria2(t *testing.T) {
 	t.Parallel()
+	peerBin(t, "aria2c")
+	peerBin(t, "opentracker")
 	t.Run("aria2 seeds, Shoal finds it via the tracker", func(t *testing.T) {
 		t.Parallel()
 		c := oneFile.make(t)
