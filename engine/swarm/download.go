@@ -12,8 +12,8 @@ import (
 )
 
 const (
-	minPipeline    = 16
-	maxPipeline    = 1024
+	minPipeline    = 128
+	maxPipeline    = 2048
 	requestTimeout = 20 * time.Second
 	snubAfter      = 30 * time.Second
 )
@@ -124,7 +124,9 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	p.lastPiece = time.Now()
 	p.snubbed = false
 	wanted, done, cancels := s.pick.Received(p.id, b)
+	var buf []byte
 	if wanted {
+		buf = s.pieceBuffer(b.Piece)
 		s.writing[b.Piece]++
 		s.recordSource(p, b)
 		if done {
@@ -142,7 +144,12 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	if !wanted {
 		return nil
 	}
-	_, werr := s.files.WriteAt(m.Payload, s.layout.PieceOffset(b.Piece)+int64(b.Begin))
+	var werr error
+	if buf != nil {
+		copy(buf[b.Begin:], m.Payload) // each block its own region: no lock needed
+	} else {
+		_, werr = s.files.WriteAt(m.Payload, s.layout.PieceOffset(b.Piece)+int64(b.Begin))
+	}
 	s.mu.Lock()
 	s.writing[b.Piece]--
 	ready := s.received[b.Piece] && s.writing[b.Piece] == 0
@@ -156,16 +163,54 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		return werr
 	}
 	if ready {
-		s.queueHash(b.Piece)
+		s.queueHash(hashJob{piece: b.Piece, buf: buf})
 	}
 	return nil
 }
 
-func (s *Swarm) queueHash(piece int) {
+// hashJob is a piece whose blocks are all in: in buf (write-back) or on disk.
+type hashJob struct {
+	piece int
+	buf   []byte
+}
+
+func (s *Swarm) queueHash(j hashJob) {
 	select {
-	case s.hashQ <- piece:
+	case s.hashQ <- j:
 	case <-s.closed:
 	}
+}
+
+// maxBuffered caps the memory held by pieces still being received; beyond
+// it blocks go straight to disk.
+const maxBuffered = 48 << 20
+
+// pieceBuffer returns the in-memory buffer a piece's blocks are assembled
+// in, deciding on the piece's first block whether it is buffered at all.
+// Buffered pieces are hashed in memory and written with one call, which
+// saves a syscall per block and the read-back for hashing. Caller holds s.mu.
+func (s *Swarm) pieceBuffer(piece int) []byte {
+	if buf, ok := s.bufs[piece]; ok {
+		return buf
+	}
+	size := s.layout.PieceSize(piece)
+	if s.writing[piece] > 0 || s.onDisk[piece] || s.buffered+size > maxBuffered {
+		s.onDisk[piece] = true
+		return nil
+	}
+	buf := make([]byte, size)
+	s.bufs[piece] = buf
+	s.buffered += size
+	return buf
+}
+
+// releaseBuffer forgets a piece's buffer and disk mode. Caller holds s.mu.
+func (s *Swarm) releaseBuffer(piece int) {
+	if buf, ok := s.bufs[piece]; ok {
+		s.buffered -= int64(len(buf))
+		delete(s.bufs, piece)
+	}
+	delete(s.onDisk, piece)
 }
 
 func (s *Swarm) recordSource(p *peer, b picker.Block) {
@@ -192,25 +237,49 @@ func (s *Swarm) hashWorker(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case piece := <-s.hashQ:
-			ok, err := s.files.VerifyPiece(piece)
-			if err != nil {
-				s.fail(fmt.Errorf("verify piece %d: %w", piece, err))
+		case j := <-s.hashQ:
+			if err := s.verify(j); err != nil {
+				s.fail(err)
 				return
 			}
-			s.pieceHashed(piece, ok)
 		}
 	}
 }
 
-// pieceHashed applies a verification result.
-func (s *Swarm) pieceHashed(piece int, ok bool) {
+// verify checks one piece and applies the result; a buffered piece that
+// passes is written to disk here, in one call.
+func (s *Swarm) verify(j hashJob) error {
+	if j.buf == nil {
+		ok, err := s.files.VerifyPiece(j.piece)
+		if err != nil {
+			return fmt.Errorf("verify piece %d: %w", j.piece, err)
+		}
+		s.pieceHashed(j.piece, ok, j.buf)
+		return nil
+	}
+	ok := sha1.Sum(j.buf) == s.layout.Hashes[j.piece]
+	if ok {
+		if _, err := s.files.WriteAt(j.buf, s.layout.PieceOffset(j.piece)); err != nil {
+			return fmt.Errorf("write piece %d: %w", j.piece, err)
+		}
+	}
+	s.pieceHashed(j.piece, ok, j.buf)
+	return nil
+}
+
+// pieceHashed applies a verification result; buf holds the piece's data
+// if it was assembled in memory, else the data is read back from disk.
+func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) {
 	var blockHashes map[int][20]byte
 	if !ok || s.hasFailedBefore(piece) {
-		blockHashes = s.readBlockHashes(piece)
+		if buf == nil {
+			buf = s.readPiece(piece)
+		}
+		blockHashes = blockHashesOf(buf)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.releaseBuffer(piece)
 	srcs := s.blame[piece]
 	delete(s.blame, piece)
 	if !ok {
@@ -242,16 +311,23 @@ func (s *Swarm) hasFailedBefore(piece int) bool {
 	return s.failed[piece] != nil
 }
 
-// readBlockHashes hashes each block of a piece as it is on disk.
-func (s *Swarm) readBlockHashes(piece int) map[int][20]byte {
-	size := s.layout.PieceSize(piece)
-	buf := make([]byte, size)
+// readPiece reads a piece back from disk (nil if it cannot).
+func (s *Swarm) readPiece(piece int) []byte {
+	buf := make([]byte, s.layout.PieceSize(piece))
 	if _, err := s.files.ReadAt(buf, s.layout.PieceOffset(piece)); err != nil {
 		return nil
 	}
+	return buf
+}
+
+// blockHashesOf hashes each block of a piece's data, for blame.
+func blockHashesOf(buf []byte) map[int][20]byte {
+	if buf == nil {
+		return nil
+	}
 	out := make(map[int][20]byte)
-	for i := 0; int64(i*picker.BlockSize) < size; i++ {
-		end := min(int64((i+1)*picker.BlockSize), size)
+	for i := 0; i*picker.BlockSize < len(buf); i++ {
+		end := min((i+1)*picker.BlockSize, len(buf))
 		out[i] = sha1.Sum(buf[i*picker.BlockSize : end])
 	}
 	return out

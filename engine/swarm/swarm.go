@@ -80,7 +80,7 @@ var ErrBanned = errors.New("swarm: peer is banned")
 type Swarm struct {
 	cfg    Config
 	log    *slog.Logger
-	hashQ  chan int
+	hashQ  chan hashJob
 	wake   chan struct{}
 	closed chan struct{}
 
@@ -95,7 +95,10 @@ type Swarm struct {
 	nextID        uint64
 	cands         map[string]*candidate
 	meta          *metaFetch
-	writing       map[int]int  // blocks being written per piece
+	writing       map[int]int    // blocks being written per piece
+	bufs          map[int][]byte // write-back buffers of pieces being received
+	onDisk        map[int]bool   // pieces received straight to disk
+	buffered      int64
 	received      map[int]bool // pieces with every block received, awaiting hash
 	blame         map[int]map[int]blockSource
 	failed        map[int]*failedPiece
@@ -130,7 +133,9 @@ func New(cfg Config) (*Swarm, error) {
 	s := &Swarm{
 		cfg:      cfg,
 		log:      cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
-		hashQ:    make(chan int, 64),
+		hashQ:    make(chan hashJob, 64),
+		bufs:     make(map[int][]byte),
+		onDisk:   make(map[int]bool),
 		wake:     make(chan struct{}, 1),
 		closed:   make(chan struct{}),
 		peers:    make(map[uint64]*peer),

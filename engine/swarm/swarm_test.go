@@ -54,7 +54,7 @@ func newLedger() *testLedger {
 
 // makeContent writes size random bytes and returns the file path and the
 // bencoded info dictionary built by storage.CreateInfo.
-func makeContent(t *testing.T, size int, pieceLen int64) (string, []byte) {
+func makeContent(t testing.TB, size int, pieceLen int64) (string, []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "content.bin")
@@ -74,7 +74,7 @@ func makeContent(t *testing.T, size int, pieceLen int64) (string, []byte) {
 	return path, b
 }
 
-func startNode(t *testing.T, ctx context.Context, cfg Config) *node {
+func startNode(t testing.TB, ctx context.Context, cfg Config) *node {
 	t.Helper()
 	ln, err := loopback.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -135,7 +135,7 @@ func fileSHA256(t *testing.T, path string) [32]byte {
 	return sha256.Sum256(b)
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -171,7 +171,9 @@ func TestSeedToLeechersWithMetadataOnly(t *testing.T) {
 	}
 }
 
-func mustInfo(t *testing.T, b []byte) *infoT {
+func mustInfo(t *testing.T, b []byte) *infoT { return mustInfoTB(t, b) }
+
+func mustInfoTB(t testing.TB, b []byte) *infoT {
 	t.Helper()
 	info, err := ParseInfo(b)
 	if err != nil {
