@@ -183,7 +183,7 @@ func (s *Swarm) queueHash(j hashJob) {
 
 // maxBuffered caps the memory held by pieces still being received; beyond
 // it blocks go straight to disk.
-const maxBuffered = 48 << 20
+const maxBuffered = 32 << 20
 
 // pieceBuffer returns the in-memory buffer a piece's blocks are assembled
 // in, deciding on the piece's first block whether it is buffered at all.
@@ -198,19 +198,33 @@ func (s *Swarm) pieceBuffer(piece int) []byte {
 		s.onDisk[piece] = true
 		return nil
 	}
-	buf := make([]byte, size)
+	buf := s.getBuffer(size)
 	s.bufs[piece] = buf
 	s.buffered += size
 	return buf
 }
 
-// releaseBuffer forgets a piece's buffer and disk mode. Caller holds s.mu.
+// releaseBuffer forgets a piece's buffer and disk mode, keeping the memory
+// for the next piece. Caller holds s.mu.
 func (s *Swarm) releaseBuffer(piece int) {
 	if buf, ok := s.bufs[piece]; ok {
 		s.buffered -= int64(len(buf))
 		delete(s.bufs, piece)
+		if len(s.freeBufs) < 16 && int64(cap(buf)) == s.layout.PieceLength {
+			s.freeBufs = append(s.freeBufs, buf[:cap(buf)])
+		}
 	}
 	delete(s.onDisk, piece)
+}
+
+// getBuffer reuses a released piece buffer when one fits. Caller holds s.mu.
+func (s *Swarm) getBuffer(size int64) []byte {
+	if n := len(s.freeBufs); n > 0 && int64(cap(s.freeBufs[n-1])) >= size {
+		buf := s.freeBufs[n-1][:size]
+		s.freeBufs = s.freeBufs[:n-1]
+		return buf
+	}
+	return make([]byte, size, max(size, s.layout.PieceLength))
 }
 
 func (s *Swarm) recordSource(p *peer, b picker.Block) {

@@ -21,7 +21,12 @@ type metaFetch struct {
 	data      []byte
 	got       []bool
 	requested map[int]time.Time
+	progress  time.Time // when size was chosen or a piece last arrived
 }
+
+// metaStall is how long the metadata_size first claimed may go without a
+// piece before another peer's size is tried: the first peer may have lied.
+const metaStall = 10 * time.Second
 
 func newMetaFetch() *metaFetch { return &metaFetch{requested: make(map[int]time.Time)} }
 
@@ -86,8 +91,11 @@ func (s *Swarm) requestMetadata(p *peer) {
 	if mf == nil || id <= 0 || p.metadataSize <= 0 || p.metadataSize > maxMetadataSize {
 		return
 	}
+	if mf.size != 0 && p.metadataSize != mf.size && time.Since(mf.progress) > metaStall {
+		*mf = *newMetaFetch()
+	}
 	if mf.size == 0 {
-		mf.size = p.metadataSize
+		mf.size, mf.progress = p.metadataSize, time.Now()
 		n := (mf.size + wire.MetadataPieceSize - 1) / wire.MetadataPieceSize
 		mf.data = make([]byte, mf.size)
 		mf.got = make([]bool, n)
@@ -155,6 +163,7 @@ func (s *Swarm) storeMetadataPiece(msg wire.MetadataMsg) {
 	}
 	copy(mf.data[start:], msg.Data)
 	mf.got[msg.Piece] = true
+	mf.progress = time.Now()
 	for _, ok := range mf.got {
 		if !ok {
 			return

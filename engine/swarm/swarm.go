@@ -99,6 +99,8 @@ type Swarm struct {
 	bufs          map[int][]byte // write-back buffers of pieces being received
 	onDisk        map[int]bool   // pieces received straight to disk
 	buffered      int64
+	freeBufs      [][]byte
+	rcache        readCache
 	received      map[int]bool // pieces with every block received, awaiting hash
 	blame         map[int]map[int]blockSource
 	failed        map[int]*failedPiece
@@ -147,6 +149,7 @@ func New(cfg Config) (*Swarm, error) {
 		banned:   make(map[string]string),
 		choke:    choker.New(cfg.UploadSlots),
 		budget:   -1,
+		rcache:   readCache{limit: readCacheBytes},
 	}
 	for k, v := range cfg.Banned {
 		s.banned[k] = v
@@ -264,6 +267,11 @@ func (s *Swarm) tick(ctx context.Context, n int) {
 	}
 	if n%pexInterval == 5 {
 		s.sendPEX()
+	}
+	if s.meta != nil && n%2 == 0 { // re-ask after silence or a failed hash
+		for _, p := range s.peers {
+			s.requestMetadata(p)
+		}
 	}
 	s.mu.Unlock()
 	s.connectCandidates(ctx)

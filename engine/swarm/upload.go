@@ -30,8 +30,7 @@ func (s *Swarm) serveBlock(p *peer, bw *bufio.Writer, m wire.Message, buf *[]byt
 		*buf = make([]byte, m.Length)
 	}
 	block := (*buf)[:m.Length]
-	off := s.layout.PieceOffset(int(m.Index)) + int64(m.Begin)
-	if _, err := s.files.ReadAt(block, off); err != nil {
+	if err := s.readBlock(block, int(m.Index), int64(m.Begin)); err != nil {
 		s.log.Warn("read block for upload", "err", err)
 		return false
 	}
