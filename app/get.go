@@ -55,7 +55,11 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "complete %s %q %d bytes in %s\n", ih, t.Name, t.Size, filepath.Join(dir, t.Name))
+	if !*seed {
+		stop() // the final flush makes the session byte count exact
+	}
+	fmt.Fprintf(stdout, "complete %s %q %d bytes in %s; downloaded %d this run\n",
+		ih, t.Name, t.Size, filepath.Join(dir, t.Name), e.Snapshot().Ratio.SessionDownloaded)
 	if *seed {
 		fmt.Fprintln(stderr, "seeding; Ctrl-C to stop")
 		<-ctx.Done()
@@ -68,11 +72,18 @@ func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, qui
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	lastPrint := time.Time{}
+	reported := map[string]bool{}
 	for {
 		var t engine.TransferSnapshot
 		for _, x := range e.Snapshot().Transfers {
 			if x.InfoHash == ih {
 				t = x
+			}
+		}
+		for _, b := range t.Banned {
+			if !reported[b.Key] {
+				reported[b.Key] = true
+				fmt.Fprintf(stderr, "banned peer %s: %s\n", b.Key, b.Reason)
 			}
 		}
 		switch {

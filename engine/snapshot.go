@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/swarm"
@@ -72,6 +73,10 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 	if v.DownRate > 1 && v.Size > v.Have {
 		v.ETA = time.Duration(float64(v.Size-v.Have)/v.DownRate) * time.Second
 	}
+	for key, reason := range sw.Bans() {
+		v.Banned = append(v.Banned, BannedPeer{Key: key, Reason: reason})
+	}
+	slices.SortFunc(v.Banned, func(a, b BannedPeer) int { return strings.Compare(a.Key, b.Key) })
 	for _, p := range st.Peers {
 		if p.Seed {
 			v.Seeds++

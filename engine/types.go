@@ -64,6 +64,14 @@ type TransferSnapshot struct {
 	ETA         time.Duration
 	Added       time.Time
 	PeerDetails []PeerSnapshot
+	// Banned lists peers this transfer banned for corrupt data, with why.
+	Banned []BannedPeer
+}
+
+// BannedPeer is a peer refused for sending data that failed its hash.
+type BannedPeer struct {
+	Key    string // "ip:ADDR" or "id:HEXPEERID" (loopback peers share an IP)
+	Reason string
 }
 
 // Progress is the verified fraction in [0,1].

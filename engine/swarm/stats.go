@@ -213,3 +213,17 @@ func (s *Swarm) Undrained() (up, down int64) {
 	}
 	return up, down
 }
+
+// Bans lists the peers this swarm banned (key -> reason), newest knowledge
+// included; bans loaded at start are not repeated.
+func (s *Swarm) Bans() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string)
+	for k, v := range s.banned {
+		if _, old := s.cfg.Banned[k]; !old {
+			out[k] = v
+		}
+	}
+	return out
+}
