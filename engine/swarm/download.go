@@ -48,15 +48,22 @@ func (p *peer) pipelineDepth() int {
 
 // fillRequests tops up the requests outstanding to p. Caller holds s.mu.
 func (s *Swarm) fillRequests(p *peer) {
-	if s.pick == nil || p.peerChoking || !p.amInterested || p.dead || s.paused || p.snubbed {
+	if s.pick == nil || !p.amInterested || p.dead || s.paused || p.snubbed {
 		return
+	}
+	has := p.hasPiece
+	if p.peerChoking {
+		if len(p.theyAllow) == 0 {
+			return
+		}
+		has = func(i int) bool { return p.theyAllow[i] && p.hasPiece(i) } // BEP 6: allowed fast while choked
 	}
 	want := p.pipelineDepth() - len(p.requests)
 	if want < p.pipelineDepth()/4 && len(p.requests) > 0 {
 		return // batch small top-ups
 	}
 	now := time.Now()
-	for _, b := range s.pick.Pick(p.id, p.hasPiece, want) {
+	for _, b := range s.pick.Pick(p.id, has, want) {
 		p.requests[b] = now
 		p.w.request(b)
 	}

@@ -54,6 +54,8 @@ type peer struct {
 	outgoing       bool
 	listenPort     uint16
 	pexSent        map[netip.AddrPort]bool
+	weAllow        map[int]bool // BEP 6 allowed-fast pieces we granted
+	theyAllow      map[int]bool // allowed-fast pieces the peer granted us
 
 	downRate, upRate rateMeter
 	down, up         atomic.Int64 // payload bytes this connection
@@ -136,6 +138,7 @@ func (s *Swarm) greet(p *peer) {
 	default:
 		p.w.send(wire.Message{ID: wire.BitfieldMsg, Payload: append([]byte(nil), s.have...)})
 	}
+	s.grantAllowedFast(p)
 }
 
 func (s *Swarm) extHandshake() []byte {
@@ -210,6 +213,8 @@ func (s *Swarm) handle(p *peer, m wire.Message) error {
 		p.w.cancelUpload(m.Index, m.Begin, m.Length)
 	case wire.Reject:
 		s.onReject(p, m)
+	case wire.AllowedFast:
+		s.onAllowedFast(p, int(m.Index))
 	}
 	return nil
 }

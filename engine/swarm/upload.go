@@ -11,7 +11,8 @@ import (
 
 // onRequest queues a block upload if the peer may have it. Caller holds s.mu.
 func (s *Swarm) onRequest(p *peer, m wire.Message) error {
-	ok := !p.amChoking && s.pick != nil && int(m.Index) < s.pick.NumPieces() &&
+	mayServe := !p.amChoking || p.weAllow[int(m.Index)]
+	ok := mayServe && s.budget != 0 && s.pick != nil && int(m.Index) < s.pick.NumPieces() &&
 		s.pick.Have(int(m.Index)) && m.Length > 0 && m.Length <= 2*picker.BlockSize &&
 		int64(m.Begin)+int64(m.Length) <= s.layout.PieceSize(int(m.Index))
 	if ok && p.w.queueUpload(m) {
