@@ -32,10 +32,7 @@ func (t *transfersTab) removeSelected() {
 }
 
 func (t *transfersTab) newRemoveDialog(tr engine.TransferSnapshot) *removeDialog {
-	name := tr.Name
-	if name == "" {
-		name = tr.InfoHash.String()
-	}
+	name := displayName(tr)
 	r := &removeDialog{deleteData: widget.NewCheck("Also delete the downloaded data", nil)}
 	msg := widget.NewLabel(fmt.Sprintf("Remove %q from the transfers?", name))
 	msg.Wrapping = fyne.TextWrapWord

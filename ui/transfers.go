@@ -63,10 +63,7 @@ type transferRow struct {
 }
 
 func newTransferRow(t engine.TransferSnapshot) *transferRow {
-	name := t.Name
-	if name == "" {
-		name = t.InfoHash.String()
-	}
+	name := displayName(t)
 	size := "?"
 	if t.Size > 0 {
 		size = humanBytes(t.Size)
@@ -90,6 +87,7 @@ func newTransferRow(t engine.TransferSnapshot) *transferRow {
 type transfersTab struct {
 	u       *UI
 	grid    *gridTable
+	peers   *peersPane
 	content fyne.CanvasObject
 
 	pause, resume, remove, open *widget.Button
@@ -115,7 +113,10 @@ func newTransfersTab(u *UI) *transfersTab {
 		{title: "Peers", width: 90, kind: cellNumber},
 		{title: "Ratio", width: 50, kind: cellNumber},
 	})
-	t.grid.onSelect = func(int) { t.updateButtons() }
+	t.grid.onSelect = func(int) {
+		t.updateButtons()
+		t.showPeers()
+	}
 	t.grid.onDouble = func(int) { t.openSelected() }
 	t.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), t.pauseSelected)
 	t.resume = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), t.resumeSelected)
@@ -124,7 +125,10 @@ func newTransfersTab(u *UI) *transfersTab {
 	addMagnet := widget.NewButtonWithIcon("Add magnet…", theme.ContentAddIcon(), t.askMagnet)
 	addTorrent := widget.NewButtonWithIcon("Open .torrent…", theme.FileIcon(), t.askTorrent)
 	bar := container.NewHBox(addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove, t.open)
-	t.content = container.NewBorder(bar, nil, nil, nil, t.grid.content)
+	t.peers = newPeersPane()
+	split := container.NewVSplit(t.grid.content, t.peers.content)
+	split.Offset = 0.62
+	t.content = container.NewBorder(bar, nil, nil, nil, split)
 	t.updateButtons()
 	return t
 }
@@ -137,6 +141,7 @@ func (t *transfersTab) has(h engine.InfoHash) bool { return t.present[h] }
 func (t *transfersTab) apply(ts []engine.TransferSnapshot) {
 	t.list = ts
 	if t.unchanged(ts) {
+		t.showPeers() // peer lists change without the row changing
 		return
 	}
 	cache := make(map[engine.InfoHash]*transferRow, len(t.rows))
@@ -157,6 +162,12 @@ func (t *transfersTab) apply(ts []engine.TransferSnapshot) {
 	t.trackSet(ts)
 	t.grid.update(keys, cells, prog)
 	t.updateButtons()
+	t.showPeers()
+}
+
+// showPeers lists the selected transfer's peers.
+func (t *transfersTab) showPeers() {
+	t.peers.show(t.selected())
 }
 
 func (t *transfersTab) unchanged(ts []engine.TransferSnapshot) bool {

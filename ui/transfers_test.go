@@ -161,3 +161,37 @@ func TestStatusBar(t *testing.T) {
 		}
 	}
 }
+
+func TestPeersOfTheSelectedTransfer(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	s := twoTransfers(t.TempDir())
+	s.Transfers[0].PeerDetails = []engine.PeerSnapshot{
+		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5", Progress: 1, DownRate: 1 << 20, Downloaded: 3 << 20, ChokingUs: false},
+		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Progress: 0.5, Choked: true, Banned: true, Note: "sent 2 bad pieces"},
+	}
+	u.Refresh(s)
+	if got := u.transfers.peers.grid.rows; len(got) != 0 {
+		t.Fatalf("peers shown with nothing selected: %q", got)
+	}
+	u.transfers.grid.selectRow(0)
+	rows := u.transfers.peers.grid.rows
+	if len(rows) != 2 || strings.Join(rows[0], "|") != "127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|0 B|" ||
+		rows[1][peerColFlags] != "banned, we choke, sent 2 bad pieces" {
+		t.Fatalf("peer rows = %q", rows)
+	}
+	if got := u.transfers.peers.title.Text; got != `Peers of "big-buck-bunny.mkv": 2 connected` {
+		t.Errorf("title %q", got)
+	}
+	// A peer leaves while the transfer's own row stays the same.
+	next := clone(s)
+	next.Transfers[0].PeerDetails = next.Transfers[0].PeerDetails[:1]
+	u.Refresh(next)
+	if n := len(u.transfers.peers.grid.rows); n != 1 {
+		t.Errorf("%d peer rows after one left, want 1", n)
+	}
+	u.transfers.grid.selectRow(1)
+	if n := len(u.transfers.peers.grid.rows); n != 0 {
+		t.Errorf("%d peer rows for a transfer without peers", n)
+	}
+}

@@ -164,16 +164,20 @@ func counted(name string, n int) string {
 	return fmt.Sprintf("%s (%d)", name, n)
 }
 
-// act runs an engine call off the Fyne goroutine and shows its error in a
-// dialog; on success it runs then (if any) on the Fyne goroutine.
+// act runs an engine call off the Fyne goroutine and shows its error,
+// prefixed with op unless op is empty, in a dialog; on success it runs then
+// (if any) on the Fyne goroutine.
 func (u *UI) act(op string, call func() error, then func()) {
 	u.bg.Add(1)
 	go func() {
 		defer u.bg.Done()
 		err := call()
+		if err != nil && op != "" {
+			err = fmt.Errorf("%s: %w", op, err)
+		}
 		fyne.Do(func() {
 			if err != nil {
-				u.showError(fmt.Errorf("%s: %w", op, err))
+				u.showError(err)
 				return
 			}
 			if then != nil {
@@ -192,21 +196,30 @@ func (u *UI) showError(err error) {
 }
 
 // onDropped shares every file or folder dropped anywhere on the window.
-func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) {
-	for _, uri := range uris {
-		u.share(uri)
-	}
-}
+func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) { u.share(uris...) }
 
-// share hands a local file or folder to the engine and shows the Library,
-// where its hashing progress appears.
-func (u *UI) share(uri fyne.URI) {
-	if uri.Scheme() != "file" {
-		u.showError(fmt.Errorf("share %s: only local files and folders can be shared", uri))
+// share hands local files and folders to the engine, one after another off
+// the Fyne goroutine, and then shows the Library, where their hashing
+// progress appears.
+func (u *UI) share(uris ...fyne.URI) {
+	var paths []string
+	for _, uri := range uris {
+		if uri.Scheme() != "file" {
+			u.showError(fmt.Errorf("share %s: only local files and folders can be shared", uri))
+			continue
+		}
+		paths = append(paths, uri.Path())
+	}
+	if len(paths) == 0 {
 		return
 	}
-	path := uri.Path()
-	u.act("share "+path, func() error { return u.eng.Share(path) }, func() {
-		u.tabs.Select(u.libraryItem)
-	})
+	u.act("", func() error {
+		var errs []error
+		for _, p := range paths {
+			if err := u.eng.Share(p); err != nil {
+				errs = append(errs, fmt.Errorf("share %s: %w", p, err))
+			}
+		}
+		return errors.Join(errs...)
+	}, func() { u.tabs.Select(u.libraryItem) })
 }
