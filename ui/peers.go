@@ -42,13 +42,13 @@ func newPeersPane() *peersPane {
 	p.title.TextStyle.Bold = true
 	p.grid = newGridTable([]column{
 		{title: "Address", width: 150, kind: cellText, stretch: true},
-		{title: "Client", width: 130, kind: cellText},
+		{title: "Client", width: 150, kind: cellText},
 		{title: "Has", width: 90, kind: cellProgress},
 		{title: "Down", width: 85, kind: cellNumber},
 		{title: "Up", width: 85, kind: cellNumber},
 		{title: "Got", width: 80, kind: cellNumber},
 		{title: "Sent", width: 80, kind: cellNumber},
-		{title: "Flags", width: 200, kind: cellText},
+		{title: "Flags", width: 180, kind: cellText},
 	})
 	p.content = container.NewBorder(p.title, nil, nil, nil, p.grid.content)
 	return p

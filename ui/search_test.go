@@ -35,15 +35,16 @@ func startSearch(t *testing.T, u *UI, f *fakeEngine, words string) (chan engine.
 	return waitFor(t, f.streams, "Search call"), batches
 }
 
-func TestSearchShowsHitsAsTheyArriveAndDownloads(t *testing.T) {
-	u, f := newTestUI(t)
+// searchTwoHits runs a search that streams the Ubuntu then the Debian hit,
+// checking that the first shows while the search still runs.
+func searchTwoHits(t *testing.T, u *UI, f *fakeEngine) {
+	t.Helper()
 	stream, batches := startSearch(t, u, f, "ubuntu iso")
 	f.lock(func() {
 		if !slices.Equal(f.searches, []string{"ubuntu iso"}) {
 			t.Errorf("searches = %q", f.searches)
 		}
 	})
-
 	stream <- hitUbuntu
 	waitFor(t, batches, "first batch")
 	if got := u.search.grid.rows; len(got) != 1 || got[0][searchColName] != hitUbuntu.Name ||
@@ -56,7 +57,6 @@ func TestSearchShowsHitsAsTheyArriveAndDownloads(t *testing.T) {
 	if m := test.RenderToMarkup(u.win.Canvas()); !strings.Contains(m, hitUbuntu.Name) {
 		t.Errorf("the window does not show %q while the search runs", hitUbuntu.Name)
 	}
-
 	stream <- hitDebian
 	close(stream)
 	u.search.streams.Wait()
@@ -66,9 +66,17 @@ func TestSearchShowsHitsAsTheyArriveAndDownloads(t *testing.T) {
 	if got := u.search.info.Text; got != "2 results." {
 		t.Errorf("info = %q", got)
 	}
+}
 
-	// Tap the Download button in the Debian row.
-	btn := rowButton(t, u.search.grid, 1, searchColButton)
+func TestSearchShowsHitsAsTheyArrive(t *testing.T) {
+	u, f := newTestUI(t)
+	searchTwoHits(t, u, f)
+}
+
+func TestSearchDownloadShowsTheTransfer(t *testing.T) {
+	u, f := newTestUI(t)
+	searchTwoHits(t, u, f)
+	btn := rowButton(t, u.search.grid, 1, searchColButton) // the Debian row
 	if btn.Text != labelDownload || btn.Disabled() {
 		t.Fatalf("button %q disabled=%v", btn.Text, btn.Disabled())
 	}

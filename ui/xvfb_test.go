@@ -163,6 +163,13 @@ func demoSnapshot(now time.Time) engine.Snapshot {
 		dl(4, "", 0, 0, engine.StateFetchingMetadata, 0, 0, 1),
 		{InfoHash: hash(0x1f), Name: "broken-share.tar", State: engine.StateError, Err: "disk full", Size: 1 << 30},
 	}}
+	s.Transfers[1].PeerDetails = []engine.PeerSnapshot{
+		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5.2", Progress: 1, DownRate: 1.9 * (1 << 20), Downloaded: 120 << 20, Uploaded: 2 << 20},
+		{Addr: "127.0.0.1:51413", Client: "Transmission 3.00", Progress: 1, DownRate: 1.1 * (1 << 20), Downloaded: 64 << 20},
+		{Addr: "127.0.0.1:6890", Client: "Shoal 0.1.0", Progress: 0.41, DownRate: 400 << 10, UpRate: 250 << 10, Downloaded: 16 << 20, Uploaded: 9 << 20},
+		{Addr: "127.0.0.1:6999", Client: "aria2/1.36.0", Progress: 0.08, Choked: true, Note: "snubbed"},
+		{Addr: "127.0.0.1:7311", Client: "Shoal 0.1.0", Progress: 0.3, Choked: true, Banned: true, Note: "sent a bad piece"},
+	}
 	s.Library = []engine.LibraryItem{
 		{InfoHash: hash(0x30), Name: "holiday-photos", Path: "/home/me/Pictures/holiday-photos", Size: 2300 << 20, Files: 412, Magnet: "magnet:?xt=urn:btih:3030"},
 		{InfoHash: hash(0x31), Name: "talk.mp4", Path: "/home/me/Videos/talk.mp4", Size: 310 << 20, Files: 1, Magnet: "magnet:?xt=urn:btih:3131"},
