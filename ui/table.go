@@ -83,11 +83,14 @@ func (g *gridTable) update(keys []string, rows [][]string, progress []float64) b
 		changed = keys[i] != g.keys[i] || !sameStrings(rows[i], g.rows[i]) ||
 			(progress != nil && progress[i] != g.progress[i])
 	}
+	had := g.selectedRow() >= 0
 	g.keys, g.rows, g.progress = keys, rows, progress
 	if !changed {
 		return false
 	}
-	if g.selected != "" && g.selectedRow() < 0 {
+	// A selected row that went away clears the selection; a key selected
+	// before its row arrived (a download just started) stays pending.
+	if had && g.selectedRow() < 0 {
 		g.selected = ""
 		g.notifySelect()
 	}

@@ -195,3 +195,14 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		t.Errorf("%d peer rows for a transfer without peers", n)
 	}
 }
+
+func TestSelectionOfANewDownloadWaitsForItsRow(t *testing.T) {
+	u, _ := newTestUI(t)
+	s := twoTransfers(t.TempDir())
+	u.transfers.grid.selectKey(hash(2).String()) // Download returned before any snapshot had it
+	u.Refresh(engine.Snapshot{Transfers: s.Transfers[:1]})
+	u.Refresh(s)
+	if got, ok := u.transfers.selected(); !ok || got.InfoHash != hash(2) {
+		t.Errorf("selected %v %v, want the new transfer", got.Name, ok)
+	}
+}

@@ -1,8 +1,8 @@
 // Package ui is Shoal's desktop front end, built with Fyne v2.7.
 //
-// It shows the engine's search (BEP 51-style keyword search over the DHT and
-// supernodes), the BitTorrent transfers (BEP 3, BEP 9 magnet metadata), the
-// shared library and the share ratio. The UI pulls: a 250 ms ticker takes an
+// It shows the engine's keyword search (Shoal's supernode overlay, no BEP),
+// the BitTorrent transfers (BEP 3; magnet links and metadata exchange, BEP 9),
+// the shared library and the share ratio. The UI pulls: a 250 ms ticker takes an
 // engine.Snapshot and applies it on the Fyne goroutine with fyne.Do; Refresh
 // diffs it against cached per-row strings so an unchanged swarm costs almost
 // nothing. Engine calls run off the Fyne goroutine and their errors end in a
