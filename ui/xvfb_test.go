@@ -163,6 +163,7 @@ func demoSnapshot(now time.Time) engine.Snapshot {
 		dl(4, "", 0, 0, engine.StateFetchingMetadata, 0, 0, 1),
 		{InfoHash: hash(0x1f), Name: "broken-share.tar", State: engine.StateError, Err: "disk full", Size: 1 << 30},
 	}}
+	s.Transfers[2].Downloaded = 0 // our own share: ratio ∞
 	s.Transfers[1].PeerDetails = []engine.PeerSnapshot{
 		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5.2", Progress: 1, DownRate: 1.9 * (1 << 20), Downloaded: 120 << 20, Uploaded: 2 << 20},
 		{Addr: "127.0.0.1:51413", Client: "Transmission 3.00", Progress: 1, DownRate: 1.1 * (1 << 20), Downloaded: 64 << 20},
