@@ -89,7 +89,7 @@ func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, qui
 		switch {
 		case t.State == engine.StateError:
 			return t, fmt.Errorf("get: %s", t.Err)
-		case t.Size > 0 && t.Have == t.Size:
+		case t.Done():
 			return t, nil
 		}
 		if !quiet && time.Since(lastPrint) >= 2*time.Second {

@@ -181,18 +181,45 @@ func startOpentracker(t *testing.T, hashes ...engine.InfoHash) string {
 	if err := os.Chmod(dir, 0o755); err != nil { // readable after it drops root
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	args := []string{"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-P", strconv.Itoa(port)}
-	if os.Geteuid() == 0 {
-		// It chroots to -d and becomes -u; the whitelist is read inside.
-		args = append(args, "-u", "nobody", "-d", dir, "-w", "/whitelist.txt")
-	} else {
-		args = append(args, "-d", dir, "-w", wlPath)
+	// Another test may take the free port before opentracker binds it: then
+	// ours exits and the port answers for someone else. Retry in that case.
+	for attempt := 0; attempt < 5; attempt++ {
+		port := freePort(t)
+		args := []string{"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-P", strconv.Itoa(port)}
+		if os.Geteuid() == 0 {
+			// It chroots to -d and becomes -u; the whitelist is read inside.
+			args = append(args, "-u", "nobody", "-d", dir, "-w", "/whitelist.txt")
+		} else {
+			args = append(args, "-d", dir, "-w", wlPath)
+		}
+		p := startProc(t, bin, args...)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if !listeningOrExited(p, addr, 15*time.Second) {
+			continue
+		}
+		time.Sleep(150 * time.Millisecond)
+		if !p.exited() {
+			return "http://" + addr + "/announce"
+		}
 	}
-	p := startProc(t, bin, args...)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	waitListening(t, p, addr)
-	return "http://" + addr + "/announce"
+	t.Fatal("opentracker could not keep a port after 5 attempts")
+	return ""
+}
+
+// listeningOrExited waits until addr accepts connections (true) or the
+// process exits (false).
+func listeningOrExited(p *proc, addr string, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
+		if p.exited() {
+			return false
+		}
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return true
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return false
 }
 
 // content is test data on disk: a single file or a folder of files.

@@ -65,6 +65,7 @@ type TransferOptions struct {
 	DownloadLimit int64    // bytes/s, 0 = none
 	RatioTarget   *float64 // overrides Settings.RatioTarget when set (0 = seed forever)
 	Sequential    bool     // download in order, for media
+	SkipFiles     []int    // indices (as in Engine.Files) of files not to download
 }
 
 const settingsKey = "settings.v1"
@@ -154,8 +155,48 @@ func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
 	swarm.SetLimit(t.upLimit, o.UploadLimit)
 	swarm.SetLimit(t.downLimit, o.DownloadLimit)
 	sw.SetSequential(o.Sequential)
+	skip := map[int]bool{}
+	for _, i := range o.SkipFiles {
+		skip[i] = true
+	}
+	sw.SetSkipped(skip)
+	if b, err := json.Marshal(o); err == nil {
+		if err := e.db.SetSetting(context.Background(), "transfer-options:"+ih.String(), string(b)); err != nil {
+			return fmt.Errorf("engine: save transfer options: %w", err)
+		}
+	}
 	e.applyTargets()
 	return nil
+}
+
+// loadTransferOptions re-applies options saved for a transfer.
+func (e *Engine) loadTransferOptions(ih InfoHash) {
+	raw, ok, err := e.db.Setting(context.Background(), "transfer-options:"+ih.String())
+	if err != nil || !ok {
+		return
+	}
+	var o TransferOptions
+	if json.Unmarshal([]byte(raw), &o) == nil {
+		if err := e.SetTransferOptions(ih, o); err != nil {
+			e.log.Warn("saved transfer options not applied", "transfer", ih.String(), "err", err)
+		}
+	}
+}
+
+// Files lists a transfer's files with their progress and selection.
+func (e *Engine) Files(ih InfoHash) ([]FileSnapshot, error) {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	sw := t.sw
+	t.mu.Unlock()
+	var out []FileSnapshot
+	for _, f := range sw.Files() {
+		out = append(out, FileSnapshot{Index: f.Index, Path: f.Path, Size: f.Size, Have: f.Have, Wanted: f.Wanted})
+	}
+	return out, nil
 }
 
 // transferLimiters makes a transfer's own limiters and its chains.

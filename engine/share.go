@@ -133,7 +133,11 @@ func (e *Engine) resumeTransfer(row state.TransferRow) error {
 	t := &transfer{ih: row.InfoHash, dir: row.Dir, source: row.Source, name: row.Name,
 		trackers: trackers, added: row.Added, completed: row.Completed,
 		paused: row.State == string(StatePaused)}
-	return e.addTransfer(t, row.Info, have, row.Peers)
+	if err := e.addTransfer(t, row.Info, have, row.Peers); err != nil {
+		return err
+	}
+	e.loadTransferOptions(row.InfoHash)
+	return nil
 }
 
 // sharesLoop keeps the search leaf's share list current (completed

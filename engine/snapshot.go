@@ -55,6 +55,7 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 	st := sw.Stats()
 	if st.HasInfo {
 		v.Name, v.Size, v.Have = st.Name, st.Size, st.Have
+		v.Wanted, v.WantedHave = st.Wanted, st.WantedHave
 		v.Pieces, v.PiecesHave = st.Pieces, st.PiecesHave
 		info, _ := sw.Info()
 		v.files = max(1, len(info.Files))
@@ -70,8 +71,8 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 			v.State = StateComplete
 		}
 	}
-	if v.DownRate > 1 && v.Size > v.Have {
-		v.ETA = time.Duration(float64(v.Size-v.Have)/v.DownRate) * time.Second
+	if v.DownRate > 1 && v.Wanted > v.WantedHave {
+		v.ETA = time.Duration(float64(v.Wanted-v.WantedHave)/v.DownRate) * time.Second
 	}
 	for key, reason := range sw.Bans() {
 		v.Banned = append(v.Banned, BannedPeer{Key: key, Reason: reason})

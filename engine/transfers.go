@@ -297,6 +297,23 @@ func (e *Engine) Pause(ih InfoHash) error {
 	sw := t.sw
 	t.mu.Unlock()
 	sw.Pause()
+	return e.saveState(t, StatePaused)
+}
+
+// saveState records a download's state so a restart keeps it paused or not.
+func (e *Engine) saveState(t *transfer, st TransferState) error {
+	if t.library {
+		return nil
+	}
+	ctx := context.Background()
+	row, err := e.db.Transfer(ctx, t.ih)
+	if err != nil {
+		return fmt.Errorf("engine: save state: %w", err)
+	}
+	row.State = string(st)
+	if err := e.db.PutTransfer(ctx, row); err != nil {
+		return fmt.Errorf("engine: save state: %w", err)
+	}
 	return nil
 }
 
@@ -313,8 +330,11 @@ func (e *Engine) Resume(ih InfoHash) error {
 	t.mu.Unlock()
 	sw.SetUploadBudget(-1)
 	sw.Resume()
+	e.mu.Lock()
+	e.startTransfer(t) // a transfer loaded paused has not run yet
+	e.mu.Unlock()
 	e.applyTargets()
-	return nil
+	return e.saveState(t, StateDownloading)
 }
 
 // Remove stops a transfer and forgets it; deleteData also removes its files.

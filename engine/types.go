@@ -51,6 +51,8 @@ type TransferSnapshot struct {
 	Dir         string // folder the content is written to
 	Size        int64  // total bytes (0 until metadata is known)
 	Have        int64  // verified bytes
+	Wanted      int64  // bytes to download: Size unless files are skipped
+	WantedHave  int64  // verified bytes among those wanted
 	Pieces      int
 	PiecesHave  int
 	State       TransferState
@@ -74,12 +76,24 @@ type BannedPeer struct {
 	Reason string
 }
 
-// Progress is the verified fraction in [0,1].
+// Progress is the verified fraction of the wanted bytes, in [0,1].
 func (t TransferSnapshot) Progress() float64 {
-	if t.Size <= 0 {
+	if t.Wanted <= 0 {
 		return 0
 	}
-	return float64(t.Have) / float64(t.Size)
+	return float64(t.WantedHave) / float64(t.Wanted)
+}
+
+// Done reports whether every wanted byte is verified.
+func (t TransferSnapshot) Done() bool { return t.Wanted > 0 && t.WantedHave == t.Wanted }
+
+// FileSnapshot is one file of a transfer.
+type FileSnapshot struct {
+	Index  int
+	Path   string // relative to the transfer's folder, including the torrent name
+	Size   int64
+	Have   int64
+	Wanted bool
 }
 
 // PeerSnapshot describes one connected peer of a transfer.

@@ -79,6 +79,9 @@ func (p *Picker) SetSequential(on bool) { p.sequential = on }
 // SetWanted marks a piece as wanted or skipped (per-file selection).
 func (p *Picker) SetWanted(piece int, wanted bool) { p.wanted[piece] = wanted }
 
+// Wanted reports whether a piece is to be downloaded.
+func (p *Picker) Wanted(piece int) bool { return p.wanted[piece] }
+
 // PieceSize is the byte length of piece i.
 func (p *Picker) PieceSize(i int) int {
 	if i == p.numPieces-1 {

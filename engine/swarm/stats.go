@@ -12,6 +12,8 @@ type Stats struct {
 	Name       string
 	Size       int64
 	Have       int64
+	Wanted     int64 // bytes of pieces to download (Size unless files are skipped)
+	WantedHave int64
 	Pieces     int
 	PiecesHave int
 	HasInfo    bool
@@ -54,6 +56,7 @@ func (s *Swarm) Stats() Stats {
 		st.Pieces = s.layout.NumPieces
 		st.PiecesHave = s.pick.NumHave()
 		st.Have = s.haveBytes()
+		st.Wanted, st.WantedHave = s.wantedBytes()
 	}
 	for _, p := range s.peers {
 		ps := PeerStats{Addr: p.addr, Client: p.client, DownRate: p.downRate.value, UpRate: p.upRate.value,

@@ -111,6 +111,7 @@ type Swarm struct {
 	budget        int64 // upload bytes left before a ratio target; -1 = no cap
 	sequential    bool
 	checking      bool
+	skip          map[int]bool // files not to download
 	paused        bool
 	seeding       bool
 	err           error
@@ -192,6 +193,7 @@ func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
 		}
 	}
 	s.pick.SetSequential(s.sequential)
+	s.applySkips()
 	s.seeding = s.pick.Complete()
 	s.meta = nil
 	return nil

@@ -36,26 +36,40 @@ func startOpentracker(t *testing.T, hashes ...[20]byte) int {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	args := []string{"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-P", strconv.Itoa(port)}
-	if os.Geteuid() == 0 {
-		// It chroots to -d and drops to -u; the whitelist is read inside the chroot.
-		args = append(args, "-u", "nobody", "-d", dir, "-w", "/whitelist.txt")
-	} else {
-		args = append(args, "-d", dir, "-w", wlPath)
+	// Another test may grab the free port before opentracker binds it; then
+	// opentracker exits and we would talk to the other tracker. Check that
+	// ours is still running once the port answers, and retry otherwise.
+	for attempt := 0; attempt < 5; attempt++ {
+		port := freePort(t)
+		args := []string{"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-P", strconv.Itoa(port)}
+		if os.Geteuid() == 0 {
+			// It chroots to -d and drops to -u; the whitelist is read inside the chroot.
+			args = append(args, "-u", "nobody", "-d", dir, "-w", "/whitelist.txt")
+		} else {
+			args = append(args, "-d", dir, "-w", wlPath)
+		}
+		cmd := exec.Command(bin, args...)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start opentracker: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			<-exited
+		})
+		waitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), &out)
+		select {
+		case <-exited:
+			continue // lost the port race
+		case <-time.After(150 * time.Millisecond):
+			return port
+		}
 	}
-	cmd := exec.Command(bin, args...)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start opentracker: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), &out)
-	return port
+	t.Fatal("opentracker could not keep a port after 5 attempts")
+	return 0
 }
 
 // freePort finds a port free for both TCP and UDP on 127.0.0.1.
