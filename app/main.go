@@ -30,6 +30,7 @@ Commands:
   search   search the network: shoal search [--json] [--timeout D] WORDS...
   create   make a .torrent: shoal create [--piece-length N] [--tracker URL]... -o FILE.torrent PATH
   demo     the app on a local loopback swarm (no Internet needed)
+  ratio    print all-time uploaded/downloaded of a data folder as JSON (works while it runs)
 
 Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --log-level LEVEL
 Run 'shoal COMMAND -h' for a command's flags.
@@ -64,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runCreate(ctx, args, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args, stdout, stderr)
+	case "ratio":
+		return runRatio(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -174,7 +177,7 @@ func parseRate(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || v < 0 {
+	if err != nil || !(v >= 0) || v*mult >= 1<<63 { // also NaN, Inf and int64 overflow
 		return 0, fmt.Errorf("bad rate %q", s)
 	}
 	return int64(v * mult), nil

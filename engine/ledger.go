@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -246,4 +248,20 @@ func (h *rateHistory) add(at time.Time, up, down int64) {
 	if len(h.samples) > historyLen {
 		h.samples = h.samples[len(h.samples)-historyLen:]
 	}
+}
+
+// ReadRatio reads the all-time byte counters from a data folder without
+// starting an engine (a running engine may be using it: SQLite's WAL lets
+// readers in). Session counters are zero.
+func ReadRatio(dataDir string) (Ratio, error) {
+	db, err := state.Open(filepath.Join(dataDir, "shoal.db"))
+	if err != nil {
+		return Ratio{}, fmt.Errorf("engine: read ratio: %w", err)
+	}
+	defer db.Close()
+	up, down, err := db.Totals(context.Background())
+	if err != nil {
+		return Ratio{}, fmt.Errorf("engine: read ratio: %w", err)
+	}
+	return Ratio{Uploaded: up, Downloaded: down}, nil
 }
