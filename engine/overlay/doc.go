@@ -4,13 +4,30 @@
 // BitTorrent peer addresses (host:port) that hold them.
 //
 // Roles. A Leaf registers what it shares (infohash, name, size, file paths)
-// with a few Supernodes and sends its searches to them. A Supernode keeps the
-// shares of its leaves in a transient SQLite FTS5 index, answers queries from
-// it, and forwards each query to its neighbour supernodes with one hop fewer.
-// Hits travel back along the reverse path to the supernode that took the
-// query from the leaf, which streams them to the leaf. Supernodes drop a
-// query whose UUID they have already seen, so loops in the supernode graph
-// cost one duplicate frame, never a second answer.
+// with a few Supernodes and sends its searches to one of them. A Supernode
+// keeps the shares of its leaves in a transient SQLite FTS5 index and
+// answers queries from it.
+//
+// Keyword tables and adverts. A supernode summarises the entries of its
+// leaves as a keyword table (a one-hash Bloom filter over the prefixes of
+// every term SQLite's tokenizer makes of them; see keywords.go) and floods
+// an advert through the supernode graph: table (whole, or the bits changed
+// since the last advert), neighbour list and load, under a growing sequence
+// number. Every supernode so knows every other's table and links.
+//
+// Routing, not flooding. The supernode a leaf asks (the query's origin)
+// turns the words into table keys, finds every supernode within MaxHops
+// whose table holds all of them, and sends the query along a tree of
+// shortest paths to exactly those ("route" pairs in the query). Relays pass
+// each child its subtree and re-plan when a child link has gone; supernodes
+// that cannot match receive nothing. Hits travel back along the reverse
+// path to the origin, which streams them to the leaf. A query UUID seen
+// before is dropped.
+//
+// Links. A leaf keeps links to two supernodes. Both index its shares, but
+// only the primary puts them into its keyword table and gets its searches;
+// the standby takes over with one "mode" frame when the primary dies, and
+// running searches are sent again.
 //
 // Wire format. The overlay shares the node's BitTorrent TCP port: the engine
 // peeks the first byte (19 starts a BitTorrent handshake) and hands every
@@ -21,10 +38,11 @@
 // readable in captures and tests). The first frame from the dialer is a
 // "hello" naming its role; the answer is "welcome" or an "error" frame
 // ("full" carries other supernode addresses so a leaf can move on). After
-// that: "share" (leaf adds/removes entries), "query", "hits", "ping" (sent
-// whenever a side has been quiet for a second, so a dead link is noticed
-// within a few seconds) and "error". A malformed or oversized frame ends that
-// one link, after an error frame to the peer.
+// that: "share" (leaf adds/removes entries), "mode" (leaf: standby or
+// primary), "query", "hits", "advert", "digest" and "tablereq" (between
+// supernodes), "ping" (sent whenever a side has been quiet for a second, so
+// a dead link is noticed within a few seconds) and "error". A malformed or
+// oversized frame ends that one link, after an error frame to the peer.
 //
 // Search results. Leaf.Search streams Hits as they arrive; hits for the same
 // infohash from several supernodes are merged: each Hit sent carries the

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"context"
 	"io"
 	"slices"
 	"testing"
@@ -85,4 +86,35 @@ func TestLeafMovesOnWhenFull(t *testing.T) {
 	if nodes[0].sn.Leaves() != 1 || nodes[1].sn.Leaves() != 1 {
 		t.Fatalf("leaves %d/%d", nodes[0].sn.Leaves(), nodes[1].sn.Leaves())
 	}
+}
+
+// TestStandbyTakesOver: a leaf linked to two supernodes has its entries in
+// the primary's keyword table only; when the primary dies the standby puts
+// them in its table at once.
+func TestStandbyTakesOver(t *testing.T) {
+	t.Parallel()
+	nodes := startNodes(t, 2, meshConfig)
+	waitNeighbours(t, nodes, 1, 1)
+	l := startLeaf(t, "127.0.0.1:40101", 2, nodes[0].addr, nodes[1].addr)
+	l.SetShares([]Entry{{InfoHash: ih(70), Name: "standby check"}})
+	counted := func(n *testNode) bool {
+		keys, err := n.sn.idx.queryKeys(context.Background(), "standby check")
+		return err == nil && n.sn.idx.kw.hasAll(keys)
+	}
+	waitFor(t, 5*time.Second, "both linked and registered", func() bool {
+		return len(l.Supernodes()) == 2 && indexed(nodes[0].sn, "standby") && indexed(nodes[1].sn, "standby")
+	})
+	var primary, standby *testNode
+	for _, n := range nodes {
+		if counted(n) {
+			primary = n
+		} else {
+			standby = n
+		}
+	}
+	if primary == nil || standby == nil {
+		t.Fatal("want the entries counted on exactly one supernode")
+	}
+	primary.stop()
+	waitFor(t, 5*time.Second, "standby counts the entries", func() bool { return counted(standby) })
 }

@@ -34,13 +34,18 @@ var (
 
 // Message types.
 const (
-	typeHello   = "hello"
-	typeWelcome = "welcome"
-	typeError   = "error"
-	typePing    = "ping"
-	typeShare   = "share"
-	typeQuery   = "query"
-	typeHits    = "hits"
+	typeHello    = "hello"
+	typeWelcome  = "welcome"
+	typeError    = "error"
+	typePing     = "ping"
+	typeShare    = "share"
+	typeQuery    = "query"
+	typeHits     = "hits"
+	typeAdvert   = "advert"   // a supernode's keyword table, links and load, flooded
+	typeDigest   = "digest"   // the adverts a supernode holds (origin, seq), on link up
+	typeTableReq = "tablereq" // "send me origin's full table"
+	typeMode     = "mode"     // leaf: standby or primary link
+	typeInvite   = "invite"   // supernode to leaf: become a supernode
 )
 
 // Roles named in a hello frame.
@@ -60,6 +65,11 @@ const (
 	maxHopsOnWire   = 255
 	maxHitsPerFrame = 1000
 	maxWordsLen     = 4096
+	maxLinksListed  = 64
+	maxOrigins      = 4096
+	maxQueryKeys    = 64
+	maxRouteLen     = 2048
+	maxTableWire    = 1 << 19
 )
 
 // hash20 is an infohash that travels as 40 lower-case hex digits.
@@ -114,7 +124,34 @@ type message struct {
 	Text       string      `json:"text,omitempty"`  // error
 	Supernodes []string    `json:"supernodes,omitempty"`
 
+	QKeys []uint32   `json:"keys,omitempty"`  // query: keyword-table keys of the words
+	Route []routeHop `json:"route,omitempty"` // query: the rest of its delivery tree
+
+	Origin string        `json:"origin,omitempty"` // advert, tablereq
+	Seq    uint64        `json:"seq,omitempty"`    // advert
+	Base   uint64        `json:"base,omitempty"`   // advert: Table is a change from this seq; 0: whole table
+	Bits   int           `json:"bits,omitempty"`   // advert: table size, log2
+	Table  []byte        `json:"table,omitempty"`  // advert: set (or flipped) bit positions, varint gaps
+	Links  []string      `json:"links,omitempty"`  // advert: the origin's neighbours
+	Leaves int           `json:"leaves,omitempty"` // advert: leaves linked
+	Cap    int           `json:"cap,omitempty"`    // advert: leaves it takes at most
+	Digest []digestEntry `json:"digest,omitempty"` // digest
+
+	Standby   bool `json:"standby,omitempty"`   // hello (leaf), mode: entries stay out of the keyword table
+	Capable   bool `json:"capable,omitempty"`   // hello (leaf): could become a supernode
+	Reachable bool `json:"reachable,omitempty"` // hello (leaf): has accepted inbound overlay connections
+	Uptime    int  `json:"uptime,omitempty"`    // hello (leaf): seconds up
+
 	qid uuid.UUID // parsed ID, set by validate
+}
+
+// routeHop is one node of a query's delivery tree and its parent there.
+type routeHop [2]string
+
+// digestEntry names one advert a supernode holds.
+type digestEntry struct {
+	Origin string `json:"o"`
+	Seq    uint64 `json:"s"`
 }
 
 // encodeFrame returns the length-prefixed frame for m.
@@ -200,14 +237,66 @@ func (m *message) validate() error {
 		}
 		return nil
 	case typeQuery:
-		if len(m.Words) > maxWordsLen {
-			return fmt.Errorf("query words: %d bytes", len(m.Words))
-		}
-		return m.parseID(true)
+		return m.validateQuery()
 	case typeHits:
 		return m.validateHits()
+	case typeAdvert:
+		return m.validateAdvert()
+	case typeDigest:
+		return m.validateDigest()
+	case typeTableReq:
+		return checkHostPort(m.Origin)
+	case typeMode, typeInvite:
+		return nil
 	}
 	return fmt.Errorf("unknown type %q", m.Type)
+}
+
+func (m *message) validateQuery() error {
+	if len(m.Words) > maxWordsLen {
+		return fmt.Errorf("query words: %d bytes", len(m.Words))
+	}
+	if len(m.QKeys) > maxQueryKeys || len(m.Route) > maxRouteLen {
+		return fmt.Errorf("query: %d keys, %d route hops", len(m.QKeys), len(m.Route))
+	}
+	for _, h := range m.Route {
+		if checkHostPort(h[0]) != nil || checkHostPort(h[1]) != nil {
+			return fmt.Errorf("query route: bad address in %q", h)
+		}
+	}
+	return m.parseID(true)
+}
+
+func (m *message) validateAdvert() error {
+	if err := checkHostPort(m.Origin); err != nil {
+		return err
+	}
+	switch {
+	case m.Seq == 0 || m.Base >= m.Seq:
+		return fmt.Errorf("advert seq %d base %d", m.Seq, m.Base)
+	case m.Bits < 0 || m.Bits > 32 || len(m.Table) > maxTableWire:
+		return fmt.Errorf("advert table: 2^%d bits, %d bytes", m.Bits, len(m.Table))
+	case len(m.Links) > maxLinksListed || m.Leaves < 0 || m.Cap < 0:
+		return fmt.Errorf("advert: %d links, leaves %d, cap %d", len(m.Links), m.Leaves, m.Cap)
+	}
+	for _, a := range m.Links {
+		if err := checkHostPort(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *message) validateDigest() error {
+	if len(m.Digest) > maxOrigins {
+		return fmt.Errorf("digest: %d origins", len(m.Digest))
+	}
+	for _, d := range m.Digest {
+		if err := checkHostPort(d.Origin); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *message) validateHello() error {

@@ -23,6 +23,12 @@ var goodMessages = []*message{
 	{Type: typeShare, Add: []wireEntry{{InfoHash: hash20(ih(1)), Name: "a <b> & c", Size: 5, Files: []string{"x/y"}}}, Del: []hash20{hash20(ih(2))}},
 	{Type: typeQuery, ID: testID, Words: "café NEAR \"x\"", Hops: 3},
 	{Type: typeHits, ID: testID, Hits: []wireHit{{InfoHash: hash20(ih(3)), Name: "n", Size: 1, Sources: []string{"127.0.0.1:9"}}}},
+	{Type: typeQuery, ID: testID, Words: "x", Hops: 2, QKeys: []uint32{1, 4294967295}, Route: []routeHop{{"127.0.0.1:1", "127.0.0.1:2"}}},
+	{Type: typeAdvert, Origin: "127.0.0.1:1", Seq: 9, Base: 8, Bits: 12, Table: []byte{1, 2, 3}, Links: []string{"127.0.0.1:2"}, Leaves: 3, Cap: 300},
+	{Type: typeDigest, Digest: []digestEntry{{Origin: "127.0.0.1:1", Seq: 7}}},
+	{Type: typeTableReq, Origin: "127.0.0.1:1"},
+	{Type: typeMode, Standby: true},
+	{Type: typeHello, Role: roleLeaf, Port: 1, Standby: true},
 }
 
 // badPayloads must be refused with ErrMalformed.
@@ -48,6 +54,17 @@ var badPayloads = []string{
 	`{"type":"share","add":"x"}`,
 	`{"type":"hits","id":"` + testID + `","hits":[{"ih":"` + strings.Repeat("0", 39) + `"}]}`,
 	`{"type":"ping","port":"x"}`,
+	`{"type":"query","id":"` + testID + `","route":[["127.0.0.1:1","nope"]]}`,
+	`{"type":"query","id":"` + testID + `","keys":[-1]}`,
+	`{"type":"advert","origin":"127.0.0.1:1"}`,
+	`{"type":"advert","origin":"127.0.0.1:1","seq":5,"base":5}`,
+	`{"type":"advert","origin":"x","seq":5}`,
+	`{"type":"advert","origin":"127.0.0.1:1","seq":5,"bits":33}`,
+	`{"type":"advert","origin":"127.0.0.1:1","seq":5,"links":["bad"]}`,
+	`{"type":"advert","origin":"127.0.0.1:1","seq":5,"leaves":-1}`,
+	`{"type":"advert","origin":"127.0.0.1:1","seq":5,"table":"!!"}`,
+	`{"type":"digest","digest":[{"o":"bad","s":1}]}`,
+	`{"type":"tablereq"}`,
 	`{"type":`,
 }
 

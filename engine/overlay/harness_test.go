@@ -48,6 +48,9 @@ func (n *testNode) start(t *testing.T, cfg SupernodeConfig) *testNode {
 	cfg.Addr = n.addr
 	cfg.Dial = loopback.Dial
 	cfg.IndexPath = filepath.Join(t.TempDir(), "index.db")
+	if cfg.AdvertInterval == 0 {
+		cfg.AdvertInterval = 100 * time.Millisecond
+	}
 	sn, err := NewSupernode(cfg)
 	if err != nil {
 		t.Fatal(err)

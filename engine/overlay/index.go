@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+
+	"golang.org/x/text/unicode/norm"
 
 	_ "github.com/mattn/go-sqlite3" // SQLite driver; build with -tags sqlite_fts5
 )
@@ -46,9 +49,16 @@ CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN
 END;
 `
 
-// index is a supernode's FTS5 index of its leaves' shares.
+// index is a supernode's FTS5 index of its leaves' shares, with the key
+// counts its keyword table is made from. Entries of an uncounted leaf (one
+// that named us its standby supernode) are searchable but stay out of the
+// table: its primary supernode advertises them.
 type index struct {
 	db *sql.DB
+	kw *keyCounts
+
+	wmu       sync.Mutex // serialises writers, so key counts follow the rows
+	uncounted map[int64]bool
 }
 
 // openIndex recreates the index at path (":memory:" or "" for memory only).
@@ -68,11 +78,12 @@ func openIndex(path string) (*index, error) {
 		return nil, fmt.Errorf("overlay: open index: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; the index is small and transient
-	if _, err := db.Exec(indexSchema); err != nil {
+	db.SetConnMaxIdleTime(0)
+	if _, err := db.Exec(indexSchema + termsSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("overlay: create index: %w", err)
 	}
-	return &index{db: db}, nil
+	return &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool)}, nil
 }
 
 // close releases the database.
@@ -83,9 +94,13 @@ func (x *index) close() error {
 	return nil
 }
 
+func (x *index) counted(leaf int64) bool { return !x.uncounted[leaf] }
+
 // put upserts entries for leaf. New infohashes beyond maxPerLeaf are not
 // stored; their number is returned as refused.
 func (x *index) put(ctx context.Context, leaf int64, source string, entries []Entry, maxPerLeaf int) (refused int, err error) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
 	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("overlay: index put: %w", err)
@@ -95,65 +110,212 @@ func (x *index) put(ctx context.Context, leaf int64, source string, entries []En
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE leaf = ?`, leaf).Scan(&n); err != nil {
 		return 0, fmt.Errorf("overlay: index put: count: %w", err)
 	}
+	var olds, news []string
 	for _, e := range entries {
-		var exists bool
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM entries WHERE leaf = ? AND infohash = ?`, leaf, e.InfoHash[:]).Scan(&exists)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, fmt.Errorf("overlay: index put: lookup: %w", err)
+		old, exists, err := entryTextOf(ctx, tx, leaf, e.InfoHash)
+		if err != nil {
+			return 0, err
 		}
 		if !exists && n >= maxPerLeaf {
 			refused++
 			continue
 		}
-		if err := upsertEntry(ctx, tx, leaf, source, e); err != nil {
+		text, err := upsertEntry(ctx, tx, leaf, source, e)
+		if err != nil {
 			return 0, err
 		}
-		if !exists {
+		if exists {
+			olds = append(olds, old)
+		} else {
 			n++
+		}
+		news = append(news, text)
+	}
+	return refused, x.commitCounted(ctx, tx, leaf, news, olds)
+}
+
+// commitCounted commits tx and, for a counted leaf, adds the keys of the
+// texts in plus and takes away those in minus.
+func (x *index) commitCounted(ctx context.Context, tx *sql.Tx, leaf int64, plus, minus []string) error {
+	var add, sub [][]uint32
+	if x.counted(leaf) {
+		var err error
+		if add, err = keysOfTexts(ctx, tx, plus); err != nil {
+			return err
+		}
+		if sub, err = keysOfTexts(ctx, tx, minus); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("overlay: index put: commit: %w", err)
+		return fmt.Errorf("overlay: index: commit: %w", err)
 	}
-	return refused, nil
-}
-
-func upsertEntry(ctx context.Context, tx *sql.Tx, leaf int64, source string, e Entry) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO entries (leaf, infohash, name, size, files, source)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (leaf, infohash) DO UPDATE SET
-			name = excluded.name, size = excluded.size, files = excluded.files, source = excluded.source`,
-		leaf, e.InfoHash[:], e.Name, e.Size, strings.Join(e.Files, "\n"), source)
-	if err != nil {
-		return fmt.Errorf("overlay: index put: upsert: %w", err)
+	for _, k := range add {
+		x.kw.add(k, 1)
+	}
+	for _, k := range sub {
+		x.kw.add(k, -1)
 	}
 	return nil
 }
 
+// entryTextOf returns the searchable text of leaf's entry ih, if any.
+func entryTextOf(ctx context.Context, tx *sql.Tx, leaf int64, ih [20]byte) (string, bool, error) {
+	var name, files string
+	err := tx.QueryRowContext(ctx, `SELECT name, files FROM entries WHERE leaf = ? AND infohash = ?`, leaf, ih[:]).Scan(&name, &files)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("overlay: index: lookup: %w", err)
+	}
+	return name + "\n" + files, true, nil
+}
+
+// upsertEntry stores e and returns its searchable text.
+func upsertEntry(ctx context.Context, tx *sql.Tx, leaf int64, source string, e Entry) (string, error) {
+	name, files := entryText(e.Name, e.Files)
+	_, err := tx.ExecContext(ctx, `INSERT INTO entries (leaf, infohash, name, size, files, source)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (leaf, infohash) DO UPDATE SET
+			name = excluded.name, size = excluded.size, files = excluded.files, source = excluded.source`,
+		leaf, e.InfoHash[:], name, e.Size, files, source)
+	if err != nil {
+		return "", fmt.Errorf("overlay: index put: upsert: %w", err)
+	}
+	return name + "\n" + files, nil
+}
+
 // remove deletes some of leaf's entries.
 func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
 	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("overlay: index remove: %w", err)
 	}
 	defer tx.Rollback()
+	var olds []string
 	for _, h := range hashes {
+		old, exists, err := entryTextOf(ctx, tx, leaf, h)
+		if err != nil || !exists {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ? AND infohash = ?`, leaf, h[:]); err != nil {
 			return fmt.Errorf("overlay: index remove: %w", err)
 		}
+		olds = append(olds, old)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("overlay: index remove: commit: %w", err)
-	}
-	return nil
+	return x.commitCounted(ctx, tx, leaf, nil, olds)
 }
 
 // removeLeaf deletes every entry of leaf.
 func (x *index) removeLeaf(ctx context.Context, leaf int64) error {
-	if _, err := x.db.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ?`, leaf); err != nil {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
 		return fmt.Errorf("overlay: index remove leaf: %w", err)
 	}
+	defer tx.Rollback()
+	olds, err := leafTexts(ctx, tx, leaf)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ?`, leaf); err != nil {
+		return fmt.Errorf("overlay: index remove leaf: %w", err)
+	}
+	if err := x.commitCounted(ctx, tx, leaf, nil, olds); err != nil {
+		return err
+	}
+	delete(x.uncounted, leaf)
 	return nil
+}
+
+// leafTexts returns the searchable texts of every entry of leaf.
+func leafTexts(ctx context.Context, tx *sql.Tx, leaf int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, files FROM entries WHERE leaf = ?`, leaf)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: index: leaf texts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name, files string
+		if err := rows.Scan(&name, &files); err != nil {
+			return nil, fmt.Errorf("overlay: index: leaf texts: %w", err)
+		}
+		out = append(out, name+"\n"+files)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("overlay: index: leaf texts: %w", err)
+	}
+	return out, nil
+}
+
+// setCounted puts leaf's entries into the keyword table (on) or takes
+// them out.
+func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if x.counted(leaf) == on {
+		return nil
+	}
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("overlay: index count leaf: %w", err)
+	}
+	defer tx.Rollback()
+	texts, err := leafTexts(ctx, tx, leaf)
+	if err != nil {
+		return err
+	}
+	keys, err := keysOfTexts(ctx, tx, texts)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("overlay: index count leaf: %w", err)
+	}
+	delta := int32(1)
+	if !on {
+		delta = -1
+		x.uncounted[leaf] = true
+	} else {
+		delete(x.uncounted, leaf)
+	}
+	for _, k := range keys {
+		x.kw.add(k, delta)
+	}
+	return nil
+}
+
+// clear deletes every entry and key.
+func (x *index) clear(ctx context.Context) error {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if _, err := x.db.ExecContext(ctx, `DELETE FROM entries`); err != nil {
+		return fmt.Errorf("overlay: index clear: %w", err)
+	}
+	x.kw.reset()
+	x.uncounted = make(map[int64]bool)
+	return nil
+}
+
+// queryKeys returns the keyword-table keys for user words.
+func (x *index) queryKeys(ctx context.Context, words string) ([]uint32, error) {
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: query keys: %w", err)
+	}
+	defer tx.Rollback()
+	return queryKeys(ctx, tx, queryWords(norm.NFC.String(words)))
 }
 
 // count returns the number of entries of leaf.

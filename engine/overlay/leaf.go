@@ -52,6 +52,7 @@ type LeafConfig struct {
 type Leaf struct {
 	cfg     LeafConfig
 	log     *slog.Logger
+	sent    traffic
 	changed chan struct{} // SetShares → the local apply loop
 	linkEnd chan struct{} // a link ended → Run
 	stop    chan struct{} // closed when Run returns
@@ -69,11 +70,15 @@ type Leaf struct {
 	foundAt   time.Time
 }
 
-// leafLink is the leaf's link to one supernode.
+// leafLink is the leaf's link to one supernode. One link is the primary:
+// searches go there and its supernode puts our entries in its keyword
+// table. The others are standbys: they hold our entries too, so that when
+// the primary dies one of them takes over at once with a "mode" frame.
 type leafLink struct {
-	addr string
-	ln   *link
-	kick chan struct{} // shares changed
+	addr    string
+	ln      *link
+	kick    chan struct{} // shares changed
+	standby bool          // guarded by Leaf.mu
 }
 
 // NewLeaf returns a leaf; call Run to link it.
@@ -116,6 +121,9 @@ func (l *Leaf) SetShares(entries []Entry) {
 	l.mu.Unlock()
 	poke(l.changed)
 }
+
+// Traffic returns what the leaf has sent on its supernode links.
+func (l *Leaf) Traffic() Traffic { return l.sent.read() }
 
 // Supernodes returns the addresses of the supernodes currently linked, sorted.
 func (l *Leaf) Supernodes() []string {

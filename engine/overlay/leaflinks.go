@@ -85,10 +85,14 @@ func (l *Leaf) usable(now time.Time) []string {
 	return out
 }
 
-// connect links to addr and starts serving the link.
+// connect links to addr and starts serving the link. The first link is
+// the primary, later ones standbys.
 func (l *Leaf) connect(ctx context.Context, addr string, wg *sync.WaitGroup) {
 	port, _ := peerPort(l.cfg.PeerAddr) // checked by Run
-	hello := &message{Type: typeHello, Role: roleLeaf, Port: port}
+	l.mu.Lock()
+	standby := l.primaryLocked() != nil
+	l.mu.Unlock()
+	hello := &message{Type: typeHello, Role: roleLeaf, Port: port, Standby: standby}
 	ln, _, err := dialOverlay(ctx, l.cfg.Dial, addr, hello)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -97,7 +101,12 @@ func (l *Leaf) connect(ctx context.Context, addr string, wg *sync.WaitGroup) {
 		l.noteDialError(addr, err)
 		return
 	}
-	ll := &leafLink{addr: addr, ln: ln, kick: make(chan struct{}, 1)}
+	ln.count = &l.sent
+	ll := &leafLink{addr: addr, ln: ln, kick: make(chan struct{}, 1), standby: standby}
+	if !standby && l.primaryLocked() != nil {
+		ll.standby = true // another link became primary meanwhile
+		ln.trySend(&message{Type: typeMode, Standby: true})
+	}
 	l.links[addr] = ll
 	wg.Add(1)
 	go func() {
@@ -137,8 +146,43 @@ func (l *Leaf) serveLink(ctx context.Context, ll *leafLink) {
 	l.mu.Lock()
 	delete(l.links, ll.addr)
 	l.backoff[ll.addr] = time.Now().Add(leafFailBackoff)
+	l.replacePrimaryLocked(ll)
 	l.mu.Unlock()
 	poke(l.linkEnd)
+}
+
+// primaryLocked returns the primary link, if any. l.mu is held.
+func (l *Leaf) primaryLocked() *leafLink {
+	for _, ll := range l.links {
+		if !ll.standby {
+			return ll
+		}
+	}
+	return nil
+}
+
+// replacePrimaryLocked makes a standby the primary when the primary gone
+// ended, and sends it the searches still running. l.mu is held.
+func (l *Leaf) replacePrimaryLocked(gone *leafLink) {
+	next := l.primaryLocked()
+	if next == nil {
+		for _, ll := range l.links {
+			if next == nil || ll.addr < next.addr {
+				next = ll
+			}
+		}
+		if next == nil {
+			return
+		}
+		next.standby = false
+		next.ln.trySend(&message{Type: typeMode})
+	}
+	for id, srch := range l.searches {
+		if srch.via == gone.addr {
+			srch.via = next.addr
+			next.ln.trySend(&message{Type: typeQuery, ID: id.String(), Words: srch.words})
+		}
+	}
 }
 
 // syncLoop sends the full share list, then the changes after each SetShares.

@@ -186,6 +186,29 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("read after bad magic: %v, want EOF", err)
 		}
 	})
+	t.Run("keyword table size", func(t *testing.T) {
+		p, welcome := dialRaw(t, addr, &message{Type: typeHello, Role: roleSuper, Addr: "127.0.0.1:9"})
+		if welcome.Type != typeWelcome {
+			t.Fatalf("super hello: %+v", welcome)
+		}
+		before := sn.Stats().TablesRefused
+		p.send(t, &message{Type: typeAdvert, Origin: "127.0.0.1:10", Seq: 1, Bits: MaxTableBits + 1})
+		if m := p.expectError(t, CodeTableTooLarge); !strings.Contains(m.Text, "2^21 bits") {
+			t.Fatalf("text %q", m.Text)
+		}
+		dense := newTable(MinTableBits)
+		for i := uint32(0); i < 1<<MinTableBits*3/4; i++ {
+			dense.set(i)
+		}
+		p.send(t, &message{Type: typeAdvert, Origin: "127.0.0.1:10", Seq: 2, Bits: MinTableBits, Table: encodePositions(dense.positions(nil))})
+		p.expectError(t, CodeTableTooLarge)
+		if got := sn.Stats().TablesRefused - before; got != 2 {
+			t.Fatalf("%d tables refused, want 2", got)
+		}
+		if sn.Stats().Supernodes != 0 {
+			t.Fatal("a refused advert was stored")
+		}
+	})
 	t.Run("self and duplicate supernode", func(t *testing.T) {
 		_, self := dialRaw(t, addr, &message{Type: typeHello, Role: roleSuper, Addr: addr})
 		if self.Type != typeError || self.Code != CodeSelf {

@@ -35,6 +35,7 @@ const (
 	CodeBadQuery       = "bad_query"        // empty, too long or too many words; query dropped
 	CodeDuplicate      = "duplicate_link"   // a link between these two supernodes exists
 	CodeSelf           = "self"             // a supernode dialled itself
+	CodeTableTooLarge  = "table_too_large"  // an advert's keyword table broke the size or density limit; advert ignored
 )
 
 // ErrFull matches a RemoteError whose code is CodeFull.
@@ -67,7 +68,8 @@ func remoteError(m *message) *RemoteError {
 // link is one framed overlay connection: the caller's goroutine reads, an
 // owned goroutine writes from a bounded queue and sends keepalives.
 type link struct {
-	conn net.Conn
+	count *traffic // may be nil
+	conn  net.Conn
 	r    *bufio.Reader
 	out  chan *message
 	done chan struct{}
@@ -146,12 +148,20 @@ func (l *link) writeLoop() {
 
 // write sends one frame now, under the write lock.
 func (l *link) write(m *message, timeout time.Duration) error {
+	b, err := encodeFrame(m)
+	if err != nil {
+		return err
+	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	if err := l.conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return fmt.Errorf("overlay: set write deadline: %w", err)
 	}
-	return writeFrame(l.conn, m)
+	if _, err := l.conn.Write(b); err != nil {
+		return fmt.Errorf("overlay: write %s: %w", m.Type, err)
+	}
+	l.count.add(m.Type, len(b))
+	return nil
 }
 
 // trySend queues m without blocking; it reports false if the queue is full

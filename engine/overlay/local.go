@@ -38,6 +38,6 @@ func (s *Supernode) queryLocal(ctx context.Context, id uuid.UUID, words string, 
 	if closed {
 		return fmt.Errorf("overlay: local query: %w", ErrClosed)
 	}
-	s.process(ctx, id, words, s.cfg.MaxHops, o, nil)
+	s.process(ctx, queryIn{id: id, words: words, hops: s.cfg.MaxHops, origin: true}, o)
 	return nil
 }

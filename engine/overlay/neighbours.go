@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +30,11 @@ func (n *neighbour) deliver(id uuid.UUID, hits []Hit) { sendHits(n.ln, id, hits)
 func (s *Supernode) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.advertLoop(ctx)
+	}()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -38,21 +45,34 @@ func (s *Supernode) Run(ctx context.Context) error {
 			t.Reset(s.cfg.RefindInterval)
 		case <-s.kick:
 		}
-		if s.cfg.Finder != nil {
-			s.refresh(ctx, &wg)
-		}
+		s.refresh(ctx, &wg)
 	}
 }
 
-// refresh asks the Finder and dials candidates we are not linked to.
+// refresh dials candidates we are not linked to until we have
+// MinNeighbours: supernodes the Finder names and those known from adverts,
+// in random order so that the supernode graph stays a random graph.
 func (s *Supernode) refresh(ctx context.Context, wg *sync.WaitGroup) {
-	fctx, cancel := context.WithTimeout(ctx, finderTimeout)
-	found, err := s.cfg.Finder.FindSupernodes(fctx)
-	cancel()
-	if err != nil {
-		s.log.Debug("overlay: find supernodes", "err", err)
+	if s.linkCount() >= s.cfg.MinNeighbours {
+		return
 	}
-	for _, addr := range s.pickDials(found, time.Now()) {
+	var found []string
+	if s.cfg.Finder != nil {
+		fctx, cancel := context.WithTimeout(ctx, finderTimeout)
+		var err error
+		found, err = s.cfg.Finder.FindSupernodes(fctx)
+		cancel()
+		if err != nil {
+			s.log.Debug("overlay: find supernodes", "err", err)
+		}
+		s.setKnown(found)
+	}
+	if s.cfg.Dial == nil {
+		return
+	}
+	cands := append(slices.Clone(found), s.adv.origins()...)
+	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+	for _, addr := range s.pickDials(cands, time.Now()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -61,18 +81,31 @@ func (s *Supernode) refresh(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// pickDials records found as known and marks the addresses to dial now.
-func (s *Supernode) pickDials(found []string, now time.Time) []string {
+// linkCount is the number of neighbours plus dials in progress.
+func (s *Supernode) linkCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.neighbours) + len(s.dialing)
+}
+
+// setKnown records the Finder's last answer.
+func (s *Supernode) setKnown(found []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(found) > 0 {
 		s.known = found[:min(len(found), maxListedSupers)]
 	}
+}
+
+// pickDials marks the addresses to dial now.
+func (s *Supernode) pickDials(found []string, now time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []string
 	for _, a := range found {
 		busy := len(s.neighbours) + len(s.dialing)
 		switch {
-		case s.closed || busy >= s.cfg.MaxNeighbours:
+		case s.closed || busy >= min(s.cfg.MinNeighbours, s.cfg.MaxNeighbours):
 			return out
 		case a == s.cfg.Addr || s.dialing[a] || s.linkedTo(a) || now.Before(s.backoff[a]):
 			continue
@@ -103,6 +136,7 @@ func (s *Supernode) connectNeighbour(ctx context.Context, addr string) {
 		ln.close() // we reached ourselves under another name
 		return
 	}
+	ln.count = &s.sent
 	if !s.track() {
 		ln.close()
 		return
@@ -160,9 +194,14 @@ func (s *Supernode) register(n *neighbour) bool {
 // runNeighbour serves a registered neighbour until its link ends.
 func (s *Supernode) runNeighbour(ctx context.Context, n *neighbour) {
 	s.log.Debug("overlay: supernode linked", "addr", n.addr)
-	err := n.ln.run(ctx, func(m *message) error { return s.handleNeighbour(ctx, n, m) })
+	s.sendDigest(n)
+	s.kickAdvert()
+	var wg sync.WaitGroup
+	err := n.ln.run(ctx, func(m *message) error { return s.handleNeighbour(ctx, n, m, &wg) })
+	wg.Wait()
 	s.log.Debug("overlay: supernode link ended", "addr", n.addr, "err", err)
 	s.dropNeighbour(n)
+	s.kickAdvert()
 }
 
 // addNeighbour registers n, or returns the error code to refuse it with.
@@ -184,6 +223,7 @@ func (s *Supernode) addNeighbour(n *neighbour) (code string, others []string) {
 	}
 	if code == "" {
 		s.neighbours[n.addr] = n
+		s.nbVersion++
 	}
 	s.mu.Unlock()
 	if code == CodeFull {
@@ -200,6 +240,7 @@ func (s *Supernode) dropNeighbour(n *neighbour) {
 	s.mu.Lock()
 	if s.neighbours[n.addr] == n {
 		delete(s.neighbours, n.addr)
+		s.nbVersion++
 		s.backoff[n.addr] = time.Now().Add(dialBackoff)
 	}
 	s.mu.Unlock()
@@ -207,7 +248,7 @@ func (s *Supernode) dropNeighbour(n *neighbour) {
 }
 
 // handleNeighbour processes one frame from a neighbour supernode.
-func (s *Supernode) handleNeighbour(ctx context.Context, n *neighbour, m *message) error {
+func (s *Supernode) handleNeighbour(ctx context.Context, n *neighbour, m *message, wg *sync.WaitGroup) error {
 	switch m.Type {
 	case typeQuery:
 		if !n.lim.Allow() {
@@ -217,13 +258,22 @@ func (s *Supernode) handleNeighbour(ctx context.Context, n *neighbour, m *messag
 		if _, err := ftsQuery(m.Words); err != nil {
 			return nil // not forwarded either
 		}
-		s.process(ctx, m.qid, m.Words, min(m.Hops, s.cfg.MaxHops), n, n.ln)
+		s.process(ctx, queryIn{id: m.qid, words: m.Words, keys: m.QKeys, hops: min(m.Hops, s.cfg.MaxHops), route: m.Route}, n)
 		return nil
 	case typeHits:
 		s.routeHits(m)
 		return nil
+	case typeAdvert:
+		s.handleAdvert(n, m)
+		return nil
+	case typeDigest:
+		s.handleDigest(ctx, n, m, wg)
+		return nil
+	case typeTableReq:
+		s.handleTableReq(n, m)
+		return nil
 	case typeError:
-		if m.Code == CodeRateLimited || m.Code == CodeBadQuery {
+		if m.Code == CodeRateLimited || m.Code == CodeBadQuery || m.Code == CodeTableTooLarge || m.Code == CodeMalformed {
 			return nil
 		}
 		return fmt.Errorf("overlay: neighbour %s: %w", n.addr, remoteError(m))

@@ -15,7 +15,9 @@ const (
 
 // search is one running Leaf.Search; it is also the origin of a local query.
 type search struct {
-	in chan []Hit
+	in    chan []Hit
+	words string
+	via   string // the supernode link it was sent on; guarded by Leaf.mu
 }
 
 func (s *search) deliver(_ uuid.UUID, hits []Hit) {
@@ -25,8 +27,9 @@ func (s *search) deliver(_ uuid.UUID, hits []Hit) {
 	}
 }
 
-// Search sends words to every linked supernode (or the local one) under one
-// query UUID and streams hits as they arrive. The channel is closed when
+// Search sends words to the primary supernode (or the local one) and
+// streams hits as they arrive; if that link dies meanwhile, the query goes
+// again, under the same UUID, to the supernode that takes over. The channel is closed when
 // ctx ends (or Run returns). Hits for the same infohash are merged: each Hit
 // carries the union of the sources seen so far, and a later Hit for an
 // infohash supersedes the earlier one; a Hit is sent again only when its
@@ -37,19 +40,19 @@ func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
 		return nil, err
 	}
 	id := uuid.New()
-	srch := &search{in: make(chan []Hit, searchQueueLen)}
+	srch := &search{in: make(chan []Hit, searchQueueLen), words: words}
 	l.mu.Lock()
 	if l.stopped {
 		l.mu.Unlock()
 		return nil, ErrLeafStopped
 	}
-	targets := make([]*link, 0, len(l.links))
-	for _, ll := range l.links {
-		targets = append(targets, ll.ln)
-	}
-	if l.cfg.Local == nil && len(targets) == 0 {
+	target := l.primaryLocked()
+	if l.cfg.Local == nil && target == nil {
 		l.mu.Unlock()
 		return nil, ErrNoSupernodes
+	}
+	if target != nil {
+		srch.via = target.addr
 	}
 	l.searches[id] = srch
 	l.wg.Add(1)
@@ -62,9 +65,8 @@ func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
 			l.log.Debug("overlay: local query", "err", err)
 		}
 	}
-	q := &message{Type: typeQuery, ID: id.String(), Words: words}
-	for _, ln := range targets {
-		ln.trySend(q)
+	if target != nil {
+		target.ln.trySend(&message{Type: typeQuery, ID: id.String(), Words: words})
 	}
 	return out, nil
 }

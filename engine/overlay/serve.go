@@ -37,22 +37,29 @@ func (s *Supernode) ServeConn(ctx context.Context, c net.Conn) {
 		c.Close()
 		return
 	}
+	ln.count = &s.sent
 	if hello.Role == roleSuper {
 		s.serveInboundNeighbour(ctx, ln, hello)
 		return
 	}
-	s.serveLeaf(ctx, ln, hello.Port)
+	s.serveLeaf(ctx, ln, hello)
 }
 
 // serveLeaf registers a leaf, runs its link, and deletes its entries when
 // the link ends.
-func (s *Supernode) serveLeaf(ctx context.Context, ln *link, port int) {
-	lc, ok := s.addLeaf(ln, observedSource(ln.conn, port))
+func (s *Supernode) serveLeaf(ctx context.Context, ln *link, hello *message) {
+	lc, ok := s.addLeaf(ln, observedSource(ln.conn, hello.Port))
 	if !ok {
 		ln.fail(CodeFull, "no room for another leaf", s.otherSupernodes())
 		return
 	}
 	defer s.dropLeaf(lc)
+	if hello.Standby {
+		if err := s.idx.setCounted(ctx, lc.id, false); err != nil {
+			ln.close()
+			return
+		}
+	}
 	if err := ln.write(&message{Type: typeWelcome, Addr: s.cfg.Addr}, writeTimeout); err != nil {
 		ln.close()
 		return
@@ -111,8 +118,10 @@ func (s *Supernode) handleLeaf(ctx context.Context, lc *leafConn, m *message) er
 			lc.ln.trySend(&message{Type: typeError, Code: CodeRateLimited, ID: m.ID, Text: "too many queries"})
 			return nil
 		}
-		s.process(ctx, m.qid, m.Words, s.cfg.MaxHops, lc, nil)
+		s.process(ctx, queryIn{id: m.qid, words: m.Words, hops: s.cfg.MaxHops, origin: true}, lc)
 		return nil
+	case typeMode:
+		return s.idx.setCounted(ctx, lc.id, !m.Standby)
 	case typeError:
 		s.log.Debug("overlay: leaf error frame", "source", lc.source, "code", m.Code, "text", m.Text)
 		return nil
@@ -147,44 +156,6 @@ func (s *Supernode) handleShare(ctx context.Context, lc *leafConn, m *message) e
 		lc.ln.sendError(CodeTooManyEntries, fmt.Sprintf("%d entries over the limit of %d ignored", refused, s.cfg.MaxEntriesPerLeaf))
 	}
 	return nil
-}
-
-// process handles a query the first time its UUID is seen: forward it to
-// every neighbour but exclude while hops remain, then answer from the index.
-func (s *Supernode) process(ctx context.Context, id uuid.UUID, words string, hops int, from origin, exclude *link) {
-	if !s.routes.add(id, from, time.Now()) {
-		s.stats.duplicates.Add(1)
-		return
-	}
-	s.stats.received.Add(1)
-	if hops > 0 {
-		s.forward(&message{Type: typeQuery, ID: id.String(), Words: words, Hops: hops - 1}, exclude)
-	}
-	hits, err := s.idx.search(ctx, words, maxHitsPerAnswer)
-	if err != nil {
-		s.log.Debug("overlay: search index", "err", err)
-		return
-	}
-	s.stats.answered.Add(1)
-	if len(hits) > 0 {
-		from.deliver(id, hits)
-	}
-}
-
-func (s *Supernode) forward(q *message, exclude *link) {
-	s.mu.Lock()
-	targets := make([]*link, 0, len(s.neighbours))
-	for _, n := range s.neighbours {
-		if n.ln != exclude {
-			targets = append(targets, n.ln)
-		}
-	}
-	s.mu.Unlock()
-	for _, ln := range targets {
-		if ln.trySend(q) {
-			s.stats.forwarded.Add(1)
-		}
-	}
 }
 
 // routeHits passes hits back towards the query's origin.

@@ -18,7 +18,8 @@ import (
 const (
 	DefaultMaxHops           = 4
 	DefaultMaxLeaves         = 300
-	DefaultMaxNeighbours     = 16
+	DefaultMinNeighbours     = 8
+	DefaultMaxNeighbours     = 32
 	DefaultMaxEntriesPerLeaf = 10000
 	DefaultQueryRate         = 2 // queries per second per leaf
 	DefaultQueryBurst        = 5
@@ -29,8 +30,8 @@ const (
 const (
 	routeTTL        = 2 * time.Minute
 	routeMax        = 20000
-	neighbourRate   = 50 // queries per second from one neighbour
-	neighbourBurst  = 100
+	neighbourRate   = 500 // queries per second from one neighbour (they relay for many)
+	neighbourBurst  = 1000
 	finderTimeout   = 5 * time.Second
 	dialBackoff     = 3 * time.Second
 	localLeafID     = 0
@@ -50,11 +51,13 @@ type SupernodeConfig struct {
 	Finder            Finder        // nil: no links to other supernodes are made (inbound ones are still taken)
 	MaxHops           int           // default 4: how many supernode-to-supernode hops a query travels
 	MaxLeaves         int           // default 300
-	MaxNeighbours     int           // default 16
+	MinNeighbours     int           // default 8: Run dials until it has this many links
+	MaxNeighbours     int           // default 32: links (dialled and accepted) at most
 	MaxEntriesPerLeaf int           // default 10000
 	QueryRate         float64       // per-leaf queries per second, default 2
 	QueryBurst        int           // per-leaf burst, default 5
 	RefindInterval    time.Duration // how often Run asks the Finder, default 5s
+	AdvertInterval    time.Duration // at most one advert of ours per interval, default 1s
 	Logger            *slog.Logger  // nil: no logging
 }
 
@@ -62,6 +65,8 @@ func (c *SupernodeConfig) setDefaults() {
 	setDefault(&c.MaxHops, DefaultMaxHops)
 	setDefault(&c.MaxLeaves, DefaultMaxLeaves)
 	setDefault(&c.MaxNeighbours, DefaultMaxNeighbours)
+	setDefault(&c.MinNeighbours, min(DefaultMinNeighbours, c.MaxNeighbours))
+	setDefault(&c.AdvertInterval, DefaultAdvertInterval)
 	setDefault(&c.MaxEntriesPerLeaf, DefaultMaxEntriesPerLeaf)
 	setDefault(&c.QueryBurst, DefaultQueryBurst)
 	setDefault(&c.RefindInterval, DefaultRefindInterval)
@@ -84,13 +89,23 @@ type Stats struct {
 	QueriesReceived   uint64 // distinct queries taken in (from leaves, neighbours, the local leaf)
 	QueriesAnswered   uint64 // queries answered from our own index
 	QueriesForwarded  uint64 // query frames queued to neighbours
+	QueriesFiltered   uint64 // supernodes within reach a query we planned was not sent to: their table cannot match
+	RoutesRepaired    uint64 // subtrees re-planned because a child link had gone
 	DuplicatesDropped uint64 // queries dropped because their UUID was already seen
 	HitsRouted        uint64 // hit frames passed back along a reverse path
 	RateLimited       uint64 // queries dropped for exceeding a rate
+	AdvertsSent       uint64 // adverts of our own sent
+	AdvertsReceived   uint64 // new adverts of others taken in (and flooded on)
+	TablesRefused     uint64 // adverts refused for a keyword table over the limits
+	Supernodes        int    // supernodes known through adverts, ourselves excluded
+	TableBits         int    // size (log2) of our keyword table, 0 before the first advert
+	TableKeys         int    // distinct keys in our keyword table
+	Sent              Traffic
 }
 
 type stats struct {
-	received, answered, forwarded, duplicates, routed, limited atomic.Uint64
+	received, answered, forwarded, filtered, repaired, duplicates, routed, limited atomic.Uint64
+	advertsSent, advertsReceived, tablesRefused                                    atomic.Uint64
 }
 
 // Supernode indexes its leaves' shares, answers and forwards queries.
@@ -102,6 +117,17 @@ type Supernode struct {
 	stats  stats
 	kick   chan struct{}
 	conns  sync.WaitGroup // every ServeConn and outbound link
+	adv    *advertStore
+	sent   traffic
+
+	advKick chan struct{}
+	ownMu   sync.Mutex
+	own     ownAdvert
+
+	routeMu     sync.Mutex
+	routeCache  routeGraph
+	routeAdvVer uint64
+	routeNbVer  uint64
 
 	mu         sync.Mutex
 	closed     bool
@@ -111,6 +137,7 @@ type Supernode struct {
 	backoff    map[string]time.Time
 	known      []string // last Finder answer
 	nextLeaf   int64
+	nbVersion  uint64 // bumped when the neighbour set changes
 }
 
 // NewSupernode opens (recreating) the index and returns a supernode ready
@@ -133,6 +160,8 @@ func NewSupernode(cfg SupernodeConfig) (*Supernode, error) {
 		idx:        idx,
 		routes:     newRouteTable(routeMax, routeTTL),
 		kick:       make(chan struct{}, 1),
+		adv:        newAdvertStore(),
+		advKick:    make(chan struct{}, 1),
 		leaves:     make(map[int64]*leafConn),
 		neighbours: make(map[string]*neighbour),
 		dialing:    make(map[string]bool),
@@ -166,14 +195,28 @@ func (s *Supernode) Neighbours() []string {
 
 // Stats returns a copy of the counters.
 func (s *Supernode) Stats() Stats {
-	return Stats{
+	st := Stats{
 		QueriesReceived:   s.stats.received.Load(),
 		QueriesAnswered:   s.stats.answered.Load(),
 		QueriesForwarded:  s.stats.forwarded.Load(),
+		QueriesFiltered:   s.stats.filtered.Load(),
+		RoutesRepaired:    s.stats.repaired.Load(),
 		DuplicatesDropped: s.stats.duplicates.Load(),
 		HitsRouted:        s.stats.routed.Load(),
 		RateLimited:       s.stats.limited.Load(),
+		AdvertsSent:       s.stats.advertsSent.Load(),
+		AdvertsReceived:   s.stats.advertsReceived.Load(),
+		TablesRefused:     s.stats.tablesRefused.Load(),
 	}
+	st.Supernodes, _, _ = s.adv.load()
+	s.ownMu.Lock()
+	if s.own.table != nil {
+		st.TableBits = int(s.own.table.bits)
+	}
+	s.ownMu.Unlock()
+	st.TableKeys = s.idx.kw.size()
+	st.Sent = s.sent.read()
+	return st
 }
 
 // Close ends every link, waits for their goroutines (ServeConn calls

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits on what a leaf may register and ask. Entries beyond them are
@@ -51,7 +53,7 @@ func ftsQuery(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%w: not UTF-8", ErrBadQuery)
 	}
-	words := queryWords(s)
+	words := queryWords(norm.NFC.String(s))
 	if len(words) == 0 {
 		return "", fmt.Errorf("%w: no words", ErrBadQuery)
 	}

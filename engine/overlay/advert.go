@@ -1,0 +1,238 @@
+package overlay
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// Adverts. Every supernode floods an advert through the supernode graph:
+// its keyword table, its neighbour list and its load, under a sequence
+// number that only grows. A receiver keeps the newest advert per origin and
+// passes each new one on to its other neighbours, so every supernode knows
+// every other's table and links (a link-state view) and can route a query
+// to exactly the supernodes whose tables match. An advert carries either
+// the whole table (Base 0) or the bits flipped since the advert numbered
+// Base; a receiver missing that base asks the sender for the whole table
+// ("tablereq") and, until it arrives, treats the table as matching
+// everything. On a new link both sides send a digest (origin, seq of every
+// advert held) and answer the other's digest with the adverts it lacks.
+
+// Advert timings.
+const (
+	DefaultAdvertInterval = time.Second      // at most one advert per supernode per interval
+	advertRefresh         = 30 * time.Second // unchanged supernodes re-advert this often
+	advertExpire          = 100 * time.Second
+)
+
+// originState is the newest advert heard from one supernode.
+type originState struct {
+	seq    uint64
+	table  *kwTable // nil: not known yet; matches every query
+	links  []string
+	leaves int
+	cap    int
+	heard  time.Time
+}
+
+// advertStore holds the adverts of other supernodes.
+type advertStore struct {
+	mu      sync.Mutex
+	m       map[string]*originState
+	version uint64 // bumped when origins come or go or their links change
+}
+
+func newAdvertStore() *advertStore {
+	return &advertStore{m: make(map[string]*originState)}
+}
+
+// advertResult says what apply did with an advert.
+type advertResult int
+
+const (
+	advertStale   advertResult = iota // not newer than what we hold: dropped
+	advertApplied                     // stored, table known
+	advertGap                         // stored, but the table change could not be applied
+)
+
+// apply stores m if it is newer than the advert held for its origin. The
+// error reports a table that breaks the limits; nothing is stored then.
+func (a *advertStore) apply(m *message, now time.Time) (advertResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := a.m[m.Origin]
+	if st != nil && (m.Seq < st.seq || m.Seq == st.seq && (st.table != nil || m.Base != 0)) {
+		return advertStale, nil
+	}
+	table, err := nextTable(st, m)
+	if err != nil {
+		return advertStale, err
+	}
+	if st == nil {
+		if len(a.m) >= maxOrigins {
+			return advertStale, nil
+		}
+		st = &originState{}
+		a.m[m.Origin] = st
+		a.version++
+	}
+	if !slices.Equal(st.links, m.Links) {
+		a.version++
+	}
+	st.seq, st.table, st.links = m.Seq, table, slices.Clone(m.Links)
+	st.leaves, st.cap, st.heard = m.Leaves, m.Cap, now
+	if table == nil {
+		return advertGap, nil
+	}
+	return advertApplied, nil
+}
+
+// nextTable returns the table m describes, nil if m is a change from a
+// table we do not hold.
+func nextTable(st *originState, m *message) (*kwTable, error) {
+	if err := checkTableBits(m.Bits); err != nil {
+		return nil, err
+	}
+	var t *kwTable
+	switch {
+	case m.Base == 0:
+		t = newTable(uint8(m.Bits))
+	case st == nil || st.table == nil || st.seq != m.Base || int(st.table.bits) != m.Bits:
+		return nil, nil
+	default:
+		t = st.table.clone()
+	}
+	if err := t.applyPositions(m.Table); err != nil {
+		return nil, err
+	}
+	if err := t.checkDensity(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// expire forgets origins not heard from since before cutoff.
+func (a *advertStore) expire(cutoff time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for o, st := range a.m {
+		if st.heard.Before(cutoff) {
+			delete(a.m, o)
+			a.version++
+		}
+	}
+}
+
+// forget drops every advert (the supernode stopped being one).
+func (a *advertStore) forget() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.m) > 0 {
+		a.m = make(map[string]*originState)
+		a.version++
+	}
+}
+
+// origins lists every origin held.
+func (a *advertStore) origins() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.m))
+	for o := range a.m {
+		out = append(out, o)
+	}
+	return out
+}
+
+// digest lists every origin held with its seq.
+func (a *advertStore) digest() []digestEntry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]digestEntry, 0, len(a.m))
+	for o, st := range a.m {
+		out = append(out, digestEntry{Origin: o, Seq: st.seq})
+	}
+	return out
+}
+
+// full returns a whole-table advert for origin, if its table is known.
+func (a *advertStore) full(origin string) *message {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := a.m[origin]
+	if st == nil || st.table == nil {
+		return nil
+	}
+	return fullAdvert(origin, st)
+}
+
+// newerThan returns whole-table adverts for every origin the digest lacks
+// or holds an older advert of.
+func (a *advertStore) newerThan(d []digestEntry) []*message {
+	have := make(map[string]uint64, len(d))
+	for _, e := range d {
+		have[e.Origin] = e.Seq
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []*message
+	for o, st := range a.m {
+		if seq, ok := have[o]; (!ok || seq < st.seq) && st.table != nil {
+			out = append(out, fullAdvert(o, st))
+		}
+	}
+	return out
+}
+
+func fullAdvert(origin string, st *originState) *message {
+	return &message{Type: typeAdvert, Origin: origin, Seq: st.seq, Bits: int(st.table.bits),
+		Table: encodePositions(st.table.positions(nil)), Links: st.links, Leaves: st.leaves, Cap: st.cap}
+}
+
+// load sums the leaves and capacity of every origin held.
+func (a *advertStore) load() (origins, leaves, capacity int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, st := range a.m {
+		leaves += st.leaves
+		capacity += st.cap
+	}
+	return len(a.m), leaves, capacity
+}
+
+// roomiest returns up to n origins with the most free leaf slots.
+func (a *advertStore) roomiest(n int) []string {
+	a.mu.Lock()
+	type cand struct {
+		addr string
+		free int
+	}
+	var cs []cand
+	for o, st := range a.m {
+		if st.cap > st.leaves {
+			cs = append(cs, cand{o, st.cap - st.leaves})
+		}
+	}
+	a.mu.Unlock()
+	slices.SortFunc(cs, func(x, y cand) int {
+		if x.free != y.free {
+			return y.free - x.free
+		}
+		return compareStrings(x.addr, y.addr)
+	})
+	out := make([]string, 0, min(n, len(cs)))
+	for _, c := range cs[:min(n, len(cs))] {
+		out = append(out, c.addr)
+	}
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,95 @@
+package overlay
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func advertOf(origin string, seq, base uint64, t *kwTable, prev *kwTable, links ...string) *message {
+	m := &message{Type: typeAdvert, Origin: origin, Seq: seq, Base: base, Bits: int(t.bits), Links: links, Cap: 10}
+	if base == 0 || prev != nil && prev.bits != t.bits {
+		prev = nil
+	}
+	m.Table = encodePositions(t.positions(prev))
+	return m
+}
+
+func TestAdvertStore(t *testing.T) {
+	t.Parallel()
+	a := newAdvertStore()
+	now := time.Now()
+	t1 := buildTable([]uint32{1, 2}, 10)
+	t2 := buildTable([]uint32{2, 3}, 10)
+	t3 := buildTable([]uint32{4}, 10)
+	const o = "127.0.0.1:1"
+	steps := []struct {
+		m    *message
+		want advertResult
+		has  []uint32 // keys the stored table must match (nil: table unknown)
+	}{
+		{advertOf(o, 10, 0, t1, nil), advertApplied, []uint32{1, 2}},
+		{advertOf(o, 10, 0, t1, nil), advertStale, []uint32{1, 2}},     // duplicate
+		{advertOf(o, 9, 0, t3, nil), advertStale, []uint32{1, 2}},      // older
+		{advertOf(o, 11, 10, t2, t1), advertApplied, []uint32{2, 3}},   // delta
+		{advertOf(o, 13, 12, t3, t2), advertGap, nil},                  // missed 12
+		{advertOf(o, 13, 0, t3, nil), advertApplied, []uint32{4}},      // the whole table fills the gap
+		{advertOf(o, 14, 13, buildTable(nil, 11), t3), advertGap, nil}, // size changed without a whole table
+	}
+	for i, st := range steps {
+		got, err := a.apply(st.m, now)
+		if err != nil || got != st.want {
+			t.Fatalf("step %d: %v %v, want %v", i, got, err, st.want)
+		}
+		table := a.m[o].table
+		if (table == nil) != (st.has == nil) || table != nil && !table.matchAll(st.has) {
+			t.Fatalf("step %d: table %v", i, table)
+		}
+	}
+	if d := a.digest(); len(d) != 1 || d[0].Seq != 14 {
+		t.Fatalf("digest %+v", d)
+	}
+	a.apply(advertOf(o, 15, 0, t1, nil), now)
+	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 14}}); len(got) != 1 || got[0].Base != 0 || got[0].Seq != 15 {
+		t.Fatalf("newerThan %+v", got)
+	}
+	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 15}}); len(got) != 0 {
+		t.Fatalf("newerThan up to date: %+v", got)
+	}
+	a.expire(now.Add(time.Second))
+	if len(a.m) != 0 {
+		t.Fatal("silent origin not expired")
+	}
+}
+
+func TestAdvertRefusesBigTables(t *testing.T) {
+	t.Parallel()
+	a := newAdvertStore()
+	dense := newTable(10)
+	for p := uint32(0); p < 700; p++ {
+		dense.set(p)
+	}
+	for _, m := range []*message{
+		{Type: typeAdvert, Origin: "127.0.0.1:1", Seq: 1, Bits: MaxTableBits + 1},
+		advertOf("127.0.0.1:1", 1, 0, dense, nil),
+	} {
+		if _, err := a.apply(m, time.Now()); !errors.Is(err, ErrTableTooLarge) {
+			t.Errorf("advert with 2^%d bits: %v", m.Bits, err)
+		}
+	}
+	if len(a.m) != 0 {
+		t.Fatal("refused advert stored")
+	}
+}
+
+func TestLeavesChanged(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		was, now int
+		want     bool
+	}{{0, 0, false}, {0, 1, true}, {5, 6, true}, {50, 55, false}, {50, 56, true}, {50, 44, true}} {
+		if got := leavesChanged(c.was, c.now); got != c.want {
+			t.Errorf("leavesChanged(%d, %d) = %v", c.was, c.now, got)
+		}
+	}
+}

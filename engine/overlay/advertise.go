@@ -1,0 +1,191 @@
+package overlay
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+)
+
+// ownAdvert is what we last advertised about ourselves.
+type ownAdvert struct {
+	seq    uint64
+	table  *kwTable
+	added  uint64 // keyCounts.added when the table was built
+	links  []string
+	leaves int
+	sent   time.Time
+}
+
+// advertLoop sends our advert when something changed (at most once per
+// AdvertInterval, at least every advertRefresh) and forgets silent origins.
+func (s *Supernode) advertLoop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.AdvertInterval / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.advKick:
+		}
+		now := time.Now()
+		s.adv.expire(now.Add(-advertExpire))
+		if m := s.nextAdvert(now); m != nil {
+			s.broadcast(m, nil)
+		}
+	}
+}
+
+// nextAdvert returns our next advert, or nil if none is due.
+func (s *Supernode) nextAdvert(now time.Time) *message {
+	_, added := s.idx.kw.versions()
+	links := s.Neighbours()
+	leaves := s.Leaves()
+	s.ownMu.Lock()
+	defer s.ownMu.Unlock()
+	o := &s.own
+	changed := added != o.added || !slices.Equal(links, o.links) || leavesChanged(o.leaves, leaves)
+	due := o.seq == 0 || now.Sub(o.sent) >= advertRefresh
+	if !due && !(changed && now.Sub(o.sent) >= s.cfg.AdvertInterval) {
+		return nil
+	}
+	keys := s.idx.kw.keys()
+	var prevBits uint8
+	if o.table != nil {
+		prevBits = o.table.bits
+	}
+	t := buildTable(keys, chooseBits(len(keys), prevBits))
+	m := &message{Type: typeAdvert, Origin: s.cfg.Addr, Seq: o.seq + 1, Bits: int(t.bits),
+		Links: links, Leaves: leaves, Cap: s.cfg.MaxLeaves}
+	if o.seq == 0 {
+		m.Seq = uint64(now.UnixNano()) // above any seq of an earlier run
+	}
+	if o.table != nil && o.table.bits == t.bits {
+		m.Base = o.seq
+		m.Table = encodePositions(t.positions(o.table))
+	} else {
+		m.Table = encodePositions(t.positions(nil))
+	}
+	*o = ownAdvert{seq: m.Seq, table: t, added: added, links: links, leaves: leaves, sent: now}
+	s.stats.advertsSent.Add(1)
+	return m
+}
+
+// leavesChanged reports a change in leaf count worth an advert: any change
+// near zero, a tenth of the count above.
+func leavesChanged(was, now int) bool {
+	d := now - was
+	if d < 0 {
+		d = -d
+	}
+	return d > 0 && d >= 1+was/10
+}
+
+// ownFull returns our current advert with the whole table.
+func (s *Supernode) ownFull() *message {
+	s.ownMu.Lock()
+	defer s.ownMu.Unlock()
+	o := s.own
+	if o.table == nil {
+		return nil
+	}
+	return fullAdvert(s.cfg.Addr, &originState{seq: o.seq, table: o.table, links: o.links, leaves: o.leaves, cap: s.cfg.MaxLeaves})
+}
+
+// ownSeq returns the seq of our last advert (0: none yet).
+func (s *Supernode) ownSeq() uint64 {
+	s.ownMu.Lock()
+	defer s.ownMu.Unlock()
+	return s.own.seq
+}
+
+// broadcast queues m to every neighbour but except.
+func (s *Supernode) broadcast(m *message, except *link) {
+	for _, ln := range s.neighbourLinks() {
+		if ln != except {
+			ln.trySend(m)
+		}
+	}
+}
+
+// handleAdvert stores a neighbour's advert and floods it on if it is new.
+func (s *Supernode) handleAdvert(n *neighbour, m *message) {
+	if m.Origin == s.cfg.Addr {
+		return
+	}
+	res, err := s.adv.apply(m, time.Now())
+	if err != nil {
+		s.stats.tablesRefused.Add(1)
+		code := CodeMalformed
+		if errors.Is(err, ErrTableTooLarge) {
+			code = CodeTableTooLarge
+		}
+		n.ln.sendError(code, "advert of "+m.Origin+": "+err.Error())
+		return
+	}
+	if res == advertStale {
+		return
+	}
+	s.stats.advertsReceived.Add(1)
+	if res == advertGap {
+		n.ln.trySend(&message{Type: typeTableReq, Origin: m.Origin})
+	}
+	s.broadcast(m, n.ln)
+}
+
+// sendDigest tells a new neighbour which adverts we hold.
+func (s *Supernode) sendDigest(n *neighbour) {
+	d := s.adv.digest()
+	if seq := s.ownSeq(); seq != 0 {
+		d = append(d, digestEntry{Origin: s.cfg.Addr, Seq: seq})
+	}
+	n.ln.trySend(&message{Type: typeDigest, Digest: d})
+}
+
+// handleDigest sends a neighbour every advert it lacks, from a goroutine
+// of its own so that the reader never blocks on a full queue.
+func (s *Supernode) handleDigest(ctx context.Context, n *neighbour, m *message, wg *sync.WaitGroup) {
+	out := s.adv.newerThan(m.Digest)
+	if own := s.ownFull(); own != nil && !digestHas(m.Digest, own.Origin, own.Seq) {
+		out = append(out, own)
+	}
+	if len(out) == 0 {
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, a := range out {
+			if n.ln.send(ctx, a) != nil {
+				return
+			}
+		}
+	}()
+}
+
+func digestHas(d []digestEntry, origin string, seq uint64) bool {
+	for _, e := range d {
+		if e.Origin == origin && e.Seq >= seq {
+			return true
+		}
+	}
+	return false
+}
+
+// handleTableReq answers with the whole table of the origin asked for.
+func (s *Supernode) handleTableReq(n *neighbour, m *message) {
+	var a *message
+	if m.Origin == s.cfg.Addr {
+		a = s.ownFull()
+	} else {
+		a = s.adv.full(m.Origin)
+	}
+	if a != nil {
+		n.ln.trySend(a)
+	}
+}
+
+// kickAdvert asks the advert loop to look now.
+func (s *Supernode) kickAdvert() { poke(s.advKick) }

@@ -1,0 +1,319 @@
+package overlay
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"sync"
+	"unicode/utf8"
+)
+
+// Keyword tables. A supernode summarises everything its leaves share as a
+// bit table (a one-hash Bloom filter, like Gnutella's QRP and Gnutella2's
+// QHT): every term SQLite's tokenizer produced for an entry is cut to the
+// prefix lengths in prefixLens, each prefix hashed to a 32-bit key, and the
+// key's low Bits bits pick the bit to set. A query word becomes the terms
+// SQLite makes of it; each term's key is that of its longest prefix in
+// prefixLens. A table can then match a query only if it has every query
+// key, so a supernode whose table lacks one cannot hold a match and the
+// query is not routed to it. Terms come from SQLite itself (see
+// index.terms), so folding and tokenizing agree with the FTS5 index.
+
+// Table sizes in bits (log2). A supernode picks the smallest size that
+// keeps its table sparse; receivers refuse anything above MaxTableBits or
+// fuller than half, which would match nearly every query.
+const (
+	MinTableBits = 10
+	MaxTableBits = 20 // 2^20 bits = 128 KiB
+	// tableSparsity is how many bits per key a supernode aims for.
+	tableSparsity = 16
+)
+
+// prefixLens are the term prefix lengths (in runes) that get keys.
+var prefixLens = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 12}
+
+// ErrTableTooLarge means a keyword table broke the size or density limit.
+var ErrTableTooLarge = errors.New("overlay: keyword table too large")
+
+// keyHash is FNV-1a followed by the murmur3 finaliser, so that low bits mix.
+func keyHash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return h
+}
+
+// termKeys appends the keys of every indexed prefix of term.
+func termKeys(dst []uint32, term string) []uint32 {
+	n, i := 0, 0
+	for _, p := range prefixLens {
+		for n < p && i < len(term) {
+			_, size := utf8.DecodeRuneInString(term[i:])
+			i += size
+			n++
+		}
+		if n < p {
+			break
+		}
+		dst = append(dst, keyHash(term[:i]))
+	}
+	return dst
+}
+
+// queryKey is the key a query term is looked up by: its longest prefix
+// whose length is in prefixLens.
+func queryKey(term string) uint32 {
+	n, i, cut := 0, 0, 0
+	for _, p := range prefixLens {
+		for n < p && i < len(term) {
+			_, size := utf8.DecodeRuneInString(term[i:])
+			i += size
+			n++
+		}
+		if n < p {
+			break
+		}
+		cut = i
+	}
+	return keyHash(term[:cut])
+}
+
+// entryKeys returns the distinct keys of one entry's terms.
+func entryKeys(terms []string) []uint32 {
+	var keys []uint32
+	for _, t := range terms {
+		keys = termKeys(keys, t)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// keyCounts counts, for each key, the indexed entries that have it. The
+// table is the set of keys with a count above zero; version changes
+// whenever that set does.
+type keyCounts struct {
+	mu      sync.Mutex
+	m       map[uint32]int32
+	version uint64 // any change to the key set
+	added   uint64 // keys that appeared
+}
+
+func newKeyCounts() *keyCounts { return &keyCounts{m: make(map[uint32]int32)} }
+
+// add adds delta (+1 or -1) to every key.
+func (k *keyCounts) add(keys []uint32, delta int32) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, key := range keys {
+		c := k.m[key] + delta
+		switch {
+		case c <= 0:
+			if _, ok := k.m[key]; ok {
+				delete(k.m, key)
+				k.version++
+			}
+		case c == delta:
+			k.m[key] = c
+			k.version++
+			k.added++
+		default:
+			k.m[key] = c
+		}
+	}
+}
+
+// reset forgets every key.
+func (k *keyCounts) reset() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.m) > 0 {
+		k.m = make(map[uint32]int32)
+		k.version++
+	}
+}
+
+// versions returns the change counters without copying anything.
+func (k *keyCounts) versions() (version, added uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.version, k.added
+}
+
+// keys returns the keys present.
+func (k *keyCounts) keys() []uint32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	keys := make([]uint32, 0, len(k.m))
+	for key := range k.m {
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+// size returns the number of distinct keys.
+func (k *keyCounts) size() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.m)
+}
+
+// hasAll reports whether every key is present (exactly, unlike a table).
+func (k *keyCounts) hasAll(keys []uint32) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, key := range keys {
+		if k.m[key] <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// kwTable is one keyword table of 2^bits bits.
+type kwTable struct {
+	bits  uint8
+	words []uint64
+}
+
+func newTable(b uint8) *kwTable {
+	return &kwTable{bits: b, words: make([]uint64, (1<<b+63)/64)}
+}
+
+// chooseBits picks a table size for n keys: grow when the table gets
+// fuller than twice the aim, shrink when it gets four times emptier.
+func chooseBits(n int, prev uint8) uint8 {
+	want := uint8(MinTableBits)
+	for want < MaxTableBits && 1<<want < tableSparsity*n {
+		want++
+	}
+	if prev < MinTableBits || prev > MaxTableBits || prev == want {
+		return want
+	}
+	size := 1 << prev
+	if size >= tableSparsity/2*n && (size <= 4*tableSparsity*n || prev == MinTableBits) {
+		return prev
+	}
+	return want
+}
+
+// buildTable makes a table of 2^b bits holding keys.
+func buildTable(keys []uint32, b uint8) *kwTable {
+	t := newTable(b)
+	for _, k := range keys {
+		t.set(t.pos(k))
+	}
+	return t
+}
+
+func (t *kwTable) pos(key uint32) uint32 { return key & (1<<t.bits - 1) }
+func (t *kwTable) set(p uint32)          { t.words[p/64] |= 1 << (p % 64) }
+func (t *kwTable) flip(p uint32)         { t.words[p/64] ^= 1 << (p % 64) }
+func (t *kwTable) get(p uint32) bool     { return t.words[p/64]&(1<<(p%64)) != 0 }
+
+// has reports whether key's bit is set.
+func (t *kwTable) has(key uint32) bool { return t.get(t.pos(key)) }
+
+// matchAll reports whether every key's bit is set. A nil table (not known
+// yet) matches everything.
+func (t *kwTable) matchAll(keys []uint32) bool {
+	if t == nil {
+		return true
+	}
+	for _, k := range keys {
+		if !t.has(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// ones returns the number of set bits.
+func (t *kwTable) ones() int {
+	n := 0
+	for _, w := range t.words {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// clone returns an independent copy.
+func (t *kwTable) clone() *kwTable {
+	return &kwTable{bits: t.bits, words: slices.Clone(t.words)}
+}
+
+// positions lists the set bits of t XOR other (other nil: of t), ascending.
+func (t *kwTable) positions(other *kwTable) []uint32 {
+	var out []uint32
+	for i, w := range t.words {
+		if other != nil {
+			w ^= other.words[i]
+		}
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			out = append(out, uint32(i*64+b))
+			w &= w - 1
+		}
+	}
+	return out
+}
+
+// encodePositions writes ascending positions as varint gaps.
+func encodePositions(pos []uint32) []byte {
+	out := make([]byte, 0, len(pos)*2)
+	prev := uint32(0)
+	for i, p := range pos {
+		gap := p - prev
+		if i > 0 {
+			gap--
+		}
+		out = binary.AppendUvarint(out, uint64(gap))
+		prev = p
+	}
+	return out
+}
+
+// applyPositions flips (or sets, into an empty table) every position
+// encoded in b. It checks that positions ascend and fit the table.
+func (t *kwTable) applyPositions(b []byte) error {
+	next := uint64(0)
+	for len(b) > 0 {
+		gap, n := binary.Uvarint(b)
+		if n <= 0 {
+			return errors.New("keyword table: bad varint")
+		}
+		b = b[n:]
+		p := next + gap
+		if p >= 1<<t.bits {
+			return fmt.Errorf("keyword table: position %d beyond %d bits", p, uint64(1)<<t.bits)
+		}
+		t.flip(uint32(p))
+		next = p + 1
+	}
+	return nil
+}
+
+// checkTableBits validates a table size from the wire.
+func checkTableBits(b int) error {
+	if b < MinTableBits || b > MaxTableBits {
+		return fmt.Errorf("%w: 2^%d bits, allowed 2^%d..2^%d", ErrTableTooLarge, b, MinTableBits, MaxTableBits)
+	}
+	return nil
+}
+
+// checkDensity refuses a table with more than half its bits set: it would
+// attract nearly every query.
+func (t *kwTable) checkDensity() error {
+	if n := t.ones(); n > 1<<t.bits/2 {
+		return fmt.Errorf("%w: %d of %d bits set", ErrTableTooLarge, n, 1<<t.bits)
+	}
+	return nil
+}
