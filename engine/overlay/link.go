@@ -70,11 +70,11 @@ func remoteError(m *message) *RemoteError {
 type link struct {
 	count *traffic // may be nil
 	conn  net.Conn
-	r    *bufio.Reader
-	out  chan *message
-	done chan struct{}
-	once sync.Once
-	wmu  sync.Mutex // serialises writes to conn
+	r     *bufio.Reader
+	out   chan *message
+	done  chan struct{}
+	once  sync.Once
+	wmu   sync.Mutex // serialises writes to conn
 }
 
 func newLink(c net.Conn, r *bufio.Reader) *link {
