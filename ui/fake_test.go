@@ -34,6 +34,12 @@ type fakeEngine struct {
 	removed   []removal
 	fail      error // returned by Share, Pause, Resume, Remove and Download when set
 	snapCalls atomic.Int32
+
+	settings    engine.Settings
+	settingsSet []engine.Settings
+	settingsErr error // returned by SetSettings when set
+	options     map[engine.InfoHash][]engine.TransferOptions
+	files       map[engine.InfoHash][]engine.FileSnapshot
 }
 
 type removal struct {
@@ -41,7 +47,14 @@ type removal struct {
 	deleteData bool
 }
 
-func newFake() *fakeEngine { return &fakeEngine{streams: make(chan chan engine.Hit, 8)} }
+func newFake() *fakeEngine {
+	return &fakeEngine{
+		streams:  make(chan chan engine.Hit, 8),
+		settings: engine.Settings{OnTarget: "pause", UploadSlots: 4},
+		options:  map[engine.InfoHash][]engine.TransferOptions{},
+		files:    map[engine.InfoHash][]engine.FileSnapshot{},
+	}
+}
 
 func (f *fakeEngine) Snapshot() engine.Snapshot {
 	f.snapCalls.Add(1)
@@ -90,6 +103,36 @@ func (f *fakeEngine) Resume(h engine.InfoHash) error {
 
 func (f *fakeEngine) Remove(h engine.InfoHash, deleteData bool) error {
 	return f.record(func() { f.removed = append(f.removed, removal{h, deleteData}) })
+}
+
+func (f *fakeEngine) Settings() engine.Settings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings
+}
+
+func (f *fakeEngine) SetSettings(s engine.Settings) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.settingsErr != nil {
+		return f.settingsErr
+	}
+	f.settings = s
+	f.settingsSet = append(f.settingsSet, s)
+	return nil
+}
+
+func (f *fakeEngine) SetTransferOptions(h engine.InfoHash, o engine.TransferOptions) error {
+	return f.record(func() { f.options[h] = append(f.options[h], o) })
+}
+
+func (f *fakeEngine) Files(h engine.InfoHash) ([]engine.FileSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	return append([]engine.FileSnapshot(nil), f.files[h]...), nil
 }
 
 func (f *fakeEngine) record(fn func()) error {

@@ -47,6 +47,7 @@ func bigSnapshot(n int) engine.Snapshot {
 		h[0], h[1] = byte(i), byte(i>>8)
 		s.Transfers = append(s.Transfers, engine.TransferSnapshot{
 			InfoHash: h, Name: fmt.Sprintf("transfer-%03d.iso", i), Dir: "/tmp", Size: 1 << 30, Have: int64(i) << 20,
+			Wanted: 1 << 30, WantedHave: int64(i) << 20,
 			State: engine.StateDownloading, DownRate: float64(i) * 1000, UpRate: 500, Peers: 4, Seeds: 1,
 			ETA: time.Duration(i) * time.Minute, PeerDetails: []engine.PeerSnapshot{{Addr: "127.0.0.1:1"}},
 		})

@@ -17,10 +17,12 @@ import (
 func twoTransfers(dir string) engine.Snapshot {
 	return engine.Snapshot{Transfers: []engine.TransferSnapshot{{
 		InfoHash: hash(1), Name: "big-buck-bunny.mkv", Dir: dir, Size: 800 << 20, Have: 200 << 20,
+		Wanted: 800 << 20, WantedHave: 200 << 20,
 		State: engine.StateDownloading, DownRate: 2.5 * 1024 * 1024, UpRate: 300 * 1024,
 		Peers: 5, Seeds: 2, ETA: 4*time.Minute + 5*time.Second, Downloaded: 200 << 20, Uploaded: 100 << 20,
 	}, {
 		InfoHash: hash(2), Name: "sintel.webm", Dir: dir, Size: 100 << 20, Have: 50 << 20,
+		Wanted: 100 << 20, WantedHave: 50 << 20,
 		State: engine.StatePaused,
 	}}}
 }

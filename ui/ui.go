@@ -46,6 +46,15 @@ type Engine interface {
 	Resume(h engine.InfoHash) error
 	// Remove drops a transfer, and its files when deleteData is set.
 	Remove(h engine.InfoHash, deleteData bool) error
+	// Settings returns the user's current settings.
+	Settings() engine.Settings
+	// SetSettings applies and saves new settings.
+	SetSettings(s engine.Settings) error
+	// SetTransferOptions replaces one transfer's limits, ratio target,
+	// order and skipped files.
+	SetTransferOptions(h engine.InfoHash, o engine.TransferOptions) error
+	// Files lists a transfer's files with their progress and selection.
+	Files(h engine.InfoHash) ([]engine.FileSnapshot, error)
 }
 
 // pollInterval is how often the UI pulls a snapshot.

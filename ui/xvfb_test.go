@@ -152,6 +152,7 @@ func runDemoSearch(t *testing.T, u *UI, f *fakeEngine) {
 func demoSnapshot(now time.Time) engine.Snapshot {
 	dl := func(i int, name string, size, have int64, st engine.TransferState, down, up float64, peers int) engine.TransferSnapshot {
 		return engine.TransferSnapshot{InfoHash: hash(byte(0x10 + i)), Name: name, Dir: os.TempDir(), Size: size, Have: have,
+			Wanted: size, WantedHave: have,
 			State: st, DownRate: down, UpRate: up, Peers: peers, Seeds: peers / 2, Downloaded: have, Uploaded: have / 3,
 			ETA: time.Duration(float64(size-have)/math.Max(down, 1)) * time.Second}
 	}
