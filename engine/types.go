@@ -78,14 +78,26 @@ type BannedPeer struct {
 
 // Progress is the verified fraction of the wanted bytes, in [0,1].
 func (t TransferSnapshot) Progress() float64 {
-	if t.Wanted <= 0 {
+	wanted, have := t.wanted()
+	if wanted <= 0 {
 		return 0
 	}
-	return float64(t.WantedHave) / float64(t.Wanted)
+	return float64(have) / float64(wanted)
 }
 
 // Done reports whether every wanted byte is verified.
-func (t TransferSnapshot) Done() bool { return t.Wanted > 0 && t.WantedHave == t.Wanted }
+func (t TransferSnapshot) Done() bool {
+	wanted, have := t.wanted()
+	return wanted > 0 && have == wanted
+}
+
+// wanted falls back to the whole content when Wanted is not filled in.
+func (t TransferSnapshot) wanted() (wanted, have int64) {
+	if t.Wanted > 0 {
+		return t.Wanted, t.WantedHave
+	}
+	return t.Size, t.Have
+}
 
 // FileSnapshot is one file of a transfer.
 type FileSnapshot struct {
