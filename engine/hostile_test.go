@@ -231,7 +231,7 @@ func TestHostileTorrentFiles(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, tc.want) {
 				t.Errorf("error %q does not name the problem (want %q)", clip(msg), tc.want)
 			}
-			if d := time.Since(start); d > 10*time.Second {
+			if d := time.Since(start); d > time.Minute { // ~1 s normally, ~20 s under -race
 				t.Errorf("refusing took %v", d)
 			}
 			assertOnlyDirs(t, parent, "a", filepath.Join("a", "b"), filepath.Join("a", "b", "dl"))
