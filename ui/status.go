@@ -12,13 +12,15 @@ import (
 )
 
 // statusBar is the line under the tabs: DHT nodes, peers, the supernode
-// link and the total rates.
+// link, the total rates with the limits in force, and a mark while the
+// alternative limits apply.
 type statusBar struct {
-	dht, peers, super, rates *widget.Label
-	content                  fyne.CanvasObject
+	dht, peers, super, rates, alt *widget.Label
+	content                       fyne.CanvasObject
 
-	last  engine.NetStatus
-	valid bool // last holds what the labels show
+	last   engine.NetStatus
+	limits [2]int64 // download and upload limits in force (0 = none)
+	valid  bool     // last and limits hold what the labels show
 }
 
 func newStatusBar() *statusBar {
@@ -27,12 +29,15 @@ func newStatusBar() *statusBar {
 		peers: widget.NewLabel(""),
 		super: widget.NewLabel(""),
 		rates: widget.NewLabel(""),
+		alt:   widget.NewLabelWithStyle("Alternative limits", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}),
 	}
+	b.alt.Importance = widget.WarningImportance
+	b.alt.Hide()
 	b.super.Truncation = fyne.TextTruncateEllipsis
 	b.apply(engine.NetStatus{})
 	left := container.NewHBox(b.dht, widget.NewSeparator(), b.peers, widget.NewSeparator())
 	b.content = container.NewVBox(widget.NewSeparator(),
-		container.NewBorder(nil, nil, left, b.rates, b.super))
+		container.NewBorder(nil, nil, left, container.NewHBox(b.alt, b.rates), b.super))
 	return b
 }
 
@@ -45,7 +50,34 @@ func (b *statusBar) apply(n engine.NetStatus) {
 	setText(b.dht, fmt.Sprintf("DHT: %s", plural(n.DHTNodes, "node")))
 	setText(b.peers, fmt.Sprintf("Peers: %d", n.Peers))
 	setText(b.super, supernodeText(n))
-	setText(b.rates, fmt.Sprintf("↓ %s   ↑ %s", statusRate(n.DownRate), statusRate(n.UpRate)))
+	b.showRates()
+}
+
+// setLimits shows which limits are in force: the alternative ones (alt)
+// or the usual ones.
+func (b *statusBar) setLimits(s engine.Settings, alt bool) {
+	limits := [2]int64{s.DownloadLimit, s.UploadLimit}
+	if alt {
+		limits = [2]int64{s.AltDownloadLimit, s.AltUploadLimit}
+	}
+	setVisible(b.alt, alt)
+	if limits != b.limits {
+		b.limits = limits
+		b.showRates()
+	}
+}
+
+func (b *statusBar) showRates() {
+	setText(b.rates, fmt.Sprintf("↓ %s%s   ↑ %s%s", statusRate(b.last.DownRate), limitText(b.limits[0]),
+		statusRate(b.last.UpRate), limitText(b.limits[1])))
+}
+
+// limitText is " [limit]" after a rate, or nothing when unlimited.
+func limitText(bps int64) string {
+	if bps <= 0 {
+		return ""
+	}
+	return " [" + humanRate(float64(bps)) + "]"
 }
 
 // supernodeText says which supernode we lean on, or how many leaves lean

@@ -67,13 +67,14 @@ type UI struct {
 	eng Engine
 	win fyne.Window
 
-	tabs                                             *container.AppTabs
-	searchItem, transferItem, libraryItem, ratioItem *container.TabItem
+	tabs                                                           *container.AppTabs
+	searchItem, transferItem, libraryItem, ratioItem, settingsItem *container.TabItem
 
 	search    *searchTab
 	transfers *transfersTab
 	library   *libraryTab
 	ratio     *ratioTab
+	settings  *settingsTab
 	status    *statusBar
 	counts    [2]int // transfers and library items in the tab titles
 
@@ -100,12 +101,14 @@ func New(a fyne.App, eng Engine) *UI {
 	u.transfers = newTransfersTab(u)
 	u.library = newLibraryTab(u)
 	u.ratio = newRatioTab()
+	u.settings = newSettingsTab(u)
 	u.status = newStatusBar()
 	u.searchItem = container.NewTabItemWithIcon("Search", theme.SearchIcon(), u.search.content)
 	u.transferItem = container.NewTabItemWithIcon("Transfers", theme.DownloadIcon(), u.transfers.content)
 	u.libraryItem = container.NewTabItemWithIcon("Library", theme.StorageIcon(), u.library.content)
 	u.ratioItem = container.NewTabItemWithIcon("Ratio", theme.UploadIcon(), u.ratio.content)
-	u.tabs = container.NewAppTabs(u.searchItem, u.transferItem, u.libraryItem, u.ratioItem)
+	u.settingsItem = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content)
+	u.tabs = container.NewAppTabs(u.searchItem, u.transferItem, u.libraryItem, u.ratioItem, u.settingsItem)
 	u.win.SetContent(container.NewBorder(nil, u.status.content, nil, nil, u.tabs))
 	u.win.SetOnDropped(u.onDropped)
 	u.win.Resize(fyne.NewSize(1000, 650))
@@ -154,6 +157,7 @@ func (u *UI) pull() {
 // parts that changed since the previous snapshot are redrawn.
 func (u *UI) Refresh(s engine.Snapshot) {
 	u.status.apply(s.Net)
+	u.status.setLimits(u.settings.saved, u.settings.altActive(snapTime(s)))
 	u.transfers.apply(s.Transfers)
 	u.search.markAdded()
 	u.library.apply(s.Library, s.ShareJobs)
@@ -164,6 +168,14 @@ func (u *UI) Refresh(s engine.Snapshot) {
 		u.libraryItem.Text = counted("Library", len(s.Library))
 		u.tabs.Refresh()
 	}
+}
+
+// snapTime is when s was taken, or now if it does not say.
+func snapTime(s engine.Snapshot) time.Time {
+	if s.Taken.IsZero() {
+		return time.Now()
+	}
+	return s.Taken
 }
 
 func counted(name string, n int) string {
@@ -177,6 +189,12 @@ func counted(name string, n int) string {
 // prefixed with op unless op is empty, in a dialog; on success it runs then
 // (if any) on the Fyne goroutine.
 func (u *UI) act(op string, call func() error, then func()) {
+	u.actOr(op, call, then, nil)
+}
+
+// actOr is act with failed, run on the Fyne goroutine after the error
+// dialog shows, to undo what the UI assumed.
+func (u *UI) actOr(op string, call func() error, then, failed func()) {
 	u.bg.Add(1)
 	go func() {
 		defer u.bg.Done()
@@ -185,11 +203,13 @@ func (u *UI) act(op string, call func() error, then func()) {
 			err = fmt.Errorf("%s: %w", op, err)
 		}
 		fyne.Do(func() {
-			if err != nil {
+			switch {
+			case err != nil:
 				u.showError(err)
-				return
-			}
-			if then != nil {
+				if failed != nil {
+					failed()
+				}
+			case then != nil:
 				then()
 			}
 		})

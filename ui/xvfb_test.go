@@ -78,7 +78,7 @@ func TestScreenshotXvfb(t *testing.T) {
 		tab  *fyneTab
 	}{
 		{"shoal-search.png", &fyneTab{u, 0}}, {"shoal-library.png", &fyneTab{u, 2}},
-		{"shoal-ratio.png", &fyneTab{u, 3}}, {"shoal-main.png", &fyneTab{u, 1}},
+		{"shoal-ratio.png", &fyneTab{u, 3}}, {"shoal-settings.png", &fyneTab{u, 4}}, {"shoal-main.png", &fyneTab{u, 1}},
 	}
 	for _, s := range shots {
 		img := s.tab.capture(t)

@@ -1,0 +1,271 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// Choices of the "when a target is reached" radio group.
+const (
+	onTargetPause = "Pause seeding"
+	onTargetStop  = "Stop (mark complete)"
+)
+
+// weekOrder lists the schedule's day boxes Monday first.
+var weekOrder = [7]time.Weekday{time.Monday, time.Tuesday, time.Wednesday,
+	time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+// settingsTab is the Settings tab: global and alternative speed limits
+// with their weekly schedule, seeding targets and upload slots. Edits take
+// effect on Apply; "use alternative limits now" takes effect at once.
+type settingsTab struct {
+	u     *UI
+	saved engine.Settings // what the engine holds, as last read or applied
+
+	down, up, altDown, altUp *widget.Entry
+	altNow, scheduled        *widget.Check
+	days                     [7]*widget.Check // indexed by time.Weekday
+	from, to                 *widget.Entry
+	ratio, seedTime, slots   *widget.Entry
+	onTarget                 *widget.RadioGroup
+	onlySeed                 *widget.Check
+	apply, revert            *widget.Button
+	info                     *widget.Label
+	content                  fyne.CanvasObject
+
+	filling bool // fill is setting the widgets: their callbacks stay quiet
+}
+
+func newSettingsTab(u *UI) *settingsTab {
+	st := &settingsTab{u: u, info: widget.NewLabel("")}
+	for _, e := range []**widget.Entry{&st.down, &st.up, &st.altDown, &st.altUp,
+		&st.from, &st.to, &st.ratio, &st.seedTime, &st.slots} {
+		*e = widget.NewEntry()
+	}
+	st.from.SetPlaceHolder("HH:MM")
+	st.to.SetPlaceHolder("HH:MM")
+	st.altNow = widget.NewCheck("Use the alternative limits now", st.toggleAlt)
+	st.scheduled = widget.NewCheck("Use them on a schedule", nil)
+	for _, d := range weekOrder {
+		st.days[d] = widget.NewCheck(d.String()[:3], nil)
+	}
+	st.onTarget = widget.NewRadioGroup([]string{onTargetPause, onTargetStop}, nil)
+	st.onTarget.Required = true
+	st.onlySeed = widget.NewCheck("Keep seeding while I am the only seed", nil)
+	st.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), st.applyForm)
+	st.apply.Importance = widget.HighImportance
+	st.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), st.reload)
+	st.content = st.layout()
+	st.saved = u.eng.Settings()
+	st.fill(st.saved)
+	return st
+}
+
+// layout arranges the cards in two columns above the buttons.
+func (st *settingsTab) layout() fyne.CanvasObject {
+	kib := func(e *widget.Entry) fyne.CanvasObject { return withUnit(e, "KiB/s") }
+	speed := widget.NewCard("Speed limits", "All transfers together; 0 = unlimited", widget.NewForm(
+		widget.NewFormItem("Download", kib(st.down)), widget.NewFormItem("Upload", kib(st.up)),
+		widget.NewFormItem("Upload slots", withUnit(st.slots, "per transfer"))))
+	alt := widget.NewCard("Alternative speed limits", "For busy hours; 0 = unlimited", container.NewVBox(
+		st.altNow,
+		widget.NewForm(widget.NewFormItem("Download", kib(st.altDown)), widget.NewFormItem("Upload", kib(st.altUp))),
+	))
+	var dayBoxes []fyne.CanvasObject
+	for _, d := range weekOrder {
+		dayBoxes = append(dayBoxes, st.days[d])
+	}
+	schedule := widget.NewCard("Schedule", "When the alternative limits apply by themselves", container.NewVBox(
+		st.scheduled,
+		container.NewGridWithColumns(4, dayBoxes...),
+		container.NewGridWithColumns(2, labelled("From", st.from), labelled("to", st.to)),
+	))
+	seeding := widget.NewCard("Seeding", "When a finished download stops uploading", container.NewVBox(
+		widget.NewForm(
+			widget.NewFormItem("Ratio target", withUnit(st.ratio, "0 = none")),
+			widget.NewFormItem("Seed time", withUnit(st.seedTime, "minutes, 0 = none")),
+			widget.NewFormItem("Then", st.onTarget)),
+		st.onlySeed,
+	))
+	cols := container.NewGridWithColumns(2, container.NewVBox(speed, alt), container.NewVBox(schedule, seeding))
+	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)
+	return container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(cols))
+}
+
+// labelled puts a label before an object.
+func labelled(label string, o fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewBorder(nil, nil, widget.NewLabel(label), nil, o)
+}
+
+// withUnit puts a unit or hint after an entry.
+func withUnit(e *widget.Entry, unit string) fyne.CanvasObject {
+	l := widget.NewLabel(unit)
+	l.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, nil, l, e)
+}
+
+// fill shows s in the widgets.
+func (st *settingsTab) fill(s engine.Settings) {
+	st.filling = true
+	defer func() { st.filling = false }()
+	st.down.SetText(kibText(s.DownloadLimit))
+	st.up.SetText(kibText(s.UploadLimit))
+	st.altDown.SetText(kibText(s.AltDownloadLimit))
+	st.altUp.SetText(kibText(s.AltUploadLimit))
+	st.altNow.SetChecked(s.AltEnabled)
+	st.scheduled.SetChecked(s.AltSchedule.Enabled)
+	for d, c := range st.days {
+		c.SetChecked(s.AltSchedule.Days[d])
+	}
+	st.from.SetText(clockText(s.AltSchedule.From))
+	st.to.SetText(clockText(s.AltSchedule.To))
+	st.ratio.SetText(ratioTargetText(s.RatioTarget))
+	st.seedTime.SetText(minutesText(s.SeedTimeLimit))
+	if s.OnTarget == "stop" {
+		st.onTarget.SetSelected(onTargetStop)
+	} else {
+		st.onTarget.SetSelected(onTargetPause)
+	}
+	st.onlySeed.SetChecked(s.KeepSeedingIfOnlySeed)
+	st.slots.SetText(fmt.Sprint(s.UploadSlots))
+}
+
+// read validates the widgets into settings, starting from the saved ones
+// so that fields the form does not show are kept. It reports every
+// problem at once.
+func (st *settingsTab) read() (engine.Settings, error) {
+	s := st.saved
+	var errs []error
+	keep := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	var err error
+	s.DownloadLimit, err = parseKiB("Download limit", st.down.Text)
+	keep(err)
+	s.UploadLimit, err = parseKiB("Upload limit", st.up.Text)
+	keep(err)
+	s.AltDownloadLimit, err = parseKiB("Alternative download limit", st.altDown.Text)
+	keep(err)
+	s.AltUploadLimit, err = parseKiB("Alternative upload limit", st.altUp.Text)
+	keep(err)
+	s.AltEnabled = st.altNow.Checked
+	s.AltSchedule, err = st.readSchedule()
+	keep(err)
+	s.RatioTarget, err = parseNumber("Share ratio target", st.ratio.Text)
+	keep(err)
+	s.SeedTimeLimit, err = parseMinutes("Seed time limit", st.seedTime.Text)
+	keep(err)
+	s.OnTarget = "pause"
+	if st.onTarget.Selected == onTargetStop {
+		s.OnTarget = "stop"
+	}
+	s.KeepSeedingIfOnlySeed = st.onlySeed.Checked
+	s.UploadSlots, err = parseCount("Upload slots", st.slots.Text, 1, 500)
+	keep(err)
+	return s, errors.Join(errs...)
+}
+
+// readSchedule validates the weekly schedule; the times matter only when
+// it is on.
+func (st *settingsTab) readSchedule() (engine.Schedule, error) {
+	sc := engine.Schedule{Enabled: st.scheduled.Checked}
+	chosen := false
+	for d, c := range st.days {
+		sc.Days[d] = c.Checked
+		chosen = chosen || c.Checked
+	}
+	from, errFrom := parseClock("Schedule start", st.from.Text, false)
+	to, errTo := parseClock("Schedule end", st.to.Text, true)
+	if !sc.Enabled {
+		sc.From, sc.To = st.saved.AltSchedule.From, st.saved.AltSchedule.To
+		if errFrom == nil && errTo == nil {
+			sc.From, sc.To = from, to
+		}
+		return sc, nil
+	}
+	if err := errors.Join(errFrom, errTo); err != nil {
+		return sc, err
+	}
+	sc.From, sc.To = from, to
+	switch {
+	case !chosen:
+		return sc, errors.New("schedule: choose at least one day")
+	case from == to:
+		return sc, fmt.Errorf("schedule: it starts and ends at %s", clockText(from))
+	}
+	return sc, nil
+}
+
+// applyForm saves the form, or shows why it cannot.
+func (st *settingsTab) applyForm() {
+	s, err := st.read()
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("settings not saved:\n%w", err), st.u.win)
+		return
+	}
+	st.save(s, "Settings saved.")
+}
+
+// save hands s to the engine and shows what it kept.
+func (st *settingsTab) save(s engine.Settings, done string) {
+	st.u.actOr("save settings", func() error { return st.u.eng.SetSettings(s) }, func() {
+		st.reloadWith(done)
+	}, func() { st.setInfo("Settings not saved.") })
+}
+
+// reload shows the engine's settings again, dropping unsaved edits.
+func (st *settingsTab) reload() { st.reloadWith("") }
+
+func (st *settingsTab) reloadWith(info string) {
+	var s engine.Settings
+	st.u.act("", func() error { s = st.u.eng.Settings(); return nil }, func() {
+		st.saved = s
+		st.fill(s)
+		st.setInfo(info)
+	})
+}
+
+func (st *settingsTab) setInfo(s string) {
+	if s != "" {
+		s = time.Now().Format("15:04:05 ") + s
+	}
+	setText(st.info, s)
+}
+
+// toggleAlt switches the alternative limits at once, with the saved
+// limits: edits not applied yet stay in the form.
+func (st *settingsTab) toggleAlt(on bool) {
+	if st.filling {
+		return
+	}
+	s := st.saved
+	s.AltEnabled = on
+	msg := "Alternative limits off."
+	if on {
+		msg = "Alternative limits on."
+	}
+	st.u.actOr("switch alternative limits", func() error { return st.u.eng.SetSettings(s) }, func() {
+		st.saved.AltEnabled = on
+		st.setInfo(msg)
+	}, func() {
+		st.filling = true
+		st.altNow.SetChecked(!on)
+		st.filling = false
+	})
+}
+
+// altActive reports whether the alternative limits apply at t.
+func (st *settingsTab) altActive(t time.Time) bool {
+	return st.saved.AltEnabled || st.saved.AltSchedule.Active(t)
+}
