@@ -34,6 +34,7 @@ test: deps
 	$(GO) vet ./...
 	SHOAL_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 20m ./engine/... ./internal/...
 	$(GO) test -count=1 -timeout 15m ./app/... ./assets/... ./ui/...
+	SHOAL_BENCH=smoke $(GO) test -run '^TestBenchTable$$' -count=1 ./app/
 	mkdir -p .tmp/screenshots
 	SHOAL_XVFB=1 SHOAL_SCREENSHOT_DIR=$(CURDIR)/.tmp/screenshots xvfb-run -a -s "-screen 0 1280x800x24" \
 		$(GO) test -count=1 -run TestScreenshotXvfb -v ./ui/ | tail -5
@@ -48,7 +49,13 @@ fuzz: deps
 		done; \
 	done
 
-bench: deps build
+# One table, every row measured in this run (app/bench_test.go): Shoal beside
+# aria2, qBittorrent and Transmission on loopback, SHA-1 as the machine's
+# limit, capped seeders, a capped swarm and a free-rider. BENCH_SIZE (1GiB),
+# BENCH_RUNS (3), BENCH_SWARM_SIZE (64MiB), BENCH_FREERIDER_SIZE (32MiB).
+bench: deps
+	mkdir -p .tmp
+	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchTable$$' -v -count=1 -timeout 90m ./app/ | tee .tmp/bench.txt
 	$(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./engine/...
 
 demo: build

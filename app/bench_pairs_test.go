@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// The one-seeder-to-one-leecher rows (a) and the capped seeders (b). Each
+// returns the leecher's figures; a benchNA error marks a row that cannot run.
+
+// shoalLeech runs `shoal get` on the bench torrent from peers and measures it.
+func (b *bench) shoalLeech(peers ...string) (benchSample, error) {
+	out, data := b.scratch("shoal-out"), b.scratch("shoal-data")
+	defer benchRemove(data)
+	args := []string{"get", "--quiet", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
+		"--data", data, "--out", out, "--timeout", b.timeout().String()}
+	for _, p := range peers {
+		args = append(args, "--peer", p)
+	}
+	p := startBenchProc(b.t, shoalBin, append(args, b.torrent)...)
+	if err := p.wait(b.timeout() + 30*time.Second); err != nil {
+		benchRemove(out)
+		return benchSample{}, err
+	}
+	return b.finish(p, p.end, out)
+}
+
+// finish turns a leecher that completed at end (and has exited) into a
+// sample, after checking its copy.
+func (b *bench) finish(p *benchProc, end time.Time, out string) (benchSample, error) {
+	cpu, rss := p.usage()
+	s := benchSample{secs: end.Sub(p.start).Seconds(), cpu: cpu, rss: rss}
+	return s, b.verify(out)
+}
+
+// shoalSeeder starts (once) a `shoal daemon --share` of the content, with
+// extra flags, and checks it serves the bench torrent's infohash.
+func (b *bench) shoalSeeder(extra ...string) (*daemon, error) {
+	d := startDaemon(b.t, append([]string{"--bootstrap", "none", "--share", b.src}, extra...)...)
+	if got := d.ready.Shared[b.src]; got != b.ih.HexString() {
+		return nil, fmt.Errorf("shoal daemon shares %s, the bench torrent is %s (piece length differs?)", got, b.ih.HexString())
+	}
+	return d, nil
+}
+
+func (b *bench) shoalPair() (benchSample, error) {
+	if b.shoal == nil {
+		d, err := b.shoalSeeder()
+		if err != nil {
+			return benchSample{}, err
+		}
+		b.shoal = d
+	}
+	return b.shoalLeech(b.shoal.ready.PeerAddr)
+}
+
+// cappedFour is (b): four seeders each capped at 25 MB/s upload.
+func (b *bench) cappedFour() (benchSample, error) {
+	var peers []string
+	for len(b.capped) < 4 {
+		d, err := b.shoalSeeder("--max-up", "25MB")
+		if err != nil {
+			return benchSample{}, err
+		}
+		b.capped = append(b.capped, d)
+	}
+	for _, d := range b.capped {
+		peers = append(peers, d.ready.PeerAddr)
+	}
+	return b.shoalLeech(peers...)
+}
+
+// aria2Pair: aria2 finds peers only through a tracker, so each run has a
+// fresh opentracker and a copy of the torrent announcing to it.
+func (b *bench) aria2Pair() (benchSample, error) {
+	tr, err := startBenchTracker(b.t, b.ih)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer tr.proc.stop(5 * time.Second)
+	torrent := benchWithTracker(b.t, b.torrent, tr.url)
+	seeder, err := startBenchAria2(b.t, torrent, filepath.Dir(b.src), true)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seeder.stop(10 * time.Second)
+	if err := tr.waitSeeders(1, 30*time.Second); err != nil {
+		return benchSample{}, fmt.Errorf("aria2 seeder: %w", err)
+	}
+	out := b.scratch("aria2-out")
+	leech, err := startBenchAria2(b.t, torrent, out, false)
+	if err == nil {
+		err = leech.wait(b.timeout())
+	}
+	if err != nil {
+		benchRemove(out)
+		return benchSample{}, err
+	}
+	return b.finish(leech, leech.end, out)
+}
+
+// qbitPair: qBittorrent-nox to qBittorrent-nox through a fresh tracker. The
+// leecher never exits by itself: completion is read from its Web API, then
+// it is stopped so its rusage can be read.
+func (b *bench) qbitPair() (benchSample, error) {
+	tr, err := startBenchTracker(b.t, b.ih)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer tr.proc.stop(5 * time.Second)
+	torrent := benchWithTracker(b.t, b.torrent, tr.url)
+	seeder, err := startBenchQbit(b.t, torrent, filepath.Dir(b.src), true)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seeder.proc.stop(15 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout())
+	defer cancel()
+	if err := benchWaitUntil(ctx, "qbittorrent seeder ready", seeder.done); err != nil {
+		return benchSample{}, err
+	}
+	if err := tr.waitSeeders(1, 60*time.Second); err != nil {
+		return benchSample{}, fmt.Errorf("qbittorrent seeder: %w", err)
+	}
+	out := b.scratch("qbit-out")
+	leech, err := startBenchQbit(b.t, torrent, out, false)
+	if err == nil {
+		err = benchWaitUntil(ctx, "qbittorrent leecher completes", leech.done)
+	}
+	if err != nil {
+		benchRemove(out)
+		return benchSample{}, err
+	}
+	end := time.Now()
+	leech.proc.stop(15 * time.Second)
+	return b.finish(leech.proc, end, out)
+}
+
+// transmissionShoal is the Transmission anchor: a fresh Transmission seeder
+// (it serves one loopback leecher reliably) and Shoal dialing it.
+func (b *bench) transmissionShoal() (benchSample, error) {
+	tr, err := startBenchTransmission(b.t)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer tr.proc.stop(10 * time.Second)
+	if err := tr.seed(b.torrent, filepath.Dir(b.src), b.timeout()); err != nil {
+		return benchSample{}, err
+	}
+	return b.shoalLeech(tr.peerAddr)
+}
+
+// transmissionPair tries Transmission to Transmission through a tracker.
+// Transmission 3.00 never dials a loopback peer, so the leecher is expected
+// to get nothing; the row then reads n/a with what was seen.
+func (b *bench) transmissionPair() (benchSample, error) {
+	tr, err := startBenchTracker(b.t, b.ih)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer tr.proc.stop(5 * time.Second)
+	torrent := benchWithTracker(b.t, b.torrent, tr.url)
+	seeder, err := startBenchTransmission(b.t)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seeder.proc.stop(10 * time.Second)
+	if err := seeder.seed(torrent, filepath.Dir(b.src), b.timeout()); err != nil {
+		return benchSample{}, err
+	}
+	if err := tr.waitSeeders(1, 60*time.Second); err != nil {
+		return benchSample{}, fmt.Errorf("transmission seeder: %w", err)
+	}
+	leech, err := startBenchTransmission(b.t)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer leech.proc.stop(10 * time.Second)
+	out := b.scratch("transmission-out")
+	defer benchRemove(out)
+	if err := leech.add(torrent, out); err != nil {
+		return benchSample{}, err
+	}
+	return b.transmissionLeech(leech, tr, out)
+}
+
+// transmissionLeech waits for the Transmission leecher: n/a if it gets no
+// data within the probe time, else measured to completion.
+func (b *bench) transmissionLeech(leech *benchTransmission, tr *benchTracker, out string) (benchSample, error) {
+	probe, cancel := context.WithTimeout(context.Background(), b.cfg.probe)
+	defer cancel()
+	var st benchTrState
+	err := benchWaitUntil(probe, "transmission leecher starts", func() (bool, error) {
+		var err error
+		st, err = leech.state()
+		return st.HaveValid > 0, err
+	})
+	if err != nil && probe.Err() == nil {
+		return benchSample{}, err
+	}
+	if st.HaveValid == 0 {
+		seeders, leechers, _ := tr.counts()
+		return benchSample{}, benchNA(fmt.Sprintf("Transmission never dials loopback peers: its leecher got %d bytes, %d peers connected in %v while the tracker listed %d seeder(s), %d leecher(s)",
+			st.HaveValid, st.PeersConnected, b.cfg.probe, seeders, leechers))
+	}
+	ctx, cancel2 := context.WithTimeout(context.Background(), b.timeout())
+	defer cancel2()
+	if err := benchWaitUntil(ctx, "transmission leecher completes", func() (bool, error) {
+		st, err := leech.state()
+		return err == nil && st.LeftUntilDone == 0, err
+	}); err != nil {
+		return benchSample{}, err
+	}
+	end := time.Now()
+	leech.proc.stop(10 * time.Second)
+	return b.finish(leech.proc, end, out)
+}

@@ -1,0 +1,220 @@
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/storage"
+)
+
+// SwarmSpec describes an in-process swarm experiment under upload caps: one
+// seed and Leechers leechers that all start at once. The last FreeRiders of
+// the leechers never upload: peers reach them only through a ChokeFilter,
+// so to everyone else they choke forever (a BitThief-style free-rider run
+// by the same engine, with the same caps, as the others).
+type SwarmSpec struct {
+	Size       int   // content bytes
+	Leechers   int   // N, including the free-riders
+	FreeRiders int   // how many of the leechers never upload
+	SeedUp     int64 // the seed's upload cap, bytes/s
+	LeecherUp  int64 // each leecher's upload cap, bytes/s
+	Timeout    time.Duration
+}
+
+// LowerBound is the shortest possible time for every leecher to finish:
+// max(F/U_seed, N·F/(U_seed + N·U_peer)) (Kumar and Ross, "Peer-assisted
+// file distribution: the minimum distribution time").
+func (s SwarmSpec) LowerBound() time.Duration {
+	f, n := float64(s.Size), float64(s.Leechers)
+	secs := max(f/float64(s.SeedUp), n*f/(float64(s.SeedUp)+n*float64(s.LeecherUp)))
+	return time.Duration(secs * float64(time.Second))
+}
+
+// SwarmResult is what one run measured.
+type SwarmResult struct {
+	// Elapsed is each leecher's time from its own start to verified
+	// completion, in leecher order (free-riders last).
+	Elapsed []time.Duration
+	// All is the time from the first start until the last leecher finished.
+	All time.Duration
+	// Uploaded is what each leecher's engine counted as uploaded.
+	Uploaded []int64
+	// FilteredPieceBytes is piece payload seen leaving free-riders through
+	// their filters (0 unless a filter is bypassed).
+	FilteredPieceBytes int64
+}
+
+// Rate is leecher i's average download rate in bytes/s.
+func (r SwarmResult) Rate(size, i int) float64 {
+	return float64(size) / r.Elapsed[i].Seconds()
+}
+
+// FreeRider returns the first free-rider's download rate, the median rate
+// of the leechers that reciprocate (bytes/s), and what the free-rider's
+// engine counted as uploaded.
+func (r SwarmResult) FreeRider(spec SwarmSpec) (rate, reciprocators float64, uploaded int64) {
+	honest := spec.Leechers - spec.FreeRiders
+	rates := make([]float64, 0, honest)
+	for i := range honest {
+		rates = append(rates, r.Rate(spec.Size, i))
+	}
+	return r.Rate(spec.Size, honest), Median(rates), r.Uploaded[honest]
+}
+
+// Median returns the middle value (the mean of the two middle ones for an
+// even count); 0 for none.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// RunSwarm runs one experiment and stops every engine it started before it
+// returns (their folders are removed too, so repeated runs do not fill the
+// disk). It fails the test if a leecher does not finish within Timeout.
+func RunSwarm(t testing.TB, spec SwarmSpec) SwarmResult {
+	t.Helper()
+	root, err := os.MkdirTemp("", "shoal-swarm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*Node
+	defer func() {
+		for _, n := range nodes {
+			n.Stop()
+		}
+		os.RemoveAll(root)
+	}()
+	start := func(name string, up int64) *Node {
+		cfg := Config(t)
+		cfg.DataDir, cfg.UploadLimit = filepath.Join(root, name), up
+		n := Start(t, cfg)
+		nodes = append(nodes, n)
+		return n
+	}
+	seed := start("seed", spec.SeedUp)
+	src := RandomFile(t, filepath.Join(root, "content"), "swarm.bin", spec.Size)
+	torrent, ih := writeTorrent(t, root, src)
+	if got, err := seed.ShareSync(context.Background(), src, nil); err != nil || got != ih {
+		t.Fatalf("enginetest: seed shares %s (%v), want %s", got, err, ih)
+	}
+	leechers := make([]*Node, spec.Leechers)
+	for i := range leechers {
+		leechers[i] = start(fmt.Sprintf("leecher%02d", i), spec.LeecherUp)
+	}
+	return runLeechers(t, spec, seed, leechers, torrent, ih)
+}
+
+// runLeechers starts the downloads and waits until all are complete. Each
+// leecher dials the seed and every leecher started before it; the
+// free-riders start in the middle of the order, so they get neither the
+// first pick of the seed nor the last, and every connection between a
+// free-rider and another leecher passes through a ChokeFilter.
+func runLeechers(t testing.TB, spec SwarmSpec, seed *Node, leechers []*Node, torrent string, ih engine.InfoHash) SwarmResult {
+	t.Helper()
+	honest := len(leechers) - spec.FreeRiders
+	res := SwarmResult{Elapsed: make([]time.Duration, len(leechers)), Uploaded: make([]int64, len(leechers))}
+	began := make([]time.Time, len(leechers))
+	var filters []*ChokeFilter
+	first := time.Now()
+	var started []int
+	for _, i := range startOrder(honest, len(leechers)) {
+		peers := []string{seed.PeerAddr()}
+		for _, j := range started {
+			addr, iFree, jFree := leechers[j].PeerAddr(), i >= honest, j >= honest
+			if iFree != jFree {
+				f := NewChokeFilter(t, addr, jFree)
+				filters = append(filters, f)
+				addr = f.Addr()
+			}
+			peers = append(peers, addr)
+		}
+		began[i] = time.Now()
+		if _, err := leechers[i].Download(context.Background(), engine.DownloadRequest{Source: torrent, Peers: peers}); err != nil {
+			t.Fatalf("enginetest: leecher %d: %v", i, err)
+		}
+		started = append(started, i)
+	}
+	waitAll(t, spec, leechers, ih, began, res.Elapsed)
+	res.All = time.Since(first)
+	time.Sleep(1100 * time.Millisecond) // engines count uploads once a second
+	for i, n := range leechers {
+		tr, _ := Transfer(n.Snapshot(), ih)
+		res.Uploaded[i] = tr.Uploaded
+	}
+	for _, f := range filters {
+		res.FilteredPieceBytes += f.PieceBytes()
+	}
+	return res
+}
+
+// startOrder is the first half of the honest leechers, the free-riders
+// (indexes honest..n-1), then the other honest ones.
+func startOrder(honest, n int) []int {
+	var order []int
+	for i := range honest / 2 {
+		order = append(order, i)
+	}
+	for i := honest; i < n; i++ {
+		order = append(order, i)
+	}
+	for i := honest / 2; i < honest; i++ {
+		order = append(order, i)
+	}
+	return order
+}
+
+// waitAll polls the leechers until each holds all the content, recording
+// when each finished.
+func waitAll(t testing.TB, spec SwarmSpec, leechers []*Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(spec.Timeout)
+	left := len(leechers)
+	for left > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("enginetest: swarm: %d of %d leechers unfinished after %v", left, len(leechers), spec.Timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+		for i, n := range leechers {
+			if elapsed[i] != 0 {
+				continue
+			}
+			if tr, ok := Transfer(n.Snapshot(), ih); ok && tr.Size == int64(spec.Size) && tr.Have == tr.Size {
+				elapsed[i] = time.Since(began[i])
+				left--
+			}
+		}
+	}
+}
+
+// writeTorrent makes dir/swarm.torrent for src with the piece length Share
+// picks, so its infohash is the seed's.
+func writeTorrent(t testing.TB, dir, src string) (string, engine.InfoHash) {
+	t.Helper()
+	mi, err := storage.Create(context.Background(), src, storage.CreateOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "swarm.torrent")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := mi.Write(f); err != nil {
+		t.Fatal(err)
+	}
+	return path, engine.InfoHash(mi.HashInfoBytes())
+}
