@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -23,7 +24,7 @@ import (
 // countingProxy forwards loopback TCP connections to a peer, counting (and
 // optionally throttling) the bytes the peer sends back. Loopback moves
 // hundreds of MB/s, so the throttle is what lets a test kill a download
-// half-way, and the count is an outside measure of what was fetched.
+// half-way, and the count tells how far it got.
 type countingProxy struct {
 	ln        net.Listener
 	target    string
@@ -114,7 +115,8 @@ var downloadedRE = regexp.MustCompile(`; downloaded (\d+) this run`)
 // TestKill9MidDownloadResumes kills `shoal get` with SIGKILL half-way
 // through a download, then runs the same command again: it must finish
 // with the right bytes and fetch only what the first run had not made
-// durable, measured both by the CLI's own count and on the wire.
+// durable, measured both by the CLI's own count and by the seeder's
+// upload counter (`shoal ratio`).
 func TestKill9MidDownloadResumes(t *testing.T) {
 	const size = 64 << 20
 	src := filepath.Join(t.TempDir(), "Crash Course.bin")
@@ -137,15 +139,17 @@ func TestKill9MidDownloadResumes(t *testing.T) {
 
 	slow := startProxy(t, seed.ready.PeerAddr, 8<<20) // 64 MiB takes ~8 s
 	killed := killMidway(t, getArgs(slow.addr()), slow, size)
-	slow.close() // the leecher saved its address; all of run 2 must go through fast
+	slow.close()
+	run1 := slow.down.Load() // the seeder sent at least this in run 1
 	if got, err := os.ReadFile(filepath.Join(out, filepath.Base(src))); err == nil && sha256.Sum256(got) == want {
 		t.Fatal("file was already complete when the first run was killed")
 	}
 
-	fast := startProxy(t, seed.ready.PeerAddr, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stdout, stderr, err := shoal(ctx, getArgs(fast.addr())...)
+	// Same command, same --data and --out; the throttling proxy is gone, so
+	// it names the seeder itself.
+	stdout, stderr, err := shoal(ctx, getArgs(seed.ready.PeerAddr)...)
 	if err != nil {
 		t.Fatalf("second get: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
 	}
@@ -158,14 +162,34 @@ func TestKill9MidDownloadResumes(t *testing.T) {
 		t.Fatalf("second get output %q lacks '; downloaded N this run'", stdout)
 	}
 	again, _ := strconv.ParseInt(m[1], 10, 64)
-	wire := fast.down.Load()
-	t.Logf("killed after %d of %d bytes; second run downloaded %d (%d on the wire)", killed, size, again, wire)
-	if again >= size || wire >= size {
-		t.Fatalf("second run fetched %d bytes (%d on the wire) of %d: nothing was resumed", again, wire, size)
+	seed.stop(t) // flushes the seeder's counters
+	uploaded := seederUploaded(ctx, t, seed.ready.DataDir)
+	t.Logf("killed after %d of %d bytes (%d forwarded in all); second run downloaded %d; seeder uploaded %d",
+		killed, size, run1, again, uploaded)
+	if again >= size {
+		t.Fatalf("second run downloaded %d of %d bytes: nothing was resumed", again, size)
+	}
+	// Outside view: what the seeder sent beyond run 1 bounds run 2 from above.
+	if uploaded < size || uploaded-run1 >= size {
+		t.Fatalf("seeder uploaded %d bytes, %d of them after run 1: want the file once, not twice", uploaded, uploaded-run1)
 	}
 	if again+killed < size {
 		t.Fatalf("first run got %d and second %d bytes: together less than the file (%d)", killed, again, size)
 	}
+}
+
+// seederUploaded reads a stopped node's all-time upload with `shoal ratio`.
+func seederUploaded(ctx context.Context, t *testing.T, dataDir string) int64 {
+	t.Helper()
+	stdout, stderr, err := shoal(ctx, "ratio", "--data", dataDir)
+	if err != nil {
+		t.Fatalf("shoal ratio: %v\n%s", err, stderr)
+	}
+	var r struct{ Uploaded int64 }
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("shoal ratio output %q: %v", stdout, err)
+	}
+	return r.Uploaded
 }
 
 // killMidway runs `shoal get` through a throttled proxy and SIGKILLs it once
