@@ -24,7 +24,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	c.register(fs)
 	var shares multiFlag
 	fs.Var(&shares, "share", "file or folder to share (repeatable)")
-	supernode := fs.Bool("supernode", false, "run as a search supernode")
+	supernode := fs.Bool("supernode", false, "always be a search supernode (default: automatic)")
+	leaf := fs.Bool("leaf", false, "never become a search supernode (default: automatic)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,7 +33,10 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	cfg.Supernode = *supernode
+	if *supernode && *leaf {
+		return fmt.Errorf("daemon: --supernode and --leaf exclude each other")
+	}
+	cfg.Supernode, cfg.Leaf = *supernode, *leaf
 	e, stop, err := startEngine(ctx, cfg)
 	if err != nil {
 		return err

@@ -25,7 +25,7 @@ const usage = `Usage: shoal [COMMAND] [flags]
 
 Commands:
   gui      the desktop app (default)
-  daemon   the headless engine: shoal daemon [--share PATH]... [--supernode]
+  daemon   the headless engine: shoal daemon [--share PATH]... [--supernode|--leaf]
   get      download: shoal get [--out DIR] [--peer HOST:PORT]... [--seed] MAGNET|FILE.torrent|INFOHASH
   search   search the network: shoal search [--json] [--timeout D] WORDS...
   create   make a .torrent: shoal create [--piece-length N] [--tracker URL]... -o FILE.torrent PATH

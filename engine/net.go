@@ -216,14 +216,22 @@ func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
 	}
 }
 
-// startOverlay creates the search leaf and, if configured, the supernode.
+// startOverlay creates the search leaf and, unless the node is a leaf for
+// good (Config.Leaf), its supernode: active from the start with
+// Config.Supernode, otherwise started as a leaf that promotes itself when
+// the overlay needs more supernodes and steps down when it has too few
+// leaves (overlay.Promotion).
 func (e *Engine) startOverlay() error {
-	if e.cfg.Supernode {
+	if e.cfg.Supernode && e.cfg.Leaf {
+		return errors.New("engine: Config.Supernode and Config.Leaf both set")
+	}
+	if !e.cfg.Leaf {
 		sn, err := overlay.NewSupernode(overlay.SupernodeConfig{
 			Addr:      e.advertised(),
 			IndexPath: filepath.Join(e.cfg.DataDir, "index.db"),
 			Dial:      e.policy.Dial,
 			Finder:    finder{e},
+			Auto:      !e.cfg.Supernode,
 			Logger:    e.log.With("part", "supernode"),
 		})
 		if err != nil {
@@ -241,7 +249,8 @@ func (e *Engine) startOverlay() error {
 	return nil
 }
 
-// finder locates supernodes through the DHT key and the SQLite cache.
+// finder locates supernodes through the DHT key and the SQLite cache, and
+// keeps the supernodes the overlay links to in that cache.
 type finder struct{ e *Engine }
 
 // FindSupernodes implements overlay.Finder.
@@ -269,18 +278,45 @@ func (f finder) FindSupernodes(ctx context.Context) ([]string, error) {
 	return found, nil
 }
 
-// supernodeAnnounceLoop publishes this supernode under the DHT key.
+// RememberSupernodes implements overlay.SupernodeCache.
+func (f finder) RememberSupernodes(ctx context.Context, addrs []string) {
+	var ok []string
+	for _, a := range addrs {
+		if a != "" && f.e.policy.CheckHostPort(a) == nil {
+			ok = append(ok, a)
+		}
+	}
+	if len(ok) == 0 {
+		return
+	}
+	if err := f.e.db.SaveSupernodes(ctx, ok); err != nil {
+		f.e.log.Warn("cache supernodes", "err", err)
+	}
+}
+
+// supernodeAnnounceLoop publishes this node under the DHT key while it is
+// a supernode (more often at first, then every five minutes).
 func (e *Engine) supernodeAnnounceLoop(ctx context.Context) error {
 	delay := time.Second
 	for {
-		peers := e.dhtPeers(ctx, supernodeKey, e.port)
+		changed := e.sn.RoleChanged()
+		if !e.sn.Active() {
+			delay = time.Second
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-changed:
+			}
+			continue
+		}
+		e.dhtPeers(ctx, supernodeKey, e.port)
 		if len(e.dht.Nodes()) > 0 {
 			delay = min(delay*2, 5*time.Minute)
 		}
-		_ = peers
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-changed:
 		case <-time.After(delay):
 		}
 	}

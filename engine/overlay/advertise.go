@@ -30,6 +30,9 @@ func (s *Supernode) advertLoop(ctx context.Context) {
 		case <-tick.C:
 		case <-s.advKick:
 		}
+		if !s.Active() {
+			continue
+		}
 		now := time.Now()
 		s.adv.expire(now.Add(-advertExpire))
 		if m := s.nextAdvert(now); m != nil {

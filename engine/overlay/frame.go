@@ -216,8 +216,8 @@ func decodeMessage(payload []byte) (*message, error) {
 
 // validate checks the structure of a decoded message.
 func (m *message) validate() error {
-	if m.Hops < 0 || m.Hops > maxHopsOnWire {
-		return fmt.Errorf("hops %d out of range", m.Hops)
+	if m.Hops < 0 || m.Hops > maxHopsOnWire || m.Uptime < 0 {
+		return fmt.Errorf("hops %d or uptime %d out of range", m.Hops, m.Uptime)
 	}
 	if len(m.Supernodes) > maxListedSupers {
 		return fmt.Errorf("%d supernodes listed", len(m.Supernodes))
@@ -308,6 +308,8 @@ func (m *message) validateHello() error {
 		return nil
 	case roleSuper:
 		return checkHostPort(m.Addr)
+	case roleProbe:
+		return nil
 	}
 	return fmt.Errorf("unknown role %q", m.Role)
 }

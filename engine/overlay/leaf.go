@@ -68,6 +68,8 @@ type Leaf struct {
 	backoff   map[string]time.Time
 	found     []string
 	foundAt   time.Time
+	recent    []string // supernodes linked lately, newest last
+	cached    []string // what the Finder's cache was last told
 }
 
 // leafLink is the leaf's link to one supernode. One link is the primary:
@@ -127,7 +129,7 @@ func (l *Leaf) Traffic() Traffic { return l.sent.read() }
 
 // Supernodes returns the addresses of the supernodes currently linked, sorted.
 func (l *Leaf) Supernodes() []string {
-	if l.cfg.Local != nil {
+	if l.cfg.Local != nil && l.cfg.Local.Active() {
 		return []string{l.cfg.Local.Addr()}
 	}
 	l.mu.Lock()
@@ -156,9 +158,43 @@ func (l *Leaf) Run(ctx context.Context) error {
 	l.mu.Unlock()
 	defer l.finish()
 	if l.cfg.Local != nil {
-		return l.runLocal(ctx)
+		return l.runModes(ctx)
 	}
 	return l.runRemote(ctx)
+}
+
+// runModes follows the role of the node's own Supernode: while it is a
+// supernode the leaf registers and searches through it in-process; while
+// it is not, through remote supernodes like any leaf.
+func (l *Leaf) runModes(ctx context.Context) error {
+	s := l.cfg.Local
+	for ctx.Err() == nil {
+		changed := s.RoleChanged()
+		active := s.Active()
+		sub, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-changed:
+				cancel()
+			case <-sub.Done():
+			}
+		}()
+		switch {
+		case active:
+			l.runLocal(sub)
+		case l.cfg.Dial != nil && l.cfg.Finder != nil:
+			l.runRemote(sub)
+			s.addKnown(l.recentLinks())
+		default:
+			<-sub.Done()
+		}
+		cancel()
+		wg.Wait()
+	}
+	return nil
 }
 
 func (l *Leaf) checkConfig() error {
@@ -167,6 +203,9 @@ func (l *Leaf) checkConfig() error {
 	}
 	if l.cfg.Local == nil && (l.cfg.Dial == nil || l.cfg.Finder == nil) {
 		return errors.New("overlay: leaf: Dial and Finder are required without Local")
+	}
+	if l.cfg.Local != nil && l.cfg.Local.cfg.Auto && (l.cfg.Dial == nil || l.cfg.Finder == nil) {
+		return errors.New("overlay: leaf: Dial and Finder are required with an automatic Local")
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ func (l *Leaf) runRemote(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		l.fill(ctx, &wg)
+		l.report(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -24,6 +25,33 @@ func (l *Leaf) runRemote(ctx context.Context) error {
 		case <-l.linkEnd:
 		}
 	}
+}
+
+// report tells the node's own supernode how linked we are (it promotes
+// itself when we stay alone) and the Finder's cache what we are linked to.
+func (l *Leaf) report(ctx context.Context) {
+	linked := l.Supernodes()
+	if l.cfg.Local != nil && l.cfg.Local.cfg.Auto {
+		l.cfg.Local.noteLeafLinks(len(linked), time.Now())
+	}
+	cache, ok := l.cfg.Finder.(SupernodeCache)
+	if !ok || len(linked) == 0 {
+		return
+	}
+	l.mu.Lock()
+	same := slices.Equal(l.cached, linked)
+	l.cached = linked
+	l.mu.Unlock()
+	if !same {
+		cache.RememberSupernodes(ctx, linked)
+	}
+}
+
+// recentLinks returns the supernodes linked lately.
+func (l *Leaf) recentLinks() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.recent)
 }
 
 // fill dials candidates until the leaf has cfg.Links links or none are left.
@@ -93,6 +121,11 @@ func (l *Leaf) connect(ctx context.Context, addr string, wg *sync.WaitGroup) {
 	standby := l.primaryLocked() != nil
 	l.mu.Unlock()
 	hello := &message{Type: typeHello, Role: roleLeaf, Port: port, Standby: standby}
+	if s := l.cfg.Local; s != nil && s.cfg.Auto {
+		hello.Capable = s.cfg.Promotion.Capable()
+		hello.Reachable = s.Reachable()
+		hello.Uptime = int(time.Since(s.started) / time.Second)
+	}
 	ln, _, err := dialOverlay(ctx, l.cfg.Dial, addr, hello)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -108,6 +141,8 @@ func (l *Leaf) connect(ctx context.Context, addr string, wg *sync.WaitGroup) {
 		ln.trySend(&message{Type: typeMode, Standby: true})
 	}
 	l.links[addr] = ll
+	l.recent = append(slices.DeleteFunc(l.recent, func(a string) bool { return a == addr }), addr)
+	l.recent = l.recent[max(0, len(l.recent)-maxListedSupers):]
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -120,12 +155,17 @@ func (l *Leaf) connect(ctx context.Context, addr string, wg *sync.WaitGroup) {
 func (l *Leaf) noteDialError(addr string, err error) {
 	l.log.Debug("overlay: link to supernode", "addr", addr, "err", err)
 	var re *RemoteError
-	if !errors.As(err, &re) || re.Code != CodeFull {
+	if !errors.As(err, &re) || re.Code != CodeFull && re.Code != CodeNotSupernode {
 		l.backoff[addr] = time.Now().Add(leafFailBackoff)
 		return
 	}
 	l.backoff[addr] = time.Now().Add(leafFullBackoff)
-	for _, a := range re.Supernodes {
+	l.addRedirectsLocked(re.Supernodes)
+}
+
+// addRedirectsLocked keeps supernodes another one told us to try. l.mu is held.
+func (l *Leaf) addRedirectsLocked(addrs []string) {
+	for _, a := range addrs {
 		if len(l.redirects) < maxRedirects && !slices.Contains(l.redirects, a) {
 			l.redirects = append(l.redirects, a)
 		}
@@ -235,8 +275,18 @@ func (l *Leaf) handle(ll *leafLink, m *message) error {
 	case typeHits:
 		l.deliverHits(m)
 		return nil
+	case typeInvite:
+		if s := l.cfg.Local; s != nil && s.cfg.Auto {
+			s.invite()
+		}
+		return nil
 	case typeError:
 		l.log.Info("overlay: supernode error", "addr", ll.addr, "code", m.Code, "text", m.Text)
+		if m.Code == CodeNotSupernode || m.Code == CodeFull {
+			l.mu.Lock()
+			l.addRedirectsLocked(m.Supernodes)
+			l.mu.Unlock()
+		}
 		return nil
 	}
 	ll.ln.fail(CodeProtocol, "unexpected "+m.Type, nil)

@@ -33,10 +33,13 @@ func (s *Supernode) queryLocal(ctx context.Context, id uuid.UUID, words string, 
 		return err
 	}
 	s.mu.Lock()
-	closed := s.closed
+	closed, active := s.closed, s.active
 	s.mu.Unlock()
 	if closed {
 		return fmt.Errorf("overlay: local query: %w", ErrClosed)
+	}
+	if !active {
+		return fmt.Errorf("overlay: local query: %w", ErrNoSupernodes)
 	}
 	s.process(ctx, queryIn{id: id, words: words, hops: s.cfg.MaxHops, origin: true}, o)
 	return nil

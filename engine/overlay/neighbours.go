@@ -30,10 +30,14 @@ func (n *neighbour) deliver(id uuid.UUID, hits []Hit) { sendHits(n.ln, id, hits)
 func (s *Supernode) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.advertLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.roleLoop(ctx)
 	}()
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -45,7 +49,9 @@ func (s *Supernode) Run(ctx context.Context) error {
 			t.Reset(s.cfg.RefindInterval)
 		case <-s.kick:
 		}
-		s.refresh(ctx, &wg)
+		if s.Active() {
+			s.refresh(ctx, &wg)
+		}
 	}
 }
 
@@ -53,6 +59,7 @@ func (s *Supernode) Run(ctx context.Context) error {
 // MinNeighbours: supernodes the Finder names and those known from adverts,
 // in random order so that the supernode graph stays a random graph.
 func (s *Supernode) refresh(ctx context.Context, wg *sync.WaitGroup) {
+	s.rememberNeighbours(ctx)
 	if s.linkCount() >= s.cfg.MinNeighbours {
 		return
 	}
@@ -70,7 +77,10 @@ func (s *Supernode) refresh(ctx context.Context, wg *sync.WaitGroup) {
 	if s.cfg.Dial == nil {
 		return
 	}
-	cands := append(slices.Clone(found), s.adv.origins()...)
+	s.mu.Lock()
+	cands := append(slices.Clone(s.known), found...)
+	s.mu.Unlock()
+	cands = append(cands, s.adv.origins()...)
 	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
 	for _, addr := range s.pickDials(cands, time.Now()) {
 		wg.Add(1)
@@ -92,9 +102,13 @@ func (s *Supernode) linkCount() int {
 func (s *Supernode) setKnown(found []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(found) > 0 {
-		s.known = found[:min(len(found), maxListedSupers)]
+	known := slices.Clone(found)
+	for _, a := range s.known {
+		if !slices.Contains(known, a) {
+			known = append(known, a)
+		}
 	}
+	s.known = known[:min(len(known), maxListedSupers)]
 }
 
 // pickDials marks the addresses to dial now.
@@ -142,6 +156,10 @@ func (s *Supernode) connectNeighbour(ctx context.Context, addr string) {
 		return
 	}
 	defer s.conns.Done()
+	if !s.Active() {
+		ln.close() // demoted while dialling
+		return
+	}
 	s.serveNeighbour(ctx, &neighbour{addr: welcome.Addr, dialer: s.cfg.Addr, dialed: addr, ln: ln})
 }
 
@@ -213,6 +231,8 @@ func (s *Supernode) addNeighbour(n *neighbour) (code string, others []string) {
 	switch {
 	case s.closed:
 		code = CodeFull
+	case !s.active:
+		code = CodeNotSupernode
 	case old != nil:
 		preferred := min(s.cfg.Addr, n.addr)
 		if old.dialer == preferred && n.dialer != preferred {
@@ -280,4 +300,21 @@ func (s *Supernode) handleNeighbour(ctx context.Context, n *neighbour, m *messag
 	}
 	n.ln.fail(CodeProtocol, "unexpected "+m.Type, nil)
 	return fmt.Errorf("overlay: neighbour %s sent %q: %w", n.addr, m.Type, errors.ErrUnsupported)
+}
+
+// rememberNeighbours tells the Finder's cache, if it has one, about our
+// neighbours when they changed.
+func (s *Supernode) rememberNeighbours(ctx context.Context) {
+	cache, ok := s.cfg.Finder.(SupernodeCache)
+	nbs := s.Neighbours()
+	if !ok || len(nbs) == 0 {
+		return
+	}
+	s.mu.Lock()
+	same := slices.Equal(s.cached, nbs)
+	s.cached = nbs
+	s.mu.Unlock()
+	if !same {
+		cache.RememberSupernodes(ctx, nbs)
+	}
 }

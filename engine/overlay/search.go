@@ -47,7 +47,8 @@ func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
 		return nil, ErrLeafStopped
 	}
 	target := l.primaryLocked()
-	if l.cfg.Local == nil && target == nil {
+	local := l.cfg.Local != nil && l.cfg.Local.Active()
+	if !local && target == nil {
 		l.mu.Unlock()
 		return nil, ErrNoSupernodes
 	}
@@ -60,7 +61,7 @@ func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
 
 	out := make(chan Hit, 16)
 	go l.collect(ctx, id, srch, out)
-	if l.cfg.Local != nil {
+	if local {
 		if err := l.cfg.Local.queryLocal(ctx, id, words, srch); err != nil {
 			l.log.Debug("overlay: local query", "err", err)
 		}

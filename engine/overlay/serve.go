@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,10 +16,15 @@ import (
 
 // leafConn is a registered remote leaf.
 type leafConn struct {
-	id     int64
-	source string // observed IP + advertised BitTorrent port
-	ln     *link
-	lim    *rate.Limiter
+	id        int64
+	source    string // observed IP + advertised BitTorrent port
+	ln        *link
+	lim       *rate.Limiter
+	since     time.Time     // when it linked
+	uptime    time.Duration // its uptime when it linked
+	capable   bool          // it could become a supernode
+	reachable atomic.Bool   // it said so, or our probe reached it
+	invited   bool          // guarded by Supernode.mu
 }
 
 func (lc *leafConn) deliver(id uuid.UUID, hits []Hit) { sendHits(lc.ln, id, hits) }
@@ -38,17 +44,27 @@ func (s *Supernode) ServeConn(ctx context.Context, c net.Conn) {
 		return
 	}
 	ln.count = &s.sent
-	if hello.Role == roleSuper {
+	s.reachable.Store(true) // someone reached us
+	switch {
+	case hello.Role == roleProbe:
+		s.serveProbe(ln)
+	case !s.Active():
+		s.refuseInactive(ln)
+	case hello.Role == roleSuper:
 		s.serveInboundNeighbour(ctx, ln, hello)
-		return
+	default:
+		s.serveLeaf(ctx, ln, hello)
 	}
-	s.serveLeaf(ctx, ln, hello)
 }
 
 // serveLeaf registers a leaf, runs its link, and deletes its entries when
 // the link ends.
 func (s *Supernode) serveLeaf(ctx context.Context, ln *link, hello *message) {
 	lc, ok := s.addLeaf(ln, observedSource(ln.conn, hello.Port))
+	if ok {
+		lc.capable, lc.uptime = hello.Capable, time.Duration(hello.Uptime)*time.Second
+		lc.reachable.Store(hello.Reachable)
+	}
 	if !ok {
 		ln.fail(CodeFull, "no room for another leaf", s.otherSupernodes())
 		return
@@ -65,6 +81,9 @@ func (s *Supernode) serveLeaf(ctx context.Context, ln *link, hello *message) {
 		return
 	}
 	s.log.Debug("overlay: leaf registered", "source", lc.source)
+	if lc.capable && !hello.Reachable {
+		s.probeLeaf(ctx, lc)
+	}
 	err := ln.run(ctx, func(m *message) error { return s.handleLeaf(ctx, lc, m) })
 	s.log.Debug("overlay: leaf left", "source", lc.source, "err", err)
 }
@@ -86,7 +105,10 @@ func (s *Supernode) addLeaf(ln *link, source string) (*leafConn, bool) {
 	if s.closed || len(s.leaves) >= s.cfg.MaxLeaves {
 		return nil, false
 	}
-	lc := &leafConn{id: s.nextLeaf, source: source, ln: ln, lim: newLimiter(s.cfg.QueryRate, s.cfg.QueryBurst)}
+	if !s.active {
+		return nil, false
+	}
+	lc := &leafConn{id: s.nextLeaf, source: source, ln: ln, lim: newLimiter(s.cfg.QueryRate, s.cfg.QueryBurst), since: time.Now()}
 	s.nextLeaf++
 	s.leaves[lc.id] = lc
 	return lc, true

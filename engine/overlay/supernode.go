@@ -58,6 +58,8 @@ type SupernodeConfig struct {
 	QueryBurst        int           // per-leaf burst, default 5
 	RefindInterval    time.Duration // how often Run asks the Finder, default 5s
 	AdvertInterval    time.Duration // at most one advert of ours per interval, default 1s
+	Auto              bool          // start as a leaf; promote and demote at run time (see Promotion)
+	Promotion         Promotion     // tuning of automatic roles
 	Logger            *slog.Logger  // nil: no logging
 }
 
@@ -70,6 +72,7 @@ func (c *SupernodeConfig) setDefaults() {
 	setDefault(&c.MaxEntriesPerLeaf, DefaultMaxEntriesPerLeaf)
 	setDefault(&c.QueryBurst, DefaultQueryBurst)
 	setDefault(&c.RefindInterval, DefaultRefindInterval)
+	c.Promotion.setDefaults(c.MaxLeaves, c.MaxNeighbours)
 	if c.QueryRate <= 0 {
 		c.QueryRate = DefaultQueryRate
 	}
@@ -100,12 +103,16 @@ type Stats struct {
 	Supernodes        int    // supernodes known through adverts, ourselves excluded
 	TableBits         int    // size (log2) of our keyword table, 0 before the first advert
 	TableKeys         int    // distinct keys in our keyword table
+	Invites           uint64 // leaves invited to become supernodes
+	Promotions        uint64 // times this node became a supernode
+	Demotions         uint64 // times it stepped down
 	Sent              Traffic
 }
 
 type stats struct {
 	received, answered, forwarded, filtered, repaired, duplicates, routed, limited atomic.Uint64
 	advertsSent, advertsReceived, tablesRefused                                    atomic.Uint64
+	invites, promotions, demotions                                                 atomic.Uint64
 }
 
 // Supernode indexes its leaves' shares, answers and forwards queries.
@@ -135,9 +142,24 @@ type Supernode struct {
 	neighbours map[string]*neighbour
 	dialing    map[string]bool
 	backoff    map[string]time.Time
-	known      []string // last Finder answer
+	known      []string // last Finder answer, and seeds from our leaf
+	cached     []string // neighbours the Finder's cache was last told
 	nextLeaf   int64
 	nbVersion  uint64 // bumped when the neighbour set changes
+
+	// roles (see roles.go)
+	reachable  atomic.Bool
+	roleKick   chan struct{}
+	roleCh     chan struct{} // closed at the next role change
+	active     bool
+	started    time.Time
+	activeAt   time.Time
+	demotedAt  time.Time
+	invitedAt  time.Time
+	aloneSince time.Time
+	aloneWait  time.Duration
+	lowSince   time.Time
+	lastInvite time.Time
 }
 
 // NewSupernode opens (recreating) the index and returns a supernode ready
@@ -154,7 +176,13 @@ func NewSupernode(cfg SupernodeConfig) (*Supernode, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
 	return &Supernode{
+		active:     !cfg.Auto,
+		started:    now,
+		activeAt:   now,
+		roleKick:   make(chan struct{}, 1),
+		roleCh:     make(chan struct{}),
 		cfg:        cfg,
 		log:        cfg.Logger,
 		idx:        idx,
@@ -204,6 +232,9 @@ func (s *Supernode) Stats() Stats {
 		DuplicatesDropped: s.stats.duplicates.Load(),
 		HitsRouted:        s.stats.routed.Load(),
 		RateLimited:       s.stats.limited.Load(),
+		Invites:           s.stats.invites.Load(),
+		Promotions:        s.stats.promotions.Load(),
+		Demotions:         s.stats.demotions.Load(),
 		AdvertsSent:       s.stats.advertsSent.Load(),
 		AdvertsReceived:   s.stats.advertsReceived.Load(),
 		TablesRefused:     s.stats.tablesRefused.Load(),
@@ -254,12 +285,16 @@ func (s *Supernode) track() bool {
 	return true
 }
 
-// otherSupernodes lists supernodes a refused leaf could try instead.
+// otherSupernodes lists supernodes a refused leaf could try instead: the
+// roomiest known from adverts first, then neighbours and Finder answers.
 func (s *Supernode) otherSupernodes() []string {
+	out := s.adv.roomiest(maxListedSupers / 2)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
 	for a := range s.neighbours {
+		if slices.Contains(out, a) {
+			continue
+		}
 		out = append(out, a)
 	}
 	for _, a := range s.known {
@@ -267,7 +302,6 @@ func (s *Supernode) otherSupernodes() []string {
 			out = append(out, a)
 		}
 	}
-	slices.Sort(out)
 	return out[:min(len(out), maxListedSupers)]
 }
 

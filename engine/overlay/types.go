@@ -21,6 +21,13 @@ type Finder interface {
 	FindSupernodes(ctx context.Context) ([]string, error)
 }
 
+// SupernodeCache is an optional extension of a Finder: supernodes and
+// leaves tell it which supernodes they are linked to, so that it can keep
+// them (the engine caches them in SQLite) for later starts.
+type SupernodeCache interface {
+	RememberSupernodes(ctx context.Context, addrs []string)
+}
+
 // StaticFinder is a Finder that always returns the same addresses.
 type StaticFinder []string
 

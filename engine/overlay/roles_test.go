@@ -1,0 +1,99 @@
+package overlay
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// fastRoles makes role changes quick enough for tests.
+func fastRoles(p Promotion) Promotion {
+	if p.MinUptime == 0 {
+		p.MinUptime = time.Millisecond
+	}
+	if p.AloneAfter == 0 {
+		p.AloneAfter = time.Hour
+	}
+	p.InviteEvery = 100 * time.Millisecond
+	p.CheckInterval = 50 * time.Millisecond
+	p.Capable = func() bool { return true }
+	return p
+}
+
+// startAuto runs an automatic node: its Supernode starts inactive and its
+// leaf looks for supernodes through leafFinder.
+func startAuto(t *testing.T, p Promotion, snFinder, leafFinder Finder) (*testNode, *Leaf) {
+	t.Helper()
+	n := listenNode(t).start(t, SupernodeConfig{Auto: true, Finder: snFinder, Promotion: fastRoles(p), MaxLeaves: 10})
+	l := runLeaf(t, LeafConfig{PeerAddr: n.addr, Dial: loopback.Dial, Finder: leafFinder, Local: n.sn})
+	return n, l
+}
+
+func TestAloneNodePromotes(t *testing.T) {
+	t.Parallel()
+	n, l := startAuto(t, Promotion{AloneAfter: 100 * time.Millisecond}, nil, StaticFinder{})
+	if n.sn.Active() {
+		t.Fatal("an automatic node must start as a leaf")
+	}
+	changed := n.sn.RoleChanged()
+	waitFor(t, 5*time.Second, "promotion", n.sn.Active)
+	select {
+	case <-changed:
+	default:
+		t.Fatal("RoleChanged not closed")
+	}
+	waitFor(t, 5*time.Second, "leaf through the local supernode", func() bool {
+		return slices.Equal(l.Supernodes(), []string{n.addr})
+	})
+	if st := n.sn.Stats(); st.Promotions != 1 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// TestInvitePromotes: a supernode over InviteAbove probes a capable leaf,
+// finds it reachable and invites it; the leaf's node promotes itself and
+// links to its old supernode as a neighbour.
+func TestInvitePromotes(t *testing.T) {
+	t.Parallel()
+	hub := listenNode(t).start(t, SupernodeConfig{Promotion: fastRoles(Promotion{InviteAbove: 1})})
+	n, l := startAuto(t, Promotion{}, nil, StaticFinder{hub.addr})
+	waitFor(t, 5*time.Second, "invited and promoted", n.sn.Active)
+	if !n.sn.Reachable() || hub.sn.Stats().Invites == 0 {
+		t.Fatalf("reachable %v, hub %+v", n.sn.Reachable(), hub.sn.Stats())
+	}
+	waitFor(t, 5*time.Second, "new supernode linked to the hub", func() bool {
+		return slices.Equal(n.sn.Neighbours(), []string{hub.addr})
+	})
+	waitFor(t, 5*time.Second, "leaf moved in-process", func() bool {
+		return slices.Equal(l.Supernodes(), []string{n.addr}) && hub.sn.Leaves() == 0
+	})
+}
+
+// TestDemotion: an automatic supernode with too few leaves, while others
+// have room, steps down; its remote leaf is told where to go and moves.
+func TestDemotion(t *testing.T) {
+	t.Parallel()
+	hubs := startNodes(t, 2, func(i int, addrs []string) SupernodeConfig {
+		return SupernodeConfig{Finder: StaticFinder(addrs), MaxLeaves: 10}
+	})
+	waitNeighbours(t, hubs, 1, 1)
+	p := Promotion{AloneAfter: 50 * time.Millisecond, MinSupernodes: 2, DemoteBelow: 2,
+		DemoteAfter: 500 * time.Millisecond, Cooldown: time.Hour}
+	n, _ := startAuto(t, p, StaticFinder{hubs[0].addr, hubs[1].addr}, StaticFinder{})
+	waitFor(t, 5*time.Second, "alone node promoted", n.sn.Active)
+	l := startLeaf(t, "127.0.0.1:40301", 1, n.addr)
+	waitFor(t, 5*time.Second, "leaf on the new supernode", func() bool { return slices.Equal(l.Supernodes(), []string{n.addr}) })
+	waitFor(t, 10*time.Second, "demotion", func() bool { return !n.sn.Active() })
+	waitFor(t, 10*time.Second, "leaf moved to a hub", func() bool {
+		got := l.Supernodes()
+		return len(got) == 1 && (got[0] == hubs[0].addr || got[0] == hubs[1].addr)
+	})
+	if st := n.sn.Stats(); st.Demotions != 1 || st.Supernodes != 0 {
+		t.Fatalf("%+v", st)
+	}
+	// Demoted, it turns leaves and supernodes away.
+	_, reply := dialRaw(t, n.addr, leafHello())
+	if reply.Type != typeError || reply.Code != CodeNotSupernode || len(reply.Supernodes) == 0 {
+		t.Fatalf("reply %+v", reply)
+	}
+}
