@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/swarm"
 )
 
 // flushInterval is how often byte counters and verified pieces are made
@@ -93,7 +94,9 @@ func (e *Engine) flushLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			e.flush(ctx)
+			// A flush that has begun finishes even if Run is stopping:
+			// half-recorded progress would be lost.
+			e.flush(context.WithoutCancel(ctx))
 		}
 	}
 }
@@ -180,9 +183,20 @@ func (e *Engine) checkpoint(ctx context.Context, t *transfer) {
 		e.log.Error("sync pieces", "transfer", t.ih.String(), "err", err)
 		return
 	}
+	t.mu.Lock()
 	if have == nil {
-		return
+		have = t.unsaved // synced earlier, but its save failed
 	}
+	t.unsaved = nil
+	t.mu.Unlock()
+	if have != nil {
+		e.saveProgress(ctx, t, sw, have)
+	}
+	e.saveInfoOnce(ctx, t)
+}
+
+// saveProgress records synced pieces; on failure they are kept for the next flush.
+func (e *Engine) saveProgress(ctx context.Context, t *transfer, sw *swarm.Swarm, have []bool) {
 	bf := make([]byte, (len(have)+7)/8)
 	for i, ok := range have {
 		if ok {
@@ -192,8 +206,10 @@ func (e *Engine) checkpoint(ctx context.Context, t *transfer) {
 	st := e.transferState(t, sw.Stats())
 	if err := e.db.SaveProgress(ctx, t.ih, bf, string(st)); err != nil {
 		e.log.Error("save progress", "transfer", t.ih.String(), "err", err)
+		t.mu.Lock()
+		t.unsaved = have
+		t.mu.Unlock()
 	}
-	e.saveInfoOnce(ctx, t)
 }
 
 // saveInfoOnce stores metadata fetched over BEP 9 so a restart needs no peer for it.

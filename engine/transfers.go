@@ -47,6 +47,7 @@ type transfer struct {
 	completed  time.Time
 	rates      rateHistory
 	infoSaved  bool
+	unsaved    []bool // synced pieces whose save failed
 
 	opts               TransferOptions
 	upLimit, downLimit *rate.Limiter
