@@ -29,7 +29,8 @@ type Config struct {
 	// DownloadDir is where downloads go (default DataDir/downloads).
 	DownloadDir string
 	// Listen is host:port for TCP peers, the DHT (UDP) and the search
-	// overlay; port 0 picks a free port.
+	// overlay; port 0 picks a free port. Empty means the port this data
+	// folder used last time (a free one the first time).
 	Listen string
 	// Bootstrap lists DHT bootstrap nodes (host:port). Nil means the public
 	// routers, except in loopback-only mode where it means none.
@@ -90,12 +91,6 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	if cfg.DownloadDir == "" {
 		cfg.DownloadDir = filepath.Join(cfg.DataDir, "downloads")
-	}
-	if cfg.Listen == "" {
-		cfg.Listen = "0.0.0.0:0"
-		if cfg.LoopbackOnly {
-			cfg.Listen = "127.0.0.1:0"
-		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -177,8 +172,37 @@ func (e *Engine) loadIdentity() error {
 	return nil
 }
 
+// listenAddr is Config.Listen, or else the port this data folder used
+// before (so port forwarding keeps working) on all interfaces, or loopback
+// in loopback-only mode.
+func (e *Engine) listenAddr() string {
+	if e.cfg.Listen != "" {
+		return e.cfg.Listen
+	}
+	host := "0.0.0.0"
+	if e.cfg.LoopbackOnly {
+		host = "127.0.0.1"
+	}
+	port, ok, err := e.db.Setting(context.Background(), "listen_port")
+	if err != nil || !ok {
+		port = "0"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // listen binds TCP and UDP on one port number.
 func (e *Engine) listen() error {
+	e.cfg.Listen = e.listenAddr()
+	if err := e.bind(); err != nil {
+		return err
+	}
+	if err := e.db.SetSetting(context.Background(), "listen_port", strconv.Itoa(e.port)); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) bind() error {
 	var lastErr error
 	for attempt := 0; attempt < 10; attempt++ {
 		ln, err := e.policy.Listen("tcp", e.cfg.Listen)
