@@ -2,6 +2,7 @@
 # missing (Debian packages with apt-get, Go modules with go mod download) and
 # is quiet when everything is already there.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 export GOFLAGS := -tags=sqlite_fts5
 GO ?= go
