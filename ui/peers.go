@@ -19,66 +19,79 @@ const (
 	peerColProgress
 	peerColDown
 	peerColUp
-	peerColGot
-	peerColSent
-	peerColFlags
+	peerColGave
+	peerColTook
+	peerColWeChoke
+	peerColChokesUs
+	peerColWhy
 	peerCols
 )
 
-// peersPane lists the connected peers of the selected transfer, with the
-// choke state and why a peer is choked or banned.
+// peersPane lists the connected peers of the selected transfer: what each
+// gave us and took on this connection, who chokes whom and why, and the
+// peers the transfer banned, with the reason.
 type peersPane struct {
 	grid    *gridTable
 	title   *widget.Label
 	content fyne.CanvasObject
 
-	hash  engine.InfoHash // whose peers are shown
-	peers []engine.PeerSnapshot
-	valid bool
+	hash   engine.InfoHash // whose peers are shown
+	peers  []engine.PeerSnapshot
+	banned []engine.BannedPeer
+	valid  bool
 }
 
 func newPeersPane() *peersPane {
-	p := &peersPane{title: widget.NewLabel("Select a transfer to see its peers.")}
+	p := &peersPane{title: widget.NewLabel(noPeersTitle)}
 	p.title.TextStyle.Bold = true
 	p.grid = newGridTable([]column{
-		{title: "Address", width: 150, kind: cellText, stretch: true},
-		{title: "Client", width: 150, kind: cellText},
-		{title: "Has", width: 90, kind: cellProgress},
-		{title: "Down", width: 85, kind: cellNumber},
-		{title: "Up", width: 85, kind: cellNumber},
-		{title: "Got", width: 80, kind: cellNumber},
-		{title: "Sent", width: 80, kind: cellNumber},
-		{title: "Flags", width: 180, kind: cellText},
+		{title: "Address", width: 122, kind: cellText},
+		{title: "Client", width: 135, kind: cellText},
+		{title: "Has", width: 62, kind: cellProgress},
+		{title: "Down", width: 78, kind: cellNumber},
+		{title: "Up", width: 78, kind: cellNumber},
+		{title: "Gave us", width: 72, kind: cellNumber},
+		{title: "Took", width: 72, kind: cellNumber},
+		{title: "We choke", width: 72, kind: cellText},
+		{title: "Chokes us", width: 76, kind: cellText},
+		{title: "Why", width: 160, kind: cellText, stretch: true},
 	})
 	p.content = container.NewBorder(p.title, nil, nil, nil, p.grid.content)
 	return p
 }
 
-// show lists t's peers (none unless ok) if they changed.
+const noPeersTitle = "Select a transfer to see its peers."
+
+// show lists t's peers and bans (none unless ok) if they changed.
 func (p *peersPane) show(t engine.TransferSnapshot, ok bool) {
 	var h engine.InfoHash
 	var peers []engine.PeerSnapshot
+	var banned []engine.BannedPeer
 	if ok {
-		h, peers = t.InfoHash, t.PeerDetails
+		h, peers, banned = t.InfoHash, t.PeerDetails, t.Banned
 	}
-	if p.valid && h == p.hash && slices.Equal(peers, p.peers) {
+	if p.valid && h == p.hash && slices.Equal(peers, p.peers) && slices.Equal(banned, p.banned) {
 		return
 	}
-	p.hash, p.peers, p.valid = h, peers, true
-	keys := make([]string, len(peers))
-	rows := make([][]string, len(peers))
-	prog := make([]float64, len(peers))
-	for i, pe := range peers {
-		keys[i] = pe.Addr
-		rows[i] = peerRow(pe)
-		prog[i] = pe.Progress
+	p.hash, p.peers, p.banned, p.valid = h, peers, banned, true
+	n := len(peers) + len(banned)
+	keys, rows, prog := make([]string, 0, n), make([][]string, 0, n), make([]float64, 0, n)
+	for _, pe := range peers {
+		keys, rows, prog = append(keys, pe.Addr), append(rows, peerRow(pe)), append(prog, pe.Progress)
+	}
+	for _, b := range banned {
+		keys, rows, prog = append(keys, "ban "+b.Key), append(rows, bannedRow(b)), append(prog, noProgress)
 	}
 	p.grid.update(keys, rows, prog)
 	if !ok {
-		setText(p.title, "Select a transfer to see its peers.")
+		setText(p.title, noPeersTitle)
 		return
 	}
-	setText(p.title, fmt.Sprintf("Peers of %q: %d connected", displayName(t), len(peers)))
+	title := fmt.Sprintf("Peers of %q: %d connected", displayName(t), len(peers))
+	if len(banned) > 0 {
+		title += fmt.Sprintf(", %d banned", len(banned))
+	}
+	setText(p.title, title)
 }
 
 func peerRow(pe engine.PeerSnapshot) []string {
@@ -87,29 +100,53 @@ func peerRow(pe engine.PeerSnapshot) []string {
 	row[peerColClient] = pe.Client
 	row[peerColDown] = humanRate(pe.DownRate)
 	row[peerColUp] = humanRate(pe.UpRate)
-	row[peerColGot] = humanBytes(pe.Downloaded)
-	row[peerColSent] = humanBytes(pe.Uploaded)
-	row[peerColFlags] = peerFlags(pe)
+	row[peerColGave] = humanBytes(pe.Downloaded)
+	row[peerColTook] = humanBytes(pe.Uploaded)
+	row[peerColWeChoke] = yesNo(pe.Choked)
+	row[peerColChokesUs] = yesNo(pe.ChokingUs)
+	row[peerColWhy] = peerWhy(pe)
 	return row
 }
 
-// peerFlags says who chokes whom and why, as qBittorrent's flags column
-// does, in words.
-func peerFlags(pe engine.PeerSnapshot) string {
-	var f []string
-	if pe.Banned {
-		f = append(f, "banned")
+// bannedRow shows a banned peer, which has no connection to describe.
+func bannedRow(b engine.BannedPeer) []string {
+	row := make([]string, peerCols)
+	row[peerColAddr] = banTarget(b.Key)
+	row[peerColWeChoke] = "banned"
+	row[peerColWhy] = "banned: " + b.Reason
+	return row
+}
+
+// banTarget shows a ban key ("ip:ADDR" or "id:HEXPEERID") for people.
+func banTarget(key string) string {
+	kind, v, _ := strings.Cut(key, ":")
+	switch {
+	case kind == "ip":
+		return v
+	case kind == "id" && len(v) > 16:
+		return "peer " + v[:16] + "…"
+	case kind == "id":
+		return "peer " + v
 	}
-	if pe.Choked {
-		f = append(f, "we choke")
+	return key
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
 	}
-	if pe.ChokingUs {
-		f = append(f, "chokes us")
+	return "no"
+}
+
+// peerWhy is the engine's note on why the peer is choked or banned.
+func peerWhy(pe engine.PeerSnapshot) string {
+	switch {
+	case pe.Banned && pe.Note != "":
+		return "banned: " + pe.Note
+	case pe.Banned:
+		return "banned"
 	}
-	if pe.Note != "" {
-		f = append(f, pe.Note)
-	}
-	return strings.Join(f, ", ")
+	return pe.Note
 }
 
 // displayName is a transfer's name, or its infohash until metadata arrives.

@@ -20,6 +20,9 @@ const (
 	cellButton                   // a button whose label is the cell string ("" hides it)
 )
 
+// noProgress in gridTable.progress leaves a row's progress cell empty.
+const noProgress = -1
+
 // column describes one column of a gridTable.
 type column struct {
 	title string
@@ -192,7 +195,9 @@ func (g *gridTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	case cellText, cellNumber:
 		l.set(text, col.kind == cellNumber)
 	case cellProgress:
-		if v := g.progress[id.Row]; bar.Value != v {
+		v := g.progress[id.Row]
+		setVisible(bar, v != noProgress)
+		if v != noProgress && bar.Value != v {
 			bar.SetValue(v)
 		}
 	case cellButton:

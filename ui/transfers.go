@@ -90,7 +90,7 @@ type transfersTab struct {
 	peers   *peersPane
 	content fyne.CanvasObject
 
-	pause, resume, remove, open *widget.Button
+	pause, resume, remove, open, optionsBtn, filesBtn *widget.Button
 
 	list    []engine.TransferSnapshot // the last snapshot's transfers, row order
 	rows    []*transferRow            // cached rows, same order
@@ -98,10 +98,16 @@ type transfersTab struct {
 	version int // bumps whenever the set of transfers changes
 
 	removing *removeDialog // the open remove confirmation; tests drive it
+	options  *optionsDialog
+	files    *filesDialog
+
+	// opts are the options this window set per transfer: the engine does
+	// not report them, and SetTransferOptions replaces them all at once.
+	opts map[engine.InfoHash]engine.TransferOptions
 }
 
 func newTransfersTab(u *UI) *transfersTab {
-	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}}
+	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}, opts: map[engine.InfoHash]engine.TransferOptions{}}
 	t.grid = newGridTable([]column{
 		{title: "Name", width: 190, kind: cellText, stretch: true},
 		{title: "Progress", width: 100, kind: cellProgress},
@@ -122,9 +128,12 @@ func newTransfersTab(u *UI) *transfersTab {
 	t.resume = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), t.resumeSelected)
 	t.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), t.removeSelected)
 	t.open = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), t.openSelected)
+	t.optionsBtn = widget.NewButtonWithIcon("Options…", theme.SettingsIcon(), t.optionsSelected)
+	t.filesBtn = widget.NewButtonWithIcon("Files…", theme.ListIcon(), t.filesSelected)
 	addMagnet := widget.NewButtonWithIcon("Add magnet…", theme.ContentAddIcon(), t.askMagnet)
 	addTorrent := widget.NewButtonWithIcon("Open .torrent…", theme.FileIcon(), t.askTorrent)
-	bar := container.NewHBox(addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove, t.open)
+	bar := container.NewHBox(addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove,
+		widget.NewSeparator(), t.optionsBtn, t.filesBtn, t.open)
 	t.peers = newPeersPane()
 	split := container.NewVSplit(t.grid.content, t.peers.content)
 	split.Offset = 0.62
@@ -214,6 +223,8 @@ func (t *transfersTab) updateButtons() {
 	setEnabled(t.resume, ok && paused)
 	setEnabled(t.remove, ok)
 	setEnabled(t.open, ok && tr.Dir != "")
+	setEnabled(t.optionsBtn, ok)
+	setEnabled(t.filesBtn, ok && tr.Size > 0)
 }
 
 func (t *transfersTab) pauseSelected() {

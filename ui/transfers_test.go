@@ -169,28 +169,51 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 	u.tabs.Select(u.transferItem)
 	s := twoTransfers(t.TempDir())
 	s.Transfers[0].PeerDetails = []engine.PeerSnapshot{
-		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5", Progress: 1, DownRate: 1 << 20, Downloaded: 3 << 20, ChokingUs: false},
-		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Progress: 0.5, Choked: true, Banned: true, Note: "sent 2 bad pieces"},
+		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5", Progress: 1, DownRate: 1 << 20, Downloaded: 3 << 20,
+			Uploaded: 512 << 10, ChokingUs: false, Choked: false},
+		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Progress: 0.5, Uploaded: 4 << 20, Choked: true, ChokingUs: true,
+			Note: "choked: not among the fastest uploaders"},
+		{Addr: "127.0.0.1:6883", Client: "Shoal 0.1", Choked: true, Banned: true, Note: "sent 2 bad pieces"},
 	}
+	s.Transfers[0].Banned = []engine.BannedPeer{{Key: "ip:10.0.0.9", Reason: "piece 7 failed its hash"},
+		{Key: "id:2d53483031302d6162636465666768696a6b6c6d", Reason: "piece 3 failed its hash"}}
 	u.Refresh(s)
 	if got := u.transfers.peers.grid.rows; len(got) != 0 {
 		t.Fatalf("peers shown with nothing selected: %q", got)
 	}
 	u.transfers.grid.selectRow(0)
+	want := []string{
+		"127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|512 KiB|no|no|",
+		"127.0.0.1:6882|Shoal 0.1||||0 B|4.00 MiB|yes|yes|choked: not among the fastest uploaders",
+		"127.0.0.1:6883|Shoal 0.1||||0 B|0 B|yes|no|banned: sent 2 bad pieces",
+		"10.0.0.9|||||||banned||banned: piece 7 failed its hash",
+		"peer 2d53483031302d61…|||||||banned||banned: piece 3 failed its hash",
+	}
 	rows := u.transfers.peers.grid.rows
-	if len(rows) != 2 || strings.Join(rows[0], "|") != "127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|0 B|" ||
-		rows[1][peerColFlags] != "banned, we choke, sent 2 bad pieces" {
+	if len(rows) != len(want) {
 		t.Fatalf("peer rows = %q", rows)
 	}
-	if got := u.transfers.peers.title.Text; got != `Peers of "big-buck-bunny.mkv": 2 connected` {
+	for i, w := range want {
+		if got := strings.Join(rows[i], "|"); got != w {
+			t.Errorf("peer row %d = %q\n want %q", i, got, w)
+		}
+	}
+	if got := u.transfers.peers.title.Text; got != `Peers of "big-buck-bunny.mkv": 3 connected, 2 banned` {
 		t.Errorf("title %q", got)
+	}
+	c := cells(u.transfers.peers.grid)
+	if bar := c[widget.TableCellID{Row: 0, Col: peerColProgress}].Objects[2]; !bar.Visible() {
+		t.Error("a connected peer's progress bar is hidden")
+	}
+	if bar := c[widget.TableCellID{Row: 3, Col: peerColProgress}].Objects[2]; bar.Visible() {
+		t.Error("a banned peer shows a progress bar")
 	}
 	// A peer leaves while the transfer's own row stays the same.
 	next := clone(s)
 	next.Transfers[0].PeerDetails = next.Transfers[0].PeerDetails[:1]
 	u.Refresh(next)
-	if n := len(u.transfers.peers.grid.rows); n != 1 {
-		t.Errorf("%d peer rows after one left, want 1", n)
+	if n := len(u.transfers.peers.grid.rows); n != 3 {
+		t.Errorf("%d peer rows after two left, want 1 peer and 2 bans", n)
 	}
 	u.transfers.grid.selectRow(1)
 	if n := len(u.transfers.peers.grid.rows); n != 0 {

@@ -166,12 +166,13 @@ func demoSnapshot(now time.Time) engine.Snapshot {
 	}}
 	s.Transfers[2].Downloaded = 0 // our own share: ratio ∞
 	s.Transfers[1].PeerDetails = []engine.PeerSnapshot{
-		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5.2", Progress: 1, DownRate: 1.9 * (1 << 20), Downloaded: 120 << 20, Uploaded: 2 << 20},
+		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5.2", Progress: 1, DownRate: 1.9 * (1 << 20), UpRate: 120 << 10, Downloaded: 120 << 20, Uploaded: 2 << 20},
 		{Addr: "127.0.0.1:51413", Client: "Transmission 3.00", Progress: 1, DownRate: 1.1 * (1 << 20), Downloaded: 64 << 20},
-		{Addr: "127.0.0.1:6890", Client: "Shoal 0.1.0", Progress: 0.41, DownRate: 400 << 10, UpRate: 250 << 10, Downloaded: 16 << 20, Uploaded: 9 << 20},
-		{Addr: "127.0.0.1:6999", Client: "aria2/1.36.0", Progress: 0.08, Choked: true, Note: "snubbed"},
-		{Addr: "127.0.0.1:7311", Client: "Shoal 0.1.0", Progress: 0.3, Choked: true, Banned: true, Note: "sent a bad piece"},
+		{Addr: "127.0.0.1:6890", Client: "Shoal 0.1.0", Progress: 0.41, DownRate: 400 << 10, UpRate: 130 << 10, Downloaded: 16 << 20, Uploaded: 9 << 20},
+		{Addr: "127.0.0.1:6999", Client: "aria2/1.36.0", Progress: 0.08, Choked: true, ChokingUs: true, Uploaded: 5 << 20, Note: "choked: not among the fastest uploaders"},
+		{Addr: "127.0.0.1:7012", Client: "Shoal 0.1.0", Progress: 0.66, ChokingUs: true, Downloaded: 3 << 20, Note: "snubbed: no data for 30s"},
 	}
+	s.Transfers[1].Banned = []engine.BannedPeer{{Key: "ip:127.0.0.9", Reason: "sent 2 pieces that failed their hash"}}
 	s.Library = []engine.LibraryItem{
 		{InfoHash: hash(0x30), Name: "holiday-photos", Path: "/home/me/Pictures/holiday-photos", Size: 2300 << 20, Files: 412, Magnet: "magnet:?xt=urn:btih:3030"},
 		{InfoHash: hash(0x31), Name: "talk.mp4", Path: "/home/me/Videos/talk.mp4", Size: 310 << 20, Files: 1, Magnet: "magnet:?xt=urn:btih:3131"},
