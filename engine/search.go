@@ -1,15 +1,20 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
 )
 
 // Search sends a keyword query into the supernode overlay. Hits stream on
-// the channel as they arrive, grouped by infohash with their sources merged;
-// the channel is closed when ctx ends.
+// the channel as they arrive, grouped by infohash with their sources merged
+// (a later Hit for an infohash supersedes the earlier one); the channel is
+// closed when ctx ends. In each Hit, sources that served us bad data (peers
+// we banned) come last; BadSources counts them and RankHits ranks by the
+// others.
 func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
 	words = strings.TrimSpace(words)
 	if words == "" {
@@ -24,7 +29,7 @@ func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
 	go func() {
 		defer close(out)
 		for h := range in {
-			hit := hitOf(h, self)
+			hit := e.hitOf(h, self)
 			if len(hit.Sources) == 0 {
 				continue // only we have it
 			}
@@ -40,14 +45,119 @@ func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
 	return out, nil
 }
 
-// hitOf converts an overlay hit, leaving out our own address as a source.
-func hitOf(h overlay.Hit, self string) Hit {
-	var sources []string
+// hitOf converts an overlay hit, leaving out our own address as a source
+// and putting banned sources last.
+func (e *Engine) hitOf(h overlay.Hit, self string) Hit {
+	var good, bad []string
+	isBad := e.badSourceFunc()
 	for _, s := range h.Sources {
-		if s != self {
-			sources = append(sources, s)
+		switch {
+		case s == self:
+		case isBad(s):
+			bad = append(bad, s)
+		default:
+			good = append(good, s)
 		}
 	}
 	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files,
-		Sources: sources, Magnet: Magnet(h.InfoHash, h.Name)}
+		Sources: append(good, bad...), Magnet: Magnet(h.InfoHash, h.Name)}
+}
+
+// badSourceFunc returns a test for "this peer address served us bad data":
+// its IP is banned (ban key "ip:<host>"). It reads the bans once.
+func (e *Engine) badSourceFunc() func(addr string) bool {
+	e.mu.Lock()
+	ips := make(map[string]bool)
+	for key := range e.banned {
+		if ip, ok := strings.CutPrefix(key, "ip:"); ok {
+			ips[ip] = true
+		}
+	}
+	e.mu.Unlock()
+	return func(addr string) bool { return ips[hostOf(addr)] }
+}
+
+// BadSources counts the sources of h that served us bad data before.
+func (e *Engine) BadSources(h Hit) int {
+	isBad := e.badSourceFunc()
+	n := 0
+	for _, s := range h.Sources {
+		if isBad(s) {
+			n++
+		}
+	}
+	return n
+}
+
+// RankHits sorts hits best first: most sources that never served us bad
+// data, then most sources, then name and infohash. The Search tab and
+// `shoal search` order their results with it.
+func (e *Engine) RankHits(hits []Hit) {
+	isBad := e.badSourceFunc()
+	good := func(h Hit) int {
+		n := 0
+		for _, s := range h.Sources {
+			if !isBad(s) {
+				n++
+			}
+		}
+		return n
+	}
+	slices.SortStableFunc(hits, func(a, b Hit) int {
+		if c := cmp.Compare(good(b), good(a)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(b.Sources), len(a.Sources)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return slices.Compare(a.InfoHash[:], b.InfoHash[:])
+	})
+}
+
+// SearchResults gathers the streamed hits of one search for display:
+// grouped by infohash with their sources merged. It is not safe for
+// concurrent use.
+type SearchResults struct {
+	e      *Engine
+	byHash map[InfoHash]int
+	hits   []Hit
+}
+
+// NewSearchResults returns an empty result set.
+func (e *Engine) NewSearchResults() *SearchResults {
+	return &SearchResults{e: e, byHash: make(map[InfoHash]int)}
+}
+
+// Add merges h (its sources joined to those already known for its
+// infohash) and reports whether anything changed.
+func (r *SearchResults) Add(h Hit) bool {
+	i, ok := r.byHash[h.InfoHash]
+	if !ok {
+		h.Sources = slices.Clone(h.Sources)
+		r.byHash[h.InfoHash] = len(r.hits)
+		r.hits = append(r.hits, h)
+		return true
+	}
+	old := &r.hits[i]
+	grew := false
+	for _, s := range h.Sources {
+		if !slices.Contains(old.Sources, s) {
+			old.Sources = append(old.Sources, s)
+			grew = true
+		}
+	}
+	return grew
+}
+
+// Len returns the number of distinct infohashes found.
+func (r *SearchResults) Len() int { return len(r.hits) }
+
+// Ranked returns a copy of the results, ranked by RankHits.
+func (r *SearchResults) Ranked() []Hit {
+	out := slices.Clone(r.hits)
+	r.e.RankHits(out)
+	return out
 }

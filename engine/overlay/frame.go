@@ -103,6 +103,7 @@ type wireEntry struct {
 type wireHit struct {
 	InfoHash hash20   `json:"ih"`
 	Name     string   `json:"name"`
+	Names    []string `json:"names,omitempty"`
 	Size     int64    `json:"size"`
 	Files    []string `json:"files,omitempty"`
 	Sources  []string `json:"src,omitempty"`
@@ -331,7 +332,7 @@ func (m *message) validateHits() error {
 		return fmt.Errorf("%d hits", len(m.Hits))
 	}
 	for i := range m.Hits {
-		if len(m.Hits[i].Sources) > maxSourcesPerHit || len(m.Hits[i].Files) > maxFilesPerEntry {
+		if len(m.Hits[i].Sources) > maxSourcesPerHit || len(m.Hits[i].Files) > maxFilesPerEntry || len(m.Hits[i].Names) > maxNamesPerHit {
 			return errors.New("hit lists too long")
 		}
 	}

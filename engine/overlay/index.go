@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -353,33 +354,52 @@ func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, err
 	return hits, nil
 }
 
-// groupRows keeps the first row of each infohash, up to limit hits.
+// groupRows keeps the first row of each infohash, up to limit hits, and
+// the distinct names of its other rows.
 func groupRows(rows *sql.Rows, limit int) ([]Hit, error) {
 	defer rows.Close()
 	var hits []Hit
-	seen := make(map[[20]byte]bool)
-	for rows.Next() && len(hits) < limit {
+	at := make(map[[20]byte]int)
+	for rows.Next() {
 		var ih []byte
 		var h Hit
 		var files string
 		if err := rows.Scan(&ih, &h.Name, &h.Size, &files); err != nil {
 			return nil, fmt.Errorf("overlay: index search: scan: %w", err)
 		}
-		if len(ih) != 20 || seen[[20]byte(ih)] {
+		if len(ih) != 20 {
+			continue
+		}
+		if i, ok := at[[20]byte(ih)]; ok {
+			addName(&hits[i], h.Name)
+			continue
+		}
+		if len(hits) == limit {
 			continue
 		}
 		h.InfoHash = [20]byte(ih)
-		seen[h.InfoHash] = true
+		h.Names = []string{h.Name}
 		if files != "" {
 			h.Files = strings.Split(files, "\n")
 			h.Files = h.Files[:min(len(h.Files), maxFilesPerHit)]
 		}
+		at[h.InfoHash] = len(hits)
 		hits = append(hits, h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("overlay: index search: %w", err)
 	}
 	return hits, nil
+}
+
+// addName adds name to h.Names if it is new and there is room; it reports
+// whether it did.
+func addName(h *Hit, name string) bool {
+	if name == "" || len(h.Names) >= maxNamesPerHit || slices.Contains(h.Names, name) {
+		return false
+	}
+	h.Names = append(h.Names, name)
+	return true
 }
 
 // sources lists the distinct peer addresses that registered ih.

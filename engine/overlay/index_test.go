@@ -215,3 +215,22 @@ func FuzzQueryWords(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexGroupsNames: one infohash registered under two names by two
+// leaves is one hit carrying both names and both sources.
+func TestIndexGroupsNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	x := openTestIndex(t)
+	x.put(ctx, 1, "127.0.0.1:1", []Entry{{InfoHash: ih(1), Name: "Movie 2024 1080p"}}, 10)
+	x.put(ctx, 2, "127.0.0.1:2", []Entry{{InfoHash: ih(1), Name: "movie.2024.x264"}}, 10)
+	x.put(ctx, 3, "127.0.0.1:3", []Entry{{InfoHash: ih(1), Name: "Movie 2024 1080p"}}, 10)
+	hits, err := x.search(ctx, "movie 2024", 10)
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("%d hits, %v", len(hits), err)
+	}
+	h := hits[0]
+	if len(h.Names) != 2 || h.Names[0] != h.Name || len(h.Sources) != 3 {
+		t.Fatalf("hit %+v", h)
+	}
+}

@@ -33,7 +33,7 @@ func (s *search) deliver(_ uuid.UUID, hits []Hit) {
 // ctx ends (or Run returns). Hits for the same infohash are merged: each Hit
 // carries the union of the sources seen so far, and a later Hit for an
 // infohash supersedes the earlier one; a Hit is sent again only when its
-// sources grew. Words are matched as prefixes, all required, ignoring case
+// sources or names grew. Words are matched as prefixes, all required, ignoring case
 // and accents; ErrBadQuery reports empty, over-long or too many words.
 func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
 	if _, err := ftsQuery(words); err != nil {
@@ -128,13 +128,25 @@ func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 	if cur == nil {
 		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files)}
 		merged[h.InfoHash] = cur
+		addName(cur, h.Name)
+		addNames(cur, h.Names)
 		addSources(cur, h.Sources)
 		return cloneHit(*cur), true
 	}
-	if !addSources(cur, h.Sources) {
+	grew := addNames(cur, append([]string{h.Name}, h.Names...))
+	if !addSources(cur, h.Sources) && !grew {
 		return Hit{}, false
 	}
 	return cloneHit(*cur), true
+}
+
+// addNames adds the new names in names to h; it reports whether any were new.
+func addNames(h *Hit, names []string) bool {
+	grew := false
+	for _, n := range names {
+		grew = addName(h, n) || grew
+	}
+	return grew
 }
 
 // addSources adds the new addresses in src to h; it reports whether any were new.
@@ -153,6 +165,7 @@ func addSources(h *Hit, src []string) bool {
 }
 
 func cloneHit(h Hit) Hit {
+	h.Names = slices.Clone(h.Names)
 	h.Files = slices.Clone(h.Files)
 	h.Sources = slices.Clone(h.Sources)
 	return h

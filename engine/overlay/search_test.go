@@ -16,6 +16,7 @@ func TestMergeHit(t *testing.T) {
 		sources []string
 	}{
 		{Hit{InfoHash: ih(1), Name: "a", Sources: []string{"127.0.0.1:1"}}, true, []string{"127.0.0.1:1"}},
+		{Hit{InfoHash: ih(1), Name: "other name", Sources: []string{"127.0.0.1:1"}}, true, []string{"127.0.0.1:1"}},
 		{Hit{InfoHash: ih(1), Name: "other name", Sources: []string{"127.0.0.1:1"}}, false, nil},
 		{Hit{InfoHash: ih(1), Name: "a", Sources: []string{"127.0.0.1:2", "127.0.0.1:1"}}, true, []string{"127.0.0.1:1", "127.0.0.1:2"}},
 		{Hit{InfoHash: ih(2), Name: "b"}, true, nil},
@@ -29,8 +30,8 @@ func TestMergeHit(t *testing.T) {
 			t.Fatalf("step %d: %+v", i, got)
 		}
 	}
-	if merged[ih(1)].Name != "a" {
-		t.Fatalf("first name must stick: %q", merged[ih(1)].Name)
+	if merged[ih(1)].Name != "a" || !slices.Equal(merged[ih(1)].Names, []string{"a", "other name"}) {
+		t.Fatalf("first name must stick, others listed: %q %q", merged[ih(1)].Name, merged[ih(1)].Names)
 	}
 	var many []string
 	for i := range 3 * maxMergedSources {
@@ -59,5 +60,9 @@ func TestSourcesMergedAcrossSupernodes(t *testing.T) {
 	hit := searchUntil(t, searcher, "shared twice", ih(60), "127.0.0.1:40091", "127.0.0.1:40092")
 	if len(hit.Sources) != 2 {
 		t.Fatalf("sources %v", hit.Sources)
+	}
+	names := slices.Sorted(slices.Values(hit.Names))
+	if !slices.Equal(names, []string{"shared twice", "shared twice, renamed"}) {
+		t.Fatalf("names %q", hit.Names)
 	}
 }

@@ -48,6 +48,7 @@ type Entry struct {
 type Hit struct {
 	InfoHash [20]byte
 	Name     string
+	Names    []string // every distinct name its sources gave it, Name first (at most 10)
 	Size     int64
 	Files    []string
 	Sources  []string // BitTorrent peer addresses (host:port) holding it
@@ -121,9 +122,9 @@ func fromWireEntry(w wireEntry) Entry {
 }
 
 func toWireHit(h Hit) wireHit {
-	return wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Size: h.Size, Files: h.Files, Sources: h.Sources}
+	return wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Names: h.Names, Size: h.Size, Files: h.Files, Sources: h.Sources}
 }
 
 func fromWireHit(w wireHit) Hit {
-	return Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Size: w.Size, Files: w.Files, Sources: w.Sources}
+	return Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Names: w.Names, Size: w.Size, Files: w.Files, Sources: w.Sources}
 }

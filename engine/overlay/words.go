@@ -18,6 +18,7 @@ const (
 	maxFilesPerEntry = 200 // file paths indexed per entry
 	maxSourcesPerHit = 50  // sources reported per hit
 	maxFilesPerHit   = 20  // file paths reported per hit
+	maxNamesPerHit   = 10  // distinct names reported per hit
 	maxHitsPerAnswer = 100 // hits one supernode returns for one query
 	maxQueryBytes    = 256 // bytes in a query string
 	maxQueryWords    = 8   // words in a query
