@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -109,28 +110,46 @@ func bencodeOf(v any) []byte {
 }
 
 // dialPeer connects to addr as a BitTorrent peer for ih and reads the
-// engine's handshake.
+// engine's handshake. A swarm refuses peers until it runs, which is just
+// after Download returns, so refusals are retried for a few seconds.
 func dialPeer(tb testing.TB, addr string, ih engine.InfoHash) (net.Conn, *bufio.Reader) {
 	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, br, err := tryDialPeer(addr, ih)
+		if err == nil {
+			return c, br
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("handshake with %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tryDialPeer(addr string, ih engine.InfoHash) (net.Conn, *bufio.Reader, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	h := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: ih}
 	rand.Read(h.PeerID[:])
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if err := wire.WriteHandshake(c, h); err != nil {
 		c.Close()
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	br := bufio.NewReader(c)
 	got, err := wire.ReadHandshake(br)
-	if err != nil || got.InfoHash != ih {
+	if err == nil && got.InfoHash != ih {
+		err = fmt.Errorf("engine answered for infohash %x", got.InfoHash)
+	}
+	if err != nil {
 		c.Close()
-		tb.Fatalf("engine handshake: %v (infohash %x)", err, got.InfoHash)
+		return nil, nil, err
 	}
 	c.SetDeadline(time.Time{})
-	return c, br
+	return c, br, nil
 }
 
 // hungUp reports whether the engine closes c within d, discarding what it
