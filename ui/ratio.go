@@ -2,92 +2,97 @@ package ui
 
 import (
 	"fmt"
-	"image/color"
-	"math"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
 )
 
-// ratioTab is the Ratio tab: the all-time ratio in big digits, the byte
-// counts behind it, the session ratio and a two-minute rate graph.
+// ratioTab is the Ratio tab: two gauges (all time and this session) that
+// show the ratio against 1.0 and the ratio target, the byte counts behind
+// them, and a rate graph of the last two minutes.
 type ratioTab struct {
-	big     *canvas.Text
-	allTime *widget.Label
-	session *widget.Label
-	graph   *rateGraph
-	content fyne.CanvasObject
+	gauge, sessionGauge *ratioGauge
+	big, sessionBig     *canvas.Text // the gauges' digits
+	allTime, session    *widget.Label
+	targetInfo          *widget.Label
+	graph               *rateGraph
+	content             fyne.CanvasObject
 
-	last  engine.Ratio
-	valid bool // last holds what the labels show
+	last   engine.Ratio
+	target float64
+	valid  bool // last and target hold what the gauges show
 }
 
 func newRatioTab() *ratioTab {
 	r := &ratioTab{
-		big:     canvas.NewText("", color.Black),
-		allTime: widget.NewLabel(""),
-		session: widget.NewLabel(""),
-		graph:   newRateGraph(),
+		gauge:        newRatioGauge(56),
+		sessionGauge: newRatioGauge(40),
+		allTime:      widget.NewLabel(""),
+		session:      widget.NewLabel(""),
+		targetInfo:   widget.NewLabel(""),
+		graph:        newRateGraph(),
 	}
-	r.big.TextSize = 72
-	r.big.TextStyle = fyne.TextStyle{Bold: true}
-	r.big.Alignment = fyne.TextAlignCenter
-	r.allTime.Alignment = fyne.TextAlignCenter
-	r.session.Alignment = fyne.TextAlignCenter
-	title := widget.NewLabelWithStyle("Share ratio, all time", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	graphTitle := widget.NewLabelWithStyle("Network rates, last 2 minutes", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	top := container.NewVBox(title, r.big, r.allTime, r.session, widget.NewSeparator(), graphTitle)
+	r.big, r.sessionBig = r.gauge.text, r.sessionGauge.text
+	for _, l := range []*widget.Label{r.allTime, r.session, r.targetInfo} {
+		l.Alignment = fyne.TextAlignCenter
+	}
+	r.targetInfo.Importance = widget.LowImportance
+	bold := fyne.TextStyle{Bold: true}
+	left := container.NewBorder(widget.NewLabelWithStyle("Share ratio, all time", fyne.TextAlignCenter, bold),
+		r.allTime, nil, nil, r.gauge)
+	right := container.NewBorder(widget.NewLabelWithStyle("This session", fyne.TextAlignCenter, bold),
+		r.session, nil, nil, r.sessionGauge)
+	graphTitle := widget.NewLabelWithStyle("Network rates, last 2 minutes", fyne.TextAlignLeading, bold)
+	top := container.NewVBox(container.NewGridWithColumns(2, left, right), r.targetInfo,
+		widget.NewSeparator(), graphTitle)
 	r.content = container.NewBorder(top, nil, nil, nil, container.NewPadded(r.graph))
-	r.show(engine.Ratio{})
+	r.show(engine.Ratio{}, 0)
 	return r
 }
 
-// apply shows the snapshot's ratio and feeds the rate graph.
-func (r *ratioTab) apply(s engine.Snapshot) {
-	at := s.Taken
-	if at.IsZero() {
-		at = time.Now()
-	}
+// apply shows the snapshot's ratio against target and feeds the rate graph.
+func (r *ratioTab) apply(s engine.Snapshot, target float64) {
 	if len(s.History) > 0 {
 		r.graph.setHistory(s.History)
 	} else {
-		r.graph.add(at, s.Net.DownRate, s.Net.UpRate)
+		r.graph.add(snapTime(s), s.Net.DownRate, s.Net.UpRate)
 	}
-	if r.valid && r.last == s.Ratio {
+	if r.valid && r.last == s.Ratio && r.target == target {
 		return
 	}
-	r.last, r.valid = s.Ratio, true
-	r.show(s.Ratio)
+	r.last, r.target, r.valid = s.Ratio, target, true
+	r.show(s.Ratio, target)
 }
 
-func (r *ratioTab) show(q engine.Ratio) {
-	text, col := ratioText(q.Uploaded, q.Downloaded, q.Value())
-	if r.big.Text != text || r.big.Color != col {
-		r.big.Text, r.big.Color = text, col
-		r.big.Refresh()
-	}
+func (r *ratioTab) show(q engine.Ratio, target float64) {
+	text := ratioText(q.Uploaded, q.Downloaded, q.Value())
+	r.gauge.set(q.Value(), q.Uploaded > 0 || q.Downloaded > 0, target, text)
 	setText(r.allTime, fmt.Sprintf("Uploaded %s · Downloaded %s",
 		humanBytes(q.Uploaded), humanBytes(q.Downloaded)))
-	stext, _ := ratioText(q.SessionUploaded, q.SessionDownloaded, q.SessionValue())
+	stext := ratioText(q.SessionUploaded, q.SessionDownloaded, q.SessionValue())
+	r.sessionGauge.set(q.SessionValue(), q.SessionUploaded > 0 || q.SessionDownloaded > 0, target, stext)
 	setText(r.session, fmt.Sprintf("This session: %s (uploaded %s, downloaded %s)",
 		stext, humanBytes(q.SessionUploaded), humanBytes(q.SessionDownloaded)))
+	setText(r.targetInfo, targetInfo(target))
 }
 
-// ratioText is the ratio's digits and colour: "—" before any traffic,
-// green from 1.00 up, amber below.
-func ratioText(up, down int64, v float64) (string, color.Color) {
-	switch {
-	case up == 0 && down == 0:
-		return "—", theme.Color(theme.ColorNameDisabled)
-	case v >= 1 || math.IsInf(v, 1):
-		return formatRatio(v), theme.Color(theme.ColorNameSuccess)
-	default:
-		return formatRatio(v), theme.Color(theme.ColorNameWarning)
+// targetInfo explains the target mark.
+func targetInfo(target float64) string {
+	if target <= 0 {
+		return "No share ratio target: finished downloads seed until you stop them (Settings)."
 	}
+	return fmt.Sprintf("Finished downloads stop seeding at a ratio of %s (Settings; per transfer in Options).",
+		ratioTargetText(target))
+}
+
+// ratioText is the ratio's digits: "—" before any traffic.
+func ratioText(up, down int64, v float64) string {
+	if up == 0 && down == 0 {
+		return "—"
+	}
+	return formatRatio(v)
 }

@@ -1,8 +1,15 @@
 package ui
 
 import (
+	"image/color"
+	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/shoalp2p/shoal/engine"
 )
@@ -74,5 +81,59 @@ func TestRateGraphUsesEngineHistory(t *testing.T) {
 	r := newGraphRendererForTest(g)
 	if got := r.downL.Text; got != "↓ download 175 KiB/s" {
 		t.Errorf("legend %q", got)
+	}
+}
+
+func TestRatioGaugeAgainstOneAndTheTarget(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.ratioItem)
+	g := u.ratio.gauge
+	r := test.WidgetRenderer(g).(*gaugeRenderer)
+	r.Layout(fyne.NewSize(400, 220))
+	success, primary, warning := theme.Color(theme.ColorNameSuccess), theme.Color(theme.ColorNamePrimary),
+		theme.Color(theme.ColorNameWarning)
+	cases := []struct {
+		name     string
+		ratio    engine.Ratio
+		target   float64
+		end      float32 // the filled ring's end angle
+		col      color.Color
+		marked   bool
+		targetAt float32 // angle of the target mark
+	}{
+		{"no target, below 1", engine.Ratio{Uploaded: 1, Downloaded: 2}, 0, -45, warning, false, 0},
+		{"no target, above 1", engine.Ratio{Uploaded: 3, Downloaded: 2}, 0, 45, success, false, 0},
+		{"short of the target", engine.Ratio{Uploaded: 12, Downloaded: 10}, 1.5, -18, primary, true, 0},
+		{"target reached", engine.Ratio{Uploaded: 15, Downloaded: 10}, 1.5, 0, success, true, 0},
+		{"only uploaded", engine.Ratio{Uploaded: 5}, 1.5, 90, success, true, 0},
+		{"target 4", engine.Ratio{Uploaded: 2, Downloaded: 1}, 4, -45, primary, true, 0},
+	}
+	for _, c := range cases {
+		u.settings.saved.RatioTarget = c.target
+		u.Refresh(engine.Snapshot{Ratio: c.ratio})
+		if r.fill.EndAngle != c.end || r.fill.FillColor != c.col || g.text.Color != c.col {
+			t.Errorf("%s: ring ends at %v in %v (digits %v), want %v in %v", c.name, r.fill.EndAngle, r.fill.FillColor,
+				g.text.Color, c.end, c.col)
+		}
+		if r.targetMark.Visible() != c.marked {
+			t.Errorf("%s: target mark visible=%v", c.name, r.targetMark.Visible())
+		}
+		if c.marked {
+			if got := g.angle(c.target); got != c.targetAt {
+				t.Errorf("%s: target mark at %v°, want %v°", c.name, got, c.targetAt)
+			}
+			if want := "target " + ratioTargetText(c.target); r.targetLabel.Text != want {
+				t.Errorf("%s: target label %q", c.name, r.targetLabel.Text)
+			}
+		}
+	}
+	// Without a target the 1.0 mark stands at the top of the ring.
+	u.settings.saved.RatioTarget = 0
+	u.Refresh(engine.Snapshot{Ratio: engine.Ratio{Uploaded: 1, Downloaded: 1}})
+	if x := r.oneMark.Position2.X; math.Abs(float64(x-r.center.X)) > 0.01 {
+		t.Errorf("1.0 mark at x=%v, centre %v", x, r.center.X)
+	}
+	if got := u.ratio.targetInfo.Text; !strings.HasPrefix(got, "No share ratio target") {
+		t.Errorf("target info %q", got)
 	}
 }

@@ -161,7 +161,7 @@ func (u *UI) Refresh(s engine.Snapshot) {
 	u.transfers.apply(s.Transfers)
 	u.search.markAdded()
 	u.library.apply(s.Library, s.ShareJobs)
-	u.ratio.apply(s)
+	u.ratio.apply(s, u.settings.saved.RatioTarget)
 	if len(s.Transfers) != u.counts[0] || len(s.Library) != u.counts[1] {
 		u.counts = [2]int{len(s.Transfers), len(s.Library)}
 		u.transferItem.Text = counted("Transfers", len(s.Transfers))
