@@ -42,7 +42,8 @@ type settingsTab struct {
 	info                     *widget.Label
 	content                  fyne.CanvasObject
 
-	filling bool // fill is setting the widgets: their callbacks stay quiet
+	filling  bool // fill is setting the widgets: their callbacks stay quiet
+	toggling int  // alternative-limit switches on their way to the engine
 }
 
 func newSettingsTab(u *UI) *settingsTab {
@@ -244,7 +245,8 @@ func (st *settingsTab) setInfo(s string) {
 }
 
 // toggleAlt switches the alternative limits at once, with the saved
-// limits: edits not applied yet stay in the form.
+// limits: edits not applied yet stay in the form. If the engine refuses,
+// the next snapshot puts the box back (syncAlt).
 func (st *settingsTab) toggleAlt(on bool) {
 	if st.filling {
 		return
@@ -255,14 +257,23 @@ func (st *settingsTab) toggleAlt(on bool) {
 	if on {
 		msg = "Alternative limits on."
 	}
+	st.toggling++
 	st.u.actOr("switch alternative limits", func() error { return st.u.eng.SetSettings(s) }, func() {
+		st.toggling--
 		st.saved.AltEnabled = on
 		st.setInfo(msg)
-	}, func() {
-		st.filling = true
-		st.altNow.SetChecked(!on)
-		st.filling = false
-	})
+	}, func() { st.toggling-- })
+}
+
+// syncAlt makes the switch show the saved state again when no switch is
+// on its way to the engine.
+func (st *settingsTab) syncAlt() {
+	if st.toggling > 0 || st.altNow.Checked == st.saved.AltEnabled {
+		return
+	}
+	st.filling = true
+	st.altNow.SetChecked(st.saved.AltEnabled)
+	st.filling = false
 }
 
 // altActive reports whether the alternative limits apply at t.

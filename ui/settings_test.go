@@ -161,6 +161,7 @@ func TestAlternativeLimitsToggleAtOnce(t *testing.T) {
 	test.Tap(st.altNow)
 	u.bg.Wait()
 	assertDialog(t, u, "Switch alternative limits: disk on fire")
+	u.Refresh(engine.Snapshot{})
 	if !st.altNow.Checked || !st.saved.AltEnabled {
 		t.Error("a failed switch left the box unticked")
 	}

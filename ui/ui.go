@@ -157,6 +157,7 @@ func (u *UI) pull() {
 // parts that changed since the previous snapshot are redrawn.
 func (u *UI) Refresh(s engine.Snapshot) {
 	u.status.apply(s.Net)
+	u.settings.syncAlt()
 	u.status.setLimits(u.settings.saved, u.settings.altActive(snapTime(s)))
 	u.transfers.apply(s.Transfers)
 	u.search.markAdded()
