@@ -51,9 +51,9 @@ func newPeersPane() *peersPane {
 		{title: "Down", width: 78, kind: cellNumber},
 		{title: "Up", width: 78, kind: cellNumber},
 		{title: "Gave us", width: 72, kind: cellNumber},
-		{title: "Took", width: 72, kind: cellNumber},
-		{title: "We choke", width: 72, kind: cellText},
-		{title: "Chokes us", width: 76, kind: cellText},
+		{title: "Took", width: 68, kind: cellNumber},
+		{title: "We choke", width: 80, kind: cellText},
+		{title: "Chokes us", width: 84, kind: cellText},
 		{title: "Why", width: 160, kind: cellText, stretch: true},
 	})
 	p.content = container.NewBorder(p.title, nil, nil, nil, p.grid.content)

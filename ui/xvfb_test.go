@@ -58,6 +58,7 @@ func TestScreenshotXvfb(t *testing.T) {
 		dir = os.TempDir()
 	}
 	f := newFake()
+	f.settings.RatioTarget = 2 // the gauges show a target mark
 	f.setSnapshot(demoSnapshot(time.Now()))
 	var u *UI
 	fyne.DoAndWait(func() {
