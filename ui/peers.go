@@ -138,13 +138,16 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// peerWhy is the engine's note on why the peer is choked or banned.
+// peerWhy is the engine's note on why the peer is choked or banned; a
+// seed we choke without a note has simply nothing to ask of us.
 func peerWhy(pe engine.PeerSnapshot) string {
 	switch {
 	case pe.Banned && pe.Note != "":
 		return "banned: " + pe.Note
 	case pe.Banned:
 		return "banned"
+	case pe.Note == "" && pe.Choked && pe.Progress >= 1:
+		return "a seed: needs nothing from us"
 	}
 	return pe.Note
 }

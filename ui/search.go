@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,6 +19,10 @@ import (
 
 // batchInterval spaces the table updates while hits stream in (≤5/s).
 const batchInterval = 200 * time.Millisecond
+
+// searchTimeout ends a search: the engine streams hits until the search's
+// context ends.
+const searchTimeout = 30 * time.Second
 
 // Labels of the per-hit button.
 const (
@@ -51,12 +56,13 @@ type searchTab struct {
 	cancel  context.CancelFunc
 	version int // transfersTab.version the Added marks reflect
 
+	timeout    time.Duration  // how long a search runs; tests shorten it
 	streams    sync.WaitGroup // stream goroutines; tests wait on it
 	afterBatch func()         // test hook, run on the Fyne goroutine after a batch shows
 }
 
 func newSearchTab(u *UI) *searchTab {
-	s := &searchTab{u: u, index: map[engine.InfoHash]int{}, version: -1}
+	s := &searchTab{u: u, index: map[engine.InfoHash]int{}, version: -1, timeout: searchTimeout}
 	s.grid = newGridTable([]column{
 		{title: "Name", width: 420, kind: cellText, stretch: true},
 		{title: "Size", width: 90, kind: cellNumber},
@@ -92,7 +98,7 @@ func (s *searchTab) start() {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	ctx, cancel := context.WithCancel(s.u.ctx)
+	ctx, cancel := context.WithTimeout(s.u.ctx, s.timeout)
 	s.cancel = cancel
 	s.gen++
 	gen := s.gen
@@ -120,7 +126,8 @@ func (s *searchTab) failed(gen int, words string, err error) {
 }
 
 // stream reads hits as they arrive and hands them to the Fyne goroutine in
-// batches, at most one per batchInterval, plus a last one at the end.
+// batches, at most one per batchInterval, plus a last one at the end: when
+// the engine closes the channel or the search's time is up.
 func (s *searchTab) stream(ctx context.Context, gen int, hits <-chan engine.Hit) {
 	t := time.NewTicker(batchInterval)
 	defer t.Stop()
@@ -139,6 +146,9 @@ func (s *searchTab) stream(ctx context.Context, gen int, hits <-chan engine.Hit)
 				batch = nil
 			}
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				s.deliver(gen, batch, true)
+			}
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -188,5 +189,23 @@ func TestNewSearchCancelsTheOld(t *testing.T) {
 	}
 	if got := u.search.info.Text; got != "1 result." {
 		t.Errorf("info = %q", got)
+	}
+}
+
+func TestSearchEndsAfterItsTimeout(t *testing.T) {
+	u, f := newTestUI(t)
+	u.search.timeout = 300 * time.Millisecond
+	stream, batches := startSearch(t, u, f, "ubuntu")
+	stream <- hitUbuntu
+	waitFor(t, batches, "first batch")
+	waitFor(t, batches, "the end of the search") // the engine never closed its channel
+	u.search.streams.Wait()
+	if got := u.search.info.Text; got != "1 result." {
+		t.Errorf("info after the timeout = %q", got)
+	}
+	var ctx interface{ Err() error }
+	f.lock(func() { ctx = f.searchCtx[0] })
+	if ctx.Err() == nil {
+		t.Error("the search's context outlives its timeout")
 	}
 }

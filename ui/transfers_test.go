@@ -174,6 +174,7 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Progress: 0.5, Uploaded: 4 << 20, Choked: true, ChokingUs: true,
 			Note: "choked: not among the fastest uploaders"},
 		{Addr: "127.0.0.1:6883", Client: "Shoal 0.1", Choked: true, Banned: true, Note: "sent 2 bad pieces"},
+		{Addr: "127.0.0.1:6884", Client: "Transmission 4.0", Progress: 1, Choked: true},
 	}
 	s.Transfers[0].Banned = []engine.BannedPeer{{Key: "ip:10.0.0.9", Reason: "piece 7 failed its hash"},
 		{Key: "id:2d53483031302d6162636465666768696a6b6c6d", Reason: "piece 3 failed its hash"}}
@@ -186,6 +187,7 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		"127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|512 KiB|no|no|",
 		"127.0.0.1:6882|Shoal 0.1||||0 B|4.00 MiB|yes|yes|choked: not among the fastest uploaders",
 		"127.0.0.1:6883|Shoal 0.1||||0 B|0 B|yes|no|banned: sent 2 bad pieces",
+		"127.0.0.1:6884|Transmission 4.0||||0 B|0 B|yes|no|a seed: needs nothing from us",
 		"10.0.0.9|||||||banned||banned: piece 7 failed its hash",
 		"peer 2d53483031302d61…|||||||banned||banned: piece 3 failed its hash",
 	}
@@ -198,14 +200,14 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 			t.Errorf("peer row %d = %q\n want %q", i, got, w)
 		}
 	}
-	if got := u.transfers.peers.title.Text; got != `Peers of "big-buck-bunny.mkv": 3 connected, 2 banned` {
+	if got := u.transfers.peers.title.Text; got != `Peers of "big-buck-bunny.mkv": 4 connected, 2 banned` {
 		t.Errorf("title %q", got)
 	}
 	c := cells(u.transfers.peers.grid)
 	if bar := c[widget.TableCellID{Row: 0, Col: peerColProgress}].Objects[2]; !bar.Visible() {
 		t.Error("a connected peer's progress bar is hidden")
 	}
-	if bar := c[widget.TableCellID{Row: 3, Col: peerColProgress}].Objects[2]; bar.Visible() {
+	if bar := c[widget.TableCellID{Row: 4, Col: peerColProgress}].Objects[2]; bar.Visible() {
 		t.Error("a banned peer shows a progress bar")
 	}
 	// A peer leaves while the transfer's own row stays the same.
