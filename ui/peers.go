@@ -147,7 +147,7 @@ func peerWhy(pe engine.PeerSnapshot) string {
 	case pe.Banned:
 		return "banned"
 	case pe.Note == "" && pe.Choked && pe.Progress >= 1:
-		return "a seed: needs nothing from us"
+		return "seed: wants nothing"
 	}
 	return pe.Note
 }

@@ -187,7 +187,7 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		"127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|512 KiB|no|no|",
 		"127.0.0.1:6882|Shoal 0.1||||0 B|4.00 MiB|yes|yes|choked: not among the fastest uploaders",
 		"127.0.0.1:6883|Shoal 0.1||||0 B|0 B|yes|no|banned: sent 2 bad pieces",
-		"127.0.0.1:6884|Transmission 4.0||||0 B|0 B|yes|no|a seed: needs nothing from us",
+		"127.0.0.1:6884|Transmission 4.0||||0 B|0 B|yes|no|seed: wants nothing",
 		"10.0.0.9|||||||banned||banned: piece 7 failed its hash",
 		"peer 2d53483031302d61…|||||||banned||banned: piece 3 failed its hash",
 	}
