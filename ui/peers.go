@@ -33,6 +33,7 @@ const (
 type peersPane struct {
 	grid    *gridTable
 	title   *widget.Label
+	detail  *widget.Label // the selected peer's "why", in full
 	content fyne.CanvasObject
 
 	hash   engine.InfoHash // whose peers are shown
@@ -42,8 +43,9 @@ type peersPane struct {
 }
 
 func newPeersPane() *peersPane {
-	p := &peersPane{title: widget.NewLabel(noPeersTitle)}
+	p := &peersPane{title: widget.NewLabel(noPeersTitle), detail: widget.NewLabel("")}
 	p.title.TextStyle.Bold = true
+	p.detail.Truncation = fyne.TextTruncateEllipsis
 	p.grid = newGridTable([]column{
 		{title: "Address", width: 122, kind: cellText},
 		{title: "Client", width: 135, kind: cellText},
@@ -56,8 +58,30 @@ func newPeersPane() *peersPane {
 		{title: "Chokes us", width: 84, kind: cellText},
 		{title: "Why", width: 160, kind: cellText, stretch: true},
 	})
-	p.content = container.NewBorder(p.title, nil, nil, nil, p.grid.content)
+	p.grid.onSelect = func(int) { p.showDetail() }
+	p.content = container.NewBorder(p.title, p.detail, nil, nil, p.grid.content)
+	p.showDetail()
 	return p
+}
+
+// showDetail spells out the selected peer's row, whose Why cell may be
+// cut short.
+func (p *peersPane) showDetail() {
+	row := p.grid.selectedRow()
+	if row < 0 || row >= len(p.grid.rows) {
+		setText(p.detail, "Select a peer to read why it is choked or banned in full.")
+		return
+	}
+	r := p.grid.rows[row]
+	who := r[peerColAddr]
+	if r[peerColClient] != "" {
+		who += " (" + r[peerColClient] + ")"
+	}
+	why := r[peerColWhy]
+	if why == "" {
+		why = "nothing to report"
+	}
+	setText(p.detail, who+": "+why)
 }
 
 const noPeersTitle = "Select a transfer to see its peers."
@@ -83,6 +107,7 @@ func (p *peersPane) show(t engine.TransferSnapshot, ok bool) {
 		keys, rows, prog = append(keys, "ban "+b.Key), append(rows, bannedRow(b)), append(prog, noProgress)
 	}
 	p.grid.update(keys, rows, prog)
+	p.showDetail()
 	if !ok {
 		setText(p.title, noPeersTitle)
 		return

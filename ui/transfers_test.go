@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -166,6 +167,7 @@ func TestStatusBar(t *testing.T) {
 
 func TestPeersOfTheSelectedTransfer(t *testing.T) {
 	u, _ := newTestUI(t)
+	u.win.Resize(fyne.NewSize(1000, 1000)) // every peer row on screen
 	u.tabs.Select(u.transferItem)
 	s := twoTransfers(t.TempDir())
 	s.Transfers[0].PeerDetails = []engine.PeerSnapshot{
@@ -210,12 +212,19 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 	if bar := c[widget.TableCellID{Row: 4, Col: peerColProgress}].Objects[2]; bar.Visible() {
 		t.Error("a banned peer shows a progress bar")
 	}
+	u.transfers.peers.grid.selectRow(1)
+	if got := u.transfers.peers.detail.Text; got != "127.0.0.1:6882 (Shoal 0.1): choked: not among the fastest uploaders" {
+		t.Errorf("detail of the selected peer %q", got)
+	}
 	// A peer leaves while the transfer's own row stays the same.
 	next := clone(s)
 	next.Transfers[0].PeerDetails = next.Transfers[0].PeerDetails[:1]
 	u.Refresh(next)
 	if n := len(u.transfers.peers.grid.rows); n != 3 {
 		t.Errorf("%d peer rows after two left, want 1 peer and 2 bans", n)
+	}
+	if got := u.transfers.peers.detail.Text; !strings.HasPrefix(got, "Select a peer") {
+		t.Errorf("detail %q after the selected peer left", got)
 	}
 	u.transfers.grid.selectRow(1)
 	if n := len(u.transfers.peers.grid.rows); n != 0 {

@@ -104,6 +104,7 @@ func (ft *fyneTab) capture(t *testing.T) image.Image {
 		ft.u.tabs.SelectIndex(ft.tab)
 		if ft.tab == 1 {
 			ft.u.transfers.grid.selectRow(1)
+			ft.u.transfers.peers.grid.selectRow(3) // the choked aria2: its note in full
 		}
 	})
 	time.Sleep(1500 * time.Millisecond) // a few frames and snapshot ticks
