@@ -11,10 +11,11 @@ import (
 )
 
 // Keyword tables. A supernode summarises everything its leaves share as a
-// bit table (a one-hash Bloom filter, like Gnutella's QRP and Gnutella2's
-// QHT): every term SQLite's tokenizer produced for an entry is cut to the
-// prefix lengths in prefixLens, each prefix hashed to a 32-bit key, and the
-// key's low Bits bits pick the bit to set. A query word becomes the terms
+// bit table (a Bloom filter with two bits per key; Gnutella's QRP and
+// Gnutella2's QHT used one): every term SQLite's tokenizer produced for an
+// entry is cut to the prefix lengths in prefixLens, each prefix hashed to a
+// 32-bit key, and two positions derived from the key (its low Bits bits,
+// and those of a second mix of it) are set. A query word becomes the terms
 // SQLite makes of it; each term's key is that of its longest prefix in
 // prefixLens. A table can then match a query only if it has every query
 // key, so a supernode whose table lacks one cannot hold a match and the
@@ -210,17 +211,26 @@ func buildTable(keys []uint32, b uint8) *kwTable {
 	t := newTable(b)
 	for _, k := range keys {
 		t.set(t.pos(k))
+		t.set(t.pos2(k))
 	}
 	return t
 }
 
+// pos and pos2 are the two bits of a key.
 func (t *kwTable) pos(key uint32) uint32 { return key & (1<<t.bits - 1) }
+func (t *kwTable) pos2(key uint32) uint32 {
+	h := key * 0x9e3779b1
+	h ^= h >> 15
+	h *= 0x85ebca77
+	h ^= h >> 13
+	return h & (1<<t.bits - 1)
+}
 func (t *kwTable) set(p uint32)          { t.words[p/64] |= 1 << (p % 64) }
 func (t *kwTable) flip(p uint32)         { t.words[p/64] ^= 1 << (p % 64) }
 func (t *kwTable) get(p uint32) bool     { return t.words[p/64]&(1<<(p%64)) != 0 }
 
-// has reports whether key's bit is set.
-func (t *kwTable) has(key uint32) bool { return t.get(t.pos(key)) }
+// has reports whether both of key's bits are set.
+func (t *kwTable) has(key uint32) bool { return t.get(t.pos(key)) && t.get(t.pos2(key)) }
 
 // matchAll reports whether every key's bit is set. A nil table (not known
 // yet) matches everything.

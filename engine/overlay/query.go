@@ -47,6 +47,7 @@ func (s *Supernode) process(ctx context.Context, q queryIn, from origin) {
 	}
 	s.stats.answered.Add(1)
 	if len(hits) > 0 {
+		s.stats.matched.Add(1)
 		from.deliver(q.id, hits)
 	}
 }
@@ -55,8 +56,14 @@ func (s *Supernode) process(ctx context.Context, q queryIn, from origin) {
 // within MaxHops whose keyword table can match it.
 func (s *Supernode) planAndSend(q queryIn) {
 	g, tables := s.graph()
-	tree, skipped := planTree(s.cfg.Addr, g, q.hops, func(n string) bool { return tables[n].matchAll(q.keys) })
+	match := func(n string) bool { return tables[n].matchAll(q.keys) }
+	tree, skipped := planTree(s.cfg.Addr, g, q.hops, match)
 	s.stats.filtered.Add(uint64(skipped))
+	for n := range tree {
+		if !match(n) {
+			s.stats.relays.Add(1)
+		}
+	}
 	s.sendTree(q, tree, true)
 }
 

@@ -91,8 +91,10 @@ func setDefault[T int | time.Duration](v *T, def T) {
 type Stats struct {
 	QueriesReceived   uint64 // distinct queries taken in (from leaves, neighbours, the local leaf)
 	QueriesAnswered   uint64 // queries answered from our own index
+	QueriesMatched    uint64 // ... of which our index had hits
 	QueriesForwarded  uint64 // query frames queued to neighbours
 	QueriesFiltered   uint64 // supernodes within reach a query we planned was not sent to: their table cannot match
+	RelaysPlanned     uint64 // supernodes on our delivery trees only to pass a query on
 	RoutesRepaired    uint64 // subtrees re-planned because a child link had gone
 	DuplicatesDropped uint64 // queries dropped because their UUID was already seen
 	HitsRouted        uint64 // hit frames passed back along a reverse path
@@ -110,9 +112,9 @@ type Stats struct {
 }
 
 type stats struct {
-	received, answered, forwarded, filtered, repaired, duplicates, routed, limited atomic.Uint64
-	advertsSent, advertsReceived, tablesRefused                                    atomic.Uint64
-	invites, promotions, demotions                                                 atomic.Uint64
+	received, answered, matched, forwarded, filtered, relays, repaired, duplicates, routed, limited atomic.Uint64
+	advertsSent, advertsReceived, tablesRefused                                                     atomic.Uint64
+	invites, promotions, demotions                                                                  atomic.Uint64
 }
 
 // Supernode indexes its leaves' shares, answers and forwards queries.
@@ -226,8 +228,10 @@ func (s *Supernode) Stats() Stats {
 	st := Stats{
 		QueriesReceived:   s.stats.received.Load(),
 		QueriesAnswered:   s.stats.answered.Load(),
+		QueriesMatched:    s.stats.matched.Load(),
 		QueriesForwarded:  s.stats.forwarded.Load(),
 		QueriesFiltered:   s.stats.filtered.Load(),
+		RelaysPlanned:     s.stats.relays.Load(),
 		RoutesRepaired:    s.stats.repaired.Load(),
 		DuplicatesDropped: s.stats.duplicates.Load(),
 		HitsRouted:        s.stats.routed.Load(),

@@ -1,0 +1,224 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/overlay"
+)
+
+// WaitReady waits until every live leaf has min(2, live supernodes) links,
+// every live supernode knows all the others through adverts, and no new
+// advert has been taken in for quiet (the keyword tables have settled).
+func (n *Network) WaitReady(ctx context.Context, quiet time.Duration) error {
+	var lastAdverts uint64
+	stableSince := time.Now()
+	for {
+		adverts, ok := n.linkedAndKnown()
+		if adverts != lastAdverts {
+			lastAdverts, stableSince = adverts, time.Now()
+		}
+		if ok && time.Since(stableSince) >= quiet {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sim: not ready: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// linkedAndKnown sums the adverts taken in and reports whether every leaf
+// is linked and every supernode knows every other.
+func (n *Network) linkedAndKnown() (uint64, bool) {
+	live := n.liveSupers()
+	want := min(2, len(live))
+	ok := true
+	var adverts uint64
+	for _, nd := range live {
+		st := nd.sn.Stats()
+		adverts += st.AdvertsReceived
+		ok = ok && st.Supernodes == len(live)-1
+	}
+	for _, nd := range n.nodes {
+		if nd.sn == nil && nd.alive.Load() && len(nd.leaf.Supernodes()) < want {
+			return adverts, false
+		}
+	}
+	return adverts, ok
+}
+
+func (n *Network) liveSupers() []*node {
+	var out []*node
+	for _, nd := range n.supers {
+		if nd.alive.Load() {
+			out = append(out, nd)
+		}
+	}
+	return out
+}
+
+// Outcome is what one query found.
+type Outcome struct {
+	Query       Query
+	Want        []int // matching files with an online source
+	Found       int   // of Want, how many came back in time
+	SingleWant  int   // of Want, files with exactly one online source
+	SingleFound int
+	First, Last time.Duration // to the first and the last new file (0: none)
+	Err         error
+}
+
+// RunQueries starts qs at rate queries per second (all at once if rate
+// is 0), each from a random live node and for at most timeout, and waits
+// for them all.
+func (n *Network) RunQueries(ctx context.Context, qs []Query, rate float64, timeout time.Duration) []Outcome {
+	out := make([]Outcome, len(qs))
+	var wg sync.WaitGroup
+	start := time.Now()
+	rng := n.newRand()
+	for i, q := range qs {
+		if rate > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+		}
+		from := n.randomLive(rng)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = n.runQuery(ctx, from, q, timeout)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (n *Network) randomLive(rng *rand.Rand) *node {
+	for {
+		nd := n.nodes[rng.IntN(len(n.nodes))]
+		if nd.alive.Load() {
+			return nd
+		}
+	}
+}
+
+// runQuery searches from one node and scores the answer against the
+// catalogue.
+func (n *Network) runQuery(ctx context.Context, from *node, q Query, timeout time.Duration) Outcome {
+	o := Outcome{Query: q}
+	online := map[int]int{} // file -> live sources
+	for _, f := range n.Cat.Matching(q.Words) {
+		if k := n.liveReplicas(f); k > 0 {
+			o.Want = append(o.Want, f)
+			online[f] = k
+			if k == 1 {
+				o.SingleWant++
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	ch, err := from.leaf.Search(ctx, q.Words)
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	seen := map[int]bool{}
+	for h := range ch {
+		f, ok := n.Cat.byHash[h.InfoHash]
+		if !ok || seen[f] {
+			continue
+		}
+		seen[f] = true
+		o.Last = time.Since(start)
+		if o.First == 0 {
+			o.First = o.Last
+		}
+		if k, want := online[f]; want {
+			o.Found++
+			if k == 1 {
+				o.SingleFound++
+			}
+		}
+	}
+	return o
+}
+
+func (n *Network) liveReplicas(f int) int {
+	k := 0
+	for _, nd := range n.Cat.Files[f].Replicas {
+		if n.nodes[nd].alive.Load() {
+			k++
+		}
+	}
+	return k
+}
+
+// Queries makes count queries, alternately by popularity and uniform.
+func (n *Network) Queries(count int) []Query {
+	cum := n.Cat.replicaCum()
+	rng := n.newRand()
+	out := make([]Query, count)
+	for i := range out {
+		out[i] = n.Cat.NewQuery(rng, i%2 == 0, cum)
+	}
+	return out
+}
+
+// traffic sums what every leaf and every supernode has sent.
+func (n *Network) traffic() (leaves, supers overlay.Traffic) {
+	for _, nd := range n.nodes {
+		leaves = leaves.Add(nd.leaf.Traffic())
+		if nd.sn != nil {
+			supers = supers.Add(nd.sn.Stats().Sent)
+		}
+	}
+	return leaves, supers
+}
+
+// received returns the query counters of every live supernode.
+func (n *Network) received() map[*node]overlay.Stats {
+	out := map[*node]overlay.Stats{}
+	for _, nd := range n.liveSupers() {
+		out[nd] = nd.sn.Stats()
+	}
+	return out
+}
+
+// errNoQueries reports an empty run.
+var errNoQueries = errors.New("sim: no queries")
+
+// Measure runs count queries at rate per second and reports on them.
+func (n *Network) Measure(ctx context.Context, count int, rate float64, timeout time.Duration) (Report, error) {
+	if count == 0 {
+		return Report{}, errNoQueries
+	}
+	qs := n.Queries(count)
+	l0, s0 := n.traffic()
+	r0, start := n.received(), time.Now()
+	outs := n.RunQueries(ctx, qs, rate, timeout)
+	elapsed := time.Since(start)
+	l1, s1 := n.traffic()
+	r1 := n.received()
+	rep := n.report(outs)
+	rep.Elapsed, rep.Rate = elapsed, rate
+	rep.addTraffic(l1.Sub(l0), s1.Sub(s0), len(outs))
+	rep.addLoad(r0, r1, elapsed, n.liveSupers(), len(outs))
+	return rep, nil
+}
+
+// percentile returns the p-th percentile (0..1) of ds, 0 if empty.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(p*float64(len(ds))))]
+}

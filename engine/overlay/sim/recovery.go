@@ -1,0 +1,64 @@
+package sim
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Batch is the recall of the queries started at one moment after a kill.
+type Batch struct {
+	At     time.Duration // since the kill
+	Pairs  int
+	Recall float64
+}
+
+// KillAndRecover kills frac of the live supernodes at once, then every
+// `every` starts size queries spread over that interval (each for at most
+// timeout) until window has passed. It returns how many supernodes died, every batch, and
+// the start of the first batch from which every batch reached target (-1:
+// never).
+func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, every, window, timeout time.Duration, target float64) (int, []Batch, time.Duration) {
+	killed := n.KillSupernodes(frac)
+	start := time.Now()
+	var (
+		mu      sync.Mutex
+		batches []Batch
+		wg      sync.WaitGroup
+	)
+	for at := time.Duration(0); at <= window; at += every {
+		if d := time.Until(start.Add(at)); d > 0 {
+			time.Sleep(d)
+		}
+		qs := n.Queries(size)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := n.report(n.RunQueries(ctx, qs, float64(size)/every.Seconds(), timeout))
+			mu.Lock()
+			batches = append(batches, Batch{At: at, Pairs: r.Pairs, Recall: r.Recall()})
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	sortBatches(batches)
+	return killed, batches, recoveredAt(batches, target)
+}
+
+func sortBatches(bs []Batch) {
+	for i := 1; i < len(bs); i++ {
+		for j := i; j > 0 && bs[j].At < bs[j-1].At; j-- {
+			bs[j], bs[j-1] = bs[j-1], bs[j]
+		}
+	}
+}
+
+// recoveredAt is the start of the first batch from which every batch
+// reached target, -1 if the last one did not.
+func recoveredAt(bs []Batch, target float64) time.Duration {
+	at := time.Duration(-1)
+	for i := len(bs) - 1; i >= 0 && bs[i].Recall >= target; i-- {
+		at = bs[i].At
+	}
+	return at
+}

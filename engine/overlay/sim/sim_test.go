@@ -1,0 +1,108 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSimSmall runs 100 nodes (4 supernodes) in go test: recall, routing
+// and recovery after a supernode dies.
+func TestSimSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation")
+	}
+	if _, err := RaiseFileLimit(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := Start(Config{Nodes: 100, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	ctx := context.Background()
+	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := n.WaitReady(readyCtx, 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := n.Measure(ctx, 150, 30, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", rep)
+	if rep.Recall() < 0.99 || rep.SingleRecall() < 0.99 || rep.Failed > 0 {
+		t.Errorf("recall %.4f, single-copy %.4f, %d refused", rep.Recall(), rep.SingleRecall(), rep.Failed)
+	}
+	// Flooding sends every query to every other supernode.
+	if flood := float64(rep.Supernodes - 1); rep.SuperQueryMsgs >= flood {
+		t.Errorf("%.2f supernode query messages per query: no better than flooding (%.0f)", rep.SuperQueryMsgs, flood)
+	}
+	killed, batches, rec := n.KillAndRecover(ctx, 0.25, 20, time.Second, 8*time.Second, time.Second, 0.99)
+	t.Logf("killed %d supernodes; recall back to 99%% after %v; batches %v", killed, rec, batches)
+	if killed != 1 || rec < 0 || rec > 6*time.Second {
+		t.Errorf("killed %d, recovered after %v", killed, rec)
+	}
+}
+
+// TestSimScale is the benchmark mode: SHOAL_SIM=1 runs 100, 1,000 and
+// 3,000 nodes (or the sizes in SHOAL_SIM_NODES, comma-separated) and
+// prints every figure.
+func TestSimScale(t *testing.T) {
+	if os.Getenv("SHOAL_SIM") == "" {
+		t.Skip("set SHOAL_SIM=1 to run the large simulations")
+	}
+	limit, err := RaiseFileLimit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("open-file limit %d", limit)
+	sizes := os.Getenv("SHOAL_SIM_NODES")
+	if sizes == "" {
+		sizes = "100,1000,3000"
+	}
+	for _, s := range strings.Split(sizes, ",") {
+		nodes, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(fmt.Sprint(nodes), func(t *testing.T) { runScale(t, nodes) })
+	}
+}
+
+func runScale(t *testing.T, nodes int) {
+	start := time.Now()
+	n, err := Start(Config{Nodes: nodes, Seed: uint64(nodes)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	ctx := context.Background()
+	readyCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	if err := n.WaitReady(readyCtx, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d nodes, %d files, ready in %v", nodes, len(n.Cat.Files), time.Since(start).Round(time.Millisecond))
+	rep, err := n.Measure(ctx, envInt("SHOAL_SIM_QUERIES", 1000), float64(envInt("SHOAL_SIM_RATE", 20)), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", rep)
+	killed, batches, rec := n.KillAndRecover(ctx, 0.2, 40, time.Second, 15*time.Second, 2*time.Second, 0.99)
+	t.Logf("killed %d of %d supernodes at once; recall back to >= 99%% for good after %v", killed, rep.Supernodes, rec)
+	for _, b := range batches {
+		t.Logf("  +%4.1fs recall %.4f (%d pairs)", b.At.Seconds(), b.Recall, b.Pairs)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
