@@ -225,9 +225,9 @@ func (t *kwTable) pos2(key uint32) uint32 {
 	h ^= h >> 13
 	return h & (1<<t.bits - 1)
 }
-func (t *kwTable) set(p uint32)          { t.words[p/64] |= 1 << (p % 64) }
-func (t *kwTable) flip(p uint32)         { t.words[p/64] ^= 1 << (p % 64) }
-func (t *kwTable) get(p uint32) bool     { return t.words[p/64]&(1<<(p%64)) != 0 }
+func (t *kwTable) set(p uint32)      { t.words[p/64] |= 1 << (p % 64) }
+func (t *kwTable) flip(p uint32)     { t.words[p/64] ^= 1 << (p % 64) }
+func (t *kwTable) get(p uint32) bool { return t.words[p/64]&(1<<(p%64)) != 0 }
 
 // has reports whether both of key's bits are set.
 func (t *kwTable) has(key uint32) bool { return t.get(t.pos(key)) && t.get(t.pos2(key)) }
