@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
 // The one-seeder-to-one-leecher rows (a) and the capped seeders (b). Each
@@ -19,19 +21,22 @@ func (b *bench) shoalLeech(peers ...string) (benchSample, error) {
 	for _, p := range peers {
 		args = append(args, "--peer", p)
 	}
-	p := startBenchProc(b.t, shoalBin, append(args, b.torrent)...)
-	if err := p.wait(b.timeout() + 30*time.Second); err != nil {
+	p, err := peerclients.Start(b.t, shoalBin, append(args, b.torrent)...)
+	if err == nil {
+		err = p.Wait(b.timeout() + 30*time.Second)
+	}
+	if err != nil {
 		benchRemove(out)
 		return benchSample{}, err
 	}
-	return b.finish(p, p.end, out)
+	return b.finish(p, p.Ended(), out)
 }
 
 // finish turns a leecher that completed at end (and has exited) into a
 // sample, after checking its copy.
-func (b *bench) finish(p *benchProc, end time.Time, out string) (benchSample, error) {
-	cpu, rss := p.usage()
-	s := benchSample{secs: end.Sub(p.start).Seconds(), cpu: cpu, rss: rss}
+func (b *bench) finish(p *peerclients.Proc, end time.Time, out string) (benchSample, error) {
+	cpu, rss := p.Usage()
+	s := benchSample{secs: end.Sub(p.Started).Seconds(), cpu: cpu, rss: rss}
 	return s, b.verify(out)
 }
 
@@ -79,26 +84,26 @@ func (b *bench) aria2Pair() (benchSample, error) {
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer tr.proc.stop(5 * time.Second)
-	torrent := benchWithTracker(b.t, b.torrent, tr.url)
+	defer tr.Proc.Stop(5 * time.Second)
+	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
 	seeder, err := startBenchAria2(b.t, torrent, filepath.Dir(b.src), true)
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer seeder.stop(10 * time.Second)
-	if err := tr.waitSeeders(1, 30*time.Second); err != nil {
+	defer seeder.Proc.Stop(10 * time.Second)
+	if err := tr.WaitSeeders(b.ih, 1, 30*time.Second); err != nil {
 		return benchSample{}, fmt.Errorf("aria2 seeder: %w", err)
 	}
 	out := b.scratch("aria2-out")
 	leech, err := startBenchAria2(b.t, torrent, out, false)
 	if err == nil {
-		err = leech.wait(b.timeout())
+		err = leech.Proc.Wait(b.timeout())
 	}
 	if err != nil {
 		benchRemove(out)
 		return benchSample{}, err
 	}
-	return b.finish(leech, leech.end, out)
+	return b.finish(leech.Proc, leech.Proc.Ended(), out)
 }
 
 // qbitPair: qBittorrent-nox to qBittorrent-nox through a fresh tracker. The
@@ -109,33 +114,33 @@ func (b *bench) qbitPair() (benchSample, error) {
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer tr.proc.stop(5 * time.Second)
-	torrent := benchWithTracker(b.t, b.torrent, tr.url)
+	defer tr.Proc.Stop(5 * time.Second)
+	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
 	seeder, err := startBenchQbit(b.t, torrent, filepath.Dir(b.src), true)
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer seeder.proc.stop(15 * time.Second)
+	defer seeder.Proc.Stop(15 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout())
 	defer cancel()
-	if err := benchWaitUntil(ctx, "qbittorrent seeder ready", seeder.done); err != nil {
+	if err := peerclients.Poll(ctx, "qbittorrent seeder ready", seeder.Done); err != nil {
 		return benchSample{}, err
 	}
-	if err := tr.waitSeeders(1, 60*time.Second); err != nil {
+	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
 		return benchSample{}, fmt.Errorf("qbittorrent seeder: %w", err)
 	}
 	out := b.scratch("qbit-out")
 	leech, err := startBenchQbit(b.t, torrent, out, false)
 	if err == nil {
-		err = benchWaitUntil(ctx, "qbittorrent leecher completes", leech.done)
+		err = peerclients.Poll(ctx, "qbittorrent leecher completes", leech.Done)
 	}
 	if err != nil {
 		benchRemove(out)
 		return benchSample{}, err
 	}
 	end := time.Now()
-	leech.proc.stop(15 * time.Second)
-	return b.finish(leech.proc, end, out)
+	leech.Proc.Stop(15 * time.Second)
+	return b.finish(leech.Proc, end, out)
 }
 
 // transmissionShoal is the Transmission anchor: a fresh Transmission seeder
@@ -145,11 +150,11 @@ func (b *bench) transmissionShoal() (benchSample, error) {
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer tr.proc.stop(10 * time.Second)
-	if err := tr.seed(b.torrent, filepath.Dir(b.src), b.timeout()); err != nil {
+	defer tr.Proc.Stop(10 * time.Second)
+	if _, err := tr.Seed(b.torrent, filepath.Dir(b.src), b.timeout()); err != nil {
 		return benchSample{}, err
 	}
-	return b.shoalLeech(tr.peerAddr)
+	return b.shoalLeech(tr.PeerAddr)
 }
 
 // transmissionPair tries Transmission to Transmission through a tracker.
@@ -160,27 +165,27 @@ func (b *bench) transmissionPair() (benchSample, error) {
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer tr.proc.stop(5 * time.Second)
-	torrent := benchWithTracker(b.t, b.torrent, tr.url)
+	defer tr.Proc.Stop(5 * time.Second)
+	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
 	seeder, err := startBenchTransmission(b.t)
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer seeder.proc.stop(10 * time.Second)
-	if err := seeder.seed(torrent, filepath.Dir(b.src), b.timeout()); err != nil {
+	defer seeder.Proc.Stop(10 * time.Second)
+	if _, err := seeder.Seed(torrent, filepath.Dir(b.src), b.timeout()); err != nil {
 		return benchSample{}, err
 	}
-	if err := tr.waitSeeders(1, 60*time.Second); err != nil {
+	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
 		return benchSample{}, fmt.Errorf("transmission seeder: %w", err)
 	}
 	leech, err := startBenchTransmission(b.t)
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer leech.proc.stop(10 * time.Second)
+	defer leech.Proc.Stop(10 * time.Second)
 	out := b.scratch("transmission-out")
 	defer benchRemove(out)
-	if err := leech.add(torrent, out); err != nil {
+	if _, err := leech.Add(torrent, out); err != nil {
 		return benchSample{}, err
 	}
 	return b.transmissionLeech(leech, tr, out)
@@ -188,32 +193,32 @@ func (b *bench) transmissionPair() (benchSample, error) {
 
 // transmissionLeech waits for the Transmission leecher: n/a if it gets no
 // data within the probe time, else measured to completion.
-func (b *bench) transmissionLeech(leech *benchTransmission, tr *benchTracker, out string) (benchSample, error) {
+func (b *bench) transmissionLeech(leech *peerclients.Transmission, tr *peerclients.Tracker, out string) (benchSample, error) {
 	probe, cancel := context.WithTimeout(context.Background(), b.cfg.probe)
 	defer cancel()
-	var st benchTrState
-	err := benchWaitUntil(probe, "transmission leecher starts", func() (bool, error) {
+	var st peerclients.TransmissionTorrent
+	err := peerclients.Poll(probe, "transmission leecher starts", func() (bool, error) {
 		var err error
-		st, err = leech.state()
+		st, err = leech.Get(b.ih)
 		return st.HaveValid > 0, err
 	})
 	if err != nil && probe.Err() == nil {
 		return benchSample{}, err
 	}
 	if st.HaveValid == 0 {
-		seeders, leechers, _ := tr.counts()
+		seeders, leechers, _ := tr.Scrape(b.ih)
 		return benchSample{}, benchNA(fmt.Sprintf("Transmission never dials loopback peers: its leecher got %d bytes, %d peers connected in %v while the tracker listed %d seeder(s), %d leecher(s)",
 			st.HaveValid, st.PeersConnected, b.cfg.probe, seeders, leechers))
 	}
 	ctx, cancel2 := context.WithTimeout(context.Background(), b.timeout())
 	defer cancel2()
-	if err := benchWaitUntil(ctx, "transmission leecher completes", func() (bool, error) {
-		st, err := leech.state()
+	if err := peerclients.Poll(ctx, "transmission leecher completes", func() (bool, error) {
+		st, err := leech.Get(b.ih)
 		return err == nil && st.LeftUntilDone == 0, err
 	}); err != nil {
 		return benchSample{}, err
 	}
 	end := time.Now()
-	leech.proc.stop(10 * time.Second)
-	return b.finish(leech.proc, end, out)
+	leech.Proc.Stop(10 * time.Second)
+	return b.finish(leech.Proc, end, out)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
 // Interop tests against real BitTorrent clients (Transmission 3, aria2 1.36)
@@ -46,13 +47,13 @@ func TestInteropTransmissionSeedsShoal(t *testing.T) {
 			tr := startTransmission(t)
 			c := cc.make(t)
 			torrent, ih := writeTorrent(t, c)
-			if got := tr.seed(t, torrent, filepath.Dir(c.root)); got != ih {
+			if got := trSeed(t, tr, torrent, filepath.Dir(c.root)); got != ih {
 				t.Fatalf("transmission reports infohash %s, Shoal's torrent has %s", got, ih)
 			}
 			n := enginetest.Start(t, enginetest.Config(t))
 			dir := t.TempDir()
 			got, err := n.Download(context.Background(), engine.DownloadRequest{
-				Source: torrent, Peers: []string{tr.peerAddr}, Dir: dir})
+				Source: torrent, Peers: []string{tr.PeerAddr}, Dir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,21 +84,21 @@ func TestInteropShoalSeedsTransmission(t *testing.T) {
 		t.Fatalf("storage.Create infohash %s differs from ShareSync's %s", tih, ih)
 	}
 	dir := t.TempDir()
-	if got := tr.add(t, torrent, dir); got != ih {
+	if got := addTorrent(t, tr, torrent, dir); got != ih {
 		t.Fatalf("transmission reports infohash %s, want %s", got, ih)
 	}
-	tr.waitFor(t, ih, "to start downloading", 15*time.Second, func(s trTorrent) bool {
-		return s.Status == trStatusDownload
-	})
+	need(t, tr.WaitFor(ih, "to start downloading", 15*time.Second, func(s peerclients.TransmissionTorrent) bool {
+		return s.Status == peerclients.TransmissionDownloading
+	}))
 	start := time.Now()
-	if err := n.AddPeers(ih, tr.peerAddr); err != nil {
+	if err := n.AddPeers(ih, tr.PeerAddr); err != nil {
 		t.Fatal(err)
 	}
-	tr.waitFor(t, ih, "to complete from Shoal", shoalTimeout, func(s trTorrent) bool {
+	need(t, tr.WaitFor(ih, "to complete from Shoal", shoalTimeout, func(s peerclients.TransmissionTorrent) bool {
 		return s.PercentDone == 1 && s.LeftUntilDone == 0 && s.HaveValid == c.size
-	})
+	}))
 	t.Logf("Transmission completed %d bytes in %v", c.size, time.Since(start).Round(time.Millisecond))
-	tr.proc.stop(15 * time.Second) // a clean exit flushes Transmission's write cache
+	tr.Proc.Stop(15 * time.Second) // a clean exit flushes Transmission's write cache
 	c.checkCopy(t, dir)
 	enginetest.WaitFor(t, "Shoal counts the upload", 10*time.Second, func() bool {
 		return n.Snapshot().Ratio.SessionUploaded >= c.size
@@ -108,8 +109,7 @@ func TestInteropShoalSeedsTransmission(t *testing.T) {
 // finds peers only through opentracker.
 func TestInteropAria2(t *testing.T) {
 	t.Parallel()
-	peerBin(t, "aria2c")
-	peerBin(t, "opentracker")
+	needBins(t, "aria2c", "opentracker")
 	t.Run("aria2 seeds, Shoal finds it via the tracker", func(t *testing.T) {
 		t.Parallel()
 		c := oneFile.make(t)
@@ -150,12 +150,12 @@ func shoalSeedsAria2(t *testing.T, c content) {
 		t.Fatalf("storage.Create infohash %s differs from ShareSync's %s", tih, ih)
 	}
 	dir := t.TempDir()
-	aria, addr := startAria2(t, torrent, dir, false)
+	aria := startAria2(t, torrent, dir, false)
 	start := time.Now()
-	if err := n.AddPeers(ih, addr); err != nil {
+	if err := n.AddPeers(ih, aria.PeerAddr); err != nil {
 		t.Fatal(err)
 	}
-	waitExit(t, aria, shoalTimeout)
+	need(t, aria.Proc.Wait(shoalTimeout))
 	t.Logf("aria2 completed %d bytes in %v", c.size, time.Since(start).Round(time.Millisecond))
 	c.checkCopy(t, dir)
 }
@@ -171,12 +171,11 @@ func TestInteropMagnet(t *testing.T) {
 	}{
 		{"transmission", oneFile, func(t *testing.T, c content, torrent string) string {
 			tr := startTransmission(t)
-			tr.seed(t, torrent, filepath.Dir(c.root))
-			return tr.peerAddr
+			trSeed(t, tr, torrent, filepath.Dir(c.root))
+			return tr.PeerAddr
 		}},
 		{"aria2", folder, func(t *testing.T, c content, torrent string) string {
-			_, addr := startAria2(t, torrent, filepath.Dir(c.root), true)
-			return addr
+			return startAria2(t, torrent, filepath.Dir(c.root), true).PeerAddr
 		}},
 	}
 	for _, tc := range cases {

@@ -1,0 +1,52 @@
+package peerclients
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Aria2 is an aria2c process on one torrent. It finds peers through the
+// torrent's tracker and accepts incoming connections on PeerAddr.
+type Aria2 struct {
+	Proc     *Proc
+	PeerAddr string
+}
+
+// Aria2Args are the options every aria2c run gets: no DHT, PEX, LPD or
+// IPv6, bound to 127.0.0.1 on port.
+func Aria2Args(port int) []string {
+	return []string{"--no-conf", "--enable-dht=false", "--enable-dht6=false",
+		"--enable-peer-exchange=false", "--bt-enable-lpd=false", "--disable-ipv6=true",
+		"--interface=" + Host, "--listen-port=" + strconv.Itoa(port),
+		"--summary-interval=0", "--show-console-readout=false", "--enable-color=false",
+		"--console-log-level=notice", "--file-allocation=none"}
+}
+
+// StartAria2 runs aria2c on torrent with content in dir, as a seeder
+// (forever, trusting the data there) or a leecher (it exits with status 0
+// once the download is complete and verified), and waits until it listens.
+func StartAria2(tb testing.TB, torrent, dir string, seed bool) (*Aria2, error) {
+	bin, ports, err := binAndPorts("aria2c", 1)
+	if err != nil {
+		return nil, err
+	}
+	port := ports[0]
+	args := Aria2Args(port)
+	if seed {
+		args = append(args, "--seed-ratio=0.0", "--bt-seed-unverified=true", "--check-integrity=false")
+	} else {
+		args = append(args, "--seed-time=0")
+	}
+	p, err := Start(tb, bin, append(args, "-d", dir, torrent)...)
+	if err != nil {
+		return nil, err
+	}
+	a := &Aria2{Proc: p, PeerAddr: addr(port)}
+	err = p.WaitListening(a.PeerAddr, 15*time.Second)
+	if !seed && errors.Is(err, ErrExited) && p.Err() == nil {
+		err = nil // a leecher that already finished
+	}
+	return a, err
+}

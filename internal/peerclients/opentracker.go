@@ -1,0 +1,130 @@
+package peerclients
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+)
+
+// Tracker is an opentracker on 127.0.0.1 serving HTTP and UDP on one port.
+type Tracker struct {
+	Proc        *Proc
+	Port        int
+	AnnounceURL string // http://127.0.0.1:Port/announce
+	UDPURL      string // udp://127.0.0.1:Port/announce
+}
+
+// trackerAttempts bounds the retries when another process takes the port.
+const trackerAttempts = 5
+
+// StartOpentracker runs a fresh opentracker with hashes whitelisted (the
+// Debian build tracks only whitelisted infohashes). Another process may
+// take the free port before opentracker binds it: then ours exits and the
+// port answers for someone else, so it retries on a new port.
+func StartOpentracker(tb testing.TB, hashes ...[20]byte) (*Tracker, error) {
+	bin, err := Bin("opentracker")
+	if err != nil {
+		return nil, err
+	}
+	dir := tb.TempDir()
+	var wl strings.Builder
+	for _, h := range hashes {
+		wl.WriteString(hex.EncodeToString(h[:]) + "\n")
+	}
+	wlPath := filepath.Join(dir, "whitelist.txt")
+	if err := os.WriteFile(wlPath, []byte(wl.String()), 0o644); err != nil {
+		return nil, fmt.Errorf("peerclients: opentracker whitelist: %w", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // readable after it drops root
+		return nil, fmt.Errorf("peerclients: opentracker dir: %w", err)
+	}
+	var last error
+	for range trackerAttempts {
+		tr, err := tryOpentracker(tb, bin, dir, wlPath)
+		if tr != nil || !errors.Is(err, errRetry) {
+			return tr, err
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("peerclients: opentracker could not keep a port after %d attempts: %w", trackerAttempts, last)
+}
+
+// errRetry marks an opentracker start that may succeed on another port.
+var errRetry = errors.New("retry on another port")
+
+// tryOpentracker starts opentracker once on a free port; errRetry means it
+// exited (lost the port) or never listened.
+func tryOpentracker(tb testing.TB, bin, dir, wlPath string) (*Tracker, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	p := strconv.Itoa(port)
+	args := []string{"-i", Host, "-p", p, "-P", p}
+	if os.Geteuid() == 0 {
+		// It chroots to -d and becomes -u; the whitelist is read inside.
+		args = append(args, "-u", "nobody", "-d", dir, "-w", "/"+filepath.Base(wlPath))
+	} else {
+		args = append(args, "-d", dir, "-w", wlPath)
+	}
+	proc, err := Start(tb, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := proc.WaitListening(addr(port), 15*time.Second); err != nil {
+		proc.Stop(StopGrace)
+		return nil, fmt.Errorf("%w: %w", errRetry, err)
+	}
+	select {
+	case <-proc.Done():
+		return nil, fmt.Errorf("%w: opentracker on port %d: %w", errRetry, port, ErrExited)
+	case <-time.After(150 * time.Millisecond):
+	}
+	return &Tracker{Proc: proc, Port: port,
+		AnnounceURL: "http://" + addr(port) + "/announce",
+		UDPURL:      "udp://" + addr(port) + "/announce"}, nil
+}
+
+// Scrape asks the tracker how many seeders and leechers it knows for ih.
+func (tr *Tracker) Scrape(ih [20]byte) (seeders, leechers int, err error) {
+	u := "http://" + addr(tr.Port) + "/scrape?info_hash=" + url.QueryEscape(string(ih[:]))
+	resp, err := loopbackHTTP().Get(u)
+	if err != nil {
+		return 0, 0, fmt.Errorf("peerclients: scrape: %w", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Files map[string]struct {
+			Complete   int `bencode:"complete"`
+			Incomplete int `bencode:"incomplete"`
+		} `bencode:"files"`
+	}
+	if err := bencode.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, 0, fmt.Errorf("peerclients: scrape: %w", err)
+	}
+	f := body.Files[string(ih[:])]
+	return f.Complete, f.Incomplete, nil
+}
+
+// WaitSeeders waits until the tracker lists exactly n seeders for ih.
+func (tr *Tracker) WaitSeeders(ih [20]byte, n int, timeout time.Duration) error {
+	var s int
+	var err error
+	werr := PollFor(timeout, "peerclients: tracker seeders", func() (bool, error) {
+		s, _, err = tr.Scrape(ih)
+		return err == nil && s == n, nil
+	})
+	if werr != nil {
+		return fmt.Errorf("%w: %d seeders (last error %v), want %d", werr, s, err, n)
+	}
+	return nil
+}

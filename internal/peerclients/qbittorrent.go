@@ -1,0 +1,155 @@
+package peerclients
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// Qbittorrent is a qbittorrent-nox with one torrent, driven through its
+// Web API on 127.0.0.1. It dials loopback peers and accepts them on PeerAddr.
+type Qbittorrent struct {
+	Proc     *Proc
+	PeerAddr string
+	API      string // http://127.0.0.1:PORT/api/v2
+
+	client *http.Client
+}
+
+// qbitConf is qBittorrent.conf (peer port, Web UI port): TCP only (its
+// default uTP is slow here), one connection per peer rather than per IP,
+// no DHT, PEX, LSD, UPnP or queueing, and a Web UI needing no login.
+const qbitConf = `[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\DHTEnabled=false
+Session\PeXEnabled=false
+Session\LSDEnabled=false
+Session\BTProtocol=TCP
+Session\MultiConnectionsPerIp=true
+Session\Port=%d
+Session\Interface=lo
+Session\InterfaceName=lo
+Session\InterfaceAddress=127.0.0.1
+Session\QueueingSystemEnabled=false
+Session\AnonymousModeEnabled=false
+
+[Network]
+PortForwardingEnabled=false
+
+[Preferences]
+Connection\UPnP=false
+General\UseRandomPort=false
+WebUI\Address=127.0.0.1
+WebUI\Port=%d
+WebUI\LocalHostAuth=false
+WebUI\CSRFProtection=false
+WebUI\HostHeaderValidation=false
+`
+
+// StartQbittorrent runs qbittorrent-nox on torrent saving into dir; a
+// seeder skips the hash check of the content already there. Its Web API
+// answers a little after start: poll Torrents or Done.
+func StartQbittorrent(tb testing.TB, torrent, dir string, seed bool) (*Qbittorrent, error) {
+	bin, ports, err := binAndPorts("qbittorrent-nox", 2)
+	if err != nil {
+		return nil, err
+	}
+	profile := tb.TempDir()
+	conf := filepath.Join(profile, "qBittorrent", "config", "qBittorrent.conf")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		return nil, fmt.Errorf("peerclients: qbittorrent config: %w", err)
+	}
+	if err := os.WriteFile(conf, fmt.Appendf(nil, qbitConf, ports[0], ports[1]), 0o644); err != nil {
+		return nil, fmt.Errorf("peerclients: qbittorrent config: %w", err)
+	}
+	args := []string{"--profile=" + profile, "--webui-port=" + strconv.Itoa(ports[1]), "--save-path=" + dir}
+	if seed {
+		args = append(args, "--skip-hash-check")
+	}
+	p, err := Start(tb, bin, append(args, torrent)...)
+	if err != nil {
+		return nil, err
+	}
+	return &Qbittorrent{Proc: p, PeerAddr: addr(ports[0]), client: loopbackHTTP(),
+		API: "http://" + addr(ports[1]) + "/api/v2"}, nil
+}
+
+// QbitTorrent is the part of /torrents/info callers read.
+type QbitTorrent struct {
+	Hash       string  `json:"hash"`
+	Name       string  `json:"name"`
+	Progress   float64 `json:"progress"`
+	AmountLeft int64   `json:"amount_left"`
+	State      string  `json:"state"`
+	NumSeeds   int     `json:"num_seeds"`
+	NumLeechs  int     `json:"num_leechs"`
+}
+
+// Torrents lists its torrents. An error says the Web API did not answer
+// (yet) or ErrExited that the process has ended.
+func (q *Qbittorrent) Torrents() ([]QbitTorrent, error) {
+	if q.Proc.Exited() {
+		return nil, fmt.Errorf("peerclients: qbittorrent-nox (%v): %w; output:\n%s", q.Proc.Err(), ErrExited, q.Proc.Output(4000))
+	}
+	resp, err := q.client.Get(q.API + "/torrents/info")
+	if err != nil {
+		return nil, fmt.Errorf("peerclients: qbittorrent torrents: %w", err)
+	}
+	defer resp.Body.Close()
+	var list []QbitTorrent
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return nil, fmt.Errorf("peerclients: qbittorrent torrents: HTTP %d: %w", resp.StatusCode, err)
+	}
+	return list, nil
+}
+
+// Done reports whether its one torrent is complete and checked. A Web API
+// still starting is not an error; an exited process or a torrent in state
+// error or missingFiles is.
+func (q *Qbittorrent) Done() (bool, error) {
+	s, ok, err := q.one()
+	if !ok {
+		return false, err
+	}
+	return s.Progress == 1 && s.AmountLeft == 0 && s.State != "checkingUP", nil
+}
+
+// Loaded reports whether its one torrent is loaded and no longer being
+// checked or fetching metadata, so peers may connect for it.
+func (q *Qbittorrent) Loaded() (bool, error) {
+	s, ok, err := q.one()
+	if !ok {
+		return false, err
+	}
+	switch s.State {
+	case "checkingUP", "checkingDL", "checkingResumeData", "metaDL", "allocating", "moving":
+		return false, nil
+	}
+	return true, nil
+}
+
+// one is its one torrent; ok is false while the Web API is not answering
+// (err nil) or when the process or torrent has failed (err set).
+func (q *Qbittorrent) one() (QbitTorrent, bool, error) {
+	list, err := q.Torrents()
+	if err != nil {
+		if q.Proc.Exited() {
+			return QbitTorrent{}, false, err
+		}
+		return QbitTorrent{}, false, nil
+	}
+	if len(list) != 1 {
+		return QbitTorrent{}, false, nil
+	}
+	switch list[0].State {
+	case "error", "missingFiles":
+		return list[0], false, fmt.Errorf("peerclients: qbittorrent torrent state %q", list[0].State)
+	}
+	return list[0], true, nil
+}
