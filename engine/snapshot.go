@@ -84,7 +84,7 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 		}
 		v.PeerDetails = append(v.PeerDetails, PeerSnapshot{Addr: p.Addr, Client: p.Client, Progress: p.Progress,
 			DownRate: p.DownRate, UpRate: p.UpRate, Downloaded: p.Downloaded, Uploaded: p.Uploaded,
-			Choked: p.Choked, ChokingUs: p.ChokingUs, Note: p.Note})
+			Choked: p.Choked, ChokingUs: p.ChokingUs, Interested: p.Interested, Interesting: p.Interesting, Note: p.Note})
 	}
 	return v
 }

@@ -110,17 +110,19 @@ type FileSnapshot struct {
 
 // PeerSnapshot describes one connected peer of a transfer.
 type PeerSnapshot struct {
-	Addr       string
-	Client     string
-	Progress   float64
-	DownRate   float64
-	UpRate     float64
-	Downloaded int64 // bytes we got from it on this connection
-	Uploaded   int64 // bytes we sent it on this connection
-	Choked     bool  // we choke it
-	ChokingUs  bool
-	Banned     bool
-	Note       string // why it is choked or banned
+	Addr        string
+	Client      string
+	Progress    float64
+	DownRate    float64
+	UpRate      float64
+	Downloaded  int64 // bytes we got from it on this connection
+	Uploaded    int64 // bytes we sent it on this connection
+	Choked      bool  // we choke it
+	ChokingUs   bool
+	Interested  bool // it wants data we have
+	Interesting bool // we want data it has
+	Banned      bool
+	Note        string // why it is choked or banned
 }
 
 // LibraryItem is content this node shares.

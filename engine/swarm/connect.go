@@ -214,6 +214,9 @@ func (s *Swarm) removePeer(p *peer) {
 	if s.pick != nil {
 		s.pick.PeerGone(p.id, p.hasPiece)
 	}
+	if !p.amChoking {
+		s.fillSlots()
+	}
 	s.closedTraffic = append(s.closedTraffic, Traffic{PeerID: p.peerID, Key: p.banKey(),
 		Up: p.unloggedUp.Swap(0), Down: p.unloggedDown.Swap(0)})
 }

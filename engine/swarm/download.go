@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	minPipeline    = 128
+	minPipeline    = 16
 	maxPipeline    = 2048
 	requestTimeout = 20 * time.Second
 	snubAfter      = 30 * time.Second
@@ -38,12 +38,27 @@ type sentBlock struct {
 
 func hashWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
 
-// pipelineDepth sizes a peer's request queue from its measured rate so the
-// queue covers about one second of data (bandwidth-delay product with a
-// generous delay for disk and scheduling).
+// pipelineDepth is how many requests a peer may have outstanding. It grows
+// like TCP slow start (one more per block that arrives while the queue is
+// full, so it doubles every round trip) up to what two seconds of the
+// peer's measured rate can deliver: enough to cover the bandwidth-delay
+// product, but not so much that a slow peer sits on blocks a fast one
+// could bring.
 func (p *peer) pipelineDepth() int {
-	n := int(p.downRate.value/picker.BlockSize) + minPipeline
-	return min(max(n, minPipeline), maxPipeline)
+	floor := minPipeline
+	if time.Since(p.start) < 2*time.Second {
+		floor = 4 * minPipeline // no rate measured yet: allow 1 MiB in flight
+	}
+	ceiling := max(int(2*p.downRate.value/picker.BlockSize), floor)
+	return min(max(p.depth, minPipeline), ceiling, maxPipeline)
+}
+
+// grow widens the pipeline after a block arrived with the queue full.
+// Caller holds s.mu.
+func (p *peer) grow() {
+	if len(p.requests)+1 >= p.pipelineDepth() && p.depth < maxPipeline {
+		p.depth = max(p.depth, minPipeline) + 1
+	}
 }
 
 // fillRequests tops up the requests outstanding to p. Caller holds s.mu.
@@ -127,6 +142,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		s.mu.Unlock()
 		return nil // unrequested or cancelled: ignore, as BEP 6 allows
 	}
+	p.grow()
 	delete(p.requests, b)
 	p.lastPiece = time.Now()
 	p.snubbed = false

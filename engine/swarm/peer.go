@@ -46,6 +46,7 @@ type peer struct {
 	theirExt       map[string]int
 	metadataSize   int
 	requests       map[picker.Block]time.Time
+	depth          int // request pipeline depth, see pipelineDepth
 	lastPiece      time.Time
 	snubbed        bool
 	dead           bool
@@ -197,9 +198,12 @@ func (s *Swarm) handle(p *peer, m wire.Message) error {
 		s.fillRequests(p)
 	case wire.Interested:
 		p.peerInterested = true
-		s.maybeUnchoke(p)
+		s.fillSlots()
 	case wire.NotInterested:
 		p.peerInterested = false
+		if !p.amChoking {
+			s.fillSlots() // its slot is free for someone who wants data
+		}
 	case wire.Have:
 		return s.onHave(p, int(m.Index))
 	case wire.BitfieldMsg:
@@ -207,6 +211,9 @@ func (s *Swarm) handle(p *peer, m wire.Message) error {
 	case wire.HaveAll:
 		return s.onHaveAll(p)
 	case wire.HaveNone:
+		if s.pick != nil && p.has == nil {
+			p.has = wire.NewBitfield(s.pick.NumPieces())
+		}
 	case wire.Request:
 		return s.onRequest(p, m)
 	case wire.Cancel:
@@ -238,6 +245,9 @@ func (s *Swarm) onHave(p *peer, i int) error {
 	}
 	if p.hasPiece(i) {
 		return nil
+	}
+	if p.has == nil { // after HaveNone, or Have before any bitfield
+		p.has = wire.NewBitfield(s.pick.NumPieces())
 	}
 	p.has.Set(i)
 	p.numHave++

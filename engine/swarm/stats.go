@@ -30,17 +30,19 @@ type Stats struct {
 
 // PeerStats describes one connection.
 type PeerStats struct {
-	Addr       string
-	Client     string
-	Progress   float64
-	DownRate   float64
-	UpRate     float64
-	Downloaded int64
-	Uploaded   int64
-	Choked     bool
-	ChokingUs  bool
-	Seed       bool
-	Note       string
+	Addr        string
+	Client      string
+	Progress    float64
+	DownRate    float64
+	UpRate      float64
+	Downloaded  int64
+	Uploaded    int64
+	Choked      bool
+	ChokingUs   bool
+	Interested  bool // the peer wants data we have
+	Interesting bool // we want data the peer has
+	Seed        bool
+	Note        string
 }
 
 // Stats copies the current state.
@@ -60,7 +62,8 @@ func (s *Swarm) Stats() Stats {
 	}
 	for _, p := range s.peers {
 		ps := PeerStats{Addr: p.addr, Client: p.client, DownRate: p.downRate.value, UpRate: p.upRate.value,
-			Downloaded: p.down.Load(), Uploaded: p.up.Load(), Choked: p.amChoking, ChokingUs: p.peerChoking, Note: p.note}
+			Downloaded: p.down.Load(), Uploaded: p.up.Load(), Choked: p.amChoking, ChokingUs: p.peerChoking, Note: p.note,
+			Interested: p.peerInterested, Interesting: p.amInterested}
 		if st.Pieces > 0 {
 			ps.Seed = p.isSeed(st.Pieces)
 			ps.Progress = float64(p.numHave) / float64(st.Pieces)

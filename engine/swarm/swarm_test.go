@@ -338,3 +338,20 @@ func TestPEXIntroducesPeers(t *testing.T) {
 		return false
 	})
 }
+
+// TestHavesAfterHaveNone: a peer that started empty (BEP 6 HaveNone) and
+// then announced pieces with Have is a source: its Haves are not lost.
+func TestHavesAfterHaveNone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 1<<20, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	l1 := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	l2 := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	l2.s.AddPeers(l1.addr) // both empty: each sends HaveNone
+	waitFor(t, "l1 and l2 connected", 10*time.Second, func() bool { return len(l2.s.Stats().Peers) == 1 })
+	l1.s.AddPeers(seed.addr) // l1 fills up and announces every piece with Have
+	waitFor(t, "l2 completes from l1 alone", 30*time.Second, l2.s.Complete)
+}

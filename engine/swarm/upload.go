@@ -61,7 +61,7 @@ func (s *Swarm) runChoker() {
 	for _, p := range s.peers {
 		credit := 1.0
 		if s.cfg.Credit != nil {
-			credit = s.cfg.Credit(p.peerID, p.ip)
+			credit = s.cfg.Credit(p.peerID, p.banKey())
 		}
 		cands = append(cands, choker.Peer{
 			ID:         p.id,
@@ -100,21 +100,48 @@ func (s *Swarm) setChoking(p *peer, choke bool) {
 	}
 }
 
-// maybeUnchoke gives a newly interested peer a free slot at once instead of
-// making it wait for the next round. Caller holds s.mu.
-func (s *Swarm) maybeUnchoke(p *peer) {
-	if !p.amChoking {
+// fillSlots gives free upload slots to waiting peers at once instead of at
+// the next round: a slot frees up when an unchoked peer loses interest or
+// leaves, and a newcomer may take a slot that is still free. The best
+// waiting peer (by what it sends us, times its credit) goes first.
+// Caller holds s.mu.
+func (s *Swarm) fillSlots() {
+	if s.budget == 0 {
 		return
 	}
-	unchoked := 0
+	used := 0
 	for _, q := range s.peers {
-		if !q.amChoking {
-			unchoked++
+		if !q.amChoking && q.peerInterested {
+			used++
 		}
 	}
-	if unchoked < s.choke.Slots+1 && s.budget != 0 {
-		s.setChoking(p, false)
+	for ; used < s.choke.Slots+1; used++ {
+		best := s.bestWaiting()
+		if best == nil {
+			return
+		}
+		s.setChoking(best, false)
 	}
+}
+
+// bestWaiting is the choked, interested peer that deserves a slot most.
+// Caller holds s.mu.
+func (s *Swarm) bestWaiting() *peer {
+	var best *peer
+	bestScore := -1.0
+	for _, q := range s.peers {
+		if !q.amChoking || !q.peerInterested || q.dead {
+			continue
+		}
+		credit := 1.0
+		if s.cfg.Credit != nil {
+			credit = s.cfg.Credit(q.peerID, q.banKey())
+		}
+		if score := (q.downRate.value + 1) * credit; score > bestScore {
+			best, bestScore = q, score
+		}
+	}
+	return best
 }
 
 // SetUploadBudget caps how many more bytes this swarm may upload (a share
