@@ -26,6 +26,9 @@ import (
 // shared and noisy. Rows fail only when a transfer fails.
 func TestBenchTable(t *testing.T) {
 	cfg := benchConfigFromEnv(t)
+	if lang := os.Getenv("LANG"); lang == "" || lang == "POSIX" || strings.HasPrefix(lang, "C") {
+		t.Setenv("LANG", "en_US.UTF-8") // Fyne, linked into every shoal child, warns about "C"
+	}
 	b := newBench(t, cfg)
 	b.header()
 	defer b.print(os.Stdout) // also after a fatal error: what was measured
