@@ -11,7 +11,7 @@ BIN := ./shoal
 # GL/X11 headers for Fyne, Xvfb for window tests, real peer clients for interop.
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth \
-	transmission-cli transmission-daemon aria2 opentracker
+	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test test-go test-ui bench demo run fuzz clean

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/metainfo"
+
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
 	"github.com/shoalp2p/shoal/engine/storage"
@@ -41,20 +43,6 @@ func needBins(t *testing.T, names ...string) {
 		_, err := peerclients.Bin(name)
 		need(t, err)
 	}
-}
-
-// startOpentracker runs opentracker on 127.0.0.1 (HTTP and UDP on one
-// port) with the given infohashes whitelisted; it returns the HTTP
-// announce URL.
-func startOpentracker(t *testing.T, hashes ...engine.InfoHash) string {
-	t.Helper()
-	raw := make([][20]byte, len(hashes))
-	for i, h := range hashes {
-		raw[i] = h
-	}
-	tr, err := peerclients.StartOpentracker(t, raw...)
-	need(t, err)
-	return tr.AnnounceURL
 }
 
 // content is test data on disk: a single file or a folder of files.
@@ -125,6 +113,51 @@ func writeTorrent(t *testing.T, c content, trackers ...string) (string, engine.I
 	return path, engine.InfoHash(mi.HashInfoBytes())
 }
 
+// maker makes a .torrent of content with the given trackers: Shoal's own
+// storage.Create, or another client's tool.
+type maker struct {
+	name string
+	make func(t *testing.T, c content, trackers ...string) (string, engine.InfoHash)
+}
+
+var (
+	byShoal        = maker{"Shoal", writeTorrent}
+	byTransmission = maker{"transmission-create", func(t *testing.T, c content, trackers ...string) (string, engine.InfoHash) {
+		return theirTorrent(t, c, peerclients.CreateTransmission, trackers...)
+	}}
+	byMktorrent = maker{"mktorrent", func(t *testing.T, c content, trackers ...string) (string, engine.InfoHash) {
+		return theirTorrent(t, c, peerclients.CreateMktorrent, trackers...)
+	}}
+)
+
+// theirTorrent makes a .torrent of c with another client's tool and
+// returns its path and infohash.
+func theirTorrent(t *testing.T, c content, create func(src, out string, trackers ...string) error, trackers ...string) (string, engine.InfoHash) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), c.name()+".torrent")
+	need(t, create(c.root, path, trackers...))
+	mi, err := metainfo.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, engine.InfoHash(mi.HashInfoBytes())
+}
+
+// trackedTorrent makes a .torrent of c with m that announces to a fresh
+// opentracker whitelisting it (the infohash does not depend on the
+// announce URL, so a first torrent without it names the hash).
+func trackedTorrent(t *testing.T, c content, m maker) (string, engine.InfoHash, *peerclients.Tracker) {
+	t.Helper()
+	_, ih := m.make(t, c)
+	tracker, err := peerclients.StartOpentracker(t, ih)
+	need(t, err)
+	torrent, tih := m.make(t, c, tracker.AnnounceURL)
+	if tih != ih {
+		t.Fatalf("%s: infohash %s with a tracker, %s without", m.name, tih, ih)
+	}
+	return torrent, ih, tracker
+}
+
 // infoHashOf computes c's infohash with default options, as Share does.
 func infoHashOf(t *testing.T, c content) engine.InfoHash {
 	t.Helper()
@@ -188,4 +221,13 @@ func startAria2(t *testing.T, torrent, dir string, seed bool) *peerclients.Aria2
 	a, err := peerclients.StartAria2(t, torrent, dir, seed)
 	need(t, err)
 	return a
+}
+
+// startQbittorrent runs qbittorrent-nox on torrent saving into dir, as a
+// seeder of the content already there or a leecher.
+func startQbittorrent(t *testing.T, torrent, dir string, seed bool) *peerclients.Qbittorrent {
+	t.Helper()
+	q, err := peerclients.StartQbittorrent(t, torrent, dir, seed)
+	need(t, err)
+	return q
 }

@@ -97,7 +97,7 @@ func TestClientsSwarm(t *testing.T) {
 			t.Errorf("transmission reports %x, want %s", got, ih)
 		}
 	})
-	t.Run("aria2 seeds qbittorrent", func(t *testing.T) {
+	t.Run("aria2 seeds qbittorrent, a=b", func(t *testing.T) {
 		t.Parallel()
 		seeder, err := StartAria2(t, torrent, filepath.Dir(src), true)
 		need(t, err)

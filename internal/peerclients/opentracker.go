@@ -117,14 +117,26 @@ func (tr *Tracker) Scrape(ih [20]byte) (seeders, leechers int, err error) {
 
 // WaitSeeders waits until the tracker lists exactly n seeders for ih.
 func (tr *Tracker) WaitSeeders(ih [20]byte, n int, timeout time.Duration) error {
-	var s int
+	return tr.waitCounts(ih, fmt.Sprintf("%d seeders", n), timeout, func(s, _ int) bool { return s == n })
+}
+
+// WaitPeers waits until the tracker lists at least n peers (seeders and
+// leechers) for ih. A client that announced before it knew its data was
+// complete counts as a leecher until its next announce.
+func (tr *Tracker) WaitPeers(ih [20]byte, n int, timeout time.Duration) error {
+	return tr.waitCounts(ih, fmt.Sprintf("%d or more peers", n), timeout, func(s, l int) bool { return s+l >= n })
+}
+
+// waitCounts scrapes ih until ok holds for its seeders and leechers.
+func (tr *Tracker) waitCounts(ih [20]byte, want string, timeout time.Duration, ok func(seeders, leechers int) bool) error {
+	var s, l int
 	var err error
-	werr := PollFor(timeout, "peerclients: tracker seeders", func() (bool, error) {
-		s, _, err = tr.Scrape(ih)
-		return err == nil && s == n, nil
+	werr := PollFor(timeout, "peerclients: tracker waiting for "+want, func() (bool, error) {
+		s, l, err = tr.Scrape(ih)
+		return err == nil && ok(s, l), nil
 	})
 	if werr != nil {
-		return fmt.Errorf("%w: %d seeders (last error %v), want %d", werr, s, err, n)
+		return fmt.Errorf("%w: %d seeders, %d leechers (last error %v)", werr, s, l, err)
 	}
 	return nil
 }

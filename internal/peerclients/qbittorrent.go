@@ -60,7 +60,10 @@ func StartQbittorrent(tb testing.TB, torrent, dir string, seed bool) (*Qbittorre
 	if err != nil {
 		return nil, err
 	}
-	profile := tb.TempDir()
+	profile, save, err := qbitFolders(tb, dir)
+	if err != nil {
+		return nil, err
+	}
 	conf := filepath.Join(profile, "qBittorrent", "config", "qBittorrent.conf")
 	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
 		return nil, fmt.Errorf("peerclients: qbittorrent config: %w", err)
@@ -68,7 +71,7 @@ func StartQbittorrent(tb testing.TB, torrent, dir string, seed bool) (*Qbittorre
 	if err := os.WriteFile(conf, fmt.Appendf(nil, qbitConf, ports[0], ports[1]), 0o644); err != nil {
 		return nil, fmt.Errorf("peerclients: qbittorrent config: %w", err)
 	}
-	args := []string{"--profile=" + profile, "--webui-port=" + strconv.Itoa(ports[1]), "--save-path=" + dir}
+	args := []string{"--profile=" + profile, "--webui-port=" + strconv.Itoa(ports[1]), "--save-path=" + save}
 	if seed {
 		args = append(args, "--skip-hash-check")
 	}
@@ -78,6 +81,27 @@ func StartQbittorrent(tb testing.TB, torrent, dir string, seed bool) (*Qbittorre
 	}
 	return &Qbittorrent{Proc: p, PeerAddr: addr(ports[0]), client: loopbackHTTP(),
 		API: "http://" + addr(ports[1]) + "/api/v2"}, nil
+}
+
+// qbitFolders makes its profile folder and a link to the save folder dir
+// inside a fresh temporary folder: qbittorrent-nox refuses an option value
+// holding '=' ("--save-path=/tmp/TestX=1/..."), and test folders are named
+// after tests. Both are removed when the test ends.
+func qbitFolders(tb testing.TB, dir string) (profile, save string, err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", fmt.Errorf("peerclients: qbittorrent save folder: %w", err)
+	}
+	work, err := os.MkdirTemp("", "peerclients-qbittorrent-")
+	if err != nil {
+		return "", "", fmt.Errorf("peerclients: qbittorrent folder: %w", err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(work) }) // after the process is stopped
+	profile, save = filepath.Join(work, "profile"), filepath.Join(work, "save")
+	if err := os.Symlink(abs, save); err != nil {
+		return "", "", fmt.Errorf("peerclients: qbittorrent save folder: %w", err)
+	}
+	return profile, save, nil
 }
 
 // QbitTorrent is the part of /torrents/info callers read.
@@ -109,15 +133,17 @@ func (q *Qbittorrent) Torrents() ([]QbitTorrent, error) {
 	return list, nil
 }
 
-// Done reports whether its one torrent is complete and checked. A Web API
-// still starting is not an error; an exited process or a torrent in state
-// error or missingFiles is.
+// Done reports whether its one torrent is complete, checked and started,
+// so it serves peers. (While it reports checkingResumeData, progress is
+// already 1 but libtorrent resets incoming connections.) A Web API still
+// starting is not an error; an exited process or a torrent in state error
+// or missingFiles is.
 func (q *Qbittorrent) Done() (bool, error) {
 	s, ok, err := q.one()
 	if !ok {
 		return false, err
 	}
-	return s.Progress == 1 && s.AmountLeft == 0 && s.State != "checkingUP", nil
+	return s.Progress == 1 && s.AmountLeft == 0 && qbitStarted(s.State), nil
 }
 
 // Loaded reports whether its one torrent is loaded and no longer being
@@ -127,11 +153,16 @@ func (q *Qbittorrent) Loaded() (bool, error) {
 	if !ok {
 		return false, err
 	}
-	switch s.State {
-	case "checkingUP", "checkingDL", "checkingResumeData", "metaDL", "allocating", "moving":
-		return false, nil
+	return qbitStarted(s.State), nil
+}
+
+// qbitStarted reports whether a torrent state is past loading and checking.
+func qbitStarted(state string) bool {
+	switch state {
+	case "checkingUP", "checkingDL", "checkingResumeData", "metaDL", "allocating", "moving", "unknown":
+		return false
 	}
-	return true, nil
+	return true
 }
 
 // one is its one torrent; ok is false while the Web API is not answering
