@@ -149,7 +149,7 @@ func (b *bench) printSwarms(w io.Writer) {
 			fr, rec, ratio = append(fr, f/1e6), append(rec, m/1e6), append(ratio, f/m)
 			up, filtered = max(up, u), max(filtered, r.res.FilteredPieceBytes)
 		}
-		fmt.Fprintf(w, "(d) free-rider among %d reciprocators (seed %.0f MB/s, peers %.0f MB/s up), %d MiB: free-rider %.2f MB/s, reciprocators' median %.2f MB/s, ratio %.2f (runs %s); free-rider uploaded %d B (engine), %d B through its filter\n",
+		fmt.Fprintf(w, "(d) free-rider among %d reciprocators (seed %.0f MB/s, peers %.0f MB/s up), %d MiB: download rates while peers compete: free-rider %.2f MB/s, reciprocators' median %.2f MB/s, ratio %.2f (runs %s); free-rider uploaded %d B (engine), %d B through its filter\n",
 			s.Leechers-s.FreeRiders, float64(s.SeedUp)/1e6, float64(s.LeecherUp)/1e6, s.Size>>20,
 			benchMedian(fr), benchMedian(rec), benchMedian(ratio), benchJoin(ratio, "%.2f"), up, filtered)
 	}

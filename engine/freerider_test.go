@@ -10,7 +10,8 @@ import (
 // TestFreeRiderGetsLess runs a swarm under upload caps in which one leecher
 // never uploads (peers reach it only through a filter that drops its
 // unchoke and allowed-fast messages) while the others reciprocate. Tit-for-
-// tat must give the free-rider a lower download rate than the median
+// tat must give the free-rider a lower download rate, while peers compete
+// (see SwarmResult.ContentionRate), than the median
 // reciprocator. Only the comparison is asserted, never a speed.
 func TestFreeRiderGetsLess(t *testing.T) {
 	if testing.Short() {

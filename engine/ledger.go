@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoalp2p/shoal/engine/choker"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/swarm"
 )
@@ -43,8 +44,20 @@ func (e *Engine) creditOf(peerID [20]byte, key string) float64 {
 	c := e.creditFor(peerID, key)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	const slack = 4 << 20 // everyone may take a little before it counts
-	return float64(c.gave+slack) / float64(c.took+slack)
+	return creditScore(c.gave, c.took)
+}
+
+// creditScore turns what a peer gave us and took from us into the choker's
+// credit: near 1 for a fair trader, above for a generous one. A newcomer may
+// take a little (the allowance) before it counts; a peer that took more
+// and gave back under a tenth of it is a leech, ranked below every other.
+func creditScore(gave, took int64) float64 {
+	const allowance = 256 << 10 // one typical piece: enough to get started
+	score := float64(gave+allowance) / float64(took+allowance)
+	if took > allowance && gave*10 < took {
+		return min(score, choker.LeechCredit/2)
+	}
+	return score
 }
 
 // creditFor returns the cached credit pair, loading it from SQLite once.

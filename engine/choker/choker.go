@@ -52,7 +52,10 @@ func (c *Choker) Round(peers []Peer, seeding bool) map[uint64]bool {
 	slices.SortStableFunc(interested, func(a, b Peer) int {
 		return compareFloat(score(b, seeding), score(a, seeding))
 	})
-	for i := 0; i < len(interested) && i < c.Slots; i++ {
+	for i := 0; i < len(interested) && len(unchoke) < c.Slots; i++ {
+		if !seeding && interested[i].Leech() {
+			break // sorted: only leeches are left; they may get the optimistic slot
+		}
 		unchoke[interested[i].ID] = true
 	}
 	if c.round%3 == 0 || !stillThere(interested, c.optimistic) || unchoke[c.optimistic] {
@@ -79,22 +82,37 @@ func score(p Peer, seeding bool) float64 {
 	return (rate + 1) * credit
 }
 
+// pickOptimistic draws the optimistic unchoke. Newcomers get three tickets,
+// as in mainline; leeches (took much, gave nothing) get one only when
+// nobody else is waiting: served last.
 func (c *Choker) pickOptimistic(interested []Peer, unchoke map[uint64]bool) uint64 {
-	var pool []uint64
+	var pool, leeches []uint64
 	for _, p := range interested {
-		if unchoke[p.ID] {
-			continue
+		switch {
+		case unchoke[p.ID]:
+		case p.Leech():
+			leeches = append(leeches, p.ID)
+		case p.New:
+			pool = append(pool, p.ID, p.ID, p.ID)
+		default:
+			pool = append(pool, p.ID)
 		}
-		pool = append(pool, p.ID)
-		if p.New { // newcomers get three tickets, as mainline does
-			pool = append(pool, p.ID, p.ID)
-		}
+	}
+	if len(pool) == 0 {
+		pool = leeches
 	}
 	if len(pool) == 0 {
 		return 0
 	}
 	return pool[c.rng.IntN(len(pool))]
 }
+
+// LeechCredit is the credit below which a peer counts as a leech: it took
+// well beyond the free allowance and gave back less than half of it.
+const LeechCredit = 0.5
+
+// Leech reports whether the peer takes and does not give.
+func (p Peer) Leech() bool { return p.Credit < LeechCredit }
 
 func stillThere(peers []Peer, id uint64) bool {
 	for _, p := range peers {

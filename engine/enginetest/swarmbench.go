@@ -48,6 +48,12 @@ type SwarmResult struct {
 	// FilteredPieceBytes is piece payload seen leaving free-riders through
 	// their filters (0 unless a filter is bypassed).
 	FilteredPieceBytes int64
+	// ContentionRate is each leecher's download rate up to the moment half
+	// of the reciprocating leechers had finished: the period in which peers
+	// compete for each other's uploads, before finished leechers seed to
+	// anyone who is left. A leecher already done by then has its whole-run
+	// rate here.
+	ContentionRate []float64
 }
 
 // Rate is leecher i's average download rate in bytes/s.
@@ -58,13 +64,17 @@ func (r SwarmResult) Rate(size, i int) float64 {
 // FreeRider returns the first free-rider's download rate, the median rate
 // of the leechers that reciprocate (bytes/s), and what the free-rider's
 // engine counted as uploaded.
+//
+// Rates are taken while peers still compete (ContentionRate): tit-for-tat
+// can only act while there is something to trade; afterwards finished
+// leechers seed to everyone, free-riders included.
 func (r SwarmResult) FreeRider(spec SwarmSpec) (rate, reciprocators float64, uploaded int64) {
 	honest := spec.Leechers - spec.FreeRiders
 	rates := make([]float64, 0, honest)
 	for i := range honest {
-		rates = append(rates, r.Rate(spec.Size, i))
+		rates = append(rates, r.ContentionRate[i])
 	}
-	return r.Rate(spec.Size, honest), Median(rates), r.Uploaded[honest]
+	return r.ContentionRate[honest], Median(rates), r.Uploaded[honest]
 }
 
 // Median returns the middle value (the mean of the two middle ones for an
@@ -125,7 +135,8 @@ func RunSwarm(t testing.TB, spec SwarmSpec) SwarmResult {
 func runLeechers(t testing.TB, spec SwarmSpec, seed *Node, leechers []*Node, torrent string, ih engine.InfoHash) SwarmResult {
 	t.Helper()
 	honest := len(leechers) - spec.FreeRiders
-	res := SwarmResult{Elapsed: make([]time.Duration, len(leechers)), Uploaded: make([]int64, len(leechers))}
+	res := SwarmResult{Elapsed: make([]time.Duration, len(leechers)), Uploaded: make([]int64, len(leechers)),
+		ContentionRate: make([]float64, len(leechers))}
 	began := make([]time.Time, len(leechers))
 	var filters []*ChokeFilter
 	first := time.Now()
@@ -147,7 +158,7 @@ func runLeechers(t testing.TB, spec SwarmSpec, seed *Node, leechers []*Node, tor
 		}
 		started = append(started, i)
 	}
-	waitAll(t, spec, leechers, ih, began, res.Elapsed)
+	waitAll(t, spec, leechers, ih, began, res.Elapsed, res.ContentionRate)
 	res.All = time.Since(first)
 	time.Sleep(1100 * time.Millisecond) // engines count uploads once a second
 	for i, n := range leechers {
@@ -178,11 +189,17 @@ func startOrder(honest, n int) []int {
 
 // waitAll polls the leechers until each holds all the content, recording
 // when each finished.
-func waitAll(t testing.TB, spec SwarmSpec, leechers []*Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration) {
+func waitAll(t testing.TB, spec SwarmSpec, leechers []*Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration, contention []float64) {
 	t.Helper()
 	deadline := time.Now().Add(spec.Timeout)
 	left := len(leechers)
+	honest := len(leechers) - spec.FreeRiders
+	recorded := false
 	for left > 0 {
+		if !recorded && honestDone(elapsed[:honest]) >= (honest+1)/2 {
+			recordContention(spec, leechers, ih, began, elapsed, contention)
+			recorded = true
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("enginetest: swarm: %d of %d leechers unfinished after %v", left, len(leechers), spec.Timeout)
 		}
@@ -196,6 +213,29 @@ func waitAll(t testing.TB, spec SwarmSpec, leechers []*Node, ih engine.InfoHash,
 				left--
 			}
 		}
+	}
+}
+
+func honestDone(elapsed []time.Duration) int {
+	n := 0
+	for _, e := range elapsed {
+		if e != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// recordContention notes each leecher's rate so far (whole-run rate for
+// those already done).
+func recordContention(spec SwarmSpec, leechers []*Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration, contention []float64) {
+	for i, n := range leechers {
+		if elapsed[i] != 0 {
+			contention[i] = float64(spec.Size) / elapsed[i].Seconds()
+			continue
+		}
+		tr, _ := Transfer(n.Snapshot(), ih)
+		contention[i] = float64(tr.Have) / time.Since(began[i]).Seconds()
 	}
 }
 

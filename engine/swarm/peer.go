@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/shoalp2p/shoal/engine/picker"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
@@ -47,6 +49,9 @@ type peer struct {
 	metadataSize   int
 	requests       map[picker.Block]time.Time
 	depth          int // request pipeline depth, see pipelineDepth
+	leech          bool
+	refusedSecs    int // seconds it choked us while we wanted its data
+	leechLimit     *rate.Limiter
 	lastPiece      time.Time
 	snubbed        bool
 	dead           bool
@@ -81,6 +86,9 @@ func (r *rateMeter) sample(total int64) {
 func (p *peer) sampleRates() {
 	p.downRate.sample(p.down.Load())
 	p.upRate.sample(p.up.Load())
+	if p.amInterested && p.peerChoking {
+		p.refusedSecs++ // it had what we wanted and would not give it
+	}
 }
 
 // hasPiece reports whether the peer has piece i. Caller holds s.mu.

@@ -264,6 +264,7 @@ func (s *Swarm) tick(ctx context.Context, n int) {
 		p.sampleRates()
 	}
 	s.expireRequests()
+	s.markLeeches()
 	if n%10 == 1 {
 		s.runChoker()
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/shoalp2p/shoal/engine/choker"
 	"github.com/shoalp2p/shoal/engine/picker"
 	"github.com/shoalp2p/shoal/engine/wire"
@@ -35,7 +37,7 @@ func (s *Swarm) serveBlock(p *peer, bw *bufio.Writer, m wire.Message, buf *[]byt
 		s.log.Warn("read block for upload", "err", err)
 		return false
 	}
-	if throttle(s.ctx(), s.cfg.UpLimits, int(m.Length), func() { bw.Flush() }) != nil {
+	if throttle(s.ctx(), s.upChain(p), int(m.Length), func() { bw.Flush() }) != nil {
 		return false
 	}
 	if !s.spendBudget(int64(m.Length)) {
@@ -137,6 +139,9 @@ func (s *Swarm) bestWaiting() *peer {
 		if s.cfg.Credit != nil {
 			credit = s.cfg.Credit(q.peerID, q.banKey())
 		}
+		if credit < choker.LeechCredit && !s.seeding {
+			continue // a leech waits for the optimistic slot, like everyone else
+		}
 		if score := (q.downRate.value + 1) * credit; score > bestScore {
 			best, bestScore = q, score
 		}
@@ -184,5 +189,59 @@ func (s *Swarm) chokeAll(note string) {
 	for _, p := range s.peers {
 		s.setChoking(p, true)
 		p.note = note
+	}
+}
+
+// unlimitedLeechRate is what a leech may get from us when we have no upload
+// limit of our own.
+const unlimitedLeechRate = 128 << 10
+
+// upChain is the limiters an upload to p passes: ours, plus a tight one if
+// p is a leech (served last, and slower).
+func (s *Swarm) upChain(p *peer) []*rate.Limiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !p.leech {
+		return s.cfg.UpLimits
+	}
+	if p.leechLimit == nil {
+		p.leechLimit = NewLimiter(s.leechRate())
+	}
+	return append(append([]*rate.Limiter(nil), s.cfg.UpLimits...), p.leechLimit)
+}
+
+// leechRate is a quarter of one upload slot's share of our tightest limit.
+// Caller holds s.mu.
+func (s *Swarm) leechRate() int64 {
+	tightest := rate.Inf
+	for _, l := range s.cfg.UpLimits {
+		if l != nil && l.Limit() < tightest {
+			tightest = l.Limit()
+		}
+	}
+	if tightest == rate.Inf {
+		return unlimitedLeechRate
+	}
+	return max(int64(float64(tightest)/float64(4*(s.choke.Slots+1))), 1)
+}
+
+// markLeeches refreshes which peers are leeches, from their credit.
+// Caller holds s.mu.
+func (s *Swarm) markLeeches() {
+	if s.cfg.Credit == nil {
+		return
+	}
+	for _, p := range s.peers {
+		// Nobody gives a seed anything, so a seed alone cannot tell a leech
+		// from a newcomer: it judges only peers that refused us data for a
+		// full choking round while we were downloading.
+		judged := !s.seeding || p.refusedSecs >= 10
+		p.leech = judged && s.cfg.Credit(p.peerID, p.banKey()) < choker.LeechCredit
+		if p.leech {
+			p.note = "leech: takes and does not give (served last and slower)"
+			if p.leechLimit != nil {
+				SetLimit(p.leechLimit, s.leechRate())
+			}
+		}
 	}
 }
