@@ -57,7 +57,7 @@ func creditScore(gave, took int64) float64 {
 	if took > allowance && gave*10 < took {
 		return min(score, choker.LeechCredit/2)
 	}
-	return score
+	return max(score, choker.LeechCredit) // a lopsided trader is still no leech
 }
 
 // creditFor returns the cached credit pair, loading it from SQLite once.

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"testing"
+	"time"
+)
+
+func TestScheduleActive(t *testing.T) {
+	weekdays := [7]bool{false, true, true, true, true, true, false} // Monday..Friday
+	day := Schedule{Enabled: true, Days: weekdays, From: 9 * 60, To: 17 * 60}
+	night := Schedule{Enabled: true, Days: weekdays, From: 22 * 60, To: 6 * 60}
+	at := func(weekday time.Weekday, hh, mm int) time.Time {
+		// 2026-11-22 is a Sunday.
+		return time.Date(2026, 11, 22+int(weekday), hh, mm, 0, 0, time.Local)
+	}
+	cases := []struct {
+		name string
+		s    Schedule
+		t    time.Time
+		want bool
+	}{
+		{"weekday inside", day, at(time.Tuesday, 12, 0), true},
+		{"weekday at start", day, at(time.Tuesday, 9, 0), true},
+		{"weekday at end", day, at(time.Tuesday, 17, 0), false},
+		{"weekend", day, at(time.Saturday, 12, 0), false},
+		{"disabled", Schedule{Days: weekdays, From: 0, To: 24 * 60}, at(time.Tuesday, 12, 0), false},
+		{"night before midnight", night, at(time.Friday, 23, 0), true},
+		{"night after midnight, began on a chosen day", night, at(time.Saturday, 2, 0), true},
+		{"night after midnight, began on Sunday", night, at(time.Monday, 2, 0), false},
+		{"night, daytime", night, at(time.Wednesday, 12, 0), false},
+	}
+	for _, c := range cases {
+		if got := c.s.Active(c.t); got != c.want {
+			t.Errorf("%s: Active(%v) = %v, want %v", c.name, c.t, got, c.want)
+		}
+	}
+}
+
+func TestCreditScore(t *testing.T) {
+	const mib = 1 << 20
+	cases := []struct {
+		name       string
+		gave, took int64
+		leech      bool
+	}{
+		{"stranger", 0, 0, false},
+		{"newcomer within the allowance", 0, 200 << 10, false},
+		{"fair trader", 5 * mib, 5 * mib, false},
+		{"gives less, still trades", 1 * mib, 4 * mib, false},
+		{"free-rider", 0, 3 * mib, true},
+		{"token giver", 100 << 10, 8 * mib, true},
+	}
+	for _, c := range cases {
+		score := creditScore(c.gave, c.took)
+		if got := score < 0.5; got != c.leech {
+			t.Errorf("%s: creditScore(%d, %d) = %.3f, leech = %v, want %v", c.name, c.gave, c.took, score, got, c.leech)
+		}
+	}
+	if creditScore(8*mib, 1*mib) <= creditScore(1*mib, 1*mib) {
+		t.Error("a generous peer does not rank above a fair one")
+	}
+}
