@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"fmt"
 	"sync"
 )
 
@@ -45,22 +46,25 @@ func (c *readCache) put(piece int, data []byte) {
 	}
 }
 
-// readBlock fills block with piece data at off, through the cache when
-// pieces are small enough to cache.
-func (s *Swarm) readBlock(block []byte, piece int, begin int64) error {
+// readBlock returns len(buf) bytes of a piece from begin: a slice of a
+// cached piece (never written to: cached pieces are immutable), or buf
+// filled from disk when the piece is too large to cache.
+func (s *Swarm) readBlock(buf []byte, piece int, begin int64) ([]byte, error) {
 	size := s.layout.PieceSize(piece)
 	if size > readCacheBytes/4 {
-		_, err := s.files.ReadAt(block, s.layout.PieceOffset(piece)+begin)
-		return err
+		_, err := s.files.ReadAt(buf, s.layout.PieceOffset(piece)+begin)
+		return buf, err
 	}
 	data := s.rcache.get(piece)
 	if data == nil {
 		data = make([]byte, size)
 		if _, err := s.files.ReadAt(data, s.layout.PieceOffset(piece)); err != nil {
-			return err
+			return nil, err
 		}
 		s.rcache.put(piece, data)
 	}
-	copy(block, data[begin:])
-	return nil
+	if begin+int64(len(buf)) > int64(len(data)) {
+		return nil, fmt.Errorf("read block: %d+%d beyond piece %d of %d bytes", begin, len(buf), piece, len(data))
+	}
+	return data[begin : begin+int64(len(buf))], nil
 }

@@ -32,8 +32,8 @@ func (s *Swarm) serveBlock(p *peer, bw *bufio.Writer, m wire.Message, buf *[]byt
 	if int(m.Length) > cap(*buf) {
 		*buf = make([]byte, m.Length)
 	}
-	block := (*buf)[:m.Length]
-	if err := s.readBlock(block, int(m.Index), int64(m.Begin)); err != nil {
+	block, err := s.readBlock((*buf)[:m.Length], int(m.Index), int64(m.Begin))
+	if err != nil {
 		s.log.Warn("read block for upload", "err", err)
 		return false
 	}
