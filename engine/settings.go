@@ -169,6 +169,17 @@ func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
 	return nil
 }
 
+// TransferOptions returns a transfer's current options.
+func (e *Engine) TransferOptions(ih InfoHash) (TransferOptions, error) {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return TransferOptions{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.opts, nil
+}
+
 // loadTransferOptions re-applies options saved for a transfer.
 func (e *Engine) loadTransferOptions(ih InfoHash) {
 	raw, ok, err := e.db.Setting(context.Background(), "transfer-options:"+ih.String())

@@ -82,7 +82,8 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 		if p.Seed {
 			v.Seeds++
 		}
-		v.PeerDetails = append(v.PeerDetails, PeerSnapshot{Addr: p.Addr, Client: p.Client, Progress: p.Progress,
+		gave, took := e.Credit(p.Key, p.PeerID)
+		v.PeerDetails = append(v.PeerDetails, PeerSnapshot{Key: p.Key, GaveAllTime: gave, TookAllTime: took, Addr: p.Addr, Client: p.Client, Progress: p.Progress,
 			DownRate: p.DownRate, UpRate: p.UpRate, Downloaded: p.Downloaded, Uploaded: p.Uploaded,
 			Choked: p.Choked, ChokingUs: p.ChokingUs, Interested: p.Interested, Interesting: p.Interesting, Note: p.Note})
 	}

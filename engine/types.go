@@ -110,6 +110,7 @@ type FileSnapshot struct {
 
 // PeerSnapshot describes one connected peer of a transfer.
 type PeerSnapshot struct {
+	Key         string // how the peer is remembered for credit and bans
 	Addr        string
 	Client      string
 	Progress    float64
@@ -117,6 +118,8 @@ type PeerSnapshot struct {
 	UpRate      float64
 	Downloaded  int64 // bytes we got from it on this connection
 	Uploaded    int64 // bytes we sent it on this connection
+	GaveAllTime int64 // bytes it sent us over all time (its credit)
+	TookAllTime int64 // bytes we sent it over all time
 	Choked      bool  // we choke it
 	ChokingUs   bool
 	Interested  bool // it wants data we have

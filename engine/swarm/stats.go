@@ -30,6 +30,8 @@ type Stats struct {
 
 // PeerStats describes one connection.
 type PeerStats struct {
+	Key         string // ban/credit key: "ip:..." or "id:<hex peer ID>"
+	PeerID      [20]byte
 	Addr        string
 	Client      string
 	Progress    float64
@@ -61,7 +63,7 @@ func (s *Swarm) Stats() Stats {
 		st.Wanted, st.WantedHave = s.wantedBytes()
 	}
 	for _, p := range s.peers {
-		ps := PeerStats{Addr: p.addr, Client: p.client, DownRate: p.downRate.value, UpRate: p.upRate.value,
+		ps := PeerStats{Key: p.banKey(), PeerID: p.peerID, Addr: p.addr, Client: p.client, DownRate: p.downRate.value, UpRate: p.upRate.value,
 			Downloaded: p.down.Load(), Uploaded: p.up.Load(), Choked: p.amChoking, ChokingUs: p.peerChoking, Note: p.note,
 			Interested: p.peerInterested, Interesting: p.amInterested}
 		if st.Pieces > 0 {
