@@ -37,8 +37,9 @@ type fakeEngine struct {
 
 	settings    engine.Settings
 	settingsSet []engine.Settings
-	settingsErr error // returned by SetSettings when set
-	options     map[engine.InfoHash][]engine.TransferOptions
+	settingsErr error                                        // returned by SetSettings when set
+	options     map[engine.InfoHash][]engine.TransferOptions // every SetTransferOptions call
+	current     map[engine.InfoHash]engine.TransferOptions   // what TransferOptions returns
 	files       map[engine.InfoHash][]engine.FileSnapshot
 }
 
@@ -52,6 +53,7 @@ func newFake() *fakeEngine {
 		streams:  make(chan chan engine.Hit, 8),
 		settings: engine.Settings{OnTarget: "pause", UploadSlots: 4},
 		options:  map[engine.InfoHash][]engine.TransferOptions{},
+		current:  map[engine.InfoHash]engine.TransferOptions{},
 		files:    map[engine.InfoHash][]engine.FileSnapshot{},
 	}
 }
@@ -123,7 +125,19 @@ func (f *fakeEngine) SetSettings(s engine.Settings) error {
 }
 
 func (f *fakeEngine) SetTransferOptions(h engine.InfoHash, o engine.TransferOptions) error {
-	return f.record(func() { f.options[h] = append(f.options[h], o) })
+	return f.record(func() {
+		f.options[h] = append(f.options[h], o)
+		f.current[h] = o
+	})
+}
+
+func (f *fakeEngine) TransferOptions(h engine.InfoHash) (engine.TransferOptions, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return engine.TransferOptions{}, f.fail
+	}
+	return f.current[h], nil
 }
 
 func (f *fakeEngine) Files(h engine.InfoHash) ([]engine.FileSnapshot, error) {

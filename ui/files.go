@@ -25,33 +25,39 @@ type filesDialog struct {
 	all, none, save, cancel *widget.Button
 
 	hash   engine.InfoHash
+	opts   engine.TransferOptions // the transfer's other options, kept on save
 	files  []engine.FileSnapshot
 	wanted []bool // the boxes, by row
 }
 
-// filesSelected lists the selected transfer's files in a dialog.
+// filesSelected lists the selected transfer's files in a dialog, with the
+// transfer's current options, which saving keeps.
 func (t *transfersTab) filesSelected() {
 	tr, ok := t.selected()
 	if !ok {
 		return
 	}
 	var files []engine.FileSnapshot
+	var opts engine.TransferOptions
 	t.u.act("files of "+displayName(tr), func() error {
 		var err error
-		files, err = t.u.eng.Files(tr.InfoHash)
+		if files, err = t.u.eng.Files(tr.InfoHash); err != nil {
+			return err
+		}
+		opts, err = t.u.eng.TransferOptions(tr.InfoHash)
 		return err
 	}, func() {
 		if len(files) == 0 {
 			t.u.showError(fmt.Errorf("files of %s: the file list arrives with the metadata", displayName(tr)))
 			return
 		}
-		t.files = t.newFilesDialog(tr, files)
+		t.files = t.newFilesDialog(tr, files, opts)
 		t.files.dlg.Show()
 	})
 }
 
-func (t *transfersTab) newFilesDialog(tr engine.TransferSnapshot, files []engine.FileSnapshot) *filesDialog {
-	d := &filesDialog{hash: tr.InfoHash, files: files, wanted: make([]bool, len(files)), summary: widget.NewLabel("")}
+func (t *transfersTab) newFilesDialog(tr engine.TransferSnapshot, files []engine.FileSnapshot, opts engine.TransferOptions) *filesDialog {
+	d := &filesDialog{hash: tr.InfoHash, opts: opts, files: files, wanted: make([]bool, len(files)), summary: widget.NewLabel("")}
 	for i, f := range files {
 		d.wanted[i] = f.Wanted
 	}
@@ -60,11 +66,6 @@ func (t *transfersTab) newFilesDialog(tr engine.TransferSnapshot, files []engine
 	d.none = widget.NewButton("Select none", func() { d.setAll(false) })
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(d.all, d.none), d.summary)
 	content := container.NewBorder(top, nil, nil, nil, d.list)
-	if _, known := t.opts[tr.InfoHash]; !known {
-		note := widget.NewLabel(unknownOptionsNote)
-		note.Wrapping, note.Importance = fyne.TextWrapWord, widget.LowImportance
-		content = container.NewBorder(top, note, nil, nil, d.list)
-	}
 	d.dlg = dialog.NewCustomWithoutButtons("Files of "+displayName(tr), content, t.u.win)
 	d.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.dlg.Hide)
 	d.save = widget.NewButtonWithIcon("Save", theme.ConfirmIcon(), func() { t.saveFiles(d) })
@@ -162,7 +163,7 @@ func (t *transfersTab) saveFiles(d *filesDialog) {
 	}
 	d.dlg.Hide()
 	t.files = nil
-	o := t.opts[d.hash]
+	o := d.opts
 	o.SkipFiles = skip
 	t.setOptions(d.hash, o)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -13,10 +14,6 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 )
-
-// unknownOptionsNote warns that the engine cannot tell the UI what a
-// transfer's options were before this window set them.
-const unknownOptionsNote = "Options set before Shoal was last started are not shown here; saving replaces them."
 
 // optionsDialog edits one transfer's limits, ratio target and order.
 type optionsDialog struct {
@@ -29,38 +26,28 @@ type optionsDialog struct {
 	globalRatioTarget float64
 }
 
-// optionsSelected opens the options of the selected transfer, once its
-// file selection is known (SetTransferOptions replaces it too).
+// optionsSelected opens the options of the selected transfer, filled in
+// from the engine's current options.
 func (t *transfersTab) optionsSelected() {
 	tr, ok := t.selected()
 	if !ok {
 		return
 	}
-	var files []engine.FileSnapshot
+	var o engine.TransferOptions
 	t.u.act("options of "+displayName(tr), func() error {
 		var err error
-		files, err = t.u.eng.Files(tr.InfoHash)
+		o, err = t.u.eng.TransferOptions(tr.InfoHash)
 		return err
 	}, func() {
-		t.options = t.newOptionsDialog(tr, skipped(files))
+		t.options = t.newOptionsDialog(tr, o)
 		t.options.dlg.Show()
 	})
 }
 
-// skipped lists the indices of the files not wanted.
-func skipped(files []engine.FileSnapshot) []int {
-	var out []int
-	for _, f := range files {
-		if !f.Wanted {
-			out = append(out, f.Index)
-		}
-	}
-	return out
-}
-
-func (t *transfersTab) newOptionsDialog(tr engine.TransferSnapshot, skip []int) *optionsDialog {
-	o, known := t.opts[tr.InfoHash]
-	d := &optionsDialog{hash: tr.InfoHash, skip: skip, globalRatioTarget: t.u.settings.saved.RatioTarget,
+// newOptionsDialog shows o, the transfer's current options; saving keeps
+// its skipped files.
+func (t *transfersTab) newOptionsDialog(tr engine.TransferSnapshot, o engine.TransferOptions) *optionsDialog {
+	d := &optionsDialog{hash: tr.InfoHash, skip: slices.Clone(o.SkipFiles), globalRatioTarget: t.u.settings.saved.RatioTarget,
 		down: widget.NewEntry(), up: widget.NewEntry(), ratio: widget.NewEntry(),
 		sequential: widget.NewCheck("Download in order (for watching while it loads)", nil)}
 	d.down.SetText(kibText(o.DownloadLimit))
@@ -75,13 +62,7 @@ func (t *transfersTab) newOptionsDialog(tr engine.TransferSnapshot, skip []int) 
 		hinted("Upload limit", withUnit(d.up, "KiB/s"), "0 = unlimited"),
 		hinted("Share ratio target", d.ratio, "empty = the global target; 0 = seed forever"),
 	)
-	content := container.NewVBox(form, d.sequential)
-	if !known {
-		note := widget.NewLabel(unknownOptionsNote)
-		note.Wrapping, note.Importance = fyne.TextWrapWord, widget.LowImportance
-		content.Add(note)
-	}
-	d.dlg = dialog.NewCustomWithoutButtons("Options of "+displayName(tr), content, t.u.win)
+	d.dlg = dialog.NewCustomWithoutButtons("Options of "+displayName(tr), container.NewVBox(form, d.sequential), t.u.win)
 	d.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.dlg.Hide)
 	d.save = widget.NewButtonWithIcon("Save", theme.ConfirmIcon(), func() { t.saveOptions(d) })
 	d.save.Importance = widget.HighImportance
@@ -132,9 +113,7 @@ func (t *transfersTab) saveOptions(d *optionsDialog) {
 	t.setOptions(d.hash, o)
 }
 
-// setOptions hands a transfer's options to the engine and remembers them.
+// setOptions hands a transfer's options to the engine.
 func (t *transfersTab) setOptions(h engine.InfoHash, o engine.TransferOptions) {
-	t.u.act("transfer options", func() error { return t.u.eng.SetTransferOptions(h, o) }, func() {
-		t.opts[h] = o
-	})
+	t.u.act("transfer options", func() error { return t.u.eng.SetTransferOptions(h, o) }, nil)
 }

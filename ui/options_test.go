@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -29,19 +31,43 @@ func newOptionsUI(t *testing.T) (*UI, *fakeEngine) {
 	return u, f
 }
 
+// openOptions taps Options… and returns the dialog it opened.
+func openOptions(t *testing.T, u *UI) *optionsDialog {
+	t.Helper()
+	u.transfers.options = nil
+	test.Tap(u.transfers.optionsBtn)
+	u.bg.Wait()
+	if u.transfers.options == nil {
+		t.Fatal("no options dialog")
+	}
+	return u.transfers.options
+}
+
+// optionFields is what an options dialog shows, in one comparable string.
+func optionFields(d *optionsDialog) string {
+	return fmt.Sprintf("down=%s up=%s ratio=%s sequential=%v", d.down.Text, d.up.Text, d.ratio.Text, d.sequential.Checked)
+}
+
 func TestTransferOptions(t *testing.T) {
 	u, f := newOptionsUI(t)
 	u.settings.saved.RatioTarget = 1.5
-	tt := u.transfers
-	test.Tap(tt.optionsBtn)
-	u.bg.Wait()
-	d := tt.options
-	if d == nil || d.ratio.PlaceHolder != "global: 1.5" || d.down.Text != "0" {
-		t.Fatalf("options dialog %+v", d)
+	half := 0.5
+	f.lock(func() {
+		f.current[hash(1)] = engine.TransferOptions{UploadLimit: 64 << 10, RatioTarget: &half, Sequential: true, SkipFiles: []int{1}}
+	})
+	d := openOptions(t, u)
+	if got, want := optionFields(d), "down=0 up=64 ratio=0.5 sequential=true"; got != want {
+		t.Errorf("options dialog shows %s, want the engine's %s", got, want)
 	}
-	test.Type(d.ratio, "x")
+	if d.ratio.PlaceHolder != "global: 1.5" {
+		t.Errorf("ratio placeholder %q", d.ratio.PlaceHolder)
+	}
+	if m := test.RenderObjectToMarkup(u.win.Canvas().Overlays().Top()); strings.Contains(m, "not shown here") {
+		t.Errorf("the dialog still says options cannot be read:\n%s", m)
+	}
+	d.ratio.SetText("0.5x")
 	test.Tap(d.save)
-	assertDialog(t, u, `Share ratio target: "x" is not a number`)
+	assertDialog(t, u, `Share ratio target: "0.5x" is not a number`)
 
 	d.down.SetText("500")
 	d.up.SetText("")
@@ -50,7 +76,7 @@ func TestTransferOptions(t *testing.T) {
 	test.Tap(d.save)
 	u.bg.Wait()
 	three := 3.0
-	want := engine.TransferOptions{DownloadLimit: 500 << 10, RatioTarget: &three, Sequential: true, SkipFiles: []int{1}}
+	want := engine.TransferOptions{DownloadLimit: 500 << 10, RatioTarget: &three, SkipFiles: []int{1}}
 	f.lock(func() {
 		got := f.options[hash(1)]
 		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
@@ -58,20 +84,21 @@ func TestTransferOptions(t *testing.T) {
 		}
 	})
 
-	test.Tap(tt.optionsBtn)
-	u.bg.Wait()
-	d = tt.options
-	if d.down.Text != "500" || d.up.Text != "0" || d.ratio.Text != "3" || !d.sequential.Checked {
-		t.Errorf("reopened options show %q %q %q %v", d.down.Text, d.up.Text, d.ratio.Text, d.sequential.Checked)
+	d = openOptions(t, u)
+	if got, want := optionFields(d), "down=500 up=0 ratio=3 sequential=false"; got != want {
+		t.Errorf("reopened options show %s, want %s", got, want)
 	}
 	d.ratio.SetText("") // back to the global target
 	test.Tap(d.save)
 	u.bg.Wait()
 	f.lock(func() {
-		if got := f.options[hash(1)]; len(got) != 2 || got[1].RatioTarget != nil {
+		if got := f.options[hash(1)]; len(got) != 2 || got[1].RatioTarget != nil || !reflect.DeepEqual(got[1].SkipFiles, []int{1}) {
 			t.Errorf("clearing the target sent %+v", got)
 		}
 	})
+	if got, want := optionFields(openOptions(t, u)), "down=500 up=0 ratio= sequential=false"; got != want {
+		t.Errorf("options after clearing the target show %s, want %s", got, want)
+	}
 }
 
 // fileBoxes finds the list's check boxes by row.
@@ -88,7 +115,9 @@ func fileBoxes(d *filesDialog) []*widget.Check {
 func TestFilesDialogSkipsFiles(t *testing.T) {
 	u, f := newOptionsUI(t)
 	tt := u.transfers
-	tt.opts[hash(1)] = engine.TransferOptions{UploadLimit: 100 << 10, Sequential: true}
+	f.lock(func() {
+		f.current[hash(1)] = engine.TransferOptions{UploadLimit: 100 << 10, Sequential: true, SkipFiles: []int{1}}
+	})
 	test.Tap(tt.filesBtn)
 	u.bg.Wait()
 	d := tt.files
@@ -113,6 +142,20 @@ func TestFilesDialogSkipsFiles(t *testing.T) {
 	f.lock(func() {
 		if got := f.options[hash(1)]; len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Fatalf("SetTransferOptions calls %+v, want %+v (limits kept)", got, want)
+		}
+	})
+	// The Options dialog now starts from what Files saved, and keeps it.
+	d2 := openOptions(t, u)
+	if got, want := optionFields(d2), "down=0 up=100 ratio= sequential=true"; got != want {
+		t.Errorf("options after saving files show %s, want %s", got, want)
+	}
+	d2.down.SetText("20")
+	test.Tap(d2.save)
+	u.bg.Wait()
+	want.DownloadLimit = 20 << 10
+	f.lock(func() {
+		if got := f.options[hash(1)]; len(got) != 2 || !reflect.DeepEqual(got[1], want) {
+			t.Errorf("options saved after files %+v, want %+v (skipped files kept)", got, want)
 		}
 	})
 }

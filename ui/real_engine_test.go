@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -207,32 +208,156 @@ func assertRatioLabel(t *testing.T, u *UI, n *enginetest.Node, want engine.Ratio
 }
 
 // checkRealFiles opens the Files and Options dialogs on the real
-// transfer and saves through them.
+// transfer and saves through them: the engine ends with both choices.
 func checkRealFiles(t *testing.T, u *UI, size int64) {
 	t.Helper()
 	tt := u.transfers
-	test.Tap(tt.filesBtn)
-	u.bg.Wait()
-	if tt.files == nil {
-		t.Fatal("no Files dialog for the real transfer")
-	}
+	d := openFiles(t, u)
 	want := fmt.Sprintf("1 of 1 file chosen: %s of %s", humanBytes(size), humanBytes(size))
-	if got := tt.files.summary.Text; got != want {
+	if got := d.summary.Text; got != want {
 		t.Errorf("files summary %q, want %q", got, want)
 	}
-	test.Tap(tt.files.save)
+	test.Tap(d.save)
 	u.bg.Wait()
-	test.Tap(tt.optionsBtn)
+	o := openOptions(t, u)
+	o.up.SetText("100")
+	test.Tap(o.save)
 	u.bg.Wait()
-	tt.options.up.SetText("100")
-	test.Tap(tt.options.save)
+	assertNoDialog(t, u)
+	got, err := u.eng.TransferOptions(tt.list[0].InfoHash)
+	if err != nil || got.UploadLimit != 100<<10 || len(got.SkipFiles) != 0 {
+		t.Errorf("engine options %+v, %v; want an upload limit of 100 KiB/s and no skipped file", got, err)
+	}
+}
+
+// openFiles taps Files… and returns the dialog it opened.
+func openFiles(t *testing.T, u *UI) *filesDialog {
+	t.Helper()
+	u.transfers.files = nil
+	test.Tap(u.transfers.filesBtn)
 	u.bg.Wait()
+	if u.transfers.files == nil {
+		t.Fatalf("no Files dialog:\n%s", test.RenderObjectToMarkup(u.win.Canvas().Overlays().Top()))
+	}
+	return u.transfers.files
+}
+
+func assertNoDialog(t *testing.T, u *UI) {
+	t.Helper()
 	if top := u.win.Canvas().Overlays().Top(); top != nil {
-		t.Fatalf("a dialog is open after saving options:\n%s", test.RenderObjectToMarkup(top))
+		t.Fatalf("a dialog is open after saving:\n%s", test.RenderObjectToMarkup(top))
 	}
-	if got := tt.opts[tt.list[0].InfoHash].UploadLimit; got != 100<<10 {
-		t.Errorf("upload limit remembered as %d", got)
+}
+
+// TestRealTransferOptionsDialogs drives the Options and Files dialogs on a
+// real engine's transfer: both start from the engine's current options
+// (set here straight on the engine), and saving either keeps what the
+// other chose.
+func TestRealTransferOptionsDialogs(t *testing.T) {
+	sharer := enginetest.Start(t, enginetest.Config(t))
+	me := enginetest.Start(t, enginetest.Config(t))
+	dir := filepath.Join(t.TempDir(), "Field Recordings")
+	enginetest.RandomFile(t, dir, "dawn chorus.wav", 1<<20)
+	enginetest.RandomFile(t, dir, "thunder.wav", 1<<20)
+	ih, err := sharer.ShareSync(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := me.Download(context.Background(), engine.DownloadRequest{
+		Source: ih.String(), Peers: []string{sharer.PeerAddr()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	u := newRealUI(t, me.Engine)
+	pullUntil(t, u, "the transfer with its metadata", 30*time.Second, func() bool {
+		u.transfers.grid.selectRow(0)
+		files, err := me.Files(ih)
+		return len(u.transfers.list) == 1 && err == nil && len(files) == 2
+	})
+	target := 1.5
+	set := engine.TransferOptions{DownloadLimit: 300 << 10, UploadLimit: 40 << 10, RatioTarget: &target, Sequential: true}
+	if err := me.SetTransferOptions(ih, set); err != nil {
+		t.Fatal(err)
+	}
+	o := openOptions(t, u)
+	if got, want := optionFields(o), "down=300 up=40 ratio=1.5 sequential=true"; got != want {
+		t.Fatalf("options dialog shows %s, want the engine's %s", got, want)
+	}
+	o.up.SetText("60")
+	test.Tap(o.save)
+	u.bg.Wait()
+	assertNoDialog(t, u)
+	set.UploadLimit = 60 << 10
+	assertRealOptions(t, me, ih, set)
+
+	thunder := untickFile(t, u, "thunder.wav")
+	set.SkipFiles = []int{thunder}
+	assertRealOptions(t, me, ih, set)
+
+	o = openOptions(t, u)
+	if got, want := optionFields(o), "down=300 up=60 ratio=1.5 sequential=true"; got != want {
+		t.Errorf("options after saving files show %s, want %s", got, want)
+	}
+	o.ratio.SetText("")
+	test.Tap(o.sequential)
+	test.Tap(o.save)
+	u.bg.Wait()
+	assertNoDialog(t, u)
+	set.RatioTarget, set.Sequential = nil, false
+	assertRealOptions(t, me, ih, set)
+	if d := openFiles(t, u); d.wanted[fileRow(t, d, "thunder.wav")] {
+		t.Error("the skipped file is ticked again after saving options")
+	}
+}
+
+// untickFile unticks name in the Files dialog, saves, and returns the
+// file's index.
+func untickFile(t *testing.T, u *UI, name string) int {
+	t.Helper()
+	d := openFiles(t, u)
+	row := fileRow(t, d, name)
+	test.Tap(fileBoxes(d)[row])
+	if d.wanted[row] {
+		t.Fatalf("tapping row %d's box did not untick %s", row, name)
+	}
+	if got := d.summary.Text; got != "1 of 2 files chosen: 1.00 MiB of 2.00 MiB" {
+		t.Errorf("summary %q", got)
+	}
+	test.Tap(d.save)
+	u.bg.Wait()
+	assertNoDialog(t, u)
+	return d.files[row].Index
+}
+
+// fileRow is the Files dialog's row for the file called name.
+func fileRow(t *testing.T, d *filesDialog, name string) int {
+	t.Helper()
+	for i, f := range d.files {
+		if filepath.Base(f.Path) == name {
+			return i
+		}
+	}
+	t.Fatalf("no %s among %+v", name, d.files)
+	return -1
+}
+
+// assertRealOptions checks the engine's options for ih.
+func assertRealOptions(t *testing.T, n *enginetest.Node, ih engine.InfoHash, want engine.TransferOptions) {
+	t.Helper()
+	got, err := n.TransferOptions(ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("engine options %+v (ratio %v), want %+v (ratio %v)", got, deref(got.RatioTarget), want, deref(want.RatioTarget))
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 func sameFile(t *testing.T, a, b string) bool {

@@ -100,14 +100,10 @@ type transfersTab struct {
 	removing *removeDialog // the open remove confirmation; tests drive it
 	options  *optionsDialog
 	files    *filesDialog
-
-	// opts are the options this window set per transfer: the engine does
-	// not report them, and SetTransferOptions replaces them all at once.
-	opts map[engine.InfoHash]engine.TransferOptions
 }
 
 func newTransfersTab(u *UI) *transfersTab {
-	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}, opts: map[engine.InfoHash]engine.TransferOptions{}}
+	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}}
 	t.grid = newGridTable([]column{
 		{title: "Name", width: 190, kind: cellText, stretch: true},
 		{title: "Progress", width: 100, kind: cellProgress},

@@ -50,6 +50,8 @@ type Engine interface {
 	Settings() engine.Settings
 	// SetSettings applies and saves new settings.
 	SetSettings(s engine.Settings) error
+	// TransferOptions returns one transfer's current options.
+	TransferOptions(h engine.InfoHash) (engine.TransferOptions, error)
 	// SetTransferOptions replaces one transfer's limits, ratio target,
 	// order and skipped files.
 	SetTransferOptions(h engine.InfoHash, o engine.TransferOptions) error
