@@ -21,8 +21,9 @@ import (
 // Advert timings.
 const (
 	DefaultAdvertInterval = time.Second      // at most one advert per supernode per interval
-	advertRefresh         = 30 * time.Second // unchanged supernodes re-advert this often
-	advertExpire          = 100 * time.Second
+	advertRefresh         = 2 * time.Minute  // unchanged supernodes re-advert this often
+	advertExpire          = 7 * time.Minute  // origins not heard from this long are forgotten
+	digestInterval        = 15 * time.Second // neighbours compare what they hold this often
 )
 
 // originState is the newest advert heard from one supernode.
@@ -57,40 +58,49 @@ const (
 
 // apply stores m if it is newer than the advert held for its origin. The
 // error reports a table that breaks the limits; nothing is stored then.
-func (a *advertStore) apply(m *message, now time.Time) (advertResult, error) {
+// linksChanged says the origin's neighbour list is new or changed.
+func (a *advertStore) apply(m *message, now time.Time) (res advertResult, linksChanged bool, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := a.m[m.Origin]
 	if st != nil && (m.Seq < st.seq || m.Seq == st.seq && (st.table != nil || m.Base != 0)) {
-		return advertStale, nil
+		return advertStale, false, nil
+	}
+	if st == nil && len(a.m) >= maxOrigins {
+		return advertStale, false, nil
 	}
 	table, err := nextTable(st, m)
 	if err != nil {
-		return advertStale, err
+		return advertStale, false, err
 	}
 	if st == nil {
-		if len(a.m) >= maxOrigins {
-			return advertStale, nil
-		}
 		st = &originState{}
 		a.m[m.Origin] = st
 		a.version++
+		linksChanged = true
 	}
 	if !slices.Equal(st.links, m.Links) {
 		a.version++
+		linksChanged = true
 	}
 	st.seq, st.table, st.links = m.Seq, table, slices.Clone(m.Links)
 	st.leaves, st.cap, st.heard = m.Leaves, m.Cap, now
 	if table == nil {
-		return advertGap, nil
+		return advertGap, linksChanged, nil
 	}
-	return advertApplied, nil
+	return advertApplied, linksChanged, nil
 }
 
-// nextTable returns the table m describes, nil if m is a change from a
-// table we do not hold.
+// nextTable returns the table m describes: a new one for a whole table,
+// the held one changed in place for a change from the held seq, nil for a
+// change from a table we do not hold. a.mu is held, so readers of tables
+// (who hold it too) never see one half changed.
 func nextTable(st *originState, m *message) (*kwTable, error) {
 	if err := checkTableBits(m.Bits); err != nil {
+		return nil, err
+	}
+	pos, err := decodePositions(m.Table, uint8(m.Bits))
+	if err != nil {
 		return nil, err
 	}
 	var t *kwTable
@@ -100,15 +110,27 @@ func nextTable(st *originState, m *message) (*kwTable, error) {
 	case st == nil || st.table == nil || st.seq != m.Base || int(st.table.bits) != m.Bits:
 		return nil, nil
 	default:
-		t = st.table.clone()
+		t = st.table
 	}
-	if err := t.applyPositions(m.Table); err != nil {
-		return nil, err
-	}
+	t.flipAll(pos)
 	if err := t.checkDensity(); err != nil {
+		t.flipAll(pos) // undo: the held table stays as it was
 		return nil, err
 	}
 	return t, nil
+}
+
+// matching returns the origins whose tables cannot match keys.
+func (a *advertStore) cannotMatch(keys []uint32) map[string]bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string]bool)
+	for o, st := range a.m {
+		if !st.table.matchAll(keys) {
+			out[o] = true
+		}
+	}
+	return out
 }
 
 // expire forgets origins not heard from since before cutoff.

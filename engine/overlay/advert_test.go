@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -37,7 +38,7 @@ func TestAdvertStore(t *testing.T) {
 		{advertOf(o, 14, 13, buildTable(nil, 11), t3), advertGap, nil}, // size changed without a whole table
 	}
 	for i, st := range steps {
-		got, err := a.apply(st.m, now)
+		got, _, err := a.apply(st.m, now)
 		if err != nil || got != st.want {
 			t.Fatalf("step %d: %v %v, want %v", i, got, err, st.want)
 		}
@@ -73,12 +74,39 @@ func TestAdvertRefusesBigTables(t *testing.T) {
 		{Type: typeAdvert, Origin: "127.0.0.1:1", Seq: 1, Bits: MaxTableBits + 1},
 		advertOf("127.0.0.1:1", 1, 0, dense, nil),
 	} {
-		if _, err := a.apply(m, time.Now()); !errors.Is(err, ErrTableTooLarge) {
+		if _, _, err := a.apply(m, time.Now()); !errors.Is(err, ErrTableTooLarge) {
 			t.Errorf("advert with 2^%d bits: %v", m.Bits, err)
 		}
 	}
 	if len(a.m) != 0 {
 		t.Fatal("refused advert stored")
+	}
+	// A change that would make a held table too dense leaves it as it was.
+	t1 := buildTable([]uint32{1}, 10)
+	a.apply(advertOf("127.0.0.1:2", 1, 0, t1, nil), time.Now())
+	if _, _, err := a.apply(advertOf("127.0.0.1:2", 2, 1, dense, t1), time.Now()); !errors.Is(err, ErrTableTooLarge) {
+		t.Fatalf("dense change: %v", err)
+	}
+	if st := a.m["127.0.0.1:2"]; st.seq != 1 || !slices.Equal(st.table.words, t1.words) {
+		t.Fatal("refused change altered the held table")
+	}
+}
+
+func TestTreeChildren(t *testing.T) {
+	t.Parallel()
+	// r - a - c      r - b - c      b - d
+	g := routeGraph{"r": {"a", "b"}, "a": {"r", "c"}, "b": {"r", "c", "d"}, "c": {"a", "b"}, "d": {"b"}}
+	for _, tc := range []struct {
+		self string
+		kids []string
+	}{{"r", []string{"a", "b"}}, {"a", []string{"c"}}, {"b", []string{"d"}}, {"c", nil}} {
+		kids, ok := treeChildren(g, "r", tc.self)
+		if !ok || !slices.Equal(kids, tc.kids) {
+			t.Errorf("%s: children %v, want %v", tc.self, kids, tc.kids)
+		}
+	}
+	if _, ok := treeChildren(g, "unknown", "a"); ok {
+		t.Error("unknown root accepted")
 	}
 }
 
@@ -92,4 +120,37 @@ func TestLeavesChanged(t *testing.T) {
 			t.Errorf("leavesChanged(%d, %d) = %v", c.was, c.now, got)
 		}
 	}
+}
+
+// FuzzAdvert: any frame payload either fails to decode or is applied (or
+// refused) by the advert store without panicking, and a stored table is
+// never over the limits.
+func FuzzAdvert(f *testing.F) {
+	t1 := buildTable([]uint32{1, 2, 3}, 10)
+	for _, m := range []*message{
+		advertOf("127.0.0.1:1", 5, 0, t1, nil, "127.0.0.1:2"),
+		advertOf("127.0.0.1:1", 6, 5, buildTable([]uint32{4}, 10), t1),
+		{Type: typeAdvert, Origin: "127.0.0.1:1", Seq: 7, Bits: 30},
+	} {
+		b, _ := encodeFrame(m)
+		f.Add(b[4:])
+	}
+	f.Add([]byte(`{"type":"advert","origin":"127.0.0.1:1","seq":9,"bits":10,"table":"/////w=="}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		m, err := decodeMessage(payload)
+		if err != nil || m.Type != typeAdvert {
+			return
+		}
+		a := newAdvertStore()
+		base := advertOf(m.Origin, 5, 0, t1, nil)
+		if m.Seq > 5 {
+			a.apply(base, time.Now())
+		}
+		a.apply(m, time.Now())
+		for _, st := range a.m {
+			if st.table != nil && (st.table.bits > MaxTableBits || st.table.checkDensity() != nil) {
+				t.Fatalf("stored a table over the limits: 2^%d bits", st.table.bits)
+			}
+		}
+	})
 }

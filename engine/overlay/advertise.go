@@ -23,6 +23,7 @@ type ownAdvert struct {
 func (s *Supernode) advertLoop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.AdvertInterval / 4)
 	defer tick.Stop()
+	lastDigest := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -38,7 +39,24 @@ func (s *Supernode) advertLoop(ctx context.Context) {
 		if m := s.nextAdvert(now); m != nil {
 			s.broadcast(m, nil)
 		}
+		if now.Sub(lastDigest) >= digestInterval {
+			lastDigest = now
+			for _, n := range s.neighbourList() {
+				s.sendDigest(n)
+			}
+		}
 	}
+}
+
+// neighbourList returns the registered neighbours.
+func (s *Supernode) neighbourList() []*neighbour {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*neighbour, 0, len(s.neighbours))
+	for _, n := range s.neighbours {
+		out = append(out, n)
+	}
+	return out
 }
 
 // nextAdvert returns our next advert, or nil if none is due.
@@ -118,7 +136,7 @@ func (s *Supernode) handleAdvert(n *neighbour, m *message) {
 	if m.Origin == s.cfg.Addr {
 		return
 	}
-	res, err := s.adv.apply(m, time.Now())
+	res, linksChanged, err := s.adv.apply(m, time.Now())
 	if err != nil {
 		s.stats.tablesRefused.Add(1)
 		code := CodeMalformed
@@ -135,7 +153,31 @@ func (s *Supernode) handleAdvert(n *neighbour, m *message) {
 	if res == advertGap {
 		n.ln.trySend(&message{Type: typeTableReq, Origin: m.Origin})
 	}
-	s.broadcast(m, n.ln)
+	s.spread(m, n.ln, linksChanged)
+}
+
+// spread passes a new advert on. An advert that changes the graph is
+// flooded (every supernode must learn the graph); others go down the
+// broadcast tree rooted at their origin, one copy per supernode instead of
+// one per link. Whatever a tree misses during changes is caught by the
+// next change (a gap asks for the whole table) and by the digests
+// neighbours exchange every digestInterval.
+func (s *Supernode) spread(m *message, from *link, linksChanged bool) {
+	if linksChanged {
+		s.broadcast(m, from)
+		return
+	}
+	kids, ok := treeChildren(s.graph(), m.Origin, s.cfg.Addr)
+	if !ok {
+		s.broadcast(m, from)
+		return
+	}
+	links := s.neighbourLinks()
+	for _, c := range kids {
+		if ln := links[c]; ln != nil && ln != from {
+			ln.trySend(m)
+		}
+	}
 }
 
 // sendDigest tells a new neighbour which adverts we hold.

@@ -6,7 +6,12 @@
 // Roles. A Leaf registers what it shares (infohash, name, size, file paths)
 // with a few Supernodes and sends its searches to one of them. A Supernode
 // keeps the shares of its leaves in a transient SQLite FTS5 index and
-// answers queries from it.
+// answers queries from it. With SupernodeConfig.Auto a node starts as a
+// leaf and its role changes at run time (roles.go): supernodes that fill up
+// or know too few others invite a capable, reachable, long-running leaf to
+// promote itself (reachability is checked by a "probe" connection back to
+// the leaf), a node that finds no supernode promotes itself, and a
+// supernode left with too few leaves steps down and sends them elsewhere.
 //
 // Keyword tables and adverts. A supernode summarises the entries of its
 // leaves as a keyword table (a one-hash Bloom filter over the prefixes of

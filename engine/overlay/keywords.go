@@ -29,7 +29,7 @@ const (
 	MinTableBits = 10
 	MaxTableBits = 20 // 2^20 bits = 128 KiB
 	// tableSparsity is how many bits per key a supernode aims for.
-	tableSparsity = 16
+	tableSparsity = 32
 )
 
 // prefixLens are the term prefix lengths (in runes) that get keys.
@@ -291,23 +291,42 @@ func encodePositions(pos []uint32) []byte {
 	return out
 }
 
-// applyPositions flips (or sets, into an empty table) every position
-// encoded in b. It checks that positions ascend and fit the table.
-func (t *kwTable) applyPositions(b []byte) error {
+// decodePositions reads ascending positions written by encodePositions,
+// checking that they ascend and fit a table of 2^b bits.
+func decodePositions(b []byte, tbits uint8) ([]uint32, error) {
+	var out []uint32
 	next := uint64(0)
 	for len(b) > 0 {
 		gap, n := binary.Uvarint(b)
 		if n <= 0 {
-			return errors.New("keyword table: bad varint")
+			return nil, errors.New("keyword table: bad varint")
 		}
 		b = b[n:]
 		p := next + gap
-		if p >= 1<<t.bits {
-			return fmt.Errorf("keyword table: position %d beyond %d bits", p, uint64(1)<<t.bits)
+		if p >= 1<<tbits {
+			return nil, fmt.Errorf("keyword table: position %d beyond %d bits", p, uint64(1)<<tbits)
 		}
-		t.flip(uint32(p))
+		out = append(out, uint32(p))
 		next = p + 1
 	}
+	return out, nil
+}
+
+// flipAll flips every position.
+func (t *kwTable) flipAll(pos []uint32) {
+	for _, p := range pos {
+		t.flip(p)
+	}
+}
+
+// applyPositions flips (or sets, into an empty table) every position
+// encoded in b; on error t is unchanged.
+func (t *kwTable) applyPositions(b []byte) error {
+	pos, err := decodePositions(b, t.bits)
+	if err != nil {
+		return err
+	}
+	t.flipAll(pos)
 	return nil
 }
 

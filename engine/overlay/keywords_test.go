@@ -28,6 +28,7 @@ func TestTermAndQueryKeys(t *testing.T) {
 
 func TestChooseBits(t *testing.T) {
 	t.Parallel()
+	// With tableSparsity 32 bits per key.
 	cases := []struct {
 		n    int
 		prev uint8
@@ -35,14 +36,14 @@ func TestChooseBits(t *testing.T) {
 	}{
 		{0, 0, MinTableBits},
 		{10, 0, MinTableBits},
-		{1000, 0, 14},               // 16000 bits wanted
-		{1000, 15, 15},              // emptier, within 4x: keep
-		{1000, 17, 14},              // far too empty: shrink
-		{1000, 13, 13},              // 8192 >= 8000: keep
-		{1100, 13, 15},              // over twice the aim: grow to the aim
+		{1000, 0, 15},               // 32000 bits wanted
+		{1000, 16, 16},              // emptier, within 4x: keep
+		{1000, 18, 15},              // far too empty: shrink
+		{1000, 14, 14},              // 16384 >= 16000: keep
+		{1100, 14, 16},              // over twice the aim: grow to the aim
 		{1 << 20, 0, MaxTableBits},  // capped
 		{1 << 20, 12, MaxTableBits}, // capped
-		{100, MinTableBits, MinTableBits},
+		{10, MinTableBits, MinTableBits},
 	}
 	for _, c := range cases {
 		if got := chooseBits(c.n, c.prev); got != c.want {
@@ -203,4 +204,24 @@ func TestCountedLeaves(t *testing.T) {
 func indexed2(x *index, w string) bool {
 	hits, err := x.search(context.Background(), w, 10)
 	return err == nil && len(hits) > 0
+}
+
+// FuzzTablePositions: any bytes either decode into positions inside the
+// table or are refused; a table always re-encodes to itself.
+func FuzzTablePositions(f *testing.F) {
+	f.Add(uint8(10), encodePositions([]uint32{0, 1, 1023}))
+	f.Add(uint8(12), []byte{0x80})
+	f.Add(uint8(10), encodePositions([]uint32{1024}))
+	f.Add(uint8(20), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, bits uint8, b []byte) {
+		bits = MinTableBits + bits%(MaxTableBits-MinTableBits+1)
+		tb := newTable(bits)
+		if err := tb.applyPositions(b); err != nil {
+			return
+		}
+		again := newTable(bits)
+		if err := again.applyPositions(encodePositions(tb.positions(nil))); err != nil || !slices.Equal(again.words, tb.words) {
+			t.Fatalf("re-encoding differs: %v", err)
+		}
+	})
 }

@@ -55,8 +55,9 @@ func (s *Supernode) process(ctx context.Context, q queryIn, from origin) {
 // planAndSend routes a query we are the origin of to every supernode
 // within MaxHops whose keyword table can match it.
 func (s *Supernode) planAndSend(q queryIn) {
-	g, tables := s.graph()
-	match := func(n string) bool { return tables[n].matchAll(q.keys) }
+	g := s.graph()
+	noMatch := s.adv.cannotMatch(q.keys)
+	match := func(n string) bool { return !noMatch[n] }
 	tree, skipped := planTree(s.cfg.Addr, g, q.hops, match)
 	s.stats.filtered.Add(uint64(skipped))
 	for n := range tree {
@@ -99,8 +100,7 @@ func (s *Supernode) repairTree(q queryIn, kids map[string][]string, lost []strin
 			want[h[0]] = true
 		}
 	}
-	g, _ := s.graph()
-	tree, _ := planTree(s.cfg.Addr, g, q.hops, func(n string) bool { return want[n] })
+	tree, _ := planTree(s.cfg.Addr, s.graph(), q.hops, func(n string) bool { return want[n] })
 	s.stats.repaired.Add(1)
 	s.sendTree(q, tree, false)
 }

@@ -17,9 +17,9 @@ import (
 // routeGraph is the adjacency of the supernode graph as seen from here.
 type routeGraph map[string][]string
 
-// graph returns the current adjacency (cached until adverts or links
-// change) and the keyword table of every known supernode.
-func (s *Supernode) graph() (routeGraph, map[string]*kwTable) {
+// graph returns the current adjacency, cached until adverts or links
+// change.
+func (s *Supernode) graph() routeGraph {
 	s.mu.Lock()
 	nbVer := s.nbVersion
 	nbs := make([]string, 0, len(s.neighbours))
@@ -32,17 +32,13 @@ func (s *Supernode) graph() (routeGraph, map[string]*kwTable) {
 	a := s.adv
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	tables := make(map[string]*kwTable, len(a.m))
-	for o, st := range a.m {
-		tables[o] = st.table
-	}
 	s.routeMu.Lock()
 	defer s.routeMu.Unlock()
 	if s.routeCache == nil || s.routeAdvVer != a.version || s.routeNbVer != nbVer {
 		s.routeCache = buildGraph(s.cfg.Addr, nbs, a.m)
 		s.routeAdvVer, s.routeNbVer = a.version, nbVer
 	}
-	return s.routeCache, tables
+	return s.routeCache
 }
 
 // buildGraph joins origins that list each other; self's edges are nbs.
@@ -171,4 +167,45 @@ func subtree(kids map[string][]string, root string) []routeHop {
 		}
 	}
 	return out
+}
+
+// treeChildren returns our children in the broadcast tree rooted at root:
+// the breadth-first tree of g in which every node's parent is its
+// lowest-addressed neighbour one step closer to root. Every supernode with
+// the same view computes the same tree, so an advert sent down it reaches
+// each once. ok is false when root or we are not in the view.
+func treeChildren(g routeGraph, root, self string) (kids []string, ok bool) {
+	dist := map[string]int{root: 0}
+	order := []string{root}
+	for i := 0; i < len(order); i++ {
+		u := order[i]
+		for _, w := range g[u] {
+			if _, seen := dist[w]; !seen {
+				dist[w] = dist[u] + 1
+				order = append(order, w)
+			}
+		}
+	}
+	d, reached := dist[self]
+	if !reached {
+		return nil, false
+	}
+	for _, c := range g[self] {
+		if dc, ok := dist[c]; ok && dc == d+1 && treeParent(g, c, dist) == self {
+			kids = append(kids, c)
+		}
+	}
+	return kids, true
+}
+
+// treeParent is v's lowest-addressed neighbour one step closer to the root.
+// Edges are symmetric in g except at self; both ends are checked.
+func treeParent(g routeGraph, v string, dist map[string]int) string {
+	best := ""
+	for _, u := range g[v] {
+		if du, ok := dist[u]; ok && du == dist[v]-1 && (best == "" || u < best) {
+			best = u
+		}
+	}
+	return best
 }

@@ -18,7 +18,7 @@ import (
 const (
 	DefaultMaxHops           = 4
 	DefaultMaxLeaves         = 300
-	DefaultMinNeighbours     = 8
+	DefaultMinNeighbours     = 12
 	DefaultMaxNeighbours     = 32
 	DefaultMaxEntriesPerLeaf = 10000
 	DefaultQueryRate         = 2 // queries per second per leaf

@@ -17,7 +17,7 @@ import (
 // advert has been taken in for quiet (the keyword tables have settled).
 func (n *Network) WaitReady(ctx context.Context, quiet time.Duration) error {
 	var lastAdverts uint64
-	stableSince := time.Now()
+	stableSince, lastLog := time.Now(), time.Now()
 	for {
 		adverts, ok := n.linkedAndKnown()
 		if adverts != lastAdverts {
@@ -25,6 +25,10 @@ func (n *Network) WaitReady(ctx context.Context, quiet time.Duration) error {
 		}
 		if ok && time.Since(stableSince) >= quiet {
 			return nil
+		}
+		if n.cfg.Logf != nil && time.Since(lastLog) >= 10*time.Second {
+			lastLog = time.Now()
+			n.cfg.Logf("not ready: %s", n.readiness())
 		}
 		select {
 		case <-ctx.Done():
@@ -52,6 +56,29 @@ func (n *Network) linkedAndKnown() (uint64, bool) {
 		}
 	}
 	return adverts, ok
+}
+
+// readiness describes how far the network is from ready.
+func (n *Network) readiness() string {
+	live := n.liveSupers()
+	want := min(2, len(live))
+	short, knowing, minKnown := 0, 0, len(live)
+	var adverts uint64
+	for _, nd := range live {
+		st := nd.sn.Stats()
+		adverts += st.AdvertsReceived
+		minKnown = min(minKnown, st.Supernodes)
+		if st.Supernodes == len(live)-1 {
+			knowing++
+		}
+	}
+	for _, nd := range n.nodes {
+		if nd.sn == nil && nd.alive.Load() && len(nd.leaf.Supernodes()) < want {
+			short++
+		}
+	}
+	return fmt.Sprintf("%d leaves with fewer than %d links; %d/%d supernodes know all others (fewest known %d); %d adverts taken in",
+		short, want, knowing, len(live), minKnown, adverts)
 }
 
 func (n *Network) liveSupers() []*node {

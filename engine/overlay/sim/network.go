@@ -30,6 +30,7 @@ type Config struct {
 	// Supernode tuning passed through (zero: overlay defaults).
 	MaxLeaves, MinNeighbours, MaxNeighbours int
 	AdvertInterval                          time.Duration
+	Logf                                    func(format string, args ...any) // progress, may be nil
 }
 
 func (c *Config) setDefaults() {

@@ -28,6 +28,7 @@ type Report struct {
 	// Per query: supernodes it reached (origin and relays included), that
 	// searched their index (their entries could match), and that had hits.
 	Reached, Searched, Matched float64
+	TableKeys, TableBytes      float64 // mean distinct keys and bitmap size of supernode keyword tables
 	Elapsed                    time.Duration
 	Rate                       float64 // queries started per second
 	Relays                     float64 // per query: supernodes on its tree only to pass it on
@@ -103,6 +104,13 @@ func (r *Report) addLoad(before, after map[*node]overlay.Stats, elapsed time.Dur
 		r.Matched += float64(a.QueriesMatched-b.QueriesMatched) / q
 		r.Relays += float64(a.RelaysPlanned-b.RelaysPlanned) / q
 	}
+	for _, nd := range live {
+		st := after[nd]
+		r.TableKeys += float64(st.TableKeys) / float64(len(live))
+		if st.TableBits > 0 {
+			r.TableBytes += float64(int(1)<<st.TableBits/8) / float64(len(live))
+		}
+	}
 	if len(live) > 0 {
 		r.LeavesMean = float64(total) / float64(len(live))
 		r.QPSMean /= float64(len(live))
@@ -121,6 +129,7 @@ func (r Report) String() string {
 		r.Messages(), r.LeafQueryMsgs, r.SuperQueryMsgs, 100*r.Messages()/float64(max(r.Supernodes, 1)), r.HitMsgs, r.Bytes)
 	fmt.Fprintf(&b, "  supernodes per query: reached %.2f (origin, %.2f relays, the rest targets), searched their index %.2f, had hits %.2f\n",
 		r.Reached, r.Relays, r.Searched, r.Matched)
-	fmt.Fprintf(&b, "  per supernode: leaves mean %.1f max %d; queries/s mean %.1f max %.1f\n", r.LeavesMean, r.LeavesMax, r.QPSMean, r.QPSMax)
+	fmt.Fprintf(&b, "  per supernode: leaves mean %.1f max %d; queries/s mean %.1f max %.1f; keyword table %.0f keys, %.0f KiB\n",
+		r.LeavesMean, r.LeavesMax, r.QPSMean, r.QPSMax, r.TableKeys, r.TableBytes/1024)
 	return b.String()
 }

@@ -76,7 +76,7 @@ func TestSimScale(t *testing.T) {
 
 func runScale(t *testing.T, nodes int) {
 	start := time.Now()
-	n, err := Start(Config{Nodes: nodes, Seed: uint64(nodes)})
+	n, err := Start(Config{Nodes: nodes, Seed: uint64(nodes), Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
