@@ -19,17 +19,19 @@ const (
 	peerColProgress
 	peerColDown
 	peerColUp
-	peerColGave
-	peerColTook
-	peerColWeChoke
-	peerColChokesUs
+	peerColGave    // on this connection
+	peerColTook    // on this connection
+	peerColGaveAll // over all time: the peer's credit
+	peerColTookAll // over all time
+	peerColChoking
 	peerColWhy
 	peerCols
 )
 
 // peersPane lists the connected peers of the selected transfer: what each
-// gave us and took on this connection, who chokes whom and why, and the
-// peers the transfer banned, with the reason.
+// gave us and took on this connection and over all time (the credit the
+// engine remembers it by), who chokes whom and why, and the peers the
+// transfer banned, with the reason.
 type peersPane struct {
 	grid    *gridTable
 	title   *widget.Label
@@ -46,17 +48,19 @@ func newPeersPane() *peersPane {
 	p := &peersPane{title: widget.NewLabel(noPeersTitle), detail: widget.NewLabel("")}
 	p.title.TextStyle.Bold = true
 	p.detail.Truncation = fyne.TextTruncateEllipsis
+	// Two-line titles keep twelve columns readable in a 1000 px window.
 	p.grid = newGridTable([]column{
 		{title: "Address", width: 122, kind: cellText},
 		{title: "Client", width: 135, kind: cellText},
-		{title: "Has", width: 62, kind: cellProgress},
+		{title: "Has", width: 54, kind: cellProgress},
 		{title: "Down", width: 78, kind: cellNumber},
 		{title: "Up", width: 78, kind: cellNumber},
-		{title: "Gave us", width: 72, kind: cellNumber},
-		{title: "Took", width: 68, kind: cellNumber},
-		{title: "We choke", width: 80, kind: cellText},
-		{title: "Chokes us", width: 84, kind: cellText},
-		{title: "Why", width: 160, kind: cellText, stretch: true},
+		{title: "Gave us\nthis link", width: 72, kind: cellNumber},
+		{title: "Took\nthis link", width: 72, kind: cellNumber},
+		{title: "Gave us\nall time", width: 72, kind: cellNumber},
+		{title: "Took\nall time", width: 72, kind: cellNumber},
+		{title: "Choking", width: 72, kind: cellText},
+		{title: "Why", width: 100, kind: cellText, stretch: true},
 	})
 	p.grid.onSelect = func(int) { p.showDetail() }
 	p.content = container.NewBorder(p.title, p.detail, nil, nil, p.grid.content)
@@ -127,8 +131,9 @@ func peerRow(pe engine.PeerSnapshot) []string {
 	row[peerColUp] = humanRate(pe.UpRate)
 	row[peerColGave] = humanBytes(pe.Downloaded)
 	row[peerColTook] = humanBytes(pe.Uploaded)
-	row[peerColWeChoke] = yesNo(pe.Choked)
-	row[peerColChokesUs] = yesNo(pe.ChokingUs)
+	row[peerColGaveAll] = humanBytes(pe.GaveAllTime)
+	row[peerColTookAll] = humanBytes(pe.TookAllTime)
+	row[peerColChoking] = choking(pe)
 	row[peerColWhy] = peerWhy(pe)
 	return row
 }
@@ -137,7 +142,7 @@ func peerRow(pe engine.PeerSnapshot) []string {
 func bannedRow(b engine.BannedPeer) []string {
 	row := make([]string, peerCols)
 	row[peerColAddr] = banTarget(b.Key)
-	row[peerColWeChoke] = "banned"
+	row[peerColChoking] = "banned"
 	row[peerColWhy] = "banned: " + b.Reason
 	return row
 }
@@ -156,9 +161,16 @@ func banTarget(key string) string {
 	return key
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
+// choking says who chokes whom: "we do" (we choke the peer), "it does"
+// (it chokes us), "both" or "no".
+func choking(pe engine.PeerSnapshot) string {
+	switch {
+	case pe.Choked && pe.ChokingUs:
+		return "both"
+	case pe.Choked:
+		return "we do"
+	case pe.ChokingUs:
+		return "it does"
 	}
 	return "no"
 }

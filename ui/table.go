@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -25,6 +26,7 @@ const noProgress = -1
 
 // column describes one column of a gridTable.
 type column struct {
+	// title may hold "\n": the header row is as tall as the longest title.
 	title string
 	width float32
 	kind  cellKind
@@ -74,8 +76,23 @@ func newGridTable(cols []column) *gridTable {
 	for i, c := range cols {
 		g.table.SetColumnWidth(i, c.width)
 	}
+	if lines := headerLines(cols); lines > 1 {
+		// Only the header row grows: a taller header template would make
+		// every row as tall.
+		l := widget.NewLabelWithStyle(strings.Repeat("X\n", lines-1)+"X", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		g.table.SetRowHeight(-1, l.MinSize().Height)
+	}
 	g.content = container.New(&stretchLayout{g: g}, g.table)
 	return g
+}
+
+// headerLines is the number of lines of the longest title.
+func headerLines(cols []column) int {
+	n := 1
+	for _, c := range cols {
+		n = max(n, strings.Count(c.title, "\n")+1)
+	}
+	return n
 }
 
 // update replaces the rows; it refreshes the table only if something

@@ -132,7 +132,7 @@ func newTransfersTab(u *UI) *transfersTab {
 		widget.NewSeparator(), t.optionsBtn, t.filesBtn, t.open)
 	t.peers = newPeersPane()
 	split := container.NewVSplit(t.grid.content, t.peers.content)
-	split.Offset = 0.55
+	split.Offset = 0.52 // six transfers, and three peers under a two-line header
 	t.content = container.NewBorder(bar, nil, nil, nil, split)
 	t.updateButtons()
 	return t

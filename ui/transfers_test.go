@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
@@ -172,11 +173,12 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 	s := twoTransfers(t.TempDir())
 	s.Transfers[0].PeerDetails = []engine.PeerSnapshot{
 		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5", Progress: 1, DownRate: 1 << 20, Downloaded: 3 << 20,
-			Uploaded: 512 << 10, ChokingUs: false, Choked: false},
-		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Progress: 0.5, Uploaded: 4 << 20, Choked: true, ChokingUs: true,
+			Uploaded: 512 << 10, GaveAllTime: 40 << 30, TookAllTime: 700 << 20},
+		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Progress: 0.5, Uploaded: 4 << 20, TookAllTime: 4 << 20, Choked: true, ChokingUs: true,
 			Note: "choked: not among the fastest uploaders"},
 		{Addr: "127.0.0.1:6883", Client: "Shoal 0.1", Choked: true, Banned: true, Note: "sent 2 bad pieces"},
-		{Addr: "127.0.0.1:6884", Client: "Transmission 4.0", Progress: 1, Choked: true},
+		{Addr: "127.0.0.1:6884", Client: "Transmission 4.0", Progress: 1, Choked: true, GaveAllTime: 1 << 30},
+		{Addr: "127.0.0.1:6885", Client: "aria2", Progress: 0.25, ChokingUs: true, GaveAllTime: 900, Note: "snubbed: no data for 30s"},
 	}
 	s.Transfers[0].Banned = []engine.BannedPeer{{Key: "ip:10.0.0.9", Reason: "piece 7 failed its hash"},
 		{Key: "id:2d53483031302d6162636465666768696a6b6c6d", Reason: "piece 3 failed its hash"}}
@@ -185,13 +187,15 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		t.Fatalf("peers shown with nothing selected: %q", got)
 	}
 	u.transfers.grid.selectRow(0)
+	// Address|Client|Has|Down|Up|Gave us, Took (this link)|Gave us, Took (all time)|Choking|Why
 	want := []string{
-		"127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|512 KiB|no|no|",
-		"127.0.0.1:6882|Shoal 0.1||||0 B|4.00 MiB|yes|yes|choked: not among the fastest uploaders",
-		"127.0.0.1:6883|Shoal 0.1||||0 B|0 B|yes|no|banned: sent 2 bad pieces",
-		"127.0.0.1:6884|Transmission 4.0||||0 B|0 B|yes|no|seed: wants nothing",
-		"10.0.0.9|||||||banned||banned: piece 7 failed its hash",
-		"peer 2d53483031302d61…|||||||banned||banned: piece 3 failed its hash",
+		"127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|512 KiB|40.0 GiB|700 MiB|no|",
+		"127.0.0.1:6882|Shoal 0.1||||0 B|4.00 MiB|0 B|4.00 MiB|both|choked: not among the fastest uploaders",
+		"127.0.0.1:6883|Shoal 0.1||||0 B|0 B|0 B|0 B|we do|banned: sent 2 bad pieces",
+		"127.0.0.1:6884|Transmission 4.0||||0 B|0 B|1.00 GiB|0 B|we do|seed: wants nothing",
+		"127.0.0.1:6885|aria2||||0 B|0 B|900 B|0 B|it does|snubbed: no data for 30s",
+		"10.0.0.9|||||||||banned|banned: piece 7 failed its hash",
+		"peer 2d53483031302d61…|||||||||banned|banned: piece 3 failed its hash",
 	}
 	rows := u.transfers.peers.grid.rows
 	if len(rows) != len(want) {
@@ -202,14 +206,14 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 			t.Errorf("peer row %d = %q\n want %q", i, got, w)
 		}
 	}
-	if got := u.transfers.peers.title.Text; got != `Peers of "big-buck-bunny.mkv": 4 connected, 2 banned` {
+	if got := u.transfers.peers.title.Text; got != `Peers of "big-buck-bunny.mkv": 5 connected, 2 banned` {
 		t.Errorf("title %q", got)
 	}
 	c := cells(u.transfers.peers.grid)
 	if bar := c[widget.TableCellID{Row: 0, Col: peerColProgress}].Objects[2]; !bar.Visible() {
 		t.Error("a connected peer's progress bar is hidden")
 	}
-	if bar := c[widget.TableCellID{Row: 4, Col: peerColProgress}].Objects[2]; bar.Visible() {
+	if bar := c[widget.TableCellID{Row: 5, Col: peerColProgress}].Objects[2]; bar.Visible() {
 		t.Error("a banned peer shows a progress bar")
 	}
 	u.transfers.peers.grid.selectRow(1)
@@ -240,5 +244,44 @@ func TestSelectionOfANewDownloadWaitsForItsRow(t *testing.T) {
 	u.Refresh(s)
 	if got, ok := u.transfers.selected(); !ok || got.InfoHash != hash(2) {
 		t.Errorf("selected %v %v, want the new transfer", got.Name, ok)
+	}
+}
+
+// TestPeerColumnsFitAt1000px checks the peers table at the default window
+// width: every title line fits its column, and the Why column keeps at
+// least its minimum width without scrolling sideways.
+func TestPeerColumnsFitAt1000px(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	s := twoTransfers(t.TempDir())
+	s.Transfers[0].PeerDetails = []engine.PeerSnapshot{{Addr: "127.0.0.1:51413", Client: "Transmission 3.00",
+		Downloaded: 1023 << 20, GaveAllTime: 1023 << 30, Note: "choked: not among the fastest uploaders"}}
+	u.Refresh(s)
+	u.transfers.grid.selectRow(0)
+	g := u.transfers.peers.grid
+	u.win.Resize(fyne.NewSize(1000, 650))
+	for _, c := range g.cols {
+		for _, line := range strings.Split(c.title, "\n") {
+			w := fyne.MeasureText(line, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding()
+			if w > c.width+theme.Padding() {
+				t.Errorf("title line %q needs %.0f px, column %q is %.0f", line, w, c.title, c.width)
+			}
+		}
+	}
+	why, ok := cells(g)[widget.TableCellID{Row: 0, Col: peerColWhy}]
+	if !ok {
+		t.Fatal("the Why cell is not drawn")
+	}
+	right := why.Position().X + why.Size().Width
+	if why.Size().Width < g.cols[peerColWhy].width || right > g.width-theme.ScrollBarSize() {
+		t.Errorf("Why cell %v wide ending at %.0f in a %.0f px table", why.Size().Width, right, g.width)
+	}
+	if tr, ok := cells(u.transfers.grid)[widget.TableCellID{Row: 0, Col: trColName}]; !ok {
+		t.Error("no transfer cell drawn")
+	} else if tr.Size().Height != why.Size().Height {
+		t.Errorf("peer rows are %v tall, transfer rows %v: the two-line header made rows taller", why.Size().Height, tr.Size().Height)
+	}
+	if g.width < 950 {
+		t.Errorf("peers table %.0f px wide in a 1000 px window", g.width)
 	}
 }

@@ -168,11 +168,15 @@ func demoSnapshot(now time.Time) engine.Snapshot {
 	}}
 	s.Transfers[2].Downloaded = 0 // our own share: ratio ∞
 	s.Transfers[1].PeerDetails = []engine.PeerSnapshot{
-		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5.2", Progress: 1, DownRate: 1.9 * (1 << 20), UpRate: 120 << 10, Downloaded: 120 << 20, Uploaded: 2 << 20},
-		{Addr: "127.0.0.1:51413", Client: "Transmission 3.00", Progress: 1, DownRate: 1.1 * (1 << 20), Downloaded: 64 << 20},
-		{Addr: "127.0.0.1:6890", Client: "Shoal 0.1.0", Progress: 0.41, DownRate: 400 << 10, UpRate: 130 << 10, Downloaded: 16 << 20, Uploaded: 9 << 20},
-		{Addr: "127.0.0.1:6999", Client: "aria2/1.36.0", Progress: 0.08, Choked: true, ChokingUs: true, Uploaded: 5 << 20, Note: "choked: not among the fastest uploaders"},
-		{Addr: "127.0.0.1:7012", Client: "Shoal 0.1.0", Progress: 0.66, ChokingUs: true, Downloaded: 3 << 20, Note: "snubbed: no data for 30s"},
+		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5.2", Progress: 1, DownRate: 1.9 * (1 << 20), UpRate: 120 << 10, Downloaded: 120 << 20, Uploaded: 2 << 20,
+			GaveAllTime: 1300 << 20, TookAllTime: 310 << 20},
+		{Addr: "127.0.0.1:51413", Client: "Transmission 3.00", Progress: 1, DownRate: 1.1 * (1 << 20), Downloaded: 64 << 20, GaveAllTime: 64 << 20},
+		{Addr: "127.0.0.1:6890", Client: "Shoal 0.1.0", Progress: 0.41, DownRate: 400 << 10, UpRate: 130 << 10, Downloaded: 16 << 20, Uploaded: 9 << 20,
+			GaveAllTime: 210 << 20, TookAllTime: 1023 << 20},
+		{Addr: "127.0.0.1:6999", Client: "aria2/1.36.0", Progress: 0.08, Choked: true, ChokingUs: true, Uploaded: 5 << 20, TookAllTime: 5 << 20,
+			Note: "choked: not among the fastest uploaders"},
+		{Addr: "127.0.0.1:7012", Client: "Shoal 0.1.0", Progress: 0.66, ChokingUs: true, Downloaded: 3 << 20, GaveAllTime: 3 << 20,
+			Note: "snubbed: no data for 30s"},
 	}
 	s.Transfers[1].Banned = []engine.BannedPeer{{Key: "ip:127.0.0.9", Reason: "sent 2 pieces that failed their hash"}}
 	s.Library = []engine.LibraryItem{
