@@ -148,6 +148,11 @@ func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
 	if o.UploadLimit < 0 || o.DownloadLimit < 0 || (o.RatioTarget != nil && *o.RatioTarget < 0) {
 		return fmt.Errorf("engine: transfer options: negative value")
 	}
+	o.SkipFiles = append([]int(nil), o.SkipFiles...)
+	if o.RatioTarget != nil {
+		target := *o.RatioTarget
+		o.RatioTarget = &target
+	}
 	t.mu.Lock()
 	t.opts = o
 	sw := t.sw
@@ -177,7 +182,13 @@ func (e *Engine) TransferOptions(ih InfoHash) (TransferOptions, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.opts, nil
+	o := t.opts
+	o.SkipFiles = append([]int(nil), o.SkipFiles...) // copies: callers may not change ours
+	if o.RatioTarget != nil {
+		target := *o.RatioTarget
+		o.RatioTarget = &target
+	}
+	return o, nil
 }
 
 // loadTransferOptions re-applies options saved for a transfer.
