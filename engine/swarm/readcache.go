@@ -7,10 +7,13 @@ import (
 
 // readCache keeps the last few whole pieces read for upload: peers request
 // a piece's blocks one after another, so one read serves them all and saves
-// a syscall per 16 KiB block.
+// a syscall per 16 KiB block. Evicted buffers are reused, so serving does
+// not churn the garbage collector; blocks are copied out under the lock, so
+// a buffer is never reused while someone reads it.
 type readCache struct {
 	mu      sync.Mutex
 	entries []cachedPiece // most recent last
+	free    [][]byte
 	limit   int64
 	size    int64
 }
@@ -22,16 +25,35 @@ type cachedPiece struct {
 
 const readCacheBytes = 16 << 20
 
-// get returns a cached piece.
-func (c *readCache) get(piece int) []byte {
+// copyOut copies piece bytes from begin into dst if the piece is cached.
+func (c *readCache) copyOut(dst []byte, piece int, begin int64) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.entries) - 1; i >= 0; i-- {
-		if c.entries[i].piece == piece {
-			return c.entries[i].data
+		if c.entries[i].piece != piece {
+			continue
+		}
+		data := c.entries[i].data
+		if begin+int64(len(dst)) > int64(len(data)) {
+			return true, fmt.Errorf("read block: %d+%d beyond piece %d of %d bytes", begin, len(dst), piece, len(data))
+		}
+		copy(dst, data[begin:])
+		return true, nil
+	}
+	return false, nil
+}
+
+// buffer returns a reused buffer of size bytes, or a new one.
+func (c *readCache) buffer(size int64) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, b := range c.free {
+		if int64(cap(b)) >= size {
+			c.free = append(c.free[:i], c.free[i+1:]...)
+			return b[:size]
 		}
 	}
-	return nil
+	return make([]byte, size)
 }
 
 // put adds a piece, evicting the oldest beyond the byte limit.
@@ -41,30 +63,34 @@ func (c *readCache) put(piece int, data []byte) {
 	c.entries = append(c.entries, cachedPiece{piece: piece, data: data})
 	c.size += int64(len(data))
 	for c.size > c.limit && len(c.entries) > 1 {
-		c.size -= int64(len(c.entries[0].data))
+		old := c.entries[0]
+		c.size -= int64(len(old.data))
 		c.entries = c.entries[1:]
+		if len(c.free) < 4 {
+			c.free = append(c.free, old.data[:cap(old.data)])
+		}
 	}
 }
 
-// readBlock returns len(buf) bytes of a piece from begin: a slice of a
-// cached piece (never written to: cached pieces are immutable), or buf
-// filled from disk when the piece is too large to cache.
+// readBlock fills buf with piece data from begin, through the cache when
+// pieces are small enough to cache.
 func (s *Swarm) readBlock(buf []byte, piece int, begin int64) ([]byte, error) {
 	size := s.layout.PieceSize(piece)
 	if size > readCacheBytes/4 {
 		_, err := s.files.ReadAt(buf, s.layout.PieceOffset(piece)+begin)
 		return buf, err
 	}
-	data := s.rcache.get(piece)
-	if data == nil {
-		data = make([]byte, size)
-		if _, err := s.files.ReadAt(data, s.layout.PieceOffset(piece)); err != nil {
-			return nil, err
-		}
-		s.rcache.put(piece, data)
+	if ok, err := s.rcache.copyOut(buf, piece, begin); ok {
+		return buf, err
 	}
-	if begin+int64(len(buf)) > int64(len(data)) {
-		return nil, fmt.Errorf("read block: %d+%d beyond piece %d of %d bytes", begin, len(buf), piece, len(data))
+	data := s.rcache.buffer(size)
+	if _, err := s.files.ReadAt(data, s.layout.PieceOffset(piece)); err != nil {
+		return nil, err
 	}
-	return data[begin : begin+int64(len(buf))], nil
+	if begin+int64(len(buf)) > size {
+		return nil, fmt.Errorf("read block: %d+%d beyond piece %d of %d bytes", begin, len(buf), piece, size)
+	}
+	copy(buf, data[begin:]) // before put: afterwards the cache owns data
+	s.rcache.put(piece, data)
+	return buf, nil
 }
