@@ -116,7 +116,7 @@ func parseSource(s string) (source, error) {
 	case strings.HasPrefix(s, "magnet:"):
 		m, err := metainfo.ParseMagnetUri(s)
 		if err != nil {
-			return source{}, fmt.Errorf("engine: magnet link: %w", err)
+			return source{}, fmt.Errorf("engine: magnet link: %s", clipText(err.Error()))
 		}
 		return source{ih: InfoHash(m.InfoHash), name: m.DisplayName, trackers: m.Trackers, peers: m.Params["x.pe"]}, nil
 	case s == "":
@@ -393,4 +393,14 @@ func all(have []bool) bool {
 		}
 	}
 	return len(have) > 0
+}
+
+// clipText keeps error texts readable when they quote hostile input (a
+// megabyte-long magnet link, say).
+func clipText(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:max], len(s))
 }
