@@ -170,7 +170,7 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	if err != nil {
 		return err
 	}
-	sw.AddPeers(peers...)
+	sw.AddExplicitPeers(peers...)
 	t.sw = sw
 	up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
 	if err == nil {
@@ -273,7 +273,7 @@ func (e *Engine) announceTrackers(ctx context.Context, t *transfer, sw *swarm.Sw
 
 func (t *transfer) swarmAddPeers(peers []string) {
 	if sw := t.swarm(); sw != nil {
-		sw.AddPeers(peers...)
+		sw.AddExplicitPeers(peers...)
 	}
 }
 

@@ -19,6 +19,30 @@ type candidate struct {
 	nextTry  time.Time
 	failures int
 	dialing  bool
+	explicit bool // named by the user or a search hit, not found by discovery
+}
+
+// backoff grows with the square of the failures: 5 s, 20 s, 45 s ... up
+// to 10 minutes for peers discovery found, but at most 10 s for a peer the
+// user named, which is worth insisting on.
+func (c *candidate) backoff() time.Duration {
+	limit := 10 * time.Minute
+	if c.explicit {
+		limit = 10 * time.Second
+	}
+	return min(time.Duration(c.failures*c.failures)*5*time.Second, limit)
+}
+
+// AddExplicitPeers adds peers the user named; they are retried persistently.
+func (s *Swarm) AddExplicitPeers(addrs ...string) {
+	s.AddPeers(addrs...)
+	s.mu.Lock()
+	for _, a := range addrs {
+		if c := s.cands[a]; c != nil {
+			c.explicit = true
+		}
+	}
+	s.mu.Unlock()
 }
 
 // AddPeers adds addresses (host:port) to dial.
@@ -91,8 +115,8 @@ func (s *Swarm) dial(ctx context.Context, c *candidate) {
 	c.dialing = false
 	if err != nil {
 		c.failures++
-		backoff := min(time.Duration(c.failures*c.failures)*5*time.Second, 10*time.Minute)
-		c.nextTry = time.Now().Add(backoff)
+		c.nextTry = time.Now().Add(c.backoff())
+		s.log.Debug("peer connection failed", "peer", c.addr, "failures", c.failures, "err", err)
 		return
 	}
 	c.failures = 0
