@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/shoalp2p/shoal/internal/peerclients"
@@ -40,41 +43,103 @@ func (b *bench) finish(p *peerclients.Proc, end time.Time, out string) (benchSam
 	return s, b.verify(out)
 }
 
-// shoalSeeder starts (once) a `shoal daemon --share` of the content, with
-// extra flags, and checks it serves the bench torrent's infohash.
-func (b *bench) shoalSeeder(extra ...string) (*daemon, error) {
-	d := startDaemon(b.t, append([]string{"--bootstrap", "none", "--share", b.src}, extra...)...)
+// benchDaemon is a `shoal daemon` seeding the bench content. Unlike
+// startDaemon's, its exit and output are kept, so a seeder that stops
+// mid-bench is reported with its reason rather than as a leecher timeout.
+type benchDaemon struct {
+	proc  *peerclients.Proc
+	ready readyLine
+}
+
+// shoalSeeder starts a `shoal daemon --share` of the content, with extra
+// flags, and checks it serves the bench torrent's infohash.
+func (b *bench) shoalSeeder(extra ...string) (*benchDaemon, error) {
+	args := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
+		"--data", b.scratch("seed-data"), "--share", b.src}
+	p, err := peerclients.Start(b.t, shoalBin, append(args, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	d := &benchDaemon{proc: p}
+	err = peerclients.PollFor(b.timeout(), "shoal daemon ready", func() (bool, error) {
+		if p.Exited() {
+			return false, d.alive()
+		}
+		for _, line := range strings.Split(p.Output(1<<20), "\n") {
+			if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &d.ready) == nil && d.ready.PeerAddr != "" {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	if got := d.ready.Shared[b.src]; got != b.ih.HexString() {
 		return nil, fmt.Errorf("shoal daemon shares %s, the bench torrent is %s (piece length differs?)", got, b.ih.HexString())
 	}
 	return d, nil
 }
 
-func (b *bench) shoalPair() (benchSample, error) {
-	if b.shoal == nil {
-		d, err := b.shoalSeeder()
-		if err != nil {
+// alive reports a seeder that has exited, with its status and last output.
+func (d *benchDaemon) alive() error {
+	if !d.proc.Exited() {
+		return nil
+	}
+	status := fmt.Sprint(d.proc.Err())
+	if d.proc.Err() == nil { // a daemon exits 0 only on SIGINT or SIGTERM, which the bench never sends it mid-run
+		status = "status 0: something outside the bench sent it SIGINT or SIGTERM"
+	}
+	return fmt.Errorf("the shoal seeder exited after %v (%s); its output:\n%s",
+		d.proc.Ended().Sub(d.proc.Started).Round(time.Second), status, d.proc.Output(3000))
+}
+
+// seederLeech runs a Shoal leecher from seeders that must stay up throughout.
+func (b *bench) seederLeech(seeders ...*benchDaemon) (benchSample, error) {
+	var peers []string
+	for _, d := range seeders {
+		if err := d.alive(); err != nil {
 			return benchSample{}, err
 		}
-		b.shoal = d
+		peers = append(peers, d.ready.PeerAddr)
 	}
-	return b.shoalLeech(b.shoal.ready.PeerAddr)
+	s, err := b.shoalLeech(peers...)
+	for _, d := range seeders {
+		if dead := d.alive(); dead != nil {
+			return s, errors.Join(dead, err)
+		}
+	}
+	return s, err
+}
+
+// shoalPair is Shoal to Shoal. Like every seeder here, the Shoal seeder is
+// fresh for each run (sharing hashes the content before it is ready, out
+// of the timed part), so runs are independent.
+func (b *bench) shoalPair() (benchSample, error) {
+	d, err := b.shoalSeeder()
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer d.proc.Stop(10 * time.Second)
+	return b.seederLeech(d)
 }
 
 // cappedFour is (b): four seeders each capped at 25 MB/s upload.
 func (b *bench) cappedFour() (benchSample, error) {
-	var peers []string
-	for len(b.capped) < 4 {
+	var seeders []*benchDaemon
+	defer func() {
+		for _, d := range seeders {
+			d.proc.Stop(10 * time.Second)
+		}
+	}()
+	for len(seeders) < 4 {
 		d, err := b.shoalSeeder("--max-up", "25MB")
 		if err != nil {
 			return benchSample{}, err
 		}
-		b.capped = append(b.capped, d)
+		seeders = append(seeders, d)
 	}
-	for _, d := range b.capped {
-		peers = append(peers, d.ready.PeerAddr)
-	}
-	return b.shoalLeech(peers...)
+	return b.seederLeech(seeders...)
 }
 
 // aria2Pair: aria2 finds peers only through a tracker, so each run has a

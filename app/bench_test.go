@@ -111,8 +111,6 @@ type bench struct {
 	free    []benchSwarmRun
 	started time.Time
 	load    string
-	shoal   *daemon   // the (a) seeder
-	capped  []*daemon // the (b) seeders
 }
 
 func newBench(t *testing.T, cfg benchConfig) *bench {
@@ -196,11 +194,6 @@ func (b *bench) runPairs() {
 			default:
 				row.samples = append(row.samples, s)
 			}
-		}
-	}
-	for _, d := range append(b.capped, b.shoal) {
-		if d != nil {
-			d.cmd.Process.Kill()
 		}
 	}
 }
