@@ -24,6 +24,7 @@ const (
 	advertRefresh         = 2 * time.Minute  // unchanged supernodes re-advert this often
 	advertExpire          = 7 * time.Minute  // origins not heard from this long are forgotten
 	digestInterval        = 15 * time.Second // neighbours compare what they hold this often
+	digestGrace           = 5 * time.Second  // a neighbour older than an advert held this long missed it
 )
 
 // originState is the newest advert heard from one supernode.
@@ -33,7 +34,8 @@ type originState struct {
 	links  []string
 	leaves int
 	cap    int
-	heard  time.Time
+	heard  time.Time // when this seq arrived
+	enc    []byte    // the whole table, encoded; nil until needed
 }
 
 // advertStore holds the adverts of other supernodes.
@@ -84,7 +86,10 @@ func (a *advertStore) apply(m *message, now time.Time) (res advertResult, linksC
 		linksChanged = true
 	}
 	st.seq, st.table, st.links = m.Seq, table, slices.Clone(m.Links)
-	st.leaves, st.cap, st.heard = m.Leaves, m.Cap, now
+	st.leaves, st.cap, st.heard, st.enc = m.Leaves, m.Cap, now, nil
+	if m.Base == 0 {
+		st.enc = m.Table
+	}
 	if table == nil {
 		return advertGap, linksChanged, nil
 	}
@@ -188,9 +193,10 @@ func (a *advertStore) full(origin string) *message {
 	return fullAdvert(origin, st)
 }
 
-// newerThan returns whole-table adverts for every origin the digest lacks
-// or holds an older advert of.
-func (a *advertStore) newerThan(d []digestEntry) []*message {
+// newerThan returns whole-table adverts for every origin the digest lacks,
+// and for those it holds an older advert of if ours arrived before
+// now-grace (a newer one still on its way is not worth a whole table).
+func (a *advertStore) newerThan(d []digestEntry, now time.Time, grace time.Duration) []*message {
 	have := make(map[string]uint64, len(d))
 	for _, e := range d {
 		have[e.Origin] = e.Seq
@@ -199,16 +205,22 @@ func (a *advertStore) newerThan(d []digestEntry) []*message {
 	defer a.mu.Unlock()
 	var out []*message
 	for o, st := range a.m {
-		if seq, ok := have[o]; (!ok || seq < st.seq) && st.table != nil {
+		seq, ok := have[o]
+		if st.table != nil && (!ok || seq < st.seq && now.Sub(st.heard) >= grace) {
 			out = append(out, fullAdvert(o, st))
 		}
 	}
 	return out
 }
 
+// fullAdvert is the whole-table advert of st; a.mu (or the owner's lock)
+// is held.
 func fullAdvert(origin string, st *originState) *message {
+	if st.enc == nil {
+		st.enc = encodePositions(st.table.positions(nil))
+	}
 	return &message{Type: typeAdvert, Origin: origin, Seq: st.seq, Bits: int(st.table.bits),
-		Table: encodePositions(st.table.positions(nil)), Links: st.links, Leaves: st.leaves, Cap: st.cap}
+		Table: st.enc, Links: st.links, Leaves: st.leaves, Cap: st.cap}
 }
 
 // load sums the leaves and capacity of every origin held.

@@ -51,10 +51,16 @@ func TestAdvertStore(t *testing.T) {
 		t.Fatalf("digest %+v", d)
 	}
 	a.apply(advertOf(o, 15, 0, t1, nil), now)
-	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 14}}); len(got) != 1 || got[0].Base != 0 || got[0].Seq != 15 {
+	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 14}}, now, 0); len(got) != 1 || got[0].Base != 0 || got[0].Seq != 15 {
 		t.Fatalf("newerThan %+v", got)
 	}
-	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 15}}); len(got) != 0 {
+	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 14}}, now, time.Second); len(got) != 0 {
+		t.Fatalf("newerThan within the grace: %+v", got)
+	}
+	if got := a.newerThan(nil, now, time.Second); len(got) != 1 {
+		t.Fatalf("newerThan for a digest lacking the origin: %+v", got)
+	}
+	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 15}}, now, 0); len(got) != 0 {
 		t.Fatalf("newerThan up to date: %+v", got)
 	}
 	a.expire(now.Add(time.Second))
@@ -94,19 +100,36 @@ func TestAdvertRefusesBigTables(t *testing.T) {
 
 func TestTreeChildren(t *testing.T) {
 	t.Parallel()
-	// r - a - c      r - b - c      b - d
-	g := routeGraph{"r": {"a", "b"}, "a": {"r", "c"}, "b": {"r", "c", "d"}, "c": {"a", "b"}, "d": {"b"}}
+	// r - a - c      r - b - c      b - d      c - e
+	// c has two parents (a and b): both send to it; e has one.
+	g := routeGraph{"r": {"a", "b"}, "a": {"r", "c"}, "b": {"r", "c", "d"}, "c": {"a", "b", "e"}, "d": {"b"}, "e": {"c"}}
+	sets := map[string]map[string]bool{}
+	for n, nbs := range g {
+		sets[n] = map[string]bool{}
+		for _, m := range nbs {
+			sets[n][m] = true
+		}
+	}
 	for _, tc := range []struct {
 		self string
 		kids []string
-	}{{"r", []string{"a", "b"}}, {"a", []string{"c"}}, {"b", []string{"d"}}, {"c", nil}} {
-		kids, ok := treeChildren(g, "r", tc.self)
+	}{{"r", []string{"a", "b"}}, {"a", []string{"c"}}, {"b", []string{"c", "d"}}, {"c", []string{"e"}}, {"e", nil}} {
+		kids, ok := indexGraph(tc.self, sets).treeChildren("r")
 		if !ok || !slices.Equal(kids, tc.kids) {
 			t.Errorf("%s: children %v, want %v", tc.self, kids, tc.kids)
 		}
 	}
-	if _, ok := treeChildren(g, "unknown", "a"); ok {
+	if _, ok := indexGraph("a", sets).treeChildren("unknown"); ok {
 		t.Error("unknown root accepted")
+	}
+	// The same graph built twice has the same fingerprint; another does not.
+	before := indexGraph("a", sets).sig
+	if indexGraph("a", sets).sig != before {
+		t.Error("fingerprint not stable")
+	}
+	delete(sets["e"], "c")
+	if indexGraph("a", sets).sig == before {
+		t.Error("fingerprint ignores a removed edge")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 type ownAdvert struct {
 	seq    uint64
 	table  *kwTable
+	enc    []byte // the whole table, encoded, once asked for
 	added  uint64 // keyCounts.added when the table was built
 	links  []string
 	leaves int
@@ -104,15 +105,42 @@ func leavesChanged(was, now int) bool {
 	return d > 0 && d >= 1+was/10
 }
 
-// ownFull returns our current advert with the whole table.
-func (s *Supernode) ownFull() *message {
+// ownFull returns our current advert with the whole table, and when it
+// was sent.
+func (s *Supernode) ownFull() (*message, time.Time) {
 	s.ownMu.Lock()
 	defer s.ownMu.Unlock()
-	o := s.own
+	o := &s.own
 	if o.table == nil {
-		return nil
+		return nil, time.Time{}
 	}
-	return fullAdvert(s.cfg.Addr, &originState{seq: o.seq, table: o.table, links: o.links, leaves: o.leaves, cap: s.cfg.MaxLeaves})
+	st := &originState{seq: o.seq, table: o.table, links: o.links, leaves: o.leaves, cap: s.cfg.MaxLeaves, enc: o.enc}
+	m := fullAdvert(s.cfg.Addr, st)
+	o.enc = st.enc
+	return m, o.sent
+}
+
+// AdvertSeq returns the sequence number of our last advert (0: none yet).
+func (s *Supernode) AdvertSeq() uint64 { return s.ownSeq() }
+
+// KnownAdverts returns, for every other supernode known through adverts,
+// the sequence number of the newest advert held and whether its keyword
+// table is known.
+func (s *Supernode) KnownAdverts() map[string]AdvertView {
+	a := s.adv
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string]AdvertView, len(a.m))
+	for o, st := range a.m {
+		out[o] = AdvertView{Seq: st.seq, TableKnown: st.table != nil}
+	}
+	return out
+}
+
+// AdvertView is what a supernode holds of another's advert.
+type AdvertView struct {
+	Seq        uint64
+	TableKnown bool
 }
 
 // ownSeq returns the seq of our last advert (0: none yet).
@@ -136,7 +164,7 @@ func (s *Supernode) handleAdvert(n *neighbour, m *message) {
 	if m.Origin == s.cfg.Addr {
 		return
 	}
-	res, linksChanged, err := s.adv.apply(m, time.Now())
+	res, _, err := s.adv.apply(m, time.Now())
 	if err != nil {
 		s.stats.tablesRefused.Add(1)
 		code := CodeMalformed
@@ -153,21 +181,18 @@ func (s *Supernode) handleAdvert(n *neighbour, m *message) {
 	if res == advertGap {
 		n.ln.trySend(&message{Type: typeTableReq, Origin: m.Origin})
 	}
-	s.spread(m, n.ln, linksChanged)
+	s.spread(m, n.ln)
 }
 
-// spread passes a new advert on. An advert that changes the graph is
-// flooded (every supernode must learn the graph); others go down the
-// broadcast tree rooted at their origin, one copy per supernode instead of
-// one per link. Whatever a tree misses during changes is caught by the
-// next change (a gap asks for the whole table) and by the digests
-// neighbours exchange every digestInterval.
-func (s *Supernode) spread(m *message, from *link, linksChanged bool) {
-	if linksChanged {
-		s.broadcast(m, from)
-		return
-	}
-	kids, ok := treeChildren(s.graph(), m.Origin, s.cfg.Addr)
+// spread passes a new advert on down the broadcast tree rooted at its
+// origin (as our view, this advert applied, has it): one copy per
+// supernode instead of one per link. It floods only when the origin is not
+// in our view. Whatever a tree misses while views differ is caught by the
+// next change (a gap asks for the whole table), by the digests neighbours
+// exchange every digestInterval, and, for routes through links that are
+// gone, by the relay's repair.
+func (s *Supernode) spread(m *message, from *link) {
+	kids, ok := s.broadcastKids(m.Origin)
 	if !ok {
 		s.broadcast(m, from)
 		return
@@ -192,8 +217,9 @@ func (s *Supernode) sendDigest(n *neighbour) {
 // handleDigest sends a neighbour every advert it lacks, from a goroutine
 // of its own so that the reader never blocks on a full queue.
 func (s *Supernode) handleDigest(ctx context.Context, n *neighbour, m *message, wg *sync.WaitGroup) {
-	out := s.adv.newerThan(m.Digest)
-	if own := s.ownFull(); own != nil && !digestHas(m.Digest, own.Origin, own.Seq) {
+	now := time.Now()
+	out := s.adv.newerThan(m.Digest, now, digestGrace)
+	if own, sent := s.ownFull(); own != nil && !digestHas(m.Digest, own.Origin, own.Seq, now.Sub(sent) < digestGrace) {
 		out = append(out, own)
 	}
 	if len(out) == 0 {
@@ -210,9 +236,11 @@ func (s *Supernode) handleDigest(ctx context.Context, n *neighbour, m *message, 
 	}()
 }
 
-func digestHas(d []digestEntry, origin string, seq uint64) bool {
+// digestHas reports whether d holds origin's advert seq, or (when recent)
+// any advert of origin, a newer one being on its way.
+func digestHas(d []digestEntry, origin string, seq uint64, recent bool) bool {
 	for _, e := range d {
-		if e.Origin == origin && e.Seq >= seq {
+		if e.Origin == origin && (e.Seq >= seq || recent) {
 			return true
 		}
 	}
@@ -223,7 +251,7 @@ func digestHas(d []digestEntry, origin string, seq uint64) bool {
 func (s *Supernode) handleTableReq(n *neighbour, m *message) {
 	var a *message
 	if m.Origin == s.cfg.Addr {
-		a = s.ownFull()
+		a, _ = s.ownFull()
 	} else {
 		a = s.adv.full(m.Origin)
 	}

@@ -174,3 +174,14 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestPingFrameConstant(t *testing.T) {
+	t.Parallel()
+	b, err := encodeFrame(&message{Type: typePing})
+	if err != nil || !bytes.Equal(b, pingFrame) {
+		t.Fatalf("encoded ping %q, constant %q (%v)", b, pingFrame, err)
+	}
+	if m, err := decodeMessage(pingFrame[4:]); err != nil || m.Type != typePing {
+		t.Fatalf("%+v %v", m, err)
+	}
+}

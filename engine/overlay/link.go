@@ -20,7 +20,7 @@ const (
 	writeTimeout     = 4 * time.Second
 	handshakeTimeout = 5 * time.Second
 	failTimeout      = time.Second
-	outQueueLen      = 128
+	outQueueLen      = 1024
 )
 
 // Error codes sent in error frames.
@@ -122,8 +122,11 @@ func (l *link) readLoop(handle func(*message) error) error {
 	}
 }
 
+// writeLoop sends queued frames, and a ping at each tick of pingInterval
+// unless something went out in the last half of it: the peer hears from us
+// at least every 1.5 pingIntervals, well within its idleTimeout.
 func (l *link) writeLoop() {
-	tick := time.NewTicker(pingInterval / 2)
+	tick := time.NewTicker(pingInterval)
 	defer tick.Stop()
 	last := time.Now()
 	for {
@@ -133,10 +136,10 @@ func (l *link) writeLoop() {
 			return
 		case m = <-l.out:
 		case now := <-tick.C:
-			if now.Sub(last) < pingInterval {
+			if now.Sub(last) < pingInterval/2 {
 				continue
 			}
-			m = &message{Type: typePing}
+			m = pingMessage
 		}
 		if err := l.write(m, writeTimeout); err != nil {
 			l.close()
@@ -148,9 +151,12 @@ func (l *link) writeLoop() {
 
 // write sends one frame now, under the write lock.
 func (l *link) write(m *message, timeout time.Duration) error {
-	b, err := encodeFrame(m)
-	if err != nil {
-		return err
+	b := pingFrame
+	if m != pingMessage {
+		var err error
+		if b, err = encodeFrame(m); err != nil {
+			return err
+		}
 	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
@@ -177,6 +183,7 @@ func (l *link) trySend(m *message) bool {
 	case l.out <- m:
 		return true
 	default:
+		l.count.drop(m.Type)
 		return false
 	}
 }

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"slices"
+	"time"
 )
 
 // Routing. The supernode that takes a query from a leaf (its origin) looks
@@ -17,42 +18,86 @@ import (
 // routeGraph is the adjacency of the supernode graph as seen from here.
 type routeGraph map[string][]string
 
-// graph returns the current adjacency, cached until adverts or links
-// change.
+// graphMaxStale bounds how often the graph is rebuilt while adverts keep
+// changing it (as when many supernodes link up at once).
+const graphMaxStale = 500 * time.Millisecond
+
+// graph returns the current adjacency. It is rebuilt at once when our
+// links changed, and at most every graphMaxStale when only adverts did.
 func (s *Supernode) graph() routeGraph {
 	s.mu.Lock()
 	nbVer := s.nbVersion
-	nbs := make([]string, 0, len(s.neighbours))
-	for a := range s.neighbours {
-		nbs = append(nbs, a)
-	}
 	s.mu.Unlock()
-	slices.Sort(nbs)
-
 	a := s.adv
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	advVer := a.version
+	a.mu.Unlock()
 	s.routeMu.Lock()
 	defer s.routeMu.Unlock()
-	if s.routeCache == nil || s.routeAdvVer != a.version || s.routeNbVer != nbVer {
-		s.routeCache = buildGraph(s.cfg.Addr, nbs, a.m)
-		s.routeAdvVer, s.routeNbVer = a.version, nbVer
+	// Our own links count at once; changes heard in adverts wait up to
+	// graphMaxStale.
+	fresh := s.routeNbVer == nbVer && (s.routeAdvVer == advVer || time.Since(s.routeBuilt) < graphMaxStale)
+	if s.routeCache != nil && fresh {
+		return s.routeCache
+	}
+	nbs := s.Neighbours()
+	a.mu.Lock()
+	s.routeCache = buildGraph(s.cfg.Addr, nbs, a.m)
+	loose := looseGraph(s.cfg.Addr, nbs, a.m)
+	a.mu.Unlock()
+	s.routeAdvVer, s.routeNbVer, s.routeBuilt = advVer, nbVer, time.Now()
+	if s.looseCache == nil || loose.sig != s.looseCache.sig {
+		s.looseCache = loose
+		s.treeKids = make(map[string][]string)
 	}
 	return s.routeCache
 }
 
+// broadcastKids returns our children in the broadcast trees of root,
+// cached until the graph is rebuilt. The trees are built on the loose
+// graph (an edge where either side lists it): while link changes are still
+// on their way the strict graph may cut the root off, and a node that
+// cannot place itself in the trees has to flood.
+func (s *Supernode) broadcastKids(root string) ([]string, bool) {
+	s.graph()
+	s.routeMu.Lock()
+	g := s.looseCache
+	kids, ok := s.treeKids[root]
+	s.routeMu.Unlock()
+	if ok {
+		return kids, kids != nil
+	}
+	kids, ok = g.treeChildren(root)
+	if ok && kids == nil {
+		kids = []string{}
+	}
+	s.routeMu.Lock()
+	if s.treeKids != nil {
+		s.treeKids[root] = kids
+	}
+	s.routeMu.Unlock()
+	return kids, ok
+}
+
 // buildGraph joins origins that list each other; self's edges are nbs.
 func buildGraph(self string, nbs []string, origins map[string]*originState) routeGraph {
+	sets := make(map[string]map[string]bool, len(origins)+1)
+	for o, st := range origins {
+		set := make(map[string]bool, len(st.links))
+		for _, l := range st.links {
+			set[l] = true
+		}
+		sets[o] = set
+	}
+	mine := make(map[string]bool, len(nbs))
+	for _, n := range nbs {
+		mine[n] = true
+	}
+	sets[self] = mine
 	g := routeGraph{self: nbs}
 	for o, st := range origins {
 		for _, l := range st.links {
-			if l == self {
-				if slices.Contains(nbs, o) {
-					g[o] = append(g[o], l)
-				}
-				continue
-			}
-			if other := origins[l]; other != nil && slices.Contains(other.links, o) {
+			if sets[l][o] {
 				g[o] = append(g[o], l)
 			}
 		}
@@ -167,45 +212,4 @@ func subtree(kids map[string][]string, root string) []routeHop {
 		}
 	}
 	return out
-}
-
-// treeChildren returns our children in the broadcast tree rooted at root:
-// the breadth-first tree of g in which every node's parent is its
-// lowest-addressed neighbour one step closer to root. Every supernode with
-// the same view computes the same tree, so an advert sent down it reaches
-// each once. ok is false when root or we are not in the view.
-func treeChildren(g routeGraph, root, self string) (kids []string, ok bool) {
-	dist := map[string]int{root: 0}
-	order := []string{root}
-	for i := 0; i < len(order); i++ {
-		u := order[i]
-		for _, w := range g[u] {
-			if _, seen := dist[w]; !seen {
-				dist[w] = dist[u] + 1
-				order = append(order, w)
-			}
-		}
-	}
-	d, reached := dist[self]
-	if !reached {
-		return nil, false
-	}
-	for _, c := range g[self] {
-		if dc, ok := dist[c]; ok && dc == d+1 && treeParent(g, c, dist) == self {
-			kids = append(kids, c)
-		}
-	}
-	return kids, true
-}
-
-// treeParent is v's lowest-addressed neighbour one step closer to the root.
-// Edges are symmetric in g except at self; both ends are checked.
-func treeParent(g routeGraph, v string, dist map[string]int) string {
-	best := ""
-	for _, u := range g[v] {
-		if du, ok := dist[u]; ok && du == dist[v]-1 && (best == "" || u < best) {
-			best = u
-		}
-	}
-	return best
 }

@@ -9,8 +9,8 @@ import (
 
 // Bounds on one search's state.
 const (
-	searchQueueLen   = 64  // hit batches waiting for a slow Search reader; more are dropped
-	maxMergedSources = 200 // sources kept per infohash across all supernodes
+	searchQueueLen   = 1024 // hit batches waiting for a slow Search reader; more are dropped
+	maxMergedSources = 200  // sources kept per infohash across all supernodes
 )
 
 // search is one running Leaf.Search; it is also the origin of a local query.

@@ -134,9 +134,12 @@ type Supernode struct {
 	own     ownAdvert
 
 	routeMu     sync.Mutex
-	routeCache  routeGraph
+	routeCache  routeGraph // strict: routes follow links both ends list
+	looseCache  *bgraph    // loose: broadcast trees
 	routeAdvVer uint64
 	routeNbVer  uint64
+	routeBuilt  time.Time
+	treeKids    map[string][]string // broadcast-tree children per root, for routeCache
 
 	mu         sync.Mutex
 	closed     bool

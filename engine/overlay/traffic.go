@@ -9,6 +9,8 @@ type Traffic struct {
 	HitFrames, HitBytes       uint64
 	AdvertFrames, AdvertBytes uint64 // adverts, digests and table requests
 	OtherFrames, OtherBytes   uint64 // hellos, shares, pings, errors, ...
+	// Frames dropped because the link's queue was full (a slow peer).
+	DroppedQueries, DroppedHits, DroppedAdverts, DroppedOther uint64
 }
 
 // Add returns the sum of t and u.
@@ -18,6 +20,8 @@ func (t Traffic) Add(u Traffic) Traffic {
 		HitFrames: t.HitFrames + u.HitFrames, HitBytes: t.HitBytes + u.HitBytes,
 		AdvertFrames: t.AdvertFrames + u.AdvertFrames, AdvertBytes: t.AdvertBytes + u.AdvertBytes,
 		OtherFrames: t.OtherFrames + u.OtherFrames, OtherBytes: t.OtherBytes + u.OtherBytes,
+		DroppedQueries: t.DroppedQueries + u.DroppedQueries, DroppedHits: t.DroppedHits + u.DroppedHits,
+		DroppedAdverts: t.DroppedAdverts + u.DroppedAdverts, DroppedOther: t.DroppedOther + u.DroppedOther,
 	}
 }
 
@@ -28,12 +32,14 @@ func (t Traffic) Sub(u Traffic) Traffic {
 		HitFrames: t.HitFrames - u.HitFrames, HitBytes: t.HitBytes - u.HitBytes,
 		AdvertFrames: t.AdvertFrames - u.AdvertFrames, AdvertBytes: t.AdvertBytes - u.AdvertBytes,
 		OtherFrames: t.OtherFrames - u.OtherFrames, OtherBytes: t.OtherBytes - u.OtherBytes,
+		DroppedQueries: t.DroppedQueries - u.DroppedQueries, DroppedHits: t.DroppedHits - u.DroppedHits,
+		DroppedAdverts: t.DroppedAdverts - u.DroppedAdverts, DroppedOther: t.DroppedOther - u.DroppedOther,
 	}
 }
 
 // traffic is the live counter behind Traffic.
 type traffic struct {
-	frames, bytes [4]atomic.Uint64
+	frames, bytes, dropped [4]atomic.Uint64
 }
 
 const (
@@ -65,11 +71,20 @@ func (t *traffic) add(typ string, n int) {
 	t.bytes[k].Add(uint64(n))
 }
 
+// drop counts one frame dropped on a full queue; t may be nil.
+func (t *traffic) drop(typ string) {
+	if t != nil {
+		t.dropped[kindOf(typ)].Add(1)
+	}
+}
+
 func (t *traffic) read() Traffic {
 	return Traffic{
 		QueryFrames: t.frames[kindQuery].Load(), QueryBytes: t.bytes[kindQuery].Load(),
 		HitFrames: t.frames[kindHits].Load(), HitBytes: t.bytes[kindHits].Load(),
 		AdvertFrames: t.frames[kindAdvert].Load(), AdvertBytes: t.bytes[kindAdvert].Load(),
 		OtherFrames: t.frames[kindOther].Load(), OtherBytes: t.bytes[kindOther].Load(),
+		DroppedQueries: t.dropped[kindQuery].Load(), DroppedHits: t.dropped[kindHits].Load(),
+		DroppedAdverts: t.dropped[kindAdvert].Load(), DroppedOther: t.dropped[kindOther].Load(),
 	}
 }

@@ -91,6 +91,29 @@ func (n *Network) liveSupers() []*node {
 	return out
 }
 
+// StaleViews counts, over every pair of live supernodes, the views of the
+// other's advert that are older than its latest or lack its table.
+func (n *Network) StaleViews() (stale, total int) {
+	live := n.liveSupers()
+	latest := make(map[string]uint64, len(live))
+	for _, nd := range live {
+		latest[nd.addr] = nd.sn.AdvertSeq()
+	}
+	for _, nd := range live {
+		views := nd.sn.KnownAdverts()
+		for _, o := range live {
+			if o == nd {
+				continue
+			}
+			total++
+			if v := views[o.addr]; v.Seq < latest[o.addr] || !v.TableKnown {
+				stale++
+			}
+		}
+	}
+	return stale, total
+}
+
 // Outcome is what one query found.
 type Outcome struct {
 	Query       Query

@@ -31,6 +31,13 @@ type Config struct {
 	MaxLeaves, MinNeighbours, MaxNeighbours int
 	AdvertInterval                          time.Duration
 	Logf                                    func(format string, args ...any) // progress, may be nil
+	// JoinRate is how many leaves join per second after the supernodes
+	// (0: all at once). Real networks grow; thousands of nodes joining in
+	// the same instant only measure the start-up storm.
+	JoinRate int
+	// AfterKill, if set, runs a second after KillAndRecover's kill (a hook
+	// for profiling).
+	AfterKill func()
 }
 
 func (c *Config) setDefaults() {
@@ -88,6 +95,7 @@ func Start(cfg Config) (*Network, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	n := &Network{cfg: cfg, rng: rng, reg: &registry{rng: rand.New(rand.NewPCG(cfg.Seed, 2))}, byAddr: map[string]*node{}}
 	n.Cat = NewCatalogue(rng, cfg.Nodes, cfg.PerNode, cfg.MaxReplicas, cfg.Alpha)
+	start := time.Now()
 	for i := range cfg.Nodes {
 		nd := &node{id: i}
 		var err error
@@ -95,6 +103,10 @@ func Start(cfg Config) (*Network, error) {
 			err = n.startSupernode(nd)
 			n.supers = append(n.supers, nd)
 		} else {
+			if cfg.JoinRate > 0 {
+				joined := i - cfg.Supernodes
+				time.Sleep(time.Until(start.Add(time.Duration(joined) * time.Second / time.Duration(cfg.JoinRate))))
+			}
 			nd.addr = "127.0.0.1:" + strconv.Itoa(1+i) // never dialled: leaves are firewalled
 			n.startLeaf(nd, nil)
 		}
@@ -104,6 +116,9 @@ func Start(cfg Config) (*Network, error) {
 		}
 		n.nodes = append(n.nodes, nd)
 		n.byAddr[nd.addr] = nd
+		if i == cfg.Supernodes-1 {
+			start = time.Now()
+		}
 	}
 	return n, nil
 }

@@ -8,9 +8,12 @@ import (
 
 // Batch is the recall of the queries started at one moment after a kill.
 type Batch struct {
-	At     time.Duration // since the kill
-	Pairs  int
-	Recall float64
+	At      time.Duration // since the kill
+	Pairs   int
+	Recall  float64
+	Queries int
+	Empty   int // queries with matching online files that got no hit at all
+	Failed  int // Search refused
 }
 
 // KillAndRecover kills frac of the live supernodes at once, then every
@@ -21,6 +24,9 @@ type Batch struct {
 func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, every, window, timeout time.Duration, target float64) (int, []Batch, time.Duration) {
 	killed := n.KillSupernodes(frac)
 	start := time.Now()
+	if n.cfg.AfterKill != nil {
+		time.AfterFunc(time.Second, n.cfg.AfterKill)
+	}
 	var (
 		mu      sync.Mutex
 		batches []Batch
@@ -34,9 +40,16 @@ func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, ev
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := n.report(n.RunQueries(ctx, qs, float64(size)/every.Seconds(), timeout))
+			outs := n.RunQueries(ctx, qs, float64(size)/every.Seconds(), timeout)
+			r := n.report(outs)
+			b := Batch{At: at, Pairs: r.Pairs, Recall: r.Recall(), Queries: len(outs), Failed: r.Failed}
+			for _, o := range outs {
+				if len(o.Want) > 0 && o.First == 0 {
+					b.Empty++
+				}
+			}
 			mu.Lock()
-			batches = append(batches, Batch{At: at, Pairs: r.Pairs, Recall: r.Recall()})
+			batches = append(batches, b)
 			mu.Unlock()
 		}()
 	}

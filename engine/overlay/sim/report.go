@@ -28,7 +28,9 @@ type Report struct {
 	// Per query: supernodes it reached (origin and relays included), that
 	// searched their index (their entries could match), and that had hits.
 	Reached, Searched, Matched float64
-	TableKeys, TableBytes      float64 // mean distinct keys and bitmap size of supernode keyword tables
+	TableKeys, TableBytes      float64         // mean distinct keys and bitmap size of supernode keyword tables
+	Dropped                    overlay.Traffic // frames dropped on full queues, in all
+	MaxPairs                   int             // matching files of the broadest query
 	Elapsed                    time.Duration
 	Rate                       float64 // queries started per second
 	Relays                     float64 // per query: supernodes on its tree only to pass it on
@@ -59,6 +61,7 @@ func (n *Network) report(outs []Outcome) Report {
 			r.Failed++
 		}
 		r.Pairs += len(o.Want)
+		r.MaxPairs = max(r.MaxPairs, len(o.Want))
 		r.Found += o.Found
 		r.SinglePairs += o.SingleWant
 		r.SingleFound += o.SingleFound
@@ -82,6 +85,7 @@ func (n *Network) report(outs []Outcome) Report {
 // supernodes; hit frames go from supernodes to supernodes and leaves.
 func (r *Report) addTraffic(leaves, supers overlay.Traffic, queries int) {
 	q := float64(max(queries, 1))
+	r.Dropped = leaves.Add(supers)
 	r.LeafQueryMsgs = float64(leaves.QueryFrames) / q
 	r.SuperQueryMsgs = float64(supers.QueryFrames) / q
 	r.HitMsgs = float64(supers.HitFrames) / q
@@ -123,6 +127,9 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "nodes %d, supernodes %d, queries %d at %.0f/s (%d refused), %.1fs\n", r.Nodes, r.Supernodes, r.Queries, r.Rate, r.Failed, r.Elapsed.Seconds())
 	fmt.Fprintf(&b, "  recall %.4f (%d/%d pairs); single-copy %.4f (%d/%d); popular-target %.4f, uniform-target %.4f\n",
 		r.Recall(), r.Found, r.Pairs, r.SingleRecall(), r.SingleFound, r.SinglePairs, ratio(r.PopFound, r.PopPairs), ratio(r.UniFound, r.UniPairs))
+	d := r.Dropped
+	fmt.Fprintf(&b, "  broadest query %d files; frames dropped on full queues: %d queries, %d hits, %d adverts, %d other\n",
+		r.MaxPairs, d.DroppedQueries, d.DroppedHits, d.DroppedAdverts, d.DroppedOther)
 	fmt.Fprintf(&b, "  first hit p50 %v p95 %v; last hit p50 %v p95 %v\n",
 		r.FirstP50.Round(time.Millisecond/10), r.FirstP95.Round(time.Millisecond/10), r.LastP50.Round(time.Millisecond/10), r.LastP95.Round(time.Millisecond/10))
 	fmt.Fprintf(&b, "  per query: %.2f query msgs (%.2f leaf->supernode + %.2f supernode->supernode = %.1f%% of supernodes), %.2f hit msgs, %.0f bytes\n",
