@@ -36,7 +36,9 @@ type sentBlock struct {
 	hash [20]byte
 }
 
-func hashWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
+// hashWorkers also write verified pieces: twice the CPUs keeps hashing going
+// while some of them wait in pwrite.
+func hashWorkers() int { return 2 * max(1, runtime.GOMAXPROCS(0)) }
 
 // pipelineDepth is how many requests a peer may have outstanding. It grows
 // like TCP slow start (one more per block that arrives while the queue is
