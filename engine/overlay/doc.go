@@ -14,11 +14,16 @@
 // supernode left with too few leaves steps down and sends them elsewhere.
 //
 // Keyword tables and adverts. A supernode summarises the entries of its
-// leaves as a keyword table (a one-hash Bloom filter over the prefixes of
-// every term SQLite's tokenizer makes of them; see keywords.go) and floods
-// an advert through the supernode graph: table (whole, or the bits changed
-// since the last advert), neighbour list and load, under a growing sequence
-// number. Every supernode so knows every other's table and links.
+// leaves as a keyword table (a Bloom filter, two bits per key, over the
+// prefixes of every term SQLite's tokenizer makes of them; see keywords.go)
+// and broadcasts an advert through the supernode graph: table (whole, or
+// the bits changed since the last advert), neighbour list and load, under a
+// growing sequence number. Every supernode so knows every other's table
+// and links. Adverts go down two breadth-first trees rooted at their origin
+// (broadcast.go), so each supernode gets a copy or two rather than one per
+// link; neighbours exchange digests (origin, seq) when they link and every
+// 15 seconds, and a supernode that missed a change asks for the whole
+// table ("tablereq").
 //
 // Routing, not flooding. The supernode a leaf asks (the query's origin)
 // turns the words into table keys, finds every supernode within MaxHops
