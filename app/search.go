@@ -49,7 +49,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer stop()
 	hits := collectHits(ctx, e, words)
-	slices.SortFunc(hits, func(a, b engine.Hit) int { return len(b.Sources) - len(a.Sources) })
+	e.RankHits(hits) // most good sources first; sources that sent bad data count last
 	for _, h := range hits {
 		printHit(stdout, h, *asJSON)
 	}

@@ -229,7 +229,7 @@ func (e *Engine) bind() error {
 func (e *Engine) Addrs() (peer, dhtAddr, supernode string) {
 	peer = e.advertised()
 	dhtAddr = net.JoinHostPort(hostOf(peer), strconv.Itoa(e.port))
-	if e.sn != nil {
+	if e.sn != nil && e.sn.Active() {
 		supernode = peer
 	}
 	return peer, dhtAddr, supernode

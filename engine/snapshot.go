@@ -119,7 +119,7 @@ func (e *Engine) netStatus(n NetStatus, peers int) NetStatus {
 	n.Peers = peers
 	n.DHTNodes = e.dht.NumNodes()
 	n.Supernodes = e.leaf.Supernodes()
-	if e.sn != nil {
+	if e.sn != nil && e.sn.Active() {
 		n.IsSupernode = true
 		n.Leaves = e.sn.Leaves()
 	}
