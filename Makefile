@@ -57,6 +57,7 @@ fuzz: deps
 bench: deps
 	mkdir -p .tmp
 	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchTable$$' -v -count=1 -timeout 90m ./app/ | tee .tmp/bench.txt
+	set -o pipefail; SHOAL_SIM=1 $(GO) test -run '^TestSimScale$$' -v -count=1 -timeout 60m ./engine/overlay/sim/ | tee .tmp/sim.txt
 	$(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./engine/...
 
 demo: build
