@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -138,6 +139,11 @@ func (f *fakeEngine) TransferOptions(h engine.InfoHash) (engine.TransferOptions,
 		return engine.TransferOptions{}, f.fail
 	}
 	return f.current[h], nil
+}
+
+// RankHits sorts by source count, most first, keeping arrival order on ties.
+func (f *fakeEngine) RankHits(hits []engine.Hit) {
+	slices.SortStableFunc(hits, func(a, b engine.Hit) int { return len(b.Sources) - len(a.Sources) })
 }
 
 func (f *fakeEngine) Files(h engine.InfoHash) ([]engine.FileSnapshot, error) {

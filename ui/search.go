@@ -162,6 +162,7 @@ func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool) {
 		for _, h := range batch {
 			s.merge(h)
 		}
+		s.rank()
 		s.show()
 		s.info.SetText(searchSummary(len(s.hits), done))
 		if s.afterBatch != nil {
@@ -201,6 +202,14 @@ func (s *searchTab) merge(h engine.Hit) {
 	}
 	if old.Size == 0 {
 		old.Size, old.Files = h.Size, h.Files
+	}
+}
+
+// rank orders the hits through the engine (best first) and reindexes them.
+func (s *searchTab) rank() {
+	s.u.eng.RankHits(s.hits)
+	for i, h := range s.hits {
+		s.index[h.InfoHash] = i
 	}
 }
 

@@ -209,3 +209,34 @@ func TestSearchEndsAfterItsTimeout(t *testing.T) {
 		t.Error("the search's context outlives its timeout")
 	}
 }
+
+// searchRowNames lists the Name column of the shown rows.
+func searchRowNames(u *UI) []string {
+	var names []string
+	for _, r := range u.search.grid.rows {
+		names = append(names, r[searchColName])
+	}
+	return names
+}
+
+func TestSearchRanksHitsThroughTheEngine(t *testing.T) {
+	u, f := newTestUI(t)
+	stream, batches := startSearch(t, u, f, "iso")
+	stream <- hitDebian // 1 source, arrives first
+	waitFor(t, batches, "first batch")
+	stream <- hitUbuntu // 2 sources
+	waitFor(t, batches, "second batch")
+	if got, want := searchRowNames(u), []string{hitUbuntu.Name, hitDebian.Name}; !slices.Equal(got, want) {
+		t.Fatalf("rows = %q, want %q (most sources first)", got, want)
+	}
+	// Debian gains two more sources in a later batch and moves up.
+	stream <- engine.Hit{InfoHash: hitDebian.InfoHash, Name: hitDebian.Name, Sources: []string{"127.0.0.1:7002", "127.0.0.1:7003"}}
+	close(stream)
+	u.search.streams.Wait()
+	if got, want := searchRowNames(u), []string{hitDebian.Name, hitUbuntu.Name}; !slices.Equal(got, want) {
+		t.Fatalf("rows after re-rank = %q, want %q", got, want)
+	}
+	if got := u.search.grid.rows[0][searchColSources]; got != "3" {
+		t.Errorf("Debian sources = %q, want 3", got)
+	}
+}

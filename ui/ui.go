@@ -57,6 +57,9 @@ type Engine interface {
 	SetTransferOptions(h engine.InfoHash, o engine.TransferOptions) error
 	// Files lists a transfer's files with their progress and selection.
 	Files(h engine.InfoHash) ([]engine.FileSnapshot, error)
+	// RankHits sorts search hits best first: most sources that never
+	// served bad data first.
+	RankHits(hits []engine.Hit)
 }
 
 // pollInterval is how often the UI pulls a snapshot.
