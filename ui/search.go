@@ -50,8 +50,12 @@ type searchTab struct {
 	grid     *gridTable
 	content  fyne.CanvasObject
 
+	filters *filterBar
+
 	hits    []engine.Hit
 	index   map[engine.InfoHash]int // hit position by infohash
+	shown   []int                   // positions in hits of the table rows
+	state   searchState             // what the info line says
 	gen     int                     // bumps per search; stale batches are dropped
 	cancel  context.CancelFunc
 	version int // transfersTab.version the Added marks reflect
@@ -83,9 +87,10 @@ func newSearchTab(u *UI) *searchTab {
 	})
 	s.download.Disable()
 	s.info = widget.NewLabel("Type a few words and press Enter.")
+	s.filters = newFilterBar(u.app.Preferences(), s.refilter)
 	bar := container.NewBorder(nil, nil, nil, s.button, s.entry)
 	foot := container.NewBorder(nil, nil, nil, s.download, s.info)
-	s.content = container.NewBorder(bar, foot, nil, nil, s.grid.content)
+	s.content = container.NewBorder(container.NewVBox(bar, s.filters.content), foot, nil, nil, s.grid.content)
 	return s
 }
 
@@ -103,6 +108,7 @@ func (s *searchTab) start() {
 	s.gen++
 	gen := s.gen
 	s.hits, s.index = nil, map[engine.InfoHash]int{}
+	s.state = searchRunning
 	s.show()
 	s.info.SetText(fmt.Sprintf("Searching for %q…", words))
 	s.streams.Add(1)
@@ -163,22 +169,53 @@ func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool) {
 			s.merge(h)
 		}
 		s.rank()
+		s.state = searchBatch
+		if done {
+			s.state = searchDone
+		}
 		s.show()
-		s.info.SetText(searchSummary(len(s.hits), done))
+		s.info.SetText(searchSummary(len(s.shown), len(s.hits)-len(s.shown), done))
 		if s.afterBatch != nil {
 			s.afterBatch()
 		}
 	})
 }
 
-func searchSummary(n int, done bool) string {
+// searchState is how far the current search got.
+type searchState int
+
+const (
+	searchIdle    searchState = iota // no search yet
+	searchRunning                    // started, no batch yet
+	searchBatch                      // some batches shown, still searching
+	searchDone                       // ended
+)
+
+// searchSummary describes n shown hits and hidden more hidden by filters.
+func searchSummary(n, hidden int, done bool) string {
+	var text string
 	switch {
-	case done && n == 0:
+	case done && n == 0 && hidden == 0:
 		return "No results."
 	case done:
-		return plural(n, "result") + "."
+		text = plural(n, "result")
 	default:
-		return plural(n, "result") + " so far, searching…"
+		text = plural(n, "result") + " so far"
+	}
+	if hidden > 0 {
+		text += fmt.Sprintf(", %d hidden by filters", hidden)
+	}
+	if !done {
+		return text + ", searching…"
+	}
+	return text + "."
+}
+
+// refilter shows the hits again after the filters changed.
+func (s *searchTab) refilter() {
+	s.show()
+	if s.state == searchBatch || s.state == searchDone {
+		s.info.SetText(searchSummary(len(s.shown), len(s.hits)-len(s.shown), s.state == searchDone))
 	}
 }
 
@@ -222,11 +259,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// show rebuilds the table rows from the hits.
+// show rebuilds the table rows from the hits that pass the filters.
 func (s *searchTab) show() {
-	keys := make([]string, len(s.hits))
-	rows := make([][]string, len(s.hits))
+	s.shown = s.shown[:0]
 	for i, h := range s.hits {
+		if s.filters.current.match(h) {
+			s.shown = append(s.shown, i)
+		}
+	}
+	keys := make([]string, len(s.shown))
+	rows := make([][]string, len(s.shown))
+	for i, at := range s.shown {
+		h := s.hits[at]
 		keys[i] = h.InfoHash.String()
 		rows[i] = []string{
 			searchColName:    h.Name,
@@ -273,16 +317,16 @@ func (s *searchTab) markAdded() {
 }
 
 func (s *searchTab) downloadable(row int) bool {
-	return row >= 0 && row < len(s.hits) && !s.u.transfers.has(s.hits[row].InfoHash)
+	return row >= 0 && row < len(s.shown) && !s.u.transfers.has(s.hits[s.shown[row]].InfoHash)
 }
 
 // downloadRow starts downloading a hit from its sources and shows it in
 // the Transfers tab.
 func (s *searchTab) downloadRow(row int) {
-	if row < 0 || row >= len(s.hits) {
+	if row < 0 || row >= len(s.shown) {
 		return
 	}
-	h := s.hits[row]
+	h := s.hits[s.shown[row]]
 	req := engine.DownloadRequest{
 		Source: h.Magnet,
 		Peers:  append([]string(nil), h.Sources...),
