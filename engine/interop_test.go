@@ -113,7 +113,7 @@ func TestInteropAria2(t *testing.T) {
 			c := tc.cc.make(t)
 			torrent, ih, tracker := trackedTorrent(t, c, tc.m)
 			startAria2(t, torrent, filepath.Dir(c.root), true)
-			need(t, tracker.WaitPeers(ih, 1, 30*time.Second))
+			need(t, tracker.WaitPeers(ih, 1, 90*time.Second)) // aria2 can be slow to announce under a loaded -race run
 			// No Peers and no DHT nodes: the tracker is the only way to aria2.
 			shoalFetches(t, c, ih, torrent)
 		})
@@ -206,7 +206,7 @@ func TestInteropMagnet(t *testing.T) {
 		{"aria2, tr=", oneFile, func(t *testing.T, c content) (url.Values, []string) {
 			torrent, ih, tracker := trackedTorrent(t, c, byShoal)
 			startAria2(t, torrent, filepath.Dir(c.root), true)
-			need(t, tracker.WaitPeers(ih, 1, 30*time.Second))
+			need(t, tracker.WaitPeers(ih, 1, 90*time.Second)) // aria2 can be slow to announce under a loaded -race run
 			return url.Values{"tr": {tracker.AnnounceURL}}, nil
 		}},
 		{"qbittorrent, x.pe=", oneFile, func(t *testing.T, c content) (url.Values, []string) {
