@@ -19,6 +19,7 @@ const (
 	msgUnchoke     = 1
 	msgPiece       = 7
 	msgAllowedFast = 0x11
+	msgExtended    = 20
 	handshakeLen   = 68
 	maxFilterMsg   = 1<<20 + 64
 )
@@ -26,7 +27,8 @@ const (
 // ChokeFilter is a loopback TCP relay that turns one side of each
 // connection through it into a free-rider: it drops every unchoke and
 // allowed-fast message that side sends, so the other side may never request
-// a block from it. Everything else passes unchanged, so the free-rider
+// a block from it. Extension messages are dropped both ways (see relay);
+// everything else passes unchanged, so the free-rider
 // still downloads normally.
 type ChokeFilter struct {
 	ln         net.Listener
@@ -98,21 +100,27 @@ func (f *ChokeFilter) accept(guard netguard.Policy) {
 	}
 }
 
-// relay copies src to dst, through the filter when src is the free-rider.
+// relay copies src to dst through the filter. Extension messages are
+// dropped both ways: otherwise peer exchange and the listen port in the
+// extension handshake would let the free-rider and the others find each
+// other's real addresses and connect around the filter.
 func (f *ChokeFilter) relay(dst, src net.Conn, free bool) {
 	defer f.wg.Done()
-	if free {
-		f.filter(dst, src)
-	} else {
-		io.Copy(dst, src)
-	}
+	f.filter(dst, src, free)
 	dst.Close()
 	src.Close()
 }
 
-// filter copies the free-rider's handshake, then its messages minus the
-// ones that would let the other side request blocks.
-func (f *ChokeFilter) filter(dst io.Writer, src io.Reader) error {
+// drop reports whether a message leaves out of the relay: extension
+// messages always, and from the free-rider also what would let the other
+// side request blocks.
+func drop(id byte, free bool) bool {
+	return id == msgExtended || free && (id == msgUnchoke || id == msgAllowedFast)
+}
+
+// filter copies one side's handshake, then its messages minus the dropped
+// ones; free says the side is the free-rider, whose piece bytes are counted.
+func (f *ChokeFilter) filter(dst io.Writer, src io.Reader, free bool) error {
 	br := bufio.NewReaderSize(src, 64<<10)
 	bw := bufio.NewWriterSize(dst, 64<<10)
 	hs := make([]byte, handshakeLen)
@@ -144,10 +152,10 @@ func (f *ChokeFilter) filter(dst io.Writer, src io.Reader) error {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return err
 		}
-		if n > 0 && (buf[0] == msgUnchoke || buf[0] == msgAllowedFast) {
+		if n > 0 && drop(buf[0], free) {
 			continue
 		}
-		if n > 9 && buf[0] == msgPiece {
+		if free && n > 9 && buf[0] == msgPiece {
 			f.pieceBytes.Add(int64(n - 9))
 		}
 		bw.Write(hdr[:])

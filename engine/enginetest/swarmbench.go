@@ -143,6 +143,11 @@ func runLeechers(t testing.TB, spec SwarmSpec, seed *Node, leechers []*Node, tor
 	var started []int
 	for _, i := range startOrder(honest, len(leechers)) {
 		peers := []string{seed.PeerAddr()}
+		if i >= honest { // the seed too, or its peer exchange would name the others' real addresses
+			f := NewChokeFilter(t, seed.PeerAddr(), false)
+			filters = append(filters, f)
+			peers[0] = f.Addr()
+		}
 		for _, j := range started {
 			addr, iFree, jFree := leechers[j].PeerAddr(), i >= honest, j >= honest
 			if iFree != jFree {
