@@ -101,7 +101,7 @@ func TestClientsSwarm(t *testing.T) {
 		t.Parallel()
 		seeder, err := StartAria2(t, torrent, filepath.Dir(src), true)
 		need(t, err)
-		need(t, tracker.WaitSeeders(ih, 1, 30*time.Second))
+		need(t, tracker.WaitSeeders(ih, 1, 90*time.Second)) // aria2 can be slow to announce on a loaded machine
 		out := t.TempDir()
 		q, err := StartQbittorrent(t, torrent, out, false)
 		need(t, err)
