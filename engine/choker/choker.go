@@ -9,6 +9,7 @@
 package choker
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 )
@@ -50,7 +51,7 @@ func (c *Choker) Round(peers []Peer, seeding bool) map[uint64]bool {
 		}
 	}
 	slices.SortStableFunc(interested, func(a, b Peer) int {
-		return compareFloat(score(b, seeding), score(a, seeding))
+		return cmp.Compare(score(b, seeding), score(a, seeding))
 	})
 	for i := 0; i < len(interested) && len(unchoke) < c.Slots; i++ {
 		if !seeding && interested[i].Leech() {
@@ -58,7 +59,7 @@ func (c *Choker) Round(peers []Peer, seeding bool) map[uint64]bool {
 		}
 		unchoke[interested[i].ID] = true
 	}
-	if c.round%3 == 0 || !stillThere(interested, c.optimistic) || unchoke[c.optimistic] {
+	if c.round%3 == 0 || !slices.ContainsFunc(interested, func(p Peer) bool { return p.ID == c.optimistic }) || unchoke[c.optimistic] {
 		c.optimistic = c.pickOptimistic(interested, unchoke)
 	}
 	c.round++
@@ -113,22 +114,3 @@ const LeechCredit = 0.5
 
 // Leech reports whether the peer takes and does not give.
 func (p Peer) Leech() bool { return p.Credit < LeechCredit }
-
-func stillThere(peers []Peer, id uint64) bool {
-	for _, p := range peers {
-		if p.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -252,21 +253,11 @@ func (a *advertStore) roomiest(n int) []string {
 		if x.free != y.free {
 			return y.free - x.free
 		}
-		return compareStrings(x.addr, y.addr)
+		return cmp.Compare(x.addr, y.addr)
 	})
 	out := make([]string, 0, min(n, len(cs)))
 	for _, c := range cs[:min(n, len(cs))] {
 		out = append(out, c.addr)
 	}
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,10 +1,10 @@
 package swarm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
-	"time"
 )
 
 // Stats is a plain-value view of the swarm for the owner's snapshot.
@@ -77,7 +77,7 @@ func (s *Swarm) Stats() Stats {
 		st.UpRate += ps.UpRate
 		st.Peers = append(st.Peers, ps)
 	}
-	slices.SortFunc(st.Peers, func(a, b PeerStats) int { return int(b.DownRate - a.DownRate) })
+	slices.SortFunc(st.Peers, func(a, b PeerStats) int { return cmp.Compare(b.DownRate, a.DownRate) })
 	return st
 }
 
@@ -157,19 +157,6 @@ func (s *Swarm) Complete() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pick != nil && s.pick.Complete()
-}
-
-// WaitComplete blocks until the download completes, the swarm fails, or the
-// timeout passes; it polls, as the engine's front ends do.
-func (s *Swarm) WaitComplete(timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if s.Complete() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
 }
 
 // ctx is the context Run was given (Background before Run).
