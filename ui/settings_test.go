@@ -81,9 +81,17 @@ func TestSettingsApply(t *testing.T) {
 	if !strings.HasSuffix(st.info.Text, "Settings saved.") || st.saved != want {
 		t.Errorf("after apply: info %q, saved %+v", st.info.Text, st.saved)
 	}
-	u.Refresh(engine.Snapshot{Net: engine.NetStatus{DownRate: 2048}})
+	// A Wednesday noon is outside the Saturday/Sunday night schedule; a
+	// Saturday 23:00 is inside it, where the alternative limits apply.
+	wednesdayNoon := time.Date(2026, 11, 18, 12, 0, 0, 0, time.Local)
+	u.Refresh(engine.Snapshot{Taken: wednesdayNoon, Net: engine.NetStatus{DownRate: 2048}})
 	if got := u.status.rates.Text; got != "↓ 2.00 KiB/s [1000 KiB/s]   ↑ 0 B/s [250 KiB/s]" {
-		t.Errorf("status rates %q", got)
+		t.Errorf("status rates on Wednesday noon %q", got)
+	}
+	saturdayNight := time.Date(2026, 11, 21, 23, 0, 0, 0, time.Local)
+	u.Refresh(engine.Snapshot{Taken: saturdayNight, Net: engine.NetStatus{DownRate: 2048}})
+	if got := u.status.rates.Text; got != "↓ 2.00 KiB/s [100 KiB/s]   ↑ 0 B/s" {
+		t.Errorf("status rates on Saturday 23:00 %q", got)
 	}
 }
 
