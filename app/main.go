@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,10 +38,32 @@ Run 'shoal COMMAND -h' for a command's flags.
 `
 
 func main() {
+	stopProfile := startCPUProfile(os.Getenv("SHOAL_CPUPROFILE"))
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "shoal:", oneLine(err))
 		os.Exit(1)
+	}
+}
+
+// startCPUProfile writes a CPU profile of the whole run to path (for
+// `go tool pprof`) when path is set, and returns what stops it.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shoal: cpu profile:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 
