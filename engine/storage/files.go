@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 var (
@@ -27,6 +28,9 @@ type Files struct {
 	layout *Layout
 	root   *os.Root
 	bufs   sync.Pool // *[]byte of hashChunk bytes
+	// noDirect is set once a direct write was refused: WriteThrough then
+	// writes through the page cache.
+	noDirect atomic.Bool
 
 	mu     sync.Mutex
 	closed bool
@@ -169,7 +173,7 @@ func (s *Files) Close() error {
 		delete(s.open, h.idx)
 		h.stale = true
 		if h.refs == 0 {
-			errs = append(errs, h.f.Close())
+			errs = append(errs, h.close())
 		}
 	}
 	errs = append(errs, s.root.Close())

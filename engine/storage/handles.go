@@ -17,6 +17,7 @@ const maxOpenFiles = 64
 type handle struct {
 	idx      int
 	f        *os.File
+	direct   *os.File // the same file opened for direct writes, or nil
 	writable bool
 	refs     int    // operations using f right now
 	used     uint64 // tick of the last acquire, for eviction
@@ -56,8 +57,33 @@ func (s *Files) release(h *handle) {
 	defer s.mu.Unlock()
 	h.refs--
 	if h.stale && h.refs == 0 {
-		_ = h.f.Close()
+		_ = h.close()
 	}
+}
+
+// close closes h's descriptors.
+func (h *handle) close() error {
+	var err error
+	if h.direct != nil {
+		err = h.direct.Close()
+	}
+	return errors.Join(h.f.Close(), err)
+}
+
+// sameOpenFile fails unless a and b are open on the same file.
+func sameOpenFile(a, b *os.File) error {
+	ai, err := a.Stat()
+	if err != nil {
+		return err
+	}
+	bi, err := b.Stat()
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(ai, bi) {
+		return errors.New("file changed while opening")
+	}
+	return nil
 }
 
 // retire removes h from the open set and closes it once unused.
@@ -66,7 +92,7 @@ func (s *Files) retire(h *handle) {
 	delete(s.open, h.idx)
 	h.stale = true
 	if h.refs == 0 {
-		_ = h.f.Close()
+		_ = h.close()
 	}
 }
 

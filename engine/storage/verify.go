@@ -73,6 +73,29 @@ func (s *Files) SyncPiece(i int) error {
 	return nil
 }
 
+// SyncPieces is SyncPiece for many pieces, flushing each file once however
+// many of the pieces it holds.
+func (s *Files) SyncPieces(pieces []int) error {
+	files := make(map[int]bool)
+	for _, i := range pieces {
+		first, last := s.layout.FilesForPiece(i)
+		if last < first {
+			return fmt.Errorf("storage: sync piece %d: %w", i, ErrOutOfRange)
+		}
+		for j := first; j <= last; j++ {
+			if f := s.layout.Files[j]; !f.Pad && f.Length > 0 {
+				files[j] = true
+			}
+		}
+	}
+	for j := range files {
+		if err := s.syncFile(j); err != nil {
+			return fmt.Errorf("storage: sync %d pieces: %w", len(pieces), err)
+		}
+	}
+	return nil
+}
+
 // syncFile fsyncs file j.
 func (s *Files) syncFile(j int) error {
 	h, err := s.acquire(j, true)

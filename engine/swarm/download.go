@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/picker"
+	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
 
@@ -249,7 +250,8 @@ func (s *Swarm) getBuffer(size int64) []byte {
 		s.freeBufs = s.freeBufs[:n-1]
 		return buf
 	}
-	return make([]byte, size, max(size, s.layout.PieceLength))
+	// Aligned, so a verified piece goes to disk without a page-cache copy.
+	return storage.AlignedBuffer(int(max(size, s.layout.PieceLength)))[:size]
 }
 
 func (s *Swarm) recordSource(p *peer, b picker.Block) {
@@ -286,7 +288,9 @@ func (s *Swarm) hashWorker(ctx context.Context) {
 }
 
 // verify checks one piece and applies the result; a buffered piece that
-// passes is written to disk here, in one call.
+// passes is written to disk here, in one call that bypasses the page cache
+// (the piece is final, and filling the cache is the costliest step of a
+// fast download on many machines).
 func (s *Swarm) verify(j hashJob) error {
 	if j.buf == nil {
 		ok, err := s.files.VerifyPiece(j.piece)
@@ -298,7 +302,7 @@ func (s *Swarm) verify(j hashJob) error {
 	}
 	ok := sha1.Sum(j.buf) == s.layout.Hashes[j.piece]
 	if ok {
-		if _, err := s.files.WriteAt(j.buf, s.layout.PieceOffset(j.piece)); err != nil {
+		if _, err := s.files.WriteThrough(j.buf, s.layout.PieceOffset(j.piece)); err != nil {
 			return fmt.Errorf("write piece %d: %w", j.piece, err)
 		}
 	}

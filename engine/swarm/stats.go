@@ -3,7 +3,6 @@ package swarm
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 )
 
@@ -137,17 +136,11 @@ func (s *Swarm) Checkpoint() ([]bool, error) {
 	if closed {
 		return have, nil // synced by shutdown
 	}
-	var errs []error
-	for _, p := range pieces {
-		if err := files.SyncPiece(p); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
+	if err := files.SyncPieces(pieces); err != nil {
 		s.mu.Lock()
 		s.unsynced = append(s.unsynced, pieces...)
 		s.mu.Unlock()
-		return nil, errors.Join(errs...)
+		return nil, err
 	}
 	return have, nil
 }

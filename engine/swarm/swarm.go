@@ -243,10 +243,8 @@ func (s *Swarm) shutdown() {
 	if s.files != nil {
 		// Make verified pieces durable now, so the owner's last Checkpoint
 		// can record them after storage is closed.
-		for _, p := range s.unsynced {
-			if err := s.files.SyncPiece(p); err != nil {
-				s.log.Error("sync piece at shutdown", "piece", p, "err", err)
-			}
+		if err := s.files.SyncPieces(s.unsynced); err != nil {
+			s.log.Error("sync pieces at shutdown", "err", err)
 		}
 		s.files.Close()
 		s.filesClosed = true

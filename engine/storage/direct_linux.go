@@ -1,0 +1,45 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// directFile returns h's second descriptor, opened with O_DIRECT on the
+// same file (checked), opening it on first use. s.mu is taken briefly.
+func (s *Files) directFile(h *handle) (*os.File, error) {
+	s.mu.Lock()
+	d := h.direct
+	s.mu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	path := s.layout.Files[h.idx].Path
+	d, err := s.root.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		if directRefused(err) {
+			return nil, fmt.Errorf("%w: open %s: %w", errDirectUnsupported, path, err)
+		}
+		return nil, fmt.Errorf("storage: open %s for direct writes: %w", path, err)
+	}
+	if err := sameOpenFile(h.f, d); err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("storage: open %s: %w: %w", path, ErrUnsafePath, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h.direct != nil { // another writer got there first
+		_ = d.Close()
+		return h.direct, nil
+	}
+	h.direct = d
+	return d, nil
+}
+
+// directRefused reports the errors a filesystem gives when it cannot do
+// direct I/O (or not with this alignment).
+func directRefused(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP)
+}

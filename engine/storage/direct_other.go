@@ -1,0 +1,10 @@
+//go:build !linux
+
+package storage
+
+import "os"
+
+// directFile is unavailable off Linux: writes stay buffered.
+func (s *Files) directFile(*handle) (*os.File, error) { return nil, errDirectUnsupported }
+
+func directRefused(error) bool { return false }
