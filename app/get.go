@@ -68,8 +68,10 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // waitDownload polls the engine until the transfer completes or fails.
+// It looks every 50 ms (a snapshot is cheap) so a script learns of the end
+// promptly; progress lines still come every 2 s.
 func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, quiet bool, stderr io.Writer) (engine.TransferSnapshot, error) {
-	tick := time.NewTicker(250 * time.Millisecond)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	lastPrint := time.Time{}
 	reported := map[string]bool{}

@@ -13,8 +13,11 @@ import (
 )
 
 const (
-	minPipeline    = 16
-	maxPipeline    = 2048
+	minPipeline = 16
+	maxPipeline = 1024
+	// defaultReqq is the queue we assume a peer keeps when its extension
+	// handshake does not say (libtorrent's assumption too).
+	defaultReqq    = 250
 	requestTimeout = 20 * time.Second
 	snubAfter      = 30 * time.Second
 )
@@ -53,7 +56,17 @@ func (p *peer) pipelineDepth() int {
 		floor = 4 * minPipeline // no rate measured yet: allow 1 MiB in flight
 	}
 	ceiling := max(int(2*p.downRate.value/picker.BlockSize), floor)
-	return min(max(p.depth, minPipeline), ceiling, maxPipeline)
+	return min(max(p.depth, minPipeline), ceiling, maxPipeline, p.queueLimit())
+}
+
+// queueLimit is how many requests the peer takes at once without
+// rejecting or dropping any: its BEP 10 reqq, lowered when it rejects
+// requests while unchoking us. Caller holds s.mu.
+func (p *peer) queueLimit() int {
+	if p.reqq > 0 {
+		return p.reqq
+	}
+	return defaultReqq
 }
 
 // grow widens the pipeline after a block arrived with the queue full.
@@ -102,6 +115,10 @@ func (s *Swarm) onReject(p *peer, m wire.Message) {
 	}
 	delete(p.requests, b)
 	s.pick.Release(p.id, b)
+	if !p.peerChoking {
+		// Refused while unchoked: its queue is full at what it holds.
+		p.reqq = max(minPipeline, min(p.queueLimit(), len(p.requests)))
+	}
 	s.fillRequests(p)
 }
 

@@ -58,6 +58,9 @@ func (s *Swarm) onExtHandshake(p *peer, payload []byte) error {
 	}
 	p.theirExt = h.M
 	p.metadataSize = h.MetadataSize
+	if h.Reqq > 0 {
+		p.reqq = h.Reqq
+	}
 	if h.V != "" {
 		p.client = h.V
 	}

@@ -49,6 +49,7 @@ type peer struct {
 	metadataSize   int
 	requests       map[picker.Block]time.Time
 	depth          int // request pipeline depth, see pipelineDepth
+	reqq           int // the peer's request queue, see queueLimit (0 = not known)
 	leech          bool
 	refusedSecs    int // seconds it choked us while we wanted its data
 	leechLimit     *rate.Limiter
