@@ -1,0 +1,150 @@
+package swarm
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// queueSeed is a raw seed with a request queue of capacity blocks: it
+// rejects (BEP 6) requests beyond it and serves one block per millisecond,
+// so a leecher that over-pipelines fills the queue. It advertises its
+// queue as reqq only if advertise is set.
+type queueSeed struct {
+	data      []byte
+	pieceLen  int64
+	capacity  int
+	advertise bool
+
+	mu             sync.Mutex
+	maxOutstanding int
+	rejects        int
+}
+
+func (q *queueSeed) serve(t *testing.T, ih [20]byte) string {
+	ln, err := loopback.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go q.conn(c, ih)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func (q *queueSeed) conn(c net.Conn, ih [20]byte) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	if _, err := wire.ReadHandshake(br); err != nil {
+		return
+	}
+	h := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: ih}
+	copy(h.PeerID[:], "-QS0001-queuequeueqq")
+	if wire.WriteHandshake(c, h) != nil {
+		return
+	}
+	ext := wire.ExtHandshake{V: "queue seed"}
+	if q.advertise {
+		ext.Reqq = q.capacity
+	}
+	payload, _ := ext.Marshal()
+	var out []byte
+	out = wire.AppendExtended(out, 0, payload)
+	out = wire.AppendMessage(out, wire.Message{ID: wire.HaveAll})
+	out = wire.AppendMessage(out, wire.Message{ID: wire.Unchoke})
+	var wmu sync.Mutex // c's writes
+	c.Write(out)
+	queue := make(chan wire.Message, q.capacity)
+	go func() {
+		for m := range queue {
+			time.Sleep(time.Millisecond)
+			off := int64(m.Index)*q.pieceLen + int64(m.Begin)
+			msg := wire.AppendPieceHeader(nil, m.Index, m.Begin, int(m.Length))
+			wmu.Lock()
+			_, err := c.Write(append(msg, q.data[off:off+int64(m.Length)]...))
+			wmu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer close(queue)
+	dec := wire.NewDecoder(br, 1<<20)
+	for {
+		m, err := dec.Next()
+		if err != nil {
+			return
+		}
+		if m.ID != wire.Request {
+			continue
+		}
+		q.mu.Lock()
+		q.maxOutstanding = max(q.maxOutstanding, len(queue)+1)
+		q.mu.Unlock()
+		select {
+		case queue <- m:
+		default:
+			q.mu.Lock()
+			q.rejects++
+			q.mu.Unlock()
+			wmu.Lock()
+			c.Write(wire.AppendReject(nil, m.Index, m.Begin, m.Length))
+			wmu.Unlock()
+		}
+	}
+}
+
+// TestPipelineRespectsPeerQueue: a peer that announces reqq never sees more
+// requests than that; one that does not is rejected a few times, then the
+// leecher keeps within what it takes.
+func TestPipelineRespectsPeerQueue(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		advertise  bool
+		maxRejects int
+	}{
+		{"reqq announced", true, 0},
+		{"queue learned from rejects", false, 50},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			path, info := makeContent(t, 4<<20, 64<<10)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := &queueSeed{data: data, pieceLen: 64 << 10, capacity: 20, advertise: c.advertise}
+			addr := q.serve(t, infoHash(info))
+			l := startNode(t, ctx, Config{InfoHash: infoHash(info), InfoBytes: info, Dir: t.TempDir()})
+			l.s.AddPeers(addr)
+			waitFor(t, "download from the queue seed", 60*time.Second, l.s.Complete)
+			if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
+				t.Fatal("content differs")
+			}
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			t.Logf("most outstanding %d, rejects %d (queue %d)", q.maxOutstanding, q.rejects, q.capacity)
+			if c.advertise && q.maxOutstanding > q.capacity {
+				t.Errorf("%d requests outstanding to a peer with reqq %d", q.maxOutstanding, q.capacity)
+			}
+			if q.rejects > c.maxRejects {
+				t.Errorf("%d requests rejected, want at most %d", q.rejects, c.maxRejects)
+			}
+		})
+	}
+}
