@@ -26,7 +26,16 @@ const (
 type blockSource struct {
 	peer uint64
 	ip   string
-	key  string // ban key: peer ID or IP
+	key  string // ban key: peer ID or IP; "" for no block
+}
+
+// source is p as a blockSource, made once per connection (after the
+// handshake the ID and address do not change). Caller holds s.mu.
+func (p *peer) source() blockSource {
+	if p.src.key == "" {
+		p.src = blockSource{peer: p.id, ip: p.ip, key: p.banKey()}
+	}
+	return p.src
 }
 
 // failedPiece keeps, for each block of a piece that failed its hash, what
@@ -274,10 +283,13 @@ func (s *Swarm) getBuffer(size int64) []byte {
 func (s *Swarm) recordSource(p *peer, b picker.Block) {
 	srcs := s.blame[b.Piece]
 	if srcs == nil {
-		srcs = make(map[int]blockSource)
+		blocks := (s.layout.PieceSize(b.Piece) + picker.BlockSize - 1) / picker.BlockSize
+		srcs = make([]blockSource, blocks)
 		s.blame[b.Piece] = srcs
 	}
-	srcs[b.Begin/picker.BlockSize] = blockSource{peer: p.id, ip: p.ip, key: p.banKey()}
+	if i := b.Begin / picker.BlockSize; i < len(srcs) {
+		srcs[i] = p.source()
+	}
 }
 
 func (s *Swarm) sendCancels(ids []uint64, b picker.Block) {
@@ -396,7 +408,7 @@ func blockHashesOf(buf []byte) map[int][20]byte {
 // onHashFail re-queues the piece and assigns blame. A piece that came from
 // one peer alone convicts it; otherwise what each peer sent is remembered
 // and judged when the piece verifies. Caller holds s.mu.
-func (s *Swarm) onHashFail(piece int, srcs map[int]blockSource, hashes map[int][20]byte) {
+func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][20]byte) {
 	s.pick.MarkFailed(piece)
 	senders := map[string]blockSource{}
 	fp := s.failed[piece]
@@ -405,6 +417,9 @@ func (s *Swarm) onHashFail(piece int, srcs map[int]blockSource, hashes map[int][
 		s.failed[piece] = fp
 	}
 	for blk, src := range srcs {
+		if src.key == "" {
+			continue // not received (the piece failed anyway)
+		}
 		senders[src.key] = src
 		fp.sent[blk] = append(fp.sent[blk], sentBlock{src: src, hash: hashes[blk]})
 	}

@@ -48,8 +48,9 @@ type peer struct {
 	theirExt       map[string]int
 	metadataSize   int
 	requests       map[picker.Block]time.Time
-	depth          int // request pipeline depth, see pipelineDepth
-	reqq           int // the peer's request queue, see queueLimit (0 = not known)
+	depth          int         // request pipeline depth, see pipelineDepth
+	reqq           int         // the peer's request queue, see queueLimit (0 = not known)
+	src            blockSource // see source
 	leech          bool
 	refusedSecs    int // seconds it choked us while we wanted its data
 	leechLimit     *rate.Limiter

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"bufio"
 	"fmt"
 	"sync"
 )
@@ -43,6 +44,39 @@ func (c *readCache) copyOut(dst []byte, piece int, begin int64) (bool, error) {
 	return false, nil
 }
 
+// writeOut writes piece bytes [begin, begin+n) to bw if the piece is
+// cached, without an intermediate copy. The caller makes room in bw first,
+// so the write is a memory copy and never blocks on the network while the
+// lock is held.
+func (c *readCache) writeOut(bw *bufio.Writer, piece int, begin, n int64) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.entries) - 1; i >= 0; i-- {
+		if c.entries[i].piece != piece {
+			continue
+		}
+		data := c.entries[i].data
+		if begin+n > int64(len(data)) {
+			return true, fmt.Errorf("read block: %d+%d beyond piece %d of %d bytes", begin, n, piece, len(data))
+		}
+		_, err := bw.Write(data[begin : begin+n])
+		return true, err
+	}
+	return false, nil
+}
+
+// has reports whether piece is cached.
+func (c *readCache) has(piece int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.entries) - 1; i >= 0; i-- {
+		if c.entries[i].piece == piece {
+			return true
+		}
+	}
+	return false
+}
+
 // buffer returns a reused buffer of size bytes, or a new one.
 func (c *readCache) buffer(size int64) []byte {
 	c.mu.Lock()
@@ -70,6 +104,42 @@ func (c *readCache) put(piece int, data []byte) {
 			c.free = append(c.free, old.data[:cap(old.data)])
 		}
 	}
+}
+
+// cacheable reports whether a piece is small enough for the read cache.
+func (s *Swarm) cacheable(piece int) bool { return s.layout.PieceSize(piece) <= readCacheBytes/4 }
+
+// writeBlock writes n bytes of piece from begin to bw: straight out of the
+// read cache when the piece is there (bw must have room for them), else
+// read into buf first.
+func (s *Swarm) writeBlock(bw *bufio.Writer, piece int, begin int64, n int, buf *[]byte) error {
+	if s.cacheable(piece) {
+		if ok, err := s.rcache.writeOut(bw, piece, begin, int64(n)); ok {
+			return err
+		}
+	}
+	if n > cap(*buf) {
+		*buf = make([]byte, n)
+	}
+	block, err := s.readBlock((*buf)[:n], piece, begin)
+	if err != nil {
+		return err
+	}
+	_, err = bw.Write(block)
+	return err
+}
+
+// warmCache reads a cacheable piece into the read cache unless it is there.
+func (s *Swarm) warmCache(piece int) error {
+	if s.rcache.has(piece) {
+		return nil
+	}
+	data := s.rcache.buffer(s.layout.PieceSize(piece))
+	if _, err := s.files.ReadAt(data, s.layout.PieceOffset(piece)); err != nil {
+		return err
+	}
+	s.rcache.put(piece, data)
+	return nil
 }
 
 // readBlock fills buf with piece data from begin, through the cache when

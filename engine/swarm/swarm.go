@@ -101,8 +101,8 @@ type Swarm struct {
 	buffered      int64
 	freeBufs      [][]byte
 	rcache        readCache
-	received      map[int]bool // pieces with every block received, awaiting hash
-	blame         map[int]map[int]blockSource
+	received      map[int]bool          // pieces with every block received, awaiting hash
+	blame         map[int][]blockSource // piece -> sender of each block
 	failed        map[int]*failedPiece
 	banned        map[string]string
 	unsynced      []int
@@ -145,7 +145,7 @@ func New(cfg Config) (*Swarm, error) {
 		cands:    make(map[string]*candidate),
 		writing:  make(map[int]int),
 		received: make(map[int]bool),
-		blame:    make(map[int]map[int]blockSource),
+		blame:    make(map[int][]blockSource),
 		failed:   make(map[int]*failedPiece),
 		banned:   make(map[string]string),
 		choke:    choker.New(cfg.UploadSlots),

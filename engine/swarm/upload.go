@@ -29,13 +29,13 @@ func (s *Swarm) onRequest(p *peer, m wire.Message) error {
 // serveBlock reads one requested block from disk and writes it. It runs on
 // the peer's writer goroutine.
 func (s *Swarm) serveBlock(p *peer, bw *bufio.Writer, m wire.Message, buf *[]byte) bool {
-	if int(m.Length) > cap(*buf) {
-		*buf = make([]byte, m.Length)
-	}
-	block, err := s.readBlock((*buf)[:m.Length], int(m.Index), int64(m.Begin))
-	if err != nil {
-		s.log.Warn("read block for upload", "err", err)
-		return false
+	if s.cacheable(int(m.Index)) {
+		// Load the piece before spending tokens on it; the block is then
+		// written from the cache without another copy.
+		if err := s.warmCache(int(m.Index)); err != nil {
+			s.log.Warn("read piece for upload", "err", err)
+			return false
+		}
 	}
 	if throttle(s.ctx(), s.upChain(p), int(m.Length), func() { bw.Flush() }) != nil {
 		return false
@@ -47,7 +47,11 @@ func (s *Swarm) serveBlock(p *peer, bw *bufio.Writer, m wire.Message, buf *[]byt
 	if _, err := bw.Write(wire.AppendPieceHeader(hdr[:0], m.Index, m.Begin, int(m.Length))); err != nil {
 		return false
 	}
-	if _, err := bw.Write(block); err != nil {
+	if bw.Available() < int(m.Length) && bw.Flush() != nil {
+		return false
+	}
+	if err := s.writeBlock(bw, int(m.Index), int64(m.Begin), int(m.Length), buf); err != nil {
+		s.log.Warn("read block for upload", "err", err)
 		return false
 	}
 	n := int64(m.Length)
