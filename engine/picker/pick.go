@@ -1,5 +1,7 @@
 package picker
 
+import "time"
+
 // Pick returns up to n blocks to request from peer id, which has the pieces
 // for which has returns true. Partial pieces come first, then new pieces
 // (random first, then rarest-first or in order), then, in endgame, blocks
@@ -45,6 +47,7 @@ func (p *Picker) takeBlocks(id PeerID, piece, n int, out []Block) []Block {
 			continue
 		}
 		st.requested = append(st.requested, id)
+		st.since = p.now()
 		out = append(out, p.block(piece, b))
 	}
 	return out
@@ -96,9 +99,20 @@ func (p *Picker) choosePiece(has func(int) bool) int {
 	return best
 }
 
-// pickEndgame requests blocks already in flight elsewhere, least duplicated first.
+// StealAfter is how long a block may wait on one peer before a peer with
+// nothing new to send us may ask for it too: the first copy to arrive
+// counts and the other request is cancelled. Before the endgame this only
+// takes blocks stuck in a slow peer's queue, not everything in flight.
+const StealAfter = 300 * time.Millisecond
+
+// pickEndgame requests blocks already in flight elsewhere, least duplicated
+// first: any of them once the download is in its endgame, before that
+// only blocks that have waited StealAfter.
 func (p *Picker) pickEndgame(id PeerID, has func(int) bool, n int, out []Block) []Block {
-	const maxDup = 2
+	stuckSince, maxDup := time.Time{}, 2
+	if !p.inEndgame() {
+		stuckSince, maxDup = p.now().Add(-StealAfter), 1
+	}
 	for dup := 1; dup <= maxDup && len(out) < n; dup++ {
 		for piece, pp := range p.partial {
 			if !has(piece) {
@@ -109,7 +123,8 @@ func (p *Picker) pickEndgame(id PeerID, has func(int) bool, n int, out []Block) 
 					return out
 				}
 				st := &pp.blocks[b]
-				if st.received || len(st.requested) != dup || containsID(st.requested, id) {
+				if st.received || len(st.requested) != dup || containsID(st.requested, id) ||
+					(!stuckSince.IsZero() && st.since.After(stuckSince)) {
 					continue
 				}
 				st.requested = append(st.requested, id)
@@ -168,4 +183,26 @@ func (p *Picker) Outstanding(id PeerID) int {
 		}
 	}
 	return n
+}
+
+// inEndgame reports whether every block still missing is requested from
+// some peer. Only then are duplicate requests worth their bandwidth: a
+// peer that merely has nothing new for us must not re-request what others
+// are sending (in a busy swarm that wasted a fifth of all uploads).
+func (p *Picker) inEndgame() bool {
+	for i := range p.numPieces {
+		if p.have[i] || !p.wanted[i] {
+			continue
+		}
+		pp := p.partial[i]
+		if pp == nil {
+			return false
+		}
+		for _, st := range pp.blocks {
+			if !st.received && len(st.requested) == 0 {
+				return false
+			}
+		}
+	}
+	return true
 }

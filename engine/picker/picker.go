@@ -9,6 +9,7 @@ package picker
 
 import (
 	"math/rand/v2"
+	"time"
 )
 
 // BlockSize is the request size every mainstream client uses.
@@ -40,11 +41,13 @@ type Picker struct {
 	partial     map[int]*partialPiece
 	sequential  bool
 	rng         *rand.Rand
+	now         func() time.Time // the clock; tests replace it
 }
 
 type blockState struct {
 	received  bool
-	requested []PeerID // peers with an outstanding request for it
+	requested []PeerID  // peers with an outstanding request for it
+	since     time.Time // when the first outstanding request was made
 }
 
 type partialPiece struct {
@@ -63,6 +66,7 @@ func New(numPieces int, pieceLength, totalLength int64) *Picker {
 		avail:       make([]int, numPieces),
 		partial:     make(map[int]*partialPiece),
 		rng:         rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		now:         time.Now,
 	}
 	for i := range p.wanted {
 		p.wanted[i] = true

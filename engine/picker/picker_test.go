@@ -1,6 +1,9 @@
 package picker
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func all(int) bool { return true }
 
@@ -82,6 +85,38 @@ func TestEndgameDuplicatesAndCancels(t *testing.T) {
 	}
 	if w, _, _ := p.Received(1, a[0]); w {
 		t.Fatal("duplicate block counted as wanted")
+	}
+}
+
+// TestNoDuplicatesBeforeEndgame: a peer that has nothing new for us gets
+// no duplicate requests while other missing pieces are not requested yet,
+// except for blocks stuck StealAfter on another peer; once every missing
+// block is in flight, it does.
+func TestNoDuplicatesBeforeEndgame(t *testing.T) {
+	p := New(4, 2*BlockSize, 8*BlockSize)
+	start := time.Now()
+	p.now = func() time.Time { return start }
+	onlyFirst := func(i int) bool { return i == 0 }
+	if a := p.Pick(1, onlyFirst, 8); len(a) != 2 {
+		t.Fatalf("first peer got %v, want piece 0's two blocks", a)
+	}
+	if b := p.Pick(2, onlyFirst, 8); len(b) != 0 {
+		t.Fatalf("second peer got duplicates %v while pieces 1-3 are not requested", b)
+	}
+	stuck := start.Add(StealAfter + time.Millisecond)
+	p.now = func() time.Time { return stuck }
+	if b := p.Pick(2, onlyFirst, 1); len(b) != 1 || b[0].Piece != 0 {
+		t.Fatalf("a block stuck for %v was not offered to an idle peer: %v", StealAfter, b)
+	}
+	if b := p.Pick(4, onlyFirst, 8); len(b) != 1 {
+		t.Fatalf("fourth peer got %v, want only the one stuck block nobody duplicated", b)
+	}
+	p.now = func() time.Time { return start }
+	if c := p.Pick(3, all, 6); len(c) != 6 {
+		t.Fatalf("third peer got %v, want the six blocks of pieces 1-3", c)
+	}
+	if b := p.Pick(5, onlyFirst, 8); len(b) != 2 {
+		t.Fatalf("in endgame a fifth peer got %v, want both blocks of piece 0 a third time", b)
 	}
 }
 
