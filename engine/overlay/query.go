@@ -82,8 +82,11 @@ func (s *Supernode) sendTree(q queryIn, tree map[string]string, repair bool) {
 		}
 		m := &message{Type: typeQuery, ID: q.id.String(), Words: q.words, QKeys: q.keys,
 			Hops: max(q.hops-1, 0), Route: subtree(kids, c)}
-		if ln.trySend(m) {
-			s.stats.forwarded.Add(1)
+		// Counted before the hand-off, so the count is there by the time
+		// any answer to it can come back; taken back if the queue is full.
+		s.stats.forwarded.Add(1)
+		if !ln.trySend(m) {
+			s.stats.forwarded.Add(^uint64(0))
 		}
 	}
 	if repair && len(lost) > 0 {
