@@ -112,8 +112,8 @@ func TestInteropAria2(t *testing.T) {
 			t.Parallel()
 			c := tc.cc.make(t)
 			torrent, ih, tracker := trackedTorrent(t, c, tc.m)
-			startAria2(t, torrent, filepath.Dir(c.root), true)
-			need(t, tracker.WaitPeers(ih, 1, 90*time.Second)) // aria2 can be slow to announce under a loaded -race run
+			_, err := peerclients.StartAria2Seeding(t, torrent, filepath.Dir(c.root), tracker, ih)
+			need(t, err)
 			// No Peers and no DHT nodes: the tracker is the only way to aria2.
 			shoalFetches(t, c, ih, torrent)
 		})
@@ -205,8 +205,8 @@ func TestInteropMagnet(t *testing.T) {
 		}},
 		{"aria2, tr=", oneFile, func(t *testing.T, c content) (url.Values, []string) {
 			torrent, ih, tracker := trackedTorrent(t, c, byShoal)
-			startAria2(t, torrent, filepath.Dir(c.root), true)
-			need(t, tracker.WaitPeers(ih, 1, 90*time.Second)) // aria2 can be slow to announce under a loaded -race run
+			_, err := peerclients.StartAria2Seeding(t, torrent, filepath.Dir(c.root), tracker, ih)
+			need(t, err)
 			return url.Values{"tr": {tracker.AnnounceURL}}, nil
 		}},
 		{"qbittorrent, x.pe=", oneFile, func(t *testing.T, c content) (url.Values, []string) {

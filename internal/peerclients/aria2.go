@@ -53,3 +53,25 @@ func StartAria2(tb testing.TB, torrent, dir string, seed bool) (*Aria2, error) {
 	}
 	return a, err
 }
+
+// StartAria2Seeding runs an aria2c seeder of torrent (content in dir) and
+// waits until tr lists a seeder or leecher for ih. Now and then, on a
+// loaded machine, an aria2c never gets an announce through (its tracker
+// retries did not help within 90 s, while the tracker answered a probe);
+// then that process is replaced once by a fresh one, and the first
+// failure is logged.
+func StartAria2Seeding(tb testing.TB, torrent, dir string, tr *Tracker, ih [20]byte) (*Aria2, error) {
+	var last error
+	for attempt := 1; attempt <= 2; attempt++ {
+		a, err := StartAria2(tb, torrent, dir, true)
+		if err != nil {
+			return nil, err
+		}
+		if last = tr.WaitPeers(ih, 1, 45*time.Second); last == nil {
+			return a, nil
+		}
+		tb.Logf("peerclients: aria2c attempt %d did not announce: %v; its output:\n%s", attempt, last, a.Proc.Output(2000))
+		a.Proc.Stop(StopGrace)
+	}
+	return nil, last
+}

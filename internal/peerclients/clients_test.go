@@ -99,9 +99,8 @@ func TestClientsSwarm(t *testing.T) {
 	})
 	t.Run("aria2 seeds qbittorrent, a=b", func(t *testing.T) {
 		t.Parallel()
-		seeder, err := StartAria2(t, torrent, filepath.Dir(src), true)
+		seeder, err := StartAria2Seeding(t, torrent, filepath.Dir(src), tracker, ih)
 		need(t, err)
-		need(t, tracker.WaitSeeders(ih, 1, 90*time.Second)) // aria2 can be slow to announce on a loaded machine
 		out := t.TempDir()
 		q, err := StartQbittorrent(t, torrent, out, false)
 		need(t, err)

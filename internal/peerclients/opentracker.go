@@ -49,7 +49,7 @@ func StartOpentracker(tb testing.TB, hashes ...[20]byte) (*Tracker, error) {
 	}
 	var last error
 	for range trackerAttempts {
-		tr, err := tryOpentracker(tb, bin, dir, wlPath)
+		tr, err := tryOpentracker(tb, bin, dir, wlPath, hashes)
 		if tr != nil || !errors.Is(err, errRetry) {
 			return tr, err
 		}
@@ -63,7 +63,7 @@ var errRetry = errors.New("retry on another port")
 
 // tryOpentracker starts opentracker once on a free port; errRetry means it
 // exited (lost the port) or never listened.
-func tryOpentracker(tb testing.TB, bin, dir, wlPath string) (*Tracker, error) {
+func tryOpentracker(tb testing.TB, bin, dir, wlPath string, hashes [][20]byte) (*Tracker, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -89,9 +89,46 @@ func tryOpentracker(tb testing.TB, bin, dir, wlPath string) (*Tracker, error) {
 		return nil, fmt.Errorf("%w: opentracker on port %d: %w", errRetry, port, ErrExited)
 	case <-time.After(150 * time.Millisecond):
 	}
-	return &Tracker{Proc: proc, Port: port,
+	tr := &Tracker{Proc: proc, Port: port,
 		AnnounceURL: "http://" + addr(port) + "/announce",
-		UDPURL:      "udp://" + addr(port) + "/announce"}, nil
+		UDPURL:      "udp://" + addr(port) + "/announce"}
+	if len(hashes) > 0 {
+		// opentracker reads its whitelist on a thread of its own; now and
+		// then it read nothing, and refused every announce for its whole
+		// life (clients then wait minutes before they try again).
+		if err := tr.accepts(hashes[0]); err != nil {
+			proc.Stop(StopGrace)
+			return nil, fmt.Errorf("%w: %w", errRetry, err)
+		}
+	}
+	return tr, nil
+}
+
+// accepts checks that the tracker takes announces for ih, with a "stopped"
+// announce that leaves no peer behind.
+func (tr *Tracker) accepts(ih [20]byte) error {
+	q := url.Values{"info_hash": {string(ih[:])}, "peer_id": {"-PC0001-probeprobepr"}, "port": {"1"},
+		"uploaded": {"0"}, "downloaded": {"0"}, "left": {"0"}, "event": {"stopped"}, "compact": {"1"}}
+	var failure string
+	err := PollFor(3*time.Second, "peerclients: opentracker accepting announces", func() (bool, error) {
+		resp, err := loopbackHTTP().Get(tr.AnnounceURL + "?" + q.Encode())
+		if err != nil {
+			return false, nil
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Failure string `bencode:"failure reason"`
+		}
+		if err := bencode.NewDecoder(resp.Body).Decode(&body); err != nil {
+			return false, nil
+		}
+		failure = body.Failure
+		return failure == "", nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w (last answer: %q)", err, failure)
+	}
+	return nil
 }
 
 // Scrape asks the tracker how many seeders and leechers it knows for ih.
@@ -136,7 +173,17 @@ func (tr *Tracker) waitCounts(ih [20]byte, want string, timeout time.Duration, o
 		return err == nil && ok(s, l), nil
 	})
 	if werr != nil {
-		return fmt.Errorf("%w: %d seeders, %d leechers (last error %v)", werr, s, l, err)
+		// Say whether the tracker itself refuses the hash, or the client
+		// never announced.
+		return fmt.Errorf("%w: %d seeders, %d leechers (last error %v; tracker accepts the hash: %v)",
+			werr, s, l, err, errOrYes(tr.accepts(ih)))
 	}
 	return nil
+}
+
+func errOrYes(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "yes"
 }
