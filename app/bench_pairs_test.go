@@ -157,7 +157,7 @@ func (b *bench) aria2Pair() (benchSample, error) {
 	}
 	defer seeder.Proc.Stop(10 * time.Second)
 	if err := tr.WaitSeeders(b.ih, 1, 30*time.Second); err != nil {
-		return benchSample{}, seederSilent("aria2", err)
+		return benchSample{}, fmt.Errorf("aria2 seeder: %w", err)
 	}
 	out := b.scratch("aria2-out")
 	leech, err := startBenchAria2(b.t, torrent, out, false)
@@ -192,7 +192,7 @@ func (b *bench) qbitPair() (benchSample, error) {
 		return benchSample{}, err
 	}
 	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
-		return benchSample{}, seederSilent("qbittorrent", err)
+		return benchSample{}, fmt.Errorf("qbittorrent seeder: %w", err)
 	}
 	out := b.scratch("qbit-out")
 	leech, err := startBenchQbit(b.t, torrent, out, false)
@@ -241,7 +241,7 @@ func (b *bench) transmissionPair() (benchSample, error) {
 		return benchSample{}, err
 	}
 	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
-		return benchSample{}, seederSilent("transmission", err)
+		return benchSample{}, fmt.Errorf("transmission seeder: %w", err)
 	}
 	leech, err := startBenchTransmission(b.t)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,15 +27,6 @@ func benchMissing(err error) error {
 		return benchNA(err.Error())
 	}
 	return err
-}
-
-// seederSilent is a third-party seeder the tracker never listed. Nothing
-// of Shoal's was measured or failed, so the row is n/a with the reason
-// (the tracker's answer to a probe is in err) rather than a failure. On
-// this machine aria2c, qbittorrent-nox and transmission-daemon all went
-// unlisted in one run while the tracker accepted a probe announce.
-func seederSilent(client string, err error) error {
-	return benchNA(fmt.Sprintf("%s seeder never appeared on the tracker: %v", client, err))
 }
 
 // startBenchTracker runs a fresh opentracker with ih whitelisted.
