@@ -2,6 +2,9 @@ package peerclients
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 type Aria2 struct {
 	Proc     *Proc
 	PeerAddr string
+	LogPath  string // aria2c's own log (info level), for failures
 }
 
 // Aria2Args are the options every aria2c run gets: no DHT, PEX, LPD or
@@ -42,11 +46,13 @@ func StartAria2(tb testing.TB, torrent, dir string, seed bool) (*Aria2, error) {
 	} else {
 		args = append(args, "--seed-time=0")
 	}
+	logPath := filepath.Join(tb.TempDir(), "aria2.log")
+	args = append(args, "--log="+logPath, "--log-level=info")
 	p, err := Start(tb, bin, append(args, "-d", dir, torrent)...)
 	if err != nil {
 		return nil, err
 	}
-	a := &Aria2{Proc: p, PeerAddr: addr(port)}
+	a := &Aria2{Proc: p, PeerAddr: addr(port), LogPath: logPath}
 	err = p.WaitListening(a.PeerAddr, 15*time.Second)
 	if !seed && errors.Is(err, ErrExited) && p.Err() == nil {
 		err = nil // a leecher that already finished
@@ -55,23 +61,24 @@ func StartAria2(tb testing.TB, torrent, dir string, seed bool) (*Aria2, error) {
 }
 
 // StartAria2Seeding runs an aria2c seeder of torrent (content in dir) and
-// waits until tr lists a seeder or leecher for ih. Now and then, on a
-// loaded machine, an aria2c never gets an announce through (its tracker
-// retries did not help within 90 s, while the tracker answered a probe);
-// then that process is replaced once by a fresh one, and the first
-// failure is logged.
+// waits until tr lists it for ih. If it is not listed, the error carries
+// the end of aria2c's log, which shows each announce and the answer.
 func StartAria2Seeding(tb testing.TB, torrent, dir string, tr *Tracker, ih [20]byte) (*Aria2, error) {
-	var last error
-	for attempt := 1; attempt <= 2; attempt++ {
-		a, err := StartAria2(tb, torrent, dir, true)
-		if err != nil {
-			return nil, err
-		}
-		if last = tr.WaitPeers(ih, 1, 45*time.Second); last == nil {
-			return a, nil
-		}
-		tb.Logf("peerclients: aria2c attempt %d did not announce: %v; its output:\n%s", attempt, last, a.Proc.Output(2000))
-		a.Proc.Stop(StopGrace)
+	a, err := StartAria2(tb, torrent, dir, true)
+	if err != nil {
+		return nil, err
 	}
-	return nil, last
+	if err := tr.WaitPeers(ih, 1, 90*time.Second); err != nil {
+		return nil, fmt.Errorf("%w; aria2c's log ends:\n%s", err, a.logTail(3000))
+	}
+	return a, nil
+}
+
+// logTail is the last n bytes of aria2c's log.
+func (a *Aria2) logTail(n int) string {
+	b, err := os.ReadFile(a.LogPath)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b[max(0, len(b)-n):])
 }
