@@ -33,25 +33,7 @@ func aligned(b []byte) bool {
 // Unaligned heads and tails, filesystems that refuse direct I/O, and other
 // systems fall back to WriteAt's path. Durability still needs SyncPiece.
 func (s *Files) WriteThrough(p []byte, off int64) (int, error) {
-	l := s.layout
-	if off < 0 || int64(len(p)) > l.TotalLength-off {
-		return 0, fmt.Errorf("storage: access %d+%d of %d: %w", off, len(p), l.TotalLength, ErrOutOfRange)
-	}
-	done := 0
-	for i := l.fileAt(off); done < len(p); i++ {
-		f := l.Files[i]
-		if f.Length == 0 {
-			continue
-		}
-		at := off + int64(done) - f.Offset
-		n := min(int64(len(p)-done), f.Length-at)
-		m, err := s.writeThroughFile(i, p[done:done+int(n)], at)
-		done += m
-		if err != nil {
-			return done, err
-		}
-	}
-	return done, nil
+	return s.span(p, off, s.writeThroughFile)
 }
 
 // writeThroughFile writes chunk at offset at of file i: the aligned middle

@@ -95,18 +95,19 @@ func (s *Files) Layout() *Layout { return s.layout }
 // WriteAt writes p at offset off of the torrent's byte space, across file
 // boundaries. Bytes that fall in padding files are dropped.
 func (s *Files) WriteAt(p []byte, off int64) (int, error) {
-	return s.span(p, off, true)
+	return s.span(p, off, func(i int, chunk []byte, at int64) (int, error) { return s.segment(i, chunk, at, true) })
 }
 
 // ReadAt reads len(p) bytes at offset off of the torrent's byte space,
 // across file boundaries. Missing or short files yield ErrNotPresent;
 // padding files read as zeros.
 func (s *Files) ReadAt(p []byte, off int64) (int, error) {
-	return s.span(p, off, false)
+	return s.span(p, off, func(i int, chunk []byte, at int64) (int, error) { return s.segment(i, chunk, at, false) })
 }
 
-// span does a read or write of p at off, one file segment at a time.
-func (s *Files) span(p []byte, off int64, write bool) (int, error) {
+// span does a read or write of p at off, one file segment at a time: do
+// gets each file's index, its part of p and the offset in that file.
+func (s *Files) span(p []byte, off int64, do func(i int, chunk []byte, at int64) (int, error)) (int, error) {
 	l := s.layout
 	if off < 0 || int64(len(p)) > l.TotalLength-off {
 		return 0, fmt.Errorf("storage: access %d+%d of %d: %w", off, len(p), l.TotalLength, ErrOutOfRange)
@@ -120,7 +121,7 @@ func (s *Files) span(p []byte, off int64, write bool) (int, error) {
 		at := off + int64(done) - f.Offset
 		n := min(int64(len(p)-done), f.Length-at)
 		chunk := p[done : done+int(n)]
-		m, err := s.segment(i, chunk, at, write)
+		m, err := do(i, chunk, at)
 		done += m
 		if err != nil {
 			return done, err

@@ -26,29 +26,10 @@ type cachedPiece struct {
 
 const readCacheBytes = 16 << 20
 
-// copyOut copies piece bytes from begin into dst if the piece is cached.
-func (c *readCache) copyOut(dst []byte, piece int, begin int64) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := len(c.entries) - 1; i >= 0; i-- {
-		if c.entries[i].piece != piece {
-			continue
-		}
-		data := c.entries[i].data
-		if begin+int64(len(dst)) > int64(len(data)) {
-			return true, fmt.Errorf("read block: %d+%d beyond piece %d of %d bytes", begin, len(dst), piece, len(data))
-		}
-		copy(dst, data[begin:])
-		return true, nil
-	}
-	return false, nil
-}
-
-// writeOut writes piece bytes [begin, begin+n) to bw if the piece is
-// cached, without an intermediate copy. The caller makes room in bw first,
-// so the write is a memory copy and never blocks on the network while the
-// lock is held.
-func (c *readCache) writeOut(bw *bufio.Writer, piece int, begin, n int64) (bool, error) {
+// withPiece calls use with the cached bytes [begin, begin+n) of piece,
+// under the lock (so the buffer is not reused meanwhile); false if the
+// piece is not cached.
+func (c *readCache) withPiece(piece int, begin, n int64, use func([]byte) error) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.entries) - 1; i >= 0; i-- {
@@ -59,10 +40,22 @@ func (c *readCache) writeOut(bw *bufio.Writer, piece int, begin, n int64) (bool,
 		if begin+n > int64(len(data)) {
 			return true, fmt.Errorf("read block: %d+%d beyond piece %d of %d bytes", begin, n, piece, len(data))
 		}
-		_, err := bw.Write(data[begin : begin+n])
-		return true, err
+		return true, use(data[begin : begin+n])
 	}
 	return false, nil
+}
+
+// copyOut copies piece bytes from begin into dst if the piece is cached.
+func (c *readCache) copyOut(dst []byte, piece int, begin int64) (bool, error) {
+	return c.withPiece(piece, begin, int64(len(dst)), func(b []byte) error { copy(dst, b); return nil })
+}
+
+// writeOut writes piece bytes [begin, begin+n) to bw if the piece is
+// cached, without an intermediate copy. The caller makes room in bw first,
+// so the write is a memory copy and never blocks on the network while the
+// lock is held.
+func (c *readCache) writeOut(bw *bufio.Writer, piece int, begin, n int64) (bool, error) {
+	return c.withPiece(piece, begin, n, func(b []byte) error { _, err := bw.Write(b); return err })
 }
 
 // has reports whether piece is cached.
