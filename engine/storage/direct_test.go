@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -65,23 +63,7 @@ func TestWriteThrough(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			for i := range fx.layout.NumPieces {
-				if ok, err := s.VerifyPiece(i); !ok || err != nil {
-					t.Fatalf("VerifyPiece(%d) = %v, %v", i, ok, err)
-				}
-				if err := s.SyncPiece(i); err != nil {
-					t.Fatalf("SyncPiece(%d): %v", i, err)
-				}
-			}
-			for _, f := range fx.layout.Files {
-				if f.Pad {
-					continue
-				}
-				got, err := os.ReadFile(filepath.Join(dir, f.Path))
-				if err != nil || !bytes.Equal(got, fx.data[f.Offset:f.Offset+f.Length]) {
-					t.Fatalf("%s: content differs (err %v, %d bytes)", f.Path, err, len(got))
-				}
-			}
+			checkStored(t, s, dir, fx)
 			t.Logf("direct writes refused here: %v", s.noDirect.Load())
 		})
 	}

@@ -69,6 +69,29 @@ func openFixture(t *testing.T, fx fixture) (*Files, string) {
 	return s, dir
 }
 
+// checkStored verifies and syncs every piece, then checks each stored file
+// on disk holds exactly its slice of the byte space.
+func checkStored(t *testing.T, s *Files, dir string, fx fixture) {
+	t.Helper()
+	for i := range fx.layout.NumPieces {
+		if ok, err := s.VerifyPiece(i); !ok || err != nil {
+			t.Fatalf("VerifyPiece(%d) = %v, %v", i, ok, err)
+		}
+		if err := s.SyncPiece(i); err != nil {
+			t.Fatalf("SyncPiece(%d): %v", i, err)
+		}
+	}
+	for _, f := range fx.layout.Files {
+		if f.Pad {
+			continue
+		}
+		got, err := os.ReadFile(filepath.Join(dir, f.Path))
+		if err != nil || !bytes.Equal(got, fx.data[f.Offset:f.Offset+f.Length]) {
+			t.Fatalf("%s: content differs (err %v, %d bytes)", f.Path, err, len(got))
+		}
+	}
+}
+
 func TestFilesRoundTrip(t *testing.T) {
 	t.Parallel()
 	fx := multiFixture(t)
@@ -87,21 +110,7 @@ func TestFilesRoundTrip(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	for i := range fx.layout.NumPieces {
-		if ok, err := s.VerifyPiece(i); !ok || err != nil {
-			t.Fatalf("VerifyPiece(%d) = %v, %v", i, ok, err)
-		}
-		if err := s.SyncPiece(i); err != nil {
-			t.Fatalf("SyncPiece(%d): %v", i, err)
-		}
-	}
-	// Each file on disk holds exactly its slice of the byte space.
-	for _, f := range fx.layout.Files {
-		got, err := os.ReadFile(filepath.Join(dir, f.Path))
-		if err != nil || !bytes.Equal(got, fx.data[f.Offset:f.Offset+f.Length]) {
-			t.Fatalf("%s: content differs (err %v, %d bytes)", f.Path, err, len(got))
-		}
-	}
+	checkStored(t, s, dir, fx)
 	// Random reads across boundaries return the same bytes.
 	for range 200 {
 		off := rand.Int64N(int64(len(fx.data)))

@@ -29,21 +29,7 @@ type queueSeed struct {
 }
 
 func (q *queueSeed) serve(t *testing.T, ih [20]byte) string {
-	ln, err := loopback.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go q.conn(c, ih)
-		}
-	}()
-	return ln.Addr().String()
+	return serveRaw(t, func(c net.Conn) { q.conn(c, ih) })
 }
 
 func (q *queueSeed) conn(c net.Conn, ih [20]byte) {

@@ -184,6 +184,12 @@ func mustInfoTB(t testing.TB, b []byte) *infoT {
 
 // liar is a peer that claims every piece and answers requests with garbage.
 func startLiar(t *testing.T, ih [20]byte) string {
+	return serveRaw(t, func(c net.Conn) { serveLies(c, ih) })
+}
+
+// serveRaw runs a hand-written peer on loopback: each accepted connection
+// goes to handle on its own goroutine. It returns the listen address.
+func serveRaw(t *testing.T, handle func(net.Conn)) string {
 	ln, err := loopback.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +201,7 @@ func startLiar(t *testing.T, ih [20]byte) string {
 			if err != nil {
 				return
 			}
-			go serveLies(c, ih)
+			go handle(c)
 		}
 	}()
 	return ln.Addr().String()
