@@ -3,6 +3,8 @@ package enginetest
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +27,10 @@ type SwarmSpec struct {
 	SeedUp     int64 // the seed's upload cap, bytes/s
 	LeecherUp  int64 // each leecher's upload cap, bytes/s
 	Timeout    time.Duration
+	// Trace, if set, receives one line a second: the upload rate of the
+	// seed and of each leecher over that second, and each leecher's progress.
+	Trace      io.Writer
+	TraceSlots bool // add each leecher's unchoked/of-them-interested peer counts
 }
 
 // LowerBound is the shortest possible time for every leecher to finish:
@@ -163,7 +169,9 @@ func runLeechers(t testing.TB, spec SwarmSpec, seed *Node, leechers []*Node, tor
 		}
 		started = append(started, i)
 	}
+	stopTrace := startTrace(spec, seed, leechers, ih, first)
 	waitAll(t, spec, leechers, ih, began, res.Elapsed, res.ContentionRate)
+	stopTrace()
 	res.All = time.Since(first)
 	time.Sleep(1100 * time.Millisecond) // engines count uploads once a second
 	for i, n := range leechers {
@@ -262,4 +270,54 @@ func writeTorrent(t testing.TB, dir, src string) (string, engine.InfoHash) {
 		t.Fatal(err)
 	}
 	return path, engine.InfoHash(mi.HashInfoBytes())
+}
+
+// startTrace writes spec.Trace's lines until the returned func is called.
+func startTrace(spec SwarmSpec, seed *Node, leechers []*Node, ih engine.InfoHash, first time.Time) (stop func()) {
+	if spec.Trace == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		nodes := append([]*Node{seed}, leechers...)
+		last := make([]int64, len(nodes))
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			var ups, haves strings.Builder
+			var sum float64
+			for i, n := range nodes {
+				snap := n.Snapshot()
+				up := snap.Ratio.SessionUploaded
+				rate := float64(up-last[i]) / 1e6
+				last[i] = up
+				sum += rate
+				fmt.Fprintf(&ups, " %4.1f", rate)
+				if tr, ok := Transfer(snap, ih); ok && tr.Size > 0 {
+					fmt.Fprintf(&haves, " %3d", 100*tr.Have/tr.Size)
+					if spec.TraceSlots {
+						u, in := 0, 0
+						for _, p := range tr.PeerDetails {
+							if !p.Choked {
+								u++
+								if p.Interested {
+									in++
+								}
+							}
+						}
+						fmt.Fprintf(&haves, "/%d%d", u, in)
+					}
+				}
+			}
+			fmt.Fprintf(spec.Trace, "%5.1fs up MB/s%s (sum %5.1f) | have%%%s\n", time.Since(first).Seconds(), ups.String(), sum, haves.String())
+		}
+	}()
+	return func() { close(done); <-finished }
 }

@@ -212,7 +212,12 @@ func (s *Swarm) handle(p *peer, m wire.Message) error {
 	case wire.NotInterested:
 		p.peerInterested = false
 		if !p.amChoking {
-			s.fillSlots() // its slot is free for someone who wants data
+			// Its slot goes to someone who wants data. It is choked, or
+			// when it wants data again the unchoked would outnumber the
+			// slots, and every upload spread thin.
+			s.setChoking(p, true)
+			p.note = "choked: wants nothing we have"
+			s.fillSlots()
 		}
 	case wire.Have:
 		return s.onHave(p, int(m.Index))
