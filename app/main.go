@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,7 +40,9 @@ Run 'shoal COMMAND -h' for a command's flags.
 
 func main() {
 	stopProfile := startCPUProfile(os.Getenv("SHOAL_CPUPROFILE"))
+	stopTrace := startTrace(os.Getenv("SHOAL_TRACE"))
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	stopTrace()
 	stopProfile()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "shoal:", oneLine(err))
@@ -63,6 +66,26 @@ func startCPUProfile(path string) (stop func()) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// startTrace writes an execution trace of the whole run to path (for
+// `go tool trace`) when path is set, and returns what stops it.
+func startTrace(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shoal: trace:", err)
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}
 }
