@@ -53,7 +53,7 @@ fuzz: deps
 # One table, every row measured in this run (app/bench_test.go): Shoal beside
 # aria2, qBittorrent and Transmission on loopback, SHA-1 as the machine's
 # limit, capped seeders, a capped swarm and a free-rider. BENCH_SIZE (1GiB),
-# BENCH_RUNS (3), BENCH_SWARM_SIZE (64MiB), BENCH_FREERIDER_SIZE (32MiB).
+# BENCH_RUNS (5), BENCH_SWARM_SIZE (64MiB), BENCH_FREERIDER_SIZE (32MiB).
 bench: deps
 	mkdir -p .tmp
 	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchTable$$' -v -count=1 -timeout 90m ./app/ | tee .tmp/bench.txt

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,7 +55,7 @@ func benchConfigFromEnv(t *testing.T) benchConfig {
 	case "smoke":
 		return benchConfig{smoke: true, size: 16 << 20, runs: 1, swarmSize: 2 << 20, freeSize: 2 << 20, probe: 10 * time.Second}
 	}
-	c := benchConfig{size: 1 << 30, runs: 3, swarmSize: 64 << 20, freeSize: 32 << 20, probe: 20 * time.Second}
+	c := benchConfig{size: 1 << 30, runs: 5, swarmSize: 64 << 20, freeSize: 32 << 20, probe: 20 * time.Second}
 	c.size = benchEnvSize(t, "BENCH_SIZE", c.size)
 	c.swarmSize = int(benchEnvSize(t, "BENCH_SWARM_SIZE", int64(c.swarmSize)))
 	c.freeSize = int(benchEnvSize(t, "BENCH_FREERIDER_SIZE", int64(c.freeSize)))
@@ -183,6 +184,7 @@ func (b *bench) runPairs() {
 			if row.na != "" || row.failed != "" {
 				continue
 			}
+			benchSettle()
 			s, err := row.run()
 			var na benchNA
 			switch {
@@ -250,6 +252,38 @@ func (b *bench) scratch(name string) string {
 // timeout bounds one transfer: at least 2 MB/s, plus start-up.
 func (b *bench) timeout() time.Duration {
 	return time.Duration(float64(b.cfg.size)/2e6*float64(time.Second)) + time.Minute
+}
+
+// benchSettle lets the machine go quiet before a timed run: the page cache
+// the last run dirtied is written back (a client that writes through the
+// cache leaves up to a GiB for the kernel to flush, which would otherwise
+// land on the next row's time), and exited processes are gone.
+func benchSettle() {
+	syscall.Sync()
+	deadline := time.Now().Add(30 * time.Second)
+	for benchDirtyBytes() > 64<<20 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+}
+
+// benchDirtyBytes is the page cache waiting to be written (Dirty plus
+// Writeback in /proc/meminfo); 0 if unknown.
+func benchDirtyBytes() int64 {
+	raw, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "Dirty:" || f[0] == "Writeback:") {
+			var kib int64
+			fmt.Sscan(f[1], &kib)
+			total += kib << 10
+		}
+	}
+	return total
 }
 
 func benchLoadAvg() string {
