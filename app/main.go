@@ -39,8 +39,8 @@ Run 'shoal COMMAND -h' for a command's flags.
 `
 
 func main() {
-	stopProfile := startCPUProfile(os.Getenv("SHOAL_CPUPROFILE"))
-	stopTrace := startTrace(os.Getenv("SHOAL_TRACE"))
+	stopProfile := startRecording("cpu profile", os.Getenv("SHOAL_CPUPROFILE"), pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := startRecording("trace", os.Getenv("SHOAL_TRACE"), trace.Start, trace.Stop)
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	stopTrace()
 	stopProfile()
@@ -50,42 +50,23 @@ func main() {
 	}
 }
 
-// startCPUProfile writes a CPU profile of the whole run to path (for
-// `go tool pprof`) when path is set, and returns what stops it.
-func startCPUProfile(path string) (stop func()) {
+// startRecording writes a record of the whole run to path when path is
+// set, and returns what stops it: a CPU profile (for `go tool pprof`) or an
+// execution trace (for `go tool trace`), by the begin and end given.
+func startRecording(what, path string, begin func(io.Writer) error, end func()) (stop func()) {
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err == nil {
-		err = pprof.StartCPUProfile(f)
+		err = begin(f)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "shoal: cpu profile:", err)
+		fmt.Fprintf(os.Stderr, "shoal: %s: %v\n", what, err)
 		return func() {}
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-}
-
-// startTrace writes an execution trace of the whole run to path (for
-// `go tool trace`) when path is set, and returns what stops it.
-func startTrace(path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = trace.Start(f)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "shoal: trace:", err)
-		return func() {}
-	}
-	return func() {
-		trace.Stop()
+		end()
 		f.Close()
 	}
 }
