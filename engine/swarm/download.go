@@ -59,14 +59,28 @@ func hashWorkers() int { return 2 * max(1, runtime.GOMAXPROCS(0)) }
 // peer's measured rate can deliver: enough to cover the bandwidth-delay
 // product, but not so much that a slow peer sits on blocks a fast one
 // could bring.
+//
+// The smoothed rate is sampled once a second and starts from zero, so for
+// the first seconds after a peer unchokes us the rate is its average since
+// then, and at least 1 MiB may be in flight. Before, the warm-up counted
+// from the connection: a peer that unchoked us later (Transmission waits
+// for its 10 s rechoke round) got 16 requests, 256 KiB, against a latency
+// of a second or so, and a 128 MiB download from Transmission crept up
+// from 0.2 MB/s by a quarter of a MB/s each second.
 func (p *peer) pipelineDepth() int {
 	floor := minPipeline
-	if time.Since(p.start) < 2*time.Second {
-		floor = 4 * minPipeline // no rate measured yet: allow 1 MiB in flight
+	rate := p.downRate.value
+	if age := time.Since(p.flowStart); age < warmup {
+		floor = 4 * minPipeline
+		rate = max(rate, float64(p.down.Load()-p.flowBase)/age.Seconds())
 	}
-	ceiling := max(int(2*p.downRate.value/picker.BlockSize), floor)
+	ceiling := max(int(2*rate/picker.BlockSize), floor)
 	return min(max(p.depth, minPipeline), ceiling, maxPipeline, p.queueLimit())
 }
+
+// warmup is how long after an unchoke the pipeline is sized from the
+// average rate since then rather than from the smoothed one.
+const warmup = 3 * time.Second
 
 // queueLimit is how many requests the peer takes at once without
 // rejecting or dropping any: its BEP 10 reqq, lowered when it rejects
@@ -78,13 +92,31 @@ func (p *peer) queueLimit() int {
 	return defaultReqq
 }
 
-// grow widens the pipeline after a block arrived with the queue full.
-// Caller holds s.mu.
-func (p *peer) grow() {
-	if len(p.requests)+1 >= p.pipelineDepth() && p.depth < maxPipeline {
-		p.depth = max(p.depth, minPipeline) + 1
+// grow widens the pipeline after a block arrived with the queue full: one
+// more request per block, so the depth doubles every round trip, like TCP
+// slow start. fillRequests tops up in batches of a quarter, so a queue is
+// rarely exactly full when a block arrives; for a peer that took longer
+// than slowTurnaround to answer, within a batch of full counts as full.
+// Without that a peer with a long turnaround (Transmission answers in
+// half-second batches) gained one request per top-up, linearly, and a
+// download from it crept from 0.2 MB/s up by a quarter of a MB/s a second.
+// A fast peer's pipeline is not widened that way: its short turnaround
+// shows the depth already covers the round trip, and deeper queues only
+// hold more pieces in memory. Caller holds s.mu.
+func (p *peer) grow(waited time.Duration) {
+	depth := p.pipelineDepth()
+	full := len(p.requests)+1 >= depth
+	if waited > slowTurnaround {
+		full = len(p.requests)+1 >= depth-depth/4
+	}
+	if full && p.depth < maxPipeline {
+		p.depth = max(p.depth, depth) + 1
 	}
 }
+
+// slowTurnaround is a request-to-block time beyond which a peer's
+// pipeline grows from a nearly full queue too.
+const slowTurnaround = 100 * time.Millisecond
 
 // fillRequests tops up the requests outstanding to p. Caller holds s.mu.
 func (s *Swarm) fillRequests(p *peer) {
@@ -167,13 +199,15 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		return err
 	}
 	s.mu.Lock()
-	if _, asked := p.requests[b]; !asked || s.pick == nil {
+	asked, ok := p.requests[b]
+	if !ok || s.pick == nil {
 		s.mu.Unlock()
 		return nil // unrequested or cancelled: ignore, as BEP 6 allows
 	}
-	p.grow()
+	now := time.Now()
+	p.grow(now.Sub(asked))
 	delete(p.requests, b)
-	p.lastPiece = time.Now()
+	p.lastPiece = now
 	p.snubbed = false
 	wanted, done, cancels := s.pick.Received(p.id, b)
 	var buf []byte

@@ -22,6 +22,9 @@ type queueSeed struct {
 	pieceLen  int64
 	capacity  int
 	advertise bool
+	// every, if set, makes the seed answer in batches like Transmission:
+	// it waits this long, then sends every block queued meanwhile.
+	every time.Duration
 
 	mu             sync.Mutex
 	maxOutstanding int
@@ -55,15 +58,25 @@ func (q *queueSeed) conn(c net.Conn, ih [20]byte) {
 	var wmu sync.Mutex // c's writes
 	c.Write(out)
 	queue := make(chan wire.Message, q.capacity)
+	send := func(m wire.Message) error {
+		off := int64(m.Index)*q.pieceLen + int64(m.Begin)
+		msg := wire.AppendPieceHeader(nil, m.Index, m.Begin, int(m.Length))
+		wmu.Lock()
+		defer wmu.Unlock()
+		_, err := c.Write(append(msg, q.data[off:off+int64(m.Length)]...))
+		return err
+	}
 	go func() {
 		for m := range queue {
-			time.Sleep(time.Millisecond)
-			off := int64(m.Index)*q.pieceLen + int64(m.Begin)
-			msg := wire.AppendPieceHeader(nil, m.Index, m.Begin, int(m.Length))
-			wmu.Lock()
-			_, err := c.Write(append(msg, q.data[off:off+int64(m.Length)]...))
-			wmu.Unlock()
-			if err != nil {
+			if q.every > 0 {
+				time.Sleep(q.every)
+				for n := len(queue); n > 0 && send(m) == nil; n-- {
+					m = <-queue
+				}
+			} else {
+				time.Sleep(time.Millisecond)
+			}
+			if send(m) != nil {
 				return
 			}
 		}
@@ -132,5 +145,34 @@ func TestPipelineRespectsPeerQueue(t *testing.T) {
 				t.Errorf("%d requests rejected, want at most %d", q.rejects, c.maxRejects)
 			}
 		})
+	}
+}
+
+// TestPipelineGrowsAgainstBatchingPeer: a peer that answers in 400 ms
+// batches (as Transmission does) sees the pipeline double every batch,
+// like slow start, up to its queue. Before, the depth grew by one per
+// top-up, linearly, and never passed a few dozen requests in a transfer
+// of this size.
+func TestPipelineGrowsAgainstBatchingPeer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 16<<20, 256<<10)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &queueSeed{data: data, pieceLen: 256 << 10, capacity: 512, advertise: true, every: 400 * time.Millisecond}
+	addr := q.serve(t, infoHash(info))
+	l := startNode(t, ctx, Config{InfoHash: infoHash(info), InfoBytes: info, Dir: t.TempDir()})
+	l.s.AddPeers(addr)
+	waitFor(t, "download from the batching seed", 2*time.Minute, l.s.Complete)
+	if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
+		t.Fatal("content differs")
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	t.Logf("most outstanding %d of a queue of %d", q.maxOutstanding, q.capacity)
+	if q.maxOutstanding < 256 {
+		t.Errorf("at most %d requests outstanding to a peer that answers every 400 ms; want the pipeline to have grown to 256 or more", q.maxOutstanding)
 	}
 }
