@@ -31,6 +31,27 @@ type queueSeed struct {
 	rejects        int
 }
 
+// fetchFrom downloads size bytes of fresh content, in pieces of pieceLen,
+// from q (its data is filled in here) and checks the copy.
+func fetchFrom(t *testing.T, q *queueSeed, size int, pieceLen int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, size, pieceLen)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.data, q.pieceLen = data, pieceLen
+	addr := q.serve(t, infoHash(info))
+	l := startNode(t, ctx, Config{InfoHash: infoHash(info), InfoBytes: info, Dir: t.TempDir()})
+	l.s.AddPeers(addr)
+	waitFor(t, "download from the queue seed", 2*time.Minute, l.s.Complete)
+	if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
+		t.Fatal("content differs")
+	}
+}
+
 func (q *queueSeed) serve(t *testing.T, ih [20]byte) string {
 	return serveRaw(t, func(c net.Conn) { q.conn(c, ih) })
 }
@@ -120,21 +141,8 @@ func TestPipelineRespectsPeerQueue(t *testing.T) {
 		{"queue learned from rejects", false, 50},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			path, info := makeContent(t, 4<<20, 64<<10)
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := &queueSeed{data: data, pieceLen: 64 << 10, capacity: 20, advertise: c.advertise}
-			addr := q.serve(t, infoHash(info))
-			l := startNode(t, ctx, Config{InfoHash: infoHash(info), InfoBytes: info, Dir: t.TempDir()})
-			l.s.AddPeers(addr)
-			waitFor(t, "download from the queue seed", 60*time.Second, l.s.Complete)
-			if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
-				t.Fatal("content differs")
-			}
+			q := &queueSeed{capacity: 20, advertise: c.advertise}
+			fetchFrom(t, q, 4<<20, 64<<10)
 			q.mu.Lock()
 			defer q.mu.Unlock()
 			t.Logf("most outstanding %d, rejects %d (queue %d)", q.maxOutstanding, q.rejects, q.capacity)
@@ -154,21 +162,8 @@ func TestPipelineRespectsPeerQueue(t *testing.T) {
 // top-up, linearly, and never passed a few dozen requests in a transfer
 // of this size.
 func TestPipelineGrowsAgainstBatchingPeer(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	path, info := makeContent(t, 16<<20, 256<<10)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := &queueSeed{data: data, pieceLen: 256 << 10, capacity: 512, advertise: true, every: 400 * time.Millisecond}
-	addr := q.serve(t, infoHash(info))
-	l := startNode(t, ctx, Config{InfoHash: infoHash(info), InfoBytes: info, Dir: t.TempDir()})
-	l.s.AddPeers(addr)
-	waitFor(t, "download from the batching seed", 2*time.Minute, l.s.Complete)
-	if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
-		t.Fatal("content differs")
-	}
+	q := &queueSeed{capacity: 512, advertise: true, every: 400 * time.Millisecond}
+	fetchFrom(t, q, 16<<20, 256<<10)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	t.Logf("most outstanding %d of a queue of %d", q.maxOutstanding, q.capacity)
