@@ -61,12 +61,12 @@ func hashWorkers() int { return 2 * max(1, runtime.GOMAXPROCS(0)) }
 // could bring.
 //
 // The smoothed rate is sampled once a second and starts from zero, so for
-// the first seconds after a peer unchokes us the rate is its average since
-// then, and at least 1 MiB may be in flight. Before, the warm-up counted
-// from the connection: a peer that unchoked us later (Transmission waits
-// for its 10 s rechoke round) got 16 requests, 256 KiB, against a latency
-// of a second or so, and a 128 MiB download from Transmission crept up
-// from 0.2 MB/s by a quarter of a MB/s each second.
+// the first seconds after a peer unchokes us the ceiling comes from its
+// average rate since then, and is at least 1 MiB. (The warm-up used to
+// count from the connection, so a peer that unchoked us later, as
+// Transmission does after its 10 s rechoke round, had none; and within it
+// the ceiling was 1 MiB until the first sample, which held a fast
+// loopback peer to 1 MiB in flight for most of a 1 GiB transfer.)
 func (p *peer) pipelineDepth() int {
 	floor := minPipeline
 	rate := p.downRate.value
