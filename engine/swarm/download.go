@@ -54,33 +54,17 @@ type sentBlock struct {
 func hashWorkers() int { return 2 * max(1, runtime.GOMAXPROCS(0)) }
 
 // pipelineDepth is how many requests a peer may have outstanding. It grows
-// like TCP slow start (one more per block that arrives while the queue is
-// full, so it doubles every round trip) up to what two seconds of the
-// peer's measured rate can deliver: enough to cover the bandwidth-delay
-// product, but not so much that a slow peer sits on blocks a fast one
-// could bring.
-//
-// The smoothed rate is sampled once a second and starts from zero, so for
-// the first seconds after a peer unchokes us the ceiling comes from its
-// average rate since then, and is at least 1 MiB. (The warm-up used to
-// count from the connection, so a peer that unchoked us later, as
-// Transmission does after its 10 s rechoke round, had none; and within it
-// the ceiling was 1 MiB until the first sample, which held a fast
-// loopback peer to 1 MiB in flight for most of a 1 GiB transfer.)
+// like TCP slow start (see grow) up to what two seconds of the peer's
+// measured rate can deliver: enough to cover the bandwidth-delay product,
+// but not so much that a slow peer sits on blocks a fast one could bring.
 func (p *peer) pipelineDepth() int {
 	floor := minPipeline
-	rate := p.downRate.value
-	if age := time.Since(p.flowStart); age < warmup {
-		floor = 4 * minPipeline
-		rate = max(rate, float64(p.down.Load()-p.flowBase)/age.Seconds())
+	if time.Since(p.start) < 2*time.Second {
+		floor = 4 * minPipeline // no rate measured yet: allow 1 MiB in flight
 	}
-	ceiling := max(int(2*rate/picker.BlockSize), floor)
+	ceiling := max(int(2*p.downRate.value/picker.BlockSize), floor)
 	return min(max(p.depth, minPipeline), ceiling, maxPipeline, p.queueLimit())
 }
-
-// warmup is how long after an unchoke the pipeline is sized from the
-// average rate since then rather than from the smoothed one.
-const warmup = 3 * time.Second
 
 // queueLimit is how many requests the peer takes at once without
 // rejecting or dropping any: its BEP 10 reqq, lowered when it rejects

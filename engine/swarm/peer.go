@@ -49,8 +49,6 @@ type peer struct {
 	metadataSize   int
 	requests       map[picker.Block]time.Time
 	depth          int         // request pipeline depth, see pipelineDepth
-	flowStart      time.Time   // when it last unchoked us, see pipelineDepth
-	flowBase       int64       // down at flowStart
 	reqq           int         // the peer's request queue, see queueLimit (0 = not known)
 	src            blockSource // see source
 	leech          bool
@@ -206,9 +204,6 @@ func (s *Swarm) handle(p *peer, m wire.Message) error {
 			s.dropRequests(p)
 		}
 	case wire.Unchoke:
-		if p.peerChoking {
-			p.flowStart, p.flowBase = time.Now(), p.down.Load()
-		}
 		p.peerChoking = false
 		s.fillRequests(p)
 	case wire.Interested:
