@@ -312,7 +312,7 @@ func startTrace(spec SwarmSpec, seed *Node, leechers []*Node, ih engine.InfoHash
 								}
 							}
 						}
-						fmt.Fprintf(&haves, "/%d%d", u, in)
+						fmt.Fprintf(&haves, "/%d:%d", u, in)
 					}
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,9 +82,24 @@ func TestLostInterestGivesUpTheSlot(t *testing.T) {
 			sends[id](wire.Message{ID: wire.NotInterested})
 		}
 		waitFor(t, "the seed to see the lost interest", 10*time.Second, func() bool {
-			_, n, _ := unchoked()
-			return n == slots+1 // the slots went to others
+			for _, p := range seed.s.Stats().Peers {
+				if slices.Contains(ids, p.PeerID) && p.Interested {
+					return false
+				}
+			}
+			return true
 		})
+		// The same message handler chokes them and refills the slots, so
+		// both show as soon as the lost interest does.
+		now, n, _ := unchoked()
+		for _, id := range now {
+			if slices.Contains(ids, id) {
+				t.Fatalf("round %d: a peer that lost interest is still unchoked", round)
+			}
+		}
+		if n != slots+1 {
+			t.Fatalf("round %d: %d interested peers unchoked after others lost interest, want the %d slots refilled", round, n, slots+1)
+		}
 		for _, id := range ids {
 			sends[id](wire.Message{ID: wire.Interested})
 		}
