@@ -68,14 +68,16 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // waitDownload polls the engine until the transfer completes or fails.
-// It looks every 50 ms (a snapshot is cheap) so a script learns of the end
-// promptly; progress lines still come every 2 s.
+// It looks every 50 ms and as soon as the engine announces a completed
+// download (Changed), so a script learns of the end at once; progress
+// lines still come every 2 s.
 func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, quiet bool, stderr io.Writer) (engine.TransferSnapshot, error) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	lastPrint := time.Time{}
 	reported := map[string]bool{}
 	for {
+		changed := e.Changed() // before the snapshot, so no change is missed
 		var t engine.TransferSnapshot
 		for _, x := range e.Snapshot().Transfers {
 			if x.InfoHash == ih {
@@ -102,6 +104,7 @@ func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, qui
 		case <-ctx.Done():
 			return t, fmt.Errorf("get: stopped at %.1f%% (%d peers): %w", 100*t.Progress(), t.Peers, ctx.Err())
 		case <-tick.C:
+		case <-changed:
 		}
 	}
 }

@@ -82,6 +82,12 @@ type Engine struct {
 	settings  Settings
 	upLimit   *rate.Limiter
 	downLimit *rate.Limiter
+
+	// changed is the channel Changed hands out, replaced when closed. It
+	// has its own lock: announceChange runs on swarm hash workers, which
+	// the engine may wait for while holding mu.
+	changeMu sync.Mutex
+	changed  chan struct{}
 }
 
 // Open binds the engine's sockets and loads its state. Nothing runs until Run.
@@ -102,6 +108,7 @@ func Open(cfg Config) (*Engine, error) {
 		transfers: make(map[InfoHash]*transfer),
 		credit:    make(map[string]*creditPair),
 		stopped:   make(chan struct{}),
+		changed:   make(chan struct{}),
 	}
 	if err := e.open(); err != nil {
 		e.closeResources()
@@ -294,6 +301,24 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // Stopped is closed when Run has returned and state is saved.
 func (e *Engine) Stopped() <-chan struct{} { return e.stopped }
+
+// Changed returns a channel that is closed at the next event worth a new
+// Snapshot without waiting for a poll: for now, a download completing. Get
+// the channel before taking the snapshot, then wait on it (and on a timer:
+// progress is not announced).
+func (e *Engine) Changed() <-chan struct{} {
+	e.changeMu.Lock()
+	defer e.changeMu.Unlock()
+	return e.changed
+}
+
+// announceChange closes the channel Changed returned and starts another.
+func (e *Engine) announceChange() {
+	e.changeMu.Lock()
+	defer e.changeMu.Unlock()
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
 
 func (e *Engine) goRun(ctx context.Context, fn func(context.Context) error) {
 	e.wg.Add(1)

@@ -206,6 +206,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		Logger:      e.log,
 		Banned:      e.banned,
 		Credit:      e.creditOf,
+		OnComplete:  e.announceChange,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)

@@ -339,27 +339,27 @@ func (s *Swarm) hashWorker(ctx context.Context) {
 // (the piece is final, and filling the cache is the costliest step of a
 // fast download on many machines).
 func (s *Swarm) verify(j hashJob) error {
+	var ok bool
 	if j.buf == nil {
-		ok, err := s.files.VerifyPiece(j.piece)
-		if err != nil {
+		var err error
+		if ok, err = s.files.VerifyPiece(j.piece); err != nil {
 			return fmt.Errorf("verify piece %d: %w", j.piece, err)
 		}
-		s.pieceHashed(j.piece, ok, j.buf)
-		return nil
-	}
-	ok := sha1.Sum(j.buf) == s.layout.Hashes[j.piece]
-	if ok {
+	} else if ok = sha1.Sum(j.buf) == s.layout.Hashes[j.piece]; ok {
 		if _, err := s.files.WriteThrough(j.buf, s.layout.PieceOffset(j.piece)); err != nil {
 			return fmt.Errorf("write piece %d: %w", j.piece, err)
 		}
 	}
-	s.pieceHashed(j.piece, ok, j.buf)
+	if s.pieceHashed(j.piece, ok, j.buf) && s.cfg.OnComplete != nil {
+		s.cfg.OnComplete()
+	}
 	return nil
 }
 
 // pieceHashed applies a verification result; buf holds the piece's data
-// if it was assembled in memory, else the data is read back from disk.
-func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) {
+// if it was assembled in memory, else the data is read back from disk. It
+// reports whether the piece was the last one wanted.
+func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) (completed bool) {
 	var blockHashes map[int][20]byte
 	if !ok || s.hasFailedBefore(piece) {
 		if buf == nil {
@@ -374,7 +374,7 @@ func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) {
 	delete(s.blame, piece)
 	if !ok {
 		s.onHashFail(piece, srcs, blockHashes)
-		return
+		return false
 	}
 	if fp := s.failed[piece]; fp != nil {
 		s.convict(fp, blockHashes)
@@ -392,7 +392,9 @@ func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) {
 	if s.pick.Complete() && !s.seeding {
 		s.seeding = true
 		s.log.Info("download complete")
+		return true
 	}
+	return false
 }
 
 func (s *Swarm) hasFailedBefore(piece int) bool {

@@ -71,6 +71,11 @@ type Config struct {
 	// UpLimits and DownLimits are rate limiters (per transfer, global, ...)
 	// that every uploaded or downloaded block must pass; see NewLimiter.
 	UpLimits, DownLimits []*rate.Limiter
+	// OnComplete, if set, is called (without the swarm's lock, on a hash
+	// worker) each time the last wanted piece is verified, so an owner
+	// waiting for the download learns of it at once instead of at its
+	// next poll.
+	OnComplete func()
 }
 
 // ErrBanned is returned for connections from banned peers.
