@@ -171,8 +171,9 @@ func (s *Swarm) extHandshake() []byte {
 
 func (s *Swarm) readLoop(p *peer, br *bufio.Reader) error {
 	dec := wire.NewDecoder(br, maxMsgLen)
+	var deadline deadline
 	for {
-		p.conn.SetReadDeadline(time.Now().Add(3 * time.Minute))
+		deadline.extend(p.conn.SetReadDeadline, 3*time.Minute)
 		m, err := dec.Next()
 		if err != nil {
 			return fmt.Errorf("read: %w", err)

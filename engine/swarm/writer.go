@@ -110,6 +110,7 @@ func (w *writer) run(p *peer) {
 	keepAlive := time.NewTicker(2 * time.Minute)
 	defer keepAlive.Stop()
 	var ctrl []byte
+	var deadline deadline
 	block := make([]byte, picker.BlockSize)
 	for {
 		var up *wire.Message
@@ -127,7 +128,7 @@ func (w *writer) run(p *peer) {
 				continue
 			}
 		}
-		p.conn.SetWriteDeadline(time.Now().Add(2 * time.Minute))
+		deadline.extend(p.conn.SetWriteDeadline, 2*time.Minute)
 		if _, err := bw.Write(ctrl); err != nil {
 			return
 		}
@@ -135,4 +136,22 @@ func (w *writer) run(p *peer) {
 			return
 		}
 	}
+}
+
+// deadline keeps a connection's read or write deadline about d ahead
+// without resetting it for every message: moving a deadline costs a clock
+// read and a runtime timer update, and a busy connection handles tens of
+// thousands of messages a second. It is moved once the deadline is less
+// than d minus a second away, so it is never more than a second short.
+type deadline struct {
+	at time.Time
+}
+
+func (dl *deadline) extend(set func(time.Time) error, d time.Duration) {
+	now := time.Now()
+	if dl.at.Sub(now) > d-time.Second {
+		return
+	}
+	dl.at = now.Add(d)
+	set(dl.at)
 }
