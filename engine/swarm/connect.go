@@ -224,7 +224,7 @@ func (s *Swarm) addPeer(conn net.Conn, addr string, h wire.Handshake) (*peer, er
 		start: time.Now(), amChoking: true, peerChoking: true, lastPiece: time.Now(),
 		requests: make(map[picker.Block]time.Time),
 	}
-	p.w.init()
+	p.w.init(conn)
 	s.peers[p.id] = p
 	return p, nil
 }

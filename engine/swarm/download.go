@@ -102,27 +102,39 @@ func (p *peer) grow(waited time.Duration) {
 // pipeline grows from a nearly full queue too.
 const slowTurnaround = 100 * time.Millisecond
 
-// fillRequests tops up the requests outstanding to p. Caller holds s.mu.
+// fillRequests tops up the requests outstanding to p and wakes its
+// writer to send them. Caller holds s.mu.
 func (s *Swarm) fillRequests(p *peer) {
+	if s.queueRequests(p) {
+		p.w.kick()
+	}
+}
+
+// queueRequests tops up the requests outstanding to p and reports whether
+// it queued any; the caller has them sent. Caller holds s.mu.
+func (s *Swarm) queueRequests(p *peer) bool {
 	if s.pick == nil || !p.amInterested || p.dead || s.paused || p.snubbed {
-		return
+		return false
 	}
 	has := p.hasPiece
 	if p.peerChoking {
 		if len(p.theyAllow) == 0 {
-			return
+			return false
 		}
 		has = func(i int) bool { return p.theyAllow[i] && p.hasPiece(i) } // BEP 6: allowed fast while choked
 	}
-	want := p.pipelineDepth() - len(p.requests)
-	if want < p.pipelineDepth()/4 && len(p.requests) > 0 {
-		return // batch small top-ups
+	depth := p.pipelineDepth()
+	want := depth - len(p.requests)
+	if want < depth/4 && len(p.requests) > 0 {
+		return false // batch small top-ups
 	}
 	now := time.Now()
-	for _, b := range s.pick.Pick(p.id, has, want) {
+	blocks := s.pick.Pick(p.id, has, want)
+	for _, b := range blocks {
 		p.requests[b] = now
 		p.w.request(b)
 	}
+	return len(blocks) > 0
 }
 
 // dropRequests forgets everything outstanding to p. Caller holds s.mu.
@@ -204,8 +216,11 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		}
 	}
 	s.sendCancels(cancels, b)
-	s.fillRequests(p)
+	send := s.queueRequests(p)
 	s.mu.Unlock()
+	if send {
+		p.w.sendNow() // from here: the writer goroutine may wait long for a CPU
+	}
 
 	n := int64(len(m.Payload))
 	p.down.Add(n)

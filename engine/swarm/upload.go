@@ -1,7 +1,7 @@
 package swarm
 
 import (
-	"bufio"
+	"errors"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -27,38 +27,53 @@ func (s *Swarm) onRequest(p *peer, m wire.Message) error {
 }
 
 // serveBlock reads one requested block from disk and writes it. It runs on
-// the peer's writer goroutine.
-func (s *Swarm) serveBlock(p *peer, bw *bufio.Writer, m wire.Message, buf *[]byte) bool {
+// the peer's writer goroutine, which holds p.w.wmu.
+func (s *Swarm) serveBlock(p *peer, o *outbox, m wire.Message) error {
 	if s.cacheable(int(m.Index)) {
 		// Load the piece before spending tokens on it; the block is then
 		// written from the cache without another copy.
 		if err := s.warmCache(int(m.Index)); err != nil {
 			s.log.Warn("read piece for upload", "err", err)
-			return false
+			return err
 		}
 	}
-	if throttle(s.ctx(), s.upChain(p), int(m.Length), func() { bw.Flush() }) != nil {
-		return false
+	if err := s.throttleUpload(p, o, int(m.Length)); err != nil {
+		return err
 	}
 	if !s.spendBudget(int64(m.Length)) {
-		return true // target reached: the block is dropped and everyone choked
+		return nil // target reached: the block is dropped and everyone choked
+	}
+	bw := o.bw
+	if bw.Available() < 13+int(m.Length) {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
 	}
 	var hdr [13]byte
 	if _, err := bw.Write(wire.AppendPieceHeader(hdr[:0], m.Index, m.Begin, int(m.Length))); err != nil {
-		return false
+		return err
 	}
-	if bw.Available() < int(m.Length) && bw.Flush() != nil {
-		return false
-	}
-	if err := s.writeBlock(bw, int(m.Index), int64(m.Begin), int(m.Length), buf); err != nil {
+	if err := s.writeBlock(bw, int(m.Index), int64(m.Begin), int(m.Length), &o.block); err != nil {
 		s.log.Warn("read block for upload", "err", err)
-		return false
+		return err
 	}
 	n := int64(m.Length)
 	p.up.Add(n)
 	p.unloggedUp.Add(n)
 	s.totalUp.Add(n)
-	return true
+	return nil
+}
+
+// throttleUpload waits until the upload limits allow n more bytes to p.
+// While it sleeps, what is buffered goes out and the reader may send our
+// requests itself: a tight upload limit must not hold back our downloads.
+func (s *Swarm) throttleUpload(p *peer, o *outbox, n int) error {
+	var resume func() error
+	err := throttle(s.ctx(), s.upChain(p), n, func() { resume = p.w.pause(o.bw) })
+	if resume != nil {
+		err = errors.Join(err, resume())
+	}
+	return err
 }
 
 // runChoker applies one choking round. Caller holds s.mu.

@@ -2,7 +2,9 @@ package swarm
 
 import (
 	"bufio"
+	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/picker"
@@ -12,7 +14,20 @@ import (
 // writer owns a connection's outgoing side: control messages are appended to
 // a buffer, block uploads are queued as requests and read from disk by the
 // writer goroutine, never by the network reader or under the swarm lock.
+//
+// Bytes reach the socket in whole messages, from one goroutine at a time:
+// whoever holds wmu. The writer goroutine holds it while it has anything
+// to send (and lets go only with its buffer flushed), and the reader takes
+// it to send our requests itself when the writer is idle (sendNow), so a
+// top-up does not wait for the writer goroutine to be scheduled: on a busy
+// machine that wait left the seeder without requests for a third of a
+// transfer.
 type writer struct {
+	wmu     sync.Mutex     // held while writing to the connection
+	unsent  []byte         // guarded by wmu: what the socket did not take from sendNow; goes first
+	nowBuf  []byte         // guarded by wmu: sendNow's copy of the queue
+	raw     syscall.RawConn // the connection's descriptor, or nil: sendNow then wakes the writer
+
 	mu      sync.Mutex
 	ctrl    []byte
 	uploads []wire.Message
@@ -21,9 +36,12 @@ type writer struct {
 	once    sync.Once
 }
 
-func (w *writer) init() {
+func (w *writer) init(conn net.Conn) {
 	w.notify = make(chan struct{}, 1)
 	w.done = make(chan struct{})
+	if sc, ok := conn.(syscall.Conn); ok {
+		w.raw, _ = sc.SyscallConn()
+	}
 }
 
 func (w *writer) kick() {
@@ -50,11 +68,37 @@ func (w *writer) sendExtended(id uint8, payload []byte) {
 	w.kick()
 }
 
+// request queues a request without waking the writer: the caller sends
+// the batch with kick or sendNow.
 func (w *writer) request(b picker.Block) {
 	w.mu.Lock()
 	w.ctrl = wire.AppendRequest(w.ctrl, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
 	w.mu.Unlock()
-	w.kick()
+}
+
+// sendNow writes the queued control messages from the calling goroutine if
+// the writer is idle, as far as the socket takes them without waiting;
+// otherwise, and for the rest, it wakes the writer. It never blocks: a
+// reader that blocked on a write while its peer's reader blocked on one
+// too would wait for ever.
+func (w *writer) sendNow() {
+	if w.raw == nil || !w.wmu.TryLock() {
+		w.kick()
+		return
+	}
+	defer w.wmu.Unlock()
+	if len(w.unsent) > 0 {
+		w.kick() // the writer sends that first
+		return
+	}
+	w.mu.Lock()
+	w.nowBuf = append(w.nowBuf[:0], w.ctrl...)
+	w.ctrl = w.ctrl[:0]
+	w.mu.Unlock()
+	if n := writeNow(w.raw, w.nowBuf); n < len(w.nowBuf) {
+		w.unsent = append(w.unsent, w.nowBuf[n:]...)
+		w.kick()
+	}
 }
 
 // queueUpload adds a request to serve; false if the queue is full.
@@ -106,35 +150,81 @@ func (w *writer) take(buf []byte) ([]byte, *wire.Message) {
 
 // run writes until the connection closes. Keep-alives go out every 2 minutes.
 func (w *writer) run(p *peer) {
-	bw := bufio.NewWriterSize(p.conn, 256<<10)
+	o := &outbox{bw: bufio.NewWriterSize(p.conn, 256<<10), block: make([]byte, picker.BlockSize)}
 	keepAlive := time.NewTicker(2 * time.Minute)
 	defer keepAlive.Stop()
-	var ctrl []byte
-	var deadline deadline
-	block := make([]byte, picker.BlockSize)
+	for {
+		w.wmu.Lock()
+		err := w.drain(p, o)
+		w.wmu.Unlock()
+		if err != nil {
+			return
+		}
+		select {
+		case <-w.done:
+			return
+		case <-keepAlive.C:
+			w.mu.Lock()
+			w.ctrl = append(w.ctrl, 0, 0, 0, 0)
+			w.mu.Unlock()
+		case <-w.notify:
+		}
+	}
+}
+
+// outbox is the writer goroutine's buffers.
+type outbox struct {
+	bw       *bufio.Writer
+	ctrl     []byte
+	block    []byte
+	deadline deadline
+}
+
+// drain writes everything queued and flushes it. Caller holds w.wmu.
+func (w *writer) drain(p *peer, o *outbox) error {
+	if err := w.resume(o.bw); err != nil {
+		return err
+	}
 	for {
 		var up *wire.Message
-		ctrl, up = w.take(ctrl)
-		if len(ctrl) == 0 && up == nil {
-			if bw.Flush() != nil {
-				return
+		o.ctrl, up = w.take(o.ctrl)
+		if len(o.ctrl) == 0 && up == nil {
+			return o.bw.Flush()
+		}
+		o.deadline.extend(p.conn.SetWriteDeadline, 2*time.Minute)
+		if _, err := o.bw.Write(o.ctrl); err != nil {
+			return err
+		}
+		if up != nil {
+			if err := p.s.serveBlock(p, o, *up); err != nil {
+				return err
 			}
-			select {
-			case <-w.done:
-				return
-			case <-keepAlive.C:
-				ctrl = append(ctrl[:0], 0, 0, 0, 0)
-			case <-w.notify:
-				continue
-			}
 		}
-		deadline.extend(p.conn.SetWriteDeadline, 2*time.Minute)
-		if _, err := bw.Write(ctrl); err != nil {
-			return
+	}
+}
+
+// resume puts what sendNow could not write first in line. Caller holds w.wmu.
+func (w *writer) resume(bw *bufio.Writer) error {
+	if len(w.unsent) == 0 {
+		return nil
+	}
+	_, err := bw.Write(w.unsent)
+	w.unsent = w.unsent[:0]
+	return err
+}
+
+// pause flushes what is buffered and lets sendNow use the connection while
+// the writer sleeps (on a rate limit); it returns the call that takes the
+// connection back. Caller holds w.wmu.
+func (w *writer) pause(bw *bufio.Writer) (resume func() error) {
+	err := bw.Flush()
+	w.wmu.Unlock()
+	return func() error {
+		w.wmu.Lock()
+		if err != nil {
+			return err
 		}
-		if up != nil && !p.s.serveBlock(p, bw, *up, &block) {
-			return
-		}
+		return w.resume(bw)
 	}
 }
 
