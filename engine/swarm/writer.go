@@ -23,10 +23,10 @@ import (
 // machine that wait left the seeder without requests for a third of a
 // transfer.
 type writer struct {
-	wmu     sync.Mutex     // held while writing to the connection
-	unsent  []byte         // guarded by wmu: what the socket did not take from sendNow; goes first
-	nowBuf  []byte         // guarded by wmu: sendNow's copy of the queue
-	raw     syscall.RawConn // the connection's descriptor, or nil: sendNow then wakes the writer
+	wmu    sync.Mutex      // held while writing to the connection
+	unsent []byte          // guarded by wmu: what the socket did not take from sendNow; goes first
+	nowBuf []byte          // guarded by wmu: sendNow's copy of the queue
+	raw    syscall.RawConn // the connection's descriptor, or nil: sendNow then wakes the writer
 
 	mu      sync.Mutex
 	ctrl    []byte
