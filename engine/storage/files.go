@@ -36,6 +36,7 @@ type Files struct {
 	closed bool
 	tick   uint64
 	open   map[int]*handle
+	maps   map[int]*mapping // see AddView
 }
 
 // Open prepares storage for l below dir: it creates dir, the torrent's
@@ -52,7 +53,7 @@ func Open(dir string, l *Layout) (*Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open: %w", err)
 	}
-	s := &Files{layout: l, root: root, open: make(map[int]*handle)}
+	s := &Files{layout: l, root: root, open: make(map[int]*handle), maps: make(map[int]*mapping)}
 	s.bufs.New = func() any { b := make([]byte, hashChunk); return &b }
 	if err := s.prepare(); err != nil {
 		_ = root.Close()
@@ -176,6 +177,9 @@ func (s *Files) Close() error {
 		if h.refs == 0 {
 			errs = append(errs, h.close())
 		}
+	}
+	for _, m := range s.maps {
+		s.retireMap(m) // a mapping still in use goes when its views are released
 	}
 	errs = append(errs, s.root.Close())
 	if err := errors.Join(errs...); err != nil {

@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"bufio"
 	"fmt"
 	"sync"
 )
@@ -50,14 +49,6 @@ func (c *readCache) copyOut(dst []byte, piece int, begin int64) (bool, error) {
 	return c.withPiece(piece, begin, int64(len(dst)), func(b []byte) error { copy(dst, b); return nil })
 }
 
-// writeOut writes piece bytes [begin, begin+n) to bw if the piece is
-// cached, without an intermediate copy. The caller makes room in bw first,
-// so the write is a memory copy and never blocks on the network while the
-// lock is held.
-func (c *readCache) writeOut(bw *bufio.Writer, piece int, begin, n int64) (bool, error) {
-	return c.withPiece(piece, begin, n, func(b []byte) error { _, err := bw.Write(b); return err })
-}
-
 // has reports whether piece is cached.
 func (c *readCache) has(piece int) bool {
 	c.mu.Lock()
@@ -102,23 +93,14 @@ func (c *readCache) put(piece int, data []byte) {
 // cacheable reports whether a piece is small enough for the read cache.
 func (s *Swarm) cacheable(piece int) bool { return s.layout.PieceSize(piece) <= readCacheBytes/4 }
 
-// writeBlock writes n bytes of piece from begin to bw: straight out of the
-// read cache when the piece is there (bw must have room for them), else
-// read into buf first.
-func (s *Swarm) writeBlock(bw *bufio.Writer, piece int, begin int64, n int, buf *[]byte) error {
-	if s.cacheable(piece) {
-		if ok, err := s.rcache.writeOut(bw, piece, begin, int64(n)); ok {
-			return err
-		}
+// writeBlock adds n bytes of piece from begin to the outbox: as views of
+// the mapped file where it can, else read (through the cache when pieces
+// are small enough).
+func (s *Swarm) writeBlock(o *outbox, piece int, begin int64, n int) error {
+	if o.addViews(s.files, s.layout.PieceOffset(piece)+begin, n) {
+		return nil
 	}
-	if n > cap(*buf) {
-		*buf = make([]byte, n)
-	}
-	block, err := s.readBlock((*buf)[:n], piece, begin)
-	if err != nil {
-		return err
-	}
-	_, err = bw.Write(block)
+	_, err := s.readBlock(o.grow(n), piece, begin)
 	return err
 }
 

@@ -26,12 +26,12 @@ func (s *Swarm) onRequest(p *peer, m wire.Message) error {
 	return nil
 }
 
-// serveBlock reads one requested block from disk and writes it. It runs on
-// the peer's writer goroutine, which holds p.w.wmu.
+// serveBlock adds one requested block to the outbox. It runs on the
+// peer's writer goroutine, which holds p.w.wmu.
 func (s *Swarm) serveBlock(p *peer, o *outbox, m wire.Message) error {
-	if s.cacheable(int(m.Index)) {
+	if !o.views && s.cacheable(int(m.Index)) {
 		// Load the piece before spending tokens on it; the block is then
-		// written from the cache without another copy.
+		// copied from the cache.
 		if err := s.warmCache(int(m.Index)); err != nil {
 			s.log.Warn("read piece for upload", "err", err)
 			return err
@@ -43,17 +43,9 @@ func (s *Swarm) serveBlock(p *peer, o *outbox, m wire.Message) error {
 	if !s.spendBudget(int64(m.Length)) {
 		return nil // target reached: the block is dropped and everyone choked
 	}
-	bw := o.bw
-	if bw.Available() < 13+int(m.Length) {
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-	}
 	var hdr [13]byte
-	if _, err := bw.Write(wire.AppendPieceHeader(hdr[:0], m.Index, m.Begin, int(m.Length))); err != nil {
-		return err
-	}
-	if err := s.writeBlock(bw, int(m.Index), int64(m.Begin), int(m.Length), &o.block); err != nil {
+	o.write(wire.AppendPieceHeader(hdr[:0], m.Index, m.Begin, int(m.Length)))
+	if err := s.writeBlock(o, int(m.Index), int64(m.Begin), int(m.Length)); err != nil {
 		s.log.Warn("read block for upload", "err", err)
 		return err
 	}
@@ -69,7 +61,7 @@ func (s *Swarm) serveBlock(p *peer, o *outbox, m wire.Message) error {
 // requests itself: a tight upload limit must not hold back our downloads.
 func (s *Swarm) throttleUpload(p *peer, o *outbox, n int) error {
 	var resume func() error
-	err := throttle(s.ctx(), s.upChain(p), n, func() { resume = p.w.pause(o.bw) })
+	err := throttle(s.ctx(), s.upChain(p), n, func() { resume = p.w.pause(o) })
 	if resume != nil {
 		err = errors.Join(err, resume())
 	}

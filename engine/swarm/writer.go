@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"bufio"
 	"net"
 	"sync"
 	"syscall"
@@ -150,7 +149,8 @@ func (w *writer) take(buf []byte) ([]byte, *wire.Message) {
 
 // run writes until the connection closes. Keep-alives go out every 2 minutes.
 func (w *writer) run(p *peer) {
-	o := &outbox{bw: bufio.NewWriterSize(p.conn, 256<<10), block: make([]byte, picker.BlockSize)}
+	o := newOutbox(p.conn)
+	defer o.v.Release()
 	keepAlive := time.NewTicker(2 * time.Minute)
 	defer keepAlive.Stop()
 	for {
@@ -172,31 +172,24 @@ func (w *writer) run(p *peer) {
 	}
 }
 
-// outbox is the writer goroutine's buffers.
-type outbox struct {
-	bw       *bufio.Writer
-	ctrl     []byte
-	block    []byte
-	deadline deadline
-}
-
-// drain writes everything queued and flushes it. Caller holds w.wmu.
+// drain writes everything queued. Caller holds w.wmu.
 func (w *writer) drain(p *peer, o *outbox) error {
-	if err := w.resume(o.bw); err != nil {
-		return err
-	}
+	w.resume(o)
 	for {
 		var up *wire.Message
 		o.ctrl, up = w.take(o.ctrl)
 		if len(o.ctrl) == 0 && up == nil {
-			return o.bw.Flush()
+			return o.flush()
 		}
-		o.deadline.extend(p.conn.SetWriteDeadline, 2*time.Minute)
-		if _, err := o.bw.Write(o.ctrl); err != nil {
-			return err
-		}
+		o.dl.extend(p.conn.SetWriteDeadline, 2*time.Minute)
+		o.write(o.ctrl)
 		if up != nil {
 			if err := p.s.serveBlock(p, o, *up); err != nil {
+				return err
+			}
+		}
+		if o.size >= outboxFlush {
+			if err := o.flush(); err != nil {
 				return err
 			}
 		}
@@ -204,27 +197,21 @@ func (w *writer) drain(p *peer, o *outbox) error {
 }
 
 // resume puts what sendNow could not write first in line. Caller holds w.wmu.
-func (w *writer) resume(bw *bufio.Writer) error {
-	if len(w.unsent) == 0 {
-		return nil
-	}
-	_, err := bw.Write(w.unsent)
+func (w *writer) resume(o *outbox) {
+	o.write(w.unsent)
 	w.unsent = w.unsent[:0]
-	return err
 }
 
-// pause flushes what is buffered and lets sendNow use the connection while
-// the writer sleeps (on a rate limit); it returns the call that takes the
-// connection back. Caller holds w.wmu.
-func (w *writer) pause(bw *bufio.Writer) (resume func() error) {
-	err := bw.Flush()
+// pause sends what the outbox holds and lets sendNow use the connection
+// while the writer sleeps (on a rate limit); it returns the call that
+// takes the connection back. Caller holds w.wmu.
+func (w *writer) pause(o *outbox) (resume func() error) {
+	err := o.flush()
 	w.wmu.Unlock()
 	return func() error {
 		w.wmu.Lock()
-		if err != nil {
-			return err
-		}
-		return w.resume(bw)
+		w.resume(o)
+		return err
 	}
 }
 

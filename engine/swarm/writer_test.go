@@ -177,20 +177,21 @@ func TestPauseLetsRequestsOut(t *testing.T) {
 	client, server := tcpPair(t)
 	var w writer
 	w.init(client)
-	bw := bufio.NewWriter(client)
+	o := newOutbox(client)
 	w.wmu.Lock() // the writer goroutine at work
 	queueRequests(&w, 0, 1)
-	w.ctrl, _ = w.take(nil) // it took request 0 and buffered it
-	bw.Write(w.ctrl)
-	w.ctrl = w.ctrl[:0]
-	resume := w.pause(bw)
+	o.ctrl, _ = w.take(nil) // it took request 0
+	o.write(o.ctrl)
+	resume := w.pause(o)
 	queueRequests(&w, 1, 5)
 	w.sendNow()
 	if err := resume(); err != nil {
 		t.Fatal(err)
 	}
-	bw.Write(wire.AppendRequest(nil, 7, 6*picker.BlockSize, picker.BlockSize))
-	bw.Flush()
+	o.write(wire.AppendRequest(nil, 7, 6*picker.BlockSize, picker.BlockSize))
+	if err := o.flush(); err != nil {
+		t.Fatal(err)
+	}
 	w.wmu.Unlock()
 	server.SetReadDeadline(time.Now().Add(10 * time.Second))
 	readRequests(t, server, 0, 7)
