@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestBenchTransmissionSeeds measures what Transmission's upload allows:
+// one Transmission seeder, downloaded from in turn by Shoal and by aria2
+// (found through a loopback tracker). Transmission never dials a loopback
+// peer, so the table's Transmission → Transmission row reads n/a; this puts
+// the Transmission → Shoal row beside another client fed by the same
+// seeder. SHOAL_BENCH=transmission runs it (BENCH_SIZE, default 256MiB;
+// BENCH_RUNS pairs, default 2). Wall time from leecher start includes
+// waiting for Transmission's choker, which unchokes every 10 s.
+func TestBenchTransmissionSeeds(t *testing.T) {
+	if os.Getenv("SHOAL_BENCH") != "transmission" {
+		t.Skip("set SHOAL_BENCH=transmission")
+	}
+	cfg := benchConfig{size: 256 << 20, runs: 2}
+	cfg.size = benchEnvSize(t, "BENCH_SIZE", cfg.size)
+	if v := os.Getenv("BENCH_RUNS"); v != "" {
+		if _, err := fmt.Sscan(v, &cfg.runs); err != nil || cfg.runs < 1 {
+			t.Fatalf("BENCH_RUNS=%q: want a positive number", v)
+		}
+	}
+	b := newBench(t, cfg)
+	b.hashRate() // the digest copies are checked against
+	shoalLeech := func(seedAddr, _ string) (benchSample, error) { return b.shoalLeech(seedAddr) }
+	aria2Leech := func(_, torrent string) (benchSample, error) {
+		out := b.scratch("aria2-out")
+		leech, err := startBenchAria2(t, torrent, out, false)
+		if err == nil {
+			err = leech.Proc.Wait(b.timeout())
+		}
+		if err != nil {
+			benchRemove(out)
+			return benchSample{}, err
+		}
+		return b.finish(leech.Proc, leech.Proc.Ended(), out)
+	}
+	var shoalMBs, aria2MBs []float64
+	for range cfg.runs {
+		for _, c := range []struct {
+			name  string
+			leech func(seedAddr, torrent string) (benchSample, error)
+			mbs   *[]float64
+		}{{"Shoal", shoalLeech, &shoalMBs}, {"aria2", aria2Leech, &aria2MBs}} {
+			benchSettle()
+			s, err := fromFreshTransmission(b, c.leech)
+			if err != nil {
+				t.Fatalf("Transmission → %s: %v", c.name, err)
+			}
+			*c.mbs = append(*c.mbs, float64(cfg.size)/1e6/s.secs)
+		}
+	}
+	fmt.Printf("a fresh Transmission seeder each run, %d MiB, MB/s from leecher start to verified copy:\n", cfg.size>>20)
+	fmt.Printf("Transmission → Shoal  median %.1f (runs %s)\n", benchMedian(shoalMBs), benchJoin(shoalMBs, "%.1f"))
+	fmt.Printf("Transmission → aria2  median %.1f (runs %s)\n", benchMedian(aria2MBs), benchJoin(aria2MBs, "%.1f"))
+}
+
+// fromFreshTransmission starts a tracker and a Transmission seeder of the
+// bench torrent announcing to it, waits until the tracker lists the
+// seeder, and runs leech with the seeder's address and that torrent. A
+// fresh seeder each time: one that had served a leecher on 127.0.0.1 never
+// served aria2 on the same address afterwards. A fresh tracker too: it
+// would still list the seeders stopped before.
+func fromFreshTransmission(b *bench, leech func(seedAddr, torrent string) (benchSample, error)) (benchSample, error) {
+	trk, err := startBenchTracker(b.t, b.ih)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer trk.Proc.Stop(5 * time.Second)
+	torrent := benchWithTracker(b.t, b.torrent, trk.AnnounceURL)
+	seed, err := startBenchTransmission(b.t)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seed.Proc.Stop(10 * time.Second)
+	if _, err := seed.Seed(torrent, filepath.Dir(b.src), b.timeout()); err != nil {
+		return benchSample{}, err
+	}
+	if err := trk.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
+		return benchSample{}, err
+	}
+	return leech(seed.PeerAddr, torrent)
+}
