@@ -226,23 +226,12 @@ func (b *bench) transmissionShoal() (benchSample, error) {
 // Transmission 3.00 never dials a loopback peer, so the leecher is expected
 // to get nothing; the row then reads n/a with what was seen.
 func (b *bench) transmissionPair() (benchSample, error) {
-	tr, err := startBenchTracker(b.t, b.ih)
+	ts, err := b.transmissionSeed()
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer tr.Proc.Stop(5 * time.Second)
-	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
-	seeder, err := startBenchTransmission(b.t)
-	if err != nil {
-		return benchSample{}, err
-	}
-	defer seeder.Proc.Stop(10 * time.Second)
-	if _, err := seeder.Seed(torrent, filepath.Dir(b.src), b.timeout()); err != nil {
-		return benchSample{}, err
-	}
-	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
-		return benchSample{}, fmt.Errorf("transmission seeder: %w", err)
-	}
+	defer ts.stop()
+	tr, torrent := ts.tracker, ts.torrent
 	leech, err := startBenchTransmission(b.t)
 	if err != nil {
 		return benchSample{}, err
@@ -254,6 +243,44 @@ func (b *bench) transmissionPair() (benchSample, error) {
 		return benchSample{}, err
 	}
 	return b.transmissionLeech(leech, tr, out)
+}
+
+// benchTransmissionSeed is a Transmission seeder of the bench content,
+// listed by a tracker of its own; torrent is the .torrent announcing there.
+type benchTransmissionSeed struct {
+	tracker *peerclients.Tracker
+	seeder  *peerclients.Transmission
+	torrent string
+}
+
+// transmissionSeed starts a tracker and a Transmission seeder announcing
+// to it, and waits until the tracker lists the seeder.
+func (b *bench) transmissionSeed() (*benchTransmissionSeed, error) {
+	tr, err := startBenchTracker(b.t, b.ih)
+	if err != nil {
+		return nil, err
+	}
+	ts := &benchTransmissionSeed{tracker: tr, torrent: benchWithTracker(b.t, b.torrent, tr.AnnounceURL)}
+	if ts.seeder, err = startBenchTransmission(b.t); err != nil {
+		ts.stop()
+		return nil, err
+	}
+	if _, err := ts.seeder.Seed(ts.torrent, filepath.Dir(b.src), b.timeout()); err != nil {
+		ts.stop()
+		return nil, err
+	}
+	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
+		ts.stop()
+		return nil, fmt.Errorf("transmission seeder: %w", err)
+	}
+	return ts, nil
+}
+
+func (ts *benchTransmissionSeed) stop() {
+	if ts.seeder != nil {
+		ts.seeder.Proc.Stop(10 * time.Second)
+	}
+	ts.tracker.Proc.Stop(5 * time.Second)
 }
 
 // transmissionLeech waits for the Transmission leecher: n/a if it gets no

@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 )
 
 // TestBenchTransmissionSeeds measures what Transmission's upload allows:
@@ -62,29 +60,16 @@ func TestBenchTransmissionSeeds(t *testing.T) {
 	fmt.Printf("Transmission → aria2  median %.1f (runs %s)\n", benchMedian(aria2MBs), benchJoin(aria2MBs, "%.1f"))
 }
 
-// fromFreshTransmission starts a tracker and a Transmission seeder of the
-// bench torrent announcing to it, waits until the tracker lists the
-// seeder, and runs leech with the seeder's address and that torrent. A
-// fresh seeder each time: one that had served a leecher on 127.0.0.1 never
-// served aria2 on the same address afterwards. A fresh tracker too: it
-// would still list the seeders stopped before.
+// fromFreshTransmission runs leech against a fresh Transmission seeder
+// and tracker, with the seeder's address and the torrent announcing there.
+// A fresh seeder each time: one that had served a leecher on 127.0.0.1
+// never served aria2 on the same address afterwards. A fresh tracker too:
+// it would still list the seeders stopped before.
 func fromFreshTransmission(b *bench, leech func(seedAddr, torrent string) (benchSample, error)) (benchSample, error) {
-	trk, err := startBenchTracker(b.t, b.ih)
+	ts, err := b.transmissionSeed()
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer trk.Proc.Stop(5 * time.Second)
-	torrent := benchWithTracker(b.t, b.torrent, trk.AnnounceURL)
-	seed, err := startBenchTransmission(b.t)
-	if err != nil {
-		return benchSample{}, err
-	}
-	defer seed.Proc.Stop(10 * time.Second)
-	if _, err := seed.Seed(torrent, filepath.Dir(b.src), b.timeout()); err != nil {
-		return benchSample{}, err
-	}
-	if err := trk.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
-		return benchSample{}, err
-	}
-	return leech(seed.PeerAddr, torrent)
+	defer ts.stop()
+	return leech(ts.seeder.PeerAddr, ts.torrent)
 }
