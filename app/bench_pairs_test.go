@@ -159,6 +159,12 @@ func (b *bench) aria2Pair() (benchSample, error) {
 	if err := tr.WaitSeeders(b.ih, 1, 30*time.Second); err != nil {
 		return benchSample{}, fmt.Errorf("aria2 seeder: %w", err)
 	}
+	return b.aria2Leech(torrent)
+}
+
+// aria2Leech downloads torrent (which names a tracker) with aria2 and
+// measures it to a verified copy.
+func (b *bench) aria2Leech(torrent string) (benchSample, error) {
 	out := b.scratch("aria2-out")
 	leech, err := startBenchAria2(b.t, torrent, out, false)
 	if err == nil {

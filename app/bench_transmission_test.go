@@ -28,18 +28,7 @@ func TestBenchTransmissionSeeds(t *testing.T) {
 	b := newBench(t, cfg)
 	b.hashRate() // the digest copies are checked against
 	shoalLeech := func(seedAddr, _ string) (benchSample, error) { return b.shoalLeech(seedAddr) }
-	aria2Leech := func(_, torrent string) (benchSample, error) {
-		out := b.scratch("aria2-out")
-		leech, err := startBenchAria2(t, torrent, out, false)
-		if err == nil {
-			err = leech.Proc.Wait(b.timeout())
-		}
-		if err != nil {
-			benchRemove(out)
-			return benchSample{}, err
-		}
-		return b.finish(leech.Proc, leech.Proc.Ended(), out)
-	}
+	aria2Leech := func(_, torrent string) (benchSample, error) { return b.aria2Leech(torrent) }
 	var shoalMBs, aria2MBs []float64
 	for range cfg.runs {
 		for _, c := range []struct {
