@@ -19,6 +19,9 @@ const (
 	// handshake does not say (libtorrent's assumption too).
 	defaultReqq    = 250
 	requestTimeout = 20 * time.Second
+	// minStallTimeout is the least a peer may stay silent with requests
+	// outstanding before its oldest request is asked again.
+	minStallTimeout = 2 * time.Second
 	snubAfter      = 30 * time.Second
 )
 
@@ -159,6 +162,50 @@ func (s *Swarm) onReject(p *peer, m wire.Message) {
 	s.fillRequests(p)
 }
 
+// expireRequest gives up a request to p: cancelled there and released, so
+// the picker hands the block out again. Caller holds s.mu.
+func (s *Swarm) expireRequest(p *peer, b picker.Block) {
+	delete(p.requests, b)
+	s.pick.Release(p.id, b)
+	p.w.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
+}
+
+// oldestRequest returns the request made first among reqs (not empty).
+func oldestRequest(reqs map[picker.Block]time.Time) picker.Block {
+	var first picker.Block
+	var at time.Time
+	for b, t := range reqs {
+		if at.IsZero() || t.Before(at) {
+			first, at = b, t
+		}
+	}
+	return first
+}
+
+// noteTurnaround folds one request-to-block time into p's running mean
+// and mean deviation, as TCP's round-trip estimator does (RFC 6298).
+// Caller holds s.mu.
+func (p *peer) noteTurnaround(d time.Duration) {
+	d = max(d, time.Microsecond)
+	if p.turnMean == 0 {
+		p.turnMean, p.turnDev = d, d/2
+		return
+	}
+	p.turnDev += (max(d-p.turnMean, p.turnMean-d) - p.turnDev) / 4
+	p.turnMean += (d - p.turnMean) / 8
+}
+
+// stallTimeout is how long p may send no block, with requests
+// outstanding, before its oldest request is given up and asked again:
+// its mean turnaround plus four deviations (libtorrent's rule), within
+// minStallTimeout and requestTimeout. Caller holds s.mu.
+func (p *peer) stallTimeout() time.Duration {
+	if p.turnMean == 0 {
+		return requestTimeout
+	}
+	return min(max(p.turnMean+4*p.turnDev, minStallTimeout), requestTimeout)
+}
+
 // expireRequests releases requests that have waited too long and marks
 // peers that send nothing as snubbed, so their blocks go elsewhere.
 func (s *Swarm) expireRequests() {
@@ -173,11 +220,22 @@ func (s *Swarm) expireRequests() {
 			s.dropRequests(p)
 			continue
 		}
+		if !p.peerChoking && now.Sub(p.lastPiece) > p.stallTimeout() && now.Sub(p.lastStall) > p.stallTimeout() {
+			// Silent far longer than it takes to answer: its oldest
+			// request was most likely dropped (Transmission sometimes
+			// leaves one unanswered for many seconds). Ask again, with
+			// no cancel: a peer that still had it sends it once more at
+			// worst, where a cancel could bring a reject that would be
+			// taken for the answer to the new request.
+			p.lastStall = now
+			b := oldestRequest(p.requests)
+			p.requests[b] = now
+			p.w.request(b)
+			p.w.kick()
+		}
 		for b, at := range p.requests {
 			if now.Sub(at) > requestTimeout {
-				delete(p.requests, b)
-				s.pick.Release(p.id, b)
-				p.w.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
+				s.expireRequest(p, b)
 			}
 		}
 	}
@@ -202,6 +260,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	}
 	now := time.Now()
 	p.grow(now.Sub(asked))
+	p.noteTurnaround(now.Sub(asked))
 	delete(p.requests, b)
 	p.lastPiece = now
 	p.snubbed = false

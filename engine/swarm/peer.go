@@ -55,6 +55,9 @@ type peer struct {
 	refusedSecs    int // seconds it choked us while we wanted its data
 	leechLimit     *rate.Limiter
 	lastPiece      time.Time
+	lastStall      time.Time     // when its oldest request was last given up for silence
+	turnMean       time.Duration // running mean of request-to-block times, see noteTurnaround
+	turnDev        time.Duration // their mean deviation
 	snubbed        bool
 	dead           bool
 	note           string

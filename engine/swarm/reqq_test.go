@@ -25,8 +25,12 @@ type queueSeed struct {
 	// every, if set, makes the seed answer in batches like Transmission:
 	// it waits this long, then sends every block queued meanwhile.
 	every time.Duration
+	// dropLast makes the seed ignore the first request for the content's
+	// last block, silently, as Transmission sometimes does.
+	dropLast bool
 
 	mu             sync.Mutex
+	lastAsked      int // requests seen for the last block
 	maxOutstanding int
 	rejects        int
 }
@@ -112,6 +116,15 @@ func (q *queueSeed) conn(c net.Conn, ih [20]byte) {
 		if m.ID != wire.Request {
 			continue
 		}
+		if off := int64(m.Index)*q.pieceLen + int64(m.Begin); off+int64(m.Length) == int64(len(q.data)) {
+			q.mu.Lock()
+			q.lastAsked++
+			drop := q.dropLast && q.lastAsked == 1
+			q.mu.Unlock()
+			if drop {
+				continue
+			}
+		}
 		q.mu.Lock()
 		q.maxOutstanding = max(q.maxOutstanding, len(queue)+1)
 		q.mu.Unlock()
@@ -169,5 +182,26 @@ func TestPipelineGrowsAgainstBatchingPeer(t *testing.T) {
 	t.Logf("most outstanding %d of a queue of %d", q.maxOutstanding, q.capacity)
 	if q.maxOutstanding < 256 {
 		t.Errorf("at most %d requests outstanding to a peer that answers every 400 ms; want the pipeline to have grown to 256 or more", q.maxOutstanding)
+	}
+}
+
+// TestSilentlyDroppedRequestIsAskedAgain: a peer that never answers one
+// request, and has nothing else to send, is asked for that block again
+// once it has been silent for a few of its turnarounds, not after the
+// 20 s request timeout. Before, a download from Transmission sat idle
+// 8 s on its last block.
+func TestSilentlyDroppedRequestIsAskedAgain(t *testing.T) {
+	q := &queueSeed{capacity: 64, advertise: true, dropLast: true}
+	start := time.Now()
+	fetchFrom(t, q, 2<<20, 64<<10)
+	took := time.Since(start)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	t.Logf("done in %v; the last block was asked for %d times", took.Round(time.Millisecond), q.lastAsked)
+	if q.lastAsked < 2 {
+		t.Fatalf("the dropped last block was asked for %d times, want it asked again", q.lastAsked)
+	}
+	if took >= requestTimeout {
+		t.Errorf("took %v: the dropped request waited for the %v request timeout", took.Round(time.Millisecond), requestTimeout)
 	}
 }
