@@ -22,7 +22,7 @@ const (
 	// minStallTimeout is the least a peer may stay silent with requests
 	// outstanding before its oldest request is asked again.
 	minStallTimeout = 2 * time.Second
-	snubAfter      = 30 * time.Second
+	snubAfter       = 30 * time.Second
 )
 
 // blockSource remembers who sent a block, for blame.
