@@ -20,6 +20,25 @@ func AlignedBuffer(n int) []byte {
 	return raw[skip : skip+n : skip+n]
 }
 
+// hugePage is the size of a transparent huge page on the common 64-bit
+// systems (x86-64, arm64 with 4 KiB base pages).
+const hugePage = 2 << 20
+
+// HugeBuffer is AlignedBuffer for a large arena that lives long: its n
+// bytes start on a huge-page boundary and, where the system offers it
+// (Linux's MADV_HUGEPAGE), are backed by transparent huge pages once
+// touched. A piece buffer arena of 32 MiB then costs 16 page faults
+// instead of 8192, direct writes pin a few large pages instead of 256
+// small ones per MiB, and hashing and copying miss the TLB less. The
+// memory is ordinary Go heap: it is freed when the last slice of it goes.
+func HugeBuffer(n int) []byte {
+	raw := make([]byte, n+hugePage)
+	skip := (hugePage - int(uintptr(unsafe.Pointer(unsafe.SliceData(raw))))%hugePage) % hugePage
+	b := raw[skip : skip+n : skip+n]
+	adviseHuge(b)
+	return b
+}
+
 // aligned reports whether b starts at a multiple of DirectAlign.
 func aligned(b []byte) bool {
 	return len(b) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%DirectAlign == 0

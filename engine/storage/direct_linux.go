@@ -43,3 +43,11 @@ func (s *Files) directFile(h *handle) (*os.File, error) {
 func directRefused(err error) bool {
 	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP)
 }
+
+// adviseHuge asks for transparent huge pages behind b, which starts on a
+// huge-page boundary. It is advice: where THP is off, b keeps small pages.
+func adviseHuge(b []byte) {
+	if len(b) >= hugePage {
+		_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/anacrolix/torrent/metainfo"
 )
@@ -16,6 +17,17 @@ func TestAlignedBuffer(t *testing.T) {
 		if len(b) != n || cap(b) != n || !aligned(b) {
 			t.Errorf("AlignedBuffer(%d): len %d cap %d aligned %v", n, len(b), cap(b), aligned(b))
 		}
+	}
+}
+
+func TestHugeBuffer(t *testing.T) {
+	for _, n := range []int{4096, 1 << 20, 32 << 20, 3<<20 + 4096} {
+		b := HugeBuffer(n)
+		at := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		if len(b) != n || cap(b) != n || at%hugePage != 0 || !aligned(b) {
+			t.Errorf("HugeBuffer(%d): len %d cap %d at %#x", n, len(b), cap(b), at)
+		}
+		b[0], b[n-1] = 1, 2 // all of it is usable
 	}
 }
 
