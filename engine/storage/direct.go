@@ -31,7 +31,11 @@ const hugePage = 2 << 20
 // instead of 8192, direct writes pin a few large pages instead of 256
 // small ones per MiB, and hashing and copying miss the TLB less. The
 // memory is ordinary Go heap: it is freed when the last slice of it goes.
+// Below one huge page it is just AlignedBuffer.
 func HugeBuffer(n int) []byte {
+	if n < hugePage {
+		return AlignedBuffer(n)
+	}
 	raw := make([]byte, n+hugePage)
 	skip := (hugePage - int(uintptr(unsafe.Pointer(unsafe.SliceData(raw))))%hugePage) % hugePage
 	b := raw[skip : skip+n : skip+n]

@@ -47,7 +47,5 @@ func directRefused(err error) bool {
 // adviseHuge asks for transparent huge pages behind b, which starts on a
 // huge-page boundary. It is advice: where THP is off, b keeps small pages.
 func adviseHuge(b []byte) {
-	if len(b) >= hugePage {
-		_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
-	}
+	_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
 }
