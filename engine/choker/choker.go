@@ -3,9 +3,12 @@
 // Build Robustness in BitTorrent". Every round (10 s) the interested peers
 // that upload fastest to us are unchoked; one more, rotated every third round
 // (30 s), is unchoked at random so newcomers get a chance. When we are a
-// seed, peers are ranked by how fast we upload to them instead. A peer's
-// remembered credit (what it gave us across sessions) breaks ties, and
-// free-riders (take, never give) rank last.
+// seed, nobody uploads to us, so peers take turns instead (libtorrent's
+// round-robin seeding): the regular slots go to the peers that have waited
+// longest since they were last unchoked, by how fast we upload to them
+// among equals. A peer that downloads fastest, a free-rider perhaps, cannot
+// keep a seed to itself. A peer's remembered credit (what it gave us across
+// sessions) breaks ties, and free-riders (take, never give) rank last.
 package choker
 
 import (
@@ -22,6 +25,7 @@ type Peer struct {
 	UpRate     float64 // bytes/s we send it
 	Credit     float64 // long-run give/take ratio from the credit ledger; 1 is neutral
 	New        bool    // connected recently: favoured for the optimistic slot
+	Unchoked   bool    // we upload to it now (a slot may be given between rounds)
 }
 
 // Choker holds the state that persists across rounds.
@@ -31,6 +35,9 @@ type Choker struct {
 	round      int
 	optimistic uint64
 	rng        *rand.Rand
+	// unchoked is the round each connected peer was last unchoked in,
+	// which orders the turns when seeding.
+	unchoked map[uint64]int
 }
 
 // New returns a choker with the given number of regular upload slots.
@@ -50,23 +57,79 @@ func (c *Choker) Round(peers []Peer, seeding bool) map[uint64]bool {
 			interested = append(interested, p)
 		}
 	}
+	c.noteUnchoked(peers)
 	slices.SortStableFunc(interested, func(a, b Peer) int {
+		if seeding {
+			if by := cmp.Compare(c.waited(b), c.waited(a)); by != 0 {
+				return by
+			}
+		}
 		return cmp.Compare(score(b, seeding), score(a, seeding))
 	})
-	for i := 0; i < len(interested) && len(unchoke) < c.Slots; i++ {
+	slots := c.Slots
+	if seeding {
+		slots++ // turns do the optimistic slot's work: it is one more turn
+	}
+	for i := 0; i < len(interested) && len(unchoke) < slots; i++ {
 		if !seeding && interested[i].Leech() {
 			break // sorted: only leeches are left; they may get the optimistic slot
 		}
 		unchoke[interested[i].ID] = true
 	}
+	c.unchokeOptimistic(interested, unchoke, seeding)
+	c.remember(peers, unchoke)
+	c.round++
+	return unchoke
+}
+
+// unchokeOptimistic adds the optimistic unchoke, kept three rounds, when
+// leeching.
+func (c *Choker) unchokeOptimistic(interested []Peer, unchoke map[uint64]bool, seeding bool) {
+	if seeding {
+		c.optimistic = 0
+		return
+	}
 	if c.round%3 == 0 || !slices.ContainsFunc(interested, func(p Peer) bool { return p.ID == c.optimistic }) || unchoke[c.optimistic] {
 		c.optimistic = c.pickOptimistic(interested, unchoke)
 	}
-	c.round++
 	if c.optimistic != 0 {
 		unchoke[c.optimistic] = true
 	}
-	return unchoke
+}
+
+// waited is how many rounds ago p was last unchoked; a peer never
+// unchoked has waited longest.
+func (c *Choker) waited(p Peer) int {
+	if last, ok := c.unchoked[p.ID]; ok {
+		return c.round - last
+	}
+	return c.round + 1
+}
+
+// noteUnchoked counts a peer unchoked now, perhaps given a free slot
+// between rounds, as served in the round just ended.
+func (c *Choker) noteUnchoked(peers []Peer) {
+	if c.unchoked == nil {
+		c.unchoked = make(map[uint64]int)
+	}
+	for _, p := range peers {
+		if last, ok := c.unchoked[p.ID]; p.Unchoked && (!ok || last < c.round-1) {
+			c.unchoked[p.ID] = c.round - 1
+		}
+	}
+}
+
+// remember notes this round's unchokes and forgets peers that have gone.
+func (c *Choker) remember(peers []Peer, unchoke map[uint64]bool) {
+	next := make(map[uint64]int, len(peers))
+	for _, p := range peers {
+		if unchoke[p.ID] {
+			next[p.ID] = c.round
+		} else if last, ok := c.unchoked[p.ID]; ok {
+			next[p.ID] = last
+		}
+	}
+	c.unchoked = next
 }
 
 // score ranks peers: rate first, scaled by remembered credit, so a peer

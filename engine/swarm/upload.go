@@ -83,6 +83,7 @@ func (s *Swarm) runChoker() {
 			UpRate:     p.upRate.value,
 			Credit:     credit,
 			New:        time.Since(p.start) < time.Minute,
+			Unchoked:   !p.amChoking,
 		})
 	}
 	unchoke := s.choke.Round(cands, s.seeding)
