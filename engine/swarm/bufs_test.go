@@ -8,21 +8,27 @@ import (
 )
 
 func TestCarveBuffers(t *testing.T) {
+	odd := int64(1<<20 + 4096) // the slot of a piece of 1 MiB + 1
 	cases := []struct {
 		pieceLen  int64
 		numPieces int
+		carved    int
 		want      int
 	}{
-		{1 << 20, 1024, maxBuffered >> 20},             // the arena is capped
-		{16 << 10, 5, 5},                               // and no larger than the torrent
-		{1<<20 + 1, 100, maxBuffered / (1<<20 + 4096)}, // odd lengths get aligned slots
-		{64 << 20, 10, 0},                              // pieces above the cap go to disk
+		{1 << 20, 1024, 0, firstArena >> 20},                                // the first arena is small
+		{1 << 20, 1024, firstArena >> 20, (maxBuffered - firstArena) >> 20}, // the second has the rest
+		{1 << 20, 1024, maxBuffered >> 20, 0},                               // and that is all
+		{16 << 10, 5, 0, 5},                                                 // no more than the torrent needs
+		{1<<20 + 1, 100, 0, int(firstArena / odd)},                          // odd lengths get aligned slots
+		{1<<20 + 1, 100, int(firstArena / odd), int(maxBuffered/odd - firstArena/odd)},
+		{16 << 20, 10, 0, 1}, // an arena holds one piece at least
+		{64 << 20, 10, 0, 0}, // pieces above the cap go to disk
 	}
 	for _, c := range cases {
 		l := &storage.Layout{PieceLength: c.pieceLen, NumPieces: c.numPieces}
-		bufs := carveBuffers(l)
+		bufs := carveBuffers(l, c.carved)
 		if len(bufs) != c.want {
-			t.Errorf("piece length %d, %d pieces: %d buffers, want %d", c.pieceLen, c.numPieces, len(bufs), c.want)
+			t.Errorf("piece length %d, %d pieces, %d carved before: %d buffers, want %d", c.pieceLen, c.numPieces, c.carved, len(bufs), c.want)
 		}
 		end := uintptr(0)
 		for i, b := range bufs {

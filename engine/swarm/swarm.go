@@ -104,8 +104,8 @@ type Swarm struct {
 	bufs          map[int][]byte // write-back buffers of pieces being received
 	onDisk        map[int]bool   // pieces received straight to disk
 	buffered      int64
-	freeBufs      [][]byte // piece buffers free for reuse, carved from one arena
-	bufSlots      int      // how many buffers the arena holds (0: not carved yet)
+	freeBufs      [][]byte // piece buffers free for reuse, carved from arenas
+	bufSlots      int      // how many buffers the arenas hold
 	rcache        readCache
 	received      map[int]bool          // pieces with every block received, awaiting hash
 	blame         map[int][]blockSource // piece -> sender of each block
