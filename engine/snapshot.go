@@ -123,5 +123,7 @@ func (e *Engine) netStatus(n NetStatus, peers int) NetStatus {
 		n.IsSupernode = true
 		n.Leaves = e.sn.Leaves()
 	}
+	// Until port mapping and the dial-back test exist, nothing is known.
+	n.Reachable, n.PortMapping = "unknown", "none"
 	return n
 }

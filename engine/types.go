@@ -187,6 +187,20 @@ type NetStatus struct {
 	Leaves        int // leaves registered with us, when a supernode
 	DownRate      float64
 	UpRate        float64
+	// Reachable says whether peers on the Internet can dial us: "yes",
+	// "no", or "unknown" until a dial-back test has answered.
+	Reachable string
+	// ReachableHow says how Reachable was learned (for people, e.g.
+	// "a supernode dialled 203.0.113.11:6881 back"); empty while unknown.
+	ReachableHow string
+	// ExternalAddr is host:port as the Internet sees us (from the router's
+	// port mapping or from peers); empty while unknown.
+	ExternalAddr string
+	// PortMapping is how the listen port is opened on the router: "upnp",
+	// "natpmp", "pcp" or "none".
+	PortMapping string
+	// PortMappingErr explains, for people, why no mapping could be made.
+	PortMappingErr string
 }
 
 // Snapshot is everything the front ends show, copied out of the engine.
