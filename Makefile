@@ -8,10 +8,12 @@ export GOFLAGS := -tags=sqlite_fts5
 GO ?= go
 BIN := ./shoal
 
-# GL/X11 headers for Fyne, Xvfb for window tests, real peer clients for interop.
+# GL/X11 headers for Fyne, Xvfb for window tests, real peer clients for interop,
+# a real router (miniupnpd, iptables) for the network-namespace lab (internal/netlab).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth \
-	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker
+	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker \
+	miniupnpd-iptables miniupnpd miniupnpc natpmpc iptables iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test test-go test-ui bench demo run fuzz clean
