@@ -231,4 +231,3 @@ func patchMiniupnpd(bin, dir string) (string, error) {
 	}
 	return out, nil
 }
-
