@@ -13,7 +13,8 @@ BIN := ./shoal
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth \
 	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker \
-	miniupnpd-iptables miniupnpd miniupnpc natpmpc iptables iproute2
+	miniupnpd-iptables miniupnpd miniupnpc natpmpc iptables iproute2 \
+	python3-libtorrent
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test test-go test-ui bench demo run fuzz clean

@@ -15,6 +15,7 @@ import (
 	"github.com/anacrolix/dht/v2"
 	"golang.org/x/time/rate"
 
+	"github.com/shoalp2p/shoal/engine/dhtindex"
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/tracker"
@@ -68,6 +69,8 @@ type Engine struct {
 	leaf   *overlay.Leaf
 	trk    *tracker.Client
 	port   int
+
+	responder *dhtindex.Responder // BEP 51, shared by the DHT servers
 
 	mu        sync.Mutex
 	runCtx    context.Context

@@ -15,6 +15,7 @@ import (
 	"github.com/anacrolix/dht/v2/krpc"
 	alog "github.com/anacrolix/log"
 
+	"github.com/shoalp2p/shoal/engine/dhtindex"
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/wire"
@@ -91,7 +92,10 @@ func (e *Engine) startDHT() error {
 	cfg.Conn = e.pc
 	cfg.NoSecurity = true
 	cfg.StartingNodes = e.bootstrapNodes
-	cfg.PeerStore = newPeerStore()
+	ps := newPeerStore()
+	cfg.PeerStore = ps
+	ref := &dhtindex.ServerRef{}
+	cfg.OnQuery = e.bep51(ps).Hook(cfg.Conn, ref)
 	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
 	if e.cfg.LoopbackOnly {
 		cfg.PublicIP = net.IPv4(127, 0, 0, 1)
@@ -100,6 +104,7 @@ func (e *Engine) startDHT() error {
 	if err != nil {
 		return fmt.Errorf("engine: start DHT: %w", err)
 	}
+	ref.Set(s)
 	e.dht = s
 	e.loadDHTNodes()
 	return nil

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	mrand "math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -81,4 +82,28 @@ func (s *peerStore) expire(m map[string]storedPeer) {
 			delete(m, k)
 		}
 	}
+}
+
+// SampleInfohashes implements dhtindex.SampleSource: up to max infohashes
+// with a live peer, drawn uniformly (reservoir sampling), and how many the
+// store holds. Infohashes whose peers have all expired are dropped.
+func (s *peerStore) SampleInfohashes(max int) ([][20]byte, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out [][20]byte
+	seen := 0
+	for ih, m := range s.peers {
+		s.expire(m)
+		if len(m) == 0 {
+			delete(s.peers, ih)
+			continue
+		}
+		seen++
+		if len(out) < max {
+			out = append(out, ih)
+		} else if j := mrand.IntN(seen); j < max {
+			out[j] = ih
+		}
+	}
+	return out, seen
 }
