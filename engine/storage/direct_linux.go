@@ -8,16 +8,22 @@ import (
 )
 
 // directFile returns h's second descriptor, opened with O_DIRECT on the
-// same file (checked), opening it on first use. s.mu is taken briefly.
+// same file (checked), opening it on first use. The cache's lock is taken
+// briefly; the second descriptor counts against the cache's limit.
 func (s *Files) directFile(h *handle) (*os.File, error) {
-	s.mu.Lock()
+	s.c.mu.Lock()
 	d := h.direct
-	s.mu.Unlock()
+	s.c.mu.Unlock()
 	if d != nil {
 		return d, nil
 	}
 	path := s.layout.Files[h.idx].Path
-	d, err := s.root.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0)
+	root, err := s.openRoot()
+	if err != nil {
+		return nil, err
+	}
+	d, err = root.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0)
+	root.Close()
 	if err != nil {
 		if directRefused(err) {
 			return nil, fmt.Errorf("%w: open %s: %w", errDirectUnsupported, path, err)
@@ -28,13 +34,21 @@ func (s *Files) directFile(h *handle) (*os.File, error) {
 		_ = d.Close()
 		return nil, fmt.Errorf("storage: open %s: %w: %w", path, ErrUnsafePath, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	c := s.c
+	c.mu.Lock()
 	if h.direct != nil { // another writer got there first
+		c.mu.Unlock()
 		_ = d.Close()
 		return h.direct, nil
 	}
 	h.direct = d
+	var victims []*handle
+	if h.elem != nil {
+		c.fds++
+		victims = c.evict()
+	}
+	c.mu.Unlock()
+	closeHandles(victims)
 	return d, nil
 }
 

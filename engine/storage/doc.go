@@ -11,4 +11,12 @@
 // would make two files share one place on disk. Files then opens content only
 // below its root folder through an os.Root and refuses to pass through
 // symbolic links.
+//
+// Descriptors: every Files in the process takes its open files from one
+// cache, least recently used first out, bounded at maxOpenFiles
+// descriptors (and maxMappings mapped files), so a library of thousands of
+// torrents runs under the usual limit of 1024 open files. A Files keeps no
+// descriptor of its own: its root folder is opened with os.OpenRoot for
+// the moment a file is opened below it, and an idle torrent holds nothing
+// open once its files are evicted.
 package storage

@@ -26,15 +26,16 @@ var (
 // safe for concurrent use by many goroutines.
 type Files struct {
 	layout *Layout
-	root   *os.Root
+	dir    string
+	c      *cache
 	bufs   sync.Pool // *[]byte of hashChunk bytes
 	// noDirect is set once a direct write was refused: WriteThrough then
 	// writes through the page cache.
 	noDirect atomic.Bool
 
-	mu     sync.Mutex
+	// Guarded by c.mu: storage open for thousands of torrents shares one
+	// bounded set of descriptors (see cache).
 	closed bool
-	tick   uint64
 	open   map[int]*handle
 	maps   map[int]*mapping // see AddView
 }
@@ -49,14 +50,10 @@ func Open(dir string, l *Layout) (*Files, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("storage: open: %w", err)
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open: %w", err)
-	}
-	s := &Files{layout: l, root: root, open: make(map[int]*handle), maps: make(map[int]*mapping)}
+	s := &Files{layout: l, dir: dir, c: shared, open: make(map[int]*handle), maps: make(map[int]*mapping)}
 	s.bufs.New = func() any { b := make([]byte, hashChunk); return &b }
 	if err := s.prepare(); err != nil {
-		_ = root.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -64,17 +61,22 @@ func Open(dir string, l *Layout) (*Files, error) {
 
 // prepare creates the folders of every stored file and the empty files.
 func (s *Files) prepare() error {
+	root, err := s.openRoot()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	for i, f := range s.layout.Files {
 		if f.Pad {
 			continue
 		}
-		if err := s.checkDirs(f.Path, true); err != nil {
+		if err := checkDirs(root, f.Path, true); err != nil {
 			return err
 		}
 		if f.Length > 0 {
 			continue
 		}
-		_, err := s.lstatRegular(f.Path)
+		_, err := lstatRegular(root, f.Path)
 		if err == nil {
 			continue
 		}
@@ -164,24 +166,25 @@ func (s *Files) segment(i int, chunk []byte, at int64, write bool) (int, error) 
 // Close closes every open file. Operations still running finish first on
 // their own handle; later ones fail with ErrClosed.
 func (s *Files) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	c := s.c
+	c.mu.Lock()
 	if s.closed {
+		c.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	var errs []error
+	var idle []*handle
 	for _, h := range s.open {
-		delete(s.open, h.idx)
-		h.stale = true
-		if h.refs == 0 {
-			errs = append(errs, h.close())
-		}
+		idle = append(idle, c.retire(h)...)
 	}
 	for _, m := range s.maps {
-		s.retireMap(m) // a mapping still in use goes when its views are released
+		c.retireMap(m) // a mapping still in use goes when its views are released
 	}
-	errs = append(errs, s.root.Close())
+	c.mu.Unlock()
+	var errs []error
+	for _, h := range idle {
+		errs = append(errs, h.close())
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}

@@ -230,9 +230,9 @@ func TestFilesManyHandles(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	s.mu.Lock()
+	s.c.mu.Lock()
 	open := len(s.open)
-	s.mu.Unlock()
+	s.c.mu.Unlock()
 	if open > maxOpenFiles {
 		t.Errorf("%d handles open, limit %d", open, maxOpenFiles)
 	}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,54 +10,83 @@ import (
 	"strings"
 )
 
-// maxOpenFiles bounds the file handles one Files keeps open.
-const maxOpenFiles = 64
-
 // handle is one open content file, shared by concurrent readers and writers
-// (os.File.ReadAt and WriteAt are safe for concurrent use).
+// (os.File.ReadAt and WriteAt are safe for concurrent use). Its refs,
+// stale and direct fields are guarded by the cache's mutex.
 type handle struct {
+	owner    *Files
 	idx      int
 	f        *os.File
 	direct   *os.File // the same file opened for direct writes, or nil
 	writable bool
-	refs     int    // operations using f right now
-	used     uint64 // tick of the last acquire, for eviction
-	stale    bool   // replaced or evicted: close when refs drops to 0
+	refs     int           // operations using f right now
+	stale    bool          // replaced or evicted: close when refs drops to 0
+	elem     *list.Element // in the cache's LRU list, nil once retired
+}
+
+// fds is how many descriptors h holds.
+func (h *handle) fds() int {
+	if h.direct != nil {
+		return 2
+	}
+	return 1
 }
 
 // acquire returns an open handle for file i, opening (and for writing,
 // creating) it below the root if needed. Call release when done.
 func (s *Files) acquire(i int, write bool) (*handle, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
+	c := s.c
+	c.mu.Lock()
+	if h, err := s.cached(i, write); h != nil || err != nil {
+		c.mu.Unlock()
+		return h, err
 	}
-	s.tick++
-	if h := s.open[i]; h != nil && (h.writable || !write) {
-		h.refs++
-		h.used = s.tick
-		return h, nil
-	}
+	c.mu.Unlock()
 	f, err := s.openFile(i, write)
 	if err != nil {
 		return nil, err
 	}
-	if old := s.open[i]; old != nil {
-		s.retire(old)
+	c.mu.Lock()
+	h, err := s.cached(i, write) // opened meanwhile by another caller, or closed
+	if h != nil || err != nil {
+		c.mu.Unlock()
+		_ = f.Close()
+		return h, err
 	}
-	h := &handle{idx: i, f: f, writable: write, refs: 1, used: s.tick}
+	var victims []*handle
+	if old := s.open[i]; old != nil {
+		victims = c.retire(old)
+	}
+	h = &handle{owner: s, idx: i, f: f, writable: write, refs: 1}
 	s.open[i] = h
-	s.evict()
+	victims = append(victims, c.add(h)...)
+	c.mu.Unlock()
+	closeHandles(victims)
+	return h, nil
+}
+
+// cached takes one more use of file i's open handle if it has one fit for
+// the access. s.c.mu must be held.
+func (s *Files) cached(i int, write bool) (*handle, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	h := s.open[i]
+	if h == nil || (write && !h.writable) {
+		return nil, nil
+	}
+	h.refs++
+	s.c.used(h)
 	return h, nil
 }
 
 // release ends one use of h.
 func (s *Files) release(h *handle) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.c.mu.Lock()
 	h.refs--
-	if h.stale && h.refs == 0 {
+	last := h.stale && h.refs == 0
+	s.c.mu.Unlock()
+	if last {
 		_ = h.close()
 	}
 }
@@ -86,53 +116,41 @@ func sameOpenFile(a, b *os.File) error {
 	return nil
 }
 
-// retire removes h from the open set and closes it once unused.
-// s.mu must be held.
-func (s *Files) retire(h *handle) {
-	delete(s.open, h.idx)
-	h.stale = true
-	if h.refs == 0 {
-		_ = h.close()
+// openRoot opens the folder the content lives in, for the moment of one
+// operation: a Files keeps no descriptor of its own between operations.
+func (s *Files) openRoot() (*os.Root, error) {
+	root, err := os.OpenRoot(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", s.dir, err)
 	}
-}
-
-// evict closes least recently used idle handles above maxOpenFiles.
-// s.mu must be held.
-func (s *Files) evict() {
-	for len(s.open) > maxOpenFiles {
-		var lru *handle
-		for _, h := range s.open {
-			if h.refs == 0 && (lru == nil || h.used < lru.used) {
-				lru = h
-			}
-		}
-		if lru == nil {
-			return // all busy; shrink on a later acquire
-		}
-		s.retire(lru)
-	}
+	return root, nil
 }
 
 // openFile opens file i of the layout below the root without following
 // symbolic links. For writing it creates missing folders and the file, and
 // extends a short file to its length (sparse, no zero-fill).
 func (s *Files) openFile(i int, write bool) (*os.File, error) {
-	fl := s.layout.Files[i]
-	if err := s.checkDirs(fl.Path, write); err != nil {
+	root, err := s.openRoot()
+	if err != nil {
 		return nil, err
 	}
-	if _, err := s.lstatRegular(fl.Path); err != nil && (!write || !errors.Is(err, fs.ErrNotExist)) {
+	defer root.Close()
+	fl := s.layout.Files[i]
+	if err := checkDirs(root, fl.Path, write); err != nil {
+		return nil, err
+	}
+	if _, err := lstatRegular(root, fl.Path); err != nil && (!write || !errors.Is(err, fs.ErrNotExist)) {
 		return nil, err
 	}
 	flag := os.O_RDONLY
 	if write {
 		flag = os.O_RDWR | os.O_CREATE
 	}
-	f, err := s.root.OpenFile(fl.Path, flag, 0o644)
+	f, err := root.OpenFile(fl.Path, flag, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", fl.Path, err)
 	}
-	if err := s.checkOpened(f, fl, write); err != nil {
+	if err := checkOpened(root, f, fl, write); err != nil {
 		_ = f.Close()
 		return nil, err
 	}
@@ -142,8 +160,8 @@ func (s *Files) openFile(i int, write bool) (*os.File, error) {
 // lstatRegular returns the Lstat of rel below the root, failing if it is
 // anything but a regular file. A missing file wraps both ErrNotPresent and
 // fs.ErrNotExist.
-func (s *Files) lstatRegular(rel string) (fs.FileInfo, error) {
-	fi, err := s.root.Lstat(rel)
+func lstatRegular(root *os.Root, rel string) (fs.FileInfo, error) {
+	fi, err := root.Lstat(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("storage: open %s: %w (%w)", rel, ErrNotPresent, err)
 	}
@@ -159,12 +177,12 @@ func (s *Files) lstatRegular(rel string) (fs.FileInfo, error) {
 // checkOpened makes sure the opened f is the regular file now at fl.Path
 // (not something swapped in through a symbolic link after the first check)
 // and, for writing, extends it to its length.
-func (s *Files) checkOpened(f *os.File, fl File, write bool) error {
+func checkOpened(root *os.Root, f *os.File, fl File, write bool) error {
 	opened, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("storage: stat %s: %w", fl.Path, err)
 	}
-	there, err := s.lstatRegular(fl.Path)
+	there, err := lstatRegular(root, fl.Path)
 	if err != nil {
 		return err
 	}
@@ -182,7 +200,7 @@ func (s *Files) checkOpened(f *os.File, fl File, write bool) error {
 // checkDirs walks the folders of rel (a path below the root) with Lstat and
 // fails if any of them is a symbolic link or not a folder. With mkdir it
 // creates missing folders; without, a missing folder is ErrNotPresent.
-func (s *Files) checkDirs(rel string, mkdir bool) error {
+func checkDirs(root *os.Root, rel string, mkdir bool) error {
 	dir := filepath.Dir(rel)
 	if dir == "." {
 		return nil
@@ -190,10 +208,10 @@ func (s *Files) checkDirs(rel string, mkdir bool) error {
 	parts := strings.Split(dir, string(filepath.Separator))
 	for n := 1; n <= len(parts); n++ {
 		p := filepath.Join(parts[:n]...)
-		fi, err := s.root.Lstat(p)
+		fi, err := root.Lstat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && mkdir:
-			if err := s.root.Mkdir(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			if err := root.Mkdir(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("storage: mkdir %s: %w", p, err)
 			}
 			continue

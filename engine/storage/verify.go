@@ -179,15 +179,20 @@ func piecePresent(l *Layout, present []bool, i int) bool {
 // as a regular file (padding and empty files always are).
 func (s *Files) presentFiles() []bool {
 	present := make([]bool, len(s.layout.Files))
+	root, err := s.openRoot()
+	if err != nil {
+		return present
+	}
+	defer root.Close()
 	for j, f := range s.layout.Files {
 		if f.Pad || f.Length == 0 {
 			present[j] = true
 			continue
 		}
-		if s.checkDirs(f.Path, false) != nil {
+		if checkDirs(root, f.Path, false) != nil {
 			continue
 		}
-		fi, err := s.lstatRegular(f.Path)
+		fi, err := lstatRegular(root, f.Path)
 		present[j] = err == nil && fi.Size() >= f.Length
 	}
 	return present

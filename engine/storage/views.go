@@ -1,19 +1,20 @@
 package storage
 
-import "fmt"
-
-// maxMappings bounds the content files one Files keeps mapped.
-const maxMappings = 64
+import (
+	"container/list"
+	"fmt"
+)
 
 // mapping is one content file mapped read-only, so uploads are copied by
 // the kernel from the page cache to the socket without passing through a
-// buffer of ours. Fields are guarded by Files.mu.
+// buffer of ours. Fields are guarded by the cache's mutex.
 type mapping struct {
+	owner *Files
 	idx   int
 	data  []byte
-	refs  int    // views in use
-	used  uint64 // tick of the last pin, for eviction
-	stale bool   // evicted or closed: unmapped when refs drops to 0
+	refs  int           // views in use
+	stale bool          // evicted or closed: unmapped when refs drops to 0
+	elem  *list.Element // in the cache's LRU list of mappings
 }
 
 // Views gathers read-only views of content for one vectored write
@@ -80,9 +81,10 @@ func (s *Files) pin(i int) (*mapping, error) {
 	if s.layout.Files[i].Pad {
 		return nil, fmt.Errorf("storage: map %s: padding has no file", s.layout.Files[i].Path)
 	}
-	s.mu.Lock()
+	c := s.c
+	c.mu.Lock()
 	m, err := s.pinned(i)
-	s.mu.Unlock()
+	c.mu.Unlock()
 	if m != nil || err != nil {
 		return m, err
 	}
@@ -90,21 +92,20 @@ func (s *Files) pin(i int) (*mapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if m, err := s.pinned(i); m != nil || err != nil { // mapped meanwhile, or closed
 		_ = unmapFile(data)
 		return m, err
 	}
-	s.tick++
-	m = &mapping{idx: i, data: data, refs: 1, used: s.tick}
+	m = &mapping{owner: s, idx: i, data: data, refs: 1}
 	s.maps[i] = m
-	s.evictMaps()
+	c.addMap(m)
 	return m, nil
 }
 
 // pinned takes one more use of file i's mapping if it has one.
-// s.mu must be held.
+// s.c.mu must be held.
 func (s *Files) pinned(i int) (*mapping, error) {
 	if s.closed {
 		return nil, ErrClosed
@@ -113,16 +114,15 @@ func (s *Files) pinned(i int) (*mapping, error) {
 	if m == nil {
 		return nil, nil
 	}
-	s.tick++
 	m.refs++
-	m.used = s.tick
+	s.c.maps.MoveToFront(m.elem)
 	return m, nil
 }
 
 // unpin ends one use of m.
 func (s *Files) unpin(m *mapping) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
 	m.refs--
 	if m.stale && m.refs == 0 {
 		_ = unmapFile(m.data)
@@ -164,31 +164,4 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
-}
-
-// retireMap forgets m and unmaps it once unused. s.mu must be held.
-func (s *Files) retireMap(m *mapping) {
-	delete(s.maps, m.idx)
-	m.stale = true
-	if m.refs == 0 {
-		_ = unmapFile(m.data)
-		m.data = nil
-	}
-}
-
-// evictMaps unmaps least recently used idle mappings above maxMappings.
-// s.mu must be held.
-func (s *Files) evictMaps() {
-	for len(s.maps) > maxMappings {
-		var lru *mapping
-		for _, m := range s.maps {
-			if m.refs == 0 && (lru == nil || m.used < lru.used) {
-				lru = m
-			}
-		}
-		if lru == nil {
-			return // all in use; shrink on a later pin
-		}
-		s.retireMap(lru)
-	}
 }

@@ -45,8 +45,8 @@ func TestViewsMatchContent(t *testing.T) {
 		}
 		v.Release()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
 	for _, m := range s.maps {
 		if m.refs != 0 {
 			t.Fatalf("file %d still has %d views after Release", m.idx, m.refs)
