@@ -69,6 +69,7 @@ type Engine struct {
 	leaf   *overlay.Leaf
 	trk    *tracker.Client
 	port   int
+	lock   *dirLock
 
 	responder *dhtindex.Responder // BEP 51, shared by the DHT servers
 
@@ -113,6 +114,11 @@ func Open(cfg Config) (*Engine, error) {
 		stopped:   make(chan struct{}),
 		changed:   make(chan struct{}),
 	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	e.lock = lock
 	if err := e.open(); err != nil {
 		e.closeResources()
 		return nil, err
@@ -349,6 +355,7 @@ func (e *Engine) closeResources() {
 	if e.db != nil {
 		e.db.Close()
 	}
+	e.lock.release()
 }
 
 func hostOf(hostport string) string {
