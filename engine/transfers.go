@@ -17,6 +17,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/engine/torrentfile"
 	"github.com/shoalp2p/shoal/engine/tracker"
 )
 
@@ -70,6 +71,9 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 	if err != nil {
 		return InfoHash{}, err
 	}
+	for _, why := range spec.ignored {
+		e.log.Info("torrent file: malformed optional key ignored", "source", clipText(req.Source), "key", why)
+	}
 	if spec.name == "" {
 		spec.name = req.Name
 	}
@@ -108,6 +112,7 @@ type source struct {
 	info     []byte
 	trackers []string
 	peers    []string
+	ignored  []string // malformed optional keys of a .torrent file, dropped
 }
 
 func parseSource(s string) (source, error) {
@@ -146,22 +151,24 @@ func loadTorrentFile(path string) (source, error) {
 	if !st.Mode().IsRegular() {
 		return source{}, fmt.Errorf("engine: torrent file %s: not a regular file", path)
 	}
-	mi, err := metainfo.LoadFromFile(path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return source{}, fmt.Errorf("engine: torrent file: %w", err)
+	}
+	tf, err := torrentfile.Parse(b)
 	if err != nil {
 		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
 	}
-	if len(mi.InfoBytes) == 0 {
-		return source{}, fmt.Errorf("engine: torrent file %s: no info dictionary", path)
-	}
-	info, err := swarm.ParseInfo(mi.InfoBytes)
+	info, err := swarm.ParseInfo(tf.InfoBytes)
 	if err != nil {
 		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
 	}
 	var trackers []string
-	for _, tier := range mi.UpvertedAnnounceList() {
+	for _, tier := range tf.Trackers {
 		trackers = append(trackers, tier...)
 	}
-	return source{ih: InfoHash(sha1.Sum(mi.InfoBytes)), name: info.Name, info: mi.InfoBytes, trackers: trackers}, nil
+	return source{ih: InfoHash(sha1.Sum(tf.InfoBytes)), name: info.BestName(), info: tf.InfoBytes,
+		trackers: trackers, ignored: tf.Ignored}, nil
 }
 
 // addTransfer registers a transfer and starts it if the engine runs.

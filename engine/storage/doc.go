@@ -6,9 +6,13 @@
 // BEP 47 padding files are honoured (never written to disk, read as zeros).
 //
 // Info dictionaries come from strangers, so NewLayout treats every name as
-// hostile: it rejects path traversal and absolute paths, sanitizes names that
-// are illegal or dangerous on Windows, macOS or Linux, and rejects layouts that
-// would make two files share one place on disk. Files then opens content only
+// hostile, and maps it, as libtorrent's sanitize_append_path_element does,
+// instead of refusing the torrent: empty, "." and ".." components are
+// dropped, leading separators stripped, separators inside a name and
+// characters illegal on Windows, macOS or Linux become '_', long names are
+// cut to 255 bytes keeping the extension, and a file that would share a
+// place on disk with another (also by letter case, or as a folder) gets a
+// counter before its extension ("a.1.txt"). Files then opens content only
 // below its root folder through an os.Root and refuses to pass through
 // symbolic links.
 //

@@ -5,22 +5,27 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/anacrolix/torrent/metainfo"
 )
 
-// Limits NewLayout enforces on untrusted info dictionaries.
+// Limits on piece lengths and sizes. NewLayout loads any positive piece
+// length up to MaxLoadPieceLength, as libtorrent does (old torrents use
+// lengths that are no multiple of 16 KiB); Create makes only multiples of
+// 16 KiB between MinPieceLength and MaxPieceLength.
 const (
-	MinPieceLength = 16 << 10 // smallest accepted piece length (16 KiB)
-	MaxPieceLength = 64 << 20 // largest accepted piece length (64 MiB)
-	MaxTotalLength = 1 << 40  // largest accepted torrent (1 TiB)
-	MaxFiles       = 100_000  // most files accepted in one torrent
+	MinPieceLength     = 16 << 10  // smallest piece length Create makes (16 KiB)
+	MaxPieceLength     = 64 << 20  // largest piece length Create makes (64 MiB)
+	MaxLoadPieceLength = 1<<31 - 1 // largest piece length NewLayout loads
+	MaxTotalLength     = 1 << 40   // largest accepted torrent (1 TiB)
+	MaxFiles           = 100_000   // most files accepted in one torrent
 )
 
 var (
-	// ErrUnsafePath reports a file name that would escape the download
-	// folder or collide with another file of the same torrent.
+	// ErrUnsafePath reports a file that cannot be opened safely below the
+	// download folder (a symbolic link or special file in the way).
 	ErrUnsafePath = errors.New("storage: unsafe path")
 	// ErrBadInfo reports an info dictionary that is malformed or exceeds
 	// the limits above.
@@ -51,17 +56,18 @@ type Layout struct {
 }
 
 // NewLayout validates a v1 info dictionary from an untrusted source and
-// returns its layout. Unsafe names are rejected with ErrUnsafePath, other
-// defects with ErrBadInfo; both come wrapped with detail.
+// returns its layout. Names are never refused: like libtorrent, NewLayout
+// maps every path to a safe one below the torrent's folder (see
+// sanitizeComponent) and renames duplicates. It refuses, with ErrBadInfo
+// and the reason, only what cannot be made safe or correct: a bad piece
+// length or piece hash list, no files, negative or oversized lengths.
 func NewLayout(info *metainfo.Info) (*Layout, error) {
 	if info == nil {
 		return nil, fmt.Errorf("%w: nil info", ErrBadInfo)
 	}
-	name, err := layoutName(info.BestName())
-	if err != nil {
-		return nil, err
-	}
+	name := layoutName(info.BestName())
 	l := &Layout{Name: name, PieceLength: info.PieceLength}
+	var err error
 	if l.Files, err = layoutFiles(info, name); err != nil {
 		return nil, err
 	}
@@ -73,23 +79,24 @@ func NewLayout(info *metainfo.Info) (*Layout, error) {
 	return l, nil
 }
 
-// layoutName checks and sanitizes the torrent name.
-func layoutName(raw string) (string, error) {
-	if err := checkComponent(raw); err != nil {
-		return "", fmt.Errorf("name: %w", err)
+// fallbackName replaces a torrent name or file path that sanitizing left
+// empty ("", "..", "/").
+const fallbackName = "_"
+
+// layoutName sanitizes the torrent name; a name with nothing usable left
+// becomes fallbackName.
+func layoutName(raw string) string {
+	if name := sanitizeComponent(raw); name != "" {
+		return name
 	}
-	name := sanitizeComponent(raw)
-	if name == "" {
-		return "", fmt.Errorf("%w: empty name %q", ErrBadInfo, raw)
-	}
-	return name, nil
+	return fallbackName
 }
 
 // layoutFiles builds the file list of a single- or multi-file info.
 func layoutFiles(info *metainfo.Info, name string) ([]File, error) {
 	if len(info.Files) == 0 {
 		if info.Length <= 0 || info.Length > MaxTotalLength {
-			return nil, fmt.Errorf("%w: length %d", ErrBadInfo, info.Length)
+			return nil, fmt.Errorf("%w: no files (length %d)", ErrBadInfo, info.Length)
 		}
 		return []File{{Path: name, Length: info.Length}}, nil
 	}
@@ -101,8 +108,9 @@ func layoutFiles(info *metainfo.Info, name string) ([]File, error) {
 	}
 	files := make([]File, 0, len(info.Files))
 	var off int64
+	pads := 0
 	for i := range info.Files {
-		f, err := layoutFile(&info.Files[i], name, off)
+		f, err := layoutFile(&info.Files[i], name, off, &pads)
 		if err != nil {
 			return nil, fmt.Errorf("file %d: %w", i, err)
 		}
@@ -110,71 +118,92 @@ func layoutFiles(info *metainfo.Info, name string) ([]File, error) {
 		off += f.Length
 	}
 	if off <= 0 {
-		return nil, fmt.Errorf("%w: total length %d", ErrBadInfo, off)
+		return nil, fmt.Errorf("%w: no data (total length %d)", ErrBadInfo, off)
 	}
-	return files, checkCollisions(files)
+	renameDuplicates(files)
+	return files, nil
 }
 
-// layoutFile checks one entry of the files list; off is its start.
-func layoutFile(fi *metainfo.FileInfo, name string, off int64) (File, error) {
+// layoutFile maps one entry of the files list; off is its start and pads
+// counts the padding files without a path, named .pad/N as libtorrent
+// names them.
+func layoutFile(fi *metainfo.FileInfo, name string, off int64, pads *int) (File, error) {
 	if fi.Length < 0 {
 		return File{}, fmt.Errorf("%w: negative length %d", ErrBadInfo, fi.Length)
 	}
 	if fi.Length > MaxTotalLength-off {
 		return File{}, fmt.Errorf("%w: total length over %d", ErrBadInfo, int64(MaxTotalLength))
 	}
+	pad := strings.Contains(fi.Attr, "p")
 	parts := []string{name}
 	for _, c := range fi.BestPath() {
-		if err := checkComponent(c); err != nil {
-			return File{}, err
-		}
 		if s := sanitizeComponent(c); s != "" {
 			parts = append(parts, s)
 		}
 	}
-	if len(parts) == 1 {
-		return File{}, fmt.Errorf("%w: empty path %q", ErrUnsafePath, fi.BestPath())
+	pad = pad || strings.Contains(parts[len(parts)-1], "_____padding_file_") // BitComet
+	switch {
+	case len(fi.BestPath()) == 0 && pad:
+		parts = append(parts, ".pad", strconv.Itoa(*pads))
+		*pads++
+	case len(parts) == 1:
+		parts = append(parts, fallbackName)
 	}
-	pad := strings.Contains(fi.Attr, "p")
 	return File{Path: filepath.Join(parts...), Length: fi.Length, Offset: off, Pad: pad}, nil
 }
 
-// checkCollisions rejects two stored files with the same path (ignoring
-// letter case, as Windows and macOS do) and a file whose path is a folder
-// of another file. Padding files are never stored, so they may collide.
-func checkCollisions(files []File) error {
-	seen := make(map[string]bool, len(files))
-	for _, f := range files {
-		if f.Pad {
-			continue
-		}
-		key := strings.ToLower(f.Path)
-		if seen[key] {
-			return fmt.Errorf("%w: duplicate path %q", ErrUnsafePath, f.Path)
-		}
-		seen[key] = true
-	}
+// renameDuplicates gives a stored file whose path another file already
+// takes (ignoring letter case, as Windows and macOS do), or which is a
+// folder of another file, a free name with a counter before the
+// extension: "a.txt" becomes "a.1.txt", as libtorrent renames them.
+// Padding files are never stored, so they may collide.
+func renameDuplicates(files []File) {
+	taken := make(map[string]bool, len(files))
 	for _, f := range files {
 		if f.Pad {
 			continue
 		}
 		key := strings.ToLower(f.Path)
 		for i := range len(key) {
-			if key[i] == filepath.Separator && seen[key[:i]] {
-				return fmt.Errorf("%w: %q is both a file and a folder", ErrUnsafePath, f.Path[:i])
+			if key[i] == filepath.Separator {
+				taken[key[:i]] = true // folders first: no file may take one
 			}
 		}
 	}
-	return nil
+	for i := range files {
+		if files[i].Pad {
+			continue
+		}
+		orig := files[i].Path
+		for n := 1; taken[strings.ToLower(files[i].Path)]; n++ {
+			files[i].Path = numbered(orig, n)
+		}
+		taken[strings.ToLower(files[i].Path)] = true
+	}
+}
+
+// numbered returns p with its base name given counter n, within the name
+// length limit: "d/a.txt" with 2 becomes "d/a.2.txt".
+func numbered(p string, n int) string {
+	dir, base := filepath.Split(p)
+	stem, ext := base, ""
+	if i := strings.LastIndexByte(base, '.'); i > 0 && len(base)-i <= maxExtBytes {
+		stem, ext = base[:i], base[i:]
+	}
+	suffix := "." + strconv.Itoa(n) + ext
+	return dir + cutUTF8(stem, maxNameBytes-len(suffix)) + suffix
 }
 
 // setPieces checks the piece length and the hash list against the total.
 func (l *Layout) setPieces(pieces []byte) error {
 	pl := l.PieceLength
-	if pl < MinPieceLength || pl > MaxPieceLength || pl%MinPieceLength != 0 {
-		return fmt.Errorf("%w: piece length %d", ErrBadInfo, pl)
+	if pl <= 0 || pl > MaxLoadPieceLength {
+		return fmt.Errorf("%w: missing or bad piece length %d", ErrBadInfo, pl)
 	}
 	n := (l.TotalLength + pl - 1) / pl
+	if len(pieces) == 0 {
+		return fmt.Errorf("%w: missing piece hashes", ErrBadInfo)
+	}
 	if int64(len(pieces)) != 20*n {
 		return fmt.Errorf("%w: %d bytes of piece hashes for %d pieces", ErrBadInfo, len(pieces), n)
 	}

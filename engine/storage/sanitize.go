@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -26,33 +25,16 @@ var reservedNames = map[string]bool{
 	"LPT¹": true, "LPT²": true, "LPT³": true,
 }
 
-// checkComponent rejects a raw path component that would leave the
-// download folder: an absolute path, a Windows drive or a ".." anywhere
-// inside it (also when hidden behind slashes or backslashes).
-func checkComponent(c string) error {
-	if strings.HasPrefix(c, "/") || strings.HasPrefix(c, `\`) {
-		return fmt.Errorf("%w: absolute path %q", ErrUnsafePath, c)
-	}
-	if len(c) >= 2 && c[1] == ':' && isASCIILetter(c[0]) {
-		return fmt.Errorf("%w: drive letter in %q", ErrUnsafePath, c)
-	}
-	for _, part := range strings.FieldsFunc(c, isSlash) {
-		if strings.TrimRight(part, " ") == ".." {
-			return fmt.Errorf("%w: parent reference in %q", ErrUnsafePath, c)
-		}
-	}
-	return nil
-}
-
-func isSlash(r rune) bool { return r == '/' || r == '\\' }
-
-func isASCIILetter(b byte) bool { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') }
-
-// sanitizeComponent turns a checked component into a name that is legal and
-// harmless on every supported OS. It returns "" for components that carry no
-// name ("" and "."), which callers drop.
+// sanitizeComponent turns one raw path component from a torrent into a
+// name that is legal and harmless on every supported OS, as libtorrent's
+// sanitize_append_path_element does: leading separators are stripped,
+// separators inside the name and characters Windows forbids become '_',
+// and a component that names no file ("", ".", "..", only dots and
+// spaces) returns "", which callers drop. A name is never refused: a path
+// can only lose components, never climb out of the download folder.
 func sanitizeComponent(c string) string {
-	if c == "" || c == "." {
+	c = strings.TrimLeftFunc(c, isSlash)
+	if strings.Trim(c, ". ") == "" {
 		return ""
 	}
 	c = strings.ToValidUTF8(c, "_")
@@ -65,11 +47,22 @@ func sanitizeComponent(c string) string {
 	return renameReserved(c)
 }
 
+func isSlash(r rune) bool { return r == '/' || r == '\\' }
+
+// bidiControl are the Unicode marks that change the writing direction;
+// libtorrent drops them from names for the same reason.
+var bidiControl = map[rune]bool{
+	0x202a: true, 0x202b: true, 0x202c: true, 0x202d: true, 0x202e: true, 0x200e: true, 0x200f: true,
+}
+
 // replaceBadRune maps control characters, path separators and the
-// characters Windows forbids in names to '_'.
+// characters Windows forbids in names to '_', and drops direction marks.
 func replaceBadRune(r rune) rune {
 	if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 		return '_'
+	}
+	if bidiControl[r] {
+		return -1 // dropped: they can disguise an extension ("exe.avi")
 	}
 	switch r {
 	case '/', '\\', ':', '*', '?', '"', '<', '>', '|':

@@ -375,7 +375,13 @@ func (s *Swarm) getBuffer(size int64) []byte {
 		return buf
 	}
 	// Aligned, so a verified piece goes to disk without a page-cache copy.
-	return storage.AlignedBuffer(int(max(size, s.layout.PieceLength)))[:size]
+	// Sized for reuse by any piece, unless pieces are huge (libtorrent
+	// loads 512 MiB pieces; a small torrent with one must not cost that).
+	n := size
+	if s.layout.PieceLength <= maxBuffered {
+		n = max(size, s.layout.PieceLength)
+	}
+	return storage.AlignedBuffer(int(n))[:size]
 }
 
 // firstArena is the size of a download's first arena: enough for the few

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine/wire"
@@ -29,13 +28,6 @@ type metaFetch struct {
 const metaStall = 10 * time.Second
 
 func newMetaFetch() *metaFetch { return &metaFetch{requested: make(map[int]time.Time)} }
-
-func unmarshalInfo(b []byte, info *metainfo.Info) error {
-	if len(b) > maxMetadataSize {
-		return fmt.Errorf("info is %d bytes, over the %d limit", len(b), maxMetadataSize)
-	}
-	return bencode.Unmarshal(b, info)
-}
 
 func (s *Swarm) onExtended(p *peer, m wire.Message) error {
 	s.mu.Lock()

@@ -26,6 +26,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/choker"
 	"github.com/shoalp2p/shoal/engine/picker"
 	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/engine/torrentfile"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
 
@@ -313,13 +314,18 @@ func (s *Swarm) Resume() {
 	s.poke()
 }
 
-// ParseInfo decodes a bencoded info dictionary.
+// ParseInfo decodes a bencoded info dictionary from a .torrent file or a
+// peer, leniently (see package torrentfile) and within the metadata size
+// limit.
 func ParseInfo(b []byte) (*metainfo.Info, error) {
-	var info metainfo.Info
-	if err := unmarshalInfo(b, &info); err != nil {
+	if len(b) > maxMetadataSize {
+		return nil, fmt.Errorf("swarm: parse info: info is %d bytes, over the %d limit", len(b), maxMetadataSize)
+	}
+	info, err := torrentfile.ParseInfo(b)
+	if err != nil {
 		return nil, fmt.Errorf("swarm: parse info: %w", err)
 	}
-	return &info, nil
+	return info, nil
 }
 
 // recheck verifies pieces missing from the resume data; any that pass were
