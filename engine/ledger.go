@@ -114,8 +114,13 @@ func (e *Engine) flushLoop(ctx context.Context) error {
 	}
 }
 
-// flush moves drained byte counts into SQLite in one transaction, then
-// records newly synced pieces as complete.
+// flush records, in one durable SQLite transaction, every transfer's newly
+// verified pieces together with the bytes moved since the last flush. Each
+// swarm is checkpointed before it is drained, so a piece is never recorded
+// without the bytes that completed it: after a kill -9, all-time downloaded
+// still covers every recorded piece, and pieces verified but not yet
+// recorded are found by the recheck at the next start and counted then
+// (swarm.Config.CreditRecheck). Uploads may lose the last interval.
 func (e *Engine) flush(ctx context.Context) {
 	e.mu.Lock()
 	list := make([]*transfer, 0, len(e.transfers))
@@ -123,43 +128,83 @@ func (e *Engine) flush(ctx context.Context) {
 		list = append(list, t)
 	}
 	e.mu.Unlock()
-	var batch []state.Traffic
-	var up, down int64
+	var f flushBatch
 	for _, t := range list {
-		tb := e.drain(t)
-		for _, tr := range tb {
-			up += tr.Up
-			down += tr.Down
-		}
-		batch = append(batch, tb...)
+		f.add(e, t)
 	}
 	e.mu.Lock()
-	e.history.add(time.Now(), up, down)
+	e.history.add(time.Now(), f.up, f.down)
 	e.mu.Unlock()
-	if len(batch) > 0 {
-		if err := e.db.AddTraffic(ctx, batch); err != nil {
-			e.log.Error("record traffic", "err", err)
-		}
+	err := e.db.Flush(ctx, f.traffic, f.progress)
+	if err != nil {
+		e.log.Error("record traffic and progress", "err", err)
+	}
+	for i, t := range f.saved {
+		t.mu.Lock()
+		t.dirty = err != nil // try again at the next flush
+		t.checked = t.checked || (err == nil && f.progress[i].Checked)
+		t.mu.Unlock()
 	}
 	for _, t := range list {
-		e.checkpoint(ctx, t)
+		e.saveInfoOnce(ctx, t)
 	}
 	e.applyLimits(time.Now())
 	e.applyTargets()
 }
 
-// drain collects one transfer's traffic and applies it to in-memory counters.
-func (e *Engine) drain(t *transfer) []state.Traffic {
+// flushBatch is what one flush records.
+type flushBatch struct {
+	traffic  []state.Traffic
+	progress []state.Progress
+	saved    []*transfer // the transfer of each progress entry
+	up, down int64
+}
+
+// add checkpoints t, then drains its traffic.
+func (f *flushBatch) add(e *Engine, t *transfer) {
 	t.mu.Lock()
-	sw := t.sw
+	sw, dirty, checked := t.sw, t.dirty, t.checked
 	t.mu.Unlock()
+	if !t.library {
+		p, err := sw.Checkpoint()
+		if err != nil {
+			e.log.Error("sync pieces", "infohash", t.ih.String(), "err", err)
+		} else if p.Have != nil && (p.Changed || dirty || (p.Checked && !checked)) {
+			f.progress = append(f.progress, state.Progress{InfoHash: t.ih, Bitfield: bitfieldOf(p.Have),
+				State: string(e.transferState(t, sw.Stats())), Checked: p.Checked})
+			f.saved = append(f.saved, t)
+		}
+	}
+	tb := e.drain(t, sw)
+	for _, tr := range tb {
+		f.up += tr.Up
+		f.down += tr.Down
+	}
+	f.traffic = append(f.traffic, tb...)
+}
+
+// bitfieldOf packs have in BEP 3 order.
+func bitfieldOf(have []bool) []byte {
+	bf := make([]byte, (len(have)+7)/8)
+	for i, ok := range have {
+		if ok {
+			bf[i/8] |= 0x80 >> (i % 8)
+		}
+	}
+	return bf
+}
+
+// drain collects one transfer's traffic and applies it to in-memory counters.
+func (e *Engine) drain(t *transfer, sw *swarm.Swarm) []state.Traffic {
 	var out []state.Traffic
 	var up, down int64
 	for _, tr := range sw.DrainTraffic() {
 		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: creditID(tr.PeerID, tr.Key), IP: tr.Key, Up: tr.Up, Down: tr.Down})
 		up += tr.Up
 		down += tr.Down
-		e.addCredit(tr.PeerID, tr.Key, tr.Down, tr.Up)
+		if tr.Key != "" { // "" is data found again after a crash: no peer
+			e.addCredit(tr.PeerID, tr.Key, tr.Down, tr.Up)
+		}
 	}
 	t.mu.Lock()
 	t.uploaded += up
@@ -183,80 +228,44 @@ func (e *Engine) addCredit(peerID [20]byte, key string, gave, took int64) {
 	c.took += took
 }
 
-// checkpoint saves the verified-piece bitfield once the pieces are synced.
-func (e *Engine) checkpoint(ctx context.Context, t *transfer) {
-	if t.library {
-		return
-	}
-	t.mu.Lock()
-	sw := t.sw
-	t.mu.Unlock()
-	have, err := sw.Checkpoint()
-	if err != nil {
-		e.log.Error("sync pieces", "transfer", t.ih.String(), "err", err)
-		return
-	}
-	t.mu.Lock()
-	if have == nil {
-		have = t.unsaved // synced earlier, but its save failed
-	}
-	t.unsaved = nil
-	t.mu.Unlock()
-	if have != nil {
-		e.saveProgress(ctx, t, sw, have)
-	}
-	e.saveInfoOnce(ctx, t)
-}
-
-// saveProgress records synced pieces; on failure they are kept for the next flush.
-func (e *Engine) saveProgress(ctx context.Context, t *transfer, sw *swarm.Swarm, have []bool) {
-	bf := make([]byte, (len(have)+7)/8)
-	for i, ok := range have {
-		if ok {
-			bf[i/8] |= 0x80 >> (i % 8)
-		}
-	}
-	st := e.transferState(t, sw.Stats())
-	if err := e.db.SaveProgress(ctx, t.ih, bf, string(st)); err != nil {
-		e.log.Error("save progress", "transfer", t.ih.String(), "err", err)
-		t.mu.Lock()
-		t.unsaved = have
-		t.mu.Unlock()
-	}
-}
-
-// saveInfoOnce stores metadata fetched over BEP 9 so a restart needs no peer for it.
+// saveInfoOnce stores metadata fetched over BEP 9 so a restart needs no
+// peer for it. No lock is held across the SQLite calls.
 func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.infoSaved {
+	done, sw, name := t.infoSaved || t.library, t.sw, t.name
+	t.mu.Unlock()
+	if done {
 		return
 	}
-	_, infoBytes := t.sw.Info()
+	info, infoBytes := sw.Info()
 	if infoBytes == nil {
 		return
 	}
+	complete := sw.Complete()
 	row, err := e.db.Transfer(ctx, t.ih)
 	if err != nil {
 		e.log.Error("load transfer for metadata", "err", err)
 		return
 	}
 	row.Info = infoBytes
-	if row.Name == "" || row.Name != t.name {
-		info, _ := t.sw.Info()
+	if row.Name == "" || row.Name != name {
 		row.Name = info.Name
-		t.name = info.Name
 	}
-	if t.sw.Complete() && row.Completed.IsZero() {
+	if complete && row.Completed.IsZero() {
 		row.Completed = time.Now()
-		t.completed = row.Completed
 	}
-	row.Peers = t.sw.Candidates()
+	row.Peers = sw.Candidates()
 	if err := e.db.PutTransfer(ctx, row); err != nil {
 		e.log.Error("save metadata", "err", err)
 		return
 	}
-	t.infoSaved = t.sw.Complete()
+	t.mu.Lock()
+	t.name = row.Name
+	if complete && t.completed.IsZero() {
+		t.completed = row.Completed
+	}
+	t.infoSaved = complete
+	t.mu.Unlock()
 }
 
 // rateHistory keeps per-second byte counts for the last few minutes.

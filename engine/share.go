@@ -132,7 +132,7 @@ func (e *Engine) resumeTransfer(row state.TransferRow) error {
 	}
 	t := &transfer{ih: row.InfoHash, dir: row.Dir, source: row.Source, name: row.Name,
 		trackers: trackers, added: row.Added, completed: row.Completed,
-		paused: row.State == string(StatePaused)}
+		paused: row.State == string(StatePaused), checked: row.Checked}
 	if err := e.addTransfer(t, row.Info, have, row.Peers); err != nil {
 		return err
 	}

@@ -48,7 +48,8 @@ type transfer struct {
 	completed  time.Time
 	rates      rateHistory
 	infoSaved  bool
-	unsaved    []bool // synced pieces whose save failed
+	dirty      bool // the last progress save failed: save again
+	checked    bool // state.TransferRow.Checked: found pieces are downloads
 
 	opts               TransferOptions
 	upLimit, downLimit *rate.Limiter
@@ -88,9 +89,12 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 		t.swarmAddPeers(append(req.Peers, spec.peers...))
 		return spec.ih, nil
 	}
-	t = &transfer{ih: spec.ih, dir: dir, source: req.Source, name: spec.name, trackers: spec.trackers, added: time.Now()}
+	// Without metadata nothing can be checked on disk: every piece that
+	// appears there later is one Shoal downloaded.
+	t = &transfer{ih: spec.ih, dir: dir, source: req.Source, name: spec.name, trackers: spec.trackers,
+		added: time.Now(), checked: spec.info == nil}
 	row := state.TransferRow{InfoHash: spec.ih, Name: spec.name, Dir: dir, Source: req.Source, Info: spec.info,
-		State: string(StateDownloading), Added: t.added, Peers: append(req.Peers, spec.peers...)}
+		State: string(StateDownloading), Added: t.added, Peers: append(req.Peers, spec.peers...), Checked: t.checked}
 	if err := e.db.PutTransfer(ctx, row); err != nil {
 		return InfoHash{}, fmt.Errorf("engine: download: %w", err)
 	}
@@ -198,22 +202,23 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, error) {
 	up, down := e.transferLimiters(t)
 	sw, err := swarm.New(swarm.Config{
-		Recheck:     !t.library && info != nil && !all(have),
-		UpLimits:    up,
-		DownLimits:  down,
-		UploadSlots: e.Settings().UploadSlots,
-		InfoHash:    t.ih,
-		PeerID:      e.peerID,
-		InfoBytes:   info,
-		Dir:         t.dir,
-		Have:        have,
-		ListenPort:  e.port,
-		Dial:        e.policy.Dial,
-		Ledger:      ledger{e, t.ih},
-		Logger:      e.log,
-		Banned:      e.banned,
-		Credit:      e.creditOf,
-		OnComplete:  e.announceChange,
+		Recheck:       !t.library && info != nil && !all(have),
+		CreditRecheck: t.checked,
+		UpLimits:      up,
+		DownLimits:    down,
+		UploadSlots:   e.Settings().UploadSlots,
+		InfoHash:      t.ih,
+		PeerID:        e.peerID,
+		InfoBytes:     info,
+		Dir:           t.dir,
+		Have:          have,
+		ListenPort:    e.port,
+		Dial:          e.policy.Dial,
+		Ledger:        ledger{e, t.ih},
+		Logger:        e.log,
+		Banned:        e.banned,
+		Credit:        e.creditOf,
+		OnComplete:    e.announceChange,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)

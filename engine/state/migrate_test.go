@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -53,8 +54,9 @@ func TestLoadMigrations(t *testing.T) {
 	}
 }
 
-// TestMigrateUpgradeAndRollback upgrades a version-1 file with a second
-// migration, then checks that a failing third one leaves no trace.
+// TestMigrateUpgradeAndRollback upgrades a file of this build's version
+// with one more migration, then checks that a failing next one leaves no
+// trace.
 func TestMigrateUpgradeAndRollback(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -66,27 +68,29 @@ func TestMigrateUpgradeAndRollback(t *testing.T) {
 	if err := db.SetSetting(ctx, "kept", "yes"); err != nil {
 		t.Fatal(err)
 	}
-	initSQL, _ := migrationFiles.ReadFile("migrations/0001_init.sql")
-	files := map[string]string{
-		"0001_init.sql":  string(initSQL),
-		"0002_extra.sql": "CREATE TABLE extra (a INTEGER); INSERT INTO extra VALUES (7);",
+	files := map[string]string{}
+	ms, _ := loadMigrations(migrationFiles)
+	for _, m := range ms {
+		files[m.name] = m.sql
 	}
+	n := int64(len(ms))
+	files[fmt.Sprintf("%04d_extra.sql", n+1)] = "CREATE TABLE extra (a INTEGER); INSERT INTO extra VALUES (7);"
 	if err := migrate(ctx, db.w, mapFS(files)); err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}
-	if v := pragmaInt(t, db.w, "user_version"); v != 2 {
-		t.Fatalf("user_version = %d, want 2", v)
+	if v := pragmaInt(t, db.w, "user_version"); v != n+1 {
+		t.Fatalf("user_version = %d, want %d", v, n+1)
 	}
 	var a int
 	if err := db.r.QueryRow("SELECT a FROM extra").Scan(&a); err != nil || a != 7 {
 		t.Fatalf("extra table: %d, %v", a, err)
 	}
-	files["0003_bad.sql"] = "CREATE TABLE half (a INTEGER); THIS IS NOT SQL;"
+	files[fmt.Sprintf("%04d_bad.sql", n+2)] = "CREATE TABLE half (a INTEGER); THIS IS NOT SQL;"
 	if err := migrate(ctx, db.w, mapFS(files)); err == nil {
 		t.Fatal("bad migration applied")
 	}
-	if v := pragmaInt(t, db.w, "user_version"); v != 2 {
-		t.Fatalf("user_version after failure = %d, want 2", v)
+	if v := pragmaInt(t, db.w, "user_version"); v != n+1 {
+		t.Fatalf("user_version after failure = %d, want %d", v, n+1)
 	}
 	if err := db.r.QueryRow("SELECT count(*) FROM half").Scan(&a); err == nil {
 		t.Fatal("table from the failed migration exists")
@@ -94,7 +98,7 @@ func TestMigrateUpgradeAndRollback(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// This build only knows version 1, so the upgraded file is too new.
+	// This build knows only n versions, so the upgraded file is too new.
 	if _, err := Open(path); !errors.Is(err, ErrTooNew) {
 		t.Fatalf("reopen upgraded file: %v, want ErrTooNew", err)
 	}

@@ -89,6 +89,9 @@ func aggregate(batch []Traffic) (map[[20]byte]pair, map[creditKey]pair, pair, er
 		total.up, total.down = total.up+t.Up, total.down+t.Down
 		p := byIH[t.InfoHash]
 		byIH[t.InfoHash] = pair{p.up + t.Up, p.down + t.Down}
+		if t.PeerID == ([20]byte{}) && t.IP == "" {
+			continue // found again after a crash: no peer to credit
+		}
 		k := creditKey{t.PeerID, normIP(t.IP)}
 		p = byPeer[k]
 		byPeer[k] = pair{p.up + t.Up, p.down + t.Down}

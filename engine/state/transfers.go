@@ -24,10 +24,15 @@ type TransferRow struct {
 	Added      time.Time
 	Completed  time.Time // zero if not completed
 	Peers      []string  // known peer addresses
+	// Checked means the transfer's first check against the disk is
+	// recorded, so pieces that a later recheck finds beyond Bitfield were
+	// written by Shoal from the network (see Progress). It never goes back
+	// to false.
+	Checked bool
 }
 
 const transferCols = `infohash, name, dir, source, info, state, bitfield,
-	uploaded, downloaded, added, completed, peers`
+	uploaded, downloaded, added, completed, peers, checked`
 
 // PutTransfer inserts or updates the transfer r.InfoHash. On insert every
 // field is stored (a zero Added becomes now); on update everything except
@@ -45,18 +50,19 @@ func (db *DB) PutTransfer(ctx context.Context, r TransferRow) error {
 	return db.write(ctx, "put transfer", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO transfers (`+transferCols+`)
 			VALUES (:ih, :name, :dir, :source, :info, :state, :bitfield, :up, :down,
-				CASE WHEN :added = 0 THEN :now ELSE :added END, :completed, :peers)
+				CASE WHEN :added = 0 THEN :now ELSE :added END, :completed, :peers, :checked)
 			ON CONFLICT (infohash) DO UPDATE SET name = excluded.name, dir = excluded.dir,
 				source = excluded.source, info = coalesce(excluded.info, info),
 				state = excluded.state, bitfield = excluded.bitfield,
 				added = CASE WHEN :added = 0 THEN added ELSE :added END,
-				completed = excluded.completed, peers = excluded.peers`,
+				completed = excluded.completed, peers = excluded.peers,
+				checked = max(checked, excluded.checked)`,
 			sql.Named("ih", r.InfoHash[:]), sql.Named("name", r.Name), sql.Named("dir", r.Dir),
 			sql.Named("source", r.Source), sql.Named("info", r.Info), sql.Named("state", r.State),
 			sql.Named("bitfield", emptyIfNil(r.Bitfield)), sql.Named("up", r.Uploaded),
 			sql.Named("down", r.Downloaded), sql.Named("added", toNanos(r.Added)),
 			sql.Named("now", toNanos(db.now())), sql.Named("completed", toNanos(r.Completed)),
-			sql.Named("peers", peers))
+			sql.Named("peers", peers), sql.Named("checked", r.Checked))
 		return err
 	})
 }
@@ -126,7 +132,7 @@ func scanTransfer(s scanner) (TransferRow, error) {
 		peers            string
 	)
 	err := s.Scan(&ih, &r.Name, &r.Dir, &r.Source, &r.Info, &r.State, &r.Bitfield,
-		&r.Uploaded, &r.Downloaded, &added, &completed, &peers)
+		&r.Uploaded, &r.Downloaded, &added, &completed, &peers, &r.Checked)
 	if err != nil {
 		return r, err
 	}

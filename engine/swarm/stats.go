@@ -114,35 +114,45 @@ func (s *Swarm) DrainTraffic() []Traffic {
 	return out
 }
 
-// Checkpoint makes every verified piece durable (fsync) and returns the
-// bitfield that may now be recorded as complete, or nil if nothing changed.
-func (s *Swarm) Checkpoint() ([]bool, error) {
+// Progress is what Checkpoint reports.
+type Progress struct {
+	// Have lists the verified pieces, every one of them durable; nil
+	// before the metadata is known.
+	Have []bool
+	// Changed says pieces were added to Have since the previous call.
+	Changed bool
+	// Checked says the Recheck pass is over (or was not asked for): the
+	// pieces already on disk are all in Have.
+	Checked bool
+}
+
+// Checkpoint makes every verified piece durable (fsync) and reports the
+// pieces that may now be recorded as complete. Take it before DrainTraffic:
+// every byte of a piece in Have has then been counted by the drain.
+func (s *Swarm) Checkpoint() (Progress, error) {
 	s.mu.Lock()
 	pieces := s.unsynced
 	s.unsynced = nil
 	files := s.files
-	var have []bool
+	p := Progress{Changed: len(pieces) > 0, Checked: s.rechecked}
 	if s.pick != nil {
-		have = make([]bool, s.pick.NumPieces())
-		for i := range have {
-			have[i] = s.pick.Have(i)
+		p.Have = make([]bool, s.pick.NumPieces())
+		for i := range p.Have {
+			p.Have[i] = s.pick.Have(i)
 		}
 	}
 	closed := s.filesClosed
 	s.mu.Unlock()
-	if len(pieces) == 0 {
-		return nil, nil
-	}
-	if closed {
-		return have, nil // synced by shutdown
+	if len(pieces) == 0 || closed { // shutdown synced what it closed
+		return p, nil
 	}
 	if err := files.SyncPieces(pieces); err != nil {
 		s.mu.Lock()
 		s.unsynced = append(s.unsynced, pieces...)
 		s.mu.Unlock()
-		return nil, err
+		return Progress{}, err
 	}
-	return have, nil
+	return p, nil
 }
 
 // Complete reports whether every piece is verified.

@@ -69,6 +69,11 @@ type Config struct {
 	// Recheck hashes, before connecting, the pieces not marked in Have whose
 	// data may be on disk (written after the last checkpoint before a crash).
 	Recheck bool
+	// CreditRecheck counts the pieces that Recheck finds as downloaded
+	// (drained as Traffic with no peer): set it when the owner knows that
+	// pieces missing from Have can only have come from the network, that
+	// is, once the transfer's first check was recorded.
+	CreditRecheck bool
 	// UpLimits and DownLimits are rate limiters (per transfer, global, ...)
 	// that every uploaded or downloaded block must pass; see NewLimiter.
 	UpLimits, DownLimits []*rate.Limiter
@@ -118,6 +123,7 @@ type Swarm struct {
 	budget        int64 // upload bytes left before a ratio target; -1 = no cap
 	sequential    bool
 	checking      bool
+	rechecked     bool         // the Recheck pass is over (or was not asked for)
 	skip          map[int]bool // files not to download
 	paused        bool
 	seeding       bool
@@ -141,23 +147,24 @@ func New(cfg Config) (*Swarm, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Swarm{
-		cfg:      cfg,
-		log:      cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
-		hashQ:    make(chan hashJob, 64),
-		bufs:     make(map[int][]byte),
-		onDisk:   make(map[int]bool),
-		wake:     make(chan struct{}, 1),
-		closed:   make(chan struct{}),
-		peers:    make(map[uint64]*peer),
-		cands:    make(map[string]*candidate),
-		writing:  make(map[int]int),
-		received: make(map[int]bool),
-		blame:    make(map[int][]blockSource),
-		failed:   make(map[int]*failedPiece),
-		banned:   make(map[string]string),
-		choke:    choker.New(cfg.UploadSlots),
-		budget:   -1,
-		rcache:   readCache{limit: readCacheBytes},
+		cfg:       cfg,
+		log:       cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
+		hashQ:     make(chan hashJob, 64),
+		bufs:      make(map[int][]byte),
+		onDisk:    make(map[int]bool),
+		wake:      make(chan struct{}, 1),
+		closed:    make(chan struct{}),
+		peers:     make(map[uint64]*peer),
+		cands:     make(map[string]*candidate),
+		writing:   make(map[int]int),
+		received:  make(map[int]bool),
+		blame:     make(map[int][]blockSource),
+		failed:    make(map[int]*failedPiece),
+		banned:    make(map[string]string),
+		choke:     choker.New(cfg.UploadSlots),
+		budget:    -1,
+		rcache:    readCache{limit: readCacheBytes},
+		rechecked: !cfg.Recheck,
 	}
 	for k, v := range cfg.Banned {
 		s.banned[k] = v
@@ -333,6 +340,7 @@ func ParseInfo(b []byte) (*metainfo.Info, error) {
 func (s *Swarm) recheck(ctx context.Context) {
 	s.mu.Lock()
 	if s.pick == nil {
+		s.rechecked = true
 		s.mu.Unlock()
 		return
 	}
@@ -358,10 +366,14 @@ func (s *Swarm) recheck(ctx context.Context) {
 		s.pick.MarkHave(i)
 		s.have.Set(i)
 		s.unsynced = append(s.unsynced, i)
+		if s.cfg.CreditRecheck {
+			s.closedTraffic = append(s.closedTraffic, Traffic{Down: s.layout.PieceSize(i)})
+		}
 		s.mu.Unlock()
 	}
 	s.mu.Lock()
 	s.checking = false
+	s.rechecked = ctx.Err() == nil
 	s.seeding = s.pick.Complete()
 	s.mu.Unlock()
 	if found > 0 {

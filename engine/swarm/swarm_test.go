@@ -311,8 +311,11 @@ func TestRecheckFindsUnrecordedPieces(t *testing.T) {
 		t.Fatalf("downloaded %d bytes; the recheck should have found everything", st.TotalDown)
 	}
 	got, err := l.s.Checkpoint()
-	if err != nil || got == nil || !got[3] || !got[7] {
-		t.Fatalf("checkpoint after recheck = %v, %v; want pieces 3 and 7 recorded", got, err)
+	if err != nil || !got.Changed || !got.Checked || !got.Have[3] || !got.Have[7] {
+		t.Fatalf("checkpoint after recheck = %+v, %v; want pieces 3 and 7 recorded", got, err)
+	}
+	if tr := l.s.DrainTraffic(); len(tr) != 0 {
+		t.Fatalf("recheck without CreditRecheck drained %+v; found pieces are no download", tr)
 	}
 }
 
@@ -360,4 +363,29 @@ func TestHavesAfterHaveNone(t *testing.T) {
 	waitFor(t, "l1 and l2 connected", 10*time.Second, func() bool { return len(l2.s.Stats().Peers) == 1 })
 	l1.s.AddPeers(seed.addr) // l1 fills up and announces every piece with Have
 	waitFor(t, "l2 completes from l1 alone", 30*time.Second, l2.s.Complete)
+}
+
+// TestRecheckCreditsFoundPieces: with CreditRecheck (the owner knows that
+// only the network could have written the missing pieces), the pieces a
+// recheck finds are drained as downloaded bytes credited to no peer.
+func TestRecheckCreditsFoundPieces(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 1<<20, 32<<10)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	have := allHave(pieces)
+	have[3], have[7] = false, false
+	l := startNode(t, ctx, Config{InfoHash: infoHash(info), InfoBytes: info, Dir: filepath.Dir(path),
+		Have: have, Recheck: true, CreditRecheck: true})
+	waitFor(t, "recheck completes the torrent", 10*time.Second, l.s.Complete)
+	var down int64
+	for _, tr := range l.s.DrainTraffic() {
+		if tr.Key != "" || tr.PeerID != ([20]byte{}) || tr.Up != 0 {
+			t.Fatalf("recheck credit %+v names a peer or uploads", tr)
+		}
+		down += tr.Down
+	}
+	if down != 2*32<<10 {
+		t.Fatalf("recheck credited %d bytes, want the two found pieces (%d)", down, 2*32<<10)
+	}
 }
