@@ -173,6 +173,27 @@ func TestCLILoopbackOnlyRefusesOtherAddresses(t *testing.T) {
 	}
 }
 
+// TestCLIAllowNet checks --allow-net: listening or bootstrapping outside
+// the listed networks fails with a message naming the address and the
+// networks, and a malformed list is refused.
+func TestCLIAllowNet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, stderr, err := shoal(ctx, "daemon", "--allow-net", "203.0.113.0/24", "--listen", "127.0.0.1:0", "--data", t.TempDir())
+	if err == nil || !strings.Contains(stderr, "127.0.0.1") || !strings.Contains(stderr, "203.0.113.0/24") {
+		t.Fatalf("daemon listening outside --allow-net: err=%v stderr=%q", err, stderr)
+	}
+	_, stderr, err = shoal(ctx, "get", "--allow-net", "127.0.0.0/8", "--listen", "127.0.0.1:0", "--bootstrap", "192.0.2.1:6881",
+		"--data", t.TempDir(), "--timeout", "3s", strings.Repeat("cd", 20))
+	if err == nil || !strings.Contains(stderr, "192.0.2.1") {
+		t.Fatalf("get with a bootstrap outside --allow-net: err=%v stderr=%q", err, stderr)
+	}
+	_, stderr, err = shoal(ctx, "daemon", "--allow-net", "203.0.113.0/33", "--data", t.TempDir())
+	if err == nil || !strings.Contains(stderr, "--allow-net") {
+		t.Fatalf("malformed --allow-net accepted: err=%v stderr=%q", err, stderr)
+	}
+}
+
 func TestCLICreate(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "album")

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,7 +35,7 @@ Commands:
   demo     the app on a local loopback swarm (no Internet needed)
   ratio    print all-time uploaded/downloaded of a data folder as JSON (works while it runs)
 
-Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --log-level LEVEL
+Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --allow-net CIDR,...  --log-level LEVEL
 Run 'shoal COMMAND -h' for a command's flags.
 `
 
@@ -108,6 +109,7 @@ type common struct {
 	listen       string
 	bootstrap    string
 	loopbackOnly bool
+	allowNet     string
 	logLevel     string
 	maxUp        string
 	maxDown      string
@@ -117,7 +119,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", defaultDataDir(), "folder for all state")
 	fs.StringVar(&c.listen, "listen", "", "HOST:PORT for peers (TCP), the DHT (UDP) and search; port 0 = any free")
 	fs.StringVar(&c.bootstrap, "bootstrap", "", "DHT bootstrap nodes HOST:PORT,... (default: the public routers; none = none)")
-	fs.BoolVar(&c.loopbackOnly, "loopback-only", false, "refuse every non-loopback address (tests, demo)")
+	fs.BoolVar(&c.loopbackOnly, "loopback-only", false, "refuse every non-loopback address (tests, demo); same as --allow-net 127.0.0.0/8,::1/128")
+	fs.StringVar(&c.allowNet, "allow-net", "", "talk only to these networks CIDR,... (e.g. a lab's 203.0.113.0/24); empty = all")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&c.maxUp, "max-up", "", "global upload limit per second, e.g. 25MB, 512KiB (empty = saved setting)")
 	fs.StringVar(&c.maxDown, "max-down", "", "global download limit per second (empty = saved setting)")
@@ -136,6 +139,9 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 		}
 	}
 	var err error
+	if cfg.AllowNet, err = parseNetworks(c.allowNet); err != nil {
+		return cfg, fmt.Errorf("--allow-net: %w", err)
+	}
 	if cfg.UploadLimit, err = parseRate(c.maxUp); err != nil {
 		return cfg, fmt.Errorf("--max-up: %w", err)
 	}
@@ -148,6 +154,22 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, nil
+}
+
+// parseNetworks reads a comma-separated list of CIDR networks.
+func parseNetworks(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a network like 203.0.113.0/24", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func defaultDataDir() string {

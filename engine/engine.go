@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,8 +37,13 @@ type Config struct {
 	// Bootstrap lists DHT bootstrap nodes (host:port). Nil means the public
 	// routers, except in loopback-only mode where it means none.
 	Bootstrap []string
-	// LoopbackOnly refuses every non-loopback address (tests and the demo).
+	// LoopbackOnly refuses every non-loopback address (tests and the demo):
+	// the same as AllowNet 127.0.0.0/8 and ::1/128.
 	LoopbackOnly bool
+	// AllowNet, when not empty, confines every dial, send, listen and
+	// accept to these networks (lab tests use the lab's ranges). With
+	// LoopbackOnly, loopback is allowed too.
+	AllowNet []netip.Prefix
 	// Supernode forces the supernode role for search.
 	Supernode bool
 	// Leaf forces the leaf role: the node never becomes a supernode.
@@ -108,7 +114,7 @@ func Open(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:       cfg,
 		log:       cfg.Logger,
-		policy:    netguard.Policy{LoopbackOnly: cfg.LoopbackOnly},
+		policy:    netguard.Policy{LoopbackOnly: cfg.LoopbackOnly, Allow: cfg.AllowNet},
 		transfers: make(map[InfoHash]*transfer),
 		credit:    make(map[string]*creditPair),
 		stopped:   make(chan struct{}),

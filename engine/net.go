@@ -88,6 +88,11 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn) {
 
 // startDHT runs a Mainline DHT node (BEP 5) on the UDP socket.
 func (e *Engine) startDHT() error {
+	for _, h := range e.cfg.Bootstrap {
+		if err := e.policy.CheckHostPort(h); err != nil {
+			return fmt.Errorf("engine: bootstrap node %s: %w", h, err)
+		}
+	}
 	cfg := dht.NewDefaultServerConfig()
 	cfg.Conn = e.pc
 	cfg.NoSecurity = true
@@ -110,12 +115,13 @@ func (e *Engine) startDHT() error {
 	return nil
 }
 
-// bootstrapNodes resolves the configured bootstrap list. In loopback-only
-// mode the default is none, and every address must be loopback.
+// bootstrapNodes resolves the configured bootstrap list. Under a
+// restricted address policy (loopback-only, --allow-net) the default is
+// none, and every address must be allowed.
 func (e *Engine) bootstrapNodes() ([]dht.Addr, error) {
 	hosts := e.cfg.Bootstrap
 	if hosts == nil {
-		if e.cfg.LoopbackOnly {
+		if e.policy.Restricted() {
 			return nil, nil
 		}
 		return dht.GlobalBootstrapAddrs("udp")

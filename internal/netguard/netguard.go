@@ -1,9 +1,12 @@
 // Package netguard enforces Shoal's network policy at the socket layer.
 //
-// In loopback-only mode (used by every test, benchmark and the demo) a Policy
-// refuses to dial, send to, listen on or accept any address outside
-// 127.0.0.0/8 and ::1, and never resolves host names other than "localhost".
-// Every part of the engine that touches the network gets its sockets from a
+// A Policy may confine the engine to a list of networks (--allow-net): it
+// then refuses to dial, send to, listen on or accept any address outside
+// them, and never resolves host names other than "localhost" (allowed when
+// loopback is). Loopback-only mode, used by every test, benchmark and the
+// demo, is the list 127.0.0.0/8 and ::1/128; lab tests in network
+// namespaces (internal/netlab) use the lab's documentation ranges. Every
+// part of the engine that touches the network gets its sockets from a
 // Policy, so the rule holds in one place.
 package netguard
 
@@ -13,32 +16,84 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 )
 
-// ErrNotLoopback is returned (wrapped) when loopback-only mode refuses an address.
-var ErrNotLoopback = errors.New("loopback-only mode: address is not loopback")
+// ErrNotAllowed is returned (wrapped) when the policy refuses an address.
+var ErrNotAllowed = errors.New("address outside the allowed networks")
 
-// Policy decides which addresses the engine may talk to.
+// ErrNotLoopback is ErrNotAllowed, by its loopback-only name.
+var ErrNotLoopback = ErrNotAllowed
+
+// Loopback is what loopback-only mode allows.
+var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// Policy decides which addresses the engine may talk to. The zero Policy
+// allows everything.
 type Policy struct {
-	// LoopbackOnly restricts every socket operation to 127.0.0.0/8 and ::1.
+	// LoopbackOnly restricts every socket operation to 127.0.0.0/8 and ::1
+	// (the same as listing those in Allow).
 	LoopbackOnly bool
+	// Allow, when not empty, restricts every socket operation to these
+	// networks (together with loopback under LoopbackOnly).
+	Allow []netip.Prefix
+}
+
+// Restricted reports whether the policy limits addresses at all.
+func (p Policy) Restricted() bool { return p.LoopbackOnly || len(p.Allow) > 0 }
+
+// Networks lists the allowed networks; nil means all.
+func (p Policy) Networks() []netip.Prefix {
+	if !p.LoopbackOnly {
+		return p.Allow
+	}
+	out := append([]netip.Prefix(nil), Loopback...)
+	return append(out, p.Allow...)
+}
+
+// Allows reports whether ip is inside an allowed network.
+func (p Policy) Allows(ip netip.Addr) bool {
+	if !p.Restricted() {
+		return true
+	}
+	ip = ip.Unmap()
+	for _, n := range p.Networks() {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse builds the error for an address outside the policy, naming the
+// address and what is allowed.
+func (p Policy) refuse(what string) error {
+	var nets []string
+	for _, n := range p.Networks() {
+		nets = append(nets, n.String())
+	}
+	mode := "allowed networks"
+	if p.LoopbackOnly && len(p.Allow) == 0 {
+		mode = "loopback-only mode allows"
+	}
+	return fmt.Errorf("%w: %s (%s %s)", ErrNotAllowed, what, mode, strings.Join(nets, ", "))
 }
 
 // CheckIP reports whether ip is allowed under the policy.
 func (p Policy) CheckIP(ip net.IP) error {
-	if !p.LoopbackOnly {
+	if !p.Restricted() {
 		return nil
 	}
-	if ip != nil && ip.IsLoopback() {
+	if a, ok := netip.AddrFromSlice(ip); ok && p.Allows(a) {
 		return nil
 	}
-	return fmt.Errorf("%w: %v", ErrNotLoopback, ip)
+	return p.refuse(fmt.Sprint(ip))
 }
 
 // CheckAddr checks a net.Addr (TCP or UDP) against the policy.
 func (p Policy) CheckAddr(a net.Addr) error {
-	if !p.LoopbackOnly {
+	if !p.Restricted() {
 		return nil
 	}
 	switch a := a.(type) {
@@ -47,15 +102,16 @@ func (p Policy) CheckAddr(a net.Addr) error {
 	case *net.UDPAddr:
 		return p.CheckIP(a.IP)
 	case nil:
-		return fmt.Errorf("%w: nil address", ErrNotLoopback)
+		return p.refuse("nil address")
 	}
 	return p.CheckHostPort(a.String())
 }
 
-// CheckHostPort checks a "host:port" string. In loopback-only mode the host
-// must be a loopback IP literal or "localhost"; no name is ever resolved.
+// CheckHostPort checks a "host:port" string. Under a restricted policy the
+// host must be an allowed IP literal, or "localhost" when loopback is
+// allowed; no name is ever resolved.
 func (p Policy) CheckHostPort(hostport string) error {
-	if !p.LoopbackOnly {
+	if !p.Restricted() {
 		return nil
 	}
 	host, _, err := net.SplitHostPort(hostport)
@@ -63,16 +119,37 @@ func (p Policy) CheckHostPort(hostport string) error {
 		return fmt.Errorf("netguard: %q: %w", hostport, err)
 	}
 	if host == "localhost" {
-		return nil
+		host = "127.0.0.1"
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		return fmt.Errorf("%w: %q is not an IP literal", ErrNotLoopback, host)
+		return p.refuse(fmt.Sprintf("%q is not an IP literal", host))
 	}
-	if !ip.IsLoopback() {
-		return fmt.Errorf("%w: %s", ErrNotLoopback, ip)
+	if !p.Allows(ip) {
+		return p.refuse(ip.String())
 	}
 	return nil
+}
+
+// checkListen checks a listen address. Unspecified (all interfaces) is
+// allowed when some allowed network is not loopback: accept and receive
+// still filter peers. Under loopback-only it is refused.
+func (p Policy) checkListen(hostport string) error {
+	if !p.Restricted() {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return fmt.Errorf("netguard: %q: %w", hostport, err)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		for _, n := range p.Networks() {
+			if !n.Addr().IsLoopback() {
+				return nil
+			}
+		}
+	}
+	return p.CheckHostPort(hostport)
 }
 
 // Dial connects to addr if the policy allows it.
@@ -84,10 +161,10 @@ func (p Policy) Dial(ctx context.Context, network, addr string) (net.Conn, error
 	return d.DialContext(ctx, network, addr)
 }
 
-// Listen opens a stream listener; in loopback-only mode the address must be
-// loopback and connections from elsewhere are closed on accept.
+// Listen opens a stream listener on an allowed address; connections from
+// outside the policy are closed on accept.
 func (p Policy) Listen(network, addr string) (net.Listener, error) {
-	if err := p.CheckHostPort(addr); err != nil {
+	if err := p.checkListen(addr); err != nil {
 		return nil, err
 	}
 	l, err := net.Listen(network, addr)
@@ -99,7 +176,7 @@ func (p Policy) Listen(network, addr string) (net.Listener, error) {
 
 // ListenPacket opens a packet socket whose sends and receives obey the policy.
 func (p Policy) ListenPacket(network, addr string) (net.PacketConn, error) {
-	if err := p.CheckHostPort(addr); err != nil {
+	if err := p.checkListen(addr); err != nil {
 		return nil, err
 	}
 	pc, err := net.ListenPacket(network, addr)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,4 +94,101 @@ func TestListenerAcceptsLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+var lab = Policy{Allow: []netip.Prefix{
+	netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+}}
+
+func TestAllowNet(t *testing.T) {
+	cases := []struct {
+		addr string
+		ok   bool
+	}{
+		{"203.0.113.50:6881", true},
+		{"198.19.255.1:1", true},
+		{"100.127.0.1:1", true},
+		{"[::ffff:203.0.113.9]:1", true}, // v4-mapped counts as v4
+		{"203.0.114.1:1", false},
+		{"127.0.0.1:1", false}, // loopback is not in the list
+		{"localhost:1", false},
+		{"192.0.2.1:1", false},
+		{"example.invalid:80", false},
+		{"[2001:db8::1]:1", false},
+	}
+	for _, c := range cases {
+		err := lab.CheckHostPort(c.addr)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckHostPort(%q) = %v, want ok=%v", c.addr, err, c.ok)
+		}
+		if err != nil && !errors.Is(err, ErrNotAllowed) {
+			t.Errorf("CheckHostPort(%q) = %v, want ErrNotAllowed", c.addr, err)
+		}
+	}
+	err := lab.CheckHostPort("192.0.2.1:1")
+	if err == nil || !strings.Contains(err.Error(), "192.0.2.1") || !strings.Contains(err.Error(), "203.0.113.0/24, 198.18.0.0/15, 100.64.0.0/10") {
+		t.Errorf("refusal %q should name the address and the allowed networks", err)
+	}
+}
+
+func TestAllowNetListen(t *testing.T) {
+	// All interfaces is fine when a non-loopback network is allowed:
+	// accept and receive filter the peers.
+	if err := lab.checkListen("0.0.0.0:0"); err != nil {
+		t.Errorf("listen on all interfaces with lab networks: %v", err)
+	}
+	if err := lab.checkListen("192.0.2.1:0"); err == nil {
+		t.Errorf("listen on 192.0.2.1 allowed outside the lab networks")
+	}
+	// Loopback-only plus an allow list is the union.
+	both := Policy{LoopbackOnly: true, Allow: lab.Allow}
+	for _, a := range []string{"127.0.0.1:1", "203.0.113.1:1"} {
+		if err := both.CheckHostPort(a); err != nil {
+			t.Errorf("union policy refused %s: %v", a, err)
+		}
+	}
+}
+
+func TestAllowNetAcceptFilters(t *testing.T) {
+	p := Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32"), netip.MustParsePrefix("203.0.113.0/24")}}
+	ln, err := p.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	// From 127.0.0.1: refused by the policy, closed on accept.
+	c1, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	c2, err := d.Dial("tcp", net.JoinHostPort("127.0.0.2", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	select {
+	case c := <-accepted:
+		if got := c.RemoteAddr().(*net.TCPAddr).IP.String(); got != "127.0.0.2" {
+			t.Fatalf("accepted a peer from %s outside the allowed network", got)
+		}
+		c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("allowed peer not accepted")
+	}
 }
