@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/dialog"
 
 	"github.com/shoalp2p/shoal/assets"
 	"github.com/shoalp2p/shoal/engine"
@@ -46,6 +47,9 @@ func showWindow(ctx context.Context, e *engine.Engine) {
 	uiCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	u.Start(uiCtx)
+	if msg := e.Recovered(); msg != "" {
+		dialog.ShowInformation("Shoal repaired its database", msg, u.Window())
+	}
 	go func() {
 		<-uiCtx.Done()
 		fyne.Do(a.Quit)

@@ -193,6 +193,9 @@ func startEngine(ctx context.Context, cfg engine.Config) (*engine.Engine, func()
 	if err != nil {
 		return nil, nil, err
 	}
+	if msg := e.Recovered(); msg != "" {
+		fmt.Fprintln(os.Stderr, "shoal:", msg)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	go e.Run(ctx)
 	stop := func() {

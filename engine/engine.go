@@ -89,6 +89,7 @@ type Engine struct {
 	banned    map[string]string
 	credit    map[string]*creditPair
 	stopped   chan struct{}
+	recovered string // Recovered's explanation; set once by Open
 	settings  Settings
 	upLimit   *rate.Limiter
 	downLimit *rate.Limiter
@@ -136,11 +137,9 @@ func (e *Engine) open() error {
 	if err := os.MkdirAll(e.cfg.DownloadDir, 0o755); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	db, err := state.Open(filepath.Join(e.cfg.DataDir, "shoal.db"))
-	if err != nil {
+	if err := e.openState(); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	e.db = db
 	if err := e.loadSettings(context.Background()); err != nil {
 		return err
 	}

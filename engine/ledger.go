@@ -247,6 +247,7 @@ func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
 		e.log.Error("load transfer for metadata", "err", err)
 		return
 	}
+	hadInfo := row.Info != nil
 	row.Info = infoBytes
 	if row.Name == "" || row.Name != name {
 		row.Name = info.Name
@@ -258,6 +259,9 @@ func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
 	if err := e.db.PutTransfer(ctx, row); err != nil {
 		e.log.Error("save metadata", "err", err)
 		return
+	}
+	if !hadInfo {
+		e.saveResume(t.ih, transferResume(row))
 	}
 	t.mu.Lock()
 	t.name = row.Name

@@ -77,6 +77,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	if err := e.addLibrary(row); err != nil {
 		return InfoHash{}, err
 	}
+	e.saveResume(ih, libraryResume(row))
 	e.leafUpdate()
 	return ih, nil
 }
@@ -112,6 +113,7 @@ func (e *Engine) loadState() error {
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	e.backfillResume(lib, rows)
 	for _, row := range rows {
 		if err := e.resumeTransfer(row); err != nil {
 			e.log.Warn("transfer not resumed", "name", row.Name, "err", err)

@@ -106,6 +106,7 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 		}
 		return InfoHash{}, err
 	}
+	e.saveResume(spec.ih, transferResume(row))
 	return spec.ih, nil
 }
 
@@ -376,6 +377,7 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	if err != nil {
 		return fmt.Errorf("engine: remove: %w", err)
 	}
+	e.dropResume(ih)
 	e.leafUpdate()
 	if deleteData && !t.library {
 		// Files live under the sanitized name, never under info.Name as given.

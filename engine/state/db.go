@@ -12,7 +12,7 @@ import (
 	"time"
 
 	// Registers the "sqlite3" database/sql driver.
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/mattn/go-sqlite3"
 )
 
 // ApplicationID is the value of PRAGMA application_id in every Shoal state
@@ -35,6 +35,10 @@ var (
 	ErrTooNew = errors.New("database schema is newer than this build")
 	// ErrInvalid means an argument was rejected before touching the database.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrDamaged means the file is Shoal's (or unreadable as any database)
+	// but its contents are corrupt: SQLite's quick_check failed, pages are
+	// malformed, or rows every Shoal database has are missing.
+	ErrDamaged = errors.New("database is damaged")
 )
 
 // DB is Shoal's state database. It is safe for concurrent use: writes are
@@ -60,14 +64,18 @@ func Open(path string) (*DB, error) {
 	}
 	w, err := openPool(abs, writerParams, 1)
 	if err != nil {
-		return nil, err
+		return nil, damaged(err)
 	}
 	ctx := context.Background()
 	if err := checkApplication(ctx, w); err != nil {
 		_ = w.Close()
-		return nil, err
+		return nil, damaged(err)
 	}
 	if err := migrate(ctx, w, migrationFiles); err != nil {
+		_ = w.Close()
+		return nil, damaged(err)
+	}
+	if err := quickCheck(ctx, w); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
@@ -144,4 +152,36 @@ func checkApplication(ctx context.Context, w *sql.DB) error {
 		return fmt.Errorf("state: open: %w (application_id unset, %d schema objects)", ErrWrongApplication, objects)
 	}
 	return nil
+}
+
+// quickCheck runs SQLite's quick_check (every page and index entry is
+// well formed; linear in the file's size, a few ms for a library of
+// thousands) and checks the rows every Shoal database has.
+func quickCheck(ctx context.Context, w *sql.DB) error {
+	var res string
+	if err := w.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&res); err != nil {
+		return damaged(fmt.Errorf("state: open: quick check: %w", err))
+	}
+	if res != "ok" {
+		return fmt.Errorf("state: open: %w: quick check: %s", ErrDamaged, res)
+	}
+	var totals int
+	if err := w.QueryRowContext(ctx, "SELECT count(*) FROM totals WHERE id = 1").Scan(&totals); err != nil {
+		return damaged(fmt.Errorf("state: open: read totals: %w", err))
+	}
+	if totals != 1 {
+		return fmt.Errorf("state: open: %w: the all-time totals row is missing", ErrDamaged)
+	}
+	return nil
+}
+
+// damaged marks err with ErrDamaged when SQLite says the file is corrupt or
+// not a database at all; other errors (permissions, a full disk, a newer
+// schema, another program's database) pass unchanged.
+func damaged(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return fmt.Errorf("%w: %w", ErrDamaged, err)
+	}
+	return err
 }
