@@ -213,3 +213,14 @@ func TestCLICreate(t *testing.T) {
 		t.Fatalf("torrent file missing fields: %v", err)
 	}
 }
+
+// TestCLIEncryptionFlag: a wrong --encryption value is refused with the
+// choices named, before anything starts.
+func TestCLIEncryptionFlag(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, stderr, err := shoal(ctx, "daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--encryption", "always")
+	if err == nil || !strings.Contains(stderr, "--encryption \"always\": choose prefer") {
+		t.Fatalf("--encryption always: err=%v stderr=%q", err, stderr)
+	}
+}

@@ -113,6 +113,7 @@ type common struct {
 	logLevel     string
 	maxUp        string
 	maxDown      string
+	encryption   string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -124,6 +125,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&c.maxUp, "max-up", "", "global upload limit per second, e.g. 25MB, 512KiB (empty = saved setting)")
 	fs.StringVar(&c.maxDown, "max-down", "", "global download limit per second (empty = saved setting)")
+	fs.StringVar(&c.encryption, "encryption", "", "peer connection encryption (MSE/PE): prefer, require or off (empty = saved setting, prefer at first)")
 }
 
 // config turns the common flags into an engine configuration.
@@ -147,6 +149,12 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 	}
 	if cfg.DownloadLimit, err = parseRate(c.maxDown); err != nil {
 		return cfg, fmt.Errorf("--max-down: %w", err)
+	}
+	switch c.encryption {
+	case "", "prefer", "require", "off":
+		cfg.Encryption = c.encryption
+	default:
+		return cfg, fmt.Errorf("--encryption %q: choose prefer (offer encryption, accept plain peers), require (encrypted peers only) or off", c.encryption)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {

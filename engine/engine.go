@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/anacrolix/dht/v2"
 	"golang.org/x/time/rate"
@@ -20,6 +21,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/tracker"
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
@@ -51,6 +53,9 @@ type Config struct {
 	Leaf bool
 	// UploadLimit and DownloadLimit (bytes/s) override the saved global limits.
 	UploadLimit, DownloadLimit int64
+	// Encryption ("prefer", "require" or "off"), when set, overrides the
+	// saved Settings.Encryption for this run.
+	Encryption string
 	// Logger receives the engine's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -94,6 +99,13 @@ type Engine struct {
 	upLimit   *rate.Limiter
 	downLimit *rate.Limiter
 
+	// encryption is Settings.Encryption as a transport.Encryption, read by
+	// dialers and the accept loop without taking mu.
+	encryption atomic.Uint32
+	dialer     *transport.Dialer
+	receiver   transport.Receiver
+	handshakes chan struct{} // a slot per incoming handshake in progress
+
 	// changed is the channel Changed hands out, replaced when closed. It
 	// has its own lock: announceChange runs on swarm hash workers, which
 	// the engine may wait for while holding mu.
@@ -126,6 +138,9 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.lock = lock
+	e.handshakes = make(chan struct{}, maxHandshakes)
+	e.dialer = &transport.Dialer{Dial: e.policy.Dial, Mode: e.encryptionMode}
+	e.receiver = transport.Receiver{Mode: e.encryptionMode, SKeys: e.infoHashes}
 	if err := e.open(); err != nil {
 		e.closeResources()
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/anacrolix/dht/v2"
@@ -18,13 +19,20 @@ import (
 	"github.com/shoalp2p/shoal/engine/dhtindex"
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
-	"github.com/shoalp2p/shoal/engine/wire"
+	"github.com/shoalp2p/shoal/engine/transport"
 )
 
 func sha1Key(s string) [20]byte { return sha1.Sum([]byte(s)) }
 
-// acceptLoop takes every inbound TCP connection and routes it by its first
-// byte: 19 starts a BitTorrent handshake; anything else is the search overlay.
+// maxHandshakes bounds the incoming handshakes in progress at once; a
+// connection beyond it is closed at once. Each costs a goroutine (three
+// during MSE), a 4 KiB sniffing buffer and the MSE state, for at most
+// transport.HandshakeTimeout.
+const maxHandshakes = 128
+
+// acceptLoop takes every inbound TCP connection and routes it: a plain or
+// MSE-encrypted BitTorrent handshake goes to its swarm, Shoal's overlay
+// magic to the search overlay.
 func (e *Engine) acceptLoop(ctx context.Context) error {
 	for {
 		c, err := e.ln.Accept()
@@ -36,6 +44,12 @@ func (e *Engine) acceptLoop(ctx context.Context) error {
 				return nil
 			}
 			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		select {
+		case e.handshakes <- struct{}{}:
+		default:
+			c.Close() // too many handshakes at once: a flood, or a stall
 			continue
 		}
 		e.wg.Add(1)
@@ -54,15 +68,15 @@ type bufConn struct {
 
 func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// serveConn runs the handshake of an accepted connection holding a slot
+// of e.handshakes, frees the slot, then serves the connection.
 func (e *Engine) serveConn(ctx context.Context, c net.Conn) {
-	br := bufio.NewReaderSize(c, 256<<10)
-	c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	first, err := br.Peek(1)
-	if err != nil {
-		c.Close()
-		return
-	}
-	if first[0] != 19 {
+	release := sync.OnceFunc(func() { <-e.handshakes })
+	defer release()
+	br := bufio.NewReaderSize(c, 4<<10)
+	c.SetReadDeadline(time.Now().Add(transport.HandshakeTimeout))
+	if overlayMagic(br) {
+		release()
 		c.SetReadDeadline(time.Time{})
 		if e.sn == nil {
 			c.Close() // overlay traffic, but we are not a supernode
@@ -71,19 +85,59 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn) {
 		e.sn.ServeConn(ctx, &bufConn{Conn: c, r: br})
 		return
 	}
-	reserved, ih, err := wire.ReadHandshakeHead(br)
+	in, err := e.receiver.Receive(ctx, c, br, transport.HandshakeTimeout)
+	release()
 	if err != nil {
+		e.logRefused(c, err)
 		c.Close()
 		return
 	}
 	e.mu.Lock()
-	t := e.transfers[InfoHash(ih)]
+	t := e.transfers[InfoHash(in.InfoHash)]
 	e.mu.Unlock()
 	if t == nil || t.swarm() == nil {
 		c.Close()
 		return
 	}
-	_ = t.swarm().Accept(c, br, reserved)
+	_ = t.swarm().AcceptConn(in.Conn, in.Reserved)
+}
+
+// overlayMagic reports whether a connection opens with the overlay's
+// magic (which never starts with 19, a BitTorrent handshake's first byte).
+func overlayMagic(br *bufio.Reader) bool {
+	first, err := br.Peek(1)
+	if err != nil || first[0] == 19 {
+		return false
+	}
+	b, err := br.Peek(len(overlay.Magic))
+	return err == nil && string(b) == overlay.Magic
+}
+
+// logRefused logs why an incoming handshake failed: at Info for a plain
+// peer that "require" turned away (the user chose that and may wonder),
+// at Debug for the rest (scanners, timeouts, unknown torrents).
+func (e *Engine) logRefused(c net.Conn, err error) {
+	if errors.Is(err, transport.ErrPlainPeer) {
+		e.log.Info("plain peer refused: encryption is required", "peer", c.RemoteAddr().String(), "err", err)
+		return
+	}
+	e.log.Debug("incoming handshake failed", "peer", c.RemoteAddr().String(), "err", err)
+}
+
+// encryptionMode is the current Settings.Encryption.
+func (e *Engine) encryptionMode() transport.Encryption {
+	return transport.Encryption(e.encryption.Load())
+}
+
+// infoHashes lists every transfer's infohash: the SKEYs an MSE peer may use.
+func (e *Engine) infoHashes() [][20]byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([][20]byte, 0, len(e.transfers))
+	for ih := range e.transfers {
+		out = append(out, ih)
+	}
+	return out
 }
 
 // startDHT runs a Mainline DHT node (BEP 5) on the UDP socket.

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/engine/transport"
 )
 
 // Settings are the user's choices, applied at run time and kept in SQLite.
@@ -34,6 +35,9 @@ type Settings struct {
 	KeepSeedingIfOnlySeed bool
 	// UploadSlots is the choker's regular slot count per transfer.
 	UploadSlots int
+	// Encryption is the MSE/PE policy for peer connections: "prefer" (the
+	// default: offer encryption, accept plain), "require" or "off".
+	Encryption string
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.
@@ -71,7 +75,7 @@ type TransferOptions struct {
 const settingsKey = "settings.v1"
 
 func defaultSettings() Settings {
-	return Settings{OnTarget: "pause", UploadSlots: 4}
+	return Settings{OnTarget: "pause", UploadSlots: 4, Encryption: "prefer"}
 }
 
 // loadSettings reads saved settings; Config limits, when set, win.
@@ -93,6 +97,15 @@ func (e *Engine) loadSettings(ctx context.Context) error {
 	if e.cfg.DownloadLimit > 0 {
 		e.settings.DownloadLimit = e.cfg.DownloadLimit
 	}
+	if e.cfg.Encryption != "" {
+		e.settings.Encryption = e.cfg.Encryption
+	}
+	mode, err := transport.ParseEncryption(e.settings.Encryption)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	e.settings.Encryption = mode.String()
+	e.encryption.Store(uint32(mode))
 	e.upLimit = swarm.NewLimiter(0)
 	e.downLimit = swarm.NewLimiter(0)
 	e.applyLimits(time.Now())
@@ -114,6 +127,11 @@ func (e *Engine) SetSettings(s Settings) error {
 	if s.OnTarget != "stop" {
 		s.OnTarget = "pause"
 	}
+	mode, err := transport.ParseEncryption(s.Encryption)
+	if err != nil {
+		return fmt.Errorf("engine: settings: %w", err)
+	}
+	s.Encryption = mode.String()
 	b, _ := json.Marshal(s)
 	if err := e.db.SetSetting(context.Background(), settingsKey, string(b)); err != nil {
 		return fmt.Errorf("engine: save settings: %w", err)
@@ -121,6 +139,7 @@ func (e *Engine) SetSettings(s Settings) error {
 	e.mu.Lock()
 	e.settings = s
 	e.mu.Unlock()
+	e.encryption.Store(uint32(mode))
 	e.applyLimits(time.Now())
 	e.applyTargets()
 	return nil

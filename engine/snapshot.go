@@ -84,6 +84,7 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 		}
 		gave, took := e.Credit(p.Key, p.PeerID)
 		v.PeerDetails = append(v.PeerDetails, PeerSnapshot{Key: p.Key, GaveAllTime: gave, TookAllTime: took, Addr: p.Addr, Client: p.Client, Progress: p.Progress,
+			Network: p.Network, Encryption: p.Encryption,
 			DownRate: p.DownRate, UpRate: p.UpRate, Downloaded: p.Downloaded, Uploaded: p.Uploaded,
 			Choked: p.Choked, ChokingUs: p.ChokingUs, Interested: p.Interested, Interesting: p.Interesting, Note: p.Note})
 	}

@@ -113,6 +113,8 @@ type PeerSnapshot struct {
 	Key         string // how the peer is remembered for credit and bans
 	Addr        string
 	Client      string
+	Network     string // "tcp" or "utp"
+	Encryption  string // "none", "obfuscated" (MSE handshake only) or "rc4"
 	Progress    float64
 	DownRate    float64
 	UpRate      float64

@@ -16,6 +16,7 @@ import (
 const (
 	peerColAddr = iota
 	peerColClient
+	peerColLink
 	peerColProgress
 	peerColDown
 	peerColUp
@@ -51,7 +52,8 @@ func newPeersPane() *peersPane {
 	// Two-line titles keep twelve columns readable in a 1000 px window.
 	p.grid = newGridTable([]column{
 		{title: "Address", width: 122, kind: cellText},
-		{title: "Client", width: 135, kind: cellText},
+		{title: "Client", width: 100, kind: cellText},
+		{title: "Link", width: 64, kind: cellText},
 		{title: "Has", width: 54, kind: cellProgress},
 		{title: "Down", width: 78, kind: cellNumber},
 		{title: "Up", width: 78, kind: cellNumber},
@@ -60,7 +62,7 @@ func newPeersPane() *peersPane {
 		{title: "Gave us\nall time", width: 72, kind: cellNumber},
 		{title: "Took\nall time", width: 72, kind: cellNumber},
 		{title: "Choking", width: 72, kind: cellText},
-		{title: "Why", width: 100, kind: cellText, stretch: true},
+		{title: "Why", width: 70, kind: cellText, stretch: true},
 	})
 	p.grid.onSelect = func(int) { p.showDetail() }
 	p.content = container.NewBorder(p.title, p.detail, nil, nil, p.grid.content)
@@ -80,6 +82,9 @@ func (p *peersPane) showDetail() {
 	who := r[peerColAddr]
 	if r[peerColClient] != "" {
 		who += " (" + r[peerColClient] + ")"
+	}
+	if row < len(p.peers) && linkDetail(p.peers[row]) != "" {
+		who += " " + linkDetail(p.peers[row])
 	}
 	why := r[peerColWhy]
 	if why == "" {
@@ -127,6 +132,7 @@ func peerRow(pe engine.PeerSnapshot) []string {
 	row := make([]string, peerCols)
 	row[peerColAddr] = pe.Addr
 	row[peerColClient] = pe.Client
+	row[peerColLink] = linkText(pe)
 	row[peerColDown] = humanRate(pe.DownRate)
 	row[peerColUp] = humanRate(pe.UpRate)
 	row[peerColGave] = humanBytes(pe.Downloaded)
@@ -136,6 +142,42 @@ func peerRow(pe engine.PeerSnapshot) []string {
 	row[peerColChoking] = choking(pe)
 	row[peerColWhy] = peerWhy(pe)
 	return row
+}
+
+// linkText names a peer's transport and its encryption, short: "TCP",
+// "uTP, RC4" (all encrypted), "TCP, MSE" (an encrypted handshake, then
+// plain data). linkDetail spells it out.
+func linkText(pe engine.PeerSnapshot) string {
+	link := transportName(pe.Network)
+	switch pe.Encryption {
+	case "rc4":
+		link += ", RC4"
+	case "obfuscated":
+		link += ", MSE"
+	}
+	return link
+}
+
+// linkDetail is linkText in words.
+func linkDetail(pe engine.PeerSnapshot) string {
+	if pe.Network == "" {
+		return ""
+	}
+	link := "over " + transportName(pe.Network)
+	switch pe.Encryption {
+	case "rc4":
+		return link + ", encrypted (RC4)"
+	case "obfuscated":
+		return link + ", handshake encrypted, data not"
+	}
+	return link + ", not encrypted"
+}
+
+func transportName(network string) string {
+	if network == "utp" {
+		return "uTP"
+	}
+	return strings.ToUpper(network)
 }
 
 // bannedRow shows a banned peer, which has no connection to describe.

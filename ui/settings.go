@@ -20,6 +20,13 @@ const (
 	onTargetStop  = "Stop (mark complete)"
 )
 
+// Choices of the encryption select, by Settings.Encryption value.
+var encryptionChoices = []struct{ value, label string }{
+	{"prefer", "Prefer (accept unencrypted peers)"},
+	{"require", "Require (encrypted peers only)"},
+	{"off", "Off (unencrypted only)"},
+}
+
 // weekOrder lists the schedule's day boxes Monday first.
 var weekOrder = [7]time.Weekday{time.Monday, time.Tuesday, time.Wednesday,
 	time.Thursday, time.Friday, time.Saturday, time.Sunday}
@@ -38,6 +45,7 @@ type settingsTab struct {
 	ratio, seedTime, slots   *widget.Entry
 	onTarget                 *widget.RadioGroup
 	onlySeed                 *widget.Check
+	encryption               *widget.Select
 	apply, revert            *widget.Button
 	info                     *widget.Label
 	content                  fyne.CanvasObject
@@ -62,6 +70,11 @@ func newSettingsTab(u *UI) *settingsTab {
 	st.onTarget = widget.NewRadioGroup([]string{onTargetPause, onTargetStop}, nil)
 	st.onTarget.Required = true
 	st.onlySeed = widget.NewCheck("Keep seeding while I am the only seed", nil)
+	var labels []string
+	for _, c := range encryptionChoices {
+		labels = append(labels, c.label)
+	}
+	st.encryption = widget.NewSelect(labels, nil)
 	st.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), st.applyForm)
 	st.apply.Importance = widget.HighImportance
 	st.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), st.reload)
@@ -97,7 +110,9 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 			widget.NewFormItem("Then", st.onTarget)),
 		st.onlySeed,
 	))
-	cols := container.NewGridWithColumns(2, container.NewVBox(speed, alt), container.NewVBox(schedule, seeding))
+	conns := widget.NewCard("Connections", "How Shoal talks to other peers", widget.NewForm(
+		widget.NewFormItem("Encryption", st.encryption)))
+	cols := container.NewGridWithColumns(2, container.NewVBox(speed, alt, conns), container.NewVBox(schedule, seeding))
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)
 	return container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(cols))
 }
@@ -138,6 +153,12 @@ func (st *settingsTab) fill(s engine.Settings) {
 	}
 	st.onlySeed.SetChecked(s.KeepSeedingIfOnlySeed)
 	st.slots.SetText(fmt.Sprint(s.UploadSlots))
+	st.encryption.SetSelectedIndex(0)
+	for i, c := range encryptionChoices {
+		if c.value == s.Encryption {
+			st.encryption.SetSelectedIndex(i)
+		}
+	}
 }
 
 // read validates the widgets into settings, starting from the saved ones
@@ -174,6 +195,7 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	s.KeepSeedingIfOnlySeed = st.onlySeed.Checked
 	s.UploadSlots, err = parseCount("Upload slots", st.slots.Text, 1, 500)
 	keep(err)
+	s.Encryption = encryptionChoices[max(0, st.encryption.SelectedIndex())].value
 	return s, errors.Join(errs...)
 }
 

@@ -16,6 +16,7 @@ func someSettings() engine.Settings {
 	s := engine.Settings{
 		UploadLimit: 512 << 10, DownloadLimit: 2 << 20, AltUploadLimit: 64 << 10, AltDownloadLimit: 256 << 10,
 		RatioTarget: 1.5, SeedTimeLimit: 90 * time.Minute, OnTarget: "stop", KeepSeedingIfOnlySeed: true, UploadSlots: 6,
+		Encryption: "off",
 	}
 	s.AltSchedule = engine.Schedule{Enabled: true, From: 18*60 + 30, To: 23 * 60}
 	s.AltSchedule.Days[time.Monday], s.AltSchedule.Days[time.Friday] = true, true
@@ -41,8 +42,8 @@ func TestSettingsFormShowsTheEngineSettings(t *testing.T) {
 	u, _ := newSettingsUI(t, someSettings())
 	st := u.settings
 	got := []string{st.down.Text, st.up.Text, st.altDown.Text, st.altUp.Text, st.from.Text, st.to.Text,
-		st.ratio.Text, st.seedTime.Text, st.onTarget.Selected, st.slots.Text}
-	want := []string{"2048", "512", "256", "64", "18:30", "23:00", "1.5", "90", onTargetStop, "6"}
+		st.ratio.Text, st.seedTime.Text, st.onTarget.Selected, st.slots.Text, st.encryption.Selected}
+	want := []string{"2048", "512", "256", "64", "18:30", "23:00", "1.5", "90", onTargetStop, "6", "Off (unencrypted only)"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("form shows %q\n want %q", got, want)
 	}
@@ -67,11 +68,12 @@ func TestSettingsApply(t *testing.T) {
 	test.Tap(st.days[time.Sunday])
 	test.Tap(st.onlySeed)
 	st.onTarget.SetSelected(onTargetStop)
+	st.encryption.SetSelected("Require (encrypted peers only)")
 	test.Tap(st.apply)
 	u.bg.Wait()
 	want := engine.Settings{DownloadLimit: 1000 << 10, UploadLimit: 250*1024 + 512, AltDownloadLimit: 100 << 10,
 		RatioTarget: 2, SeedTimeLimit: 24 * time.Hour, OnTarget: "stop", KeepSeedingIfOnlySeed: true, UploadSlots: 8,
-		AltSchedule: engine.Schedule{Enabled: true, From: 22 * 60, To: 6*60 + 30}}
+		Encryption: "require", AltSchedule: engine.Schedule{Enabled: true, From: 22 * 60, To: 6*60 + 30}}
 	want.AltSchedule.Days[time.Saturday], want.AltSchedule.Days[time.Sunday] = true, true
 	f.lock(func() {
 		if len(f.settingsSet) != 1 || !reflect.DeepEqual(f.settingsSet[0], want) {

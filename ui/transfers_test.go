@@ -172,12 +172,12 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 	u.tabs.Select(u.transferItem)
 	s := twoTransfers(t.TempDir())
 	s.Transfers[0].PeerDetails = []engine.PeerSnapshot{
-		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5", Progress: 1, DownRate: 1 << 20, Downloaded: 3 << 20,
+		{Addr: "127.0.0.1:6881", Client: "qBittorrent 4.5", Network: "utp", Encryption: "rc4", Progress: 1, DownRate: 1 << 20, Downloaded: 3 << 20,
 			Uploaded: 512 << 10, GaveAllTime: 40 << 30, TookAllTime: 700 << 20},
-		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Progress: 0.5, Uploaded: 4 << 20, TookAllTime: 4 << 20, Choked: true, ChokingUs: true,
+		{Addr: "127.0.0.1:6882", Client: "Shoal 0.1", Network: "tcp", Encryption: "obfuscated", Progress: 0.5, Uploaded: 4 << 20, TookAllTime: 4 << 20, Choked: true, ChokingUs: true,
 			Note: "choked: not among the fastest uploaders"},
 		{Addr: "127.0.0.1:6883", Client: "Shoal 0.1", Choked: true, Banned: true, Note: "sent 2 bad pieces"},
-		{Addr: "127.0.0.1:6884", Client: "Transmission 4.0", Progress: 1, Choked: true, GaveAllTime: 1 << 30},
+		{Addr: "127.0.0.1:6884", Client: "Transmission 4.0", Network: "tcp", Encryption: "none", Progress: 1, Choked: true, GaveAllTime: 1 << 30},
 		{Addr: "127.0.0.1:6885", Client: "aria2", Progress: 0.25, ChokingUs: true, GaveAllTime: 900, Note: "snubbed: no data for 30s"},
 	}
 	s.Transfers[0].Banned = []engine.BannedPeer{{Key: "ip:10.0.0.9", Reason: "piece 7 failed its hash"},
@@ -187,15 +187,15 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		t.Fatalf("peers shown with nothing selected: %q", got)
 	}
 	u.transfers.grid.selectRow(0)
-	// Address|Client|Has|Down|Up|Gave us, Took (this link)|Gave us, Took (all time)|Choking|Why
+	// Address|Client|Link|Has|Down|Up|Gave us, Took (this link)|Gave us, Took (all time)|Choking|Why
 	want := []string{
-		"127.0.0.1:6881|qBittorrent 4.5||1.00 MiB/s||3.00 MiB|512 KiB|40.0 GiB|700 MiB|no|",
-		"127.0.0.1:6882|Shoal 0.1||||0 B|4.00 MiB|0 B|4.00 MiB|both|choked: not among the fastest uploaders",
-		"127.0.0.1:6883|Shoal 0.1||||0 B|0 B|0 B|0 B|we do|banned: sent 2 bad pieces",
-		"127.0.0.1:6884|Transmission 4.0||||0 B|0 B|1.00 GiB|0 B|we do|seed: wants nothing",
-		"127.0.0.1:6885|aria2||||0 B|0 B|900 B|0 B|it does|snubbed: no data for 30s",
-		"10.0.0.9|||||||||banned|banned: piece 7 failed its hash",
-		"peer 2d53483031302d61…|||||||||banned|banned: piece 3 failed its hash",
+		"127.0.0.1:6881|qBittorrent 4.5|uTP, RC4||1.00 MiB/s||3.00 MiB|512 KiB|40.0 GiB|700 MiB|no|",
+		"127.0.0.1:6882|Shoal 0.1|TCP, MSE||||0 B|4.00 MiB|0 B|4.00 MiB|both|choked: not among the fastest uploaders",
+		"127.0.0.1:6883|Shoal 0.1|||||0 B|0 B|0 B|0 B|we do|banned: sent 2 bad pieces",
+		"127.0.0.1:6884|Transmission 4.0|TCP||||0 B|0 B|1.00 GiB|0 B|we do|seed: wants nothing",
+		"127.0.0.1:6885|aria2|||||0 B|0 B|900 B|0 B|it does|snubbed: no data for 30s",
+		"10.0.0.9||||||||||banned|banned: piece 7 failed its hash",
+		"peer 2d53483031302d61…||||||||||banned|banned: piece 3 failed its hash",
 	}
 	rows := u.transfers.peers.grid.rows
 	if len(rows) != len(want) {
@@ -217,7 +217,7 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		t.Error("a banned peer shows a progress bar")
 	}
 	u.transfers.peers.grid.selectRow(1)
-	if got := u.transfers.peers.detail.Text; got != "127.0.0.1:6882 (Shoal 0.1): choked: not among the fastest uploaders" {
+	if got := u.transfers.peers.detail.Text; got != "127.0.0.1:6882 (Shoal 0.1) over TCP, handshake encrypted, data not: choked: not among the fastest uploaders" {
 		t.Errorf("detail of the selected peer %q", got)
 	}
 	// A peer leaves while the transfer's own row stays the same.

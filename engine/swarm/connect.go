@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/picker"
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
 
@@ -125,85 +126,73 @@ func (s *Swarm) dial(ctx context.Context, c *candidate) {
 
 // dialAndRun connects, handshakes, and (once up) runs the peer to the end.
 func (s *Swarm) dialAndRun(ctx context.Context, addr string) error {
-	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	conn, err := s.cfg.Dial(dctx, "tcp", addr)
-	cancel()
-	if err != nil {
-		return err
-	}
-	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	out := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
-	if err := wire.WriteHandshake(conn, out); err != nil {
-		conn.Close()
+	c, in, err := s.cfg.Connect(ctx, addr, out)
+	if err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(conn, 256<<10)
-	in, err := wire.ReadHandshake(br)
+	p, err := s.addPeer(c, addr, in)
 	if err != nil {
-		conn.Close()
-		return err
-	}
-	if in.InfoHash != s.cfg.InfoHash {
-		conn.Close()
-		return errors.New("swarm: peer answered for another torrent")
-	}
-	conn.SetDeadline(time.Time{})
-	p, err := s.addPeer(conn, addr, in)
-	if err != nil {
-		conn.Close()
+		c.Close()
 		return err
 	}
 	s.mu.Lock()
 	p.outgoing = true
 	s.mu.Unlock()
 	s.wg.Add(1)
-	s.runPeer(p, br)
+	s.runPeer(p, c.Reader)
 	return nil
 }
 
-// Accept takes over an incoming connection whose handshake head (reserved
-// bits and infohash) the owner already read from br. It replies, reads the
-// peer ID, and runs the peer until it ends.
+// Accept takes over an incoming plain TCP connection whose handshake head
+// (reserved bits and infohash) the owner already read from br.
 func (s *Swarm) Accept(conn net.Conn, br *bufio.Reader, reserved [8]byte) error {
+	return s.AcceptConn(&transport.Conn{Conn: conn, Reader: br, Network: "tcp", Encryption: transport.EncNone}, reserved)
+}
+
+// AcceptConn takes over an incoming connection whose handshake head
+// (reserved bits and infohash) the owner already read from c.Reader. It
+// replies, reads the peer ID, and runs the peer until it ends.
+func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 	s.mu.Lock()
 	stopped := s.runCtx == nil || s.runCtx.Err() != nil || s.paused
 	s.mu.Unlock()
 	if stopped {
-		conn.Close()
+		c.Close()
 		return errors.New("swarm: not running")
 	}
-	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	c.SetDeadline(time.Now().Add(20 * time.Second))
 	out := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
-	if err := wire.WriteHandshake(conn, out); err != nil {
-		conn.Close()
+	if err := wire.WriteHandshake(c, out); err != nil {
+		c.Close()
 		return err
 	}
-	id, err := wire.ReadPeerID(br)
+	id, err := wire.ReadPeerID(c.Reader)
 	if err != nil {
-		conn.Close()
+		c.Close()
 		return err
 	}
-	conn.SetDeadline(time.Time{})
+	c.SetDeadline(time.Time{})
 	in := wire.Handshake{Reserved: reserved, InfoHash: s.cfg.InfoHash, PeerID: id}
-	p, err := s.addPeer(conn, conn.RemoteAddr().String(), in)
+	p, err := s.addPeer(c, c.RemoteAddr().String(), in)
 	if err != nil {
-		conn.Close()
+		c.Close()
 		return err
 	}
 	s.wg.Add(1)
-	s.runPeer(p, br)
+	s.runPeer(p, c.Reader)
 	return nil
 }
 
 // addPeer registers a handshaken connection, refusing banned peers, duplicates
 // and ourselves.
-func (s *Swarm) addPeer(conn net.Conn, addr string, h wire.Handshake) (*peer, error) {
+func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if h.PeerID == s.cfg.PeerID {
 		return nil, errors.New("swarm: connected to ourselves")
 	}
-	ip := hostOf(conn.RemoteAddr().String())
+	ip := hostOf(c.RemoteAddr().String())
 	for _, key := range []string{"ip:" + ip, "id:" + hex.EncodeToString(h.PeerID[:])} {
 		if reason, ok := s.banned[key]; ok {
 			return nil, fmt.Errorf("%w: %s", ErrBanned, reason)
@@ -219,12 +208,13 @@ func (s *Swarm) addPeer(conn net.Conn, addr string, h wire.Handshake) (*peer, er
 	}
 	s.nextID++
 	p := &peer{
-		s: s, id: s.nextID, conn: conn, addr: addr, ip: ip, peerID: h.PeerID,
+		s: s, id: s.nextID, conn: c.Conn, addr: addr, ip: ip, peerID: h.PeerID,
+		network: c.Network, encryption: c.Encryption,
 		client: clientName(h.PeerID), fast: h.SupportsFast(), ext: h.SupportsExtended(),
 		start: time.Now(), amChoking: true, peerChoking: true, lastPiece: time.Now(),
 		requests: make(map[picker.Block]time.Time),
 	}
-	p.w.init(conn)
+	p.w.init(c.Conn)
 	s.peers[p.id] = p
 	return p, nil
 }

@@ -36,6 +36,9 @@ type peer struct {
 	ext    bool
 	start  time.Time
 
+	network    string // "tcp" or "utp"
+	encryption string // transport.EncNone, EncObfuscated or EncRC4
+
 	// guarded by s.mu
 	has            wire.Bitfield
 	rawBitfield    []byte // bitfield received before metadata was known

@@ -33,6 +33,8 @@ type PeerStats struct {
 	PeerID      [20]byte
 	Addr        string
 	Client      string
+	Network     string // "tcp" or "utp"
+	Encryption  string // "none", "obfuscated" (MSE header only) or "rc4"
 	Progress    float64
 	DownRate    float64
 	UpRate      float64
@@ -62,7 +64,8 @@ func (s *Swarm) Stats() Stats {
 		st.Wanted, st.WantedHave = s.wantedBytes()
 	}
 	for _, p := range s.peers {
-		ps := PeerStats{Key: p.banKey(), PeerID: p.peerID, Addr: p.addr, Client: p.client, DownRate: p.downRate.value, UpRate: p.upRate.value,
+		ps := PeerStats{Key: p.banKey(), PeerID: p.peerID, Addr: p.addr, Client: p.client,
+			Network: p.network, Encryption: p.encryption, DownRate: p.downRate.value, UpRate: p.upRate.value,
 			Downloaded: p.down.Load(), Uploaded: p.up.Load(), Choked: p.amChoking, ChokingUs: p.peerChoking, Note: p.note,
 			Interested: p.peerInterested, Interesting: p.amInterested}
 		if st.Pieces > 0 {

@@ -27,11 +27,15 @@ import (
 	"github.com/shoalp2p/shoal/engine/picker"
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/torrentfile"
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
 
 // Dialer opens peer connections (loopback-only mode is enforced by it).
 type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Connector dials addr and exchanges handshakes (see transport.Dialer).
+type Connector func(ctx context.Context, addr string, out wire.Handshake) (*transport.Conn, wire.Handshake, error)
 
 // Ledger is what the swarm reports to its owner's persistent state.
 type Ledger interface {
@@ -55,6 +59,12 @@ type Config struct {
 	Dial       Dialer
 	Ledger     Ledger
 	Logger     *slog.Logger
+
+	// Connect, if set, opens outgoing connections instead of Dial: it runs
+	// the whole handshake (encryption included) and checks the infohash.
+	// Without it, Dial is used with plain handshakes.
+	Connect Connector
+
 	// MaxPeers caps connections (default 60).
 	MaxPeers int
 	// UploadSlots is the choker's regular slot count (default 4).
@@ -145,6 +155,10 @@ func New(cfg Config) (*Swarm, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Connect == nil {
+		d := &transport.Dialer{Dial: cfg.Dial}
+		cfg.Connect = d.Connect
 	}
 	s := &Swarm{
 		cfg:       cfg,

@@ -1,0 +1,178 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent/mse"
+
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// HandshakeTimeout bounds a whole handshake, MSE included, by default.
+const HandshakeTimeout = 20 * time.Second
+
+// readBufSize is the read buffer of an established connection.
+const readBufSize = 256 << 10
+
+// Steps of a handshake, as a HandshakeError names them.
+const (
+	stepConnect = "connect"
+	stepMSE     = "encrypted handshake"
+	stepBT      = "BitTorrent handshake"
+)
+
+// Conn is a peer connection past its handshake head.
+type Conn struct {
+	// Conn is where messages are written: the socket itself, or an RC4
+	// wrapper around it. Reads must go through Reader.
+	net.Conn
+	// Reader yields the peer's messages, decrypted.
+	Reader *bufio.Reader
+	// Network is "tcp" or "utp".
+	Network string
+	// Encryption is EncNone, EncObfuscated or EncRC4.
+	Encryption string
+}
+
+// Dialer opens outgoing peer connections under an encryption mode.
+type Dialer struct {
+	// Dial opens a TCP connection (the policy-checked dialer).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Mode returns the current encryption mode; nil means Off.
+	Mode func() Encryption
+	// Timeout bounds each handshake (HandshakeTimeout if zero).
+	Timeout time.Duration
+
+	mu        sync.Mutex
+	plainOnly map[string]struct{} // peers that failed MSE but took plain
+}
+
+// maxPlainOnly bounds the plain-only table; it is cleared when full.
+const maxPlainOnly = 4096
+
+// Connect dials addr and runs the handshake: MSE (per the mode) carrying
+// our BEP 3 handshake out, then the peer's handshake back, which must name
+// out.InfoHash. In Prefer mode a failed MSE handshake is retried in plain.
+func (d *Dialer) Connect(ctx context.Context, addr string, out wire.Handshake) (*Conn, wire.Handshake, error) {
+	mode := Off
+	if d.Mode != nil {
+		mode = d.Mode()
+	}
+	if mode == Prefer && d.isPlainOnly(addr) {
+		mode = Off
+	}
+	c, in, err := d.attempt(ctx, addr, out, mode)
+	if err == nil || mode != Prefer || ctx.Err() != nil || !plainMayWork(err) {
+		return c, in, err
+	}
+	c, in, err2 := d.attempt(ctx, addr, out, Off)
+	if err2 != nil {
+		return nil, in, fmt.Errorf("%w; then in plain: %w", err, err2)
+	}
+	d.rememberPlain(addr)
+	return c, in, nil
+}
+
+// plainMayWork reports whether a failed MSE attempt is worth a plain one:
+// the connection opened but the encrypted handshake failed.
+func plainMayWork(err error) bool {
+	he, ok := err.(*HandshakeError)
+	return ok && he.Step == stepMSE && he.Kind != ErrWrongInfoHash
+}
+
+func (d *Dialer) isPlainOnly(addr string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.plainOnly[addr]
+	return ok
+}
+
+func (d *Dialer) rememberPlain(addr string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.plainOnly == nil || len(d.plainOnly) >= maxPlainOnly {
+		d.plainOnly = make(map[string]struct{})
+	}
+	d.plainOnly[addr] = struct{}{}
+}
+
+// attempt is one connection and handshake in one mode.
+func (d *Dialer) attempt(ctx context.Context, addr string, out wire.Handshake, mode Encryption) (*Conn, wire.Handshake, error) {
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	conn, err := d.Dial(dctx, "tcp", addr)
+	cancel()
+	if err != nil {
+		return nil, wire.Handshake{}, failed(stepConnect, err)
+	}
+	c, in, err := Initiate(ctx, conn, out, mode, d.timeout())
+	if err != nil {
+		conn.Close()
+		return nil, in, err
+	}
+	return c, in, nil
+}
+
+func (d *Dialer) timeout() time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return HandshakeTimeout
+}
+
+// Initiate runs the outgoing handshake on an open connection within
+// timeout (or until ctx ends). The caller closes conn on error.
+func Initiate(ctx context.Context, conn net.Conn, out wire.Handshake, mode Encryption, timeout time.Duration) (*Conn, wire.Handshake, error) {
+	conn.SetDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c := &Conn{Conn: conn, Network: networkOf(conn), Encryption: EncNone}
+	if mode == Off {
+		if err := wire.WriteHandshake(conn, out); err != nil {
+			return nil, wire.Handshake{}, failed(stepBT, err)
+		}
+		c.Reader = bufio.NewReaderSize(conn, readBufSize)
+	} else if err := initiateMSE(c, out, mode); err != nil {
+		return nil, wire.Handshake{}, err
+	}
+	in, err := wire.ReadHandshake(c.Reader)
+	if err != nil {
+		return nil, in, failed(stepBT, err)
+	}
+	if in.InfoHash != out.InfoHash {
+		return nil, in, failedAs(ErrWrongInfoHash, stepBT, fmt.Errorf("it answered for %x", in.InfoHash))
+	}
+	if !stop() {
+		return nil, in, failed(stepBT, ctx.Err())
+	}
+	conn.SetDeadline(time.Time{})
+	return c, in, nil
+}
+
+// initiateMSE runs MSE as initiator with the infohash as SKEY, sending our
+// BEP 3 handshake as the initial payload, and sets c's streams.
+func initiateMSE(c *Conn, out wire.Handshake, mode Encryption) error {
+	ia := wire.AppendHandshake(nil, out)
+	rw, method, err := mse.InitiateHandshake(c.Conn, out.InfoHash[:], ia, mode.provides())
+	if err != nil {
+		return failed(stepMSE, err)
+	}
+	c.Encryption = encName(method)
+	if method == mse.CryptoMethodRC4 {
+		c.Conn = &cipherConn{Conn: c.Conn, rw: rw}
+	}
+	c.Reader = bufio.NewReaderSize(c.Conn, readBufSize)
+	return nil
+}
+
+// networkOf names a connection's transport.
+func networkOf(c net.Conn) string {
+	if _, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		return "tcp"
+	}
+	return "utp"
+}

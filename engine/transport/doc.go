@@ -1,0 +1,51 @@
+// Package transport opens and accepts BitTorrent peer connections: the
+// byte stream under the BEP 3 handshake.
+//
+// # Encryption (MSE/PE)
+//
+// Message Stream Encryption, the Vuze/libtorrent "protocol encryption"
+// (https://wiki.vuze.com/w/Message_Stream_Encryption), is done by
+// github.com/anacrolix/torrent/mse: a Diffie-Hellman exchange, the
+// infohash as the shared secret (SKEY), then RC4 for the rest of the stream
+// or, if both sides agree, plain data after the obfuscated handshake.
+// Three modes (Encryption):
+//
+//   - Prefer (the default). Outgoing: we start with MSE, offering RC4 and
+//     plain, and our BEP 3 handshake rides in MSE's initial payload (no
+//     extra round trip). If that handshake fails for any reason but a
+//     refused dial or a wrong torrent, we dial again in plain, as libtorrent
+//     does with its pe_enabled policy, and remember that address as
+//     plain-only (a bounded table), so the next dial goes plain at once.
+//     We chose MSE first rather than plain first because a peer that
+//     requires encryption closes a plain handshake without a word: plain
+//     first would cost those peers a failed connection each time, while a
+//     plain-only peer answers an MSE preamble with a quick close. Incoming:
+//     both plain and MSE are accepted; an MSE peer offering plain data gets
+//     plain data (RC4 costs CPU and the header is hidden either way).
+//   - Require. Outgoing: MSE offering RC4 only, no fallback. Incoming:
+//     a plain handshake is refused (ErrPlainPeer, logged by the caller), and
+//     an MSE peer must accept RC4.
+//   - Off. Plain BEP 3 only; an incoming MSE handshake is refused.
+//
+// Incoming connections are told apart by their first 20 bytes (Sniff): 19
+// and "BitTorrent protocol" is a plain handshake; anything else is taken
+// for an MSE public key (the caller first routes Shoal's own overlay magic
+// elsewhere). The SKEY list is every infohash the node has.
+//
+// # Errors
+//
+// A failed handshake returns a *HandshakeError whose Kind is one of the
+// sentinel errors below (ErrRefused, ErrReset, ErrClosed, ErrTimeout,
+// ErrPlainPeer, ErrEncryptedPeer, ErrWrongInfoHash, ErrNotBitTorrent), so
+// logs and callers can tell a refused dial from a reset, a plain peer
+// under "require" or a peer sharing something else.
+//
+// # Resources
+//
+// Every handshake runs under a deadline (the caller's; HandshakeTimeout is
+// the default the engine uses). MSE costs one goroutine for its writer plus
+// one per pending read while it runs, and at most about 600 bytes of
+// buffered padding: a peer that sends a preamble and stalls holds them
+// until the deadline, then the connection is closed. Callers bound how many
+// incoming handshakes run at once.
+package transport
