@@ -61,7 +61,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	fmt.Fprintln(stderr, "demo: the window is the newcomer; search for e.g. 'jazz', 'bunny' or 'photos'")
-	showWindow(ctx, newcomer)
+	showWindow(ctx, newcomer, nil, nil)
 	return nil
 }
 

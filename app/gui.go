@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/shoalp2p/shoal/assets"
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/control"
 	"github.com/shoalp2p/shoal/ui"
 )
 
@@ -29,21 +31,54 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e, stop, err := startEngine(ctx, cfg)
+	links := fs.Args()
+	if handed, err := toRunning(ctx, c.data, links); handed {
+		return err
+	}
+	e, srv, stop, err := startInstance(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	showWindow(ctx, e)
+	showWindow(ctx, e, srv, links)
 	return nil
+}
+
+// toRunning hands a second start's links to the instance already serving
+// dir and raises its window; handed false means no instance answered (or
+// it has no window and nothing was to be added), so this start goes on.
+func toRunning(ctx context.Context, dir string, links []string) (handed bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, controlTimeout)
+	defer cancel()
+	for i, link := range links {
+		if _, err := control.Add(ctx, dir, link); err != nil {
+			if i == 0 && errors.Is(err, control.ErrNotRunning) {
+				return false, nil
+			}
+			return true, callErr(dir, err)
+		}
+	}
+	shown, err := control.Show(ctx, dir)
+	return len(links) > 0 || (err == nil && shown), nil
 }
 
 // showWindow runs the desktop app on the main goroutine until the window
 // closes or ctx ends (Ctrl-C).
-func showWindow(ctx context.Context, e *engine.Engine) {
+// Links (from the command line) are added once the window is built; srv,
+// when not nil, raises the window at a second start's request.
+func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, links []string) {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
 	u := ui.New(a, e)
+	if srv != nil {
+		srv.OnShow(func() bool { fyne.Do(u.Raise); return true })
+	}
+	for _, link := range links {
+		if abs, err := control.ResolveLink(link); err == nil {
+			link = abs
+		}
+		u.Add(link)
+	}
 	uiCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	u.Start(uiCtx)

@@ -22,18 +22,23 @@ import (
 	"syscall"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/control"
 )
 
 const usage = `Usage: shoal [COMMAND] [flags]
+       shoal [gui] [--data DIR] MAGNET|FILE.torrent...
 
 Commands:
-  gui      the desktop app (default)
+  gui      the desktop app (default); links given are added, and handed to
+           the running instance if there is one
   daemon   the headless engine: shoal daemon [--share PATH]... [--supernode|--leaf]
   get      download: shoal get [--out DIR] [--peer HOST:PORT]... [--seed] MAGNET|FILE.torrent|INFOHASH
   search   search the network: shoal search [--json] [--timeout D] WORDS...
   create   make a .torrent: shoal create [--piece-length N] [--tracker URL]... -o FILE.torrent PATH
   demo     the app on a local loopback swarm (no Internet needed)
   ratio    print all-time uploaded/downloaded of a data folder as JSON (works while it runs)
+  status   ask the running instance for its state: shoal status [--json] [--data DIR]
+  add      hand links to the running instance: shoal add [--data DIR] MAGNET|FILE.torrent|INFOHASH...
 
 Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --allow-net CIDR,...  --log-level LEVEL
 Run 'shoal COMMAND -h' for a command's flags.
@@ -95,9 +100,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args, stdout, stderr)
 	case "ratio":
 		return runRatio(ctx, args, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, stdout, stderr)
+	case "add":
+		return runAdd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if isLink(cmd) { // shoal MAGNET|FILE.torrent, as the desktop file runs it
+		return runGUI(ctx, append([]string{cmd}, args...), stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -194,23 +206,57 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// startEngine opens an engine and runs it in the background; stop cancels it
-// and waits until its state is saved.
+// startEngine opens an engine and runs it in the background, with its
+// control socket; stop cancels it and waits until its state is saved.
 func startEngine(ctx context.Context, cfg engine.Config) (*engine.Engine, func(), error) {
+	e, _, stop, err := startInstance(ctx, cfg)
+	return e, stop, err
+}
+
+// startInstance is startEngine that also returns the control server (nil
+// when the socket could not be made, which is logged and not fatal). The
+// server stops before the engine, so the socket file is removed while the
+// data-folder lock is still held.
+func startInstance(ctx context.Context, cfg engine.Config) (*engine.Engine, *control.Server, func(), error) {
 	e, err := engine.Open(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	if msg := e.Recovered(); msg != "" {
 		fmt.Fprintln(os.Stderr, "shoal:", msg)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	go e.Run(ctx)
+	engCtx, engCancel := context.WithCancel(context.WithoutCancel(ctx))
+	srv, err := control.Listen(cfg.DataDir, e, log)
+	ctlDone := make(chan struct{})
+	if err != nil {
+		log.Warn("no control socket: shoal status and shoal add cannot reach this instance", "err", err)
+		srv = nil
+		close(ctlDone)
+	} else {
+		go func() {
+			defer close(ctlDone)
+			if err := srv.Run(ctx); err != nil {
+				log.Error("control socket stopped", "err", err)
+			}
+		}()
+	}
+	go func() {
+		<-ctx.Done()
+		<-ctlDone
+		engCancel()
+	}()
+	go e.Run(engCtx)
 	stop := func() {
 		cancel()
+		<-ctlDone
 		<-e.Stopped()
 	}
-	return e, stop, nil
+	return e, srv, stop, nil
 }
 
 func oneLine(err error) string {

@@ -1,0 +1,123 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// ErrNotRunning means no Shoal serves the data folder's control socket.
+var ErrNotRunning = errors.New("control: no Shoal is running with this data folder")
+
+// Call sends one request to the instance serving dataDir and returns its
+// answer. A refused request comes back as an error holding the server's
+// message for people; no socket, or one nobody listens on, is
+// ErrNotRunning.
+func Call(ctx context.Context, dataDir string, req Request) (Response, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", SocketPath(dataDir))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
+			return Response{}, fmt.Errorf("%w (%s)", ErrNotRunning, dataDir)
+		}
+		return Response{}, fmt.Errorf("control: connect: %w", err)
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	} else {
+		c.SetDeadline(time.Now().Add(time.Minute))
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	b, err := json.Marshal(req)
+	if err != nil {
+		return Response{}, fmt.Errorf("control: %w", err)
+	}
+	if _, err := c.Write(append(b, '\n')); err != nil {
+		return Response{}, fmt.Errorf("control: send: %w", err)
+	}
+	return readResponse(c)
+}
+
+func readResponse(c net.Conn) (Response, error) {
+	sc := bufio.NewScanner(c)
+	sc.Buffer(make([]byte, 64<<10), MaxResponseLine)
+	if !sc.Scan() {
+		err := sc.Err()
+		if err == nil {
+			err = errors.New("the instance closed the connection without answering")
+		}
+		return Response{}, fmt.Errorf("control: read answer: %w", err)
+	}
+	var r Response
+	if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+		return Response{}, fmt.Errorf("control: read answer: %w", err)
+	}
+	if !r.OK {
+		return r, errors.New(r.Error)
+	}
+	return r, nil
+}
+
+// GetStatus asks the instance serving dataDir for its state.
+func GetStatus(ctx context.Context, dataDir string) (Status, error) {
+	r, err := Call(ctx, dataDir, Request{Cmd: CmdStatus})
+	if err != nil {
+		return Status{}, err
+	}
+	if r.Status == nil {
+		return Status{}, errors.New("control: the instance answered status without one")
+	}
+	return *r.Status, nil
+}
+
+// Add hands a link to the instance serving dataDir and returns the
+// infohash it started. A file path (or file:// URL) is made absolute here, since the
+// instance's working folder is not ours.
+func Add(ctx context.Context, dataDir, link string) (string, error) {
+	link, err := ResolveLink(link)
+	if err != nil {
+		return "", err
+	}
+	r, err := Call(ctx, dataDir, Request{Cmd: CmdAdd, Link: link})
+	if err != nil {
+		return "", err
+	}
+	return r.Added, nil
+}
+
+// Show asks the instance serving dataDir to raise its window; false means
+// it has none (a daemon).
+func Show(ctx context.Context, dataDir string) (bool, error) {
+	r, err := Call(ctx, dataDir, Request{Cmd: CmdShow})
+	if err != nil {
+		return false, err
+	}
+	return r.Shown, nil
+}
+
+// ResolveLink makes a link that names a file (a path or a file:// URL, as
+// file managers pass) an absolute path; magnet links and infohashes are
+// returned as they are.
+func ResolveLink(link string) (string, error) {
+	if u, err := url.Parse(link); err == nil && u.Scheme == "file" {
+		link = u.Path
+	}
+	if !isPathLike(link) {
+		return link, nil
+	}
+	abs, err := filepath.Abs(link)
+	if err != nil {
+		return "", fmt.Errorf("control: %s: %w", link, err)
+	}
+	return abs, nil
+}
