@@ -22,6 +22,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/tracker"
 	"github.com/shoalp2p/shoal/engine/transport"
+	"github.com/shoalp2p/shoal/internal/logflood"
 	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
@@ -95,6 +96,7 @@ type Engine struct {
 	credit    map[string]*creditPair
 	stopped   chan struct{}
 	recovered string // Recovered's explanation; set once by Open
+	flood     *logflood.Handler
 	settings  Settings
 	upLimit   *rate.Limiter
 	downLimit *rate.Limiter
@@ -124,6 +126,11 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Anyone on the network can cause a log line: at most a burst of each
+	// message per minute gets through, the rest are counted.
+	flood := logflood.New(cfg.Logger.Handler(), 0, 0)
+	cfg.Logger = slog.New(flood)
+	routeDHTLog(cfg.Logger.With("part", "dht"))
 	e := &Engine{
 		cfg:       cfg,
 		log:       cfg.Logger,
@@ -132,6 +139,7 @@ func Open(cfg Config) (*Engine, error) {
 		credit:    make(map[string]*creditPair),
 		stopped:   make(chan struct{}),
 		changed:   make(chan struct{}),
+		flood:     flood,
 	}
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {

@@ -117,6 +117,7 @@ func (e *Engine) transferState(t *transfer, st swarm.Stats) TransferState {
 func (e *Engine) netStatus(n NetStatus, peers int) NetStatus {
 	n.PeerAddr, n.DHTAddr, n.SupernodeAddr = e.Addrs()
 	n.PeerID = InfoHash(e.peerID).String()
+	n.QuietedLogLines, n.DHTLibraryLines = e.flood.Suppressed(), dhtLogLines.Load()
 	n.Peers = peers
 	n.DHTNodes = e.dht.NumNodes()
 	n.Supernodes = e.leaf.Supernodes()

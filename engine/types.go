@@ -203,6 +203,13 @@ type NetStatus struct {
 	PortMapping string
 	// PortMappingErr explains, for people, why no mapping could be made.
 	PortMappingErr string
+	// QuietedLogLines counts log lines held back because the same message
+	// came too often (at most a burst of each per minute is written):
+	// mostly peers and packets that misbehave.
+	QuietedLogLines int64
+	// DHTLibraryLines counts what the DHT library reported, process-wide:
+	// mostly malformed packets sent to the DHT port.
+	DHTLibraryLines int64
 }
 
 // Snapshot is everything the front ends show, copied out of the engine.
