@@ -16,28 +16,13 @@ const MaxHTTPBody = 1 << 20
 
 // announceHTTP performs a BEP 3 GET announce with compact=1.
 func (c *Client) announceHTTP(ctx context.Context, u *url.URL, req Request) (Response, error) {
-	target := announceURLWithQuery(u, req)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return Response{}, fmt.Errorf("tracker: http announce: %w: %w", ErrInvalidRequest, err)
-	}
-	if c.UserAgent != "" {
-		hreq.Header.Set("User-Agent", c.UserAgent)
-	}
-	hc := c.httpClient()
-	defer hc.CloseIdleConnections()
-	resp, err := hc.Do(hreq)
+	body, status, err := c.getHTTP(ctx, announceURLWithQuery(u, req))
 	if err != nil {
 		return Response{}, fmt.Errorf("tracker: http announce: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := readCapped(resp.Body, MaxHTTPBody)
-	if err != nil {
-		return Response{}, fmt.Errorf("tracker: http announce: read body: %w", err)
-	}
 	r, perr := ParseHTTPResponse(body)
-	if resp.StatusCode/100 != 2 && !errors.Is(perr, ErrTrackerFailure) {
-		return Response{}, fmt.Errorf("tracker: http announce: %w: %s", ErrHTTPStatus, resp.Status)
+	if status/100 != 2 && !errors.Is(perr, ErrTrackerFailure) {
+		return Response{}, fmt.Errorf("tracker: http announce: %w: %d %s", ErrHTTPStatus, status, http.StatusText(status))
 	}
 	if perr != nil {
 		return r, fmt.Errorf("tracker: http announce: %w", perr)

@@ -56,6 +56,20 @@ func TestOpentracker(t *testing.T) {
 			if r.Seeders != 1 || r.Leechers != 1 || r.Interval <= 0 {
 				t.Errorf("response %+v: want 1 seeder, 1 leecher, an interval", r)
 			}
+			checkScrape(t, leecher, tc.url, tc.hash, ScrapeResult{Seeders: 1, Leechers: 1})
+			done := second
+			done.Left, done.Downloaded, done.Event = 0, 1000, EventCompleted
+			if _, err := leecher.Announce(ctx, tc.url, done); err != nil {
+				t.Fatalf("completed announce: %v", err)
+			}
+			checkScrape(t, leecher, tc.url, tc.hash, ScrapeResult{Seeders: 2, Completed: 1})
+			for _, stop := range []Request{first, done} {
+				stop.Event = EventStopped
+				if _, err := leecher.Announce(ctx, tc.url, stop); err != nil {
+					t.Fatalf("stopped announce: %v", err)
+				}
+			}
+			checkScrape(t, leecher, tc.url, tc.hash, ScrapeResult{Completed: 1})
 			// Not whitelisted: HTTP gets a failure reason; opentracker's UDP
 			// side answers with a bare 8-byte action 1 header instead.
 			unlisted := second
@@ -64,5 +78,17 @@ func TestOpentracker(t *testing.T) {
 				t.Errorf("non-whitelisted hash: err = %v, want %v", err, tc.unlisted)
 			}
 		})
+	}
+}
+
+// checkScrape scrapes hash through url and compares the counts.
+func checkScrape(t *testing.T, c *Client, url string, hash [20]byte, want ScrapeResult) {
+	t.Helper()
+	got, err := c.Scrape(context.Background(), url, hash)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	if got[hash] != want {
+		t.Errorf("scrape %+v, want %+v", got[hash], want)
 	}
 }

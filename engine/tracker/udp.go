@@ -31,7 +31,8 @@ type connIDEntry struct {
 	at time.Time
 }
 
-// udpSession is one announce over a connected UDP socket.
+// udpSession is one request (announce or scrape) over a connected UDP
+// socket.
 type udpSession struct {
 	c    *Client
 	ctx  context.Context
@@ -41,14 +42,50 @@ type udpSession struct {
 	buf  []byte
 }
 
+// udpCall is one BEP 15 request kind: op names it in errors, build makes
+// the request for a connection id and transaction id, and parse reads the
+// reply whose header carries tx.
+type udpCall struct {
+	op    string
+	build func(connID uint64, tx uint32) []byte
+	parse func(pkt []byte, tx uint32, ipv6 bool) error
+}
+
 // announceUDP performs a BEP 15 announce, retransmitting on silence.
 func (c *Client) announceUDP(ctx context.Context, u *url.URL, req Request) (Response, error) {
+	var r Response
+	urlData := urlDataOf(u)
+	call := udpCall{op: "announce",
+		build: func(id uint64, tx uint32) []byte { return marshalAnnounce(id, tx, req, urlData) },
+		parse: func(pkt []byte, tx uint32, ipv6 bool) (err error) {
+			r, err = ParseUDPResponse(pkt, tx, ipv6)
+			return err
+		}}
+	if err := c.roundTripUDP(ctx, u, call); err != nil {
+		return Response{}, err
+	}
+	return r, nil
+}
+
+// urlDataOf is the BEP 41 URL data of a udp:// URL: its path and query.
+func urlDataOf(u *url.URL) string {
+	urlData := u.EscapedPath()
+	if u.RawQuery != "" {
+		urlData += "?" + u.RawQuery
+	}
+	return urlData
+}
+
+// roundTripUDP dials the tracker and runs call, connecting first when no
+// fresh connection id is cached, and retransmitting on silence as BEP 15
+// says (15*2^n seconds, scaled by UDPRetryBase).
+func (c *Client) roundTripUDP(ctx context.Context, u *url.URL, call udpCall) error {
 	if u.Port() == "" {
-		return Response{}, fmt.Errorf("tracker: udp announce: %w: no port in %q", ErrInvalidRequest, u.Host)
+		return fmt.Errorf("tracker: udp %s: %w: no port in %q", call.op, ErrInvalidRequest, u.Host)
 	}
 	conn, err := c.Dial(ctx, "udp", u.Host)
 	if err != nil {
-		return Response{}, fmt.Errorf("tracker: udp announce: dial: %w", err)
+		return fmt.Errorf("tracker: udp %s: dial: %w", call.op, err)
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
@@ -57,50 +94,45 @@ func (c *Client) announceUDP(ctx context.Context, u *url.URL, req Request) (Resp
 	if ua, ok := conn.RemoteAddr().(*net.UDPAddr); ok {
 		s.ipv6 = ua.IP.To4() == nil
 	}
-	urlData := u.EscapedPath()
-	if u.RawQuery != "" {
-		urlData += "?" + u.RawQuery
-	}
 	base := c.UDPRetryBase
 	if base <= 0 {
 		base = defaultUDPRetryBase
 	}
 	for n := 0; n <= maxRetryExp; n++ {
-		r, err := s.attempt(req, urlData, base<<n)
+		err := s.attempt(call, base<<n)
 		if !errors.Is(err, errAttemptTimeout) {
-			return r, err
+			return err
 		}
 	}
-	return Response{}, fmt.Errorf("tracker: udp announce: %w after %d attempts", errAttemptTimeout, maxRetryExp+1)
+	return fmt.Errorf("tracker: udp %s: %w after %d attempts", call.op, errAttemptTimeout, maxRetryExp+1)
 }
 
-// attempt runs connect (unless a fresh connection id is cached) and
-// announce, each waiting at most wait for its answer.
-func (s *udpSession) attempt(req Request, urlData string, wait time.Duration) (Response, error) {
+// attempt runs connect (unless a fresh connection id is cached) and the
+// call, each waiting at most wait for its answer.
+func (s *udpSession) attempt(call udpCall, wait time.Duration) error {
 	id, ok := s.c.cachedConnID(s.key)
 	if !ok {
 		tx := rand.Uint32()
 		pkt, err := s.exchange(marshalConnect(tx), tx, wait)
 		if err != nil {
-			return Response{}, fmt.Errorf("tracker: udp connect: %w", err)
+			return fmt.Errorf("tracker: udp connect: %w", err)
 		}
 		if id, err = parseConnectResponse(pkt, tx); err != nil {
-			return Response{}, fmt.Errorf("tracker: udp connect: %w", err)
+			return fmt.Errorf("tracker: udp connect: %w", err)
 		}
 		s.c.storeConnID(s.key, id)
 	}
 	tx := rand.Uint32()
-	pkt, err := s.exchange(marshalAnnounce(id, tx, req, urlData), tx, wait)
+	pkt, err := s.exchange(call.build(id, tx), tx, wait)
 	if err != nil {
-		return Response{}, fmt.Errorf("tracker: udp announce: %w", err)
+		return fmt.Errorf("tracker: udp %s: %w", call.op, err)
 	}
-	r, err := ParseUDPResponse(pkt, tx, s.ipv6)
-	if err != nil {
+	if err := call.parse(pkt, tx, s.ipv6); err != nil {
 		// The id may have been rejected; get a new one next time.
 		s.c.dropConnID(s.key)
-		return Response{}, fmt.Errorf("tracker: udp announce: %w", err)
+		return fmt.Errorf("tracker: udp %s: %w", call.op, err)
 	}
-	return r, nil
+	return nil
 }
 
 // exchange sends pkt and returns the first reply carrying transaction id

@@ -28,6 +28,7 @@ type udpTracker struct {
 	peers     []byte
 	connects  int
 	announces int
+	scrapes   int
 	last      []byte // last announce request
 }
 
@@ -100,8 +101,23 @@ func (u *udpTracker) handle(p []byte) []byte {
 		r = be.AppendUint32(r, 3)    // leechers
 		r = be.AppendUint32(r, 5)    // seeders
 		return append(r, u.peers...)
+	case action == 2 && be.Uint64(p) == u.connID:
+		u.scrapes++
+		return scrapeAnswer(tx, p[16:])
 	}
 	return nil
+}
+
+// scrapeAnswer answers a scrape of hashes with seeders = the hash's first
+// byte, completed = 100 more, and 7 leechers.
+func scrapeAnswer(tx, hashes []byte) []byte {
+	r := append([]byte{0, 0, 0, 2}, tx...)
+	for ; len(hashes) >= 20; hashes = hashes[20:] {
+		r = binary.BigEndian.AppendUint32(r, uint32(hashes[0]))
+		r = binary.BigEndian.AppendUint32(r, 100+uint32(hashes[0]))
+		r = binary.BigEndian.AppendUint32(r, 7)
+	}
+	return r
 }
 
 func (u *udpTracker) counts() (connects, announces int) {
