@@ -84,6 +84,10 @@ type Engine struct {
 	lock   *dirLock
 
 	responder *dhtindex.Responder // BEP 51, shared by the DHT servers
+	// announceGate paces tracker announces over all transfers, and
+	// stopSlots bounds the "stopped" announces in flight.
+	announceGate *rate.Limiter
+	stopSlots    chan struct{}
 
 	mu        sync.Mutex
 	runCtx    context.Context
@@ -179,6 +183,7 @@ func (e *Engine) open() error {
 		return err
 	}
 	e.trk = &tracker.Client{Dial: e.policy.Dial, UserAgent: "Shoal/0.1"}
+	e.announceGate, e.stopSlots = newAnnounceGate(), make(chan struct{}, stopConcurrency)
 	return e.loadState()
 }
 

@@ -305,6 +305,7 @@ func (e *Engine) stopSeeding(t *transfer, action string) {
 	t.mu.Unlock()
 	sw.SetUploadBudget(0)
 	sw.Pause()
+	t.poke()
 	e.log.Info("seeding stopped at target", "transfer", t.ih.String(), "action", action)
 }
 

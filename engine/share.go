@@ -128,7 +128,7 @@ func (e *Engine) resumeTransfer(row state.TransferRow) error {
 	for i := 0; i < len(row.Bitfield)*8; i++ {
 		have = append(have, row.Bitfield[i/8]&(0x80>>(i%8)) != 0)
 	}
-	var trackers []string
+	var trackers [][]string
 	if spec, err := parseSource(row.Source); err == nil {
 		trackers = spec.trackers
 	}

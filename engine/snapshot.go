@@ -88,6 +88,7 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 			DownRate: p.DownRate, UpRate: p.UpRate, Downloaded: p.Downloaded, Uploaded: p.Uploaded,
 			Choked: p.Choked, ChokingUs: p.ChokingUs, Interested: p.Interested, Interesting: p.Interesting, Note: p.Note})
 	}
+	t.swarmSize(&v.TransferSnapshot)
 	return v
 }
 

@@ -35,8 +35,10 @@ type transfer struct {
 	dir      string
 	source   string
 	name     string
-	trackers []string
+	trackers [][]string // tiers of announce URLs (BEP 12)
 	added    time.Time
+	ann      *tracker.Announcer
+	wake     chan struct{} // pokes discover: a pause or resume
 
 	mu         sync.Mutex
 	sw         *swarm.Swarm
@@ -50,6 +52,7 @@ type transfer struct {
 	infoSaved  bool
 	dirty      bool // the last progress save failed: save again
 	checked    bool // state.TransferRow.Checked: found pieces are downloads
+	dhtPeers   int  // distinct peers the last DHT get_peers found
 
 	opts               TransferOptions
 	upLimit, downLimit *rate.Limiter
@@ -115,7 +118,7 @@ type source struct {
 	ih       InfoHash
 	name     string
 	info     []byte
-	trackers []string
+	trackers [][]string
 	peers    []string
 	ignored  []string // malformed optional keys of a .torrent file, dropped
 }
@@ -128,7 +131,7 @@ func parseSource(s string) (source, error) {
 		if err != nil {
 			return source{}, fmt.Errorf("engine: magnet link: %s", clipText(err.Error()))
 		}
-		return source{ih: InfoHash(m.InfoHash), name: m.DisplayName, trackers: m.Trackers, peers: m.Params["x.pe"]}, nil
+		return source{ih: InfoHash(m.InfoHash), name: m.DisplayName, trackers: magnetTiers(m.Trackers), peers: m.Params["x.pe"]}, nil
 	case s == "":
 		return source{}, errors.New("engine: download: empty source, want a magnet link, .torrent file or infohash")
 	case len(s) == 40 && !strings.ContainsAny(s, "./\\"):
@@ -168,12 +171,18 @@ func loadTorrentFile(path string) (source, error) {
 	if err != nil {
 		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
 	}
-	var trackers []string
-	for _, tier := range tf.Trackers {
-		trackers = append(trackers, tier...)
-	}
 	return source{ih: InfoHash(sha1.Sum(tf.InfoBytes)), name: info.BestName(), info: tf.InfoBytes,
-		trackers: trackers, ignored: tf.Ignored}, nil
+		trackers: tf.Trackers, ignored: tf.Ignored}, nil
+}
+
+// magnetTiers puts each of a magnet link's trackers (tr=) in a tier of its
+// own: a magnet link has no tiers, and every tier is announced to.
+func magnetTiers(urls []string) [][]string {
+	tiers := make([][]string, 0, len(urls))
+	for _, u := range urls {
+		tiers = append(tiers, []string{u})
+	}
+	return tiers
 }
 
 // addTransfer registers a transfer and starts it if the engine runs.
@@ -184,6 +193,8 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	}
 	sw.AddExplicitPeers(peers...)
 	t.sw = sw
+	t.ann = tracker.NewAnnouncer(t.trackers, tracker.Schedule{})
+	t.wake = make(chan struct{}, 1)
 	up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
 	if err == nil {
 		t.uploaded, t.downloaded = up, down
@@ -250,38 +261,38 @@ func (e *Engine) startTransfer(t *transfer) {
 	}()
 }
 
-// discover finds peers through the DHT and trackers, often at first and
-// then every few minutes.
+// discover finds peers through the trackers, when their announces are
+// due, and through the DHT, often at first and then every few minutes.
+// When it ends (pause, removal, shutdown) it tells the trackers "stopped".
 func (e *Engine) discover(ctx context.Context, t *transfer, sw *swarm.Swarm) {
+	defer e.stopAnnounce(t, sw)
 	delay := 2 * time.Second
+	nextDHT := time.Now()
 	for {
-		sw.AddPeers(e.dhtPeers(ctx, t.ih, e.port)...)
-		e.announceTrackers(ctx, t, sw)
-		if sw.Complete() || len(sw.Stats().Peers) > 0 {
-			delay = min(delay*2, 5*time.Minute)
+		changed := e.Changed()
+		e.announceDue(ctx, t, sw)
+		if !time.Now().Before(nextDHT) {
+			found := e.dhtPeers(ctx, t.ih, e.port)
+			t.setDHTPeers(len(found))
+			sw.AddPeers(found...)
+			if sw.Complete() || len(sw.Stats().Peers) > 0 {
+				delay = min(delay*2, 5*time.Minute)
+			}
+			nextDHT = time.Now().Add(delay)
 		}
+		wait := time.NewTimer(time.Until(t.nextWake(nextDHT)))
 		select {
 		case <-ctx.Done():
+			wait.Stop()
 			return
-		case <-time.After(delay):
-		}
-	}
-}
-
-func (e *Engine) announceTrackers(ctx context.Context, t *transfer, sw *swarm.Swarm) {
-	st := sw.Stats()
-	for _, url := range t.trackers {
-		req := tracker.Request{InfoHash: t.ih, PeerID: e.peerID, Port: uint16(e.port),
-			Uploaded: st.TotalUp, Downloaded: st.TotalDown, Left: st.Size - st.Have, NumWant: 50}
-		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		resp, err := e.trk.Announce(rctx, url, req)
-		cancel()
-		if err != nil {
-			e.log.Info("tracker announce", "url", url, "err", err)
-			continue
-		}
-		for _, p := range resp.Peers {
-			sw.AddPeers(p.String())
+		case <-changed: // a download completed: maybe this one
+			wait.Stop()
+			if sw.Complete() {
+				t.ann.Completed(time.Now())
+			}
+		case <-t.wake:
+			wait.Stop()
+		case <-wait.C:
 		}
 	}
 }
@@ -313,6 +324,7 @@ func (e *Engine) Pause(ih InfoHash) error {
 	sw := t.sw
 	t.mu.Unlock()
 	sw.Pause()
+	t.poke()
 	return e.saveState(t, StatePaused)
 }
 
@@ -346,6 +358,7 @@ func (e *Engine) Resume(ih InfoHash) error {
 	t.mu.Unlock()
 	sw.SetUploadBudget(-1)
 	sw.Resume()
+	t.poke()
 	e.mu.Lock()
 	e.startTransfer(t) // a transfer loaded paused has not run yet
 	e.mu.Unlock()

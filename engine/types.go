@@ -68,6 +68,21 @@ type TransferSnapshot struct {
 	PeerDetails []PeerSnapshot
 	// Banned lists peers this transfer banned for corrupt data, with why.
 	Banned []BannedPeer
+	// SwarmPeers is the size of the whole swarm as far as known: the
+	// largest of the trackers' seeders plus leechers (from announces and
+	// scrapes), the distinct peers the last DHT get_peers found, and Peers.
+	// -1 while nothing beyond our own connections is known.
+	SwarmPeers int
+	// SwarmSeeds is the swarm's seeders, the largest count any tracker
+	// gave (and at least Seeds); -1 while no tracker has answered.
+	SwarmSeeds int
+	// SwarmLeechers is the swarm's peers still downloading, the largest
+	// count any tracker gave (and at least Peers-Seeds); -1 while no
+	// tracker has answered.
+	SwarmLeechers int
+	// SwarmCompleted is how many finished downloads a tracker's scrape
+	// counted; -1 while no tracker has answered.
+	SwarmCompleted int
 }
 
 // BannedPeer is a peer refused for sending data that failed its hash.

@@ -135,12 +135,13 @@ func stateText(t engine.TransferSnapshot) string {
 	}
 }
 
-// peersText shows connected peers and, when there are any, how many seed.
-func peersText(peers, seeds int) string {
-	if seeds > 0 {
-		return fmt.Sprintf("%d (%d seeds)", peers, seeds)
+// swarmText shows a connected count and, when known (swarm >= 0), the
+// swarm's in brackets: "3 (120)", as qBittorrent does.
+func swarmText(connected, swarm int) string {
+	if swarm < 0 {
+		return strconv.Itoa(connected)
 	}
-	return strconv.Itoa(peers)
+	return fmt.Sprintf("%d (%d)", connected, swarm)
 }
 
 // plural is "1 file", "2 files".

@@ -161,3 +161,14 @@ func TestFormatRatioAndStates(t *testing.T) {
 		t.Errorf("a seeding transfer shows ETA %q", got)
 	}
 }
+
+func TestSwarmText(t *testing.T) {
+	for _, tc := range []struct {
+		connected, swarm int
+		want             string
+	}{{3, 120, "3 (120)"}, {0, 0, "0 (0)"}, {4, -1, "4"}} {
+		if got := swarmText(tc.connected, tc.swarm); got != tc.want {
+			t.Errorf("swarmText(%d, %d) = %q, want %q", tc.connected, tc.swarm, got, tc.want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ const (
 	trColDown
 	trColUp
 	trColETA
+	trColSeeds
 	trColPeers
 	trColRatio
 	trCols
@@ -36,20 +37,22 @@ const (
 // transferKey holds everything a transfer row shows: equal keys mean equal
 // cells, so unchanged transfers cost one comparison per tick.
 type transferKey struct {
-	name                 string
-	size, have           int64
-	state                engine.TransferState
-	err                  string
-	down, up             float64
-	eta                  time.Duration
-	peers, seeds         int
-	uploaded, downloaded int64
+	name                   string
+	size, have             int64
+	state                  engine.TransferState
+	err                    string
+	down, up               float64
+	eta                    time.Duration
+	peers, seeds           int
+	swarmPeers, swarmSeeds int
+	uploaded, downloaded   int64
 }
 
 func keyOf(t engine.TransferSnapshot) transferKey {
 	return transferKey{
 		name: t.Name, size: t.Size, have: t.Have, state: t.State, err: t.Err,
 		down: t.DownRate, up: t.UpRate, eta: t.ETA, peers: t.Peers, seeds: t.Seeds,
+		swarmPeers: t.SwarmPeers, swarmSeeds: t.SwarmSeeds,
 		uploaded: t.Uploaded, downloaded: t.Downloaded,
 	}
 }
@@ -75,7 +78,8 @@ func newTransferRow(t engine.TransferSnapshot) *transferRow {
 	cells[trColDown] = humanRate(t.DownRate)
 	cells[trColUp] = humanRate(t.UpRate)
 	cells[trColETA] = transferETA(t)
-	cells[trColPeers] = peersText(t.Peers, t.Seeds)
+	cells[trColSeeds] = swarmText(t.Seeds, t.SwarmSeeds)
+	cells[trColPeers] = swarmText(t.Peers, t.SwarmPeers)
 	cells[trColRatio] = formatRatio(engine.Ratio{Uploaded: t.Uploaded, Downloaded: t.Downloaded}.Value())
 	// Whole tenths of a percent: finer steps would redraw on every block.
 	p := math.Floor(t.Progress()*1000) / 1000
@@ -112,7 +116,8 @@ func newTransfersTab(u *UI) *transfersTab {
 		{title: "Down", width: 85, kind: cellNumber},
 		{title: "Up", width: 85, kind: cellNumber},
 		{title: "ETA", width: 65, kind: cellNumber},
-		{title: "Peers", width: 90, kind: cellNumber},
+		{title: "Seeds", width: 75, kind: cellNumber},
+		{title: "Peers", width: 80, kind: cellNumber},
 		{title: "Ratio", width: 50, kind: cellNumber},
 	})
 	t.grid.onSelect = func(int) {

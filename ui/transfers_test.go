@@ -21,11 +21,11 @@ func twoTransfers(dir string) engine.Snapshot {
 		InfoHash: hash(1), Name: "big-buck-bunny.mkv", Dir: dir, Size: 800 << 20, Have: 200 << 20,
 		Wanted: 800 << 20, WantedHave: 200 << 20,
 		State: engine.StateDownloading, DownRate: 2.5 * 1024 * 1024, UpRate: 300 * 1024,
-		Peers: 5, Seeds: 2, ETA: 4*time.Minute + 5*time.Second, Downloaded: 200 << 20, Uploaded: 100 << 20,
+		Peers: 5, Seeds: 2, SwarmPeers: 120, SwarmSeeds: 40, ETA: 4*time.Minute + 5*time.Second, Downloaded: 200 << 20, Uploaded: 100 << 20,
 	}, {
 		InfoHash: hash(2), Name: "sintel.webm", Dir: dir, Size: 100 << 20, Have: 50 << 20,
 		Wanted: 100 << 20, WantedHave: 50 << 20,
-		State: engine.StatePaused,
+		State: engine.StatePaused, SwarmPeers: -1, SwarmSeeds: -1,
 	}}}
 }
 
@@ -34,8 +34,8 @@ func TestTransfersRows(t *testing.T) {
 	u.tabs.Select(u.transferItem)
 	u.Refresh(twoTransfers(t.TempDir()))
 	want := [][]string{
-		{"big-buck-bunny.mkv", "", "800 MiB", "Downloading", "2.50 MiB/s", "300 KiB/s", "4m 05s", "5 (2 seeds)", "0.50"},
-		{"sintel.webm", "", "100 MiB", "Paused", "", "", "", "0", "0.00"},
+		{"big-buck-bunny.mkv", "", "800 MiB", "Downloading", "2.50 MiB/s", "300 KiB/s", "4m 05s", "2 (40)", "5 (120)", "0.50"},
+		{"sintel.webm", "", "100 MiB", "Paused", "", "", "", "0", "0", "0.00"},
 	}
 	for i, row := range want {
 		if got := u.transfers.grid.rows[i]; strings.Join(got, "|") != strings.Join(row, "|") {

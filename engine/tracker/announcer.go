@@ -156,6 +156,19 @@ func (a *Announcer) NextDue() (due time.Time, ok bool) {
 	return due, len(a.tiers) > 0
 }
 
+// Started reports whether some tier has accepted "started" and not yet
+// been sent "stopped".
+func (a *Announcer) Started() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.tiers {
+		if t.started {
+			return true
+		}
+	}
+	return false
+}
+
 // Completed makes every tier that last announced bytes left due at once,
 // so that the trackers hear "completed" when the download finishes rather
 // than at the next interval.
@@ -260,7 +273,8 @@ func (a *Announcer) run(ctx context.Context, c *Client, base Request, j *tierJob
 			return
 		}
 	}
-	if j.url == "" || !j.scrape || j.noScrape[j.url] {
+	// A "completed" changes the tracker's count of downloads: scrape it.
+	if j.url == "" || !(j.scrape || j.event == EventCompleted) || j.noScrape[j.url] {
 		return
 	}
 	res, err := c.Scrape(ctx, j.url, base.InfoHash)
@@ -312,7 +326,7 @@ func (a *Announcer) answered(j *tierJob, base Request, now time.Time) {
 	t.minIvl = j.resp.MinInterval
 	t.next = now.Add(a.interval(j.resp))
 	t.counts.Seeders, t.counts.Leechers, t.known = j.resp.Seeders, j.resp.Leechers, true
-	if j.scrape {
+	if j.scrape || j.event == EventCompleted {
 		t.nextScrape = now.Add(a.sched.ScrapeEvery)
 	}
 	if j.scr != nil {

@@ -114,6 +114,9 @@ func TestAnnouncerEvents(t *testing.T) {
 	if !slices.Equal(et.ids, []string{"", "abc", "abc", "abc", "abc"}) {
 		t.Errorf("tracker ids sent %q: want the tracker's id echoed after its first answer", et.ids)
 	}
+	if et.scrapes != 3 {
+		t.Errorf("%d scrapes, want 3: with the first announce, the regular one 30 min on, and after completed", et.scrapes)
+	}
 }
 
 func TestAnnouncerIntervals(t *testing.T) {

@@ -133,23 +133,73 @@ func (tr *Tracker) accepts(ih [20]byte) error {
 
 // Scrape asks the tracker how many seeders and leechers it knows for ih.
 func (tr *Tracker) Scrape(ih [20]byte) (seeders, leechers int, err error) {
+	c, err := tr.Counts(ih)
+	return c.Seeders, c.Leechers, err
+}
+
+// Counts is one torrent's line in a tracker's scrape.
+type Counts struct {
+	Seeders, Leechers int
+	// Downloaded counts the "completed" announces the tracker received.
+	Downloaded int
+}
+
+// Counts scrapes ih over HTTP.
+func (tr *Tracker) Counts(ih [20]byte) (Counts, error) {
 	u := "http://" + addr(tr.Port) + "/scrape?info_hash=" + percentEncode(ih[:])
 	resp, err := loopbackHTTP().Get(u)
 	if err != nil {
-		return 0, 0, fmt.Errorf("peerclients: scrape: %w", err)
+		return Counts{}, fmt.Errorf("peerclients: scrape: %w", err)
 	}
 	defer resp.Body.Close()
 	var body struct {
 		Files map[string]struct {
 			Complete   int `bencode:"complete"`
 			Incomplete int `bencode:"incomplete"`
+			Downloaded int `bencode:"downloaded"`
 		} `bencode:"files"`
 	}
 	if err := bencode.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return 0, 0, fmt.Errorf("peerclients: scrape: %w", err)
+		return Counts{}, fmt.Errorf("peerclients: scrape: %w", err)
 	}
 	f := body.Files[string(ih[:])]
-	return f.Complete, f.Incomplete, nil
+	return Counts{Seeders: f.Complete, Leechers: f.Incomplete, Downloaded: f.Downloaded}, nil
+}
+
+// PeerPorts lists the ports of the peers the tracker hands out for ih
+// (all on 127.0.0.1), as seen by a probe peer on port 1 that announces
+// and then leaves with "stopped".
+func (tr *Tracker) PeerPorts(ih [20]byte) ([]int, error) {
+	probe := func(event string) (string, error) {
+		q := "info_hash=" + percentEncode(ih[:]) + "&" + url.Values{"peer_id": {"-PC0001-listprobe123"}, "port": {"1"},
+			"uploaded": {"0"}, "downloaded": {"0"}, "left": {"1"}, "event": {event}, "compact": {"1"}, "numwant": {"200"}}.Encode()
+		resp, err := loopbackHTTP().Get(tr.AnnounceURL + "?" + q)
+		if err != nil {
+			return "", fmt.Errorf("peerclients: list peers: %w", err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Peers string `bencode:"peers"`
+		}
+		if err := bencode.NewDecoder(resp.Body).Decode(&body); err != nil {
+			return "", fmt.Errorf("peerclients: list peers: %w", err)
+		}
+		return body.Peers, nil
+	}
+	peers, err := probe("started")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := probe("stopped"); err != nil {
+		return nil, err
+	}
+	var ports []int
+	for ; len(peers) >= 6; peers = peers[6:] {
+		if port := int(peers[4])<<8 | int(peers[5]); port != 1 {
+			ports = append(ports, port)
+		}
+	}
+	return ports, nil
 }
 
 // WaitSeeders waits until the tracker lists exactly n seeders for ih.

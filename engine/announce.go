@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/engine/tracker"
+)
+
+// Announce pacing. Every transfer's tracker announces pass one gate, so a
+// library of thousands does not hit the trackers all at once at start-up:
+// at announceRate a round of 10,000 torrents spreads over about eight
+// minutes, and the trackers' intervals (plus the Announcer's jitter) keep
+// them spread afterwards. "stopped" announces at shutdown skip the gate
+// but run at most stopConcurrency at a time, each bounded by stopTimeout.
+const (
+	announceRate    = 20 // announce rounds per second, all transfers together
+	announceBurst   = 20
+	stopConcurrency = 32
+	stopTimeout     = 3 * time.Second
+	// unknownLeft is what a transfer without metadata reports as left, as
+	// libtorrent does: not zero, or trackers would count it a seed.
+	unknownLeft = 16 << 10
+)
+
+// newAnnounceGate is the engine's shared announce pacing.
+func newAnnounceGate() *rate.Limiter { return rate.NewLimiter(announceRate, announceBurst) }
+
+// announceRequest is the part of an announce the engine knows: who we
+// are and how far the transfer has come.
+func (e *Engine) announceRequest(t *transfer, sw *swarm.Swarm) tracker.Request {
+	st := sw.Stats()
+	left := st.Size - st.Have
+	if !st.HasInfo {
+		left = unknownLeft
+	}
+	return tracker.Request{InfoHash: t.ih, PeerID: e.peerID, Port: uint16(e.port),
+		Uploaded: st.TotalUp, Downloaded: st.TotalDown, Left: left, NumWant: 50}
+}
+
+// announceDue announces to the transfer's trackers whose turn it is, and
+// hands the peers they give to the swarm.
+// A paused transfer leaves the trackers' lists ("stopped") and comes
+// back with "started" on resume.
+func (e *Engine) announceDue(ctx context.Context, t *transfer, sw *swarm.Swarm) {
+	if t.isPaused() {
+		if t.ann.Started() {
+			e.stopAnnounce(t, sw)
+		}
+		return
+	}
+	due, ok := t.ann.NextDue()
+	if !ok || time.Now().Before(due) {
+		return
+	}
+	if err := e.announceGate.Wait(ctx); err != nil {
+		return
+	}
+	r := t.ann.Announce(ctx, e.trk, e.announceRequest(t, sw), time.Now())
+	for _, f := range r.Failed {
+		e.log.Info("tracker announce failed", "infohash", t.ih, "url", f.URL, "err", f.Err)
+	}
+	for _, p := range r.Peers {
+		sw.AddPeers(p.String())
+	}
+}
+
+// stopAnnounce tells the trackers that answered that the transfer stopped
+// (pause, removal or shutdown), so they drop us from the peer lists.
+func (e *Engine) stopAnnounce(t *transfer, sw *swarm.Swarm) {
+	e.stopSlots <- struct{}{}
+	defer func() { <-e.stopSlots }()
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if err := t.ann.Stop(ctx, e.trk, e.announceRequest(t, sw)); err != nil {
+		e.log.Info("tracker stopped announce failed", "infohash", t.ih, "err", err)
+	}
+}
+
+// nextWake is the earlier of the next DHT round and the next announce
+// (none while paused).
+func (t *transfer) nextWake(nextDHT time.Time) time.Time {
+	if t.isPaused() {
+		return nextDHT
+	}
+	if due, ok := t.ann.NextDue(); ok && due.Before(nextDHT) {
+		return due
+	}
+	return nextDHT
+}
+
+// setDHTPeers records how many distinct peers the last DHT get_peers
+// traversal found: a lower bound on the swarm's size.
+func (t *transfer) setDHTPeers(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dhtPeers = n
+}
+
+// swarmSize fills the swarm counts of a snapshot: the best of the
+// trackers' announce and scrape counts, the DHT's get_peers count, and the
+// peers we are connected to (who are in the swarm too). Unknown counts
+// stay -1.
+func (t *transfer) swarmSize(v *TransferSnapshot) {
+	t.mu.Lock()
+	dht := t.dhtPeers
+	t.mu.Unlock()
+	v.SwarmSeeds, v.SwarmLeechers, v.SwarmPeers, v.SwarmCompleted = -1, -1, -1, -1
+	if s := t.ann.Swarm(); s.Known {
+		v.SwarmSeeds, v.SwarmLeechers, v.SwarmCompleted = s.Seeders, s.Leechers, s.Completed
+		v.SwarmPeers = s.Seeders + s.Leechers
+	}
+	if dht > 0 {
+		v.SwarmPeers = max(v.SwarmPeers, dht)
+	}
+	if v.SwarmPeers < 0 {
+		return // nothing known beyond our own connections
+	}
+	v.SwarmPeers = max(v.SwarmPeers, v.Peers)
+	if v.SwarmSeeds >= 0 {
+		v.SwarmSeeds = max(v.SwarmSeeds, v.Seeds)
+		v.SwarmLeechers = max(v.SwarmLeechers, v.Peers-v.Seeds)
+		v.SwarmPeers = max(v.SwarmPeers, v.SwarmSeeds+v.SwarmLeechers)
+	}
+}
+
+// isPaused reports a transfer paused by the user or stopped at its
+// seeding target.
+func (t *transfer) isPaused() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.paused || t.targetReached
+}
+
+// poke wakes the transfer's discovery loop (after Pause or Resume).
+func (t *transfer) poke() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
