@@ -78,3 +78,24 @@ func (n *Node) Run(name string, args ...string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// ChildEnv is set in the environment of a test binary that Self re-runs
+// inside a namespace; a child test skips unless it is set.
+const ChildEnv = "NETLAB_CHILD"
+
+// Self returns an unstarted command that runs this test binary's test
+// named test (exactly) inside the node's namespace, with ChildEnv=1 and
+// env added: how a test runs Go code, such as an engine part, behind a
+// lab router.
+func (n *Node) Self(test string, env ...string) *exec.Cmd {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	c := n.Command(exe, "-test.run=^"+test+"$", "-test.v", "-test.count=1", "-test.timeout=5m")
+	c.Env = append(append(os.Environ(), ChildEnv+"=1"), env...)
+	return c
+}
+
+// IsChild reports whether this process is a test binary run by Self.
+func IsChild() bool { return os.Getenv(ChildEnv) == "1" }

@@ -34,6 +34,7 @@ var routers = []routerPlan{
 // hostPlan is one host behind a router.
 var hosts = []struct{ name, router, addr string }{
 	{"h1", "r1", "198.18.1.10/24"},
+	{"h1b", "r1", "198.18.1.11/24"}, // a second host on r1's LAN
 	{"h2", "r2", "198.18.2.10/24"},
 	{"h3", "r3", "198.18.3.10/24"},
 }

@@ -1,0 +1,20 @@
+// Package portmap opens the node's listen port on the home router, so that
+// peers on the Internet can dial in: UPnP IGD (v1 and v2 WANIPConnection,
+// WANPPPConnection; UPnP Device Architecture 1.1 and the IGD:2 spec) via
+// github.com/huin/goupnp, and NAT-PMP (RFC 6886) via
+// github.com/jackpal/go-nat-pmp. PCP (RFC 6887) is not spoken: no
+// well-kept Go library serves it.
+//
+// A Mapper runs in the background (Run(ctx)): it tries both protocols in
+// parallel, each bounded by a timeout, maps TCP and UDP on the listen port,
+// learns the external address, renews the lease at half its life (which
+// also re-makes a mapping the router lost, for example after a restart),
+// and removes the mappings when its context ends. Startup never waits for
+// it; Status reports what is known so far, with failures worded for people.
+//
+// Everything a router sends is bounded: SSDP answers are read into fixed
+// buffers by goupnp, description and SOAP bodies go through a size limit
+// and a deadline, and a device is used only when its description URL and
+// control URLs are on an address the engine's policy (internal/netguard)
+// allows, with the same host for both.
+package portmap

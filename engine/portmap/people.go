@@ -1,0 +1,89 @@
+package portmap
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// notPublicError is a router whose own (WAN) address cannot be reached
+// from the Internet, so any mapping it made would be useless.
+type notPublicError struct{ ip netip.Addr }
+
+func (e *notPublicError) Error() string {
+	if !e.ip.IsValid() || e.ip.IsUnspecified() {
+		return "portmap: the router has no public address"
+	}
+	return fmt.Sprintf("portmap: the router's address %s is not public", e.ip)
+}
+
+// checkPublic refuses a router address that the Internet cannot reach.
+// Documentation ranges (a lab's public segment) count as public.
+func checkPublic(ip netip.Addr) error {
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsUnspecified() || ip.IsPrivate() || ip.IsLoopback() ||
+		ip.IsLinkLocalUnicast() || cgnat.Contains(ip) {
+		return &notPublicError{ip}
+	}
+	return nil
+}
+
+// natpmpNetworkFailure is NAT-PMP result code 3 (RFC 6886 §3.5), what
+// miniupnpd answers when its own WAN address is not public.
+const natpmpNetworkFailure = "result code 3"
+
+// explain turns the protocols' failures into one sentence for people:
+// the most telling failure wins.
+func explain(errs []error) string {
+	var np *notPublicError
+	for _, err := range errs {
+		if errors.As(err, &np) {
+			return sayNotPublic(np.ip)
+		}
+	}
+	for _, err := range errs {
+		if err != nil && strings.Contains(err.Error(), natpmpNetworkFailure) {
+			return sayNotPublic(netip.Addr{})
+		}
+	}
+	var ref *refusedError
+	for _, err := range errs {
+		if errors.As(err, &ref) {
+			return fmt.Sprintf("Your router refused to open a port (%s said: %s). Forward the port to this computer by hand in the router's settings.",
+				methodName(ref.method), short(ref.err))
+		}
+	}
+	return "No router answered UPnP or NAT-PMP. Turn one of them on in your router's settings, or forward the port to this computer by hand."
+}
+
+func sayNotPublic(ip netip.Addr) string {
+	switch {
+	case !ip.IsValid() || ip.IsUnspecified():
+		return "Your router refused to open a port: it has no public address of its own (carrier-grade NAT, or another router in front of it?)"
+	case cgnat.Contains(ip):
+		return fmt.Sprintf("Your router refused to open a port: its own address %s is not public (carrier-grade NAT?)", ip)
+	}
+	return fmt.Sprintf("Your router refused to open a port: its own address %s is not public (another router in front of it?)", ip)
+}
+
+func methodName(m string) string {
+	if m == MethodUPnP {
+		return "UPnP"
+	}
+	return "NAT-PMP"
+}
+
+// short is an error's innermost text, cut to a readable length.
+func short(err error) string {
+	for errors.Unwrap(err) != nil {
+		err = errors.Unwrap(err)
+	}
+	s := err.Error()
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
