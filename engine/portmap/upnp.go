@@ -262,7 +262,7 @@ func (u *upnpMapper) add(ctx context.Context, proto string, port int, lease time
 func (u *upnpMapper) addLease(ctx context.Context, proto string, port int, secs uint32) error {
 	in := &struct {
 		NewRemoteHost, NewExternalPort, NewProtocol, NewInternalPort string
-		NewInternalClient, NewEnabled, NewPortMappingDescription    string
+		NewInternalClient, NewEnabled, NewPortMappingDescription     string
 		NewLeaseDuration                                             string
 	}{"", strconv.Itoa(port), proto, strconv.Itoa(port), u.internal, "1", u.desc, strconv.FormatUint(uint64(secs), 10)}
 	if err := u.soap.PerformActionCtx(ctx, u.urn, "AddPortMapping", in, nil); err != nil {
