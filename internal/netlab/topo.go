@@ -93,7 +93,7 @@ func (l *Lab) buildPub() error {
 	}
 	n.Addr = pubAddr
 	return steps(n.NS,
-		"link add br0 type bridge",
+		"link add br0 type bridge mcast_snooping 0",
 		"addr add 203.0.113.1/24 dev br0",
 		"link set br0 up")
 }
@@ -134,7 +134,7 @@ func (l *Lab) buildRouter(r routerPlan) error {
 	err = steps(n.NS,
 		"addr add "+r.wan+" dev wan0",
 		"link set wan0 up",
-		"link add lan0 type bridge",
+		"link add lan0 type bridge mcast_snooping 0",
 		"addr add "+r.lan+" dev lan0",
 		"link set lan0 up",
 		"route add default via "+r.gateway.String())

@@ -32,6 +32,9 @@ func firewallRules(upnp bool) string {
 	if upnp {
 		b.WriteString(":MINIUPNPD - [0:0]\n-A FORWARD -i wan0 ! -o wan0 -j MINIUPNPD\n")
 	}
+	// Hosts on one LAN talk freely: where br_netfilter is loaded, frames
+	// bridged between LAN ports pass through FORWARD as lan0 to lan0.
+	b.WriteString("-A FORWARD -i lan0 -o lan0 -j ACCEPT\n")
 	b.WriteString("-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n")
 	b.WriteString("-A FORWARD -i lan0 -o wan0 -j ACCEPT\nCOMMIT\n")
 	return b.String()
