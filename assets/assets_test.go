@@ -41,7 +41,8 @@ func TestDesktopFile(t *testing.T) {
 		"[Desktop Entry]\n",
 		"\nType=Application\n",
 		"\nName=Shoal\n",
-		"\nExec=shoal gui\n",
+		"\nExec=shoal %U\n",
+		"\nMimeType=x-scheme-handler/magnet;application/x-bittorrent;\n",
 		"\nIcon=io.github.shoalp2p.shoal\n",
 		"\nTerminal=false\n",
 	} {
