@@ -134,7 +134,7 @@ func (e *Engine) resumeTransfer(row state.TransferRow) error {
 	}
 	t := &transfer{ih: row.InfoHash, dir: row.Dir, source: row.Source, name: row.Name,
 		trackers: trackers, added: row.Added, completed: row.Completed,
-		paused: row.State == string(StatePaused), checked: row.Checked}
+		paused: row.State == string(StatePaused), checked: row.Checked, layers: e.loadPieceLayers(row.InfoHash)}
 	if err := e.addTransfer(t, row.Info, have, row.Peers); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"os"
@@ -38,7 +37,8 @@ type transfer struct {
 	trackers [][]string // tiers of announce URLs (BEP 12)
 	added    time.Time
 	ann      *tracker.Announcer
-	wake     chan struct{} // pokes discover: a pause or resume
+	wake     chan struct{}           // pokes discover: a pause or resume
+	layers   map[[32]byte][][32]byte // v2-only: BEP 52 piece layers
 
 	mu         sync.Mutex
 	sw         *swarm.Swarm
@@ -95,7 +95,10 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 	// Without metadata nothing can be checked on disk: every piece that
 	// appears there later is one Shoal downloaded.
 	t = &transfer{ih: spec.ih, dir: dir, source: req.Source, name: spec.name, trackers: spec.trackers,
-		added: time.Now(), checked: spec.info == nil}
+		added: time.Now(), checked: spec.info == nil, layers: spec.layers}
+	if err := e.savePieceLayers(spec.ih, spec.layers); err != nil {
+		return InfoHash{}, fmt.Errorf("engine: download: %w", err)
+	}
 	row := state.TransferRow{InfoHash: spec.ih, Name: spec.name, Dir: dir, Source: req.Source, Info: spec.info,
 		State: string(StateDownloading), Added: t.added, Peers: append(req.Peers, spec.peers...), Checked: t.checked}
 	if err := e.db.PutTransfer(ctx, row); err != nil {
@@ -120,18 +123,15 @@ type source struct {
 	info     []byte
 	trackers [][]string
 	peers    []string
-	ignored  []string // malformed optional keys of a .torrent file, dropped
+	ignored  []string                // malformed optional keys of a .torrent file, dropped
+	layers   map[[32]byte][][32]byte // a v2-only torrent's piece layers
 }
 
 func parseSource(s string) (source, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case strings.HasPrefix(s, "magnet:"):
-		m, err := metainfo.ParseMagnetUri(s)
-		if err != nil {
-			return source{}, fmt.Errorf("engine: magnet link: %s", clipText(err.Error()))
-		}
-		return source{ih: InfoHash(m.InfoHash), name: m.DisplayName, trackers: magnetTiers(m.Trackers), peers: m.Params["x.pe"]}, nil
+		return parseMagnet(s)
 	case s == "":
 		return source{}, errors.New("engine: download: empty source, want a magnet link, .torrent file or infohash")
 	case len(s) == 40 && !strings.ContainsAny(s, "./\\"):
@@ -146,6 +146,27 @@ func parseSource(s string) (source, error) {
 		}
 	}
 	return loadTorrentFile(s)
+}
+
+// parseMagnet reads a magnet link with a v1 infohash (btih), a v2 one
+// (btmh, BEP 52) or both (a hybrid). A hybrid joins the swarm by its v1
+// infohash, as v1 and hybrid peers do; a v2-only link by its v2 infohash
+// cut to 20 bytes.
+func parseMagnet(s string) (source, error) {
+	m, err := metainfo.ParseMagnetV2Uri(s)
+	if err == nil && !m.InfoHash.Ok && !m.V2InfoHash.Ok {
+		err = errors.New("no btih or btmh infohash (xt)")
+	}
+	if err != nil {
+		return source{}, fmt.Errorf("engine: magnet link: %s", clipText(err.Error()))
+	}
+	src := source{name: m.DisplayName, trackers: magnetTiers(m.Trackers), peers: m.Params["x.pe"]}
+	if m.InfoHash.Ok {
+		src.ih = InfoHash(m.InfoHash.Value)
+	} else {
+		src.ih = InfoHash(m.V2InfoHash.Value[:20])
+	}
+	return src, nil
 }
 
 func loadTorrentFile(path string) (source, error) {
@@ -171,8 +192,14 @@ func loadTorrentFile(path string) (source, error) {
 	if err != nil {
 		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
 	}
-	return source{ih: InfoHash(sha1.Sum(tf.InfoBytes)), name: info.BestName(), info: tf.InfoBytes,
-		trackers: tf.Trackers, ignored: tf.Ignored}, nil
+	var layers map[[32]byte][][32]byte
+	if torrentfile.IsV2Only(info) {
+		if layers, err = torrentfile.CheckPieceLayers(info, tf.PieceLayers); err != nil {
+			return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
+		}
+	}
+	return source{ih: InfoHash(torrentfile.SwarmHash(tf.InfoBytes, info)), name: info.BestName(), info: tf.InfoBytes,
+		trackers: tf.Trackers, ignored: tf.Ignored, layers: layers}, nil
 }
 
 // magnetTiers puts each of a magnet link's trackers (tr=) in a tier of its
@@ -222,6 +249,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		InfoHash:      t.ih,
 		PeerID:        e.peerID,
 		InfoBytes:     info,
+		PieceLayers:   t.layers,
 		Dir:           t.dir,
 		Have:          have,
 		ListenPort:    e.port,

@@ -42,6 +42,8 @@ type File struct {
 	Length, Offset int64
 	// Pad marks a BEP 47 padding file: never stored, always zeros.
 	Pad bool
+	// Root is the file's BEP 52 pieces root in a v2-only torrent.
+	Root [32]byte
 }
 
 // Layout maps a torrent's byte space onto sanitized files below a root
@@ -52,7 +54,9 @@ type Layout struct {
 	PieceLength int64
 	NumPieces   int
 	TotalLength int64
-	Hashes      [][20]byte // SHA-1 of each piece
+	Hashes      [][20]byte // SHA-1 of each piece (v1 and hybrid)
+
+	v2 *v2Pieces // set for v2-only torrents: see CheckPiece
 }
 
 // NewLayout validates a v1 info dictionary from an untrusted source and
@@ -64,6 +68,9 @@ type Layout struct {
 func NewLayout(info *metainfo.Info) (*Layout, error) {
 	if info == nil {
 		return nil, fmt.Errorf("%w: nil info", ErrBadInfo)
+	}
+	if isV2Only(info) {
+		return newV2Layout(info)
 	}
 	name := layoutName(info.BestName())
 	l := &Layout{Name: name, PieceLength: info.PieceLength}

@@ -44,6 +44,9 @@ func (s *Files) HashPiece(i int) ([20]byte, error) {
 // VerifyPiece reports whether piece i on disk matches its hash. Data that
 // is not on disk does not match; other read errors are returned.
 func (s *Files) VerifyPiece(i int) (bool, error) {
+	if s.layout.IsV2() {
+		return s.verifyV2Piece(i)
+	}
 	sum, err := s.HashPiece(i)
 	if errors.Is(err, ErrNotPresent) {
 		return false, nil
@@ -227,4 +230,21 @@ func (r *reporter) final(total int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fn(total, total)
+}
+
+// verifyV2Piece reads piece i whole and checks its Merkle hash.
+func (s *Files) verifyV2Piece(i int) (bool, error) {
+	size := s.layout.PieceSize(i)
+	if size == 0 {
+		return false, fmt.Errorf("storage: verify piece %d: %w", i, ErrOutOfRange)
+	}
+	buf := make([]byte, size)
+	_, err := s.ReadAt(buf, s.layout.PieceOffset(i))
+	if errors.Is(err, ErrNotPresent) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("storage: verify piece %d: %w", i, err)
+	}
+	return s.layout.CheckPiece(i, buf), nil
 }

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"fmt"
 	"net/netip"
 	"time"
@@ -164,7 +165,7 @@ func (s *Swarm) storeMetadataPiece(msg wire.MetadataMsg) {
 			return
 		}
 	}
-	if sha1.Sum(mf.data) != s.cfg.InfoHash {
+	if !matchesInfoHash(mf.data, s.cfg.InfoHash) {
 		s.log.Warn("metadata failed its hash; fetching again")
 		s.meta = newMetaFetch()
 		return
@@ -214,4 +215,14 @@ func (s *Swarm) Info() (*metainfo.Info, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.info, s.infoBytes
+}
+
+// matchesInfoHash reports whether info bytes hash to ih: their SHA-1 (v1,
+// hybrid), or their SHA-256 cut to 20 bytes (v2 from a btmh magnet).
+func matchesInfoHash(b []byte, ih [20]byte) bool {
+	if sha1.Sum(b) == ih {
+		return true
+	}
+	v2 := sha256.Sum256(b)
+	return [20]byte(v2[:20]) == ih
 }

@@ -11,7 +11,6 @@ package swarm
 
 import (
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +49,9 @@ type Config struct {
 	PeerID   [20]byte
 	// InfoBytes is the bencoded info dictionary; nil until fetched (magnet).
 	InfoBytes []byte
+	// PieceLayers are a v2-only torrent's BEP 52 piece layers by pieces
+	// root, checked against the roots (torrentfile.CheckPieceLayers).
+	PieceLayers map[[32]byte][][32]byte
 	// Dir is the folder the content lives in (content at Dir/<name>).
 	Dir string
 	// Have marks pieces already verified on disk (resume data or a share).
@@ -196,16 +198,21 @@ func New(cfg Config) (*Swarm, error) {
 // setInfo installs verified metadata and opens storage. Caller holds mu or
 // has exclusive access.
 func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
-	if sha1.Sum(infoBytes) != s.cfg.InfoHash {
-		return errors.New("swarm: info does not match infohash")
-	}
 	info, err := ParseInfo(infoBytes)
 	if err != nil {
 		return err
 	}
+	if !matchesInfoHash(infoBytes, s.cfg.InfoHash) {
+		return errors.New("swarm: info does not match infohash")
+	}
 	layout, err := storage.NewLayout(info)
 	if err != nil {
 		return fmt.Errorf("swarm: %w", err)
+	}
+	layout.SetPieceLayers(s.cfg.PieceLayers)
+	if n := layout.MissingLayers(); n > 0 {
+		return fmt.Errorf("swarm: %w: v2 torrent without the piece layers of %d files: "+
+			"open it from its .torrent file (fetching them from peers is not supported yet)", storage.ErrBadInfo, n)
 	}
 	files, err := storage.Open(s.cfg.Dir, layout)
 	if err != nil {

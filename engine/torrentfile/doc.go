@@ -16,8 +16,15 @@
 // refused here: storage.NewLayout maps every path safely below the
 // download folder.
 //
+// A v2-only torrent is known on the wire, in the DHT and at trackers by its
+// SHA-256 infohash cut to 20 bytes; a hybrid by its v1 infohash, so v1 and
+// hybrid peers share one swarm (SwarmHash). Piece layers are checked
+// against each file's pieces root before use (CheckPieceLayers).
+//
 // Taken from anacrolix/torrent: its bencode decoder (with its nesting-depth
-// limit) and its metainfo.Info and metainfo.FileTree types, which the rest
-// of Shoal uses. Written here: the tolerant top-level and info decoders and
-// their checks.
+// limit), its metainfo.Info, metainfo.FileTree (parsing, validation, the
+// piece-aligned file order) and HashForPiecePad, and merkle.RootWithPadHash.
+// Written here: the tolerant top-level and info decoders and their checks,
+// the v2 checks (meta version, power-of-two piece length), the piece-layer
+// check and the choice of swarm hash. storage.CheckPiece hashes pieces.
 package torrentfile

@@ -34,6 +34,15 @@ func ParseInfo(b []byte) (*metainfo.Info, error) {
 		private := true
 		info.Private = &private
 	}
+	if err := setV2(info, d); err != nil {
+		return nil, err
+	}
+	_, pieces := d["pieces"]
+	_, files := d["files"]
+	_, length := d["length"]
+	if info.HasV2() && !pieces && !files && !length {
+		return info, nil // v2 only: the file tree describes the files
+	}
 	if err := setFiles(info, d); err != nil {
 		return nil, err
 	}

@@ -2,11 +2,14 @@ package torrentfile
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/merkle"
+	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine/storage"
 )
@@ -67,6 +70,31 @@ func set(m map[string]any, key string, v any) map[string]any {
 		out[key] = v
 	}
 	return out
+}
+
+// v2file is a file-tree leaf with a made-up pieces root.
+func v2file(length int64) map[string]any {
+	return map[string]any{"": map[string]any{"length": length, "pieces root": strings.Repeat("r", 32)}}
+}
+
+// v2info is a v2-only info named temp with 16 KiB pieces; sizeHint is
+// only there to read the table.
+func v2info(sizeHint int64, tree map[string]any) map[string]any {
+	return map[string]any{"name": "temp", "piece length": int64(16 << 10), "meta version": 2, "file tree": tree}
+}
+
+// bigLayer is the piece layer of a 20 KiB file of 'z' bytes with 16 KiB
+// pieces, and bigRoot its pieces root.
+var bigLayer, bigRoot = func() (string, [32]byte) {
+	data := []byte(strings.Repeat("z", 20<<10))
+	p0 := storage.PieceHash(data[:16<<10], 16<<10)
+	p1 := storage.PieceHash(data[16<<10:], 16<<10)
+	return string(p0[:]) + string(p1[:]), merkle.RootWithPadHash([][32]byte{p0, p1}, metainfo.HashForPiecePad(16<<10))
+}()
+
+// v2big is a v2 info with the one 20 KiB file of bigLayer.
+func v2big() map[string]any {
+	return v2info(0, map[string]any{"big": map[string]any{"": map[string]any{"length": 20 << 10, "pieces root": string(bigRoot[:])}}})
 }
 
 // torrentCase is one hostile or odd .torrent, modelled on libtorrent's
@@ -147,6 +175,22 @@ func torrentCases() []torrentCase {
 		{name: "neither length nor files", raw: tor(set(single("t", 10), "length", nil)), refuse: "no files"},
 		{name: "all files empty", raw: tor(multi(file(0, "a"), file(0, "b"))), refuse: "no data"},
 		{name: "length and files", raw: tor(set(multi(file(10, "a")), "length", 10)), refuse: "both length and files"},
+		{name: "v2 single file", raw: tor(v2info(2000, map[string]any{"movie.bin": v2file(2000)})), paths: []string{"temp"}},
+		{name: "v2 folder with pad", raw: tor(v2info(16<<10, map[string]any{"d": map[string]any{"x": v2file(100)}, "y": v2file(5)})),
+			paths: []string{"temp/d/x", "temp/.pad/0", "temp/y"}},
+		{name: "v2 hostile keys", raw: tor(v2info(16<<10, map[string]any{"..": map[string]any{"/etc": v2file(100)}, `C:\x`: v2file(5)})),
+			paths: []string{"temp/etc", "temp/.pad/0", "temp/C__x"}},
+		{name: "v2 with layers", raw: tor(v2big(), "piece layers", map[string]any{string(bigRoot[:]): bigLayer}), paths: []string{"temp"}},
+		{name: "v2 without layers", raw: tor(v2big()), refuse: "piece layers"},
+		{name: "v2 layer short", raw: tor(v2big(), "piece layers", map[string]any{string(bigRoot[:]): bigLayer[:32]}), refuse: "32 bytes for 2 pieces"},
+		{name: "v2 layer wrong", raw: tor(v2big(), "piece layers", map[string]any{string(bigRoot[:]): strings.Repeat("x", 64)}), refuse: "does not match its pieces root"},
+		{name: "v2 piece length not power of two", raw: tor(set(v2info(20000, map[string]any{"a": v2file(10)}), "piece length", 48<<10)), refuse: "power of two"},
+		{name: "v2 short pieces root", raw: tor(v2info(10, map[string]any{"a": map[string]any{"": map[string]any{"length": 10, "pieces root": "short"}}})), refuse: "pieces root length"},
+		{name: "v2 negative length", raw: tor(v2info(10, map[string]any{"a": map[string]any{"": map[string]any{"length": -10}}})), refuse: "negative length"},
+		{name: "v2 empty file tree", raw: tor(v2info(10, map[string]any{})), refuse: "no files"},
+		{name: "v2 only empty files", raw: tor(v2info(10, map[string]any{"a": map[string]any{"": map[string]any{"length": 0}}})), refuse: "no data"},
+		{name: "meta version 3", raw: tor(set(v2info(10, map[string]any{"a": v2file(10)}), "meta version", 3)), refuse: "meta version 3"},
+		{name: "v2 deep file tree", raw: []byte("d4:infod9:file tree" + strings.Repeat("d1:a", 200) + strings.Repeat("e", 200) + "12:meta versioni2e4:name1:t12:piece lengthi16384eee"), refuse: "nesting depth"},
 		{name: "deep nesting at root", raw: []byte(deep), refuse: "nesting depth"},
 		{name: "deep nesting in info", raw: []byte("d4:infod5:files" + deep + "4:name1:xee"), refuse: "nesting depth"},
 	}
@@ -164,7 +208,18 @@ func mapTorrent(raw []byte) (*File, *storage.Layout, error) {
 		return f, nil, err
 	}
 	l, err := storage.NewLayout(info)
-	return f, l, err
+	if err != nil || !IsV2Only(info) {
+		return f, l, err
+	}
+	layers, err := CheckPieceLayers(info, f.PieceLayers)
+	if err != nil {
+		return f, nil, err
+	}
+	l.SetPieceLayers(layers)
+	if n := l.MissingLayers(); n > 0 {
+		return f, nil, fmt.Errorf("%w: %d files without piece layers", ErrBadTorrent, n)
+	}
+	return f, l, nil
 }
 
 func TestTorrentCases(t *testing.T) {
