@@ -16,3 +16,31 @@
 // the process exits, even by SIGKILL, so a stale file never blocks a start.
 // Read-only ReadRatio takes no lock: SQLite's WAL lets readers in.
 package engine
+
+// # Durability
+//
+// Once a second the engine checkpoints every swarm (the verified pieces are
+// fsynced), then drains its byte counts, and records both in one durable
+// SQLite transaction: a piece is never recorded complete without the bytes
+// that completed it, so after kill -9 the all-time downloaded figure covers
+// every recorded piece. Pieces verified after the last flush are found by
+// the recheck at the next start and counted then, once the transfer's
+// first check is on record (state.TransferRow.Checked). Uploads may lose
+// the last second. A damaged shoal.db is moved aside and the library and
+// transfers are rebuilt from the resume files in DataDir/resume (see
+// rescue.go); only the byte totals and peer credit are lost.
+//
+// # Locks
+//
+// Each lock guards one owner's state and is held briefly. The order, outer
+// first, is Engine.mu → transfer.mu: startTransfer takes a transfer's lock
+// under the engine's, and nothing takes them the other way round. Every
+// other lock is a leaf as seen from here: Engine.changeMu, each Swarm's
+// lock, the storage and DHT locks, and the database's writer. Neither
+// Engine.mu nor transfer.mu is held across a call into a swarm, SQLite, the
+// DHT, the overlay or a callback, and a swarm never calls up into the
+// engine while it holds its lock: it queues hash failures and bans
+// (DrainReports) and byte counts (DrainTraffic) as values the engine
+// drains, and the engine pushes the credit table down (SetCredits). The
+// suite runs with github.com/sasha-s/go-deadlock checking lock order under
+// the build tag "deadlock" (internal/locks).

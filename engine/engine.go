@@ -22,6 +22,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/tracker"
 	"github.com/shoalp2p/shoal/engine/transport"
+	"github.com/shoalp2p/shoal/internal/locks"
 	"github.com/shoalp2p/shoal/internal/logflood"
 	"github.com/shoalp2p/shoal/internal/netguard"
 )
@@ -89,7 +90,7 @@ type Engine struct {
 	announceGate *rate.Limiter
 	stopSlots    chan struct{}
 
-	mu        sync.Mutex
+	mu        locks.Mutex
 	runCtx    context.Context
 	wg        sync.WaitGroup
 	transfers map[InfoHash]*transfer

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,22 +17,40 @@ import (
 // durable; a crash loses at most this much accounting.
 const flushInterval = time.Second
 
-// ledger receives a swarm's hash-failure reports.
-type ledger struct {
-	e  *Engine
-	ih InfoHash
+// recordReports stores a swarm's hash failures and bans (drained from it,
+// so no swarm lock is held) and remembers the bans for swarms started later.
+func (e *Engine) recordReports(ctx context.Context, ih InfoHash, reports []swarm.HashReport) {
+	for _, r := range reports {
+		if _, err := e.db.RecordHashFail(ctx, r.Key, ih, r.Ban, r.Reason); err != nil {
+			e.log.Warn("record hash failure", "peer", r.Key, "err", err)
+		}
+		if r.Ban {
+			e.mu.Lock()
+			e.banned[r.Key] = r.Reason
+			e.mu.Unlock()
+		}
+	}
 }
 
-// HashFail implements swarm.Ledger.
-func (l ledger) HashFail(key string, ban bool, reason string) {
-	if _, err := l.e.db.RecordHashFail(context.Background(), key, l.ih, ban, reason); err != nil {
-		l.e.log.Warn("record hash failure", "peer", key, "err", err)
+// bannedCopy is the ban table for a new swarm.
+func (e *Engine) bannedCopy() map[string]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return maps.Clone(e.banned)
+}
+
+// pushCredits hands a swarm its connected peers' long-run standing, which
+// its choker ranks by; the swarm never calls out for it.
+func (e *Engine) pushCredits(sw *swarm.Swarm) {
+	refs := sw.PeerRefs()
+	if len(refs) == 0 {
+		return
 	}
-	if ban {
-		l.e.mu.Lock()
-		l.e.banned[key] = reason
-		l.e.mu.Unlock()
+	credits := make(map[string]float64, len(refs))
+	for _, r := range refs {
+		credits[r.Key] = e.creditOf(r.PeerID, r.Key)
 	}
+	sw.SetCredits(credits)
 }
 
 // creditPair is a peer's all-time exchange with us.
@@ -176,6 +195,8 @@ func (f *flushBatch) add(e *Engine, t *transfer) {
 		}
 	}
 	tb := e.drain(t, sw)
+	e.recordReports(context.Background(), t.ih, sw.DrainReports())
+	e.pushCredits(sw)
 	for _, tr := range tb {
 		f.up += tr.Up
 		f.down += tr.Down

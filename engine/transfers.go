@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
@@ -18,6 +17,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/swarm"
 	"github.com/shoalp2p/shoal/engine/torrentfile"
 	"github.com/shoalp2p/shoal/engine/tracker"
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // maxTorrentFile bounds a .torrent file read from disk (bencode bombs).
@@ -40,7 +40,7 @@ type transfer struct {
 	wake     chan struct{}           // pokes discover: a pause or resume
 	layers   map[[32]byte][][32]byte // v2-only: BEP 52 piece layers
 
-	mu         sync.Mutex
+	mu         locks.Mutex
 	sw         *swarm.Swarm
 	cancel     context.CancelFunc
 	done       chan struct{}
@@ -255,10 +255,8 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		ListenPort:    e.port,
 		Dial:          e.policy.Dial,
 		Connect:       e.dialer.Connect,
-		Ledger:        ledger{e, t.ih},
 		Logger:        e.log,
-		Banned:        e.banned,
-		Credit:        e.creditOf,
+		Banned:        e.bannedCopy(),
 		OnComplete:    e.announceChange,
 	})
 	if err != nil {

@@ -598,9 +598,7 @@ func (s *Swarm) strike(src blockSource, piece int) {
 			return
 		}
 	}
-	if s.cfg.Ledger != nil {
-		s.cfg.Ledger.HashFail(src.key, false, fmt.Sprintf("shared failed piece %d", piece))
-	}
+	s.reports = append(s.reports, HashReport{Key: src.key, Reason: fmt.Sprintf("shared failed piece %d", piece)})
 }
 
 // ban refuses the peer from now on and drops it. Caller holds s.mu.
@@ -613,9 +611,7 @@ func (s *Swarm) ban(src blockSource, reason string) {
 	if p := s.peers[src.peer]; p != nil {
 		p.close(fmt.Errorf("banned: %s", reason))
 	}
-	if s.cfg.Ledger != nil {
-		s.cfg.Ledger.HashFail(src.key, true, reason)
-	}
+	s.reports = append(s.reports, HashReport{Key: src.key, Ban: true, Reason: reason})
 }
 
 // fail stops the swarm's transfer with an error visible in Stats.

@@ -28,6 +28,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/torrentfile"
 	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/wire"
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // Dialer opens peer connections (loopback-only mode is enforced by it).
@@ -36,11 +37,14 @@ type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 // Connector dials addr and exchanges handshakes (see transport.Dialer).
 type Connector func(ctx context.Context, addr string, out wire.Handshake) (*transport.Conn, wire.Handshake, error)
 
-// Ledger is what the swarm reports to its owner's persistent state.
-type Ledger interface {
-	// HashFail records corrupt data from a peer, named by its ban key ("ip:..."
-	// or "id:<hex peer id>"); ban says the swarm banned it.
-	HashFail(key string, ban bool, reason string)
+// HashReport is corrupt data from a peer, for the owner's persistent
+// state: the peer is named by its ban key ("ip:..." or "id:<hex peer id>"),
+// and Ban says the swarm banned it. The owner collects them with
+// DrainReports; the swarm never calls up while holding its lock.
+type HashReport struct {
+	Key    string
+	Ban    bool
+	Reason string
 }
 
 // Config describes one swarm.
@@ -59,7 +63,6 @@ type Config struct {
 	// ListenPort is advertised in the extension handshake.
 	ListenPort int
 	Dial       Dialer
-	Ledger     Ledger
 	Logger     *slog.Logger
 
 	// Connect, if set, opens outgoing connections instead of Dial: it runs
@@ -76,8 +79,6 @@ type Config struct {
 	BanAfter int
 	// Banned holds IPs or peer IDs refused at connect, with their reasons.
 	Banned map[string]string
-	// Credit returns a peer's long-run give/take standing (1 neutral).
-	Credit func(peerID [20]byte, ip string) float64
 	// Recheck hashes, before connecting, the pieces not marked in Have whose
 	// data may be on disk (written after the last checkpoint before a crash).
 	Recheck bool
@@ -107,7 +108,7 @@ type Swarm struct {
 	wake   chan struct{}
 	closed chan struct{}
 
-	mu            sync.Mutex
+	mu            locks.Mutex
 	info          *metainfo.Info
 	infoBytes     []byte
 	layout        *storage.Layout
@@ -131,6 +132,8 @@ type Swarm struct {
 	banned        map[string]string
 	unsynced      []int
 	closedTraffic []Traffic
+	reports       []HashReport
+	credits       map[string]float64 // by ban key, pushed by the owner
 	filesClosed   bool
 	budget        int64 // upload bytes left before a ratio target; -1 = no cap
 	sequential    bool

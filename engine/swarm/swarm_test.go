@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,25 +30,6 @@ type node struct {
 	s    *Swarm
 	addr string
 	ln   net.Listener
-}
-
-type testLedger struct {
-	mu    sync.Mutex
-	fails map[string]int
-	bans  map[string]string
-}
-
-func (l *testLedger) HashFail(key string, ban bool, reason string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fails[key]++
-	if ban {
-		l.bans[key] = reason
-	}
-}
-
-func newLedger() *testLedger {
-	return &testLedger{fails: map[string]int{}, bans: map[string]string{}}
 }
 
 // makeContent writes size random bytes and returns the file path and the
@@ -245,21 +225,27 @@ func TestLiarIsBannedHonestSeedIsNot(t *testing.T) {
 	pieces := len(mustInfo(t, info).Pieces) / 20
 	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
 	liar := startLiar(t, ih)
-	ledger := newLedger()
-	l := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir(), Ledger: ledger})
+	l := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
 	l.s.AddPeers(liar, seed.addr)
 	waitFor(t, "download despite the liar", 60*time.Second, l.s.Complete)
 	if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
 		t.Fatal("content differs")
 	}
-	ledger.mu.Lock()
-	defer ledger.mu.Unlock()
-	liarKey := "id:" + hexID("-LI0001-liarliarliar")
-	if _, ok := ledger.bans[liarKey]; !ok {
-		t.Fatalf("liar not banned; bans = %v", ledger.bans)
+	bans := map[string]string{}
+	for _, r := range l.s.DrainReports() {
+		if r.Ban {
+			bans[r.Key] = r.Reason
+		}
 	}
-	if len(ledger.bans) != 1 {
-		t.Fatalf("bans = %v, want only the liar", ledger.bans)
+	liarKey := "id:" + hexID("-LI0001-liarliarliar")
+	if _, ok := bans[liarKey]; !ok {
+		t.Fatalf("liar not reported banned; bans = %v", bans)
+	}
+	if len(bans) != 1 {
+		t.Fatalf("bans = %v, want only the liar", bans)
+	}
+	if again := l.s.DrainReports(); len(again) != 0 {
+		t.Fatalf("reports drained twice: %v", again)
 	}
 }
 

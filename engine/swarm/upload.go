@@ -72,10 +72,7 @@ func (s *Swarm) throttleUpload(p *peer, o *outbox, n int) error {
 func (s *Swarm) runChoker() {
 	var cands []choker.Peer
 	for _, p := range s.peers {
-		credit := 1.0
-		if s.cfg.Credit != nil {
-			credit = s.cfg.Credit(p.peerID, p.banKey())
-		}
+		credit := s.creditOf(p)
 		cands = append(cands, choker.Peer{
 			ID:         p.id,
 			Interested: p.peerInterested,
@@ -147,10 +144,7 @@ func (s *Swarm) bestWaiting() *peer {
 		if !q.amChoking || !q.peerInterested || q.dead {
 			continue
 		}
-		credit := 1.0
-		if s.cfg.Credit != nil {
-			credit = s.cfg.Credit(q.peerID, q.banKey())
-		}
+		credit := s.creditOf(q)
 		if credit < choker.LeechCredit && !s.seeding {
 			continue // a leech waits for the optimistic slot, like everyone else
 		}
@@ -240,15 +234,15 @@ func (s *Swarm) leechRate() int64 {
 // markLeeches refreshes which peers are leeches, from their credit.
 // Caller holds s.mu.
 func (s *Swarm) markLeeches() {
-	if s.cfg.Credit == nil {
-		return
+	if s.credits == nil {
+		return // nothing pushed yet: everyone is a stranger
 	}
 	for _, p := range s.peers {
 		// Nobody gives a seed anything, so a seed alone cannot tell a leech
 		// from a newcomer: it judges only peers that refused us data for a
 		// full choking round while we were downloading.
 		judged := !s.seeding || p.refusedSecs >= 10
-		p.leech = judged && s.cfg.Credit(p.peerID, p.banKey()) < choker.LeechCredit
+		p.leech = judged && s.creditOf(p) < choker.LeechCredit
 		if p.leech {
 			p.note = "leech: takes and does not give (served last and slower)"
 			if p.leechLimit != nil {
@@ -256,4 +250,48 @@ func (s *Swarm) markLeeches() {
 			}
 		}
 	}
+}
+
+// creditOf is p's long-run give/take standing as the owner last pushed it
+// (1, neutral, for a peer it has not judged yet). Caller holds s.mu.
+func (s *Swarm) creditOf(p *peer) float64 {
+	if c, ok := s.credits[p.banKey()]; ok {
+		return c
+	}
+	return 1
+}
+
+// PeerRef names a connected peer for its owner's credit table.
+type PeerRef struct {
+	PeerID [20]byte
+	Key    string // ban/credit key
+}
+
+// PeerRefs lists the connected peers.
+func (s *Swarm) PeerRefs() []PeerRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]PeerRef, 0, len(s.peers))
+	for _, p := range s.peers {
+		out = append(out, PeerRef{PeerID: p.peerID, Key: p.banKey()})
+	}
+	return out
+}
+
+// SetCredits replaces the credit table (by ban key; 1 is neutral, below
+// choker.LeechCredit a leech). The owner pushes it; the swarm never calls
+// out for it while holding its lock.
+func (s *Swarm) SetCredits(credits map[string]float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.credits = credits
+}
+
+// DrainReports returns the hash failures and bans since the previous call.
+func (s *Swarm) DrainReports() []HashReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.reports
+	s.reports = nil
+	return out
 }
