@@ -22,8 +22,13 @@ var ErrNotRunning = errors.New("control: no Shoal is running with this data fold
 // message for people; no socket, or one nobody listens on, is
 // ErrNotRunning.
 func Call(ctx context.Context, dataDir string, req Request) (Response, error) {
+	name, done, err := shortPath(SocketPath(dataDir))
+	if err != nil {
+		return Response{}, fmt.Errorf("control: %w", err)
+	}
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", SocketPath(dataDir))
+	c, err := d.DialContext(ctx, "unix", name)
+	done()
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
 			return Response{}, fmt.Errorf("%w (%s)", ErrNotRunning, dataDir)

@@ -72,7 +72,12 @@ func listenPrivate(dataDir, path string) (*net.UnixListener, error) {
 	}
 	defer os.RemoveAll(tmp)
 	bound := filepath.Join(tmp, "s")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: bound, Net: "unix"})
+	name, done, err := shortPath(bound)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: name, Net: "unix"})
+	done()
 	if err != nil {
 		return nil, err
 	}

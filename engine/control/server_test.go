@@ -184,3 +184,28 @@ func TestBadLines(t *testing.T) {
 		t.Errorf("over-long line answered %q", ans)
 	}
 }
+
+// TestDeepDataFolder: a data folder whose socket path passes the 108-byte
+// sockaddr_un limit still gets a working control socket.
+func TestDeepDataFolder(t *testing.T) {
+	cfg := enginetest.Config(t)
+	cfg.DataDir = filepath.Join(cfg.DataDir, strings.Repeat("deep-folder-", 12))
+	if len(control.SocketPath(cfg.DataDir)) <= 108 {
+		t.Fatalf("path %d bytes: not deep enough", len(control.SocketPath(cfg.DataDir)))
+	}
+	n := enginetest.Start(t, cfg)
+	srv, err := control.Listen(cfg.DataDir, n.Engine, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	if _, err := os.Stat(control.SocketPath(cfg.DataDir)); err != nil {
+		t.Fatalf("socket file: %v", err)
+	}
+	if st, err := control.GetStatus(ctx(t), cfg.DataDir); err != nil || st.DataDir != cfg.DataDir {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+}
