@@ -14,7 +14,7 @@ APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libxrandr-dev
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth \
 	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker \
 	miniupnpd-iptables miniupnpd miniupnpc natpmpc iptables iproute2 \
-	python3-libtorrent xdg-utils desktop-file-utils
+	python3-libtorrent xdg-utils desktop-file-utils appstream
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test test-go test-ui bench demo run fuzz clean install install-desktop uninstall locks
@@ -63,8 +63,8 @@ bench: deps
 	set -o pipefail; SHOAL_SIM=1 $(GO) test -run '^TestSimScale$$' -v -count=1 -timeout 60m ./engine/overlay/sim/ | tee .tmp/sim.txt
 	$(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./engine/...
 
-# Install for the current user: the binary in ~/.local/bin, the desktop file
-# and icon in ~/.local/share (XDG_DATA_HOME), and Shoal as the handler of
+# Install for the current user: the binary in ~/.local/bin, the desktop file,
+# icon and AppStream metadata in ~/.local/share (XDG_DATA_HOME), and Shoal as the handler of
 # magnet links and .torrent files (xdg-mime, in XDG_CONFIG_HOME). The desktop
 # file names the installed binary by its full path, so it works even where
 # ~/.local/bin is not on the PATH of the desktop session.
@@ -73,6 +73,7 @@ BINDIR ?= $(PREFIX)/bin
 XDG_DATA_HOME ?= $(HOME)/.local/share
 APPS_DIR := $(XDG_DATA_HOME)/applications
 ICON_DIR := $(XDG_DATA_HOME)/icons/hicolor/256x256/apps
+METAINFO_DIR := $(XDG_DATA_HOME)/metainfo
 APP_ID := io.github.shoalp2p.shoal
 install: build install-desktop
 	install -D -m 755 $(BIN) $(BINDIR)/shoal
@@ -87,11 +88,12 @@ install-desktop:
 	chmod 644 $(APPS_DIR)/$(APP_ID).desktop
 	! command -v desktop-file-validate >/dev/null || desktop-file-validate $(APPS_DIR)/$(APP_ID).desktop
 	install -m 644 assets/icon.png $(ICON_DIR)/$(APP_ID).png
+	install -D -m 644 assets/$(APP_ID).metainfo.xml $(METAINFO_DIR)/$(APP_ID).metainfo.xml
 	! command -v update-desktop-database >/dev/null || update-desktop-database -q $(APPS_DIR)
 	xdg-mime default $(APP_ID).desktop x-scheme-handler/magnet application/x-bittorrent
 
 uninstall:
-	rm -f $(BINDIR)/shoal $(APPS_DIR)/$(APP_ID).desktop $(ICON_DIR)/$(APP_ID).png
+	rm -f $(BINDIR)/shoal $(APPS_DIR)/$(APP_ID).desktop $(ICON_DIR)/$(APP_ID).png $(METAINFO_DIR)/$(APP_ID).metainfo.xml
 	! command -v update-desktop-database >/dev/null || update-desktop-database -q $(APPS_DIR)
 # The engine's tests with go-deadlock in place of sync.Mutex for the owners'
 # locks (internal/locks): any two locks taken in both orders fail the run.

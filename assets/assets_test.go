@@ -2,11 +2,13 @@ package assets
 
 import (
 	"bytes"
+	"encoding/xml"
 	"image"
 	"image/color"
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -176,4 +178,38 @@ func (f fish) at(x, y float64, bg color.RGBA) (color.RGBA, bool) {
 		}
 	}
 	return color.RGBA{}, false
+}
+
+// TestMetaInfo checks the AppStream metadata against the desktop file (same
+// id, the same media types) and, where appstreamcli is installed, against
+// the AppStream specification.
+func TestMetaInfo(t *testing.T) {
+	t.Parallel()
+	const name = "io.github.shoalp2p.shoal.metainfo.xml"
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		ID         string   `xml:"id"`
+		Launchable string   `xml:"launchable"`
+		MediaTypes []string `xml:"provides>mediatype"`
+	}
+	if err := xml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if c.ID != "io.github.shoalp2p.shoal" || c.Launchable != c.ID+".desktop" {
+		t.Errorf("id %q launchable %q", c.ID, c.Launchable)
+	}
+	want := "\nMimeType=" + strings.Join(c.MediaTypes, ";") + ";\n"
+	if len(c.MediaTypes) == 0 || !strings.Contains(string(DesktopFile), want) {
+		t.Errorf("metainfo provides %v; the desktop file lacks %q", c.MediaTypes, strings.TrimSpace(want))
+	}
+	if _, err := exec.LookPath("appstreamcli"); err != nil {
+		t.Log("appstreamcli missing (make deps installs appstream): not validated against the specification")
+		return
+	}
+	if out, err := exec.Command("appstreamcli", "validate", "--no-net", name).CombinedOutput(); err != nil {
+		t.Errorf("appstreamcli validate: %v\n%s", err, out)
+	}
 }
