@@ -17,10 +17,16 @@ import (
 
 // shoalLeech runs `shoal get` on the bench torrent from peers and measures it.
 func (b *bench) shoalLeech(peers ...string) (benchSample, error) {
+	return b.shoalLeechWith(nil, peers...)
+}
+
+// shoalLeechWith is shoalLeech with extra `shoal get` flags.
+func (b *bench) shoalLeechWith(extra []string, peers ...string) (benchSample, error) {
 	out, data := b.scratch("shoal-out"), b.scratch("shoal-data")
 	defer benchRemove(data)
 	args := []string{"get", "--quiet", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
 		"--data", data, "--out", out, "--timeout", b.timeout().String()}
+	args = append(args, extra...)
 	for _, p := range peers {
 		args = append(args, "--peer", p)
 	}
@@ -122,6 +128,26 @@ func (b *bench) shoalPair() (benchSample, error) {
 	}
 	defer d.proc.Stop(10 * time.Second)
 	return b.seederLeech(d)
+}
+
+// shoalPairRC4 is Shoal to Shoal with both sides requiring encryption,
+// so every byte is RC4-encrypted (the plain row's default "prefer" mode
+// encrypts only the handshake between two Shoals).
+func (b *bench) shoalPairRC4() (benchSample, error) {
+	rc4 := []string{"--encryption", "require"}
+	d, err := b.shoalSeeder(rc4...)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer d.proc.Stop(10 * time.Second)
+	if err := d.alive(); err != nil {
+		return benchSample{}, err
+	}
+	s, err := b.shoalLeechWith(rc4, d.ready.PeerAddr)
+	if dead := d.alive(); dead != nil {
+		return s, errors.Join(dead, err)
+	}
+	return s, err
 }
 
 // cappedFour is (b): four seeders each capped at 25 MB/s upload.

@@ -34,7 +34,9 @@ func TestBenchTable(t *testing.T) {
 	b.header()
 	defer b.print(os.Stdout) // also after a fatal error: what was measured
 	b.runPairs()
-	b.runSwarms()
+	if os.Getenv("BENCH_ROWS") == "" {
+		b.runSwarms()
+	}
 }
 
 // benchConfig is what the environment asks for.
@@ -94,6 +96,7 @@ type benchRow struct {
 	samples []benchSample
 	na      string // why it could not be measured
 	failed  string
+	beside  *benchRow // the row this one is compared with (its "÷" column), if not the clients
 }
 
 // bench is one `make bench` run: the content, its .torrent and the rows.
@@ -139,6 +142,15 @@ func newBench(t *testing.T, cfg benchConfig) *bench {
 		{name: "Transmission → Transmission", run: b.transmissionPair},
 		{name: "Transmission → Shoal", run: b.transmissionShoal},
 		{name: "4 Shoal seeders, 25 MB/s each → Shoal", run: b.cappedFour},
+	}
+	// Rows compared with an earlier row of the same run, not with the clients.
+	b.rows = append(b.rows, &benchRow{name: "Shoal → Shoal, RC4 (--encryption require)", run: b.shoalPairRC4, beside: b.rows[0]})
+	if only := os.Getenv("BENCH_ROWS"); only != "" { // e.g. BENCH_ROWS="Shoal → Shoal" for a quick look
+		for _, r := range b.rows {
+			if !strings.Contains(r.name, only) {
+				r.na = "not selected (BENCH_ROWS)"
+			}
+		}
 	}
 	return b
 }

@@ -71,21 +71,15 @@ func TestEncryptionModesShoalToShoal(t *testing.T) {
 				t.Fatal(err)
 			}
 			leech, _ := cryptoNode(t, tc.leech)
+			seedLinks, leechLinks := watchLinks(t, seed, ih), watchLinks(t, leech, ih)
 			dir := t.TempDir()
 			if _, err := leech.Download(context.Background(), engine.DownloadRequest{Source: ih.String(), Peers: []string{seed.PeerAddr()}, Dir: dir}); err != nil {
 				t.Fatal(err)
 			}
 			waitShoalComplete(t, leech, ih, c.size, shoalTimeout)
 			c.checkCopy(t, dir)
-			for who, n := range map[string]*enginetest.Node{"leecher": leech, "seeder": seed} {
-				tr, _ := enginetest.Transfer(n.Snapshot(), ih)
-				if len(tr.PeerDetails) == 0 {
-					continue // the link may have closed once the leecher finished
-				}
-				if p := tr.PeerDetails[0]; p.Encryption != tc.want || p.Network != "tcp" {
-					t.Errorf("%s sees %s over %s, want %s over tcp", who, p.Encryption, p.Network, tc.want)
-				}
-			}
+			seedLinks.check(t, "tcp/"+tc.want)
+			leechLinks.check(t, "tcp/"+tc.want)
 		})
 	}
 }

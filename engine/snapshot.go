@@ -40,6 +40,16 @@ func (e *Engine) Snapshot() Snapshot {
 	return snap
 }
 
+// Peers lists the connected peers of a transfer or of a shared library
+// item (which Snapshot lists without its peers).
+func (e *Engine) Peers(ih InfoHash) ([]PeerSnapshot, error) {
+	t, err := e.lookup(ih)
+	if err != nil {
+		return nil, err
+	}
+	return e.transferSnapshot(t).PeerDetails, nil
+}
+
 type transferView struct {
 	TransferSnapshot
 	files int

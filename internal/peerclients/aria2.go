@@ -35,6 +35,15 @@ func Aria2Args(port int) []string {
 // (forever, trusting the data there) or a leecher (it exits with status 0
 // once the download is complete and verified), and waits until it listens.
 func StartAria2(tb testing.TB, torrent, dir string, seed bool) (*Aria2, error) {
+	return StartAria2With(tb, torrent, dir, seed)
+}
+
+// Aria2RequireCrypto are the options with which aria2 accepts only
+// MSE-encrypted peers, with RC4 for the whole stream.
+var Aria2RequireCrypto = []string{"--bt-require-crypto=true", "--bt-min-crypto-level=arc4"}
+
+// StartAria2With is StartAria2 with extra aria2c options (before the torrent).
+func StartAria2With(tb testing.TB, torrent, dir string, seed bool, extra ...string) (*Aria2, error) {
 	bin, ports, err := binAndPorts("aria2c", 1)
 	if err != nil {
 		return nil, err
@@ -48,6 +57,7 @@ func StartAria2(tb testing.TB, torrent, dir string, seed bool) (*Aria2, error) {
 	}
 	logPath := filepath.Join(tb.TempDir(), "aria2.log")
 	args = append(args, "--log="+logPath, "--log-level=info")
+	args = append(args, extra...)
 	p, err := Start(tb, bin, append(args, "-d", dir, torrent)...)
 	if err != nil {
 		return nil, err

@@ -1,12 +1,15 @@
 package peerclients
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -52,10 +55,32 @@ WebUI\CSRFProtection=false
 WebUI\HostHeaderValidation=false
 `
 
+// QbitOptions changes qBittorrent's defaults (TCP only, encryption
+// preferred).
+type QbitOptions struct {
+	// Encryption is Session\Encryption: 0 prefer, 1 require, 2 disable.
+	Encryption int
+	// Protocol is Session\BTProtocol: "TCP" (the default here), "UTP" or "Both".
+	Protocol string
+}
+
+// conf applies the options to qBittorrent.conf's text.
+func (o QbitOptions) conf(text string) string {
+	if o.Protocol != "" {
+		text = strings.Replace(text, `Session\BTProtocol=TCP`, `Session\BTProtocol=`+o.Protocol, 1)
+	}
+	return strings.Replace(text, "[BitTorrent]\n", fmt.Sprintf("[BitTorrent]\nSession\\Encryption=%d\n", o.Encryption), 1)
+}
+
 // StartQbittorrent runs qbittorrent-nox on torrent saving into dir; a
 // seeder skips the hash check of the content already there. Its Web API
 // answers a little after start: poll Torrents or Done.
 func StartQbittorrent(tb testing.TB, torrent, dir string, seed bool) (*Qbittorrent, error) {
+	return StartQbittorrentWith(tb, torrent, dir, seed, QbitOptions{})
+}
+
+// StartQbittorrentWith is StartQbittorrent with options.
+func StartQbittorrentWith(tb testing.TB, torrent, dir string, seed bool, o QbitOptions) (*Qbittorrent, error) {
 	bin, ports, err := binAndPorts("qbittorrent-nox", 2)
 	if err != nil {
 		return nil, err
@@ -68,7 +93,7 @@ func StartQbittorrent(tb testing.TB, torrent, dir string, seed bool) (*Qbittorre
 	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
 		return nil, fmt.Errorf("peerclients: qbittorrent config: %w", err)
 	}
-	if err := os.WriteFile(conf, fmt.Appendf(nil, qbitConf, ports[0], ports[1]), 0o644); err != nil {
+	if err := os.WriteFile(conf, fmt.Appendf(nil, o.conf(qbitConf), ports[0], ports[1]), 0o644); err != nil {
 		return nil, fmt.Errorf("peerclients: qbittorrent config: %w", err)
 	}
 	args := []string{"--profile=" + profile, "--webui-port=" + strconv.Itoa(ports[1]), "--save-path=" + save}
@@ -102,6 +127,20 @@ func qbitFolders(tb testing.TB, dir string) (profile, save string, err error) {
 		return "", "", fmt.Errorf("peerclients: qbittorrent save folder: %w", err)
 	}
 	return profile, save, nil
+}
+
+// AddPeers makes qBittorrent dial peers (host:port) for torrent ih.
+func (q *Qbittorrent) AddPeers(ih [20]byte, peers ...string) error {
+	form := url.Values{"hashes": {hex.EncodeToString(ih[:])}, "peers": {strings.Join(peers, "|")}}
+	resp, err := q.client.PostForm(q.API+"/torrents/addPeers", form)
+	if err != nil {
+		return fmt.Errorf("peerclients: qbittorrent add peers: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("peerclients: qbittorrent add peers: HTTP %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // QbitTorrent is the part of /torrents/info callers read.

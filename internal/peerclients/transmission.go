@@ -75,12 +75,26 @@ func transmissionSettings(peerPort, rpcPort int, downloadDir string) map[string]
 // StartTransmission runs a fresh daemon (it tracks peers by IP, so one
 // daemon serves one loopback leecher reliably) and waits for its RPC.
 func StartTransmission(tb testing.TB) (*Transmission, error) {
+	return StartTransmissionWith(tb, TransmissionOptions{Encryption: 1})
+}
+
+// TransmissionOptions changes the daemon's settings.
+type TransmissionOptions struct {
+	// Encryption is settings.json's "encryption": 0 tolerate, 1 prefer
+	// (Transmission's default), 2 require.
+	Encryption int
+}
+
+// StartTransmissionWith is StartTransmission with options.
+func StartTransmissionWith(tb testing.TB, o TransmissionOptions) (*Transmission, error) {
 	bin, ports, err := binAndPorts("transmission-daemon", 2)
 	if err != nil {
 		return nil, err
 	}
 	cfgDir := tb.TempDir()
-	b, err := json.MarshalIndent(transmissionSettings(ports[0], ports[1], tb.TempDir()), "", "  ")
+	settings := transmissionSettings(ports[0], ports[1], tb.TempDir())
+	settings["encryption"] = o.Encryption
+	b, err := json.MarshalIndent(settings, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("peerclients: transmission settings: %w", err)
 	}
