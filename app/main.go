@@ -21,6 +21,9 @@ import (
 	"strings"
 	"syscall"
 
+	// First, for its init: before Fyne's, which complains of the C locale.
+	_ "github.com/shoalp2p/shoal/internal/cleanlocale"
+
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/control"
 )
