@@ -23,10 +23,13 @@ func notRunning(dir string) error {
 	return fmt.Errorf("No Shoal is running with data folder %s. Start it with `shoal` or `shoal daemon`.", dir)
 }
 
-// callErr turns ErrNotRunning into the people message.
+// callErr turns ErrNotRunning and a timeout into messages for people.
 func callErr(dir string, err error) error {
-	if errors.Is(err, control.ErrNotRunning) {
+	switch {
+	case errors.Is(err, control.ErrNotRunning):
 		return notRunning(dir)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("The Shoal running with data folder %s did not answer within %v. It may be busy or stuck; try again, or quit and restart it.", dir, controlTimeout)
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shoalp2p/shoal/engine/control"
 )
 
 // statusJSON is the part of `shoal status --json` the tests read; the keys
@@ -175,5 +178,42 @@ func TestStatusAfterKill9(t *testing.T) {
 	d2 := startDaemon(t, "--data", dir, "--bootstrap", "none")
 	if st := getStatus(t, dir); st.PID != d2.cmd.Process.Pid {
 		t.Errorf("status answered by pid %d, want %d", st.PID, d2.cmd.Process.Pid)
+	}
+}
+
+func TestCallErrWords(t *testing.T) {
+	dir := "/home/ada/.config/shoal"
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("x: %w", control.ErrNotRunning), "No Shoal is running with data folder " + dir},
+		{fmt.Errorf("control: read answer: %w", context.DeadlineExceeded), "did not answer within"},
+		{fmt.Errorf("control: read answer: %w", os.ErrDeadlineExceeded), "did not answer within"},
+		{errors.New("Shoal could not add this magnet link: …"), "Shoal could not add this magnet link"},
+	}
+	for _, tc := range cases {
+		if got := callErr(dir, tc.err).Error(); !strings.Contains(got, tc.want) {
+			t.Errorf("callErr(%v) = %q, want it to contain %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestIsLink(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(file, []byte("x"), 0o644)
+	for arg, want := range map[string]bool{
+		"magnet:?xt=urn:btih:" + strings.Repeat("ab", 20): true,
+		"MAGNET:?xt=urn:btih:x":                           true,
+		"file:///home/ada/x.torrent":                      true,
+		"missing.torrent":                                 true,
+		file:                                              true,
+		"daemon":                                          false,
+		"stauts":                                          false,
+		filepath.Dir(file):                                false, // a folder
+	} {
+		if got := isLink(arg); got != want {
+			t.Errorf("isLink(%q) = %v, want %v", arg, got, want)
+		}
 	}
 }

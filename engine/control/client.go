@@ -48,9 +48,22 @@ func Call(ctx context.Context, dataDir string, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("control: %w", err)
 	}
 	if _, err := c.Write(append(b, '\n')); err != nil {
-		return Response{}, fmt.Errorf("control: send: %w", err)
+		return Response{}, fmt.Errorf("control: send: %w", ctxOr(ctx, err))
 	}
-	return readResponse(c)
+	r, err := readResponse(c)
+	if err != nil && r.Error == "" {
+		err = fmt.Errorf("control: read answer: %w", ctxOr(ctx, err))
+	}
+	return r, err
+}
+
+// ctxOr is ctx's error once it has ended (closing the connection then
+// makes reads fail with a less telling error), else err.
+func ctxOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 func readResponse(c net.Conn) (Response, error) {
@@ -61,13 +74,16 @@ func readResponse(c net.Conn) (Response, error) {
 		if err == nil {
 			err = errors.New("the instance closed the connection without answering")
 		}
-		return Response{}, fmt.Errorf("control: read answer: %w", err)
+		return Response{}, err
 	}
 	var r Response
 	if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-		return Response{}, fmt.Errorf("control: read answer: %w", err)
+		return Response{}, err
 	}
 	if !r.OK {
+		if r.Error == "" {
+			r.Error = "Shoal refused the request without saying why."
+		}
 		return r, errors.New(r.Error)
 	}
 	return r, nil

@@ -209,3 +209,33 @@ func TestDeepDataFolder(t *testing.T) {
 		t.Fatalf("status: %+v %v", st, err)
 	}
 }
+
+// TestSilentInstance: an instance that accepts but never answers makes
+// the client give up at its deadline with an error that says so.
+func TestSilentInstance(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("unix", control.SocketPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	c, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = control.GetStatus(c, dir)
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("status from a silent instance: %v, want a deadline error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+}
