@@ -43,7 +43,7 @@ Commands:
   status   ask the running instance for its state: shoal status [--json] [--data DIR]
   add      hand links to the running instance: shoal add [--data DIR] MAGNET|FILE.torrent|INFOHASH...
 
-Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --allow-net CIDR,...  --log-level LEVEL
+Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --allow-net CIDR,...  --port-mapping on|off  --log-level LEVEL
 Run 'shoal COMMAND -h' for a command's flags.
 `
 
@@ -125,6 +125,7 @@ type common struct {
 	bootstrap    string
 	loopbackOnly bool
 	allowNet     string
+	portMapping  string
 	logLevel     string
 	maxUp        string
 	maxDown      string
@@ -137,6 +138,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.bootstrap, "bootstrap", "", "DHT bootstrap nodes HOST:PORT,... (default: the public routers; none = none)")
 	fs.BoolVar(&c.loopbackOnly, "loopback-only", false, "refuse every non-loopback address (tests, demo); same as --allow-net 127.0.0.0/8,::1/128")
 	fs.StringVar(&c.allowNet, "allow-net", "", "talk only to these networks CIDR,... (e.g. a lab's 203.0.113.0/24); empty = all")
+	fs.StringVar(&c.portMapping, "port-mapping", "", "open the listen port on the router by UPnP/NAT-PMP: on or off (default on, off with --loopback-only)")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&c.maxUp, "max-up", "", "global upload limit per second, e.g. 25MB, 512KiB (empty = saved setting)")
 	fs.StringVar(&c.maxDown, "max-down", "", "global download limit per second (empty = saved setting)")
@@ -158,6 +160,12 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 	var err error
 	if cfg.AllowNet, err = parseNetworks(c.allowNet); err != nil {
 		return cfg, fmt.Errorf("--allow-net: %w", err)
+	}
+	switch c.portMapping {
+	case "", "on", "off":
+		cfg.PortMapping = c.portMapping
+	default:
+		return cfg, fmt.Errorf("--port-mapping: want on or off, not %q", c.portMapping)
 	}
 	if cfg.UploadLimit, err = parseRate(c.maxUp); err != nil {
 		return cfg, fmt.Errorf("--max-up: %w", err)

@@ -37,7 +37,7 @@ func (e *Engine) announceRequest(t *transfer, sw *swarm.Swarm) tracker.Request {
 	if !st.HasInfo {
 		left = unknownLeft
 	}
-	return tracker.Request{InfoHash: t.ih, PeerID: e.peerID, Port: uint16(e.port),
+	return tracker.Request{InfoHash: t.ih, PeerID: e.peerID, Port: uint16(e.announcePort()),
 		Uploaded: st.TotalUp, Downloaded: st.TotalDown, Left: left, NumWant: 50}
 }
 

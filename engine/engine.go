@@ -13,12 +13,14 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/anacrolix/dht/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/shoalp2p/shoal/engine/dhtindex"
 	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/engine/portmap"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/tracker"
 	"github.com/shoalp2p/shoal/engine/transport"
@@ -48,6 +50,13 @@ type Config struct {
 	// accept to these networks (lab tests use the lab's ranges). With
 	// LoopbackOnly, loopback is allowed too.
 	AllowNet []netip.Prefix
+	// PortMapping is PortMappingAuto (""), PortMappingOn or PortMappingOff:
+	// whether to open the listen port on the router (UPnP, NAT-PMP). Auto
+	// is on, except in loopback-only mode.
+	PortMapping string
+	// PortMappingLease is the mapping lifetime asked of the router (default
+	// one hour); it is renewed at half of what the router grants.
+	PortMappingLease time.Duration
 	// Supernode forces the supernode role for search.
 	Supernode bool
 	// Leaf forces the leaf role: the node never becomes a supernode.
@@ -82,7 +91,11 @@ type Engine struct {
 	leaf   *overlay.Leaf
 	trk    *tracker.Client
 	port   int
-	lock   *dirLock
+	pm     *portmap.Mapper // nil when port mapping is off
+	// extPort is the router's mapped port (0 while none), advertised in
+	// DHT and tracker announces and extension handshakes.
+	extPort atomic.Int32
+	lock    *dirLock
 
 	responder *dhtindex.Responder // BEP 51, shared by the DHT servers
 	// announceGate paces tracker announces over all transfers, and
@@ -175,6 +188,9 @@ func (e *Engine) open() error {
 		return err
 	}
 	if err := e.listen(); err != nil {
+		return err
+	}
+	if err := e.startPortMap(); err != nil {
 		return err
 	}
 	if err := e.startDHT(); err != nil {
@@ -332,6 +348,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.goRun(ctx, e.supernodeAnnounceLoop)
 	}
 	e.goRun(ctx, e.leaf.Run)
+	if e.pm != nil {
+		e.goRun(ctx, e.pm.Run) // in the background: never holds up startup
+	}
 	<-ctx.Done()
 	e.ln.Close()
 	e.wg.Wait()
@@ -414,5 +433,7 @@ func (e *Engine) running() (context.Context, error) {
 	}
 	return e.runCtx, nil
 }
+
+var errBadPortMapping = errors.New(`engine: Config.PortMapping must be "", "on" or "off"`)
 
 var errEmptyQuery = errors.New("engine: search: no words")

@@ -374,7 +374,7 @@ func (e *Engine) supernodeAnnounceLoop(ctx context.Context) error {
 			}
 			continue
 		}
-		e.dhtPeers(ctx, supernodeKey, e.port)
+		e.dhtPeers(ctx, supernodeKey, e.announcePort())
 		if len(e.dht.Nodes()) > 0 {
 			delay = min(delay*2, 5*time.Minute)
 		}

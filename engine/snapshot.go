@@ -136,7 +136,8 @@ func (e *Engine) netStatus(n NetStatus, peers int) NetStatus {
 		n.IsSupernode = true
 		n.Leaves = e.sn.Leaves()
 	}
-	// Until port mapping and the dial-back test exist, nothing is known.
-	n.Reachable, n.PortMapping = "unknown", "none"
+	// Until the dial-back test exists, reachability is not known.
+	n.Reachable = "unknown"
+	e.portMapStatus(&n)
 	return n
 }

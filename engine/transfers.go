@@ -253,6 +253,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		Dir:           t.dir,
 		Have:          have,
 		ListenPort:    e.port,
+		ExternalPort:  &e.extPort,
 		Dial:          e.policy.Dial,
 		Connect:       e.dialer.Connect,
 		Logger:        e.log,
@@ -298,7 +299,7 @@ func (e *Engine) discover(ctx context.Context, t *transfer, sw *swarm.Swarm) {
 		changed := e.Changed()
 		e.announceDue(ctx, t, sw)
 		if !time.Now().Before(nextDHT) {
-			found := e.dhtPeers(ctx, t.ih, e.port)
+			found := e.dhtPeers(ctx, t.ih, e.announcePort())
 			t.setDHTPeers(len(found))
 			sw.AddPeers(found...)
 			if sw.Complete() || len(sw.Stats().Peers) > 0 {

@@ -143,7 +143,7 @@ func (s *Swarm) greet(p *peer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.ext {
-		p.w.send(wire.Message{ID: wire.Extended, ExtendedID: 0, Payload: s.extHandshake()})
+		p.w.send(wire.Message{ID: wire.Extended, ExtendedID: 0, Payload: s.extHandshake(p)})
 	}
 	switch {
 	case s.have == nil || s.pick.NumHave() == 0:
@@ -158,12 +158,18 @@ func (s *Swarm) greet(p *peer) {
 	s.grantAllowedFast(p)
 }
 
-func (s *Swarm) extHandshake() []byte {
+// extHandshake is our BEP 10 handshake to p: our listen port (the
+// router's mapped one when known) and p's address as we see it (yourip).
+func (s *Swarm) extHandshake(p *peer) []byte {
 	h := wire.ExtHandshake{
-		M:    map[string]int{"ut_metadata": extMetadata, "ut_pex": extPEX},
-		V:    "Shoal 0.1",
-		P:    s.cfg.ListenPort,
-		Reqq: maxUploadQ,
+		M:      map[string]int{"ut_metadata": extMetadata, "ut_pex": extPEX},
+		V:      "Shoal 0.1",
+		P:      s.cfg.ListenPort,
+		Reqq:   maxUploadQ,
+		YourIP: remoteIP(p.conn),
+	}
+	if ep := s.cfg.ExternalPort; ep != nil && ep.Load() > 0 {
+		h.P = int(ep.Load())
 	}
 	if s.infoBytes != nil {
 		h.MetadataSize = len(s.infoBytes)
@@ -334,4 +340,16 @@ func (s *Swarm) updateInterest(p *peer) {
 // isSeed reports whether a peer has every piece. Caller holds s.mu.
 func (p *peer) isSeed(numPieces int) bool {
 	return p.haveAll || (numPieces > 0 && p.numHave == numPieces)
+}
+
+// remoteIP is c's remote IP as 4 (IPv4) or 16 bytes, nil if unknown.
+func remoteIP(c net.Conn) []byte {
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	if v4 := a.IP.To4(); v4 != nil {
+		return v4
+	}
+	return a.IP.To16()
 }

@@ -62,8 +62,11 @@ type Config struct {
 	Have []bool
 	// ListenPort is advertised in the extension handshake.
 	ListenPort int
-	Dial       Dialer
-	Logger     *slog.Logger
+	// ExternalPort, when set and not zero, is advertised instead: the
+	// port the router maps to us (kept current by the engine).
+	ExternalPort *atomic.Int32
+	Dial         Dialer
+	Logger       *slog.Logger
 
 	// Connect, if set, opens outgoing connections instead of Dial: it runs
 	// the whole handshake (encryption included) and checks the infohash.

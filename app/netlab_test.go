@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/internal/netlab"
+)
+
+// labDaemon is a `shoal daemon` running on a lab host.
+type labDaemon struct {
+	ready readyLine
+	log   string // its stderr, at --log-level info
+	stop  func() error
+}
+
+// labArgs are the flags every Shoal process in the lab gets: the lab's
+// networks only, no public bootstrap.
+func labArgs(t *testing.T, listen string) []string {
+	return []string{"--allow-net", netlab.RangesFlag(), "--bootstrap", "none", "--listen", listen,
+		"--data", t.TempDir(), "--log-level", "info"}
+}
+
+func startLabDaemon(t *testing.T, lab *netlab.Lab, host string, port int, args ...string) *labDaemon {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), host+"-daemon.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := lab.Host(host).Command(shoalBin, append(append([]string{"daemon"}, labArgs(t, "0.0.0.0:"+strconv.Itoa(port))...), args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logf
+	if err := lab.StartCmd(cmd); err != nil {
+		t.Fatal(err)
+	}
+	d := &labDaemon{log: logPath}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || json.Unmarshal([]byte(line), &d.ready) != nil {
+		b, _ := os.ReadFile(logPath)
+		t.Fatalf("daemon on %s: ready line %q: %v\n%s", host, line, err, b)
+	}
+	d.stop = func() error {
+		cmd.Process.Signal(syscall.SIGINT)
+		return cmd.Wait()
+	}
+	return d
+}
+
+// waitLog waits for want in the daemon's log and returns the line.
+func (d *labDaemon) waitLog(t *testing.T, want string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(d.log)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, want) {
+				return line
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(d.log)
+	t.Fatalf("%q not in the daemon's log within %v:\n%s", want, timeout, b)
+	return ""
+}
+
+// labFile writes a random file to share and returns its path and bytes.
+func labFile(t *testing.T, name string, size int) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	data := make([]byte, size)
+	rand.Read(data)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, data
+}
+
+// labGet runs `shoal get` on host, dialling peer, and checks the file.
+func labGet(t *testing.T, lab *netlab.Lab, host, peer, ih, name string, want []byte) {
+	t.Helper()
+	out := t.TempDir()
+	args := append([]string{"get"}, labArgs(t, "0.0.0.0:0")...)
+	args = append(args, "--out", out, "--peer", peer, "--timeout", "90s", "--quiet", ih)
+	start := time.Now()
+	b, err := lab.Host(host).Command(shoalBin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("get on %s from %s: %v\n%s", host, peer, err, b)
+	}
+	got, err := os.ReadFile(filepath.Join(out, name))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("get on %s from %s: file differs or missing (%v)", host, peer, err)
+	}
+	t.Logf("%s got %d bytes from %s in %v", host, len(want), peer, time.Since(start).Round(10*time.Millisecond))
+}
+
+// mappedPorts counts a router's forwardings of port.
+func mappedPorts(t *testing.T, r *netlab.Node, port int) int {
+	t.Helper()
+	rules, err := r.Mappings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, rule := range rules {
+		if strings.Contains(rule, "--dport "+strconv.Itoa(port)+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// labSeederBehind runs a seeder daemon on h1 behind r1, waits for its port
+// to be mapped by method, and has the public host s1 download from it by
+// dialling r1's public address. A clean exit removes the mapping.
+func labSeederBehind(t *testing.T, opts netlab.Options, method string) {
+	lab := netlab.New(t, opts)
+	r1 := lab.Router("r1")
+	const port = 42000
+	src, data := labFile(t, "Heron Count "+method+".bin", 3<<20+123)
+	seed := startLabDaemon(t, lab, "h1", port, "--share", src)
+	line := seed.waitLog(t, "port mapped", 30*time.Second)
+	if !strings.Contains(line, "method="+method) || !strings.Contains(line, "external=203.0.113.11:42000") {
+		t.Fatalf("mapping log %q, want method=%s external=203.0.113.11:42000", line, method)
+	}
+	if n := mappedPorts(t, r1, port); n != 2 {
+		t.Fatalf("r1 forwards %d protocols of port %d, want TCP and UDP", n, port)
+	}
+	labGet(t, lab, "s1", "203.0.113.11:42000", seed.ready.Shared[src], filepath.Base(src), data)
+	if err := seed.stop(); err != nil {
+		t.Fatalf("seeder exit: %v", err)
+	}
+	if n := mappedPorts(t, r1, port); n != 0 {
+		t.Fatalf("%d forwardings left on r1 after the seeder's clean exit", n)
+	}
+}
+
+// TestLabSeederBehindUPnP: a seeder behind a UPnP router is reachable from
+// the public segment through the port it mapped.
+func TestLabSeederBehindUPnP(t *testing.T) { labSeederBehind(t, netlab.Options{}, "upnp") }
+
+// TestLabSeederBehindNATPMP: the same through NAT-PMP alone.
+func TestLabSeederBehindNATPMP(t *testing.T) {
+	labSeederBehind(t, netlab.Options{NATPMPOnly: true}, "natpmp")
+}
+
+// TestLabNoMapping: behind a carrier-grade NAT the daemon says why no port
+// could be opened; behind a strict NAT it says no router answered, and a
+// download from a public seeder still works outbound.
+func TestLabNoMapping(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{})
+	cgn := startLabDaemon(t, lab, "h3", 42001)
+	line := cgn.waitLog(t, "port mapping failed", 30*time.Second)
+	if !strings.Contains(line, "Your router refused to open a port") || !strings.Contains(line, "carrier-grade NAT") {
+		t.Fatalf("double NAT: %q, want the refusal naming carrier-grade NAT", line)
+	}
+	src, data := labFile(t, "Tern Survey.bin", 2<<20+5)
+	seed := startLabDaemon(t, lab, "s1", 42002, "--share", src)
+	labGet(t, lab, "h2", "203.0.113.50:42002", seed.ready.Shared[src], filepath.Base(src), data)
+	strict := startLabDaemon(t, lab, "h2", 42003)
+	line = strict.waitLog(t, "port mapping failed", 30*time.Second)
+	if !strings.Contains(line, "No router answered UPnP or NAT-PMP") {
+		t.Fatalf("strict NAT: %q, want no router answering", line)
+	}
+	if n := mappedPorts(t, lab.Router("r3"), 42001); n != 0 {
+		t.Fatalf("r3 behind the CGNAT forwards port 42001")
+	}
+}
