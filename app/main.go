@@ -130,6 +130,7 @@ type common struct {
 	maxUp        string
 	maxDown      string
 	encryption   string
+	downloadDir  string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -142,6 +143,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&c.maxUp, "max-up", "", "global upload limit per second, e.g. 25MB, 512KiB (empty = saved setting)")
 	fs.StringVar(&c.maxDown, "max-down", "", "global download limit per second (empty = saved setting)")
+	fs.StringVar(&c.downloadDir, "download-dir", "", "where downloads go this run (default: the folder chosen in Settings, else your Downloads folder)")
 	fs.StringVar(&c.encryption, "encryption", "", "peer connection encryption (MSE/PE): prefer, require or off (empty = saved setting, prefer at first)")
 }
 
@@ -166,6 +168,16 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 		cfg.PortMapping = c.portMapping
 	default:
 		return cfg, fmt.Errorf("--port-mapping: want on or off, not %q", c.portMapping)
+	}
+	if c.downloadDir != "" {
+		if cfg.DownloadDir, err = filepath.Abs(c.downloadDir); err != nil {
+			return cfg, fmt.Errorf("--download-dir: %w", err)
+		}
+	}
+	// Tests, benchmarks and the demo run with a restricted address policy:
+	// they keep downloads in their data folder, never the user's.
+	if !c.loopbackOnly && len(cfg.AllowNet) == 0 {
+		cfg.DefaultDownloadDir = userDownloadDir()
 	}
 	if cfg.UploadLimit, err = parseRate(c.maxUp); err != nil {
 		return cfg, fmt.Errorf("--max-up: %w", err)

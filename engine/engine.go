@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -34,8 +33,13 @@ type Config struct {
 	// DataDir holds all state (shoal.db, the search index) and, unless
 	// DownloadDir is set, downloads.
 	DataDir string
-	// DownloadDir is where downloads go (default DataDir/downloads).
+	// DownloadDir, when set, is where downloads go, whatever Settings
+	// say (--download-dir).
 	DownloadDir string
+	// DefaultDownloadDir is where downloads go when neither DownloadDir
+	// nor Settings.DownloadDir names a folder (default DataDir/downloads;
+	// the app passes the user's Downloads folder).
+	DefaultDownloadDir string
 	// Listen is host:port for TCP peers, the DHT (UDP) and the search
 	// overlay; port 0 picks a free port. Empty means the port this data
 	// folder used last time (a free one the first time).
@@ -138,8 +142,8 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("engine: Config.DataDir is required")
 	}
-	if cfg.DownloadDir == "" {
-		cfg.DownloadDir = filepath.Join(cfg.DataDir, "downloads")
+	if cfg.DefaultDownloadDir == "" {
+		cfg.DefaultDownloadDir = filepath.Join(cfg.DataDir, "downloads")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -175,9 +179,7 @@ func Open(cfg Config) (*Engine, error) {
 }
 
 func (e *Engine) open() error {
-	if err := os.MkdirAll(e.cfg.DownloadDir, 0o755); err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
+
 	if err := e.openState(); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}

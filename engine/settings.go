@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -38,6 +40,9 @@ type Settings struct {
 	// Encryption is the MSE/PE policy for peer connections: "prefer" (the
 	// default: offer encryption, accept plain), "require" or "off".
 	Encryption string
+	// DownloadDir is where new downloads go (an absolute path); empty
+	// means Config.DefaultDownloadDir. Config.DownloadDir beats it.
+	DownloadDir string
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.
@@ -132,6 +137,9 @@ func (e *Engine) SetSettings(s Settings) error {
 		return fmt.Errorf("engine: settings: %w", err)
 	}
 	s.Encryption = mode.String()
+	if err := usableDir(s.DownloadDir); err != nil {
+		return fmt.Errorf("engine: settings: %w", err)
+	}
 	b, _ := json.Marshal(s)
 	if err := e.db.SetSetting(context.Background(), settingsKey, string(b)); err != nil {
 		return fmt.Errorf("engine: save settings: %w", err)
@@ -317,4 +325,35 @@ func ratioBase(downloaded, size int64) int64 {
 		return max(size, 1)
 	}
 	return downloaded
+}
+
+// usableDir checks a chosen download folder: absolute, and a folder that
+// exists or can be made. Empty is the default, always usable.
+func usableDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("download folder %q is not a full path", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot use %s as the download folder: %w", dir, err)
+	}
+	return nil
+}
+
+// DownloadDir is where new downloads go now: Config.DownloadDir when set
+// (--download-dir), else the folder chosen in Settings, else
+// Config.DefaultDownloadDir.
+func (e *Engine) DownloadDir() string {
+	if e.cfg.DownloadDir != "" {
+		return e.cfg.DownloadDir
+	}
+	e.mu.Lock()
+	chosen := e.settings.DownloadDir
+	e.mu.Unlock()
+	if chosen != "" {
+		return chosen
+	}
+	return e.cfg.DefaultDownloadDir
 }

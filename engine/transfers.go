@@ -83,7 +83,10 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 	}
 	dir := req.Dir
 	if dir == "" {
-		dir = e.cfg.DownloadDir
+		dir = e.DownloadDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return InfoHash{}, fmt.Errorf("engine: download folder: %w", err)
 	}
 	e.mu.Lock()
 	t, exists := e.transfers[spec.ih]

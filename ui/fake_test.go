@@ -108,6 +108,15 @@ func (f *fakeEngine) Remove(h engine.InfoHash, deleteData bool) error {
 	return f.record(func() { f.removed = append(f.removed, removal{h, deleteData}) })
 }
 
+func (f *fakeEngine) DownloadDir() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.settings.DownloadDir != "" {
+		return f.settings.DownloadDir
+	}
+	return "/home/user/Downloads"
+}
+
 func (f *fakeEngine) Settings() engine.Settings {
 	f.mu.Lock()
 	defer f.mu.Unlock()

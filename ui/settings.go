@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -46,6 +47,8 @@ type settingsTab struct {
 	onTarget                 *widget.RadioGroup
 	onlySeed                 *widget.Check
 	encryption               *widget.Select
+	downloadDir              string // chosen folder, pending Apply; "" = default
+	downloadLabel            *widget.Label
 	apply, revert            *widget.Button
 	info                     *widget.Label
 	content                  fyne.CanvasObject
@@ -75,6 +78,8 @@ func newSettingsTab(u *UI) *settingsTab {
 		labels = append(labels, c.label)
 	}
 	st.encryption = widget.NewSelect(labels, nil)
+	st.downloadLabel = widget.NewLabel("")
+	st.downloadLabel.Wrapping = fyne.TextWrapBreak
 	st.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), st.applyForm)
 	st.apply.Importance = widget.HighImportance
 	st.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), st.reload)
@@ -112,7 +117,12 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 	))
 	conns := widget.NewCard("Connections", "How Shoal talks to other peers", widget.NewForm(
 		widget.NewFormItem("Encryption", st.encryption)))
-	cols := container.NewGridWithColumns(2, container.NewVBox(speed, alt, conns), container.NewVBox(schedule, seeding))
+	downloads := widget.NewCard("Downloads", "Where new downloads are saved", container.NewVBox(
+		st.downloadLabel,
+		container.NewHBox(widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), st.chooseFolder),
+			widget.NewButton("Use my Downloads folder", func() { st.setDownloadDir("") })),
+	))
+	cols := container.NewGridWithColumns(2, container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding))
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)
 	return container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(cols))
 }
@@ -153,6 +163,7 @@ func (st *settingsTab) fill(s engine.Settings) {
 	}
 	st.onlySeed.SetChecked(s.KeepSeedingIfOnlySeed)
 	st.slots.SetText(fmt.Sprint(s.UploadSlots))
+	st.setDownloadDir(s.DownloadDir)
 	st.encryption.SetSelectedIndex(0)
 	for i, c := range encryptionChoices {
 		if c.value == s.Encryption {
@@ -196,6 +207,7 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	s.UploadSlots, err = parseCount("Upload slots", st.slots.Text, 1, 500)
 	keep(err)
 	s.Encryption = encryptionChoices[max(0, st.encryption.SelectedIndex())].value
+	s.DownloadDir = st.downloadDir
 	return s, errors.Join(errs...)
 }
 
@@ -301,4 +313,42 @@ func (st *settingsTab) syncAlt() {
 // altActive reports whether the alternative limits apply at t.
 func (st *settingsTab) altActive(t time.Time) bool {
 	return st.saved.AltEnabled || st.saved.AltSchedule.Active(t)
+}
+
+// setDownloadDir shows a chosen download folder ("" = the default), to be
+// saved by Apply.
+func (st *settingsTab) setDownloadDir(dir string) {
+	st.downloadDir = dir
+	if dir == "" {
+		st.downloadLabel.SetText("Your Downloads folder")
+		if st.saved.DownloadDir == "" {
+			st.downloadLabel.SetText("Your Downloads folder: " + st.u.eng.DownloadDir())
+		}
+		return
+	}
+	st.downloadLabel.SetText(dir)
+}
+
+// chooseFolder opens a folder picker for the download folder.
+func (st *settingsTab) chooseFolder() {
+	d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+		if err != nil {
+			st.u.showError(err)
+			return
+		}
+		if uri == nil {
+			return // cancelled
+		}
+		st.setDownloadDir(uri.Path())
+		st.setInfo("Press Apply to save downloads to " + uri.Path())
+	}, st.u.win)
+	if start, err := storageListable(st.u.eng.DownloadDir()); err == nil {
+		d.SetLocation(start)
+	}
+	d.Show()
+}
+
+// storageListable is a folder as a Fyne location for a picker.
+func storageListable(dir string) (fyne.ListableURI, error) {
+	return storage.ListerForURI(storage.NewFileURI(dir))
 }

@@ -195,3 +195,33 @@ func TestScheduleTurnsTheAltMarkOn(t *testing.T) {
 		t.Error("alternative limits marked on Tuesday 19:00")
 	}
 }
+
+// TestSettingsDownloadFolder: the tab names where downloads go; a folder
+// chosen (as the picker's callback does) is saved by Apply, and "Use my
+// Downloads folder" goes back to the default.
+func TestSettingsDownloadFolder(t *testing.T) {
+	u, f := newSettingsUI(t, engine.Settings{OnTarget: "pause", UploadSlots: 4})
+	st := u.settings
+	if got := st.downloadLabel.Text; got != "Your Downloads folder: /home/user/Downloads" {
+		t.Errorf("default folder shows as %q", got)
+	}
+	st.setDownloadDir("/media/big/incoming")
+	test.Tap(st.apply)
+	u.bg.Wait()
+	f.lock(func() {
+		if n := len(f.settingsSet); n != 1 || f.settingsSet[0].DownloadDir != "/media/big/incoming" {
+			t.Fatalf("SetSettings calls %+v; want DownloadDir /media/big/incoming", f.settingsSet)
+		}
+	})
+	if st.downloadLabel.Text != "/media/big/incoming" {
+		t.Errorf("chosen folder shows as %q", st.downloadLabel.Text)
+	}
+	st.setDownloadDir("")
+	test.Tap(st.apply)
+	u.bg.Wait()
+	f.lock(func() {
+		if f.settings.DownloadDir != "" {
+			t.Fatalf("after 'Use my Downloads folder': DownloadDir %q, want the default", f.settings.DownloadDir)
+		}
+	})
+}

@@ -48,6 +48,8 @@ type Engine interface {
 	Remove(h engine.InfoHash, deleteData bool) error
 	// Settings returns the user's current settings.
 	Settings() engine.Settings
+	// DownloadDir is where new downloads go now.
+	DownloadDir() string
 	// SetSettings applies and saves new settings.
 	SetSettings(s engine.Settings) error
 	// TransferOptions returns one transfer's current options.
