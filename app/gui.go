@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -32,10 +33,17 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	links := fs.Args()
-	if handed, err := toRunning(ctx, c.data, links); handed {
+	if handed, _, err := toRunning(ctx, c.data, links); handed {
 		return err
 	}
 	e, srv, stop, err := startInstance(ctx, cfg)
+	if errors.Is(err, engine.ErrDataDirInUse) {
+		// Another start won the folder a moment ago (a browser opening two
+		// links at once): hand over to it once its socket is up.
+		if handed, herr := awaitRunning(ctx, c.data, links); handed {
+			return herr
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -45,21 +53,43 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // toRunning hands a second start's links to the instance already serving
-// dir and raises its window; handed false means no instance answered (or
-// it has no window and nothing was to be added), so this start goes on.
-func toRunning(ctx context.Context, dir string, links []string) (handed bool, err error) {
+// dir and raises its window. handed false means this start must go on:
+// nobody answered, or the instance (a daemon) has no window and there was
+// nothing to add; answered tells the two apart.
+func toRunning(ctx context.Context, dir string, links []string) (handed, answered bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, controlTimeout)
 	defer cancel()
 	for i, link := range links {
 		if _, err := control.Add(ctx, dir, link); err != nil {
 			if i == 0 && errors.Is(err, control.ErrNotRunning) {
-				return false, nil
+				return false, false, nil
 			}
-			return true, callErr(dir, err)
+			return true, true, callErr(dir, err)
 		}
 	}
 	shown, err := control.Show(ctx, dir)
-	return len(links) > 0 || (err == nil && shown), nil
+	if len(links) > 0 {
+		return true, true, nil
+	}
+	return err == nil && shown, err == nil, nil
+}
+
+// awaitRunning retries toRunning for a while, for an instance that holds
+// the folder but may not serve its socket yet.
+func awaitRunning(ctx context.Context, dir string, links []string) (handed bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for {
+		handed, answered, err := toRunning(ctx, dir, links)
+		if handed || answered {
+			return handed, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // showWindow runs the desktop app on the main goroutine until the window

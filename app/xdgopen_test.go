@@ -170,33 +170,39 @@ func runEnv(t *testing.T, env []string, wd, name string, args ...string) (string
 	return string(out), err
 }
 
+// guiProc is a `shoal gui` process; done closes when it has exited, with
+// err its exit status.
+type guiProc struct {
+	*exec.Cmd
+	done   chan struct{}
+	err    error
+	stderr bytes.Buffer
+}
+
 // startGUI starts `shoal gui` (loopback only, default data folder of env)
 // with links; it is stopped with SIGINT when the test ends.
-func startGUI(t *testing.T, env []string, links ...string) *exec.Cmd {
+func startGUI(t *testing.T, env []string, links ...string) *guiProc {
 	t.Helper()
 	args := append([]string{"gui", "--loopback-only", "--bootstrap", "none", "--listen", "127.0.0.1:0"}, links...)
-	cmd := exec.Command(shoalBin, args...)
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	g := &guiProc{Cmd: exec.Command(shoalBin, args...), done: make(chan struct{})}
+	g.Env, g.Stderr = env, &g.stderr
+	if err := g.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { g.err = g.Wait(); close(g.done) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		g.Process.Signal(syscall.SIGINT)
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("window exit after SIGINT: %v\n%s", err, stderr.String())
+		case <-g.done:
+			if g.err != nil {
+				t.Errorf("window exit after SIGINT: %v\n%s", g.err, g.stderr.String())
 			}
 		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
+			g.Process.Kill()
 			t.Errorf("window did not stop within 30s of SIGINT")
 		}
 	})
-	return cmd
+	return g
 }
 
 // waitStatus polls `shoal status --json` (default data folder of env)
@@ -225,4 +231,34 @@ func waitStatus(t *testing.T, env []string, ok func(statusJSON) bool) statusJSON
 	}
 	t.Fatalf("status did not reach the expected state within 30s; last answer:\n%s", last)
 	return statusJSON{}
+}
+
+// TestTwoLinksAtOnceStartOneApp: two `shoal gui LINK` started together
+// with no instance running (a browser opening two magnets) make one window
+// holding both links; the start that lost the folder hands its link over
+// and exits 0.
+func TestTwoLinksAtOnceStartOneApp(t *testing.T) {
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Skipf("Xvfb is missing (make deps installs it): %v", err)
+	}
+	env := xdgEnv(t, startXvfb(t))
+	ihs := []string{strings.Repeat("c3", 20), strings.Repeat("d4", 20)}
+	a := startGUI(t, env, "magnet:?xt=urn:btih:"+ihs[0])
+	b := startGUI(t, env, "magnet:?xt=urn:btih:"+ihs[1])
+	var loser, winner *guiProc
+	select {
+	case <-a.done:
+		loser, winner = a, b
+	case <-b.done:
+		loser, winner = b, a
+	case <-time.After(40 * time.Second):
+		t.Fatal("neither start handed over within 40s")
+	}
+	if loser.err != nil {
+		t.Fatalf("the start that lost the folder: %v\n%s", loser.err, loser.stderr.String())
+	}
+	st := waitStatus(t, env, func(s statusJSON) bool { return s.has(ihs[0]) && s.has(ihs[1]) })
+	if st.PID != winner.Process.Pid {
+		t.Errorf("status answered by pid %d, want the remaining window's %d", st.PID, winner.Process.Pid)
+	}
 }
