@@ -141,6 +141,9 @@ func labSeederBehind(t *testing.T, opts netlab.Options, method string) {
 		t.Fatalf("r1 forwards %d protocols of port %d, want TCP and UDP", n, port)
 	}
 	labGet(t, lab, "s1", "203.0.113.11:42000", seed.ready.Shared[src], filepath.Base(src), data)
+	if n, err := r1.MappedConnections("tcp", port); err != nil || n == 0 {
+		t.Fatalf("no TCP connection came in through r1's mapping (%d, %v)", n, err)
+	}
 	if err := seed.stop(); err != nil {
 		t.Fatalf("seeder exit: %v", err)
 	}
@@ -152,6 +155,34 @@ func labSeederBehind(t *testing.T, opts netlab.Options, method string) {
 // TestLabSeederBehindUPnP: a seeder behind a UPnP router is reachable from
 // the public segment through the port it mapped.
 func TestLabSeederBehindUPnP(t *testing.T) { labSeederBehind(t, netlab.Options{}, "upnp") }
+
+// TestLabDHTFindsMappedSeeder: a seeder behind the UPnP router announces
+// its mapped port on the DHT (a bootstrap node on s2); a public leecher on
+// s1 that knows only the infohash finds it there and downloads through the
+// mapping.
+func TestLabDHTFindsMappedSeeder(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{PublicHosts: 2})
+	boot := startLabDaemon(t, lab, "s2", 42010)
+	src, data := labFile(t, "Plover Nests.bin", 2<<20+9)
+	seed := startLabDaemon(t, lab, "h1", 42011, "--share", src, "--bootstrap", boot.ready.DHTAddr)
+	seed.waitLog(t, "port mapped", 30*time.Second)
+	out := t.TempDir()
+	args := append([]string{"get"}, labArgs(t, "0.0.0.0:0")...)
+	args = append(args, "--bootstrap", boot.ready.DHTAddr, "--out", out, "--timeout", "120s", "--quiet", seed.ready.Shared[src])
+	start := time.Now()
+	b, err := lab.Host("s1").Command(shoalBin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("get by infohash on s1: %v\n%s", err, b)
+	}
+	got, err := os.ReadFile(filepath.Join(out, filepath.Base(src)))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("file from the DHT-found seeder differs or is missing (%v)", err)
+	}
+	t.Logf("s1 found the seeder on the DHT and downloaded %d bytes in %v", len(data), time.Since(start).Round(10*time.Millisecond))
+	if n, err := lab.Router("r1").MappedConnections("tcp", 42011); err != nil || n == 0 {
+		t.Fatalf("no TCP connection came in through r1's mapping of 42011 (%d, %v): the seeder was not dialled at its mapped address", n, err)
+	}
+}
 
 // TestLabSeederBehindNATPMP: the same through NAT-PMP alone.
 func TestLabSeederBehindNATPMP(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -233,4 +234,29 @@ func patchMiniupnpd(bin, dir string) (string, error) {
 		return "", fmt.Errorf("netlab: %w", err)
 	}
 	return out, nil
+}
+
+// MappedConnections counts the connections (first packets: the nat table
+// sees only those) that came in through the router's forwarding of proto
+// ("tcp" or "udp") port, from the rule counters of its MINIUPNPD chain.
+func (n *Node) MappedConnections(proto string, port int) (int, error) {
+	out, err := n.Run("iptables-legacy", "-t", "nat", "-L", "MINIUPNPD", "-n", "-v", "-x")
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		// -n prints the protocol as a number in its column; the match
+		// text names it: "... tcp dpt:42000 to:198.18.1.10:42000".
+		if len(f) < 4 || f[2] != "DNAT" || !strings.Contains(line, fmt.Sprintf(" %s dpt:%d ", proto, port)) {
+			continue
+		}
+		pkts, err := strconv.Atoi(f[0])
+		if err != nil {
+			return 0, fmt.Errorf("netlab: counters of %s: %q: %w", n.Name, line, err)
+		}
+		total += pkts
+	}
+	return total, nil
 }
