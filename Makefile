@@ -14,7 +14,7 @@ APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libxrandr-dev
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth \
 	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker \
 	miniupnpd-iptables miniupnpd miniupnpc natpmpc iptables iproute2 \
-	python3-libtorrent xdg-utils desktop-file-utils appstream
+	python3-libtorrent xdg-utils desktop-file-utils dbus appstream
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test test-go test-ui bench demo run fuzz clean install install-desktop uninstall locks

@@ -14,6 +14,7 @@ import (
 	"github.com/shoalp2p/shoal/assets"
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/control"
+	"github.com/shoalp2p/shoal/internal/trayhost"
 	"github.com/shoalp2p/shoal/ui"
 )
 
@@ -100,6 +101,9 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
 	u := ui.New(a, e)
+	if trayhost.Available() {
+		u.EnableTray(fyne.NewStaticResource("tray.png", assets.IconPNG))
+	}
 	if srv != nil {
 		srv.OnShow(func() bool { fyne.Do(u.Raise); return true })
 	}

@@ -272,7 +272,9 @@ func TestRealTransferOptionsDialogs(t *testing.T) {
 	pullUntil(t, u, "the transfer with its metadata", 30*time.Second, func() bool {
 		u.transfers.grid.selectRow(0)
 		files, err := me.Files(ih)
-		return len(u.transfers.list) == 1 && err == nil && len(files) == 2
+		// The window's own snapshot must have the metadata too, or the
+		// Files button is still disabled.
+		return len(u.transfers.list) == 1 && u.transfers.list[0].Size > 0 && err == nil && len(files) == 2
 	})
 	target := 1.5
 	set := engine.TransferOptions{DownloadLimit: 300 << 10, UploadLimit: 40 << 10, RatioTarget: &target, Sequential: true}

@@ -49,6 +49,7 @@ type settingsTab struct {
 	encryption               *widget.Select
 	downloadDir              string // chosen folder, pending Apply; "" = default
 	downloadLabel            *widget.Label
+	closeToTray              *widget.Check
 	apply, revert            *widget.Button
 	info                     *widget.Label
 	content                  fyne.CanvasObject
@@ -117,10 +118,16 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 	))
 	conns := widget.NewCard("Connections", "How Shoal talks to other peers", widget.NewForm(
 		widget.NewFormItem("Encryption", st.encryption)))
+	prefs := st.u.app.Preferences()
+	st.closeToTray = widget.NewCheck("Keep seeding in the tray when I close the window", func(on bool) {
+		prefs.SetBool(prefCloseToTray, on) // a desktop preference: at once, no Apply
+	})
+	st.closeToTray.SetChecked(prefs.BoolWithFallback(prefCloseToTray, true))
 	downloads := widget.NewCard("Downloads", "Where new downloads are saved", container.NewVBox(
 		st.downloadLabel,
 		container.NewHBox(widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), st.chooseFolder),
 			widget.NewButton("Use my Downloads folder", func() { st.setDownloadDir("") })),
+		st.closeToTray,
 	))
 	cols := container.NewGridWithColumns(2, container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding))
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)

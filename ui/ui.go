@@ -83,6 +83,7 @@ type UI struct {
 	ratio     *ratioTab
 	settings  *settingsTab
 	status    *statusBar
+	tray      *tray
 	counts    [2]int // transfers and library items in the tab titles
 
 	// ctx bounds engine calls and searches; cancelled when Start's context ends.
@@ -118,6 +119,7 @@ func New(a fyne.App, eng Engine) *UI {
 	u.tabs = container.NewAppTabs(u.searchItem, u.transferItem, u.libraryItem, u.ratioItem, u.settingsItem)
 	u.win.SetContent(container.NewBorder(nil, u.status.content, nil, nil, u.tabs))
 	u.win.SetOnDropped(u.onDropped)
+	u.tray = newTray(u)
 	u.win.Resize(fyne.NewSize(1000, 650))
 	u.win.Canvas().Focus(u.search.entry)
 	return u
@@ -170,6 +172,7 @@ func (u *UI) Refresh(s engine.Snapshot) {
 	u.search.markAdded()
 	u.library.apply(s.Library, s.ShareJobs)
 	u.ratio.apply(s, u.settings.saved.RatioTarget)
+	u.tray.apply(s)
 	if len(s.Transfers) != u.counts[0] || len(s.Library) != u.counts[1] {
 		u.counts = [2]int{len(s.Transfers), len(s.Library)}
 		u.transferItem.Text = counted("Transfers", len(s.Transfers))

@@ -1,0 +1,40 @@
+// Package trayhost tells whether the desktop shows tray icons.
+//
+// On Linux a tray icon is a StatusNotifierItem on the D-Bus session bus,
+// shown only if a host (KDE, XFCE, most panels; GNOME only with an
+// extension) owns org.kde.StatusNotifierWatcher. Hiding the window to a
+// tray that nobody shows would leave the user with no way back to it, so
+// the app asks first, as qBittorrent does with
+// QSystemTrayIcon::isSystemTrayAvailable.
+package trayhost
+
+import (
+	"context"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// watcher is the bus name a tray host owns.
+const watcher = "org.kde.StatusNotifierWatcher"
+
+// Available reports whether a tray host runs on the session bus; false when
+// there is no session bus at all. It gives up after a second.
+func Available() bool {
+	conn, err := dbus.SessionBusPrivate()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		return false
+	}
+	if err := conn.Hello(); err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var has bool
+	err = conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, watcher).Store(&has)
+	return err == nil && has
+}
