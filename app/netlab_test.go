@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"os"
@@ -210,4 +211,71 @@ func TestLabNoMapping(t *testing.T) {
 	if n := mappedPorts(t, lab.Router("r3"), 42001); n != 0 {
 		t.Fatalf("r3 behind the CGNAT forwards port 42001")
 	}
+}
+
+// labStatus is the part of `shoal status --json` the lab tests read.
+type labStatus struct {
+	Network struct {
+		Role           string `json:"role"`
+		Reachable      string `json:"reachable"`
+		ReachableHow   string `json:"reachable_how"`
+		ExternalAddr   string `json:"external_addr"`
+		PortMapping    string `json:"port_mapping"`
+		PortMappingErr string `json:"port_mapping_error"`
+	} `json:"network"`
+}
+
+func (d *labDaemon) status(t *testing.T) labStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, stderr, err := shoal(ctx, "status", "--json", "--data", d.ready.DataDir)
+	var st labStatus
+	if err != nil || json.Unmarshal([]byte(out), &st) != nil {
+		t.Fatalf("status --json: %v %q %s", err, out, stderr)
+	}
+	return st
+}
+
+// TestLabSupernodeOnlyWhereReachable: three nodes that find no supernode
+// (no bootstrap): a public host and one behind the UPnP router are known
+// reachable and promote themselves; one behind the strict NAT is known
+// unreachable, stays a leaf and says it is still looking. `shoal status
+// --json` shows reachability, external address and port mapping.
+func TestLabSupernodeOnlyWhereReachable(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{})
+	nodes := map[string]*labDaemon{
+		"s1": startLabDaemon(t, lab, "s1", 42020),
+		"h1": startLabDaemon(t, lab, "h1", 42021),
+		"h2": startLabDaemon(t, lab, "h2", 42022),
+	}
+	// Alone for 30 s (jittered up to 60 s), a reachable node promotes and
+	// an unreachable one declines.
+	deadline := time.Now().Add(100 * time.Second)
+	for {
+		s1, h1, h2 := nodes["s1"].status(t), nodes["h1"].status(t), nodes["h2"].status(t)
+		if h2.Network.Role != "leaf" {
+			t.Fatalf("h2 behind the strict NAT promoted itself: %+v", h2.Network)
+		}
+		if s1.Network.Role == "supernode" && h1.Network.Role == "supernode" && strings.Contains(h2.Network.ReachableHow, "still looking") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 100 s: s1 %+v, h1 %+v, h2 %+v", s1.Network, h1.Network, h2.Network)
+		}
+		time.Sleep(time.Second)
+	}
+	h1 := nodes["h1"].status(t).Network
+	if h1.Reachable != "yes" || h1.PortMapping != "upnp" || h1.ExternalAddr != "203.0.113.11:42021" {
+		t.Errorf("h1 behind UPnP: %+v", h1)
+	}
+	if s1 := nodes["s1"].status(t).Network; s1.Reachable != "yes" {
+		t.Errorf("s1 on the public segment: %+v", s1)
+	}
+	h2 := nodes["h2"].status(t).Network
+	if h2.Role != "leaf" || h2.Reachable != "no" || !strings.Contains(h2.ReachableHow, "still looking") ||
+		!strings.HasPrefix(h2.PortMappingErr, "No router answered") {
+		t.Errorf("h2 behind the strict NAT: %+v", h2)
+	}
+	t.Logf("h1: %s (%s); h2: %s (%s)", h1.Reachable, h1.ReachableHow, h2.Reachable, h2.ReachableHow)
 }

@@ -99,7 +99,9 @@ type Engine struct {
 	// extPort is the router's mapped port (0 while none), advertised in
 	// DHT and tracker announces and extension handshakes.
 	extPort atomic.Int32
-	lock    *dirLock
+	// inboundFrom is the first public address that connected to us.
+	inboundFrom atomic.Pointer[string]
+	lock        *dirLock
 
 	responder *dhtindex.Responder // BEP 51, shared by the DHT servers
 	// announceGate paces tracker announces over all transfers, and

@@ -71,6 +71,7 @@ func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // serveConn runs the handshake of an accepted connection holding a slot
 // of e.handshakes, frees the slot, then serves the connection.
 func (e *Engine) serveConn(ctx context.Context, c net.Conn) {
+	e.noteInbound(c.RemoteAddr())
 	release := sync.OnceFunc(func() { <-e.handshakes })
 	defer release()
 	br := bufio.NewReaderSize(c, 4<<10)
@@ -297,6 +298,7 @@ func (e *Engine) startOverlay() error {
 			Dial:      e.policy.Dial,
 			Finder:    finder{e},
 			Auto:      !e.cfg.Supernode,
+			Promotion: overlay.Promotion{Reachable: e.knownReachable},
 			Logger:    e.log.With("part", "supernode"),
 		})
 		if err != nil {

@@ -136,8 +136,7 @@ func (e *Engine) netStatus(n NetStatus, peers int) NetStatus {
 		n.IsSupernode = true
 		n.Leaves = e.sn.Leaves()
 	}
-	// Until the dial-back test exists, reachability is not known.
-	n.Reachable = "unknown"
 	e.portMapStatus(&n)
+	e.reachStatus(&n)
 	return n
 }

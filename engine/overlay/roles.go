@@ -18,7 +18,10 @@ import (
 //     is capable when Capable says it has sockets (and bandwidth) to spare.
 //     The invited node promotes itself. A node that can link to no
 //     supernode at all for AloneAfter (jittered up to twice that, so that
-//     a crowd starting together does not promote together) promotes too.
+//     a crowd starting together does not promote together) promotes too,
+//     if it is known to be reachable (an inbound overlay connection, or
+//     Promotion.Reachable); an unreachable one stays a leaf and keeps
+//     looking for supernodes.
 //   - Demotion. An automatic supernode that has had fewer than DemoteBelow
 //     leaves for DemoteAfter, while at least MinSupernodes others with room
 //     for its leaves are known, steps down: its leaves get a
@@ -62,6 +65,11 @@ type Promotion struct {
 	Cooldown      time.Duration // no promotion this soon after a demotion
 	CheckInterval time.Duration // how often the role is reconsidered
 	Capable       func() bool   // resources to spare; default: the descriptor limit allows MaxLeaves+MaxNeighbours+256 sockets
+	// Reachable tells what the owner knows of our reachability besides
+	// inbound overlay connections (a router port mapping, a public address
+	// of our own). A node alone promotes only when reachable; nil means the
+	// owner vouches for it (loopback tests, simulations).
+	Reachable func() bool
 }
 
 func (p *Promotion) setDefaults(maxLeaves, maxNeighbours int) {
@@ -163,9 +171,31 @@ func (s *Supernode) maybePromote(now time.Time) {
 		s.reachable.Load() && now.Sub(s.started) >= p.MinUptime
 	alone := !s.aloneSince.IsZero() && now.Sub(s.aloneSince) >= s.aloneWait
 	s.mu.Unlock()
+	if alone && !invited && !s.knownReachable() {
+		if !s.aloneUnreachable.Swap(true) {
+			s.log.Info("overlay: no supernode found, and not reachable from outside: staying a leaf and looking again")
+		}
+		return
+	}
 	if cooled && (invited || alone) && p.Capable() {
 		s.activate(now)
 	}
+}
+
+// knownReachable reports whether others can dial us: someone did, or the
+// owner knows it (Promotion.Reachable; nil vouches).
+func (s *Supernode) knownReachable() bool {
+	r := s.cfg.Promotion.Reachable
+	return s.reachable.Load() || r == nil || r()
+}
+
+// AloneUnreachable reports whether the node found no supernode and, not
+// known to be reachable, did not promote itself.
+func (s *Supernode) AloneUnreachable() bool {
+	s.mu.Lock()
+	alone := !s.aloneSince.IsZero()
+	s.mu.Unlock()
+	return alone && s.aloneUnreachable.Load() && !s.Active()
 }
 
 // maybeDemote steps down after DemoteAfter with too few leaves, if others

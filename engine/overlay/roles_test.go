@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -47,6 +48,25 @@ func TestAloneNodePromotes(t *testing.T) {
 	})
 	if st := n.sn.Stats(); st.Promotions != 1 {
 		t.Fatalf("%+v", st)
+	}
+}
+
+// TestAloneUnreachableStaysLeaf: a node that finds no supernode but is not
+// known to be reachable does not make itself a supernode nobody can reach;
+// it keeps looking, says so, and promotes once it learns it is reachable.
+func TestAloneUnreachableStaysLeaf(t *testing.T) {
+	t.Parallel()
+	var reachable atomic.Bool
+	n, _ := startAuto(t, Promotion{AloneAfter: 50 * time.Millisecond, Reachable: reachable.Load}, nil, StaticFinder{})
+	waitFor(t, 5*time.Second, "alone and unreachable noted", n.sn.AloneUnreachable)
+	time.Sleep(300 * time.Millisecond) // several role checks
+	if n.sn.Active() {
+		t.Fatal("an unreachable node promoted itself")
+	}
+	reachable.Store(true)
+	waitFor(t, 5*time.Second, "promotion once reachable", n.sn.Active)
+	if n.sn.AloneUnreachable() {
+		t.Fatal("AloneUnreachable still set on a supernode")
 	}
 }
 

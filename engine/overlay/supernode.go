@@ -153,18 +153,21 @@ type Supernode struct {
 	nbVersion  uint64 // bumped when the neighbour set changes
 
 	// roles (see roles.go)
-	reachable  atomic.Bool
-	roleKick   chan struct{}
-	roleCh     chan struct{} // closed at the next role change
-	active     bool
-	started    time.Time
-	activeAt   time.Time
-	demotedAt  time.Time
-	invitedAt  time.Time
-	aloneSince time.Time
-	aloneWait  time.Duration
-	lowSince   time.Time
-	lastInvite time.Time
+	reachable atomic.Bool
+	// aloneUnreachable is set once the node, alone, declined to promote
+	// itself for want of reachability.
+	aloneUnreachable atomic.Bool
+	roleKick         chan struct{}
+	roleCh           chan struct{} // closed at the next role change
+	active           bool
+	started          time.Time
+	activeAt         time.Time
+	demotedAt        time.Time
+	invitedAt        time.Time
+	aloneSince       time.Time
+	aloneWait        time.Duration
+	lowSince         time.Time
+	lastInvite       time.Time
 }
 
 // NewSupernode opens (recreating) the index and returns a supernode ready

@@ -7,7 +7,10 @@ import (
 	"strings"
 )
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+var (
+	cgnat     = netip.MustParsePrefix("100.64.0.0/10")
+	benchmark = netip.MustParsePrefix("198.18.0.0/15") // RFC 2544: never routed; home LANs in the lab
+)
 
 // notPublicError is a router whose own (WAN) address cannot be reached
 // from the Internet, so any mapping it made would be useless.
@@ -20,13 +23,19 @@ func (e *notPublicError) Error() string {
 	return fmt.Sprintf("portmap: the router's address %s is not public", e.ip)
 }
 
-// checkPublic refuses a router address that the Internet cannot reach.
+// IsPublic reports whether the Internet could reach ip: not private,
+// loopback, link-local, carrier-grade NAT or benchmark space.
 // Documentation ranges (a lab's public segment) count as public.
-func checkPublic(ip netip.Addr) error {
+func IsPublic(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsUnspecified() || ip.IsPrivate() || ip.IsLoopback() ||
-		ip.IsLinkLocalUnicast() || cgnat.Contains(ip) {
-		return &notPublicError{ip}
+	return ip.IsValid() && !ip.IsUnspecified() && !ip.IsPrivate() && !ip.IsLoopback() &&
+		!ip.IsLinkLocalUnicast() && !cgnat.Contains(ip) && !benchmark.Contains(ip)
+}
+
+// checkPublic refuses a router address that the Internet cannot reach.
+func checkPublic(ip netip.Addr) error {
+	if !IsPublic(ip) {
+		return &notPublicError{ip.Unmap()}
 	}
 	return nil
 }

@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/shoalp2p/shoal/engine/portmap"
+)
+
+// Reachability, as NetStatus shows it. A node knows it is reachable when
+// someone from a public address has connected to it (a BitTorrent peer,
+// or a supernode's dial-back probe of the search overlay: see
+// overlay.Supernode.probeLeaf), when the router forwards its port, or when
+// its own address is public. It knows it is not when none of that holds
+// and the router refused a mapping. Only a reachable node promotes itself
+// to supernode when it finds none (overlay.Promotion.Reachable).
+
+const (
+	reachableYes     = "yes"
+	reachableNo      = "no"
+	reachableUnknown = "unknown"
+)
+
+// noteInbound records the first connection from a public address.
+func (e *Engine) noteInbound(a net.Addr) {
+	if e.inboundFrom.Load() != nil {
+		return
+	}
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return
+	}
+	ip, ok := netip.AddrFromSlice(tcp.IP)
+	if !ok || !portmap.IsPublic(ip) {
+		return
+	}
+	s := ip.Unmap().String()
+	e.inboundFrom.CompareAndSwap(nil, &s)
+}
+
+// reachability says whether others can dial us, and how that is known.
+func (e *Engine) reachability() (state, how string) {
+	if from := e.inboundFrom.Load(); from != nil {
+		return reachableYes, fmt.Sprintf("%s connected to us from outside", *from)
+	}
+	var st portmap.Status
+	if e.pm != nil {
+		st = e.pm.Status()
+	}
+	if st.External.IsValid() {
+		return reachableYes, fmt.Sprintf("the router forwards port %d to us (%s)", st.External.Port(), st.Method)
+	}
+	if ip, err := netip.ParseAddr(hostOf(e.advertised())); err == nil && portmap.IsPublic(ip) {
+		return reachableYes, fmt.Sprintf("our own address %s is public", ip)
+	}
+	if st.Err != "" {
+		return reachableNo, "Nobody outside has connected to us, and the router opened no port."
+	}
+	return reachableUnknown, ""
+}
+
+// knownReachable tells the overlay whether we may promote ourselves when
+// alone; in loopback-only mode everyone can reach everyone.
+func (e *Engine) knownReachable() bool {
+	if e.cfg.LoopbackOnly {
+		return true
+	}
+	state, _ := e.reachability()
+	return state == reachableYes
+}
+
+// reachStatus fills the reachability fields of n.
+func (e *Engine) reachStatus(n *NetStatus) {
+	n.Reachable, n.ReachableHow = e.reachability()
+	if e.sn != nil && e.sn.AloneUnreachable() {
+		n.ReachableHow += " No supernode found, and a node nobody can reach cannot be one: still looking."
+	}
+}
