@@ -107,6 +107,8 @@ type wireHit struct {
 	Size     int64    `json:"size"`
 	Files    []string `json:"files,omitempty"`
 	Sources  []string `json:"src,omitempty"`
+	DHT      bool     `json:"dht,omitempty"`   // indexed from the BitTorrent DHT
+	Swarm    int      `json:"swarm,omitempty"` // peers seen in its swarm
 }
 
 // message is every frame's payload; Type says which fields matter.

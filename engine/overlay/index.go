@@ -80,7 +80,7 @@ func openIndex(path string) (*index, error) {
 	}
 	db.SetMaxOpenConns(1) // one writer; the index is small and transient
 	db.SetConnMaxIdleTime(0)
-	if _, err := db.Exec(indexSchema + termsSchema); err != nil {
+	if _, err := db.Exec(indexSchema + termsSchema + dhtSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("overlay: create index: %w", err)
 	}
@@ -301,7 +301,7 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 func (x *index) clear(ctx context.Context) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	if _, err := x.db.ExecContext(ctx, `DELETE FROM entries`); err != nil {
+	if _, err := x.db.ExecContext(ctx, `DELETE FROM entries; DELETE FROM dht_meta`); err != nil {
 		return fmt.Errorf("overlay: index clear: %w", err)
 	}
 	x.kw.reset()
@@ -348,6 +348,9 @@ func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, err
 	}
 	for i := range hits {
 		if hits[i].Sources, err = x.sources(ctx, hits[i].InfoHash); err != nil {
+			return nil, err
+		}
+		if hits[i].Swarm, hits[i].DHT, err = x.dhtSwarm(ctx, hits[i].InfoHash); err != nil {
 			return nil, err
 		}
 	}
@@ -402,10 +405,11 @@ func addName(h *Hit, name string) bool {
 	return true
 }
 
-// sources lists the distinct peer addresses that registered ih.
+// sources lists the distinct peer addresses of the leaves that registered
+// ih (not the DHT).
 func (x *index) sources(ctx context.Context, ih [20]byte) ([]string, error) {
-	rows, err := x.db.QueryContext(ctx, `SELECT DISTINCT source FROM entries WHERE infohash = ? ORDER BY source LIMIT ?`,
-		ih[:], maxSourcesPerHit)
+	rows, err := x.db.QueryContext(ctx, `SELECT DISTINCT source FROM entries WHERE infohash = ? AND leaf != ? ORDER BY source LIMIT ?`,
+		ih[:], dhtLeafID, maxSourcesPerHit)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: index sources: %w", err)
 	}

@@ -126,7 +126,7 @@ func (l *Leaf) collect(ctx context.Context, id uuid.UUID, srch *search, out chan
 func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 	cur := merged[h.InfoHash]
 	if cur == nil {
-		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files)}
+		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files), DHT: h.DHT, Swarm: h.Swarm}
 		merged[h.InfoHash] = cur
 		addName(cur, h.Name)
 		addNames(cur, h.Names)
@@ -134,6 +134,9 @@ func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 		return cloneHit(*cur), true
 	}
 	grew := addNames(cur, append([]string{h.Name}, h.Names...))
+	if h.DHT && (!cur.DHT || h.Swarm > cur.Swarm) {
+		cur.DHT, cur.Swarm, grew = true, max(cur.Swarm, h.Swarm), true
+	}
 	if !addSources(cur, h.Sources) && !grew {
 		return Hit{}, false
 	}

@@ -52,6 +52,8 @@ type Hit struct {
 	Size     int64
 	Files    []string
 	Sources  []string // BitTorrent peer addresses (host:port) holding it
+	DHT      bool     // a supernode indexed it from the BitTorrent DHT
+	Swarm    int      // peers its supernode last saw in its BitTorrent swarm (DHT hits)
 }
 
 // checkEntry reports whether a supernode accepts e as registered.
@@ -122,9 +124,11 @@ func fromWireEntry(w wireEntry) Entry {
 }
 
 func toWireHit(h Hit) wireHit {
-	return wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Names: h.Names, Size: h.Size, Files: h.Files, Sources: h.Sources}
+	return wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Names: h.Names, Size: h.Size, Files: h.Files, Sources: h.Sources,
+		DHT: h.DHT, Swarm: h.Swarm}
 }
 
 func fromWireHit(w wireHit) Hit {
-	return Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Names: w.Names, Size: w.Size, Files: w.Files, Sources: w.Sources}
+	return Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Names: w.Names, Size: w.Size, Files: w.Files, Sources: w.Sources,
+		DHT: w.DHT, Swarm: max(w.Swarm, 0)}
 }

@@ -1,0 +1,229 @@
+package overlay
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Entries indexed from the BitTorrent DHT (engine/dhtindex) live in the
+// same FTS5 index as leaf shares, under leaf id dhtLeafID with source
+// "dht", so that the keyword table (and so query routing) covers them. A
+// side table keeps each one's swarm size and when it was first and last
+// seen alive; entries whose swarm stays empty expire, and over the cap the
+// least recently alive, then the smallest swarms, go first.
+const (
+	dhtLeafID = -1
+	// SourceDHT is the source recorded for entries indexed from the DHT.
+	SourceDHT = "dht"
+	// evictBucket groups last-seen times, so that within one bucket the
+	// smallest swarm is evicted first.
+	evictBucket = int64(time.Hour / time.Second)
+)
+
+const dhtSchema = `
+CREATE TABLE dht_meta (
+	infohash   BLOB PRIMARY KEY,
+	swarm      INTEGER NOT NULL, -- peers last seen in its swarm
+	first_seen INTEGER NOT NULL, -- unix seconds
+	last_seen  INTEGER NOT NULL  -- unix seconds the swarm was last seen non-empty
+);
+CREATE INDEX dht_meta_evict ON dht_meta (last_seen / 3600, swarm);
+`
+
+// DHTEntry is a torrent learnt from the BitTorrent DHT whose metadata the
+// caller fetched and checked against the infohash.
+type DHTEntry struct {
+	Entry
+	Swarm int       // peers seen with get_peers
+	Seen  time.Time // when; zero means now
+}
+
+// IndexDHT adds or refreshes DHT entries (names and paths trimmed as for
+// leaf shares) and then evicts down to maxEntries. It fails on a closed
+// supernode; it works while the node is not an active supernode too, but
+// stepping up or down clears the index.
+func (s *Supernode) IndexDHT(ctx context.Context, entries []DHTEntry, maxEntries int) error {
+	good := make([]DHTEntry, 0, len(entries))
+	for _, e := range entries {
+		e.Entry = trimEntry(e.Entry)
+		if checkEntry(e.Entry) == nil {
+			good = append(good, e)
+		}
+	}
+	return s.idx.putDHT(ctx, good, maxEntries)
+}
+
+// TouchDHT records a fresh swarm size for an indexed DHT entry and reports
+// whether ih is indexed.
+func (s *Supernode) TouchDHT(ctx context.Context, ih [20]byte, swarm int, now time.Time) (bool, error) {
+	q := `UPDATE dht_meta SET swarm = ? WHERE infohash = ?`
+	args := []any{swarm, ih[:]}
+	if swarm > 0 {
+		q = `UPDATE dht_meta SET swarm = ?, last_seen = ? WHERE infohash = ?`
+		args = []any{swarm, now.Unix(), ih[:]}
+	}
+	res, err := s.idx.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("overlay: touch DHT entry: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// ExpireDHT removes DHT entries whose swarm has been empty (not seen
+// alive) since before cutoff, and returns how many went.
+func (s *Supernode) ExpireDHT(ctx context.Context, cutoff time.Time) (int, error) {
+	return s.idx.dropDHT(ctx, `SELECT infohash FROM dht_meta WHERE last_seen < ?`, cutoff.Unix())
+}
+
+// DHTEntries counts the entries indexed from the DHT.
+func (s *Supernode) DHTEntries(ctx context.Context) (int, error) {
+	var n int
+	if err := s.idx.db.QueryRowContext(ctx, `SELECT count(*) FROM dht_meta`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("overlay: count DHT entries: %w", err)
+	}
+	return n, nil
+}
+
+// putDHT upserts DHT entries with their metadata, then evicts over max.
+func (x *index) putDHT(ctx context.Context, entries []DHTEntry, max int) error {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("overlay: index DHT: %w", err)
+	}
+	defer tx.Rollback()
+	var olds, news []string
+	for _, e := range entries {
+		old, exists, err := entryTextOf(ctx, tx, dhtLeafID, e.InfoHash)
+		if err != nil {
+			return err
+		}
+		text, err := upsertEntry(ctx, tx, dhtLeafID, SourceDHT, e.Entry)
+		if err != nil {
+			return err
+		}
+		if exists {
+			olds = append(olds, old)
+		}
+		news = append(news, text)
+		if err := upsertDHTMeta(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	evicted, err := evictDHT(ctx, tx, max)
+	if err != nil {
+		return err
+	}
+	return x.commitCounted(ctx, tx, dhtLeafID, news, append(olds, evicted...))
+}
+
+func upsertDHTMeta(ctx context.Context, tx *sql.Tx, e DHTEntry) error {
+	seen := e.Seen
+	if seen.IsZero() {
+		seen = time.Now()
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO dht_meta (infohash, swarm, first_seen, last_seen)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (infohash) DO UPDATE SET swarm = excluded.swarm,
+			last_seen = max(last_seen, excluded.last_seen)`,
+		e.InfoHash[:], e.Swarm, seen.Unix(), seen.Unix())
+	if err != nil {
+		return fmt.Errorf("overlay: index DHT: meta: %w", err)
+	}
+	return nil
+}
+
+// evictDHT deletes the entries beyond max and returns their texts.
+func evictDHT(ctx context.Context, tx *sql.Tx, max int) ([]string, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM dht_meta`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("overlay: index DHT: count: %w", err)
+	}
+	if n <= max {
+		return nil, nil
+	}
+	victims, err := hashesOf(ctx, tx, `SELECT infohash FROM dht_meta
+		ORDER BY last_seen / 3600, swarm, last_seen LIMIT ?`, n-max)
+	if err != nil {
+		return nil, err
+	}
+	return deleteDHT(ctx, tx, victims)
+}
+
+// dropDHT deletes the DHT entries a query selects and returns how many.
+func (x *index) dropDHT(ctx context.Context, query string, args ...any) (int, error) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("overlay: expire DHT: %w", err)
+	}
+	defer tx.Rollback()
+	victims, err := hashesOf(ctx, tx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	olds, err := deleteDHT(ctx, tx, victims)
+	if err != nil {
+		return 0, err
+	}
+	return len(victims), x.commitCounted(ctx, tx, dhtLeafID, nil, olds)
+}
+
+func hashesOf(ctx context.Context, tx *sql.Tx, query string, args ...any) ([][20]byte, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: DHT entries: %w", err)
+	}
+	defer rows.Close()
+	var out [][20]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("overlay: DHT entries: %w", err)
+		}
+		if len(b) == 20 {
+			out = append(out, [20]byte(b))
+		}
+	}
+	return out, rows.Err()
+}
+
+// deleteDHT deletes DHT entries and returns the texts they had.
+func deleteDHT(ctx context.Context, tx *sql.Tx, hashes [][20]byte) ([]string, error) {
+	var olds []string
+	for _, h := range hashes {
+		old, exists, err := entryTextOf(ctx, tx, dhtLeafID, h)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			olds = append(olds, old)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ? AND infohash = ?`, dhtLeafID, h[:]); err != nil {
+			return nil, fmt.Errorf("overlay: delete DHT entry: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dht_meta WHERE infohash = ?`, h[:]); err != nil {
+			return nil, fmt.Errorf("overlay: delete DHT entry: %w", err)
+		}
+	}
+	return olds, nil
+}
+
+// dhtSwarm returns the swarm size of an indexed DHT entry.
+func (x *index) dhtSwarm(ctx context.Context, ih [20]byte) (int, bool, error) {
+	var n int
+	err := x.db.QueryRowContext(ctx, `SELECT swarm FROM dht_meta WHERE infohash = ?`, ih[:]).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("overlay: DHT swarm: %w", err)
+	}
+	return n, true, nil
+}

@@ -1,0 +1,126 @@
+package overlay
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func newTestSupernode(t *testing.T) *Supernode {
+	t.Helper()
+	s, err := NewSupernode(SupernodeConfig{Addr: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// inTable reports whether the keyword table holds every key of words.
+func inTable(t *testing.T, s *Supernode, words string) bool {
+	t.Helper()
+	keys, err := s.idx.queryKeys(context.Background(), words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.idx.kw.hasAll(keys)
+}
+
+func searchOne(t *testing.T, s *Supernode, words string) []Hit {
+	t.Helper()
+	hits, err := s.idx.search(context.Background(), words, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// TestIndexDHT: DHT entries are searchable with their source and swarm,
+// sit in the keyword table, merge with a leaf's entry for the same
+// infohash, expire, and are evicted least-recent and smallest-swarm first.
+func TestIndexDHT(t *testing.T) {
+	ctx := context.Background()
+	s := newTestSupernode(t)
+	now := time.Now()
+	old := now.Add(-3 * time.Hour)
+	entries := []DHTEntry{
+		{Entry: Entry{InfoHash: ih(1), Name: "Sintel open movie", Size: 10, Files: []string{"sintel.mkv"}}, Swarm: 7, Seen: now},
+		{Entry: Entry{InfoHash: ih(2), Name: "Big Buck Bunny", Size: 20}, Swarm: 1, Seen: now},
+		{Entry: Entry{InfoHash: ih(3), Name: "Elephants Dream", Size: 30}, Swarm: 50, Seen: old},
+		{Entry: Entry{InfoHash: ih(4), Name: "bad\nname " + string(make([]byte, 600)), Size: 1}, Swarm: 1, Seen: now},
+	}
+	if err := s.IndexDHT(ctx, entries, 100); err != nil {
+		t.Fatal(err)
+	}
+	hits := searchOne(t, s, "sintel")
+	if len(hits) != 1 || !hits[0].DHT || hits[0].Swarm != 7 || len(hits[0].Sources) != 0 {
+		t.Fatalf("hits %+v, want one DHT hit with swarm 7 and no leaf sources", hits)
+	}
+	if !inTable(t, s, "sintel movie") || inTable(t, s, "tears steel") {
+		t.Fatal("keyword table does not cover exactly the DHT entries")
+	}
+	if n, _ := s.DHTEntries(ctx); n != 4 {
+		t.Fatalf("%d DHT entries, want 4 (the long name trimmed, not refused)", n)
+	}
+	// A leaf shares the same torrent: one hit, both origins.
+	if err := s.putLocal(ctx, "127.0.0.1:7000", []Entry{{InfoHash: ih(1), Name: "Sintel", Size: 10}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hits = searchOne(t, s, "sintel")
+	if len(hits) != 1 || !hits[0].DHT || len(hits[0].Sources) != 1 || hits[0].Sources[0] != "127.0.0.1:7000" {
+		t.Fatalf("merged hit %+v", hits)
+	}
+	// Touch: a new swarm size.
+	if ok, err := s.TouchDHT(ctx, ih(2), 9, now); err != nil || !ok {
+		t.Fatalf("touch: %v %v", ok, err)
+	}
+	if ok, _ := s.TouchDHT(ctx, ih(9), 9, now); ok {
+		t.Fatal("touch of an entry never indexed reported it indexed")
+	}
+	if h := searchOne(t, s, "bunny"); len(h) != 1 || h[0].Swarm != 9 {
+		t.Fatalf("after touch %+v", h)
+	}
+	// Expiry: ih(3) was last alive 3 h ago.
+	n, err := s.ExpireDHT(ctx, now.Add(-time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
+	}
+	if len(searchOne(t, s, "elephants")) != 0 || inTable(t, s, "elephants") {
+		t.Fatal("expired entry still searchable or in the keyword table")
+	}
+	// Cap 2: of ih(1) swarm 7, ih(2) swarm 9, ih(4) swarm 1 (all now),
+	// ih(4) goes first.
+	if err := s.IndexDHT(ctx, nil, 2); err != nil {
+		t.Fatal(err)
+	}
+	if len(searchOne(t, s, "bad name")) != 0 || len(searchOne(t, s, "bunny")) != 1 {
+		t.Fatal("eviction did not take the smallest swarm")
+	}
+	// The leaf's own entry for ih(1) stays whatever happens to the DHT's.
+	if err := s.IndexDHT(ctx, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	hits = searchOne(t, s, "sintel")
+	if len(hits) != 1 || hits[0].DHT || len(hits[0].Sources) != 1 {
+		t.Fatalf("after evicting every DHT entry: %+v", hits)
+	}
+	if inTable(t, s, "bunny") || !inTable(t, s, "sintel") {
+		t.Fatal("keyword table after eviction is wrong")
+	}
+}
+
+// TestMergeHitDHT: a DHT hit from one supernode and a leaf hit from another
+// become one hit with both.
+func TestMergeHitDHT(t *testing.T) {
+	merged := map[[20]byte]*Hit{}
+	if _, ok := mergeHit(merged, Hit{InfoHash: ih(1), Name: "x", Sources: []string{"127.0.0.1:1"}}); !ok {
+		t.Fatal("first hit not emitted")
+	}
+	h, ok := mergeHit(merged, Hit{InfoHash: ih(1), Name: "x", DHT: true, Swarm: 4})
+	if !ok || !h.DHT || h.Swarm != 4 || len(h.Sources) != 1 {
+		t.Fatalf("merged %+v %v", h, ok)
+	}
+	if _, ok := mergeHit(merged, Hit{InfoHash: ih(1), Name: "x", DHT: true, Swarm: 2}); ok {
+		t.Fatal("a smaller swarm size changed the hit")
+	}
+}
