@@ -21,6 +21,8 @@ type jsonHit struct {
 	Magnet   string   `json:"magnet"`
 	Sources  int      `json:"sources"`
 	Peers    []string `json:"peers"`
+	Source   string   `json:"source"` // "shoal", "dht" or "shoal+dht"
+	Swarm    int      `json:"swarm"`  // peers seen in its BitTorrent swarm (DHT hits)
 }
 
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,6 +75,9 @@ func collectHits(ctx context.Context, e *engine.Engine, words string) []engine.H
 	}
 	for h := range ch {
 		if old := byHash[h.InfoHash]; old != nil {
+			if h.DHT {
+				old.DHT, old.Swarm = true, max(old.Swarm, h.Swarm)
+			}
 			for _, s := range h.Sources {
 				if !slices.Contains(old.Sources, s) {
 					old.Sources = append(old.Sources, s)
@@ -94,9 +99,20 @@ func collectHits(ctx context.Context, e *engine.Engine, words string) []engine.H
 func printHit(w io.Writer, h engine.Hit, asJSON bool) {
 	if asJSON {
 		b, _ := json.Marshal(jsonHit{Name: h.Name, Size: h.Size, InfoHash: h.InfoHash.String(),
-			Magnet: h.Magnet, Sources: len(h.Sources), Peers: h.Sources})
+			Magnet: h.Magnet, Sources: len(h.Sources), Peers: h.Sources, Source: h.Origin(), Swarm: h.Swarm})
 		fmt.Fprintln(w, string(b))
 		return
 	}
-	fmt.Fprintf(w, "%s\t%d\t%s\t%d sources\t%s\n", h.Name, h.Size, h.InfoHash, len(h.Sources), h.Magnet)
+	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", h.Name, h.Size, h.InfoHash, availability(h), h.Magnet)
+}
+
+// availability says where a hit is and how many hold it.
+func availability(h engine.Hit) string {
+	switch h.Origin() {
+	case "dht":
+		return fmt.Sprintf("BitTorrent DHT, %d peers", h.Swarm)
+	case "shoal+dht":
+		return fmt.Sprintf("%d sources + BitTorrent DHT, %d peers", len(h.Sources), h.Swarm)
+	}
+	return fmt.Sprintf("%d sources", len(h.Sources))
 }

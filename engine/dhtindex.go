@@ -1,17 +1,156 @@
 package engine
 
 import (
+	"context"
+	"time"
+
 	"github.com/shoalp2p/shoal/engine/dhtindex"
+	"github.com/shoalp2p/shoal/engine/overlay"
 )
 
 // bep51 returns the node's BEP 51 responder, made on first use and shared
-// by its DHT servers (one per address family), answering from ps.
+// by its DHT servers (one per address family), answering from ps. The
+// get_peers and announce_peer queries it sees go to the DHT indexer while
+// one runs.
 func (e *Engine) bep51(ps *peerStore) *dhtindex.Responder {
 	if e.responder == nil {
 		e.responder = dhtindex.NewResponder(dhtindex.ResponderConfig{
 			Source: ps,
+			Observe: func(q dhtindex.Query) {
+				if ix := e.indexer.Load(); ix != nil {
+					ix.Offer(q)
+				}
+			},
 			Logger: e.log.With("part", "bep51"),
 		})
 	}
 	return e.responder
+}
+
+// dhtIndexSettings is what the indexer is built from; a change restarts it.
+type dhtIndexSettings struct {
+	on        bool
+	crawlRate int
+	maxIndex  int
+}
+
+func (e *Engine) dhtIndexWanted() dhtIndexSettings {
+	s := e.Settings()
+	w := dhtIndexSettings{on: s.IndexDHT && e.sn != nil && e.sn.Active(),
+		crawlRate: s.CrawlRate, maxIndex: s.DHTIndexCap}
+	if w.crawlRate <= 0 {
+		w.crawlRate = dhtindex.DefaultCrawlRate
+	}
+	if w.maxIndex <= 0 {
+		w.maxIndex = dhtindex.DefaultMaxEntries
+	}
+	return w
+}
+
+// dhtIndexLoop runs the DHT indexer while the node is a supernode and the
+// setting is on, restarting it when the role or the settings change.
+func (e *Engine) dhtIndexLoop(ctx context.Context) error {
+	var cur *indexerRun
+	defer func() { cur.halt(e) }()
+	for {
+		want := e.dhtIndexWanted()
+		if cur == nil || want != cur.with {
+			cur.halt(e)
+			cur = e.startIndexer(ctx, want)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.sn.RoleChanged():
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// indexerRun is one running indexer (or, with with.on false, none).
+type indexerRun struct {
+	with   dhtIndexSettings
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (e *Engine) startIndexer(ctx context.Context, w dhtIndexSettings) *indexerRun {
+	r := &indexerRun{with: w, cancel: func() {}, done: make(chan struct{})}
+	if !w.on {
+		close(r.done)
+		return r
+	}
+	ix := e.newIndexer(w)
+	ictx, cancel := context.WithCancel(ctx)
+	r.cancel = cancel
+	e.indexer.Store(ix)
+	go func() {
+		defer close(r.done)
+		ix.Run(ictx)
+	}()
+	return r
+}
+
+// halt stops the run, if any, and waits for it.
+func (r *indexerRun) halt(e *Engine) {
+	if r == nil {
+		return
+	}
+	e.indexer.Store(nil)
+	r.cancel()
+	<-r.done
+}
+
+// newIndexer builds the indexer over the DHT server and the supernode's
+// index. On loopback every peer has the same IP, so the per-IP caps
+// (meant for the Internet) are lifted there.
+func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
+	cfg := dhtindex.IndexerConfig{
+		Crawl:     dhtindex.ServerCrawler{S: e.dht},
+		FindPeers: func(ctx context.Context, ih [20]byte) []string { return e.dhtPeers(ctx, ih, 0) },
+		Dial:      e.policy.Dial,
+		PeerID:    e.peerID,
+		Sink:      indexSink{sn: e.sn, max: w.maxIndex},
+		CrawlRate: float64(w.crawlRate),
+		Logger:    e.log.With("part", "dhtindex"),
+	}
+	if e.cfg.LoopbackOnly {
+		cfg.IntakePerIP, cfg.FetchesPerIP = 1<<20, 1<<20
+	}
+	return dhtindex.NewIndexer(cfg)
+}
+
+// indexSink puts verified DHT torrents into the supernode's search index.
+type indexSink struct {
+	sn  *overlay.Supernode
+	max int
+}
+
+// Touch implements dhtindex.Sink.
+func (s indexSink) Touch(ctx context.Context, ih [20]byte, swarm int) (bool, error) {
+	return s.sn.TouchDHT(ctx, ih, swarm, time.Now())
+}
+
+// Index implements dhtindex.Sink.
+func (s indexSink) Index(ctx context.Context, t dhtindex.Torrent, swarm int) error {
+	return s.sn.IndexDHT(ctx, []overlay.DHTEntry{{
+		Entry: overlay.Entry{InfoHash: t.InfoHash, Name: t.Name, Size: t.Size, Files: t.Files},
+		Swarm: swarm,
+	}}, s.max)
+}
+
+// Expire implements dhtindex.Sink.
+func (s indexSink) Expire(ctx context.Context, cutoff time.Time) error {
+	_, err := s.sn.ExpireDHT(ctx, cutoff)
+	return err
+}
+
+// DHTIndexStats reports the DHT indexer's counters, and whether it runs
+// (only on a supernode with Settings.IndexDHT on).
+func (e *Engine) DHTIndexStats() (dhtindex.Stats, bool) {
+	ix := e.indexer.Load()
+	if ix == nil {
+		return dhtindex.Stats{}, false
+	}
+	return ix.Stats(), true
 }

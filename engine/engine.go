@@ -108,6 +108,7 @@ type Engine struct {
 	// stopSlots bounds the "stopped" announces in flight.
 	announceGate *rate.Limiter
 	stopSlots    chan struct{}
+	indexer      atomic.Pointer[dhtindex.Indexer] // while a supernode indexes the DHT
 
 	mu        locks.Mutex
 	runCtx    context.Context
@@ -350,6 +351,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.sn != nil {
 		e.goRun(ctx, e.sn.Run)
 		e.goRun(ctx, e.supernodeAnnounceLoop)
+		e.goRun(ctx, e.dhtIndexLoop)
 	}
 	e.goRun(ctx, e.leaf.Run)
 	if e.pm != nil {

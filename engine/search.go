@@ -30,7 +30,7 @@ func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
 		defer close(out)
 		for h := range in {
 			hit := e.hitOf(h, self)
-			if len(hit.Sources) == 0 {
+			if len(hit.Sources) == 0 && !hit.DHT {
 				continue // only we have it
 			}
 			select {
@@ -60,7 +60,7 @@ func (e *Engine) hitOf(h overlay.Hit, self string) Hit {
 		}
 	}
 	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files,
-		Sources: append(good, bad...), Magnet: Magnet(h.InfoHash, h.Name)}
+		Sources: append(good, bad...), Magnet: Magnet(h.InfoHash, h.Name), DHT: h.DHT, Swarm: h.Swarm}
 }
 
 // badSourceFunc returns a test for "this peer address served us bad data":
@@ -89,13 +89,14 @@ func (e *Engine) BadSources(h Hit) int {
 	return n
 }
 
-// RankHits sorts hits best first: most sources that never served us bad
-// data, then most sources, then name and infohash. The Search tab and
-// `shoal search` order their results with it.
+// RankHits sorts hits best first: most available (Shoal sources that
+// never served us bad data, plus the peers seen in its BitTorrent swarm
+// for DHT hits), then most sources, then name and infohash. The Search tab
+// and `shoal search` order their results with it.
 func (e *Engine) RankHits(hits []Hit) {
 	isBad := e.badSourceFunc()
 	good := func(h Hit) int {
-		n := 0
+		n := h.Swarm
 		for _, s := range h.Sources {
 			if !isBad(s) {
 				n++
@@ -142,7 +143,10 @@ func (r *SearchResults) Add(h Hit) bool {
 		return true
 	}
 	old := &r.hits[i]
-	grew := false
+	grew := h.DHT && (!old.DHT || h.Swarm > old.Swarm)
+	if grew {
+		old.DHT, old.Swarm = true, max(old.Swarm, h.Swarm)
+	}
 	for _, s := range h.Sources {
 		if !slices.Contains(old.Sources, s) {
 			old.Sources = append(old.Sources, s)

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/shoalp2p/shoal/engine/dhtindex"
 	"github.com/shoalp2p/shoal/engine/swarm"
 	"github.com/shoalp2p/shoal/engine/transport"
 )
@@ -43,6 +44,16 @@ type Settings struct {
 	// DownloadDir is where new downloads go (an absolute path); empty
 	// means Config.DefaultDownloadDir. Config.DownloadDir beats it.
 	DownloadDir string
+	// IndexDHT makes the node, while it is a supernode, index the torrents
+	// announced on the BitTorrent DHT for search (BEP 51 crawl, metadata
+	// over BEP 9). A leaf never crawls. On by default.
+	IndexDHT bool
+	// CrawlRate caps the BEP 51 crawl (sample_infohashes queries per
+	// second; 0 means 50).
+	CrawlRate int
+	// DHTIndexCap is the most DHT torrents kept in the index (0 means
+	// 100,000); the least recently seen, smallest swarms go first.
+	DHTIndexCap int
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.
@@ -80,7 +91,8 @@ type TransferOptions struct {
 const settingsKey = "settings.v1"
 
 func defaultSettings() Settings {
-	return Settings{OnTarget: "pause", UploadSlots: 4, Encryption: "prefer"}
+	return Settings{OnTarget: "pause", UploadSlots: 4, Encryption: "prefer", IndexDHT: true,
+		CrawlRate: dhtindex.DefaultCrawlRate, DHTIndexCap: dhtindex.DefaultMaxEntries}
 }
 
 // loadSettings reads saved settings; Config limits, when set, win.
@@ -126,7 +138,8 @@ func (e *Engine) Settings() Settings {
 
 // SetSettings applies and saves new settings.
 func (e *Engine) SetSettings(s Settings) error {
-	if s.RatioTarget < 0 || s.UploadLimit < 0 || s.DownloadLimit < 0 || s.AltUploadLimit < 0 || s.AltDownloadLimit < 0 {
+	if s.RatioTarget < 0 || s.UploadLimit < 0 || s.DownloadLimit < 0 || s.AltUploadLimit < 0 || s.AltDownloadLimit < 0 ||
+		s.CrawlRate < 0 || s.DHTIndexCap < 0 {
 		return fmt.Errorf("engine: settings: negative value")
 	}
 	if s.OnTarget != "stop" {

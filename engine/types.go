@@ -245,8 +245,26 @@ type Hit struct {
 	Name     string
 	Size     int64
 	Files    []string
-	Sources  []string // peer addresses (host:port) that hold it
+	Sources  []string // peer addresses (host:port) of Shoal nodes that hold it
 	Magnet   string
+	// DHT is set when a supernode indexed it from the BitTorrent DHT (its
+	// metadata fetched and checked against the infohash); Swarm is how
+	// many peers that supernode last saw in its swarm. Downloading it
+	// works as for any magnet: peers come from the DHT.
+	DHT   bool
+	Swarm int
+}
+
+// Origin names where a hit came from: "shoal" (Shoal nodes share it),
+// "dht" (indexed from the BitTorrent DHT) or "shoal+dht".
+func (h Hit) Origin() string {
+	switch {
+	case h.DHT && len(h.Sources) > 0:
+		return "shoal+dht"
+	case h.DHT:
+		return "dht"
+	}
+	return "shoal"
 }
 
 // DownloadRequest says what to fetch and from where.

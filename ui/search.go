@@ -36,6 +36,7 @@ const (
 	searchColSize
 	searchColFiles
 	searchColSources
+	searchColOrigin
 	searchColButton
 )
 
@@ -72,6 +73,7 @@ func newSearchTab(u *UI) *searchTab {
 		{title: "Size", width: 90, kind: cellNumber},
 		{title: "Files", width: 60, kind: cellNumber},
 		{title: "Sources", width: 70, kind: cellNumber},
+		{title: "Found on", width: 150, kind: cellText},
 		{title: "", width: 110, kind: cellButton, enabled: labelDownload},
 	})
 	s.grid.onButton = s.downloadRow
@@ -229,6 +231,9 @@ func (s *searchTab) merge(h engine.Hit) {
 		return
 	}
 	old := &s.hits[i]
+	if h.DHT {
+		old.DHT, old.Swarm = true, max(old.Swarm, h.Swarm)
+	}
 	for _, src := range h.Sources {
 		if !contains(old.Sources, src) {
 			old.Sources = append(old.Sources, src)
@@ -277,12 +282,25 @@ func (s *searchTab) show() {
 			searchColSize:    sizeText(h.Size),
 			searchColFiles:   countText(len(h.Files)),
 			searchColSources: strconv.Itoa(len(h.Sources)),
+			searchColOrigin:  originText(h),
 			searchColButton:  s.buttonLabel(h.InfoHash),
 		}
 	}
 	s.version = s.u.transfers.version
 	s.grid.update(keys, rows, nil)
 	setEnabled(s.download, s.downloadable(s.grid.selectedRow()))
+}
+
+// originText says where a hit was found: Shoal nodes, the BitTorrent DHT
+// (with the peers seen in its swarm), or both.
+func originText(h engine.Hit) string {
+	switch h.Origin() {
+	case "dht":
+		return fmt.Sprintf("BitTorrent DHT · %d peers", h.Swarm)
+	case "shoal+dht":
+		return fmt.Sprintf("Shoal + DHT · %d peers", h.Swarm)
+	}
+	return "Shoal"
 }
 
 // countText shows a positive count, or nothing when it is unknown.

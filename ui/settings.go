@@ -50,6 +50,8 @@ type settingsTab struct {
 	downloadDir              string // chosen folder, pending Apply; "" = default
 	downloadLabel            *widget.Label
 	closeToTray              *widget.Check
+	indexDHT                 *widget.Check
+	crawlRate, dhtCap        *widget.Entry
 	apply, revert            *widget.Button
 	info                     *widget.Label
 	content                  fyne.CanvasObject
@@ -61,7 +63,7 @@ type settingsTab struct {
 func newSettingsTab(u *UI) *settingsTab {
 	st := &settingsTab{u: u, info: widget.NewLabel("")}
 	for _, e := range []**widget.Entry{&st.down, &st.up, &st.altDown, &st.altUp,
-		&st.from, &st.to, &st.ratio, &st.seedTime, &st.slots} {
+		&st.from, &st.to, &st.ratio, &st.seedTime, &st.slots, &st.crawlRate, &st.dhtCap} {
 		*e = widget.NewEntry()
 	}
 	st.from.SetPlaceHolder("HH:MM")
@@ -81,6 +83,7 @@ func newSettingsTab(u *UI) *settingsTab {
 	st.encryption = widget.NewSelect(labels, nil)
 	st.downloadLabel = widget.NewLabel("")
 	st.downloadLabel.Wrapping = fyne.TextWrapBreak
+	st.indexDHT = widget.NewCheck("Index the BitTorrent DHT when I am a supernode", nil)
 	st.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), st.applyForm)
 	st.apply.Importance = widget.HighImportance
 	st.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), st.reload)
@@ -129,7 +132,13 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 			widget.NewButton("Use my Downloads folder", func() { st.setDownloadDir("") })),
 		st.closeToTray,
 	))
-	cols := container.NewGridWithColumns(2, container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding))
+	search := widget.NewCard("Search", "What this computer indexes for everyone's searches while it is a supernode", container.NewVBox(
+		st.indexDHT,
+		widget.NewForm(
+			widget.NewFormItem("Crawl rate", withUnit(st.crawlRate, "queries/s")),
+			widget.NewFormItem("Index size", withUnit(st.dhtCap, "torrents at most"))),
+	))
+	cols := container.NewGridWithColumns(2, container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding, search))
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)
 	return container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(cols))
 }
@@ -177,6 +186,9 @@ func (st *settingsTab) fill(s engine.Settings) {
 			st.encryption.SetSelectedIndex(i)
 		}
 	}
+	st.indexDHT.SetChecked(s.IndexDHT)
+	st.crawlRate.SetText(fmt.Sprint(s.CrawlRate))
+	st.dhtCap.SetText(fmt.Sprint(s.DHTIndexCap))
 }
 
 // read validates the widgets into settings, starting from the saved ones
@@ -215,6 +227,11 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	keep(err)
 	s.Encryption = encryptionChoices[max(0, st.encryption.SelectedIndex())].value
 	s.DownloadDir = st.downloadDir
+	s.IndexDHT = st.indexDHT.Checked
+	s.CrawlRate, err = parseCount("Crawl rate", st.crawlRate.Text, 0, 1000)
+	keep(err)
+	s.DHTIndexCap, err = parseCount("Index size", st.dhtCap.Text, 0, 10_000_000)
+	keep(err)
 	return s, errors.Join(errs...)
 }
 

@@ -16,6 +16,7 @@ type Aria2 struct {
 	Proc     *Proc
 	PeerAddr string
 	LogPath  string // aria2c's own log (info level), for failures
+	DHTPort  int    // its DHT's UDP port (StartAria2DHTSeeding only)
 }
 
 // Aria2Args are the options every aria2c run gets: no DHT, PEX, LPD or
@@ -92,3 +93,37 @@ func (a *Aria2) logTail(n int) string {
 	}
 	return string(b[max(0, len(b)-n):])
 }
+
+// StartAria2DHTSeeding runs an aria2c seeder of a trackerless torrent
+// (content in dir) with its IPv4 DHT on, entering the DHT at entry (a
+// loopback host:port, for example a Shoal node's DHT address), so that it
+// announces the torrent there (BEP 5) and serves its metadata (BEP 9). Its
+// DHT listens on DHTPort on 127.0.0.1, and keeps its routing table in a
+// temporary folder.
+func StartAria2DHTSeeding(tb testing.TB, torrent, dir, entry string) (*Aria2, error) {
+	bin, ports, err := binAndPorts("aria2c", 2)
+	if err != nil {
+		return nil, err
+	}
+	args := Aria2Args(ports[0])
+	for i, a := range args {
+		if a == "--enable-dht=false" {
+			args[i] = "--enable-dht=true"
+		}
+	}
+	tmp := tb.TempDir()
+	logPath := filepath.Join(tmp, "aria2.log")
+	args = append(args, "--dht-entry-point="+entry, "--dht-listen-port="+strconv.Itoa(ports[1]),
+		"--dht-file-path="+filepath.Join(tmp, "dht.dat"),
+		"--seed-ratio=0.0", "--bt-seed-unverified=true", "--check-integrity=false",
+		"--log="+logPath, "--log-level=info")
+	p, err := Start(tb, bin, append(args, "-d", dir, torrent)...)
+	if err != nil {
+		return nil, err
+	}
+	a := &Aria2{Proc: p, PeerAddr: addr(ports[0]), LogPath: logPath, DHTPort: ports[1]}
+	return a, p.WaitListening(a.PeerAddr, 15*time.Second)
+}
+
+// LogTail is the last n bytes of aria2c's own log.
+func (a *Aria2) LogTail(n int) string { return a.logTail(n) }

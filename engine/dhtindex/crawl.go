@@ -1,0 +1,240 @@
+package dhtindex
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/dht/v2/krpc"
+	"golang.org/x/time/rate"
+)
+
+// SampleAnswer is one node's BEP 51 answer.
+type SampleAnswer struct {
+	Samples  [][20]byte
+	Num      int
+	Interval time.Duration
+	Nodes    []krpc.NodeInfo
+}
+
+// Crawler is what the BEP 51 crawl needs of a DHT node.
+type Crawler interface {
+	// ID is our node ID.
+	ID() [20]byte
+	// Nodes lists the routing table.
+	Nodes() []krpc.NodeInfo
+	// SampleInfohashes asks one node.
+	SampleInfohashes(ctx context.Context, to *net.UDPAddr, target [20]byte) (SampleAnswer, error)
+}
+
+// ServerCrawler is a Crawler over an anacrolix/dht server.
+type ServerCrawler struct{ S *dht.Server }
+
+// ID implements Crawler.
+func (c ServerCrawler) ID() [20]byte { return c.S.ID() }
+
+// Nodes implements Crawler.
+func (c ServerCrawler) Nodes() []krpc.NodeInfo { return c.S.Nodes() }
+
+// errNoSamples means a node answered without "samples": it does not speak
+// BEP 51.
+var errNoSamples = errors.New("dhtindex: answer without samples")
+
+// SampleInfohashes implements Crawler with one try and the library's own
+// send limiter bypassed (the crawl has its own budget).
+func (c ServerCrawler) SampleInfohashes(ctx context.Context, to *net.UDPAddr, target [20]byte) (SampleAnswer, error) {
+	res := c.S.Query(ctx, dht.NewAddr(to), "sample_infohashes", dht.QueryInput{
+		MsgArgs:      krpc.MsgArgs{Target: target},
+		NumTries:     1,
+		RateLimiting: dht.QueryRateLimiting{NotAny: true},
+	})
+	if err := res.ToError(); err != nil {
+		return SampleAnswer{}, fmt.Errorf("dhtindex: sample_infohashes to %s: %w", to, err)
+	}
+	r := res.Reply.R
+	if r == nil || r.Samples == nil {
+		return SampleAnswer{}, errNoSamples
+	}
+	a := SampleAnswer{Samples: *r.Samples}
+	if r.Num != nil {
+		a.Num = int(*r.Num)
+	}
+	if r.Interval != nil {
+		a.Interval = time.Duration(*r.Interval) * time.Second
+	}
+	r.ForAllNodes(func(n krpc.NodeInfo) { a.Nodes = append(a.Nodes, n) })
+	return a, nil
+}
+
+// Crawl tuning.
+const (
+	crawlParallel  = 8                // queries in flight
+	crawlPerRound  = 16               // nodes asked per target
+	maxPool        = 4096             // nodes remembered from answers
+	maxCooldowns   = 50_000           // per-node next-query times remembered
+	minInterval    = time.Minute      // however small the interval a node gives
+	defaultWait    = 5 * time.Minute  // a node that gave no interval
+	unsupportedGap = time.Hour        // a node that does not speak BEP 51
+	failedGap      = 10 * time.Minute // a node that did not answer
+)
+
+// crawlState is the polite BEP 51 crawl: one global budget (a rate
+// limiter) and a per-node next-query time from the interval it gave.
+type crawlState struct {
+	c       Crawler
+	limiter *rate.Limiter
+	prefix  int
+
+	mu       sync.Mutex
+	nextAt   map[string]time.Time
+	pool     map[string]krpc.NodeInfo
+	sent     atomic.Int64
+	answered atomic.Int64
+}
+
+func newCrawlState(cfg IndexerConfig) *crawlState {
+	return &crawlState{c: cfg.Crawl, limiter: rate.NewLimiter(rate.Limit(cfg.CrawlRate), 1),
+		prefix: min(max(cfg.PrefixBits, 0), 32),
+		nextAt: make(map[string]time.Time), pool: make(map[string]krpc.NodeInfo)}
+}
+
+// run crawls until ctx ends: each round picks a target near our node ID
+// and asks the closest nodes whose interval has passed.
+func (cs *crawlState) run(ctx context.Context, in *intake) {
+	sem := make(chan struct{}, crawlParallel)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		target := cs.target()
+		due := cs.due(target, time.Now())
+		if len(due) == 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for _, n := range due {
+			if err := cs.limiter.Wait(ctx); err != nil {
+				return
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				cs.ask(ctx, n, target, in)
+			})
+		}
+	}
+}
+
+// target is a random ID sharing our first prefix bits.
+func (cs *crawlState) target() [20]byte {
+	var t [20]byte
+	rand.Read(t[:])
+	id := cs.c.ID()
+	for i := 0; i < cs.prefix; i++ {
+		mask := byte(0x80 >> (i % 8))
+		t[i/8] = t[i/8]&^mask | id[i/8]&mask
+	}
+	return t
+}
+
+// due returns up to crawlPerRound known nodes closest to target whose
+// next-query time has come, and books them (failedGap) so that no other
+// round picks them meanwhile.
+func (cs *crawlState) due(target [20]byte, now time.Time) []krpc.NodeInfo {
+	self := cs.c.ID()
+	nodes := cs.c.Nodes()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, n := range cs.pool {
+		nodes = append(nodes, n)
+	}
+	slices.SortFunc(nodes, func(a, b krpc.NodeInfo) int {
+		da, db := xor(a.ID, target), xor(b.ID, target)
+		return bytes.Compare(da[:], db[:])
+	})
+	var out []krpc.NodeInfo
+	for _, n := range nodes {
+		key := n.Addr.String()
+		if n.ID == self || n.Addr.Port == 0 || now.Before(cs.nextAt[key]) {
+			continue
+		}
+		cs.book(key, now.Add(failedGap), now)
+		out = append(out, n)
+		if len(out) == crawlPerRound {
+			break
+		}
+	}
+	return out
+}
+
+// book sets a node's next-query time, bounding the map. Caller holds mu.
+func (cs *crawlState) book(key string, at, now time.Time) {
+	if len(cs.nextAt) >= maxCooldowns {
+		for k, t := range cs.nextAt {
+			if now.After(t) {
+				delete(cs.nextAt, k)
+			}
+		}
+		if len(cs.nextAt) >= maxCooldowns {
+			return // every slot is a node still cooling down: skip this one
+		}
+	}
+	cs.nextAt[key] = at
+}
+
+// ask sends one sample_infohashes and takes in its samples and nodes.
+func (cs *crawlState) ask(ctx context.Context, n krpc.NodeInfo, target [20]byte, in *intake) {
+	cs.sent.Add(1)
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	a, err := cs.c.SampleInfohashes(qctx, n.Addr.UDP(), target)
+	now := time.Now()
+	if !cs.record(n.Addr.String(), a, err, now) {
+		return
+	}
+	from := n.Addr.IP.String()
+	for _, ih := range a.Samples {
+		in.offer(ih, from, "", now)
+	}
+}
+
+// record books the node's next query from its answer (or failure), keeps
+// the nodes it gave, and reports whether it answered with samples.
+func (cs *crawlState) record(key string, a SampleAnswer, err error, now time.Time) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	switch {
+	case errors.Is(err, errNoSamples):
+		cs.book(key, now.Add(unsupportedGap), now)
+		return false
+	case err != nil:
+		return false // booked failedGap already
+	}
+	cs.answered.Add(1)
+	wait := a.Interval
+	if wait <= 0 {
+		wait = defaultWait
+	}
+	cs.book(key, now.Add(max(wait, minInterval)), now)
+	for _, nn := range a.Nodes {
+		if len(cs.pool) >= maxPool {
+			break
+		}
+		cs.pool[nn.Addr.String()] = nn
+	}
+	return true
+}

@@ -1,0 +1,266 @@
+package dhtindex
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of IndexerConfig.
+const (
+	DefaultCrawlRate    = 50 // sample_infohashes queries per second
+	DefaultFetchers     = 4
+	DefaultIntakePerIP  = 50 // infohashes per announcing IP per minute
+	DefaultFetchesPerIP = 20 // metadata fetches per peer IP per minute
+	DefaultExpireAfter  = 48 * time.Hour
+	DefaultMaxEntries   = 100_000
+	peersPerFetch       = 3 // peers tried for one torrent's metadata
+)
+
+// Sink is where verified torrents go: the supernode's search index.
+type Sink interface {
+	// Touch records a fresh swarm size for ih and reports whether ih is
+	// already indexed.
+	Touch(ctx context.Context, ih [20]byte, swarm int) (bool, error)
+	// Index adds a torrent whose metadata hashed to its infohash.
+	Index(ctx context.Context, t Torrent, swarm int) error
+	// Expire drops entries whose swarm has been empty since cutoff.
+	Expire(ctx context.Context, cutoff time.Time) error
+}
+
+// IndexerConfig sets up an Indexer.
+type IndexerConfig struct {
+	// Crawl is the DHT side: sample_infohashes queries and get_peers
+	// traversals. Nil disables the BEP 51 crawl (the indexer still takes
+	// what Offer gives it).
+	Crawl Crawler
+	// FindPeers runs a get_peers traversal and returns BitTorrent peers
+	// (host:port) of ih.
+	FindPeers func(ctx context.Context, ih [20]byte) []string
+	Dial      Dialer
+	PeerID    [20]byte
+	Sink      Sink
+
+	CrawlRate    float64       // sample_infohashes per second, default 50
+	Fetchers     int           // concurrent metadata fetches, default 4
+	MaxMetadata  int           // bytes, default DefaultMaxMetadata
+	IntakePerIP  int           // default DefaultIntakePerIP
+	FetchesPerIP int           // default DefaultFetchesPerIP
+	ExpireAfter  time.Duration // default 48 h
+	// PrefixBits is how many leading bits of our node ID the crawl's
+	// targets share: each supernode surveys its own part of the keyspace.
+	PrefixBits int
+	Logger     *slog.Logger
+}
+
+func (c *IndexerConfig) setDefaults() {
+	if c.CrawlRate <= 0 {
+		c.CrawlRate = DefaultCrawlRate
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Fetchers, DefaultFetchers)
+	def(&c.MaxMetadata, DefaultMaxMetadata)
+	def(&c.IntakePerIP, DefaultIntakePerIP)
+	def(&c.FetchesPerIP, DefaultFetchesPerIP)
+	if c.ExpireAfter <= 0 {
+		c.ExpireAfter = DefaultExpireAfter
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Stats are an indexer's counters since it started.
+type Stats struct {
+	Offered, RefusedIP, RefusedFull int64 // infohashes offered; refused by per-IP cap or full queue
+	Pending                         int   // waiting for get_peers / BEP 9
+	NoPeers                         int64 // dropped: get_peers found nobody
+	Fetched, FetchFailed, Refreshed int64 // metadata verified; every peer failed; already indexed
+	Indexed                         int64 // handed to the index
+	SampleQueries, SampleAnswers    int64 // BEP 51 queries sent; answers with samples
+}
+
+// Indexer turns infohashes seen on the DHT into verified index entries.
+// Create it with NewIndexer; Offer may be called from the DHT's receive
+// path; Run does the work.
+type Indexer struct {
+	cfg IndexerConfig
+	in  *intake
+
+	fetchMu    sync.Mutex
+	fetchCount map[string]int
+	fetchSince time.Time
+
+	noPeers, fetched, fetchFailed, refreshed, indexed atomic.Int64
+	crawl                                             *crawlState
+}
+
+// NewIndexer returns an indexer; nothing runs until Run.
+func NewIndexer(cfg IndexerConfig) *Indexer {
+	cfg.setDefaults()
+	ix := &Indexer{cfg: cfg, in: newIntake(cfg.IntakePerIP), fetchCount: make(map[string]int)}
+	if cfg.Crawl != nil {
+		ix.crawl = newCrawlState(cfg)
+	}
+	return ix
+}
+
+// Offer takes an infohash seen in a query this node received. It never
+// blocks.
+func (ix *Indexer) Offer(q Query) {
+	ix.in.offer(q.InfoHash, q.From.String(), q.Peer, time.Now())
+}
+
+// Stats returns the counters.
+func (ix *Indexer) Stats() Stats {
+	ix.in.mu.Lock()
+	st := Stats{Offered: ix.in.offered, RefusedIP: ix.in.refusedIP, RefusedFull: ix.in.refusedFull, Pending: len(ix.in.pending)}
+	ix.in.mu.Unlock()
+	st.NoPeers, st.Fetched, st.FetchFailed = ix.noPeers.Load(), ix.fetched.Load(), ix.fetchFailed.Load()
+	st.Refreshed, st.Indexed = ix.refreshed.Load(), ix.indexed.Load()
+	if ix.crawl != nil {
+		st.SampleQueries, st.SampleAnswers = ix.crawl.sent.Load(), ix.crawl.answered.Load()
+	}
+	return st
+}
+
+// Run crawls, fetches and expires until ctx ends.
+func (ix *Indexer) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range ix.cfg.Fetchers {
+		wg.Go(func() { ix.fetchLoop(ctx) })
+	}
+	if ix.crawl != nil {
+		wg.Go(func() { ix.crawl.run(ctx, ix.in) })
+	}
+	wg.Go(func() { ix.expireLoop(ctx) })
+	wg.Wait()
+	return nil
+}
+
+func (ix *Indexer) expireLoop(ctx context.Context) {
+	tick := time.NewTicker(min(ix.cfg.ExpireAfter/4, 10*time.Minute))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if err := ix.cfg.Sink.Expire(ctx, now.Add(-ix.cfg.ExpireAfter)); err != nil && ctx.Err() == nil {
+				ix.cfg.Logger.Warn("expire DHT entries", "err", err)
+			}
+		}
+	}
+}
+
+func (ix *Indexer) fetchLoop(ctx context.Context) {
+	for {
+		c, ok := ix.in.next()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ix.in.wake:
+				continue
+			case <-time.After(time.Second):
+				continue
+			}
+		}
+		ix.handle(ctx, c)
+		ix.in.done(c.ih, time.Now())
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// handle looks a candidate up: its swarm with get_peers, then (unless it
+// is indexed already) its metadata from a few peers.
+func (ix *Indexer) handle(ctx context.Context, c *candidate) {
+	peers := c.peers
+	if ix.cfg.FindPeers != nil {
+		for _, p := range ix.cfg.FindPeers(ctx, c.ih) {
+			if !contains(peers, p) {
+				peers = append(peers, p)
+			}
+		}
+	}
+	indexed, err := ix.cfg.Sink.Touch(ctx, c.ih, len(peers))
+	if err != nil {
+		ix.cfg.Logger.Warn("touch DHT entry", "err", err)
+		return
+	}
+	switch {
+	case indexed:
+		ix.refreshed.Add(1)
+		return
+	case len(peers) == 0:
+		ix.noPeers.Add(1)
+		return
+	}
+	info := ix.fetchAny(ctx, c.ih, peers)
+	if info == nil {
+		ix.fetchFailed.Add(1)
+		return
+	}
+	ix.fetched.Add(1)
+	t, err := ParseInfo(c.ih, info)
+	if err != nil {
+		ix.cfg.Logger.Debug("unusable metadata", "infohash", c.ih, "err", err)
+		return
+	}
+	if err := ix.cfg.Sink.Index(ctx, t, len(peers)); err != nil {
+		ix.cfg.Logger.Warn("index DHT torrent", "err", err)
+		return
+	}
+	ix.indexed.Add(1)
+}
+
+// fetchAny tries up to peersPerFetch peers (within their per-IP caps) and
+// returns the first verified info dictionary.
+func (ix *Indexer) fetchAny(ctx context.Context, ih [20]byte, peers []string) []byte {
+	tried := 0
+	for _, p := range peers {
+		if tried == peersPerFetch || ctx.Err() != nil {
+			break
+		}
+		if !ix.allowFetch(p, time.Now()) {
+			continue
+		}
+		tried++
+		b, err := FetchMetadata(ctx, ix.cfg.Dial, p, ih, ix.cfg.PeerID, ix.cfg.MaxMetadata)
+		if err == nil {
+			return b
+		}
+		ix.cfg.Logger.Debug("metadata fetch", "peer", p, "err", err)
+	}
+	return nil
+}
+
+// allowFetch counts one fetch from addr's IP and reports whether it is
+// within FetchesPerIP this minute.
+func (ix *Indexer) allowFetch(addr string, now time.Time) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ix.fetchMu.Lock()
+	defer ix.fetchMu.Unlock()
+	if now.Sub(ix.fetchSince) >= ipWindow {
+		clear(ix.fetchCount)
+		ix.fetchSince = now
+	}
+	n, seen := ix.fetchCount[host]
+	if !seen && len(ix.fetchCount) >= maxIPs || n >= ix.cfg.FetchesPerIP {
+		return false
+	}
+	ix.fetchCount[host] = n + 1
+	return true
+}

@@ -1,0 +1,148 @@
+package dhtindex
+
+import (
+	"sync"
+	"time"
+)
+
+// Bounds of the intake: whatever arrives, it holds at most maxPending
+// candidates (each with at most maxCandPeers peers), remembers at most
+// maxRecent handled infohashes and counts at most maxIPs senders.
+const (
+	maxPending   = 4096
+	maxCandPeers = 8
+	maxRecent    = 100_000
+	maxIPs       = 8192
+	recentTTL    = 30 * time.Minute
+	ipWindow     = time.Minute
+)
+
+// candidate is an infohash waiting for get_peers and BEP 9.
+type candidate struct {
+	ih    [20]byte
+	peers []string // announced peers (host:port), if any
+	from  string   // IP it came from (announcer, or the sampled node)
+}
+
+// intake queues infohashes to look at, once each per recentTTL, with a cap
+// per sending IP per minute. Memory is bounded whatever is offered.
+type intake struct {
+	perIP int // infohashes taken in per IP per window
+
+	mu      sync.Mutex
+	queue   [][20]byte
+	pending map[[20]byte]*candidate
+	recent  map[[20]byte]time.Time
+	ipCount map[string]int
+	ipSince time.Time
+	wake    chan struct{}
+
+	offered, refusedIP, refusedFull int64
+}
+
+func newIntake(perIP int) *intake {
+	return &intake{perIP: perIP, pending: make(map[[20]byte]*candidate),
+		recent: make(map[[20]byte]time.Time), ipCount: make(map[string]int), wake: make(chan struct{}, 1)}
+}
+
+// offer queues ih (with a peer, if announced) from the IP from, unless it
+// was handled lately, the IP is over its cap, or the queue is full. It
+// reports whether ih was taken in (or merged into a pending candidate).
+func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.offered++
+	if c := in.pending[ih]; c != nil {
+		if peer != "" && len(c.peers) < maxCandPeers && !contains(c.peers, peer) {
+			c.peers = append(c.peers, peer)
+		}
+		return true
+	}
+	if t, ok := in.recent[ih]; ok && now.Sub(t) < recentTTL {
+		return false
+	}
+	if !in.countIP(from, now) {
+		in.refusedIP++
+		return false
+	}
+	if len(in.pending) >= maxPending {
+		in.refusedFull++
+		return false
+	}
+	c := &candidate{ih: ih, from: from}
+	if peer != "" {
+		c.peers = []string{peer}
+	}
+	in.pending[ih] = c
+	in.queue = append(in.queue, ih)
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// countIP counts one infohash from ip and reports whether it is within the
+// cap. Counts reset every ipWindow; past maxIPs distinct senders in one
+// window, new senders are refused until it ends.
+func (in *intake) countIP(ip string, now time.Time) bool {
+	if now.Sub(in.ipSince) >= ipWindow {
+		clear(in.ipCount)
+		in.ipSince = now
+	}
+	n, seen := in.ipCount[ip]
+	if !seen && len(in.ipCount) >= maxIPs || n >= in.perIP {
+		return false
+	}
+	in.ipCount[ip] = n + 1
+	return true
+}
+
+// next takes the oldest pending candidate, if any.
+func (in *intake) next() (*candidate, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for len(in.queue) > 0 {
+		ih := in.queue[0]
+		in.queue = in.queue[1:]
+		if c := in.pending[ih]; c != nil {
+			delete(in.pending, ih)
+			return c, true
+		}
+	}
+	in.queue = nil // let the backing array go
+	return nil, false
+}
+
+// done marks ih handled: it is not taken in again for recentTTL.
+func (in *intake) done(ih [20]byte, now time.Time) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.recent) >= maxRecent {
+		for k, t := range in.recent {
+			if now.Sub(t) >= recentTTL {
+				delete(in.recent, k)
+			}
+		}
+		if len(in.recent) >= maxRecent {
+			clear(in.recent)
+		}
+	}
+	in.recent[ih] = now
+}
+
+// sizes reports the pending and remembered counts (tests, stats).
+func (in *intake) sizes() (pending, recent, ips int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.pending), len(in.recent), len(in.ipCount)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
