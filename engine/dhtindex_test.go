@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestDHTIndexAria2(t *testing.T) {
 		t.Fatal(err)
 	}
 	ih := engine.InfoHash(mi.HashInfoBytes())
-	_, err = peerclients.StartAria2DHTSeeding(t, torrent, seedDir, leaf.DHTAddr())
+	aria, err := peerclients.StartAria2DHTSeeding(t, torrent, seedDir, leaf.DHTAddr())
 	need(t, err)
 
 	start := time.Now()
@@ -43,6 +44,9 @@ func TestDHTIndexAria2(t *testing.T) {
 		st, _ := sn.DHTIndexStats()
 		return st.Indexed >= 1
 	})
+	if os.Getenv("SHOAL_DEBUG_ARIA2") != "" {
+		t.Logf("sn %s leaf %s; aria2 log:\n%s", sn.DHTAddr(), leaf.DHTAddr(), aria.LogTail(200000))
+	}
 	st, _ := sn.DHTIndexStats()
 	t.Logf("indexed after %v: %+v", time.Since(start).Round(time.Millisecond), st)
 	var hit engine.Hit

@@ -80,7 +80,7 @@ const (
 	crawlPerRound  = 16               // nodes asked per target
 	maxPool        = 4096             // nodes remembered from answers
 	maxCooldowns   = 50_000           // per-node next-query times remembered
-	minInterval    = time.Minute      // however small the interval a node gives
+	minInterval    = 10 * time.Second // however small the interval a node gives
 	defaultWait    = 5 * time.Minute  // a node that gave no interval
 	unsupportedGap = time.Hour        // a node that does not speak BEP 51
 	failedGap      = 10 * time.Minute // a node that did not answer

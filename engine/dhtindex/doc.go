@@ -10,7 +10,9 @@
 // the query. Responder.Hook is the server's OnQuery hook: it answers
 // sample_infohashes itself, on the server's own socket, with "samples" (at
 // most MaxSamples infohashes drawn at random from the peer store and kept
-// for one "interval"), "num" (how many the store holds), "interval" and the
+// for one "interval"; while the store holds fewer than MaxSamples the
+// sample is the whole store, redrawn at every query, and the interval
+// answered is 30 s), "num" (how many the store holds), "interval" and the
 // eight nodes of the routing table closest to the target ("nodes" or
 // "nodes6", by the query's family or BEP 32 "want"). The library calls the
 // hook with its lock held, so the answer is built on another goroutine.

@@ -2,6 +2,7 @@ package dhtindex
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -173,8 +174,8 @@ func (ix *Indexer) fetchLoop(ctx context.Context) {
 				continue
 			}
 		}
-		ix.handle(ctx, c)
-		ix.in.done(c.ih, time.Now())
+		noPeers := ix.handle(ctx, c)
+		ix.in.done(c.ih, noPeers, time.Now())
 		if ctx.Err() != nil {
 			return
 		}
@@ -182,8 +183,9 @@ func (ix *Indexer) fetchLoop(ctx context.Context) {
 }
 
 // handle looks a candidate up: its swarm with get_peers, then (unless it
-// is indexed already) its metadata from a few peers.
-func (ix *Indexer) handle(ctx context.Context, c *candidate) {
+// is indexed already) its metadata from a few peers. It reports whether
+// nobody was found.
+func (ix *Indexer) handle(ctx context.Context, c *candidate) (noPeers bool) {
 	peers := c.peers
 	if ix.cfg.FindPeers != nil {
 		for _, p := range ix.cfg.FindPeers(ctx, c.ih) {
@@ -195,33 +197,39 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) {
 	indexed, err := ix.cfg.Sink.Touch(ctx, c.ih, len(peers))
 	if err != nil {
 		ix.cfg.Logger.Warn("touch DHT entry", "err", err)
-		return
+		return false
 	}
 	switch {
 	case indexed:
 		ix.refreshed.Add(1)
-		return
+		return false
 	case len(peers) == 0:
 		ix.noPeers.Add(1)
-		return
+		ix.cfg.Logger.Debug("DHT infohash without peers", "infohash", hexOf(c.ih))
+		return true
 	}
 	info := ix.fetchAny(ctx, c.ih, peers)
 	if info == nil {
 		ix.fetchFailed.Add(1)
-		return
+		ix.cfg.Logger.Debug("DHT metadata not fetched", "infohash", hexOf(c.ih), "peers", len(peers))
+		return false
 	}
 	ix.fetched.Add(1)
 	t, err := ParseInfo(c.ih, info)
 	if err != nil {
-		ix.cfg.Logger.Debug("unusable metadata", "infohash", c.ih, "err", err)
-		return
+		ix.cfg.Logger.Debug("unusable metadata", "infohash", hexOf(c.ih), "err", err)
+		return false
 	}
 	if err := ix.cfg.Sink.Index(ctx, t, len(peers)); err != nil {
 		ix.cfg.Logger.Warn("index DHT torrent", "err", err)
-		return
+		return false
 	}
 	ix.indexed.Add(1)
+	ix.cfg.Logger.Info("DHT torrent indexed", "infohash", hexOf(c.ih), "name", t.Name, "swarm", len(peers))
+	return false
 }
+
+func hexOf(ih [20]byte) string { return fmt.Sprintf("%x", ih) }
 
 // fetchAny tries up to peersPerFetch peers (within their per-IP caps) and
 // returns the first verified info dictionary.

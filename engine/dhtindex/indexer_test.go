@@ -95,7 +95,7 @@ func TestCrawlPolite(t *testing.T) {
 		ix.in.mu.Lock()
 		got = 0
 		for ih := range want {
-			if ix.in.pending[ih] != nil || !ix.in.recent[ih].IsZero() {
+			if ix.in.pending[ih] != nil || !ix.in.recent[ih].at.IsZero() {
 				got++
 			}
 		}

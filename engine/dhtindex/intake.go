@@ -17,6 +17,13 @@ const (
 	ipWindow     = time.Minute
 )
 
+// handled is when an infohash was last looked at, and whether get_peers
+// found nobody then: an announce that brings a peer is taken in again.
+type handled struct {
+	at      time.Time
+	noPeers bool
+}
+
 // candidate is an infohash waiting for get_peers and BEP 9.
 type candidate struct {
 	ih    [20]byte
@@ -32,7 +39,7 @@ type intake struct {
 	mu      sync.Mutex
 	queue   [][20]byte
 	pending map[[20]byte]*candidate
-	recent  map[[20]byte]time.Time
+	recent  map[[20]byte]handled
 	ipCount map[string]int
 	ipSince time.Time
 	wake    chan struct{}
@@ -42,7 +49,7 @@ type intake struct {
 
 func newIntake(perIP int) *intake {
 	return &intake{perIP: perIP, pending: make(map[[20]byte]*candidate),
-		recent: make(map[[20]byte]time.Time), ipCount: make(map[string]int), wake: make(chan struct{}, 1)}
+		recent: make(map[[20]byte]handled), ipCount: make(map[string]int), wake: make(chan struct{}, 1)}
 }
 
 // offer queues ih (with a peer, if announced) from the IP from, unless it
@@ -58,7 +65,7 @@ func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 		}
 		return true
 	}
-	if t, ok := in.recent[ih]; ok && now.Sub(t) < recentTTL {
+	if h, ok := in.recent[ih]; ok && now.Sub(h.at) < recentTTL && (peer == "" || !h.noPeers) {
 		return false
 	}
 	if !in.countIP(from, now) {
@@ -114,13 +121,14 @@ func (in *intake) next() (*candidate, bool) {
 	return nil, false
 }
 
-// done marks ih handled: it is not taken in again for recentTTL.
-func (in *intake) done(ih [20]byte, now time.Time) {
+// done marks ih handled: it is not taken in again for recentTTL, unless
+// nobody had it (noPeers) and an announce brings a peer.
+func (in *intake) done(ih [20]byte, noPeers bool, now time.Time) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.recent) >= maxRecent {
-		for k, t := range in.recent {
-			if now.Sub(t) >= recentTTL {
+		for k, h := range in.recent {
+			if now.Sub(h.at) >= recentTTL {
 				delete(in.recent, k)
 			}
 		}
@@ -128,7 +136,7 @@ func (in *intake) done(ih [20]byte, now time.Time) {
 			clear(in.recent)
 		}
 	}
-	in.recent[ih] = now
+	in.recent[ih] = handled{at: now, noPeers: noPeers}
 }
 
 // sizes reports the pending and remembered counts (tests, stats).

@@ -27,6 +27,10 @@ const (
 	// DefaultInterval is how long an indexer should wait before asking the
 	// same node again; the sample is redrawn that often.
 	DefaultInterval = 5 * time.Minute
+	// SmallStoreInterval is answered instead while the store holds fewer
+	// than MaxSamples infohashes: the sample is then the whole store,
+	// redrawn at every query, so a new announce shows at once.
+	SmallStoreInterval = 30 * time.Second
 	// maxInterval is BEP 51's upper bound for "interval".
 	maxInterval = 6 * time.Hour
 )
@@ -205,9 +209,13 @@ func (r *Responder) Reply(id [20]byte, nodes []krpc.NodeInfo, q krpc.Msg, source
 			E: &krpc.Error{Code: krpc.ErrorCodeProtocolError, Msg: "sample_infohashes needs a target"}})
 	}
 	samples, total := r.current()
+	interval := r.cfg.Interval
+	if total < MaxSamples {
+		interval = min(interval, SmallStoreInterval)
+	}
 	a := sampleAnswer{T: q.T, Y: krpc.YResponse, R: sampleReturn{
 		ID:       id,
-		Interval: int64(r.cfg.Interval / time.Second),
+		Interval: int64(interval / time.Second),
 		Num:      int64(total),
 		Samples:  make([]byte, 0, 20*len(samples)),
 	}}

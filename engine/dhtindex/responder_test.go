@@ -80,8 +80,12 @@ func TestReply(t *testing.T) {
 			if got := len(*m.R.Samples); got != tc.samples {
 				t.Errorf("samples: %d, want %d", got, tc.samples)
 			}
-			if *m.R.Num != int64(tc.num) || *m.R.Interval != 60 {
-				t.Errorf("num %d interval %d, want %d and 60", *m.R.Num, *m.R.Interval, tc.num)
+			wantInterval := int64(60)
+			if tc.num < MaxSamples {
+				wantInterval = 30 // the whole store is the sample
+			}
+			if *m.R.Num != int64(tc.num) || *m.R.Interval != wantInterval {
+				t.Errorf("num %d interval %d, want %d and %d", *m.R.Num, *m.R.Interval, tc.num, wantInterval)
 			}
 			if len(m.R.Nodes) != tc.nodes || len(m.R.Nodes6) != tc.nodes6 {
 				t.Errorf("nodes %d nodes6 %d, want %d and %d", len(m.R.Nodes), len(m.R.Nodes6), tc.nodes, tc.nodes6)
@@ -166,7 +170,7 @@ func TestSampleInfohashesOverUDP(t *testing.T) {
 	if m.R.Samples == nil || !slices.Equal([][20]byte(*m.R.Samples), [][20]byte(store)) {
 		t.Errorf("samples %x, want %x", m.R.Samples, store)
 	}
-	if m.R.Num == nil || *m.R.Num != 5 || m.R.Interval == nil || *m.R.Interval != int64(DefaultInterval/time.Second) {
+	if m.R.Num == nil || *m.R.Num != 5 || m.R.Interval == nil || *m.R.Interval != int64(SmallStoreInterval/time.Second) {
 		t.Errorf("num %v interval %v", m.R.Num, m.R.Interval)
 	}
 	if !slices.ContainsFunc(m.R.Nodes, func(n krpc.NodeInfo) bool { return n.ID == other.ID() }) {
