@@ -131,9 +131,11 @@ func (cs *crawlState) run(ctx context.Context, in *intake) {
 			case <-ctx.Done():
 				return
 			}
+			// Each query its own target in our part of the keyspace, so
+			// that the nodes answers carry differ and the crawl spreads.
 			wg.Go(func() {
 				defer func() { <-sem }()
-				cs.ask(ctx, n, target, in)
+				cs.ask(ctx, n, cs.target(), in)
 			})
 		}
 	}
