@@ -54,6 +54,16 @@
 // a dead link is noticed within a few seconds) and "error". A malformed or
 // oversized frame ends that one link, after an error frame to the peer.
 //
+// DHT entries. On a supernode, the engine's DHT indexer (engine/dhtindex)
+// adds torrents learnt from the BitTorrent DHT, their metadata checked
+// against the infohash, with Supernode.IndexDHT (dht.go): same FTS5 table
+// and keyword table as leaf shares, under leaf id -1 and source "dht", with
+// the swarm size and when each was first and last seen alive in a side
+// table. Entries whose swarm stays empty expire (ExpireDHT) and a size cap
+// evicts the least recently alive, smallest swarms first. A hit for such an
+// entry carries DHT and Swarm ("dht" and "swarm" in hits frames) beside
+// whatever leaf sources it also has.
+//
 // Search results. Leaf.Search streams Hits as they arrive; hits for the same
 // infohash from several supernodes are merged: each Hit sent carries the
 // union of every source seen so far for its infohash, and a later Hit for an

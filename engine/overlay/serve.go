@@ -62,7 +62,10 @@ func (s *Supernode) ServeConn(ctx context.Context, c net.Conn) {
 func (s *Supernode) serveLeaf(ctx context.Context, ln *link, hello *message) {
 	lc, ok := s.addLeaf(ln, observedSource(ln.conn, hello.Port))
 	if ok {
+		// lc is in s.leaves already: the role loop reads these under s.mu.
+		s.mu.Lock()
 		lc.capable, lc.uptime = hello.Capable, time.Duration(hello.Uptime)*time.Second
+		s.mu.Unlock()
 		lc.reachable.Store(hello.Reachable)
 	}
 	if !ok {
