@@ -83,6 +83,9 @@ func (s *Swarm) connectCandidates(ctx context.Context) {
 		if c.dialing || now.Before(c.nextTry) || s.connectedTo(c.addr) {
 			continue
 		}
+		if s.stopping {
+			return
+		}
 		c.dialing = true
 		s.wg.Add(1)
 		go s.dial(ctx, c)
@@ -139,7 +142,6 @@ func (s *Swarm) dialAndRun(ctx context.Context, addr string) error {
 	s.mu.Lock()
 	p.outgoing = true
 	s.mu.Unlock()
-	s.wg.Add(1)
 	s.runPeer(p, c.Reader)
 	return nil
 }
@@ -179,13 +181,13 @@ func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 		c.Close()
 		return err
 	}
-	s.wg.Add(1)
+	s.poke() // an idle swarm's loop starts again: choking, rates, timeouts
 	s.runPeer(p, c.Reader)
 	return nil
 }
 
 // addPeer registers a handshaken connection, refusing banned peers, duplicates
-// and ourselves.
+// and ourselves. The peer counts in s.wg from here: run it with runPeer.
 func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -203,9 +205,14 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer
 			return nil, errors.New("swarm: already connected to this peer")
 		}
 	}
-	if len(s.peers) >= s.cfg.MaxPeers+10 || s.runCtx == nil || s.runCtx.Err() != nil {
+	if s.stopping || s.runCtx == nil || s.runCtx.Err() != nil {
+		return nil, errors.New("swarm: not running")
+	}
+	if len(s.peers) >= s.cfg.MaxPeers+10 {
 		return nil, errors.New("swarm: too many peers")
 	}
+	s.wg.Add(1) // under mu, before shutdown can wait
+
 	s.nextID++
 	p := &peer{
 		s: s, id: s.nextID, conn: c.Conn, addr: addr, ip: ip, peerID: h.PeerID,

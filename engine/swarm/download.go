@@ -1,10 +1,10 @@
 package swarm
 
 import (
-	"context"
 	"crypto/sha1"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/picker"
@@ -52,9 +52,51 @@ type sentBlock struct {
 	hash [20]byte
 }
 
-// hashWorkers also write verified pieces: twice the CPUs keeps hashing going
-// while some of them wait in pwrite.
+// hashWorkers is how many goroutines verify pieces for all swarms of the
+// process together. They also write verified pieces: twice the CPUs keeps
+// hashing going while some of them wait in pwrite.
 func hashWorkers() int { return 2 * max(1, runtime.GOMAXPROCS(0)) }
+
+// hashPool runs piece verification for every swarm in the process, in the
+// order pieces completed. Its workers start when work arrives and end when
+// the queue is empty: an idle process has none.
+type hashPool struct {
+	mu      sync.Mutex
+	queue   []func()
+	workers int
+}
+
+// hashers is the one pool of hash workers.
+var hashers hashPool
+
+// submit queues job, starting a worker if fewer than hashWorkers run.
+func (p *hashPool) submit(job func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.queue = append(p.queue, job)
+	if p.workers < hashWorkers() {
+		p.workers++
+		go p.work()
+	}
+}
+
+// work runs queued jobs until there are none left.
+func (p *hashPool) work() {
+	for {
+		p.mu.Lock()
+		if len(p.queue) == 0 {
+			p.queue = nil
+			p.workers--
+			p.mu.Unlock()
+			return
+		}
+		job := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		p.mu.Unlock()
+		job()
+	}
+}
 
 // pipelineDepth is how many requests a peer may have outstanding. It grows
 // like TCP slow start (see grow) up to what two seconds of the peer's
@@ -318,11 +360,26 @@ type hashJob struct {
 	buf   []byte
 }
 
+// queueHash hands a piece to the process's hash workers. A job that
+// starts after the swarm began stopping is dropped: the piece was not
+// recorded, and is fetched again next time.
 func (s *Swarm) queueHash(j hashJob) {
-	select {
-	case s.hashQ <- j:
-	case <-s.closed:
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return
 	}
+	s.wg.Add(1) // under mu, before shutdown can wait
+	s.mu.Unlock()
+	hashers.submit(func() {
+		defer s.wg.Done()
+		if s.ctx().Err() != nil {
+			return
+		}
+		if err := s.verify(j); err != nil {
+			s.fail(err)
+		}
+	})
 }
 
 // maxBuffered caps the memory held by pieces still being received; beyond
@@ -440,21 +497,6 @@ func (s *Swarm) sendCancels(ids []uint64, b picker.Block) {
 		if q := s.peers[id]; q != nil {
 			delete(q.requests, b)
 			q.w.send(wire.Message{ID: wire.Cancel, Index: uint32(b.Piece), Begin: uint32(b.Begin), Length: uint32(b.Length)})
-		}
-	}
-}
-
-func (s *Swarm) hashWorker(ctx context.Context) {
-	defer s.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case j := <-s.hashQ:
-			if err := s.verify(j); err != nil {
-				s.fail(err)
-				return
-			}
 		}
 	}
 }

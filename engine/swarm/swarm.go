@@ -98,6 +98,11 @@ type Config struct {
 	// waiting for the download learns of it at once instead of at its
 	// next poll.
 	OnComplete func()
+	// OnWake, if set, is called (without the swarm's lock) each time the
+	// swarm leaves its idle state: a peer connected or is to be dialed.
+	// An owner that skips idle swarms in its periodic work (byte counts,
+	// snapshots) looks at this one again until it is Idle.
+	OnWake func()
 }
 
 // ErrBanned is returned for connections from banned peers.
@@ -107,7 +112,6 @@ var ErrBanned = errors.New("swarm: peer is banned")
 type Swarm struct {
 	cfg    Config
 	log    *slog.Logger
-	hashQ  chan hashJob
 	wake   chan struct{}
 	closed chan struct{}
 
@@ -151,6 +155,9 @@ type Swarm struct {
 	totalUp       atomic.Int64
 	wg            sync.WaitGroup
 	runCtx        context.Context
+	looping       bool // the loop goroutine runs (see poke and sleep)
+	stopping      bool // shutdown began: nothing new may join wg
+	idle          atomic.Bool
 }
 
 // New prepares a swarm; nothing runs until Run.
@@ -171,7 +178,6 @@ func New(cfg Config) (*Swarm, error) {
 	s := &Swarm{
 		cfg:       cfg,
 		log:       cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
-		hashQ:     make(chan hashJob, 64),
 		bufs:      make(map[int][]byte),
 		onDisk:    make(map[int]bool),
 		wake:      make(chan struct{}, 1),
@@ -240,21 +246,50 @@ func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
 	return nil
 }
 
-// Run drives the swarm until ctx ends: dialing candidates, the choker,
-// rate sampling, request timeouts and hashing.
-func (s *Swarm) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// Start makes the swarm live until ctx ends: it accepts and dials peers,
+// chokes, samples rates, times out requests and hashes pieces. An idle
+// swarm (no peer connected or to dial, no metadata to fetch) costs no
+// goroutine and no timer: its loop runs only while there is work, and
+// starts again when a peer arrives (Accept, AddPeers, Resume). When ctx
+// ends the swarm closes its peers, makes verified pieces durable and
+// closes its storage; Done is closed then. Start may be called once.
+func (s *Swarm) Start(ctx context.Context) {
 	s.mu.Lock()
+	if s.runCtx != nil {
+		s.mu.Unlock()
+		return
+	}
 	s.runCtx = ctx
-	s.mu.Unlock()
-	for i := 0; i < hashWorkers(); i++ {
+	recheck := s.cfg.Recheck
+	if recheck {
+		s.checking = true // no loop until the recheck is done
 		s.wg.Add(1)
-		go s.hashWorker(ctx)
 	}
-	if s.cfg.Recheck {
-		s.recheck(ctx)
+	s.mu.Unlock()
+	context.AfterFunc(ctx, s.shutdown)
+	if recheck {
+		go func() {
+			defer s.wg.Done()
+			s.recheck(ctx)
+			s.poke()
+		}()
+		return
 	}
+	s.poke()
+}
+
+// Run is Start, then waits until ctx ends and the swarm has stopped.
+func (s *Swarm) Run(ctx context.Context) error {
+	s.Start(ctx)
+	<-ctx.Done()
+	<-s.closed
+	return nil
+}
+
+// loop is the swarm's goroutine while it has work: a tick a second, and
+// dialing when poked. It ends when the swarm is idle (see sleep).
+func (s *Swarm) loop(ctx context.Context) {
+	defer s.wg.Done()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	n := 0
@@ -262,19 +297,65 @@ func (s *Swarm) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			s.shutdown()
-			return nil
+			return // shutdown, run by context.AfterFunc, does the rest
 		case <-s.wake:
 			s.connectCandidates(ctx)
 		case <-tick.C:
 			n++
 			s.tick(ctx, n)
+			if s.sleep() {
+				return
+			}
 		}
 	}
 }
 
+// candidateSoon is how far ahead a candidate's next try keeps the loop
+// running; one due later waits for the next AddPeers (discovery repeats).
+const candidateSoon = 30 * time.Second
+
+// sleep reports whether the swarm is idle, and if so marks the loop as
+// ended, so that the next poke starts it again.
+func (s *Swarm) sleep() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.idleLocked() {
+		return false
+	}
+	s.looping = false
+	s.idle.Store(true)
+	return true
+}
+
+// idleLocked reports whether the swarm has nothing to do: no peer, no
+// dial, no metadata to fetch, no recheck, and no candidate due soon.
+// Caller holds s.mu.
+func (s *Swarm) idleLocked() bool {
+	if len(s.peers) > 0 || s.dialing() > 0 || s.checking {
+		return false
+	}
+	if s.paused || s.err != nil {
+		return true
+	}
+	if s.meta != nil {
+		return false
+	}
+	soon := time.Now().Add(candidateSoon)
+	for _, c := range s.cands {
+		if c.nextTry.Before(soon) {
+			return false
+		}
+	}
+	return true
+}
+
+// Idle reports whether the swarm is asleep: no loop, no peer. Byte counts
+// of its last peers may still wait for DrainTraffic.
+func (s *Swarm) Idle() bool { return s.idle.Load() }
+
 func (s *Swarm) shutdown() {
 	s.mu.Lock()
+	s.stopping = true
 	for _, p := range s.peers {
 		p.close(nil)
 	}
@@ -319,8 +400,28 @@ func (s *Swarm) tick(ctx context.Context, n int) {
 	s.connectCandidates(ctx)
 }
 
-// poke asks Run to look at candidates soon.
+// poke asks the loop to look at candidates soon, starting the loop if
+// the swarm was idle. Caller must not hold s.mu.
 func (s *Swarm) poke() {
+	s.mu.Lock()
+	ctx := s.runCtx
+	start := ctx != nil && ctx.Err() == nil && !s.looping && !s.stopping && !s.checking
+	if start && s.idleLocked() {
+		start = false
+		s.idle.Store(true)
+	}
+	if start {
+		s.looping = true
+		s.idle.Store(false)
+		s.wg.Add(1) // under mu, before shutdown can wait
+	}
+	s.mu.Unlock()
+	if start {
+		go s.loop(ctx)
+		if s.cfg.OnWake != nil {
+			s.cfg.OnWake()
+		}
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -368,6 +469,7 @@ func (s *Swarm) recheck(ctx context.Context) {
 	s.mu.Lock()
 	if s.pick == nil {
 		s.rechecked = true
+		s.checking = false
 		s.mu.Unlock()
 		return
 	}

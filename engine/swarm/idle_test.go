@@ -1,0 +1,58 @@
+package swarm
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestIdleSwarmsCostNoGoroutine starts 300 seeding swarms with nobody to
+// talk to: none keeps a goroutine (nor, so, a ticker) of its own. Then a
+// leecher connects to one: that one wakes, serves the whole content, and
+// goes back to sleep once the leecher has gone.
+func TestIdleSwarmsCostNoGoroutine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 300<<10, 64<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	waitFor(t, "other tests' goroutines to end", 10*time.Second, func() bool { return runtime.NumGoroutine() < 50 })
+	before := runtime.NumGoroutine()
+	const n = 300
+	var seeds []*Swarm
+	for range n {
+		s, err := New(Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start(ctx)
+		seeds = append(seeds, s)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := runtime.NumGoroutine() - before; got > 5 {
+		t.Fatalf("%d idle swarms run %d goroutines, want none of their own", n, got)
+	}
+	for i, s := range seeds {
+		if !s.Idle() {
+			t.Fatalf("swarm %d is not idle", i)
+		}
+	}
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	waitFor(t, "the listening seed to sleep", 5*time.Second, seed.s.Idle)
+	lctx, lcancel := context.WithCancel(ctx)
+	leech := startNode(t, lctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	leech.s.AddPeers(seed.addr)
+	waitFor(t, "leecher complete", 30*time.Second, leech.s.Complete)
+	lcancel()
+	<-leech.s.Done()
+	waitFor(t, "the seed to sleep again", 10*time.Second, seed.s.Idle)
+	if up := seed.s.Stats().TotalUp; up < 300<<10 {
+		t.Fatalf("seed uploaded %d bytes, want the content's 300 KiB", up)
+	}
+	cancel()
+	for _, s := range seeds {
+		<-s.Done()
+	}
+}
