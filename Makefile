@@ -38,7 +38,7 @@ test: deps
 	$(GO) vet ./...
 	SHOAL_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 20m ./engine/... ./internal/...
 	$(GO) test -count=1 -timeout 15m ./app/... ./assets/... ./ui/...
-	SHOAL_BENCH=smoke $(GO) test -run '^TestBenchTable$$' -count=1 ./app/
+	SHOAL_BENCH=smoke $(GO) test -run '^(TestBenchTable|TestBenchIdleLibrary)$$' -count=1 ./app/
 	mkdir -p .tmp/screenshots
 	SHOAL_XVFB=1 SHOAL_SCREENSHOT_DIR=$(CURDIR)/.tmp/screenshots xvfb-run -a -s "-screen 0 1280x800x24" \
 		$(GO) test -count=1 -run TestScreenshotXvfb -v ./ui/ | tail -5
@@ -57,9 +57,13 @@ fuzz: deps
 # aria2, qBittorrent and Transmission on loopback, SHA-1 as the machine's
 # limit, capped seeders, a capped swarm and a free-rider. BENCH_SIZE (1GiB),
 # BENCH_RUNS (5), BENCH_SWARM_SIZE (64MiB), BENCH_FREERIDER_SIZE (32MiB).
+# Then the idle library (app/bench_idle_test.go): 1,000 and 10,000 small
+# torrents restarted and left idle, Shoal beside Transmission:
+# BENCH_IDLE_SIZES (1000,10000), BENCH_IDLE_SECS (60).
 bench: deps
 	mkdir -p .tmp
 	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchTable$$' -v -count=1 -timeout 90m ./app/ | tee .tmp/bench.txt
+	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchIdleLibrary$$' -v -count=1 -timeout 90m ./app/ | tee .tmp/bench-idle.txt
 	set -o pipefail; SHOAL_SIM=1 $(GO) test -run '^TestSimScale$$' -v -count=1 -timeout 60m ./engine/overlay/sim/ | tee .tmp/sim.txt
 	$(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./engine/...
 

@@ -6,6 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/shoalp2p/shoal/engine/storage"
 )
 
 // readyLine is what the daemon prints, as one JSON line, once it serves.
@@ -53,6 +59,28 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	line.PeerAddr, line.DHTAddr, line.SupernodeAddr = e.Addrs()
 	b, _ := json.Marshal(line)
 	fmt.Fprintln(stdout, string(b))
-	<-ctx.Done()
-	return nil
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-usr1:
+			printRuntime(stdout)
+		}
+	}
+}
+
+// runtimeLine is what the daemon prints, as one JSON line, on SIGUSR1: the
+// figures of its own that the idle-library bench reads.
+type runtimeLine struct {
+	Goroutines   int `json:"goroutines"`
+	StorageFiles int `json:"storage_files"` // descriptors held by torrent storage
+}
+
+func printRuntime(w io.Writer) {
+	files, _ := storage.OpenFiles()
+	b, _ := json.Marshal(runtimeLine{Goroutines: runtime.NumGoroutine(), StorageFiles: files})
+	fmt.Fprintln(w, string(b))
 }

@@ -135,10 +135,10 @@ func (t *transfer) isPaused() bool {
 	return t.paused || t.targetReached
 }
 
-// poke wakes the transfer's discovery loop (after Pause or Resume).
+// poke has the engine's announcer look at the transfer at once (after
+// Pause, Resume or completion).
 func (t *transfer) poke() {
-	select {
-	case t.wake <- struct{}{}:
-	default:
+	if t.kick != nil {
+		t.kick()
 	}
 }

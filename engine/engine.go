@@ -138,6 +138,15 @@ type Engine struct {
 	// the engine may wait for while holding mu.
 	changeMu sync.Mutex
 	changed  chan struct{}
+
+	// act, ann, lib and leafDirty keep the cost of a large, mostly idle
+	// library proportional to what is active (see activity.go,
+	// announce.go, snapshot.go and share.go).
+	act       activity
+	ann       announcer
+	lib       libraryCache
+	leafDirty atomic.Bool
+	leafKick  chan struct{}
 }
 
 // Open binds the engine's sockets and loads its state. Nothing runs until Run.
@@ -165,6 +174,7 @@ func Open(cfg Config) (*Engine, error) {
 		stopped:   make(chan struct{}),
 		changed:   make(chan struct{}),
 		flood:     flood,
+		leafKick:  make(chan struct{}, 1),
 	}
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
@@ -174,6 +184,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.handshakes = make(chan struct{}, maxHandshakes)
 	e.dialer = &transport.Dialer{Dial: e.policy.Dial, Mode: e.encryptionMode}
 	e.receiver = transport.Receiver{Mode: e.encryptionMode, SKeys: e.infoHashes}
+	e.ann.kick = make(chan struct{}, 1)
 	if err := e.open(); err != nil {
 		e.closeResources()
 		return nil, err
@@ -340,10 +351,17 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("engine: Run called twice")
 	}
 	e.runCtx = ctx
+	var starts []func()
 	for _, t := range e.transfers {
-		e.startTransfer(t)
+		if start := e.startTransfer(t); start != nil {
+			starts = append(starts, start)
+		}
 	}
 	e.mu.Unlock()
+	for _, start := range starts {
+		start()
+	}
+	e.goRun(ctx, e.announceLoop)
 	e.goRun(ctx, e.acceptLoop)
 	e.goRun(ctx, e.dhtLoop)
 	e.goRun(ctx, e.flushLoop)
@@ -360,11 +378,31 @@ func (e *Engine) Run(ctx context.Context) error {
 	<-ctx.Done()
 	e.ln.Close()
 	e.wg.Wait()
+	e.waitSwarms()
+	e.markAllActive()
 	e.flush(context.Background())
 	e.saveDHTNodes(context.Background())
 	e.closeResources()
 	close(e.stopped)
 	return nil
+}
+
+// waitSwarms waits until every started swarm has stopped and closed its
+// storage (each stops on its own when Run's context ends).
+func (e *Engine) waitSwarms() {
+	e.mu.Lock()
+	var done []<-chan struct{}
+	for _, t := range e.transfers {
+		t.mu.Lock()
+		if t.done != nil {
+			done = append(done, t.done)
+		}
+		t.mu.Unlock()
+	}
+	e.mu.Unlock()
+	for _, d := range done {
+		<-d
+	}
 }
 
 // Stopped is closed when Run has returned and state is saved.

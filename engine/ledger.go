@@ -141,12 +141,7 @@ func (e *Engine) flushLoop(ctx context.Context) error {
 // recorded are found by the recheck at the next start and counted then
 // (swarm.Config.CreditRecheck). Uploads may lose the last interval.
 func (e *Engine) flush(ctx context.Context) {
-	e.mu.Lock()
-	list := make([]*transfer, 0, len(e.transfers))
-	for _, t := range e.transfers {
-		list = append(list, t)
-	}
-	e.mu.Unlock()
+	list := e.activeTransfers() // O(active), see activity.go
 	var f flushBatch
 	for _, t := range list {
 		f.add(e, t)
@@ -168,7 +163,8 @@ func (e *Engine) flush(ctx context.Context) {
 		e.saveInfoOnce(ctx, t)
 	}
 	e.applyLimits(time.Now())
-	e.applyTargets()
+	e.applyTargetsOf(list)
+	e.settle(list)
 }
 
 // flushBatch is what one flush records.

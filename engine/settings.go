@@ -195,6 +195,7 @@ func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
 	}
 	t.mu.Lock()
 	t.opts = o
+	t.view = nil // wanted bytes and order change
 	sw := t.sw
 	t.mu.Unlock()
 	swarm.SetLimit(t.upLimit, o.UploadLimit)
@@ -271,11 +272,19 @@ func (e *Engine) transferLimiters(t *transfer) (up, down []*rate.Limiter) {
 // those that reached a ratio or seed-time target.
 func (e *Engine) applyTargets() {
 	e.mu.Lock()
-	s := e.settings
 	list := make([]*transfer, 0, len(e.transfers))
 	for _, t := range e.transfers {
 		list = append(list, t)
 	}
+	e.mu.Unlock()
+	e.applyTargetsOf(list)
+}
+
+// applyTargetsOf is applyTargets for the transfers of list only (the
+// periodic flush gives the active ones: an idle seed uploads nothing).
+func (e *Engine) applyTargetsOf(list []*transfer) {
+	e.mu.Lock()
+	s := e.settings
 	e.mu.Unlock()
 	for _, t := range list {
 		e.applyTarget(t, s)

@@ -78,7 +78,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 		return InfoHash{}, err
 	}
 	e.saveResume(ih, libraryResume(row))
-	e.leafUpdate()
+	e.markLeafDirty()
 	return ih, nil
 }
 
@@ -143,17 +143,35 @@ func (e *Engine) resumeTransfer(row state.TransferRow) error {
 }
 
 // sharesLoop keeps the search leaf's share list current (completed
-// downloads are shared too).
+// downloads are shared too). The list is rebuilt only after a change
+// (markLeafDirty), at most once a second: an idle library costs nothing.
 func (e *Engine) sharesLoop(ctx context.Context) error {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
+		if e.leafDirty.Swap(false) {
+			e.leafUpdate()
+			select { // let a burst of changes (a folder of shares) gather
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			e.leafUpdate()
+		case <-e.leafKick:
 		}
+	}
+}
+
+// markLeafDirty has sharesLoop rebuild the leaf's share list soon.
+func (e *Engine) markLeafDirty() {
+	e.leafDirty.Store(true)
+	select {
+	case e.leafKick <- struct{}{}:
+	default:
 	}
 }
 
@@ -167,14 +185,36 @@ func (e *Engine) leafUpdate() {
 	e.mu.Unlock()
 	var entries []overlay.Entry
 	for _, t := range list {
-		sw := t.swarm()
-		if sw == nil || !sw.Complete() {
-			continue
+		if entry, ok := t.leafEntry(); ok {
+			entries = append(entries, entry)
 		}
-		info, _ := sw.Info()
-		entries = append(entries, overlay.Entry{InfoHash: t.ih, Name: info.Name, Size: info.TotalLength(), Files: filePaths(info)})
 	}
 	e.leaf.SetShares(entries)
+}
+
+// leafEntry is t's entry in the search leaf's share list, if it is shared
+// (complete and not paused). It is made once: a complete torrent's name
+// and files do not change.
+func (t *transfer) leafEntry() (overlay.Entry, bool) {
+	sw := t.swarm()
+	if sw == nil {
+		return overlay.Entry{}, false
+	}
+	t.mu.Lock()
+	entry := t.entry
+	t.mu.Unlock()
+	if entry != nil {
+		return *entry, true
+	}
+	if !sw.Complete() {
+		return overlay.Entry{}, false
+	}
+	info, _ := sw.Info()
+	entry = &overlay.Entry{InfoHash: t.ih, Name: info.Name, Size: info.TotalLength(), Files: filePaths(info)}
+	t.mu.Lock()
+	t.entry = entry
+	t.mu.Unlock()
+	return *entry, true
 }
 
 func filePaths(info *metainfo.Info) []string {

@@ -6,15 +6,20 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // Snapshot copies everything the front ends show. It is cheap enough to
-// call several times a second.
+// call several times a second, and its cost follows the active transfers,
+// not the library: library rows are made once and kept until the library
+// changes, and an idle, settled download's row is kept until it wakes.
 func (e *Engine) Snapshot() Snapshot {
 	e.mu.Lock()
-	list := make([]*transfer, 0, len(e.transfers))
+	var downloads []*transfer
 	for _, t := range e.transfers {
-		list = append(list, t)
+		if !t.library {
+			downloads = append(downloads, t)
+		}
 	}
 	snap := Snapshot{Taken: time.Now(), Ratio: e.ratio, History: slices.Clone(e.history.samples)}
 	for _, j := range e.jobs {
@@ -22,20 +27,24 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	e.mu.Unlock()
 	peers := 0
-	for _, t := range list {
+	for _, t := range downloads {
 		ts := e.transferSnapshot(t)
 		peers += ts.Peers
 		snap.Net.DownRate += ts.DownRate
 		snap.Net.UpRate += ts.UpRate
-		if t.library {
-			snap.Library = append(snap.Library, LibraryItem{InfoHash: t.ih, Name: ts.Name, Path: t.path,
-				Size: ts.Size, Files: ts.files, Magnet: Magnet(t.ih, ts.Name), Added: t.added})
-			continue
-		}
 		snap.Transfers = append(snap.Transfers, ts.TransferSnapshot)
 	}
+	for _, t := range e.act.list() {
+		if !t.library {
+			continue
+		}
+		st := t.sw.Stats()
+		peers += len(st.Peers)
+		snap.Net.DownRate += st.DownRate
+		snap.Net.UpRate += st.UpRate
+	}
+	snap.Library = e.libraryItems()
 	slices.SortFunc(snap.Transfers, func(a, b TransferSnapshot) int { return a.Added.Compare(b.Added) })
-	slices.SortFunc(snap.Library, func(a, b LibraryItem) int { return a.Added.Compare(b.Added) })
 	snap.Net = e.netStatus(snap.Net, peers)
 	return snap
 }
@@ -47,7 +56,78 @@ func (e *Engine) Peers(ih InfoHash) ([]PeerSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.transferSnapshot(t).PeerDetails, nil
+	return e.makeTransferView(t).PeerDetails, nil
+}
+
+// libraryCache keeps the Library tab's rows, sorted, between changes.
+type libraryCache struct {
+	mu    locks.Mutex
+	gen   uint64 // bumped at each change to the library
+	built uint64 // gen that items were made at
+	items []LibraryItem
+}
+
+// changedLibrary notes that t joined or left the library.
+func (e *Engine) changedLibrary(t *transfer) {
+	if !t.library {
+		return
+	}
+	e.lib.mu.Lock()
+	e.lib.gen++
+	e.lib.mu.Unlock()
+}
+
+// libraryItems returns a copy of the library's rows, remade only after a
+// change.
+func (e *Engine) libraryItems() []LibraryItem {
+	e.lib.mu.Lock()
+	if e.lib.items != nil && e.lib.built == e.lib.gen {
+		out := slices.Clone(e.lib.items)
+		e.lib.mu.Unlock()
+		return out
+	}
+	gen := e.lib.gen
+	e.lib.mu.Unlock()
+	e.mu.Lock()
+	var list []*transfer
+	for _, t := range e.transfers {
+		if t.library {
+			list = append(list, t)
+		}
+	}
+	e.mu.Unlock()
+	items := make([]LibraryItem, 0, len(list))
+	for _, t := range list {
+		items = append(items, t.libraryItem())
+	}
+	slices.SortFunc(items, func(a, b LibraryItem) int { return a.Added.Compare(b.Added) })
+	e.lib.mu.Lock()
+	if e.lib.gen == gen {
+		e.lib.items, e.lib.built = items, gen
+	}
+	e.lib.mu.Unlock()
+	return slices.Clone(items)
+}
+
+// libraryItem is a library item's row, made once (it never changes).
+func (t *transfer) libraryItem() LibraryItem {
+	t.mu.Lock()
+	item, sw := t.item, t.sw
+	t.mu.Unlock()
+	if item != nil {
+		return *item
+	}
+	st := sw.Stats()
+	files := 1
+	if info, _ := sw.Info(); info != nil {
+		files = max(1, len(info.Files))
+	}
+	item = &LibraryItem{InfoHash: t.ih, Name: st.Name, Path: t.path, Size: st.Size, Files: files,
+		Magnet: Magnet(t.ih, st.Name), Added: t.added}
+	t.mu.Lock()
+	t.item = item
+	t.mu.Unlock()
+	return *item
 }
 
 type transferView struct {
@@ -55,7 +135,41 @@ type transferView struct {
 	files int
 }
 
+// viewKey is what a download's row depends on besides its swarm.
+type viewKey struct {
+	name                 string
+	paused, finished     bool
+	action               string
+	uploaded, downloaded int64
+}
+
+// transferSnapshot is a download's row. A download that is settled (out
+// of the active set) and idle keeps the row made last time, as long as
+// nothing it depends on changed.
 func (e *Engine) transferSnapshot(t *transfer) transferView {
+	t.mu.Lock()
+	key := viewKey{name: t.name, paused: t.paused, finished: t.targetReached, action: t.finishedAction,
+		uploaded: t.uploaded, downloaded: t.downloaded}
+	view, sw := t.view, t.sw
+	t.mu.Unlock()
+	if view != nil && t.viewKeyIs(key) && !e.act.has(t) && sw.Idle() {
+		return *view
+	}
+	v := e.makeTransferView(t)
+	t.mu.Lock()
+	t.view, t.viewKey = &v, key
+	t.mu.Unlock()
+	return v
+}
+
+// viewKeyIs reports whether t's kept row was made with key.
+func (t *transfer) viewKeyIs(key viewKey) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.viewKey == key
+}
+
+func (e *Engine) makeTransferView(t *transfer) transferView {
 	t.mu.Lock()
 	sw, paused := t.sw, t.paused
 	finished, action := t.targetReached, t.finishedAction

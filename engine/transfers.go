@@ -12,6 +12,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 	"golang.org/x/time/rate"
 
+	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/swarm"
@@ -37,13 +38,13 @@ type transfer struct {
 	trackers [][]string // tiers of announce URLs (BEP 12)
 	added    time.Time
 	ann      *tracker.Announcer
-	wake     chan struct{}           // pokes discover: a pause or resume
+	kick     func()                  // has the announcer look at it now: a pause or resume
 	layers   map[[32]byte][][32]byte // v2-only: BEP 52 piece layers
 
 	mu         locks.Mutex
 	sw         *swarm.Swarm
 	cancel     context.CancelFunc
-	done       chan struct{}
+	done       <-chan struct{}
 	paused     bool
 	uploaded   int64 // all time
 	downloaded int64
@@ -58,6 +59,11 @@ type transfer struct {
 	upLimit, downLimit *rate.Limiter
 	targetReached      bool
 	finishedAction     string
+
+	entry   *overlay.Entry // search leaf entry, once complete (leafEntry)
+	item    *LibraryItem   // Library tab row of a library item (libraryItem)
+	view    *transferView  // last snapshot of a download (transferSnapshot)
+	viewKey viewKey        // what view was taken with
 }
 
 func (t *transfer) swarm() *swarm.Swarm {
@@ -224,19 +230,25 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	sw.AddExplicitPeers(peers...)
 	t.sw = sw
 	t.ann = tracker.NewAnnouncer(t.trackers, tracker.Schedule{})
-	t.wake = make(chan struct{}, 1)
+	t.kick = func() { e.ann.now(t) }
 	up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
 	if err == nil {
 		t.uploaded, t.downloaded = up, down
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if _, dup := e.transfers[t.ih]; dup {
+		e.mu.Unlock()
 		return nil
 	}
 	e.transfers[t.ih] = t
-	if e.runCtx != nil {
-		e.startTransfer(t)
+	start := e.startTransfer(t)
+	e.mu.Unlock()
+	if !t.library {
+		e.act.add(t) // a download is flushed until settled
+	}
+	e.changedLibrary(t)
+	if start != nil {
+		start()
 	}
 	return nil
 }
@@ -261,7 +273,12 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		Connect:       e.dialer.Connect,
 		Logger:        e.log,
 		Banned:        e.bannedCopy(),
-		OnComplete:    e.announceChange,
+		OnComplete: func() {
+			e.markLeafDirty()
+			t.poke() // the trackers hear "completed" now
+			e.announceChange()
+		},
+		OnWake: func() { e.act.add(t) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -269,61 +286,34 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 	return sw, nil
 }
 
-// startTransfer runs a transfer's swarm and discovery. Caller holds e.mu.
-func (e *Engine) startTransfer(t *transfer) {
+// startTransfer starts a transfer's swarm and schedules its discovery.
+// Caller holds e.mu; it calls the returned function (which may be nil)
+// once e.mu is released: starting a swarm takes the swarm's lock, which
+// must never be taken under e.mu.
+func (e *Engine) startTransfer(t *transfer) (start func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.paused || t.cancel != nil || e.runCtx == nil {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithCancel(e.runCtx)
-	t.cancel, t.done = cancel, make(chan struct{})
-	sw, done := t.sw, t.done
-	e.wg.Add(2)
-	go func() {
-		defer e.wg.Done()
-		defer close(done)
-		sw.Run(ctx)
-	}()
-	go func() {
-		defer e.wg.Done()
-		e.discover(ctx, t, sw)
-	}()
-}
-
-// discover finds peers through the trackers, when their announces are
-// due, and through the DHT, often at first and then every few minutes.
-// When it ends (pause, removal, shutdown) it tells the trackers "stopped".
-func (e *Engine) discover(ctx context.Context, t *transfer, sw *swarm.Swarm) {
-	defer e.stopAnnounce(t, sw)
-	delay := 2 * time.Second
-	nextDHT := time.Now()
-	for {
-		changed := e.Changed()
-		e.announceDue(ctx, t, sw)
-		if !time.Now().Before(nextDHT) {
-			found := e.dhtPeers(ctx, t.ih, e.announcePort())
-			t.setDHTPeers(len(found))
-			sw.AddPeers(found...)
-			if sw.Complete() || len(sw.Stats().Peers) > 0 {
-				delay = min(delay*2, 5*time.Minute)
-			}
-			nextDHT = time.Now().Add(delay)
-		}
-		wait := time.NewTimer(time.Until(t.nextWake(nextDHT)))
-		select {
-		case <-ctx.Done():
-			wait.Stop()
+	t.cancel, t.done = cancel, t.sw.Done()
+	sw := t.sw
+	return func() {
+		if ctx.Err() != nil {
 			return
-		case <-changed: // a download completed: maybe this one
-			wait.Stop()
-			if sw.Complete() {
-				t.ann.Completed(time.Now())
-			}
-		case <-t.wake:
-			wait.Stop()
-		case <-wait.C:
 		}
+		sw.Start(ctx)
+		it := e.ann.add(ctx, t, sw, sw.Complete())
+		// When the transfer stops (pause, removal, shutdown) the trackers
+		// that know it hear "stopped"; Run waits for that.
+		e.wg.Add(1)
+		context.AfterFunc(ctx, func() {
+			defer e.wg.Done()
+			if e.ann.claimStop(it) {
+				e.stopItem(it)
+			}
+		})
 	}
 }
 
@@ -355,6 +345,7 @@ func (e *Engine) Pause(ih InfoHash) error {
 	t.mu.Unlock()
 	sw.Pause()
 	t.poke()
+	e.markLeafDirty()
 	return e.saveState(t, StatePaused)
 }
 
@@ -390,8 +381,13 @@ func (e *Engine) Resume(ih InfoHash) error {
 	sw.Resume()
 	t.poke()
 	e.mu.Lock()
-	e.startTransfer(t) // a transfer loaded paused has not run yet
+	start := e.startTransfer(t) // a transfer loaded paused has not run yet
 	e.mu.Unlock()
+	if start != nil {
+		start()
+	}
+	e.act.add(t)
+	e.markLeafDirty()
 	e.applyTargets()
 	return e.saveState(t, StateDownloading)
 }
@@ -405,6 +401,8 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	e.mu.Lock()
 	delete(e.transfers, ih)
 	e.mu.Unlock()
+	e.act.remove(t)
+	e.changedLibrary(t)
 	t.mu.Lock()
 	cancel, done, sw := t.cancel, t.done, t.sw
 	t.mu.Unlock()
@@ -422,7 +420,7 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 		return fmt.Errorf("engine: remove: %w", err)
 	}
 	e.dropResume(ih)
-	e.leafUpdate()
+	e.markLeafDirty()
 	if deleteData && !t.library {
 		// Files live under the sanitized name, never under info.Name as given.
 		info, _ := sw.Info()

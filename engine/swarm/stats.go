@@ -228,3 +228,10 @@ func (s *Swarm) Bans() map[string]string {
 	}
 	return out
 }
+
+// NumPeers reports how many peers are connected.
+func (s *Swarm) NumPeers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.peers)
+}

@@ -157,7 +157,6 @@ type Swarm struct {
 	runCtx        context.Context
 	looping       bool // the loop goroutine runs (see poke and sleep)
 	stopping      bool // shutdown began: nothing new may join wg
-	idle          atomic.Bool
 }
 
 // New prepares a swarm; nothing runs until Run.
@@ -323,7 +322,6 @@ func (s *Swarm) sleep() bool {
 		return false
 	}
 	s.looping = false
-	s.idle.Store(true)
 	return true
 }
 
@@ -349,9 +347,27 @@ func (s *Swarm) idleLocked() bool {
 	return true
 }
 
-// Idle reports whether the swarm is asleep: no loop, no peer. Byte counts
-// of its last peers may still wait for DrainTraffic.
-func (s *Swarm) Idle() bool { return s.idle.Load() }
+// Idle reports whether the swarm is asleep: no loop, no peer, no dial, no
+// recheck. Byte counts of its last peers may still wait for DrainTraffic.
+func (s *Swarm) Idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.idleNow()
+}
+
+// idleNow is Idle for a caller holding s.mu.
+func (s *Swarm) idleNow() bool {
+	return !s.looping && len(s.peers) == 0 && s.dialing() == 0 && !s.checking
+}
+
+// Settled reports whether the swarm is idle with nothing left for its
+// owner to collect: no traffic or report to drain, no verified piece to
+// checkpoint.
+func (s *Swarm) Settled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.idleNow() && len(s.closedTraffic) == 0 && len(s.unsynced) == 0 && len(s.reports) == 0
+}
 
 func (s *Swarm) shutdown() {
 	s.mu.Lock()
@@ -408,11 +424,9 @@ func (s *Swarm) poke() {
 	start := ctx != nil && ctx.Err() == nil && !s.looping && !s.stopping && !s.checking
 	if start && s.idleLocked() {
 		start = false
-		s.idle.Store(true)
 	}
 	if start {
 		s.looping = true
-		s.idle.Store(false)
 		s.wg.Add(1) // under mu, before shutdown can wait
 	}
 	s.mu.Unlock()

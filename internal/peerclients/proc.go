@@ -194,6 +194,9 @@ func (p *Proc) Stop(grace time.Duration) {
 	}
 }
 
+// Pid is the process's ID.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
 // Done is closed when the process has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
 

@@ -83,6 +83,12 @@ type TransmissionOptions struct {
 	// Encryption is settings.json's "encryption": 0 tolerate, 1 prefer
 	// (Transmission's default), 2 require.
 	Encryption int
+	// CfgDir is the configuration folder (default: a fresh one). Given
+	// again, a daemon stopped earlier starts with the torrents it had
+	// (with fresh ports in its settings.json).
+	CfgDir string
+	// DownloadDir is the default download folder (default: a fresh one).
+	DownloadDir string
 }
 
 // StartTransmissionWith is StartTransmission with options.
@@ -91,8 +97,14 @@ func StartTransmissionWith(tb testing.TB, o TransmissionOptions) (*Transmission,
 	if err != nil {
 		return nil, err
 	}
-	cfgDir := tb.TempDir()
-	settings := transmissionSettings(ports[0], ports[1], tb.TempDir())
+	cfgDir, downloadDir := o.CfgDir, o.DownloadDir
+	if cfgDir == "" {
+		cfgDir = tb.TempDir()
+	}
+	if downloadDir == "" {
+		downloadDir = tb.TempDir()
+	}
+	settings := transmissionSettings(ports[0], ports[1], downloadDir)
 	settings["encryption"] = o.Encryption
 	b, err := json.MarshalIndent(settings, "", "  ")
 	if err != nil {
@@ -171,11 +183,16 @@ func (tr *Transmission) post(body []byte) (int, []byte, error) {
 // Add gives Transmission a .torrent whose content is (or will be) in dir,
 // and returns the infohash it reports.
 func (tr *Transmission) Add(torrent, dir string) ([20]byte, error) {
-	var ih [20]byte
 	mi, err := os.ReadFile(torrent)
 	if err != nil {
-		return ih, fmt.Errorf("peerclients: transmission add: %w", err)
+		return [20]byte{}, fmt.Errorf("peerclients: transmission add: %w", err)
 	}
+	return tr.AddMetainfo(mi, dir)
+}
+
+// AddMetainfo is Add for the bytes of a .torrent file.
+func (tr *Transmission) AddMetainfo(mi []byte, dir string) ([20]byte, error) {
+	var ih [20]byte
 	var out map[string]struct {
 		HashString string `json:"hashString"`
 	}

@@ -1,0 +1,436 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/internal/peerclients"
+)
+
+// TestBenchIdleLibrary measures what a large library costs at rest: a
+// library of N single-file torrents (small files made here), restarted,
+// then left idle. For Shoal and for Transmission in the same run, one
+// table: time from start until ready, then over the idle period CPU (%
+// of one core), and at its end RSS, open file descriptors and goroutines
+// (Shoal) or threads (Transmission). SHOAL_BENCH=1 runs 1,000 and 10,000
+// torrents idle for 60 s (BENCH_IDLE_SIZES, BENCH_IDLE_SECS change that);
+// SHOAL_BENCH=smoke runs 300 for 5 s so the harness keeps working. As in
+// the main table, nothing here asserts a figure: the targets are shown
+// beside the measured ones.
+func TestBenchIdleLibrary(t *testing.T) {
+	cfg := idleConfigFromEnv(t)
+	if lang := os.Getenv("LANG"); lang == "" || lang == "POSIX" || strings.HasPrefix(lang, "C") {
+		t.Setenv("LANG", "en_US.UTF-8") // Fyne, linked into every shoal child, warns about "C"
+	}
+	var rows []idleRow
+	defer func() { printIdleTable(os.Stdout, cfg, rows) }()
+	for _, n := range cfg.sizes {
+		src := t.TempDir()
+		paths := makeIdleFiles(t, src, n)
+		rows = append(rows, benchShoalIdle(t, cfg, paths))
+		rows = append(rows, benchTransmissionIdle(t, cfg, src, paths))
+	}
+}
+
+// idleConfig is what the environment asks of TestBenchIdleLibrary.
+type idleConfig struct {
+	smoke bool
+	sizes []int
+	idle  time.Duration
+}
+
+func idleConfigFromEnv(t *testing.T) idleConfig {
+	switch os.Getenv("SHOAL_BENCH") {
+	case "":
+		t.Skip("set SHOAL_BENCH=1 (make bench) or SHOAL_BENCH=smoke")
+	case "smoke":
+		return idleConfig{smoke: true, sizes: []int{300}, idle: 5 * time.Second}
+	}
+	c := idleConfig{sizes: []int{1000, 10000}, idle: 60 * time.Second}
+	if v := os.Getenv("BENCH_IDLE_SIZES"); v != "" {
+		c.sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				t.Fatalf("BENCH_IDLE_SIZES=%q: want numbers such as 1000,10000", v)
+			}
+			c.sizes = append(c.sizes, n)
+		}
+	}
+	if v := os.Getenv("BENCH_IDLE_SECS"); v != "" {
+		s, err := strconv.Atoi(v)
+		if err != nil || s < 1 {
+			t.Fatalf("BENCH_IDLE_SECS=%q: want a number of seconds", v)
+		}
+		c.idle = time.Duration(s) * time.Second
+	}
+	return c
+}
+
+// idleFileSize is the size of each library item.
+const idleFileSize = 16 << 10
+
+// makeIdleFiles writes n files of distinct random content into dir.
+func makeIdleFiles(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	paths := make([]string, n)
+	buf := make([]byte, idleFileSize)
+	for i := range paths {
+		rng := rand.New(rand.NewPCG(uint64(i), 0x5ca1e))
+		for j := 0; j < len(buf); j += 8 {
+			binary.LittleEndian.PutUint64(buf[j:], rng.Uint64())
+		}
+		paths[i] = filepath.Join(dir, fmt.Sprintf("item-%05d.bin", i))
+		if err := os.WriteFile(paths[i], buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return paths
+}
+
+// idleRow is one client's figures for one library size.
+type idleRow struct {
+	client   string
+	torrents int
+	ready    time.Duration
+	cpu      float64 // % of one core over the idle period
+	rss      int64   // bytes at the end
+	fds      int
+	routines int    // goroutines (Shoal) or threads (Transmission)
+	note     string // what went wrong, if anything
+}
+
+// benchShoalIdle shares paths from a fresh data folder, stops, then
+// measures a restart on that folder and the idle period after it.
+func benchShoalIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
+	row := idleRow{client: "Shoal", torrents: len(paths)}
+	data := t.TempDir()
+	base := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data}
+	args := append([]string(nil), base...)
+	for _, p := range paths {
+		args = append(args, "--share", p)
+	}
+	d, _, err := startIdleShoal(args, 20*time.Minute)
+	if err != nil {
+		row.note = "sharing: " + err.Error()
+		return row
+	}
+	if err := d.interrupt(); err != nil {
+		row.note = "stopping after sharing: " + err.Error()
+		return row
+	}
+	d, ready, err := startIdleShoal(base, 5*time.Minute)
+	if err != nil {
+		row.note = "restart: " + err.Error()
+		return row
+	}
+	defer d.interrupt()
+	row.ready = ready
+	pid := d.cmd.Process.Pid
+	row.cpu, err = idleCPU(pid, cfg.idle)
+	if err != nil {
+		row.note = err.Error()
+		return row
+	}
+	row.rss, row.fds = procRSS(pid), procFDs(pid)
+	row.routines, err = d.goroutines()
+	if err != nil {
+		row.note = err.Error()
+	}
+	return row
+}
+
+// idleShoal is a shoal daemon started by the idle bench.
+type idleShoal struct {
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+// startIdleShoal runs shoal with args and waits up to wait for its ready
+// line, reporting how long that took from just before the start.
+func startIdleShoal(args []string, wait time.Duration) (*idleShoal, time.Duration, error) {
+	cmd := exec.Command(shoalBin, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, 0, err
+	}
+	var stderr tailWriter
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	d := &idleShoal{cmd: cmd, lines: make(chan string, 4)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			d.lines <- sc.Text()
+		}
+		close(d.lines)
+	}()
+	select {
+	case line, ok := <-d.lines:
+		ready := time.Since(start)
+		if !ok || !strings.HasPrefix(line, "{") {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, 0, fmt.Errorf("no ready line: %s", stderr.String())
+		}
+		return d, ready, nil
+	case <-time.After(wait):
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, 0, fmt.Errorf("no ready line within %v: %s", wait, stderr.String())
+	}
+}
+
+// goroutines asks the daemon for its runtime figures (SIGUSR1).
+func (d *idleShoal) goroutines() (int, error) {
+	if err := d.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		return 0, err
+	}
+	select {
+	case line := <-d.lines:
+		var rl runtimeLine
+		if err := json.Unmarshal([]byte(line), &rl); err != nil {
+			return 0, fmt.Errorf("runtime line %q: %w", line, err)
+		}
+		return rl.Goroutines, nil
+	case <-time.After(10 * time.Second):
+		return 0, fmt.Errorf("no runtime line within 10s of SIGUSR1")
+	}
+}
+
+// interrupt stops the daemon with SIGINT and waits for it.
+func (d *idleShoal) interrupt() error {
+	if d.cmd.ProcessState != nil {
+		return nil
+	}
+	d.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(2 * time.Minute):
+		d.cmd.Process.Kill()
+		return fmt.Errorf("did not stop within 2 minutes of SIGINT: %v", <-done)
+	}
+}
+
+// benchTransmissionIdle adds one .torrent per path to a fresh
+// transmission-daemon (content in place, verified once), stops it, then
+// measures a restart on its configuration folder and the idle period.
+func benchTransmissionIdle(t *testing.T, cfg idleConfig, src string, paths []string) idleRow {
+	row := idleRow{client: "Transmission", torrents: len(paths)}
+	cfgDir := t.TempDir()
+	tr, err := peerclients.StartTransmissionWith(t, peerclients.TransmissionOptions{Encryption: 1, CfgDir: cfgDir, DownloadDir: src})
+	if err != nil {
+		row.note = err.Error()
+		return row
+	}
+	for _, p := range paths {
+		mi, err := idleTorrent(p)
+		if err == nil {
+			_, err = tr.AddMetainfo(mi, src)
+		}
+		if err != nil {
+			row.note = "adding: " + err.Error()
+			return row
+		}
+	}
+	if err := waitAllSeeding(tr, len(paths), 20*time.Minute); err != nil {
+		row.note = "first check: " + err.Error()
+		return row
+	}
+	tr.Proc.Stop(time.Minute)
+	start := time.Now()
+	tr, err = peerclients.StartTransmissionWith(t, peerclients.TransmissionOptions{Encryption: 1, CfgDir: cfgDir, DownloadDir: src})
+	if err == nil {
+		err = waitAllSeeding(tr, len(paths), 5*time.Minute)
+	}
+	if err != nil {
+		row.note = "restart: " + err.Error()
+		return row
+	}
+	row.ready = time.Since(start)
+	defer tr.Proc.Stop(time.Minute)
+	pid := tr.Proc.Pid()
+	row.cpu, err = idleCPU(pid, cfg.idle)
+	if err != nil {
+		row.note = err.Error()
+		return row
+	}
+	row.rss, row.fds, row.routines = procRSS(pid), procFDs(pid), procThreads(pid)
+	return row
+}
+
+// idleTorrent makes the .torrent of a single file, as Shoal would share it.
+func idleTorrent(path string) ([]byte, error) {
+	info, err := storage.CreateInfo(context.Background(), path, storage.CreateOptions{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	ib, err := bencode.Marshal(info)
+	if err != nil {
+		return nil, err
+	}
+	return bencode.Marshal(metainfo.MetaInfo{InfoBytes: ib})
+}
+
+// waitAllSeeding waits until Transmission lists n torrents, all seeding.
+func waitAllSeeding(tr *peerclients.Transmission, n int, timeout time.Duration) error {
+	return peerclients.PollFor(timeout, fmt.Sprintf("%d torrents seeding", n), func() (bool, error) {
+		var out struct {
+			Torrents []struct {
+				Status int `json:"status"`
+			} `json:"torrents"`
+		}
+		if err := tr.Call("torrent-get", map[string]any{"fields": []string{"status"}}, &out); err != nil {
+			return false, nil // not answering yet
+		}
+		seeding := 0
+		for _, t := range out.Torrents {
+			if t.Status == peerclients.TransmissionSeeding {
+				seeding++
+			}
+		}
+		return seeding == n, nil
+	})
+}
+
+// idleCPU is the CPU a process uses over d, in % of one core.
+func idleCPU(pid int, d time.Duration) (float64, error) {
+	before, err := procCPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	time.Sleep(d)
+	after, err := procCPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	return 100 * (after - before).Seconds() / time.Since(start).Seconds(), nil
+}
+
+// procCPU is a process's user+system CPU time so far (Linux /proc).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("process %d gone: %w", pid, err)
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, s)
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// procRSS is a process's resident set in bytes (0 if unknown).
+func procRSS(pid int) int64 { return procStatus(pid, "VmRSS:") << 10 }
+
+// procThreads is a process's thread count.
+func procThreads(pid int) int { return int(procStatus(pid, "Threads:")) }
+
+func procStatus(pid int, key string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == key {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// procFDs counts a process's open file descriptors.
+func procFDs(pid int) int {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(ents)
+}
+
+// printIdleTable writes the idle-library table with the targets at the
+// largest size checked against this run's Transmission figures.
+func printIdleTable(w io.Writer, cfg idleConfig, rows []idleRow) {
+	mode := map[bool]string{true: "smoke", false: "make bench"}[cfg.smoke]
+	fmt.Fprintf(w, "\n=== Shoal idle library (%s) %s — %d KiB files, idle %v after start, loopback, DHT off, no peers\n",
+		mode, time.Now().Format(time.RFC3339), idleFileSize>>10, cfg.idle)
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprintln(tw, "client\t torrents\t ready s\t idle CPU % of a core\t RSS MiB\t open fds\t goroutines (threads)\t target or note")
+	tr := map[int]idleRow{}
+	for _, r := range rows {
+		if r.client == "Transmission" && r.note == "" {
+			tr[r.torrents] = r
+		}
+	}
+	for _, r := range rows {
+		routines := strconv.Itoa(r.routines)
+		if r.client == "Transmission" {
+			routines = "(" + routines + ")"
+		}
+		note := r.note
+		if note == "" && r.client == "Shoal" {
+			note = idleTargets(r, tr[r.torrents])
+		}
+		fmt.Fprintf(tw, "%s\t %d\t %.2f\t %.2f\t %.1f\t %d\t %s\t %s\n", r.client, r.torrents, r.ready.Seconds(),
+			r.cpu, float64(r.rss)/(1<<20), r.fds, routines, note)
+	}
+	tw.Flush()
+}
+
+// idleTargets compares a Shoal row with the issue's targets: idle CPU at
+// most twice Transmission's, RSS at most four times, under 300 open fds,
+// ready within 3 s.
+func idleTargets(s, tr idleRow) string {
+	var out []string
+	check := func(ok bool, what string) {
+		out = append(out, map[bool]string{true: "met: ", false: "MISSED: "}[ok]+what)
+	}
+	if tr.torrents > 0 {
+		check(s.cpu <= 2*tr.cpu, fmt.Sprintf("CPU ≤ 2× Transmission (%.2f%%)", 2*tr.cpu))
+		check(s.rss <= 4*tr.rss, fmt.Sprintf("RSS ≤ 4× Transmission (%.1f MiB)", 4*float64(tr.rss)/(1<<20)))
+	}
+	check(s.fds < 300, "fds < 300")
+	check(s.ready <= 3*time.Second, "ready ≤ 3 s")
+	return strings.Join(out, "; ")
+}
+
+// tailWriter keeps the last few KiB written to it.
+type tailWriter struct{ b []byte }
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	if len(w.b) > 4096 {
+		w.b = w.b[len(w.b)-4096:]
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) String() string { return string(w.b) }

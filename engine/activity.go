@@ -1,0 +1,97 @@
+package engine
+
+import "github.com/shoalp2p/shoal/internal/locks"
+
+// activity is the set of transfers with work for the periodic flush: every
+// swarm that woke (a peer connected or is dialed) since it was last found
+// settled, and every download until it is settled. An idle library item
+// is not in it, so the flush costs O(active transfers), not O(library).
+// Its mutex is a leaf: nothing else is locked while it is held, and the
+// swarms' OnWake callbacks take it without any lock of theirs.
+type activity struct {
+	mu  locks.Mutex
+	set map[InfoHash]*transfer
+}
+
+// add puts t in the set.
+func (a *activity) add(t *transfer) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.set == nil {
+		a.set = make(map[InfoHash]*transfer)
+	}
+	a.set[t.ih] = t
+}
+
+// remove takes t out of the set.
+func (a *activity) remove(t *transfer) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.set[t.ih] == t {
+		delete(a.set, t.ih)
+	}
+}
+
+// list returns the transfers in the set.
+func (a *activity) list() []*transfer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]*transfer, 0, len(a.set))
+	for _, t := range a.set {
+		out = append(out, t)
+	}
+	return out
+}
+
+// has reports whether t is in the set.
+func (a *activity) has(t *transfer) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.set[t.ih] == t
+}
+
+// activeTransfers is what the flush looks at: the active set.
+func (e *Engine) activeTransfers() []*transfer { return e.act.list() }
+
+// markAllActive puts every transfer in the active set, for the last flush
+// at shutdown.
+func (e *Engine) markAllActive() {
+	e.mu.Lock()
+	list := make([]*transfer, 0, len(e.transfers))
+	for _, t := range e.transfers {
+		list = append(list, t)
+	}
+	e.mu.Unlock()
+	for _, t := range list {
+		e.act.add(t)
+	}
+}
+
+// settle takes out of the active set the transfers of list that have
+// nothing left to flush: an idle swarm with every byte count drained and
+// every verified piece recorded, and (for a download) its metadata saved.
+// A swarm that wakes meanwhile is put back: its OnWake runs after it
+// stops being idle, so either it re-adds the transfer after the removal
+// here, or the second look here sees it awake.
+func (e *Engine) settle(list []*transfer) {
+	for _, t := range list {
+		if !e.settled(t) {
+			continue
+		}
+		e.act.remove(t)
+		if !e.settled(t) {
+			e.act.add(t)
+		}
+	}
+}
+
+// settled reports whether t has nothing to flush.
+func (e *Engine) settled(t *transfer) bool {
+	t.mu.Lock()
+	sw, library, saved := t.sw, t.library, t.infoSaved && !t.dirty
+	t.mu.Unlock()
+	if !library && !saved {
+		return false
+	}
+	return sw.Settled()
+}

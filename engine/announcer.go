@@ -1,0 +1,291 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/internal/locks"
+)
+
+const (
+	// announceSpacing is the least time between two announces started by
+	// the engine: a library of 10,000 items takes its first round of DHT
+	// and tracker announces over some eight minutes, not all at once.
+	announceSpacing = 50 * time.Millisecond
+	// maxAnnouncing bounds the announces (DHT traversals, tracker
+	// requests) in flight together.
+	maxAnnouncing = 8
+	// dhtReannounce is how often a complete torrent announces itself on
+	// the DHT again (stored peers expire after about 30 minutes in
+	// common implementations), with up to a tenth of jitter.
+	dhtReannounce = 25 * time.Minute
+	// firstDelay and maxDelay bound a download's search for peers: it
+	// looks again every firstDelay while it has none and is incomplete,
+	// and backs off by doubling to maxDelay once it has some.
+	firstDelay = 2 * time.Second
+	maxDelay   = 5 * time.Minute
+)
+
+// announcer schedules every transfer's DHT and tracker announces from one
+// goroutine and one timer: a transfer has no goroutine or timer of its own
+// for discovery. Announces start at most one per announceSpacing, at most
+// maxAnnouncing at once (tracker announces also pass the engine's
+// announceGate), and each transfer's next one is due when its trackers'
+// intervals (tracker.Announcer) or its DHT period say.
+type announcer struct {
+	mu       locks.Mutex
+	queue    announceQueue
+	items    map[*transfer]*announceItem
+	lastSlot time.Time // due time handed to the last seed added
+	kick     chan struct{}
+}
+
+// announceItem is one transfer's schedule. Its state says whether it
+// waits in the queue or is being announced; when its transfer stops, the
+// "stopped" announce is sent by whoever holds it then (stopItem), so that
+// tracker.Announcer's Announce and Stop never overlap.
+type announceItem struct {
+	complete bool // seen complete: "completed" was sent or not needed
+	// Guarded by announcer.mu:
+	state       itemState
+	again       bool // made due while announcing: due again at once
+	stopPending bool // the transfer stopped while announcing
+	t           *transfer
+	sw          *swarm.Swarm
+	ctx         context.Context // the transfer's: cancelled when it stops
+	due         time.Time       // next announce of either kind
+	dht         time.Time       // next DHT announce not before
+	delay       time.Duration   // a download's current search period
+	index       int
+}
+
+// itemState is where an announceItem is.
+type itemState int
+
+const (
+	itemQueued  itemState = iota // waiting in the queue
+	itemRunning                  // being announced
+	itemDone                     // its transfer stopped
+)
+
+// add schedules t's announces: a download's at once, a complete torrent's
+// in the next free slot, so a library loaded at start spreads out.
+func (a *announcer) add(ctx context.Context, t *transfer, sw *swarm.Swarm, complete bool) *announceItem {
+	now := time.Now()
+	it := &announceItem{t: t, sw: sw, ctx: ctx, due: now, delay: firstDelay, complete: complete}
+	a.mu.Lock()
+	if complete {
+		a.lastSlot = later(a.lastSlot.Add(announceSpacing), now)
+		it.due = a.lastSlot
+	}
+	it.dht = it.due
+	if a.items == nil {
+		a.items = make(map[*transfer]*announceItem)
+	}
+	a.items[t] = it
+	heap.Push(&a.queue, it)
+	a.mu.Unlock()
+	a.poke()
+	return it
+}
+
+// now makes t's next announce due at once (a pause, a resume, a
+// completion): the trackers hear "stopped", "started" or "completed"
+// without waiting for the interval. Its DHT schedule is kept.
+func (a *announcer) now(t *transfer) {
+	a.mu.Lock()
+	it := a.items[t]
+	switch {
+	case it == nil:
+	case it.state == itemQueued:
+		it.due = time.Now()
+		heap.Fix(&a.queue, it.index)
+	case it.state == itemRunning:
+		it.again = true
+	}
+	a.mu.Unlock()
+	a.poke()
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// poke wakes Run to look at the queue.
+func (a *announcer) poke() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// next pops the item due now, or reports how long until one is.
+func (a *announcer) next() (*announceItem, time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.queue.Len() == 0 {
+		return nil, time.Hour
+	}
+	it := a.queue[0]
+	if wait := time.Until(it.due); wait > 0 {
+		return nil, wait
+	}
+	heap.Pop(&a.queue)
+	it.state = itemRunning
+	return it, 0
+}
+
+// reschedule puts it back in the queue unless its transfer stopped; then
+// it reports whether the "stopped" announce is the caller's to send.
+func (a *announcer) reschedule(it *announceItem) (stop bool) {
+	a.mu.Lock()
+	if it.stopPending {
+		a.forget(it)
+		a.mu.Unlock()
+		return true
+	}
+	if it.again {
+		it.due, it.again = time.Now(), false
+	}
+	it.state = itemQueued
+	heap.Push(&a.queue, it)
+	a.mu.Unlock()
+	a.poke()
+	return false
+}
+
+// claimStop is called when it's transfer stops. It reports whether the
+// "stopped" announce is the caller's to send: not if an announce of it is
+// running, which sends it when done.
+func (a *announcer) claimStop(it *announceItem) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch it.state {
+	case itemRunning:
+		it.stopPending = true
+		return false
+	case itemQueued:
+		heap.Remove(&a.queue, it.index)
+	}
+	a.forget(it)
+	return true
+}
+
+// forget drops it for good. a.mu must be held.
+func (a *announcer) forget(it *announceItem) {
+	it.state = itemDone
+	if a.items[it.t] == it {
+		delete(a.items, it.t)
+	}
+}
+
+// stopItem sends "stopped" to the trackers that know it's transfer.
+func (e *Engine) stopItem(it *announceItem) {
+	if it.t.ann.Started() {
+		e.stopAnnounce(it.t, it.sw)
+	}
+}
+
+// announceLoop runs the announcer until ctx ends.
+func (e *Engine) announceLoop(ctx context.Context) error {
+	a := &e.ann
+	slots := make(chan struct{}, maxAnnouncing)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		it, wait := a.next()
+		if it == nil {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-a.kick:
+			case <-timer.C:
+			}
+			timer.Stop()
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			defer func() { <-slots }()
+			e.announce(it)
+			if a.reschedule(it) {
+				e.stopItem(it)
+			}
+		}()
+		select {
+		case <-time.After(announceSpacing):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// announce does the announces of it that are due (trackers through
+// tracker.Announcer, which keeps their intervals; the DHT on its own
+// period), then sets when it is due next.
+func (e *Engine) announce(it *announceItem) {
+	t, sw, ctx := it.t, it.sw, it.ctx
+	if ctx.Err() != nil {
+		return
+	}
+	if !it.complete && sw.Complete() {
+		it.complete = true
+		t.ann.Completed(time.Now())
+	}
+	e.announceDue(ctx, t, sw) // or "stopped" if paused
+	now := time.Now()
+	switch {
+	case t.isPaused():
+		it.dht = now.Add(dhtReannounce) // Resume makes it due again
+	case !now.Before(it.dht):
+		found := e.dhtPeers(ctx, t.ih, e.announcePort())
+		t.setDHTPeers(len(found))
+		sw.AddPeers(found...)
+		now = time.Now()
+		if it.complete || sw.NumPeers() > 0 {
+			it.delay = min(it.delay*2, maxDelay)
+		}
+		if it.complete {
+			it.dht = now.Add(dhtReannounce + rand.N(dhtReannounce/10))
+		} else {
+			it.dht = now.Add(it.delay)
+		}
+	}
+	it.due = t.nextWake(it.dht)
+}
+
+// announceQueue is a min-heap of items by due time.
+type announceQueue []*announceItem
+
+func (q announceQueue) Len() int           { return len(q) }
+func (q announceQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
+func (q announceQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+func (q *announceQueue) Push(x any) {
+	it := x.(*announceItem)
+	it.index = len(*q)
+	*q = append(*q, it)
+}
+func (q *announceQueue) Pop() any {
+	old := *q
+	n := len(old)
+	it := old[n-1]
+	old[n-1] = nil
+	*q = old[:n-1]
+	return it
+}
