@@ -15,6 +15,18 @@
 // (ErrDataDirInUse) and has touched nothing. The kernel drops the lock when
 // the process exits, even by SIGKILL, so a stale file never blocks a start.
 // Read-only ReadRatio takes no lock: SQLite's WAL lets readers in.
+//
+// Cost follows activity, not library size. An idle transfer (shared or
+// seeding, nobody connected) has no goroutine, timer or open file of its
+// own: its swarm's loop runs only while it has peers or peers to dial
+// (swarm.Start), storage descriptors come from one LRU cache for the
+// process (package storage), and piece hashing is one pool of workers for
+// the process. One announcer goroutine with one timer schedules every
+// transfer's DHT and tracker announces (announcer.go): at most one started
+// per 50 ms and 8 in flight, each at its interval. The once-a-second flush
+// and Snapshot look only at the active set (activity.go): transfers whose
+// swarm woke since they were last settled, and downloads until settled;
+// library rows are made once and kept until the library changes.
 package engine
 
 // # Durability
