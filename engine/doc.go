@@ -27,8 +27,7 @@
 // and Snapshot look only at the active set (activity.go): transfers whose
 // swarm woke since they were last settled, and downloads until settled;
 // library rows are made once and kept until the library changes.
-package engine
-
+//
 // # Durability
 //
 // Once a second the engine checkpoints every swarm (the verified pieces are
@@ -56,3 +55,10 @@ package engine
 // drains, and the engine pushes the credit table down (SetCredits). The
 // suite runs with github.com/sasha-s/go-deadlock checking lock order under
 // the build tag "deadlock" (internal/locks).
+//
+// The locks added for scale are leaves too: the active set's
+// (activity.mu), the announcer's queue, the library rows' cache, the
+// storage descriptor cache and the hash pool's queue; a swarm calls OnWake
+// and OnComplete without its lock, and startTransfer hands back the swarm
+// start to run once Engine.mu is released.
+package engine

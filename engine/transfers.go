@@ -300,10 +300,10 @@ func (e *Engine) startTransfer(t *transfer) (start func()) {
 	t.cancel, t.done = cancel, t.sw.Done()
 	sw := t.sw
 	return func() {
+		sw.Start(ctx) // even if ctx has ended: it stops at once, and Done closes
 		if ctx.Err() != nil {
 			return
 		}
-		sw.Start(ctx)
 		it := e.ann.add(ctx, t, sw, sw.Complete())
 		// When the transfer stops (pause, removal, shutdown) the trackers
 		// that know it hear "stopped"; Run waits for that.
