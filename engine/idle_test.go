@@ -60,15 +60,17 @@ func TestIdleLibraryCostsNothing(t *testing.T) {
 	if _, err := leech.Download(ctx, DownloadRequest{Source: last.String(), Peers: []string{peer}}); err != nil {
 		t.Fatal(err)
 	}
+	var dir string
 	waitUntil(t, "the download", 30*time.Second, func() bool {
 		for _, tr := range leech.Snapshot().Transfers {
 			if tr.InfoHash == last && tr.Done() {
+				dir = tr.Dir
 				return true
 			}
 		}
 		return false
 	})
-	got, err := os.ReadFile(filepath.Join(leech.cfg.DownloadDir, fmt.Sprintf("item-%03d.txt", n-1)))
+	got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("item-%03d.txt", n-1)))
 	if err != nil || !bytes.Equal(got, content) {
 		t.Fatalf("downloaded item differs from the shared one (err %v)", err)
 	}
