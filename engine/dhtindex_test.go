@@ -67,4 +67,7 @@ func TestDHTIndexAria2(t *testing.T) {
 	if hit.Name != name || hit.Size != 300<<10 || hit.Swarm < 1 || hit.Origin() != "dht" {
 		t.Fatalf("hit %+v", hit)
 	}
+	if st, on := leaf.DHTIndexStats(); on || st.SampleQueries != 0 {
+		t.Fatalf("the leaf indexes the DHT: %+v", st)
+	}
 }

@@ -3,7 +3,6 @@ package overlay
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -215,15 +214,34 @@ func deleteDHT(ctx context.Context, tx *sql.Tx, hashes [][20]byte) ([]string, er
 	return olds, nil
 }
 
-// dhtSwarm returns the swarm size of an indexed DHT entry.
-func (x *index) dhtSwarm(ctx context.Context, ih [20]byte) (int, bool, error) {
-	var n int
-	err := x.db.QueryRowContext(ctx, `SELECT swarm FROM dht_meta WHERE infohash = ?`, ih[:]).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+// fillDHT marks the hits indexed from the DHT with their swarm size, in
+// one query for all hits.
+func (x *index) fillDHT(ctx context.Context, hits []Hit) error {
+	if len(hits) == 0 {
+		return nil
 	}
+	at := make(map[[20]byte]int, len(hits))
+	for i, h := range hits {
+		at[h.InfoHash] = i
+	}
+	in, args := hashArgs(hits)
+	rows, err := x.db.QueryContext(ctx, `SELECT infohash, swarm FROM dht_meta WHERE infohash IN (`+in+`)`, args...)
 	if err != nil {
-		return 0, false, fmt.Errorf("overlay: DHT swarm: %w", err)
+		return fmt.Errorf("overlay: DHT swarm: %w", err)
 	}
-	return n, true, nil
+	defer rows.Close()
+	for rows.Next() {
+		var ih []byte
+		var n int
+		if err := rows.Scan(&ih, &n); err != nil {
+			return fmt.Errorf("overlay: DHT swarm: %w", err)
+		}
+		if len(ih) != 20 {
+			continue
+		}
+		if i, ok := at[[20]byte(ih)]; ok {
+			hits[i].DHT, hits[i].Swarm = true, n
+		}
+	}
+	return rows.Err()
 }

@@ -328,6 +328,9 @@ func (x *index) count(ctx context.Context, leaf int64) (int, error) {
 	return n, nil
 }
 
+// rankCandidates is how many of a query's newest matches are ranked.
+const rankCandidates = 2000
+
 // search answers a user query: hits grouped by infohash, best match first,
 // at most limit of them. Each hit's sources are every leaf that registered
 // the infohash, whatever name it gave it.
@@ -336,9 +339,14 @@ func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, err
 	if err != nil {
 		return nil, err
 	}
+	// Ranking scores every match, which for a common word in a large
+	// index (a supernode indexing the DHT) costs far more than a search
+	// may take; so only the rankCandidates newest matches are ranked.
 	rows, err := x.db.QueryContext(ctx, `SELECT e.infohash, e.name, e.size, e.files
-		FROM entries_fts JOIN entries e ON e.id = entries_fts.rowid
-		WHERE entries_fts MATCH ? ORDER BY entries_fts.rank LIMIT ?`, q, limit*4)
+		FROM (SELECT rowid, rank FROM entries_fts WHERE entries_fts MATCH ?
+			ORDER BY rowid DESC LIMIT ?) AS f
+		JOIN entries e ON e.id = f.rowid
+		ORDER BY f.rank LIMIT ?`, q, rankCandidates, limit*4)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: index search: %w", err)
 	}
@@ -346,15 +354,59 @@ func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, err
 	if err != nil {
 		return nil, err
 	}
-	for i := range hits {
-		if hits[i].Sources, err = x.sources(ctx, hits[i].InfoHash); err != nil {
-			return nil, err
-		}
-		if hits[i].Swarm, hits[i].DHT, err = x.dhtSwarm(ctx, hits[i].InfoHash); err != nil {
-			return nil, err
-		}
+	if err := x.fillSources(ctx, hits); err != nil {
+		return nil, err
+	}
+	if err := x.fillDHT(ctx, hits); err != nil {
+		return nil, err
 	}
 	return hits, nil
+}
+
+// hashArgs returns "?,?,…" and the infohashes of hits as query arguments.
+func hashArgs(hits []Hit, extra ...any) (string, []any) {
+	args := make([]any, 0, len(hits)+len(extra))
+	for _, h := range hits {
+		args = append(args, h.InfoHash[:])
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", len(hits)), ","), append(args, extra...)
+}
+
+// fillSources sets each hit's sources: the distinct peer addresses of the
+// leaves that registered it (not the DHT), at most maxSourcesPerHit, in
+// one query for all hits.
+func (x *index) fillSources(ctx context.Context, hits []Hit) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	at := make(map[[20]byte]int, len(hits))
+	for i, h := range hits {
+		at[h.InfoHash] = i
+	}
+	in, args := hashArgs(hits, dhtLeafID)
+	rows, err := x.db.QueryContext(ctx, `SELECT DISTINCT infohash, source FROM entries
+		WHERE infohash IN (`+in+`) AND leaf != ? ORDER BY infohash, source`, args...)
+	if err != nil {
+		return fmt.Errorf("overlay: index sources: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ih []byte
+		var src string
+		if err := rows.Scan(&ih, &src); err != nil {
+			return fmt.Errorf("overlay: index sources: scan: %w", err)
+		}
+		if len(ih) != 20 {
+			continue
+		}
+		if i, ok := at[[20]byte(ih)]; ok && len(hits[i].Sources) < maxSourcesPerHit {
+			hits[i].Sources = append(hits[i].Sources, src)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("overlay: index sources: %w", err)
+	}
+	return nil
 }
 
 // groupRows keeps the first row of each infohash, up to limit hits, and
@@ -403,27 +455,4 @@ func addName(h *Hit, name string) bool {
 	}
 	h.Names = append(h.Names, name)
 	return true
-}
-
-// sources lists the distinct peer addresses of the leaves that registered
-// ih (not the DHT).
-func (x *index) sources(ctx context.Context, ih [20]byte) ([]string, error) {
-	rows, err := x.db.QueryContext(ctx, `SELECT DISTINCT source FROM entries WHERE infohash = ? AND leaf != ? ORDER BY source LIMIT ?`,
-		ih[:], dhtLeafID, maxSourcesPerHit)
-	if err != nil {
-		return nil, fmt.Errorf("overlay: index sources: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, fmt.Errorf("overlay: index sources: scan: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("overlay: index sources: %w", err)
-	}
-	return out, nil
 }
