@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -61,8 +62,8 @@ sys.exit(3)
 // when the module is missing.
 func LibtorrentSampleInfohashes(host string, port int, target [20]byte, timeout time.Duration) (LibtorrentSample, error) {
 	var out LibtorrentSample
-	if err := exec.Command(LibtorrentPython, "-c", "import libtorrent").Run(); err != nil {
-		return out, fmt.Errorf("python3-libtorrent: %w", ErrNotInstalled)
+	if err := needLibtorrent(); err != nil {
+		return out, err
 	}
 	cmd := exec.Command(LibtorrentPython, "-c", sampleScript, host, strconv.Itoa(port),
 		hex.EncodeToString(target[:]), strconv.FormatFloat(timeout.Seconds(), 'f', 1, 64))
@@ -80,4 +81,56 @@ func LibtorrentSampleInfohashes(host string, port int, target [20]byte, timeout 
 		return out, fmt.Errorf("libtorrent sample_infohashes: output %q: %w", b, err)
 	}
 	return out, nil
+}
+
+// dhtSeedScript seeds one torrent with libtorrent, its DHT on and bootstrapped
+// from one loopback node only (no LSD, UPnP, NAT-PMP or public routers),
+// until it is killed. It prints "ready" once the torrent is added.
+const dhtSeedScript = `
+import sys, time
+import libtorrent as lt
+torrent, save, port, boot = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+s = lt.session({'listen_interfaces': '127.0.0.1:%d' % port, 'enable_dht': True,
+    'dht_bootstrap_nodes': boot, 'enable_lsd': False, 'enable_upnp': False,
+    'enable_natpmp': False, 'dht_restrict_routing_ips': False,
+    'dht_restrict_search_ips': False, 'dht_ignore_dark_internet': False,
+    'dht_enforce_node_id': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False,
+    'allow_multiple_connections_per_ip': True,
+    'in_enc_policy': lt.enc_policy.disabled, 'out_enc_policy': lt.enc_policy.disabled})
+p = lt.add_torrent_params()
+p.ti = lt.torrent_info(torrent)
+p.save_path = save
+p.flags = lt.torrent_flags.seed_mode
+h = s.add_torrent(p)
+print('ready', flush=True)
+while True:
+    s.wait_for_alert(1000)
+    s.pop_alerts()
+`
+
+// LibtorrentSeeder is a python3-libtorrent session seeding one torrent
+// into a loopback DHT.
+type LibtorrentSeeder struct {
+	Proc     *Proc
+	PeerAddr string
+}
+
+// StartLibtorrentDHTSeeding seeds torrent (content in dir) with libtorrent,
+// entering the DHT at boot (a loopback host:port), so that it announces the
+// torrent there and serves its metadata. It returns ErrNotInstalled when
+// python3-libtorrent is missing.
+func StartLibtorrentDHTSeeding(tb testing.TB, torrent, dir, boot string) (*LibtorrentSeeder, error) {
+	if err := needLibtorrent(); err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := Start(tb, LibtorrentPython, "-c", dhtSeedScript, torrent, dir, strconv.Itoa(port), boot)
+	if err != nil {
+		return nil, err
+	}
+	s := &LibtorrentSeeder{Proc: p, PeerAddr: addr(port)}
+	return s, p.WaitListening(s.PeerAddr, 15*time.Second)
 }
