@@ -18,6 +18,8 @@ import (
 type readyLine struct {
 	PeerAddr      string            `json:"peer_addr"`
 	DHTAddr       string            `json:"dht_addr"`
+	PeerAddr6     string            `json:"peer_addr6,omitempty"` // IPv6, with a host-less --listen
+	DHTAddr6      string            `json:"dht_addr6,omitempty"`
 	SupernodeAddr string            `json:"supernode_addr,omitempty"`
 	Shared        map[string]string `json:"shared,omitempty"` // path -> infohash
 	DataDir       string            `json:"data_dir"`
@@ -57,6 +59,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		line.Shared[p] = ih.String()
 	}
 	line.PeerAddr, line.DHTAddr, line.SupernodeAddr = e.Addrs()
+	line.PeerAddr6, line.DHTAddr6 = e.Addrs6()
 	b, _ := json.Marshal(line)
 	fmt.Fprintln(stdout, string(b))
 	usr1 := make(chan os.Signal, 1)

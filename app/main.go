@@ -43,7 +43,7 @@ Commands:
   status   ask the running instance for its state: shoal status [--json] [--data DIR]
   add      hand links to the running instance: shoal add [--data DIR] MAGNET|FILE.torrent|INFOHASH...
 
-Common flags: --data DIR  --listen HOST:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --allow-net CIDR,...  --port-mapping on|off  --log-level LEVEL
+Common flags: --data DIR  --listen [HOST]:PORT  --bootstrap HOST:PORT,...|none  --loopback-only  --allow-net CIDR,...  --port-mapping on|off  --log-level LEVEL
 Run 'shoal COMMAND -h' for a command's flags.
 `
 
@@ -135,7 +135,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", defaultDataDir(), "folder for all state")
-	fs.StringVar(&c.listen, "listen", "", "HOST:PORT for peers (TCP), the DHT (UDP) and search; port 0 = any free")
+	fs.StringVar(&c.listen, "listen", "", "HOST:PORT for peers (TCP), the DHT (UDP) and search; :PORT (the default) = IPv4 and IPv6; port 0 = any free")
 	fs.StringVar(&c.bootstrap, "bootstrap", "", "DHT bootstrap nodes HOST:PORT,... (default: the public routers; none = none)")
 	fs.BoolVar(&c.loopbackOnly, "loopback-only", false, "refuse every non-loopback address (tests, demo); same as --allow-net 127.0.0.0/8,::1/128")
 	fs.StringVar(&c.allowNet, "allow-net", "", "talk only to these networks CIDR,... (e.g. a lab's 203.0.113.0/24); empty = all")

@@ -41,8 +41,11 @@ type Config struct {
 	// the app passes the user's Downloads folder).
 	DefaultDownloadDir string
 	// Listen is host:port for TCP peers, the DHT (UDP) and the search
-	// overlay; port 0 picks a free port. Empty means the port this data
-	// folder used last time (a free one the first time).
+	// overlay; port 0 picks a free port. Without a host (":PORT") the node
+	// listens on both IPv4 and IPv6 (127.0.0.1 and ::1 in loopback-only
+	// mode), with a DHT server for each (BEP 32); with a host, on that
+	// address only. Empty means ":PORT" with the port this data folder used
+	// last time (a free one the first time).
 	Listen string
 	// Bootstrap lists DHT bootstrap nodes (host:port). Nil means the public
 	// routers, except in loopback-only mode where it means none.
@@ -91,11 +94,16 @@ type Engine struct {
 	ln     net.Listener
 	pc     net.PacketConn
 	dht    *dht.Server
-	sn     *overlay.Supernode
-	leaf   *overlay.Leaf
-	trk    *tracker.Client
-	port   int
-	pm     *portmap.Mapper // nil when port mapping is off
+	// ln6, pc6 and dht6 are the IPv6 stack of a dual-stack node (a
+	// host-less listen address), on the same port; nil otherwise.
+	ln6  net.Listener
+	pc6  net.PacketConn
+	dht6 *dht.Server
+	sn   *overlay.Supernode
+	leaf *overlay.Leaf
+	trk  *tracker.Client
+	port int
+	pm   *portmap.Mapper // nil when port mapping is off
 	// extPort is the router's mapped port (0 while none), advertised in
 	// DHT and tracker announces and extension handshakes.
 	extPort atomic.Int32
@@ -212,6 +220,9 @@ func (e *Engine) open() error {
 	if err := e.startDHT(); err != nil {
 		return err
 	}
+	if err := e.startDHT6(); err != nil {
+		return err
+	}
 	if err := e.startOverlay(); err != nil {
 		return err
 	}
@@ -254,22 +265,17 @@ func (e *Engine) loadIdentity() error {
 	return nil
 }
 
-// listenAddr is Config.Listen, or else the port this data folder used
-// before (so port forwarding keeps working) on all interfaces, or loopback
-// in loopback-only mode.
+// listenAddr is Config.Listen, or else ":PORT" (both stacks) with the
+// port this data folder used before, so port forwarding keeps working.
 func (e *Engine) listenAddr() string {
 	if e.cfg.Listen != "" {
 		return e.cfg.Listen
-	}
-	host := "0.0.0.0"
-	if e.cfg.LoopbackOnly {
-		host = "127.0.0.1"
 	}
 	port, ok, err := e.db.Setting(context.Background(), "listen_port")
 	if err != nil || !ok {
 		port = "0"
 	}
-	return net.JoinHostPort(host, port)
+	return net.JoinHostPort("", port)
 }
 
 // listen binds TCP and UDP on one port number.
@@ -284,21 +290,36 @@ func (e *Engine) listen() error {
 	return nil
 }
 
+// bind opens the sockets: the listen host's (IPv4 for a host-less
+// address), then, for a host-less address, the IPv6 ones on the same port
+// (see bind6). A free port is picked again when UDP cannot have TCP's.
 func (e *Engine) bind() error {
+	host, family := hostOf(e.cfg.Listen), ""
+	if host == "" {
+		host, family = "0.0.0.0", "4"
+		if e.cfg.LoopbackOnly {
+			host = "127.0.0.1"
+		}
+	}
 	var lastErr error
 	for attempt := 0; attempt < 10; attempt++ {
-		ln, err := e.policy.Listen("tcp", e.cfg.Listen)
+		ln, err := e.policy.Listen("tcp"+family, net.JoinHostPort(host, portOf(e.cfg.Listen)))
 		if err != nil {
 			return fmt.Errorf("engine: listen %s: %w", e.cfg.Listen, err)
 		}
-		addr := ln.Addr().(*net.TCPAddr)
-		udpAddr := net.JoinHostPort(hostOf(e.cfg.Listen), strconv.Itoa(addr.Port))
-		pc, err := e.policy.ListenPacket("udp", udpAddr)
+		port := ln.Addr().(*net.TCPAddr).Port
+		pc, err := e.policy.ListenPacket("udp"+family, net.JoinHostPort(host, strconv.Itoa(port)))
 		if err == nil {
-			e.ln, e.pc, e.port = ln, pc, addr.Port
+			err = e.bind6(port)
+		}
+		if err == nil {
+			e.ln, e.pc, e.port = ln, pc, port
 			return nil
 		}
 		ln.Close()
+		if pc != nil {
+			pc.Close()
+		}
 		lastErr = err
 		if portOf(e.cfg.Listen) != "0" {
 			break
@@ -364,6 +385,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.goRun(ctx, e.announceLoop)
 	e.goRun(ctx, e.acceptLoop)
 	e.goRun(ctx, e.dhtLoop)
+	e.run6(ctx)
 	e.goRun(ctx, e.flushLoop)
 	e.goRun(ctx, e.sharesLoop)
 	if e.sn != nil {
@@ -377,6 +399,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	e.ln.Close()
+	if e.ln6 != nil {
+		e.ln6.Close()
+	}
 	e.wg.Wait()
 	e.waitSwarms()
 	e.markAllActive()
@@ -449,6 +474,7 @@ func (e *Engine) closeResources() {
 	if e.ln != nil {
 		e.ln.Close()
 	}
+	e.close6()
 	if e.db != nil {
 		e.db.Close()
 	}

@@ -33,9 +33,12 @@ const maxHandshakes = 128
 // acceptLoop takes every inbound TCP connection and routes it: a plain or
 // MSE-encrypted BitTorrent handshake goes to its swarm, Shoal's overlay
 // magic to the search overlay.
-func (e *Engine) acceptLoop(ctx context.Context) error {
+func (e *Engine) acceptLoop(ctx context.Context) error { return e.acceptFrom(ctx, e.ln) }
+
+// acceptFrom is acceptLoop on one listener (IPv4 or IPv6).
+func (e *Engine) acceptFrom(ctx context.Context, ln net.Listener) error {
 	for {
-		c, err := e.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -160,6 +163,9 @@ func (e *Engine) startDHT() error {
 	if e.cfg.LoopbackOnly {
 		cfg.PublicIP = net.IPv4(127, 0, 0, 1)
 	}
+	if e.pc6 != nil { // IPv6 nodes go to the IPv6 server (BEP 32)
+		cfg.DefaultWant = []krpc.Want{krpc.WantNodes}
+	}
 	s, err := dht.NewServer(cfg)
 	if err != nil {
 		return fmt.Errorf("engine: start DHT: %w", err)
@@ -174,6 +180,15 @@ func (e *Engine) startDHT() error {
 // restricted address policy (loopback-only, --allow-net) the default is
 // none, and every address must be allowed.
 func (e *Engine) bootstrapNodes() ([]dht.Addr, error) {
+	all, err := e.bootstrapAll()
+	if e.pc6 != nil {
+		all = ofFamily(all, false) // the IPv6 ones are the IPv6 server's
+	}
+	return all, err
+}
+
+// bootstrapAll resolves the whole bootstrap list, both families.
+func (e *Engine) bootstrapAll() ([]dht.Addr, error) {
 	hosts := e.cfg.Bootstrap
 	if hosts == nil {
 		if e.policy.Restricted() {
@@ -195,7 +210,12 @@ func (e *Engine) bootstrapNodes() ([]dht.Addr, error) {
 	return out, nil
 }
 
-func (e *Engine) loadDHTNodes() {
+func (e *Engine) loadDHTNodes() { e.loadDHTNodesInto(e.dht) }
+
+// loadDHTNodesInto gives s the saved nodes of its address family.
+func (e *Engine) loadDHTNodesInto(s *dht.Server) {
+	ua, _ := s.Addr().(*net.UDPAddr)
+	v6 := ua != nil && ua.IP.To4() == nil
 	nodes, err := e.db.DHTNodes(context.Background())
 	if err != nil {
 		e.log.Warn("load DHT nodes", "err", err)
@@ -203,19 +223,21 @@ func (e *Engine) loadDHTNodes() {
 	}
 	for _, n := range nodes {
 		ua, err := net.ResolveUDPAddr("udp", n.Addr)
-		if err != nil || e.policy.CheckAddr(ua) != nil {
+		if err != nil || e.policy.CheckAddr(ua) != nil || (ua.IP.To4() == nil) != v6 {
 			continue
 		}
 		ni := krpc.NodeInfo{ID: n.ID}
 		ni.Addr.FromUDPAddr(ua)
-		e.dht.AddNode(ni)
+		s.AddNode(ni)
 	}
 }
 
 func (e *Engine) saveDHTNodes(ctx context.Context) {
 	var nodes []state.DHTNode
-	for _, n := range e.dht.Nodes() {
-		nodes = append(nodes, state.DHTNode{ID: n.ID, Addr: n.Addr.String()})
+	for _, s := range e.dhtServers() {
+		for _, n := range s.Nodes() {
+			nodes = append(nodes, state.DHTNode{ID: n.ID, Addr: n.Addr.String()})
+		}
 	}
 	if len(nodes) == 0 {
 		return
@@ -226,8 +248,12 @@ func (e *Engine) saveDHTNodes(ctx context.Context) {
 }
 
 // dhtLoop bootstraps, then keeps the routing table saved.
-func (e *Engine) dhtLoop(ctx context.Context) error {
-	if _, err := e.dht.BootstrapContext(ctx); err != nil && ctx.Err() == nil {
+func (e *Engine) dhtLoop(ctx context.Context) error { return e.keepDHT(ctx, e.dht) }
+
+// keepDHT bootstraps one DHT server, then bootstraps it again while it
+// knows few nodes, and saves the routing tables every minute.
+func (e *Engine) keepDHT(ctx context.Context, s *dht.Server) error {
+	if _, err := s.BootstrapContext(ctx); err != nil && ctx.Err() == nil {
 		e.log.Info("DHT bootstrap", "err", err)
 	}
 	tick := time.NewTicker(time.Minute)
@@ -237,22 +263,53 @@ func (e *Engine) dhtLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			if e.dht.Stats().GoodNodes < 8 {
-				e.dht.BootstrapContext(ctx)
+			if s.Stats().GoodNodes < 8 {
+				s.BootstrapContext(ctx)
 			}
 			e.saveDHTNodes(ctx)
 		}
 	}
 }
 
-// dhtPeers runs one get_peers traversal (announcing us if port > 0) and
-// returns what it found.
+// dhtPeers runs one get_peers traversal on each DHT server (IPv4 and
+// IPv6 at once), announcing us if port > 0, and returns the distinct
+// peers found.
 func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
+	servers := e.dhtServers()
+	found := make([][]string, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		p := port
+		if s == e.dht6 && port > 0 {
+			p = e.port // a router's IPv4 port mapping means nothing on IPv6
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			found[i] = dhtPeersOn(ctx, s, ih, p)
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	var out []string
+	for _, list := range found {
+		for _, a := range list {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// dhtPeersOn is one server's get_peers traversal.
+func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int) []string {
 	var opts []dht.AnnounceOpt
 	if port > 0 {
 		opts = append(opts, dht.AnnouncePeer(dht.AnnouncePeerOpts{Port: port}))
 	}
-	a, err := e.dht.AnnounceTraversal(ih, opts...)
+	a, err := s.AnnounceTraversal(ih, opts...)
 	if err != nil {
 		return nil
 	}

@@ -245,6 +245,10 @@ func (e *Engine) netStatus(n NetStatus, peers int) NetStatus {
 	n.QuietedLogLines, n.DHTLibraryLines = e.flood.Suppressed(), dhtLogLines.Load()
 	n.Peers = peers
 	n.DHTNodes = e.dht.NumNodes()
+	n.PeerAddr6, n.DHTAddr6 = e.Addrs6()
+	if e.dht6 != nil {
+		n.DHTNodes6 = e.dht6.NumNodes()
+	}
 	n.Supernodes = e.leaf.Supernodes()
 	if e.sn != nil && e.sn.Active() {
 		n.IsSupernode = true

@@ -225,6 +225,11 @@ type NetStatus struct {
 	// DHTLibraryLines counts what the DHT library reported, process-wide:
 	// mostly malformed packets sent to the DHT port.
 	DHTLibraryLines int64
+	// PeerAddr6 and DHTAddr6 are the node's IPv6 addresses (same port as
+	// PeerAddr), empty when it has no IPv6 stack; DHTNodes6 counts the
+	// IPv6 DHT server's routing table (BEP 32).
+	PeerAddr6, DHTAddr6 string
+	DHTNodes6           int
 }
 
 // Snapshot is everything the front ends show, copied out of the engine.

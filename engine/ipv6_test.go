@@ -1,0 +1,65 @@
+package engine_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/enginetest"
+)
+
+// dualStack is a loopback-only node listening on 127.0.0.1 and ::1.
+func dualStack(t *testing.T, bootstrap ...string) (*enginetest.Node, engine.Config) {
+	t.Helper()
+	cfg := enginetest.Config(t, bootstrap...)
+	cfg.Listen = ":0"
+	n := enginetest.Start(t, cfg)
+	peer6, dht6 := n.Addrs6()
+	if host, _, _ := net.SplitHostPort(peer6); host != "::1" || dht6 != peer6 {
+		t.Fatalf("IPv6 addresses %q, %q: want [::1]:PORT", peer6, dht6)
+	}
+	return n, cfg
+}
+
+// TestIPv6DHTBetweenShoals: A shares a file; B, a dual-stack node whose
+// only bootstrap node is A's IPv6 DHT address, downloads it by infohash.
+// B can learn of A only through the IPv6 DHT (BEP 32), and the peer it
+// gets from there is A's IPv6 address, so the bytes come over [::1].
+func TestIPv6DHTBetweenShoals(t *testing.T) {
+	t.Parallel()
+	const size = 3<<20 + 99
+	a, _ := dualStack(t)
+	_, aDHT6 := a.Addrs6()
+	b, bCfg := dualStack(t, aDHT6)
+	src := enginetest.RandomFile(t, t.TempDir(), "Reef Soundings.wav", size)
+	ih, err := a.ShareSync(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Download(t.Context(), engine.DownloadRequest{Source: ih.String()}); err != nil {
+		t.Fatal(err)
+	}
+	var from string
+	enginetest.WaitFor(t, "B completes over IPv6", 60*time.Second, func() bool {
+		tr, _ := enginetest.Transfer(b.Snapshot(), ih)
+		for _, p := range tr.PeerDetails {
+			if p.Downloaded > 0 {
+				from = p.Addr
+			}
+		}
+		return tr.Size == size && tr.Have == size
+	})
+	if !strings.HasPrefix(from, "[::1]:") {
+		t.Errorf("B downloaded from %q, want A's IPv6 address", from)
+	}
+	if sha256File(t, filepath.Join(bCfg.DataDir, "downloads", filepath.Base(src))) != sha256File(t, src) {
+		t.Fatal("B's copy differs")
+	}
+	if n := b.Snapshot().Net; n.DHTNodes6 == 0 || n.PeerAddr6 == "" {
+		t.Errorf("net status %+v: want IPv6 addresses and IPv6 DHT nodes", n)
+	}
+}
