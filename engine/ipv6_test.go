@@ -25,16 +25,18 @@ func dualStack(t *testing.T, bootstrap ...string) (*enginetest.Node, engine.Conf
 	return n, cfg
 }
 
-// TestIPv6DHTBetweenShoals: A shares a file; B, a dual-stack node whose
-// only bootstrap node is A's IPv6 DHT address, downloads it by infohash.
-// B can learn of A only through the IPv6 DHT (BEP 32), and the peer it
-// gets from there is A's IPv6 address, so the bytes come over [::1].
+// TestIPv6DHTBetweenShoals: three dual-stack nodes whose only bootstrap
+// node is boot's IPv6 DHT address. A shares a file, B downloads it by
+// infohash. B can learn of A only through the IPv6 DHT (BEP 32: A
+// announces to boot, boot answers B's get_peers), and the peer it gets
+// from there is A's IPv6 address, so the bytes come over [::1].
 func TestIPv6DHTBetweenShoals(t *testing.T) {
 	t.Parallel()
 	const size = 3<<20 + 99
-	a, _ := dualStack(t)
-	_, aDHT6 := a.Addrs6()
-	b, bCfg := dualStack(t, aDHT6)
+	boot, _ := dualStack(t)
+	_, bootDHT6 := boot.Addrs6()
+	a, _ := dualStack(t, bootDHT6)
+	b, bCfg := dualStack(t, bootDHT6)
 	src := enginetest.RandomFile(t, t.TempDir(), "Reef Soundings.wav", size)
 	ih, err := a.ShareSync(context.Background(), src, nil)
 	if err != nil {
