@@ -131,6 +131,7 @@ type common struct {
 	maxDown      string
 	encryption   string
 	downloadDir  string
+	utp          string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -145,6 +146,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.maxDown, "max-down", "", "global download limit per second (empty = saved setting)")
 	fs.StringVar(&c.downloadDir, "download-dir", "", "where downloads go this run (default: the folder chosen in Settings, else your Downloads folder)")
 	fs.StringVar(&c.encryption, "encryption", "", "peer connection encryption (MSE/PE): prefer, require or off (empty = saved setting, prefer at first)")
+	fs.StringVar(&c.utp, "utp", "", "uTP (BEP 29) beside TCP for peers: on or off (empty = saved setting, on at first; only = uTP alone, for tests)")
 }
 
 // config turns the common flags into an engine configuration.
@@ -190,6 +192,12 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 		cfg.Encryption = c.encryption
 	default:
 		return cfg, fmt.Errorf("--encryption %q: choose prefer (offer encryption, accept plain peers), require (encrypted peers only) or off", c.encryption)
+	}
+	switch c.utp {
+	case "", "on", "off", "only":
+		cfg.UTP = c.utp
+	default:
+		return cfg, fmt.Errorf("--utp %q: choose on or off", c.utp)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {

@@ -44,6 +44,7 @@ func (b *logBuffer) String() string {
 func cryptoNode(t *testing.T, mode string) (*enginetest.Node, *logBuffer) {
 	cfg := enginetest.Config(t)
 	cfg.Encryption = mode
+	cfg.UTP = "off" // TCP alone: these tests are about encryption
 	logs := &logBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return enginetest.Start(t, cfg), logs

@@ -74,6 +74,9 @@ type Config struct {
 	// Encryption ("prefer", "require" or "off"), when set, overrides the
 	// saved Settings.Encryption for this run.
 	Encryption string
+	// UTP ("on", "off", or "only": outgoing connections over uTP alone,
+	// for tests and measurements), when set, overrides Settings.UTP.
+	UTP string
 	// Logger receives the engine's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -137,6 +140,8 @@ type Engine struct {
 	// encryption is Settings.Encryption as a transport.Encryption, read by
 	// dialers and the accept loop without taking mu.
 	encryption atomic.Uint32
+	utpMode    atomic.Uint32 // a transport.UTPMode
+	utp        *transport.UTP
 	dialer     *transport.Dialer
 	receiver   transport.Receiver
 	handshakes chan struct{} // a slot per incoming handshake in progress
@@ -190,7 +195,7 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.lock = lock
 	e.handshakes = make(chan struct{}, maxHandshakes)
-	e.dialer = &transport.Dialer{Dial: e.policy.Dial, Mode: e.encryptionMode}
+	e.dialer = &transport.Dialer{Dial: e.policy.Dial, Mode: e.encryptionMode, DialUTP: e.dialUTP, UTPMode: e.currentUTPMode}
 	e.receiver = transport.Receiver{Mode: e.encryptionMode, SKeys: e.infoHashes}
 	e.ann.kick = make(chan struct{}, 1)
 	if err := e.open(); err != nil {
@@ -282,6 +287,9 @@ func (e *Engine) listenAddr() string {
 func (e *Engine) listen() error {
 	e.cfg.Listen = e.listenAddr()
 	if err := e.bind(); err != nil {
+		return err
+	}
+	if err := e.startUTP(); err != nil {
 		return err
 	}
 	if err := e.db.SetSetting(context.Background(), "listen_port", strconv.Itoa(e.port)); err != nil {
@@ -384,6 +392,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.goRun(ctx, e.announceLoop)
 	e.goRun(ctx, e.acceptLoop)
+	e.goRun(ctx, e.utpAcceptLoop)
 	e.goRun(ctx, e.dhtLoop)
 	e.run6(ctx)
 	e.goRun(ctx, e.flushLoop)
@@ -467,6 +476,9 @@ func (e *Engine) closeResources() {
 	}
 	if e.dht != nil {
 		e.dht.Close()
+	}
+	if e.utp != nil {
+		e.utp.CloseNow()
 	}
 	if e.pc != nil {
 		e.pc.Close()

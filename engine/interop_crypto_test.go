@@ -82,6 +82,7 @@ func (w *linkWatch) check(t *testing.T, want ...string) {
 func modeNode(t *testing.T, mode string) *enginetest.Node {
 	cfg := enginetest.Config(t)
 	cfg.Encryption = mode
+	cfg.UTP = "off" // TCP alone: these tests are about encryption
 	return enginetest.Start(t, cfg)
 }
 

@@ -49,18 +49,72 @@ func (e *Engine) acceptFrom(ctx context.Context, ln net.Listener) error {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		select {
-		case e.handshakes <- struct{}{}:
-		default:
-			c.Close() // too many handshakes at once: a flood, or a stall
+		e.admit(ctx, c)
+	}
+}
+
+// admit serves an accepted connection (TCP or uTP) on its own goroutine
+// if a handshake slot is free, and closes it otherwise.
+func (e *Engine) admit(ctx context.Context, c net.Conn) {
+	select {
+	case e.handshakes <- struct{}{}:
+	default:
+		c.Close() // too many handshakes at once: a flood, or a stall
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.serveConn(ctx, c)
+	}()
+}
+
+// startUTP puts a uTP socket on the UDP socket, which the DHT then reads
+// through it (one port, demultiplexed: see package transport).
+func (e *Engine) startUTP() error {
+	u, err := transport.NewUTP(e.pc)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	e.utp, e.pc = u, u.PacketConn()
+	return nil
+}
+
+// utpAcceptLoop takes every incoming uTP connection, as acceptLoop does
+// TCP, unless uTP is off.
+func (e *Engine) utpAcceptLoop(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { e.utp.Close() })
+	defer stop()
+	for {
+		c, err := e.utp.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("engine: accept uTP: %w", err)
+		}
+		if e.currentUTPMode() == transport.UTPOff || e.policy.CheckHostPort(c.RemoteAddr().String()) != nil {
+			c.Close()
 			continue
 		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			e.serveConn(ctx, c)
-		}()
+		e.admit(ctx, c)
 	}
+}
+
+// dialUTP opens an outgoing uTP connection if the address policy allows.
+func (e *Engine) dialUTP(ctx context.Context, addr string) (net.Conn, error) {
+	if err := e.policy.CheckHostPort(addr); err != nil {
+		return nil, err
+	}
+	if e.utp == nil {
+		return nil, errors.New("engine: no uTP socket")
+	}
+	return e.utp.Dial(ctx, addr)
+}
+
+// currentUTPMode is the current uTP setting.
+func (e *Engine) currentUTPMode() transport.UTPMode {
+	return transport.UTPMode(e.utpMode.Load())
 }
 
 // bufConn is a net.Conn whose reads go through the buffer used to sniff it.

@@ -54,6 +54,8 @@ type Settings struct {
 	// DHTIndexCap is the most DHT torrents kept in the index (0 means
 	// 100,000); the least recently seen, smallest swarms go first.
 	DHTIndexCap int
+	// UTP lets peer connections use uTP (BEP 29) beside TCP (default on).
+	UTP bool
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.
@@ -91,7 +93,7 @@ type TransferOptions struct {
 const settingsKey = "settings.v1"
 
 func defaultSettings() Settings {
-	return Settings{OnTarget: "pause", UploadSlots: 4, Encryption: "prefer", IndexDHT: true,
+	return Settings{OnTarget: "pause", UploadSlots: 4, Encryption: "prefer", UTP: true, IndexDHT: true,
 		CrawlRate: dhtindex.DefaultCrawlRate, DHTIndexCap: dhtindex.DefaultMaxEntries}
 }
 
@@ -123,9 +125,29 @@ func (e *Engine) loadSettings(ctx context.Context) error {
 	}
 	e.settings.Encryption = mode.String()
 	e.encryption.Store(uint32(mode))
+	if err := e.loadUTPMode(); err != nil {
+		return err
+	}
 	e.upLimit = swarm.NewLimiter(0)
 	e.downLimit = swarm.NewLimiter(0)
 	e.applyLimits(time.Now())
+	return nil
+}
+
+// loadUTPMode sets the uTP mode from the settings, or Config.UTP.
+func (e *Engine) loadUTPMode() error {
+	um := transport.UTPOff
+	if e.settings.UTP {
+		um = transport.UTPOn
+	}
+	if e.cfg.UTP != "" {
+		var err error
+		if um, err = transport.ParseUTP(e.cfg.UTP); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+		e.settings.UTP = um != transport.UTPOff
+	}
+	e.utpMode.Store(uint32(um))
 	return nil
 }
 
@@ -161,6 +183,13 @@ func (e *Engine) SetSettings(s Settings) error {
 	e.settings = s
 	e.mu.Unlock()
 	e.encryption.Store(uint32(mode))
+	if s.UTP != (e.currentUTPMode() != transport.UTPOff) {
+		um := transport.UTPOff
+		if s.UTP {
+			um = transport.UTPOn
+		}
+		e.utpMode.Store(uint32(um))
+	}
 	e.applyLimits(time.Now())
 	e.applyTargets()
 	return nil

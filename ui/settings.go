@@ -52,6 +52,7 @@ type settingsTab struct {
 	closeToTray              *widget.Check
 	indexDHT                 *widget.Check
 	crawlRate, dhtCap        *widget.Entry
+	utp                      *widget.Check
 	apply, revert            *widget.Button
 	info                     *widget.Label
 	content                  fyne.CanvasObject
@@ -84,6 +85,7 @@ func newSettingsTab(u *UI) *settingsTab {
 	st.downloadLabel = widget.NewLabel("")
 	st.downloadLabel.Wrapping = fyne.TextWrapBreak
 	st.indexDHT = widget.NewCheck("Index the BitTorrent DHT when I am a supernode", nil)
+	st.utp = widget.NewCheck("Use uTP beside TCP (kinder to other traffic)", nil)
 	st.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), st.applyForm)
 	st.apply.Importance = widget.HighImportance
 	st.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), st.reload)
@@ -120,7 +122,8 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 		st.onlySeed,
 	))
 	conns := widget.NewCard("Connections", "How Shoal talks to other peers", widget.NewForm(
-		widget.NewFormItem("Encryption", st.encryption)))
+		widget.NewFormItem("Encryption", st.encryption),
+		widget.NewFormItem("Transport", st.utp)))
 	prefs := st.u.app.Preferences()
 	st.closeToTray = widget.NewCheck("Keep seeding in the tray when I close the window", func(on bool) {
 		prefs.SetBool(prefCloseToTray, on) // a desktop preference: at once, no Apply
@@ -180,6 +183,7 @@ func (st *settingsTab) fill(s engine.Settings) {
 	st.onlySeed.SetChecked(s.KeepSeedingIfOnlySeed)
 	st.slots.SetText(fmt.Sprint(s.UploadSlots))
 	st.setDownloadDir(s.DownloadDir)
+	st.utp.SetChecked(s.UTP)
 	st.encryption.SetSelectedIndex(0)
 	for i, c := range encryptionChoices {
 		if c.value == s.Encryption {
@@ -232,6 +236,7 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	keep(err)
 	s.DHTIndexCap, err = parseCount("Index size", st.dhtCap.Text, 0, 10_000_000)
 	keep(err)
+	s.UTP = st.utp.Checked
 	return s, errors.Join(errs...)
 }
 

@@ -69,11 +69,12 @@ func TestSettingsApply(t *testing.T) {
 	test.Tap(st.onlySeed)
 	st.onTarget.SetSelected(onTargetStop)
 	st.encryption.SetSelected("Require (encrypted peers only)")
+	test.Tap(st.utp)
 	test.Tap(st.apply)
 	u.bg.Wait()
 	want := engine.Settings{DownloadLimit: 1000 << 10, UploadLimit: 250*1024 + 512, AltDownloadLimit: 100 << 10,
 		RatioTarget: 2, SeedTimeLimit: 24 * time.Hour, OnTarget: "stop", KeepSeedingIfOnlySeed: true, UploadSlots: 8,
-		Encryption: "require", AltSchedule: engine.Schedule{Enabled: true, From: 22 * 60, To: 6*60 + 30}}
+		Encryption: "require", UTP: true, AltSchedule: engine.Schedule{Enabled: true, From: 22 * 60, To: 6*60 + 30}}
 	want.AltSchedule.Days[time.Saturday], want.AltSchedule.Days[time.Sunday] = true, true
 	f.lock(func() {
 		if len(f.settingsSet) != 1 || !reflect.DeepEqual(f.settingsSet[0], want) {

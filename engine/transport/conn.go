@@ -43,6 +43,10 @@ type Conn struct {
 type Dialer struct {
 	// Dial opens a TCP connection (the policy-checked dialer).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DialUTP opens a uTP connection; nil means no uTP.
+	DialUTP func(ctx context.Context, addr string) (net.Conn, error)
+	// UTPMode returns the current uTP mode; nil means UTPOn.
+	UTPMode func() UTPMode
 	// Mode returns the current encryption mode; nil means Off.
 	Mode func() Encryption
 	// Timeout bounds each handshake (HandshakeTimeout if zero).
@@ -66,11 +70,11 @@ func (d *Dialer) Connect(ctx context.Context, addr string, out wire.Handshake) (
 	if mode == Prefer && d.isPlainOnly(addr) {
 		mode = Off
 	}
-	c, in, err := d.attempt(ctx, addr, out, mode)
+	c, in, err := d.race(ctx, addr, out, mode)
 	if err == nil || mode != Prefer || ctx.Err() != nil || !plainMayWork(err) {
 		return c, in, err
 	}
-	c, in, err2 := d.attempt(ctx, addr, out, Off)
+	c, in, err2 := d.race(ctx, addr, out, Off)
 	if err2 != nil {
 		return nil, in, fmt.Errorf("%w; then in plain: %w", err, err2)
 	}
@@ -79,10 +83,102 @@ func (d *Dialer) Connect(ctx context.Context, addr string, out wire.Handshake) (
 }
 
 // plainMayWork reports whether a failed MSE attempt is worth a plain one:
-// the connection opened but the encrypted handshake failed.
+// a connection (TCP or uTP) opened but the encrypted handshake failed.
 func plainMayWork(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && !isHandshakeError(err) {
+		for _, e := range j.Unwrap() {
+			if plainMayWork(e) {
+				return true
+			}
+		}
+		return false
+	}
 	he, ok := err.(*HandshakeError)
 	return ok && he.Step == stepMSE && he.Kind != ErrWrongInfoHash
+}
+
+func isHandshakeError(err error) bool {
+	_, ok := err.(*HandshakeError)
+	return ok
+}
+
+// race connects over TCP and uTP at once, as libtorrent does, keeps
+// whichever connection opens first and closes the other before it carries
+// a byte (so the peer never sees two handshakes from us). If the BitTorrent
+// handshake then fails on the winner (a uTP-only libtorrent accepts TCP
+// and resets it), the other transport gets its own try. Which transports
+// run follows the uTP mode.
+func (d *Dialer) race(ctx context.Context, addr string, out wire.Handshake, mode Encryption) (*Conn, wire.Handshake, error) {
+	um := UTPOn
+	if d.UTPMode != nil {
+		um = d.UTPMode()
+	}
+	switch {
+	case d.DialUTP == nil || um == UTPOff:
+		return d.attempt(ctx, d.Dial, "tcp", addr, out, mode)
+	case um == UTPOnly:
+		return d.attempt(ctx, d.dialUTP, "utp", addr, out, mode)
+	}
+	conn, network, err := d.dialFirst(ctx, addr)
+	if err != nil {
+		return nil, wire.Handshake{}, err
+	}
+	c, in, err := Initiate(ctx, conn, out, mode, d.timeout())
+	if err == nil {
+		return c, in, nil
+	}
+	conn.Close()
+	if ctx.Err() != nil || Kind(err) == ErrWrongInfoHash {
+		return nil, in, err
+	}
+	other, dial := "utp", d.dialUTP
+	if network == "utp" {
+		other, dial = "tcp", d.Dial
+	}
+	c, in, err2 := d.attempt(ctx, dial, other, addr, out, mode)
+	if err2 != nil {
+		return nil, in, fmt.Errorf("%w; then over %s: %w", err, other, err2)
+	}
+	return c, in, nil
+}
+
+// dialed is one transport's outcome in dialFirst.
+type dialed struct {
+	conn    net.Conn
+	network string
+	err     error
+}
+
+// dialFirst dials addr over TCP and uTP at once and returns the first
+// connection to open; the other dial is cancelled, or closed if it opened.
+func (d *Dialer) dialFirst(ctx context.Context, addr string) (net.Conn, string, error) {
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	results := make(chan dialed, 2)
+	dial := func(network string, f func(ctx context.Context, network, addr string) (net.Conn, error)) {
+		c, err := f(dctx, network, addr)
+		results <- dialed{c, network, failed(network+" "+stepConnect, err)}
+	}
+	go dial("tcp", d.Dial)
+	go dial("utp", d.dialUTP)
+	var errs []error
+	for range 2 {
+		r := <-results
+		if r.err == nil {
+			go func() { // the loser, once it gives up or connects
+				if l := <-results; l.err == nil {
+					l.conn.Close()
+				}
+			}()
+			return r.conn, r.network, nil
+		}
+		errs = append(errs, r.err)
+	}
+	return nil, "", fmt.Errorf("%w; %w", errs[0], errs[1])
+}
+
+func (d *Dialer) dialUTP(ctx context.Context, _, addr string) (net.Conn, error) {
+	return d.DialUTP(ctx, addr)
 }
 
 func (d *Dialer) isPlainOnly(addr string) bool {
@@ -101,13 +197,14 @@ func (d *Dialer) rememberPlain(addr string) {
 	d.plainOnly[addr] = struct{}{}
 }
 
-// attempt is one connection and handshake in one mode.
-func (d *Dialer) attempt(ctx context.Context, addr string, out wire.Handshake, mode Encryption) (*Conn, wire.Handshake, error) {
+// attempt is one connection and handshake in one mode over one transport.
+func (d *Dialer) attempt(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	network, addr string, out wire.Handshake, mode Encryption) (*Conn, wire.Handshake, error) {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	conn, err := d.Dial(dctx, "tcp", addr)
+	conn, err := dial(dctx, network, addr)
 	cancel()
 	if err != nil {
-		return nil, wire.Handshake{}, failed(stepConnect, err)
+		return nil, wire.Handshake{}, failed(network+" "+stepConnect, err)
 	}
 	c, in, err := Initiate(ctx, conn, out, mode, d.timeout())
 	if err != nil {

@@ -1,5 +1,40 @@
 // Package transport opens and accepts BitTorrent peer connections: the
-// byte stream under the BEP 3 handshake.
+// byte stream under the BEP 3 handshake, over TCP or uTP (BEP 29), plain
+// or encrypted (MSE/PE).
+//
+// # uTP
+//
+// The uTP socket sits on the engine's one UDP socket, the DHT's: it reads
+// every datagram, keeps the uTP ones and hands the rest to whoever reads
+// its PacketConn, which the DHT server gets as its socket (as
+// anacrolix/torrent does). So uTP, TCP and the DHT share one port number,
+// and the address policy (internal/netguard) holds for uTP too: the UDP
+// socket under it is the policy's, which drops datagrams from refused
+// addresses and refuses to send to them, and the engine checks every
+// uTP dial and accept with the policy's Check methods.
+//
+// Outgoing (Dialer.race): TCP and uTP connect at once; the first
+// connection to open is kept and the other closed before it carries a
+// byte, so the peer never sees two handshakes from us. If the BitTorrent
+// handshake then fails on the winner (a uTP-only libtorrent accepts TCP
+// and resets it), the other transport gets its own try. Incoming: both
+// are accepted (uTP unless the setting is off).
+//
+// The library. The issue asked to choose by measurement between
+// github.com/anacrolix/go-libutp (cgo, the reference libutp) at
+// v1.5.2-0.20260908013213-836dd42cdde6 and github.com/anacrolix/go-utp
+// (pure Go) at v0.0.0-20260908033909-9f1664acf866. On 2026-12-05 the
+// module proxy here resolved both versions but refused to serve either
+// (HTTP 403 "This module version is not available" for their .zip), and
+// no other source may be used, so neither could be measured. The one uTP
+// module the proxy serves is github.com/anacrolix/utp v0.2.0, the pure-Go
+// implementation anacrolix/torrent shipped before go-libutp: that is what
+// this package uses, behind the small UTP type so that the library can
+// be swapped once one of the two is served. Its limits, from its source:
+// one package-wide mutex for every socket and connection, a 50-SYN accept
+// backlog (older SYNs are reset), no LEDBAT delay-based window (it paces
+// by the peer's advertised window and its own resend timer). Measured on
+// this machine: see the uTP row of make bench.
 //
 // # Encryption (MSE/PE)
 //

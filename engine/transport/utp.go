@@ -1,0 +1,78 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/anacrolix/utp"
+)
+
+// UTPMode says which transports outgoing connections use.
+type UTPMode uint8
+
+// The uTP modes.
+const (
+	UTPOn   UTPMode = iota // race uTP and TCP, keep whichever handshakes first
+	UTPOff                 // TCP only; incoming uTP is refused
+	UTPOnly                // uTP only (for tests and measurements); TCP is still accepted
+)
+
+// ParseUTP reads "on", "off" or "only" ("" is UTPOn).
+func ParseUTP(s string) (UTPMode, error) {
+	switch s {
+	case "", "on":
+		return UTPOn, nil
+	case "off":
+		return UTPOff, nil
+	case "only":
+		return UTPOnly, nil
+	}
+	return UTPOn, fmt.Errorf("utp %q: choose on or off", s)
+}
+
+// String is the mode's name as ParseUTP reads it.
+func (m UTPMode) String() string {
+	switch m {
+	case UTPOff:
+		return "off"
+	case UTPOnly:
+		return "only"
+	}
+	return "on"
+}
+
+// UTP is a uTP (BEP 29) socket on a UDP socket it shares: uTP packets go
+// to its connections, every other datagram (the DHT's KRPC) to whoever
+// reads PacketConn. See the package doc for the library and why.
+type UTP struct {
+	s *utp.Socket
+}
+
+// NewUTP starts demultiplexing pc. Closing the UTP closes pc.
+func NewUTP(pc net.PacketConn) (*UTP, error) {
+	s, err := utp.NewSocketFromPacketConn(pc)
+	if err != nil {
+		return nil, fmt.Errorf("transport: uTP socket: %w", err)
+	}
+	return &UTP{s: s}, nil
+}
+
+// PacketConn is the shared socket as the DHT sees it: it reads only the
+// datagrams that are not uTP, and writes as the UDP socket does.
+func (u *UTP) PacketConn() net.PacketConn { return u.s }
+
+// Dial opens a uTP connection to addr (host:port).
+func (u *UTP) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	return u.s.DialContext(ctx, "udp", addr)
+}
+
+// Accept waits for the next incoming uTP connection.
+func (u *UTP) Accept() (net.Conn, error) { return u.s.Accept() }
+
+// Close stops accepting and closes the UDP socket once the last uTP
+// connection has closed.
+func (u *UTP) Close() error { return u.s.Close() }
+
+// CloseNow closes every uTP connection and the UDP socket at once.
+func (u *UTP) CloseNow() error { return u.s.CloseNow() }
