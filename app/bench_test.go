@@ -126,7 +126,7 @@ func newBench(t *testing.T, cfg benchConfig) *bench {
 	}
 	b.piece = benchPieceLength(cfg.size)
 	b.torrent = filepath.Join(b.root, "bench.torrent")
-	out, stderr, err := shoal(t.Context(), "create", "--piece-length", fmt.Sprint(b.piece), "-o", b.torrent, b.src)
+	out, stderr, err := shoal(t.Context(), "create", "--v1", "--piece-length", fmt.Sprint(b.piece), "-o", b.torrent, b.src)
 	if err != nil {
 		t.Fatalf("shoal create: %v %s", err, stderr)
 	}

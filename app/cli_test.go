@@ -205,10 +205,21 @@ func TestCLICreate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create: %v %s", err, stderr)
 	}
-	if f := strings.Fields(stdout); len(f) != 2 || len(f[0]) != 40 {
-		t.Fatalf("create output %q, want 'INFOHASH FILE'", stdout)
+	if f := strings.Fields(stdout); len(f) != 3 || len(f[0]) != 40 || len(f[1]) != 64 {
+		t.Fatalf("create output %q, want 'V1INFOHASH V2INFOHASH FILE' (a hybrid by default)", stdout)
 	}
-	b, err := os.ReadFile(torrent)
+	b, _ := os.ReadFile(torrent)
+	if !bytes.Contains(b, []byte("12:meta versioni2e")) || !bytes.Contains(b, []byte("4:attr1:p")) {
+		t.Fatalf("default torrent is not a hybrid with pad files")
+	}
+	for flag, want := range map[string]int{"--v1": 2, "--v2": 2} {
+		stdout, stderr, err := shoal(context.Background(), "create", flag, "-o", torrent+flag, src)
+		f := strings.Fields(stdout)
+		if err != nil || len(f) != want || (flag == "--v1" && len(f[0]) != 40) || (flag == "--v2" && len(f[0]) != 64) {
+			t.Fatalf("create %s: %v %s %q", flag, err, stderr, stdout)
+		}
+	}
+	b, err = os.ReadFile(torrent)
 	if err != nil || !bytes.Contains(b, []byte("12:piece lengthi32768e")) || !bytes.Contains(b, []byte("announce")) {
 		t.Fatalf("torrent file missing fields: %v", err)
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine/storage"
 )
@@ -18,14 +22,23 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var trackers multiFlag
 	fs.Var(&trackers, "tracker", "announce URL (repeatable)")
 	out := fs.String("o", "", "output .torrent file")
+	v1 := fs.Bool("v1", false, "make a v1-only torrent (BEP 3) instead of a hybrid")
+	v2 := fs.Bool("v2", false, "make a v2-only torrent (BEP 52) instead of a hybrid")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || *out == "" {
-		return errors.New("create: usage: shoal create [--piece-length N] [--tracker URL]... -o FILE.torrent PATH")
+	if fs.NArg() != 1 || *out == "" || (*v1 && *v2) {
+		return errors.New("create: usage: shoal create [--v1 | --v2] [--piece-length N] [--tracker URL]... -o FILE.torrent PATH " +
+			"(hybrid v1+v2 unless --v1 or --v2)")
+	}
+	format := storage.Hybrid
+	if *v1 {
+		format = storage.V1Only
+	} else if *v2 {
+		format = storage.V2Only
 	}
 	mi, err := storage.Create(ctx, fs.Arg(0), storage.CreateOptions{PieceLength: *pieceLength,
-		Trackers: trackers, CreatedBy: "Shoal 0.1"}, nil)
+		Trackers: trackers, CreatedBy: "Shoal 0.1", Format: format}, nil)
 	if err != nil {
 		return err
 	}
@@ -40,6 +53,20 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	fmt.Fprintf(stdout, "%s %s\n", mi.HashInfoBytes().HexString(), *out)
+	fmt.Fprintln(stdout, createdLine(mi, format, *out))
 	return nil
+}
+
+// createdLine names what create wrote: the v1 infohash, the v2 one, or
+// both for a hybrid, then the file.
+func createdLine(mi *metainfo.MetaInfo, format storage.Format, out string) string {
+	v1 := mi.HashInfoBytes().HexString()
+	v2 := sha256.Sum256(mi.InfoBytes)
+	switch format {
+	case storage.V1Only:
+		return v1 + " " + out
+	case storage.V2Only:
+		return hex.EncodeToString(v2[:]) + " " + out
+	}
+	return v1 + " " + hex.EncodeToString(v2[:]) + " " + out
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
@@ -64,7 +63,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
-	infoBytes, err := bencode.Marshal(info)
+	infoBytes, err := storage.EncodeInfo(info)
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 )
 
@@ -30,24 +29,44 @@ const (
 
 // CreateOptions tunes Create and CreateInfo.
 type CreateOptions struct {
-	// PieceLength is a multiple of 16 KiB up to 64 MiB; 0 picks a power of
-	// two from 256 KiB to 4 MiB aiming at about 1500 pieces.
+	// PieceLength is a multiple of 16 KiB up to 64 MiB (a power of two
+	// for v2 and hybrid); 0 picks a power of two from 256 KiB to 4 MiB
+	// aiming at about 1500 pieces.
 	PieceLength int64
 	Trackers    []string // announce URLs, one tier each (BEP 12)
 	Comment     string
 	CreatedBy   string
-	Private     bool // BEP 27
+	Private     bool   // BEP 27
+	Format      Format // Hybrid (the zero value), V1Only or V2Only
 }
 
-// Create builds a v1 torrent (BEP 3) from a file or a folder, hashing in
-// the calling goroutine. progress(hashed, total bytes), if not nil, is
-// called at most about ten times a second and once at the end. ctx cancels.
+// Format is the kind of torrent Create makes.
+type Format int
+
+// Formats of Create.
+const (
+	// Hybrid is v1 and v2 in one torrent (BEP 52), with BEP 47 pad files
+	// that start every file on a piece boundary: what libtorrent 2.0
+	// (qBittorrent 4.4 and later) makes by default.
+	Hybrid Format = iota
+	// V1Only is a BEP 3 torrent: SHA-1 pieces, no pad files.
+	V1Only
+	// V2Only is a BEP 52 torrent without v1 parts.
+	V2Only
+)
+
+// Create builds a torrent from a file or a folder, hashing in the calling
+// goroutine: hybrid by default (v1 and v2 in one, BEP 52, with BEP 47 pad
+// files placed as libtorrent 2.0 places them, so the same folder gives the
+// same infohashes in both), or v1 or v2 only (CreateOptions.Format).
+// progress(hashed, total bytes), if not nil, is called at most about ten
+// times a second and once at the end. ctx cancels.
 func Create(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.MetaInfo, error) {
-	info, err := CreateInfo(ctx, path, opt, progress)
+	info, layers, err := createInfo(ctx, path, opt, progress)
 	if err != nil {
 		return nil, err
 	}
-	ib, err := bencode.Marshal(info)
+	ib, err := EncodeInfo(info)
 	if err != nil {
 		return nil, fmt.Errorf("storage: create: encode info: %w", err)
 	}
@@ -56,6 +75,7 @@ func Create(ctx context.Context, path string, opt CreateOptions, progress func(h
 		Comment:      opt.Comment,
 		CreatedBy:    opt.CreatedBy,
 		CreationDate: time.Now().Unix(),
+		PieceLayers:  layers,
 	}
 	if len(opt.Trackers) > 0 {
 		mi.Announce = opt.Trackers[0]
@@ -68,53 +88,79 @@ func Create(ctx context.Context, path string, opt CreateOptions, progress func(h
 	return mi, nil
 }
 
-// CreateInfo is Create returning the info dictionary only. Files are
+// CreateInfo is Create returning the info dictionary only (a v2-only
+// torrent's piece layers, which live outside it, are dropped). Files are
 // sorted by path; hidden and temporary files are included; symbolic links
 // below path and other non-regular files are skipped (path itself may be a
 // link). A folder without content fails with ErrNothingToShare. The result
 // is checked with NewLayout, so it can be loaded back.
 func CreateInfo(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, error) {
+	info, _, err := createInfo(ctx, path, opt, progress)
+	return info, err
+}
+
+func createInfo(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, map[string]string, error) {
 	path, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("storage: create: %w", err)
+		return nil, nil, fmt.Errorf("storage: create: %w", err)
 	}
 	src, info, err := scanSource(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer src.close()
 	total := info.TotalLength()
 	if total <= 0 {
-		return nil, fmt.Errorf("storage: create %s: %w", path, ErrNothingToShare)
+		return nil, nil, fmt.Errorf("storage: create %s: %w", path, ErrNothingToShare)
 	}
 	if info.PieceLength, err = choosePieceLength(opt.PieceLength, total); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if opt.Format != V1Only && info.PieceLength&(info.PieceLength-1) != 0 {
+		return nil, nil, fmt.Errorf("storage: create: %w: piece length %d: v2 and hybrid torrents need a power of two", ErrBadInfo, info.PieceLength)
 	}
 	if opt.Private {
 		info.Private = new(true)
 	}
-	if info.Pieces, err = hashSource(ctx, src, info, progress); err != nil {
-		return nil, err
+	scanned := slices.Clone(info.Files)
+	if opt.Format == Hybrid {
+		info.Files = withPadFiles(info.Files, info.PieceLength)
 	}
-	if err := checkLoadable(info); err != nil {
-		return nil, fmt.Errorf("storage: create %s: %w", path, err)
+	layers, err := hashSource(ctx, src, info, opt.Format, progress)
+	if err != nil {
+		return nil, nil, err
 	}
-	return info, nil
+	if err := checkLoadable(info, scanned); err != nil {
+		return nil, nil, fmt.Errorf("storage: create %s: %w", path, err)
+	}
+	return info, layers, nil
 }
 
 // checkLoadable makes sure NewLayout accepts info and keeps every name as
 // it is on disk, so the sharer finds its own files through the layout.
-func checkLoadable(info *metainfo.Info) error {
+// scanned are the files found on disk (nil for a single file).
+func checkLoadable(info *metainfo.Info, scanned []metainfo.FileInfo) error {
 	l, err := NewLayout(info)
 	if err != nil {
 		return err
 	}
-	for i, f := range info.UpvertedFiles() {
-		want := filepath.Join(append([]string{info.Name}, f.Path...)...)
-		if got := l.Files[i].Path; got != want {
-			return fmt.Errorf("%w: name %q is not portable (would be %q); rename it to share",
-				ErrUnsafePath, want, got)
+	want := []string{info.Name}
+	if scanned != nil {
+		want = want[:0]
+		for _, f := range scanned {
+			want = append(want, filepath.Join(append([]string{info.Name}, f.Path...)...))
 		}
+	}
+	i := 0
+	for _, f := range l.Files {
+		if f.Pad {
+			continue
+		}
+		if i >= len(want) || f.Path != want[i] {
+			return fmt.Errorf("%w: name %q is not portable (would be %q); rename it to share",
+				ErrUnsafePath, want[min(i, len(want)-1)], f.Path)
+		}
+		i++
 	}
 	return nil
 }
@@ -225,20 +271,31 @@ type hasher struct {
 	total    int64
 	progress func(hashed, total int64)
 	last     time.Time
+	v1       bool      // SHA-1 pieces wanted (not for v2-only)
+	v2       *v2Hasher // Merkle trees wanted (v2 and hybrid)
 }
 
-// hashSource reads every file of info in order and returns the piece
-// hashes.
-func hashSource(ctx context.Context, src *source, info *metainfo.Info, progress func(hashed, total int64)) ([]byte, error) {
+// hashSource reads every file of info in order, setting its v1 piece
+// hashes and, unless format is V1Only, its v2 file tree; it returns the v2
+// piece layers.
+func hashSource(ctx context.Context, src *source, info *metainfo.Info, format Format, progress func(hashed, total int64)) (map[string]string, error) {
 	h := &hasher{ctx: ctx, pl: info.PieceLength, buf: make([]byte, info.PieceLength),
-		total: info.TotalLength(), progress: progress}
-	if len(info.Files) == 0 {
-		if err := h.hashFile(src, nil, info.Length); err != nil {
-			return nil, err
-		}
+		total: info.TotalLength(), progress: progress, v1: format != V2Only}
+	if format != V1Only {
+		h.v2 = newV2Hasher(info.PieceLength)
 	}
-	for _, f := range info.Files {
-		if err := h.hashFile(src, f.Path, f.Length); err != nil {
+	files := info.Files
+	if len(files) == 0 {
+		files = []metainfo.FileInfo{{Length: info.Length}}
+	}
+	for _, f := range files {
+		var err error
+		if strings.Contains(f.Attr, "p") {
+			h.hashZeros(f.Length)
+		} else {
+			err = h.hashFile(src, f.Path, f.Length)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -248,7 +305,17 @@ func hashSource(ctx context.Context, src *source, info *metainfo.Info, progress 
 	if progress != nil {
 		progress(h.hashed, h.total)
 	}
-	return h.pieces, nil
+	if h.v1 {
+		info.Pieces = h.pieces
+	}
+	if h.v2 == nil {
+		return nil, nil
+	}
+	setFileTree(info, h.v2.files)
+	if format == V2Only {
+		info.Files, info.Length = nil, 0
+	}
+	return h.v2.layers, nil
 }
 
 // hashFile feeds exactly length bytes of file p into the pieces.
@@ -258,6 +325,9 @@ func (h *hasher) hashFile(src *source, p []string, length int64) error {
 		return fmt.Errorf("storage: create: %w", err)
 	}
 	defer f.Close()
+	if h.v2 != nil {
+		h.v2.startFile(p, length)
+	}
 	for left := length; left > 0; {
 		if err := h.ctx.Err(); err != nil {
 			return fmt.Errorf("storage: create: %w", err)
@@ -267,6 +337,9 @@ func (h *hasher) hashFile(src *source, p []string, length int64) error {
 		if err != nil {
 			return fmt.Errorf("storage: create: read %s: file changed while hashing: %w", f.Name(), err)
 		}
+		if h.v2 != nil {
+			h.v2.write(h.buf[h.n : h.n+int64(m)])
+		}
 		h.n += int64(m)
 		left -= int64(m)
 		h.hashed += int64(m)
@@ -275,14 +348,32 @@ func (h *hasher) hashFile(src *source, p []string, length int64) error {
 		}
 		h.report()
 	}
+	if h.v2 != nil {
+		h.v2.endFile()
+	}
 	return nil
 }
 
 // finishPiece appends the hash of the buffered piece.
 func (h *hasher) finishPiece() {
-	sum := sha1.Sum(h.buf[:h.n])
-	h.pieces = append(h.pieces, sum[:]...)
+	if h.v1 {
+		sum := sha1.Sum(h.buf[:h.n])
+		h.pieces = append(h.pieces, sum[:]...)
+	}
 	h.n = 0
+}
+
+// hashZeros feeds a BEP 47 padding file (zeros) into the v1 pieces.
+func (h *hasher) hashZeros(length int64) {
+	for left := length; left > 0; {
+		chunk := min(left, h.pl-h.n)
+		clear(h.buf[h.n : h.n+chunk])
+		h.n += chunk
+		left -= chunk
+		if h.n == h.pl {
+			h.finishPiece()
+		}
+	}
 }
 
 // report calls progress if the last call is at least progressEvery ago.

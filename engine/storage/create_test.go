@@ -125,7 +125,7 @@ func TestCreateFolder(t *testing.T) {
 	if err := os.Symlink(filepath.Join(root, "a.txt"), filepath.Join(root, "link")); err != nil {
 		t.Fatal(err)
 	}
-	mi, err := Create(context.Background(), root, CreateOptions{}, nil)
+	mi, err := Create(context.Background(), root, CreateOptions{Format: V1Only}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

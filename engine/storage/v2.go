@@ -161,3 +161,7 @@ func pieceHash(data []byte, minLength int64) [32]byte {
 // of a file's piece layer, 0 for a file of one piece or less (whose hash
 // is then its pieces root).
 func PieceHash(data []byte, minLength int64) [32]byte { return pieceHash(data, minLength) }
+
+// MerkleRoot is the root over a layer of hashes padded to a power of two
+// with pad (anacrolix's merkle.RootWithPadHash).
+func MerkleRoot(hashes [][32]byte, pad [32]byte) [32]byte { return merkle.RootWithPadHash(hashes, pad) }
