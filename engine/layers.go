@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/engine/torrentfile"
 )
 
 // A v2-only torrent's piece layers (BEP 52) live outside its info
@@ -75,3 +78,19 @@ func (e *Engine) loadPieceLayers(ih InfoHash) map[[32]byte][][32]byte {
 	}
 	return out
 }
+
+// isV2Info reports whether info bytes are a v2-only torrent's.
+func isV2Info(b []byte) bool {
+	if b == nil {
+		return false
+	}
+	info, err := torrentfile.ParseInfo(b)
+	return err == nil && torrentfile.IsV2Only(info)
+}
+
+// ShareFormat is what Share makes of a file or folder: v1 for now, not the
+// hybrid `shoal create` makes by default. Seen on Debian 12: Transmission
+// 3.00 cannot parse a hybrid (libtorrent's or Shoal's: "Error parsing
+// .torrent file"), and aria2 1.36 computes another infohash for one, so a
+// hybrid share could not be fetched by magnet link with either.
+const ShareFormat = storage.V1Only

@@ -59,7 +59,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
-	info, err := storage.CreateInfo(ctx, abs, storage.CreateOptions{}, progress)
+	info, err := storage.CreateInfo(ctx, abs, storage.CreateOptions{Format: ShareFormat}, progress)
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}

@@ -2,12 +2,18 @@ package engine_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/metainfo"
+
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -57,5 +63,60 @@ func waitAll(t *testing.T, n *enginetest.Node, ih engine.InfoHash, timeout time.
 				ih, timeout, tr.State, tr.Have, tr.Size, tr.Peers, tr.Err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestShoalV2ToLibtorrent has Shoal seed a v2-only torrent it made and
+// python3-libtorrent download it, from the .torrent file and from a btmh
+// magnet link alone (the info dictionary by BEP 9 from Shoal, found by the
+// v2 infohash cut to 20 bytes). libtorrent asks for piece layers by BEP 52
+// hash request, but it can also check a whole file against its pieces
+// root, so finishing does not prove the answers: TestV2HashRequests does.
+func TestShoalV2ToLibtorrent(t *testing.T) {
+	for _, how := range []string{"torrent", "magnet"} {
+		t.Run(how, func(t *testing.T) {
+			c := folderOfFiles(t, "album")
+			mi, err := storage.Create(context.Background(), c.root, storage.CreateOptions{PieceLength: 64 << 10, Format: storage.V2Only}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			torrent := filepath.Join(t.TempDir(), "v2.torrent")
+			writeMetainfo(t, mi, torrent)
+			node := enginetest.Start(t, enginetest.Config(t))
+			ih, err := node.Download(context.Background(), engine.DownloadRequest{Source: torrent, Dir: filepath.Dir(c.root)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitAll(t, node, ih, 60*time.Second)
+			src := torrent
+			if how == "magnet" {
+				v2 := sha256.Sum256(mi.InfoBytes)
+				src = "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2[:])
+			}
+			dl := t.TempDir()
+			lt, err := peerclients.StartLibtorrentLeech(t, src, dl, node.PeerAddr())
+			need(t, err)
+			start := time.Now()
+			for !lt.Finished() {
+				if lt.Exited() || time.Since(start) > 60*time.Second {
+					t.Fatalf("libtorrent did not finish: %s", lt.Output(3000))
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Logf("libtorrent finished %s from Shoal in %v", how, time.Since(start).Round(time.Millisecond))
+			c.checkCopy(t, dl)
+		})
+	}
+}
+
+func writeMetainfo(t *testing.T, mi *metainfo.MetaInfo, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := mi.Write(f); err != nil {
+		t.Fatal(err)
 	}
 }

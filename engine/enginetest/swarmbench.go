@@ -256,7 +256,7 @@ func recordContention(spec SwarmSpec, leechers []*Node, ih engine.InfoHash, bega
 // picks, so its infohash is the seed's.
 func writeTorrent(t testing.TB, dir, src string) (string, engine.InfoHash) {
 	t.Helper()
-	mi, err := storage.Create(context.Background(), src, storage.CreateOptions{}, nil)
+	mi, err := storage.Create(context.Background(), src, storage.CreateOptions{Format: engine.ShareFormat}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

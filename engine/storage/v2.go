@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"fmt"
+	"math/bits"
 	"path/filepath"
 	"strconv"
 
@@ -53,6 +54,13 @@ func newV2Layout(info *metainfo.Info) (*Layout, error) {
 	}
 	if end <= 0 {
 		return nil, fmt.Errorf("%w: no data (total length %d)", ErrBadInfo, end)
+	}
+	if rest := end % l.PieceLength; rest != 0 && !single {
+		// libtorrent pads the last file of a multi-file torrent too, and
+		// asks for whole blocks of its last piece.
+		pad := filepath.Join(name, ".pad", strconv.Itoa(pads))
+		l.Files = append(l.Files, File{Path: pad, Length: l.PieceLength - rest, Offset: end, Pad: true})
+		end += l.PieceLength - rest
 	}
 	renameDuplicates(l.Files)
 	l.TotalLength = end
@@ -165,3 +173,31 @@ func PieceHash(data []byte, minLength int64) [32]byte { return pieceHash(data, m
 // MerkleRoot is the root over a layer of hashes padded to a power of two
 // with pad (anacrolix's merkle.RootWithPadHash).
 func MerkleRoot(hashes [][32]byte, pad [32]byte) [32]byte { return merkle.RootWithPadHash(hashes, pad) }
+
+// LayerHashes answers a BEP 52 hash request for the piece layer of the
+// file with pieces root root: length hashes from index, padded past the
+// file's end with the hash of an all-zero piece. It reports false for
+// anything else (another layer, an unknown root, a file of one piece or
+// less, a range past the padded layer, a v1 layout).
+func (l *Layout) LayerHashes(root [32]byte, baseLayer, index, length uint32) ([][32]byte, bool) {
+	if l.v2 == nil || l.PieceLength < merkle.BlockSize {
+		return nil, false
+	}
+	layer := l.v2.layers[root]
+	if layer == nil || baseLayer != uint32(bits.TrailingZeros64(uint64(l.PieceLength/merkle.BlockSize))) {
+		return nil, false
+	}
+	if uint64(index)+uint64(length) > uint64(merkle.RoundUpToPowerOfTwo(uint(len(layer)))) {
+		return nil, false
+	}
+	pad := metainfo.HashForPiecePad(l.PieceLength)
+	out := make([][32]byte, length)
+	for i := range out {
+		if j := int(index) + i; j < len(layer) {
+			out[i] = layer[j]
+		} else {
+			out[i] = pad
+		}
+	}
+	return out, true
+}

@@ -129,7 +129,7 @@ func (s *Swarm) dial(ctx context.Context, c *candidate) {
 
 // dialAndRun connects, handshakes, and (once up) runs the peer to the end.
 func (s *Swarm) dialAndRun(ctx context.Context, addr string) error {
-	out := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
+	out := wire.Handshake{Reserved: s.reserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
 	c, in, err := s.cfg.Connect(ctx, addr, out)
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 		return errors.New("swarm: not running")
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	out := wire.Handshake{Reserved: wire.DefaultReserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
+	out := wire.Handshake{Reserved: s.reserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
 	if err := wire.WriteHandshake(c, out); err != nil {
 		c.Close()
 		return err

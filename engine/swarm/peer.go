@@ -208,6 +208,9 @@ func (s *Swarm) handle(p *peer, m wire.Message) error {
 	if m.ID == wire.Extended {
 		return s.onExtended(p, m)
 	}
+	if m.ID >= wire.HashRequest && m.ID <= wire.HashReject {
+		return s.onHashMsg(p, m)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch m.ID {

@@ -56,6 +56,9 @@ type Config struct {
 	// PieceLayers are a v2-only torrent's BEP 52 piece layers by pieces
 	// root, checked against the roots (torrentfile.CheckPieceLayers).
 	PieceLayers map[[32]byte][][32]byte
+	// V2 marks a v2-only torrent: the handshake announces BEP 52 and hash
+	// requests are answered.
+	V2 bool
 	// Dir is the folder the content lives in (content at Dir/<name>).
 	Dir string
 	// Have marks pieces already verified on disk (resume data or a share).

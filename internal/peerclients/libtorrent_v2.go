@@ -112,3 +112,59 @@ func StartLibtorrentSeed(tb testing.TB, torrent, dir string) (*LibtorrentSeed, e
 	}
 	return &LibtorrentSeed{Proc: p, Port: port}, nil
 }
+
+// leechScript downloads a .torrent file or a magnet link into a folder
+// from one peer, printing "finished" once every piece is checked, then
+// keeps seeding until killed.
+const leechScript = `
+import sys, time
+import libtorrent as lt
+src, save, port, peer = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+s = lt.session(` + sessionSettings + `)
+if src.startswith('magnet:'):
+    p = lt.parse_magnet_uri(src)
+else:
+    p = lt.add_torrent_params()
+    p.ti = lt.torrent_info(src)
+p.save_path = save
+h = s.add_torrent(p)
+host, pport = peer.rsplit(':', 1)
+h.connect_peer((host, int(pport)))
+done = False
+last = 0
+while True:
+    s.wait_for_alert(500)
+    for a in s.pop_alerts():
+        w, m = a.what(), a.message()
+        if w in ('torrent_error', 'hash_failed', 'file_error', 'metadata_failed'):
+            print('alert', w, m, flush=True)
+    st = h.status()
+    if not done and st.is_seeding:
+        print('finished', flush=True)
+        done = True
+    if not done and time.time() - last > 2:
+        last = time.time()
+        print('status', st.state, round(st.progress, 3), st.num_peers, st.errc.message(), flush=True)
+        h.connect_peer((host, int(pport)))
+`
+
+// StartLibtorrentLeech has libtorrent download src (a .torrent path or a
+// magnet link) into dir from peer (host:port). Finished reports when it
+// has every piece.
+func StartLibtorrentLeech(tb testing.TB, src, dir, peer string) (*LibtorrentSeed, error) {
+	if err := needLibtorrent(); err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := Start(tb, LibtorrentPython, "-c", leechScript, src, dir, strconv.Itoa(port), peer)
+	if err != nil {
+		return nil, err
+	}
+	return &LibtorrentSeed{Proc: p, Port: port}, nil
+}
+
+// Finished reports whether a libtorrent leecher has every piece.
+func (l *LibtorrentSeed) Finished() bool { return strings.Contains(l.Output(1<<16), "finished") }
