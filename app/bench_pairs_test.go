@@ -150,6 +150,24 @@ func (b *bench) shoalPairRC4() (benchSample, error) {
 	return s, err
 }
 
+// shoalPairUTP is Shoal to Shoal over uTP: the leecher dials over uTP
+// only (--utp only), the seeder accepts both.
+func (b *bench) shoalPairUTP() (benchSample, error) {
+	d, err := b.shoalSeeder()
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer d.proc.Stop(10 * time.Second)
+	if err := d.alive(); err != nil {
+		return benchSample{}, err
+	}
+	s, err := b.shoalLeechWith([]string{"--utp", "only"}, d.ready.PeerAddr)
+	if dead := d.alive(); dead != nil {
+		return s, errors.Join(dead, err)
+	}
+	return s, err
+}
+
 // cappedFour is (b): four seeders each capped at 25 MB/s upload.
 func (b *bench) cappedFour() (benchSample, error) {
 	var seeders []*benchDaemon
@@ -207,13 +225,23 @@ func (b *bench) aria2Leech(torrent string) (benchSample, error) {
 // leecher never exits by itself: completion is read from its Web API, then
 // it is stopped so its rusage can be read.
 func (b *bench) qbitPair() (benchSample, error) {
+	return b.qbitPairWith(peerclients.QbitOptions{})
+}
+
+// qbitPairUTP is qBittorrent to qBittorrent, both set to uTP only.
+func (b *bench) qbitPairUTP() (benchSample, error) {
+	return b.qbitPairWith(peerclients.QbitOptions{Protocol: "UTP"})
+}
+
+// qbitPairWith is qBittorrent to qBittorrent with options for both.
+func (b *bench) qbitPairWith(o peerclients.QbitOptions) (benchSample, error) {
 	tr, err := startBenchTracker(b.t, b.ih)
 	if err != nil {
 		return benchSample{}, err
 	}
 	defer tr.Proc.Stop(5 * time.Second)
 	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
-	seeder, err := startBenchQbit(b.t, torrent, filepath.Dir(b.src), true)
+	seeder, err := startBenchQbitWith(b.t, torrent, filepath.Dir(b.src), true, o)
 	if err != nil {
 		return benchSample{}, err
 	}
@@ -227,7 +255,7 @@ func (b *bench) qbitPair() (benchSample, error) {
 		return benchSample{}, fmt.Errorf("qbittorrent seeder: %w", err)
 	}
 	out := b.scratch("qbit-out")
-	leech, err := startBenchQbit(b.t, torrent, out, false)
+	leech, err := startBenchQbitWith(b.t, torrent, out, false, o)
 	if err == nil {
 		err = peerclients.Poll(ctx, "qbittorrent leecher completes", leech.Done)
 	}

@@ -45,7 +45,12 @@ func startBenchAria2(t *testing.T, torrent, dir string, seed bool) (*peerclients
 // startBenchQbit runs qbittorrent-nox on torrent saving into dir; a seeder
 // skips the hash check of content already there.
 func startBenchQbit(t *testing.T, torrent, dir string, seed bool) (*peerclients.Qbittorrent, error) {
-	q, err := peerclients.StartQbittorrent(t, torrent, dir, seed)
+	return startBenchQbitWith(t, torrent, dir, seed, peerclients.QbitOptions{})
+}
+
+// startBenchQbitWith is startBenchQbit with options.
+func startBenchQbitWith(t *testing.T, torrent, dir string, seed bool, o peerclients.QbitOptions) (*peerclients.Qbittorrent, error) {
+	q, err := peerclients.StartQbittorrentWith(t, torrent, dir, seed, o)
 	return q, benchMissing(err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,9 +146,11 @@ func newBench(t *testing.T, cfg benchConfig) *bench {
 	}
 	// Rows compared with an earlier row of the same run, not with the clients.
 	b.rows = append(b.rows, &benchRow{name: "Shoal → Shoal, RC4 (--encryption require)", run: b.shoalPairRC4, beside: b.rows[0]})
-	if only := os.Getenv("BENCH_ROWS"); only != "" { // e.g. BENCH_ROWS="Shoal → Shoal" for a quick look
+	qbitUTP := &benchRow{name: "qBittorrent → qBittorrent, uTP only", run: b.qbitPairUTP, beside: b.rows[2]}
+	b.rows = append(b.rows, qbitUTP, &benchRow{name: "Shoal → Shoal, uTP (--utp only)", run: b.shoalPairUTP, beside: qbitUTP})
+	if only := os.Getenv("BENCH_ROWS"); only != "" { // e.g. BENCH_ROWS="Shoal → Shoal|uTP" for a quick look
 		for _, r := range b.rows {
-			if !strings.Contains(r.name, only) {
+			if !slices.ContainsFunc(strings.Split(only, "|"), func(s string) bool { return strings.Contains(r.name, s) }) {
 				r.na = "not selected (BENCH_ROWS)"
 			}
 		}

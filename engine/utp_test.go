@@ -2,7 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"encoding/binary"
+	"net"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -73,4 +76,69 @@ func TestInteropUTPQbittorrent(t *testing.T) {
 		c.checkCopy(t, dir)
 		w.check(t, "utp/obfuscated", "utp/rc4", "utp/none")
 	})
+}
+
+// TestUTPSynFloodIsBounded: 1,000 uTP SYNs from 1,000 source ports, none
+// followed by a byte. The node accepts at most its 128 handshake slots
+// (the uTP library keeps at most 50 SYNs waiting and resets the rest), so
+// the goroutines and heap the flood costs stay bounded, and they are given
+// back after the handshake deadline (20 s). It still serves a real peer
+// over TCP meanwhile.
+func TestUTPSynFloodIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 20 s handshake deadline")
+	}
+	n := utpNode(t, "on")
+	time.Sleep(200 * time.Millisecond)
+	runtime.GC()
+	var before, during runtime.MemStats
+	runtime.ReadMemStats(&before)
+	g0 := runtime.NumGoroutine()
+	target, err := net.ResolveUDPAddr("udp", n.PeerAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const syns = 1000
+	for i := range syns {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		syn := make([]byte, 20)
+		syn[0] = 4<<4 | 1 // ST_SYN, version 1
+		binary.BigEndian.PutUint16(syn[2:], uint16(i))
+		binary.BigEndian.PutUint32(syn[12:], 1<<20)
+		binary.BigEndian.PutUint16(syn[16:], 1)
+		c.WriteTo(syn, target)
+		defer c.Close()
+	}
+	time.Sleep(2 * time.Second)
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	g1 := runtime.NumGoroutine()
+	heap := int64(during.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("%d SYNs from %d ports: goroutines %d → %d (+%d); heap in use %+d KiB", syns, syns, g0, g1, g1-g0, heap>>10)
+	if g1-g0 > 128*4+100 {
+		t.Errorf("%d more goroutines, want at most %d", g1-g0, 128*4+100)
+	}
+	if heap > 64<<20 {
+		t.Errorf("heap grew by %d KiB, want under 64 MiB", heap>>10)
+	}
+	// A real peer still gets through over TCP.
+	c := singleFile(t, "Through The Flood.bin", 1<<20)
+	ih, err := n.ShareSync(context.Background(), c.root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leech := utpNode(t, "off")
+	dir := t.TempDir()
+	if _, err := leech.Download(context.Background(), engine.DownloadRequest{Source: ih.String(), Peers: []string{n.PeerAddr()}, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	waitShoalComplete(t, leech, ih, c.size, shoalTimeout)
+	start := time.Now()
+	enginetest.WaitFor(t, "the flood's goroutines to end", 40*time.Second, func() bool {
+		return runtime.NumGoroutine() <= g0+40
+	})
+	t.Logf("goroutines back to %d within %v more", runtime.NumGoroutine(), time.Since(start).Round(100*time.Millisecond))
 }

@@ -1,0 +1,124 @@
+package transport
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// onePacket is a net.PacketConn that delivers one datagram, then blocks
+// until closed; it swallows writes. served is closed once the socket came
+// back for a second read, that is, once it has dealt with the first.
+type onePacket struct {
+	data   []byte
+	reads  int
+	served chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+var fromAddr = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6881}
+
+func newOnePacket(b []byte) *onePacket {
+	return &onePacket{data: b, served: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (p *onePacket) ReadFrom(b []byte) (int, net.Addr, error) {
+	p.reads++
+	if p.reads == 1 {
+		return copy(b, p.data), fromAddr, nil
+	}
+	if p.reads == 2 {
+		close(p.served)
+	}
+	<-p.closed
+	return 0, nil, net.ErrClosed
+}
+
+func (p *onePacket) WriteTo(b []byte, _ net.Addr) (int, error) { return len(b), nil }
+func (p *onePacket) Close() error                               { p.once.Do(func() { close(p.closed) }); return nil }
+func (p *onePacket) LocalAddr() net.Addr                        { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
+func (p *onePacket) SetDeadline(time.Time) error                { return nil }
+func (p *onePacket) SetReadDeadline(time.Time) error            { return nil }
+func (p *onePacket) SetWriteDeadline(time.Time) error           { return nil }
+
+// utpHeader is a BEP 29 header: type, version 1, no extension.
+func utpHeader(typ byte, connID, seq, ack uint16) []byte {
+	b := make([]byte, 20)
+	b[0] = typ<<4 | 1
+	binary.BigEndian.PutUint16(b[2:], connID)
+	binary.BigEndian.PutUint32(b[12:], 1<<20)
+	binary.BigEndian.PutUint16(b[16:], seq)
+	binary.BigEndian.PutUint16(b[18:], ack)
+	return b
+}
+
+// demuxCases are datagrams on the shared UDP socket and whether the DHT
+// (PacketConn) must see them. They seed FuzzUTPDatagram too.
+var demuxCases = []struct {
+	name   string
+	in     []byte
+	forDHT bool
+}{
+	{"KRPC ping", []byte("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"), true},
+	{"uTP SYN", utpHeader(4, 1000, 1, 0), false},
+	{"uTP DATA for no connection", append(utpHeader(0, 7, 5, 4), "hello"...), true},
+	{"uTP STATE for no connection", utpHeader(2, 7, 5, 4), true},
+	{"uTP RESET for no connection", utpHeader(3, 7, 5, 4), true},
+	{"uTP FIN for no connection", utpHeader(1, 7, 5, 4), true},
+	{"version 2", append([]byte{0x42}, make([]byte, 19)...), true},
+	{"bad extension chain", append([]byte{0x41, 1}, make([]byte, 18)...), true},
+	{"short", []byte{0x41, 0}, true},
+	{"empty", nil, true},
+}
+
+// demux hands one datagram to a uTP socket and reports whether the DHT's
+// side got it.
+func demux(t testing.TB, b []byte) bool {
+	pc := newOnePacket(b)
+	u, err := NewUTP(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.CloseNow()
+	select {
+	case <-pc.served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the socket did not come back for a second datagram")
+	}
+	buf := make([]byte, 2048)
+	u.PacketConn().SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	n, _, err := u.PacketConn().ReadFrom(buf)
+	if err == nil && string(buf[:n]) != string(b) {
+		t.Fatalf("the DHT read %q, not the datagram %q", buf[:n], b)
+	}
+	return err == nil
+}
+
+// TestUTPDemux: uTP datagrams stay with uTP, the rest reach the DHT.
+func TestUTPDemux(t *testing.T) {
+	for _, tc := range demuxCases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := demux(t, tc.in); got != tc.forDHT {
+				t.Fatalf("DHT got it: %v, want %v", got, tc.forDHT)
+			}
+		})
+	}
+}
+
+// FuzzUTPDatagram: no datagram on the shared socket crashes the uTP
+// demultiplexer (a panic in its reader would take the whole node down),
+// and one the DHT gets is passed on unchanged.
+func FuzzUTPDatagram(f *testing.F) {
+	for _, tc := range demuxCases {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 8192 {
+			return // larger than a UDP read here
+		}
+		demux(t, b)
+	})
+}
