@@ -145,6 +145,9 @@ type Engine struct {
 	dialer     *transport.Dialer
 	receiver   transport.Receiver
 	handshakes chan struct{} // a slot per incoming handshake in progress
+	// utpHandshakes is handshakes for uTP, apart so a flood of one
+	// transport leaves the other open.
+	utpHandshakes chan struct{}
 
 	// changed is the channel Changed hands out, replaced when closed. It
 	// has its own lock: announceChange runs on swarm hash workers, which
@@ -195,6 +198,7 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.lock = lock
 	e.handshakes = make(chan struct{}, maxHandshakes)
+	e.utpHandshakes = make(chan struct{}, maxHandshakes/2)
 	e.dialer = &transport.Dialer{Dial: e.policy.Dial, Mode: e.encryptionMode, DialUTP: e.dialUTP, UTPMode: e.currentUTPMode}
 	e.receiver = transport.Receiver{Mode: e.encryptionMode, SKeys: e.infoHashes}
 	e.ann.kick = make(chan struct{}, 1)

@@ -49,15 +49,16 @@ func (e *Engine) acceptFrom(ctx context.Context, ln net.Listener) error {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		e.admit(ctx, c)
+		e.admit(ctx, c, e.handshakes)
 	}
 }
 
 // admit serves an accepted connection (TCP or uTP) on its own goroutine
-// if a handshake slot is free, and closes it otherwise.
-func (e *Engine) admit(ctx context.Context, c net.Conn) {
+// if one of slots is free, and closes it otherwise. TCP and uTP have
+// separate slots, so a flood of uTP SYNs cannot lock TCP peers out.
+func (e *Engine) admit(ctx context.Context, c net.Conn, slots chan struct{}) {
 	select {
-	case e.handshakes <- struct{}{}:
+	case slots <- struct{}{}:
 	default:
 		c.Close() // too many handshakes at once: a flood, or a stall
 		return
@@ -65,7 +66,7 @@ func (e *Engine) admit(ctx context.Context, c net.Conn) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		e.serveConn(ctx, c)
+		e.serveConn(ctx, c, slots)
 	}()
 }
 
@@ -97,7 +98,7 @@ func (e *Engine) utpAcceptLoop(ctx context.Context) error {
 			c.Close()
 			continue
 		}
-		e.admit(ctx, c)
+		e.admit(ctx, c, e.utpHandshakes)
 	}
 }
 
@@ -126,10 +127,10 @@ type bufConn struct {
 func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // serveConn runs the handshake of an accepted connection holding a slot
-// of e.handshakes, frees the slot, then serves the connection.
-func (e *Engine) serveConn(ctx context.Context, c net.Conn) {
+// of slots, frees the slot, then serves the connection.
+func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{}) {
 	e.noteInbound(c.RemoteAddr())
-	release := sync.OnceFunc(func() { <-e.handshakes })
+	release := sync.OnceFunc(func() { <-slots })
 	defer release()
 	br := bufio.NewReaderSize(c, 4<<10)
 	c.SetReadDeadline(time.Now().Add(transport.HandshakeTimeout))

@@ -227,6 +227,7 @@ func Initiate(ctx context.Context, conn net.Conn, out wire.Handshake, mode Encry
 	conn.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	defer watchdog(conn, timeout)()
 	c := &Conn{Conn: conn, Network: networkOf(conn), Encryption: EncNone}
 	if mode == Off {
 		if err := wire.WriteHandshake(conn, out); err != nil {
@@ -264,6 +265,15 @@ func initiateMSE(c *Conn, out wire.Handshake, mode Encryption) error {
 	}
 	c.Reader = bufio.NewReaderSize(c.Conn, readBufSize)
 	return nil
+}
+
+// watchdog closes conn if the handshake outlives timeout by a second:
+// the uTP library's deadlines were seen not to end a stalled Read (a SYN
+// flood kept every handshake slot past its deadline), and a close does.
+// The returned func disarms it.
+func watchdog(conn net.Conn, timeout time.Duration) func() {
+	t := time.AfterFunc(timeout+time.Second, func() { conn.Close() })
+	return func() { t.Stop() }
 }
 
 // networkOf names a connection's transport.

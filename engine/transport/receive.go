@@ -58,6 +58,7 @@ func (r *Receiver) Receive(ctx context.Context, conn net.Conn, br *bufio.Reader,
 	conn.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	defer watchdog(conn, timeout)()
 	mode := Off
 	if r.Mode != nil {
 		mode = r.Mode()

@@ -38,11 +38,11 @@ func (p *onePacket) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func (p *onePacket) WriteTo(b []byte, _ net.Addr) (int, error) { return len(b), nil }
-func (p *onePacket) Close() error                               { p.once.Do(func() { close(p.closed) }); return nil }
-func (p *onePacket) LocalAddr() net.Addr                        { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
-func (p *onePacket) SetDeadline(time.Time) error                { return nil }
-func (p *onePacket) SetReadDeadline(time.Time) error            { return nil }
-func (p *onePacket) SetWriteDeadline(time.Time) error           { return nil }
+func (p *onePacket) Close() error                              { p.once.Do(func() { close(p.closed) }); return nil }
+func (p *onePacket) LocalAddr() net.Addr                       { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
+func (p *onePacket) SetDeadline(time.Time) error               { return nil }
+func (p *onePacket) SetReadDeadline(time.Time) error           { return nil }
+func (p *onePacket) SetWriteDeadline(time.Time) error          { return nil }
 
 // utpHeader is a BEP 29 header: type, version 1, no extension.
 func utpHeader(typ byte, connID, seq, ack uint16) []byte {
