@@ -88,7 +88,7 @@ func demux(t testing.TB, b []byte) bool {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the socket did not come back for a second datagram")
 	}
-	buf := make([]byte, 2048)
+	buf := make([]byte, 8192) // the uTP socket reads datagrams of up to 8 KiB
 	u.PacketConn().SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	n, _, err := u.PacketConn().ReadFrom(buf)
 	if err == nil && string(buf[:n]) != string(b) {
