@@ -1,12 +1,3 @@
-// Package swarm runs one torrent's peer swarm: BitTorrent peer connections
-// (BEP 3 with the BEP 6 fast extension and BEP 10 extension protocol),
-// metadata exchange for magnet links (BEP 9), the piece picker, the choker,
-// SHA-1 verification off the network goroutines, and precise blame for
-// corrupt data (the peers whose blocks differ from the verified piece are
-// banned; an honest peer that shared a failed piece is not).
-//
-// A Swarm has one owner, which calls Run(ctx) and reads Stats; the Swarm
-// never calls back into its owner except through the small Ledger interface.
 package swarm
 
 import (

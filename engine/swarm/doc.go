@@ -1,0 +1,54 @@
+// Package swarm runs one torrent's peer swarm: BitTorrent peer connections
+// (BEP 3 with the BEP 6 fast extension and BEP 10 extension protocol),
+// metadata exchange for magnet links (BEP 9), the piece picker, the choker,
+// SHA-1 verification off the network goroutines, and precise blame for
+// corrupt data.
+//
+// A Swarm has one owner, which calls Run(ctx) and reads Stats. The Swarm
+// never calls up into its owner while it holds its lock: byte counts
+// (DrainTraffic), hash failures and bans (DrainReports) and verified pieces
+// (Checkpoint) are values the owner collects, and the owner pushes the
+// peers' long-run credit down (SetCredits). OnComplete is the one callback,
+// made without the lock.
+//
+// # Requests
+//
+// Requests are pipelined per peer. The depth grows like TCP slow start, up
+// to two seconds of that peer's measured rate, and never beyond the queue
+// the peer announces (BEP 10 reqq) or shows by rejecting requests. A peer
+// that answers in batches (Transmission sends every half second) counts as
+// kept full when its queue is within one top-up of full, so the depth still
+// doubles every round trip. A peer that has sent nothing for longer than its
+// mean turnaround plus four deviations (2–20 s, libtorrent's rule) is asked
+// again for its oldest request, without a cancel: with the fast extension a
+// cancel can bring a reject that would be taken for the answer. Blocks are
+// asked of two peers at once only in the endgame, or after sitting 300 ms in
+// a slow peer's queue. When the writer goroutine is idle, the reader sends
+// the requests a block frees up itself, with a write that never blocks, so
+// a busy CPU does not leave the seeder without requests.
+//
+// # The write path
+//
+// A piece is assembled in memory, hashed by the engine's hash workers and
+// written with one call that bypasses the page cache (O_DIRECT on Linux,
+// buffered otherwise): filling the page cache cost more CPU than the hash.
+// Piece buffers are cut from arenas that start on a 2 MiB boundary and are
+// advised MADV_HUGEPAGE (storage.HugeBuffer): 8 MiB first, the rest of the
+// 32 MiB cap only for a download that needs more, and released buffers are
+// reused last in, first out, so a download cycles through a few hot huge
+// pages instead of faulting in and pinning fresh 4 KiB pages per piece.
+//
+// # Seeding
+//
+// A seeder hands writev read-only mmap views of its files, so a block goes
+// from the page cache to the socket in one copy. Only the kernel reads a
+// view: a file truncated underneath gives EFAULT, never SIGBUS.
+//
+// # Blame
+//
+// The swarm knows which peer sent each block. A peer that sent a failed
+// piece alone is banned at once; when several did, each one's blocks are
+// remembered and compared with the piece once it verifies, and only those
+// whose data differs are banned. Enough shared failures (BanAfter) ban a
+// peer that could not be proven.
+package swarm
