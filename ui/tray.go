@@ -25,6 +25,7 @@ type tray struct {
 	menu      *fyne.Menu
 	rates     *fyne.MenuItem
 	installed bool // the menu is in a tray that a host shows
+	lastRates [2]float64
 
 	done   map[engine.InfoHash]bool   // finished, as last seen
 	failed map[engine.InfoHash]string // error, as last seen
@@ -105,12 +106,13 @@ func (tr *tray) setAllPaused(pause bool) {
 // apply updates the rates line and sends notifications for downloads that
 // finished or failed since the previous snapshot.
 func (tr *tray) apply(s engine.Snapshot) {
-	text := fmt.Sprintf("↓ %s   ↑ %s", humanRate(s.Net.DownRate), humanRate(s.Net.UpRate))
-	if text != tr.rates.Label && tr.installed {
-		tr.rates.Label = text
-		tr.menu.Refresh()
+	if r := [2]float64{s.Net.DownRate, s.Net.UpRate}; r != tr.lastRates {
+		tr.lastRates = r // an unchanged snapshot costs nothing
+		tr.rates.Label = fmt.Sprintf("↓ %s   ↑ %s", humanRate(r[0]), humanRate(r[1]))
+		if tr.installed {
+			tr.menu.Refresh()
+		}
 	}
-	tr.rates.Label = text
 	for _, t := range s.Transfers {
 		tr.notice(t)
 	}
