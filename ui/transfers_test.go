@@ -180,7 +180,7 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		{Addr: "127.0.0.1:6884", Client: "Transmission 4.0", Network: "tcp", Encryption: "none", Progress: 1, Choked: true, GaveAllTime: 1 << 30},
 		{Addr: "127.0.0.1:6885", Client: "aria2", Progress: 0.25, ChokingUs: true, GaveAllTime: 900, Note: "snubbed: no data for 30s"},
 	}
-	s.Transfers[0].Banned = []engine.BannedPeer{{Key: "ip:10.0.0.9", Reason: "piece 7 failed its hash"},
+	s.Transfers[0].Banned = []engine.BannedPeer{{Key: "ip:198.18.0.9", Reason: "piece 7 failed its hash"},
 		{Key: "id:2d53483031302d6162636465666768696a6b6c6d", Reason: "piece 3 failed its hash"}}
 	u.Refresh(s)
 	if got := u.transfers.peers.grid.rows; len(got) != 0 {
@@ -194,7 +194,7 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		"127.0.0.1:6883|Shoal 0.1|||||0 B|0 B|0 B|0 B|we do|banned: sent 2 bad pieces",
 		"127.0.0.1:6884|Transmission 4.0|TCP||||0 B|0 B|1.00 GiB|0 B|we do|seed: wants nothing",
 		"127.0.0.1:6885|aria2|||||0 B|0 B|900 B|0 B|it does|snubbed: no data for 30s",
-		"10.0.0.9||||||||||banned|banned: piece 7 failed its hash",
+		"198.18.0.9||||||||||banned|banned: piece 7 failed its hash",
 		"peer 2d53483031302d61…||||||||||banned|banned: piece 3 failed its hash",
 	}
 	rows := u.transfers.peers.grid.rows

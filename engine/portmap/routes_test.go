@@ -12,8 +12,8 @@ var routeCases = []struct {
 		"eth0\t00000000\t010112C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\n" +
 		"eth0\t000112C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n", "198.18.1.1"},
 	{"lowest metric wins", "h\n" +
-		"wlan0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n" +
-		"eth0\t00000000\t0100000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", "10.0.0.1"},
+		"wlan0\t00000000\t010212C6\t0003\t0\t0\t600\t00000000\t0\t0\t0\n" +
+		"eth0\t00000000\t010112C6\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", "198.18.1.1"},
 	{"no default route", "h\neth0\t000112C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n", ""},
 	{"default without gateway flag", "h\neth0\t00000000\t010112C6\t0001\t0\t0\t0\t00000000\t0\t0\t0\n", ""},
 	{"garbage", "h\nx y z\n\x00\xff\neth0\tZZZZZZZZ\t010112C6\t0003\t0\t0\t0\t00000000\n", ""},
