@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/units"
 )
 
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -98,7 +99,7 @@ func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, qui
 		}
 		if !quiet && time.Since(lastPrint) >= 2*time.Second {
 			lastPrint = time.Now()
-			fmt.Fprintf(stderr, "%s %5.1f%% %s/s from %d peers\n", t.State, 100*t.Progress(), human(t.DownRate), t.Peers)
+			fmt.Fprintf(stderr, "%s %5.1f%% %s from %d peers\n", t.State, 100*t.Progress(), units.Rate(t.DownRate), t.Peers)
 		}
 		select {
 		case <-ctx.Done():
@@ -107,14 +108,4 @@ func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, qui
 		case <-changed:
 		}
 	}
-}
-
-func human(bps float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB"}
-	i := 0
-	for bps >= 1024 && i < len(units)-1 {
-		bps /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", bps, units[i])
 }

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"runtime/trace"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -26,6 +25,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/control"
+	"github.com/shoalp2p/shoal/engine/units"
 )
 
 const usage = `Usage: shoal [COMMAND] [flags]
@@ -297,25 +297,9 @@ func oneLine(err error) string {
 // parseRate reads a byte rate: plain bytes, decimal units (KB, MB, GB) or
 // binary ones (K, M, G, KiB, MiB, GiB); an optional "/s" is ignored.
 func parseRate(s string) (int64, error) {
-	s = strings.TrimSuffix(strings.TrimSpace(s), "/s")
-	if s == "" {
-		return 0, nil
+	n, err := units.ParseRate(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad rate %q: %w", s, err)
 	}
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || !(v >= 0) || v*mult >= 1<<63 { // also NaN, Inf and int64 overflow
-		return 0, fmt.Errorf("bad rate %q", s)
-	}
-	return int64(v * mult), nil
+	return n, nil
 }

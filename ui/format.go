@@ -7,22 +7,11 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/units"
 )
 
-// iecUnits are the binary size prefixes qBittorrent and Transmission show.
-var iecUnits = [...]string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-
-// humanBytes formats n with a binary prefix and three significant digits:
-// "0 B", "999 B", "1.50 KiB", "15.3 MiB", "153 GiB".
-func humanBytes(n int64) string {
-	if n < 1024 {
-		if n < 0 {
-			n = 0
-		}
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	return scaled(float64(n))
-}
+// humanBytes formats n as units.Bytes does: "0 B", "1.50 KiB", "15.3 MiB".
+func humanBytes(n int64) string { return units.Bytes(n) }
 
 // humanRate formats a rate in bytes per second; rates under 1 B/s show as
 // empty so idle rows stay quiet.
@@ -30,36 +19,11 @@ func humanRate(bps float64) string {
 	if !(bps >= 1) || math.IsInf(bps, 0) {
 		return ""
 	}
-	if bps < 1024 {
-		return strconv.Itoa(int(bps)) + " B/s"
-	}
-	return scaled(bps) + "/s"
+	return units.Rate(bps)
 }
 
-// statusRate is humanRate for the status bar, which always shows a number.
-func statusRate(bps float64) string {
-	if s := humanRate(bps); s != "" {
-		return s
-	}
-	return "0 B/s"
-}
-
-// scaled formats v ≥ 1024 with the largest fitting binary prefix.
-func scaled(v float64) string {
-	i := 0
-	for v >= 1024 && i < len(iecUnits)-1 {
-		v /= 1024
-		i++
-	}
-	switch {
-	case v < 9.995:
-		return fmt.Sprintf("%.2f %s", v, iecUnits[i])
-	case v < 99.95:
-		return fmt.Sprintf("%.1f %s", v, iecUnits[i])
-	default:
-		return fmt.Sprintf("%.0f %s", v, iecUnits[i])
-	}
-}
+// statusRate is the status bar's rate, which always shows a number.
+func statusRate(bps float64) string { return units.Rate(bps) }
 
 // maxETA is where an estimate stops meaning anything.
 const maxETA = 100 * 24 * time.Hour

@@ -34,39 +34,6 @@ func TestHumanBytes(t *testing.T) {
 	}
 }
 
-// FuzzHumanBytes checks that the text reads back to within the rounding of
-// three significant digits.
-func FuzzHumanBytes(f *testing.F) {
-	for _, c := range bytesCases {
-		f.Add(c.n)
-	}
-	f.Fuzz(func(t *testing.T, n int64) {
-		s := humanBytes(n)
-		num, unit, ok := strings.Cut(s, " ")
-		if !ok {
-			t.Fatalf("%d: %q has no unit", n, s)
-		}
-		v, err := strconv.ParseFloat(num, 64)
-		if err != nil {
-			t.Fatalf("%d: %q: %v", n, s, err)
-		}
-		i := -1
-		for j, u := range iecUnits {
-			if u == unit {
-				i = j
-			}
-		}
-		if i < 0 {
-			t.Fatalf("%d: unknown unit in %q", n, s)
-		}
-		back := v * math.Pow(1024, float64(i))
-		want := float64(max(n, 0))
-		if math.Abs(back-want) > want*0.0051+0.5 {
-			t.Fatalf("%d formats as %q, which reads back as %.0f", n, s, back)
-		}
-	})
-}
-
 func TestHumanRate(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -2,9 +2,7 @@ package ui
 
 import (
 	"fmt"
-	"math"
 	"path"
-	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/units"
 )
 
 // Preference keys of the search filters, which stay set across searches
@@ -85,34 +84,14 @@ func typeExts(name string) []string {
 	return nil
 }
 
-// sizeUnits maps unit suffixes (lower case) to bytes: KB, MB... are
-// decimal, KiB, MiB... and bare K, M... binary.
-var sizeUnits = map[string]float64{
-	"": 1, "b": 1,
-	"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
-	"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
-	"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
-	"t": 1 << 40, "tib": 1 << 40, "tb": 1e12,
-}
-
 // parseSize reads a size such as "700 MB", "1.5 GiB" or "4096"; empty
-// means 0, no bound. A decimal comma is accepted.
+// means 0, no bound.
 func parseSize(text string) (int64, error) {
-	t := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(text), ",", "."))
-	if t == "" {
-		return 0, nil
+	n, err := units.ParseBytes(text)
+	if err != nil {
+		return 0, fmt.Errorf("size: %w", err)
 	}
-	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	num, unit := t, ""
-	if i >= 0 {
-		num, unit = t[:i], strings.TrimSpace(t[i:])
-	}
-	mult, ok := sizeUnits[unit]
-	v, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil || v*mult > math.MaxInt64/2 {
-		return 0, fmt.Errorf("size: %q is not a size like 700 MB or 1.5 GiB", strings.TrimSpace(text))
-	}
-	return int64(math.Round(v * mult)), nil
+	return n, nil
 }
 
 // filterBar is the row of filter widgets above the hits table.
