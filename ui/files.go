@@ -52,6 +52,7 @@ func (t *transfersTab) filesSelected() {
 			return
 		}
 		t.files = t.newFilesDialog(tr, files, opts)
+		t.u.keyed(t.files.dlg, t.files.save.OnTapped, nil)
 		t.files.dlg.Show()
 	})
 }

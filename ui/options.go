@@ -40,6 +40,7 @@ func (t *transfersTab) optionsSelected() {
 		return err
 	}, func() {
 		t.options = t.newOptionsDialog(tr, o)
+		t.u.keyed(t.options.dlg, t.options.save.OnTapped, nil)
 		t.options.dlg.Show()
 	})
 }

@@ -28,6 +28,7 @@ func (t *transfersTab) removeSelected() {
 		return
 	}
 	t.removing = t.newRemoveDialog(tr)
+	t.u.keyed(t.removing.dlg, t.removing.confirm.OnTapped, nil)
 	t.removing.dlg.Show()
 }
 

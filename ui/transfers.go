@@ -219,7 +219,7 @@ func (t *transfersTab) selected() (engine.TransferSnapshot, bool) {
 
 func (t *transfersTab) updateButtons() {
 	tr, ok := t.selected()
-	paused := tr.State == engine.StatePaused || tr.State == engine.StateError || tr.State == engine.StateComplete
+	paused := stopped(tr.State)
 	setEnabled(t.pause, ok && !paused)
 	setEnabled(t.resume, ok && paused)
 	setEnabled(t.remove, ok)
@@ -263,15 +263,17 @@ func (t *transfersTab) openFolder(dir string) error {
 
 // askMagnet asks for a magnet link or infohash and downloads it.
 func (t *transfersTab) askMagnet() {
-	e := widget.NewEntry()
+	var d *dialog.FormDialog
+	e := newDialogEntry(func() { d.Submit() }, func() { d.Hide() })
 	e.SetPlaceHolder("magnet:?xt=urn:btih:… or 40 hex digits")
 	items := []*widget.FormItem{widget.NewFormItem("Link", e)}
-	d := dialog.NewForm("Add magnet link", "Add", "Cancel", items, func(ok bool) {
+	d = dialog.NewForm("Add magnet link", "Add", "Cancel", items, func(ok bool) {
 		if src := strings.TrimSpace(e.Text); ok && src != "" {
 			t.add(engine.DownloadRequest{Source: src})
 		}
 	}, t.u.win)
 	d.Resize(fyne.NewSize(560, 160))
+	t.u.keyed(d, d.Submit, d.Hide)
 	d.Show()
 	t.u.win.Canvas().Focus(e)
 }
@@ -291,6 +293,7 @@ func (t *transfersTab) askTorrent() {
 		t.add(engine.DownloadRequest{Source: path})
 	}, t.u.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".torrent"}))
+	t.u.keyed(d, nil, d.Hide)
 	d.Show()
 }
 

@@ -84,7 +84,8 @@ type UI struct {
 	settings  *settingsTab
 	status    *statusBar
 	tray      *tray
-	counts    [2]int // transfers and library items in the tab titles
+	counts    [2]int         // transfers and library items in the tab titles
+	dialogs   []*keyedDialog // open dialogs that Escape and Enter drive, last on top
 
 	// ctx bounds engine calls and searches; cancelled when Start's context ends.
 	ctx    context.Context
@@ -96,12 +97,14 @@ type UI struct {
 
 	// openURL opens folders; tests replace it to see what would be opened.
 	openURL func(*url.URL) error
+	// onQuit stops the app (fyne.App.Quit); tests replace it.
+	onQuit func()
 }
 
 // New builds the main window (title "Shoal", 1000×650). Call it on the Fyne
 // goroutine; show the window with Window().Show or ShowAndRun.
 func New(a fyne.App, eng Engine) *UI {
-	u := &UI{app: a, eng: eng, openURL: a.OpenURL}
+	u := &UI{app: a, eng: eng, openURL: a.OpenURL, onQuit: a.Quit}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = a.NewWindow("Shoal")
 	u.win.SetIcon(fyne.NewStaticResource("shoal.png", assets.IconPNG))
@@ -120,6 +123,7 @@ func New(a fyne.App, eng Engine) *UI {
 	u.win.SetContent(container.NewBorder(nil, u.status.content, nil, nil, u.tabs))
 	u.win.SetOnDropped(u.onDropped)
 	u.tray = newTray(u)
+	u.installKeys()
 	u.win.Resize(fyne.NewSize(1000, 650))
 	u.win.Canvas().Focus(u.search.entry)
 	return u
