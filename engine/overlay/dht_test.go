@@ -2,6 +2,8 @@ package overlay
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -122,5 +124,73 @@ func TestMergeHitDHT(t *testing.T) {
 	}
 	if _, ok := mergeHit(merged, Hit{InfoHash: ih(1), Name: "x", DHT: true, Swarm: 2}); ok {
 		t.Fatal("a smaller swarm size changed the hit")
+	}
+}
+
+// TestDHTEntriesPersist: entries indexed from the DHT survive a role
+// change (supernode, leaf, supernode again) and a restart on the same
+// index file, searchable and in the keyword table, while leaf shares (which
+// leaves register again) do not; a damaged index file is replaced by an
+// empty one rather than refusing to start.
+func TestDHTEntriesPersist(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "index.db")
+	open := func() *Supernode {
+		s, err := NewSupernode(SupernodeConfig{Addr: "127.0.0.1:1", IndexPath: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	if err := s.IndexDHT(ctx, []DHTEntry{{Entry: Entry{InfoHash: ih(1), Name: "Wombat burrow survey", Size: 10, Files: []string{"wombat/burrow.csv"}}, Swarm: 3}}, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.putLocal(ctx, "127.0.0.1:7000", []Entry{{InfoHash: ih(2), Name: "Platypus notes", Size: 5}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, wantLeaf bool) {
+		t.Helper()
+		if h := searchOne(t, s, "wombat burrow"); len(h) != 1 || !h[0].DHT || h[0].Swarm != 3 {
+			t.Fatalf("%s: DHT entry hits %+v", when, h)
+		}
+		if !inTable(t, s, "wombat survey") {
+			t.Fatalf("%s: DHT entry not in the keyword table", when)
+		}
+		if got := len(searchOne(t, s, "platypus")) == 1; got != wantLeaf || inTable(t, s, "platypus") != wantLeaf {
+			t.Fatalf("%s: leaf share present %v, want %v", when, got, wantLeaf)
+		}
+	}
+	check("indexed", true)
+	s.deactivate(time.Now())
+	check("stepped down to leaf", false)
+	s.activate(time.Now())
+	check("promoted again", false)
+	if err := s.putLocal(ctx, "127.0.0.1:7000", []Entry{{InfoHash: ih(2), Name: "Platypus notes", Size: 5}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open()
+	check("restarted", false)
+	if n, err := s.DHTEntries(ctx); err != nil || n != 1 {
+		t.Fatalf("restarted: %d DHT entries (%v), want 1", n, err)
+	}
+	s.Close()
+
+	// A damaged file: the supernode starts with an empty index.
+	if err := os.WriteFile(path, []byte("not an SQLite file at all, just junk bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	s = open()
+	defer s.Close()
+	if n, err := s.DHTEntries(ctx); err != nil || n != 0 {
+		t.Fatalf("damaged file: %d DHT entries (%v), want a new empty index", n, err)
+	}
+	if err := s.IndexDHT(ctx, []DHTEntry{{Entry: Entry{InfoHash: ih(1), Name: "Wombat burrow survey", Size: 10}, Swarm: 1}}, 100); err != nil {
+		t.Fatal(err)
 	}
 }

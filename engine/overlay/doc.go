@@ -5,8 +5,13 @@
 //
 // Roles. A Leaf registers what it shares (infohash, name, size, file paths)
 // with a few Supernodes and sends its searches to one of them. A Supernode
-// keeps the shares of its leaves in a transient SQLite FTS5 index and
-// answers queries from it. With SupernodeConfig.Auto a node starts as a
+// keeps the shares of its leaves in an SQLite FTS5 index and answers
+// queries from it. Leaf shares are transient (dropped at start and at every
+// role change; leaves register again), but entries indexed from the
+// BitTorrent DHT stay in the file across restarts and role changes, and
+// their keys are recounted into the keyword table when the file is
+// reopened; a file of another schema version, or one SQLite finds damaged,
+// is replaced by an empty index. With SupernodeConfig.Auto a node starts as a
 // leaf and its role changes at run time (roles.go): supernodes that fill up
 // or know too few others invite a capable, reachable, long-running leaf to
 // promote itself (reachability is checked by a "probe" connection back to

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -16,8 +17,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // SQLite driver; build with -tags sqlite_fts5
 )
 
-// indexSchema is the whole (transient) index: a plain table keyed by
-// (leaf, infohash) and an external-content FTS5 table over name and file
+// indexSchema is the whole index: a plain table keyed by (leaf, infohash) and an external-content FTS5 table over name and file
 // paths, kept in step by triggers.
 const indexSchema = `
 PRAGMA application_id = 0x53484f4c;
@@ -62,29 +62,168 @@ type index struct {
 	uncounted map[int64]bool
 }
 
-// openIndex recreates the index at path (":memory:" or "" for memory only).
-func openIndex(path string) (*index, error) {
-	dsn := "file::memory:"
-	if path != "" && path != ":memory:" {
-		for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("overlay: open index: %w", err)
-			}
-		}
-		dsn = "file:" + (&url.URL{Path: path}).EscapedPath()
+// indexVersion is the index schema's user_version: a file of another
+// version (or none) is recreated.
+const indexVersion = 1
+
+// openIndex opens the index at path (":memory:" or "" for memory only).
+// Leaf shares are transient (leaves register again), but entries indexed
+// from the DHT are worth keeping: a file of this schema keeps them and
+// loses the rest; any other file (older schema, damaged) is recreated.
+func openIndex(path string, log *slog.Logger) (*index, error) {
+	if path == "" || path == ":memory:" {
+		return createIndex("file::memory:")
 	}
-	dsn += "?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000"
-	db, err := sql.Open("sqlite3", dsn)
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
+	if x, err := reopenIndex(path, dsn); err == nil {
+		return x, nil
+	} else if !errors.Is(err, errNoIndex) {
+		log.Warn("overlay: index unusable, starting a new one", "path", path, "err", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("overlay: open index: %w", err)
+		}
+	}
+	return createIndex(dsn)
+}
+
+// errNoIndex means there was no index file to reopen.
+var errNoIndex = errors.New("overlay: no index file")
+
+// openDB opens the SQLite file (or memory) named by dsn, with extra
+// parameters appended to the defaults.
+func openDB(dsn, extra string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite3", dsn+"?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000"+extra)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: open index: %w", err)
 	}
-	db.SetMaxOpenConns(1) // one writer; the index is small and transient
+	db.SetMaxOpenConns(1) // one writer
 	db.SetConnMaxIdleTime(0)
-	if _, err := db.Exec(indexSchema + termsSchema + dhtSchema); err != nil {
+	return db, nil
+}
+
+// createIndex makes a new, empty index.
+func createIndex(dsn string) (*index, error) {
+	db, err := openDB(dsn, "")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Exec(indexSchema + termsSchema + dhtSchema + fmt.Sprintf("PRAGMA user_version = %d;", indexVersion)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("overlay: create index: %w", err)
 	}
 	return &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool)}, nil
+}
+
+// reopenIndex opens an existing index file of this schema, drops every
+// leaf's entries (leaves register again) and counts the keys of the DHT
+// entries it keeps.
+func reopenIndex(path, dsn string) (*index, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, errNoIndex
+	}
+	db, err := openDB(dsn, "&mode=rw")
+	if err != nil {
+		return nil, err
+	}
+	x := &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool)}
+	if err := x.checkSchema(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `DELETE FROM entries WHERE leaf != ?`, dhtLeafID); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("overlay: reopen index: drop leaf entries: %w", err)
+	}
+	if err := x.recount(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+// checkSchema reports whether the open file is an index of this version
+// that SQLite finds sound.
+func (x *index) checkSchema() error {
+	var app, ver int64
+	var ok string
+	if err := x.db.QueryRow(`PRAGMA application_id`).Scan(&app); err != nil {
+		return fmt.Errorf("overlay: reopen index: %w", err)
+	}
+	if err := x.db.QueryRow(`PRAGMA user_version`).Scan(&ver); err != nil {
+		return fmt.Errorf("overlay: reopen index: %w", err)
+	}
+	if app != 0x53484f4c || ver != indexVersion {
+		return fmt.Errorf("overlay: reopen index: application id %#x version %d, want %#x version %d", app, ver, 0x53484f4c, indexVersion)
+	}
+	if err := x.db.QueryRow(`PRAGMA quick_check`).Scan(&ok); err != nil || ok != "ok" {
+		return fmt.Errorf("overlay: reopen index: quick_check %q: %v", ok, err)
+	}
+	if _, err := x.db.Exec(`INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')`); err != nil {
+		return fmt.Errorf("overlay: reopen index: FTS integrity: %w", err)
+	}
+	return nil
+}
+
+// recountBatch is how many entry texts one recount transaction tokenizes.
+const recountBatch = 2000
+
+// recount rebuilds the key counts from the DHT entries in the file, a
+// batch at a time.
+func (x *index) recount(ctx context.Context) error {
+	x.kw.reset()
+	last := int64(-1 << 62)
+	for {
+		n, next, err := x.recountFrom(ctx, last)
+		if err != nil {
+			return err
+		}
+		if n < recountBatch {
+			return nil
+		}
+		last = next
+	}
+}
+
+// recountFrom counts the keys of up to recountBatch DHT entries with id
+// above after; it returns how many and the last id.
+func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error) {
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, files FROM entries WHERE leaf = ? AND id > ? ORDER BY id LIMIT ?`, dhtLeafID, after, recountBatch)
+	if err != nil {
+		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
+	}
+	var texts []string
+	last := after
+	for rows.Next() {
+		var name, files string
+		if err := rows.Scan(&last, &name, &files); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
+		}
+		texts = append(texts, name+"\n"+files)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
+	}
+	keys, err := keysOfTexts(ctx, tx, texts)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
+	}
+	for _, k := range keys {
+		x.kw.add(k, 1)
+	}
+	return len(texts), last, nil
 }
 
 // close releases the database.
@@ -297,14 +436,49 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 	return nil
 }
 
-// clear deletes every entry and key.
+// clear deletes every leaf's entries and their keys; entries indexed from
+// the DHT stay (they survive role changes and restarts).
 func (x *index) clear(ctx context.Context) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	if _, err := x.db.ExecContext(ctx, `DELETE FROM entries; DELETE FROM dht_meta`); err != nil {
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
 		return fmt.Errorf("overlay: index clear: %w", err)
 	}
-	x.kw.reset()
+	defer tx.Rollback()
+	var olds []string
+	rows, err := tx.QueryContext(ctx, `SELECT leaf, name, files FROM entries WHERE leaf != ?`, dhtLeafID)
+	if err != nil {
+		return fmt.Errorf("overlay: index clear: %w", err)
+	}
+	for rows.Next() {
+		var leaf int64
+		var name, files string
+		if err := rows.Scan(&leaf, &name, &files); err != nil {
+			rows.Close()
+			return fmt.Errorf("overlay: index clear: %w", err)
+		}
+		if x.counted(leaf) {
+			olds = append(olds, name+"\n"+files)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("overlay: index clear: %w", err)
+	}
+	sub, err := keysOfTexts(ctx, tx, olds)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf != ?`, dhtLeafID); err != nil {
+		return fmt.Errorf("overlay: index clear: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("overlay: index clear: %w", err)
+	}
+	for _, k := range sub {
+		x.kw.add(k, -1)
+	}
 	x.uncounted = make(map[int64]bool)
 	return nil
 }

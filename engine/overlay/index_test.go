@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -63,7 +64,7 @@ var queryCases = []struct {
 
 func openTestIndex(t testing.TB) *index {
 	t.Helper()
-	x, err := openIndex(filepath.Join(t.TempDir(), "index.db"))
+	x, err := openIndex(filepath.Join(t.TempDir(), "index.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"testing"
 )
@@ -127,7 +128,7 @@ func TestKeyCounts(t *testing.T) {
 // decomposed text, non-Latin scripts), and words it lacks do not.
 func TestTableMatchesIndex(t *testing.T) {
 	t.Parallel()
-	x, err := openIndex(t.TempDir() + "/i.db")
+	x, err := openIndex(t.TempDir()+"/i.db", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestTableMatchesIndex(t *testing.T) {
 // of the keys until it becomes primary; removal takes keys away.
 func TestCountedLeaves(t *testing.T) {
 	t.Parallel()
-	x, err := openIndex("")
+	x, err := openIndex("", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ var ErrClosed = errors.New("overlay: supernode closed")
 // SupernodeConfig configures a Supernode. Zero limits take the defaults.
 type SupernodeConfig struct {
 	Addr              string        // our advertised host:port (== BitTorrent listen address)
-	IndexPath         string        // SQLite file for the FTS5 index, recreated at start; "" keeps it in memory
+	IndexPath         string        // SQLite file for the FTS5 index (DHT entries kept across restarts, leaf shares not); "" keeps it in memory
 	Dial              Dialer        // required when Finder is set
 	Finder            Finder        // nil: no links to other supernodes are made (inbound ones are still taken)
 	MaxHops           int           // default 4: how many supernode-to-supernode hops a query travels
@@ -170,7 +170,7 @@ type Supernode struct {
 	lastInvite       time.Time
 }
 
-// NewSupernode opens (recreating) the index and returns a supernode ready
+// NewSupernode opens the index (keeping its DHT entries) and returns a supernode ready
 // for ServeConn and Run.
 func NewSupernode(cfg SupernodeConfig) (*Supernode, error) {
 	cfg.setDefaults()
@@ -180,7 +180,7 @@ func NewSupernode(cfg SupernodeConfig) (*Supernode, error) {
 	if cfg.Finder != nil && cfg.Dial == nil {
 		return nil, errors.New("overlay: new supernode: Finder set without Dial")
 	}
-	idx, err := openIndex(cfg.IndexPath)
+	idx, err := openIndex(cfg.IndexPath, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -77,6 +78,11 @@ func TestSimScale(t *testing.T) {
 }
 
 func runScale(t *testing.T, nodes int) {
+	if busy := envInt("SHOAL_SIM_LOAD", 0); busy > 0 {
+		stopLoad := cpuLoad(busy)
+		defer stopLoad()
+		t.Logf("CPU load beside the simulation: %d busy goroutines", busy)
+	}
 	stopProfile := profile(t, "SHOAL_SIM_CPUPROFILE", nodes, "start")
 	start := time.Now()
 	debug.SetGCPercent(400) // the harness has memory to spare; fewer collections
@@ -144,4 +150,28 @@ func profile(t *testing.T, env string, nodes int, phase string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// cpuLoad keeps n goroutines busy (the CPU load a real machine has beside
+// Shoal) until the returned function is called.
+func cpuLoad(n int) func() {
+	stop := make(chan struct{})
+	var sink atomic.Uint64
+	for range n {
+		go func() {
+			x := uint64(1)
+			for {
+				select {
+				case <-stop:
+					sink.Add(x)
+					return
+				default:
+				}
+				for range 10_000 {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			}
+		}()
+	}
+	return func() { close(stop) }
 }
