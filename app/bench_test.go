@@ -22,7 +22,7 @@ import (
 
 // TestBenchTable is `make bench`: one table, every row measured in this
 // run on this machine. SHOAL_BENCH=1 runs it at full size (BENCH_SIZE,
-// default 1GiB; BENCH_RUNS runs, default 3, medians shown);
+// default 1GiB; BENCH_RUNS runs, default 5, medians shown);
 // SHOAL_BENCH=smoke runs every row once on small files so the harness
 // keeps working (make test). Nothing here asserts a speed: the machine is
 // shared and noisy. Rows fail only when a transfer fails.

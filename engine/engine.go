@@ -306,7 +306,7 @@ func (e *Engine) listen() error {
 // address), then, for a host-less address, the IPv6 ones on the same port
 // (see bind6). A free port is picked again when UDP cannot have TCP's.
 func (e *Engine) bind() error {
-	host, family := hostOf(e.cfg.Listen), ""
+	host, family := netguard.Host(e.cfg.Listen), ""
 	if host == "" {
 		host, family = "0.0.0.0", "4"
 		if e.cfg.LoopbackOnly {
@@ -343,7 +343,7 @@ func (e *Engine) bind() error {
 // Addrs reports where this node listens.
 func (e *Engine) Addrs() (peer, dhtAddr, supernode string) {
 	peer = e.advertised()
-	dhtAddr = net.JoinHostPort(hostOf(peer), strconv.Itoa(e.port))
+	dhtAddr = net.JoinHostPort(netguard.Host(peer), strconv.Itoa(e.port))
 	if e.sn != nil && e.sn.Active() {
 		supernode = peer
 	}
@@ -352,7 +352,7 @@ func (e *Engine) Addrs() (peer, dhtAddr, supernode string) {
 
 // advertised is the host:port other nodes should use for us.
 func (e *Engine) advertised() string {
-	host := hostOf(e.ln.Addr().String())
+	host := netguard.Host(e.ln.Addr().String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
 		if !e.cfg.LoopbackOnly {
@@ -497,27 +497,22 @@ func (e *Engine) closeResources() {
 	e.lock.release()
 }
 
-func hostOf(hostport string) string {
-	h, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return hostport
-	}
-	return h
-}
-
 func portOf(hostport string) string {
 	_, p, _ := net.SplitHostPort(hostport)
 	return p
 }
 
-func (e *Engine) running() (context.Context, error) {
-	if e.runCtx == nil {
-		return nil, nil
+// closedErr is ErrClosed once Run's context has ended, so commands on a
+// stopped (or stopping) engine say so instead of failing deep inside on a
+// closed database or socket.
+func (e *Engine) closedErr() error {
+	e.mu.Lock()
+	ctx := e.runCtx
+	e.mu.Unlock()
+	if ctx != nil && ctx.Err() != nil {
+		return ErrClosed
 	}
-	if e.runCtx.Err() != nil {
-		return nil, ErrClosed
-	}
-	return e.runCtx, nil
+	return nil
 }
 
 var errBadPortMapping = errors.New(`engine: Config.PortMapping must be "", "on" or "off"`)

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/shoalp2p/shoal/engine/portmap"
+	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
 // Reachability, as NetStatus shows it. A node knows it is reachable when
@@ -51,7 +52,7 @@ func (e *Engine) reachability() (state, how string) {
 	if st.External.IsValid() {
 		return reachableYes, fmt.Sprintf("the router forwards port %d to us (%s)", st.External.Port(), st.Method)
 	}
-	if ip, err := netip.ParseAddr(hostOf(e.advertised())); err == nil && portmap.IsPublic(ip) {
+	if ip, err := netip.ParseAddr(netguard.Host(e.advertised())); err == nil && portmap.IsPublic(ip) {
 		return reachableYes, fmt.Sprintf("our own address %s is public", ip)
 	}
 	if st.Err != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
 // Search sends a keyword query into the supernode overlay. Hits stream on
@@ -16,6 +17,9 @@ import (
 // we banned) come last; BadSources counts them and RankHits ranks by the
 // others.
 func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
+	if err := e.closedErr(); err != nil {
+		return nil, err
+	}
 	words = strings.TrimSpace(words)
 	if words == "" {
 		return nil, errEmptyQuery
@@ -74,7 +78,7 @@ func (e *Engine) badSourceFunc() func(addr string) bool {
 		}
 	}
 	e.mu.Unlock()
-	return func(addr string) bool { return ips[hostOf(addr)] }
+	return func(addr string) bool { return ips[netguard.Host(addr)] }
 }
 
 // BadSources counts the sources of h that served us bad data before.

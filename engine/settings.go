@@ -160,6 +160,9 @@ func (e *Engine) Settings() Settings {
 
 // SetSettings applies and saves new settings.
 func (e *Engine) SetSettings(s Settings) error {
+	if err := e.closedErr(); err != nil {
+		return err
+	}
 	if s.RatioTarget < 0 || s.UploadLimit < 0 || s.DownloadLimit < 0 || s.AltUploadLimit < 0 || s.AltDownloadLimit < 0 ||
 		s.CrawlRate < 0 || s.DHTIndexCap < 0 {
 		return fmt.Errorf("engine: settings: negative value")
@@ -210,6 +213,9 @@ func (e *Engine) applyLimits(now time.Time) {
 
 // SetTransferOptions changes one transfer's limits, ratio target and order.
 func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
+	if err := e.closedErr(); err != nil {
+		return err
+	}
 	t, err := e.lookup(ih)
 	if err != nil {
 		return err
@@ -270,7 +276,7 @@ func (e *Engine) loadTransferOptions(ih InfoHash) {
 	var o TransferOptions
 	if json.Unmarshal([]byte(raw), &o) == nil {
 		if err := e.SetTransferOptions(ih, o); err != nil {
-			e.log.Warn("saved transfer options not applied", "transfer", ih.String(), "err", err)
+			e.log.Warn("saved transfer options not applied", "infohash", ih.String(), "err", err)
 		}
 	}
 }
@@ -365,7 +371,7 @@ func (e *Engine) stopSeeding(t *transfer, action string) {
 	sw.SetUploadBudget(0)
 	sw.Pause()
 	t.poke()
-	e.log.Info("seeding stopped at target", "transfer", t.ih.String(), "action", action)
+	e.log.Info("seeding stopped at target", "infohash", t.ih.String(), "action", action)
 }
 
 // ratioBase is the denominator of a transfer's share ratio: what was

@@ -20,6 +20,9 @@ import (
 // Share starts hashing a file or folder in the background; progress shows
 // in Snapshot().ShareJobs and the result in Snapshot().Library.
 func (e *Engine) Share(path string) error {
+	if err := e.closedErr(); err != nil {
+		return err
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("engine: share %s: %w", path, err)
@@ -55,6 +58,9 @@ func (e *Engine) Share(path string) error {
 
 // ShareSync hashes and shares path, returning when it is in the library.
 func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done, total int64)) (InfoHash, error) {
+	if err := e.closedErr(); err != nil {
+		return InfoHash{}, err
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)

@@ -14,6 +14,7 @@ import (
 	alog "github.com/anacrolix/log"
 
 	"github.com/shoalp2p/shoal/engine/dhtindex"
+	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
 // The IPv6 stack of a dual-stack node. With a host-less listen address
@@ -29,7 +30,7 @@ import (
 // was picked freely, so that bind picks another; a machine without IPv6,
 // or a chosen port another program holds on IPv6, leaves IPv4 alone.
 func (e *Engine) bind6(port int) error {
-	if hostOf(e.cfg.Listen) != "" {
+	if netguard.Host(e.cfg.Listen) != "" {
 		return nil
 	}
 	host := "::"
@@ -148,7 +149,7 @@ func (e *Engine) Addrs6() (peer6, dht6 string) {
 	if e.ln6 == nil {
 		return "", ""
 	}
-	host := hostOf(e.ln6.Addr().String())
+	host := netguard.Host(e.ln6.Addr().String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "::1"
 		if !e.cfg.LoopbackOnly {

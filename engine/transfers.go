@@ -77,6 +77,9 @@ func (t *transfer) swarm() *swarm.Swarm {
 
 // Download starts fetching a magnet link, .torrent file or bare infohash.
 func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, error) {
+	if err := e.closedErr(); err != nil {
+		return InfoHash{}, err
+	}
 	spec, err := parseSource(req.Source)
 	if err != nil {
 		return InfoHash{}, err
@@ -336,6 +339,9 @@ func (e *Engine) lookup(ih InfoHash) (*transfer, error) {
 
 // Pause stops a transfer's connections; its progress is kept.
 func (e *Engine) Pause(ih InfoHash) error {
+	if err := e.closedErr(); err != nil {
+		return err
+	}
 	t, err := e.lookup(ih)
 	if err != nil {
 		return err
@@ -369,6 +375,9 @@ func (e *Engine) saveState(t *transfer, st TransferState) error {
 
 // Resume restarts a paused transfer.
 func (e *Engine) Resume(ih InfoHash) error {
+	if err := e.closedErr(); err != nil {
+		return err
+	}
 	t, err := e.lookup(ih)
 	if err != nil {
 		return err
@@ -395,6 +404,9 @@ func (e *Engine) Resume(ih InfoHash) error {
 
 // Remove stops a transfer and forgets it; deleteData also removes its files.
 func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
+	if err := e.closedErr(); err != nil {
+		return err
+	}
 	t, err := e.lookup(ih)
 	if err != nil {
 		return err
@@ -436,6 +448,9 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 // clients (Transmission) never dial loopback peers, so tests and the CLI's
 // --peer flag make Shoal dial them.
 func (e *Engine) AddPeers(ih InfoHash, addrs ...string) error {
+	if err := e.closedErr(); err != nil {
+		return err
+	}
 	t, err := e.lookup(ih)
 	if err != nil {
 		return err

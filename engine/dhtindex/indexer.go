@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -189,7 +190,7 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (noPeers bool) {
 	peers := c.peers
 	if ix.cfg.FindPeers != nil {
 		for _, p := range ix.cfg.FindPeers(ctx, c.ih) {
-			if !contains(peers, p) {
+			if !slices.Contains(peers, p) {
 				peers = append(peers, p)
 			}
 		}

@@ -1,6 +1,7 @@
 package dhtindex
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -60,7 +61,7 @@ func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 	defer in.mu.Unlock()
 	in.offered++
 	if c := in.pending[ih]; c != nil {
-		if peer != "" && len(c.peers) < maxCandPeers && !contains(c.peers, peer) {
+		if peer != "" && len(c.peers) < maxCandPeers && !slices.Contains(c.peers, peer) {
 			c.peers = append(c.peers, peer)
 		}
 		return true
@@ -144,13 +145,4 @@ func (in *intake) sizes() (pending, recent, ips int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return len(in.pending), len(in.recent), len(in.ipCount)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

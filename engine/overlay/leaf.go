@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -87,7 +86,7 @@ type leafLink struct {
 func NewLeaf(cfg LeafConfig) *Leaf {
 	setDefault(&cfg.Links, DefaultLinks)
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Leaf{
 		cfg:      cfg,

@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -247,7 +248,7 @@ func (s *Supernode) addKnown(addrs []string) {
 	s.mu.Lock()
 	added := false
 	for _, a := range addrs {
-		if len(s.known) < maxListedSupers && a != s.cfg.Addr && !containsString(s.known, a) {
+		if len(s.known) < maxListedSupers && a != s.cfg.Addr && !slices.Contains(s.known, a) {
 			s.known = append(s.known, a)
 			added = true
 		}
@@ -256,13 +257,4 @@ func (s *Supernode) addKnown(addrs []string) {
 	if added {
 		s.wake()
 	}
-}
-
-func containsString(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -3,7 +3,6 @@ package overlay
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"slices"
@@ -51,7 +50,7 @@ type SupernodeConfig struct {
 	Finder            Finder        // nil: no links to other supernodes are made (inbound ones are still taken)
 	MaxHops           int           // default 4: how many supernode-to-supernode hops a query travels
 	MaxLeaves         int           // default 300
-	MinNeighbours     int           // default 8: Run dials until it has this many links
+	MinNeighbours     int           // default DefaultMinNeighbours: Run dials until it has this many links
 	MaxNeighbours     int           // default 32: links (dialled and accepted) at most
 	MaxEntriesPerLeaf int           // default 10000
 	QueryRate         float64       // per-leaf queries per second, default 2
@@ -77,7 +76,7 @@ func (c *SupernodeConfig) setDefaults() {
 		c.QueryRate = DefaultQueryRate
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 }
 

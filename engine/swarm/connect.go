@@ -12,6 +12,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/picker"
 	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/wire"
+	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
 // candidate is a peer address we may dial.
@@ -194,7 +195,7 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer
 	if h.PeerID == s.cfg.PeerID {
 		return nil, errors.New("swarm: connected to ourselves")
 	}
-	ip := hostOf(c.RemoteAddr().String())
+	ip := netguard.Host(c.RemoteAddr().String())
 	for _, key := range []string{"ip:" + ip, "id:" + hex.EncodeToString(h.PeerID[:])} {
 		if reason, ok := s.banned[key]; ok {
 			return nil, fmt.Errorf("%w: %s", ErrBanned, reason)
@@ -249,14 +250,6 @@ func (p *peer) banKey() string {
 		return "id:" + hex.EncodeToString(p.peerID[:])
 	}
 	return "ip:" + p.ip
-}
-
-func hostOf(addr string) string {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return host
 }
 
 // clientName decodes Azureus-style peer IDs ("-qB4500-...").

@@ -120,7 +120,7 @@ func (p *peer) close(reason error) {
 	p.w.stop()
 }
 
-// run starts a connection whose handshake is done: the extension handshake,
+// runPeer starts a connection whose handshake is done: the extension handshake,
 // our bitfield, then the reader loop (here) and the writer (its own goroutine).
 func (s *Swarm) runPeer(p *peer, br *bufio.Reader) {
 	defer s.wg.Done()

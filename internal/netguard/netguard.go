@@ -227,3 +227,13 @@ func (c *packetConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	}
 	return c.PacketConn.WriteTo(b, addr)
 }
+
+// Host is the host part of a "host:port" text, or the text itself when it
+// has no port ("[::1]:80" → "::1", "example" → "example").
+func Host(hostport string) string {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	return h
+}

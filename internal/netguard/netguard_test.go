@@ -192,3 +192,11 @@ func TestAllowNetAcceptFilters(t *testing.T) {
 		t.Fatal("allowed peer not accepted")
 	}
 }
+
+func TestHost(t *testing.T) {
+	for in, want := range map[string]string{"127.0.0.1:80": "127.0.0.1", "[::1]:6881": "::1", ":0": "", "peer": "peer", "": ""} {
+		if got := Host(in); got != want {
+			t.Errorf("Host(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
