@@ -10,43 +10,19 @@ import (
 	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
-// Search sends a keyword query into the supernode overlay. Hits stream on
-// the channel as they arrive, grouped by infohash with their sources merged
-// (a later Hit for an infohash supersedes the earlier one); the channel is
-// closed when ctx ends. In each Hit, sources that served us bad data (peers
-// we banned) come last; BadSources counts them and RankHits ranks by the
-// others.
+// Search sends a keyword query into the supernode overlay (see
+// StartSearch). Hits stream on the channel as they arrive, grouped by
+// infohash with their sources merged (a later Hit for an infohash
+// supersedes the earlier one); the channel is closed when the search is
+// done (every supernode asked has answered, or a few seconds passed) or
+// ctx ends. In each Hit, sources that served us bad data (peers we banned)
+// come last; BadSources counts them and RankHits ranks by the others.
 func (e *Engine) Search(ctx context.Context, words string) (<-chan Hit, error) {
-	if err := e.closedErr(); err != nil {
-		return nil, err
-	}
-	words = strings.TrimSpace(words)
-	if words == "" {
-		return nil, errEmptyQuery
-	}
-	in, err := e.leaf.Search(ctx, words)
+	run, err := e.StartSearch(ctx, words)
 	if err != nil {
 		return nil, err
 	}
-	self := e.advertised()
-	out := make(chan Hit)
-	go func() {
-		defer close(out)
-		for h := range in {
-			hit := e.hitOf(h, self)
-			if len(hit.Sources) == 0 && !hit.DHT {
-				continue // only we have it
-			}
-			select {
-			case out <- hit:
-			case <-ctx.Done():
-				for range in { // let the sender finish and close
-				}
-				return
-			}
-		}
-	}()
-	return out, nil
+	return run.Hits, nil
 }
 
 // hitOf converts an overlay hit, leaving out our own address as a source

@@ -69,6 +69,7 @@ const (
 	maxOrigins      = 4096
 	maxQueryKeys    = 64
 	maxRouteLen     = 2048
+	maxAskedListed  = maxRouteLen + 1 // a delivery tree and its origin
 	maxTableWire    = 1 << 19
 )
 
@@ -139,6 +140,9 @@ type message struct {
 	Leaves int           `json:"leaves,omitempty"` // advert: leaves linked
 	Cap    int           `json:"cap,omitempty"`    // advert: leaves it takes at most
 	Digest []digestEntry `json:"digest,omitempty"` // digest
+
+	Answered string   `json:"answered,omitempty"` // hits: this supernode has finished answering the query
+	Asked    []string `json:"asked,omitempty"`    // hits (from the query's first supernode): every supernode it went to
 
 	Standby   bool `json:"standby,omitempty"`   // hello (leaf), mode: entries stay out of the keyword table
 	Capable   bool `json:"capable,omitempty"`   // hello (leaf): could become a supernode
@@ -351,6 +355,9 @@ func (m *message) validateHits() error {
 		if len(m.Hits[i].Sources) > maxSourcesPerHit || len(m.Hits[i].Files) > maxFilesPerEntry || len(m.Hits[i].Names) > maxNamesPerHit {
 			return errors.New("hit lists too long")
 		}
+	}
+	if err := m.validateAnswer(); err != nil {
+		return err
 	}
 	return m.parseID(true)
 }

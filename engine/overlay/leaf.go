@@ -44,7 +44,10 @@ type LeafConfig struct {
 	Finder   Finder     // required unless Local is set
 	Local    *Supernode // if this node is itself a supernode: register and search through it in-process only
 	Links    int        // supernodes to stay linked to, default 2
-	Logger   *slog.Logger
+	// AnswerTimeout ends a search whose supernodes have not all answered;
+	// default DefaultAnswerTimeout.
+	AnswerTimeout time.Duration
+	Logger        *slog.Logger
 }
 
 // Leaf registers this node's shares with supernodes and searches through them.

@@ -220,6 +220,7 @@ func (l *Leaf) replacePrimaryLocked(gone *leafLink) {
 	for id, srch := range l.searches {
 		if srch.via == gone.addr {
 			srch.via = next.addr
+			srch.post(searchEvent{reset: true})
 			next.ln.trySend(&message{Type: typeQuery, ID: id.String(), Words: srch.words})
 		}
 	}
@@ -282,6 +283,7 @@ func (l *Leaf) handle(ll *leafLink, m *message) error {
 		return nil
 	case typeError:
 		l.log.Info("overlay: supernode error", "addr", ll.addr, "code", m.Code, "text", m.Text)
+		l.refuseSearch(m)
 		if m.Code == CodeNotSupernode || m.Code == CodeFull {
 			l.mu.Lock()
 			l.addRedirectsLocked(m.Supernodes)

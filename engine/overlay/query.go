@@ -23,17 +23,24 @@ type queryIn struct {
 func (s *Supernode) process(ctx context.Context, q queryIn, from origin) {
 	if !s.routes.add(q.id, from, time.Now()) {
 		s.stats.duplicates.Add(1)
+		if q.origin {
+			// A leaf sent us a query we already had through another
+			// supernode: we answered it there, which the leaf hears.
+			tell(from, q.id, answer{Asked: []string{s.cfg.Addr}})
+		}
 		return
 	}
 	s.stats.received.Add(1)
+	defer s.tellAnswered(from, q.id)
 	if q.origin {
 		keys, err := s.idx.queryKeys(ctx, q.words)
 		if err != nil {
 			s.log.Debug("overlay: query keys", "err", err)
+			s.tellPlan(from, q.id, nil)
 			return
 		}
 		q.keys = keys
-		s.planAndSend(q)
+		s.tellPlan(from, q.id, s.planAndSend(q))
 	} else if len(q.route) > 0 {
 		s.sendTree(q, treeOf(q.route), true)
 	}
@@ -53,8 +60,9 @@ func (s *Supernode) process(ctx context.Context, q queryIn, from origin) {
 }
 
 // planAndSend routes a query we are the origin of to every supernode
-// within MaxHops whose keyword table can match it.
-func (s *Supernode) planAndSend(q queryIn) {
+// within MaxHops whose keyword table can match it, and returns the
+// delivery tree.
+func (s *Supernode) planAndSend(q queryIn) map[string]string {
 	g := s.graph()
 	noMatch := s.adv.cannotMatch(q.keys)
 	match := func(n string) bool { return !noMatch[n] }
@@ -66,6 +74,7 @@ func (s *Supernode) planAndSend(q queryIn) {
 		}
 	}
 	s.sendTree(q, tree, true)
+	return tree
 }
 
 // sendTree sends q to each of our children in tree with its subtree. The

@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -15,32 +16,51 @@ const (
 
 // search is one running Leaf.Search; it is also the origin of a local query.
 type search struct {
-	in    chan []Hit
-	words string
-	via   string // the supernode link it was sent on; guarded by Leaf.mu
+	in      chan searchEvent
+	words   string
+	origins int    // supernodes the leaf sent the query to itself
+	via     string // the supernode link it was sent on; guarded by Leaf.mu
 }
 
-func (s *search) deliver(_ uuid.UUID, hits []Hit) {
+func (s *search) deliver(_ uuid.UUID, hits []Hit) { s.post(searchEvent{hits: hits}) }
+
+func (s *search) answered(_ uuid.UUID, a answer) { s.post(searchEvent{ans: &a}) }
+
+// post queues ev for the search; when the queue is full it is dropped (a
+// dropped answer mark only makes the search wait for its timeout).
+func (s *search) post(ev searchEvent) {
 	select {
-	case s.in <- hits:
+	case s.in <- ev:
 	default:
 	}
 }
 
-// Search sends words to the primary supernode (or the local one) and
+// Search is Query's stream of hits: the channel is closed when the search
+// is done or ctx ends.
+func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
+	q, err := l.Query(ctx, words)
+	if err != nil {
+		return nil, err
+	}
+	return q.Hits(), nil
+}
+
+// Query sends words to the primary supernode (or the local one) and
 // streams hits as they arrive; if that link dies meanwhile, the query goes
-// again, under the same UUID, to the supernode that takes over. The channel is closed when
-// ctx ends (or Run returns). Hits for the same infohash are merged: each Hit
+// again, under the same UUID, to the supernode that takes over. The hits
+// channel is closed when the search is done (every supernode the query went
+// to has answered, or the answer timeout has passed), when ctx ends, or
+// when Run returns. Hits for the same infohash are merged: each Hit
 // carries the union of the sources seen so far, and a later Hit for an
 // infohash supersedes the earlier one; a Hit is sent again only when its
 // sources or names grew. Words are matched as prefixes, all required, ignoring case
 // and accents; ErrBadQuery reports empty, over-long or too many words.
-func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
+func (l *Leaf) Query(ctx context.Context, words string) (*Query, error) {
 	if _, err := ftsQuery(words); err != nil {
 		return nil, err
 	}
 	id := uuid.New()
-	srch := &search{in: make(chan []Hit, searchQueueLen), words: words}
+	srch := &search{in: make(chan searchEvent, searchQueueLen), words: words}
 	l.mu.Lock()
 	if l.stopped {
 		l.mu.Unlock()
@@ -54,41 +74,59 @@ func (l *Leaf) Search(ctx context.Context, words string) (<-chan Hit, error) {
 	}
 	if target != nil {
 		srch.via = target.addr
+		srch.origins++
+	}
+	if local {
+		srch.origins++
 	}
 	l.searches[id] = srch
 	l.wg.Add(1)
 	l.mu.Unlock()
 
 	out := make(chan Hit, 16)
-	go l.collect(ctx, id, srch, out)
+	q := &Query{hits: out}
+	go l.collect(ctx, id, srch, q, out)
 	if local {
 		if err := l.cfg.Local.queryLocal(ctx, id, words, srch); err != nil {
 			l.log.Debug("overlay: local query", "err", err)
+			srch.post(searchEvent{refused: true})
 		}
 	}
 	if target != nil {
 		target.ln.trySend(&message{Type: typeQuery, ID: id.String(), Words: words})
 	}
-	return out, nil
+	return q, nil
 }
 
-// deliverHits hands a hits frame to the search it answers, if still running.
+// deliverHits hands a hits frame (hits, then its answer mark if any) to
+// the search it answers, if still running.
 func (l *Leaf) deliverHits(m *message) {
-	l.mu.Lock()
-	srch := l.searches[m.qid]
-	l.mu.Unlock()
+	srch := l.running(m.qid)
 	if srch == nil {
 		return
 	}
-	hits := make([]Hit, len(m.Hits))
-	for i, w := range m.Hits {
-		hits[i] = fromWireHit(w)
+	if len(m.Hits) > 0 {
+		hits := make([]Hit, len(m.Hits))
+		for i, w := range m.Hits {
+			hits[i] = fromWireHit(w)
+		}
+		srch.deliver(m.qid, hits)
 	}
-	srch.deliver(m.qid, hits)
+	if a, ok := answerOf(m); ok {
+		srch.answered(m.qid, a)
+	}
 }
 
-// collect merges incoming hits and sends them on out until ctx ends.
-func (l *Leaf) collect(ctx context.Context, id uuid.UUID, srch *search, out chan<- Hit) {
+// running returns the running search id, or nil.
+func (l *Leaf) running(id uuid.UUID) *search {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.searches[id]
+}
+
+// collect merges incoming hits and sends them on out until the search is
+// done or ctx ends.
+func (l *Leaf) collect(ctx context.Context, id uuid.UUID, srch *search, q *Query, out chan<- Hit) {
 	defer l.wg.Done()
 	defer close(out)
 	defer func() {
@@ -97,29 +135,56 @@ func (l *Leaf) collect(ctx context.Context, id uuid.UUID, srch *search, out chan
 		l.mu.Unlock()
 	}()
 	merged := make(map[[20]byte]*Hit)
+	tr := newAnswerTracker(srch.origins)
+	timeout := l.answerTimeout()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
 	for {
-		var batch []Hit
+		var ev searchEvent
 		select {
 		case <-ctx.Done():
 			return
 		case <-l.stop:
 			return
-		case batch = <-srch.in:
+		case <-timer.C:
+			q.set(tr.progress(true))
+			return
+		case ev = <-srch.in:
 		}
-		for _, h := range batch {
-			upd, ok := mergeHit(merged, h)
-			if !ok {
-				continue
-			}
-			select {
-			case out <- upd:
-			case <-ctx.Done():
-				return
-			case <-l.stop:
+		if ev.reset {
+			tr = newAnswerTracker(1)
+			timer.Reset(timeout)
+		}
+		if !l.emit(ctx, merged, ev.hits, out) {
+			return
+		}
+		if tr.add(ev) {
+			p := tr.progress(false)
+			q.set(p)
+			if p.Done {
 				return
 			}
 		}
 	}
+}
+
+// emit merges a batch of hits and sends what is new on out; it reports
+// false when the search ended meanwhile.
+func (l *Leaf) emit(ctx context.Context, merged map[[20]byte]*Hit, batch []Hit, out chan<- Hit) bool {
+	for _, h := range batch {
+		upd, ok := mergeHit(merged, h)
+		if !ok {
+			continue
+		}
+		select {
+		case out <- upd:
+		case <-ctx.Done():
+			return false
+		case <-l.stop:
+			return false
+		}
+	}
+	return true
 }
 
 // mergeHit folds h into merged and returns the Hit to emit, if anything is new.

@@ -193,8 +193,13 @@ func (s *Supernode) routeHits(m *message) {
 	for i, w := range m.Hits {
 		hits[i] = fromWireHit(w)
 	}
-	s.stats.routed.Add(1)
-	from.deliver(m.qid, hits)
+	if len(hits) > 0 {
+		s.stats.routed.Add(1)
+		from.deliver(m.qid, hits)
+	}
+	if a, ok := answerOf(m); ok {
+		tell(from, m.qid, a)
+	}
 }
 
 // sendHits queues hits for id on ln, split into frames of bounded size.
