@@ -81,7 +81,7 @@ func (s *Swarm) connectCandidates(ctx context.Context) {
 		if len(s.peers)+s.dialing() >= s.cfg.MaxPeers {
 			return
 		}
-		if c.dialing || now.Before(c.nextTry) || s.connectedTo(c.addr) {
+		if c.dialing || now.Before(c.nextTry) || s.connectedTo(c.addr) || s.punching(c.addr) {
 			continue
 		}
 		if s.stopping {
@@ -122,6 +122,7 @@ func (s *Swarm) dial(ctx context.Context, c *candidate) {
 		c.failures++
 		c.nextTry = time.Now().Add(c.backoff())
 		s.log.Debug("peer connection failed", "peer", c.addr, "failures", c.failures, "err", err)
+		s.askRendezvous(c.addr)
 		return
 	}
 	c.failures = 0
@@ -177,11 +178,15 @@ func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 	}
 	c.SetDeadline(time.Time{})
 	in := wire.Handshake{Reserved: reserved, InfoHash: s.cfg.InfoHash, PeerID: id}
-	p, err := s.addPeer(c, c.RemoteAddr().String(), in)
+	addr := c.RemoteAddr().String()
+	p, err := s.addPeer(c, addr, in)
 	if err != nil {
 		c.Close()
 		return err
 	}
+	s.mu.Lock()
+	s.markPunched(p, addr)
+	s.mu.Unlock()
 	s.poke() // an idle swarm's loop starts again: choking, rates, timeouts
 	s.runPeer(p, c.Reader)
 	return nil

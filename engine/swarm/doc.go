@@ -51,4 +51,27 @@
 // remembered and compared with the piece once it verifies, and only those
 // whose data differs are banned. Enough shared failures (BanAfter) ban a
 // peer that could not be proven.
+//
+// # Hole punching (BEP 55)
+//
+// Every peer is offered ut_holepunch. As a relay, the swarm introduces a
+// peer that sends rendezvous to another connected peer that speaks
+// ut_holepunch, by sending connect to both, each naming the other's
+// listen address as we see it (its IP after its NAT, with the port of its
+// BEP 10 handshake); otherwise it answers with the BEP 55 error code
+// (NoSuchPeer, NotConnected, NoSupport, NoSelf). Each peer may make us
+// relay a burst of 3 and then one rendezvous per 5 s; beyond that it gets
+// no answer. New peers get their first PEX message 3 s after connecting,
+// not at the next minute's round, so a peer behind NAT learns soon whom it
+// may reach through us.
+//
+// As a peer behind NAT, the swarm remembers which addresses each peer
+// named in its PEX. When a dial to such an address fails, it asks that
+// peer for a rendezvous (once a minute per address). On connect, exactly
+// one end dials: the one whose address, as the relay sees both, sorts
+// first (our IP from the relay's yourip, with our advertised port). Both
+// ends compute the same answer, which matters because each end usually
+// fails to dial the other and asks. The owner's Puncher does the
+// transport's part; a connection that results is marked with the relay in
+// PeerStats.Via. At most 4 punches run at once per swarm.
 package swarm

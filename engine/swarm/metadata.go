@@ -39,7 +39,9 @@ func (s *Swarm) onExtended(p *peer, m wire.Message) error {
 	case extMetadata:
 		return s.onMetadataMsg(p, m.Payload)
 	case extPEX:
-		return s.onPEX(m.Payload)
+		return s.onPEX(p, m.Payload)
+	case extHolepunch:
+		return s.onHolepunch(p, m.Payload)
 	}
 	return nil
 }
@@ -59,6 +61,9 @@ func (s *Swarm) onExtHandshake(p *peer, payload []byte) error {
 	}
 	if h.P > 0 && h.P < 65536 {
 		p.listenPort = uint16(h.P)
+	}
+	if ip, ok := netip.AddrFromSlice(h.YourIP); ok {
+		p.yourIP = ip.Unmap()
 	}
 	if ip := mustAddr(p.ip); h.P > 0 && h.P < 65536 && ip.IsValid() {
 		// Remember where the peer listens (for resume data), but we are
@@ -196,11 +201,12 @@ func (s *Swarm) adoptEarlyBitfields() {
 	}
 }
 
-func (s *Swarm) onPEX(payload []byte) error {
+func (s *Swarm) onPEX(p *peer, payload []byte) error {
 	px, err := wire.ParsePEX(payload)
 	if err != nil {
 		return nil // PEX is advisory; ignore junk rather than drop the peer
 	}
+	notePEX(p, px)
 	for _, a := range px.Added {
 		addr := a.String()
 		if _, ok := s.cands[addr]; !ok && len(s.cands) < 2000 {

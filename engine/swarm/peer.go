@@ -68,8 +68,12 @@ type peer struct {
 	outgoing       bool
 	listenPort     uint16
 	pexSent        map[netip.AddrPort]bool
-	weAllow        map[int]bool // BEP 6 allowed-fast pieces we granted
-	theyAllow      map[int]bool // allowed-fast pieces the peer granted us
+	pexHas         map[netip.AddrPort]bool // listen addresses its PEX named, see askRendezvous
+	yourIP         netip.Addr              // our IP as it sees us (BEP 10 yourip)
+	relayLimit     *rate.Limiter           // rendezvous it may make us relay, see relay
+	via            string                  // the relay whose hole punch brought it, if any
+	weAllow        map[int]bool            // BEP 6 allowed-fast pieces we granted
+	theyAllow      map[int]bool            // allowed-fast pieces the peer granted us
 
 	downRate, upRate rateMeter
 	down, up         atomic.Int64 // payload bytes this connection
@@ -162,7 +166,7 @@ func (s *Swarm) greet(p *peer) {
 // router's mapped one when known) and p's address as we see it (yourip).
 func (s *Swarm) extHandshake(p *peer) []byte {
 	h := wire.ExtHandshake{
-		M:      map[string]int{"ut_metadata": extMetadata, "ut_pex": extPEX},
+		M:      map[string]int{"ut_metadata": extMetadata, "ut_pex": extPEX, wire.ExtHolepunchName: extHolepunch},
 		V:      "Shoal 0.1",
 		P:      s.cfg.ListenPort,
 		Reqq:   maxUploadQ,

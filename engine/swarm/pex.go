@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/shoalp2p/shoal/engine/wire"
 )
@@ -31,9 +32,18 @@ func (p *peer) listenAddr() (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(ip, p.listenPort), true
 }
 
-// sendPEX sends each ut_pex peer the changes since its last message.
-// Caller holds s.mu.
-func (s *Swarm) sendPEX() {
+// pexFirstAfter is how soon after connecting a peer gets its first PEX
+// message (the full list), instead of waiting for the next round: a peer
+// behind NAT learns early whom it may reach through us (BEP 55).
+const pexFirstAfter = 3 * time.Second
+
+// sendPEX sends each ut_pex peer the changes since its last message;
+// with firstOnly, only peers that have had none yet and connected at
+// least pexFirstAfter ago. Caller holds s.mu.
+func (s *Swarm) sendPEX(firstOnly bool) {
+	if firstOnly && !s.pexFirstDue() {
+		return
+	}
 	current := map[netip.AddrPort]bool{}
 	for _, p := range s.peers {
 		if ap, ok := p.listenAddr(); ok {
@@ -42,7 +52,7 @@ func (s *Swarm) sendPEX() {
 	}
 	for _, p := range s.peers {
 		id := p.theirExt["ut_pex"]
-		if id <= 0 || id > 255 {
+		if id <= 0 || id > 255 || (firstOnly && !p.pexFirstDue()) {
 			continue
 		}
 		if msg, ok := pexFor(p, current); ok {
@@ -53,10 +63,27 @@ func (s *Swarm) sendPEX() {
 	}
 }
 
+// pexFirstDue reports whether some peer waits for its first PEX message.
+// Caller holds s.mu.
+func (s *Swarm) pexFirstDue() bool {
+	for _, p := range s.peers {
+		if p.pexFirstDue() {
+			return true
+		}
+	}
+	return false
+}
+
+// pexFirstDue reports whether p, connected at least pexFirstAfter ago,
+// has had no PEX message yet. Caller holds s.mu.
+func (p *peer) pexFirstDue() bool {
+	return p.pexSent == nil && p.theirExt["ut_pex"] > 0 && time.Since(p.start) >= pexFirstAfter
+}
+
 // pexFor computes one peer's added and dropped lists and remembers them.
 func pexFor(p *peer, current map[netip.AddrPort]bool) (PEXMessage, bool) {
 	if p.pexSent == nil {
-		p.pexSent = map[netip.AddrPort]bool{}
+		p.pexSent = make(map[netip.AddrPort]bool, len(current))
 	}
 	self, _ := p.listenAddr()
 	var msg PEXMessage
@@ -73,4 +100,24 @@ func pexFor(p *peer, current map[netip.AddrPort]bool) (PEXMessage, bool) {
 		}
 	}
 	return msg, len(msg.Added)+len(msg.Dropped) > 0
+}
+
+// maxPEXHas bounds how many addresses are remembered per peer as named in
+// its PEX (the candidates table holds 2000 at most).
+const maxPEXHas = 2000
+
+// notePEX remembers which listen addresses p says it is connected to: it
+// can relay a hole punch to them (BEP 55). Caller holds s.mu.
+func notePEX(p *peer, px PEXMessage) {
+	if p.pexHas == nil {
+		p.pexHas = map[netip.AddrPort]bool{}
+	}
+	for _, a := range px.Dropped {
+		delete(p.pexHas, a)
+	}
+	for _, a := range px.Added {
+		if len(p.pexHas) < maxPEXHas {
+			p.pexHas[a] = true
+		}
+	}
 }

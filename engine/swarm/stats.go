@@ -46,6 +46,9 @@ type PeerStats struct {
 	Interesting bool // we want data the peer has
 	Seed        bool
 	Note        string
+	// Via is the relay whose BEP 55 hole punch brought this connection
+	// ("" for an ordinary one).
+	Via string
 }
 
 // Stats copies the current state.
@@ -67,7 +70,7 @@ func (s *Swarm) Stats() Stats {
 		ps := PeerStats{Key: p.banKey(), PeerID: p.peerID, Addr: p.addr, Client: p.client,
 			Network: p.network, Encryption: p.encryption, DownRate: p.downRate.value, UpRate: p.upRate.value,
 			Downloaded: p.down.Load(), Uploaded: p.up.Load(), Choked: p.amChoking, ChokingUs: p.peerChoking, Note: p.note,
-			Interested: p.peerInterested, Interesting: p.amInterested}
+			Interested: p.peerInterested, Interesting: p.amInterested, Via: p.via}
 		if st.Pieces > 0 {
 			ps.Seed = p.isSeed(st.Pieces)
 			ps.Progress = float64(p.numHave) / float64(st.Pieces)

@@ -92,6 +92,9 @@ type Config struct {
 	// waiting for the download learns of it at once instead of at its
 	// next poll.
 	OnComplete func()
+	// Punch, if set, makes the transport's part of a BEP 55 hole punch;
+	// without it the swarm still relays for others but never punches.
+	Punch Puncher
 	// OnWake, if set, is called (without the swarm's lock) each time the
 	// swarm leaves its idle state: a peer connected or is to be dialed.
 	// An owner that skips idle swarms in its periodic work (byte counts,
@@ -119,6 +122,8 @@ type Swarm struct {
 	peers         map[uint64]*peer
 	nextID        uint64
 	cands         map[string]*candidate
+	punches       map[string]*punch         // by address, see onConnect
+	rendezvous    map[string]rendezvousSent // by address, see askRendezvous
 	meta          *metaFetch
 	writing       map[int]int    // blocks being written per piece
 	bufs          map[int][]byte // write-back buffers of pieces being received
@@ -169,23 +174,25 @@ func New(cfg Config) (*Swarm, error) {
 		cfg.Connect = d.Connect
 	}
 	s := &Swarm{
-		cfg:       cfg,
-		log:       cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
-		bufs:      make(map[int][]byte),
-		onDisk:    make(map[int]bool),
-		wake:      make(chan struct{}, 1),
-		closed:    make(chan struct{}),
-		peers:     make(map[uint64]*peer),
-		cands:     make(map[string]*candidate),
-		writing:   make(map[int]int),
-		received:  make(map[int]bool),
-		blame:     make(map[int][]blockSource),
-		failed:    make(map[int]*failedPiece),
-		banned:    make(map[string]string),
-		choke:     choker.New(cfg.UploadSlots),
-		budget:    -1,
-		rcache:    readCache{limit: readCacheBytes},
-		rechecked: !cfg.Recheck,
+		cfg:        cfg,
+		log:        cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
+		bufs:       make(map[int][]byte),
+		onDisk:     make(map[int]bool),
+		wake:       make(chan struct{}, 1),
+		closed:     make(chan struct{}),
+		peers:      make(map[uint64]*peer),
+		cands:      make(map[string]*candidate),
+		punches:    make(map[string]*punch),
+		rendezvous: make(map[string]rendezvousSent),
+		writing:    make(map[int]int),
+		received:   make(map[int]bool),
+		blame:      make(map[int][]blockSource),
+		failed:     make(map[int]*failedPiece),
+		banned:     make(map[string]string),
+		choke:      choker.New(cfg.UploadSlots),
+		budget:     -1,
+		rcache:     readCache{limit: readCacheBytes},
+		rechecked:  !cfg.Recheck,
 	}
 	for k, v := range cfg.Banned {
 		s.banned[k] = v
@@ -395,12 +402,11 @@ func (s *Swarm) tick(ctx context.Context, n int) {
 	}
 	s.expireRequests()
 	s.markLeeches()
+	s.expirePunches(time.Now())
 	if n%10 == 1 {
 		s.runChoker()
 	}
-	if n%pexInterval == 5 {
-		s.sendPEX()
-	}
+	s.sendPEX(n%pexInterval != 5)
 	if s.meta != nil && n%2 == 0 { // re-ask after silence or a failed hash
 		for _, p := range s.peers {
 			s.requestMetadata(p)

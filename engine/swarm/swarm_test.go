@@ -322,7 +322,7 @@ func TestPEXIntroducesPeers(t *testing.T) {
 		return len(seed.s.Stats().Peers) == 2
 	})
 	seed.s.mu.Lock()
-	seed.s.sendPEX()
+	seed.s.sendPEX(false)
 	seed.s.mu.Unlock()
 	waitFor(t, "l2 learns l1 through PEX", 10*time.Second, func() bool {
 		for _, c := range l2.s.Candidates() {

@@ -2,8 +2,8 @@
 //
 // It implements the framing and messages of BEP 3 (handshake and core
 // messages), BEP 6 (Fast extension: HaveAll, HaveNone, Reject, Suggest,
-// AllowedFast), BEP 10 (extension protocol handshake), BEP 9 (ut_metadata)
-// and BEP 11 (ut_pex), plus the BEP 5 Port message. It is a pure codec: it
+// AllowedFast), BEP 10 (extension protocol handshake), BEP 9 (ut_metadata),
+// BEP 11 (ut_pex) and BEP 55 (ut_holepunch), plus the BEP 5 Port message. It is a pure codec: it
 // opens no sockets and starts no goroutines.
 //
 // The hot path (Request, Have and Piece messages) neither allocates when

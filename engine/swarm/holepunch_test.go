@@ -1,0 +1,209 @@
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/transport"
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// natNode is a node whose ordinary dials to the addresses in blocked fail
+// as a strict NAT makes them fail, and whose Puncher records each punch:
+// the initiator connects (on loopback nothing is in the way), the other
+// end only notes it.
+type natNode struct {
+	*node
+	mu      sync.Mutex
+	blocked map[string]bool
+	punches []string // "addr initiator" or "addr target"
+	log     *syncBuffer
+}
+
+// syncBuffer is a log sink that tests may read while swarms write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.b.String(), s)
+}
+
+func startNATNode(t *testing.T, ctx context.Context, cfg Config) *natNode {
+	n := &natNode{blocked: map[string]bool{}, log: &syncBuffer{}}
+	d := &transport.Dialer{Dial: loopback.Dial}
+	cfg.Logger = slog.New(slog.NewTextHandler(n.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg.Connect = func(ctx context.Context, addr string, out wire.Handshake) (*transport.Conn, wire.Handshake, error) {
+		n.mu.Lock()
+		blocked := n.blocked[addr]
+		n.mu.Unlock()
+		if blocked {
+			return nil, wire.Handshake{}, errors.New("connect: connection refused (strict NAT)")
+		}
+		return d.Connect(ctx, addr, out)
+	}
+	cfg.Punch = func(ctx context.Context, addr string, out wire.Handshake, initiator bool) (*transport.Conn, wire.Handshake, error) {
+		n.mu.Lock()
+		role := " target"
+		if initiator {
+			role = " initiator"
+		}
+		n.punches = append(n.punches, addr+role)
+		n.mu.Unlock()
+		if !initiator {
+			return nil, wire.Handshake{}, nil
+		}
+		return d.Connect(ctx, addr, out)
+	}
+	n.node = startNode(t, ctx, cfg)
+	return n
+}
+
+func (n *natNode) block(addrs ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, a := range addrs {
+		n.blocked[a] = true
+	}
+}
+
+func (n *natNode) punchLog() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.punches...)
+}
+
+// viaOf is the Via of the node's connection to addr, and whether there is one.
+func viaOf(s *Swarm, addr string) (string, bool) {
+	for _, p := range s.Stats().Peers {
+		if p.Addr == addr {
+			return p.Via, true
+		}
+	}
+	return "", false
+}
+
+// TestHolePunchThroughRelay: a seeder and a leecher that cannot dial each
+// other, both connected to a relay that has none of the pieces, meet
+// through a BEP 55 rendezvous: the leecher learns the seeder by PEX, its
+// dial fails, it asks the relay, both ends get connect, exactly one
+// dials, and the file arrives whole. Both ends name the relay.
+func TestHolePunchThroughRelay(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 1<<20+777, 64<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	relay := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	seed := startNATNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	leech := startNATNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	seed.block(leech.addr)
+	leech.block(seed.addr)
+	relay.s.SetSkipped(map[int]bool{0: true}) // it has no piece and fetches none
+	seed.s.AddPeers(relay.addr)
+	leech.s.AddPeers(relay.addr)
+	waitFor(t, "the leecher's download through the punched connection", 30*time.Second, func() bool {
+		return leech.s.Complete()
+	})
+	if !bytes.Equal(readAll(t, filepath.Join(leech.s.cfg.Dir, mustInfo(t, info).Name)), readAll(t, path)) {
+		t.Fatal("the leecher's file differs from the seeder's")
+	}
+	var initiators []*natNode
+	for _, n := range []*natNode{seed, leech} {
+		for _, p := range n.punchLog() {
+			if strings.HasSuffix(p, " initiator") {
+				initiators = append(initiators, n)
+			}
+		}
+	}
+	if len(initiators) != 1 {
+		t.Fatalf("punches: seeder %v, leecher %v; want exactly one initiator", seed.punchLog(), leech.punchLog())
+	}
+	// The initiator dialled the other's listen address and names the
+	// relay. (On loopback it dials from any port, so the other end sees an
+	// address it was not told of; the engine dials from its listen port.)
+	other := seed
+	if initiators[0] == seed {
+		other = leech
+	}
+	if via, ok := viaOf(initiators[0].s, other.addr); !ok || via != relay.addr {
+		t.Errorf("initiator's connection to %s: via %q (connected %v), want %q", other.addr, via, ok, relay.addr)
+	}
+}
+
+// TestRelayRefusals: a relay answers a rendezvous it cannot serve with the
+// BEP 55 error code that says why, and answers at most relayBurst of them
+// at once from one peer.
+func TestRelayRefusals(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, info := makeContent(t, 64<<10, 16<<10)
+	ih := infoHash(info)
+	relay := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	asker := startNATNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	asker.s.AddPeers(relay.addr)
+	waitFor(t, "the relay's extension handshake", 10*time.Second, func() bool {
+		asker.s.mu.Lock()
+		defer asker.s.mu.Unlock()
+		for _, p := range asker.s.peers {
+			return p.holepunchID() != 0
+		}
+		return false
+	})
+	ask := func(target string) {
+		asker.s.mu.Lock()
+		defer asker.s.mu.Unlock()
+		for _, p := range asker.s.peers {
+			p.sendHolepunch(wire.Holepunch{Type: wire.HolepunchRendezvous, Addr: mustAddrPort(t, target)})
+		}
+	}
+	ask("127.0.0.1:1")
+	waitFor(t, "not connected", 5*time.Second, func() bool {
+		return asker.log.count(wire.HolepunchNotConnected.String()) == 1
+	})
+	ask(relay.addr)
+	waitFor(t, "no self", 5*time.Second, func() bool { return asker.log.count(wire.HolepunchNoSelf.String()) == 1 })
+	for range 4 {
+		ask("127.0.0.1:2")
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := asker.log.count("hole punch relay refused"); n != relayBurst {
+		t.Errorf("%d refusals for %d rendezvous in a row, want %d (the relay's burst)", n, 6, relayBurst)
+	}
+}
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustAddrPort(t *testing.T, s string) netip.AddrPort {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
+}
