@@ -112,6 +112,9 @@ func printStatus(w io.Writer, st control.Status) {
 	fmt.Fprintf(w, "Ratio %s: %s up, %s down all time\n", ratioText(st.Ratio.Value), sizeText(st.Ratio.Uploaded), sizeText(st.Ratio.Downloaded))
 	fmt.Fprintf(w, "Network: %s, supernode %s, %d DHT nodes, %d peers, reachable %s, external address %s, port mapping %s\n",
 		n.Role, n.SupernodeLink, n.DHTNodes, n.Peers, n.Reachable, orDash(n.ExternalAddr), n.PortMapping)
+	if n.How != "" {
+		fmt.Fprintf(w, "  Reachability: %s\n", n.How)
+	}
 	if n.PortMappingErr != "" {
 		fmt.Fprintf(w, "  %s\n", n.PortMappingErr)
 	}

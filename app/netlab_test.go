@@ -219,6 +219,7 @@ type labStatus struct {
 		Role           string `json:"role"`
 		Reachable      string `json:"reachable"`
 		ReachableHow   string `json:"reachable_how"`
+		How            string `json:"how"`
 		ExternalAddr   string `json:"external_addr"`
 		PortMapping    string `json:"port_mapping"`
 		PortMappingErr string `json:"port_mapping_error"`
@@ -272,10 +273,56 @@ func TestLabSupernodeOnlyWhereReachable(t *testing.T) {
 	if s1 := nodes["s1"].status(t).Network; s1.Reachable != "yes" {
 		t.Errorf("s1 on the public segment: %+v", s1)
 	}
+	nodes["h2"].waitLog(t, "reachability: no supernode to test with yet", time.Second)
 	h2 := nodes["h2"].status(t).Network
 	if h2.Role != "leaf" || h2.Reachable != "no" || !strings.Contains(h2.ReachableHow, "still looking") ||
 		!strings.HasPrefix(h2.PortMappingErr, "No router answered") {
 		t.Errorf("h2 behind the strict NAT: %+v", h2)
 	}
 	t.Logf("h1: %s (%s); h2: %s (%s)", h1.Reachable, h1.ReachableHow, h2.Reachable, h2.ReachableHow)
+}
+
+// waitStatus polls d's `shoal status --json` until ok accepts it, failing
+// with the last status after timeout.
+func (d *labDaemon) waitStatus(t *testing.T, timeout time.Duration, ok func(labStatus) bool) labStatus {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st := d.status(t)
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(d.log)
+			t.Fatalf("status after %v: %+v\n%s", timeout, st.Network, b)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestLabDialBack: with a public supernode on s1, the node behind the UPnP
+// router asks it to dial back its mapped address and is reachable by that
+// test; the node behind the strict NAT asks the same and is not, the
+// supernode's dial to its router's address failing. Both answers, and how
+// they were reached, show in `shoal status --json`.
+func TestLabDialBack(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{})
+	sup := startLabDaemon(t, lab, "s1", 42030, "--supernode")
+	boot := []string{"--bootstrap", sup.ready.DHTAddr}
+	h1 := startLabDaemon(t, lab, "h1", 42031, boot...)
+	h2 := startLabDaemon(t, lab, "h2", 42032, boot...)
+	const helper = "supernode 203.0.113.50:42030"
+	tested := func(st labStatus) bool { return strings.Contains(st.Network.How, "dial-back by "+helper) }
+	n1 := h1.waitStatus(t, 90*time.Second, tested).Network
+	if n1.Reachable != "yes" || n1.PortMapping != "upnp" || n1.ExternalAddr != "203.0.113.11:42031" ||
+		!strings.HasPrefix(n1.How, "upnp mapping + dial-back by "+helper+" reached 203.0.113.11:42031") {
+		t.Errorf("h1 behind UPnP: %+v", n1)
+	}
+	n2 := h2.waitStatus(t, 90*time.Second, tested).Network
+	if n2.Reachable != "no" || n2.PortMapping != "none" || n2.Role != "leaf" ||
+		!strings.HasPrefix(n2.How, "no port mapping; dial-back by "+helper+" to 203.0.113.12:42032 failed") {
+		t.Errorf("h2 behind the strict NAT: %+v", n2)
+	}
+	h1.waitLog(t, "reachability tested", time.Second)
+	t.Logf("h1: %s (%s)\nh2: %s (%s)", n1.Reachable, n1.How, n2.Reachable, n2.How)
 }

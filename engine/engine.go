@@ -112,7 +112,11 @@ type Engine struct {
 	extPort atomic.Int32
 	// inboundFrom is the first public address that connected to us.
 	inboundFrom atomic.Pointer[string]
-	lock        *dirLock
+	// dialback answers probes and dial-back requests and asks supernodes
+	// to test us; reach holds the last answer (dialback.go).
+	dialback *overlay.DialBack
+	reach    reachState
+	lock     *dirLock
 
 	responder *dhtindex.Responder // BEP 51, shared by the DHT servers
 	// announceGate paces tracker announces over all transfers, and
@@ -407,6 +411,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.goRun(ctx, e.dhtIndexLoop)
 	}
 	e.goRun(ctx, e.leaf.Run)
+	e.goRun(ctx, e.reachLoop)
 	if e.pm != nil {
 		e.goRun(ctx, e.pm.Run) // in the background: never holds up startup
 	}

@@ -137,8 +137,8 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{})
 	if overlayMagic(br) {
 		release()
 		c.SetReadDeadline(time.Time{})
-		if e.sn == nil {
-			c.Close() // overlay traffic, but we are not a supernode
+		if e.sn == nil { // not a supernode: answer probes and dial-backs only
+			e.dialback.ServeConn(ctx, &bufConn{Conn: c, r: br}, e.advertised())
 			return
 		}
 		e.sn.ServeConn(ctx, &bufConn{Conn: c, r: br})
@@ -403,6 +403,7 @@ func (e *Engine) startOverlay() error {
 	if e.cfg.Supernode && e.cfg.Leaf {
 		return errors.New("engine: Config.Supernode and Config.Leaf both set")
 	}
+	e.dialback = e.newDialBack()
 	if !e.cfg.Leaf {
 		sn, err := overlay.NewSupernode(overlay.SupernodeConfig{
 			Addr:      e.advertised(),
@@ -411,6 +412,7 @@ func (e *Engine) startOverlay() error {
 			Finder:    finder{e},
 			Auto:      !e.cfg.Supernode,
 			Promotion: overlay.Promotion{Reachable: e.knownReachable},
+			DialBack:  e.dialback,
 			Logger:    e.log.With("part", "supernode"),
 		})
 		if err != nil {

@@ -41,8 +41,11 @@ func (e *Engine) portMapChanged() {
 	if st.External.IsValid() {
 		port = int(st.External.Port())
 	}
-	e.extPort.Store(int32(port))
+	old := e.extPort.Swap(int32(port))
 	e.announceChange()
+	if old != int32(port) {
+		e.TestReachability() // the address others should reach changed
+	}
 }
 
 // announcePort is the port other peers should dial: the router's mapped

@@ -9,13 +9,15 @@ import (
 	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
-// Reachability, as NetStatus shows it. A node knows it is reachable when
-// someone from a public address has connected to it (a BitTorrent peer,
-// or a supernode's dial-back probe of the search overlay: see
+// Reachability, as NetStatus shows it. The explicit test decides when a
+// supernode has answered one (dialback.go: it dialled our external
+// address, and our probe came in or not). Until then it is inferred: a
+// node is reachable when someone from a public address has connected to
+// it (a BitTorrent peer, or a supernode's probe: see
 // overlay.Supernode.probeLeaf), when the router forwards its port, or when
-// its own address is public. It knows it is not when none of that holds
-// and the router refused a mapping. Only a reachable node promotes itself
-// to supernode when it finds none (overlay.Promotion.Reachable).
+// its own address is public; it is not when none of that holds and the
+// router refused a mapping. Only a reachable node promotes itself to
+// supernode when it finds none (overlay.Promotion.Reachable).
 
 const (
 	reachableYes     = "yes"
@@ -42,6 +44,9 @@ func (e *Engine) noteInbound(a net.Addr) {
 
 // reachability says whether others can dial us, and how that is known.
 func (e *Engine) reachability() (state, how string) {
+	if state, how, _, ok := e.dialBackVerdict(); ok {
+		return state, how
+	}
 	if from := e.inboundFrom.Load(); from != nil {
 		return reachableYes, fmt.Sprintf("%s connected to us from outside", *from)
 	}
@@ -74,7 +79,22 @@ func (e *Engine) knownReachable() bool {
 // reachStatus fills the reachability fields of n.
 func (e *Engine) reachStatus(n *NetStatus) {
 	n.Reachable, n.ReachableHow = e.reachability()
-	if e.sn != nil && e.sn.AloneUnreachable() {
-		n.ReachableHow += " No supernode found, and a node nobody can reach cannot be one: still looking."
+	if _, _, ext, ok := e.dialBackVerdict(); ok && n.ExternalAddr == "" {
+		n.ExternalAddr = ext
 	}
+	testing, looking := e.reachNotes()
+	n.ReachTesting = testing
+	switch {
+	case e.sn != nil && e.sn.AloneUnreachable():
+		n.ReachableHow = joinNote(n.ReachableHow, "No supernode found, and a node nobody can reach cannot be one: still looking.")
+	case looking:
+		n.ReachableHow = joinNote(n.ReachableHow, "No supernode could test us yet: still looking.")
+	}
+}
+
+func joinNote(how, note string) string {
+	if how == "" {
+		return note
+	}
+	return how + " " + note
 }

@@ -210,6 +210,8 @@ type NetStatus struct {
 	// ReachableHow says how Reachable was learned (for people, e.g.
 	// "a supernode dialled 203.0.113.11:6881 back"); empty while unknown.
 	ReachableHow string
+	// ReachTesting is true while a dial-back test runs.
+	ReachTesting bool
 	// ExternalAddr is host:port as the Internet sees us (from the router's
 	// port mapping or from peers); empty while unknown.
 	ExternalAddr string

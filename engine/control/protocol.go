@@ -89,10 +89,16 @@ type Network struct {
 	Supernodes []string `json:"supernodes"`
 	// SupernodeLink is "linked" when this leaf has a supernode (or is
 	// one), else "not linked".
-	SupernodeLink  string  `json:"supernode_link"`
-	Leaves         int     `json:"leaves,omitempty"`
+	SupernodeLink string `json:"supernode_link"`
+	Leaves        int    `json:"leaves,omitempty"`
+	// Reachable is "yes", "no" or "unknown"; How says how that was
+	// learned, e.g. "upnp mapping + dial-back by supernode
+	// 203.0.113.50:42030 reached 203.0.113.11:42031" (ReachableHow is the
+	// same, under the name older scripts read).
 	Reachable      string  `json:"reachable"`
+	How            string  `json:"how"`
 	ReachableHow   string  `json:"reachable_how,omitempty"`
+	ReachTesting   bool    `json:"reach_testing,omitempty"`
 	ExternalAddr   string  `json:"external_addr"`
 	PortMapping    string  `json:"port_mapping"`
 	PortMappingErr string  `json:"port_mapping_error,omitempty"`
@@ -185,7 +191,8 @@ func statusOf(s engine.Snapshot) Status {
 func networkOf(n engine.NetStatus) Network {
 	w := Network{PeerAddr: n.PeerAddr, DHTNodes: n.DHTNodes, Peers: n.Peers, Role: "leaf",
 		Supernodes: append([]string{}, n.Supernodes...), SupernodeLink: "not linked", Leaves: n.Leaves,
-		Reachable: orDefault(n.Reachable, "unknown"), ReachableHow: n.ReachableHow,
+		Reachable: orDefault(n.Reachable, "unknown"), How: n.ReachableHow, ReachableHow: n.ReachableHow,
+		ReachTesting: n.ReachTesting,
 		ExternalAddr: n.ExternalAddr, PortMapping: orDefault(n.PortMapping, "none"),
 		PortMappingErr: n.PortMappingErr, DownRate: n.DownRate, UpRate: n.UpRate}
 	if n.IsSupernode {

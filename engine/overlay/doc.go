@@ -59,6 +59,15 @@
 // a dead link is noticed within a few seconds) and "error". A malformed or
 // oversized frame ends that one link, after an error frame to the peer.
 //
+// Dial-back (dialback.go). A node asks any supernode to test whether others
+// can reach it: a hello with role "dialback", a port and a nonce. The
+// helper dials the asker's observed IP (never an address from the message)
+// at that port with a "probe" hello carrying the nonce, and answers
+// "welcome" or a "dialback_failed" error, both naming the address dialled
+// ("target"). The asker believes it is reachable only when its nonce came
+// in. Helpers dial at most 3 times per source IP and 60 times overall per
+// minute, 8 at once.
+//
 // DHT entries. On a supernode, the engine's DHT indexer (engine/dhtindex)
 // adds torrents learnt from the BitTorrent DHT, their metadata checked
 // against the infohash, with Supernode.IndexDHT (dht.go): same FTS5 table

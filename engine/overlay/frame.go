@@ -149,6 +149,8 @@ type message struct {
 	Reachable bool `json:"reachable,omitempty"` // hello (leaf): has accepted inbound overlay connections
 	Uptime    int  `json:"uptime,omitempty"`    // hello (leaf): seconds up
 
+	Target string `json:"target,omitempty"` // dial-back answer: the address the helper dialled
+
 	qid uuid.UUID // parsed ID, set by validate
 }
 
@@ -243,6 +245,11 @@ func (m *message) validate() error {
 	if len(m.Supernodes) > maxListedSupers {
 		return fmt.Errorf("%d supernodes listed", len(m.Supernodes))
 	}
+	if m.Target != "" {
+		if err := checkHostPort(m.Target); err != nil {
+			return err
+		}
+	}
 	switch m.Type {
 	case typeHello:
 		return m.validateHello()
@@ -330,7 +337,12 @@ func (m *message) validateHello() error {
 	case roleSuper:
 		return checkHostPort(m.Addr)
 	case roleProbe:
-		return nil
+		return m.parseID(false)
+	case roleDialBack:
+		if m.Port < 1 || m.Port > 65535 {
+			return fmt.Errorf("dial-back port %d", m.Port)
+		}
+		return m.parseID(true)
 	}
 	return fmt.Errorf("unknown role %q", m.Role)
 }

@@ -30,6 +30,11 @@ var goodMessages = []*message{
 	{Type: typeTableReq, Origin: "127.0.0.1:1"},
 	{Type: typeMode, Standby: true},
 	{Type: typeHello, Role: roleLeaf, Port: 1, Standby: true},
+	{Type: typeHello, Role: roleDialBack, Port: 6881, ID: testID},
+	{Type: typeHello, Role: roleProbe, ID: testID},
+	{Type: typeHello, Role: roleProbe},
+	{Type: typeWelcome, Addr: "203.0.113.11:6881", Target: "203.0.113.11:6881"},
+	{Type: typeError, Code: CodeDialBackFailed, Text: "connection refused", Target: "203.0.113.12:6881"},
 }
 
 // badPayloads must be refused with ErrMalformed.
@@ -69,6 +74,12 @@ var badPayloads = []string{
 	`{"type":"digest","digest":[{"o":"bad","s":1}]}`,
 	`{"type":"tablereq"}`,
 	`{"type":`,
+	`{"type":"hello","role":"dialback","port":6881}`,
+	`{"type":"hello","role":"dialback","port":0,"id":"` + testID + `"}`,
+	`{"type":"hello","role":"dialback","port":65536,"id":"` + testID + `"}`,
+	`{"type":"hello","role":"probe","id":"nope"}`,
+	`{"type":"error","code":"dialback_failed","target":"nohostport"}`,
+	`{"type":"welcome","addr":"127.0.0.1:1","target":"127.0.0.1:0"}`,
 }
 
 func frameOf(payload string) []byte {

@@ -46,8 +46,11 @@ func (s *Supernode) ServeConn(ctx context.Context, c net.Conn) {
 	ln.count = &s.sent
 	s.reachable.Store(true) // someone reached us
 	switch {
+	case s.cfg.DialBack != nil && s.cfg.DialBack.serve(ctx, ln, hello, s.cfg.Addr):
 	case hello.Role == roleProbe:
 		s.serveProbe(ln)
+	case hello.Role == roleDialBack:
+		ln.fail(CodeProtocol, "no dial-back here", nil)
 	case !s.Active():
 		s.refuseInactive(ln)
 	case hello.Role == roleSuper:

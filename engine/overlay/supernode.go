@@ -60,6 +60,9 @@ type SupernodeConfig struct {
 	Auto              bool          // start as a leaf; promote and demote at run time (see Promotion)
 	Promotion         Promotion     // tuning of automatic roles
 	Logger            *slog.Logger  // nil: no logging
+	// DialBack, if set, answers probes and dial-back requests (see
+	// DialBack); without it probes are welcomed and requests refused.
+	DialBack *DialBack
 }
 
 func (c *SupernodeConfig) setDefaults() {
