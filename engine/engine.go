@@ -249,7 +249,7 @@ func (e *Engine) open() error {
 // reads the persistent counters.
 func (e *Engine) loadIdentity() error {
 	ctx := context.Background()
-	saved, ok, err := e.db.Setting(ctx, "peer_id")
+	saved, ok, err := e.db.Setting(ctx, keyPeerID)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
@@ -261,7 +261,7 @@ func (e *Engine) loadIdentity() error {
 	if e.peerID == ([20]byte{}) {
 		copy(e.peerID[:], "-SH0100-")
 		rand.Read(e.peerID[8:])
-		if err := e.db.SetSetting(ctx, "peer_id", InfoHash(e.peerID).String()); err != nil {
+		if err := e.db.SetSetting(ctx, keyPeerID, InfoHash(e.peerID).String()); err != nil {
 			return fmt.Errorf("engine: %w", err)
 		}
 	}
@@ -284,7 +284,7 @@ func (e *Engine) listenAddr() string {
 	if e.cfg.Listen != "" {
 		return e.cfg.Listen
 	}
-	port, ok, err := e.db.Setting(context.Background(), "listen_port")
+	port, ok, err := e.db.Setting(context.Background(), keyListenPort)
 	if err != nil || !ok {
 		port = "0"
 	}
@@ -300,7 +300,7 @@ func (e *Engine) listen() error {
 	if err := e.startUTP(); err != nil {
 		return err
 	}
-	if err := e.db.SetSetting(context.Background(), "listen_port", strconv.Itoa(e.port)); err != nil {
+	if err := e.db.SetSetting(context.Background(), keyListenPort, strconv.Itoa(e.port)); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
 	return nil

@@ -30,9 +30,9 @@ type Settings struct {
 	RatioTarget float64
 	// SeedTimeLimit stops seeding after this long complete (0 = no limit).
 	SeedTimeLimit time.Duration
-	// OnTarget is what happens at a target: "pause" (the default: it stays
-	// listed, paused) or "stop" (marked complete, not seeding).
-	OnTarget string
+	// OnTarget is what happens at a target: TargetPause (the default) or
+	// TargetStop.
+	OnTarget TargetAction
 	// KeepSeedingIfOnlySeed overrides the targets while no other connected
 	// peer has the whole content.
 	KeepSeedingIfOnlySeed bool
@@ -90,17 +90,16 @@ type TransferOptions struct {
 	SkipFiles     []int    // indices (as in Engine.Files) of files not to download
 }
 
-const settingsKey = "settings.v1"
-
+// defaultSettings are what a new data folder starts with.
 func defaultSettings() Settings {
-	return Settings{OnTarget: "pause", UploadSlots: 4, Encryption: "prefer", UTP: true, IndexDHT: true,
+	return Settings{OnTarget: TargetPause, UploadSlots: 4, Encryption: "prefer", UTP: true, IndexDHT: true,
 		CrawlRate: dhtindex.DefaultCrawlRate, DHTIndexCap: dhtindex.DefaultMaxEntries}
 }
 
 // loadSettings reads saved settings; Config limits, when set, win.
 func (e *Engine) loadSettings(ctx context.Context) error {
 	e.settings = defaultSettings()
-	raw, ok, err := e.db.Setting(ctx, settingsKey)
+	raw, ok, err := e.db.Setting(ctx, keySettings)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
@@ -158,6 +157,17 @@ func (e *Engine) Settings() Settings {
 	return e.settings
 }
 
+// TargetAction is what happens to a transfer that reaches its ratio or
+// seeding-time target. Its text is what settings store.
+type TargetAction string
+
+const (
+	// TargetPause leaves the transfer listed, paused.
+	TargetPause TargetAction = "pause"
+	// TargetStop marks it complete, no longer seeding.
+	TargetStop TargetAction = "stop"
+)
+
 // SetSettings applies and saves new settings.
 func (e *Engine) SetSettings(s Settings) error {
 	if err := e.closedErr(); err != nil {
@@ -167,8 +177,8 @@ func (e *Engine) SetSettings(s Settings) error {
 		s.CrawlRate < 0 || s.DHTIndexCap < 0 {
 		return fmt.Errorf("engine: settings: negative value")
 	}
-	if s.OnTarget != "stop" {
-		s.OnTarget = "pause"
+	if s.OnTarget != TargetStop {
+		s.OnTarget = TargetPause
 	}
 	mode, err := transport.ParseEncryption(s.Encryption)
 	if err != nil {
@@ -179,7 +189,7 @@ func (e *Engine) SetSettings(s Settings) error {
 		return fmt.Errorf("engine: settings: %w", err)
 	}
 	b, _ := json.Marshal(s)
-	if err := e.db.SetSetting(context.Background(), settingsKey, string(b)); err != nil {
+	if err := e.db.SetSetting(context.Background(), keySettings, string(b)); err != nil {
 		return fmt.Errorf("engine: save settings: %w", err)
 	}
 	e.mu.Lock()
@@ -242,7 +252,7 @@ func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
 	}
 	sw.SetSkipped(skip)
 	if b, err := json.Marshal(o); err == nil {
-		if err := e.db.SetSetting(context.Background(), "transfer-options:"+ih.String(), string(b)); err != nil {
+		if err := e.db.SetSetting(context.Background(), transferOptionsKey(ih), string(b)); err != nil {
 			return fmt.Errorf("engine: save transfer options: %w", err)
 		}
 	}
@@ -269,7 +279,7 @@ func (e *Engine) TransferOptions(ih InfoHash) (TransferOptions, error) {
 
 // loadTransferOptions re-applies options saved for a transfer.
 func (e *Engine) loadTransferOptions(ih InfoHash) {
-	raw, ok, err := e.db.Setting(context.Background(), "transfer-options:"+ih.String())
+	raw, ok, err := e.db.Setting(context.Background(), transferOptionsKey(ih))
 	if err != nil || !ok {
 		return
 	}
@@ -362,7 +372,7 @@ func (e *Engine) applyTarget(t *transfer, s Settings) {
 }
 
 // stopSeeding ends seeding of a transfer that reached its target.
-func (e *Engine) stopSeeding(t *transfer, action string) {
+func (e *Engine) stopSeeding(t *transfer, action TargetAction) {
 	t.mu.Lock()
 	t.targetReached = true
 	t.finishedAction = action
@@ -371,7 +381,7 @@ func (e *Engine) stopSeeding(t *transfer, action string) {
 	sw.SetUploadBudget(0)
 	sw.Pause()
 	t.poke()
-	e.log.Info("seeding stopped at target", "infohash", t.ih.String(), "action", action)
+	e.log.Info("seeding stopped at target", "infohash", t.ih.String(), "action", string(action))
 }
 
 // ratioBase is the denominator of a transfer's share ratio: what was

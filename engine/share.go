@@ -112,7 +112,9 @@ func (e *Engine) loadState() error {
 	for _, row := range lib {
 		if err := e.addLibrary(row); err != nil {
 			e.log.Warn("library item not loaded", "name", row.Name, "err", err)
+			continue
 		}
+		e.loadTransferOptions(row.InfoHash) // a shared item's limits and ratio target too
 	}
 	rows, err := e.db.Transfers(ctx)
 	if err != nil {

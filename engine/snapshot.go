@@ -139,7 +139,7 @@ type transferView struct {
 type viewKey struct {
 	name                 string
 	paused, finished     bool
-	action               string
+	action               TargetAction
 	uploaded, downloaded int64
 }
 
@@ -191,7 +191,7 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 	v.State = stateOf(st, paused)
 	if finished {
 		v.State = StatePaused
-		if action == "stop" {
+		if action == TargetStop {
 			v.State = StateComplete
 		}
 	}

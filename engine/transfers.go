@@ -58,7 +58,7 @@ type transfer struct {
 	opts               TransferOptions
 	upLimit, downLimit *rate.Limiter
 	targetReached      bool
-	finishedAction     string
+	finishedAction     TargetAction
 
 	entry   *overlay.Entry // search leaf entry, once complete (leafEntry)
 	item    *LibraryItem   // Library tab row of a library item (libraryItem)

@@ -175,7 +175,7 @@ func (st *settingsTab) fill(s engine.Settings) {
 	st.to.SetText(clockText(s.AltSchedule.To))
 	st.ratio.SetText(ratioTargetText(s.RatioTarget))
 	st.seedTime.SetText(minutesText(s.SeedTimeLimit))
-	if s.OnTarget == "stop" {
+	if s.OnTarget == engine.TargetStop {
 		st.onTarget.SetSelected(onTargetStop)
 	} else {
 		st.onTarget.SetSelected(onTargetPause)
@@ -222,9 +222,9 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	keep(err)
 	s.SeedTimeLimit, err = parseMinutes("Seed time limit", st.seedTime.Text)
 	keep(err)
-	s.OnTarget = "pause"
+	s.OnTarget = engine.TargetPause
 	if st.onTarget.Selected == onTargetStop {
-		s.OnTarget = "stop"
+		s.OnTarget = engine.TargetStop
 	}
 	s.KeepSeedingIfOnlySeed = st.onlySeed.Checked
 	s.UploadSlots, err = parseCount("Upload slots", st.slots.Text, 1, 500)
