@@ -2,7 +2,7 @@ package engine
 
 // Keys of the state database's settings table. They follow one
 // convention: lower-case snake_case words, a format version as a _vN
-// suffix, and a key about one item ending in ":<id>" (migration 0003
+// suffix, and a key about one item ending in ":<id>" (migration 0004
 // renamed the two older keys that did not).
 const (
 	// keySettings holds Settings as JSON.

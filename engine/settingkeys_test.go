@@ -12,7 +12,7 @@ import (
 )
 
 // TestOldSettingKeysAreMigrated: a data folder written before migration
-// 0003 (keys "settings.v1" and "transfer-options:<hex>") opens with its
+// 0004 (keys "settings.v1" and "transfer-options:<hex>") opens with its
 // settings and a transfer's options intact under the new keys.
 func TestOldSettingKeysAreMigrated(t *testing.T) {
 	cfg := enginetest.Config(t)
@@ -33,7 +33,7 @@ func TestOldSettingKeysAreMigrated(t *testing.T) {
 	}
 	e.Stop()
 
-	// Turn the folder back into one from before 0003.
+	// Turn the folder back into one from before 0004.
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(cfg.DataDir, "shoal.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestOldSettingKeysAreMigrated(t *testing.T) {
 	for _, q := range []string{
 		`UPDATE settings SET key = 'settings.v1' WHERE key = 'settings_v1'`,
 		`UPDATE settings SET key = 'transfer-options:' || substr(key, 18) WHERE key LIKE 'transfer\_options:%' ESCAPE '\'`,
-		`PRAGMA user_version = 2`,
+		`PRAGMA user_version = 3`,
 	} {
 		if res, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
