@@ -121,7 +121,7 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 	}
 	go func() {
 		<-uiCtx.Done()
-		fyne.Do(a.Quit)
+		fyne.Do(u.Quit) // not a.Quit: see ui.UI.Quit
 	}()
 	u.Window().ShowAndRun()
 }

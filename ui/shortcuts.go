@@ -48,7 +48,7 @@ func (u *UI) mainMenu() *fyne.MainMenu {
 	open.Shortcut = scOpen
 	shareFiles := fyne.NewMenuItem("Share files…", u.library.askFile)
 	shareFolder := fyne.NewMenuItem("Share folder…", u.library.askFolder)
-	quit := fyne.NewMenuItem("Quit", u.quit)
+	quit := fyne.NewMenuItem("Quit", u.Quit)
 	quit.Shortcut, quit.IsQuit = scQuit, true
 	find := fyne.NewMenuItem("Search", u.focusSearch)
 	find.Shortcut = scFind
@@ -83,9 +83,6 @@ func (u *UI) focusSearch() {
 	u.tabs.Select(u.searchItem)
 	u.win.Canvas().Focus(u.search.entry)
 }
-
-// quit stops Shoal, tray or not.
-func (u *UI) quit() { u.onQuit() }
 
 // removeSelected asks to remove the selected transfer, if the Transfers tab
 // shows one.

@@ -81,7 +81,7 @@ func (tr *tray) show() {
 	tr.u.win.RequestFocus()
 }
 
-func (tr *tray) quit() { tr.u.quit() }
+func (tr *tray) quit() { tr.u.Quit() }
 
 // setAllPaused pauses or resumes every transfer.
 func (tr *tray) setAllPaused(pause bool) {

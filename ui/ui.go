@@ -97,14 +97,14 @@ type UI struct {
 
 	// openURL opens folders; tests replace it to see what would be opened.
 	openURL func(*url.URL) error
-	// onQuit stops the app (fyne.App.Quit); tests replace it.
+	// onQuit stops the app (see Quit); tests replace it.
 	onQuit func()
 }
 
 // New builds the main window (title "Shoal", 1000×650). Call it on the Fyne
 // goroutine; show the window with Window().Show or ShowAndRun.
 func New(a fyne.App, eng Engine) *UI {
-	u := &UI{app: a, eng: eng, openURL: a.OpenURL, onQuit: a.Quit}
+	u := &UI{app: a, eng: eng, openURL: a.OpenURL, onQuit: quitDriver(a)}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = a.NewWindow("Shoal")
 	u.win.SetIcon(fyne.NewStaticResource("shoal.png", assets.IconPNG))
@@ -238,9 +238,6 @@ func (u *UI) showError(err error) {
 	}
 	dialog.ShowError(err, u.win)
 }
-
-// onDropped shares every file or folder dropped anywhere on the window.
-func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) { u.share(uris...) }
 
 // share hands local files and folders to the engine, one after another off
 // the Fyne goroutine, and then shows the Library, where their hashing
