@@ -223,10 +223,7 @@ func (e *Engine) applyLimits(now time.Time) {
 
 // SetTransferOptions changes one transfer's limits, ratio target and order.
 func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
-	if err := e.closedErr(); err != nil {
-		return err
-	}
-	t, err := e.lookup(ih)
+	t, err := e.liveTransfer(ih)
 	if err != nil {
 		return err
 	}

@@ -337,12 +337,18 @@ func (e *Engine) lookup(ih InfoHash) (*transfer, error) {
 	return t, nil
 }
 
+// liveTransfer is the transfer a command acts on: ErrClosed once the
+// engine has stopped, ErrNotFound for an unknown infohash.
+func (e *Engine) liveTransfer(ih InfoHash) (*transfer, error) {
+	if err := e.closedErr(); err != nil {
+		return nil, err
+	}
+	return e.lookup(ih)
+}
+
 // Pause stops a transfer's connections; its progress is kept.
 func (e *Engine) Pause(ih InfoHash) error {
-	if err := e.closedErr(); err != nil {
-		return err
-	}
-	t, err := e.lookup(ih)
+	t, err := e.liveTransfer(ih)
 	if err != nil {
 		return err
 	}
@@ -375,10 +381,7 @@ func (e *Engine) saveState(t *transfer, st TransferState) error {
 
 // Resume restarts a paused transfer.
 func (e *Engine) Resume(ih InfoHash) error {
-	if err := e.closedErr(); err != nil {
-		return err
-	}
-	t, err := e.lookup(ih)
+	t, err := e.liveTransfer(ih)
 	if err != nil {
 		return err
 	}
@@ -404,10 +407,7 @@ func (e *Engine) Resume(ih InfoHash) error {
 
 // Remove stops a transfer and forgets it; deleteData also removes its files.
 func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
-	if err := e.closedErr(); err != nil {
-		return err
-	}
-	t, err := e.lookup(ih)
+	t, err := e.liveTransfer(ih)
 	if err != nil {
 		return err
 	}
@@ -448,10 +448,7 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 // clients (Transmission) never dial loopback peers, so tests and the CLI's
 // --peer flag make Shoal dial them.
 func (e *Engine) AddPeers(ih InfoHash, addrs ...string) error {
-	if err := e.closedErr(); err != nil {
-		return err
-	}
-	t, err := e.lookup(ih)
+	t, err := e.liveTransfer(ih)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,11 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) e
 	if err != nil {
 		return fmt.Errorf("state: %s: begin: %w", op, err)
 	}
+	return runTx(tx, op, fn)
+}
+
+// runTx runs fn in tx and commits, or rolls back if fn fails.
+func runTx(tx *sql.Tx, op string, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return fmt.Errorf("state: %s: %w", op, err)
@@ -50,14 +55,7 @@ func (db *DB) writeDurable(ctx context.Context, op string, fn func(tx *sql.Tx) e
 	if err != nil {
 		return fmt.Errorf("state: %s: begin: %w", op, err)
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("state: %s: %w", op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("state: %s: commit: %w", op, err)
-	}
-	return nil
+	return runTx(tx, op, fn)
 }
 
 // mustAffect turns "no row changed" into ErrNotFound.
