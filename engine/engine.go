@@ -102,6 +102,7 @@ type Engine struct {
 	ln6  net.Listener
 	pc6  net.PacketConn
 	dht6 *dht.Server
+	utp6 *transport.UTP // uTP on pc6, which dht6 reads through it
 	sn   *overlay.Supernode
 	leaf *overlay.Leaf
 	trk  *tracker.Client
@@ -298,6 +299,9 @@ func (e *Engine) listen() error {
 		return err
 	}
 	if err := e.startUTP(); err != nil {
+		return err
+	}
+	if err := e.startUTP6(); err != nil {
 		return err
 	}
 	if err := e.db.SetSetting(context.Background(), keyListenPort, strconv.Itoa(e.port)); err != nil {

@@ -83,11 +83,14 @@ func (e *Engine) startUTP() error {
 
 // utpAcceptLoop takes every incoming uTP connection, as acceptLoop does
 // TCP, unless uTP is off.
-func (e *Engine) utpAcceptLoop(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { e.utp.Close() })
+func (e *Engine) utpAcceptLoop(ctx context.Context) error { return e.utpAcceptFrom(ctx, e.utp) }
+
+// utpAcceptFrom is utpAcceptLoop on one uTP socket (IPv4 or IPv6).
+func (e *Engine) utpAcceptFrom(ctx context.Context, u *transport.UTP) error {
+	stop := context.AfterFunc(ctx, func() { u.Close() })
 	defer stop()
 	for {
-		c, err := e.utp.Accept()
+		c, err := u.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -107,10 +110,11 @@ func (e *Engine) dialUTP(ctx context.Context, addr string) (net.Conn, error) {
 	if err := e.policy.CheckHostPort(addr); err != nil {
 		return nil, err
 	}
-	if e.utp == nil {
+	u := e.utpFor(addr)
+	if u == nil {
 		return nil, errors.New("engine: no uTP socket")
 	}
-	return e.utp.Dial(ctx, addr)
+	return u.Dial(ctx, addr)
 }
 
 // currentUTPMode is the current uTP setting.

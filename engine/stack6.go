@@ -14,13 +14,14 @@ import (
 	alog "github.com/anacrolix/log"
 
 	"github.com/shoalp2p/shoal/engine/dhtindex"
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
 // The IPv6 stack of a dual-stack node. With a host-less listen address
 // (":PORT", the default) the node listens on IPv4 and on IPv6, on one port
 // number: TCP for peers and search on each, and a UDP socket on each with
-// its own DHT server, as BEP 32 has it (an IPv6 node's routing table holds
+// its own uTP socket and DHT server, as BEP 32 has it (an IPv6 node's routing table holds
 // IPv6 nodes, exchanged as "nodes6" and asked for with "want": "n6").
 // e.ln, e.pc and e.dht stay the IPv4 (or only) stack; this file adds the
 // second. A machine without IPv6 runs IPv4 alone, with a log line.
@@ -52,6 +53,32 @@ func (e *Engine) bind6(port int) error {
 	}
 	e.log.Warn("listening on IPv4 only: no IPv6 socket", "addr", addr, "err", err)
 	return nil
+}
+
+// startUTP6 puts a uTP socket on the IPv6 UDP socket, if any, as
+// startUTP does on the IPv4 one: the IPv6 DHT then reads through it, so
+// uTP and BEP 32's DHT share the IPv6 port too.
+func (e *Engine) startUTP6() error {
+	if e.pc6 == nil {
+		return nil
+	}
+	u, err := transport.NewUTP(e.pc6)
+	if err != nil {
+		return fmt.Errorf("engine: IPv6: %w", err)
+	}
+	e.utp6, e.pc6 = u, u.PacketConn()
+	return nil
+}
+
+// utpFor picks the uTP socket that dials addr: the IPv6 one for an IPv6
+// address when the node is dual-stack, else the only one.
+func (e *Engine) utpFor(addr string) *transport.UTP {
+	if e.utp6 != nil {
+		if ip := net.ParseIP(netguard.Host(addr)); ip != nil && ip.To4() == nil {
+			return e.utp6
+		}
+	}
+	return e.utp
 }
 
 // startDHT6 runs the IPv6 DHT server on the IPv6 UDP socket, if any. It
@@ -116,6 +143,9 @@ func (e *Engine) run6(ctx context.Context) {
 	if e.ln6 != nil {
 		e.goRun(ctx, func(ctx context.Context) error { return e.acceptFrom(ctx, e.ln6) })
 	}
+	if e.utp6 != nil {
+		e.goRun(ctx, func(ctx context.Context) error { return e.utpAcceptFrom(ctx, e.utp6) })
+	}
 	if e.dht6 != nil {
 		e.goRun(ctx, func(ctx context.Context) error { return e.keepDHT(ctx, e.dht6) })
 	}
@@ -125,6 +155,9 @@ func (e *Engine) run6(ctx context.Context) {
 func (e *Engine) close6() {
 	if e.dht6 != nil {
 		e.dht6.Close()
+	}
+	if e.utp6 != nil {
+		e.utp6.CloseNow()
 	}
 	if e.pc6 != nil {
 		e.pc6.Close()

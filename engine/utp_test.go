@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +142,36 @@ func TestUTPSynFloodIsBounded(t *testing.T) {
 		return runtime.NumGoroutine() <= g0+40
 	})
 	t.Logf("goroutines back to %d within %v more", runtime.NumGoroutine(), time.Since(start).Round(100*time.Millisecond))
+}
+
+// TestUTPOverIPv6DualStack: on a dual-stack node (host-less listen
+// address), uTP also runs on the IPv6 UDP socket that the BEP 32 DHT
+// uses. A dual-stack leecher set to uTP only dials the seeder's IPv6
+// address and gets the file over uTP on [::1].
+func TestUTPOverIPv6DualStack(t *testing.T) {
+	t.Parallel()
+	c := singleFile(t, "Deep Channel.bin", 2<<20+77)
+	seed, _ := dualStack(t)
+	ih, err := seed.ShareSync(context.Background(), c.root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := enginetest.Config(t)
+	cfg.Listen, cfg.UTP = ":0", "only"
+	leech := enginetest.Start(t, cfg)
+	leechLinks := watchLinks(t, leech, ih)
+	peer6, _ := seed.Addrs6()
+	dir := t.TempDir()
+	if _, err := leech.Download(context.Background(), engine.DownloadRequest{Source: ih.String(), Peers: []string{peer6}, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	waitShoalComplete(t, leech, ih, c.size, shoalTimeout)
+	c.checkCopy(t, dir)
+	leechLinks.check(t, "utp/obfuscated")
+	tr, _ := enginetest.Transfer(leech.Snapshot(), ih)
+	for _, p := range tr.PeerDetails {
+		if p.Downloaded > 0 && !strings.HasPrefix(p.Addr, "[::1]:") {
+			t.Errorf("downloaded from %q, want the seeder's IPv6 address", p.Addr)
+		}
+	}
 }
