@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -38,7 +39,25 @@ func (e *Engine) announceRequest(t *transfer, sw *swarm.Swarm) tracker.Request {
 		left = unknownLeft
 	}
 	return tracker.Request{InfoHash: t.ih, PeerID: e.peerID, Port: uint16(e.announcePort()),
-		Uploaded: st.TotalUp, Downloaded: st.TotalDown, Left: left, NumWant: 50}
+		Uploaded: st.TotalUp, Downloaded: st.TotalDown, Left: left, NumWant: 50, IPv6: e.announceIPv6()}
+}
+
+// announceIPv6 is the IPv6 peer address a dual-stack node tells HTTP
+// trackers (BEP 7's "ipv6"), so that a tracker it reaches over IPv4 lists
+// it for IPv6 peers too: a global unicast address, or ::1 for a
+// loopback-only node; none otherwise (no IPv6 stack, or only a loopback,
+// link-local or unique-local address that peers elsewhere cannot reach).
+func (e *Engine) announceIPv6() netip.AddrPort {
+	peer6, _ := e.Addrs6()
+	ap, err := netip.ParseAddrPort(peer6)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	a := ap.Addr()
+	if e.cfg.LoopbackOnly && a.IsLoopback() || a.IsGlobalUnicast() && !a.IsPrivate() {
+		return ap
+	}
+	return netip.AddrPort{}
 }
 
 // announceDue announces to the transfer's trackers whose turn it is, and

@@ -2,7 +2,11 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +67,45 @@ func TestIPv6DHTBetweenShoals(t *testing.T) {
 	}
 	if n := b.Snapshot().Net; n.DHTNodes6 == 0 || n.PeerAddr6 == "" {
 		t.Errorf("net status %+v: want IPv6 addresses and IPv6 DHT nodes", n)
+	}
+}
+
+// TestAnnounceIPv6Param: a dual-stack node tells an HTTP tracker it
+// reaches over IPv4 its IPv6 address (BEP 7 "ipv6"), here ::1 on its
+// IPv6 port; an IPv4-only node sends no "ipv6".
+func TestAnnounceIPv6Param(t *testing.T) {
+	t.Parallel()
+	got := make(chan url.Values, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.URL.Query():
+		default:
+		}
+		w.Write([]byte("d8:intervali1800e5:peers0:e"))
+	}))
+	defer srv.Close()
+	announce := func(n *enginetest.Node, ih byte) url.Values {
+		t.Helper()
+		magnet := "magnet:?xt=urn:btih:" + strings.Repeat(fmt.Sprintf("%02x", ih), 20) + "&tr=" + url.QueryEscape(srv.URL+"/announce")
+		if _, err := n.Download(t.Context(), engine.DownloadRequest{Source: magnet}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case q := <-got:
+			return q
+		case <-time.After(30 * time.Second):
+			t.Fatal("no announce within 30 s")
+			return nil
+		}
+	}
+	dual, _ := dualStack(t)
+	peer6, _ := dual.Addrs6()
+	q := announce(dual, 0xd6)
+	if _, port, _ := net.SplitHostPort(peer6); q.Get("ipv6") != "::1" || q.Get("port") != port {
+		t.Errorf("dual-stack node announced ipv6=%q port=%q, want ::1 and its IPv6 port %s", q.Get("ipv6"), q.Get("port"), port)
+	}
+	v4 := enginetest.Start(t, enginetest.Config(t))
+	if q := announce(v4, 0x44); q.Has("ipv6") {
+		t.Errorf("IPv4-only node sent ipv6=%q", q.Get("ipv6"))
 	}
 }

@@ -82,6 +82,9 @@ func announceURLWithQuery(u *url.URL, req Request) string {
 	if req.TrackerID != "" {
 		add("trackerid", req.TrackerID)
 	}
+	if v6 := ipv6Param(req); v6 != "" {
+		add("ipv6", v6)
+	}
 	v := *u
 	v.Fragment, v.RawFragment = "", ""
 	if v.RawQuery != "" {
@@ -90,6 +93,20 @@ func announceURLWithQuery(u *url.URL, req Request) string {
 		v.RawQuery = q.String()
 	}
 	return v.String()
+}
+
+// ipv6Param is BEP 7's "ipv6" value: the bare address when its port is
+// the announce's port (or unset), "[addr]:port" otherwise; "" when the
+// request has no IPv6 address.
+func ipv6Param(req Request) string {
+	a := req.IPv6.Addr()
+	if !a.IsValid() || !a.Is6() || a.Is4In6() {
+		return ""
+	}
+	if p := req.IPv6.Port(); p != 0 && p != req.Port {
+		return req.IPv6.String()
+	}
+	return a.String()
 }
 
 // escapeBinary percent-encodes every byte that is not an RFC 3986

@@ -112,9 +112,40 @@ func TestHTTPAnnounceOptionalParamsOmitted(t *testing.T) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, k := range []string{"event", "numwant", "key", "trackerid"} {
+	for _, k := range []string{"event", "numwant", "key", "trackerid", "ipv6"} {
 		if h.query.Has(k) {
 			t.Errorf("%s sent: %q", k, h.query.Get(k))
+		}
+	}
+}
+
+// TestHTTPAnnounceIPv6 checks BEP 7's "ipv6" parameter: the bare address
+// on the announce's port, the endpoint form on another port, and nothing
+// for an IPv4 (or IPv4-mapped) address.
+func TestHTTPAnnounceIPv6(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		addr, want string
+	}{
+		{"[2001:db8::7]:6881", "2001:db8::7"},
+		{"[2001:db8::7]:0", "2001:db8::7"},
+		{"[2001:db8::7]:7000", "[2001:db8::7]:7000"},
+		{"127.0.0.1:6881", ""},
+		{"[::ffff:127.0.0.1]:6881", ""},
+	}
+	for _, tc := range cases {
+		h := &httpTracker{body: "d8:intervali5e5:peers0:e"}
+		srv := httptest.NewServer(h)
+		_, err := loopbackClient().Announce(context.Background(), srv.URL, Request{Port: 6881, IPv6: ap(tc.addr)})
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.mu.Lock()
+		got, sent := h.query.Get("ipv6"), h.query.Has("ipv6")
+		h.mu.Unlock()
+		if got != tc.want || sent != (tc.want != "") {
+			t.Errorf("IPv6 %s: ipv6=%q (sent %v), want %q", tc.addr, got, sent, tc.want)
 		}
 	}
 }

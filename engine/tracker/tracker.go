@@ -67,6 +67,11 @@ type Request struct {
 	Key uint32
 	// TrackerID is echoed back to HTTP trackers that sent one ("trackerid").
 	TrackerID string
+	// IPv6 is our IPv6 peer address (BEP 7), sent to HTTP trackers as
+	// "ipv6" when valid, so that a tracker reached over IPv4 also lists
+	// us for IPv6 peers. A port other than Port is sent with it
+	// ("[addr]:port"); port 0 means Port.
+	IPv6 netip.AddrPort
 }
 
 // Response is the useful part of an announce answer.
