@@ -76,6 +76,7 @@ func (b *bench) print(w io.Writer) {
 		b.printRow(tw, i, r)
 	}
 	tw.Flush()
+	b.lossy.print(w)
 	b.printSwarms(w)
 }
 

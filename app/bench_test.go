@@ -35,6 +35,7 @@ func TestBenchTable(t *testing.T) {
 	b.header()
 	defer b.print(os.Stdout) // also after a fatal error: what was measured
 	b.runPairs()
+	b.lossy = b.runLossy()
 	if os.Getenv("BENCH_ROWS") == "" {
 		b.runSwarms()
 	}
@@ -116,6 +117,7 @@ type bench struct {
 	free    []benchSwarmRun
 	started time.Time
 	load    string
+	lossy   *lossyBench // the lossy-link rows, nil if not run
 }
 
 func newBench(t *testing.T, cfg benchConfig) *bench {

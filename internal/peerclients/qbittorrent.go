@@ -1,9 +1,11 @@
 package peerclients
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Qbittorrent is a qbittorrent-nox with one torrent, driven through its
@@ -62,12 +65,28 @@ type QbitOptions struct {
 	Encryption int
 	// Protocol is Session\BTProtocol: "TCP" (the default here), "UTP" or "Both".
 	Protocol string
+	// Prefix runs qbittorrent-nox through a command, such as
+	// `ip netns exec NS` to run it in a lab namespace.
+	Prefix []string
+	// Interface and Address bind its peer connections to a network
+	// device and address other than lo and 127.0.0.1 (a lab host's).
+	Interface, Address string
+	// Dial reaches its Web API (on 127.0.0.1 where it runs): needed when
+	// Prefix puts it in another network namespace.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // conf applies the options to qBittorrent.conf's text.
 func (o QbitOptions) conf(text string) string {
 	if o.Protocol != "" {
 		text = strings.Replace(text, `Session\BTProtocol=TCP`, `Session\BTProtocol=`+o.Protocol, 1)
+	}
+	if o.Interface != "" {
+		text = strings.Replace(text, "Session\\Interface=lo\nSession\\InterfaceName=lo\n",
+			"Session\\Interface="+o.Interface+"\nSession\\InterfaceName="+o.Interface+"\n", 1)
+	}
+	if o.Address != "" {
+		text = strings.Replace(text, "Session\\InterfaceAddress=127.0.0.1", "Session\\InterfaceAddress="+o.Address, 1)
 	}
 	return strings.Replace(text, "[BitTorrent]\n", fmt.Sprintf("[BitTorrent]\nSession\\Encryption=%d\n", o.Encryption), 1)
 }
@@ -100,12 +119,22 @@ func StartQbittorrentWith(tb testing.TB, torrent, dir string, seed bool, o QbitO
 	if seed {
 		args = append(args, "--skip-hash-check")
 	}
-	p, err := Start(tb, bin, append(args, torrent)...)
+	args = append(args, torrent)
+	if len(o.Prefix) > 0 {
+		bin, args = o.Prefix[0], append(append(o.Prefix[1:len(o.Prefix):len(o.Prefix)], bin), args...)
+	}
+	p, err := Start(tb, bin, args...)
 	if err != nil {
 		return nil, err
 	}
-	return &Qbittorrent{Proc: p, PeerAddr: addr(ports[0]), client: loopbackHTTP(),
-		API: "http://" + addr(ports[1]) + "/api/v2"}, nil
+	q := &Qbittorrent{Proc: p, PeerAddr: addr(ports[0]), client: loopbackHTTP(), API: "http://" + addr(ports[1]) + "/api/v2"}
+	if o.Address != "" {
+		q.PeerAddr = net.JoinHostPort(o.Address, strconv.Itoa(ports[0]))
+	}
+	if o.Dial != nil {
+		q.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: o.Dial, Proxy: nil}}
+	}
+	return q, nil
 }
 
 // qbitFolders makes its profile folder and a link to the save folder dir
