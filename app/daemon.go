@@ -62,6 +62,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	line.PeerAddr6, line.DHTAddr6 = e.Addrs6()
 	b, _ := json.Marshal(line)
 	fmt.Fprintln(stdout, string(b))
+	startIdleProfile()
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)

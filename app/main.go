@@ -53,6 +53,7 @@ func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	stopTrace()
 	stopProfile()
+	stopIdleProfile()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "shoal:", oneLine(err))
 		os.Exit(1)
@@ -78,6 +79,16 @@ func startRecording(what, path string, begin func(io.Writer) error, end func()) 
 		end()
 		f.Close()
 	}
+}
+
+// stopIdleProfile ends the profile that startIdleProfile began, if any.
+var stopIdleProfile = func() {}
+
+// startIdleProfile begins a CPU profile to SHOAL_CPUPROFILE_IDLE, when
+// set, once the command is ready (the daemon's ready line, the GUI's first
+// frame): a profile of the idle cost alone, without the startup's.
+func startIdleProfile() {
+	stopIdleProfile = startRecording("idle cpu profile", os.Getenv("SHOAL_CPUPROFILE_IDLE"), pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
 // run dispatches a command; it is main without the exit, for tests.

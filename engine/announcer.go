@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/swarm"
@@ -41,6 +42,10 @@ type announcer struct {
 	items    map[*transfer]*announceItem
 	lastSlot time.Time // due time handed to the last seed added
 	kick     chan struct{}
+	// skipped counts the items whose last DHT announce was skipped for
+	// want of DHT nodes (announceItem.dhtSkipped); they are made due
+	// again, spread out, once the DHT has nodes (dhtUp).
+	skipped atomic.Int64
 }
 
 // announceItem is one transfer's schedule. Its state says whether it
@@ -49,6 +54,9 @@ type announcer struct {
 // tracker.Announcer's Announce and Stop never overlap.
 type announceItem struct {
 	complete bool // seen complete: "completed" was sent or not needed
+	// dhtSkipped: the last DHT announce was skipped, the DHT knowing no
+	// node to ask. Guarded by announcer.mu.
+	dhtSkipped bool
 	// Guarded by announcer.mu:
 	state       itemState
 	again       bool // made due while announcing: due again at once
@@ -177,8 +185,48 @@ func (a *announcer) claimStop(it *announceItem) bool {
 	return true
 }
 
+// setSkipped records whether it's last DHT announce was skipped.
+func (a *announcer) setSkipped(it *announceItem, skipped bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if it.dhtSkipped != skipped && it.state != itemDone {
+		it.dhtSkipped = skipped
+		a.skipped.Add(map[bool]int64{true: 1, false: -1}[skipped])
+	}
+}
+
+// dhtUp makes the DHT announces skipped for want of nodes due again, one
+// per announceSpacing from now, once the DHT has some. It costs nothing
+// while none was skipped.
+func (a *announcer) dhtUp() {
+	if a.skipped.Load() == 0 {
+		return
+	}
+	a.mu.Lock()
+	slot := time.Now()
+	for _, it := range a.items {
+		if !it.dhtSkipped || it.state != itemQueued {
+			continue
+		}
+		it.dhtSkipped = false
+		a.skipped.Add(-1)
+		slot = slot.Add(announceSpacing)
+		it.dht = slot
+		if it.dht.Before(it.due) {
+			it.due = it.dht
+			heap.Fix(&a.queue, it.index)
+		}
+	}
+	a.mu.Unlock()
+	a.poke()
+}
+
 // forget drops it for good. a.mu must be held.
 func (a *announcer) forget(it *announceItem) {
+	if it.dhtSkipped {
+		it.dhtSkipped = false
+		a.skipped.Add(-1)
+	}
 	it.state = itemDone
 	if a.items[it.t] == it {
 		delete(a.items, it.t)
@@ -251,9 +299,16 @@ func (e *Engine) announce(it *announceItem) {
 	case t.isPaused():
 		it.dht = now.Add(dhtReannounce) // Resume makes it due again
 	case !now.Before(it.dht):
-		found := e.dhtPeers(ctx, t.ih, e.announcePort())
-		t.setDHTPeers(len(found))
-		sw.AddPeers(found...)
+		// With no DHT node to ask, a traversal could only fail: skip it,
+		// and have dhtUp make it due again once the DHT finds nodes.
+		var found []string
+		skip := !e.dhtCanAsk()
+		if !skip {
+			found = e.dhtPeers(ctx, t.ih, e.announcePort())
+			t.setDHTPeers(len(found))
+			sw.AddPeers(found...)
+		}
+		e.ann.setSkipped(it, skip)
 		now = time.Now()
 		if it.complete || sw.NumPeers() > 0 {
 			it.delay = min(it.delay*2, maxDelay)

@@ -23,7 +23,10 @@
 // process (package storage), and piece hashing is one pool of workers for
 // the process. One announcer goroutine with one timer schedules every
 // transfer's DHT and tracker announces (announcer.go): at most one started
-// per 50 ms and 8 in flight, each at its interval. The once-a-second flush
+// per 50 ms and 8 in flight, each at its interval. A node with no
+// bootstrap list and no DHT node yet skips its DHT announces rather than
+// start traversals that can only fail; once its DHT knows a node, the
+// skipped ones run, spread out again (dhtUp). The once-a-second flush
 // and Snapshot look only at the active set (activity.go): transfers whose
 // swarm woke since they were last settled, and downloads until settled;
 // library rows are made once and kept until the library changes.

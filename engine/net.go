@@ -315,6 +315,7 @@ func (e *Engine) keepDHT(ctx context.Context, s *dht.Server) error {
 	if _, err := s.BootstrapContext(ctx); err != nil && ctx.Err() == nil {
 		e.log.Info("DHT bootstrap", "err", err)
 	}
+	e.noteDHTNodes()
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
@@ -325,8 +326,36 @@ func (e *Engine) keepDHT(ctx context.Context, s *dht.Server) error {
 			if s.Stats().GoodNodes < 8 {
 				s.BootstrapContext(ctx)
 			}
+			e.noteDHTNodes()
 			e.saveDHTNodes(ctx)
 		}
+	}
+}
+
+// dhtCanAsk reports whether a DHT traversal has somewhere to start: a
+// bootstrap list, or a node in a routing table. A node with neither
+// (--bootstrap none, or loopback-only without one, before anyone has
+// contacted it) skips its DHT announces until it has nodes.
+func (e *Engine) dhtCanAsk() bool {
+	noBootstrap := len(e.cfg.Bootstrap) == 0 && (e.cfg.Bootstrap != nil || e.policy.Restricted())
+	return !noBootstrap || e.dhtHasNodes()
+}
+
+// dhtHasNodes reports whether a DHT server knows any node to ask.
+func (e *Engine) dhtHasNodes() bool {
+	for _, s := range e.dhtServers() {
+		if s.NumNodes() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// noteDHTNodes has the announcer run the DHT announces it skipped for want
+// of nodes, now that the DHT may have some.
+func (e *Engine) noteDHTNodes() {
+	if e.dhtHasNodes() {
+		e.ann.dhtUp()
 	}
 }
 

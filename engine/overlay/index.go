@@ -94,7 +94,7 @@ var errNoIndex = errors.New("overlay: no index file")
 // openDB opens the SQLite file (or memory) named by dsn, with extra
 // parameters appended to the defaults.
 func openDB(dsn, extra string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", dsn+"?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000"+extra)
+	db, err := sql.Open("sqlite3", dsn+"?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000&_stmt_cache_size=32"+extra)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: open index: %w", err)
 	}
