@@ -210,18 +210,7 @@ func (e *Engine) startDHT() error {
 			return fmt.Errorf("engine: bootstrap node %s: %w", h, err)
 		}
 	}
-	cfg := dht.NewDefaultServerConfig()
-	cfg.Conn = e.pc
-	cfg.NoSecurity = true
-	cfg.StartingNodes = e.bootstrapNodes
-	ps := newPeerStore()
-	cfg.PeerStore = ps
-	ref := &dhtindex.ServerRef{}
-	cfg.OnQuery = e.bep51(ps).Hook(cfg.Conn, ref)
-	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
-	if e.cfg.LoopbackOnly {
-		cfg.PublicIP = net.IPv4(127, 0, 0, 1)
-	}
+	cfg, ref := e.dhtConfig(e.pc, e.bootstrapNodes, net.IPv4(127, 0, 0, 1))
 	if e.pc6 != nil { // IPv6 nodes go to the IPv6 server (BEP 32)
 		cfg.DefaultWant = []krpc.Want{krpc.WantNodes}
 	}
@@ -233,6 +222,25 @@ func (e *Engine) startDHT() error {
 	e.dht = s
 	e.loadDHTNodes()
 	return nil
+}
+
+// dhtConfig is a DHT server's configuration on conn, with its own peer
+// store and BEP 51 answers; loopback is its public IP under
+// --loopback-only. The caller sets ref once the server exists.
+func (e *Engine) dhtConfig(conn net.PacketConn, starting dht.StartingNodesGetter, loopback net.IP) (*dht.ServerConfig, *dhtindex.ServerRef) {
+	cfg := dht.NewDefaultServerConfig()
+	cfg.Conn = conn
+	cfg.NoSecurity = true
+	cfg.StartingNodes = starting
+	ps := newPeerStore()
+	cfg.PeerStore = ps
+	ref := &dhtindex.ServerRef{}
+	cfg.OnQuery = e.bep51(ps).Hook(cfg.Conn, ref)
+	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
+	if e.cfg.LoopbackOnly {
+		cfg.PublicIP = loopback
+	}
+	return cfg, ref
 }
 
 // bootstrapNodes resolves the configured bootstrap list. Under a

@@ -11,9 +11,7 @@ import (
 
 	"github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/dht/v2/krpc"
-	alog "github.com/anacrolix/log"
 
-	"github.com/shoalp2p/shoal/engine/dhtindex"
 	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/internal/netguard"
 )
@@ -88,19 +86,8 @@ func (e *Engine) startDHT6() error {
 	if e.pc6 == nil {
 		return nil
 	}
-	cfg := dht.NewDefaultServerConfig()
-	cfg.Conn = e.pc6
-	cfg.NoSecurity = true
-	cfg.StartingNodes = e.bootstrapNodes6
-	ps := newPeerStore()
-	cfg.PeerStore = ps
-	ref := &dhtindex.ServerRef{}
-	cfg.OnQuery = e.bep51(ps).Hook(cfg.Conn, ref)
-	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
+	cfg, ref := e.dhtConfig(e.pc6, e.bootstrapNodes6, net.IPv6loopback)
 	cfg.DefaultWant = []krpc.Want{krpc.WantNodes6}
-	if e.cfg.LoopbackOnly {
-		cfg.PublicIP = net.IPv6loopback
-	}
 	s, err := dht.NewServer(cfg)
 	if err != nil {
 		return fmt.Errorf("engine: start IPv6 DHT: %w", err)
