@@ -110,7 +110,7 @@ func (e *Engine) reachOnDemand(ctx context.Context) error {
 // waitMapping waits for the port mapping's first answer (bounded).
 func (e *Engine) waitMapping(ctx context.Context) {
 	deadline := time.Now().Add(settleMax)
-	for e.pm != nil && e.pm.Status().Trying && time.Now().Before(deadline) {
+	for st, on := e.mapStatus(); on && st.Trying && time.Now().Before(deadline); st, on = e.mapStatus() {
 		select {
 		case <-ctx.Done():
 			return
@@ -131,10 +131,8 @@ func (e *Engine) testReach(ctx context.Context) int {
 	e.setReach(func(v *reachVerdict) { v.testing = len(helpers) > 0 })
 	defer e.setReach(func(v *reachVerdict) { v.testing = false })
 	port := e.announcePort()
-	method := portmap.MethodNone
-	if e.pm != nil {
-		method = e.pm.Status().Method
-	}
+	st, _ := e.mapStatus()
+	method := st.Method
 	for i, h := range helpers {
 		res, err := e.dialback.Ask(ctx, h, port)
 		if err != nil {
@@ -170,10 +168,8 @@ func (e *Engine) verdict() reachVerdict {
 // ourselves.
 func (e *Engine) dialBackHelpers(ctx context.Context) []string {
 	self := map[string]bool{e.advertised(): true}
-	if e.pm != nil {
-		if st := e.pm.Status(); st.External.IsValid() {
-			self[st.External.String()] = true
-		}
+	if st, _ := e.mapStatus(); st.External.IsValid() {
+		self[st.External.String()] = true
 	}
 	var out []string
 	add := func(addrs []string) {

@@ -44,8 +44,8 @@ type Config struct {
 	// overlay; port 0 picks a free port. Without a host (":PORT") the node
 	// listens on both IPv4 and IPv6 (127.0.0.1 and ::1 in loopback-only
 	// mode), with a DHT server for each (BEP 32); with a host, on that
-	// address only. Empty means ":PORT" with the port this data folder used
-	// last time (a free one the first time).
+	// address only. Empty means ":PORT" with Settings.ListenPort, the port
+	// this data folder used last time (a random one the first time).
 	Listen string
 	// Bootstrap lists DHT bootstrap nodes (host:port). Nil means the public
 	// routers, except in loopback-only mode where it means none.
@@ -107,7 +107,11 @@ type Engine struct {
 	leaf *overlay.Leaf
 	trk  *tracker.Client
 	port int
-	pm   *portmap.Mapper // nil when port mapping is off
+	// pm is the router port mapper, nil while mapping is off; pmStop ends
+	// the running one (guarded by pmMu).
+	pm     atomic.Pointer[portmap.Mapper]
+	pmMu   sync.Mutex
+	pmStop context.CancelFunc
 	// extPort is the router's mapped port (0 while none), advertised in
 	// DHT and tracker announces and extension handshakes.
 	extPort atomic.Int32
@@ -280,22 +284,30 @@ func (e *Engine) loadIdentity() error {
 }
 
 // listenAddr is Config.Listen, or else ":PORT" (both stacks) with the
-// port this data folder used before, so port forwarding keeps working.
-func (e *Engine) listenAddr() string {
+// port this data folder used before (Settings.ListenPort), so port
+// forwarding keeps working; at the first start the port is chosen at
+// random (first is then true).
+func (e *Engine) listenAddr() (addr string, first bool) {
 	if e.cfg.Listen != "" {
-		return e.cfg.Listen
+		return e.cfg.Listen, false
 	}
 	port, ok, err := e.db.Setting(context.Background(), keyListenPort)
 	if err != nil || !ok {
-		port = "0"
+		return net.JoinHostPort("", strconv.Itoa(randomListenPort())), true
 	}
-	return net.JoinHostPort("", port)
+	return net.JoinHostPort("", port), false
 }
 
 // listen binds TCP and UDP on one port number.
 func (e *Engine) listen() error {
-	e.cfg.Listen = e.listenAddr()
-	if err := e.bind(); err != nil {
+	var first bool
+	e.cfg.Listen, first = e.listenAddr()
+	err := e.bind()
+	for try := 0; first && err != nil && try < 10; try++ { // a random port in use: pick another
+		e.cfg.Listen = net.JoinHostPort("", strconv.Itoa(randomListenPort()))
+		err = e.bind()
+	}
+	if err != nil {
 		return err
 	}
 	if err := e.startUTP(); err != nil {
@@ -307,6 +319,7 @@ func (e *Engine) listen() error {
 	if err := e.db.SetSetting(context.Background(), keyListenPort, strconv.Itoa(e.port)); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	e.settings.ListenPort = e.port
 	return nil
 }
 
@@ -416,8 +429,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.goRun(ctx, e.leaf.Run)
 	e.goRun(ctx, e.reachLoop)
-	if e.pm != nil {
-		e.goRun(ctx, e.pm.Run) // in the background: never holds up startup
+	if m := e.pm.Load(); m != nil {
+		e.runMapper(ctx, m)
 	}
 	<-ctx.Done()
 	e.ln.Close()

@@ -1,51 +1,127 @@
 package engine
 
-import "github.com/shoalp2p/shoal/engine/portmap"
+import (
+	"context"
+
+	"github.com/shoalp2p/shoal/engine/portmap"
+)
 
 // Port-mapping modes for Config.PortMapping.
 const (
-	PortMappingAuto = ""    // on, except in loopback-only mode
+	PortMappingAuto = ""    // Settings.PortMapping (on by default), off in loopback-only mode
 	PortMappingOn   = "on"  // map the listen port through UPnP or NAT-PMP
 	PortMappingOff  = "off" // never talk to the router
 )
 
-// startPortMap prepares the router port mapping (it runs with Run) when
-// Config.PortMapping allows it.
-func (e *Engine) startPortMap() error {
+// portMappingWanted says whether the listen port should be mapped:
+// Config.PortMapping when set, else the user's setting; never by default
+// in loopback-only mode.
+func (e *Engine) portMappingWanted(s Settings) (bool, error) {
 	switch e.cfg.PortMapping {
 	case PortMappingOff:
-		return nil
-	case PortMappingAuto:
-		if e.cfg.LoopbackOnly {
-			return nil
-		}
+		return false, nil
 	case PortMappingOn:
-	default:
-		return errBadPortMapping
+		return true, nil
+	case PortMappingAuto:
+		return !e.cfg.LoopbackOnly && s.PortMapping, nil
 	}
-	e.pm = portmap.New(portmap.Config{
+	return false, errBadPortMapping
+}
+
+// startPortMap prepares the router port mapping (it runs with Run) when
+// it is wanted.
+func (e *Engine) startPortMap() error {
+	on, err := e.portMappingWanted(e.settings)
+	if on {
+		e.pm.Store(e.newMapper())
+	}
+	return err
+}
+
+// newMapper makes a mapper for the listen port; its changes reach
+// portMapChanged while it is the current one.
+func (e *Engine) newMapper() *portmap.Mapper {
+	var m *portmap.Mapper
+	m = portmap.New(portmap.Config{
 		Port:     e.port,
 		Lease:    e.cfg.PortMappingLease,
 		Policy:   e.policy,
-		OnChange: e.portMapChanged,
+		OnChange: func() { e.portMapChanged(m) },
 		Logger:   e.log.With("part", "portmap"),
 	})
-	return nil
+	return m
 }
 
-// portMapChanged keeps the advertised port in step with the mapping and
-// tells the front ends.
-func (e *Engine) portMapChanged() {
-	st := e.pm.Status()
+// runMapper runs m in the background until ctx ends or the mapping is
+// turned off.
+func (e *Engine) runMapper(ctx context.Context, m *portmap.Mapper) {
+	ctx, cancel := context.WithCancel(ctx)
+	e.pmMu.Lock()
+	e.pmStop = cancel
+	e.pmMu.Unlock()
+	e.goRun(ctx, m.Run) // never holds up startup
+}
+
+// setPortMapping turns the mapping on or off at run time, as the settings
+// say (Config.PortMapping, when set, wins). Turning it off removes the
+// router's mappings.
+func (e *Engine) setPortMapping(s Settings) {
+	on, err := e.portMappingWanted(s)
+	if err != nil || on == (e.pm.Load() != nil) {
+		return
+	}
+	e.mu.Lock()
+	ctx := e.runCtx
+	e.mu.Unlock()
+	e.pmMu.Lock()
+	stop := e.pmStop
+	e.pmStop = nil
+	e.pmMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if !on {
+		e.pm.Store(nil)
+		e.log.Info("port mapping turned off")
+	} else {
+		m := e.newMapper()
+		e.pm.Store(m)
+		if ctx != nil {
+			e.runMapper(ctx, m)
+		}
+		e.log.Info("port mapping turned on")
+	}
+	e.portMapChanged(nil)
+}
+
+// portMapChanged keeps the advertised port in step with the current
+// mapping and tells the front ends; m is the mapper that changed (nil:
+// the current one was replaced).
+func (e *Engine) portMapChanged(m *portmap.Mapper) {
+	cur := e.pm.Load()
+	if m != nil && m != cur {
+		return // a mapper turned off, removing its mappings
+	}
 	port := 0
-	if st.External.IsValid() {
-		port = int(st.External.Port())
+	if cur != nil {
+		if st := cur.Status(); st.External.IsValid() {
+			port = int(st.External.Port())
+		}
 	}
 	old := e.extPort.Swap(int32(port))
 	e.announceChange()
-	if old != int32(port) {
+	if old != int32(port) || m == nil {
 		e.TestReachability() // the address others should reach changed
 	}
+}
+
+// mapStatus is the current mapper's status (Method none when off).
+func (e *Engine) mapStatus() (portmap.Status, bool) {
+	m := e.pm.Load()
+	if m == nil {
+		return portmap.Status{Method: portmap.MethodNone}, false
+	}
+	return m.Status(), true
 }
 
 // announcePort is the port other peers should dial: the router's mapped
@@ -59,11 +135,11 @@ func (e *Engine) announcePort() int {
 
 // portMapStatus fills the port-mapping fields of n.
 func (e *Engine) portMapStatus(n *NetStatus) {
+	st, on := e.mapStatus()
 	n.PortMapping = portmap.MethodNone
-	if e.pm == nil {
+	if !on {
 		return
 	}
-	st := e.pm.Status()
 	n.PortMapping, n.PortMappingErr = st.Method, st.Err
 	if st.External.IsValid() {
 		n.ExternalAddr = st.External.String()

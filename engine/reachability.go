@@ -50,10 +50,7 @@ func (e *Engine) reachability() (state, how string) {
 	if from := e.inboundFrom.Load(); from != nil {
 		return reachableYes, fmt.Sprintf("%s connected to us from outside", *from)
 	}
-	var st portmap.Status
-	if e.pm != nil {
-		st = e.pm.Status()
-	}
+	st, _ := e.mapStatus()
 	if st.External.IsValid() {
 		return reachableYes, fmt.Sprintf("the router forwards port %d to us (%s)", st.External.Port(), st.Method)
 	}

@@ -3,9 +3,12 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -56,6 +59,14 @@ type Settings struct {
 	DHTIndexCap int
 	// UTP lets peer connections use uTP (BEP 29) beside TCP (default on).
 	UTP bool
+	// ListenPort is the TCP and UDP port for peers, the DHT and search:
+	// chosen at random at the first start, then kept so that a port
+	// forwarded on the router stays right. A change applies at the next
+	// start; Config.Listen (--listen) overrides it for one run.
+	ListenPort int
+	// PortMapping opens ListenPort on the router with UPnP or NAT-PMP (on
+	// by default; applied at once). Config.PortMapping overrides it.
+	PortMapping bool
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.
@@ -92,7 +103,7 @@ type TransferOptions struct {
 
 // defaultSettings are what a new data folder starts with.
 func defaultSettings() Settings {
-	return Settings{OnTarget: TargetPause, UploadSlots: 4, Encryption: "prefer", UTP: true, IndexDHT: true,
+	return Settings{OnTarget: TargetPause, UploadSlots: 4, Encryption: "prefer", UTP: true, IndexDHT: true, PortMapping: true,
 		CrawlRate: dhtindex.DefaultCrawlRate, DHTIndexCap: dhtindex.DefaultMaxEntries}
 }
 
@@ -188,6 +199,9 @@ func (e *Engine) SetSettings(s Settings) error {
 	if err := usableDir(s.DownloadDir); err != nil {
 		return fmt.Errorf("engine: settings: %w", err)
 	}
+	if s.ListenPort, err = e.setListenPort(s.ListenPort); err != nil {
+		return err
+	}
 	b, _ := json.Marshal(s)
 	if err := e.db.SetSetting(context.Background(), keySettings, string(b)); err != nil {
 		return fmt.Errorf("engine: save settings: %w", err)
@@ -205,6 +219,7 @@ func (e *Engine) SetSettings(s Settings) error {
 	}
 	e.applyLimits(time.Now())
 	e.applyTargets()
+	e.setPortMapping(s)
 	return nil
 }
 
@@ -420,4 +435,34 @@ func (e *Engine) DownloadDir() string {
 		return chosen
 	}
 	return e.cfg.DefaultDownloadDir
+}
+
+// Random first-start listen ports come from this range: above the
+// well-known and most registered services, below the usual ephemeral range.
+const (
+	randomPortMin = 20000
+	randomPortMax = 32000
+)
+
+func randomListenPort() int { return randomPortMin + rand.IntN(randomPortMax-randomPortMin) }
+
+// ErrBadListenPort means a listen port outside 1024..65535.
+var ErrBadListenPort = errors.New("the listen port must be a number from 1024 to 65535")
+
+// setListenPort keeps port for the next start when it changed, and
+// returns the port to show (0 keeps the current one).
+func (e *Engine) setListenPort(port int) (int, error) {
+	e.mu.Lock()
+	cur := e.settings.ListenPort
+	e.mu.Unlock()
+	if port == cur || port == 0 {
+		return cur, nil
+	}
+	if port < 1024 || port > 65535 {
+		return cur, fmt.Errorf("engine: settings: %w (got %d)", ErrBadListenPort, port)
+	}
+	if err := e.db.SetSetting(context.Background(), keyListenPort, strconv.Itoa(port)); err != nil {
+		return cur, fmt.Errorf("engine: save listen port: %w", err)
+	}
+	return port, nil
 }
