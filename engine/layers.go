@@ -7,10 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/engine/swarm"
 	"github.com/shoalp2p/shoal/engine/torrentfile"
 )
 
@@ -77,6 +80,39 @@ func (e *Engine) loadPieceLayers(ih InfoHash) map[[32]byte][][32]byte {
 		out[[32]byte([]byte(root))] = hashes
 	}
 	return out
+}
+
+// saveFetchedLayers keeps the piece layers a v2 download from a magnet
+// link fetched from peers, so that a restart needs no peer for them.
+func (e *Engine) saveFetchedLayers(t *transfer, sw *swarm.Swarm) {
+	t.mu.Lock()
+	have := t.layers != nil
+	t.mu.Unlock()
+	if have {
+		return
+	}
+	layers := sw.PieceLayers()
+	if layers == nil {
+		return
+	}
+	if err := e.savePieceLayers(t.ih, layers); err != nil {
+		e.log.Warn("save fetched piece layers", "err", err)
+		return
+	}
+	t.mu.Lock()
+	t.layers = layers
+	t.mu.Unlock()
+}
+
+// isV2Magnet reports whether source is a magnet link with a v2 infohash
+// (btmh) and no v1 one: its swarm is v2-only, and announces v2 from its
+// first handshake.
+func isV2Magnet(source string) bool {
+	if !strings.HasPrefix(source, "magnet:") {
+		return false
+	}
+	m, err := metainfo.ParseMagnetV2Uri(source)
+	return err == nil && m.V2InfoHash.Ok && !m.InfoHash.Ok
 }
 
 // isV2Info reports whether info bytes are a v2-only torrent's.

@@ -258,6 +258,7 @@ func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
 	if infoBytes == nil {
 		return
 	}
+	e.saveFetchedLayers(t, sw)
 	complete := sw.Complete()
 	row, err := e.db.Transfer(ctx, t.ih)
 	if err != nil {

@@ -38,8 +38,10 @@ type transfer struct {
 	trackers [][]string // tiers of announce URLs (BEP 12)
 	added    time.Time
 	ann      *tracker.Announcer
-	kick     func()                  // has the announcer look at it now: a pause or resume
-	layers   map[[32]byte][][32]byte // v2-only: BEP 52 piece layers
+	kick     func() // has the announcer look at it now: a pause or resume
+	// layers are a v2-only torrent's BEP 52 piece layers: from its
+	// .torrent file, or fetched from peers (set once, under mu).
+	layers map[[32]byte][][32]byte
 
 	mu         locks.Mutex
 	sw         *swarm.Swarm
@@ -268,7 +270,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		PeerID:        e.peerID,
 		InfoBytes:     info,
 		PieceLayers:   t.layers,
-		V2:            len(t.layers) > 0 || isV2Info(info),
+		V2:            len(t.layers) > 0 || isV2Info(info) || isV2Magnet(t.source),
 		Dir:           t.dir,
 		Have:          have,
 		ListenPort:    e.port,

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"path/filepath"
 	"testing"
@@ -19,8 +21,10 @@ import (
 // torrent over a raw connection: the handshake announces v2, a hash
 // request for a file's piece layer is answered with exactly the hashes of
 // the .torrent's piece layers (padded past the end with the hash of an
-// all-zero piece), and requests Shoal cannot answer (an unknown root,
-// another layer, a range past the layer, proof layers) get a hash reject.
+// all-zero piece), a request with proof layers gets the uncle hashes
+// that prove it to the pieces root, and requests Shoal cannot answer (an
+// unknown root, another layer, a range past the layer, proof layers up to
+// the root) get a hash reject.
 // A malformed hash message closes the connection.
 func TestV2HashRequests(t *testing.T) {
 	c := folderOfFiles(t, "album")
@@ -71,11 +75,36 @@ func TestV2HashRequests(t *testing.T) {
 			t.Fatalf("hash %d past the end is not the pad hash", j)
 		}
 	}
+	// libtorrent's way: 4 hashes, proof layers up to just below the root
+	// (64 padded hashes: 6 layers), so 6-2 = 4 uncles.
+	proved := wire.HashMsg{Root: root, BaseLayer: base, Index: 8, Length: 4, ProofLayers: 5}
+	send(t, conn, proved.Message(wire.HashRequest))
+	got = nextHashMsg(t, conn, dec)
+	h, err = wire.ParseHashMsg(got.ID, got.Payload)
+	if err != nil || got.ID != wire.Hashes || len(h.Hashes) != 8 {
+		t.Fatalf("hashes with proof: %v %v, %d hashes", got.ID, err, len(h.Hashes))
+	}
+	if !storage.CheckLayerChunk(root, int(n), h.Hashes, 8, 4, 5) {
+		t.Fatal("the uncle hashes do not prove the chunk to the pieces root")
+	}
+	// The leaf hashes of piece 3 (blocks 12-15 of the file) hash up to
+	// the piece layer's entry 3: what per-block blame asks for.
+	leaves := wire.HashMsg{Root: root, BaseLayer: 0, Index: 12, Length: 4, ProofLayers: 1}
+	send(t, conn, leaves.Message(wire.HashRequest))
+	got = nextHashMsg(t, conn, dec)
+	h, err = wire.ParseHashMsg(got.ID, got.Payload)
+	if err != nil || got.ID != wire.Hashes || len(h.Hashes) != 4 {
+		t.Fatalf("leaf hashes: %v %v, %d hashes", got.ID, err, len(h.Hashes))
+	}
+	if storage.MerkleRoot(h.Hashes, [32]byte{}) != [32]byte([]byte(layer[3*32:4*32])) {
+		t.Fatal("the leaf hashes of piece 3 do not hash to its piece-layer entry")
+	}
 	for name, bad := range map[string]wire.HashMsg{
 		"unknown root":   {Root: [32]byte{1}, BaseLayer: base, Length: 2},
-		"leaf layer":     {Root: root, BaseLayer: 0, Length: 2},
+		"layer 1":        {Root: root, BaseLayer: 1, Length: 2},
 		"past the layer": {Root: root, BaseLayer: base, Index: 64, Length: 64},
-		"proof layers":   {Root: root, BaseLayer: base, Length: 2, ProofLayers: 3},
+		"proof to root":  {Root: root, BaseLayer: base, Length: 2, ProofLayers: 6},
+		"leaf uncles":    {Root: root, BaseLayer: 0, Length: 2, ProofLayers: 3},
 	} {
 		send(t, conn, bad.Message(wire.HashRequest))
 		if m := nextHashMsg(t, conn, dec); m.ID != wire.HashReject {
@@ -129,4 +158,37 @@ func nextHashMsg(t *testing.T, c net.Conn, dec *wire.Decoder) wire.Message {
 			return m
 		}
 	}
+}
+
+// TestShoalV2MagnetToShoal has one Shoal node seed a v2-only torrent
+// whose big file has 640 pieces (piece layer asked in two chunks of 512,
+// each with the uncle hashes that prove it to the pieces root) and
+// another download it from a btmh magnet link alone; every byte is
+// compared and the fetched layers are kept.
+func TestShoalV2MagnetToShoal(t *testing.T) {
+	c := singleFile(t, "big.bin", 640*(32<<10)-999)
+	mi, err := storage.Create(context.Background(), c.root, storage.CreateOptions{PieceLength: 32 << 10, Format: storage.V2Only}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	torrent := filepath.Join(t.TempDir(), "v2.torrent")
+	writeMetainfo(t, mi, torrent)
+	seed := enginetest.Start(t, enginetest.Config(t))
+	ih, err := seed.Download(context.Background(), engine.DownloadRequest{Source: torrent, Dir: filepath.Dir(c.root)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, seed, ih, 60*time.Second)
+	v2 := sha256.Sum256(mi.InfoBytes)
+	cfg := enginetest.Config(t)
+	leech := enginetest.Start(t, cfg)
+	dl := t.TempDir()
+	got, err := leech.Download(context.Background(), engine.DownloadRequest{
+		Source: "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2[:]), Dir: dl, Peers: []string{seed.PeerAddr()}})
+	if err != nil || got != ih {
+		t.Fatalf("download by btmh magnet: %v (infohash %s, want %s)", err, got, ih)
+	}
+	waitAll(t, leech, ih, 60*time.Second)
+	c.checkCopy(t, dl)
+	waitLayersSaved(t, cfg.DataDir, ih)
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"fmt"
-	"math/bits"
 	"path/filepath"
 	"strconv"
 
@@ -17,6 +16,7 @@ import (
 // its piece layer.
 type v2Pieces struct {
 	layers map[[32]byte][][32]byte
+	trees  layerTrees // for answering hash requests with proof layers
 }
 
 // isV2Only reports whether info is BEP 52 without v1 parts; a hybrid is
@@ -173,31 +173,3 @@ func PieceHash(data []byte, minLength int64) [32]byte { return pieceHash(data, m
 // MerkleRoot is the root over a layer of hashes padded to a power of two
 // with pad (anacrolix's merkle.RootWithPadHash).
 func MerkleRoot(hashes [][32]byte, pad [32]byte) [32]byte { return merkle.RootWithPadHash(hashes, pad) }
-
-// LayerHashes answers a BEP 52 hash request for the piece layer of the
-// file with pieces root root: length hashes from index, padded past the
-// file's end with the hash of an all-zero piece. It reports false for
-// anything else (another layer, an unknown root, a file of one piece or
-// less, a range past the padded layer, a v1 layout).
-func (l *Layout) LayerHashes(root [32]byte, baseLayer, index, length uint32) ([][32]byte, bool) {
-	if l.v2 == nil || l.PieceLength < merkle.BlockSize {
-		return nil, false
-	}
-	layer := l.v2.layers[root]
-	if layer == nil || baseLayer != uint32(bits.TrailingZeros64(uint64(l.PieceLength/merkle.BlockSize))) {
-		return nil, false
-	}
-	if uint64(index)+uint64(length) > uint64(merkle.RoundUpToPowerOfTwo(uint(len(layer)))) {
-		return nil, false
-	}
-	pad := metainfo.HashForPiecePad(l.PieceLength)
-	out := make([][32]byte, length)
-	for i := range out {
-		if j := int(index) + i; j < len(layer) {
-			out[i] = layer[j]
-		} else {
-			out[i] = pad
-		}
-	}
-	return out, true
-}

@@ -223,7 +223,7 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer
 	p := &peer{
 		s: s, id: s.nextID, conn: c.Conn, addr: addr, ip: ip, peerID: h.PeerID,
 		network: c.Network, encryption: c.Encryption,
-		client: clientName(h.PeerID), fast: h.SupportsFast(), ext: h.SupportsExtended(),
+		client: clientName(h.PeerID), fast: h.SupportsFast(), ext: h.SupportsExtended(), v2: h.SupportsV2(),
 		start: time.Now(), amChoking: true, peerChoking: true, lastPiece: time.Now(),
 		requests: make(map[picker.Block]time.Time),
 	}

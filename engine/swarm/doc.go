@@ -50,7 +50,18 @@
 // piece alone is banned at once; when several did, each one's blocks are
 // remembered and compared with the piece once it verifies, and only those
 // whose data differs are banned. Enough shared failures (BanAfter) ban a
-// peer that could not be proven.
+// peer that could not be proven. For a v2 torrent (BEP 52) a failed piece
+// from several peers is judged at once: its 16 KiB leaf hashes are asked
+// of a v2 peer, proved against the piece layer, and the peer whose block
+// differs from its leaf is banned (blame_v2.go). The blocks are compared
+// by SHA-256 in both cases.
+//
+// # v2 from a magnet link
+//
+// A v2 torrent from a btmh magnet link gets its info dictionary by BEP 9,
+// then the piece layers by BEP 52 hash requests, each chunk proved to its
+// file's pieces root by uncle hashes; no piece is requested before all
+// layers are in (layers.go). The owner keeps them (PieceLayers).
 //
 // # Hole punching (BEP 55)
 //

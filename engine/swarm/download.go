@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"crypto/sha1"
 	"fmt"
 	"runtime"
 	"sync"
@@ -49,7 +48,7 @@ type failedPiece struct {
 
 type sentBlock struct {
 	src  blockSource
-	hash [20]byte
+	hash [32]byte // SHA-256 of the block
 }
 
 // hashWorkers is how many goroutines verify pieces for all swarms of the
@@ -158,8 +157,8 @@ func (s *Swarm) fillRequests(p *peer) {
 // queueRequests tops up the requests outstanding to p and reports whether
 // it queued any; the caller has them sent. Caller holds s.mu.
 func (s *Swarm) queueRequests(p *peer) bool {
-	if s.pick == nil || !p.amInterested || p.dead || s.paused || p.snubbed {
-		return false
+	if s.pick == nil || s.layers != nil || !p.amInterested || p.dead || s.paused || p.snubbed {
+		return false // (no piece can be checked before its layer is in)
 	}
 	has := p.hasPiece
 	if p.peerChoking {
@@ -527,12 +526,12 @@ func (s *Swarm) verify(j hashJob) error {
 // if it was assembled in memory, else the data is read back from disk. It
 // reports whether the piece was the last one wanted.
 func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) (completed bool) {
-	var blockHashes map[int][20]byte
+	var blockHashes map[int][32]byte
 	if !ok || s.hasFailedBefore(piece) {
 		if buf == nil {
 			buf = s.readPiece(piece)
 		}
-		blockHashes = blockHashesOf(buf)
+		blockHashes = blockHashesOf(s.layout.PieceFileData(piece, buf))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -579,15 +578,16 @@ func (s *Swarm) readPiece(piece int) []byte {
 	return buf
 }
 
-// blockHashesOf hashes each block of a piece's data, for blame.
-func blockHashesOf(buf []byte) map[int][20]byte {
+// blockHashesOf hashes each block of a piece's data with SHA-256, for
+// blame: compared with the blocks of a later good copy, or for v2 with
+// the piece's leaf hashes.
+func blockHashesOf(buf []byte) map[int][32]byte {
 	if buf == nil {
 		return nil
 	}
-	out := make(map[int][20]byte)
-	for i := 0; i*picker.BlockSize < len(buf); i++ {
-		end := min((i+1)*picker.BlockSize, len(buf))
-		out[i] = sha1.Sum(buf[i*picker.BlockSize : end])
+	out := make(map[int][32]byte)
+	for i, h := range storage.BlockHashes(buf) {
+		out[i] = h
 	}
 	return out
 }
@@ -595,7 +595,7 @@ func blockHashesOf(buf []byte) map[int][20]byte {
 // onHashFail re-queues the piece and assigns blame. A piece that came from
 // one peer alone convicts it; otherwise what each peer sent is remembered
 // and judged when the piece verifies. Caller holds s.mu.
-func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][20]byte) {
+func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byte) {
 	s.pick.MarkFailed(piece)
 	senders := map[string]blockSource{}
 	fp := s.failed[piece]
@@ -611,6 +611,9 @@ func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][20]byt
 		fp.sent[blk] = append(fp.sent[blk], sentBlock{src: src, hash: hashes[blk]})
 	}
 	s.log.Warn("piece failed hash check", "piece", piece, "senders", len(senders))
+	if len(senders) > 1 && hashes != nil && s.askLeaves(piece, senders) {
+		return // the leaf hashes will tell which block was bad
+	}
 	for _, src := range senders {
 		if len(senders) == 1 {
 			s.ban(src, fmt.Sprintf("sent piece %d alone and it failed its hash", piece))
@@ -621,7 +624,7 @@ func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][20]byt
 }
 
 // convict bans every peer whose remembered block differs from the good one.
-func (s *Swarm) convict(fp *failedPiece, good map[int][20]byte) {
+func (s *Swarm) convict(fp *failedPiece, good map[int][32]byte) {
 	for blk, sent := range fp.sent {
 		for _, sb := range sent {
 			if h, ok := good[blk]; ok && h != sb.hash {

@@ -34,6 +34,7 @@ type peer struct {
 	client string
 	fast   bool
 	ext    bool
+	v2     bool // announced BEP 52 in its handshake
 	start  time.Time
 
 	network    string // "tcp" or "utp"
@@ -160,6 +161,9 @@ func (s *Swarm) greet(p *peer) {
 		p.w.send(wire.Message{ID: wire.BitfieldMsg, Payload: append([]byte(nil), s.have...)})
 	}
 	s.grantAllowedFast(p)
+	if s.speaksV2(p) {
+		s.requestLayers()
+	}
 }
 
 // extHandshake is our BEP 10 handshake to p: our listen port (the

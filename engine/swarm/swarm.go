@@ -125,9 +125,12 @@ type Swarm struct {
 	punches       map[string]*punch         // by address, see onConnect
 	rendezvous    map[string]rendezvousSent // by address, see askRendezvous
 	meta          *metaFetch
-	writing       map[int]int    // blocks being written per piece
-	bufs          map[int][]byte // write-back buffers of pieces being received
-	onDisk        map[int]bool   // pieces received straight to disk
+	layers        *layerFetch             // BEP 52 piece layers being fetched
+	fetchedLayers map[[32]byte][][32]byte // layers fetched and verified, for the owner
+	leaves        map[int]*leafAsk        // leaf hashes asked for failed pieces
+	writing       map[int]int             // blocks being written per piece
+	bufs          map[int][]byte          // write-back buffers of pieces being received
+	onDisk        map[int]bool            // pieces received straight to disk
 	buffered      int64
 	freeBufs      [][]byte // piece buffers free for reuse, carved from arenas
 	bufSlots      int      // how many buffers the arenas hold
@@ -222,15 +225,12 @@ func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
 		return fmt.Errorf("swarm: %w", err)
 	}
 	layout.SetPieceLayers(s.cfg.PieceLayers)
-	if n := layout.MissingLayers(); n > 0 {
-		return fmt.Errorf("swarm: %w: v2 torrent without the piece layers of %d files: "+
-			"open it from its .torrent file (fetching them from peers is not supported yet)", storage.ErrBadInfo, n)
-	}
 	files, err := storage.Open(s.cfg.Dir, layout)
 	if err != nil {
 		return fmt.Errorf("swarm: open storage: %w", err)
 	}
 	s.info, s.infoBytes, s.layout, s.files = info, infoBytes, layout, files
+	s.layers = s.newLayerFetch(layout) // before anything can pick a piece
 	s.pick = picker.New(layout.NumPieces, layout.PieceLength, layout.TotalLength)
 	s.have = wire.NewBitfield(layout.NumPieces)
 	for i, ok := range have {
@@ -243,6 +243,7 @@ func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
 	s.applySkips()
 	s.seeding = s.pick.Complete()
 	s.meta = nil
+	s.requestLayers()
 	return nil
 }
 
@@ -336,7 +337,7 @@ func (s *Swarm) idleLocked() bool {
 	if s.paused || s.err != nil {
 		return true
 	}
-	if s.meta != nil {
+	if s.meta != nil || s.layers != nil {
 		return false
 	}
 	soon := time.Now().Add(candidateSoon)
@@ -411,6 +412,10 @@ func (s *Swarm) tick(ctx context.Context, n int) {
 		for _, p := range s.peers {
 			s.requestMetadata(p)
 		}
+	}
+	if n%2 == 0 {
+		s.requestLayers()
+		s.expireLeafAsks()
 	}
 	s.mu.Unlock()
 	s.connectCandidates(ctx)
