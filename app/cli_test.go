@@ -129,6 +129,14 @@ func TestCLIDaemonSearchGet(t *testing.T) {
 	if hit.InfoHash == "" || hit.Sources < 1 || hit.Size != int64(len(data)) || !strings.HasPrefix(hit.Magnet, "magnet:?") {
 		t.Fatalf("search hit = %+v, want infohash %s with a source and size %d", hit, ih, len(data))
 	}
+	// A search ends once the supernodes asked have answered, not at --timeout.
+	start := time.Now()
+	found, _, err := shoal(ctx, append(append([]string{"search", "--data", t.TempDir(), "--json", "--timeout", "90s"}, common...), "kestrel")...)
+	if took := time.Since(start); err != nil || !strings.Contains(found, ih) || took > 45*time.Second {
+		t.Fatalf("search with --timeout 90s: %v after %v, found %q", err, took, found)
+	} else {
+		t.Logf("search with --timeout 90s ended after %v", took)
+	}
 
 	out := t.TempDir()
 	stdout, stderr, err := shoal(ctx, append(append([]string{"get", "--quiet", "--data", t.TempDir(), "--out", out, "--timeout", "90s"}, common...), hit.Magnet)...)

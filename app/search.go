@@ -31,7 +31,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var c common
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "one JSON object per hit")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to collect hits (including finding a supernode)")
+	timeout := fs.Duration("timeout", 10*time.Second, "the longest the search may take, including finding a supernode; it ends sooner once every supernode asked has answered")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer stop()
-	hits := collectHits(ctx, e, words)
+	hits, p := collectHits(ctx, e, words)
 	e.RankHits(hits) // most good sources first; sources that sent bad data count last
 	for _, h := range hits {
 		printHit(stdout, h, *asJSON)
@@ -58,22 +58,25 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(hits) == 0 {
 		fmt.Fprintln(stderr, "no hits")
 	}
+	if p.TimedOut {
+		fmt.Fprintf(stderr, "%d of %d supernodes did not answer in time\n", p.Asked-p.Answered, p.Asked)
+	}
 	return nil
 }
 
-// collectHits waits for a supernode link, then queries until ctx ends,
-// merging hits by infohash.
-func collectHits(ctx context.Context, e *engine.Engine, words string) []engine.Hit {
+// collectHits waits for a supernode link, then queries until every
+// supernode asked has answered (or ctx ends), merging hits by infohash.
+func collectHits(ctx context.Context, e *engine.Engine, words string) ([]engine.Hit, engine.SearchProgress) {
 	for len(e.Snapshot().Net.Supernodes) == 0 && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
 	}
 	byHash := map[engine.InfoHash]*engine.Hit{}
 	var order []engine.InfoHash
-	ch, err := e.Search(ctx, words)
+	run, err := e.StartSearch(ctx, words)
 	if err != nil {
-		return nil
+		return nil, engine.SearchProgress{}
 	}
-	for h := range ch {
+	for h := range run.Hits {
 		if old := byHash[h.InfoHash]; old != nil {
 			if h.DHT {
 				old.DHT, old.Swarm = true, max(old.Swarm, h.Swarm)
@@ -93,7 +96,7 @@ func collectHits(ctx context.Context, e *engine.Engine, words string) []engine.H
 	for _, ih := range order {
 		out = append(out, *byHash[ih])
 	}
-	return out
+	return out, run.Progress()
 }
 
 func printHit(w io.Writer, h engine.Hit, asJSON bool) {

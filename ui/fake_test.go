@@ -27,6 +27,8 @@ type fakeEngine struct {
 	searches  []string
 	streams   chan chan engine.Hit // one per Search call, for the test to feed
 	searchCtx []context.Context
+	progress  engine.SearchProgress // what every search run reports
+	history   []string              // SearchHistory, newest first
 	downloads []engine.DownloadRequest
 	dlHash    engine.InfoHash
 	shares    []string
@@ -72,14 +74,35 @@ func (f *fakeEngine) setSnapshot(s engine.Snapshot) {
 	f.snap = s
 }
 
-func (f *fakeEngine) Search(ctx context.Context, words string) (<-chan engine.Hit, error) {
+// StartSearch hands out a channel the test feeds; the run's progress is
+// f.progress, and Stop cancels the context recorded in searchCtx.
+func (f *fakeEngine) StartSearch(ctx context.Context, words string) (*engine.SearchRun, error) {
 	ch := make(chan engine.Hit)
+	ctx, cancel := context.WithCancel(ctx)
 	f.mu.Lock()
 	f.searches = append(f.searches, words)
 	f.searchCtx = append(f.searchCtx, ctx)
+	f.history = append([]string{words}, slices.DeleteFunc(f.history, func(w string) bool { return w == words })...)
 	f.mu.Unlock()
 	f.streams <- ch
-	return ch, nil
+	progress := func() engine.SearchProgress {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.progress
+	}
+	return &engine.SearchRun{Hits: ch, Progress: progress, Stop: cancel}, nil
+}
+
+func (f *fakeEngine) SearchHistory() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.history)
+}
+
+func (f *fakeEngine) setProgress(p engine.SearchProgress) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.progress = p
 }
 
 func (f *fakeEngine) Download(_ context.Context, req engine.DownloadRequest) (engine.InfoHash, error) {

@@ -20,8 +20,8 @@ import (
 // batchInterval spaces the table updates while hits stream in (≤5/s).
 const batchInterval = 200 * time.Millisecond
 
-// searchTimeout ends a search: the engine streams hits until the search's
-// context ends.
+// searchTimeout bounds a search the engine does not end: the engine ends
+// it as soon as the supernodes asked have answered, within seconds.
 const searchTimeout = 30 * time.Second
 
 // Labels of the per-hit button.
@@ -44,8 +44,9 @@ const (
 // arrive, and a download action per hit.
 type searchTab struct {
 	u        *UI
-	entry    *widget.Entry
+	entry    *widget.SelectEntry // its drop-down lists the recent searches
 	button   *widget.Button
+	stop     *widget.Button
 	download *widget.Button
 	info     *widget.Label
 	grid     *gridTable
@@ -57,6 +58,7 @@ type searchTab struct {
 	index   map[engine.InfoHash]int // hit position by infohash
 	shown   []int                   // positions in hits of the table rows
 	state   searchState             // what the info line says
+	prog    engine.SearchProgress   // the current search's progress, as last shown
 	gen     int                     // bumps per search; stale batches are dropped
 	cancel  context.CancelFunc
 	version int // transfersTab.version the Added marks reflect
@@ -79,20 +81,23 @@ func newSearchTab(u *UI) *searchTab {
 	s.grid.onButton = s.downloadRow
 	s.grid.onDouble = s.downloadRow
 	s.grid.onSelect = func(row int) { setEnabled(s.download, s.downloadable(row)) }
-	s.entry = widget.NewEntry()
+	s.entry = widget.NewSelectEntry(nil)
 	s.entry.SetPlaceHolder("Search the network: words from file names…")
 	s.entry.OnSubmitted = func(string) { s.start() }
 	s.button = widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.start)
 	s.button.Importance = widget.HighImportance
+	s.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), s.stopSearch)
+	s.stop.Disable()
 	s.download = widget.NewButtonWithIcon("Download selected", theme.DownloadIcon(), func() {
 		s.downloadRow(s.grid.selectedRow())
 	})
 	s.download.Disable()
 	s.info = widget.NewLabel("Type a few words and press Enter.")
 	s.filters = newFilterBar(u.app.Preferences(), s.refilter)
-	bar := container.NewBorder(nil, nil, nil, s.button, s.entry)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(s.button, s.stop), s.entry)
 	foot := container.NewBorder(nil, nil, nil, s.download, s.info)
 	s.content = container.NewBorder(container.NewVBox(bar, s.filters.content), foot, nil, nil, s.grid.content)
+	s.loadHistory()
 	return s
 }
 
@@ -110,18 +115,20 @@ func (s *searchTab) start() {
 	s.gen++
 	gen := s.gen
 	s.hits, s.index = nil, map[engine.InfoHash]int{}
-	s.state = searchRunning
+	s.state, s.prog = searchRunning, engine.SearchProgress{}
 	s.show()
 	s.info.SetText(fmt.Sprintf("Searching for %q…", words))
+	s.stop.Enable()
 	s.streams.Add(1)
 	go func() {
 		defer s.streams.Done()
-		hits, err := s.u.eng.Search(ctx, words)
+		run, err := s.u.eng.StartSearch(ctx, words)
 		if err != nil {
 			fyne.Do(func() { s.failed(gen, words, err) })
 			return
 		}
-		s.stream(ctx, gen, hits)
+		s.setHistory(s.u.eng.SearchHistory())
+		s.stream(ctx, gen, run)
 	}()
 }
 
@@ -130,39 +137,45 @@ func (s *searchTab) failed(gen int, words string, err error) {
 		return
 	}
 	s.info.SetText("Search failed.")
+	s.stop.Disable()
 	s.u.showError(fmt.Errorf("search %q: %w", words, err))
 }
 
 // stream reads hits as they arrive and hands them to the Fyne goroutine in
-// batches, at most one per batchInterval, plus a last one at the end: when
-// the engine closes the channel or the search's time is up.
-func (s *searchTab) stream(ctx context.Context, gen int, hits <-chan engine.Hit) {
+// batches with the search's progress, at most one per batchInterval, plus
+// a last one at the end: when the engine closes the channel (the search is
+// done) or the search's time is up. A stopped search shows nothing more.
+func (s *searchTab) stream(ctx context.Context, gen int, run *engine.SearchRun) {
 	t := time.NewTicker(batchInterval)
 	defer t.Stop()
 	var batch []engine.Hit
+	var shown engine.SearchProgress
 	for {
 		select {
-		case h, ok := <-hits:
+		case h, ok := <-run.Hits:
 			if !ok {
-				s.deliver(gen, batch, true)
+				if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					s.deliver(gen, batch, true, run.Progress())
+				}
 				return
 			}
 			batch = append(batch, h)
 		case <-t.C:
-			if len(batch) > 0 {
-				s.deliver(gen, batch, false)
+			if p := run.Progress(); len(batch) > 0 || p != shown {
+				shown = p
+				s.deliver(gen, batch, false, p)
 				batch = nil
 			}
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				s.deliver(gen, batch, true)
+				s.deliver(gen, batch, true, run.Progress())
 			}
 			return
 		}
 	}
 }
 
-func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool) {
+func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool, p engine.SearchProgress) {
 	fyne.Do(func() {
 		if gen != s.gen {
 			return // a newer search replaced this one
@@ -171,12 +184,13 @@ func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool) {
 			s.merge(h)
 		}
 		s.rank()
-		s.state = searchBatch
+		s.state, s.prog = searchBatch, p
 		if done {
 			s.state = searchDone
+			s.stop.Disable()
 		}
 		s.show()
-		s.info.SetText(searchSummary(len(s.shown), len(s.hits)-len(s.shown), done))
+		s.info.SetText(searchInfo(len(s.shown), len(s.hits)-len(s.shown), done, p))
 		if s.afterBatch != nil {
 			s.afterBatch()
 		}
@@ -191,6 +205,7 @@ const (
 	searchRunning                    // started, no batch yet
 	searchBatch                      // some batches shown, still searching
 	searchDone                       // ended
+	searchStopped                    // stopped by the user
 )
 
 // searchSummary describes n shown hits and hidden more hidden by filters.
@@ -216,8 +231,11 @@ func searchSummary(n, hidden int, done bool) string {
 // refilter shows the hits again after the filters changed.
 func (s *searchTab) refilter() {
 	s.show()
-	if s.state == searchBatch || s.state == searchDone {
-		s.info.SetText(searchSummary(len(s.shown), len(s.hits)-len(s.shown), s.state == searchDone))
+	switch s.state {
+	case searchBatch, searchDone:
+		s.info.SetText(searchInfo(len(s.shown), len(s.hits)-len(s.shown), s.state == searchDone, s.prog))
+	case searchStopped:
+		s.info.SetText(stoppedInfo(len(s.shown), len(s.hits)-len(s.shown)))
 	}
 }
 

@@ -33,8 +33,12 @@ import (
 type Engine interface {
 	// Snapshot copies out the engine's current state.
 	Snapshot() engine.Snapshot
-	// Search streams hits; the engine closes the channel at the end.
-	Search(ctx context.Context, words string) (<-chan engine.Hit, error)
+	// StartSearch runs a search: its hits stream on the run's channel,
+	// closed when every supernode asked has answered (or a few seconds
+	// passed) or the search is stopped.
+	StartSearch(ctx context.Context, words string) (*engine.SearchRun, error)
+	// SearchHistory returns the last searches, newest first.
+	SearchHistory() []string
 	// Download starts a transfer and returns its infohash.
 	Download(ctx context.Context, req engine.DownloadRequest) (engine.InfoHash, error)
 	// Share starts hashing path in the background; progress appears in

@@ -39,6 +39,20 @@
 // path to the origin, which streams them to the leaf. A query UUID seen
 // before is dropped.
 //
+// Knowing when a search is over (answers.go). The origin tells the leaf
+// the supernodes the query went to: a hits frame with "asked" (itself and
+// its delivery tree), sent as soon as it has planned the tree. Every
+// supernode that processes the query, relays included, sends a hits frame
+// with "answered" (its address) after its hits, back along the same path,
+// so a mark never overtakes the hits it closes. The leaf's search is done
+// as soon as every asked supernode has answered, or at LeafConfig's
+// AnswerTimeout (5 s by default) when some do not: a search costs the
+// time of its slowest answer instead of a fixed wait. A supernode that
+// gets a leaf's query it already saw (through another supernode) answers
+// "asked" with itself only; an "error" frame naming the query (rate limit,
+// bad words) ends it as refused. Older peers ignore the two fields, and
+// their searches end at the timeout.
+//
 // Links. A leaf keeps links to two supernodes. Both index its shares, but
 // only the primary puts them into its keyword table and gets its searches;
 // the standby takes over with one "mode" frame when the primary dies, and
@@ -78,7 +92,8 @@
 // entry carries DHT and Swarm ("dht" and "swarm" in hits frames) beside
 // whatever leaf sources it also has.
 //
-// Search results. Leaf.Search streams Hits as they arrive; hits for the same
+// Search results. Leaf.Query (and Leaf.Search, its hits only) streams Hits
+// as they arrive, with Progress counting the supernodes asked and answered; hits for the same
 // infohash from several supernodes are merged: each Hit sent carries the
 // union of every source seen so far for its infohash, and a later Hit for an
 // infohash supersedes the earlier one.

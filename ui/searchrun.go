@@ -1,0 +1,66 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// stopSearch ends the running search (the Stop button): what arrived so
+// far stays, anything still on its way is dropped.
+func (s *searchTab) stopSearch() {
+	if s.state != searchRunning && s.state != searchBatch {
+		return
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.gen++ // drop batches already on their way
+	s.state = searchStopped
+	s.stop.Disable()
+	s.info.SetText(stoppedInfo(len(s.shown), len(s.hits)-len(s.shown)))
+}
+
+// loadHistory fills the search box's list of recent searches from the
+// engine, off the Fyne goroutine.
+func (s *searchTab) loadHistory() {
+	s.u.bg.Add(1)
+	go func() {
+		defer s.u.bg.Done()
+		s.setHistory(s.u.eng.SearchHistory())
+	}()
+}
+
+// setHistory shows words (newest first) in the search box's drop-down. It
+// may be called from any goroutine.
+func (s *searchTab) setHistory(words []string) {
+	fyne.Do(func() { s.entry.SetOptions(words) })
+}
+
+// searchInfo is the line under the results: how many there are, how many
+// the filters hide, and how far the search got among the supernodes.
+func searchInfo(n, hidden int, done bool, p engine.SearchProgress) string {
+	text := searchSummary(n, hidden, done)
+	switch {
+	case p.Refused:
+		return text + " A supernode turned the search down because too many searches came at once; wait a few seconds and search again."
+	case p.Asked == 0:
+		return text
+	case !done:
+		return text + fmt.Sprintf(" %d of %s answered.", p.Answered, plural(p.Asked, "supernode"))
+	case p.TimedOut:
+		return text + fmt.Sprintf(" %d of %s did not answer in time; search again to ask them again.", p.Asked-p.Answered, plural(p.Asked, "supernode"))
+	}
+	return text + fmt.Sprintf(" Asked %s.", plural(p.Asked, "supernode"))
+}
+
+// stoppedInfo is the line under the results of a stopped search.
+func stoppedInfo(n, hidden int) string {
+	text := "Stopped with " + plural(n, "result")
+	if hidden > 0 {
+		text += fmt.Sprintf(", %d hidden by filters", hidden)
+	}
+	return text + "."
+}

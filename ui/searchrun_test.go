@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// waitInfo waits until the info line under the results says want.
+func waitInfo(t *testing.T, u *UI, batches chan struct{}, want string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		var got string
+		fyne.DoAndWait(func() { got = u.search.info.Text })
+		if got == want {
+			return
+		}
+		select {
+		case <-batches:
+		case <-deadline:
+			t.Fatalf("info = %q, want %q", got, want)
+		}
+	}
+}
+
+// TestSearchShowsSupernodeProgress: while the search runs the info line
+// counts the supernodes that answered; when the engine ends the search
+// (all answered) it says done at once, and Stop turns off.
+func TestSearchShowsSupernodeProgress(t *testing.T) {
+	u, f := newTestUI(t)
+	stream, batches := startSearch(t, u, f, "ubuntu")
+	if u.search.stop.Disabled() {
+		t.Fatal("Stop is off while the search runs")
+	}
+	f.setProgress(engine.SearchProgress{Asked: 3, Answered: 1})
+	stream <- hitUbuntu
+	waitInfo(t, u, batches, "1 result so far, searching… 1 of 3 supernodes answered.")
+	f.setProgress(engine.SearchProgress{Asked: 3, Answered: 3, Done: true})
+	close(stream)
+	u.search.streams.Wait()
+	waitInfo(t, u, batches, "1 result. Asked 3 supernodes.")
+	if !u.search.stop.Disabled() {
+		t.Error("Stop is still on after the search is done")
+	}
+}
+
+// TestSearchSaysWhoDidNotAnswer: a search ended by the answer timeout says
+// how many supernodes were missing; a refused one says what to do.
+func TestSearchSaysWhoDidNotAnswer(t *testing.T) {
+	for _, c := range []struct {
+		p    engine.SearchProgress
+		want string
+	}{
+		{engine.SearchProgress{Asked: 2, Answered: 1, Done: true, TimedOut: true},
+			"No results. 1 of 2 supernodes did not answer in time; search again to ask them again."},
+		{engine.SearchProgress{Done: true, Refused: true},
+			"No results. A supernode turned the search down because too many searches came at once; wait a few seconds and search again."},
+	} {
+		u, f := newTestUI(t)
+		stream, batches := startSearch(t, u, f, "nothing")
+		f.setProgress(c.p)
+		close(stream)
+		u.search.streams.Wait()
+		waitInfo(t, u, batches, c.want)
+	}
+}
+
+// TestSearchStop: Stop cancels the engine's search, keeps what arrived,
+// says it stopped, and a batch still on its way does not overwrite that.
+func TestSearchStop(t *testing.T) {
+	u, f := newTestUI(t)
+	stream, batches := startSearch(t, u, f, "ubuntu")
+	stream <- hitUbuntu
+	waitFor(t, batches, "first batch")
+	test.Tap(u.search.stop)
+	var ctx interface{ Err() error }
+	f.lock(func() { ctx = f.searchCtx[0] })
+	if ctx.Err() == nil {
+		t.Fatal("Stop left the engine's search running")
+	}
+	u.search.streams.Wait()
+	fyne.DoAndWait(func() {})
+	if got := u.search.info.Text; got != "Stopped with 1 result." {
+		t.Errorf("info = %q", got)
+	}
+	if len(u.search.grid.rows) != 1 || !u.search.stop.Disabled() {
+		t.Errorf("rows %d, Stop disabled %v", len(u.search.grid.rows), u.search.stop.Disabled())
+	}
+	test.Tap(u.search.stop) // a second tap does nothing
+	if got := u.search.info.Text; got != "Stopped with 1 result." {
+		t.Errorf("info after a second Stop = %q", got)
+	}
+}
+
+// TestSearchHistoryInTheBox: the box's drop-down offers the engine's
+// recent searches from the start, the new search first after it runs, and
+// picking one puts its words in the box.
+func TestSearchHistoryInTheBox(t *testing.T) {
+	a := test.NewTempApp(t)
+	f := newFake()
+	f.history = []string{"debian netinst", "ubuntu"}
+	u := New(a, f)
+	u.win.Resize(fyne.NewSize(1000, 650))
+	t.Cleanup(func() { u.cancel(); u.bg.Wait(); u.search.streams.Wait(); u.win.Close() })
+	u.bg.Wait()
+	fyne.DoAndWait(func() {})
+	if got := historyShown(t, u); !slices.Equal(got, []string{"debian netinst", "ubuntu"}) {
+		t.Fatalf("drop-down %q", got)
+	}
+	stream, _ := startSearch(t, u, f, "arch")
+	close(stream)
+	u.search.streams.Wait()
+	fyne.DoAndWait(func() {})
+	if got := historyShown(t, u); !slices.Equal(got, []string{"arch", "debian netinst", "ubuntu"}) {
+		t.Fatalf("drop-down after a search %q", got)
+	}
+	pickHistory(t, u, "debian netinst")
+	if u.search.entry.Text != "debian netinst" {
+		t.Fatalf("box says %q after picking", u.search.entry.Text)
+	}
+}
+
+// historyShown opens the search box's drop-down and reads its items.
+func historyShown(t *testing.T, u *UI) []string {
+	t.Helper()
+	test.Tap(u.search.entry.ActionItem.(fyne.Tappable))
+	defer u.win.Canvas().Overlays().Remove(u.win.Canvas().Overlays().Top())
+	var out []string
+	for _, o := range walk(nil, u.win.Canvas().Overlays().Top()) {
+		if tx, ok := o.(*canvas.Text); ok && strings.TrimSpace(tx.Text) != "" {
+			out = append(out, tx.Text)
+		}
+	}
+	return out
+}
+
+// pickHistory opens the drop-down and taps the item reading words.
+func pickHistory(t *testing.T, u *UI, words string) {
+	t.Helper()
+	test.Tap(u.search.entry.ActionItem.(fyne.Tappable))
+	for _, o := range walk(nil, u.win.Canvas().Overlays().Top()) {
+		tp, ok := o.(fyne.Tappable)
+		if !ok || fmt.Sprintf("%T", o) != "*widget.menuItem" {
+			continue
+		}
+		if slices.ContainsFunc(walk(nil, o), func(c fyne.CanvasObject) bool {
+			tx, ok := c.(*canvas.Text)
+			return ok && tx.Text == words
+		}) {
+			test.Tap(tp)
+			return
+		}
+	}
+	t.Fatalf("no drop-down item %q", words)
+}
