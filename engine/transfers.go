@@ -84,7 +84,7 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 	}
 	spec, err := parseSource(req.Source)
 	if err != nil {
-		return InfoHash{}, err
+		return InfoHash{}, badSource{err}
 	}
 	for _, why := range spec.ignored {
 		e.log.Info("torrent file: malformed optional key ignored", "source", clipText(req.Source), "key", why)

@@ -39,7 +39,7 @@ func (t *transfersTab) filesSelected() {
 	}
 	var files []engine.FileSnapshot
 	var opts engine.TransferOptions
-	t.u.act("files of "+displayName(tr), func() error {
+	t.u.act("list the files of "+displayName(tr), func() error {
 		var err error
 		if files, err = t.u.eng.Files(tr.InfoHash); err != nil {
 			return err
@@ -48,7 +48,7 @@ func (t *transfersTab) filesSelected() {
 		return err
 	}, func() {
 		if len(files) == 0 {
-			t.u.showError(fmt.Errorf("files of %s: the file list arrives with the metadata", displayName(tr)))
+			t.u.showError(sayf("the file list of %s arrives with its metadata; try again once it is downloading", displayName(tr)))
 			return
 		}
 		t.files = t.newFilesDialog(tr, files, opts)

@@ -91,7 +91,7 @@ func stateText(t engine.TransferSnapshot) string {
 		return "Complete"
 	case engine.StateError:
 		if t.Err != "" {
-			return "Error: " + t.Err
+			return "Error: " + troubleText(t.Err)
 		}
 		return "Error"
 	default:

@@ -142,7 +142,7 @@ func (l *libraryTab) showJobs(jobs []engine.ShareJob) {
 func jobStatus(j engine.ShareJob) string {
 	switch {
 	case j.Err != "":
-		return "Error: " + j.Err
+		return "Error: " + troubleText(j.Err)
 	case j.Done:
 		return "Shared"
 	default:
@@ -173,7 +173,7 @@ func (l *libraryTab) copyMagnet(row int) {
 func (l *libraryTab) askFile() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
-			l.u.showError(fmt.Errorf("add file: %w", err))
+			l.u.showError(&opError{op: "add the file", err: err})
 			return
 		}
 		if r == nil {
@@ -189,7 +189,7 @@ func (l *libraryTab) askFile() {
 func (l *libraryTab) askFolder() {
 	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
 		if err != nil {
-			l.u.showError(fmt.Errorf("add folder: %w", err))
+			l.u.showError(&opError{op: "add the folder", err: err})
 			return
 		}
 		if dir != nil {

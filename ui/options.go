@@ -34,7 +34,7 @@ func (t *transfersTab) optionsSelected() {
 		return
 	}
 	var o engine.TransferOptions
-	t.u.act("options of "+displayName(tr), func() error {
+	t.u.act("read the options of "+displayName(tr), func() error {
 		var err error
 		o, err = t.u.eng.TransferOptions(tr.InfoHash)
 		return err
@@ -116,5 +116,5 @@ func (t *transfersTab) saveOptions(d *optionsDialog) {
 
 // setOptions hands a transfer's options to the engine.
 func (t *transfersTab) setOptions(h engine.InfoHash, o engine.TransferOptions) {
-	t.u.act("transfer options", func() error { return t.u.eng.SetTransferOptions(h, o) }, nil)
+	t.u.act("save the options", func() error { return t.u.eng.SetTransferOptions(h, o) }, nil)
 }

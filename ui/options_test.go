@@ -186,9 +186,9 @@ func TestFilesDialogRefusals(t *testing.T) {
 	u.transfers.grid.selectRow(1) // the engine lists no files for sintel
 	tt.filesSelected()
 	u.bg.Wait()
-	assertDialog(t, u, "the file list arrives with the metadata")
+	assertDialog(t, u, "arrives with its metadata")
 	f.setFail(errBoom)
 	tt.optionsSelected()
 	u.bg.Wait()
-	assertDialog(t, u, "Options of sintel.webm: disk on fire")
+	assertDialog(t, u, "Could not read the options of sintel.webm")
 }

@@ -171,7 +171,7 @@ func TestAlternativeLimitsToggleAtOnce(t *testing.T) {
 	f.lock(func() { f.settingsErr = errBoom })
 	test.Tap(st.altNow)
 	u.bg.Wait()
-	assertDialog(t, u, "Switch alternative limits: disk on fire")
+	assertDialog(t, u, "Could not switch alternative limits")
 	u.Refresh(engine.Snapshot{})
 	if !st.altNow.Checked || !st.saved.AltEnabled {
 		t.Error("a failed switch left the box unticked")

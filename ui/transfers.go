@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"net/url"
 	"os"
@@ -247,13 +245,13 @@ func (t *transfersTab) openSelected() {
 		return
 	}
 	if err := t.openFolder(tr.Dir); err != nil {
-		t.u.showError(fmt.Errorf("open folder of %s: %w", tr.Name, err))
+		t.u.showError(&opError{op: "open the folder of " + tr.Name, err: err})
 	}
 }
 
 func (t *transfersTab) openFolder(dir string) error {
 	if dir == "" {
-		return errors.New("the transfer has no folder yet")
+		return sayf("this transfer has no folder yet: it gets one when its metadata arrives")
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return err
@@ -282,7 +280,7 @@ func (t *transfersTab) askMagnet() {
 func (t *transfersTab) askTorrent() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
-			t.u.showError(fmt.Errorf("open torrent: %w", err))
+			t.u.showError(&opError{op: "open the .torrent file", err: err})
 			return
 		}
 		if r == nil {
@@ -300,7 +298,7 @@ func (t *transfersTab) askTorrent() {
 // add starts a download and selects it when the engine accepted it.
 func (t *transfersTab) add(req engine.DownloadRequest) {
 	var got engine.InfoHash
-	t.u.act("add "+req.Source, func() error {
+	t.u.act("add "+clip(req.Source, 50), func() error {
 		var err error
 		got, err = t.u.eng.Download(t.u.ctx, req)
 		return err

@@ -126,10 +126,10 @@ func TestActionErrorsShowADialog(t *testing.T) {
 	f.setFail(errBoom)
 	test.Tap(u.transfers.pause)
 	u.bg.Wait()
-	assertDialog(t, u, "Pause big-buck-bunny.mkv: disk on fire")
+	assertDialog(t, u, "Could not pause big-buck-bunny.mkv")
 
 	test.Tap(u.transfers.open) // the folder does not exist
-	assertDialog(t, u, "Open folder of big-buck-bunny.mkv")
+	assertDialog(t, u, "Could not open the folder of big-buck-bunny.mkv")
 }
 
 // assertDialog checks that the top overlay shows text.

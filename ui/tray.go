@@ -132,7 +132,7 @@ func (tr *tray) notice(t engine.TransferSnapshot) {
 		tr.failed[t.InfoHash] = t.Err
 		if tr.primed {
 			tr.u.app.SendNotification(fyne.NewNotification("Download failed",
-				fmt.Sprintf("%s: %s", t.Name, t.Err)))
+				fmt.Sprintf("%s: %s", t.Name, troubleText(t.Err))))
 		}
 	}
 }

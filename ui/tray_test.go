@@ -58,8 +58,8 @@ func TestTrayNotifiesFinishedAndFailed(t *testing.T) {
 		u.Refresh(engine.Snapshot{Transfers: []engine.TransferSnapshot{dl, old}})
 	})
 	test.AssertNotificationSent(t, nil, func() { u.Refresh(engine.Snapshot{Transfers: []engine.TransferSnapshot{dl, old}}) })
-	old.Err = "The disk is full."
-	test.AssertNotificationSent(t, fyne.NewNotification("Download failed", "old: The disk is full."), func() {
+	old.Err = "write piece 3: write /data/old: no space left on device"
+	test.AssertNotificationSent(t, fyne.NewNotification("Download failed", "old: the disk is full; free some space, then resume"), func() {
 		u.Refresh(engine.Snapshot{Transfers: []engine.TransferSnapshot{dl, old}})
 	})
 }

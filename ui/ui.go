@@ -21,7 +21,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/shoalp2p/shoal/assets"
@@ -219,7 +218,7 @@ func (u *UI) actOr(op string, call func() error, then, failed func()) {
 		defer u.bg.Done()
 		err := call()
 		if err != nil && op != "" {
-			err = fmt.Errorf("%s: %w", op, err)
+			err = &opError{op: op, err: err}
 		}
 		fyne.Do(func() {
 			switch {
@@ -235,14 +234,6 @@ func (u *UI) actOr(op string, call func() error, then, failed func()) {
 	}()
 }
 
-// showError shows err in a dialog over the main window.
-func (u *UI) showError(err error) {
-	if errors.Is(err, context.Canceled) {
-		return
-	}
-	dialog.ShowError(err, u.win)
-}
-
 // share hands local files and folders to the engine, one after another off
 // the Fyne goroutine, and then shows the Library, where their hashing
 // progress appears.
@@ -250,7 +241,7 @@ func (u *UI) share(uris ...fyne.URI) {
 	var paths []string
 	for _, uri := range uris {
 		if uri.Scheme() != "file" {
-			u.showError(fmt.Errorf("share %s: only local files and folders can be shared", uri))
+			u.showError(sayf("only local files and folders can be shared, and %s is not one.", uri))
 			continue
 		}
 		paths = append(paths, uri.Path())
@@ -262,7 +253,7 @@ func (u *UI) share(uris ...fyne.URI) {
 		var errs []error
 		for _, p := range paths {
 			if err := u.eng.Share(p); err != nil {
-				errs = append(errs, fmt.Errorf("share %s: %w", p, err))
+				errs = append(errs, &opError{op: "share " + p, err: err})
 			}
 		}
 		return errors.Join(errs...)

@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// Words for people: no error text from inside the engine reaches a dialog
+// as is. showError names what the user tried (the op of act), says what
+// happened and what to do, in sentences keyed on the engine's exported
+// errors (errors.Is); the raw text stays under "Details" for a bug report.
+
+// opError is an engine call's error with what the user asked for, worded
+// to follow "Could not" ("pause big-buck-bunny.mkv").
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
+
+// userError is a message the UI wrote itself for people: shown as is.
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+// sayf makes a userError.
+func sayf(format string, a ...any) error { return &userError{fmt.Sprintf(format, a...)} }
+
+// explanation is what a dialog tells about an error.
+type explanation struct {
+	title   string // "Could not pause x"
+	text    string // what happened and what to do
+	details string // the raw error, for a bug report; "" when text says it all
+}
+
+// wording maps one kind of engine error to a sentence. The first match in
+// wordings wins, so the more specific kinds come first.
+type wording struct {
+	is   func(error) bool
+	text func(n engine.NetStatus) string
+}
+
+func isErr(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+func fixed(s string) func(engine.NetStatus) string {
+	return func(engine.NetStatus) string { return s }
+}
+
+var wordings = []wording{
+	{isErr(engine.ErrNoSupernode), func(n engine.NetStatus) string {
+		return fmt.Sprintf("Shoal is still joining the network (%s). Search will work once it has found a supernode; "+
+			"this usually takes under a minute.", plural(n.DHTNodes, "DHT node"))
+	}},
+	{isErr(engine.ErrEmptyQuery), fixed("Type one or more words to search for, then press Enter.")},
+	{isErr(engine.ErrBadTorrent), fixed("This .torrent file is damaged or incomplete, so Shoal cannot read it. " +
+		"Download it again from where you found it.")},
+	{isErr(fs.ErrNotExist), fixed("The file or folder is not there any more: it may have been moved, renamed or deleted. " +
+		"Check where it is now and try again.")},
+	{isErr(engine.ErrBadLink), fixed("Shoal cannot read this link. A magnet link starts with \"magnet:?xt=urn:btih:\"; " +
+		"copy it again from the web page. A .torrent file may be damaged or only partly downloaded; download it again.")},
+	{isErr(engine.ErrNotFound), fixed("That transfer is no longer in the list: it was removed already. Nothing else changed.")},
+	{isErr(engine.ErrClosed), fixed("Shoal is shutting down, so this was not done. Start Shoal again and retry.")},
+	{isErr(syscall.ENOSPC), fixed("The disk is full. Free some space, then try again.")},
+	{isErr(fs.ErrPermission), fixed("Shoal is not allowed to read or write there. Check the permissions of the file or folder, " +
+		"or choose another download folder in Settings.")},
+	{isErr(context.DeadlineExceeded), fixed("This took too long and Shoal gave up. Check the network connection and try again.")},
+}
+
+// unexpected is the text for an error no wording knows.
+const unexpected = "Something unexpected went wrong. Try again; if it keeps happening, " +
+	"the details below help a bug report."
+
+// explain words err for a dialog; n is the network as the status bar
+// shows it.
+func explain(err error, n engine.NetStatus) explanation {
+	var x explanation
+	var op *opError
+	if errors.As(err, &op) {
+		x.title = "Could not " + clip(op.op, 60)
+	} else {
+		x.title = "Shoal could not do that"
+	}
+	var said *userError
+	if errors.As(err, &said) {
+		x.text = capitalise(said.msg)
+		return x
+	}
+	for _, w := range wordings {
+		if w.is(err) {
+			x.text = w.text(n)
+			return x
+		}
+	}
+	x.text, x.details = unexpected, err.Error()
+	return x
+}
+
+// clip shortens s to at most n runes, with an ellipsis.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	return strings.ToUpper(string(r[0])) + string(r[1:])
+}
+
+// showError shows err in words for people in a dialog over the main
+// window, which Escape and Enter close.
+func (u *UI) showError(err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	x := explain(err, u.status.last)
+	msg := widget.NewLabel(x.text)
+	msg.Wrapping = fyne.TextWrapWord
+	content := fyne.CanvasObject(msg)
+	if x.details != "" {
+		raw := widget.NewLabel(x.details)
+		raw.Wrapping = fyne.TextWrapWord
+		raw.Selectable = true
+		content = container.NewVBox(msg, widget.NewAccordion(widget.NewAccordionItem("Details", raw)))
+	}
+	d := dialog.NewCustom(x.title, "Close", content, u.win)
+	d.Resize(fyne.NewSize(500, 150+msg.MinSize().Height*float32(1+len(x.text)/60)))
+	u.keyed(d, d.Hide, d.Hide)
+	d.Show()
+}
+
+// troubleText words a transfer's or share's error string (the engine
+// hands these over as text) for the table and notifications.
+func troubleText(err string) string {
+	e := strings.ToLower(err)
+	switch {
+	case strings.Contains(e, "no space left"):
+		return "the disk is full; free some space, then resume"
+	case strings.Contains(e, "permission denied"), strings.Contains(e, "read-only file system"):
+		return "Shoal may not write to the download folder; check its permissions"
+	case strings.Contains(e, "no such file"):
+		return "files are missing from the download folder; resume to fetch them again"
+	case err == "":
+		return "stopped by an error"
+	default:
+		return err
+	}
+}
