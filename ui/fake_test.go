@@ -44,6 +44,7 @@ type fakeEngine struct {
 	options     map[engine.InfoHash][]engine.TransferOptions // every SetTransferOptions call
 	current     map[engine.InfoHash]engine.TransferOptions   // what TransferOptions returns
 	files       map[engine.InfoHash][]engine.FileSnapshot
+	retests     atomic.Int32 // TestReachability calls
 }
 
 type removal struct {
@@ -292,3 +293,5 @@ func newGraphRendererForTest(g *rateGraph) *graphRenderer {
 	r.Layout(fyne.NewSize(600, 200))
 	return r
 }
+
+func (f *fakeEngine) TestReachability() { f.retests.Add(1) }

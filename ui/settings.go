@@ -53,6 +53,11 @@ type settingsTab struct {
 	indexDHT                 *widget.Check
 	crawlRate, dhtCap        *widget.Entry
 	utp                      *widget.Check
+	listenPort               *widget.Entry
+	portMapping              *widget.Check
+	reach                    *widget.Label
+	testAgain                *widget.Button
+	reachShown               reachKey // what reach shows, so an unchanged snapshot costs nothing
 	apply, revert            *widget.Button
 	info                     *widget.Label
 	content                  fyne.CanvasObject
@@ -86,6 +91,11 @@ func newSettingsTab(u *UI) *settingsTab {
 	st.downloadLabel.Wrapping = fyne.TextWrapBreak
 	st.indexDHT = widget.NewCheck("Index the BitTorrent DHT when I am a supernode", nil)
 	st.utp = widget.NewCheck("Use uTP beside TCP (kinder to other traffic)", nil)
+	st.listenPort = widget.NewEntry()
+	st.portMapping = widget.NewCheck("Open the port on my router (UPnP / NAT-PMP)", nil)
+	st.reach = widget.NewLabel(reachWords(engine.NetStatus{}, 0, true))
+	st.reach.Wrapping = fyne.TextWrapWord
+	st.testAgain = widget.NewButtonWithIcon("Test again", theme.ViewRefreshIcon(), st.retest)
 	st.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), st.applyForm)
 	st.apply.Importance = widget.HighImportance
 	st.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), st.reload)
@@ -121,9 +131,13 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 			widget.NewFormItem("Then", st.onTarget)),
 		st.onlySeed,
 	))
-	conns := widget.NewCard("Connections", "How Shoal talks to other peers", widget.NewForm(
-		widget.NewFormItem("Encryption", st.encryption),
-		widget.NewFormItem("Transport", st.utp)))
+	conns := widget.NewCard("Connection", "How other peers reach you and how Shoal talks to them", container.NewVBox(
+		widget.NewForm(
+			widget.NewFormItem("Listen port", withUnit(st.listenPort, "TCP and UDP")),
+			widget.NewFormItem("Router", st.portMapping),
+			widget.NewFormItem("Encryption", st.encryption),
+			widget.NewFormItem("Transport", st.utp)),
+		container.NewBorder(nil, nil, nil, st.testAgain, st.reach)))
 	prefs := st.u.app.Preferences()
 	st.closeToTray = widget.NewCheck("Keep seeding in the tray when I close the window", func(on bool) {
 		prefs.SetBool(prefCloseToTray, on) // a desktop preference: at once, no Apply
@@ -184,6 +198,11 @@ func (st *settingsTab) fill(s engine.Settings) {
 	st.slots.SetText(fmt.Sprint(s.UploadSlots))
 	st.setDownloadDir(s.DownloadDir)
 	st.utp.SetChecked(s.UTP)
+	st.listenPort.SetText("")
+	if s.ListenPort > 0 {
+		st.listenPort.SetText(fmt.Sprint(s.ListenPort))
+	}
+	st.portMapping.SetChecked(s.PortMapping)
 	st.encryption.SetSelectedIndex(0)
 	for i, c := range encryptionChoices {
 		if c.value == s.Encryption {
@@ -237,6 +256,11 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	s.DHTIndexCap, err = parseCount("Index size", st.dhtCap.Text, 0, 10_000_000)
 	keep(err)
 	s.UTP = st.utp.Checked
+	if st.listenPort.Text != "" || st.saved.ListenPort > 0 {
+		s.ListenPort, err = parseCount("Listen port", st.listenPort.Text, 1024, 65535)
+		keep(err)
+	}
+	s.PortMapping = st.portMapping.Checked
 	return s, errors.Join(errs...)
 }
 
@@ -278,7 +302,39 @@ func (st *settingsTab) applyForm() {
 		dialog.ShowError(fmt.Errorf("settings not saved:\n%w", err), st.u.win)
 		return
 	}
-	st.save(s, "Settings saved.")
+	done := "Settings saved."
+	if s.ListenPort != st.saved.ListenPort {
+		done = fmt.Sprintf("Settings saved. Shoal listens on port %d from its next start.", s.ListenPort)
+	}
+	st.save(s, done)
+}
+
+// showReach shows the last reachability test in words, and keeps "Test
+// again" off while a test runs.
+func (st *settingsTab) showReach(n engine.NetStatus) {
+	key := reachKeyOf(n, st.saved)
+	if key == st.reachShown {
+		return
+	}
+	st.reachShown = key
+	port := portOfAddr(n.PeerAddr)
+	if port == 0 {
+		port = st.saved.ListenPort
+	}
+	setText(st.reach, reachWords(n, port, st.saved.PortMapping))
+	if n.ReachTesting {
+		st.testAgain.Disable()
+	} else {
+		st.testAgain.Enable()
+	}
+}
+
+// retest asks the engine for a new dial-back test.
+func (st *settingsTab) retest() {
+	st.testAgain.Disable()
+	st.reachShown = reachKey{}
+	setText(st.reach, "Testing whether other peers can connect to you…")
+	st.u.act("test reachability", func() error { st.u.eng.TestReachability(); return nil }, func() {})
 }
 
 // save hands s to the engine and shows what it kept.

@@ -16,11 +16,13 @@ import (
 // alternative limits apply.
 type statusBar struct {
 	dht, peers, super, rates, alt *widget.Label
+	reach                         *hintLabel // reachability, the words for people on hover
 	content                       fyne.CanvasObject
 
-	last   engine.NetStatus
-	limits [2]int64 // download and upload limits in force (0 = none)
-	valid  bool     // last and limits hold what the labels show
+	last    engine.NetStatus
+	limits  [2]int64 // download and upload limits in force (0 = none)
+	mapping bool     // the port-mapping setting, for the reachability words
+	valid   bool     // last and limits hold what the labels show
 }
 
 func newStatusBar() *statusBar {
@@ -30,12 +32,13 @@ func newStatusBar() *statusBar {
 		super: widget.NewLabel(""),
 		rates: widget.NewLabel(""),
 		alt:   widget.NewLabelWithStyle("Alternative limits", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}),
+		reach: newHintLabel(),
 	}
 	b.alt.Importance = widget.WarningImportance
 	b.alt.Hide()
 	b.super.Truncation = fyne.TextTruncateEllipsis
 	b.apply(engine.NetStatus{})
-	left := container.NewHBox(b.dht, widget.NewSeparator(), b.peers, widget.NewSeparator())
+	left := container.NewHBox(b.dht, widget.NewSeparator(), b.peers, widget.NewSeparator(), b.reach, widget.NewSeparator())
 	b.content = container.NewVBox(widget.NewSeparator(),
 		container.NewBorder(nil, nil, left, container.NewHBox(b.alt, b.rates), b.super))
 	return b
@@ -50,7 +53,19 @@ func (b *statusBar) apply(n engine.NetStatus) {
 	setText(b.dht, fmt.Sprintf("DHT: %s", plural(n.DHTNodes, "node")))
 	setText(b.peers, fmt.Sprintf("Peers: %d", n.Peers))
 	setText(b.super, supernodeText(n))
+	b.showReach()
 	b.showRates()
+}
+
+// showReach shows reachability in a word, and in full on hover.
+func (b *statusBar) showReach() {
+	n := b.last
+	setText(&b.reach.Label, reachShort(n))
+	b.reach.Importance = widget.MediumImportance
+	if n.Reachable == "no" {
+		b.reach.Importance = widget.WarningImportance
+	}
+	b.reach.setHint(reachWords(n, portOfAddr(n.PeerAddr), b.mapping))
 }
 
 // setLimits shows which limits are in force: the alternative ones (alt)
@@ -61,6 +76,10 @@ func (b *statusBar) setLimits(s engine.Settings, alt bool) {
 		limits = [2]int64{s.AltDownloadLimit, s.AltUploadLimit}
 	}
 	setVisible(b.alt, alt)
+	if s.PortMapping != b.mapping {
+		b.mapping = s.PortMapping
+		b.showReach()
+	}
 	if limits != b.limits {
 		b.limits = limits
 		b.showRates()
@@ -110,5 +129,7 @@ func sameNet(a, b engine.NetStatus) bool {
 	return a.DHTNodes == b.DHTNodes && a.Peers == b.Peers &&
 		a.IsSupernode == b.IsSupernode && a.Leaves == b.Leaves &&
 		a.DownRate == b.DownRate && a.UpRate == b.UpRate &&
+		a.Reachable == b.Reachable && a.ReachTesting == b.ReachTesting && a.PortMapping == b.PortMapping &&
+		a.ExternalAddr == b.ExternalAddr && a.PeerAddr == b.PeerAddr &&
 		slices.Equal(a.Supernodes, b.Supernodes)
 }

@@ -65,6 +65,9 @@ type Engine interface {
 	// RankHits sorts search hits best first: most sources that never
 	// served bad data first.
 	RankHits(hits []engine.Hit)
+	// TestReachability starts a new dial-back test; the answer comes in
+	// later snapshots (NetStatus.Reachable).
+	TestReachability()
 }
 
 // pollInterval is how often the UI pulls a snapshot.
@@ -174,6 +177,7 @@ func (u *UI) pull() {
 func (u *UI) Refresh(s engine.Snapshot) {
 	u.status.apply(s.Net)
 	u.settings.syncAlt()
+	u.settings.showReach(s.Net)
 	u.status.setLimits(u.settings.saved, u.settings.altActive(snapTime(s)))
 	u.transfers.apply(s.Transfers)
 	u.search.markAdded()
