@@ -336,7 +336,8 @@ func (e *Engine) bind() error {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 10; attempt++ {
-		ln, err := e.policy.Listen("tcp"+family, net.JoinHostPort(host, portOf(e.cfg.Listen)))
+		// Shared (SO_REUSEPORT): a hole punch dials from this port.
+		ln, err := e.policy.ListenShared("tcp"+family, net.JoinHostPort(host, portOf(e.cfg.Listen)))
 		if err != nil {
 			return fmt.Errorf("engine: listen %s: %w", e.cfg.Listen, err)
 		}

@@ -277,6 +277,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		ExternalPort:  &e.extPort,
 		Dial:          e.policy.Dial,
 		Connect:       e.dialer.Connect,
+		Punch:         e.punch,
 		Logger:        e.log,
 		Banned:        e.bannedCopy(),
 		OnComplete: func() {

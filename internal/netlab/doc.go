@@ -29,6 +29,16 @@
 // carrier-grade range, runs the stock binary: its refusal to map is the
 // realistic double-NAT case.
 //
+// Options.SecondStrict adds r5, a second strict NAT with host h5, for hole
+// punching between two NATed peers; Options.Stealth makes the strict
+// routers drop unsolicited packets to their WAN address instead of
+// answering them. MASQUERADE keeps a flow's source port when it is free,
+// which makes the routers' mapping endpoint-independent: what makes hole
+// punching possible. An answering router (RST, ICMP port unreachable)
+// records the unsolicited flow, and that record takes the port a host
+// behind it then needs for its own flow to the same peer, so its mapping
+// changes port; a stealth router records nothing.
+//
 // Missing prerequisites (not root, no ip, iptables-legacy or miniupnpd, no
 // namespaces) skip the test with the reason, or fail it when the
 // environment sets SHOAL_REQUIRE_NETLAB=1.

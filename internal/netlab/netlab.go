@@ -42,6 +42,14 @@ type Options struct {
 	PublicHosts int
 	// NATPMPOnly makes r1's miniupnpd serve NAT-PMP only (enable_upnp=no).
 	NATPMPOnly bool
+	// SecondStrict adds r5, a second strict NAT (203.0.113.15, LAN
+	// 198.18.5.0/24, no UPnP) with host h5: two peers behind strict NATs
+	// for hole punching (BEP 55).
+	SecondStrict bool
+	// Stealth makes the strict routers (r2, r5) drop unsolicited packets
+	// to their WAN address instead of answering them (TCP RST, ICMP port
+	// unreachable), as most home routers do.
+	Stealth bool
 }
 
 // Lab is one built lab Internet. Its namespaces and processes live until

@@ -22,6 +22,7 @@ type routerPlan struct {
 	upnp     bool
 	patched  bool // run the private miniupnpd copy that accepts lab WANs
 	lanRange string
+	stealth  bool // drop unsolicited packets to the WAN address (Options.Stealth)
 }
 
 var routers = []routerPlan{
@@ -30,6 +31,12 @@ var routers = []routerPlan{
 	{name: "r4", wan: "203.0.113.14/24", gateway: pubAddr, uplink: "pub", lan: "100.64.0.1/24"},
 	{name: "r3", wan: "100.64.0.3/24", gateway: cgnLAN, uplink: "r4", lan: "198.18.3.1/24", upnp: true, lanRange: "198.18.3.0/24"},
 }
+
+// secondStrict is the router and host Options.SecondStrict adds.
+var (
+	secondStrict     = routerPlan{name: "r5", wan: "203.0.113.15/24", gateway: pubAddr, uplink: "pub", lan: "198.18.5.1/24"}
+	secondStrictHost = struct{ name, router, addr string }{"h5", "r5", "198.18.5.10/24"}
+)
 
 // hostPlan is one host behind a router.
 var hosts = []struct{ name, router, addr string }{
@@ -43,7 +50,13 @@ func (l *Lab) build(opts Options) error {
 	if err := l.buildPub(); err != nil {
 		return err
 	}
+	routers, hosts := routers, hosts
+	if opts.SecondStrict {
+		routers = append(routers[:len(routers):len(routers)], secondStrict)
+		hosts = append(hosts[:len(hosts):len(hosts)], secondStrictHost)
+	}
 	for _, r := range routers {
+		r.stealth = opts.Stealth && !r.upnp && r.uplink == "pub" && r.name != "r4"
 		if err := l.buildRouter(r); err != nil {
 			return err
 		}
@@ -144,7 +157,7 @@ func (l *Lab) buildRouter(r routerPlan) error {
 	if err := run("ip", "netns", "exec", n.NS, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"); err != nil {
 		return err
 	}
-	return l.firewall(n, r.upnp)
+	return l.firewall(n, r.upnp, r.stealth)
 }
 
 func (l *Lab) buildHost(name, upNS, br, addr string, gw netip.Addr) error {

@@ -16,7 +16,7 @@ import (
 // wan0, forward only LAN→WAN and replies, and (for a UPnP router) the
 // chains miniupnpd fills, hooked in where Debian's iptables_init.sh puts
 // them.
-func firewallRules(upnp bool) string {
+func firewallRules(upnp, stealth bool) string {
 	var b strings.Builder
 	b.WriteString("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n")
 	if upnp {
@@ -30,6 +30,9 @@ func firewallRules(upnp bool) string {
 	}
 	b.WriteString("COMMIT\n")
 	b.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
+	if stealth {
+		b.WriteString("-A INPUT -i wan0 -m conntrack --ctstate NEW,INVALID -j DROP\n")
+	}
 	if upnp {
 		b.WriteString(":MINIUPNPD - [0:0]\n-A FORWARD -i wan0 ! -o wan0 -j MINIUPNPD\n")
 	}
@@ -41,9 +44,9 @@ func firewallRules(upnp bool) string {
 	return b.String()
 }
 
-func (l *Lab) firewall(n *Node, upnp bool) error {
+func (l *Lab) firewall(n *Node, upnp, stealth bool) error {
 	c := exec.Command("ip", "netns", "exec", n.NS, "iptables-legacy-restore")
-	c.Stdin = strings.NewReader(firewallRules(upnp))
+	c.Stdin = strings.NewReader(firewallRules(upnp, stealth))
 	if out, err := c.CombinedOutput(); err != nil {
 		return fmt.Errorf("firewall of %s: %w: %s", n.Name, err, bytes.TrimSpace(out))
 	}

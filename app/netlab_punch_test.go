@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/internal/netlab"
+)
+
+// labPunchCase is one transport a hole punch is tried over.
+type labPunchCase struct {
+	name string
+	utp  string // --utp for the two NATed peers
+}
+
+// TestLabHolePunch: a leecher behind the strict NAT r2 downloads from a
+// seeder behind the second strict NAT r5. Neither can dial the other;
+// both are connected to a public Shoal peer on s1 that has none of the
+// pieces (it is held to 1 KB/s, so it cannot pass the file on either). The
+// leecher learns the seeder from the relay's PEX, its dial fails, and it
+// asks the relay for a BEP 55 rendezvous; the punched connection carries
+// the file, checked byte for byte. Once over uTP alone, once over TCP
+// alone (simultaneous open from the listen ports).
+//
+// The strict routers here drop unsolicited packets (Stealth), as most home
+// routers do. Routers that answer them (TCP RST, ICMP port unreachable:
+// the lab's default) defeat both transports: the first packet to arrive,
+// from either end, leaves a connection-tracking entry on the far router
+// that holds the very port the far end's own mapping needs, so MASQUERADE
+// maps that end to another port and the hole is punched for an address
+// nobody uses (see the engine's doc).
+func TestLabHolePunch(t *testing.T) {
+	for _, tc := range []labPunchCase{
+		{name: "utp", utp: "only"},
+		{name: "tcp", utp: "off"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { labHolePunch(t, tc) })
+	}
+}
+
+func labHolePunch(t *testing.T, tc labPunchCase) {
+	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: true})
+	src, data := labFile(t, "Gannet Colony "+tc.name+".bin", 3<<20+321)
+	torrent := filepath.Join(t.TempDir(), "colony.torrent")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, stderr, err := shoal(ctx, "create", "--v1", "--piece-length", "262144", "-o", torrent, src); err != nil {
+		t.Fatalf("create: %v\n%s", err, stderr)
+	}
+	const relayAddr = "203.0.113.50:42040"
+	relay := startLabGet(t, lab, "s1", "42040", t.TempDir(), torrent, "--max-down", "1KB")
+	seed := startLabGet(t, lab, "h5", "42041", filepath.Dir(src), torrent, "--seed", "--utp", tc.utp, "--peer", relayAddr)
+	// The leecher joins after the relay's PEX round at 5 s, so the seeder
+	// hears of it only at the next round, a minute later, after the
+	// leecher's deadline. Over uTP, two peers that dial each other at once
+	// from their shared UDP sockets punch through without BEP 55; here only
+	// the leecher dials, and only a rendezvous can bring the seeder's
+	// answer.
+	time.Sleep(8 * time.Second)
+	out := t.TempDir()
+	leech := startLabGet(t, lab, "h2", "42042", out, torrent, "--utp", tc.utp, "--peer", relayAddr, "--timeout", "50s")
+	start := time.Now()
+	err := leech.cmd.Wait()
+	if err != nil {
+		t.Fatalf("leecher on h2: %v\n%s\nseeder:\n%s\nrelay:\n%s", err, leech.logText(), seed.logText(), relay.logText())
+	}
+	got, err := os.ReadFile(filepath.Join(out, filepath.Base(src)))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("leecher's file differs or is missing (%v)", err)
+	}
+	if !strings.Contains(relay.logText(), "hole punch relayed") {
+		t.Errorf("the relay's log does not show the rendezvous:\n%s", relay.logText())
+	}
+	line := leech.logLine("hole punched")
+	if line == "" {
+		line = seed.logLine("hole punched")
+	}
+	if line == "" || !strings.Contains(line, "relay="+relayAddr) {
+		t.Fatalf("neither end logged a connection hole punched via %s:\nleecher:\n%s\nseeder:\n%s", relayAddr, leech.logText(), seed.logText())
+	}
+	t.Logf("h2 got %d bytes from h5 in %v; %s", len(data), time.Since(start).Round(10*time.Millisecond), line)
+}
+
+// labGetProc is a `shoal get` running on a lab host.
+type labGetProc struct {
+	cmd *exec.Cmd
+	log string
+}
+
+// startLabGet starts `shoal get` on host, listening on port, downloading
+// torrent into dir; extra flags follow the lab's.
+func startLabGet(t *testing.T, lab *netlab.Lab, host, port, dir, torrent string, extra ...string) *labGetProc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), host+"-get.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	args := append([]string{"get"}, labArgs(t, "0.0.0.0:"+port)...)
+	args = append(append(args, "--out", dir, "--timeout", "90s", "--quiet"), extra...)
+	cmd := lab.Host(host).Command(shoalBin, append(args, torrent)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := lab.StartCmd(cmd); err != nil {
+		t.Fatal(err)
+	}
+	return &labGetProc{cmd: cmd, log: logPath}
+}
+
+func (p *labGetProc) logText() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+// logLine is the first log line containing s, or "".
+func (p *labGetProc) logLine(s string) string {
+	for _, line := range strings.Split(p.logText(), "\n") {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}

@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/transport"
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// BEP 55 hole punching, the transport's part (the swarm decides when; see
+// package swarm). Both NATs must map our listen port to the same external
+// port for every destination (endpoint-independent mapping), which Linux
+// MASQUERADE does while that port is free: the address a relay sees in
+// our handshake is then the one the far end must aim at.
+//
+// The initiating end dials as usual but from its listen port: TCP from
+// the listening socket's port (SO_REUSEPORT), retried while the far NAT
+// still refuses, raced against uTP, which always leaves from the shared
+// UDP socket. The other end opens its NAT: it dials TCP from its listen
+// port too (the two SYNs cross: TCP simultaneous open, one connection,
+// handed to the accept path as an incoming one), and sends a few uTP
+// punch datagrams so the initiator's uTP SYN finds a mapping.
+
+const (
+	// punchRetry is the pause between TCP attempts refused by a NAT that
+	// has no mapping yet.
+	punchRetry = 250 * time.Millisecond
+	// punchDialTimeout bounds one TCP attempt (the kernel resends the SYN
+	// after 1 s and 3 s).
+	punchDialTimeout = 4 * time.Second
+)
+
+// punchGaps are the pauses between uTP punch datagrams.
+var punchGaps = []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond,
+	400 * time.Millisecond, 800 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second}
+
+// punch is the swarm's Puncher.
+func (e *Engine) punch(ctx context.Context, addr string, out wire.Handshake, initiator bool) (*transport.Conn, wire.Handshake, error) {
+	if err := e.policy.CheckHostPort(addr); err != nil {
+		return nil, wire.Handshake{}, err
+	}
+	if initiator {
+		d := &transport.Dialer{Dial: e.dialFromListenPort, DialUTP: e.dialUTP, UTPMode: e.currentUTPMode, Mode: e.encryptionMode}
+		return d.Connect(ctx, addr, out)
+	}
+	e.openHole(ctx, addr)
+	return nil, wire.Handshake{}, nil
+}
+
+// dialFromListenPort dials TCP from the listen port until a connection
+// forms or ctx ends, pausing after each refusal.
+func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (net.Conn, error) {
+	local, ok := e.ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return nil, errors.New("engine: hole punch: no TCP listener")
+	}
+	for {
+		c, err := e.policy.DialFrom(ctx, network, local, addr, punchDialTimeout)
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) && !isTimeout(err) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(punchRetry):
+		}
+	}
+}
+
+// isTimeout reports whether err is a dial that timed out.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// openHole is the non-initiating end: uTP punch datagrams and TCP
+// attempts from the listen port toward addr until ctx ends (the swarm
+// ends it once the peer is connected). A TCP connection that forms is
+// served as an incoming one.
+func (e *Engine) openHole(ctx context.Context, addr string) {
+	mode := e.currentUTPMode()
+	if mode != transport.UTPOff {
+		go e.sendPunches(ctx, addr)
+	}
+	if mode == transport.UTPOnly {
+		<-ctx.Done()
+		return
+	}
+	c, err := e.dialFromListenPort(ctx, "tcp", addr)
+	if err != nil {
+		return
+	}
+	e.mu.Lock()
+	run := e.runCtx
+	e.mu.Unlock()
+	if run == nil {
+		c.Close()
+		return
+	}
+	e.admit(run, c, e.handshakes)
+}
+
+// sendPunches sends uTP punch datagrams to addr from the shared UDP
+// socket: a BEP 29 ST_RESET header with a random connection ID, which a
+// uTP stack drops as a reset for a connection it does not have.
+func (e *Engine) sendPunches(ctx context.Context, addr string) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return
+	}
+	b := make([]byte, 20)
+	b[0] = 3<<4 | 1 // type ST_RESET, version 1
+	rand.Read(b[2:4])
+	for _, gap := range punchGaps {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(gap):
+		}
+		if _, err := e.pc.WriteTo(b, ua); err != nil {
+			return
+		}
+	}
+}
