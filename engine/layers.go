@@ -14,7 +14,6 @@ import (
 
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/swarm"
-	"github.com/shoalp2p/shoal/engine/torrentfile"
 )
 
 // A v2-only torrent's piece layers (BEP 52) live outside its info
@@ -113,15 +112,6 @@ func isV2Magnet(source string) bool {
 	}
 	m, err := metainfo.ParseMagnetV2Uri(source)
 	return err == nil && m.V2InfoHash.Ok && !m.InfoHash.Ok
-}
-
-// isV2Info reports whether info bytes are a v2-only torrent's.
-func isV2Info(b []byte) bool {
-	if b == nil {
-		return false
-	}
-	info, err := torrentfile.ParseInfo(b)
-	return err == nil && torrentfile.IsV2Only(info)
 }
 
 // ShareFormat is what Share makes of a file or folder: v1 for now, not the

@@ -289,10 +289,18 @@ func (e *Engine) TransferOptions(ih InfoHash) (TransferOptions, error) {
 	return o, nil
 }
 
-// loadTransferOptions re-applies options saved for a transfer.
-func (e *Engine) loadTransferOptions(ih InfoHash) {
-	raw, ok, err := e.db.Setting(context.Background(), transferOptionsKey(ih))
-	if err != nil || !ok {
+// loadTransferOptionsFrom re-applies options saved for a transfer.
+// It reads from settings (every saved setting, read at once by a
+// start-up) unless that is nil.
+func (e *Engine) loadTransferOptionsFrom(ih InfoHash, settings map[string]string) {
+	raw, ok := settings[transferOptionsKey(ih)]
+	if settings == nil {
+		var err error
+		if raw, ok, err = e.db.Setting(context.Background(), transferOptionsKey(ih)); err != nil {
+			return
+		}
+	}
+	if !ok {
 		return
 	}
 	var o TransferOptions

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha1"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/storage"
-	"github.com/shoalp2p/shoal/engine/swarm"
 )
 
 // Share starts hashing a file or folder in the background; progress shows
@@ -89,17 +89,44 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 
 // addLibrary seeds a library item: every piece is present by construction.
 func (e *Engine) addLibrary(row state.LibraryRow) error {
-	info, err := swarm.ParseInfo(row.Info)
-	if err != nil {
-		return err
-	}
-	have := make([]bool, info.NumPieces())
-	for i := range have {
-		have[i] = true
+	return e.addLibraryWith(row, nil)
+}
+
+// addLibraryWith is addLibrary with the item's all-time byte counts when
+// the caller has read them (start-up reads every item's at once).
+func (e *Engine) addLibraryWith(row state.LibraryRow, totals *[2]int64) error {
+	if row.Info == nil {
+		return errors.New("engine: library item without metadata")
 	}
 	t := &transfer{ih: row.InfoHash, library: true, path: row.Path, dir: filepath.Dir(row.Path),
 		name: row.Name, added: row.Added}
-	return e.addTransfer(t, row.Info, have, nil)
+	t.setLoadedTotals(totals)
+	return e.addTransfer(t, row.Info, nil, nil) // newSwarm marks every piece had
+}
+
+// setLoadedTotals gives t the all-time byte counts read with it, if any.
+func (t *transfer) setLoadedTotals(totals *[2]int64) {
+	if totals != nil {
+		t.uploaded, t.downloaded, t.totalsLoaded = totals[0], totals[1], true
+	}
+}
+
+// startupTotals reads every transfer's all-time byte counts and every
+// saved setting at once for loadState; on error each transfer reads its
+// own as it is added.
+func (e *Engine) startupTotals(ctx context.Context) (func(InfoHash) *[2]int64, map[string]string) {
+	all, err := e.db.AllInfoHashTotals(ctx)
+	settings, serr := e.db.Settings(ctx)
+	if serr != nil {
+		settings = nil
+	}
+	return func(ih InfoHash) *[2]int64 {
+		if err != nil {
+			return nil
+		}
+		v := all[ih]
+		return &v
+	}, settings
 }
 
 // loadState recreates library items and transfers from SQLite.
@@ -109,12 +136,13 @@ func (e *Engine) loadState() error {
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	totals, settings := e.startupTotals(ctx)
 	for _, row := range lib {
-		if err := e.addLibrary(row); err != nil {
+		if err := e.addLibraryWith(row, totals(row.InfoHash)); err != nil {
 			e.log.Warn("library item not loaded", "name", row.Name, "err", err)
 			continue
 		}
-		e.loadTransferOptions(row.InfoHash) // a shared item's limits and ratio target too
+		e.loadTransferOptionsFrom(row.InfoHash, settings) // a shared item's limits and ratio target too
 	}
 	rows, err := e.db.Transfers(ctx)
 	if err != nil {
@@ -122,7 +150,7 @@ func (e *Engine) loadState() error {
 	}
 	e.backfillResume(lib, rows)
 	for _, row := range rows {
-		if err := e.resumeTransfer(row); err != nil {
+		if err := e.resumeTransfer(row, totals(row.InfoHash), settings); err != nil {
 			e.log.Warn("transfer not resumed", "name", row.Name, "err", err)
 		}
 	}
@@ -130,7 +158,7 @@ func (e *Engine) loadState() error {
 	return nil
 }
 
-func (e *Engine) resumeTransfer(row state.TransferRow) error {
+func (e *Engine) resumeTransfer(row state.TransferRow, totals *[2]int64, settings map[string]string) error {
 	var have []bool
 	for i := 0; i < len(row.Bitfield)*8; i++ {
 		have = append(have, row.Bitfield[i/8]&(0x80>>(i%8)) != 0)
@@ -142,10 +170,11 @@ func (e *Engine) resumeTransfer(row state.TransferRow) error {
 	t := &transfer{ih: row.InfoHash, dir: row.Dir, source: row.Source, name: row.Name,
 		trackers: trackers, added: row.Added, completed: row.Completed,
 		paused: row.State == string(StatePaused), checked: row.Checked, layers: e.loadPieceLayers(row.InfoHash)}
+	t.setLoadedTotals(totals)
 	if err := e.addTransfer(t, row.Info, have, row.Peers); err != nil {
 		return err
 	}
-	e.loadTransferOptions(row.InfoHash)
+	e.loadTransferOptionsFrom(row.InfoHash, settings)
 	return nil
 }
 

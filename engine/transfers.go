@@ -56,6 +56,9 @@ type transfer struct {
 	dirty      bool // the last progress save failed: save again
 	checked    bool // state.TransferRow.Checked: found pieces are downloads
 	dhtPeers   int  // distinct peers the last DHT get_peers found
+	// totalsLoaded: uploaded and downloaded came with the transfer (a
+	// start-up reads every transfer's in one query).
+	totalsLoaded bool
 
 	opts               TransferOptions
 	upLimit, downLimit *rate.Limiter
@@ -236,9 +239,11 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	t.sw = sw
 	t.ann = tracker.NewAnnouncer(t.trackers, tracker.Schedule{})
 	t.kick = func() { e.ann.now(t) }
-	up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
-	if err == nil {
-		t.uploaded, t.downloaded = up, down
+	if !t.totalsLoaded {
+		up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
+		if err == nil {
+			t.uploaded, t.downloaded = up, down
+		}
 	}
 	e.mu.Lock()
 	if _, dup := e.transfers[t.ih]; dup {
@@ -260,6 +265,19 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 
 func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, error) {
 	up, down := e.transferLimiters(t)
+	var parsed *metainfo.Info
+	if info != nil {
+		var err error
+		if parsed, err = swarm.ParseInfo(info); err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		if have == nil && t.library { // every piece is present by construction
+			have = make([]bool, parsed.NumPieces())
+			for i := range have {
+				have[i] = true
+			}
+		}
+	}
 	sw, err := swarm.New(swarm.Config{
 		Recheck:       !t.library && info != nil && !all(have),
 		CreditRecheck: t.checked,
@@ -269,8 +287,9 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		InfoHash:      t.ih,
 		PeerID:        e.peerID,
 		InfoBytes:     info,
+		Info:          parsed,
 		PieceLayers:   t.layers,
-		V2:            len(t.layers) > 0 || isV2Info(info) || isV2Magnet(t.source),
+		V2:            len(t.layers) > 0 || (parsed != nil && torrentfile.IsV2Only(parsed)) || isV2Magnet(t.source),
 		Dir:           t.dir,
 		Have:          have,
 		ListenPort:    e.port,

@@ -100,8 +100,10 @@ func (db *DB) Close() error {
 }
 
 const (
-	writerParams = "_busy_timeout=5000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
-	readerParams = "_busy_timeout=5000&_query_only=on&_foreign_keys=on"
+	// Each connection keeps its prepared statements (_stmt_cache_size):
+	// the flush and start-up run the same few many times.
+	writerParams = "_busy_timeout=5000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=32"
+	readerParams = "_busy_timeout=5000&_query_only=on&_foreign_keys=on&_stmt_cache_size=32"
 )
 
 // openPool opens a database/sql pool of at most conns connections to path.

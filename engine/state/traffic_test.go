@@ -54,6 +54,10 @@ func TestAddTraffic(t *testing.T) {
 	wantIHTotals(t, db, dl.InfoHash, 201, 2002)
 	wantIHTotals(t, db, seed, 5000, 0)
 	wantIHTotals(t, db, hash(3), 0, 0)
+	all, err := db.AllInfoHashTotals(ctx) // what a start-up reads at once
+	if want := map[[20]byte][2]int64{dl.InfoHash: {201, 2002}, seed: {5000, 0}}; err != nil || fmt.Sprint(all) != fmt.Sprint(want) {
+		t.Errorf("AllInfoHashTotals = %v, %v; want %v", all, err, want)
+	}
 	got, _ := db.Transfer(ctx, dl.InfoHash)
 	if got.Uploaded != 10+201 || got.Downloaded != 20+2002 {
 		t.Errorf("transfer counters = %d/%d, want 211/2022", got.Uploaded, got.Downloaded)

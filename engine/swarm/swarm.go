@@ -44,6 +44,9 @@ type Config struct {
 	PeerID   [20]byte
 	// InfoBytes is the bencoded info dictionary; nil until fetched (magnet).
 	InfoBytes []byte
+	// Info, when set, is InfoBytes already parsed (ParseInfo) by the
+	// caller, which saves parsing it again.
+	Info *metainfo.Info
 	// PieceLayers are a v2-only torrent's BEP 52 piece layers by pieces
 	// root, checked against the roots (torrentfile.CheckPieceLayers).
 	PieceLayers map[[32]byte][][32]byte
@@ -201,7 +204,7 @@ func New(cfg Config) (*Swarm, error) {
 		s.banned[k] = v
 	}
 	if cfg.InfoBytes != nil {
-		if err := s.setInfo(cfg.InfoBytes, cfg.Have); err != nil {
+		if err := s.setInfoParsed(cfg.InfoBytes, cfg.Info, cfg.Have); err != nil {
 			return nil, err
 		}
 	} else {
@@ -213,9 +216,16 @@ func New(cfg Config) (*Swarm, error) {
 // setInfo installs verified metadata and opens storage. Caller holds mu or
 // has exclusive access.
 func (s *Swarm) setInfo(infoBytes []byte, have []bool) error {
-	info, err := ParseInfo(infoBytes)
-	if err != nil {
-		return err
+	return s.setInfoParsed(infoBytes, nil, have)
+}
+
+// setInfoParsed is setInfo with infoBytes already parsed, unless info is nil.
+func (s *Swarm) setInfoParsed(infoBytes []byte, info *metainfo.Info, have []bool) error {
+	if info == nil {
+		var err error
+		if info, err = ParseInfo(infoBytes); err != nil {
+			return err
+		}
 	}
 	if !matchesInfoHash(infoBytes, s.cfg.InfoHash) {
 		return errors.New("swarm: info does not match infohash")
