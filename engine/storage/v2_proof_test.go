@@ -109,3 +109,55 @@ func TestPieceLeaves(t *testing.T) {
 		t.Fatal("leaves past the big file's last piece were mapped to a piece")
 	}
 }
+
+// FuzzCheckLayerChunk feeds arbitrary hashes replies to the checks a
+// downloader runs on them, against a real piece layer, seeded with true
+// answers: no panic, and whatever passes is the true answer (a forged
+// reply would be a SHA-256 collision).
+func FuzzCheckLayerChunk(f *testing.F) {
+	const pl = 32 << 10
+	build := func(pieces int) (*Layout, [32]byte) {
+		layer := make([][32]byte, pieces)
+		for i := range layer {
+			layer[i] = sha256.Sum256([]byte{byte(i), byte(i >> 8), 1})
+		}
+		root := MerkleRoot(layer, metainfo.HashForPiecePad(pl))
+		return &Layout{PieceLength: pl, v2: &v2Pieces{layers: map[[32]byte][][32]byte{root: layer}}}, root
+	}
+	flat := func(h [][32]byte) []byte {
+		var b []byte
+		for _, x := range h {
+			b = append(b, x[:]...)
+		}
+		return b
+	}
+	for _, pieces := range []uint16{2, 49, 600} {
+		l, root := build(int(pieces))
+		length, _, proof := LayerChunks(int(pieces))
+		h, _ := l.LayerHashes(root, l.PieceLayerBase(), 0, length, proof)
+		f.Add(pieces, uint32(0), length, proof, flat(h))
+		f.Add(pieces, length, length, proof, flat(h))
+	}
+	f.Fuzz(func(t *testing.T, pieces uint16, index, length, proof uint32, raw []byte) {
+		if pieces < 2 || pieces > 2000 {
+			return
+		}
+		l, root := build(int(pieces))
+		hashes := make([][32]byte, len(raw)/32)
+		for i := range hashes {
+			copy(hashes[i][:], raw[32*i:])
+		}
+		if !CheckLayerChunk(root, int(pieces), hashes, index, length, proof) {
+			return
+		}
+		want, ok := l.LayerHashes(root, l.PieceLayerBase(), index, length, proof)
+		if !ok || len(want) != len(hashes) {
+			t.Fatalf("a reply passed that the layer cannot give (index %d length %d proof %d)", index, length, proof)
+		}
+		for i := range want {
+			if want[i] != hashes[i] {
+				t.Fatalf("a false reply passed: hash %d differs", i)
+			}
+		}
+	})
+}
