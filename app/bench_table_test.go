@@ -77,6 +77,7 @@ func (b *bench) print(w io.Writer) {
 	}
 	tw.Flush()
 	b.lossy.print(w)
+	b.nat.print(w)
 	b.printSwarms(w)
 }
 

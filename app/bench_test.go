@@ -36,6 +36,7 @@ func TestBenchTable(t *testing.T) {
 	defer b.print(os.Stdout) // also after a fatal error: what was measured
 	b.runPairs()
 	b.lossy = b.runLossy()
+	b.nat = b.runNAT()
 	if os.Getenv("BENCH_ROWS") == "" {
 		b.runSwarms()
 	}
@@ -118,6 +119,7 @@ type bench struct {
 	started time.Time
 	load    string
 	lossy   *lossyBench // the lossy-link rows, nil if not run
+	nat     *natBench   // the behind-a-router rows, nil if not run
 }
 
 func newBench(t *testing.T, cfg benchConfig) *bench {

@@ -74,6 +74,9 @@ type QbitOptions struct {
 	// Dial reaches its Web API (on 127.0.0.1 where it runs): needed when
 	// Prefix puts it in another network namespace.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// PortForwarding lets it map its peer port on the router with UPnP
+	// and NAT-PMP (off by default).
+	PortForwarding bool
 }
 
 // conf applies the options to qBittorrent.conf's text.
@@ -87,6 +90,10 @@ func (o QbitOptions) conf(text string) string {
 	}
 	if o.Address != "" {
 		text = strings.Replace(text, "Session\\InterfaceAddress=127.0.0.1", "Session\\InterfaceAddress="+o.Address, 1)
+	}
+	if o.PortForwarding {
+		text = strings.Replace(text, "PortForwardingEnabled=false", "PortForwardingEnabled=true", 1)
+		text = strings.Replace(text, "Connection\\UPnP=false", "Connection\\UPnP=true", 1)
 	}
 	return strings.Replace(text, "[BitTorrent]\n", fmt.Sprintf("[BitTorrent]\nSession\\Encryption=%d\n", o.Encryption), 1)
 }
