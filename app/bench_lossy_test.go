@@ -70,8 +70,9 @@ type lossyBench struct {
 	ih      metainfo.Hash
 	sum     [sha1.Size]byte
 	lab     *netlab.Lossy
-	seeders []string // host:port on A
+	seeders []string // host:port on A: qBittorrent's, then Shoal's
 	rows    []*lossyRow
+	yield   *yieldResult // the LEDBAT yield row, if run
 }
 
 // lossyConfig reads BENCH_LOSSY_SIZE (default 32 MiB, 4 MiB in smoke)
@@ -103,12 +104,15 @@ func (b *bench) runLossy() *lossyBench {
 			lb.rows = append(lb.rows, &lossyRow{shape: sh, utp: utp})
 		}
 	}
+	wantYield := true
 	if only := os.Getenv("BENCH_ROWS"); only != "" {
-		lb.rows = slices.DeleteFunc(lb.rows, func(r *lossyRow) bool {
-			return !slices.ContainsFunc(strings.Split(only, "|"), func(s string) bool { return strings.Contains(r.name(), s) })
-		})
+		selected := func(name string) bool {
+			return slices.ContainsFunc(strings.Split(only, "|"), func(s string) bool { return strings.Contains(name, s) })
+		}
+		lb.rows = slices.DeleteFunc(lb.rows, func(r *lossyRow) bool { return !selected(r.name()) })
+		wantYield = selected(yieldRowName)
 	}
-	if len(lb.rows) == 0 {
+	if len(lb.rows) == 0 && !wantYield {
 		return nil
 	}
 	if err := lb.setup(); err != nil {
@@ -127,6 +131,9 @@ func (b *bench) runLossy() *lossyBench {
 	}
 	for _, r := range lb.rows {
 		lb.runRow(r)
+	}
+	if wantYield {
+		lb.runYield()
 	}
 	return lb
 }
@@ -329,4 +336,5 @@ func (lb *lossyBench) print(w io.Writer) {
 		}
 	}
 	tw.Flush()
+	lb.printYield(w)
 }

@@ -57,6 +57,8 @@ type Stats struct {
 	Lost     int64 // dropped at random (Loss)
 	Overflow int64 // dropped because the queue was full (Rate, Queue)
 	Sent     int64 // written to the receiving side
+	// SentBytes is the bytes of the packets written (IP headers included).
+	SentBytes int64
 }
 
 // Link forwards packets between two packet devices, A and B, each a
@@ -123,13 +125,14 @@ type pending struct {
 // direction is one way through the link.
 type direction struct {
 	packets, bytes, lost, overflow, sent atomic.Int64
+	sentBytes                            atomic.Int64
 	mu                                   sync.Mutex
 	depart                               time.Time // when the queue's last packet leaves
 }
 
 func (d *direction) stats() Stats {
 	return Stats{Packets: d.packets.Load(), Bytes: d.bytes.Load(), Lost: d.lost.Load(),
-		Overflow: d.overflow.Load(), Sent: d.sent.Load()}
+		Overflow: d.overflow.Load(), Sent: d.sent.Load(), SentBytes: d.sentBytes.Load()}
 }
 
 // run reads packets from in, shapes them and writes them to out.
@@ -219,6 +222,7 @@ func (d *direction) deliver(ctx context.Context, q <-chan pending, out io.Writer
 			return fmt.Errorf("lossylink: write: %w", err)
 		}
 		d.sent.Add(1)
+		d.sentBytes.Add(int64(len(p.buf)))
 	}
 	return nil
 }
