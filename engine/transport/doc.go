@@ -21,26 +21,40 @@
 // are accepted (uTP unless the setting is off).
 //
 // The library. The issue asked to choose by measurement between
-// github.com/anacrolix/go-libutp (cgo, the reference libutp) at
-// v1.5.2-0.20260908013213-836dd42cdde6 and github.com/anacrolix/go-utp
+// github.com/anacrolix/go-libutp (cgo, the reference libutp, with LEDBAT)
+// at v1.5.2-0.20260908013213-836dd42cdde6 and github.com/anacrolix/go-utp
 // (pure Go) at v0.0.0-20260908033909-9f1664acf866. On 2026-12-05 the
-// module proxy here resolved both versions but refused to serve either
-// (HTTP 403 "This module version is not available" for their .zip), and
-// no other source may be used, so neither could be measured. The one uTP
-// module the proxy serves is github.com/anacrolix/utp v0.2.0, the pure-Go
-// implementation anacrolix/torrent shipped before go-libutp: that is what
-// this package uses, behind the small UTP type so that the library can
-// be swapped once one of the two is served. Its limits, from its source:
-// one package-wide mutex for every socket and connection, a 50-SYN accept
-// backlog (older SYNs are reset), no LEDBAT delay-based window (it paces
-// by the peer's advertised window and its own resend timer), and read
+// module proxy here resolved both versions (go list -m) but refused to
+// serve either, twice, hours apart (`go mod download`: HTTP 403 "This
+// module version is not available" for their .zip), and no other source
+// may be used, so neither could be measured. The one uTP module the proxy
+// serves is github.com/anacrolix/utp v0.2.0, the pure-Go implementation
+// anacrolix/torrent shipped before go-libutp. It has no delay-based
+// congestion control: it paces by the peer's advertised window and its
+// resend timer alone, so beside a TCP flow it takes its share like any
+// loss-based flow. Package utp (engine/transport/utp) is therefore a copy
+// of it (MPL-2.0, its LICENSE kept beside it; about 1,700 lines, no cgo,
+// no new module) with LEDBAT added as libutp does it (ledbat.go there:
+// target 100 ms of queuing delay, at most 3,000 bytes more per round
+// trip, slow start until half the target, half the window on a loss, the
+// minimum after a timeout); every other line is upstream's. Its other
+// limits, from its source: one package-wide mutex for every socket and
+// connection, a 50-SYN accept backlog (older SYNs are reset), and read
 // deadlines that were seen not to end a stalled Read, so every handshake
-// also has a watchdog that closes the connection. Measured on 2026-12-05,
-// 256 MiB on loopback, medians of 3 in one run (SHOAL_BENCH=1
-// BENCH_SIZE=256MiB BENCH_RUNS=3 BENCH_ROWS="Shoal → Shoal|qBittorrent →
-// qBittorrent, uTP" go test -run '^TestBenchTable$' ./app/): Shoal → Shoal
-// over uTP 27.5 MB/s (leecher 3.7 CPU s), qBittorrent → qBittorrent over
-// uTP 4.8 MB/s (2.9 CPU s), Shoal → Shoal over TCP 221 MB/s (0.6 CPU s).
+// also has a watchdog that closes the connection.
+//
+// LEDBAT, measured (the bench's lossy link, SHOAL_BENCH=1
+// BENCH_ROWS="LEDBAT" go test -run '^TestBenchTable$' ./app/): a Go TCP
+// flow across a 40 Mbit/s, 50 ms RTT link with a 100 ms queue carried 39.2
+// Mbit/s alone and 24.8 Mbit/s beside a Shoal uTP upload with upstream's
+// code (62% of the link), against 38.7 alone and 36.2 Mbit/s beside it
+// with LEDBAT (91%; the uTP upload fell to 3.3 Mbit/s while TCP ran).
+// On loopback (64 MiB, medians of 3 on a machine at load 15–17; BENCH_ROWS=
+// "Shoal → Shoal, uTP"), Shoal → Shoal over uTP ran at 16.4 MB/s with
+// upstream's code and 14.3 MB/s with LEDBAT, within that machine's noise.
+// Earlier (256 MiB, 2026-12-05, upstream's code): Shoal → Shoal over uTP
+// 27.5 MB/s, qBittorrent → qBittorrent over uTP 4.8 MB/s, Shoal → Shoal
+// over TCP 221 MB/s.
 //
 // # Encryption (MSE/PE)
 //

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/anacrolix/utp"
+	"github.com/shoalp2p/shoal/engine/transport/utp"
 )
 
 // UTPMode says which transports outgoing connections use.

@@ -1,0 +1,133 @@
+package utp
+
+import (
+	"time"
+)
+
+// LEDBAT (RFC 6817), as libutp does it: the sender's congestion window
+// grows while the one-way queuing delay it measures stays below a target
+// and shrinks as the delay passes the target, so a uTP flow yields to
+// TCP flows that fill a bottleneck's queue. Added to this copy of
+// anacrolix/utp, which paced by the peer's receive window alone.
+//
+// The delay comes from the peer: every packet it sends carries, in its
+// timestamp_difference field, its clock at the receipt of our last packet
+// minus that packet's timestamp, i.e. our one-way delay plus the clocks'
+// offset. The base delay is the smallest such value over the last two
+// minutes (the offset plus the propagation delay); a sample minus the
+// base is the queuing delay. The window starts in slow start (one more
+// packet per packet acked) until the queuing delay passes half the
+// target, then moves by at most ledbatGain bytes per round trip, in
+// proportion to how far the delay is off the target. A loss (a packet
+// resent after three later ones were acked) halves the window at most
+// once per round trip; a resend timeout drops it to the minimum.
+const (
+	ledbatTarget   = 100 * time.Millisecond // queuing delay aimed at (libutp's CCONTROL_TARGET)
+	ledbatGain     = 3000.0                 // most bytes the window grows per round trip (MAX_CWND_INCREASE_BYTES_PER_RTT)
+	ledbatMinCwnd  = 2 * maxPayloadSize     // the window never closes below two packets
+	ledbatInitCwnd = 10 * maxPayloadSize    // the first window, as TCP's initial window
+	ledbatMaxCwnd  = readBufferLen          // above the receive window we never use it
+	ledbatSamples  = 4                      // delay samples filtered (the smallest of the last few is used)
+)
+
+// ledbat is one connection's sender-side congestion state. The socket's
+// mutex guards it, like the rest of Conn.
+type ledbat struct {
+	cwnd      float64 // bytes allowed in flight
+	slowStart bool
+	// base delay: the minima of the current and the previous minute
+	baseCur, basePrev       uint32
+	haveCur, havePrev       bool
+	baseMinute              time.Time
+	recent                  [ledbatSamples]uint32
+	nRecent, next           int
+	lastCut                 time.Time
+	cuts, timeouts, samples int64
+}
+
+func newLedbat() ledbat {
+	return ledbat{cwnd: ledbatInitCwnd, slowStart: true}
+}
+
+// window is the congestion window in bytes.
+func (l *ledbat) window() uint32 { return uint32(l.cwnd) }
+
+// sample records a timestamp_difference from the peer (0 means it has
+// none yet).
+func (l *ledbat) sample(diff uint32, now time.Time) {
+	if diff == 0 {
+		return
+	}
+	l.samples++
+	if l.baseMinute.IsZero() || now.Sub(l.baseMinute) >= time.Minute {
+		l.basePrev, l.havePrev = l.baseCur, l.haveCur
+		l.haveCur, l.baseMinute = false, now
+	}
+	if !l.haveCur || int32(diff-l.baseCur) < 0 {
+		l.baseCur, l.haveCur = diff, true
+	}
+	l.recent[l.next] = diff
+	l.next = (l.next + 1) % ledbatSamples
+	l.nRecent = min(l.nRecent+1, ledbatSamples)
+}
+
+// base is the base delay: the smaller of the two minutes' minima.
+func (l *ledbat) base() uint32 {
+	if l.havePrev && int32(l.basePrev-l.baseCur) < 0 {
+		return l.basePrev
+	}
+	return l.baseCur
+}
+
+// queuingDelay is the filtered queuing delay, or -1 before any sample.
+func (l *ledbat) queuingDelay() time.Duration {
+	if l.nRecent == 0 {
+		return -1
+	}
+	b := l.base()
+	least := int32(l.recent[0] - b)
+	for _, s := range l.recent[1:l.nRecent] {
+		least = min(least, int32(s-b))
+	}
+	return time.Duration(max(least, 0)) * time.Microsecond
+}
+
+// acked grows or shrinks the window for bytes newly acknowledged.
+func (l *ledbat) acked(bytes uint32) {
+	if bytes == 0 {
+		return
+	}
+	qd := l.queuingDelay()
+	if l.slowStart {
+		if qd < ledbatTarget/2 {
+			l.cwnd = min(l.cwnd+float64(bytes), ledbatMaxCwnd)
+			return
+		}
+		l.slowStart = false
+	}
+	if qd < 0 {
+		return
+	}
+	off := float64(ledbatTarget-qd) / float64(ledbatTarget) // as libutp: no floor, a long queue backs off fast
+	l.cwnd += ledbatGain * off * float64(bytes) / l.cwnd
+	l.cwnd = min(max(l.cwnd, ledbatMinCwnd), ledbatMaxCwnd)
+}
+
+// lost halves the window for a lost packet, once per round trip.
+func (l *ledbat) lost(now time.Time, rtt time.Duration) {
+	l.slowStart = false
+	if now.Sub(l.lastCut) < rtt {
+		return
+	}
+	l.lastCut = now
+	l.cuts++
+	l.cwnd = max(l.cwnd/2, ledbatMinCwnd)
+}
+
+// timedOut drops the window to its minimum after a resend timeout.
+func (l *ledbat) timedOut(now time.Time) {
+	l.slowStart = false
+	l.lastCut = now
+	l.timeouts++
+	l.cwnd = ledbatMinCwnd
+}

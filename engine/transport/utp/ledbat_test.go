@@ -1,0 +1,88 @@
+package utp
+
+import (
+	"testing"
+	"time"
+)
+
+// feed gives l n acks of one packet each, every one measuring the given
+// one-way delay (in µs) on top of an offset between the clocks.
+func feed(l *ledbat, n int, delayUS uint32, now time.Time) {
+	const offset = 0xfffff000 // the clocks' offset wraps the field around
+	for range n {
+		l.sample(offset+delayUS, now)
+		l.acked(maxPayloadSize)
+	}
+}
+
+// TestLedbatSlowStartThenTarget: the window grows by a packet per packet
+// while the queue is empty, leaves slow start once the queuing delay
+// passes half the target, then shrinks while the delay stays above it.
+func TestLedbatSlowStartThenTarget(t *testing.T) {
+	l := newLedbat()
+	now := time.Unix(1000, 0)
+	feed(&l, 1, 20000, now) // the base: 20 ms of propagation
+	feed(&l, 100, 20000, now)
+	if !l.slowStart || l.window() < 100*maxPayloadSize {
+		t.Fatalf("empty queue: slow start %v, window %d; want still in slow start, ≥100 packets", l.slowStart, l.window())
+	}
+	feed(&l, ledbatSamples+1, 20000+150000, now) // 150 ms queued: past the 100 ms target, once the filter has only such samples
+	if l.slowStart {
+		t.Fatal("still in slow start with 150 ms queued")
+	}
+	grown := l.window()
+	feed(&l, 50, 20000+150000, now)
+	if l.window() >= grown {
+		t.Fatalf("window %d with 150 ms queued, want below %d", l.window(), grown)
+	}
+	acks := 0
+	for ; l.window() > ledbatMinCwnd && acks < 100000; acks++ {
+		feed(&l, 1, 20000+500000, now) // half a second queued
+	}
+	if l.window() != ledbatMinCwnd || acks > 2000 {
+		t.Fatalf("window %d after %d acks with 500 ms queued, want the minimum %d within 2000", l.window(), acks, ledbatMinCwnd)
+	}
+	// The queue drains: the window grows again, by at most ledbatGain per window's worth of acks.
+	before := l.window()
+	feed(&l, 2, 20000, now)
+	if l.window() <= before || l.window() > before+uint32(ledbatGain)+1 {
+		t.Fatalf("window %d → %d with the queue drained", before, l.window())
+	}
+}
+
+// TestLedbatLoss: a loss halves the window once per round trip; a resend
+// timeout drops it to the minimum.
+func TestLedbatLoss(t *testing.T) {
+	l := newLedbat()
+	now := time.Unix(1000, 0)
+	l.cwnd = 100 * maxPayloadSize
+	l.lost(now, 50*time.Millisecond)
+	l.lost(now.Add(10*time.Millisecond), 50*time.Millisecond) // same round trip
+	if l.window() != 50*maxPayloadSize {
+		t.Fatalf("window %d after two losses in one round trip, want %d", l.window(), 50*maxPayloadSize)
+	}
+	l.lost(now.Add(60*time.Millisecond), 50*time.Millisecond)
+	if l.window() != 25*maxPayloadSize {
+		t.Fatalf("window %d after a loss in the next round trip, want %d", l.window(), 25*maxPayloadSize)
+	}
+	l.timedOut(now)
+	if l.window() != ledbatMinCwnd {
+		t.Fatalf("window %d after a timeout, want %d", l.window(), ledbatMinCwnd)
+	}
+}
+
+// TestLedbatBaseDelayAges: the base delay is the minimum over the last two
+// minutes, so a route that got longer is learnt within two minutes.
+func TestLedbatBaseDelayAges(t *testing.T) {
+	l := newLedbat()
+	now := time.Unix(1000, 0)
+	l.sample(10000, now)
+	l.sample(50000, now.Add(61*time.Second))
+	if l.base() != 10000 {
+		t.Fatalf("base %d a minute later, want 10000 still", l.base())
+	}
+	l.sample(50000, now.Add(122*time.Second))
+	if l.base() != 50000 {
+		t.Fatalf("base %d two minutes later, want 50000", l.base())
+	}
+}
