@@ -155,7 +155,7 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 			widget.NewFormItem("Crawl rate", withUnit(st.crawlRate, "queries/s")),
 			widget.NewFormItem("Index size", withUnit(st.dhtCap, "torrents at most"))),
 	))
-	cols := container.NewGridWithColumns(2, container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding, search))
+	cols := newColumns(container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding, search))
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)
 	return container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(cols))
 }

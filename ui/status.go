@@ -25,7 +25,7 @@ type statusBar struct {
 	valid   bool     // last and limits hold what the labels show
 }
 
-func newStatusBar() *statusBar {
+func newStatusBar(tips *tipLayer) *statusBar {
 	b := &statusBar{
 		dht:   widget.NewLabel(""),
 		peers: widget.NewLabel(""),
@@ -38,9 +38,13 @@ func newStatusBar() *statusBar {
 	b.alt.Hide()
 	b.super.Truncation = fyne.TextTruncateEllipsis
 	b.apply(engine.NetStatus{})
-	left := container.NewHBox(b.dht, widget.NewSeparator(), b.peers, widget.NewSeparator(), b.reach, widget.NewSeparator())
+	tip := func(l *widget.Label, text func(engine.NetStatus) string) fyne.CanvasObject {
+		return newTipped(tips, l, func() string { return text(b.last) })
+	}
+	left := container.NewHBox(tip(b.dht, dhtTip), widget.NewSeparator(), tip(b.peers, peersTip), widget.NewSeparator(),
+		b.reach, widget.NewSeparator())
 	b.content = container.NewVBox(widget.NewSeparator(),
-		container.NewBorder(nil, nil, left, container.NewHBox(b.alt, b.rates), b.super))
+		container.NewBorder(nil, nil, left, container.NewHBox(tip(b.alt, altTip), tip(b.rates, ratesTip)), tip(b.super, supernodeTip)))
 	return b
 }
 

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -84,6 +85,10 @@ func newTransferRow(t engine.TransferSnapshot) *transferRow {
 	return &transferRow{hash: t.InfoHash, key: keyOf(t), cells: cells, progress: p}
 }
 
+// transfersHint is what the Transfers tab says while it is empty.
+const transfersHint = "No transfers yet.\n\nFind something on the Search tab, paste a magnet link with Ctrl+V, " +
+	"open a .torrent file with Ctrl+O, or drop one on the window."
+
 // transfersTab is the Transfers tab: a table of transfers and actions on
 // the selected one.
 type transfersTab struct {
@@ -92,7 +97,8 @@ type transfersTab struct {
 	peers   *peersPane
 	content fyne.CanvasObject
 
-	pause, resume, remove, open, optionsBtn, filesBtn *widget.Button
+	pause, resume, remove, open, optionsBtn, filesBtn *tipButton
+	hint                                              *widget.Label // shown while there are no transfers
 
 	list    []engine.TransferSnapshot // the last snapshot's transfers, row order
 	rows    []*transferRow            // cached rows, same order
@@ -123,20 +129,29 @@ func newTransfersTab(u *UI) *transfersTab {
 		t.showPeers()
 	}
 	t.grid.onDouble = func(int) { t.openSelected() }
-	t.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), t.pauseSelected)
-	t.resume = widget.NewButtonWithIcon("Resume", theme.MediaPlayIcon(), t.resumeSelected)
-	t.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), t.removeSelected)
-	t.open = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), t.openSelected)
-	t.optionsBtn = widget.NewButtonWithIcon("Options…", theme.SettingsIcon(), t.optionsSelected)
-	t.filesBtn = widget.NewButtonWithIcon("Files…", theme.ListIcon(), t.filesSelected)
-	addMagnet := widget.NewButtonWithIcon("Add magnet…", theme.ContentAddIcon(), t.askMagnet)
-	addTorrent := widget.NewButtonWithIcon("Open .torrent…", theme.FileIcon(), t.askTorrent)
-	bar := container.NewHBox(addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove,
+	tips := u.tips
+	t.pause = newTipButton(tips, "Pause", theme.MediaPauseIcon(), t.pauseSelected, "Pause the selected transfer (Space)")
+	t.resume = newTipButton(tips, "Resume", theme.MediaPlayIcon(), t.resumeSelected, "Resume the selected transfer (Space)")
+	t.remove = newTipButton(tips, "Remove", theme.DeleteIcon(), t.removeSelected,
+		"Remove the selected transfer, and its data if you choose (Delete)")
+	t.open = newTipButton(tips, "Open folder", theme.FolderOpenIcon(), t.openSelected,
+		"Open the folder of the selected transfer in the file manager (double-click a row)")
+	t.optionsBtn = newTipButton(tips, "Options…", theme.SettingsIcon(), t.optionsSelected,
+		"Speed limits, share ratio target and download order of the selected transfer")
+	t.filesBtn = newTipButton(tips, "Files…", theme.ListIcon(), t.filesSelected, "Choose which files of the selected transfer to download")
+	addMagnet := newTipButton(tips, "Add magnet…", theme.ContentAddIcon(), t.askMagnet,
+		"Download from a magnet link (or press Ctrl+V with one on the clipboard)")
+	addTorrent := newTipButton(tips, "Open .torrent…", theme.FileIcon(), t.askTorrent, "Download from a .torrent file (Ctrl+O, or drop it on the window)")
+	bar := newFoldBar(u.win, addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove,
 		widget.NewSeparator(), t.optionsBtn, t.filesBtn, t.open)
 	t.peers = newPeersPane()
-	split := container.NewVSplit(t.grid.content, t.peers.content)
+	t.hint = widget.NewLabel(transfersHint)
+	t.hint.Wrapping, t.hint.Alignment = fyne.TextWrapWord, fyne.TextAlignCenter
+	t.hint.Importance = widget.LowImportance
+	split := container.NewVSplit(container.NewStack(t.grid.content, container.NewPadded(container.NewVBox(layout.NewSpacer(), t.hint, layout.NewSpacer()))),
+		t.peers.content)
 	split.Offset = 0.52 // six transfers, and three peers under a two-line header
-	t.content = container.NewBorder(bar, nil, nil, nil, split)
+	t.content = container.NewBorder(bar.content, nil, nil, nil, split)
 	t.updateButtons()
 	return t
 }
@@ -168,6 +183,7 @@ func (t *transfersTab) apply(ts []engine.TransferSnapshot) {
 		t.rows[i], keys[i], cells[i], prog[i] = r, r.hash.String(), r.cells, r.progress
 	}
 	t.trackSet(ts)
+	setVisible(t.hint, len(ts) == 0)
 	t.grid.update(keys, cells, prog)
 	t.updateButtons()
 	t.showPeers()

@@ -91,6 +91,7 @@ type UI struct {
 	status    *statusBar
 	tray      *tray
 	counts    [2]int         // transfers and library items in the tab titles
+	tips      *tipLayer      // tooltips, over the window content
 	dialogs   []*keyedDialog // open dialogs that Escape and Enter drive, last on top
 
 	// ctx bounds engine calls and searches; cancelled when Start's context ends.
@@ -114,19 +115,20 @@ func New(a fyne.App, eng Engine) *UI {
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = a.NewWindow("Shoal")
 	u.win.SetIcon(fyne.NewStaticResource("shoal.png", assets.IconPNG))
+	u.tips = newTipLayer()
 	u.search = newSearchTab(u)
 	u.transfers = newTransfersTab(u)
 	u.library = newLibraryTab(u)
 	u.ratio = newRatioTab()
 	u.settings = newSettingsTab(u)
-	u.status = newStatusBar()
+	u.status = newStatusBar(u.tips)
 	u.searchItem = container.NewTabItemWithIcon("Search", theme.SearchIcon(), u.search.content)
 	u.transferItem = container.NewTabItemWithIcon("Transfers", theme.DownloadIcon(), u.transfers.content)
 	u.libraryItem = container.NewTabItemWithIcon("Library", theme.StorageIcon(), u.library.content)
 	u.ratioItem = container.NewTabItemWithIcon("Ratio", theme.UploadIcon(), u.ratio.content)
 	u.settingsItem = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content)
 	u.tabs = container.NewAppTabs(u.searchItem, u.transferItem, u.libraryItem, u.ratioItem, u.settingsItem)
-	u.win.SetContent(container.NewBorder(nil, u.status.content, nil, nil, u.tabs))
+	u.win.SetContent(u.tips.wrap(container.NewBorder(nil, u.status.content, nil, nil, u.tabs)))
 	u.win.SetOnDropped(u.onDropped)
 	u.tray = newTray(u)
 	u.installKeys()

@@ -166,3 +166,44 @@ func troubleText(err string) string {
 		return err
 	}
 }
+
+// The status bar explains itself in tooltips.
+
+func dhtTip(n engine.NetStatus) string {
+	s := "DHT nodes: other BitTorrent nodes Shoal knows. Through them it finds peers for magnet links " +
+		"and the supernodes that answer searches."
+	if n.DHTNodes == 0 {
+		s += " None yet: Shoal is still joining the network, or this computer is offline."
+	}
+	return s
+}
+
+func peersTip(engine.NetStatus) string {
+	return "Peers: computers Shoal exchanges data with right now, over all transfers."
+}
+
+func supernodeTip(n engine.NetStatus) string {
+	switch {
+	case n.IsSupernode:
+		leaves := fmt.Sprintf("%d leaves", n.Leaves)
+		if n.Leaves == 1 {
+			leaves = "1 leaf"
+		}
+		return "This computer is a supernode: " + leaves + " (other Shoal users) send it the names of what they share, " +
+			"and it answers searches for them."
+	case len(n.Supernodes) == 0:
+		return "Not linked to a supernode yet. Searches need one; Shoal finds one through the DHT, " +
+			"which usually takes under a minute."
+	default:
+		return "Searches go through these supernodes, which index what their users share: " +
+			strings.Join(n.Supernodes, ", ") + "."
+	}
+}
+
+func ratesTip(engine.NetStatus) string {
+	return "Total download (↓) and upload (↑) speed. Speed limits in force show in [brackets]; set them in Settings."
+}
+
+func altTip(engine.NetStatus) string {
+	return "The alternative speed limits apply now, by hand or by schedule (Settings)."
+}

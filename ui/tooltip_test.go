@@ -1,0 +1,118 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/shoalp2p/shoal/engine"
+)
+
+// waitTip waits for the tooltip layer to show want ("" for none).
+func waitTip(t *testing.T, u *UI, want string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		var got string
+		fyne.DoAndWait(func() { got = u.tips.shown() })
+		if strings.Contains(got, want) && (want != "" || got == "") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tooltip = %q, want %q", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestToolbarAndStatusTooltips(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	u.transfers.pause.MouseIn(&desktop.MouseEvent{})
+	if got := u.tips.shown(); got != "" {
+		t.Fatalf("tooltip %q shows before the pointer rested", got)
+	}
+	waitTip(t, u, "Pause the selected transfer (Space)")
+	u.transfers.pause.MouseOut()
+	waitTip(t, u, "")
+
+	// The status bar explains itself, in words that follow the network.
+	u.Refresh(engine.Snapshot{Net: engine.NetStatus{DHTNodes: 0}})
+	super := findTipped(t, u, u.status.super)
+	super.MouseIn(&desktop.MouseEvent{})
+	waitTip(t, u, "Not linked to a supernode yet")
+	super.MouseOut()
+	u.Refresh(engine.Snapshot{Net: engine.NetStatus{DHTNodes: 40, Supernodes: []string{"198.18.0.7:7000"}}})
+	super.MouseIn(&desktop.MouseEvent{})
+	waitTip(t, u, "198.18.0.7:7000")
+	super.MouseOut()
+	waitTip(t, u, "")
+}
+
+// findTipped finds the tipped wrapper around o in the window.
+func findTipped(t *testing.T, u *UI, o fyne.CanvasObject) *tipped {
+	t.Helper()
+	for _, c := range walk(nil, u.win.Content()) {
+		if tp, ok := c.(*tipped); ok && tp.content == o {
+			return tp
+		}
+	}
+	t.Fatal("no tooltip wrapper found")
+	return nil
+}
+
+// TestFitsIn800x600: every tab fits an 800×600 window (the menu bar takes
+// about 30 px of it), and the Transfers toolbar folds what does not fit
+// into its More menu.
+func TestFitsIn800x600(t *testing.T) {
+	u, _ := newTestUI(t)
+	for _, item := range u.tabs.Items {
+		u.tabs.Select(item)
+		if m := u.win.Content().MinSize(); m.Width > 800 || m.Height > 565 {
+			t.Errorf("tab %s needs %v, more than 800×565", item.Text, m)
+		}
+	}
+	u.tabs.Select(u.transferItem)
+	u.win.Resize(fyne.NewSize(800, 600))
+	bar := u.transfers.open // the last button folds first
+	if bar.Visible() {
+		t.Fatal("at 800 px the toolbar shows every button; nothing should have folded")
+	}
+	var fb *foldBar
+	for _, c := range walk(nil, u.win.Content()) {
+		if cont, ok := c.(*fyne.Container); ok {
+			if l, ok := cont.Layout.(*foldLayout); ok {
+				fb = l.f
+			}
+		}
+	}
+	if fb == nil || !fb.more.Visible() {
+		t.Fatal("no More button at 800 px")
+	}
+	test.Tap(fb.more)
+	if m := topText(u); !strings.Contains(m, "Open folder") {
+		t.Errorf("the More menu lacks the folded Open folder:\n%s", m)
+	}
+	u.win.Canvas().Overlays().Remove(u.win.Canvas().Overlays().Top())
+	u.win.Resize(fyne.NewSize(1600, 1000))
+	if !bar.Visible() || fb.more.Visible() {
+		t.Error("at 1600 px the toolbar still folds")
+	}
+}
+
+func TestEmptyTransfersHint(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	u.Refresh(engine.Snapshot{})
+	if !u.transfers.hint.Visible() || !strings.Contains(u.transfers.hint.Text, "Ctrl+V") {
+		t.Fatalf("empty Transfers tab: hint visible=%v %q", u.transfers.hint.Visible(), u.transfers.hint.Text)
+	}
+	u.Refresh(twoTransfers(t.TempDir()))
+	if u.transfers.hint.Visible() {
+		t.Error("the hint stays over two transfers")
+	}
+}
