@@ -210,7 +210,7 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 		v.PeerDetails = append(v.PeerDetails, PeerSnapshot{Key: p.Key, GaveAllTime: gave, TookAllTime: took, Addr: p.Addr, Client: p.Client, Progress: p.Progress,
 			Network: p.Network, Encryption: p.Encryption,
 			DownRate: p.DownRate, UpRate: p.UpRate, Downloaded: p.Downloaded, Uploaded: p.Uploaded,
-			Choked: p.Choked, ChokingUs: p.ChokingUs, Interested: p.Interested, Interesting: p.Interesting, Note: p.Note})
+			Choked: p.Choked, ChokingUs: p.ChokingUs, Interested: p.Interested, Interesting: p.Interesting, Note: p.Note, Via: p.Via})
 	}
 	t.swarmSize(&v.TransferSnapshot)
 	return v

@@ -143,6 +143,9 @@ type PeerSnapshot struct {
 	Interesting bool // we want data it has
 	Banned      bool
 	Note        string // why it is choked or banned
+	// Via is the relay (host:port) whose BEP 55 hole punch made this
+	// connection, "" for an ordinary one.
+	Via string
 }
 
 // LibraryItem is content this node shares.

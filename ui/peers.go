@@ -146,7 +146,8 @@ func peerRow(pe engine.PeerSnapshot) []string {
 
 // linkText names a peer's transport and its encryption, short: "TCP",
 // "uTP, RC4" (all encrypted), "TCP, MSE" (an encrypted handshake, then
-// plain data). linkDetail spells it out.
+// plain data), with ", punched" for a hole-punched connection.
+// linkDetail spells it out.
 func linkText(pe engine.PeerSnapshot) string {
 	link := transportName(pe.Network)
 	switch pe.Encryption {
@@ -154,6 +155,9 @@ func linkText(pe engine.PeerSnapshot) string {
 		link += ", RC4"
 	case "obfuscated":
 		link += ", MSE"
+	}
+	if pe.Via != "" {
+		link += ", punched"
 	}
 	return link
 }
@@ -164,6 +168,9 @@ func linkDetail(pe engine.PeerSnapshot) string {
 		return ""
 	}
 	link := "over " + transportName(pe.Network)
+	if pe.Via != "" {
+		link += " hole punched via " + pe.Via // both behind NAT, introduced by that peer
+	}
 	switch pe.Encryption {
 	case "rc4":
 		return link + ", encrypted (RC4)"
