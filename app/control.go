@@ -125,7 +125,11 @@ func printStatus(w io.Writer, st control.Status) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nNAME\tSTATE\tDONE\tSIZE\tDOWN/s\tUP/s\tPEERS\tINFOHASH")
 	for _, t := range st.Transfers {
-		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s\t%s\t%d\t%s\n", clip(orDash(t.Name), 40), t.State, 100*t.Progress,
+		state := t.State
+		if t.Queued > 0 {
+			state = fmt.Sprintf("%s %d", t.State, t.Queued)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s\t%s\t%d\t%s\n", clip(orDash(t.Name), 40), state, 100*t.Progress,
 			sizeText(t.Size), sizeText(int64(t.DownRate)), sizeText(int64(t.UpRate)), t.Peers, t.InfoHash)
 	}
 	tw.Flush()

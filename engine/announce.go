@@ -146,12 +146,12 @@ func (t *transfer) swarmSize(v *TransferSnapshot) {
 	}
 }
 
-// isPaused reports a transfer paused by the user or stopped at its
-// seeding target.
+// isPaused reports a transfer paused by the user, stopped at its
+// seeding target, or waiting in the queue.
 func (t *transfer) isPaused() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.paused || t.targetReached
+	return t.paused || t.targetReached || t.queued
 }
 
 // poke has the engine's announcer look at the transfer at once (after

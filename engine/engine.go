@@ -172,6 +172,10 @@ type Engine struct {
 	lib       libraryCache
 	leafDirty atomic.Bool
 	leafKick  chan struct{}
+
+	// queueMu serialises applyQueue; queueKick wakes queueLoop (queue.go).
+	queueMu   sync.Mutex
+	queueKick chan struct{}
 }
 
 // Open binds the engine's sockets and loads its state. Nothing runs until Run.
@@ -200,6 +204,7 @@ func Open(cfg Config) (*Engine, error) {
 		changed:   make(chan struct{}),
 		flood:     flood,
 		leafKick:  make(chan struct{}, 1),
+		queueKick: make(chan struct{}, 1),
 	}
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
@@ -406,6 +411,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("engine: Run called twice")
 	}
 	e.runCtx = ctx
+	e.mu.Unlock()
+	e.applyQueue() // before anything starts: the queued wait
+	e.mu.Lock()
 	var starts []func()
 	for _, t := range e.transfers {
 		if start := e.startTransfer(t); start != nil {
@@ -422,6 +430,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.goRun(ctx, e.dhtLoop)
 	e.run6(ctx)
 	e.goRun(ctx, e.flushLoop)
+	e.goRun(ctx, e.queueLoop)
 	e.goRun(ctx, e.sharesLoop)
 	if e.sn != nil {
 		e.goRun(ctx, e.sn.Run)

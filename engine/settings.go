@@ -67,6 +67,11 @@ type Settings struct {
 	// PortMapping opens ListenPort on the router with UPnP or NAT-PMP (on
 	// by default; applied at once). Config.PortMapping overrides it.
 	PortMapping bool
+	// MaxActiveDownloads and MaxActiveSeeds cap the downloads and the
+	// seeds (finished downloads) running at once; the others wait in the
+	// queue (0 = no cap). Library items are never queued.
+	MaxActiveDownloads int
+	MaxActiveSeeds     int
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.
@@ -185,7 +190,7 @@ func (e *Engine) SetSettings(s Settings) error {
 		return err
 	}
 	if s.RatioTarget < 0 || s.UploadLimit < 0 || s.DownloadLimit < 0 || s.AltUploadLimit < 0 || s.AltDownloadLimit < 0 ||
-		s.CrawlRate < 0 || s.DHTIndexCap < 0 {
+		s.CrawlRate < 0 || s.DHTIndexCap < 0 || s.MaxActiveDownloads < 0 || s.MaxActiveSeeds < 0 {
 		return fmt.Errorf("engine: settings: negative value")
 	}
 	if s.OnTarget != TargetStop {
@@ -219,6 +224,7 @@ func (e *Engine) SetSettings(s Settings) error {
 	}
 	e.applyLimits(time.Now())
 	e.applyTargets()
+	e.applyQueue()
 	e.setPortMapping(s)
 	return nil
 }

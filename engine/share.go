@@ -154,6 +154,9 @@ func (e *Engine) loadState() error {
 			e.log.Warn("transfer not resumed", "name", row.Name, "err", err)
 		}
 	}
+	if err := e.loadQueue(ctx); err != nil {
+		return err
+	}
 	e.leafUpdate()
 	return nil
 }

@@ -27,8 +27,10 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	e.mu.Unlock()
 	peers := 0
+	places := queuePlaces(downloads)
 	for _, t := range downloads {
 		ts := e.transferSnapshot(t)
+		ts.Queued = places[t]
 		peers += ts.Peers
 		snap.Net.DownRate += ts.DownRate
 		snap.Net.UpRate += ts.UpRate
@@ -139,6 +141,7 @@ type transferView struct {
 type viewKey struct {
 	name                 string
 	paused, finished     bool
+	queued               bool
 	action               TargetAction
 	uploaded, downloaded int64
 }
@@ -148,7 +151,7 @@ type viewKey struct {
 // nothing it depends on changed.
 func (e *Engine) transferSnapshot(t *transfer) transferView {
 	t.mu.Lock()
-	key := viewKey{name: t.name, paused: t.paused, finished: t.targetReached, action: t.finishedAction,
+	key := viewKey{name: t.name, paused: t.paused, queued: t.queued, finished: t.targetReached, action: t.finishedAction,
 		uploaded: t.uploaded, downloaded: t.downloaded}
 	view, sw := t.view, t.sw
 	t.mu.Unlock()
@@ -171,7 +174,7 @@ func (t *transfer) viewKeyIs(key viewKey) bool {
 
 func (e *Engine) makeTransferView(t *transfer) transferView {
 	t.mu.Lock()
-	sw, paused := t.sw, t.paused
+	sw, paused, queued := t.sw, t.paused, t.queued
 	finished, action := t.targetReached, t.finishedAction
 	v := transferView{TransferSnapshot: TransferSnapshot{InfoHash: t.ih, Name: t.name, Dir: t.dir,
 		Uploaded: t.uploaded, Downloaded: t.downloaded, Added: t.added}}
@@ -189,6 +192,9 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 		v.Err = st.Err.Error()
 	}
 	v.State = stateOf(st, paused)
+	if queued && !paused && st.Err == nil {
+		v.State = StateQueued
+	}
 	if finished {
 		v.State = StatePaused
 		if action == TargetStop {

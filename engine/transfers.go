@@ -48,6 +48,9 @@ type transfer struct {
 	cancel     context.CancelFunc
 	done       <-chan struct{}
 	paused     bool
+	queued     bool  // waiting for a place under the active caps (queue.go)
+	forced     bool  // started by hand: ignores the caps until paused
+	qpos       int64 // place in the queue, 1 first
 	uploaded   int64 // all time
 	downloaded int64
 	completed  time.Time
@@ -74,7 +77,7 @@ type transfer struct {
 func (t *transfer) swarm() *swarm.Swarm {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.paused {
+	if t.paused || t.queued {
 		return nil
 	}
 	return t.sw
@@ -112,7 +115,7 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 	// Without metadata nothing can be checked on disk: every piece that
 	// appears there later is one Shoal downloaded.
 	t = &transfer{ih: spec.ih, dir: dir, source: req.Source, name: spec.name, trackers: spec.trackers,
-		added: time.Now(), checked: spec.info == nil, layers: spec.layers}
+		added: time.Now(), checked: spec.info == nil, layers: spec.layers, qpos: e.nextQueuePos()}
 	if err := e.savePieceLayers(spec.ih, spec.layers); err != nil {
 		return InfoHash{}, fmt.Errorf("engine: download: %w", err)
 	}
@@ -237,6 +240,9 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	}
 	sw.AddExplicitPeers(peers...)
 	t.sw = sw
+	if !t.library && e.running() && e.wouldQueue(t) {
+		t.queued = true // waits for a place: not started at all
+	}
 	t.ann = tracker.NewAnnouncer(t.trackers, tracker.Schedule{})
 	t.kick = func() { e.ann.now(t) }
 	if !t.totalsLoaded {
@@ -300,6 +306,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		Logger:        e.log,
 		Banned:        e.bannedCopy(),
 		OnComplete: func() {
+			e.kickQueue() // a download became a seed: both counts change
 			e.markLeafDirty()
 			t.poke() // the trackers hear "completed" now
 			e.announceChange()
@@ -319,7 +326,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 func (e *Engine) startTransfer(t *transfer) (start func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.paused || t.cancel != nil || e.runCtx == nil {
+	if t.paused || t.queued || t.cancel != nil || e.runCtx == nil {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(e.runCtx)
@@ -381,6 +388,10 @@ func (e *Engine) Pause(ih InfoHash) error {
 	sw.Pause()
 	t.poke()
 	e.markLeafDirty()
+	if err := e.setForced(t, false); err != nil {
+		return err
+	}
+	e.kickQueue() // its place goes to the next queued one
 	return e.saveState(t, StatePaused)
 }
 
@@ -413,6 +424,14 @@ func (e *Engine) Resume(ih InfoHash) error {
 	sw := t.sw
 	t.mu.Unlock()
 	sw.SetUploadBudget(-1)
+	if !t.library && e.wouldQueue(t) {
+		t.mu.Lock()
+		t.queued = true // resumed into the queue: it starts when a place frees up
+		t.mu.Unlock()
+		t.poke()
+		e.markLeafDirty()
+		return e.saveState(t, StateDownloading)
+	}
 	sw.Resume()
 	t.poke()
 	e.mu.Lock()
@@ -456,6 +475,7 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	}
 	e.dropResume(ih)
 	e.markLeafDirty()
+	e.kickQueue()
 	if deleteData && !t.library {
 		// Files live under the sanitized name, never under info.Name as given.
 		info, _ := sw.Info()

@@ -42,20 +42,24 @@ const (
 	StatePaused           TransferState = "paused"
 	StateComplete         TransferState = "complete" // finished, not seeding
 	StateError            TransferState = "error"
+	StateQueued           TransferState = "queued" // waiting for a place under the active caps
 )
 
 // TransferSnapshot is a plain-value view of one transfer at one moment.
 type TransferSnapshot struct {
-	InfoHash    InfoHash
-	Name        string
-	Dir         string // folder the content is written to
-	Size        int64  // total bytes (0 until metadata is known)
-	Have        int64  // verified bytes
-	Wanted      int64  // bytes to download: Size unless files are skipped
-	WantedHave  int64  // verified bytes among those wanted
-	Pieces      int
-	PiecesHave  int
-	State       TransferState
+	InfoHash   InfoHash
+	Name       string
+	Dir        string // folder the content is written to
+	Size       int64  // total bytes (0 until metadata is known)
+	Have       int64  // verified bytes
+	Wanted     int64  // bytes to download: Size unless files are skipped
+	WantedHave int64  // verified bytes among those wanted
+	Pieces     int
+	PiecesHave int
+	State      TransferState
+	// Queued is the transfer's place in the wait line of its kind
+	// (downloads or seeds), 1 starting next; 0 unless State is StateQueued.
+	Queued      int
 	Err         string
 	DownRate    float64 // bytes/s, smoothed
 	UpRate      float64 // bytes/s, smoothed

@@ -60,6 +60,7 @@ type Transfer struct {
 	InfoHash string  `json:"infohash"`
 	Name     string  `json:"name"`
 	State    string  `json:"state"`
+	Queued   int     `json:"queued,omitempty"` // state "queued": its place in the wait line, 1 starting next
 	Progress float64 `json:"progress"` // verified fraction of the wanted bytes, 0..1
 	Size     int64   `json:"size"`
 	Have     int64   `json:"have"`
@@ -179,7 +180,7 @@ func statusOf(s engine.Snapshot) Status {
 	st := Status{Transfers: make([]Transfer, 0, len(s.Transfers))}
 	for _, t := range s.Transfers {
 		st.Transfers = append(st.Transfers, Transfer{InfoHash: t.InfoHash.String(), Name: t.Name,
-			State: string(t.State), Progress: t.Progress(), Size: t.Size, Have: t.Have,
+			State: string(t.State), Queued: t.Queued, Progress: t.Progress(), Size: t.Size, Have: t.Have,
 			DownRate: t.DownRate, UpRate: t.UpRate, Peers: t.Peers, SavePath: t.Dir, Error: t.Err})
 	}
 	st.Ratio = Ratio{Uploaded: s.Ratio.Uploaded, Downloaded: s.Ratio.Downloaded, Value: finite(s.Ratio.Value()),

@@ -35,7 +35,8 @@ const transferCols = `infohash, name, dir, source, info, state, bitfield,
 	uploaded, downloaded, added, completed, peers, checked`
 
 // PutTransfer inserts or updates the transfer r.InfoHash. On insert every
-// field is stored (a zero Added becomes now); on update everything except
+// field is stored (a zero Added becomes now) and the transfer goes last in
+// the queue (see TransferQueue); on update everything except
 // Uploaded and Downloaded is replaced, which only AddTraffic changes, and a
 // nil Info or zero Added keeps the stored value. Peer addresses must be
 // valid UTF-8 and counters non-negative (else ErrInvalid).
@@ -48,9 +49,10 @@ func (db *DB) PutTransfer(ctx context.Context, r TransferRow) error {
 		return fmt.Errorf("state: put transfer: %w", err)
 	}
 	return db.write(ctx, "put transfer", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO transfers (`+transferCols+`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO transfers (`+transferCols+`, queue_pos)
 			VALUES (:ih, :name, :dir, :source, :info, :state, :bitfield, :up, :down,
-				CASE WHEN :added = 0 THEN :now ELSE :added END, :completed, :peers, :checked)
+				CASE WHEN :added = 0 THEN :now ELSE :added END, :completed, :peers, :checked,
+				(SELECT coalesce(max(queue_pos), 0) + 1 FROM transfers))
 			ON CONFLICT (infohash) DO UPDATE SET name = excluded.name, dir = excluded.dir,
 				source = excluded.source, info = coalesce(excluded.info, info),
 				state = excluded.state, bitfield = excluded.bitfield,
