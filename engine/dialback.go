@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -165,7 +166,8 @@ func (e *Engine) verdict() reachVerdict {
 
 // dialBackHelpers lists supernodes to ask, best first: the ones our leaf
 // is linked to, our supernode neighbours, then the cached ones; never
-// ourselves.
+// ourselves. Only IPv4 ones: the test is of the IPv4 port the router maps
+// (over IPv6 a helper would dial our IPv6 address with that port).
 func (e *Engine) dialBackHelpers(ctx context.Context) []string {
 	self := map[string]bool{e.advertised(): true}
 	if st, _ := e.mapStatus(); st.External.IsValid() {
@@ -174,7 +176,7 @@ func (e *Engine) dialBackHelpers(ctx context.Context) []string {
 	var out []string
 	add := func(addrs []string) {
 		for _, a := range addrs {
-			if !self[a] && len(out) < maxHelpersAsked && e.policy.CheckHostPort(a) == nil {
+			if !self[a] && len(out) < maxHelpersAsked && isIPv4HostPort(a) && e.policy.CheckHostPort(a) == nil {
 				self[a] = true
 				out = append(out, a)
 			}
@@ -217,4 +219,10 @@ func mappingWords(method string) string {
 		return "natpmp mapping"
 	}
 	return "no port mapping"
+}
+
+// isIPv4HostPort reports whether a is an IPv4 literal with a port.
+func isIPv4HostPort(a string) bool {
+	ap, err := netip.ParseAddrPort(a)
+	return err == nil && ap.Addr().Unmap().Is4()
 }

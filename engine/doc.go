@@ -65,6 +65,25 @@
 // and OnComplete without its lock, and startTransfer hands back the swarm
 // start to run once Engine.mu is released.
 //
+// # Reachability
+//
+// The listen port is chosen at random at the first start and kept
+// (Settings.ListenPort), so that a port forwarded by hand stays right.
+// Package portmap opens it on the router (Settings.PortMapping, switched at
+// run time). Whether others can really connect is then tested, not
+// assumed (dialback.go, overlay.DialBack): the node asks a supernode to
+// dial its external address back (the mapped port, else the listen port;
+// the helper uses the connection's source IP, so it learns our public IP
+// too) and believes the answer only when the probe carrying its nonce
+// comes in. It tests once the mapping has settled, whenever the mapped
+// port changes, every 30 minutes and when asked (TestReachability, the
+// Settings "Test again" button). Until a helper has answered, reachability
+// is inferred (reachability.go): an inbound connection from a public
+// address, a mapping, or a public own address. With no supernode to ask
+// the node keeps looking, every 5 s (nothing is dialled to look), and says
+// so in NetStatus.ReachableHow and the log. Only a node known reachable
+// promotes itself to supernode.
+//
 // # Hole punching (BEP 55)
 //
 // Two peers behind NATs without port mappings meet through a third that

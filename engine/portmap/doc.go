@@ -2,8 +2,14 @@
 // peers on the Internet can dial in: UPnP IGD (v1 and v2 WANIPConnection,
 // WANPPPConnection; UPnP Device Architecture 1.1 and the IGD:2 spec) via
 // github.com/huin/goupnp, and NAT-PMP (RFC 6886) via
-// github.com/jackpal/go-nat-pmp. PCP (RFC 6887) is not spoken: no
-// well-kept Go library serves it.
+// github.com/jackpal/go-nat-pmp. PCP (RFC 6887) is not spoken, and
+// Status.Method is never "pcp" (the status field keeps the value for
+// when it is): no small, well-kept Go client library serves it. The Go
+// PCP clients found are alpha code (go-pcp, offered in fd/go-nat issue 3)
+// or part of a large application module (tailscale.com/net/portmapper,
+// built around Tailscale's own network monitor and logging). Routers that
+// speak PCP normally answer NAT-PMP on the same port (5351; miniupnpd
+// serves both), which is spoken.
 //
 // A Mapper runs in the background (Run(ctx)): it tries both protocols in
 // parallel, each bounded by a timeout, maps TCP and UDP on the listen port,
