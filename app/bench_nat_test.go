@@ -32,7 +32,8 @@ import (
 // start to the last verified copy. Shoal maps its port itself (UPnP); so
 // does qBittorrent-nox (PortForwardingEnabled, UPnP and NAT-PMP), measured
 // the same way in the same run. The target: behind the router at least 90%
-// of the public figure.
+// of the public figure. Runs alternate which of a client's two seeders
+// goes first.
 
 const natLeechers = 8
 
@@ -84,9 +85,15 @@ func (b *bench) runNAT() *natBench {
 		return nb
 	}
 	for run := 1; run <= nb.runs; run++ {
-		for _, s := range nb.seeders {
-			if s.failed == "" && s.skip == "" {
-				nb.runOnce(s, run)
+		for i := 0; i+1 < len(nb.seeders); i += 2 {
+			pair := []*natSeeder{nb.seeders[i], nb.seeders[i+1]}
+			if run%2 == 0 {
+				pair[0], pair[1] = pair[1], pair[0] // public first, then behind first: no order bias
+			}
+			for _, s := range pair {
+				if s.failed == "" && s.skip == "" {
+					nb.runOnce(s, run)
+				}
 			}
 		}
 	}
