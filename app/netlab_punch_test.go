@@ -54,8 +54,8 @@ func labHolePunch(t *testing.T, tc labPunchCase) {
 		t.Fatalf("create: %v\n%s", err, stderr)
 	}
 	const relayAddr = "203.0.113.50:42040"
-	relay := startLabGet(t, lab, "s1", "42040", t.TempDir(), torrent, "--max-down", "1KB")
-	seed := startLabGet(t, lab, "h5", "42041", filepath.Dir(src), torrent, "--seed", "--utp", tc.utp, "--peer", relayAddr)
+	relay := startLabGet(t, lab, "s1", "42040", t.TempDir(), torrent, "--timeout", "90s", "--max-down", "1KB")
+	seed := startLabGet(t, lab, "h5", "42041", filepath.Dir(src), torrent, "--timeout", "90s", "--seed", "--utp", tc.utp, "--peer", relayAddr)
 	// The leecher joins after the relay's PEX round at 5 s, so the seeder
 	// hears of it only at the next round, a minute later, after the
 	// leecher's deadline. Over uTP, two peers that dial each other at once
@@ -104,7 +104,7 @@ func startLabGet(t *testing.T, lab *netlab.Lab, host, port, dir, torrent string,
 	}
 	defer logf.Close()
 	args := append([]string{"get"}, labArgs(t, "0.0.0.0:"+port)...)
-	args = append(append(args, "--out", dir, "--timeout", "90s", "--quiet"), extra...)
+	args = append(append(args, "--out", dir, "--quiet"), extra...)
 	cmd := lab.Host(host).Command(shoalBin, append(args, torrent)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := lab.StartCmd(cmd); err != nil {

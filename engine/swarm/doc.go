@@ -70,9 +70,9 @@
 // ut_holepunch, by sending connect to both, each naming the other's
 // listen address as we see it (its IP after its NAT, with the port of its
 // BEP 10 handshake); otherwise it answers with the BEP 55 error code
-// (NoSuchPeer, NotConnected, NoSupport, NoSelf). Each peer may make us
-// relay a burst of 3 and then one rendezvous per 5 s; beyond that it gets
-// no answer. New peers get their first PEX message 3 s after connecting,
+// (NoSuchPeer, NotConnected, NoSupport, NoSelf). Each peer may send a
+// burst of 3 and then one rendezvous or connect per 5 s; beyond that it
+// gets no answer and makes us dial nothing. New peers get their first PEX message 3 s after connecting,
 // not at the next minute's round, so a peer behind NAT learns soon whom it
 // may reach through us.
 //
@@ -84,5 +84,6 @@
 // ends compute the same answer, which matters because each end usually
 // fails to dial the other and asks. The owner's Puncher does the
 // transport's part; a connection that results is marked with the relay in
-// PeerStats.Via. At most 4 punches run at once per swarm.
+// PeerStats.Via. At most 4 punches run at once per swarm, each for at
+// most 30 s, and only toward addresses the owner's policy allows.
 package swarm

@@ -38,7 +38,7 @@ const (
 	maxPunches = 4
 	// relayRate and relayBurst bound the rendezvous a peer may make us
 	// relay, so that it cannot use us to make two peers dial each other
-	// without end.
+	// without end, and the connects it may make us act on.
 	relayRate  = rate.Limit(1.0 / 5)
 	relayBurst = 3
 )
@@ -87,6 +87,9 @@ func (s *Swarm) onHolepunch(p *peer, payload []byte) error {
 		s.log.Debug("ut_holepunch message ignored", "peer", p.addr, "err", err)
 		return nil
 	}
+	if h.Type != wire.HolepunchError && !p.holepunchAllowed() {
+		return nil // over its budget: no answer, no dial
+	}
 	switch h.Type {
 	case wire.HolepunchRendezvous:
 		s.relay(p, h.Addr)
@@ -101,12 +104,6 @@ func (s *Swarm) onHolepunch(p *peer, payload []byte) error {
 // relay introduces p to the peer listening at target, or tells p why not.
 // Caller holds s.mu.
 func (s *Swarm) relay(p *peer, target netip.AddrPort) {
-	if p.relayLimit == nil {
-		p.relayLimit = rate.NewLimiter(relayRate, relayBurst)
-	}
-	if !p.relayLimit.Allow() {
-		return // over its budget: no answer at all
-	}
 	from, ok := p.listenAddr()
 	reply := wire.Holepunch{Type: wire.HolepunchError, Addr: target}
 	t := s.peerListeningAt(target)
@@ -126,6 +123,15 @@ func (s *Swarm) relay(p *peer, target netip.AddrPort) {
 		return
 	}
 	p.sendHolepunch(reply)
+}
+
+// holepunchAllowed takes one rendezvous or connect from p's budget: a
+// peer may not make us relay, or dial, without bound. Caller holds s.mu.
+func (p *peer) holepunchAllowed() bool {
+	if p.relayLimit == nil {
+		p.relayLimit = rate.NewLimiter(relayRate, relayBurst)
+	}
+	return p.relayLimit.Allow()
 }
 
 // peerListeningAt is the live peer whose listen address is ap, or nil.

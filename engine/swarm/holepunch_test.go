@@ -207,3 +207,36 @@ func mustAddrPort(t *testing.T, s string) netip.AddrPort {
 	}
 	return ap
 }
+
+// TestConnectFloodBounded: a peer that sends connect after connect makes
+// us punch only within its budget (relayBurst at once), not once per
+// message.
+func TestConnectFloodBounded(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, info := makeContent(t, 64<<10, 16<<10)
+	ih := infoHash(info)
+	flooder := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	victim := startNATNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	victim.s.AddPeers(flooder.addr)
+	waitFor(t, "the victim's extension handshake", 10*time.Second, func() bool {
+		flooder.s.mu.Lock()
+		defer flooder.s.mu.Unlock()
+		for _, p := range flooder.s.peers {
+			return p.holepunchID() != 0
+		}
+		return false
+	})
+	flooder.s.mu.Lock()
+	for _, p := range flooder.s.peers {
+		for i := range 10 {
+			p.sendHolepunch(wire.Holepunch{Type: wire.HolepunchConnect, Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(40000+i))})
+		}
+	}
+	flooder.s.mu.Unlock()
+	waitFor(t, "the first punches", 5*time.Second, func() bool { return len(victim.punchLog()) > 0 })
+	time.Sleep(500 * time.Millisecond)
+	if got := victim.punchLog(); len(got) != relayBurst {
+		t.Errorf("10 connects in a row made %d punches (%v), want %d", len(got), got, relayBurst)
+	}
+}

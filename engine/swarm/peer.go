@@ -71,7 +71,7 @@ type peer struct {
 	pexSent        map[netip.AddrPort]bool
 	pexHas         map[netip.AddrPort]bool // listen addresses its PEX named, see askRendezvous
 	yourIP         netip.Addr              // our IP as it sees us (BEP 10 yourip)
-	relayLimit     *rate.Limiter           // rendezvous it may make us relay, see relay
+	relayLimit     *rate.Limiter           // rendezvous and connects it may send, see holepunchAllowed
 	via            string                  // the relay whose hole punch brought it, if any
 	weAllow        map[int]bool            // BEP 6 allowed-fast pieces we granted
 	theyAllow      map[int]bool            // allowed-fast pieces the peer granted us
