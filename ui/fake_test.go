@@ -35,6 +35,8 @@ type fakeEngine struct {
 	paused    []engine.InfoHash
 	resumed   []engine.InfoHash
 	removed   []removal
+	moves     []queueMove
+	forced    []engine.InfoHash
 	fail      error // returned by Share, Pause, Resume, Remove and Download when set
 	snapCalls atomic.Int32
 
@@ -45,6 +47,11 @@ type fakeEngine struct {
 	current     map[engine.InfoHash]engine.TransferOptions   // what TransferOptions returns
 	files       map[engine.InfoHash][]engine.FileSnapshot
 	retests     atomic.Int32 // TestReachability calls
+}
+
+type queueMove struct {
+	h  engine.InfoHash
+	up bool
 }
 
 type removal struct {
@@ -126,6 +133,14 @@ func (f *fakeEngine) Pause(h engine.InfoHash) error {
 
 func (f *fakeEngine) Resume(h engine.InfoHash) error {
 	return f.record(func() { f.resumed = append(f.resumed, h) })
+}
+
+func (f *fakeEngine) MoveInQueue(h engine.InfoHash, up bool) error {
+	return f.record(func() { f.moves = append(f.moves, queueMove{h, up}) })
+}
+
+func (f *fakeEngine) ForceStart(h engine.InfoHash) error {
+	return f.record(func() { f.forced = append(f.forced, h) })
 }
 
 func (f *fakeEngine) Remove(h engine.InfoHash, deleteData bool) error {

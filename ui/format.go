@@ -87,6 +87,8 @@ func stateText(t engine.TransferSnapshot) string {
 		return "Seeding"
 	case engine.StatePaused:
 		return "Paused"
+	case engine.StateQueued:
+		return queuedText(t)
 	case engine.StateComplete:
 		return "Complete"
 	case engine.StateError:

@@ -55,6 +55,7 @@ type settingsTab struct {
 	utp                      *widget.Check
 	listenPort               *widget.Entry
 	portMapping              *widget.Check
+	queue                    queueSettings
 	reach                    *widget.Label
 	testAgain                *widget.Button
 	reachShown               reachKey // what reach shows, so an unchanged snapshot costs nothing
@@ -92,6 +93,7 @@ func newSettingsTab(u *UI) *settingsTab {
 	st.indexDHT = widget.NewCheck("Index the BitTorrent DHT when I am a supernode", nil)
 	st.utp = widget.NewCheck("Use uTP beside TCP (kinder to other traffic)", nil)
 	st.listenPort = widget.NewEntry()
+	st.queue = newQueueSettings()
 	st.portMapping = widget.NewCheck("Open the port on my router (UPnP / NAT-PMP)", nil)
 	st.reach = widget.NewLabel(reachWords(engine.NetStatus{}, 0, true))
 	st.reach.Wrapping = fyne.TextWrapWord
@@ -155,7 +157,7 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 			widget.NewFormItem("Crawl rate", withUnit(st.crawlRate, "queries/s")),
 			widget.NewFormItem("Index size", withUnit(st.dhtCap, "torrents at most"))),
 	))
-	cols := newColumns(container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding, search))
+	cols := newColumns(container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding, st.queue.card(), search))
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)
 	return container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(cols))
 }
@@ -212,6 +214,7 @@ func (st *settingsTab) fill(s engine.Settings) {
 	st.indexDHT.SetChecked(s.IndexDHT)
 	st.crawlRate.SetText(fmt.Sprint(s.CrawlRate))
 	st.dhtCap.SetText(fmt.Sprint(s.DHTIndexCap))
+	st.queue.fill(s)
 }
 
 // read validates the widgets into settings, starting from the saved ones
@@ -261,6 +264,7 @@ func (st *settingsTab) read() (engine.Settings, error) {
 		keep(err)
 	}
 	s.PortMapping = st.portMapping.Checked
+	st.queue.read(&s, keep)
 	return s, errors.Join(errs...)
 }
 

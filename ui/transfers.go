@@ -39,6 +39,7 @@ type transferKey struct {
 	name                   string
 	size, have             int64
 	state                  engine.TransferState
+	queued                 int // place in the queue
 	err                    string
 	down, up               float64
 	eta                    time.Duration
@@ -49,7 +50,7 @@ type transferKey struct {
 
 func keyOf(t engine.TransferSnapshot) transferKey {
 	return transferKey{
-		name: t.Name, size: t.Size, have: t.Have, state: t.State, err: t.Err,
+		name: t.Name, size: t.Size, have: t.Have, state: t.State, queued: t.Queued, err: t.Err,
 		down: t.DownRate, up: t.UpRate, eta: t.ETA, peers: t.Peers, seeds: t.Seeds,
 		swarmPeers: t.SwarmPeers, swarmSeeds: t.SwarmSeeds,
 		uploaded: t.Uploaded, downloaded: t.Downloaded,
@@ -98,7 +99,9 @@ type transfersTab struct {
 	content fyne.CanvasObject
 
 	pause, resume, remove, open, optionsBtn, filesBtn *tipButton
-	hint                                              *widget.Label // shown while there are no transfers
+	queueBtn                                          *tipButton
+	queueMenu                                         *widget.PopUpMenu // the Queue button's menu, once shown
+	hint                                              *widget.Label     // shown while there are no transfers
 
 	list    []engine.TransferSnapshot // the last snapshot's transfers, row order
 	rows    []*transferRow            // cached rows, same order
@@ -139,11 +142,12 @@ func newTransfersTab(u *UI) *transfersTab {
 	t.optionsBtn = newTipButton(tips, "Options…", theme.SettingsIcon(), t.optionsSelected,
 		"Speed limits, share ratio target and download order of the selected transfer")
 	t.filesBtn = newTipButton(tips, "Files…", theme.ListIcon(), t.filesSelected, "Choose which files of the selected transfer to download")
+	t.queueBtn = t.newQueueButton()
 	addMagnet := newTipButton(tips, "Add magnet…", theme.ContentAddIcon(), t.askMagnet,
 		"Download from a magnet link (or press Ctrl+V with one on the clipboard)")
 	addTorrent := newTipButton(tips, "Open .torrent…", theme.FileIcon(), t.askTorrent, "Download from a .torrent file (Ctrl+O, or drop it on the window)")
 	bar := newFoldBar(u.win, addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove,
-		widget.NewSeparator(), t.optionsBtn, t.filesBtn, t.open)
+		t.queueBtn, widget.NewSeparator(), t.optionsBtn, t.filesBtn, t.open)
 	t.peers = newPeersPane()
 	t.hint = widget.NewLabel(transfersHint)
 	t.hint.Wrapping, t.hint.Alignment = fyne.TextWrapWord, fyne.TextAlignCenter
@@ -240,6 +244,7 @@ func (t *transfersTab) updateButtons() {
 	setEnabled(t.open, ok && tr.Dir != "")
 	setEnabled(t.optionsBtn, ok)
 	setEnabled(t.filesBtn, ok && tr.Size > 0)
+	setEnabled(t.queueBtn, ok)
 }
 
 func (t *transfersTab) pauseSelected() {

@@ -47,6 +47,10 @@ type Engine interface {
 	Pause(h engine.InfoHash) error
 	// Resume restarts a paused transfer.
 	Resume(h engine.InfoHash) error
+	// MoveInQueue moves a transfer one place up or down the queue.
+	MoveInQueue(h engine.InfoHash, up bool) error
+	// ForceStart starts a transfer now, whatever the active limits.
+	ForceStart(h engine.InfoHash) error
 	// Remove drops a transfer, and its files when deleteData is set.
 	Remove(h engine.InfoHash, deleteData bool) error
 	// Settings returns the user's current settings.
