@@ -61,7 +61,7 @@ type Transfer struct {
 	Name     string  `json:"name"`
 	State    string  `json:"state"`
 	Queued   int     `json:"queued,omitempty"` // state "queued": its place in the wait line, 1 starting next
-	Progress float64 `json:"progress"` // verified fraction of the wanted bytes, 0..1
+	Progress float64 `json:"progress"`         // verified fraction of the wanted bytes, 0..1
 	Size     int64   `json:"size"`
 	Have     int64   `json:"have"`
 	DownRate float64 `json:"down_rate"` // bytes/s
