@@ -10,7 +10,7 @@ BIN := ./shoal
 
 # GL/X11 headers for Fyne, Xvfb for window tests, real peer clients for interop,
 # a real router (miniupnpd, iptables) for the network-namespace lab (internal/netlab).
-APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libxrandr-dev \
+APT_PKGS := x11-apps gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth \
 	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker \
 	miniupnpd-iptables miniupnpd miniupnpc natpmpc iptables iproute2 \

@@ -21,6 +21,7 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
@@ -32,7 +33,10 @@ import (
 // of one core), and at its end RSS, open file descriptors and goroutines
 // (Shoal) or threads (Transmission). SHOAL_BENCH=1 runs 1,000 and 10,000
 // torrents idle for 60 s (BENCH_IDLE_SIZES, BENCH_IDLE_SECS change that);
-// SHOAL_BENCH=smoke runs 300 for 5 s so the harness keeps working. As in
+// SHOAL_BENCH=smoke runs 300 for 5 s so the harness keeps working. The
+// GUI row (bench_gui_test.go) is `shoal gui` under Xvfb at 1,000 items
+// (BENCH_GUI_SIZE); BENCH_IDLE_CLIENTS=shoal,transmission,gui picks rows.
+// As in
 // the main table, nothing here asserts a figure: the targets are shown
 // beside the measured ones.
 func TestBenchIdleLibrary(t *testing.T) {
@@ -45,26 +49,52 @@ func TestBenchIdleLibrary(t *testing.T) {
 	for _, n := range cfg.sizes {
 		src := t.TempDir()
 		paths := makeIdleFiles(t, src, n)
-		rows = append(rows, benchShoalIdle(t, cfg, paths))
-		rows = append(rows, benchTransmissionIdle(t, cfg, src, paths))
+		if cfg.clients["shoal"] {
+			rows = append(rows, benchShoalIdle(t, cfg, paths))
+		}
+		if cfg.clients["transmission"] {
+			rows = append(rows, benchTransmissionIdle(t, cfg, src, paths))
+		}
+		if cfg.clients["gui"] && n == cfg.guiSize {
+			rows = append(rows, benchGUIIdle(t, cfg, paths))
+		}
 	}
 }
 
 // idleConfig is what the environment asks of TestBenchIdleLibrary.
 type idleConfig struct {
-	smoke bool
-	sizes []int
-	idle  time.Duration
+	smoke   bool
+	sizes   []int
+	idle    time.Duration
+	guiSize int             // the size the GUI row is measured at
+	clients map[string]bool // rows to measure: shoal, transmission, gui
 }
 
 func idleConfigFromEnv(t *testing.T) idleConfig {
+	c := idleConfig{sizes: []int{1000, 10000}, idle: 60 * time.Second, guiSize: 1000,
+		clients: map[string]bool{"shoal": true, "transmission": true, "gui": true}}
 	switch os.Getenv("SHOAL_BENCH") {
 	case "":
 		t.Skip("set SHOAL_BENCH=1 (make bench) or SHOAL_BENCH=smoke")
 	case "smoke":
-		return idleConfig{smoke: true, sizes: []int{300}, idle: 5 * time.Second}
+		c.smoke, c.sizes, c.idle, c.guiSize = true, []int{300}, 5*time.Second, 300
 	}
-	c := idleConfig{sizes: []int{1000, 10000}, idle: 60 * time.Second}
+	if v := os.Getenv("BENCH_IDLE_CLIENTS"); v != "" {
+		c.clients = map[string]bool{}
+		for _, f := range strings.Split(v, ",") {
+			c.clients[strings.TrimSpace(f)] = true
+		}
+	}
+	if c.smoke {
+		return c
+	}
+	if v := os.Getenv("BENCH_GUI_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("BENCH_GUI_SIZE=%q: want a number of torrents", v)
+		}
+		c.guiSize = n
+	}
 	if v := os.Getenv("BENCH_IDLE_SIZES"); v != "" {
 		c.sizes = nil
 		for _, f := range strings.Split(v, ",") {
@@ -286,7 +316,8 @@ func benchTransmissionIdle(t *testing.T, cfg idleConfig, src string, paths []str
 
 // idleTorrent makes the .torrent of a single file, as Shoal would share it.
 func idleTorrent(path string) ([]byte, error) {
-	info, err := storage.CreateInfo(context.Background(), path, storage.CreateOptions{}, nil)
+	// As Shoal shares (engine.ShareFormat, v1): Transmission 3.00 refuses hybrids.
+	info, err := storage.CreateInfo(context.Background(), path, storage.CreateOptions{Format: engine.ShareFormat}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -392,12 +423,16 @@ func printIdleTable(w io.Writer, cfg idleConfig, rows []idleRow) {
 	}
 	for _, r := range rows {
 		routines := strconv.Itoa(r.routines)
-		if r.client == "Transmission" {
+		if r.client != "Shoal" {
 			routines = "(" + routines + ")"
 		}
 		note := r.note
-		if note == "" && r.client == "Shoal" {
+		switch {
+		case note != "":
+		case r.client == "Shoal":
 			note = idleTargets(r, tr[r.torrents])
+		case r.client == "Shoal GUI":
+			note = guiTargets(r)
 		}
 		fmt.Fprintf(tw, "%s\t %d\t %.2f\t %.2f\t %.1f\t %d\t %s\t %s\n", r.client, r.torrents, r.ready.Seconds(),
 			r.cpu, float64(r.rss)/(1<<20), r.fds, routines, note)

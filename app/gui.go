@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -113,6 +115,10 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 		}
 		u.Add(link)
 	}
+	if tab := os.Getenv("SHOAL_GUI_TAB"); tab != "" && !u.ShowTab(tab) {
+		fmt.Fprintf(os.Stderr, "shoal: SHOAL_GUI_TAB=%s: no such tab\n", tab)
+	}
+	a.Lifecycle().SetOnStarted(startIdleProfile)
 	uiCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	u.Start(uiCtx)

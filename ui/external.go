@@ -1,6 +1,12 @@
 package ui
 
-import "github.com/shoalp2p/shoal/engine"
+import (
+	"strings"
+
+	"fyne.io/fyne/v2/container"
+
+	"github.com/shoalp2p/shoal/engine"
+)
 
 // Add starts downloading a link handed in from outside the window (the
 // command line, the desktop file, a second start) and shows the Transfers
@@ -15,4 +21,17 @@ func (u *UI) Add(link string) {
 func (u *UI) Raise() {
 	u.win.Show()
 	u.win.RequestFocus()
+}
+
+// ShowTab selects a tab by its name ("search", "transfers", "library",
+// "ratio" or "settings") and reports whether there is one of that name.
+// Call it on the Fyne goroutine.
+func (u *UI) ShowTab(name string) bool {
+	items := map[string]*container.TabItem{"search": u.searchItem, "transfers": u.transferItem,
+		"library": u.libraryItem, "ratio": u.ratioItem, "settings": u.settingsItem}
+	it, ok := items[strings.ToLower(name)]
+	if ok {
+		u.tabs.Select(it)
+	}
+	return ok
 }
