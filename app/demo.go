@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/shoalp2p/shoal/engine"
 )
@@ -77,16 +80,22 @@ func startDemoSwarm(ctx context.Context, root string, c common, stdout, stderr i
 	start := func(name string, supernode bool) (*engine.Engine, error) {
 		cc := c
 		cc.data = filepath.Join(root, name)
+		cc.listen = demoListen(cc.data)
 		cfg, err := cc.config(stderr)
 		if err != nil {
 			return nil, err
 		}
 		cfg.Supernode = supernode
 		e, stop, err := startEngine(ctx, cfg)
+		if err != nil && cc.listen != c.listen {
+			cfg.Listen = c.listen // the port of the last run is taken now: any
+			e, stop, err = startEngine(ctx, cfg)
+		}
 		if err != nil {
 			return nil, err
 		}
 		stops = append(stops, stop)
+		keepDemoPort(e, cc.data, stderr)
 		return e, nil
 	}
 	boot, err := start("bootstrap", false)
@@ -154,4 +163,36 @@ func writeRandom(path string, size int, rng *rand.Rand) error {
 		}
 	}
 	return os.WriteFile(path, buf, 0o644)
+}
+
+// demoPortFile keeps a demo node's port in its data folder.
+const demoPortFile = "demo-port"
+
+// demoListen is the address a demo node listens on: the port it had in
+// the last run on this --data, so that every address the nodes saved
+// about each other (DHT routing tables, cached supernodes) still holds
+// after a restart, as it does for real nodes, which keep their port. A
+// first run takes any free port.
+func demoListen(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, demoPortFile))
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || port <= 0 || port > 65535 {
+		return "127.0.0.1:0"
+	}
+	return "127.0.0.1:" + strconv.Itoa(port)
+}
+
+// keepDemoPort saves e's port for the next run on this --data.
+func keepDemoPort(e *engine.Engine, dir string, stderr io.Writer) {
+	peer, _, _ := e.Addrs()
+	_, port, err := net.SplitHostPort(peer)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, demoPortFile), []byte(port+"\n"), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: could not keep the port of %s for the next run: %v\n", filepath.Base(dir), err)
+	}
 }
