@@ -58,14 +58,16 @@ func udpAnswers(t *testing.T, addr string) bool {
 }
 
 // TestCLIGetOverIPv6DHT: aria2 seeds a trackerless torrent over IPv6 only,
-// with a Shoal daemon's dht_addr6 as its IPv6 DHT entry point (BEP 32).
+// with a Shoal daemon's dht_addr6 as its IPv6 DHT entry point (BEP 32),
+// which the helper also puts in aria2's saved routing table: aria2's one
+// announce at start otherwise races its ping to the entry point, and a
+// seeder's next announce is 15 minutes later (the failures past 120 s).
+// The torrent is v1 only: aria2 1.36 has no BitTorrent v2, and it
+// announced a hybrid torrent under another infohash than Shoal's.
 // `shoal get INFOHASH`, bootstrapped from that daemon's IPv6 DHT address
 // alone, must find aria2 there, fetch the metadata and the bytes from it
 // over [::1], and write the same bytes.
 func TestCLIGetOverIPv6DHT(t *testing.T) {
-	if os.Getenv("SHOAL_FLAKY") == "" {
-		t.Skip("aria2's IPv6 DHT announce missed the 120 s bound in one CI run (see the issue 14 note); skipped until the wait is made deterministic")
-	}
 	if _, err := peerclients.Bin("aria2c"); err != nil {
 		if os.Getenv("SHOAL_REQUIRE_PEERS") == "1" {
 			t.Fatal(err)
@@ -107,11 +109,11 @@ func TestCLIGetOverIPv6DHT(t *testing.T) {
 	}
 }
 
-// trackerlessTorrent writes a .torrent of src without trackers and
+// trackerlessTorrent writes a v1 .torrent of src without trackers and
 // returns its path and hex infohash.
 func trackerlessTorrent(t *testing.T, src string) (string, string) {
 	t.Helper()
-	mi, err := storage.Create(context.Background(), src, storage.CreateOptions{}, nil)
+	mi, err := storage.Create(context.Background(), src, storage.CreateOptions{Format: storage.V1Only}, nil) // aria2 1.36 has no v2
 	if err != nil {
 		t.Fatal(err)
 	}
