@@ -119,6 +119,8 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 		fmt.Fprintf(os.Stderr, "shoal: SHOAL_GUI_TAB=%s: no such tab\n", tab)
 	}
 	a.Lifecycle().SetOnStarted(startIdleProfile)
+	a.Lifecycle().SetOnEnteredForeground(func() { u.SetForeground(true) })
+	a.Lifecycle().SetOnExitedForeground(func() { u.SetForeground(false) })
 	uiCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	u.Start(uiCtx)

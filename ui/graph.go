@@ -21,11 +21,36 @@ const minGraphScale = 16 * 1024
 // rateGraph draws the last two minutes of download and upload rates as
 // line segments. It shows the engine's per-second history when the
 // snapshot carries one, else it samples the current rates once a second;
-// it redraws only when a sample is added.
+// it redraws only when a sample is added, and while hidden (another tab
+// shown) not even then: it redraws once when shown again (setShown).
 type rateGraph struct {
 	widget.BaseWidget
 	down, up []float64 // oldest first, at most graphSamples
 	last     time.Time
+
+	hidden  bool // its tab is not shown: samples are kept, not drawn
+	stale   bool // samples arrived while hidden
+	redrawn int  // redraws asked for, for tests
+}
+
+// redraw refreshes the graph if it is shown, or marks it stale.
+func (g *rateGraph) redraw() {
+	if g.hidden {
+		g.stale = true
+		return
+	}
+	g.stale = false
+	g.redrawn++
+	g.Refresh()
+}
+
+// setShown says whether the graph's tab is shown; showing a graph that
+// missed samples redraws it.
+func (g *rateGraph) setShown(shown bool) {
+	g.hidden = !shown
+	if shown && g.stale {
+		g.redraw()
+	}
 }
 
 func newRateGraph() *rateGraph {
@@ -46,7 +71,7 @@ func (g *rateGraph) add(at time.Time, down, up float64) bool {
 	g.last = at
 	g.down = pushSample(g.down, down)
 	g.up = pushSample(g.up, up)
-	g.Refresh()
+	g.redraw()
 	return true
 }
 
@@ -63,7 +88,7 @@ func (g *rateGraph) setHistory(h []engine.RateSample) {
 		g.up = append(g.up, float64(max(s.Up, 0)))
 	}
 	g.last = h[len(h)-1].At
-	g.Refresh()
+	g.redraw()
 }
 
 func pushSample(s []float64, v float64) []float64 {

@@ -2,10 +2,13 @@
 //
 // It shows the engine's keyword search (Shoal's supernode overlay, no BEP),
 // the BitTorrent transfers (BEP 3; magnet links and metadata exchange, BEP 9),
-// the shared library and the share ratio. The UI pulls: a 250 ms ticker takes an
-// engine.Snapshot and applies it on the Fyne goroutine with fyne.Do; Refresh
-// diffs it against cached per-row strings so an unchanged swarm costs almost
-// nothing. Engine calls run off the Fyne goroutine and their errors end in a
+// the shared library and the share ratio. The UI pulls: every 250 ms (every
+// 2 s while the window is out of the foreground) it takes an engine.Snapshot
+// and applies it on the Fyne goroutine with fyne.Do; Refresh diffs it
+// against cached per-row strings so an unchanged swarm costs almost nothing,
+// and a widget of a hidden tab that changes on its own (the rate graph)
+// redraws only once its tab is shown: any widget refresh repaints the whole
+// window, which with a software renderer is most of an idle GUI's cost. Engine calls run off the Fyne goroutine and their errors end in a
 // dialog. The package depends only on the engine's public value types,
 // through the Engine interface.
 package ui
@@ -74,8 +77,14 @@ type Engine interface {
 	TestReachability()
 }
 
-// pollInterval is how often the UI pulls a snapshot.
-const pollInterval = 250 * time.Millisecond
+// pollInterval is how often the UI pulls a snapshot while the window is
+// in the foreground; backgroundPoll is how often otherwise (the window
+// unfocused or hidden to the tray), where nobody watches the figures move.
+// Coming back to the foreground pulls one at once.
+const (
+	pollInterval   = 250 * time.Millisecond
+	backgroundPoll = 2 * time.Second
+)
 
 // UI is Shoal's main window and the state behind it. All fields are owned
 // by the Fyne goroutine except where noted.
@@ -102,9 +111,11 @@ type UI struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	pending atomic.Bool    // a snapshot is queued for the Fyne goroutine
-	bg      sync.WaitGroup // goroutines started by user actions
-	poller  sync.WaitGroup // the snapshot ticker
+	pending    atomic.Bool // a snapshot is queued for the Fyne goroutine
+	background atomic.Bool // the window is not in the foreground: poll slowly
+	wake       chan struct{}
+	bg         sync.WaitGroup // goroutines started by user actions
+	poller     sync.WaitGroup // the snapshot ticker
 
 	// openURL opens folders; tests replace it to see what would be opened.
 	openURL func(*url.URL) error
@@ -115,7 +126,7 @@ type UI struct {
 // New builds the main window (title "Shoal", 1000×650). Call it on the Fyne
 // goroutine; show the window with Window().Show or ShowAndRun.
 func New(a fyne.App, eng Engine) *UI {
-	u := &UI{app: a, eng: eng, openURL: a.OpenURL, onQuit: quitDriver(a)}
+	u := &UI{app: a, eng: eng, openURL: a.OpenURL, onQuit: quitDriver(a), wake: make(chan struct{}, 1)}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.win = a.NewWindow("Shoal")
 	u.win.SetIcon(fyne.NewStaticResource("shoal.png", assets.IconPNG))
@@ -132,6 +143,8 @@ func New(a fyne.App, eng Engine) *UI {
 	u.ratioItem = container.NewTabItemWithIcon("Ratio", theme.UploadIcon(), u.ratio.content)
 	u.settingsItem = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content)
 	u.tabs = container.NewAppTabs(u.searchItem, u.transferItem, u.libraryItem, u.ratioItem, u.settingsItem)
+	u.tabs.OnSelected = u.tabShown
+	u.tabShown(u.tabs.Selected())
 	u.win.SetContent(u.tips.wrap(container.NewBorder(nil, u.status.content, nil, nil, u.tabs)))
 	u.win.SetOnDropped(u.onDropped)
 	u.tray = newTray(u)
@@ -139,6 +152,12 @@ func New(a fyne.App, eng Engine) *UI {
 	u.win.Resize(fyne.NewSize(1000, 650))
 	u.win.Canvas().Focus(u.search.entry)
 	return u
+}
+
+// tabShown runs when a tab is selected: widgets of hidden tabs that
+// change on their own (the rate graph) redraw only while shown.
+func (u *UI) tabShown(it *container.TabItem) {
+	u.ratio.graph.setShown(it == u.ratioItem)
 }
 
 // Window returns the main window.
@@ -151,17 +170,39 @@ func (u *UI) Start(ctx context.Context) {
 	go func() {
 		defer u.poller.Done()
 		defer u.cancel()
-		t := time.NewTicker(pollInterval)
+		t := time.NewTimer(pollInterval)
 		defer t.Stop()
 		for {
 			u.pull()
+			t.Reset(u.pollEvery())
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-u.wake:
 			}
 		}
 	}()
+}
+
+// pollEvery is the time until the next snapshot.
+func (u *UI) pollEvery() time.Duration {
+	if u.background.Load() {
+		return backgroundPoll
+	}
+	return pollInterval
+}
+
+// SetForeground says whether the window is in the foreground (focused and
+// shown); the app wires it to Fyne's lifecycle. Back in the foreground, a
+// snapshot is pulled at once. Safe from any goroutine.
+func (u *UI) SetForeground(fg bool) {
+	if u.background.Swap(!fg) && fg {
+		select {
+		case u.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // pull takes one snapshot and hands it to the Fyne goroutine, unless the
