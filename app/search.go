@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,38 +64,20 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // collectHits waits for a supernode link, then queries until every
-// supernode asked has answered (or ctx ends), merging hits by infohash.
+// supernode asked has answered (or ctx ends), one hit per infohash.
 func collectHits(ctx context.Context, e *engine.Engine, words string) ([]engine.Hit, engine.SearchProgress) {
 	for len(e.Snapshot().Net.Supernodes) == 0 && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
 	}
-	byHash := map[engine.InfoHash]*engine.Hit{}
-	var order []engine.InfoHash
 	run, err := e.StartSearch(ctx, words)
 	if err != nil {
 		return nil, engine.SearchProgress{}
 	}
+	results := e.NewSearchResults()
 	for h := range run.Hits {
-		if old := byHash[h.InfoHash]; old != nil {
-			if h.DHT {
-				old.DHT, old.Swarm = true, max(old.Swarm, h.Swarm)
-			}
-			for _, s := range h.Sources {
-				if !slices.Contains(old.Sources, s) {
-					old.Sources = append(old.Sources, s)
-				}
-			}
-			continue
-		}
-		hc := h
-		byHash[h.InfoHash] = &hc
-		order = append(order, h.InfoHash)
+		results.Add(h)
 	}
-	out := make([]engine.Hit, 0, len(order))
-	for _, ih := range order {
-		out = append(out, *byHash[ih])
-	}
-	return out, run.Progress()
+	return results.Hits(), run.Progress()
 }
 
 func printHit(w io.Writer, h engine.Hit, asJSON bool) {

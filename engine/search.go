@@ -98,9 +98,11 @@ func (e *Engine) RankHits(hits []Hit) {
 	})
 }
 
-// SearchResults gathers the streamed hits of one search for display:
-// grouped by infohash with their sources merged. It is not safe for
-// concurrent use.
+// SearchResults gathers the streamed hits of one search for display, one
+// per infohash in the order first seen. The overlay merges the hits of a
+// search (overlay.Leaf's mergeHit, the one merge of sources, names and
+// swarm sizes), so a later Hit for an infohash supersedes the earlier one.
+// It is not safe for concurrent use.
 type SearchResults struct {
 	e      *Engine
 	byHash map[InfoHash]int
@@ -112,29 +114,30 @@ func (e *Engine) NewSearchResults() *SearchResults {
 	return &SearchResults{e: e, byHash: make(map[InfoHash]int)}
 }
 
-// Add merges h (its sources joined to those already known for its
-// infohash) and reports whether anything changed.
+// Add records h, superseding an earlier hit for its infohash, and reports
+// whether anything changed.
 func (r *SearchResults) Add(h Hit) bool {
 	i, ok := r.byHash[h.InfoHash]
 	if !ok {
-		h.Sources = slices.Clone(h.Sources)
 		r.byHash[h.InfoHash] = len(r.hits)
 		r.hits = append(r.hits, h)
 		return true
 	}
-	old := &r.hits[i]
-	grew := h.DHT && (!old.DHT || h.Swarm > old.Swarm)
-	if grew {
-		old.DHT, old.Swarm = true, max(old.Swarm, h.Swarm)
+	if sameHit(r.hits[i], h) {
+		return false
 	}
-	for _, s := range h.Sources {
-		if !slices.Contains(old.Sources, s) {
-			old.Sources = append(old.Sources, s)
-			grew = true
-		}
-	}
-	return grew
+	r.hits[i] = h
+	return true
 }
+
+// sameHit reports whether a and b would show the same.
+func sameHit(a, b Hit) bool {
+	return a.Name == b.Name && a.Size == b.Size && a.DHT == b.DHT && a.Swarm == b.Swarm &&
+		slices.Equal(a.Sources, b.Sources) && slices.Equal(a.Files, b.Files)
+}
+
+// Hits returns the results in the order first seen.
+func (r *SearchResults) Hits() []Hit { return slices.Clone(r.hits) }
 
 // Len returns the number of distinct infohashes found.
 func (r *SearchResults) Len() int { return len(r.hits) }

@@ -36,7 +36,10 @@ func TestSearchRanking(t *testing.T) {
 	}
 }
 
-func TestSearchResultsMerge(t *testing.T) {
+// TestSearchResultsSupersede: a later hit for an infohash replaces the
+// earlier one (the overlay has merged them), and Add reports only real
+// changes.
+func TestSearchResultsSupersede(t *testing.T) {
 	t.Parallel()
 	e := &Engine{banned: map[string]string{}}
 	r := e.NewSearchResults()
@@ -44,10 +47,10 @@ func TestSearchResultsMerge(t *testing.T) {
 		h       Hit
 		changed bool
 	}{
-		{Hit{InfoHash: [20]byte{1}, Name: "a", Sources: []string{"10.0.0.1:1"}}, true},
-		{Hit{InfoHash: [20]byte{1}, Name: "a", Sources: []string{"10.0.0.1:1"}}, false},
-		{Hit{InfoHash: [20]byte{2}, Name: "b", Sources: []string{"10.0.0.1:1"}}, true},
-		{Hit{InfoHash: [20]byte{2}, Name: "b", Sources: []string{"10.0.0.2:1", "10.0.0.1:1"}}, true},
+		{Hit{InfoHash: [20]byte{1}, Name: "a", Sources: []string{"198.18.0.1:1"}}, true},
+		{Hit{InfoHash: [20]byte{1}, Name: "a", Sources: []string{"198.18.0.1:1"}}, false},
+		{Hit{InfoHash: [20]byte{2}, Name: "b", Sources: []string{"198.18.0.1:1"}}, true},
+		{Hit{InfoHash: [20]byte{2}, Name: "b", Sources: []string{"198.18.0.2:1", "198.18.0.1:1"}}, true},
 	}
 	for i, s := range steps {
 		if got := r.Add(s.h); got != s.changed {
