@@ -12,6 +12,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/storage"
 )
 
@@ -38,7 +39,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		format = storage.V2Only
 	}
 	mi, err := storage.Create(ctx, fs.Arg(0), storage.CreateOptions{PieceLength: *pieceLength,
-		Trackers: trackers, CreatedBy: "Shoal 0.1", Format: format}, nil)
+		Trackers: trackers, CreatedBy: engine.CreatedBy, Format: format}, nil)
 	if err != nil {
 		return err
 	}

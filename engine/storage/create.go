@@ -279,14 +279,20 @@ type hasher struct {
 // hashes and, unless format is V1Only, its v2 file tree; it returns the v2
 // piece layers.
 func hashSource(ctx context.Context, src *source, info *metainfo.Info, format Format, progress func(hashed, total int64)) (map[string]string, error) {
-	h := &hasher{ctx: ctx, pl: info.PieceLength, buf: make([]byte, info.PieceLength),
-		total: info.TotalLength(), progress: progress, v1: format != V2Only}
-	if format != V1Only {
-		h.v2 = newV2Hasher(info.PieceLength)
-	}
 	files := info.Files
 	if len(files) == 0 {
 		files = []metainfo.FileInfo{{Length: info.Length}}
+	}
+	var total int64 // file bytes: padding costs no reading and is not counted
+	for _, f := range files {
+		if !strings.Contains(f.Attr, "p") {
+			total += f.Length
+		}
+	}
+	h := &hasher{ctx: ctx, pl: info.PieceLength, buf: make([]byte, info.PieceLength),
+		total: total, progress: progress, v1: format != V2Only}
+	if format != V1Only {
+		h.v2 = newV2Hasher(info.PieceLength)
 	}
 	for _, f := range files {
 		var err error

@@ -231,3 +231,18 @@ func TestChoosePieceLength(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateHybridProgress: a hybrid folder's progress counts file bytes
+// only, so it ends at its total, not short of the padding.
+func TestCreateHybridProgress(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]int{"a/one.bin": 40*kib + 3, "b/two.bin": 70 * kib})
+	var last [2]int64
+	if _, err := Create(context.Background(), dir, CreateOptions{PieceLength: 32 * kib}, func(h, n int64) { last = [2]int64{h, n} }); err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(110*kib + 3); last != [2]int64{want, want} {
+		t.Errorf("last progress %v, want %d of %d", last, want, want)
+	}
+}
