@@ -29,6 +29,7 @@ type yieldResult struct {
 	utp           float64 // uTP Mbit/s in the same window
 	utpDone       bool    // the uTP download ended inside the window (it was not competing throughout)
 	err           error
+	qbit          *yieldResult // the same beside qBittorrent's (libtorrent's) uTP upload, for reference
 }
 
 // yieldWindow is how long each TCP measurement lasts, after a 1 s start.
@@ -61,6 +62,39 @@ func (lb *lossyBench) runYield() {
 	r.utp = max(0, float64(linkBytes)-tcpBytes) * 8 / 1e6 / yieldWindow.Seconds()
 	lb.b.t.Logf("%s: TCP alone %.1f Mbit/s, beside uTP %.1f Mbit/s, uTP %.1f Mbit/s (uTP download ended inside the window: %v)",
 		yieldRowName, r.alone, r.beside, r.utp, r.utpDone)
+	r.qbit = lb.qbitYield(r.alone)
+}
+
+// qbitYield measures the TCP flow beside qBittorrent's uTP upload: a
+// qBittorrent leecher on B, uTP only, given the qBittorrent seeder alone.
+func (lb *lossyBench) qbitYield(alone float64) *yieldResult {
+	r := &yieldResult{alone: alone}
+	benchSettle()
+	out := lb.b.scratch("yield-qbit-out")
+	defer benchRemove(out)
+	q, err := startBenchQbitWith(lb.b.t, lb.torrent, out, false, lb.qbitOptions(lb.lab.B, "UTP"))
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer q.Proc.Stop(15 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if r.err = peerclients.Poll(ctx, "qbittorrent leecher loaded", q.Loaded); r.err != nil {
+		return r
+	}
+	if r.err = q.AddPeers(lb.ih, lb.seeders[0]); r.err != nil {
+		return r
+	}
+	time.Sleep(time.Second)
+	var linkBytes int64
+	r.beside, linkBytes, r.err = lb.tcpFlow()
+	r.utpDone, _ = q.Done()
+	tcpBytes := r.beside * 1e6 / 8 * yieldWindow.Seconds()
+	r.utp = max(0, float64(linkBytes)-tcpBytes) * 8 / 1e6 / yieldWindow.Seconds()
+	lb.b.t.Logf("%s, qBittorrent's uTP for reference: TCP beside it %.1f Mbit/s, its uTP %.1f Mbit/s (its download done by the window's end: %v)",
+		yieldRowName, r.beside, r.utp, r.utpDone)
+	return r
 }
 
 // startUTPUpload starts a Shoal leecher on B fetching over uTP only from
@@ -147,4 +181,16 @@ func (lb *lossyBench) printYield(w io.Writer) {
 	fmt.Fprintf(w, "%s (50 ms RTT, %.0f Mbit/s cap, %v window): TCP alone %.1f Mbit/s, beside uTP %.1f Mbit/s = %.0f%% of the link, %.0f%% of its rate alone; uTP %.1f Mbit/s; target TCP ≥80%% of the link %s %s\n",
 		yieldRowName, capMbit, yieldWindow, r.alone, r.beside, 100*r.beside/capMbit, 100*r.beside/r.alone, r.utp,
 		benchMark(r.beside >= 0.8*capMbit), strings.Join(note, "; "))
+	switch q := r.qbit; {
+	case q == nil:
+	case q.err != nil:
+		fmt.Fprintf(w, "  the same beside qBittorrent's uTP upload (reference): FAILED: %.200v\n", q.err)
+	default:
+		done := ""
+		if q.utpDone {
+			done = " (its download ended inside the window)"
+		}
+		fmt.Fprintf(w, "  the same beside qBittorrent's (libtorrent's) uTP upload, for reference: TCP %.1f Mbit/s = %.0f%% of the link; its uTP %.1f Mbit/s%s\n",
+			q.beside, 100*q.beside/capMbit, q.utp, done)
+	}
 }
