@@ -478,7 +478,10 @@ type finder struct{ e *Engine }
 // FindSupernodes implements overlay.Finder.
 func (f finder) FindSupernodes(ctx context.Context) ([]string, error) {
 	e := f.e
-	found := e.dhtPeers(ctx, supernodeKey, 0)
+	var found []string
+	if e.dhtCanAsk() { // else a traversal could only fail (every few seconds while unlinked)
+		found = e.dhtPeers(ctx, supernodeKey, 0)
+	}
 	if len(found) > 0 {
 		if err := e.db.SaveSupernodes(ctx, found); err != nil {
 			e.log.Warn("cache supernodes", "err", err)
