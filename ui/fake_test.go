@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,23 +23,25 @@ var _ Engine = (*engine.Engine)(nil)
 // fakeEngine is an in-memory Engine that records every call. Search hands
 // out channels the test feeds.
 type fakeEngine struct {
-	mu        sync.Mutex
-	snap      engine.Snapshot
-	searches  []string
-	streams   chan chan engine.Hit // one per Search call, for the test to feed
-	searchCtx []context.Context
-	progress  engine.SearchProgress // what every search run reports
-	history   []string              // SearchHistory, newest first
-	downloads []engine.DownloadRequest
-	dlHash    engine.InfoHash
-	shares    []string
-	paused    []engine.InfoHash
-	resumed   []engine.InfoHash
-	removed   []removal
-	moves     []queueMove
-	forced    []engine.InfoHash
-	fail      error // returned by Share, Pause, Resume, Remove and Download when set
-	snapCalls atomic.Int32
+	mu         sync.Mutex
+	snap       engine.Snapshot
+	searches   []string
+	streams    chan chan engine.Hit // one per Search call, for the test to feed
+	searchCtx  []context.Context
+	progress   engine.SearchProgress // what every search run reports
+	history    []string              // SearchHistory, newest first
+	downloads  []engine.DownloadRequest
+	dlHash     engine.InfoHash
+	shares     []string
+	paused     []engine.InfoHash
+	resumed    []engine.InfoHash
+	removed    []removal
+	moves      []queueMove
+	creates    []engine.CreateRequest
+	createGate chan struct{} // when set, CreateTorrent waits for it
+	forced     []engine.InfoHash
+	fail       error // returned by Share, Pause, Resume, Remove and Download when set
+	snapCalls  atomic.Int32
 
 	settings    engine.Settings
 	settingsSet []engine.Settings
@@ -133,6 +136,28 @@ func (f *fakeEngine) Pause(h engine.InfoHash) error {
 
 func (f *fakeEngine) Resume(h engine.InfoHash) error {
 	return f.record(func() { f.resumed = append(f.resumed, h) })
+}
+
+// CreateTorrent records req, reports half then all of 1000 bytes hashed
+// and, when createGate is set, waits for it (or ctx) before answering.
+func (f *fakeEngine) CreateTorrent(ctx context.Context, req engine.CreateRequest, progress func(done, total int64)) (engine.Created, error) {
+	f.mu.Lock()
+	f.creates = append(f.creates, req)
+	gate, fail := f.createGate, f.fail
+	f.mu.Unlock()
+	progress(500, 1000)
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return engine.Created{}, ctx.Err()
+		}
+	}
+	if fail != nil {
+		return engine.Created{}, fail
+	}
+	progress(1000, 1000)
+	return engine.Created{InfoHash: hash(0xc7), Name: filepath.Base(req.Path), Size: 1000, Torrent: req.Save}, nil
 }
 
 func (f *fakeEngine) MoveInQueue(h engine.InfoHash, up bool) error {

@@ -70,7 +70,8 @@ func newLibraryTab(u *UI) *libraryTab {
 	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderNewIcon(), l.askFolder)
 	hint := widget.NewLabel("or drop files and folders anywhere on the window")
 	hint.Importance = widget.LowImportance
-	bar := container.NewHBox(addFiles, addFolder, hint)
+	newTorrent := widget.NewButtonWithIcon("New torrent…", theme.DocumentCreateIcon(), u.newTorrent)
+	bar := container.NewHBox(addFiles, addFolder, newTorrent, hint)
 	l.info = widget.NewLabel("Nothing shared yet.")
 	l.jobsBox = l.jobs.content
 	l.jobsBox.Hide()

@@ -48,6 +48,7 @@ func (u *UI) mainMenu() *fyne.MainMenu {
 	open.Shortcut = scOpen
 	shareFiles := fyne.NewMenuItem("Share files…", u.library.askFile)
 	shareFolder := fyne.NewMenuItem("Share folder…", u.library.askFolder)
+	newTorrent := fyne.NewMenuItem("New torrent…", u.newTorrent)
 	quit := fyne.NewMenuItem("Quit", u.Quit)
 	quit.Shortcut, quit.IsQuit = scQuit, true
 	find := fyne.NewMenuItem("Search", u.focusSearch)
@@ -56,7 +57,7 @@ func (u *UI) mainMenu() *fyne.MainMenu {
 	remove := fyne.NewMenuItem("Remove… (Delete)", u.removeSelected)
 	return fyne.NewMainMenu(
 		fyne.NewMenu("File", addMagnet, paste, open, fyne.NewMenuItemSeparator(),
-			shareFiles, shareFolder, fyne.NewMenuItemSeparator(), quit),
+			shareFiles, shareFolder, newTorrent, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("Transfer", find, fyne.NewMenuItemSeparator(), toggle, remove),
 	)
 }

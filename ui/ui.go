@@ -50,6 +50,9 @@ type Engine interface {
 	Pause(h engine.InfoHash) error
 	// Resume restarts a paused transfer.
 	Resume(h engine.InfoHash) error
+	// CreateTorrent makes a .torrent file (and seeds it when asked),
+	// reporting the hashing progress.
+	CreateTorrent(ctx context.Context, req engine.CreateRequest, progress func(done, total int64)) (engine.Created, error)
 	// MoveInQueue moves a transfer one place up or down the queue.
 	MoveInQueue(h engine.InfoHash, up bool) error
 	// ForceStart starts a transfer now, whatever the active limits.
@@ -116,6 +119,8 @@ type UI struct {
 	wake       chan struct{}
 	bg         sync.WaitGroup // goroutines started by user actions
 	poller     sync.WaitGroup // the snapshot ticker
+
+	creating *createDialog // the open New torrent dialog, if any
 
 	// openURL opens folders; tests replace it to see what would be opened.
 	openURL func(*url.URL) error
