@@ -22,6 +22,11 @@ func (b *bench) shoalLeech(peers ...string) (benchSample, error) {
 
 // shoalLeechWith is shoalLeech with extra `shoal get` flags.
 func (b *bench) shoalLeechWith(extra []string, peers ...string) (benchSample, error) {
+	return b.shoalLeechTorrent(b.torrent, extra, peers...)
+}
+
+// shoalLeechTorrent is shoalLeechWith for another .torrent of the content.
+func (b *bench) shoalLeechTorrent(torrent string, extra []string, peers ...string) (benchSample, error) {
 	out, data := b.scratch("shoal-out"), b.scratch("shoal-data")
 	defer benchRemove(data)
 	args := []string{"get", "--quiet", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
@@ -30,7 +35,7 @@ func (b *bench) shoalLeechWith(extra []string, peers ...string) (benchSample, er
 	for _, p := range peers {
 		args = append(args, "--peer", p)
 	}
-	p, err := peerclients.Start(b.t, shoalBin, append(args, b.torrent)...)
+	p, err := peerclients.Start(b.t, shoalBin, append(args, torrent)...)
 	if err == nil {
 		err = p.Wait(b.timeout() + 30*time.Second)
 	}
@@ -373,4 +378,37 @@ func (b *bench) transmissionLeech(leech *peerclients.Transmission, tr *peerclien
 	end := time.Now()
 	leech.Proc.Stop(10 * time.Second)
 	return b.finish(leech.Proc, end, out)
+}
+
+// shoalPairGet is Shoal to Shoal on a .torrent of the content (the v1 or
+// the v2-only one: every piece checked by SHA-1, or by its SHA-256 Merkle
+// tree, on an otherwise identical transfer). The seeder is `shoal get
+// --seed` on the content in place; it is ready once it has checked it all
+// ("complete").
+func (b *bench) shoalPairGet(torrent string) (benchSample, error) {
+	port, err := peerclients.FreePort()
+	if err != nil {
+		return benchSample{}, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p, err := peerclients.Start(b.t, shoalBin, "get", "--seed", "--quiet", "--loopback-only", "--listen", addr,
+		"--bootstrap", "none", "--data", b.scratch("seed-data"), "--out", filepath.Dir(b.src), torrent)
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer p.Stop(10 * time.Second)
+	err = peerclients.PollFor(b.timeout(), "shoal get --seed checked the content", func() (bool, error) {
+		if p.Exited() {
+			return false, fmt.Errorf("the get --seed seeder exited: %v\n%s", p.Err(), p.Output(3000))
+		}
+		return strings.Contains(p.Output(1<<16), "complete "), nil
+	})
+	if err != nil {
+		return benchSample{}, err
+	}
+	s, err := b.shoalLeechTorrent(torrent, nil, addr)
+	if p.Exited() {
+		return s, errors.Join(fmt.Errorf("the get --seed seeder exited: %v\n%s", p.Err(), p.Output(3000)), err)
+	}
+	return s, err
 }

@@ -103,6 +103,9 @@ func (b *bench) printRow(tw io.Writer, i int, r *benchRow) {
 	case r.beside != nil:
 		ratio = fmt.Sprintf("%.2f× %s", rate/b.rowMBps(r.beside), r.beside.name)
 		target = "same run"
+		if r.atLeast > 0 {
+			target = fmt.Sprintf("≥%.2f× %s", r.atLeast, benchMark(rate >= r.atLeast*b.rowMBps(r.beside)))
+		}
 	case i == 0:
 		ratio = fmt.Sprintf("%.2f×", rate/b.fastestOther(r))
 		target = fmt.Sprintf("≥3× other %s; RSS ≤100 MiB %s", benchMark(rate >= 3*b.fastestOther(r)), benchMark(benchMedian(rsss) <= 100))

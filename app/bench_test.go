@@ -100,6 +100,7 @@ type benchRow struct {
 	na      string // why it could not be measured
 	failed  string
 	beside  *benchRow // the row this one is compared with (its "÷" column), if not the clients
+	atLeast float64   // the target for rate ÷ beside's, if any
 }
 
 // bench is one `make bench` run: the content, its .torrent and the rows.
@@ -109,6 +110,7 @@ type bench struct {
 	root    string // scratch space
 	src     string // the content file
 	torrent string // the same .torrent for every client (no tracker)
+	v2      string // a v2-only .torrent of the content (the v2 row)
 	ih      metainfo.Hash
 	piece   int64
 	sum     [sha1.Size]byte
@@ -140,6 +142,10 @@ func newBench(t *testing.T, cfg benchConfig) *bench {
 		t.Fatalf("shoal create wrote %q: %v", out, err)
 	}
 	b.ih = mi.HashInfoBytes()
+	b.v2 = filepath.Join(b.root, "bench-v2.torrent")
+	if _, stderr, err := shoal(t.Context(), "create", "--v2", "--piece-length", fmt.Sprint(b.piece), "-o", b.v2, b.src); err != nil {
+		t.Fatalf("shoal create --v2: %v %s", err, stderr)
+	}
 	b.rows = []*benchRow{
 		{name: "Shoal → Shoal", run: b.shoalPair},
 		{name: "aria2 → aria2", run: b.aria2Pair},
@@ -152,6 +158,9 @@ func newBench(t *testing.T, cfg benchConfig) *bench {
 	b.rows = append(b.rows, &benchRow{name: "Shoal → Shoal, RC4 (--encryption require)", run: b.shoalPairRC4, beside: b.rows[0]})
 	qbitUTP := &benchRow{name: "qBittorrent → qBittorrent, uTP only", run: b.qbitPairUTP, beside: b.rows[2]}
 	b.rows = append(b.rows, qbitUTP, &benchRow{name: "Shoal → Shoal, uTP (--utp only)", run: b.shoalPairUTP, beside: qbitUTP})
+	// v1 and v2 with the same kind of seeder (`shoal get --seed`: a share is v1).
+	getV1 := &benchRow{name: "Shoal → Shoal, v1 .torrent, seeder shoal get --seed", run: func() (benchSample, error) { return b.shoalPairGet(b.torrent) }, beside: b.rows[0]}
+	b.rows = append(b.rows, getV1, &benchRow{name: "Shoal → Shoal, v2-only (SHA-256 Merkle), same seeder", run: func() (benchSample, error) { return b.shoalPairGet(b.v2) }, beside: getV1, atLeast: 0.80})
 	if only := os.Getenv("BENCH_ROWS"); only != "" { // e.g. BENCH_ROWS="Shoal → Shoal|uTP" for a quick look
 		for _, r := range b.rows {
 			if !slices.ContainsFunc(strings.Split(only, "|"), func(s string) bool { return strings.Contains(r.name, s) }) {

@@ -5,6 +5,27 @@
 // with SHA-1 and laid out over one file or over an ordered list of files.
 // BEP 47 padding files are honoured (never written to disk, read as zeros).
 //
+// BitTorrent v2 (BEP 52): a v2-only torrent is laid out in file-tree
+// order, each file starting on a piece boundary, and each piece is checked
+// by its SHA-256 Merkle hash against its file's piece layer (or, for a file
+// of one piece or less, its pieces root). From anacrolix/torrent Shoal
+// takes the metainfo types and merkle.Root/RootWithPadHash; the piece
+// layout, the hash-request proofs (chunks of a piece layer with their
+// uncle hashes, the leaf hashes of one piece) and their checks are written
+// here (v2.go, v2_proof.go).
+//
+// A hybrid torrent is laid out and checked by its v1 parts alone: SHA-1
+// per piece, which BEP 52 makes describe the same bytes as its v2 parts
+// (the v1 file list carries BEP 47 pad files where v2 aligns files).
+// libtorrent checks both hashes; Shoal does not, by choice. A peer cannot
+// forge data past SHA-1 (that takes a second preimage, not the collision
+// SHAttered showed), so the second hash guards only against a torrent
+// whose maker made its two halves disagree, and it would cost the SHA-256
+// pass on every piece: on this machine SHA-256 Merkle hashing ran at about
+// 0.6 times SHA-1's speed (go test -bench BenchmarkPiece ./engine/storage/).
+// What a hybrid loses is v2's per-block blame, which needs piece layers:
+// its failed pieces are judged by the v1 rule (see package swarm).
+//
 // Info dictionaries come from strangers, so NewLayout treats every name as
 // hostile, and maps it, as libtorrent's sanitize_append_path_element does,
 // instead of refusing the torrent: empty, "." and ".." components are
