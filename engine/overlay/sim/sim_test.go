@@ -33,7 +33,11 @@ func TestSimSmall(t *testing.T) {
 	if err := n.WaitReady(readyCtx, 1500*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := n.Measure(ctx, 150, 30, time.Second)
+	// A search ends by itself once every supernode asked has answered; 10 s
+	// is only a cap, so that recall counts what the overlay finds and not
+	// how fast a loaded machine (-race, other tests) delivers it. Latency
+	// is reported apart (first hit p50/p95).
+	rep, err := n.Measure(ctx, 150, 30, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
