@@ -49,6 +49,10 @@ func ParseInfo(b []byte) (*metainfo.Info, error) {
 	return info, nil
 }
 
+// MaxFiles is the most files accepted in one torrent (storage.MaxFiles
+// is the same limit where the layout is built).
+const MaxFiles = 100_000
+
 // setFiles fills the v1 single-file length or files list.
 func setFiles(info *metainfo.Info, d dict) error {
 	files, isMulti := d.list("files")
@@ -65,6 +69,8 @@ func setFiles(info *metainfo.Info, d dict) error {
 		return fmt.Errorf("%w: no files (no length and no files list)", ErrBadTorrent)
 	case len(files) == 0:
 		return fmt.Errorf("%w: no files (empty files list)", ErrBadTorrent)
+	case len(files) > MaxFiles: // before any per-file work
+		return fmt.Errorf("%w: %d files (limit %d)", ErrBadTorrent, len(files), MaxFiles)
 	}
 	info.Files = make([]metainfo.FileInfo, len(files))
 	for i, raw := range files {
