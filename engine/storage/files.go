@@ -29,6 +29,7 @@ type Files struct {
 	dir    string
 	c      *cache
 	bufs   sync.Pool // *[]byte of hashChunk bytes
+	pieces sync.Pool // *[]byte of a piece: v2 pieces are hashed whole
 	// noDirect is set once a direct write was refused: WriteThrough then
 	// writes through the page cache.
 	noDirect atomic.Bool
@@ -52,6 +53,7 @@ func Open(dir string, l *Layout) (*Files, error) {
 	}
 	s := &Files{layout: l, dir: dir, c: shared, open: make(map[int]*handle), maps: make(map[int]*mapping)}
 	s.bufs.New = func() any { b := make([]byte, hashChunk); return &b }
+	s.pieces.New = func() any { b := make([]byte, l.PieceLength); return &b }
 	if err := s.prepare(); err != nil {
 		_ = s.Close()
 		return nil, err
