@@ -65,6 +65,21 @@
 // and OnComplete without its lock, and startTransfer hands back the swarm
 // start to run once Engine.mu is released.
 //
+// # Queue, search and new torrents
+//
+// The download queue (queue.go) holds downloads and finished downloads
+// beyond Settings.MaxActiveDownloads and MaxActiveSeeds like paused ones,
+// in an order kept in SQLite; one goroutine (queueLoop) applies it, kicked
+// by completions, pauses, removals, moves and settings, so holds and
+// releases never race. Library items are never queued.
+//
+// A search (StartSearch) ends as soon as every supernode the query went to
+// has answered (the overlay counts the answers, see package overlay), or
+// after a few seconds without some; the last 20 searches are kept in
+// SQLite. CreateTorrent makes the same torrent as `shoal create` and can
+// seed it at once as a finished download (every piece present, no second
+// hash pass), so its trackers hear of it.
+//
 // # Reachability
 //
 // The listen port is chosen at random at the first start and kept

@@ -173,8 +173,8 @@ type Engine struct {
 	leafDirty atomic.Bool
 	leafKick  chan struct{}
 
-	// queueMu serialises applyQueue; queueKick wakes queueLoop (queue.go).
-	queueMu   sync.Mutex
+	// queueKick wakes queueLoop, the one goroutine that applies the
+	// queue (queue.go).
 	queueKick chan struct{}
 }
 

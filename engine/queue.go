@@ -95,10 +95,10 @@ func (e *Engine) caps() (downloads, seeds int) {
 }
 
 // applyQueue starts and holds transfers so that, in queue order, at most
-// the capped number of downloads and seeds run (forced ones aside).
+// the capped number of downloads and seeds run (forced ones aside). Only
+// queueLoop calls it once Run has started (and Run before that), so holds
+// and releases never race; everything else kicks the loop.
 func (e *Engine) applyQueue() {
-	e.queueMu.Lock()
-	defer e.queueMu.Unlock()
 	maxDown, maxSeed := e.caps()
 	var down, seed int
 	for _, t := range e.queueList() {
@@ -283,7 +283,7 @@ func (e *Engine) MoveInQueue(ih InfoHash, up bool) error {
 	if err := e.db.SetQueueOrder(context.Background(), order); err != nil {
 		return fmt.Errorf("engine: move in queue: %w", err)
 	}
-	e.applyQueue()
+	e.kickQueue()
 	return nil
 }
 
@@ -309,7 +309,7 @@ func (e *Engine) ForceStart(ih InfoHash) error {
 			return err
 		}
 	}
-	e.applyQueue()
+	e.kickQueue()
 	return nil
 }
 

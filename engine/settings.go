@@ -224,7 +224,7 @@ func (e *Engine) SetSettings(s Settings) error {
 	}
 	e.applyLimits(time.Now())
 	e.applyTargets()
-	e.applyQueue()
+	e.kickQueue()
 	e.setPortMapping(s)
 	return nil
 }
