@@ -20,7 +20,9 @@ import (
 // target, then moves by at most ledbatGain bytes per round trip, in
 // proportion to how far the delay is off the target. A loss (a packet
 // resent after three later ones were acked) halves the window at most
-// once per round trip; a resend timeout drops it to the minimum.
+// once per round trip; a resend timeout drops it to the minimum, and, as
+// TCP does after a timeout, slow start then brings it back to half the
+// window it had (ssthresh) before LEDBAT's slow growth takes over.
 const (
 	ledbatTarget   = 100 * time.Millisecond // queuing delay aimed at (libutp's CCONTROL_TARGET)
 	ledbatGain     = 3000.0                 // most bytes the window grows per round trip (MAX_CWND_INCREASE_BYTES_PER_RTT)
@@ -35,6 +37,7 @@ const (
 type ledbat struct {
 	cwnd      float64 // bytes allowed in flight
 	slowStart bool
+	ssthresh  float64 // slow start ends at this window (after a timeout), or at half the delay target
 	// base delay: the minima of the current and the previous minute
 	baseCur, basePrev       uint32
 	haveCur, havePrev       bool
@@ -46,7 +49,7 @@ type ledbat struct {
 }
 
 func newLedbat() ledbat {
-	return ledbat{cwnd: ledbatInitCwnd, slowStart: true}
+	return ledbat{cwnd: ledbatInitCwnd, slowStart: true, ssthresh: ledbatMaxCwnd}
 }
 
 // window is the congestion window in bytes.
@@ -99,7 +102,7 @@ func (l *ledbat) acked(bytes uint32) {
 	}
 	qd := l.queuingDelay()
 	if l.slowStart {
-		if qd < ledbatTarget/2 {
+		if qd < ledbatTarget/2 && l.cwnd < l.ssthresh {
 			l.cwnd = min(l.cwnd+float64(bytes), ledbatMaxCwnd)
 			return
 		}
@@ -122,11 +125,15 @@ func (l *ledbat) lost(now time.Time, rtt time.Duration) {
 	l.lastCut = now
 	l.cuts++
 	l.cwnd = max(l.cwnd/2, ledbatMinCwnd)
+	l.ssthresh = l.cwnd
 }
 
 // timedOut drops the window to its minimum after a resend timeout.
 func (l *ledbat) timedOut(now time.Time) {
-	l.slowStart = false
+	if l.cwnd > ledbatMinCwnd { // the first of a burst of timeouts remembers the window
+		l.ssthresh = max(l.cwnd/2, ledbatMinCwnd)
+	}
+	l.slowStart = true
 	l.lastCut = now
 	l.timeouts++
 	l.cwnd = ledbatMinCwnd

@@ -66,8 +66,16 @@ func TestLedbatLoss(t *testing.T) {
 		t.Fatalf("window %d after a loss in the next round trip, want %d", l.window(), 25*maxPayloadSize)
 	}
 	l.timedOut(now)
+	l.timedOut(now) // a burst of timeouts counts once
 	if l.window() != ledbatMinCwnd {
 		t.Fatalf("window %d after a timeout, want %d", l.window(), ledbatMinCwnd)
+	}
+	// Slow start brings it back to half the window it had (12.5 packets), then stops.
+	for acks := 0; l.slowStart && acks < 50; acks++ {
+		feed(&l, 1, 20000, now)
+	}
+	if want := uint32(25 * maxPayloadSize / 2); l.slowStart || l.window() < want || l.window() > want+2*maxPayloadSize {
+		t.Fatalf("after a timeout: slow start %v, window %d; want slow start to end at %d", l.slowStart, l.window(), want)
 	}
 }
 
