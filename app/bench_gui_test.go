@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,12 +44,33 @@ func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 		row.note = err.Error()
 		return row
 	}
-	display := startXvfb(t)
 	cmd := exec.Command(shoalBin, "gui", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data)
-	cmd.Env = append(xdgEnv(t, display), "SHOAL_GUI_TAB=transfers", "GALLIUM_DRIVER=llvmpipe", "LANG=en_US.UTF-8")
+	cmd.Env = []string{"SHOAL_GUI_TAB=transfers"}
 	if p := os.Getenv("BENCH_GUI_CPUPROFILE"); p != "" {
 		cmd.Env = append(cmd.Env, "SHOAL_CPUPROFILE_IDLE="+p)
 	}
+	return measureWindow(t, cfg, row, cmd)
+}
+
+// benchFyneFloor measures an empty Fyne window (testdata/fynefloor) as
+// benchGUIIdle measures the GUI: the floor under any Fyne 2.7 app's idle
+// cost here (its 60 Hz event loop), on the same X server and renderer.
+func benchFyneFloor(t *testing.T, cfg idleConfig) idleRow {
+	row := idleRow{client: "empty Fyne window"}
+	bin := filepath.Join(t.TempDir(), "fynefloor")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/fynefloor").CombinedOutput(); err != nil {
+		row.note = fmt.Sprintf("build: %v: %s", err, out)
+		return row
+	}
+	return measureWindow(t, cfg, row, exec.Command(bin))
+}
+
+// measureWindow runs cmd (extra environment in cmd.Env) on a private Xvfb
+// and fills row with the time to its first painted frame and its idle
+// figures.
+func measureWindow(t *testing.T, cfg idleConfig, row idleRow, cmd *exec.Cmd) idleRow {
+	display := startXvfb(t)
+	cmd.Env = append(append(xdgEnv(t, display), "GALLIUM_DRIVER=llvmpipe", "LANG=en_US.UTF-8"), cmd.Env...)
 	var stderr tailWriter
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	start := time.Now()
@@ -63,6 +85,7 @@ func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 	}
 	row.ready = time.Since(start)
 	pid := cmd.Process.Pid
+	var err error
 	if row.cpu, err = idleCPU(pid, cfg.idle); err != nil {
 		row.note = err.Error()
 		return row

@@ -56,7 +56,7 @@ func TestBenchIdleLibrary(t *testing.T) {
 			rows = append(rows, benchTransmissionIdle(t, cfg, src, paths))
 		}
 		if cfg.clients["gui"] && n == cfg.guiSize {
-			rows = append(rows, benchGUIIdle(t, cfg, paths))
+			rows = append(rows, benchGUIIdle(t, cfg, paths), benchFyneFloor(t, cfg))
 		}
 	}
 }
@@ -433,6 +433,8 @@ func printIdleTable(w io.Writer, cfg idleConfig, rows []idleRow) {
 			note = idleTargets(r, tr[r.torrents])
 		case r.client == "Shoal GUI":
 			note = guiTargets(r)
+		case r.client == "empty Fyne window":
+			note = "floor: Fyne 2.7's own idle cost, same Xvfb and renderer (not Shoal's)"
 		}
 		fmt.Fprintf(tw, "%s\t %d\t %.2f\t %.2f\t %.1f\t %d\t %s\t %s\n", r.client, r.torrents, r.ready.Seconds(),
 			r.cpu, float64(r.rss)/(1<<20), r.fds, routines, note)
