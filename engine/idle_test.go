@@ -49,6 +49,9 @@ func TestIdleLibraryCostsNothing(t *testing.T) {
 	if got := len(seed.Snapshot().Library); got != n {
 		t.Fatalf("Snapshot lists %d library items, want %d", got, n)
 	}
+	if a, b := seed.Snapshot().Library, seed.Snapshot().Library; &a[0] != &b[0] {
+		t.Fatal("two snapshots of an unchanged library each copied its rows, want one shared slice")
+	}
 
 	leech, err := Open(Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", LoopbackOnly: true})
 	if err != nil {

@@ -79,12 +79,13 @@ func (e *Engine) changedLibrary(t *transfer) {
 	e.lib.mu.Unlock()
 }
 
-// libraryItems returns a copy of the library's rows, remade only after a
-// change.
+// libraryItems returns the library's rows, remade only after a change.
+// The slice is shared by every Snapshot until then (Snapshot.Library is
+// read-only): a UI polling a library of thousands copies nothing.
 func (e *Engine) libraryItems() []LibraryItem {
 	e.lib.mu.Lock()
 	if e.lib.items != nil && e.lib.built == e.lib.gen {
-		out := slices.Clone(e.lib.items)
+		out := e.lib.items
 		e.lib.mu.Unlock()
 		return out
 	}
@@ -108,7 +109,7 @@ func (e *Engine) libraryItems() []LibraryItem {
 		e.lib.items, e.lib.built = items, gen
 	}
 	e.lib.mu.Unlock()
-	return slices.Clone(items)
+	return items
 }
 
 // libraryItem is a library item's row, made once (it never changes).

@@ -245,6 +245,8 @@ type NetStatus struct {
 type Snapshot struct {
 	Taken     time.Time
 	Transfers []TransferSnapshot
+	// Library is shared with later snapshots until the library changes:
+	// read it, do not modify it.
 	Library   []LibraryItem
 	ShareJobs []ShareJob
 	Ratio     Ratio

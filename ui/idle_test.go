@@ -87,3 +87,26 @@ func TestShowTab(t *testing.T) {
 		t.Error(`ShowTab("nope") = true`)
 	}
 }
+
+// TestIdleLibraryNotRedrawn: the engine hands out one library slice until
+// the library changes; polling it redraws nothing, and a changed library
+// (a new slice) redraws the table once.
+func TestIdleLibraryNotRedrawn(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.ShowTab("library")
+	s := bigSnapshot(0)
+	u.Refresh(s)
+	before := u.library.grid.refreshes
+	for range 5 {
+		u.Refresh(s) // the same Library slice, as the engine shares it
+	}
+	if got := u.library.grid.refreshes - before; got != 0 {
+		t.Fatalf("an unchanged library redrew its table %d times, want 0", got)
+	}
+	grown := s
+	grown.Library = append(append([]engine.LibraryItem(nil), s.Library...), engine.LibraryItem{Name: "new", Size: 1})
+	u.Refresh(grown)
+	if got := u.library.grid.refreshes - before; got != 1 {
+		t.Fatalf("one new library item: %d table redraws, want 1", got)
+	}
+}

@@ -83,7 +83,7 @@ func newLibraryTab(u *UI) *libraryTab {
 
 // apply shows the library and share jobs if they changed.
 func (l *libraryTab) apply(items []engine.LibraryItem, jobs []engine.ShareJob) {
-	if !slices.Equal(items, l.items) {
+	if !sameSlice(items, l.items) && !slices.Equal(items, l.items) {
 		l.showItems(items)
 	}
 	if !slices.Equal(jobs, l.jobList) {
@@ -198,4 +198,11 @@ func (l *libraryTab) askFolder() {
 		}
 	}, l.u.win)
 	d.Show()
+}
+
+// sameSlice reports whether a and b are the same slice (one backing array,
+// one length): the engine hands out the same library slice until the
+// library changes, so an idle library costs no comparison of its rows.
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
