@@ -29,7 +29,11 @@
 // skipped ones run, spread out again (dhtUp). The once-a-second flush
 // and Snapshot look only at the active set (activity.go): transfers whose
 // swarm woke since they were last settled, and downloads until settled;
-// library rows are made once and kept until the library changes.
+// library rows are made once and kept until the library changes, one
+// read-only slice shared by every Snapshot until then. Start-up reads
+// every transfer's byte totals and saved options in one query each and
+// parses each torrent's info once (swarm.Config.Info); what remains per
+// item is its swarm and storage objects (no descriptor is kept open).
 //
 // # Durability
 //
