@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -86,17 +85,9 @@ func TestNewTorrentCancel(t *testing.T) {
 	d := u.creating
 	d.path.SetText("/home/user/Album")
 	d.start("/tmp/Album.torrent")
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var v float64
-		fyne.DoAndWait(func() { v = d.bar.Value })
-		if v == 0.5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("progress %v, want 0.5", v)
-		}
-		time.Sleep(10 * time.Millisecond)
+	waitFor(t, f.createGate, "half-way progress")
+	if d.bar.Value != 0.5 {
+		t.Fatalf("progress %v, want 0.5", d.bar.Value)
 	}
 	if d.closeBtn.Text != "Cancel" || !d.create.Disabled() {
 		t.Fatalf("while hashing: %q, create disabled %v", d.closeBtn.Text, d.create.Disabled())

@@ -38,7 +38,7 @@ type fakeEngine struct {
 	removed    []removal
 	moves      []queueMove
 	creates    []engine.CreateRequest
-	createGate chan struct{} // when set, CreateTorrent waits for it
+	createGate chan struct{} // when set, CreateTorrent says it is half-way on it, then waits on it
 	forced     []engine.InfoHash
 	fail       error // returned by Share, Pause, Resume, Remove and Download when set
 	snapCalls  atomic.Int32
@@ -147,6 +147,7 @@ func (f *fakeEngine) CreateTorrent(ctx context.Context, req engine.CreateRequest
 	f.mu.Unlock()
 	progress(500, 1000)
 	if gate != nil {
+		gate <- struct{}{} // the test sees the half-way progress
 		select {
 		case <-gate:
 		case <-ctx.Done():

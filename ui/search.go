@@ -59,6 +59,7 @@ type searchTab struct {
 	shown   []int                   // positions in hits of the table rows
 	state   searchState             // what the info line says
 	prog    engine.SearchProgress   // the current search's progress, as last shown
+	history []string                // the drop-down's recent searches, newest first
 	gen     int                     // bumps per search; stale batches are dropped
 	cancel  context.CancelFunc
 	version int // transfersTab.version the Added marks reflect
@@ -119,6 +120,7 @@ func (s *searchTab) start() {
 	s.show()
 	s.info.SetText(fmt.Sprintf("Searching for %q…", words))
 	s.stop.Enable()
+	s.rememberSearch(words)
 	s.streams.Add(1)
 	go func() {
 		defer s.streams.Done()
@@ -127,7 +129,6 @@ func (s *searchTab) start() {
 			fyne.Do(func() { s.failed(gen, words, err) })
 			return
 		}
-		s.setHistory(s.u.eng.SearchHistory())
 		s.stream(ctx, gen, run)
 	}()
 }

@@ -2,8 +2,7 @@ package ui
 
 import (
 	"fmt"
-
-	"fyne.io/fyne/v2"
+	"strings"
 
 	"github.com/shoalp2p/shoal/engine"
 )
@@ -24,19 +23,24 @@ func (s *searchTab) stopSearch() {
 }
 
 // loadHistory fills the search box's list of recent searches from the
-// engine, off the Fyne goroutine.
+// engine, once, while the window is built (one read of at most 20 rows);
+// after that the tab keeps the list itself (rememberSearch).
 func (s *searchTab) loadHistory() {
-	s.u.bg.Add(1)
-	go func() {
-		defer s.u.bg.Done()
-		s.setHistory(s.u.eng.SearchHistory())
-	}()
+	s.history = s.u.eng.SearchHistory()
+	s.entry.SetOptions(s.history)
 }
 
-// setHistory shows words (newest first) in the search box's drop-down. It
-// may be called from any goroutine.
-func (s *searchTab) setHistory(words []string) {
-	fyne.Do(func() { s.entry.SetOptions(words) })
+// rememberSearch puts words first in the drop-down, as the engine puts
+// them first in its history.
+func (s *searchTab) rememberSearch(words string) {
+	list := []string{words}
+	for _, w := range s.history {
+		if !strings.EqualFold(w, words) && len(list) < engine.SearchHistoryLen {
+			list = append(list, w)
+		}
+	}
+	s.history = list
+	s.entry.SetOptions(list)
 }
 
 // searchInfo is the line under the results: how many there are, how many

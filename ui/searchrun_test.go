@@ -19,15 +19,13 @@ func waitInfo(t *testing.T, u *UI, batches chan struct{}, want string) {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
-		var got string
-		fyne.DoAndWait(func() { got = u.search.info.Text })
-		if got == want {
-			return
-		}
 		select {
-		case <-batches:
+		case <-batches: // the batch's text is set before afterBatch runs
 		case <-deadline:
-			t.Fatalf("info = %q, want %q", got, want)
+			t.Fatalf("info never said %q", want)
+		}
+		if u.search.info.Text == want {
+			return
 		}
 	}
 }
