@@ -17,7 +17,7 @@ APT_PKGS := x11-apps gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libx
 	python3-libtorrent xdg-utils desktop-file-utils dbus appstream
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test test-go test-ui bench demo run fuzz clean install install-desktop uninstall locks
+.PHONY: deps build screenshots test test-go test-ui bench demo run fuzz clean install install-desktop uninstall locks
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -39,9 +39,14 @@ test: deps
 	SHOAL_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 20m ./engine/... ./internal/...
 	$(GO) test -count=1 -timeout 15m ./app/... ./assets/... ./ui/...
 	SHOAL_BENCH=smoke $(GO) test -run '^(TestBenchTable|TestBenchIdleLibrary)$$' -count=1 ./app/
+	$(MAKE) --no-print-directory screenshots
+
+# Screenshots of every tab under Xvfb into .tmp/screenshots: the default
+# window, and 800×600 and 1600×1000 (shoal-<tab>-<W>x<H>.png).
+screenshots: deps
 	mkdir -p .tmp/screenshots
-	SHOAL_XVFB=1 SHOAL_SCREENSHOT_DIR=$(CURDIR)/.tmp/screenshots xvfb-run -a -s "-screen 0 1280x800x24" \
-		$(GO) test -count=1 -run TestScreenshotXvfb -v ./ui/ | tail -5
+	SHOAL_XVFB=1 SHOAL_SCREENSHOT_DIR=$(CURDIR)/.tmp/screenshots xvfb-run -a -s "-screen 0 1920x1200x24" \
+		$(GO) test -count=1 -run 'TestScreenshot(Sizes)?Xvfb' -v ./ui/ | tail -5
 	@ls -l .tmp/screenshots
 
 # Fuzz every decoder for FUZZTIME each (default 15s).

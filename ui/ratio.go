@@ -75,8 +75,10 @@ func (r *ratioTab) show(q engine.Ratio, target float64) {
 		humanBytes(q.Uploaded), humanBytes(q.Downloaded)))
 	stext := ratioText(q.SessionUploaded, q.SessionDownloaded, q.SessionValue())
 	r.sessionGauge.set(q.SessionValue(), q.SessionUploaded > 0 || q.SessionDownloaded > 0, target, stext)
-	setText(r.session, fmt.Sprintf("This session: %s (uploaded %s, downloaded %s)",
-		stext, humanBytes(q.SessionUploaded), humanBytes(q.SessionDownloaded)))
+	// The ratio itself is in the gauge, under the "This session" title: the
+	// line stays short enough for two gauges side by side in 800 px.
+	setText(r.session, fmt.Sprintf("Uploaded %s · Downloaded %s",
+		humanBytes(q.SessionUploaded), humanBytes(q.SessionDownloaded)))
 	setText(r.targetInfo, targetInfo(target))
 }
 

@@ -20,12 +20,12 @@ func TestRatioLabel(t *testing.T) {
 		ratio               engine.Ratio
 		big, total, session string
 	}{
-		{engine.Ratio{}, "—", "Uploaded 0 B · Downloaded 0 B", "This session: — (uploaded 0 B, downloaded 0 B)"},
+		{engine.Ratio{}, "—", "Uploaded 0 B · Downloaded 0 B", "Uploaded 0 B · Downloaded 0 B"},
 		{engine.Ratio{Uploaded: 150 << 20, Downloaded: 100 << 20, SessionUploaded: 3 << 20, SessionDownloaded: 4 << 20},
-			"1.50", "Uploaded 150 MiB · Downloaded 100 MiB", "This session: 0.75 (uploaded 3.00 MiB, downloaded 4.00 MiB)"},
+			"1.50", "Uploaded 150 MiB · Downloaded 100 MiB", "Uploaded 3.00 MiB · Downloaded 4.00 MiB"},
 		{engine.Ratio{Uploaded: 300 << 20, Downloaded: 100 << 20}, "3.00", "Uploaded 300 MiB · Downloaded 100 MiB",
-			"This session: — (uploaded 0 B, downloaded 0 B)"},
-		{engine.Ratio{Uploaded: 1 << 30}, "∞", "Uploaded 1.00 GiB · Downloaded 0 B", "This session: — (uploaded 0 B, downloaded 0 B)"},
+			"Uploaded 0 B · Downloaded 0 B"},
+		{engine.Ratio{Uploaded: 1 << 30}, "∞", "Uploaded 1.00 GiB · Downloaded 0 B", "Uploaded 0 B · Downloaded 0 B"},
 	}
 	for _, c := range cases {
 		u.Refresh(engine.Snapshot{Ratio: c.ratio})

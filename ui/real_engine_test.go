@@ -200,8 +200,10 @@ func assertRatioLabel(t *testing.T, u *UI, n *enginetest.Node, want engine.Ratio
 	if got := u.ratio.allTime.Text; got != total {
 		t.Errorf("all-time label %q, want %q", got, total)
 	}
-	session := fmt.Sprintf("This session: %s (uploaded %s, downloaded %s)", ratioText(q.SessionUploaded,
-		q.SessionDownloaded, q.SessionValue()), humanBytes(q.SessionUploaded), humanBytes(q.SessionDownloaded))
+	session := fmt.Sprintf("Uploaded %s · Downloaded %s", humanBytes(q.SessionUploaded), humanBytes(q.SessionDownloaded))
+	if got, want := u.ratio.sessionGauge.text.Text, ratioText(q.SessionUploaded, q.SessionDownloaded, q.SessionValue()); got != want {
+		t.Errorf("session gauge %q, want %q", got, want)
+	}
 	if got := u.ratio.session.Text; got != session {
 		t.Errorf("session label %q, want %q", got, session)
 	}

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 )
 
 // columnsLayout puts its objects side by side in equal columns when the
@@ -76,4 +78,51 @@ func (l *columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		}
 	}
 	return s
+}
+
+// statusRow lays a status line out left to right at each item's natural
+// width; in a narrow window the items at the end are cut short (their
+// labels truncate with an ellipsis) instead of widening the window.
+type statusRow struct{}
+
+// newStatusRow makes a row of status items.
+func newStatusRow(objs ...fyne.CanvasObject) *fyne.Container {
+	return container.New(statusRow{}, objs...)
+}
+
+// natural is the width o would like: a truncating label's whole text.
+func natural(o fyne.CanvasObject) float32 {
+	switch w := o.(type) {
+	case *tipped:
+		return natural(w.content)
+	case *hintLabel:
+		return labelWidth(&w.Label)
+	case *widget.Label:
+		return labelWidth(w)
+	}
+	return o.MinSize().Width
+}
+
+// labelWidth measures l's text as an untruncated label shows it: a fresh
+// label, as measuring the text alone came out short under the GL driver.
+func labelWidth(l *widget.Label) float32 {
+	return widget.NewLabelWithStyle(l.Text, l.Alignment, l.TextStyle).MinSize().Width
+}
+
+func (statusRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	x := float32(0)
+	for _, o := range objs {
+		w := min(natural(o), max(0, size.Width-x))
+		o.Resize(fyne.NewSize(w, size.Height))
+		o.Move(fyne.NewPos(x, 0))
+		x += w
+	}
+}
+
+func (statusRow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(objs[0].MinSize().Width, h)
 }

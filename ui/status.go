@@ -18,6 +18,7 @@ type statusBar struct {
 	dht, peers, super, rates, alt *widget.Label
 	reach                         *hintLabel // reachability, the words for people on hover
 	content                       fyne.CanvasObject
+	row                           *fyne.Container // the items left of the rates; laid out again when their texts change
 
 	last    engine.NetStatus
 	limits  [2]int64 // download and upload limits in force (0 = none)
@@ -41,10 +42,13 @@ func newStatusBar(tips *tipLayer) *statusBar {
 	tip := func(l *widget.Label, text func(engine.NetStatus) string) fyne.CanvasObject {
 		return newTipped(tips, l, func() string { return text(b.last) })
 	}
-	left := container.NewHBox(tip(b.dht, dhtTip), widget.NewSeparator(), tip(b.peers, peersTip), widget.NewSeparator(),
-		b.reach, widget.NewSeparator())
+	for _, l := range []*widget.Label{b.dht, b.peers, &b.reach.Label} {
+		l.Truncation = fyne.TextTruncateEllipsis // the row shortens them in a narrow window
+	}
+	b.row = newStatusRow(tip(b.dht, dhtTip), widget.NewSeparator(), tip(b.peers, peersTip), widget.NewSeparator(),
+		b.reach, widget.NewSeparator(), tip(b.super, supernodeTip))
 	b.content = container.NewVBox(widget.NewSeparator(),
-		container.NewBorder(nil, nil, left, container.NewHBox(tip(b.alt, altTip), tip(b.rates, ratesTip)), tip(b.super, supernodeTip)))
+		container.NewBorder(nil, nil, nil, container.NewHBox(tip(b.alt, altTip), tip(b.rates, ratesTip)), b.row))
 	return b
 }
 
@@ -59,6 +63,9 @@ func (b *statusBar) apply(n engine.NetStatus) {
 	setText(b.super, supernodeText(n))
 	b.showReach()
 	b.showRates()
+	if b.row != nil {
+		b.row.Refresh() // truncating labels keep their minimum size: lay the row out for the new texts
+	}
 }
 
 // showReach shows reachability in a word, and in full on hover.

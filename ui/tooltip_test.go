@@ -70,6 +70,7 @@ func findTipped(t *testing.T, u *UI, o fyne.CanvasObject) *tipped {
 // into its More menu.
 func TestFitsIn800x600(t *testing.T) {
 	u, _ := newTestUI(t)
+	u.Refresh(demoSnapshot(time.Now())) // long texts, as a busy node shows them
 	for _, item := range u.tabs.Items {
 		u.tabs.Select(item)
 		if m := u.win.Content().MinSize(); m.Width > 800 || m.Height > 565 {

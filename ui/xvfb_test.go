@@ -82,7 +82,7 @@ func TestScreenshotXvfb(t *testing.T) {
 		{"shoal-ratio.png", &fyneTab{u, 3}}, {"shoal-settings.png", &fyneTab{u, 4}}, {"shoal-main.png", &fyneTab{u, 1}},
 	}
 	for _, s := range shots {
-		img := s.tab.capture(t)
+		img := s.tab.capture(t, 900)
 		path := filepath.Join(dir, s.name)
 		writePNG(t, path, img)
 		if n := distinctColours(img); n < 8 {
@@ -92,13 +92,70 @@ func TestScreenshotXvfb(t *testing.T) {
 	}
 }
 
+// TestScreenshotSizesXvfb captures every tab at 800×600 and 1600×1000 as
+// shoal-<tab>-<W>x<H>.png, and checks that the window really has that size
+// (the smallest fits 800×600) and that the Transfers toolbar folds at 800 px.
+// The screen must be larger than 1600×1000 (the Makefile's is 1920×1200).
+func TestScreenshotSizesXvfb(t *testing.T) {
+	if realApp == nil {
+		t.Skip("needs SHOAL_XVFB=1 under xvfb-run (a real GLFW window)")
+	}
+	fyne.SetCurrentApp(realApp)
+	dir := os.Getenv("SHOAL_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	f := newFake()
+	f.settings.RatioTarget = 2
+	f.setSnapshot(demoSnapshot(time.Now()))
+	var u *UI
+	fyne.DoAndWait(func() {
+		u = New(realApp, f)
+		u.win.Show()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	u.Start(ctx)
+	defer func() {
+		cancel()
+		u.poller.Wait()
+		u.search.streams.Wait()
+		fyne.DoAndWait(u.win.Hide)
+	}()
+	runDemoSearch(t, u, f)
+	names := []string{"search", "transfers", "library", "ratio", "settings"}
+	for _, size := range []fyne.Size{{Width: 800, Height: 600}, {Width: 1600, Height: 1000}} {
+		fyne.DoAndWait(func() { u.win.Resize(size) })
+		time.Sleep(time.Second)
+
+		for i, name := range names {
+			img := (&fyneTab{u, i}).capture(t, 0)
+			scale := float32(1)
+			fyne.DoAndWait(func() { scale = u.win.Canvas().Scale() })
+			want := image.Pt(int(size.Width*scale), int(size.Height*scale))
+			if got := img.Bounds().Size(); got != want {
+				t.Errorf("%s at %v: window is %v pixels, want %v", name, size, got, want)
+			}
+			path := filepath.Join(dir, fmt.Sprintf("shoal-%s-%dx%d.png", name, int(size.Width), int(size.Height)))
+			writePNG(t, path, img)
+			if n := distinctColours(img); n < 8 {
+				t.Errorf("%s has %d distinct colours: blank window?", path, n)
+			}
+		}
+		var folded bool
+		fyne.DoAndWait(func() { folded = !u.transfers.open.Visible() })
+		if folded != (size.Width < 1000) {
+			t.Errorf("at %v the Transfers toolbar folded=%v", size, folded)
+		}
+	}
+}
+
 // fyneTab selects a tab, lets the window paint and captures it.
 type fyneTab struct {
 	u   *UI
 	tab int
 }
 
-func (ft *fyneTab) capture(t *testing.T) image.Image {
+func (ft *fyneTab) capture(t *testing.T, minWidth int) image.Image {
 	t.Helper()
 	fyne.DoAndWait(func() {
 		ft.u.tabs.SelectIndex(ft.tab)
@@ -110,7 +167,7 @@ func (ft *fyneTab) capture(t *testing.T) image.Image {
 	time.Sleep(1500 * time.Millisecond) // a few frames and snapshot ticks
 	var img image.Image
 	fyne.DoAndWait(func() { img = ft.u.win.Canvas().Capture() })
-	if img == nil || img.Bounds().Dx() < 900 {
+	if img == nil || img.Bounds().Dx() < minWidth {
 		t.Fatalf("capture returned %v", img)
 	}
 	return opaque(img)
