@@ -69,7 +69,9 @@ bench: deps
 	mkdir -p .tmp
 	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchTable$$' -v -count=1 -timeout 90m ./app/ | tee .tmp/bench.txt
 	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchIdleLibrary$$' -v -count=1 -timeout 90m ./app/ | tee .tmp/bench-idle.txt
+	set -o pipefail; SHOAL_BENCH=1 $(GO) test -run '^TestBenchDHTSim$$' -v -count=1 -timeout 40m ./app/ | tee .tmp/bench-dhtsim.txt
 	set -o pipefail; SHOAL_SIM=1 $(GO) test -run '^TestSimScale$$' -v -count=1 -timeout 60m ./engine/overlay/sim/ | tee .tmp/sim.txt
+	set -o pipefail; SHOAL_SIM=1 SHOAL_SIM_NODES=3000 SHOAL_SIM_LOAD=2 $(GO) test -run '^TestSimScale$$' -v -count=1 -timeout 60m ./engine/overlay/sim/ | tee .tmp/sim-loaded.txt
 	$(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./engine/...
 
 # Install for the current user: the binary in ~/.local/bin, the desktop file,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha1"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/dhtindex"
@@ -112,13 +113,32 @@ func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 		PeerID:    e.peerID,
 		Sink:      indexSink{sn: e.sn, max: w.maxIndex},
 		CrawlRate: float64(w.crawlRate),
-		Logger:    e.log.With("part", "dhtindex"),
+		Region:    e.crawlRegion,
+		// Time for the overlay's adverts to name the other supernodes.
+		CrawlDelay: 20 * time.Second,
+		Logger:     e.log.With("part", "dhtindex"),
 	}
 	if e.cfg.LoopbackOnly {
 		cfg.IntakePerIP, cfg.FetchesPerIP = 1<<20, 1<<20
 	}
 	return dhtindex.NewIndexer(cfg)
 }
+
+// crawlRegion is the crawl's share of the keyspace: supernodes learn each
+// other's overlay addresses from adverts (not their DHT node IDs), so each
+// one's position is a hash of its overlay address, and each crawls the
+// IDs closer to its own position than to any other known supernode's.
+func (e *Engine) crawlRegion() ([20]byte, [][20]byte) {
+	self := regionPos(e.sn.Addr())
+	known := e.sn.KnownAdverts()
+	others := make([][20]byte, 0, len(known))
+	for addr := range known {
+		others = append(others, regionPos(addr))
+	}
+	return self, others
+}
+
+func regionPos(addr string) [20]byte { return sha1.Sum([]byte("shoal crawl region\x00" + addr)) }
 
 // indexSink puts verified DHT torrents into the supernode's search index.
 type indexSink struct {
@@ -143,6 +163,24 @@ func (s indexSink) Index(ctx context.Context, t dhtindex.Torrent, swarm int) err
 func (s indexSink) Expire(ctx context.Context, cutoff time.Time) error {
 	_, err := s.sn.ExpireDHT(ctx, cutoff)
 	return err
+}
+
+// DHTIndexed lists the infohashes this node's search index holds from the
+// DHT (kept across restarts and role changes).
+func (e *Engine) DHTIndexed(ctx context.Context) ([][20]byte, error) {
+	if e.sn == nil {
+		return nil, nil
+	}
+	return e.sn.DHTInfohashes(ctx)
+}
+
+// DHTCrawled lists the DHT nodes the running indexer's BEP 51 crawl has
+// asked (nil when no indexer runs).
+func (e *Engine) DHTCrawled() []string {
+	if ix := e.indexer.Load(); ix != nil {
+		return ix.Crawled()
+	}
+	return nil
 }
 
 // DHTIndexStats reports the DHT indexer's counters, and whether it runs

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	mrand "math/rand/v2"
+	"bytes"
 	"slices"
 	"sync"
 	"time"
@@ -16,8 +16,9 @@ import (
 // a household behind NAT) are all remembered; entries expire after 30
 // minutes and each infohash keeps at most a bounded number.
 type peerStore struct {
-	mu    sync.Mutex
-	peers map[peer_store.InfoHash]map[string]storedPeer
+	mu     sync.Mutex
+	peers  map[peer_store.InfoHash]map[string]storedPeer
+	cursor [20]byte // where the next BEP 51 sample starts
 }
 
 type storedPeer struct {
@@ -85,12 +86,15 @@ func (s *peerStore) expire(m map[string]storedPeer) {
 }
 
 // SampleInfohashes implements dhtindex.SampleSource: up to max infohashes
-// with a live peer, drawn uniformly (reservoir sampling), and how many the
-// store holds. Infohashes whose peers have all expired are dropped.
+// with a live peer, and how many the store holds. Successive samples walk
+// the store in infohash order from where the last one stopped (wrapping
+// around), so that an indexer asking once per interval sees all of it in
+// total/max intervals, where random draws would keep repeating some and
+// missing others. Infohashes whose peers have all expired are dropped.
 func (s *peerStore) SampleInfohashes(max int) ([][20]byte, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out [][20]byte
+	var after, upTo [][20]byte // beyond the cursor; from the start up to it
 	seen := 0
 	for ih, m := range s.peers {
 		s.expire(m)
@@ -99,11 +103,25 @@ func (s *peerStore) SampleInfohashes(max int) ([][20]byte, int) {
 			continue
 		}
 		seen++
-		if len(out) < max {
-			out = append(out, ih)
-		} else if j := mrand.IntN(seen); j < max {
-			out[j] = ih
+		if bytes.Compare(ih[:], s.cursor[:]) > 0 {
+			after = append(after, ih)
+		} else {
+			upTo = append(upTo, ih)
 		}
 	}
+	less := func(a, b [20]byte) int { return bytes.Compare(a[:], b[:]) }
+	out := smallest(after, max, less)
+	if len(out) < max {
+		out = append(out, smallest(upTo, max-len(out), less)...)
+	}
+	if len(out) > 0 {
+		s.cursor = out[len(out)-1]
+	}
 	return out, seen
+}
+
+// smallest returns the n smallest of v in order (v is reordered).
+func smallest(v [][20]byte, n int, cmp func(a, b [20]byte) int) [][20]byte {
+	slices.SortFunc(v, cmp)
+	return slices.Clone(v[:min(n, len(v))])
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mbits "math/bits"
 	"net"
 	"slices"
 	"sync"
@@ -92,6 +93,7 @@ type crawlState struct {
 	c       Crawler
 	limiter *rate.Limiter
 	prefix  int
+	region  func() ([20]byte, [][20]byte)
 
 	mu       sync.Mutex
 	nextAt   map[string]time.Time
@@ -102,7 +104,7 @@ type crawlState struct {
 
 func newCrawlState(cfg IndexerConfig) *crawlState {
 	return &crawlState{c: cfg.Crawl, limiter: rate.NewLimiter(rate.Limit(cfg.CrawlRate), 1),
-		prefix: min(max(cfg.PrefixBits, 0), 32),
+		prefix: min(max(cfg.PrefixBits, 0), 32), region: cfg.Region,
 		nextAt: make(map[string]time.Time), pool: make(map[string]krpc.NodeInfo)}
 }
 
@@ -141,12 +143,52 @@ func (cs *crawlState) run(ctx context.Context, in *intake) {
 	}
 }
 
-// target is a random ID sharing our first prefix bits.
+// regionTries bounds the draws for a target in our region.
+const regionTries = 256
+
+// target is a random ID in our part of the keyspace: with a Region, one
+// closer to our position than to any other crawling supernode's (drawn
+// near our position, so few draws are needed); else one sharing our
+// node ID's first prefix bits.
 func (cs *crawlState) target() [20]byte {
+	if cs.region == nil {
+		return randomNear(cs.c.ID(), cs.prefix)
+	}
+	self, others := cs.region()
+	// Targets share about log2(N) leading bits with self, where most
+	// of our cell lies.
+	bits := max(0, mbits.Len(uint(len(others)+1))-2)
+	var t [20]byte
+	for range regionTries {
+		t = randomNear(self, bits)
+		if Owns(self, others, t) {
+			return t
+		}
+	}
+	return randomNear(self, bits+4)
+}
+
+// Owns reports whether t is closer (XOR) to self than to every position in
+// others: whether t falls in self's part of the keyspace.
+func Owns(self [20]byte, others [][20]byte, t [20]byte) bool {
+	ds := xor(self, t)
+	for _, o := range others {
+		if o == self {
+			continue
+		}
+		do := xor(o, t)
+		if bytes.Compare(do[:], ds[:]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// randomNear is a random ID sharing the first prefix bits of id.
+func randomNear(id [20]byte, prefix int) [20]byte {
 	var t [20]byte
 	rand.Read(t[:])
-	id := cs.c.ID()
-	for i := 0; i < cs.prefix; i++ {
+	for i := 0; i < min(prefix, 160); i++ {
 		mask := byte(0x80 >> (i % 8))
 		t[i/8] = t[i/8]&^mask | id[i/8]&mask
 	}
@@ -154,11 +196,17 @@ func (cs *crawlState) target() [20]byte {
 }
 
 // due returns up to crawlPerRound known nodes closest to target whose
-// next-query time has come, and books them (failedGap) so that no other
-// round picks them meanwhile.
+// next-query time has come (with a Region, only nodes in our part of the
+// keyspace), and books them (failedGap) so that no other round picks them
+// meanwhile.
 func (cs *crawlState) due(target [20]byte, now time.Time) []krpc.NodeInfo {
 	self := cs.c.ID()
 	nodes := cs.c.Nodes()
+	mine := func(krpc.NodeInfo) bool { return true }
+	if cs.region != nil {
+		pos, others := cs.region()
+		mine = func(n krpc.NodeInfo) bool { return Owns(pos, others, n.ID) }
+	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	for _, n := range cs.pool {
@@ -169,15 +217,30 @@ func (cs *crawlState) due(target [20]byte, now time.Time) []krpc.NodeInfo {
 		return bytes.Compare(da[:], db[:])
 	})
 	var out []krpc.NodeInfo
+	owned := false
 	for _, n := range nodes {
 		key := n.Addr.String()
-		if n.ID == self || n.Addr.Port == 0 || now.Before(cs.nextAt[key]) {
+		if n.ID == self || n.Addr.Port == 0 || !mine(n) {
+			continue
+		}
+		owned = true
+		if now.Before(cs.nextAt[key]) {
 			continue
 		}
 		cs.book(key, now.Add(failedGap), now)
 		out = append(out, n)
 		if len(out) == crawlPerRound {
 			break
+		}
+	}
+	if !owned {
+		// We know no node of our part yet: ask the one closest to it
+		// (outside it), whose answer names nodes near our target.
+		for _, n := range nodes {
+			if key := n.Addr.String(); n.ID != self && n.Addr.Port != 0 && !now.Before(cs.nextAt[key]) {
+				cs.book(key, now.Add(failedGap), now)
+				return []krpc.NodeInfo{n}
+			}
 		}
 	}
 	return out

@@ -9,8 +9,10 @@
 // Answering. anacrolix/dht v2 parses BEP 51 answers but does not answer
 // the query. Responder.Hook is the server's OnQuery hook: it answers
 // sample_infohashes itself, on the server's own socket, with "samples" (at
-// most MaxSamples infohashes drawn at random from the peer store and kept
-// for one "interval"; while the store holds fewer than MaxSamples the
+// most MaxSamples infohashes from the peer store, kept for one "interval";
+// the engine's store walks its infohashes in order from one sample to the
+// next, so that an indexer asking once per interval sees the whole store
+// in num/MaxSamples intervals; while the store holds fewer than MaxSamples the
 // sample is the whole store, redrawn at every query, and the interval
 // answered is 30 s), "num" (how many the store holds), "interval" and the
 // eight nodes of the routing table closest to the target ("nodes" or
@@ -19,4 +21,13 @@
 // Answers are rate-limited so that spoofed queries cannot make the node an
 // amplifier. Each DHT server (IPv4, IPv6) gets its own hook over one shared
 // Responder.
+//
+// Sharing out the crawl. With IndexerConfig.Region, each supernode's BEP
+// 51 crawl asks only the DHT nodes whose IDs are closer (XOR) to its own
+// position than to any other crawling supernode's, and draws its targets
+// there: N supernodes ask disjoint sets of nodes and together cover the
+// keyspace. Supernodes know each other by overlay address (from adverts),
+// not by DHT node ID, so the engine places each at the SHA-1 of its
+// overlay address. The crawl waits CrawlDelay (20 s in the engine) after a
+// supernode starts, so that it knows the others before asking anyone.
 package dhtindex

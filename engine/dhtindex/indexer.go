@@ -53,8 +53,18 @@ type IndexerConfig struct {
 	FetchesPerIP int           // default DefaultFetchesPerIP
 	ExpireAfter  time.Duration // default 48 h
 	// PrefixBits is how many leading bits of our node ID the crawl's
-	// targets share: each supernode surveys its own part of the keyspace.
+	// targets share, when Region is nil.
 	PrefixBits int
+	// Region, when set, splits the keyspace between the supernodes that
+	// crawl: it returns our position in the keyspace and the positions of
+	// the other crawling supernodes, and the crawl's targets are IDs
+	// closer (XOR) to ours than to any other. N supernodes then ask
+	// disjoint sets of nodes, and together cover the whole keyspace.
+	Region func() (self [20]byte, others [][20]byte)
+	// CrawlDelay holds the BEP 51 crawl back after Run starts, so that a
+	// new supernode learns the others (and so its Region) before it asks
+	// anyone; what it hears meanwhile is still taken in.
+	CrawlDelay time.Duration
 	Logger     *slog.Logger
 }
 
@@ -133,6 +143,22 @@ func (ix *Indexer) Stats() Stats {
 	return st
 }
 
+// Crawled returns the addresses of the DHT nodes the BEP 51 crawl has
+// asked (at most the last 50,000), for measuring how supernodes share out
+// the keyspace.
+func (ix *Indexer) Crawled() []string {
+	if ix.crawl == nil {
+		return nil
+	}
+	ix.crawl.mu.Lock()
+	defer ix.crawl.mu.Unlock()
+	out := make([]string, 0, len(ix.crawl.nextAt))
+	for k := range ix.crawl.nextAt {
+		out = append(out, k)
+	}
+	return out
+}
+
 // Run crawls, fetches and expires until ctx ends.
 func (ix *Indexer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
@@ -140,7 +166,14 @@ func (ix *Indexer) Run(ctx context.Context) error {
 		wg.Go(func() { ix.fetchLoop(ctx) })
 	}
 	if ix.crawl != nil {
-		wg.Go(func() { ix.crawl.run(ctx, ix.in) })
+		wg.Go(func() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(ix.cfg.CrawlDelay):
+			}
+			ix.crawl.run(ctx, ix.in)
+		})
 	}
 	wg.Go(func() { ix.expireLoop(ctx) })
 	wg.Wait()

@@ -38,8 +38,9 @@ const (
 // SampleSource is where a node's sample comes from: the engine's peer
 // store (infohashes announced to this node).
 type SampleSource interface {
-	// SampleInfohashes returns up to max infohashes drawn at random and
-	// the number the store holds in all.
+	// SampleInfohashes returns up to max infohashes (the engine's store
+	// walks them in order from one call to the next) and the number the
+	// store holds in all.
 	SampleInfohashes(max int) (samples [][20]byte, total int)
 }
 

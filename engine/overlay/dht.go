@@ -87,6 +87,15 @@ func (s *Supernode) DHTEntries(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// DHTInfohashes lists the infohashes of the entries indexed from the DHT.
+func (s *Supernode) DHTInfohashes(ctx context.Context) ([][20]byte, error) {
+	out, err := hashesOf(ctx, s.idx.db, `SELECT infohash FROM dht_meta`)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: list DHT entries: %w", err)
+	}
+	return out, nil
+}
+
 // putDHT upserts DHT entries with their metadata, then evicts over max.
 func (x *index) putDHT(ctx context.Context, entries []DHTEntry, max int) error {
 	x.wmu.Lock()
@@ -174,7 +183,7 @@ func (x *index) dropDHT(ctx context.Context, query string, args ...any) (int, er
 	return len(victims), x.commitCounted(ctx, tx, dhtLeafID, nil, olds)
 }
 
-func hashesOf(ctx context.Context, tx *sql.Tx, query string, args ...any) ([][20]byte, error) {
+func hashesOf(ctx context.Context, tx execQuerier, query string, args ...any) ([][20]byte, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: DHT entries: %w", err)

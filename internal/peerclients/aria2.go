@@ -101,6 +101,12 @@ func (a *Aria2) logTail(n int) string {
 // DHT listens on DHTPort on 127.0.0.1, and keeps its routing table in a
 // temporary folder.
 func StartAria2DHTSeeding(tb testing.TB, torrent, dir, entry string) (*Aria2, error) {
+	return StartAria2DHTSeedingMany(tb, []string{torrent}, dir, entry)
+}
+
+// StartAria2DHTSeedingMany is StartAria2DHTSeeding for several torrents
+// (content of each in dir) in one aria2c process, all seeded at once.
+func StartAria2DHTSeedingMany(tb testing.TB, torrents []string, dir, entry string) (*Aria2, error) {
 	bin, ports, err := binAndPorts("aria2c", 2)
 	if err != nil {
 		return nil, err
@@ -116,8 +122,9 @@ func StartAria2DHTSeeding(tb testing.TB, torrent, dir, entry string) (*Aria2, er
 	args = append(args, "--dht-entry-point="+entry, "--dht-listen-port="+strconv.Itoa(ports[1]),
 		"--dht-file-path="+filepath.Join(tmp, "dht.dat"),
 		"--seed-ratio=0.0", "--bt-seed-unverified=true", "--check-integrity=false",
+		"--max-concurrent-downloads="+strconv.Itoa(max(5, len(torrents))),
 		"--log="+logPath, "--log-level=info")
-	p, err := Start(tb, bin, append(args, "-d", dir, torrent)...)
+	p, err := Start(tb, bin, append(append(args, "-d", dir), torrents...)...)
 	if err != nil {
 		return nil, err
 	}

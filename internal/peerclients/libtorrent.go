@@ -83,25 +83,27 @@ func LibtorrentSampleInfohashes(host string, port int, target [20]byte, timeout 
 	return out, nil
 }
 
-// dhtSeedScript seeds one torrent with libtorrent, its DHT on and bootstrapped
+// dhtSeedScript seeds torrents with libtorrent, its DHT on and bootstrapped
 // from one loopback node only (no LSD, UPnP, NAT-PMP or public routers),
-// until it is killed. It prints "ready" once the torrent is added.
+// until it is killed. It prints "ready" once the torrents are added.
 const dhtSeedScript = `
 import sys, time
 import libtorrent as lt
-torrent, save, port, boot = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+save, port, boot, torrents = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 s = lt.session({'listen_interfaces': '127.0.0.1:%d' % port, 'enable_dht': True,
     'dht_bootstrap_nodes': boot, 'enable_lsd': False, 'enable_upnp': False,
     'enable_natpmp': False, 'dht_restrict_routing_ips': False,
     'dht_restrict_search_ips': False, 'dht_ignore_dark_internet': False,
     'dht_enforce_node_id': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False,
-    'allow_multiple_connections_per_ip': True,
+    'allow_multiple_connections_per_ip': True, 'active_seeds': len(torrents) + 5,
+    'active_limit': len(torrents) + 5, 'dht_announce_interval': 60,
     'in_enc_policy': lt.enc_policy.disabled, 'out_enc_policy': lt.enc_policy.disabled})
-p = lt.add_torrent_params()
-p.ti = lt.torrent_info(torrent)
-p.save_path = save
-p.flags = lt.torrent_flags.seed_mode
-h = s.add_torrent(p)
+for torrent in torrents:
+    p = lt.add_torrent_params()
+    p.ti = lt.torrent_info(torrent)
+    p.save_path = save
+    p.flags = lt.torrent_flags.seed_mode
+    s.add_torrent(p)
 print('ready', flush=True)
 while True:
     s.wait_for_alert(1000)
@@ -120,6 +122,12 @@ type LibtorrentSeeder struct {
 // torrent there and serves its metadata. It returns ErrNotInstalled when
 // python3-libtorrent is missing.
 func StartLibtorrentDHTSeeding(tb testing.TB, torrent, dir, boot string) (*LibtorrentSeeder, error) {
+	return StartLibtorrentDHTSeedingMany(tb, []string{torrent}, dir, boot)
+}
+
+// StartLibtorrentDHTSeedingMany is StartLibtorrentDHTSeeding for several
+// torrents (content of each in dir) in one libtorrent session.
+func StartLibtorrentDHTSeedingMany(tb testing.TB, torrents []string, dir, boot string) (*LibtorrentSeeder, error) {
 	if err := needLibtorrent(); err != nil {
 		return nil, err
 	}
@@ -127,7 +135,7 @@ func StartLibtorrentDHTSeeding(tb testing.TB, torrent, dir, boot string) (*Libto
 	if err != nil {
 		return nil, err
 	}
-	p, err := Start(tb, LibtorrentPython, "-c", dhtSeedScript, torrent, dir, strconv.Itoa(port), boot)
+	p, err := Start(tb, LibtorrentPython, append([]string{"-c", dhtSeedScript, dir, strconv.Itoa(port), boot}, torrents...)...)
 	if err != nil {
 		return nil, err
 	}

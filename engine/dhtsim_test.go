@@ -1,0 +1,57 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/internal/peerclients"
+)
+
+// TestDHTSimSmall is the small DHT-index simulation (the full one is
+// app's TestBenchDHTSim under make bench): 30 Shoal DHT nodes, 4 Shoal
+// supernodes indexing the DHT, 200 torrents announced, 20 of them seeded
+// for real (aria2, python3-libtorrent and a Shoal engine). Every seeded
+// torrent must be indexed within the window, searches from a leaf find
+// them all as DHT hits with their names and sizes, no announce-only
+// infohash is indexed, every supernode's crawl stays within its budget,
+// and the keyspace split keeps most crawled nodes to one supernode.
+func TestDHTSimSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation")
+	}
+	cfg := enginetest.DHTSimConfig{DHTNodes: 30, Supernodes: 4, Torrents: 200, Seeded: 20,
+		Aria2: 6, Libtorrent: 6, CrawlRate: 20, Window: 4 * time.Minute, Logf: t.Logf}
+	sim, err := enginetest.StartDHTSim(t, cfg)
+	if errors.Is(err, peerclients.ErrNotInstalled) && os.Getenv("SHOAL_REQUIRE_PEERS") != "1" {
+		t.Skipf("%v; set SHOAL_REQUIRE_PEERS=1 to fail instead", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sim.Measure(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", rep)
+	if rep.IndexedShare() < 0.95 {
+		t.Errorf("indexed %d of %d seeded torrents within %v, want at least 95%%", rep.Indexed, rep.Seeded, cfg.Window)
+	}
+	if rep.Unverified > 0 {
+		t.Errorf("%d entries indexed without verified metadata", rep.Unverified)
+	}
+	if rep.Recall() < 0.99 {
+		t.Errorf("recall %.3f over indexed names, want at least 0.99", rep.Recall())
+	}
+	for i, r := range rep.CrawlRates {
+		if r > float64(cfg.CrawlRate)*1.05 {
+			t.Errorf("supernode %d crawled at %.2f queries/s, over its budget of %d", i, r, cfg.CrawlRate)
+		}
+	}
+	if rep.CrawledUnion > 0 && rep.Overlap > 0.25 {
+		t.Errorf("%.0f%% of crawled nodes were asked by more than one supernode: the keyspace is not shared out", 100*rep.Overlap)
+	}
+}
