@@ -85,6 +85,7 @@ const (
 	defaultWait    = 5 * time.Minute  // a node that gave no interval
 	unsupportedGap = time.Hour        // a node that does not speak BEP 51
 	failedGap      = 10 * time.Minute // a node that did not answer
+	exploreGap     = time.Minute      // between queries outside our part while we know none in it
 )
 
 // crawlState is the polite BEP 51 crawl: one global budget (a rate
@@ -95,11 +96,12 @@ type crawlState struct {
 	prefix  int
 	region  func() ([20]byte, [][20]byte)
 
-	mu       sync.Mutex
-	nextAt   map[string]time.Time
-	pool     map[string]krpc.NodeInfo
-	sent     atomic.Int64
-	answered atomic.Int64
+	mu         sync.Mutex
+	exploredAt time.Time
+	nextAt     map[string]time.Time
+	pool       map[string]krpc.NodeInfo
+	sent       atomic.Int64
+	answered   atomic.Int64
 }
 
 func newCrawlState(cfg IndexerConfig) *crawlState {
@@ -233,9 +235,11 @@ func (cs *crawlState) due(target [20]byte, now time.Time) []krpc.NodeInfo {
 			break
 		}
 	}
-	if !owned {
+	if !owned && now.Sub(cs.exploredAt) >= exploreGap {
 		// We know no node of our part yet: ask the one closest to it
-		// (outside it), whose answer names nodes near our target.
+		// (outside it), whose answer names nodes near our target; at
+		// most once per exploreGap, as our part may hold no node at all.
+		cs.exploredAt = now
 		for _, n := range nodes {
 			if key := n.Addr.String(); n.ID != self && n.Addr.Port != 0 && !now.Before(cs.nextAt[key]) {
 				cs.book(key, now.Add(failedGap), now)

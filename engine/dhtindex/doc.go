@@ -11,8 +11,9 @@
 // sample_infohashes itself, on the server's own socket, with "samples" (at
 // most MaxSamples infohashes from the peer store, kept for one "interval";
 // the engine's store walks its infohashes in order from one sample to the
-// next, so that an indexer asking once per interval sees the whole store
-// in num/MaxSamples intervals; while the store holds fewer than MaxSamples the
+// next, and the interval shrinks as the store grows (down to 30 s), so
+// that an indexer asking once per interval sees the whole store within
+// DefaultInterval; while the store holds fewer than MaxSamples the
 // sample is the whole store, redrawn at every query, and the interval
 // answered is 30 s), "num" (how many the store holds), "interval" and the
 // eight nodes of the routing table closest to the target ("nodes" or

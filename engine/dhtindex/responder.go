@@ -210,10 +210,7 @@ func (r *Responder) Reply(id [20]byte, nodes []krpc.NodeInfo, q krpc.Msg, source
 			E: &krpc.Error{Code: krpc.ErrorCodeProtocolError, Msg: "sample_infohashes needs a target"}})
 	}
 	samples, total := r.current()
-	interval := r.cfg.Interval
-	if total < MaxSamples {
-		interval = min(interval, SmallStoreInterval)
-	}
+	interval := r.interval(total)
 	a := sampleAnswer{T: q.T, Y: krpc.YResponse, R: sampleReturn{
 		ID:       id,
 		Interval: int64(interval / time.Second),
@@ -240,13 +237,26 @@ func (r *Responder) Reply(id [20]byte, nodes []krpc.NodeInfo, q krpc.Msg, source
 	return b, nil
 }
 
+// interval is how long a sample is kept for a store of total infohashes:
+// short enough that a store walked sample by sample is seen whole within
+// the configured interval (so a node with many infohashes does not take
+// hours to survey), but never under SmallStoreInterval, nor above the
+// configured interval.
+func (r *Responder) interval(total int) time.Duration {
+	if total < MaxSamples {
+		return min(r.cfg.Interval, SmallStoreInterval)
+	}
+	d := r.cfg.Interval * MaxSamples / time.Duration(total)
+	return max(min(d, r.cfg.Interval), min(r.cfg.Interval, SmallStoreInterval)).Round(time.Second)
+}
+
 // current returns the sample, redrawn once per interval, or at every
 // query while the store holds fewer than MaxSamples (then the sample is
 // the whole store, and drawing it is cheap).
 func (r *Responder) current() ([][20]byte, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.drawnAt.IsZero() || time.Since(r.drawnAt) >= r.cfg.Interval || r.total < MaxSamples {
+	if r.drawnAt.IsZero() || time.Since(r.drawnAt) >= r.interval(r.total) || r.total < MaxSamples {
 		r.sample, r.total = nil, 0
 		if r.cfg.Source != nil {
 			r.sample, r.total = r.cfg.Source.SampleInfohashes(MaxSamples)

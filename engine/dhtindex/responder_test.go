@@ -47,11 +47,14 @@ func TestReply(t *testing.T) {
 		err           bool
 		samples, num  int
 		nodes, nodes6 int
+		interval      int64 // seconds; 0 means 30 (small stores, and big ones walked fast)
 	}{
 		{name: "no arguments", q: krpc.Msg{T: "xy", Y: "q", Q: "sample_infohashes"}, src: v4src, err: true},
 		{name: "empty store", q: q(), src: v4src, nodes: 2},
 		{name: "small store", store: hashes(3), q: q(), src: v4src, samples: 3, num: 3, nodes: 2},
 		{name: "big store", store: hashes(500), q: q(), src: v4src, samples: MaxSamples, num: 500, nodes: 2},
+		// 24 infohashes walked 20 at a time within the 60 s interval.
+		{name: "medium store", store: hashes(24), q: q(), src: v4src, samples: MaxSamples, num: 24, nodes: 2, interval: 50},
 		{name: "over IPv6", store: hashes(1), q: q(), src: v6src, samples: 1, num: 1, nodes6: 1},
 		{name: "want both", store: hashes(1), q: q(krpc.WantNodes, krpc.WantNodes6), src: v4src, samples: 1, num: 1, nodes: 2, nodes6: 1},
 	} {
@@ -80,9 +83,9 @@ func TestReply(t *testing.T) {
 			if got := len(*m.R.Samples); got != tc.samples {
 				t.Errorf("samples: %d, want %d", got, tc.samples)
 			}
-			wantInterval := int64(60)
-			if tc.num < MaxSamples {
-				wantInterval = 30 // the whole store is the sample
+			wantInterval := tc.interval
+			if wantInterval == 0 {
+				wantInterval = 30
 			}
 			if *m.R.Num != int64(tc.num) || *m.R.Interval != wantInterval {
 				t.Errorf("num %d interval %d, want %d and %d", *m.R.Num, *m.R.Interval, tc.num, wantInterval)

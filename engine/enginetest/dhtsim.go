@@ -472,7 +472,12 @@ func (s *DHTSim) search(ctx context.Context, r *DHTSimReport, indexed []*simTorr
 		indexed = indexed[:min(len(indexed), s.cfg.Queries)]
 	}
 	var firsts []time.Duration
+	// One search per searchGap: a supernode allows a leaf 2 queries/s.
+	const searchGap = 600 * time.Millisecond
+	next := time.Now()
 	for _, tor := range indexed {
+		time.Sleep(time.Until(next))
+		next = time.Now().Add(searchGap)
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		start := time.Now()
 		hits, err := s.leaf.Search(qctx, strings.Fields(tor.name)[0]+" "+tor.word)
@@ -501,6 +506,7 @@ func (s *DHTSim) search(ctx context.Context, r *DHTSimReport, indexed []*simTorr
 			continue
 		}
 		r.Missed = append(r.Missed, tor.by+": "+tor.name)
+		time.Sleep(searchGap)
 		if s.searchOnce(ctx, tor, 10*time.Second) {
 			r.FoundRetry++
 		}

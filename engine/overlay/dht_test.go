@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -192,5 +193,37 @@ func TestDHTEntriesPersist(t *testing.T) {
 	}
 	if err := s.IndexDHT(ctx, []DHTEntry{{Entry: Entry{InfoHash: ih(1), Name: "Wombat burrow survey", Size: 10}, Swarm: 1}}, 100); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSearchCommonWordExact: a word with at least rankCandidates whole-word
+// matches is searched as a whole word (prefix matches are not merged in),
+// a rarer one still matches as a prefix, and both answer with hits.
+func TestSearchCommonWordExact(t *testing.T) {
+	ctx := context.Background()
+	s := newTestSupernode(t)
+	var entries []DHTEntry
+	for i := range rankCandidates {
+		var h [20]byte
+		copy(h[:], fmt.Sprintf("otter%015d", i))
+		entries = append(entries, DHTEntry{Entry: Entry{InfoHash: h, Name: fmt.Sprintf("otter clip %d", i), Size: 1}, Swarm: 1})
+	}
+	entries = append(entries, DHTEntry{Entry: Entry{InfoHash: ih(1), Name: "otters and ottersong", Size: 1}, Swarm: 1})
+	if err := s.IndexDHT(ctx, entries, 10*rankCandidates); err != nil {
+		t.Fatal(err)
+	}
+	if h := searchOne(t, s, "otter"); len(h) != 10 {
+		t.Fatalf("common word: %d hits, want 10", len(h))
+	}
+	for _, h := range searchOne(t, s, "otter") {
+		if h.InfoHash == ih(1) {
+			t.Fatal("common word matched as a prefix (otters) though it has enough whole-word matches")
+		}
+	}
+	if h := searchOne(t, s, "ottersong"); len(h) != 1 || h[0].InfoHash != ih(1) {
+		t.Fatalf("rare word: hits %+v", h)
+	}
+	if h := searchOne(t, s, "otterso"); len(h) != 1 || h[0].InfoHash != ih(1) {
+		t.Fatalf("rare prefix: hits %+v", h)
 	}
 }

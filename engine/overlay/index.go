@@ -508,19 +508,38 @@ const rankCandidates = 2000
 // search answers a user query: hits grouped by infohash, best match first,
 // at most limit of them. Each hit's sources are every leaf that registered
 // the infohash, whatever name it gave it.
+//
+// Words match as prefixes, but a prefix query makes FTS5 merge the
+// document lists of every term with that prefix before it can return a
+// row, which for a common word in a large index (a supernode indexing the
+// DHT) costs far more than a search may take. So the whole words are
+// tried first: when they alone match rankCandidates entries, those are
+// ranked; only rarer words are matched as prefixes. Either way only the
+// rankCandidates newest matches are ranked (bm25), and only the best
+// limit*4 of them are read from the entries table.
 func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, error) {
 	q, err := ftsQuery(words)
 	if err != nil {
 		return nil, err
 	}
-	// Ranking scores every match, which for a common word in a large
-	// index (a supernode indexing the DHT) costs far more than a search
-	// may take; so only the rankCandidates newest matches are ranked.
+	exact, err := ftsExact(words)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM entries_fts
+		WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`, exact, rankCandidates).Scan(&n); err != nil {
+		return nil, fmt.Errorf("overlay: index search: %w", err)
+	}
+	if n >= rankCandidates {
+		q = exact
+	}
 	rows, err := x.db.QueryContext(ctx, `SELECT e.infohash, e.name, e.size, e.files
-		FROM (SELECT rowid, rank FROM entries_fts WHERE entries_fts MATCH ?
-			ORDER BY rowid DESC LIMIT ?) AS f
+		FROM (SELECT rowid, rank FROM (SELECT rowid, rank FROM entries_fts WHERE entries_fts MATCH ?
+				ORDER BY rowid DESC LIMIT ?)
+			ORDER BY rank LIMIT ?) AS f
 		JOIN entries e ON e.id = f.rowid
-		ORDER BY f.rank LIMIT ?`, q, rankCandidates, limit*4)
+		ORDER BY f.rank`, q, rankCandidates, limit*4)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: index search: %w", err)
 	}

@@ -61,9 +61,23 @@ func ftsQuery(s string) (string, error) {
 	if len(words) > maxQueryWords {
 		return "", fmt.Errorf("%w: %d words, at most %d", ErrBadQuery, len(words), maxQueryWords)
 	}
+	return matchExpr(words, "*"), nil
+}
+
+// ftsExact is ftsQuery with whole words only (no prefix matching).
+func ftsExact(s string) (string, error) {
+	if _, err := ftsQuery(s); err != nil {
+		return "", err
+	}
+	return matchExpr(queryWords(norm.NFC.String(s)), ""), nil
+}
+
+// matchExpr quotes every word, appends suffix ("*" for prefix matching)
+// and requires them all.
+func matchExpr(words []string, suffix string) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
-		parts[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
+		parts[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"` + suffix
 	}
-	return strings.Join(parts, " AND "), nil
+	return strings.Join(parts, " AND ")
 }
