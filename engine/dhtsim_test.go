@@ -24,7 +24,7 @@ func TestDHTSimSmall(t *testing.T) {
 		t.Skip("simulation")
 	}
 	cfg := enginetest.DHTSimConfig{DHTNodes: 30, Supernodes: 4, Torrents: 200, Seeded: 20,
-		Aria2: 6, Libtorrent: 6, CrawlRate: 20, Window: 5 * time.Minute, Logf: t.Logf}
+		Aria2: 6, Libtorrent: 6, CrawlRate: 20, Window: 6 * time.Minute, Logf: t.Logf}
 	sim, err := enginetest.StartDHTSim(t, cfg)
 	if errors.Is(err, peerclients.ErrNotInstalled) && os.Getenv("SHOAL_REQUIRE_PEERS") != "1" {
 		t.Skipf("%v; set SHOAL_REQUIRE_PEERS=1 to fail instead", err)

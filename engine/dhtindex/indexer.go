@@ -208,8 +208,8 @@ func (ix *Indexer) fetchLoop(ctx context.Context) {
 				continue
 			}
 		}
-		noPeers := ix.handle(ctx, c)
-		ix.in.done(c.ih, noPeers, time.Now())
+		noPeers, failed := ix.handle(ctx, c)
+		ix.in.done(c.ih, noPeers, failed, time.Now())
 		if ctx.Err() != nil {
 			return
 		}
@@ -218,8 +218,9 @@ func (ix *Indexer) fetchLoop(ctx context.Context) {
 
 // handle looks a candidate up: its swarm with get_peers, then (unless it
 // is indexed already) its metadata from a few peers. It reports whether
-// nobody was found.
-func (ix *Indexer) handle(ctx context.Context, c *candidate) (noPeers bool) {
+// nobody was found, and whether peers were found but none gave the
+// metadata.
+func (ix *Indexer) handle(ctx context.Context, c *candidate) (noPeers, failed bool) {
 	peers := c.peers
 	if ix.cfg.FindPeers != nil {
 		for _, p := range ix.cfg.FindPeers(ctx, c.ih) {
@@ -231,36 +232,36 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (noPeers bool) {
 	indexed, err := ix.cfg.Sink.Touch(ctx, c.ih, len(peers))
 	if err != nil {
 		ix.cfg.Logger.Warn("touch DHT entry", "err", err)
-		return false
+		return false, false
 	}
 	switch {
 	case indexed:
 		ix.refreshed.Add(1)
-		return false
+		return false, false
 	case len(peers) == 0:
 		ix.noPeers.Add(1)
 		ix.cfg.Logger.Debug("DHT infohash without peers", "infohash", hexOf(c.ih))
-		return true
+		return true, false
 	}
 	info := ix.fetchAny(ctx, c.ih, peers)
 	if info == nil {
 		ix.fetchFailed.Add(1)
 		ix.cfg.Logger.Debug("DHT metadata not fetched", "infohash", hexOf(c.ih), "peers", len(peers))
-		return false
+		return false, true
 	}
 	ix.fetched.Add(1)
 	t, err := ParseInfo(c.ih, info)
 	if err != nil {
 		ix.cfg.Logger.Debug("unusable metadata", "infohash", hexOf(c.ih), "err", err)
-		return false
+		return false, false
 	}
 	if err := ix.cfg.Sink.Index(ctx, t, len(peers)); err != nil {
 		ix.cfg.Logger.Warn("index DHT torrent", "err", err)
-		return false
+		return false, false
 	}
 	ix.indexed.Add(1)
 	ix.cfg.Logger.Info("DHT torrent indexed", "infohash", hexOf(c.ih), "name", t.Name, "swarm", len(peers))
-	return false
+	return false, false
 }
 
 func hexOf(ih [20]byte) string { return fmt.Sprintf("%x", ih) }

@@ -15,6 +15,7 @@ const (
 	maxRecent    = 100_000
 	maxIPs       = 8192
 	recentTTL    = 30 * time.Minute
+	failedTTL    = 3 * time.Minute // peers were found but none gave the metadata
 	ipWindow     = time.Minute
 )
 
@@ -23,6 +24,15 @@ const (
 type handled struct {
 	at      time.Time
 	noPeers bool
+	failed  bool // peers found, metadata not fetched: looked at again after failedTTL
+}
+
+// fresh reports whether h still keeps its infohash out at now.
+func (h handled) fresh(now time.Time) bool {
+	if h.failed {
+		return now.Sub(h.at) < failedTTL
+	}
+	return now.Sub(h.at) < recentTTL
 }
 
 // candidate is an infohash waiting for get_peers and BEP 9.
@@ -66,7 +76,7 @@ func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 		}
 		return true
 	}
-	if h, ok := in.recent[ih]; ok && now.Sub(h.at) < recentTTL && (peer == "" || !h.noPeers) {
+	if h, ok := in.recent[ih]; ok && h.fresh(now) && (peer == "" || !h.noPeers) {
 		return false
 	}
 	if !in.countIP(from, now) {
@@ -123,8 +133,9 @@ func (in *intake) next() (*candidate, bool) {
 }
 
 // done marks ih handled: it is not taken in again for recentTTL, unless
-// nobody had it (noPeers) and an announce brings a peer.
-func (in *intake) done(ih [20]byte, noPeers bool, now time.Time) {
+// nobody had it (noPeers) and an announce brings a peer; if its peers
+// failed to give the metadata (failed), for failedTTL only.
+func (in *intake) done(ih [20]byte, noPeers, failed bool, now time.Time) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.recent) >= maxRecent {
@@ -137,7 +148,7 @@ func (in *intake) done(ih [20]byte, noPeers bool, now time.Time) {
 			clear(in.recent)
 		}
 	}
-	in.recent[ih] = handled{at: now, noPeers: noPeers}
+	in.recent[ih] = handled{at: now, noPeers: noPeers, failed: failed}
 }
 
 // sizes reports the pending and remembered counts (tests, stats).
