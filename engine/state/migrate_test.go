@@ -2,8 +2,10 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -101,5 +103,55 @@ func TestMigrateUpgradeAndRollback(t *testing.T) {
 	// This build knows only n versions, so the upgraded file is too new.
 	if _, err := Open(path); !errors.Is(err, ErrTooNew) {
 		t.Fatalf("reopen upgraded file: %v, want ErrTooNew", err)
+	}
+}
+
+// TestSettingKeysMigration: a database from before migration 0004 with the
+// old keys "settings.v1" and "transfer-options:<hex>" has them renamed to
+// the one convention, values kept, other keys untouched.
+func TestSettingKeysMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for _, m := range ms[:3] {
+		before[m.name] = m.sql
+	}
+	if err := migrate(ctx, w, mapFS(before)); err != nil {
+		t.Fatal(err)
+	}
+	old := map[string]string{"settings.v1": `{"RatioTarget":2.5}`, "transfer-options:abcd": `{"UploadLimit":12345}`, "peer_id": "ff"}
+	for k, v := range old {
+		if _, err := w.Exec("INSERT INTO settings (key, value) VALUES (?, ?)", k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrate(ctx, w, migrationFiles); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"settings_v1": old["settings.v1"], "transfer_options:abcd": old["transfer-options:abcd"], "peer_id": "ff"}
+	got := map[string]string{}
+	rows, err := w.Query("SELECT key, value FROM settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = v
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("settings after migration = %v, want %v", got, want)
 	}
 }
