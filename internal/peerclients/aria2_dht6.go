@@ -72,12 +72,13 @@ func (a *Aria2) LogContains(s string) bool {
 	return strings.Contains(a.logTail(1<<30), s)
 }
 
-// seedAria2DHTFile writes an aria2 IPv6 routing table file holding one
+// seedAria2DHTFile writes an aria2 routing table file (IPv4 or IPv6, as
+// entry is) holding one
 // node, the DHT node at entry, whose ID it learns with a KRPC ping.
 func seedAria2DHTFile(path, entry string) error {
 	ap, err := netip.ParseAddrPort(entry)
-	if err != nil || !ap.Addr().Is6() {
-		return fmt.Errorf("peerclients: aria2 DHT6 entry point %q: want [IPv6]:port", entry)
+	if err != nil {
+		return fmt.Errorf("peerclients: aria2 DHT entry point %q: want IP:port", entry)
 	}
 	id, err := krpcNodeID(entry)
 	if err != nil {
@@ -90,10 +91,11 @@ func seedAria2DHTFile(path, entry string) error {
 }
 
 // aria2DHTFile is aria2's routing table file (DHTRoutingTableSerializer,
-// format 2 version 3) for IPv6 holding one node: an 8-byte header (magic
+// format 2 version 3) holding one node: an 8-byte header (magic
 // A1 A2, format 02, version 0003), the save time, 8 reserved bytes, a
 // local node ID (random: aria2 takes it as its own), 4 reserved, the node
-// count and 4 reserved; then per node the compact address length (18),
+// count and 4 reserved; then per node the compact address length (6 for
+// IPv4, 18 for IPv6),
 // 7 reserved, the compact address padded to 24 bytes, the node ID and 4
 // reserved.
 func aria2DHTFile(node netip.AddrPort, id [20]byte, now time.Time) []byte {
@@ -106,12 +108,12 @@ func aria2DHTFile(node netip.AddrPort, id [20]byte, now time.Time) []byte {
 	b = append(b, make([]byte, 4)...)
 	b = binary.BigEndian.AppendUint32(b, 1)
 	b = append(b, make([]byte, 4)...)
-	b = append(b, 18)
+	compact := node.Addr().Unmap().AsSlice() // 4 or 16 bytes: the file's family
+	compact = binary.BigEndian.AppendUint16(compact, node.Port())
+	b = append(b, byte(len(compact)))
 	b = append(b, make([]byte, 7)...)
-	a16 := node.Addr().As16()
-	b = append(b, a16[:]...)
-	b = binary.BigEndian.AppendUint16(b, node.Port())
-	b = append(b, make([]byte, 24-18)...)
+	b = append(b, compact...)
+	b = append(b, make([]byte, 24-len(compact))...)
 	b = append(b, id[:]...)
 	return append(b, make([]byte, 4)...)
 }
