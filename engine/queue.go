@@ -177,16 +177,7 @@ func (e *Engine) release(t *transfer) {
 	if held {
 		return
 	}
-	sw.Resume()
-	t.poke()
-	e.mu.Lock()
-	start := e.startTransfer(t) // a transfer queued since its start has not run yet
-	e.mu.Unlock()
-	if start != nil {
-		start()
-	}
-	e.act.add(t)
-	e.markLeafDirty()
+	e.run(t, sw) // a transfer queued since its start has not run yet
 	e.announceChange()
 }
 

@@ -432,18 +432,24 @@ func (e *Engine) Resume(ih InfoHash) error {
 		e.markLeafDirty()
 		return e.saveState(t, StateDownloading)
 	}
+	e.run(t, sw) // a transfer loaded paused has not run yet
+	e.applyTargets()
+	return e.saveState(t, StateDownloading)
+}
+
+// run lets a held transfer (paused or queued) go: its swarm resumes, and
+// starts if it never ran; the flush and the search leaf see it again.
+func (e *Engine) run(t *transfer, sw *swarm.Swarm) {
 	sw.Resume()
 	t.poke()
 	e.mu.Lock()
-	start := e.startTransfer(t) // a transfer loaded paused has not run yet
+	start := e.startTransfer(t)
 	e.mu.Unlock()
 	if start != nil {
 		start()
 	}
 	e.act.add(t)
 	e.markLeafDirty()
-	e.applyTargets()
-	return e.saveState(t, StateDownloading)
 }
 
 // Remove stops a transfer and forgets it; deleteData also removes its files.
