@@ -76,7 +76,7 @@ func waitDownload(ctx context.Context, e *engine.Engine, ih engine.InfoHash, qui
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	lastPrint := time.Time{}
-	reported := map[string]bool{}
+	reported := map[engine.PeerKey]bool{}
 	for {
 		changed := e.Changed() // before the snapshot, so no change is missed
 		var t engine.TransferSnapshot

@@ -21,6 +21,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/portmap"
 	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/swarm"
 	"github.com/shoalp2p/shoal/engine/tracker"
 	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/internal/locks"
@@ -137,8 +138,8 @@ type Engine struct {
 	jobs      []*ShareJob
 	ratio     Ratio
 	history   rateHistory
-	banned    map[string]string
-	credit    map[string]*creditPair
+	banned    map[PeerKey]string
+	credit    map[PeerKey]*creditPair
 	stopped   chan struct{}
 	recovered string // Recovered's explanation; set once by Open
 	flood     *logflood.Handler
@@ -199,7 +200,7 @@ func Open(cfg Config) (*Engine, error) {
 		log:       cfg.Logger,
 		policy:    netguard.Policy{LoopbackOnly: cfg.LoopbackOnly, Allow: cfg.AllowNet},
 		transfers: make(map[InfoHash]*transfer),
-		credit:    make(map[string]*creditPair),
+		credit:    make(map[PeerKey]*creditPair),
 		stopped:   make(chan struct{}),
 		changed:   make(chan struct{}),
 		flood:     flood,
@@ -281,9 +282,18 @@ func (e *Engine) loadIdentity() error {
 		return fmt.Errorf("engine: %w", err)
 	}
 	e.ratio.Uploaded, e.ratio.Downloaded = up, down
-	e.banned, err = e.db.BannedIPs(ctx)
+	bans, err := e.db.BannedIPs(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
+	}
+	e.banned = make(map[PeerKey]string, len(bans))
+	for s, reason := range bans {
+		key, err := swarm.ParsePeerKey(s)
+		if err != nil {
+			e.log.Warn("skip stored ban", "err", err)
+			continue
+		}
+		e.banned[key] = reason
 	}
 	return nil
 }

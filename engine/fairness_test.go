@@ -77,7 +77,7 @@ func TestCreditAndRatioSurviveRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := "id:" + bID.String()
+	key := engine.PeerKeyFromID(bID)
 	enginetest.WaitFor(t, "A records what B took", 60*time.Second, func() bool {
 		_, took := a.Credit(key, bID)
 		return took == size

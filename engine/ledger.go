@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/choker"
@@ -21,7 +20,7 @@ const flushInterval = time.Second
 // so no swarm lock is held) and remembers the bans for swarms started later.
 func (e *Engine) recordReports(ctx context.Context, ih InfoHash, reports []swarm.HashReport) {
 	for _, r := range reports {
-		if _, err := e.db.RecordHashFail(ctx, r.Key, ih, r.Ban, r.Reason); err != nil {
+		if _, err := e.db.RecordHashFail(ctx, r.Key.String(), ih, r.Ban, r.Reason); err != nil {
 			e.log.Warn("record hash failure", "peer", r.Key, "err", err)
 		}
 		if r.Ban {
@@ -33,7 +32,7 @@ func (e *Engine) recordReports(ctx context.Context, ih InfoHash, reports []swarm
 }
 
 // bannedCopy is the ban table for a new swarm.
-func (e *Engine) bannedCopy() map[string]string {
+func (e *Engine) bannedCopy() map[PeerKey]string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return maps.Clone(e.banned)
@@ -46,7 +45,7 @@ func (e *Engine) pushCredits(sw *swarm.Swarm) {
 	if len(refs) == 0 {
 		return
 	}
-	credits := make(map[string]float64, len(refs))
+	credits := make(map[PeerKey]float64, len(refs))
 	for _, r := range refs {
 		credits[r.Key] = e.creditOf(r.PeerID, r.Key)
 	}
@@ -59,7 +58,7 @@ type creditPair struct{ gave, took int64 }
 // creditOf is the choker's view of a peer's long-run standing: what it gave
 // us against what it took (all time, from SQLite), 1 for a stranger, near 0
 // for a free-rider. key is the peer's ban/credit key.
-func (e *Engine) creditOf(peerID [20]byte, key string) float64 {
+func (e *Engine) creditOf(peerID [20]byte, key PeerKey) float64 {
 	c := e.creditFor(peerID, key)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -80,14 +79,14 @@ func creditScore(gave, took int64) float64 {
 }
 
 // creditFor returns the cached credit pair, loading it from SQLite once.
-func (e *Engine) creditFor(peerID [20]byte, key string) *creditPair {
+func (e *Engine) creditFor(peerID [20]byte, key PeerKey) *creditPair {
 	e.mu.Lock()
 	c := e.credit[key]
 	e.mu.Unlock()
 	if c != nil {
 		return c
 	}
-	stored, err := e.db.Credit(context.Background(), creditID(peerID, key), key)
+	stored, err := e.db.Credit(context.Background(), creditID(peerID, key), key.String())
 	if err != nil {
 		e.log.Warn("load credit", "peer", key, "err", err)
 	}
@@ -102,16 +101,16 @@ func (e *Engine) creditFor(peerID [20]byte, key string) *creditPair {
 
 // creditID is the peer ID half of a credit key: peers known by IP are
 // credited whatever ID they use this session.
-func creditID(peerID [20]byte, key string) [20]byte {
-	if strings.HasPrefix(key, "ip:") {
+func creditID(peerID [20]byte, key PeerKey) [20]byte {
+	if _, ok := key.IP(); ok {
 		return [20]byte{}
 	}
 	return peerID
 }
 
-// Credit reports what a peer (by its key: "ip:ADDR" or "id:HEXPEERID") gave
-// us and took from us over all time.
-func (e *Engine) Credit(key string, peerID [20]byte) (gave, took int64) {
+// Credit reports what a peer (by its key) gave us and took from us over all
+// time.
+func (e *Engine) Credit(key PeerKey, peerID [20]byte) (gave, took int64) {
 	c := e.creditFor(peerID, key)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -216,10 +215,10 @@ func (e *Engine) drain(t *transfer, sw *swarm.Swarm) []state.Traffic {
 	var out []state.Traffic
 	var up, down int64
 	for _, tr := range sw.DrainTraffic() {
-		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: creditID(tr.PeerID, tr.Key), IP: tr.Key, Up: tr.Up, Down: tr.Down})
+		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: creditID(tr.PeerID, tr.Key), IP: tr.Key.String(), Up: tr.Up, Down: tr.Down})
 		up += tr.Up
 		down += tr.Down
-		if tr.Key != "" { // "" is data found again after a crash: no peer
+		if !tr.Key.IsZero() { // zero is data found again after a crash: no peer
 			e.addCredit(tr.PeerID, tr.Key, tr.Down, tr.Up)
 		}
 	}
@@ -237,7 +236,7 @@ func (e *Engine) drain(t *transfer, sw *swarm.Swarm) []state.Traffic {
 	return out
 }
 
-func (e *Engine) addCredit(peerID [20]byte, key string, gave, took int64) {
+func (e *Engine) addCredit(peerID [20]byte, key PeerKey, gave, took int64) {
 	c := e.creditFor(peerID, key)
 	e.mu.Lock()
 	defer e.mu.Unlock()

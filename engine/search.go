@@ -44,12 +44,12 @@ func (e *Engine) hitOf(h overlay.Hit, self string) Hit {
 }
 
 // badSourceFunc returns a test for "this peer address served us bad data":
-// its IP is banned (ban key "ip:<host>"). It reads the bans once.
+// its IP is banned (an IP ban key). It reads the bans once.
 func (e *Engine) badSourceFunc() func(addr string) bool {
 	e.mu.Lock()
 	ips := make(map[string]bool)
 	for key := range e.banned {
-		if ip, ok := strings.CutPrefix(key, "ip:"); ok {
+		if ip, ok := key.IP(); ok {
 			ips[ip] = true
 		}
 	}

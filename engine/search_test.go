@@ -11,7 +11,7 @@ import (
 // data; banned sources go last within a hit; our own address is dropped.
 func TestSearchRanking(t *testing.T) {
 	t.Parallel()
-	e := &Engine{banned: map[string]string{"ip:10.0.0.66": "hash fail", "id:abcd": "hash fail"}}
+	e := &Engine{banned: map[PeerKey]string{PeerKeyFromIP("10.0.0.66"): "hash fail", PeerKeyFromID([20]byte{0xab, 0xcd}): "hash fail"}}
 	self := "10.0.0.1:6881"
 	h := e.hitOf(overlay.Hit{InfoHash: [20]byte{1}, Name: "x",
 		Sources: []string{"10.0.0.66:1", self, "10.0.0.2:1"}}, self)
@@ -41,7 +41,7 @@ func TestSearchRanking(t *testing.T) {
 // changes.
 func TestSearchResultsSupersede(t *testing.T) {
 	t.Parallel()
-	e := &Engine{banned: map[string]string{}}
+	e := &Engine{banned: map[PeerKey]string{}}
 	r := e.NewSearchResults()
 	steps := []struct {
 		h       Hit

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/swarm"
@@ -208,7 +207,7 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 	for key, reason := range sw.Bans() {
 		v.Banned = append(v.Banned, BannedPeer{Key: key, Reason: reason})
 	}
-	slices.SortFunc(v.Banned, func(a, b BannedPeer) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(v.Banned, func(a, b BannedPeer) int { return a.Key.Compare(b.Key) })
 	for _, p := range st.Peers {
 		if p.Seed {
 			v.Seeds++

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shoalp2p/shoal/engine/swarm"
 )
 
 var inf = math.Inf(1)
@@ -89,9 +91,19 @@ type TransferSnapshot struct {
 	SwarmCompleted int
 }
 
+// PeerKey names a peer for bans and credit: by IP on the Internet, by peer
+// ID on loopback (where every peer shares an IP). See swarm.PeerKey.
+type PeerKey = swarm.PeerKey
+
+// PeerKeyFromIP is the key of the peer at IP address ip (no port).
+func PeerKeyFromIP(ip string) PeerKey { return swarm.PeerKeyFromIP(ip) }
+
+// PeerKeyFromID is the key of the peer with this BitTorrent peer ID.
+func PeerKeyFromID(id [20]byte) PeerKey { return swarm.PeerKeyFromID(id) }
+
 // BannedPeer is a peer refused for sending data that failed its hash.
 type BannedPeer struct {
-	Key    string // "ip:ADDR" or "id:HEXPEERID" (loopback peers share an IP)
+	Key    PeerKey
 	Reason string
 }
 
@@ -129,7 +141,7 @@ type FileSnapshot struct {
 
 // PeerSnapshot describes one connected peer of a transfer.
 type PeerSnapshot struct {
-	Key         string // how the peer is remembered for credit and bans
+	Key         PeerKey // how the peer is remembered for credit and bans
 	Addr        string
 	Client      string
 	Network     string // "tcp" or "utp"

@@ -217,7 +217,7 @@ func waitBanned(t *testing.T, n *enginetest.Node, ih engine.InfoHash, key, why s
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
 		tr, _ := enginetest.Transfer(n.Snapshot(), ih)
 		for _, b := range tr.Banned {
-			if b.Key == key && strings.Contains(b.Reason, why) {
+			if b.Key.String() == key && strings.Contains(b.Reason, why) {
 				return b.Reason
 			}
 		}
@@ -253,7 +253,7 @@ func TestV2BadBlockBlamed(t *testing.T) {
 	c.checkCopy(t, dl)
 	tr, _ := enginetest.Transfer(leech.Snapshot(), ih)
 	for _, b := range tr.Banned {
-		if b.Key != liar.key() {
+		if b.Key.String() != liar.key() {
 			t.Errorf("an honest peer was banned: %+v", b)
 		}
 	}

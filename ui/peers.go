@@ -113,7 +113,7 @@ func (p *peersPane) show(t engine.TransferSnapshot, ok bool) {
 		keys, rows, prog = append(keys, pe.Addr), append(rows, peerRow(pe)), append(prog, pe.Progress)
 	}
 	for _, b := range banned {
-		keys, rows, prog = append(keys, "ban "+b.Key), append(rows, bannedRow(b)), append(prog, noProgress)
+		keys, rows, prog = append(keys, "ban "+b.Key.String()), append(rows, bannedRow(b)), append(prog, noProgress)
 	}
 	p.grid.update(keys, rows, prog)
 	p.showDetail()
@@ -196,18 +196,19 @@ func bannedRow(b engine.BannedPeer) []string {
 	return row
 }
 
-// banTarget shows a ban key ("ip:ADDR" or "id:HEXPEERID") for people.
-func banTarget(key string) string {
-	kind, v, _ := strings.Cut(key, ":")
+// banTarget shows a ban key for people: the IP, or the start of the peer ID.
+func banTarget(key engine.PeerKey) string {
+	if ip, ok := key.IP(); ok {
+		return ip
+	}
+	v, ok := key.PeerID()
 	switch {
-	case kind == "ip":
-		return v
-	case kind == "id" && len(v) > 16:
+	case ok && len(v) > 16:
 		return "peer " + v[:16] + "…"
-	case kind == "id":
+	case ok:
 		return "peer " + v
 	}
-	return key
+	return key.String()
 }
 
 // choking says who chokes whom: "we do" (we choke the peer), "it does"

@@ -180,8 +180,8 @@ func TestPeersOfTheSelectedTransfer(t *testing.T) {
 		{Addr: "127.0.0.1:6884", Client: "Transmission 4.0", Network: "tcp", Encryption: "none", Progress: 1, Choked: true, GaveAllTime: 1 << 30},
 		{Addr: "127.0.0.1:6885", Client: "aria2", Progress: 0.25, ChokingUs: true, GaveAllTime: 900, Note: "snubbed: no data for 30s"},
 	}
-	s.Transfers[0].Banned = []engine.BannedPeer{{Key: "ip:198.18.0.9", Reason: "piece 7 failed its hash"},
-		{Key: "id:2d53483031302d6162636465666768696a6b6c6d", Reason: "piece 3 failed its hash"}}
+	s.Transfers[0].Banned = []engine.BannedPeer{{Key: engine.PeerKeyFromIP("198.18.0.9"), Reason: "piece 7 failed its hash"},
+		{Key: engine.PeerKeyFromID([20]byte([]byte("-SH010-abcdefghijklm"))), Reason: "piece 3 failed its hash"}}
 	u.Refresh(s)
 	if got := u.transfers.peers.grid.rows; len(got) != 0 {
 		t.Fatalf("peers shown with nothing selected: %q", got)

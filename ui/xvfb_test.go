@@ -235,7 +235,7 @@ func demoSnapshot(now time.Time) engine.Snapshot {
 		{Addr: "127.0.0.1:7012", Client: "Shoal 0.1.0", Progress: 0.66, ChokingUs: true, Downloaded: 3 << 20, GaveAllTime: 3 << 20,
 			Note: "snubbed: no data for 30s"},
 	}
-	s.Transfers[1].Banned = []engine.BannedPeer{{Key: "ip:127.0.0.9", Reason: "sent 2 pieces that failed their hash"}}
+	s.Transfers[1].Banned = []engine.BannedPeer{{Key: engine.PeerKeyFromIP("127.0.0.9"), Reason: "sent 2 pieces that failed their hash"}}
 	s.Library = []engine.LibraryItem{
 		{InfoHash: hash(0x30), Name: "holiday-photos", Path: "/home/me/Pictures/holiday-photos", Size: 2300 << 20, Files: 412, Magnet: "magnet:?xt=urn:btih:3030"},
 		{InfoHash: hash(0x31), Name: "talk.mp4", Path: "/home/me/Videos/talk.mp4", Size: 310 << 20, Files: 1, Magnet: "magnet:?xt=urn:btih:3131"},

@@ -24,12 +24,12 @@ type leafAsk struct {
 	peer    uint64
 	asked   time.Time
 	refused map[uint64]bool
-	senders map[string]blockSource // struck if the leaves never come
+	senders map[PeerKey]blockSource // struck if the leaves never come
 }
 
 // askLeaves asks a v2 peer for piece's leaf hashes and reports whether it
 // could. Caller holds s.mu.
-func (s *Swarm) askLeaves(piece int, senders map[string]blockSource) bool {
+func (s *Swarm) askLeaves(piece int, senders map[PeerKey]blockSource) bool {
 	req, ok := s.layout.PieceLeaves(piece)
 	if !ok {
 		return false

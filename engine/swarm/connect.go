@@ -3,7 +3,6 @@ package swarm
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -201,7 +200,7 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer
 		return nil, errors.New("swarm: connected to ourselves")
 	}
 	ip := netguard.Host(c.RemoteAddr().String())
-	for _, key := range []string{"ip:" + ip, "id:" + hex.EncodeToString(h.PeerID[:])} {
+	for _, key := range []PeerKey{PeerKeyFromIP(ip), PeerKeyFromID(h.PeerID)} {
 		if reason, ok := s.banned[key]; ok {
 			return nil, fmt.Errorf("%w: %s", ErrBanned, reason)
 		}
@@ -250,11 +249,11 @@ func (s *Swarm) removePeer(p *peer) {
 
 // banKey is how a peer is remembered for bans: by IP on the Internet, by
 // peer ID on loopback (where every peer shares 127.0.0.1).
-func (p *peer) banKey() string {
+func (p *peer) banKey() PeerKey {
 	if ip := net.ParseIP(p.ip); ip != nil && ip.IsLoopback() {
-		return "id:" + hex.EncodeToString(p.peerID[:])
+		return PeerKeyFromID(p.peerID)
 	}
-	return "ip:" + p.ip
+	return PeerKeyFromIP(p.ip)
 }
 
 // clientName decodes Azureus-style peer IDs ("-qB4500-...").

@@ -28,13 +28,13 @@ const (
 type blockSource struct {
 	peer uint64
 	ip   string
-	key  string // ban key: peer ID or IP; "" for no block
+	key  PeerKey // ban key: peer ID or IP; zero for no block
 }
 
 // source is p as a blockSource, made once per connection (after the
 // handshake the ID and address do not change). Caller holds s.mu.
 func (p *peer) source() blockSource {
-	if p.src.key == "" {
+	if p.src.key.IsZero() {
 		p.src = blockSource{peer: p.id, ip: p.ip, key: p.banKey()}
 	}
 	return p.src
@@ -597,14 +597,14 @@ func blockHashesOf(buf []byte) map[int][32]byte {
 // and judged when the piece verifies. Caller holds s.mu.
 func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byte) {
 	s.pick.MarkFailed(piece)
-	senders := map[string]blockSource{}
+	senders := map[PeerKey]blockSource{}
 	fp := s.failed[piece]
 	if fp == nil {
 		fp = &failedPiece{sent: make(map[int][]sentBlock)}
 		s.failed[piece] = fp
 	}
 	for blk, src := range srcs {
-		if src.key == "" {
+		if src.key.IsZero() {
 			continue // not received (the piece failed anyway)
 		}
 		senders[src.key] = src

@@ -29,7 +29,7 @@ type Stats struct {
 
 // PeerStats describes one connection.
 type PeerStats struct {
-	Key         string // ban/credit key: "ip:..." or "id:<hex peer ID>"
+	Key         PeerKey // ban/credit key
 	PeerID      [20]byte
 	Addr        string
 	Client      string
@@ -99,7 +99,7 @@ func (s *Swarm) haveBytes() int64 {
 // Traffic is payload moved with one peer since the last drain.
 type Traffic struct {
 	PeerID [20]byte
-	Key    string // ban/credit key: "ip:..." or "id:..."
+	Key    PeerKey // ban/credit key; zero for data with no peer
 	Up     int64
 	Down   int64
 }
@@ -220,10 +220,10 @@ func (s *Swarm) Undrained() (up, down int64) {
 
 // Bans lists the peers this swarm banned (key -> reason), newest knowledge
 // included; bans loaded at start are not repeated.
-func (s *Swarm) Bans() map[string]string {
+func (s *Swarm) Bans() map[PeerKey]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]string)
+	out := make(map[PeerKey]string)
 	for k, v := range s.banned {
 		if _, old := s.cfg.Banned[k]; !old {
 			out[k] = v

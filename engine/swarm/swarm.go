@@ -29,11 +29,11 @@ type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 type Connector func(ctx context.Context, addr string, out wire.Handshake) (*transport.Conn, wire.Handshake, error)
 
 // HashReport is corrupt data from a peer, for the owner's persistent
-// state: the peer is named by its ban key ("ip:..." or "id:<hex peer id>"),
-// and Ban says the swarm banned it. The owner collects them with
-// DrainReports; the swarm never calls up while holding its lock.
+// state: the peer is named by its ban key, and Ban says the swarm banned
+// it. The owner collects them with DrainReports; the swarm never calls up
+// while holding its lock.
 type HashReport struct {
-	Key    string
+	Key    PeerKey
 	Ban    bool
 	Reason string
 }
@@ -78,7 +78,7 @@ type Config struct {
 	// shared and not yet proven (default 3).
 	BanAfter int
 	// Banned holds IPs or peer IDs refused at connect, with their reasons.
-	Banned map[string]string
+	Banned map[PeerKey]string
 	// Recheck hashes, before connecting, the pieces not marked in Have whose
 	// data may be on disk (written after the last checkpoint before a crash).
 	Recheck bool
@@ -141,11 +141,11 @@ type Swarm struct {
 	received      map[int]bool          // pieces with every block received, awaiting hash
 	blame         map[int][]blockSource // piece -> sender of each block
 	failed        map[int]*failedPiece
-	banned        map[string]string
+	banned        map[PeerKey]string
 	unsynced      []int
 	closedTraffic []Traffic
 	reports       []HashReport
-	credits       map[string]float64 // by ban key, pushed by the owner
+	credits       map[PeerKey]float64 // by ban key, pushed by the owner
 	filesClosed   bool
 	budget        int64 // upload bytes left before a ratio target; -1 = no cap
 	sequential    bool
@@ -194,7 +194,7 @@ func New(cfg Config) (*Swarm, error) {
 		received:   make(map[int]bool),
 		blame:      make(map[int][]blockSource),
 		failed:     make(map[int]*failedPiece),
-		banned:     make(map[string]string),
+		banned:     make(map[PeerKey]string),
 		choke:      choker.New(cfg.UploadSlots),
 		budget:     -1,
 		rcache:     readCache{limit: readCacheBytes},

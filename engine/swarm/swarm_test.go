@@ -234,7 +234,7 @@ func TestLiarIsBannedHonestSeedIsNot(t *testing.T) {
 	bans := map[string]string{}
 	for _, r := range l.s.DrainReports() {
 		if r.Ban {
-			bans[r.Key] = r.Reason
+			bans[r.Key.String()] = r.Reason
 		}
 	}
 	liarKey := "id:" + hexID("-LI0001-liarliarliar")
@@ -366,7 +366,7 @@ func TestRecheckCreditsFoundPieces(t *testing.T) {
 	waitFor(t, "recheck completes the torrent", 10*time.Second, l.s.Complete)
 	var down int64
 	for _, tr := range l.s.DrainTraffic() {
-		if tr.Key != "" || tr.PeerID != ([20]byte{}) || tr.Up != 0 {
+		if !tr.Key.IsZero() || tr.PeerID != ([20]byte{}) || tr.Up != 0 {
 			t.Fatalf("recheck credit %+v names a peer or uploads", tr)
 		}
 		down += tr.Down

@@ -264,7 +264,7 @@ func (s *Swarm) creditOf(p *peer) float64 {
 // PeerRef names a connected peer for its owner's credit table.
 type PeerRef struct {
 	PeerID [20]byte
-	Key    string // ban/credit key
+	Key    PeerKey // ban/credit key
 }
 
 // PeerRefs lists the connected peers.
@@ -281,7 +281,7 @@ func (s *Swarm) PeerRefs() []PeerRef {
 // SetCredits replaces the credit table (by ban key; 1 is neutral, below
 // choker.LeechCredit a leech). The owner pushes it; the swarm never calls
 // out for it while holding its lock.
-func (s *Swarm) SetCredits(credits map[string]float64) {
+func (s *Swarm) SetCredits(credits map[PeerKey]float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.credits = credits
