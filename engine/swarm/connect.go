@@ -135,14 +135,11 @@ func (s *Swarm) dialAndRun(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.addPeer(c, addr, in)
+	p, err := s.addPeer(c, addr, in, true)
 	if err != nil {
 		c.Close()
 		return err
 	}
-	s.mu.Lock()
-	p.outgoing = true
-	s.mu.Unlock()
 	s.runPeer(p, c.Reader)
 	return nil
 }
@@ -178,7 +175,7 @@ func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 	c.SetDeadline(time.Time{})
 	in := wire.Handshake{Reserved: reserved, InfoHash: s.cfg.InfoHash, PeerID: id}
 	addr := c.RemoteAddr().String()
-	p, err := s.addPeer(c, addr, in)
+	p, err := s.addPeer(c, addr, in, false)
 	if err != nil {
 		c.Close()
 		return err
@@ -191,9 +188,10 @@ func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 	return nil
 }
 
-// addPeer registers a handshaken connection, refusing banned peers, duplicates
-// and ourselves. The peer counts in s.wg from here: run it with runPeer.
-func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer, error) {
+// addPeer registers a handshaken connection (outgoing if we opened it),
+// refusing banned peers, duplicates and ourselves. The peer counts in s.wg
+// from here: run it with runPeer.
+func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake, outgoing bool) (*peer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if h.PeerID == s.cfg.PeerID {
@@ -205,10 +203,16 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer
 			return nil, fmt.Errorf("%w: %s", ErrBanned, reason)
 		}
 	}
-	for _, p := range s.peers {
-		if p.peerID == h.PeerID {
+	for _, old := range s.peers {
+		if old.peerID != h.PeerID {
+			continue
+		}
+		if !restarted(old, ip, outgoing) {
 			return nil, errors.New("swarm: already connected to this peer")
 		}
+		s.log.Info("peer came back: its old connection is dropped", "peer", addr, "old", old.addr, "network", old.network)
+		old.close(errors.New("replaced by a new connection from the same peer"))
+		s.removePeer(old)
 	}
 	if s.stopping || s.runCtx == nil || s.runCtx.Err() != nil {
 		return nil, errors.New("swarm: not running")
@@ -223,12 +227,26 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake) (*peer
 		s: s, id: s.nextID, conn: c.Conn, addr: addr, ip: ip, peerID: h.PeerID,
 		network: c.Network, encryption: c.Encryption,
 		client: clientName(h.PeerID), fast: h.SupportsFast(), ext: h.SupportsExtended(), v2: h.SupportsV2(),
-		start: time.Now(), amChoking: true, peerChoking: true, lastPiece: time.Now(),
+		start: time.Now(), outgoing: outgoing, amChoking: true, peerChoking: true, lastPiece: time.Now(),
 		requests: make(map[picker.Block]time.Time),
 	}
 	p.w.init(c.Conn)
 	s.peers[p.id] = p
 	return p, nil
+}
+
+// restarted reports whether a connection from a peer ID we are already
+// connected to (old) is that peer come back after a restart or a crash,
+// rather than a second connection to a live one. Clients keep their peer
+// ID across restarts (Shoal does), and a crashed peer's old connection can
+// outlive it for minutes: a uTP connection gets no FIN or RST, so only the
+// 2-minute keep-alive timeout would end it, and until then the peer could
+// not come back. It is a restart when the new connection comes from the
+// same IP in the same direction: a live peer never opens a second one that
+// way, while both sides dialing each other at once (opposite directions)
+// keeps the first.
+func restarted(old *peer, ip string, outgoing bool) bool {
+	return old.ip == ip && old.outgoing == outgoing
 }
 
 // removePeer forgets a closed connection. Caller holds s.mu.

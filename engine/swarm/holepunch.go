@@ -198,14 +198,13 @@ func (s *Swarm) runPunch(ctx context.Context, cancel context.CancelFunc, key str
 		s.endPunch(key, false)
 		return
 	}
-	p, err := s.addPeer(c, key, in)
+	p, err := s.addPeer(c, key, in, true)
 	if err != nil {
 		c.Close()
 		s.endPunch(key, false)
 		return
 	}
 	s.mu.Lock()
-	p.outgoing = true
 	s.markPunched(p, key)
 	s.mu.Unlock()
 	s.endPunch(key, true)

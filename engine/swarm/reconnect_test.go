@@ -1,0 +1,100 @@
+package swarm
+
+import (
+	"context"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// rawPeer opens a connection to addr and does the BitTorrent handshake as
+// peer id, then leaves the connection alone: it reads nothing more, as a
+// crashed peer whose uTP connection got no FIN or RST.
+func rawPeer(t *testing.T, addr string, ih [20]byte, id [20]byte) net.Conn {
+	t.Helper()
+	c, err := loopback.Dial(context.Background(), "tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := wire.WriteHandshake(c, wire.Handshake{InfoHash: ih, PeerID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wire.ReadHandshake(c); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	return c
+}
+
+// TestRestartedPeerReplacesItsOldConnection: a peer that comes back with
+// the same peer ID from the same IP (a client restarted after kill -9,
+// whose old connection was never closed) is let in at once, and its old
+// connection is dropped. Before, it was refused as "already connected"
+// until the keep-alive timeout ended the old one, 2 minutes later.
+func TestRestartedPeerReplacesItsOldConnection(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 1<<20, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	id := [20]byte{'-', 'X', 'X', '0', '0', '0', '1', '-'}
+	first := rawPeer(t, seed.addr, ih, id)
+	waitFor(t, "the first connection", 10*time.Second, func() bool { return len(seed.s.Stats().Peers) == 1 })
+	second := rawPeer(t, seed.addr, ih, id)
+	waitFor(t, "the second connection to replace the first", 10*time.Second, func() bool {
+		ps := seed.s.Stats().Peers
+		return len(ps) == 1 && ps[0].Addr == second.LocalAddr().String()
+	})
+	first.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, first); err != nil {
+		t.Fatalf("the old connection was not closed by the seed: %v", err)
+	}
+}
+
+// TestSimultaneousOpenKeepsOneConnection: when two live peers dial each
+// other at once, the second connection (the opposite direction) is refused
+// and the first kept, so they do not drop each other's connections.
+func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 1<<20, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	id := [20]byte{'-', 'X', 'X', '0', '0', '0', '2', '-'}
+	dialedBySeed := make(chan net.Conn, 1)
+	listen := serveRaw(t, func(c net.Conn) {
+		if _, err := wire.ReadHandshake(c); err != nil {
+			c.Close()
+			return
+		}
+		wire.WriteHandshake(c, wire.Handshake{InfoHash: ih, PeerID: id})
+		dialedBySeed <- c
+	})
+	seed.s.AddPeers(listen)
+	outgoing := <-dialedBySeed
+	defer outgoing.Close()
+	waitFor(t, "the seed's outgoing connection", 10*time.Second, func() bool { return len(seed.s.Stats().Peers) == 1 })
+
+	c, err := loopback.Dial(ctx, "tcp", seed.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	wire.WriteHandshake(c, wire.Handshake{InfoHash: ih, PeerID: id})
+	wire.ReadHandshake(c) // the seed answers before it reads our peer ID
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatalf("the inbound duplicate was not closed: %v", err)
+	}
+	ps := seed.s.Stats().Peers
+	if len(ps) != 1 || ps[0].Addr != listen {
+		t.Fatalf("peers after a simultaneous open: %+v, want only the seed's outgoing connection to %s", ps, listen)
+	}
+}
