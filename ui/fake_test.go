@@ -110,6 +110,18 @@ func (f *fakeEngine) SearchHistory() []string {
 	return slices.Clone(f.history)
 }
 
+// ClearSearchHistory forgets the history, or fails with f.fail.
+func (f *fakeEngine) ClearSearchHistory() error {
+	return f.record(func() { f.history = nil })
+}
+
+// NewSearchResults is the engine's own result set: it needs nothing from a
+// running engine to supersede hits, and the Search tab ranks through
+// RankHits below.
+func (f *fakeEngine) NewSearchResults() *engine.SearchResults {
+	return new(engine.Engine).NewSearchResults()
+}
+
 func (f *fakeEngine) setProgress(p engine.SearchProgress) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -23,11 +23,16 @@ type removeDialog struct {
 
 // removeSelected asks to confirm removing the selected transfer.
 func (t *transfersTab) removeSelected() {
-	tr, ok := t.selected()
-	if !ok {
-		return
+	if tr, ok := t.selected(); ok {
+		t.askRemove(tr, false)
 	}
+}
+
+// askRemove asks to confirm removing tr, with "also delete the data"
+// ticked when withData (the right-click menu's "Remove with data…").
+func (t *transfersTab) askRemove(tr engine.TransferSnapshot, withData bool) {
 	t.removing = t.newRemoveDialog(tr)
+	t.removing.deleteData.SetChecked(withData)
 	t.u.keyed(t.removing.dlg, t.removing.confirm.OnTapped, nil)
 	t.removing.dlg.Show()
 }

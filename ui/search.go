@@ -47,6 +47,7 @@ type searchTab struct {
 	entry    *widget.SelectEntry // its drop-down lists the recent searches
 	button   *widget.Button
 	stop     *widget.Button
+	clear    *tipButton // forgets the search history
 	download *widget.Button
 	info     *widget.Label
 	grid     *gridTable
@@ -54,13 +55,13 @@ type searchTab struct {
 
 	filters *filterBar
 
-	hits    []engine.Hit
-	index   map[engine.InfoHash]int // hit position by infohash
-	shown   []int                   // positions in hits of the table rows
-	state   searchState             // what the info line says
-	prog    engine.SearchProgress   // the current search's progress, as last shown
-	history []string                // the drop-down's recent searches, newest first
-	gen     int                     // bumps per search; stale batches are dropped
+	results *engine.SearchResults // the current search's hits, one per infohash, the latest of each
+	hits    []engine.Hit          // results ranked through the engine, best first
+	shown   []int                 // positions in hits of the table rows
+	state   searchState           // what the info line says
+	prog    engine.SearchProgress // the current search's progress, as last shown
+	history []string              // the drop-down's recent searches, newest first
+	gen     int                   // bumps per search; stale batches are dropped
 	cancel  context.CancelFunc
 	version int // transfersTab.version the Added marks reflect
 
@@ -70,15 +71,17 @@ type searchTab struct {
 }
 
 func newSearchTab(u *UI) *searchTab {
-	s := &searchTab{u: u, index: map[engine.InfoHash]int{}, version: -1, timeout: searchTimeout}
+	s := &searchTab{u: u, version: -1, timeout: searchTimeout}
 	s.grid = newGridTable([]column{
-		{title: "Name", width: 420, kind: cellText, stretch: true},
-		{title: "Size", width: 90, kind: cellNumber},
-		{title: "Files", width: 60, kind: cellNumber},
-		{title: "Sources", width: 70, kind: cellNumber},
-		{title: "Found on", width: 150, kind: cellText},
+		{title: "Name", width: 420, kind: cellText, stretch: true, sortable: true},
+		{title: "Size", width: 90, kind: cellNumber, sortable: true},
+		{title: "Files", width: 60, kind: cellNumber, sortable: true},
+		{title: "Sources", width: 85, kind: cellNumber, sortable: true},
+		{title: "Found on", width: 150, kind: cellText, sortable: true},
 		{title: "", width: 110, kind: cellButton, enabled: labelDownload},
 	})
+	s.grid.onSort = s.show
+	s.grid.menuFor = s.rowMenu
 	s.grid.onButton = s.downloadRow
 	s.grid.onDouble = s.downloadRow
 	s.grid.onSelect = func(row int) { setEnabled(s.download, s.downloadable(row)) }
@@ -89,13 +92,15 @@ func newSearchTab(u *UI) *searchTab {
 	s.button.Importance = widget.HighImportance
 	s.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), s.stopSearch)
 	s.stop.Disable()
+	s.clear = newTipButton(u.tips, "Clear history", theme.HistoryIcon(), s.clearHistory,
+		"Forget the recent searches listed under the search box")
 	s.download = widget.NewButtonWithIcon("Download selected", theme.DownloadIcon(), func() {
 		s.downloadRow(s.grid.selectedRow())
 	})
 	s.download.Disable()
 	s.info = widget.NewLabel("Type a few words and press Enter.")
 	s.filters = newFilterBar(u.app.Preferences(), s.refilter)
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(s.button, s.stop), s.entry)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(s.button, s.stop, s.clear), s.entry)
 	foot := container.NewBorder(nil, nil, nil, s.download, s.info)
 	s.content = container.NewBorder(container.NewVBox(bar, s.filters.content), foot, nil, nil, s.grid.content)
 	s.loadHistory()
@@ -115,7 +120,7 @@ func (s *searchTab) start() {
 	s.cancel = cancel
 	s.gen++
 	gen := s.gen
-	s.hits, s.index = nil, map[engine.InfoHash]int{}
+	s.results, s.hits = s.u.eng.NewSearchResults(), nil
 	s.state, s.prog = searchRunning, engine.SearchProgress{}
 	s.show()
 	s.info.SetText(fmt.Sprintf("Searching for %q…", words))
@@ -181,10 +186,13 @@ func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool, p engine.Sea
 		if gen != s.gen {
 			return // a newer search replaced this one
 		}
+		changed := false
 		for _, h := range batch {
-			s.merge(h)
+			changed = s.results.Add(h) || changed
 		}
-		s.rank()
+		if changed {
+			s.rank()
+		}
 		s.state, s.prog = searchBatch, p
 		if done {
 			s.state = searchDone
@@ -240,56 +248,26 @@ func (s *searchTab) refilter() {
 	}
 }
 
-// merge adds a hit, or folds a repeated infohash's sources into the first.
-func (s *searchTab) merge(h engine.Hit) {
-	i, ok := s.index[h.InfoHash]
-	if !ok {
-		s.index[h.InfoHash] = len(s.hits)
-		h.Sources = append([]string(nil), h.Sources...)
-		s.hits = append(s.hits, h)
-		return
-	}
-	old := &s.hits[i]
-	if h.DHT {
-		old.DHT, old.Swarm = true, max(old.Swarm, h.Swarm)
-	}
-	for _, src := range h.Sources {
-		if !contains(old.Sources, src) {
-			old.Sources = append(old.Sources, src)
-		}
-	}
-	if old.Magnet == "" {
-		old.Magnet = h.Magnet
-	}
-	if old.Size == 0 {
-		old.Size, old.Files = h.Size, h.Files
-	}
-}
-
-// rank orders the hits through the engine (best first) and reindexes them.
+// rank orders the results through the engine, best first. The engine
+// has merged each infohash's sources, names and swarm sizes already: a
+// later hit supersedes the earlier one in s.results.
 func (s *searchTab) rank() {
+	s.hits = s.results.Hits()
 	s.u.eng.RankHits(s.hits)
-	for i, h := range s.hits {
-		s.index[h.InfoHash] = i
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // show rebuilds the table rows from the hits that pass the filters.
 func (s *searchTab) show() {
-	s.shown = s.shown[:0]
+	var pass []int
 	for i, h := range s.hits {
 		if s.filters.current.match(h) {
-			s.shown = append(s.shown, i)
+			pass = append(pass, i)
 		}
+	}
+	order := s.grid.sortOrder(len(pass), func(col, a, b int) int { return compareHits(col, s.hits[pass[a]], s.hits[pass[b]]) })
+	s.shown = s.shown[:0]
+	for _, at := range order {
+		s.shown = append(s.shown, pass[at])
 	}
 	keys := make([]string, len(s.shown))
 	rows := make([][]string, len(s.shown))
@@ -360,10 +338,13 @@ func (s *searchTab) downloadable(row int) bool {
 // downloadRow starts downloading a hit from its sources and shows it in
 // the Transfers tab.
 func (s *searchTab) downloadRow(row int) {
-	if row < 0 || row >= len(s.shown) {
-		return
+	if row >= 0 && row < len(s.shown) {
+		s.downloadHit(s.hits[s.shown[row]])
 	}
-	h := s.hits[s.shown[row]]
+}
+
+// downloadHit starts downloading h and shows it in the Transfers tab.
+func (s *searchTab) downloadHit(h engine.Hit) {
 	req := engine.DownloadRequest{
 		Source: h.Magnet,
 		Peers:  append([]string(nil), h.Sources...),

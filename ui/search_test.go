@@ -143,7 +143,11 @@ func TestSearchEnterDoubleClickAndMagnet(t *testing.T) {
 	u.search.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	stream := waitFor(t, f.streams, "Search on Enter")
 	stream <- hitUbuntu
-	stream <- engine.Hit{InfoHash: hitUbuntu.InfoHash, Name: hitUbuntu.Name, Sources: []string{"127.0.0.1:6883", "127.0.0.1:6881"}}
+	// The engine streams an infohash again once another supernode answered,
+	// with the sources merged: the later hit supersedes the first.
+	again := hitUbuntu
+	again.Sources = []string{"127.0.0.1:6881", "127.0.0.1:6882", "127.0.0.1:6883"}
+	stream <- again
 	close(stream)
 	u.search.streams.Wait()
 	f.lock(func() {
@@ -151,8 +155,8 @@ func TestSearchEnterDoubleClickAndMagnet(t *testing.T) {
 			t.Errorf("searches = %q, want trimmed words", f.searches)
 		}
 	})
-	if len(u.search.hits) != 1 || len(u.search.hits[0].Sources) != 3 {
-		t.Fatalf("repeated infohash not merged: %+v", u.search.hits)
+	if len(u.search.hits) != 1 || !slices.Equal(u.search.hits[0].Sources, again.Sources) {
+		t.Fatalf("repeated infohash not superseded: %+v", u.search.hits)
 	}
 
 	label := cells(u.search.grid)[widget.TableCellID{Row: 0, Col: searchColName}].Objects[1].(*cellLabel)
@@ -229,14 +233,33 @@ func TestSearchRanksHitsThroughTheEngine(t *testing.T) {
 	if got, want := searchRowNames(u), []string{hitUbuntu.Name, hitDebian.Name}; !slices.Equal(got, want) {
 		t.Fatalf("rows = %q, want %q (most sources first)", got, want)
 	}
-	// Debian gains two more sources in a later batch and moves up.
-	stream <- engine.Hit{InfoHash: hitDebian.InfoHash, Name: hitDebian.Name, Sources: []string{"127.0.0.1:7002", "127.0.0.1:7003"}}
-	close(stream)
-	u.search.streams.Wait()
+	// Debian gains two more sources in a later batch and moves up: the
+	// engine streams it again with its sources merged, and that hit
+	// supersedes the first (the UI shows it as is, folding nothing).
+	debian3 := hitDebian
+	debian3.Sources = []string{"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"}
+	stream <- debian3
+	waitFor(t, batches, "third batch")
 	if got, want := searchRowNames(u), []string{hitDebian.Name, hitUbuntu.Name}; !slices.Equal(got, want) {
 		t.Fatalf("rows after re-rank = %q, want %q", got, want)
 	}
 	if got := u.search.grid.rows[0][searchColSources]; got != "3" {
 		t.Errorf("Debian sources = %q, want 3", got)
+	}
+	// Whatever the engine streams last for an infohash is what shows: a
+	// later hit with fewer sources supersedes too, and Debian falls back.
+	debian1 := hitDebian
+	debian1.Sources = []string{"127.0.0.1:7003"}
+	stream <- debian1
+	close(stream)
+	u.search.streams.Wait()
+	if got, want := searchRowNames(u), []string{hitUbuntu.Name, hitDebian.Name}; !slices.Equal(got, want) {
+		t.Fatalf("rows after the smaller hit = %q, want %q", got, want)
+	}
+	if got := u.search.hits[1].Sources; !slices.Equal(got, debian1.Sources) {
+		t.Errorf("Debian sources = %q, want the latest hit's %q", got, debian1.Sources)
+	}
+	if n := len(u.search.hits); n != 2 {
+		t.Errorf("%d hits, want one per infohash", n)
 	}
 }

@@ -28,6 +28,17 @@ func (s *searchTab) stopSearch() {
 func (s *searchTab) loadHistory() {
 	s.history = s.u.eng.SearchHistory()
 	s.entry.SetOptions(s.history)
+	setEnabled(s.clear, len(s.history) > 0)
+}
+
+// clearHistory forgets the past searches, in the engine and in the search
+// box's list (the Clear history button).
+func (s *searchTab) clearHistory() {
+	s.u.act("clear the search history", s.u.eng.ClearSearchHistory, func() {
+		s.history = nil
+		s.entry.SetOptions(nil)
+		setEnabled(s.clear, false)
+	})
 }
 
 // rememberSearch puts words first in the drop-down, as the engine puts
@@ -41,6 +52,7 @@ func (s *searchTab) rememberSearch(words string) {
 	}
 	s.history = list
 	s.entry.SetOptions(list)
+	setEnabled(s.clear, true)
 }
 
 // searchInfo is the line under the results: how many there are, how many

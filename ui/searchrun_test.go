@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,4 +160,49 @@ func pickHistory(t *testing.T, u *UI, words string) {
 		}
 	}
 	t.Fatalf("no drop-down item %q", words)
+}
+
+// TestClearSearchHistory: Clear history forgets the searches in the
+// engine and in the box's drop-down; when the engine fails, the list stays
+// and the button stays on.
+func TestClearSearchHistory(t *testing.T) {
+	a := test.NewTempApp(t)
+	f := newFake()
+	f.history = []string{"debian netinst", "ubuntu"}
+	u := New(a, f)
+	u.win.Resize(fyne.NewSize(1000, 650))
+	t.Cleanup(func() { u.cancel(); u.bg.Wait(); u.search.streams.Wait(); u.win.Close() })
+	if u.search.clear.Disabled() {
+		t.Fatal("Clear history is off with two past searches")
+	}
+	f.setFail(errors.New("database is locked"))
+	test.Tap(u.search.clear)
+	u.bg.Wait()
+	fyne.DoAndWait(func() {})
+	if got := historyShown(t, u); !slices.Equal(got, []string{"debian netinst", "ubuntu"}) || u.search.clear.Disabled() {
+		t.Fatalf("after a failed clear: drop-down %q, button off %v", got, u.search.clear.Disabled())
+	}
+	f.setFail(nil)
+	test.Tap(u.search.clear)
+	u.bg.Wait()
+	fyne.DoAndWait(func() {})
+	f.lock(func() {
+		if len(f.history) != 0 {
+			t.Errorf("engine history %q after Clear history", f.history)
+		}
+	})
+	test.Tap(u.search.entry.ActionItem.(fyne.Tappable))
+	if top := u.win.Canvas().Overlays().Top(); top != nil && strings.Contains(test.RenderObjectToMarkup(top), "ubuntu") {
+		t.Errorf("the drop-down still lists past searches:\n%s", test.RenderObjectToMarkup(top))
+	}
+	if !u.search.clear.Disabled() {
+		t.Error("Clear history stays on with no history")
+	}
+	// A new search is remembered again and turns the button back on.
+	stream, _ := startSearch(t, u, f, "arch")
+	close(stream)
+	u.search.streams.Wait()
+	if u.search.clear.Disabled() || !slices.Equal(u.search.history, []string{"arch"}) {
+		t.Errorf("after a new search: history %q, button off %v", u.search.history, u.search.clear.Disabled())
+	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -35,7 +36,14 @@ type column struct {
 	enabled string
 	// stretch marks the column that takes the width the others leave.
 	stretch bool
+	// sortable lets a click on the header sort the rows by this column
+	// (the tab does the sorting: see gridTable.sortCol).
+	sortable bool
 }
+
+// sortFirstDesc says whether a first click on col's header sorts it
+// largest first: numbers and progress do (fastest, biggest), text does not.
+func (c column) sortFirstDesc() bool { return c.kind != cellText }
 
 // gridTable is a widget.Table over cached cell strings. Tabs diff their
 // snapshots into rows and call update; the table is refreshed only when a
@@ -54,6 +62,19 @@ type gridTable struct {
 	onSelect func(row int) // the selection changed (row is -1 when cleared)
 	onDouble func(row int) // a row was double-clicked
 	onButton func(row int) // the row's button was tapped
+	onSort   func()        // the sort column or direction changed: the tab orders its rows again
+
+	// menuFor builds a row's right-click menu (nil: no menu); menu and
+	// popup are the last one shown (tests).
+	menuFor func(row int) *fyne.Menu
+	menu    *fyne.Menu
+	popup   *widget.PopUpMenu
+
+	// sortCol is the column the tab sorts its rows by (-1: the tab's own
+	// order), largest first when sortDesc. Rows keep their keys, so the
+	// selection follows its row wherever the sort puts it.
+	sortCol  int
+	sortDesc bool
 
 	refreshes int // how often the table was refreshed; tests watch it
 	width     float32
@@ -61,13 +82,10 @@ type gridTable struct {
 
 // newGridTable builds the table widget for cols.
 func newGridTable(cols []column) *gridTable {
-	g := &gridTable{cols: cols}
+	g := &gridTable{cols: cols, sortCol: -1}
 	g.table = widget.NewTable(g.length, g.create, g.updateCell)
 	g.table.ShowHeaderRow = true
-	g.table.CreateHeader = func() fyne.CanvasObject {
-		// No truncation: titles fit, and headers redraw with every refresh.
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
+	g.table.CreateHeader = func() fyne.CanvasObject { return newHeaderLabel(g) }
 	g.table.UpdateHeader = g.updateHeader
 	g.table.OnSelected = func(id widget.TableCellID) {
 		g.table.UnselectAll() // rows are highlighted by their own background
@@ -177,8 +195,78 @@ func (g *gridTable) length() (int, int) { return len(g.rows), len(g.cols) }
 
 func (g *gridTable) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
 	if id.Col >= 0 && id.Col < len(g.cols) {
-		setText(o.(*widget.Label), g.cols[id.Col].title)
+		h := o.(*headerLabel)
+		h.col = id.Col
+		setText(&h.Label, g.headerTitle(id.Col))
 	}
+}
+
+// headerTitle is col's title with an arrow when the rows are sorted by it.
+func (g *gridTable) headerTitle(col int) string {
+	title := g.cols[col].title
+	if col != g.sortCol {
+		return title
+	}
+	if g.sortDesc {
+		return title + " ↓"
+	}
+	return title + " ↑"
+}
+
+// sortBy is a click on col's header: sort by it (largest first for
+// numbers), then the other way, then back to the tab's own order.
+func (g *gridTable) sortBy(col int) {
+	if col < 0 || col >= len(g.cols) || !g.cols[col].sortable {
+		return
+	}
+	first := g.cols[col].sortFirstDesc()
+	switch {
+	case g.sortCol != col:
+		g.sortCol, g.sortDesc = col, first
+	case g.sortDesc == first:
+		g.sortDesc = !first
+	default:
+		g.sortCol = -1
+	}
+	g.refresh()
+	if g.onSort != nil {
+		g.onSort()
+	}
+}
+
+// sortOrder returns the order of n items the tab should show: 0..n-1 when
+// unsorted, else stably sorted by cmp on the sort column (ties keep the
+// tab's own order).
+func (g *gridTable) sortOrder(n int, cmp func(col, a, b int) int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if g.sortCol < 0 {
+		return order
+	}
+	col, desc := g.sortCol, g.sortDesc
+	slices.SortStableFunc(order, func(a, b int) int {
+		if desc {
+			return cmp(col, b, a)
+		}
+		return cmp(col, a, b)
+	})
+	return order
+}
+
+// showMenu selects row and opens its right-click menu at pos (absolute).
+func (g *gridTable) showMenu(row int, pos fyne.Position, c fyne.Canvas) {
+	g.selectRow(row)
+	if g.menuFor == nil || c == nil || row < 0 || row >= len(g.keys) {
+		return
+	}
+	g.menu = g.menuFor(row)
+	if g.menu == nil {
+		return
+	}
+	g.popup = widget.NewPopUpMenu(g.menu, c)
+	g.popup.ShowAtPosition(pos)
 }
 
 // create makes one reusable cell: a selection background under a label, a
@@ -205,13 +293,16 @@ func (g *gridTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	g.paintSelection(bg, id.Row)
 	l.row, l.col = id.Row, id.Col
 	col, text := g.cols[id.Col], g.rows[id.Row][id.Col]
-	setVisible(l, col.kind == cellText || col.kind == cellNumber)
+	// The label stays under a progress bar (with no text) so that a tap or
+	// right-click there still reaches the row.
+	setVisible(l, col.kind != cellButton)
 	setVisible(bar, col.kind == cellProgress)
 	setVisible(btn, col.kind == cellButton && text != "")
 	switch col.kind {
 	case cellText, cellNumber:
 		l.set(text, col.kind == cellNumber)
 	case cellProgress:
+		l.set("", false)
 		v := g.progress[id.Row]
 		setVisible(bar, v != noProgress)
 		if v != noProgress && bar.Value != v {
@@ -329,6 +420,29 @@ func (l *cellLabel) set(text string, number bool) {
 
 // Tapped selects the row.
 func (l *cellLabel) Tapped(*fyne.PointEvent) { l.g.selectRow(l.row) }
+
+// TappedSecondary selects the row and opens its menu.
+func (l *cellLabel) TappedSecondary(e *fyne.PointEvent) {
+	l.g.showMenu(l.row, e.AbsolutePosition, fyne.CurrentApp().Driver().CanvasForObject(l))
+}
+
+// headerLabel is a column title; a tap sorts by its column.
+type headerLabel struct {
+	widget.Label
+	g   *gridTable
+	col int
+}
+
+func newHeaderLabel(g *gridTable) *headerLabel {
+	// No truncation: titles fit, and headers redraw with every refresh.
+	h := &headerLabel{g: g}
+	h.TextStyle = fyne.TextStyle{Bold: true}
+	h.ExtendBaseWidget(h)
+	return h
+}
+
+// Tapped sorts by the header's column.
+func (h *headerLabel) Tapped(*fyne.PointEvent) { h.g.sortBy(h.col) }
 
 // DoubleTapped selects the row and runs the table's double-click action.
 func (l *cellLabel) DoubleTapped(*fyne.PointEvent) {

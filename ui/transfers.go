@@ -103,7 +103,8 @@ type transfersTab struct {
 	queueMenu                                         *widget.PopUpMenu // the Queue button's menu, once shown
 	hint                                              *widget.Label     // shown while there are no transfers
 
-	list    []engine.TransferSnapshot // the last snapshot's transfers, row order
+	raw     []engine.TransferSnapshot // the last snapshot's transfers, the engine's order
+	list    []engine.TransferSnapshot // the same, row order (sorted by the chosen column)
 	rows    []*transferRow            // cached rows, same order
 	present map[engine.InfoHash]bool
 	version int // bumps whenever the set of transfers changes
@@ -116,17 +117,19 @@ type transfersTab struct {
 func newTransfersTab(u *UI) *transfersTab {
 	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}}
 	t.grid = newGridTable([]column{
-		{title: "Name", width: 190, kind: cellText, stretch: true},
-		{title: "Progress", width: 100, kind: cellProgress},
-		{title: "Size", width: 80, kind: cellNumber},
-		{title: "State", width: 140, kind: cellText},
-		{title: "Down", width: 85, kind: cellNumber},
-		{title: "Up", width: 85, kind: cellNumber},
-		{title: "ETA", width: 65, kind: cellNumber},
-		{title: "Seeds", width: 75, kind: cellNumber},
-		{title: "Peers", width: 80, kind: cellNumber},
-		{title: "Ratio", width: 50, kind: cellNumber},
+		{title: "Name", width: 190, kind: cellText, stretch: true, sortable: true},
+		{title: "Progress", width: 100, kind: cellProgress, sortable: true},
+		{title: "Size", width: 80, kind: cellNumber, sortable: true},
+		{title: "State", width: 140, kind: cellText, sortable: true},
+		{title: "Down", width: 85, kind: cellNumber, sortable: true},
+		{title: "Up", width: 85, kind: cellNumber, sortable: true},
+		{title: "ETA", width: 65, kind: cellNumber, sortable: true},
+		{title: "Seeds", width: 75, kind: cellNumber, sortable: true},
+		{title: "Peers", width: 80, kind: cellNumber, sortable: true},
+		{title: "Ratio", width: 65, kind: cellNumber, sortable: true},
 	})
+	t.grid.onSort = func() { t.apply(t.raw) }
+	t.grid.menuFor = t.rowMenu
 	t.grid.onSelect = func(int) {
 		t.updateButtons()
 		t.showPeers()
@@ -166,6 +169,8 @@ func (t *transfersTab) has(h engine.InfoHash) bool { return t.present[h] }
 // apply shows the snapshot's transfers, doing nothing when every row is as
 // before.
 func (t *transfersTab) apply(ts []engine.TransferSnapshot) {
+	t.raw = ts
+	ts = t.sorted(ts)
 	t.list = ts
 	if t.unchanged(ts) {
 		t.showPeers() // peer lists change without the row changing
@@ -191,6 +196,19 @@ func (t *transfersTab) apply(ts []engine.TransferSnapshot) {
 	t.grid.update(keys, cells, prog)
 	t.updateButtons()
 	t.showPeers()
+}
+
+// sorted orders ts by the sort column, or returns it as is.
+func (t *transfersTab) sorted(ts []engine.TransferSnapshot) []engine.TransferSnapshot {
+	if t.grid.sortCol < 0 {
+		return ts
+	}
+	order := t.grid.sortOrder(len(ts), func(col, a, b int) int { return compareTransfers(col, ts[a], ts[b]) })
+	out := make([]engine.TransferSnapshot, len(ts))
+	for i, at := range order {
+		out[i] = ts[at]
+	}
+	return out
 }
 
 // showPeers lists the selected transfer's peers.
@@ -249,22 +267,32 @@ func (t *transfersTab) updateButtons() {
 
 func (t *transfersTab) pauseSelected() {
 	if tr, ok := t.selected(); ok {
-		t.u.act("pause "+tr.Name, func() error { return t.u.eng.Pause(tr.InfoHash) }, nil)
+		t.pauseTransfer(tr)
 	}
+}
+
+func (t *transfersTab) pauseTransfer(tr engine.TransferSnapshot) {
+	t.u.act("pause "+tr.Name, func() error { return t.u.eng.Pause(tr.InfoHash) }, nil)
 }
 
 func (t *transfersTab) resumeSelected() {
 	if tr, ok := t.selected(); ok {
-		t.u.act("resume "+tr.Name, func() error { return t.u.eng.Resume(tr.InfoHash) }, nil)
+		t.resumeTransfer(tr)
 	}
+}
+
+func (t *transfersTab) resumeTransfer(tr engine.TransferSnapshot) {
+	t.u.act("resume "+tr.Name, func() error { return t.u.eng.Resume(tr.InfoHash) }, nil)
 }
 
 // openSelected opens the selected transfer's folder in the file manager.
 func (t *transfersTab) openSelected() {
-	tr, ok := t.selected()
-	if !ok {
-		return
+	if tr, ok := t.selected(); ok {
+		t.openTransferFolder(tr)
 	}
+}
+
+func (t *transfersTab) openTransferFolder(tr engine.TransferSnapshot) {
 	if err := t.openFolder(tr.Dir); err != nil {
 		t.u.showError(&opError{op: "open the folder of " + tr.Name, err: err})
 	}

@@ -41,6 +41,11 @@ type Engine interface {
 	StartSearch(ctx context.Context, words string) (*engine.SearchRun, error)
 	// SearchHistory returns the last searches, newest first.
 	SearchHistory() []string
+	// ClearSearchHistory forgets the past searches.
+	ClearSearchHistory() error
+	// NewSearchResults gathers one search's streamed hits: a later hit for
+	// an infohash supersedes the earlier one (the engine merged them).
+	NewSearchResults() *engine.SearchResults
 	// Download starts a transfer and returns its infohash.
 	Download(ctx context.Context, req engine.DownloadRequest) (engine.InfoHash, error)
 	// Share starts hashing path in the background; progress appears in
