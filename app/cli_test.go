@@ -129,6 +129,14 @@ func TestCLIDaemonSearchGet(t *testing.T) {
 	if hit.InfoHash == "" || hit.Sources < 1 || hit.Size != int64(len(data)) || !strings.HasPrefix(hit.Magnet, "magnet:?") {
 		t.Fatalf("search hit = %+v, want infohash %s with a source and size %d", hit, ih, len(data))
 	}
+	// A search for its infohash, or its magnet link, finds it too
+	// (engine's TestSearchByV2Hash searches by v2 infohash and pieces root).
+	for _, q := range []string{strings.ToUpper(ih), hit.Magnet} {
+		byHash, _, err := shoal(ctx, append(append([]string{"search", "--data", t.TempDir(), "--json", "--timeout", "30s"}, common...), q)...)
+		if err != nil || !strings.Contains(byHash, `"infohash":"`+ih+`"`) {
+			t.Fatalf("search for %s: %v, found %q", q, err, byHash)
+		}
+	}
 	// A search ends once the supernodes asked have answered, not at --timeout.
 	start := time.Now()
 	found, _, err := shoal(ctx, append(append([]string{"search", "--data", t.TempDir(), "--json", "--timeout", "90s"}, common...), "kestrel")...)

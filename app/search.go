@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -17,11 +18,13 @@ type jsonHit struct {
 	Name     string   `json:"name"`
 	Size     int64    `json:"size"`
 	InfoHash string   `json:"infohash"`
+	V2       string   `json:"infohash_v2,omitempty"` // BEP 52 infohash, where known
 	Magnet   string   `json:"magnet"`
 	Sources  int      `json:"sources"`
 	Peers    []string `json:"peers"`
-	Source   string   `json:"source"` // "shoal", "dht" or "shoal+dht"
-	Swarm    int      `json:"swarm"`  // peers seen in its BitTorrent swarm (DHT hits)
+	Source   string   `json:"source"` // "shoal", "dht", "shoal+dht" or "library"
+	Local    bool     `json:"in_library,omitempty"`
+	Swarm    int      `json:"swarm"` // peers seen in its BitTorrent swarm (DHT hits)
 }
 
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -82,8 +85,12 @@ func collectHits(ctx context.Context, e *engine.Engine, words string) ([]engine.
 
 func printHit(w io.Writer, h engine.Hit, asJSON bool) {
 	if asJSON {
-		b, _ := json.Marshal(jsonHit{Name: h.Name, Size: h.Size, InfoHash: h.InfoHash.String(),
-			Magnet: h.Magnet, Sources: len(h.Sources), Peers: h.Sources, Source: h.Origin(), Swarm: h.Swarm})
+		j := jsonHit{Name: h.Name, Size: h.Size, InfoHash: h.InfoHash.String(),
+			Magnet: h.Magnet, Sources: len(h.Sources), Peers: h.Sources, Source: h.Origin(), Swarm: h.Swarm, Local: h.Local}
+		if h.V2 != ([32]byte{}) {
+			j.V2 = hex.EncodeToString(h.V2[:])
+		}
+		b, _ := json.Marshal(j)
 		fmt.Fprintln(w, string(b))
 		return
 	}
@@ -93,6 +100,8 @@ func printHit(w io.Writer, h engine.Hit, asJSON bool) {
 // availability says where a hit is and how many hold it.
 func availability(h engine.Hit) string {
 	switch h.Origin() {
+	case "library":
+		return "in your library"
 	case "dht":
 		return fmt.Sprintf("BitTorrent DHT, %d peers", h.Swarm)
 	case "shoal+dht":

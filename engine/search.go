@@ -39,8 +39,8 @@ func (e *Engine) hitOf(h overlay.Hit, self string) Hit {
 			good = append(good, s)
 		}
 	}
-	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files,
-		Sources: append(good, bad...), Magnet: Magnet(h.InfoHash, h.Name), DHT: h.DHT, Swarm: h.Swarm}
+	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files, V2: h.V2,
+		Sources: append(good, bad...), Magnet: magnetOf(h.InfoHash, h.V2, h.Name), DHT: h.DHT, Swarm: h.Swarm}
 }
 
 // badSourceFunc returns a test for "this peer address served us bad data":
@@ -132,7 +132,7 @@ func (r *SearchResults) Add(h Hit) bool {
 
 // sameHit reports whether a and b would show the same.
 func sameHit(a, b Hit) bool {
-	return a.Name == b.Name && a.Size == b.Size && a.DHT == b.DHT && a.Swarm == b.Swarm &&
+	return a.Name == b.Name && a.Size == b.Size && a.DHT == b.DHT && a.Swarm == b.Swarm && a.V2 == b.V2 && a.Local == b.Local &&
 		slices.Equal(a.Sources, b.Sources) && slices.Equal(a.Files, b.Files)
 }
 

@@ -40,6 +40,12 @@ type SearchRun struct {
 // the words in the search history, and returns the running search. It is
 // done as soon as every supernode the query went to has answered, or after
 // a few seconds (overlay.DefaultAnswerTimeout) without some answers.
+//
+// Words that are one hash (a v1 or v2 infohash, a btmh multihash, a
+// file's pieces root, or a magnet link) search by that hash: the
+// torrents of the library that have it come first (Hit.Local), then
+// those the overlay finds. With no supernode to ask, a hash search still
+// gives the library's hits.
 func (e *Engine) StartSearch(ctx context.Context, words string) (*SearchRun, error) {
 	if err := e.closedErr(); err != nil {
 		return nil, err
@@ -48,9 +54,13 @@ func (e *Engine) StartSearch(ctx context.Context, words string) (*SearchRun, err
 	if words == "" {
 		return nil, errEmptyQuery
 	}
+	var local []Hit
+	if h, ok := searchHash(words); ok {
+		words, local = h, e.libraryHits(h)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	q, err := e.leaf.Query(ctx, words)
-	if err != nil {
+	if err != nil && len(local) == 0 {
 		cancel()
 		return nil, err
 	}
@@ -58,9 +68,17 @@ func (e *Engine) StartSearch(ctx context.Context, words string) (*SearchRun, err
 	var once sync.Once
 	stop := func() { once.Do(cancel) }
 	out := make(chan Hit)
+	if q == nil { // the library's hits only
+		go func() {
+			defer stop()
+			e.forwardHits(ctx, local, nil, out)
+		}()
+		progress := func() SearchProgress { return SearchProgress{Done: true} }
+		return &SearchRun{Hits: out, Progress: progress, Stop: stop}, nil
+	}
 	go func() {
 		defer stop()
-		e.forwardHits(ctx, q.Hits(), out)
+		e.forwardHits(ctx, local, q.Hits(), out)
 	}()
 	progress := func() SearchProgress {
 		p := q.Progress()
@@ -70,15 +88,33 @@ func (e *Engine) StartSearch(ctx context.Context, words string) (*SearchRun, err
 	return &SearchRun{Hits: out, Progress: progress, Stop: stop}, nil
 }
 
-// forwardHits converts overlay hits for callers, leaving out hits only we
-// have, until in is closed or ctx ends; it closes out.
-func (e *Engine) forwardHits(ctx context.Context, in <-chan overlay.Hit, out chan<- Hit) {
+// forwardHits sends the library's hits (local), then converts overlay
+// hits for callers, leaving out hits only we have unless they are in
+// local, until in is closed (a nil in: at once) or ctx ends; it closes out.
+func (e *Engine) forwardHits(ctx context.Context, local []Hit, in <-chan overlay.Hit, out chan<- Hit) {
 	defer close(out)
+	mine := make(map[InfoHash]bool, len(local))
+	for _, hit := range local {
+		mine[hit.InfoHash] = true
+		select {
+		case out <- hit:
+		case <-ctx.Done():
+			if in != nil {
+				for range in {
+				}
+			}
+			return
+		}
+	}
+	if in == nil {
+		return
+	}
 	self := e.advertised()
 	for h := range in {
 		hit := e.hitOf(h, self)
+		hit.Local = mine[hit.InfoHash]
 		if len(hit.Sources) == 0 && !hit.DHT {
-			continue // only we have it
+			continue // only we have it (sent above if it is in the library)
 		}
 		select {
 		case out <- hit:

@@ -248,15 +248,32 @@ func (t *transfer) leafEntry() (overlay.Entry, bool) {
 	if !sw.Complete() {
 		return overlay.Entry{}, false
 	}
-	info, _ := sw.Info()
-	entry = &overlay.Entry{InfoHash: t.ih, Name: info.Name, Size: info.TotalLength(), Files: filePaths(info)}
+	info, infoBytes := sw.Info()
+	v2, roots := v2Hashes(info, infoBytes)
+	entry = &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
+		V2: v2, Roots: roots}
 	t.mu.Lock()
 	t.entry = entry
 	t.mu.Unlock()
 	return *entry, true
 }
 
+// filePaths lists a torrent's file paths (at most 100; none for a single
+// file), from its v1 file list or, for a v2-only torrent, its file tree.
 func filePaths(info *metainfo.Info) []string {
+	if len(info.Files) == 0 && info.HasV2() {
+		var out []string
+		for fi := range info.UpvertedFilesIter() {
+			if len(out) >= 100 {
+				break
+			}
+			out = append(out, strings.Join(fi.BestPath(), "/"))
+		}
+		if len(out) == 1 {
+			return nil
+		}
+		return out
+	}
 	var out []string
 	for _, f := range info.Files {
 		out = append(out, strings.Join(f.Path, "/"))

@@ -275,6 +275,12 @@ type Hit struct {
 	Files    []string
 	Sources  []string // peer addresses (host:port) of Shoal nodes that hold it
 	Magnet   string
+	// V2 is its BEP 52 infohash where known (hybrid and v2 torrents);
+	// zero otherwise.
+	V2 [32]byte
+	// Local is set when it is in this computer's library (a search for
+	// its hash finds it there first).
+	Local bool
 	// DHT is set when a supernode indexed it from the BitTorrent DHT (its
 	// metadata fetched and checked against the infohash); Swarm is how
 	// many peers that supernode last saw in its swarm. Downloading it
@@ -284,9 +290,12 @@ type Hit struct {
 }
 
 // Origin names where a hit came from: "shoal" (Shoal nodes share it),
-// "dht" (indexed from the BitTorrent DHT) or "shoal+dht".
+// "dht" (indexed from the BitTorrent DHT), "shoal+dht", or "library" (only
+// in this computer's library).
 func (h Hit) Origin() string {
 	switch {
+	case h.Local && len(h.Sources) == 0 && !h.DHT:
+		return "library"
 	case h.DHT && len(h.Sources) > 0:
 		return "shoal+dht"
 	case h.DHT:

@@ -86,7 +86,7 @@ func newSearchTab(u *UI) *searchTab {
 	s.grid.onDouble = s.downloadRow
 	s.grid.onSelect = func(row int) { setEnabled(s.download, s.downloadable(row)) }
 	s.entry = widget.NewSelectEntry(nil)
-	s.entry.SetPlaceHolder("Search the network: words from file names…")
+	s.entry.SetPlaceHolder("Search the network: words from file names, an infohash or a magnet link…")
 	s.entry.OnSubmitted = func(string) { s.start() }
 	s.button = widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.start)
 	s.button.Importance = widget.HighImportance
@@ -292,6 +292,8 @@ func (s *searchTab) show() {
 // (with the peers seen in its swarm), or both.
 func originText(h engine.Hit) string {
 	switch h.Origin() {
+	case "library":
+		return "Your library"
 	case "dht":
 		return fmt.Sprintf("BitTorrent DHT · %d peers", h.Swarm)
 	case "shoal+dht":

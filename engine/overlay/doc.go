@@ -97,4 +97,14 @@
 // infohash from several supernodes are merged: each Hit sent carries the
 // union of every source seen so far for its infohash, and a later Hit for an
 // infohash supersedes the earlier one.
+//
+// Search by hash (hashsearch.go). Entries carry their BEP 52 v2 infohash
+// and their files' pieces roots ("v2" and "roots" in share frames; older
+// supernodes ignore them). A query that is one hash (40 hex digits: a v1
+// infohash or a v2 one cut to 20 bytes; 64: a v2 infohash or a pieces
+// root; 68: a btmh multihash) is looked up in the entries table and its
+// entry_hashes side table instead of FTS5, and each hash adds one key of
+// its own to the keyword table, so hash queries are routed like words
+// without the prefix keys that would make hex-looking words match every
+// table. Index files of version 1 are migrated, keeping their DHT entries.
 package overlay

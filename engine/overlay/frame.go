@@ -92,12 +92,35 @@ func (h *hash20) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// wireEntry is one shared item in a share frame.
+// hash32 is a BEP 52 SHA-256 hash (v2 infohash, pieces root) that travels
+// as 64 lower-case hex digits.
+type hash32 [32]byte
+
+// MarshalText implements encoding.TextMarshaler.
+func (h hash32) MarshalText() ([]byte, error) {
+	return []byte(hex.EncodeToString(h[:])), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler; it wants exactly 64 hex digits.
+func (h *hash32) UnmarshalText(b []byte) error {
+	if len(b) != 64 {
+		return fmt.Errorf("v2 hash: want 64 hex digits, got %d bytes", len(b))
+	}
+	if _, err := hex.Decode(h[:], b); err != nil {
+		return fmt.Errorf("v2 hash: %w", err)
+	}
+	return nil
+}
+
+// wireEntry is one shared item in a share frame. V2 and Roots are new in
+// this version; older supernodes ignore them.
 type wireEntry struct {
 	InfoHash hash20   `json:"ih"`
 	Name     string   `json:"name"`
 	Size     int64    `json:"size"`
 	Files    []string `json:"files,omitempty"`
+	V2       *hash32  `json:"v2,omitempty"`    // BEP 52 infohash
+	Roots    []hash32 `json:"roots,omitempty"` // BEP 52 pieces roots of its files
 }
 
 // wireHit is one grouped result in a hits frame.
@@ -108,6 +131,7 @@ type wireHit struct {
 	Size     int64    `json:"size"`
 	Files    []string `json:"files,omitempty"`
 	Sources  []string `json:"src,omitempty"`
+	V2       *hash32  `json:"v2,omitempty"`    // BEP 52 infohash, where known
 	DHT      bool     `json:"dht,omitempty"`   // indexed from the BitTorrent DHT
 	Swarm    int      `json:"swarm,omitempty"` // peers seen in its swarm
 }

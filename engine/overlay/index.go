@@ -29,9 +29,12 @@ CREATE TABLE entries (
 	size     INTEGER NOT NULL,
 	files    TEXT NOT NULL, -- paths joined by newlines
 	source   TEXT NOT NULL, -- BitTorrent host:port of the leaf
+	v2       BLOB,          -- BEP 52 infohash (32 bytes), if any
+	roots    BLOB,          -- BEP 52 pieces roots, 32 bytes each, if any
 	UNIQUE (leaf, infohash)
 );
 CREATE INDEX entries_infohash ON entries (infohash);
+` + hashesSchema + `
 CREATE VIRTUAL TABLE entries_fts USING fts5 (
 	name, files,
 	content = 'entries', content_rowid = 'id',
@@ -43,6 +46,7 @@ CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
 END;
 CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
 	INSERT INTO entries_fts (entries_fts, rowid, name, files) VALUES ('delete', old.id, old.name, old.files);
+	DELETE FROM entry_hashes WHERE id = old.id;
 END;
 CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN
 	INSERT INTO entries_fts (entries_fts, rowid, name, files) VALUES ('delete', old.id, old.name, old.files);
@@ -62,9 +66,35 @@ type index struct {
 	uncounted map[int64]bool
 }
 
-// indexVersion is the index schema's user_version: a file of another
-// version (or none) is recreated.
-const indexVersion = 1
+// hashesSchema finds entries by v2 infohash and pieces root (search by
+// hash); upsertEntry fills it, entries_ad empties it.
+const hashesSchema = `
+CREATE TABLE entry_hashes (
+	hash BLOB NOT NULL,    -- a v2 infohash or pieces root
+	id   INTEGER NOT NULL, -- entries.id
+	PRIMARY KEY (hash, id)
+) WITHOUT ROWID;
+CREATE INDEX entry_hashes_id ON entry_hashes (id);
+`
+
+// indexVersion is the index schema's user_version: a file of version 1 is
+// brought up to it (migrateIndex), one of another version (or none) is
+// recreated.
+const indexVersion = 2
+
+// migrateV1 adds what version 2 added: v2 hashes of entries (version 1
+// files hold only v1 entries, from the DHT).
+const migrateV1 = `
+ALTER TABLE entries ADD COLUMN v2 BLOB;
+ALTER TABLE entries ADD COLUMN roots BLOB;
+` + hashesSchema + `
+DROP TRIGGER entries_ad;
+CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
+	INSERT INTO entries_fts (entries_fts, rowid, name, files) VALUES ('delete', old.id, old.name, old.files);
+	DELETE FROM entry_hashes WHERE id = old.id;
+END;
+PRAGMA user_version = 2;
+`
 
 // openIndex opens the index at path (":memory:" or "" for memory only).
 // Leaf shares are transient (leaves register again), but entries indexed
@@ -128,6 +158,10 @@ func reopenIndex(path, dsn string) (*index, error) {
 		return nil, err
 	}
 	x := &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool)}
+	if err := x.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := x.checkSchema(); err != nil {
 		db.Close()
 		return nil, err
@@ -142,6 +176,25 @@ func reopenIndex(path, dsn string) (*index, error) {
 		return nil, err
 	}
 	return x, nil
+}
+
+// migrate brings an index file of version 1 up to indexVersion; other
+// versions are left to checkSchema.
+func (x *index) migrate() error {
+	var app, ver int64
+	if err := x.db.QueryRow(`PRAGMA application_id`).Scan(&app); err != nil {
+		return fmt.Errorf("overlay: reopen index: %w", err)
+	}
+	if err := x.db.QueryRow(`PRAGMA user_version`).Scan(&ver); err != nil {
+		return fmt.Errorf("overlay: reopen index: %w", err)
+	}
+	if app != 0x53484f4c || ver != 1 {
+		return nil
+	}
+	if _, err := x.db.Exec(migrateV1); err != nil {
+		return fmt.Errorf("overlay: reopen index: migrate from version 1: %w", err)
+	}
+	return nil
 }
 
 // checkSchema reports whether the open file is an index of this version
@@ -195,19 +248,19 @@ func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error
 		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, files FROM entries WHERE leaf = ? AND id > ? ORDER BY id LIMIT ?`, dhtLeafID, after, recountBatch)
+	rows, err := tx.QueryContext(ctx, `SELECT id, `+textCols+` FROM entries WHERE leaf = ? AND id > ? ORDER BY id LIMIT ?`, dhtLeafID, after, recountBatch)
 	if err != nil {
 		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
 	}
 	var texts []string
 	last := after
 	for rows.Next() {
-		var name, files string
-		if err := rows.Scan(&last, &name, &files); err != nil {
+		var t keyText
+		if err := rows.Scan(append([]any{&last}, t.dest()...)...); err != nil {
 			rows.Close()
 			return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
 		}
-		texts = append(texts, name+"\n"+files)
+		texts = append(texts, t.String())
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -301,29 +354,49 @@ func (x *index) commitCounted(ctx context.Context, tx *sql.Tx, leaf int64, plus,
 
 // entryTextOf returns the searchable text of leaf's entry ih, if any.
 func entryTextOf(ctx context.Context, tx *sql.Tx, leaf int64, ih [20]byte) (string, bool, error) {
-	var name, files string
-	err := tx.QueryRowContext(ctx, `SELECT name, files FROM entries WHERE leaf = ? AND infohash = ?`, leaf, ih[:]).Scan(&name, &files)
+	var t keyText
+	err := tx.QueryRowContext(ctx, `SELECT `+textCols+` FROM entries WHERE leaf = ? AND infohash = ?`, leaf, ih[:]).Scan(t.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("overlay: index: lookup: %w", err)
 	}
-	return name + "\n" + files, true, nil
+	return t.String(), true, nil
 }
 
-// upsertEntry stores e and returns its searchable text.
+// upsertEntry stores e and returns its keyword text.
 func upsertEntry(ctx context.Context, tx *sql.Tx, leaf int64, source string, e Entry) (string, error) {
 	name, files := entryText(e.Name, e.Files)
-	_, err := tx.ExecContext(ctx, `INSERT INTO entries (leaf, infohash, name, size, files, source)
-		VALUES (?, ?, ?, ?, ?, ?)
+	t := keyText{name: name, files: files, ih: e.InfoHash[:], v2: v2Blob(e.V2), roots: rootsBlob(e.Roots)}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO entries (leaf, infohash, name, size, files, source, v2, roots)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (leaf, infohash) DO UPDATE SET
-			name = excluded.name, size = excluded.size, files = excluded.files, source = excluded.source`,
-		leaf, e.InfoHash[:], name, e.Size, files, source)
+			name = excluded.name, size = excluded.size, files = excluded.files, source = excluded.source,
+			v2 = excluded.v2, roots = excluded.roots
+		RETURNING id`,
+		leaf, e.InfoHash[:], name, e.Size, files, source, t.v2, t.roots).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("overlay: index put: upsert: %w", err)
 	}
-	return name + "\n" + files, nil
+	if err := putHashes(ctx, tx, id, t.hashes()); err != nil {
+		return "", err
+	}
+	return t.String(), nil
+}
+
+// putHashes makes entry id findable by exactly the v2 hashes given.
+func putHashes(ctx context.Context, tx *sql.Tx, id int64, hashes [][]byte) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM entry_hashes WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("overlay: index put: hashes: %w", err)
+	}
+	for _, h := range hashes {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO entry_hashes (hash, id) VALUES (?, ?)`, h, id); err != nil {
+			return fmt.Errorf("overlay: index put: hashes: %w", err)
+		}
+	}
+	return nil
 }
 
 // remove deletes some of leaf's entries.
@@ -380,18 +453,18 @@ func (x *index) removeLeaf(ctx context.Context, leaf int64) error {
 
 // leafTexts returns the searchable texts of every entry of leaf.
 func leafTexts(ctx context.Context, tx *sql.Tx, leaf int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name, files FROM entries WHERE leaf = ?`, leaf)
+	rows, err := tx.QueryContext(ctx, `SELECT `+textCols+` FROM entries WHERE leaf = ?`, leaf)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: index: leaf texts: %w", err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var name, files string
-		if err := rows.Scan(&name, &files); err != nil {
+		var t keyText
+		if err := rows.Scan(t.dest()...); err != nil {
 			return nil, fmt.Errorf("overlay: index: leaf texts: %w", err)
 		}
-		out = append(out, name+"\n"+files)
+		out = append(out, t.String())
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("overlay: index: leaf texts: %w", err)
@@ -447,19 +520,19 @@ func (x *index) clear(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	var olds []string
-	rows, err := tx.QueryContext(ctx, `SELECT leaf, name, files FROM entries WHERE leaf != ?`, dhtLeafID)
+	rows, err := tx.QueryContext(ctx, `SELECT leaf, `+textCols+` FROM entries WHERE leaf != ?`, dhtLeafID)
 	if err != nil {
 		return fmt.Errorf("overlay: index clear: %w", err)
 	}
 	for rows.Next() {
 		var leaf int64
-		var name, files string
-		if err := rows.Scan(&leaf, &name, &files); err != nil {
+		var t keyText
+		if err := rows.Scan(append([]any{&leaf}, t.dest()...)...); err != nil {
 			rows.Close()
 			return fmt.Errorf("overlay: index clear: %w", err)
 		}
 		if x.counted(leaf) {
-			olds = append(olds, name+"\n"+files)
+			olds = append(olds, t.String())
 		}
 	}
 	rows.Close()
@@ -490,6 +563,9 @@ func (x *index) queryKeys(ctx context.Context, words string) ([]uint32, error) {
 		return nil, fmt.Errorf("overlay: query keys: %w", err)
 	}
 	defer tx.Rollback()
+	if h, ok := hashQuery(words); ok {
+		return []uint32{hashKey(h)}, nil
+	}
 	return queryKeys(ctx, tx, queryWords(norm.NFC.String(words)))
 }
 
@@ -518,6 +594,9 @@ const rankCandidates = 2000
 // rankCandidates newest matches are ranked (bm25), and only the best
 // limit*4 of them are read from the entries table.
 func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, error) {
+	if h, ok := hashQuery(words); ok {
+		return x.searchHash(ctx, h, limit)
+	}
 	q, err := ftsQuery(words)
 	if err != nil {
 		return nil, err
@@ -534,7 +613,7 @@ func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, err
 	if n >= rankCandidates {
 		q = exact
 	}
-	rows, err := x.db.QueryContext(ctx, `SELECT e.infohash, e.name, e.size, e.files
+	rows, err := x.db.QueryContext(ctx, `SELECT e.infohash, e.name, e.size, e.files, e.v2
 		FROM (SELECT rowid, rank FROM (SELECT rowid, rank FROM entries_fts WHERE entries_fts MATCH ?
 				ORDER BY rowid DESC LIMIT ?)
 			ORDER BY rank LIMIT ?) AS f
@@ -543,6 +622,12 @@ func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, err
 	if err != nil {
 		return nil, fmt.Errorf("overlay: index search: %w", err)
 	}
+	return x.finishHits(ctx, rows, limit)
+}
+
+// finishHits groups the rows of a search (infohash, name, size, files, v2)
+// into hits and fills in their sources and DHT swarms.
+func (x *index) finishHits(ctx context.Context, rows *sql.Rows, limit int) ([]Hit, error) {
 	hits, err := groupRows(rows, limit)
 	if err != nil {
 		return nil, err
@@ -609,10 +694,10 @@ func groupRows(rows *sql.Rows, limit int) ([]Hit, error) {
 	var hits []Hit
 	at := make(map[[20]byte]int)
 	for rows.Next() {
-		var ih []byte
+		var ih, v2 []byte
 		var h Hit
 		var files string
-		if err := rows.Scan(&ih, &h.Name, &h.Size, &files); err != nil {
+		if err := rows.Scan(&ih, &h.Name, &h.Size, &files, &v2); err != nil {
 			return nil, fmt.Errorf("overlay: index search: scan: %w", err)
 		}
 		if len(ih) != 20 {
@@ -620,12 +705,18 @@ func groupRows(rows *sql.Rows, limit int) ([]Hit, error) {
 		}
 		if i, ok := at[[20]byte(ih)]; ok {
 			addName(&hits[i], h.Name)
+			if len(v2) == 32 && hits[i].V2 == ([32]byte{}) {
+				hits[i].V2 = [32]byte(v2)
+			}
 			continue
 		}
 		if len(hits) == limit {
 			continue
 		}
 		h.InfoHash = [20]byte(ih)
+		if len(v2) == 32 {
+			h.V2 = [32]byte(v2)
+		}
 		h.Names = []string{h.Name}
 		if files != "" {
 			h.Files = strings.Split(files, "\n")

@@ -191,7 +191,7 @@ func (l *Leaf) emit(ctx context.Context, merged map[[20]byte]*Hit, batch []Hit, 
 func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 	cur := merged[h.InfoHash]
 	if cur == nil {
-		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files), DHT: h.DHT, Swarm: h.Swarm}
+		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files), V2: h.V2, DHT: h.DHT, Swarm: h.Swarm}
 		merged[h.InfoHash] = cur
 		addName(cur, h.Name)
 		addNames(cur, h.Names)
@@ -199,6 +199,9 @@ func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 		return cloneHit(*cur), true
 	}
 	grew := addNames(cur, append([]string{h.Name}, h.Names...))
+	if cur.V2 == ([32]byte{}) && h.V2 != ([32]byte{}) {
+		cur.V2, grew = h.V2, true
+	}
 	if h.DHT && (!cur.DHT || h.Swarm > cur.Swarm) {
 		cur.DHT, cur.Swarm, grew = true, max(cur.Swarm, h.Swarm), true
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -72,15 +73,26 @@ func entryText(name string, files []string) (string, string) {
 	return norm.NFC.String(name), norm.NFC.String(strings.Join(files, "\n"))
 }
 
-// keysOfTexts returns the keyword-table keys of each entry text.
+// keysOfTexts returns the keyword-table keys of each entry text (a
+// keyText string: words, then hashes after a NUL).
 func keysOfTexts(ctx context.Context, q execQuerier, texts []string) ([][]uint32, error) {
-	terms, err := tokenize(ctx, q, texts)
+	words := make([]string, len(texts))
+	hashes := make([][]string, len(texts))
+	for i, t := range texts {
+		words[i], hashes[i] = splitKeyText(t)
+	}
+	terms, err := tokenize(ctx, q, words)
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]uint32, len(terms))
 	for i, ts := range terms {
-		out[i] = entryKeys(ts)
+		keys := entryKeys(ts)
+		for _, h := range hashes[i] {
+			keys = append(keys, hashKey(h))
+		}
+		slices.Sort(keys)
+		out[i] = slices.Compact(keys)
 	}
 	return out, nil
 }

@@ -38,10 +38,12 @@ func (f StaticFinder) FindSupernodes(context.Context) ([]string, error) {
 
 // Entry is one item a leaf shares: a torrent and its file paths.
 type Entry struct {
-	InfoHash [20]byte
+	InfoHash [20]byte // v1 infohash, or a v2-only torrent's v2 infohash cut to 20 bytes
 	Name     string
 	Size     int64
 	Files    []string
+	V2       [32]byte   // BEP 52 infohash (SHA-256 of the info dictionary); zero for v1-only torrents
+	Roots    [][32]byte // BEP 52 pieces roots of its files (at most maxFilesPerEntry)
 }
 
 // Hit is one search result, grouped by infohash.
@@ -52,6 +54,7 @@ type Hit struct {
 	Size     int64
 	Files    []string
 	Sources  []string // BitTorrent peer addresses (host:port) holding it
+	V2       [32]byte // BEP 52 infohash, where a source knows it; zero otherwise
 	DHT      bool     // a supernode indexed it from the BitTorrent DHT
 	Swarm    int      // peers its supernode last saw in its BitTorrent swarm (DHT hits)
 }
@@ -66,6 +69,9 @@ func checkEntry(e Entry) error {
 	}
 	if len(e.Files) > maxFilesPerEntry {
 		return fmt.Errorf("entry %x: %d files, at most %d", e.InfoHash, len(e.Files), maxFilesPerEntry)
+	}
+	if len(e.Roots) > maxFilesPerEntry {
+		return fmt.Errorf("entry %x: %d pieces roots, at most %d", e.InfoHash, len(e.Roots), maxFilesPerEntry)
 	}
 	for _, f := range e.Files {
 		if f == "" || len(f) > maxPathLen || !utf8.ValidString(f) || strings.ContainsRune(f, '\n') {
@@ -93,6 +99,7 @@ func trimEntry(e Entry) Entry {
 		}
 	}
 	e.Files = files
+	e.Roots = e.Roots[:min(len(e.Roots), maxFilesPerEntry)]
 	return e
 }
 
@@ -112,23 +119,48 @@ func trimString(s string, n int) string {
 
 // sameEntry reports whether two entries carry the same data.
 func sameEntry(a, b Entry) bool {
-	return a.InfoHash == b.InfoHash && a.Name == b.Name && a.Size == b.Size && slices.Equal(a.Files, b.Files)
+	return a.InfoHash == b.InfoHash && a.Name == b.Name && a.Size == b.Size && slices.Equal(a.Files, b.Files) &&
+		a.V2 == b.V2 && slices.Equal(a.Roots, b.Roots)
 }
 
 func toWireEntry(e Entry) wireEntry {
-	return wireEntry{InfoHash: hash20(e.InfoHash), Name: e.Name, Size: e.Size, Files: e.Files}
+	w := wireEntry{InfoHash: hash20(e.InfoHash), Name: e.Name, Size: e.Size, Files: e.Files, V2: wireV2(e.V2)}
+	for _, r := range e.Roots {
+		w.Roots = append(w.Roots, hash32(r))
+	}
+	return w
 }
 
 func fromWireEntry(w wireEntry) Entry {
-	return Entry{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Size: w.Size, Files: w.Files}
+	e := Entry{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Size: w.Size, Files: w.Files}
+	if w.V2 != nil {
+		e.V2 = [32]byte(*w.V2)
+	}
+	for _, r := range w.Roots {
+		e.Roots = append(e.Roots, [32]byte(r))
+	}
+	return e
+}
+
+// wireV2 is a v2 infohash as it travels: absent when zero.
+func wireV2(v2 [32]byte) *hash32 {
+	if v2 == ([32]byte{}) {
+		return nil
+	}
+	h := hash32(v2)
+	return &h
 }
 
 func toWireHit(h Hit) wireHit {
 	return wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Names: h.Names, Size: h.Size, Files: h.Files, Sources: h.Sources,
-		DHT: h.DHT, Swarm: h.Swarm}
+		V2: wireV2(h.V2), DHT: h.DHT, Swarm: h.Swarm}
 }
 
 func fromWireHit(w wireHit) Hit {
-	return Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Names: w.Names, Size: w.Size, Files: w.Files, Sources: w.Sources,
+	h := Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Names: w.Names, Size: w.Size, Files: w.Files, Sources: w.Sources,
 		DHT: w.DHT, Swarm: max(w.Swarm, 0)}
+	if w.V2 != nil {
+		h.V2 = [32]byte(*w.V2)
+	}
+	return h
 }

@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/anacrolix/torrent/metainfo"
+	infohash_v2 "github.com/anacrolix/torrent/types/infohash-v2"
+)
+
+// Search by hash. A search for an infohash (v1, 40 hex digits), a v2
+// infohash (64 hex digits, or a btmh multihash), a file's pieces root
+// (64 hex digits), or a magnet link finds that torrent: first in this
+// computer's library (Hit.Local), then through the overlay, whose
+// supernodes look the hash up instead of matching words (see
+// overlay.hashQuery). Shared entries carry their v2 infohash and pieces
+// roots for it (leafEntry).
+
+// maxRootsPerEntry caps the pieces roots a shared entry carries, as the
+// overlay caps its file paths.
+const maxRootsPerEntry = 200
+
+// v2Hashes returns a torrent's BEP 52 infohash and its files' pieces
+// roots; zero and nil for a v1-only torrent.
+func v2Hashes(info *metainfo.Info, infoBytes []byte) ([32]byte, [][32]byte) {
+	if info == nil || !info.HasV2() || len(infoBytes) == 0 {
+		return [32]byte{}, nil
+	}
+	var roots [][32]byte
+	for fi := range info.UpvertedFilesIter() {
+		if fi.PiecesRoot.Ok && len(roots) < maxRootsPerEntry {
+			roots = append(roots, fi.PiecesRoot.Value)
+		}
+	}
+	return sha256.Sum256(infoBytes), roots
+}
+
+// searchHash returns the hash a search is for, in lower-case hex (40 or
+// 64 digits), when words are one: a hex hash, a btmh multihash ("1220"
+// and 64 digits) or a magnet link (its v2 infohash if it has one).
+func searchHash(words string) (string, bool) {
+	w := strings.TrimSpace(words)
+	if strings.HasPrefix(strings.ToLower(w), "magnet:") {
+		m, err := metainfo.ParseMagnetV2Uri(w)
+		switch {
+		case err != nil:
+			return "", false
+		case m.V2InfoHash.Ok:
+			return hex.EncodeToString(m.V2InfoHash.Value[:]), true
+		case m.InfoHash.Ok:
+			return m.InfoHash.Value.HexString(), true
+		}
+		return "", false
+	}
+	w = strings.ToLower(w)
+	if len(w) == 68 && strings.HasPrefix(w, "1220") {
+		w = w[4:]
+	}
+	if (len(w) != 40 && len(w) != 64) || strings.Trim(w, "0123456789abcdef") != "" {
+		return "", false
+	}
+	return w, true
+}
+
+// matchesHash reports whether a torrent has the hash h (lower-case hex):
+// as its infohash, its v2 infohash, or a file's pieces root.
+func matchesHash(h string, ih InfoHash, v2 [32]byte, roots [][32]byte) bool {
+	if len(h) == 40 {
+		return h == hex.EncodeToString(ih[:])
+	}
+	if v2 != ([32]byte{}) && h == hex.EncodeToString(v2[:]) {
+		return true
+	}
+	for _, r := range roots {
+		if h == hex.EncodeToString(r[:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// libraryHits returns a hit for each torrent in the library that has the
+// hash h (lower-case hex), marked Local.
+func (e *Engine) libraryHits(h string) []Hit {
+	e.mu.Lock()
+	list := make([]*transfer, 0, len(e.transfers))
+	for _, t := range e.transfers {
+		list = append(list, t)
+	}
+	e.mu.Unlock()
+	var hits []Hit
+	for _, t := range list {
+		sw := t.swarm()
+		if sw == nil {
+			continue
+		}
+		info, infoBytes := sw.Info()
+		v2, roots := v2Hashes(info, infoBytes)
+		if !matchesHash(h, t.ih, v2, roots) {
+			continue
+		}
+		hit := Hit{InfoHash: t.ih, V2: v2, Local: true}
+		if info != nil {
+			hit.Name, hit.Size, hit.Files = info.BestName(), info.TotalLength(), filePaths(info)
+		} else {
+			st := sw.Stats()
+			hit.Name, hit.Size = st.Name, st.Size
+		}
+		hit.Magnet = magnetOf(hit.InfoHash, hit.V2, hit.Name)
+		hits = append(hits, hit)
+	}
+	return hits
+}
+
+// magnetOf builds a hit's magnet link: btih for v1 torrents, btih and btmh
+// for hybrids, btmh alone for v2-only torrents (whose infohash is the v2
+// one cut to 20 bytes).
+func magnetOf(ih InfoHash, v2 [32]byte, name string) string {
+	if v2 == ([32]byte{}) {
+		return Magnet(ih, name)
+	}
+	m := metainfo.MagnetV2{DisplayName: name}
+	m.V2InfoHash.Ok, m.V2InfoHash.Value = true, infohash_v2.T(v2)
+	if [20]byte(v2[:20]) != [20]byte(ih) {
+		m.InfoHash.Ok, m.InfoHash.Value = true, metainfo.Hash(ih)
+	}
+	return m.String()
+}

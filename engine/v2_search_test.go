@@ -1,0 +1,156 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/overlay"
+)
+
+// TestSearchByV2Hash: on real engines (a supernode S, A sharing a hybrid
+// and a v2-only torrent it made, B searching), B finds each torrent by
+// its v1 infohash, its v2 infohash (hex, btmh multihash, magnet link) and
+// a file's pieces root, with the v2 infohash in the hit and a btmh magnet;
+// a root two torrents share finds both. A searching a hash finds the
+// torrent in its own library (Local), and a search for words still works.
+func TestSearchByV2Hash(t *testing.T) {
+	boot := enginetest.Start(t, enginetest.Config(t))
+	sCfg := enginetest.Config(t, boot.DHTAddr())
+	sCfg.Supernode = true
+	enginetest.Start(t, sCfg)
+	aCfg := enginetest.Config(t, boot.DHTAddr())
+	aCfg.Leaf = true
+	a := enginetest.Start(t, aCfg)
+	bCfg := enginetest.Config(t, boot.DHTAddr())
+	bCfg.Leaf = true
+	b := enginetest.Start(t, bCfg)
+
+	dir := t.TempDir()
+	shared := enginetest.RandomFile(t, dir, "shared.bin", 100<<10)
+	hybridDir := filepath.Join(dir, "Wombat Hybrid")
+	v2Dir := filepath.Join(dir, "Wombat V2only")
+	for _, d := range []string{hybridDir, v2Dir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "same.bin"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		enginetest.RandomFile(t, d, "own.bin", 50<<10)
+	}
+	hyb := createSeeded(t, a, hybridDir, engine.FormatHybrid)
+	v2o := createSeeded(t, a, v2Dir, engine.FormatV2)
+	hybRoots := piecesRoots(t, hyb.Torrent)
+	v2Roots := piecesRoots(t, v2o.Torrent)
+	if hybRoots["same.bin"] != v2Roots["same.bin"] || hybRoots["own.bin"] == v2Roots["own.bin"] {
+		t.Fatalf("roots: hybrid %x, v2 %x", hybRoots, v2Roots)
+	}
+	same, own := hybRoots["same.bin"], v2Roots["own.bin"]
+
+	enginetest.WaitFor(t, "a hit for 'wombat'", 60*time.Second, func() bool {
+		defer time.Sleep(time.Second / overlay.DefaultQueryRate)
+		hits := searchHits(t, b, "wombat")
+		return hits[hyb.InfoHash].Name != "" && hits[v2o.InfoHash].Name != ""
+	})
+	for _, tc := range []struct {
+		name, words string
+		want        []engine.Created
+	}{
+		{"hybrid v1 infohash", hyb.InfoHash.String(), []engine.Created{hyb}},
+		{"hybrid v2 infohash", hyb.InfoHashV2, []engine.Created{hyb}},
+		{"hybrid btmh", "1220" + hyb.InfoHashV2, []engine.Created{hyb}},
+		{"hybrid magnet", "magnet:?xt=urn:btmh:1220" + hyb.InfoHashV2 + "&dn=x", []engine.Created{hyb}},
+		{"v2-only v2 infohash", v2o.InfoHashV2, []engine.Created{v2o}},
+		{"v2-only cut infohash", v2o.InfoHash.String(), []engine.Created{v2o}},
+		{"v2-only root", hex.EncodeToString(own[:]), []engine.Created{v2o}},
+		{"shared root", hex.EncodeToString(same[:]), []engine.Created{hyb, v2o}},
+	} {
+		time.Sleep(time.Second / overlay.DefaultQueryRate)
+		hits := searchHits(t, b, tc.words)
+		if len(hits) != len(tc.want) {
+			t.Errorf("%s: %d hits %v, want %d", tc.name, len(hits), hits, len(tc.want))
+		}
+		for _, c := range tc.want {
+			h, ok := hits[c.InfoHash]
+			if !ok {
+				t.Errorf("%s: %s not found", tc.name, c.Name)
+				continue
+			}
+			if hex.EncodeToString(h.V2[:]) != c.InfoHashV2 || h.Local || len(h.Sources) == 0 {
+				t.Errorf("%s: hit %+v, want v2 %s from A", tc.name, h, c.InfoHashV2)
+			}
+			m, err := metainfo.ParseMagnetV2Uri(h.Magnet)
+			if err != nil || !m.V2InfoHash.Ok || hex.EncodeToString(m.V2InfoHash.Value[:]) != c.InfoHashV2 ||
+				m.InfoHash.Ok != (c.InfoHash == hyb.InfoHash) {
+				t.Errorf("%s: magnet %s (%v)", tc.name, h.Magnet, err)
+			}
+		}
+	}
+	for _, c := range []engine.Created{hyb, v2o} {
+		hits := searchHits(t, a, c.InfoHashV2)
+		if h := hits[c.InfoHash]; !h.Local || h.Origin() != "library" || h.Name != c.Name {
+			t.Errorf("A's own search for %s: %+v, want it from the library", c.Name, hits)
+		}
+	}
+}
+
+// createSeeded has n make a torrent of dir in format and seed it.
+func createSeeded(t *testing.T, n *enginetest.Node, dir string, f engine.TorrentFormat) engine.Created {
+	t.Helper()
+	c, err := n.CreateTorrent(context.Background(), engine.CreateRequest{Path: dir,
+		Save: filepath.Join(t.TempDir(), filepath.Base(dir)+".torrent"), PieceLength: 32 << 10, Format: f, Seed: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// piecesRoots maps each file name of a v2 or hybrid .torrent to its pieces root.
+func piecesRoots(t *testing.T, torrent string) map[string][32]byte {
+	t.Helper()
+	mi, err := metainfo.LoadFromFile(torrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string][32]byte)
+	for fi := range info.UpvertedFilesIter() {
+		if fi.PiecesRoot.Ok {
+			p := fi.BestPath()
+			out[p[len(p)-1]] = fi.PiecesRoot.Value
+		}
+	}
+	return out
+}
+
+// searchHits runs one search to its end and returns its hits by infohash.
+func searchHits(t *testing.T, n *enginetest.Node, words string) map[engine.InfoHash]engine.Hit {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*overlay.DefaultAnswerTimeout)
+	defer cancel()
+	run, err := n.StartSearch(ctx, words)
+	if err != nil {
+		t.Logf("search %q: %v", words, err)
+		return nil
+	}
+	out := make(map[engine.InfoHash]engine.Hit)
+	for h := range run.Hits {
+		out[h.InfoHash] = h
+	}
+	return out
+}
