@@ -162,7 +162,7 @@ type graphRenderer struct {
 
 func (r *graphRenderer) Destroy()                     {}
 func (r *graphRenderer) Objects() []fyne.CanvasObject { return r.objects }
-func (r *graphRenderer) MinSize() fyne.Size           { return fyne.NewSize(360, 100) }
+func (r *graphRenderer) MinSize() fyne.Size           { return fyne.NewSize(360, 70) }
 
 func (r *graphRenderer) Layout(size fyne.Size) {
 	r.size = size

@@ -5,10 +5,6 @@ import (
 	"net"
 	"strconv"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/widget"
-
 	"github.com/shoalp2p/shoal/engine"
 )
 
@@ -77,60 +73,4 @@ func portOfAddr(a string) int {
 	}
 	n, _ := strconv.Atoi(p)
 	return n
-}
-
-// hintLabel is a label that shows a longer text in a pop-up while the
-// pointer rests on it (Fyne 2.7 has no tooltips).
-type hintLabel struct {
-	widget.Label
-	hint  string
-	popup *widget.PopUp
-}
-
-func newHintLabel() *hintLabel {
-	l := &hintLabel{}
-	l.ExtendBaseWidget(l)
-	return l
-}
-
-// setHint changes the pop-up text (and an open pop-up).
-func (l *hintLabel) setHint(s string) {
-	if l.hint == s {
-		return
-	}
-	l.hint = s
-	if l.popup != nil {
-		l.popup.Hide()
-		l.popup = nil
-	}
-}
-
-// MouseIn implements desktop.Hoverable: show the hint above the label.
-func (l *hintLabel) MouseIn(ev *desktop.MouseEvent) {
-	c := fyne.CurrentApp().Driver().CanvasForObject(l)
-	if c == nil || l.hint == "" {
-		return
-	}
-	text := widget.NewLabel(l.hint)
-	text.Wrapping = fyne.TextWrapWord
-	l.popup = widget.NewPopUp(text, c)
-	width := min(float32(420), c.Size().Width-8)
-	text.Resize(fyne.NewSize(width, 0))
-	size := fyne.NewSize(width, text.MinSize().Height)
-	l.popup.Resize(size)
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(l)
-	x := min(pos.X, c.Size().Width-size.Width-4)
-	y := max(pos.Y-size.Height-4, 0)
-	l.popup.ShowAtPosition(fyne.NewPos(max(x, 0), y))
-}
-
-// MouseMoved implements desktop.Hoverable.
-func (l *hintLabel) MouseMoved(*desktop.MouseEvent) {}
-
-// MouseOut implements desktop.Hoverable: hide the hint.
-func (l *hintLabel) MouseOut() {
-	if l.popup != nil {
-		l.popup.Hide()
-		l.popup = nil
-	}
 }

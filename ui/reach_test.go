@@ -49,8 +49,8 @@ func TestConnectionCardWords(t *testing.T) {
 		if st.reach.Text != c.words {
 			t.Errorf("card for %+v:\n %q\nwant %q", c.net, st.reach.Text, c.words)
 		}
-		if u.status.reach.Text != c.short || u.status.reach.hint != c.words {
-			t.Errorf("status bar for %+v: %q / hint %q", c.net, u.status.reach.Text, u.status.reach.hint)
+		if u.status.reach.Text != c.short || u.status.reachHint != c.words {
+			t.Errorf("status bar for %+v: %q / hint %q", c.net, u.status.reach.Text, u.status.reachHint)
 		}
 	}
 	u.Refresh(engine.Snapshot{Taken: time.Now(), Net: unreachable})

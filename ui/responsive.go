@@ -80,14 +80,32 @@ func (l *columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return s
 }
 
-// statusRow lays a status line out left to right at each item's natural
-// width; in a narrow window the items at the end are cut short (their
-// labels truncate with an ellipsis) instead of widening the window.
-type statusRow struct{}
+// statusFlow lays the status items out left to right at their natural
+// widths, with a separator between neighbours, and the last object (the
+// rates) at the right end. When they do not all fit on one line (an
+// 800 px window with a busy node), the items that do not fit start a
+// second line instead of being cut short, so nothing is truncated; an item
+// wider than the whole window is the only one an ellipsis shortens. Its
+// minimum height follows the lines of the last layout; a change of line
+// count refreshes the container so the window measures it again.
+type statusFlow struct {
+	lines int
+	box   *fyne.Container
+}
 
-// newStatusRow makes a row of status items.
-func newStatusRow(objs ...fyne.CanvasObject) *fyne.Container {
-	return container.New(statusRow{}, objs...)
+// newStatusFlow makes the status line: items, separators between them,
+// and right at the end.
+func newStatusFlow(right fyne.CanvasObject, items ...fyne.CanvasObject) *fyne.Container {
+	l := &statusFlow{lines: 1}
+	var objs []fyne.CanvasObject
+	for i, it := range items {
+		if i > 0 {
+			objs = append(objs, widget.NewSeparator())
+		}
+		objs = append(objs, it)
+	}
+	l.box = container.New(l, append(objs, right)...)
+	return l.box
 }
 
 // natural is the width o would like: a truncating label's whole text.
@@ -95,10 +113,27 @@ func natural(o fyne.CanvasObject) float32 {
 	switch w := o.(type) {
 	case *tipped:
 		return natural(w.content)
-	case *hintLabel:
-		return labelWidth(&w.Label)
 	case *widget.Label:
-		return labelWidth(w)
+		if w.Truncation == fyne.TextTruncateOff {
+			return w.MinSize().Width
+		}
+		// A truncating label cuts its text short a little before its
+		// measured width: give it the inner padding on both sides.
+		return labelWidth(w) + 2*theme.InnerPadding()
+	case *fyne.Container:
+		if w.Layout == nil || len(w.Objects) == 0 {
+			return o.MinSize().Width
+		}
+		// An HBox of labels: their natural widths and the gaps.
+		total := float32(0)
+		n := 0
+		for _, c := range w.Objects {
+			if c.Visible() {
+				total += natural(c)
+				n++
+			}
+		}
+		return total + theme.Padding()*float32(max(n-1, 0))
 	}
 	return o.MinSize().Width
 }
@@ -109,20 +144,67 @@ func labelWidth(l *widget.Label) float32 {
 	return widget.NewLabelWithStyle(l.Text, l.Alignment, l.TextStyle).MinSize().Width
 }
 
-func (statusRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	x := float32(0)
-	for _, o := range objs {
-		w := min(natural(o), max(0, size.Width-x))
-		o.Resize(fyne.NewSize(w, size.Height))
-		o.Move(fyne.NewPos(x, 0))
-		x += w
-	}
-}
-
-func (statusRow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+// rowHeight is the height of one status line.
+func rowHeight(objs []fyne.CanvasObject) float32 {
 	h := float32(0)
 	for _, o := range objs {
 		h = max(h, o.MinSize().Height)
 	}
-	return fyne.NewSize(objs[0].MinSize().Width, h)
+	return h
+}
+
+func (l *statusFlow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) == 0 {
+		return
+	}
+	h := rowHeight(objs)
+	line, x := 0, float32(0)
+	var sep fyne.CanvasObject // the separator waiting for the next item
+	items, right := objs[:len(objs)-1], objs[len(objs)-1]
+	for _, o := range items {
+		if _, ok := o.(*widget.Separator); ok {
+			sep = o
+			o.Resize(fyne.Size{}) // shown only between two items on a line
+			continue
+		}
+		w := natural(o)
+		sw := float32(0)
+		if sep != nil {
+			sw = sep.MinSize().Width + theme.Padding()
+		}
+		if x > 0 && x+sw+w > size.Width { // no room: a new line
+			line, x, sw = line+1, 0, 0
+		}
+		if sw > 0 {
+			sep.Resize(fyne.NewSize(sep.MinSize().Width, h-2*theme.Padding()))
+			sep.Move(fyne.NewPos(x+theme.Padding()/2, float32(line)*h+theme.Padding()))
+			x += sw
+		}
+		sep = nil
+		w = min(w, size.Width-x)
+		o.Resize(fyne.NewSize(w, h))
+		o.Move(fyne.NewPos(x, float32(line)*h))
+		x += w
+	}
+	rw := natural(right)
+	if x > 0 && x+theme.Padding()+rw > size.Width {
+		line, x = line+1, 0
+	}
+	rw = min(rw, size.Width)
+	right.Resize(fyne.NewSize(rw, h))
+	right.Move(fyne.NewPos(size.Width-rw, float32(line)*h))
+	if line+1 != l.lines {
+		l.lines = line + 1
+		if l.box != nil {
+			defer l.box.Refresh()
+		}
+	}
+}
+
+func (l *statusFlow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	w := float32(0)
+	for _, o := range objs {
+		w = max(w, o.MinSize().Width)
+	}
+	return fyne.NewSize(w, rowHeight(objs)*float32(l.lines))
 }

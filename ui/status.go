@@ -16,9 +16,10 @@ import (
 // alternative limits apply.
 type statusBar struct {
 	dht, peers, super, rates, alt *widget.Label
-	reach                         *hintLabel // reachability, the words for people on hover
+	reach                         *widget.Label // reachability in a word
+	reachHint                     string        // reachability in words for people: its tooltip
 	content                       fyne.CanvasObject
-	row                           *fyne.Container // the items left of the rates; laid out again when their texts change
+	row                           *fyne.Container // the status line; laid out again when its texts change
 
 	last    engine.NetStatus
 	limits  [2]int64 // download and upload limits in force (0 = none)
@@ -33,22 +34,21 @@ func newStatusBar(tips *tipLayer) *statusBar {
 		super: widget.NewLabel(""),
 		rates: widget.NewLabel(""),
 		alt:   widget.NewLabelWithStyle("Alternative limits", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}),
-		reach: newHintLabel(),
+		reach: widget.NewLabel(""),
 	}
 	b.alt.Importance = widget.WarningImportance
 	b.alt.Hide()
+	// The status line wraps rather than cutting items short (statusFlow);
+	// only a supernode address wider than the window gets an ellipsis.
 	b.super.Truncation = fyne.TextTruncateEllipsis
 	b.apply(engine.NetStatus{})
 	tip := func(l *widget.Label, text func(engine.NetStatus) string) fyne.CanvasObject {
 		return newTipped(tips, l, func() string { return text(b.last) })
 	}
-	for _, l := range []*widget.Label{b.dht, b.peers, &b.reach.Label} {
-		l.Truncation = fyne.TextTruncateEllipsis // the row shortens them in a narrow window
-	}
-	b.row = newStatusRow(tip(b.dht, dhtTip), widget.NewSeparator(), tip(b.peers, peersTip), widget.NewSeparator(),
-		b.reach, widget.NewSeparator(), tip(b.super, supernodeTip))
-	b.content = container.NewVBox(widget.NewSeparator(),
-		container.NewBorder(nil, nil, nil, container.NewHBox(tip(b.alt, altTip), tip(b.rates, ratesTip)), b.row))
+	b.row = newStatusFlow(container.NewHBox(tip(b.alt, altTip), tip(b.rates, ratesTip)),
+		tip(b.dht, dhtTip), tip(b.peers, peersTip),
+		newTipped(tips, b.reach, func() string { return b.reachHint }), tip(b.super, supernodeTip))
+	b.content = container.NewVBox(widget.NewSeparator(), b.row)
 	return b
 }
 
@@ -71,12 +71,16 @@ func (b *statusBar) apply(n engine.NetStatus) {
 // showReach shows reachability in a word, and in full on hover.
 func (b *statusBar) showReach() {
 	n := b.last
-	setText(&b.reach.Label, reachShort(n))
-	b.reach.Importance = widget.MediumImportance
+	setText(b.reach, reachShort(n))
+	imp := widget.MediumImportance
 	if n.Reachable == "no" {
-		b.reach.Importance = widget.WarningImportance
+		imp = widget.WarningImportance
 	}
-	b.reach.setHint(reachWords(n, portOfAddr(n.PeerAddr), b.mapping))
+	if b.reach.Importance != imp {
+		b.reach.Importance = imp
+		b.reach.Refresh()
+	}
+	b.reachHint = reachWords(n, portOfAddr(n.PeerAddr), b.mapping)
 }
 
 // setLimits shows which limits are in force: the alternative ones (alt)

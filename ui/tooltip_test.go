@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
 )
@@ -115,5 +116,56 @@ func TestEmptyTransfersHint(t *testing.T) {
 	u.Refresh(twoTransfers(t.TempDir()))
 	if u.transfers.hint.Visible() {
 		t.Error("the hint stays over two transfers")
+	}
+}
+
+// TestReachTooltip: the status bar's reachability says in full, in the
+// tooltip layer like every other tip, whether peers can connect and what
+// to do.
+func TestReachTooltip(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.Refresh(engine.Snapshot{Net: engine.NetStatus{Reachable: "no", PeerAddr: "198.18.0.1:51413"}})
+	reach := findTipped(t, u, u.status.reach)
+	reach.MouseIn(&desktop.MouseEvent{})
+	waitTip(t, u, "Not reachable:")
+	waitTip(t, u, "forward TCP+UDP port 51413")
+	reach.MouseOut()
+	waitTip(t, u, "")
+	if n := len(u.win.Canvas().Overlays().List()); n != 0 {
+		t.Errorf("%d pop-ups open after the hover; the tip belongs to the tooltip layer", n)
+	}
+}
+
+// TestStatusBarWrapsInsteadOfCutting: with a busy node's long texts, the
+// status items keep their whole text at 800 px by taking a second line,
+// and share one line at 1600 px.
+func TestStatusBarWrapsInsteadOfCutting(t *testing.T) {
+	u, _ := newTestUI(t)
+	s := demoSnapshot(time.Now())
+	s.Net.Supernodes = []string{"198.18.0.7:7000", "198.18.0.8:7000"}
+	u.Refresh(s)
+	st := u.status
+	for _, c := range []struct {
+		width float32
+		lines int
+	}{{800, 2}, {1600, 1}} {
+		u.win.Resize(fyne.NewSize(c.width, 600))
+		fyne.DoAndWait(func() {})
+		for _, l := range []*widget.Label{st.dht, st.peers, st.reach, st.super, st.rates} {
+			w := findTipped(t, u, l)
+			if got, need := w.Size().Width, labelWidth(l); got < need {
+				t.Errorf("at %v px %q gets %.0f px, needs %.0f", c.width, l.Text, got, need)
+			}
+			if pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w); pos.X+w.Size().Width > c.width+0.5 {
+				t.Errorf("at %v px %q ends at %.0f, off the window", c.width, l.Text, pos.X+w.Size().Width)
+			}
+		}
+		flow := st.row.Layout.(*statusFlow)
+		if flow.lines != c.lines {
+			t.Errorf("at %v px the status bar has %d lines, want %d", c.width, flow.lines, c.lines)
+		}
+	}
+	if m := u.win.Content().MinSize(); m.Height > 565 {
+		t.Errorf("with two status lines the window needs %v, more than 800×565", m)
 	}
 }
