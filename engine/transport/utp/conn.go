@@ -209,6 +209,7 @@ func (c *Conn) write(_type st, connID uint16, payload []byte, seqNr uint16) (n i
 	send := &send{
 		payloadSize: uint32(len(payload)),
 		started:     missinggo.MonotonicNow(),
+		sentAt:      time.Now(),
 		_type:       _type,
 		connID:      connID,
 		payload:     payload,
@@ -265,12 +266,17 @@ func (c *Conn) ack(nr uint16) {
 		return
 	}
 	s := c.unackedSends[i]
+	resent := s.numResends != 0 || s.fastResent
 	latency, first := s.Ack()
 	if first {
 		c.cc.acked(s.payloadSize)
 		c.cur_window -= s.payloadSize
 		c.updateCanWrite()
-		c.addLatency(latency)
+		if !resent {
+			// Karn's rule: an ack of a resent packet may answer either
+			// copy, so it says nothing of the round trip.
+			c.addLatency(latency)
+		}
 	}
 	// Trim sends that aren't needed anymore.
 	for len(c.unackedSends) != 0 {
@@ -315,23 +321,24 @@ func (c *Conn) resendTimeout() time.Duration {
 	return ret
 }
 
-func (c *Conn) ackSkipped(seqNr uint16) {
+// dupAcksBeforeResend is how many later packets must be acked before an
+// unacked one counts as lost (libutp's DUPLICATE_ACKS_BEFORE_RESEND, TCP's
+// three duplicate acks).
+const dupAcksBeforeResend = 3
+
+// lostSend resends a packet that later packets overtook (fast
+// retransmit) and tells the congestion control. A packet is fast resent
+// once; if the resend is lost too, its resend timer brings it back.
+func (c *Conn) lostSend(seqNr uint16) {
 	send := c.seqSend(seqNr)
-	if send == nil {
+	if send == nil || send.acked.IsSet() || send.fastResent {
 		return
 	}
-	send.acksSkipped++
-	if send.acked.IsSet() {
-		return
-	}
-	switch send.acksSkipped {
-	case 3, 60:
-		c.cc.lost(time.Now(), c.latency())
-		ackSkippedResends.Add(1)
-		send.resend()
-		send.resendTimer.Reset(c.resendTimeout() * time.Duration(send.numResends))
-	default:
-	}
+	send.fastResent = true
+	c.cc.lost(time.Now(), send.sentAt)
+	ackSkippedResends.Add(1)
+	send.resend()
+	send.resendTimer.Reset(c.resendTimeout() * time.Duration(send.numResends+1))
 }
 
 // Handle a packet destined for this connection.
@@ -412,22 +419,30 @@ func (c *Conn) processDelivery(h header, payload []byte) {
 	c.processInbound()
 }
 
+// applyAcks applies a packet's cumulative and selective acks. The
+// selective ack's bits are walked from the highest down: an unset bit
+// with at least dupAcksBeforeResend set bits above it is a lost packet;
+// unset bits above the highest set one are packets still in flight (the
+// bitmask is padded to 32 bits), not losses.
 func (c *Conn) applyAcks(h header) {
 	c.ackTo(h.AckNr)
 	for _, ext := range h.Extensions {
-		switch ext.Type {
-		case extensionTypeSelectiveAck:
-			c.ackSkipped(h.AckNr + 1)
-			bitmask := selectiveAckBitmask{ext.Bytes}
-			for i := 0; i < bitmask.NumBits(); i++ {
-				if bitmask.BitIsSet(i) {
-					nr := h.AckNr + 2 + uint16(i)
-					// log.Printf("selectively acked %d", nr)
-					c.ack(nr)
-				} else {
-					c.ackSkipped(h.AckNr + 2 + uint16(i))
-				}
+		if ext.Type != extensionTypeSelectiveAck {
+			continue
+		}
+		bitmask := selectiveAckBitmask{ext.Bytes}
+		later := 0
+		for i := bitmask.NumBits() - 1; i >= 0; i-- {
+			nr := h.AckNr + 2 + uint16(i)
+			if bitmask.BitIsSet(i) {
+				c.ack(nr)
+				later++
+			} else if later >= dupAcksBeforeResend {
+				c.lostSend(nr)
 			}
+		}
+		if later >= dupAcksBeforeResend {
+			c.lostSend(h.AckNr + 1)
 		}
 	}
 }

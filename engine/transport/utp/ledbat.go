@@ -20,7 +20,8 @@ import (
 // target, then moves by at most ledbatGain bytes per round trip, in
 // proportion to how far the delay is off the target. A loss (a packet
 // resent after three later ones were acked) halves the window at most
-// once per round trip; a resend timeout drops it to the minimum, and, as
+// once per window of data (a round trip); a resend timeout drops it to
+// the minimum, and, as
 // TCP does after a timeout, slow start then brings it back to half the
 // window it had (ssthresh) before LEDBAT's slow growth takes over.
 const (
@@ -116,10 +117,12 @@ func (l *ledbat) acked(bytes uint32) {
 	l.cwnd = min(max(l.cwnd, ledbatMinCwnd), ledbatMaxCwnd)
 }
 
-// lost halves the window for a lost packet, once per round trip.
-func (l *ledbat) lost(now time.Time, rtt time.Duration) {
+// lost halves the window for a packet first sent at sent and found lost
+// at now: once per window of data, so the losses of packets sent before
+// the last cut (the same round trip's burst) do not cut again.
+func (l *ledbat) lost(now, sent time.Time) {
 	l.slowStart = false
-	if now.Sub(l.lastCut) < rtt {
+	if !sent.After(l.lastCut) {
 		return
 	}
 	l.lastCut = now

@@ -50,18 +50,19 @@ func TestLedbatSlowStartThenTarget(t *testing.T) {
 	}
 }
 
-// TestLedbatLoss: a loss halves the window once per round trip; a resend
-// timeout drops it to the minimum.
+// TestLedbatLoss: a loss halves the window once per window of data (a
+// loss of a packet sent before the last cut does not cut again); a
+// resend timeout drops it to the minimum.
 func TestLedbatLoss(t *testing.T) {
 	l := newLedbat()
 	now := time.Unix(1000, 0)
 	l.cwnd = 100 * maxPayloadSize
-	l.lost(now, 50*time.Millisecond)
-	l.lost(now.Add(10*time.Millisecond), 50*time.Millisecond) // same round trip
+	l.lost(now, now.Add(-50*time.Millisecond))
+	l.lost(now.Add(10*time.Millisecond), now.Add(-40*time.Millisecond)) // sent before the cut: same round trip
 	if l.window() != 50*maxPayloadSize {
 		t.Fatalf("window %d after two losses in one round trip, want %d", l.window(), 50*maxPayloadSize)
 	}
-	l.lost(now.Add(60*time.Millisecond), 50*time.Millisecond)
+	l.lost(now.Add(60*time.Millisecond), now.Add(time.Millisecond)) // sent after the cut
 	if l.window() != 25*maxPayloadSize {
 		t.Fatalf("window %d after a loss in the next round trip, want %d", l.window(), 25*maxPayloadSize)
 	}

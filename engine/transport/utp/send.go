@@ -17,7 +17,8 @@ type send struct {
 	seqNr       uint16
 	conn        *Conn
 
-	acksSkipped int
+	sentAt      time.Time // first sent, for LEDBAT's once-per-window cut
+	fastResent  bool      // resent after later packets were acked
 	resendTimer *time.Timer
 	numResends  int
 }

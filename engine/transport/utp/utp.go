@@ -13,7 +13,14 @@
 // This is a modified copy of github.com/anacrolix/utp v0.2.0, under the
 // Mozilla Public License 2.0 (LICENSE in this folder). Shoal's changes: LEDBAT
 // congestion control (ledbat.go, and its calls in conn.go, send.go and
-// socket.go, marked by c.cc). Why a copy: see package transport's doc.
+// socket.go, marked by c.cc), and loss recovery (conn.go's applyAcks and
+// lostSend): a packet counts as lost once three later packets are
+// selectively acked (upstream also counted the selective ack's padding
+// bits, packets still in flight, as skipped), it is fast resent once with
+// its resend timer re-armed at a full timeout (upstream re-armed it at
+// zero, so every fast resend also fired as a timeout), and resent packets
+// give no round-trip sample (Karn's rule). Why a copy: see package
+// transport's doc.
 package utp
 
 import (

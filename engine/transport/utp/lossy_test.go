@@ -1,0 +1,189 @@
+package utp
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	mrand "math/rand/v2"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// shapedPC is a net.PacketConn whose writes cross a shaped link: a
+// one-way delay, random loss and a rate cap with a bounded queue, as
+// internal/lossylink does between namespaces, here in-process so a uTP
+// transfer over a distant lossy link runs in a unit test.
+type shapedPC struct {
+	net.PacketConn
+	delay time.Duration
+	loss  float64
+	rate  float64 // bytes per second; 0: no cap
+	queue time.Duration
+
+	mu       sync.Mutex
+	free     time.Time // when the rate cap's queue is next idle
+	rng      *mrand.Rand
+	out      chan delayed
+	drop     func([]byte) bool // drops chosen packets too, if set
+	sent     int
+	lost     int
+	overflow int
+}
+
+func (p *shapedPC) WriteTo(b []byte, addr net.Addr) (int, error) {
+	now := time.Now()
+	p.mu.Lock()
+	p.sent++
+	if p.rng.Float64() < p.loss || p.drop != nil && p.drop(b) {
+		p.lost++
+		p.mu.Unlock()
+		return len(b), nil
+	}
+	due := now
+	if p.rate > 0 {
+		start := now
+		if p.free.After(now) {
+			start = p.free
+		}
+		if start.Sub(now) > p.queue {
+			p.overflow++
+			p.mu.Unlock()
+			return len(b), nil
+		}
+		p.free = start.Add(time.Duration(float64(len(b)+28) / p.rate * float64(time.Second)))
+		due = p.free
+	}
+	p.mu.Unlock()
+	p.out <- delayed{append([]byte(nil), b...), addr, due.Add(p.delay)}
+	return len(b), nil
+}
+
+// delayed is a packet on the link, due at the far end at due.
+type delayed struct {
+	b   []byte
+	to  net.Addr
+	due time.Time
+}
+
+// deliver writes packets in order, each at its due time (a link does not
+// reorder).
+func (p *shapedPC) deliver() {
+	for d := range p.out {
+		time.Sleep(time.Until(d.due))
+		p.PacketConn.WriteTo(d.b, d.to)
+	}
+}
+
+// shapedPair is two Sockets on loopback joined by a shaped link each way.
+func shapedPair(t testing.TB, delay time.Duration, loss, rateBits float64, seed uint64) (a, b *Socket, pa, pb *shapedPC) {
+	mk := func(s uint64) (*Socket, *shapedPC) {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := &shapedPC{PacketConn: pc, delay: delay, loss: loss, rate: rateBits / 8, queue: 100 * time.Millisecond, rng: mrand.New(mrand.NewPCG(s, s)), out: make(chan delayed, 1<<16)}
+		go sp.deliver()
+		sock, err := NewSocketFromPacketConn(sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sock.CloseNow() })
+		return sock, sp
+	}
+	a, pa = mk(seed)
+	b, pb = mk(seed + 1)
+	return
+}
+
+// transferOver sends size bytes from a to b and returns how long it took
+// and the sender's congestion state at the end.
+func transferOver(t testing.TB, a, b *Socket, size int) (time.Duration, ledbat) {
+	data := make([]byte, size)
+	rand.Read(data)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := b.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	start := time.Now()
+	c, err := a.Dial(b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := <-accepted
+	defer r.Close()
+	go func() { c.Write(data) }()
+	got := make([]byte, size)
+	r.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	if _, err := io.ReadFull(r, got); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	took := time.Since(start)
+	if !bytes.Equal(got, data) {
+		t.Fatal("received bytes differ")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, sc := range a.conns {
+		return took, sc.cc
+	}
+	return took, ledbat{}
+}
+
+// TestLossyDistantTransfer measures (UTP_LOSSY=1) a transfer over a
+// 100 ms RTT, 0.5% loss, 40 Mbit/s link.
+func TestLossyDistantTransfer(t *testing.T) {
+	if os.Getenv("UTP_LOSSY") == "" {
+		t.Skip("UTP_LOSSY=1 measures a transfer over a shaped link")
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		a, b, pa, pb := shapedPair(t, 50*time.Millisecond, 0.005, 40e6, seed)
+		took, cc := transferOver(t, a, b, 8<<20)
+		t.Logf("seed %d: 8 MiB in %v (%.2f MB/s); a→b %d sent %d lost %d overflow; b→a %d sent %d lost; fast resends %d; cc cuts %d timeouts %d cwnd %.0f",
+			seed, took.Round(time.Millisecond), 8.0*1.048576/took.Seconds(), pa.sent, pa.lost, pa.overflow, pb.sent, pb.lost, ackSkippedResends.Value(), cc.cuts, cc.timeouts, cc.cwnd)
+	}
+}
+
+// dropDataSeq returns a drop hook losing the first data packet with
+// sequence number seq (once: its resend gets through).
+func dropDataSeq(seq uint16) func([]byte) bool {
+	done := false
+	return func(b []byte) bool {
+		var h header
+		if done || len(b) < 20 {
+			return false
+		}
+		if _, err := h.Unmarshal(b); err != nil || h.Type != stData || h.SeqNr != seq {
+			return false
+		}
+		done = true
+		return true
+	}
+}
+
+// TestOneLossFastRetransmit: one data packet lost in a bulk transfer over
+// a 100 ms round trip is resent when three later packets are selectively
+// acked, halves the window once, and causes no resend timeout (a fast
+// resend once re-armed its timer at zero, which fired at once and dropped
+// the window to its minimum). Packets in flight past the highest acked
+// one (the selective ack's padding bits) are not taken for losses.
+func TestOneLossFastRetransmit(t *testing.T) {
+	a, b, pa, _ := shapedPair(t, 50*time.Millisecond, 0, 0, 7)
+	pa.mu.Lock()
+	pa.drop = dropDataSeq(40) // the dialer's first data packet is seq 2
+	pa.mu.Unlock()
+	fast0 := ackSkippedResends.Value()
+	_, cc := transferOver(t, a, b, 512<<10)
+	fast := ackSkippedResends.Value() - fast0
+	t.Logf("fast resends %d, window cuts %d, resend timeouts %d, window %.0f bytes", fast, cc.cuts, cc.timeouts, cc.cwnd)
+	if fast != 1 || cc.cuts != 1 || cc.timeouts != 0 {
+		t.Errorf("one lost packet: %d fast resends, %d cuts, %d timeouts; want 1, 1, 0", fast, cc.cuts, cc.timeouts)
+	}
+}
