@@ -14,7 +14,7 @@ APT_PKGS := x11-apps gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libx
 	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth \
 	transmission-cli transmission-daemon aria2 qbittorrent-nox mktorrent opentracker \
 	miniupnpd-iptables miniupnpd miniupnpc natpmpc iptables iproute2 \
-	python3-libtorrent xdg-utils desktop-file-utils dbus appstream
+	python3-libtorrent xdg-utils desktop-file-utils dbus appstream dunst
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build screenshots test test-go test-ui bench demo run fuzz clean install install-desktop uninstall locks
@@ -41,12 +41,15 @@ test: deps
 	SHOAL_BENCH=smoke $(GO) test -run '^(TestBenchTable|TestBenchIdleLibrary)$$' -count=1 ./app/
 	$(MAKE) --no-print-directory screenshots
 
-# Screenshots of every tab under Xvfb into .tmp/screenshots: the default
-# window, and 800×600 and 1600×1000 (shoal-<tab>-<W>x<H>.png).
+# The real-window tests under Xvfb (every ui test named *Xvfb), on a private
+# D-Bus session bus: screenshots of every tab into .tmp/screenshots (the
+# default window, and 800×600 and 1600×1000 as shoal-<tab>-<W>x<H>.png), a
+# notification reaching a real notification daemon (dunst).
 screenshots: deps
 	mkdir -p .tmp/screenshots
-	SHOAL_XVFB=1 SHOAL_SCREENSHOT_DIR=$(CURDIR)/.tmp/screenshots xvfb-run -a -s "-screen 0 1920x1200x24" \
-		$(GO) test -count=1 -run 'TestScreenshot(Sizes)?Xvfb' -v ./ui/ | tail -5
+	set -o pipefail; SHOAL_XVFB=1 SHOAL_SCREENSHOT_DIR=$(CURDIR)/.tmp/screenshots dbus-run-session -- \
+		xvfb-run -a -s "-screen 0 1920x1200x24" \
+		$(GO) test -count=1 -run 'Xvfb$$' -v ./ui/ | tail -20
 	@ls -l .tmp/screenshots
 
 # Fuzz every decoder for FUZZTIME each (default 15s).
