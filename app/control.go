@@ -115,6 +115,9 @@ func printStatus(w io.Writer, st control.Status) {
 	if n.How != "" {
 		fmt.Fprintf(w, "  Reachability: %s\n", n.How)
 	}
+	if n.ExternalAddrFrom != "" {
+		fmt.Fprintf(w, "  External address from %s\n", n.ExternalAddrFrom)
+	}
 	if n.PortMappingErr != "" {
 		fmt.Fprintf(w, "  %s\n", n.PortMappingErr)
 	}

@@ -216,13 +216,14 @@ func TestLabNoMapping(t *testing.T) {
 // labStatus is the part of `shoal status --json` the lab tests read.
 type labStatus struct {
 	Network struct {
-		Role           string `json:"role"`
-		Reachable      string `json:"reachable"`
-		ReachableHow   string `json:"reachable_how"`
-		How            string `json:"how"`
-		ExternalAddr   string `json:"external_addr"`
-		PortMapping    string `json:"port_mapping"`
-		PortMappingErr string `json:"port_mapping_error"`
+		Role             string `json:"role"`
+		Reachable        string `json:"reachable"`
+		ReachableHow     string `json:"reachable_how"`
+		How              string `json:"how"`
+		ExternalAddr     string `json:"external_addr"`
+		ExternalAddrFrom string `json:"external_addr_from"`
+		PortMapping      string `json:"port_mapping"`
+		PortMappingErr   string `json:"port_mapping_error"`
 	} `json:"network"`
 }
 
@@ -325,4 +326,32 @@ func TestLabDialBack(t *testing.T) {
 	}
 	h1.waitLog(t, "reachability tested", time.Second)
 	t.Logf("h1: %s (%s)\nh2: %s (%s)", n1.Reachable, n1.How, n2.Reachable, n2.How)
+}
+
+// TestLabExternalFromPeers: behind the strict NAT no router maps a port
+// and no supernode tests us, yet the two public seeders a download
+// dials both say in their BEP 10 yourip that they see the router's
+// address: `shoal status --json` shows it as the external address,
+// learned from peers.
+func TestLabExternalFromPeers(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{PublicHosts: 2})
+	src, _ := labFile(t, "Gull Census.bin", 1<<20+7)
+	// Slow seeders, so that the download cannot finish (and drop the
+	// other seeder as a fellow seed) before both have shaken hands.
+	s1 := startLabDaemon(t, lab, "s1", 42040, "--share", src, "--max-up", "64KiB")
+	startLabDaemon(t, lab, "s2", 42041, "--share", src, "--max-up", "64KiB")
+	h2 := startLabDaemon(t, lab, "h2", 42042, "--log-level", "debug")
+	ih := s1.ready.Shared[src]
+	link := "magnet:?xt=urn:btih:" + ih + "&x.pe=203.0.113.50:42040&x.pe=203.0.113.51:42041"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if out, stderr, err := shoal(ctx, "add", "--data", h2.ready.DataDir, link); err != nil {
+		t.Fatalf("add: %v %s %s", err, out, stderr)
+	}
+	st := h2.waitStatus(t, 60*time.Second, func(st labStatus) bool { return st.Network.ExternalAddr != "" }).Network
+	if st.ExternalAddr != "203.0.113.12:42042" || st.ExternalAddrFrom != "2 peers agree on our IP (BEP 10 yourip)" ||
+		st.PortMapping != "none" {
+		t.Errorf("h2 behind the strict NAT: %+v", st)
+	}
+	t.Logf("h2: external %s from %s", st.ExternalAddr, st.ExternalAddrFrom)
 }

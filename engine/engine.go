@@ -116,6 +116,9 @@ type Engine struct {
 	// extPort is the router's mapped port (0 while none), advertised in
 	// DHT and tracker announces and extension handshakes.
 	extPort atomic.Int32
+	// ipVotes gathers peers' BEP 10 yourip claims: our external IP when
+	// the router maps nothing (yourip.go).
+	ipVotes *swarm.IPVotes
 	// inboundFrom is the first public address that connected to us.
 	inboundFrom atomic.Pointer[string]
 	// dialback answers probes and dial-back requests and asks supernodes
@@ -206,6 +209,7 @@ func Open(cfg Config) (*Engine, error) {
 		flood:     flood,
 		leafKick:  make(chan struct{}, 1),
 		queueKick: make(chan struct{}, 1),
+		ipVotes:   swarm.NewIPVotes(),
 	}
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {

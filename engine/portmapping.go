@@ -143,5 +143,6 @@ func (e *Engine) portMapStatus(n *NetStatus) {
 	n.PortMapping, n.PortMappingErr = st.Method, st.Err
 	if st.External.IsValid() {
 		n.ExternalAddr = st.External.String()
+		n.ExternalAddrFrom = "the router (" + st.Method + ")"
 	}
 }

@@ -63,6 +63,18 @@ func (e *Engine) reachability() (state, how string) {
 	return reachableUnknown, ""
 }
 
+// externalFromPeers is our IPv4 address as the peers that agree on it
+// see it (BEP 10 yourip), with the port we announce; empty while they
+// do not agree.
+func (e *Engine) externalFromPeers() (addr, from string) {
+	ip, n, ok := e.ipVotes.Agreed(false)
+	if !ok {
+		return "", ""
+	}
+	addr = netip.AddrPortFrom(ip, uint16(e.announcePort())).String()
+	return addr, fmt.Sprintf("%d peers agree on our IP (BEP 10 yourip)", n)
+}
+
 // knownReachable tells the overlay whether we may promote ourselves when
 // alone; in loopback-only mode everyone can reach everyone.
 func (e *Engine) knownReachable() bool {
@@ -77,7 +89,10 @@ func (e *Engine) knownReachable() bool {
 func (e *Engine) reachStatus(n *NetStatus) {
 	n.Reachable, n.ReachableHow = e.reachability()
 	if _, _, ext, ok := e.dialBackVerdict(); ok && n.ExternalAddr == "" {
-		n.ExternalAddr = ext
+		n.ExternalAddr, n.ExternalAddrFrom = ext, "a supernode's dial-back"
+	}
+	if n.ExternalAddr == "" {
+		n.ExternalAddr, n.ExternalAddrFrom = e.externalFromPeers()
 	}
 	testing, looking := e.reachNotes()
 	n.ReachTesting = testing

@@ -234,6 +234,10 @@ type NetStatus struct {
 	// ExternalAddr is host:port as the Internet sees us (from the router's
 	// port mapping or from peers); empty while unknown.
 	ExternalAddr string
+	// ExternalAddrFrom says, for people, where ExternalAddr comes from:
+	// the router's mapping, a supernode's dial-back, or peers that agree
+	// on our IP (BEP 10 yourip; the port is then our own, unproven).
+	ExternalAddrFrom string
 	// PortMapping is how the listen port is opened on the router: "upnp",
 	// "natpmp", "pcp" or "none".
 	PortMapping string

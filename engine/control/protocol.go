@@ -96,15 +96,18 @@ type Network struct {
 	// learned, e.g. "upnp mapping + dial-back by supernode
 	// 203.0.113.50:42030 reached 203.0.113.11:42031" (ReachableHow is the
 	// same, under the name older scripts read).
-	Reachable      string  `json:"reachable"`
-	How            string  `json:"how"`
-	ReachableHow   string  `json:"reachable_how,omitempty"`
-	ReachTesting   bool    `json:"reach_testing,omitempty"`
-	ExternalAddr   string  `json:"external_addr"`
-	PortMapping    string  `json:"port_mapping"`
-	PortMappingErr string  `json:"port_mapping_error,omitempty"`
-	DownRate       float64 `json:"down_rate"`
-	UpRate         float64 `json:"up_rate"`
+	Reachable    string `json:"reachable"`
+	How          string `json:"how"`
+	ReachableHow string `json:"reachable_how,omitempty"`
+	ReachTesting bool   `json:"reach_testing,omitempty"`
+	ExternalAddr string `json:"external_addr"`
+	// ExternalAddrFrom says where ExternalAddr comes from, e.g. "the
+	// router (upnp)" or "3 peers agree on our IP (BEP 10 yourip)".
+	ExternalAddrFrom string  `json:"external_addr_from,omitempty"`
+	PortMapping      string  `json:"port_mapping"`
+	PortMappingErr   string  `json:"port_mapping_error,omitempty"`
+	DownRate         float64 `json:"down_rate"`
+	UpRate           float64 `json:"up_rate"`
 }
 
 // Errors DecodeRequest reports; each wraps the offending detail.
@@ -194,7 +197,7 @@ func networkOf(n engine.NetStatus) Network {
 		Supernodes: append([]string{}, n.Supernodes...), SupernodeLink: "not linked", Leaves: n.Leaves,
 		Reachable: orDefault(n.Reachable, "unknown"), How: n.ReachableHow, ReachableHow: n.ReachableHow,
 		ReachTesting: n.ReachTesting,
-		ExternalAddr: n.ExternalAddr, PortMapping: orDefault(n.PortMapping, "none"),
+		ExternalAddr: n.ExternalAddr, ExternalAddrFrom: n.ExternalAddrFrom, PortMapping: orDefault(n.PortMapping, "none"),
 		PortMappingErr: n.PortMappingErr, DownRate: n.DownRate, UpRate: n.UpRate}
 	if n.IsSupernode {
 		w.Role = "supernode"

@@ -64,6 +64,7 @@ func (s *Swarm) onExtHandshake(p *peer, payload []byte) error {
 	}
 	if ip, ok := netip.AddrFromSlice(h.YourIP); ok {
 		p.yourIP = ip.Unmap()
+		s.cfg.IPVotes.Note(mustAddr(p.ip), p.yourIP)
 	}
 	if ip := mustAddr(p.ip); h.P > 0 && h.P < 65536 && ip.IsValid() {
 		// Remember where the peer listens (for resume data), but we are

@@ -62,8 +62,11 @@ type Config struct {
 	// ExternalPort, when set and not zero, is advertised instead: the
 	// port the router maps to us (kept current by the engine).
 	ExternalPort *atomic.Int32
-	Dial         Dialer
-	Logger       *slog.Logger
+	// IPVotes, if set, hears each peer's BEP 10 yourip (our address as
+	// that peer sees it), shared by all swarms of a node.
+	IPVotes *IPVotes
+	Dial    Dialer
+	Logger  *slog.Logger
 
 	// Connect, if set, opens outgoing connections instead of Dial: it runs
 	// the whole handshake (encryption included) and checks the infohash.

@@ -1,0 +1,99 @@
+package swarm
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine/wire"
+)
+
+// TestIPVotes: an address counts only when at least two distinct public
+// peers name it and it holds a majority; private, loopback and lab-LAN
+// claims and voters are ignored, a voter's later claim replaces its
+// earlier one, and votes expire.
+func TestIPVotes(t *testing.T) {
+	a := netip.MustParseAddr
+	const us, liar = "203.0.113.12", "203.0.113.99"
+	type vote struct{ voter, claimed string }
+	cases := []struct {
+		name  string
+		votes []vote
+		want  string // "" = no agreement
+		n     int
+	}{
+		{"one peer is not enough", []vote{{"203.0.113.50", us}}, "", 0},
+		{"the same peer twice is one vote", []vote{{"203.0.113.50", us}, {"203.0.113.50", us}}, "", 0},
+		{"two peers agree", []vote{{"203.0.113.50", us}, {"203.0.113.51", us}}, us, 2},
+		{"a tie is no majority", []vote{{"203.0.113.50", us}, {"203.0.113.51", us},
+			{"203.0.113.52", liar}, {"203.0.113.53", liar}}, "", 0},
+		{"majority over a liar", []vote{{"203.0.113.50", us}, {"203.0.113.51", us}, {"203.0.113.52", liar}}, us, 2},
+		{"a changed claim replaces the old", []vote{{"203.0.113.50", liar}, {"203.0.113.51", us},
+			{"203.0.113.50", us}}, us, 2},
+		{"LAN, loopback and CGNAT voters and claims are ignored", []vote{{"198.18.2.20", us}, {"127.0.0.1", us},
+			{"100.64.0.9", us}, {"203.0.113.50", "198.18.2.10"}, {"203.0.113.51", "127.0.0.1"}, {"203.0.113.52", us}}, "", 0},
+		{"mapped IPv4 counts as IPv4", []vote{{"::ffff:203.0.113.50", "::ffff:" + us}, {"203.0.113.51", us}}, us, 2},
+		{"IPv6 claims do not vote for IPv4", []vote{{"2001:db8::1", "2001:db8::9"}, {"203.0.113.51", us}}, "", 0},
+	}
+	for _, tc := range cases {
+		v := NewIPVotes()
+		for _, x := range tc.votes {
+			v.Note(a(x.voter), a(x.claimed))
+		}
+		got, n, ok := v.Agreed(false)
+		if tc.want == "" && ok || tc.want != "" && (!ok || got != a(tc.want) || n != tc.n) {
+			t.Errorf("%s: Agreed = %v, %d, %v; want %q, %d", tc.name, got, n, ok, tc.want, tc.n)
+		}
+	}
+}
+
+func TestIPVotesExpireAndBound(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	v := NewIPVotes()
+	v.now = func() time.Time { return now }
+	us := netip.MustParseAddr("203.0.113.12")
+	v.Note(netip.MustParseAddr("203.0.113.50"), us)
+	v.Note(netip.MustParseAddr("203.0.113.51"), us)
+	if _, _, ok := v.Agreed(false); !ok {
+		t.Fatal("two fresh votes do not agree")
+	}
+	now = now.Add(ipVoteTTL + time.Second)
+	if _, _, ok := v.Agreed(false); ok || len(v.votes) != 0 {
+		t.Fatalf("votes older than %v still count (%d kept)", ipVoteTTL, len(v.votes))
+	}
+	for i := 0; i < maxIPVoters+100; i++ {
+		now = now.Add(time.Millisecond)
+		v.Note(netip.AddrFrom4([4]byte{203, 0, byte(i >> 8), byte(i)}), us)
+	}
+	if len(v.votes) != maxIPVoters {
+		t.Fatalf("%d voters kept, want at most %d", len(v.votes), maxIPVoters)
+	}
+	var nilBox *IPVotes
+	nilBox.Note(netip.MustParseAddr("203.0.113.50"), us)
+	if _, _, ok := nilBox.Agreed(false); ok {
+		t.Fatal("a nil box agrees")
+	}
+}
+
+// TestExtHandshakeVotes: the yourip of each peer's extension handshake
+// reaches the node's ballot box, under the address the peer connected
+// from.
+func TestExtHandshakeVotes(t *testing.T) {
+	v := NewIPVotes()
+	s := &Swarm{cfg: Config{IPVotes: v}, cands: map[string]*candidate{}}
+	hs, err := wire.ExtHandshake{M: map[string]int{}, YourIP: []byte{203, 0, 113, 12}, P: 6881}.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ip := range []string{"203.0.113.50", "203.0.113.51"} {
+		if _, _, ok := v.Agreed(false); ok {
+			t.Fatalf("agreed after %d handshakes", i)
+		}
+		if err := s.onExtHandshake(&peer{ip: ip}, hs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, n, ok := v.Agreed(false); !ok || got.String() != "203.0.113.12" || n != 2 {
+		t.Fatalf("Agreed = %v, %d, %v after two peers said 203.0.113.12", got, n, ok)
+	}
+}
