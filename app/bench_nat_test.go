@@ -19,6 +19,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/shoalp2p/shoal/engine/words"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
@@ -361,7 +362,7 @@ func (nb *natBench) compare(pub, nat *natSeeder) string {
 		case s.skip != "":
 			return "\t " + s.skip
 		case s.failed != "":
-			return "\t FAILED: " + clip(s.failed, 160)
+			return "\t FAILED: " + words.Clip(s.failed, 160)
 		}
 	}
 	r := nb.mbps(nat) / nb.mbps(pub)

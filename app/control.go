@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/control"
+	"github.com/shoalp2p/shoal/engine/words"
 )
 
 // controlTimeout bounds one request to a running instance.
@@ -132,7 +133,7 @@ func printStatus(w io.Writer, st control.Status) {
 		if t.Queued > 0 {
 			state = fmt.Sprintf("%s %d", t.State, t.Queued)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s\t%s\t%d\t%s\n", clip(orDash(t.Name), 40), state, 100*t.Progress,
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s\t%s\t%d\t%s\n", words.Clip(orDash(t.Name), 40), state, 100*t.Progress,
 			sizeText(t.Size), sizeText(int64(t.DownRate)), sizeText(int64(t.UpRate)), t.Peers, t.InfoHash)
 	}
 	tw.Flush()
@@ -164,12 +165,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/words"
 )
 
 // Choices of the New torrent dialog.
@@ -153,7 +154,7 @@ func (d *createDialog) request(save string) (engine.CreateRequest, error) {
 			continue
 		}
 		if u, err := url.Parse(line); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "udp") || u.Host == "" {
-			return req, sayf("Tracker line %d, %q, is not a tracker address: it should start with http://, https:// or udp://.", n+1, clip(line, 60))
+			return req, sayf("Tracker line %d, %q, is not a tracker address: it should start with http://, https:// or udp://.", n+1, words.Clip(line, 60))
 		}
 		req.Trackers = append(req.Trackers, line)
 	}
@@ -201,7 +202,7 @@ func (d *createDialog) finished(req engine.CreateRequest, c engine.Created, err 
 		x := explain(&opError{op: "make the torrent", err: err}, engine.NetStatus{})
 		text := x.title + ". " + x.text
 		if x.details != "" {
-			text += " (" + clip(x.details, 200) + ")"
+			text += " (" + words.Clip(x.details, 200) + ")"
 		}
 		d.status.SetText(text)
 	default:

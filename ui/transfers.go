@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/words"
 )
 
 // Transfers table columns.
@@ -347,7 +348,7 @@ func (t *transfersTab) askTorrent() {
 // add starts a download and selects it when the engine accepted it.
 func (t *transfersTab) add(req engine.DownloadRequest) {
 	var got engine.InfoHash
-	t.u.act("add "+clip(req.Source, 50), func() error {
+	t.u.act("add "+words.Clip(req.Source, 50), func() error {
 		var err error
 		got, err = t.u.eng.Download(t.u.ctx, req)
 		return err

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/words"
 )
 
 // Words for people: no error text from inside the engine reaches a dialog
@@ -91,7 +92,7 @@ func explain(err error, n engine.NetStatus) explanation {
 	var x explanation
 	var op *opError
 	if errors.As(err, &op) {
-		x.title = "Could not " + clip(op.op, 60)
+		x.title = "Could not " + words.Clip(op.op, 60)
 	} else {
 		x.title = "Shoal could not do that"
 	}
@@ -108,15 +109,6 @@ func explain(err error, n engine.NetStatus) explanation {
 	}
 	x.text, x.details = unexpected, err.Error()
 	return x
-}
-
-// clip shortens s to at most n runes, with an ellipsis.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 func capitalise(s string) string {
