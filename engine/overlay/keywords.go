@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"math/bits"
 	"slices"
 	"sync"
@@ -55,17 +56,8 @@ func keyHash(s string) uint32 {
 
 // termKeys appends the keys of every indexed prefix of term.
 func termKeys(dst []uint32, term string) []uint32 {
-	n, i := 0, 0
-	for _, p := range prefixLens {
-		for n < p && i < len(term) {
-			_, size := utf8.DecodeRuneInString(term[i:])
-			i += size
-			n++
-		}
-		if n < p {
-			break
-		}
-		dst = append(dst, keyHash(term[:i]))
+	for cut := range prefixCuts(term) {
+		dst = append(dst, keyHash(term[:cut]))
 	}
 	return dst
 }
@@ -73,19 +65,29 @@ func termKeys(dst []uint32, term string) []uint32 {
 // queryKey is the key a query term is looked up by: its longest prefix
 // whose length is in prefixLens.
 func queryKey(term string) uint32 {
-	n, i, cut := 0, 0, 0
-	for _, p := range prefixLens {
-		for n < p && i < len(term) {
-			_, size := utf8.DecodeRuneInString(term[i:])
-			i += size
-			n++
-		}
-		if n < p {
-			break
-		}
-		cut = i
+	cut := 0
+	for c := range prefixCuts(term) {
+		cut = c
 	}
 	return keyHash(term[:cut])
+}
+
+// prefixCuts yields, shortest first, the byte length of each prefix of
+// term whose length in runes is in prefixLens.
+func prefixCuts(term string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		n, i := 0, 0
+		for _, p := range prefixLens {
+			for n < p && i < len(term) {
+				_, size := utf8.DecodeRuneInString(term[i:])
+				i += size
+				n++
+			}
+			if n < p || !yield(i) {
+				return
+			}
+		}
+	}
 }
 
 // entryKeys returns the distinct keys of one entry's terms.
