@@ -44,7 +44,8 @@ test: deps
 # The real-window tests under Xvfb (every ui test named *Xvfb), on a private
 # D-Bus session bus: screenshots of every tab into .tmp/screenshots (the
 # default window, and 800×600 and 1600×1000 as shoal-<tab>-<W>x<H>.png), a
-# notification reaching a real notification daemon (dunst).
+# notification reaching a real notification daemon (dunst), and real XDND
+# drops on the window (a .torrent opens, another file is shared).
 screenshots: deps
 	mkdir -p .tmp/screenshots
 	set -o pipefail; SHOAL_XVFB=1 SHOAL_SCREENSHOT_DIR=$(CURDIR)/.tmp/screenshots dbus-run-session -- \
