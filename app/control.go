@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -41,6 +42,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	data := fs.String("data", defaultDataDir(), "data folder of the instance to ask")
 	asJSON := fs.Bool("json", false, "print the whole state as one JSON object")
+	checkReach := fs.Bool("check-reach", false, "first test whether the Internet can reach this computer (a supernode dials it back; up to about 20 s)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +51,14 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	ctx, cancel := context.WithTimeout(ctx, controlTimeout)
 	defer cancel()
-	st, err := control.GetStatus(ctx, *data)
+	get := control.GetStatus
+	if *checkReach {
+		if !*asJSON {
+			fmt.Fprintln(stdout, "Testing whether the Internet can reach this computer…")
+		}
+		get = control.CheckReach
+	}
+	st, err := get(ctx, *data)
 	if err != nil {
 		return callErr(*data, err)
 	}
@@ -62,7 +71,27 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	printStatus(stdout, st)
+	if *checkReach {
+		fmt.Fprintln(stdout, reachWords(st.Network))
+	}
 	return nil
+}
+
+// reachWords sums up a reachability test for people: what it found and
+// what to do.
+func reachWords(n control.Network) string {
+	switch n.Reachable {
+	case "yes":
+		return "Result: other computers can connect to this one, so it can upload to anyone and serve as a supernode."
+	case "no":
+		port := "Shoal's port"
+		if _, p, err := net.SplitHostPort(n.PeerAddr); err == nil {
+			port = "port " + p
+		}
+		return "Result: other computers cannot connect to this one. Downloads still work, but it uploads only to peers it connects to itself. " +
+			"Turn on UPnP or NAT-PMP in your router, or forward " + port + " (TCP and UDP) to this computer, then test again."
+	}
+	return "Result: not known yet: no supernode could test this computer. Shoal keeps looking; test again in a minute."
 }
 
 // runAdd hands links to the running instance.

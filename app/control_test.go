@@ -217,3 +217,36 @@ func TestIsLink(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusCheckReach: `shoal status --check-reach` has the running
+// daemon ask a supernode to dial it back now, and says the result for
+// people; with --json the test's answer is in network.how. A node that
+// knows no supernode says the result is not known yet.
+func TestStatusCheckReach(t *testing.T) {
+	alone := startDaemon(t, "--bootstrap", "none", "--leaf")
+	out, stderr, err := shoalIn(t, "", "status", "--check-reach", "--data", alone.ready.DataDir)
+	if err != nil || !strings.Contains(out, "Result: not known yet: no supernode could test this computer") {
+		t.Fatalf("check-reach alone: %v\n%s%s", err, out, stderr)
+	}
+	sup := startDaemon(t, "--bootstrap", "none", "--supernode")
+	leaf := startDaemon(t, "--bootstrap", sup.ready.DHTAddr, "--leaf")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, stderr, err = shoalIn(t, "", "status", "--check-reach", "--json", "--data", leaf.ready.DataDir)
+		var st statusJSON
+		if err == nil && json.Unmarshal([]byte(out), &st) == nil {
+			if how, _ := st.Network["how"].(string); strings.Contains(how, "dial-back by supernode "+sup.ready.PeerAddr+" reached") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no dial-back by %s within 60 s: %v\n%s%s", sup.ready.PeerAddr, err, out, stderr)
+		}
+		time.Sleep(time.Second)
+	}
+	out, stderr, err = shoalIn(t, "", "status", "--check-reach", "--data", leaf.ready.DataDir)
+	if err != nil || !strings.Contains(out, "Result: other computers can connect to this one") {
+		t.Fatalf("check-reach with a supernode: %v\n%s%s", err, out, stderr)
+	}
+	t.Logf("%s", out)
+}

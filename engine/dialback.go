@@ -59,6 +59,15 @@ func (e *Engine) TestReachability() {
 	}
 }
 
+// CheckReachability runs a dial-back test now, waits for it (ctx bounds
+// the wait) and returns the network status it leaves: what `shoal status
+// --check-reach` prints. With no supernode to ask, the status says the
+// node is still looking.
+func (e *Engine) CheckReachability(ctx context.Context) NetStatus {
+	e.testReach(ctx)
+	return e.Snapshot().Net
+}
+
 // newDialBack makes the node's dial-back client and service.
 func (e *Engine) newDialBack() *overlay.DialBack {
 	e.reach.kick = make(chan struct{}, 1)

@@ -101,6 +101,20 @@ func GetStatus(ctx context.Context, dataDir string) (Status, error) {
 	return *r.Status, nil
 }
 
+// CheckReach asks the instance serving dataDir to test whether the
+// Internet can reach it (a supernode dials it back) and returns its
+// status after the test. It can take up to about 20 s.
+func CheckReach(ctx context.Context, dataDir string) (Status, error) {
+	r, err := Call(ctx, dataDir, Request{Cmd: CmdReach})
+	if err != nil {
+		return Status{}, err
+	}
+	if r.Status == nil {
+		return Status{}, errors.New("control: the instance answered reach without a status")
+	}
+	return *r.Status, nil
+}
+
 // Add hands a link to the instance serving dataDir and returns the
 // infohash it started. A file path (or file:// URL) is made absolute here, since the
 // instance's working folder is not ours.

@@ -16,6 +16,9 @@ const (
 	CmdStatus = "status"
 	CmdAdd    = "add"
 	CmdShow   = "show"
+	// CmdReach runs a reachability test (a supernode dials us back) and
+	// answers with the status it leaves.
+	CmdReach = "reach"
 )
 
 // MaxRequestLine and MaxResponseLine bound one line each way. A .torrent is sent by path,
@@ -140,7 +143,7 @@ func DecodeRequest(line []byte) (Request, error) {
 
 func (r Request) validate() error {
 	switch r.Cmd {
-	case CmdStatus, CmdShow:
+	case CmdStatus, CmdShow, CmdReach:
 		if r.Link != "" {
 			return fmt.Errorf("%w: %s takes no link", ErrBadRequest, r.Cmd)
 		}

@@ -15,6 +15,8 @@ var requestCases = []struct {
 }{
 	{`{"cmd":"status"}`, Request{Cmd: CmdStatus}, true},
 	{`{"cmd":"show"}`, Request{Cmd: CmdShow}, true},
+	{`{"cmd":"reach"}`, Request{Cmd: CmdReach}, true},
+	{`{"cmd":"reach","link":"x"}`, Request{}, false}, // reach takes no link
 	{` {"cmd":"status"} `, Request{Cmd: CmdStatus}, true},
 	{`{"cmd":"add","link":"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"}`,
 		Request{Cmd: CmdAdd, Link: "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"}, true},

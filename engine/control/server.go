@@ -26,12 +26,16 @@ const SocketName = "shoal.sock"
 const (
 	maxConns    = 8
 	idleTimeout = 30 * time.Second
+	// reachTimeout bounds a reach request's dial-back test, well inside
+	// idleTimeout (the answer must be written before it ends).
+	reachTimeout = 20 * time.Second
 )
 
 // Engine is what the server needs from *engine.Engine.
 type Engine interface {
 	Snapshot() engine.Snapshot
 	Download(ctx context.Context, req engine.DownloadRequest) (engine.InfoHash, error)
+	CheckReachability(ctx context.Context) engine.NetStatus
 }
 
 // Server answers control requests for one engine.
@@ -175,6 +179,15 @@ func (s *Server) handle(ctx context.Context, line []byte) Response {
 		return Response{OK: true, Status: &st}
 	case CmdAdd:
 		return s.add(ctx, req.Link)
+	case CmdReach:
+		tctx, cancel := context.WithTimeout(ctx, reachTimeout)
+		defer cancel()
+		n := s.eng.CheckReachability(tctx)
+		s.log.Info("control reachability test", "reachable", n.Reachable)
+		st := statusOf(s.eng.Snapshot())
+		st.Network = networkOf(n)
+		st.DataDir, st.PID = s.dataDir, os.Getpid()
+		return Response{OK: true, Status: &st}
 	case CmdShow:
 		if fn := s.show.Load(); fn != nil {
 			return Response{OK: true, Shown: (*fn)()}
