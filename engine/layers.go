@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/merkle"
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine/storage"
@@ -81,11 +82,53 @@ func (e *Engine) loadPieceLayers(ih InfoHash) map[[32]byte][][32]byte {
 	return out
 }
 
+// dropDamagedLayers checks t's piece layers (from DataDir/piece-layers or
+// a .torrent file) against the pieces roots of info before the swarm
+// trusts them: a layer of the wrong length, or whose Merkle root is not
+// its file's pieces root (a damaged file), is dropped with a warning, and
+// the swarm fetches it from peers again (saveFetchedLayers then rewrites
+// the file). Trusting it would fail every piece of the file and ban the
+// honest peers that sent them.
+func (e *Engine) dropDamagedLayers(t *transfer, info *metainfo.Info) {
+	t.mu.Lock()
+	layers := t.layers
+	t.mu.Unlock()
+	if len(layers) == 0 || !info.HasV2() {
+		return
+	}
+	good := make(map[[32]byte][][32]byte, len(layers))
+	pad := metainfo.HashForPiecePad(info.PieceLength)
+	bad := 0
+	for f := range info.UpvertedFilesIter() {
+		if !f.PiecesRoot.Ok || f.Length <= info.PieceLength {
+			continue
+		}
+		root := f.PiecesRoot.Value
+		layer, ok := layers[root]
+		if !ok {
+			continue
+		}
+		if int64(len(layer)) != (f.Length+info.PieceLength-1)/info.PieceLength || merkle.RootWithPadHash(layer, pad) != root {
+			bad++
+			continue
+		}
+		good[root] = layer
+	}
+	if bad == 0 {
+		return
+	}
+	e.log.Warn("saved piece layers damaged; fetching them again from peers", "infohash", t.ih, "files", bad)
+	t.mu.Lock()
+	t.layers, t.layersDamaged = good, true
+	t.mu.Unlock()
+}
+
 // saveFetchedLayers keeps the piece layers a v2 download from a magnet
-// link fetched from peers, so that a restart needs no peer for them.
+// link fetched from peers, so that a restart needs no peer for them; it
+// also rewrites a saved file dropDamagedLayers found damaged.
 func (e *Engine) saveFetchedLayers(t *transfer, sw *swarm.Swarm) {
 	t.mu.Lock()
-	have := t.layers != nil
+	have := t.layers != nil && !t.layersDamaged
 	t.mu.Unlock()
 	if have {
 		return
@@ -99,7 +142,7 @@ func (e *Engine) saveFetchedLayers(t *transfer, sw *swarm.Swarm) {
 		return
 	}
 	t.mu.Lock()
-	t.layers = layers
+	t.layers, t.layersDamaged = layers, false
 	t.mu.Unlock()
 }
 

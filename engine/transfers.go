@@ -42,6 +42,9 @@ type transfer struct {
 	// layers are a v2-only torrent's BEP 52 piece layers: from its
 	// .torrent file, or fetched from peers (set once, under mu).
 	layers map[[32]byte][][32]byte
+	// layersDamaged: some saved layers failed their check
+	// (dropDamagedLayers); the fetched ones replace the saved file.
+	layersDamaged bool
 
 	mu         locks.Mutex
 	sw         *swarm.Swarm
@@ -277,6 +280,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 		if parsed, err = swarm.ParseInfo(info); err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
+		e.dropDamagedLayers(t, parsed)
 		if have == nil && t.library { // every piece is present by construction
 			have = make([]bool, parsed.NumPieces())
 			for i := range have {
