@@ -90,6 +90,39 @@ func TestScreenshotXvfb(t *testing.T) {
 		}
 		t.Logf("wrote %s (%v)", path, img.Bounds().Size())
 	}
+	menuShot(t, u, filepath.Join(dir, "shoal-transfers-menu.png"))
+}
+
+// menuShot sorts the Transfers tab by download rate and captures it with
+// a row's right-click menu open.
+func menuShot(t *testing.T, u *UI, path string) {
+	t.Helper()
+	g := u.transfers.grid
+	fyne.DoAndWait(func() {
+		u.tabs.SelectIndex(1)
+		g.sortBy(trColDown)
+	})
+	time.Sleep(700 * time.Millisecond)
+	fyne.DoAndWait(func() {
+		c := u.win.Canvas()
+		at := fyne.CurrentApp().Driver().AbsolutePositionForObject(g.table)
+		g.showMenu(1, at.Add(fyne.NewPos(120, 90)), c)
+	})
+	time.Sleep(1500 * time.Millisecond)
+	var img image.Image
+	var names []string
+	fyne.DoAndWait(func() {
+		img = u.win.Canvas().Capture()
+		for _, r := range g.rows {
+			names = append(names, r[trColName])
+		}
+		u.win.Canvas().Overlays().Top().Hide()
+	})
+	if len(names) < 2 || names[0] != "ubuntu-24.04-desktop-amd64.iso" || names[1] != "Big Buck Bunny (2008) 1080p" {
+		t.Errorf("sorted by Down: %q, want the fastest downloads first", names)
+	}
+	writePNG(t, path, opaque(img))
+	t.Logf("wrote %s", path)
 }
 
 // TestScreenshotSizesXvfb captures every tab at 800×600 and 1600×1000 as
