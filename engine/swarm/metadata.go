@@ -208,13 +208,30 @@ func (s *Swarm) onPEX(p *peer, payload []byte) error {
 		return nil // PEX is advisory; ignore junk rather than drop the peer
 	}
 	notePEX(p, px)
-	for _, a := range px.Added {
-		addr := a.String()
-		if _, ok := s.cands[addr]; !ok && len(s.cands) < 2000 {
-			s.cands[addr] = &candidate{addr: addr}
-		}
+	for i, a := range px.Added {
+		s.pexCandidate(a, px.AddedFlags[i])
 	}
 	return nil
+}
+
+// pexCandidate adds a peer a PEX message named, using its flags: a seed
+// is no use to us while we seed; one that supports BEP 55 but that its
+// relay did not dial (it may sit behind NAT) is reached by a hole punch
+// through that relay first, the direct dial waiting punchFirst.
+// Caller holds s.mu.
+func (s *Swarm) pexCandidate(a netip.AddrPort, f wire.PEXFlags) {
+	addr := a.String()
+	if _, ok := s.cands[addr]; ok || len(s.cands) >= 2000 || (s.seeding && f&wire.PEXSeed != 0) {
+		return
+	}
+	c := &candidate{addr: addr}
+	s.cands[addr] = c
+	if f&wire.PEXHolepunch != 0 && f&wire.PEXReachable == 0 && s.cfg.Punch != nil && !s.connectedTo(addr) {
+		s.askRendezvous(addr)
+		if _, asked := s.rendezvous[addr]; asked {
+			c.nextTry = time.Now().Add(punchFirst)
+		}
+	}
 }
 
 // Info returns the torrent's metadata once known.

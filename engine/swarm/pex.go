@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
 
@@ -44,10 +45,10 @@ func (s *Swarm) sendPEX(firstOnly bool) {
 	if firstOnly && !s.pexFirstDue() {
 		return
 	}
-	current := map[netip.AddrPort]bool{}
+	current := map[netip.AddrPort]wire.PEXFlags{}
 	for _, p := range s.peers {
 		if ap, ok := p.listenAddr(); ok {
-			current[ap] = true
+			current[ap] = s.pexFlags(p)
 		}
 	}
 	for _, p := range s.peers {
@@ -61,6 +62,28 @@ func (s *Swarm) sendPEX(firstOnly bool) {
 			}
 		}
 	}
+}
+
+// pexFlags describes p for others (BEP 11 added.f): encrypted link, seed,
+// uTP, BEP 55 support, and reachable when we dialled it. Caller holds s.mu.
+func (s *Swarm) pexFlags(p *peer) wire.PEXFlags {
+	var f wire.PEXFlags
+	if p.encryption != "" && p.encryption != transport.EncNone {
+		f |= wire.PEXEncryption
+	}
+	if s.layout != nil && p.isSeed(s.layout.NumPieces) {
+		f |= wire.PEXSeed
+	}
+	if p.network == "utp" {
+		f |= wire.PEXUTP
+	}
+	if p.holepunchID() != 0 {
+		f |= wire.PEXHolepunch
+	}
+	if p.outgoing {
+		f |= wire.PEXReachable
+	}
+	return f
 }
 
 // pexFirstDue reports whether some peer waits for its first PEX message.
@@ -81,20 +104,21 @@ func (p *peer) pexFirstDue() bool {
 }
 
 // pexFor computes one peer's added and dropped lists and remembers them.
-func pexFor(p *peer, current map[netip.AddrPort]bool) (PEXMessage, bool) {
+func pexFor(p *peer, current map[netip.AddrPort]wire.PEXFlags) (PEXMessage, bool) {
 	if p.pexSent == nil {
 		p.pexSent = make(map[netip.AddrPort]bool, len(current))
 	}
 	self, _ := p.listenAddr()
 	var msg PEXMessage
-	for ap := range current {
+	for ap, f := range current {
 		if ap != self && !p.pexSent[ap] && len(msg.Added) < pexMax {
 			msg.Added = append(msg.Added, ap)
+			msg.AddedFlags = append(msg.AddedFlags, f)
 			p.pexSent[ap] = true
 		}
 	}
 	for ap := range p.pexSent {
-		if !current[ap] && len(msg.Dropped) < pexMax {
+		if _, ok := current[ap]; !ok && len(msg.Dropped) < pexMax {
 			msg.Dropped = append(msg.Dropped, ap)
 			delete(p.pexSent, ap)
 		}

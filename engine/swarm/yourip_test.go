@@ -97,3 +97,25 @@ func TestExtHandshakeVotes(t *testing.T) {
 		t.Fatalf("Agreed = %v, %d, %v after two peers said 203.0.113.12", got, n, ok)
 	}
 }
+
+// TestPEXFlagsUse: what we say of each peer in added.f, and what we do
+// with a PEX peer's flags: while seeding, a seed is not added.
+func TestPEXFlagsUse(t *testing.T) {
+	s := &Swarm{cands: map[string]*candidate{}, seeding: true}
+	seed, leech := netip.MustParseAddrPort("203.0.113.50:1"), netip.MustParseAddrPort("203.0.113.51:2")
+	s.pexCandidate(seed, wire.PEXSeed|wire.PEXReachable)
+	s.pexCandidate(leech, wire.PEXReachable)
+	if _, ok := s.cands[seed.String()]; ok {
+		t.Error("a seed named by PEX is a candidate while we seed")
+	}
+	if c, ok := s.cands[leech.String()]; !ok || !c.nextTry.IsZero() {
+		t.Errorf("a reachable leecher named by PEX: candidate %+v, %v; want one to dial now", c, ok)
+	}
+	p := &peer{encryption: "rc4", network: "utp", outgoing: true, theirExt: map[string]int{wire.ExtHolepunchName: 4}}
+	if f := s.pexFlags(p); f != wire.PEXEncryption|wire.PEXUTP|wire.PEXHolepunch|wire.PEXReachable {
+		t.Errorf("flags of an outgoing encrypted uTP peer with ut_holepunch = %#x", f)
+	}
+	if f := s.pexFlags(&peer{encryption: "none", network: "tcp"}); f != 0 {
+		t.Errorf("flags of an incoming plain TCP peer = %#x, want 0", f)
+	}
+}

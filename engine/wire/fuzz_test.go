@@ -171,6 +171,9 @@ func FuzzParsePEX(f *testing.F) {
 		if !sameAddrs(p.Added, p2.Added) || !sameAddrs(p.Dropped, p2.Dropped) {
 			t.Fatalf("round trip changed peers: %+v, want %+v", p2, p)
 		}
+		if len(p.AddedFlags) != len(p.Added) || !sameFlags(p, p2) {
+			t.Fatalf("round trip changed flags: %+v, want %+v", p2, p)
+		}
 	})
 }
 
@@ -183,6 +186,28 @@ func sameAddrs(a, b []netip.AddrPort) bool {
 	}
 	for _, x := range b {
 		count[x]--
+	}
+	for _, c := range count {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sameFlags reports whether a and b give each added peer the same flags
+// (as a multiset of peer and flags).
+func sameFlags(a, b PEX) bool {
+	type pf struct {
+		ap netip.AddrPort
+		f  PEXFlags
+	}
+	count := map[pf]int{}
+	for i, x := range a.Added {
+		count[pf{x, a.AddedFlags[i]}]++
+	}
+	for i, x := range b.Added {
+		count[pf{x, b.AddedFlags[i]}]--
 	}
 	for _, c := range count {
 		if c != 0 {

@@ -11,18 +11,36 @@ import (
 // added and 50 dropped peers per message; this leaves ample room).
 const MaxPEXLen = 64 << 10
 
+// PEXFlags describe one added peer (BEP 11 "added.f"/"added6.f", one
+// byte per peer).
+type PEXFlags byte
+
+// The PEX flag bits.
+const (
+	PEXEncryption PEXFlags = 0x01 // the peer prefers encryption
+	PEXSeed       PEXFlags = 0x02 // the peer is a seed (upload only)
+	PEXUTP        PEXFlags = 0x04 // the peer speaks uTP
+	PEXHolepunch  PEXFlags = 0x08 // the peer supports ut_holepunch (BEP 55)
+	PEXReachable  PEXFlags = 0x10 // the sender connected out to it: it accepts connections
+)
+
 // PEX is a BEP 11 ut_pex message. IPv4 peers travel in "added"/"dropped" as
 // 6-byte compact entries and IPv6 peers in "added6"/"dropped6" as 18-byte
 // entries; IPv4-mapped IPv6 addresses are treated as IPv4.
 type PEX struct {
 	Added, Dropped []netip.AddrPort
+	// AddedFlags, when not nil, holds one PEXFlags per Added peer, in
+	// order. A parsed message with added peers always has it; peers whose
+	// flags were missing (or whose flag string had the wrong length) get 0.
+	AddedFlags []PEXFlags
 }
 
-// pexIn is the decoding shape of a ut_pex dict; flags and unknown keys are
-// ignored.
+// pexIn is the decoding shape of a ut_pex dict; unknown keys are ignored.
 type pexIn struct {
 	Added    []byte `bencode:"added"`
+	AddedF   []byte `bencode:"added.f"`
 	Added6   []byte `bencode:"added6"`
+	Added6F  []byte `bencode:"added6.f"`
 	Dropped  []byte `bencode:"dropped"`
 	Dropped6 []byte `bencode:"dropped6"`
 }
@@ -33,16 +51,26 @@ type pexIn struct {
 func (p PEX) Marshal() ([]byte, error) {
 	var a4, a6, d4, d6 []byte
 	var err error
+	if p.AddedFlags != nil && len(p.AddedFlags) != len(p.Added) {
+		return nil, fmt.Errorf("wire: marshal pex: %d flags for %d added peers", len(p.AddedFlags), len(p.Added))
+	}
 	if a4, a6, err = compactPeers(p.Added); err != nil {
 		return nil, fmt.Errorf("wire: marshal pex added: %w", err)
 	}
+	f4, f6 := splitFlags(p.Added, p.AddedFlags)
 	if d4, d6, err = compactPeers(p.Dropped); err != nil {
 		return nil, fmt.Errorf("wire: marshal pex dropped: %w", err)
 	}
-	b := make([]byte, 0, 48+len(a4)+len(a6)+len(d4)+len(d6))
+	b := make([]byte, 0, 80+len(a4)+len(a6)+len(d4)+len(d6)+len(f4)+len(f6))
 	b = appendBencodeString(append(b, "d5:added"...), a4)
+	if f4 != nil {
+		b = appendBencodeString(append(b, "7:added.f"...), f4)
+	}
 	if len(a6) > 0 {
 		b = appendBencodeString(append(b, "6:added6"...), a6)
+		if f6 != nil {
+			b = appendBencodeString(append(b, "8:added6.f"...), f6)
+		}
 	}
 	b = appendBencodeString(append(b, "7:dropped"...), d4)
 	if len(d6) > 0 {
@@ -70,7 +98,39 @@ func ParsePEX(b []byte) (PEX, error) {
 			return PEX{}, fmt.Errorf("wire: parse pex: %w", err)
 		}
 	}
+	if len(p.Added) == 0 {
+		return p, nil
+	}
+	n4 := len(in.Added) / 6
+	p.AddedFlags = make([]PEXFlags, len(p.Added))
+	if len(in.AddedF) == n4 {
+		for i, f := range in.AddedF {
+			p.AddedFlags[i] = PEXFlags(f)
+		}
+	}
+	if len(in.Added6F) == len(p.Added)-n4 {
+		for i, f := range in.Added6F {
+			p.AddedFlags[n4+i] = PEXFlags(f)
+		}
+	}
 	return p, nil
+}
+
+// splitFlags returns the added.f and added6.f strings for peers (in the
+// order compactPeers writes them), nil without flags.
+func splitFlags(peers []netip.AddrPort, flags []PEXFlags) (f4, f6 []byte) {
+	if flags == nil {
+		return nil, nil
+	}
+	f4 = []byte{}
+	for i, ap := range peers {
+		if ap.Addr().Unmap().Is4() {
+			f4 = append(f4, byte(flags[i]))
+		} else {
+			f6 = append(f6, byte(flags[i]))
+		}
+	}
+	return f4, f6
 }
 
 // compactPeers splits peers into compact IPv4 (6-byte) and IPv6 (18-byte)

@@ -33,7 +33,7 @@ func TestPEXMarshal(t *testing.T) {
 		t.Fatal(err)
 	}
 	// IPv4 entries come before IPv6 ones after a round trip.
-	wantP := PEX{Added: []netip.AddrPort{p.Added[0], p.Added[2], p.Added[1]}, Dropped: p.Dropped}
+	wantP := PEX{Added: []netip.AddrPort{p.Added[0], p.Added[2], p.Added[1]}, Dropped: p.Dropped, AddedFlags: []PEXFlags{0, 0, 0}}
 	if !reflect.DeepEqual(got, wantP) {
 		t.Fatalf("round trip = %v, want %v", got, wantP)
 	}
@@ -65,7 +65,16 @@ var pexCases = []struct {
 }{
 	{"empty dict", "de", &PEX{}},
 	{"flags and unknown keys", "d5:added6:\x7f\x00\x00\x01\x00\x017:added.f1:\x101:xi3ee",
-		&PEX{Added: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}}},
+		&PEX{Added: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}, AddedFlags: []PEXFlags{PEXReachable}}},
+	{"flags of both families", "d5:added12:\x7f\x00\x00\x01\x00\x01\x7f\x00\x00\x02\x00\x027:added.f2:\x0a\x04" +
+		"6:added618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x038:added6.f1:\x1be",
+		&PEX{Added: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.2:2"),
+			netip.MustParseAddrPort("[::1]:3")}, AddedFlags: []PEXFlags{PEXSeed | PEXHolepunch, PEXUTP,
+			PEXEncryption | PEXSeed | PEXHolepunch | PEXReachable}}},
+	{"flags of the wrong length are dropped", "d5:added6:\x7f\x00\x00\x01\x00\x017:added.f2:\x10\x10e",
+		&PEX{Added: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}, AddedFlags: []PEXFlags{0}}},
+	{"flags without peers", "d7:added.f3:abce", &PEX{}},
+	{"flags not a string", "d5:added6:\x7f\x00\x00\x01\x00\x017:added.fi16ee", nil},
 	{"dropped6 mapped", "d8:dropped618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x7f\x00\x00\x01\x00\x02e",
 		&PEX{Dropped: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:2")}}},
 	{"empty", "", nil},
@@ -92,5 +101,26 @@ func TestParsePEX(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, *tc.want) {
 			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, *tc.want)
 		}
+	}
+}
+
+// TestPEXMarshalFlags: flags travel in added.f and added6.f, one byte per
+// peer of each family, in the order of the peers.
+func TestPEXMarshalFlags(t *testing.T) {
+	t.Parallel()
+	p := PEX{Added: []netip.AddrPort{netip.MustParseAddrPort("[::1]:3"), netip.MustParseAddrPort("127.0.0.1:1"),
+		netip.MustParseAddrPort("127.0.0.2:2")}, AddedFlags: []PEXFlags{PEXReachable, PEXSeed, PEXUTP | PEXHolepunch}}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "d5:added12:\x7f\x00\x00\x01\x00\x01\x7f\x00\x00\x02\x00\x027:added.f2:\x02\x0c" +
+		"6:added618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x038:added6.f1:\x10" +
+		"7:dropped0:e"
+	if string(b) != want {
+		t.Fatalf("Marshal = %q, want %q", b, want)
+	}
+	if _, err := (PEX{Added: p.Added, AddedFlags: p.AddedFlags[:1]}).Marshal(); err == nil {
+		t.Fatal("Marshal with fewer flags than peers succeeded")
 	}
 }
