@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -62,6 +63,7 @@ type index struct {
 	db *sql.DB
 	kw *keyCounts
 
+	keeper    *sql.DB    // in memory only: holds the database open (see createMemoryIndex)
 	wmu       sync.Mutex // serialises writers, so key counts follow the rows
 	uncounted map[int64]bool
 }
@@ -102,7 +104,7 @@ PRAGMA user_version = 2;
 // loses the rest; any other file (older schema, damaged) is recreated.
 func openIndex(path string, log *slog.Logger) (*index, error) {
 	if path == "" || path == ":memory:" {
-		return createIndex("file::memory:")
+		return createMemoryIndex()
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
 	if x, err := reopenIndex(path, dsn); err == nil {
@@ -124,13 +126,49 @@ var errNoIndex = errors.New("overlay: no index file")
 // openDB opens the SQLite file (or memory) named by dsn, with extra
 // parameters appended to the defaults.
 func openDB(dsn, extra string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", dsn+"?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000&_stmt_cache_size=32"+extra)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("sqlite3", dsn+sep+"_journal_mode=WAL&_synchronous=OFF&_busy_timeout=5000&_stmt_cache_size=32"+extra)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: open index: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer
 	db.SetConnMaxIdleTime(0)
 	return db, nil
+}
+
+// memoryIndexes numbers the in-memory indexes of this process.
+var memoryIndexes atomic.Uint64
+
+// createMemoryIndex makes a new, empty index in memory. database/sql
+// discards a connection whose transaction's context ends before commit
+// (mattn/go-sqlite3 cannot reset a session), and a plain ":memory:"
+// database dies with its connection: the next one would open an empty
+// database without tables, and every later write would fail. So the
+// database is a named, shared-cache one, and a second connection that
+// does nothing else keeps it alive until close.
+func createMemoryIndex() (*index, error) {
+	dsn := fmt.Sprintf("file:shoal-index-%d-%d?mode=memory&cache=shared", os.Getpid(), memoryIndexes.Add(1))
+	keeper, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: open index: %w", err)
+	}
+	if err := keeper.Ping(); err != nil {
+		keeper.Close()
+		return nil, fmt.Errorf("overlay: open index: %w", err)
+	}
+	keeper.SetMaxIdleConns(1)
+	keeper.SetConnMaxIdleTime(0)
+	keeper.SetConnMaxLifetime(0)
+	x, err := createIndex(dsn)
+	if err != nil {
+		keeper.Close()
+		return nil, err
+	}
+	x.keeper = keeper
+	return x, nil
 }
 
 // createIndex makes a new, empty index.
@@ -281,7 +319,11 @@ func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error
 
 // close releases the database.
 func (x *index) close() error {
-	if err := x.db.Close(); err != nil {
+	err := x.db.Close()
+	if x.keeper != nil {
+		err = errors.Join(err, x.keeper.Close())
+	}
+	if err != nil {
 		return fmt.Errorf("overlay: close index: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var indexEntries = []Entry{
@@ -233,5 +234,49 @@ func TestIndexGroupsNames(t *testing.T) {
 	h := hits[0]
 	if len(h.Names) != 2 || h.Names[0] != h.Name || len(h.Sources) != 3 {
 		t.Fatalf("hit %+v", h)
+	}
+}
+
+// TestMemoryIndexSurvivesCancelledTx: database/sql throws away the
+// connection of a transaction whose context ends before commit (seen when
+// a supernode starved for CPU hit dropLeafTimeout). A memory index must
+// keep its tables and rows through that: before, the next connection
+// opened an empty database and every write failed with "no such table".
+func TestMemoryIndexSurvivesCancelledTx(t *testing.T) {
+	t.Parallel()
+	x, err := openIndex("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.close()
+	ctx := context.Background()
+	if _, err := x.put(ctx, 1, "127.0.0.1:1", []Entry{{InfoHash: ih(1), Name: "kept album"}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	tx, err := x.db.BeginTx(tctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	// The rollback (and the discard of the connection) runs in a
+	// goroutine of database/sql.
+	deadline := time.Now().Add(10 * time.Second)
+	for x.db.Stats().OpenConnections != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if tx.Commit() == nil {
+		t.Fatal("commit after cancel succeeded")
+	}
+	if n := x.db.Stats().OpenConnections; n != 0 {
+		t.Fatalf("%d connections open: the cancelled transaction's was not discarded, nothing tested", n)
+	}
+	if _, err := x.put(ctx, 2, "127.0.0.1:2", []Entry{{InfoHash: ih(2), Name: "new album"}}, 10); err != nil {
+		t.Fatalf("write after a discarded connection: %v", err)
+	}
+	for _, w := range []string{"kept", "new"} {
+		if !indexed2(x, w) {
+			t.Errorf("%q lost with the connection", w)
+		}
 	}
 }

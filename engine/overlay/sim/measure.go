@@ -28,7 +28,7 @@ func (n *Network) WaitReady(ctx context.Context, quiet time.Duration) error {
 		}
 		if n.cfg.Logf != nil && time.Since(lastLog) >= 10*time.Second {
 			lastLog = time.Now()
-			n.cfg.Logf("not ready: %s", n.readiness())
+			n.cfg.Logf("not ready: %s%s", n.readiness(), n.logSummary())
 		}
 		select {
 		case <-ctx.Done():
@@ -79,6 +79,15 @@ func (n *Network) readiness() string {
 	}
 	return fmt.Sprintf("%d leaves with fewer than %d links; %d/%d supernodes know all others (fewest known %d); %d adverts taken in",
 		short, want, knowing, len(live), minKnown, adverts)
+}
+
+// logSummary lists the most frequent log records since the last call, if
+// they are counted.
+func (n *Network) logSummary() string {
+	if n.logs == nil {
+		return ""
+	}
+	return n.logs.take(12)
 }
 
 func (n *Network) liveSupers() []*node {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -38,6 +39,9 @@ type Config struct {
 	// AfterKill, if set, runs a second after KillAndRecover's kill (a hook
 	// for profiling).
 	AfterKill func()
+	// CountLogs counts the overlay's log records (debug included) by
+	// message and error; readiness reports print them.
+	CountLogs bool
 }
 
 func (c *Config) setDefaults() {
@@ -75,6 +79,7 @@ type Network struct {
 	supers []*node
 	byAddr map[string]*node
 	reg    *registry
+	logs   *logCounter // nil unless Config.CountLogs
 	rngMu  sync.Mutex
 	rng    *rand.Rand // guarded by rngMu
 }
@@ -94,6 +99,9 @@ func Start(cfg Config) (*Network, error) {
 	cfg.setDefaults()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	n := &Network{cfg: cfg, rng: rng, reg: &registry{rng: rand.New(rand.NewPCG(cfg.Seed, 2))}, byAddr: map[string]*node{}}
+	if cfg.CountLogs {
+		n.logs = &logCounter{}
+	}
 	n.Cat = NewCatalogue(rng, cfg.Nodes, cfg.PerNode, cfg.MaxReplicas, cfg.Alpha)
 	start := time.Now()
 	for i := range cfg.Nodes {
@@ -131,7 +139,7 @@ func (n *Network) startSupernode(nd *node) error {
 	nd.ln, nd.addr = ln, ln.Addr().String()
 	sn, err := overlay.NewSupernode(overlay.SupernodeConfig{Addr: nd.addr, Dial: policy.Dial, Finder: n.reg,
 		MaxLeaves: n.cfg.MaxLeaves, MinNeighbours: n.cfg.MinNeighbours, MaxNeighbours: n.cfg.MaxNeighbours,
-		AdvertInterval: n.cfg.AdvertInterval})
+		AdvertInterval: n.cfg.AdvertInterval, Logger: n.logger()})
 	if err != nil {
 		ln.Close()
 		return err
@@ -151,11 +159,19 @@ func (n *Network) startSupernode(nd *node) error {
 	return nil
 }
 
+// logger returns the overlay logger: counted if Config.CountLogs, else nil.
+func (n *Network) logger() *slog.Logger {
+	if n.logs == nil {
+		return nil
+	}
+	return slog.New(n.logs)
+}
+
 // startLeaf runs nd's leaf (through local, if set) with its shares.
 func (n *Network) startLeaf(nd *node, local *overlay.Supernode) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	nd.cancel = cancel
-	nd.leaf = overlay.NewLeaf(overlay.LeafConfig{PeerAddr: nd.addr, Dial: policy.Dial, Finder: n.reg, Local: local})
+	nd.leaf = overlay.NewLeaf(overlay.LeafConfig{PeerAddr: nd.addr, Dial: policy.Dial, Finder: n.reg, Local: local, Logger: n.logger()})
 	var entries []overlay.Entry
 	for _, f := range n.Cat.Shares[nd.id] {
 		entries = append(entries, n.Cat.Files[f].Entry)

@@ -90,7 +90,8 @@ func runScale(t *testing.T, nodes int) {
 	stopProfile := profile(t, "SHOAL_SIM_CPUPROFILE", nodes, "start")
 	start := time.Now()
 	debug.SetGCPercent(400) // the harness has memory to spare; fewer collections
-	cfg := Config{Nodes: nodes, Seed: uint64(nodes), Logf: t.Logf, JoinRate: envInt("SHOAL_SIM_JOIN_RATE", 200)}
+	cfg := Config{Nodes: nodes, Seed: uint64(nodes), Logf: t.Logf, JoinRate: envInt("SHOAL_SIM_JOIN_RATE", 200),
+		CountLogs: os.Getenv("SHOAL_SIM_LOGS") != ""}
 	if path := os.Getenv("SHOAL_SIM_GOROUTINES"); path != "" {
 		cfg.AfterKill = func() {
 			if f, err := os.Create(path); err == nil {
@@ -108,6 +109,13 @@ func runScale(t *testing.T, nodes int) {
 	readyCtx, cancel := context.WithTimeout(ctx, time.Duration(envInt("SHOAL_SIM_READY_SECONDS", 600))*time.Second)
 	defer cancel()
 	if err := n.WaitReady(readyCtx, 2*time.Second); err != nil {
+		stopProfile()
+		if path := os.Getenv("SHOAL_SIM_GOROUTINES"); path != "" {
+			if f, err := os.Create(path + ".notready"); err == nil {
+				pprof.Lookup("goroutine").WriteTo(f, 1)
+				f.Close()
+			}
+		}
 		t.Fatal(err)
 	}
 	stale, total := n.StaleViews()
