@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -55,7 +56,7 @@ func TestShareSearchDownloadRestart(t *testing.T) {
 		}
 		return !hit.InfoHash.IsZero()
 	})
-	if !contains(hit.Sources, a.PeerAddr()) {
+	if !slices.Contains(hit.Sources, a.PeerAddr()) {
 		t.Fatalf("hit sources %v do not include A at %s", hit.Sources, a.PeerAddr())
 	}
 	if _, err := b.Download(context.Background(), engine.DownloadRequest{Source: ih.String()}); err != nil {
@@ -84,13 +85,4 @@ func TestShareSearchDownloadRestart(t *testing.T) {
 	if snap.Ratio.Downloaded != size || snap.Ratio.SessionDownloaded != 0 {
 		t.Fatalf("after restart ratio = %+v, want all-time download %d kept and nothing fetched", snap.Ratio, size)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
