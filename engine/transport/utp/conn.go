@@ -524,6 +524,8 @@ func (c *Conn) closeNow() (err error) {
 	return
 }
 
+// Close sends FIN and closes the connection; the state is freed once the
+// peer has acknowledged what is in flight.
 func (c *Conn) Close() (err error) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -533,10 +535,13 @@ func (c *Conn) Close() (err error) {
 	return
 }
 
+// LocalAddr is the address of the socket the connection runs on.
 func (c *Conn) LocalAddr() net.Addr {
 	return addr{c.socket.Addr()}
 }
 
+// Read reads received data, blocking until some arrives, the peer sends
+// FIN (io.EOF), the connection fails or the read deadline passes.
 func (c *Conn) Read(b []byte) (n int, err error) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -573,10 +578,13 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 	}
 }
 
+// RemoteAddr is the peer's address.
 func (c *Conn) RemoteAddr() net.Addr {
 	return addr{c.remoteSocketAddr}
 }
 
+// String names the connection by its two addresses and its receive ID,
+// for logs.
 func (c *Conn) String() string {
 	return fmt.Sprintf("<UTPConn %s-%s (%d)>", c.LocalAddr(), c.RemoteAddr(), c.recv_id)
 }
@@ -588,6 +596,8 @@ func (c *Conn) updateCanWrite() {
 		c.cur_window < c.cc.window())
 }
 
+// Write sends p, blocking while the send window is full, until all of p
+// is queued, the connection closes or fails, or the write deadline passes.
 func (c *Conn) Write(p []byte) (n int, err error) {
 	mu.Lock()
 	defer mu.Unlock()

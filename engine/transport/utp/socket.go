@@ -345,6 +345,7 @@ func (s *Socket) newConn(addr net.Addr) (c *Conn) {
 	return
 }
 
+// Dial opens a uTP connection to addr over this socket.
 func (s *Socket) Dial(addr string) (net.Conn, error) {
 	return s.DialContext(context.Background(), "", addr)
 }
@@ -389,6 +390,8 @@ func (s *Socket) startOutboundConn(addr net.Addr) (c *Conn, err error) {
 	return
 }
 
+// DialContext opens a uTP connection to addr over this socket, giving up
+// when ctx ends. network overrides the socket's own network if not "".
 func (s *Socket) DialContext(ctx context.Context, network, addr string) (nc net.Conn, err error) {
 	netAddr, err := s.resolveAddr(network, addr)
 	if err != nil {
@@ -524,6 +527,8 @@ func (s *Socket) Addr() net.Addr {
 	return s.pc.LocalAddr()
 }
 
+// CloseNow closes the socket and every connection on it at once, without
+// waiting for peers, and waits for pending reads and writes to end.
 func (s *Socket) CloseNow() error {
 	mu.Lock()
 	defer mu.Unlock()
@@ -536,6 +541,8 @@ func (s *Socket) CloseNow() error {
 	return nil
 }
 
+// Close stops the socket accepting; it is destroyed once its last
+// connection has closed.
 func (s *Socket) Close() error {
 	mu.Lock()
 	defer mu.Unlock()
@@ -563,10 +570,14 @@ func (s *Socket) destroy() {
 	}
 }
 
+// LocalAddr is the address of the underlying packet connection.
 func (s *Socket) LocalAddr() net.Addr {
 	return s.pc.LocalAddr()
 }
 
+// ReadFrom returns the next packet that was not uTP (for sharing the
+// socket with the DHT), blocking until one arrives or the read deadline
+// passes.
 func (s *Socket) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
 	select {
 	case read, ok := <-s.unusedReads:
@@ -583,6 +594,7 @@ func (s *Socket) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
 	}
 }
 
+// WriteTo sends a raw packet (not uTP) to addr over the socket.
 func (s *Socket) WriteTo(b []byte, addr net.Addr) (n int, err error) {
 	mu.Lock()
 	if s.connDeadlines.write.passed.IsSet() {

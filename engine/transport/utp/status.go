@@ -5,6 +5,8 @@ import (
 	"io"
 )
 
+// WriteStatus writes, for debugging, every open socket's address,
+// connections and backlog to w.
 func WriteStatus(w io.Writer) {
 	mu.RLock()
 	defer mu.RUnlock()
