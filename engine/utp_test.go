@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"net"
 	"path/filepath"
@@ -174,4 +175,85 @@ func TestUTPOverIPv6DualStack(t *testing.T) {
 			t.Errorf("downloaded from %q, want the seeder's IPv6 address", p.Addr)
 		}
 	}
+}
+
+// TestUTPStalledMSEPreamblesAreBounded: 200 uTP connections, from 200
+// source ports, each complete the uTP handshake, send an MSE public key's
+// worth of random bytes and stall. The node runs at most its 64 uTP
+// handshake slots (the uTP library keeps at most 50 SYNs waiting and
+// resets the rest), so the goroutines and heap they cost stay bounded,
+// and they are given back after the handshake deadline (20 s).
+func TestUTPStalledMSEPreamblesAreBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 20 s handshake deadline")
+	}
+	n := utpNode(t, "on")
+	time.Sleep(200 * time.Millisecond)
+	runtime.GC()
+	var before, during runtime.MemStats
+	runtime.ReadMemStats(&before)
+	g0 := runtime.NumGoroutine()
+	target, err := net.ResolveUDPAddr("udp", n.PeerAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const conns = 200
+	socks := make([]*net.UDPConn, conns)
+	for i := range socks {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		socks[i] = c
+		c.WriteTo(utpPacket(4, uint16(i*2), 1, 0, nil), target) // ST_SYN on conn_id i*2
+	}
+	// Each accepted SYN is answered by an ST_STATE; then send the
+	// preamble as ST_DATA on the acceptor's receive id and stall.
+	stalled := 0
+	deadline := time.Now().Add(3 * time.Second)
+	for i, c := range socks {
+		c.SetReadDeadline(deadline)
+		buf := make([]byte, 2048)
+		nr, _, err := c.ReadFrom(buf)
+		if err != nil || nr < 20 || buf[0]>>4 != 2 {
+			continue // reset or never answered: the SYN was not accepted
+		}
+		pre := make([]byte, 96+100)
+		rand.Read(pre)
+		c.WriteTo(utpPacket(0, uint16(i*2+1), 2, binary.BigEndian.Uint16(buf[16:]), pre), target)
+		stalled++
+	}
+	time.Sleep(time.Second)
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	g1 := runtime.NumGoroutine()
+	heap := int64(during.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("%d uTP connections, %d accepted and stalled after a preamble: goroutines %d → %d (+%d); heap in use %+d KiB",
+		conns, stalled, g0, g1, g1-g0, heap>>10)
+	if stalled == 0 {
+		t.Fatal("no uTP handshake was accepted: the test measured nothing")
+	}
+	if g1-g0 > 64*4+50 {
+		t.Errorf("%d more goroutines, want at most %d", g1-g0, 64*4+50)
+	}
+	if heap > 64<<20 {
+		t.Errorf("heap grew by %d KiB, want under 64 MiB", heap>>10)
+	}
+	start := time.Now()
+	enginetest.WaitFor(t, "the stalled handshakes' goroutines to end", 60*time.Second, func() bool {
+		return runtime.NumGoroutine() <= g0+20
+	})
+	t.Logf("goroutines back to %d within %v more", runtime.NumGoroutine(), time.Since(start).Round(100*time.Millisecond))
+}
+
+// utpPacket is a uTP packet of type typ (BEP 29's header, no extension).
+func utpPacket(typ byte, connID, seq, ack uint16, payload []byte) []byte {
+	p := make([]byte, 20, 20+len(payload))
+	p[0] = typ<<4 | 1
+	binary.BigEndian.PutUint16(p[2:], connID)
+	binary.BigEndian.PutUint32(p[12:], 1<<20)
+	binary.BigEndian.PutUint16(p[16:], seq)
+	binary.BigEndian.PutUint16(p[18:], ack)
+	return append(p, payload...)
 }
