@@ -273,6 +273,7 @@ func newTestUI(t testing.TB) (*UI, *fakeEngine) {
 	a := test.NewTempApp(t)
 	f := newFake()
 	u := New(a, f)
+	u.tips.manual = true // tests fire tips themselves (waitTip)
 	u.win.Resize(fyne.NewSize(1000, 650))
 	t.Cleanup(func() {
 		u.cancel()

@@ -27,6 +27,12 @@ type tipLayer struct {
 	text  *widget.Label
 	owner fyne.CanvasObject // the widget whose tip shows or is pending
 	timer *time.Timer
+
+	// manual holds a pending tip in pending instead of starting a timer:
+	// under Fyne's test driver fyne.Do runs on the timer's goroutine, so
+	// tests fire the tip themselves, on their own goroutine (restTip).
+	manual  bool
+	pending func()
 }
 
 func newTipLayer() *tipLayer {
@@ -53,13 +59,16 @@ func (t *tipLayer) hover(owner fyne.CanvasObject, text func() string) {
 	if t.timer != nil {
 		t.timer.Stop()
 	}
-	t.timer = time.AfterFunc(tipDelay, func() {
-		fyne.Do(func() {
-			if t.owner == owner {
-				t.show(owner, text())
-			}
-		})
-	})
+	due := func() {
+		if t.owner == owner {
+			t.show(owner, text())
+		}
+	}
+	if t.manual {
+		t.pending = due
+		return
+	}
+	t.timer = time.AfterFunc(tipDelay, func() { fyne.Do(due) })
 }
 
 // leave hides owner's tip, shown or pending.
@@ -67,7 +76,7 @@ func (t *tipLayer) leave(owner fyne.CanvasObject) {
 	if t.owner != owner {
 		return
 	}
-	t.owner = nil
+	t.owner, t.pending = nil, nil
 	if t.timer != nil {
 		t.timer.Stop()
 	}

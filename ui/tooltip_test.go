@@ -13,20 +13,18 @@ import (
 	"github.com/shoalp2p/shoal/engine"
 )
 
-// waitTip waits for the tooltip layer to show want ("" for none).
+// waitTip lets the pointer rest (fires the pending tip, as the real
+// window's timer would after tipDelay) and checks that the tooltip layer
+// shows want ("" for none).
 func waitTip(t *testing.T, u *UI, want string) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		var got string
-		fyne.DoAndWait(func() { got = u.tips.shown() })
-		if strings.Contains(got, want) && (want != "" || got == "") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tooltip = %q, want %q", got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if due := u.tips.pending; due != nil {
+		u.tips.pending = nil
+		due()
+	}
+	got := u.tips.shown()
+	if !strings.Contains(got, want) || (want == "" && got != "") {
+		t.Fatalf("tooltip = %q, want %q", got, want)
 	}
 }
 
