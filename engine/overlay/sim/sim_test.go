@@ -137,6 +137,13 @@ func runScale(t *testing.T, nodes int) {
 	}
 	stale, total = n.StaleViews()
 	t.Logf("stale advert views at the end: %d of %d", stale, total)
+	// The two figures, on one line for make bench.
+	recovered := "never (within the window)"
+	if rec >= 0 {
+		recovered = rec.String()
+	}
+	t.Logf("BENCH overlay %d nodes, %d busy goroutines beside: recall %.4f (target >= 0.995); after losing %d of %d supernodes, back to >= 99%% for good after %s (target <= 5s)",
+		nodes, envInt("SHOAL_SIM_LOAD", 0), rep.Recall(), killed, rep.Supernodes, recovered)
 }
 
 func envInt(name string, def int) int {
