@@ -315,10 +315,16 @@ func (c *Conn) seqSend(seqNr uint16) *send {
 	return c.unackedSends[i]
 }
 
+// minResendTimeout is the least time a packet waits for its ack before it
+// is resent (libtorrent's utp_min_timeout). Without a floor the timeout,
+// two to four mean round trips, fired spuriously on a 100 ms round trip
+// when an ack came a little late, and each such timeout dropped the
+// window to two packets.
+const minResendTimeout = 500 * time.Millisecond
+
 func (c *Conn) resendTimeout() time.Duration {
 	l := c.latency()
-	ret := missinggo.JitterDuration(3*l, l)
-	return ret
+	return max(missinggo.JitterDuration(3*l, l), minResendTimeout)
 }
 
 // dupAcksBeforeResend is how many later packets must be acked before an
