@@ -119,12 +119,6 @@ func ofFamily(addrs []dht.Addr, v6 bool) []dht.Addr {
 	return out
 }
 
-// isIPv6Conn reports whether pc is bound to an IPv6 address.
-func isIPv6Conn(pc net.PacketConn) bool {
-	ua, ok := pc.LocalAddr().(*net.UDPAddr)
-	return ok && ua.IP.To4() == nil
-}
-
 // run6 starts the IPv6 stack's accept loop and DHT upkeep.
 func (e *Engine) run6(ctx context.Context) {
 	if e.ln6 != nil {

@@ -21,7 +21,7 @@ type columnsLayout struct {
 // newColumns arranges objs in columns or a stack, whichever fits.
 func newColumns(objs ...fyne.CanvasObject) *fyne.Container {
 	l := &columnsLayout{}
-	l.box = fyne.NewContainerWithLayout(l, objs...)
+	l.box = container.New(l, objs...)
 	return l.box
 }
 

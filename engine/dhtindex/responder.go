@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"math/bits"
 	"net"
 	"slices"
 	"sync"
@@ -317,14 +316,4 @@ func xor(a, b [20]byte) (d [20]byte) {
 		d[i] = a[i] ^ b[i]
 	}
 	return d
-}
-
-// commonBits is the length of the common prefix of two IDs.
-func commonBits(a, b [20]byte) int {
-	for i := range a {
-		if x := a[i] ^ b[i]; x != 0 {
-			return i*8 + bits.LeadingZeros8(x)
-		}
-	}
-	return 160
 }

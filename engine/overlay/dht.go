@@ -17,9 +17,6 @@ const (
 	dhtLeafID = -1
 	// SourceDHT is the source recorded for entries indexed from the DHT.
 	SourceDHT = "dht"
-	// evictBucket groups last-seen times, so that within one bucket the
-	// smallest swarm is evicted first.
-	evictBucket = int64(time.Hour / time.Second)
 )
 
 const dhtSchema = `
@@ -29,6 +26,8 @@ CREATE TABLE dht_meta (
 	first_seen INTEGER NOT NULL, -- unix seconds
 	last_seen  INTEGER NOT NULL  -- unix seconds the swarm was last seen non-empty
 );
+-- Eviction order: last_seen / 3600 groups last-seen times into hours, so
+-- that within one hour the smallest swarm is evicted first.
 CREATE INDEX dht_meta_evict ON dht_meta (last_seen / 3600, swarm);
 `
 

@@ -224,16 +224,6 @@ func (l *link) close() {
 	})
 }
 
-// closed reports whether close has been called.
-func (l *link) closed() bool {
-	select {
-	case <-l.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // dialOverlay connects to a supernode, sends Magic and hello, and waits for
 // the welcome. An error frame comes back as a *RemoteError.
 func dialOverlay(ctx context.Context, dial Dialer, addr string, hello *message) (*link, *message, error) {

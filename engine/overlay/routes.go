@@ -60,13 +60,6 @@ func (t *routeTable) lookup(id uuid.UUID, now time.Time) (origin, bool) {
 	return e.from, ok
 }
 
-// size returns the number of remembered queries.
-func (t *routeTable) size() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.m)
-}
-
 func (t *routeTable) expire(now time.Time) {
 	for t.head < len(t.order) {
 		e, ok := t.m[t.order[t.head]]

@@ -154,10 +154,10 @@ func (me st) String() string {
 
 const (
 	stData  st = 0
-	stFin      = 1
-	stState    = 2
-	stReset    = 3
-	stSyn      = 4
+	stFin   st = 1
+	stState st = 2
+	stReset st = 3
+	stSyn   st = 4
 
 	// Used for validating packet headers.
 	stMax = stSyn
