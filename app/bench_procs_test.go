@@ -42,13 +42,8 @@ func startBenchAria2(t *testing.T, torrent, dir string, seed bool) (*peerclients
 	return a, benchMissing(err)
 }
 
-// startBenchQbit runs qbittorrent-nox on torrent saving into dir; a seeder
-// skips the hash check of content already there.
-func startBenchQbit(t *testing.T, torrent, dir string, seed bool) (*peerclients.Qbittorrent, error) {
-	return startBenchQbitWith(t, torrent, dir, seed, peerclients.QbitOptions{})
-}
-
-// startBenchQbitWith is startBenchQbit with options.
+// startBenchQbitWith runs qbittorrent-nox with options o on torrent saving
+// into dir; a seeder skips the hash check of content already there.
 func startBenchQbitWith(t *testing.T, torrent, dir string, seed bool, o peerclients.QbitOptions) (*peerclients.Qbittorrent, error) {
 	q, err := peerclients.StartQbittorrentWith(t, torrent, dir, seed, o)
 	return q, benchMissing(err)

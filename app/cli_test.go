@@ -182,7 +182,7 @@ func TestCLILoopbackOnlyRefusesOtherAddresses(t *testing.T) {
 	if err == nil || !strings.Contains(stderr, "loopback-only") {
 		t.Fatalf("daemon listening on all interfaces in loopback-only mode: err=%v stderr=%q", err, stderr)
 	}
-	_, stderr, err = shoal(ctx, "get", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "192.0.2.1:6881",
+	_, _, err = shoal(ctx, "get", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "192.0.2.1:6881",
 		"--data", t.TempDir(), "--timeout", "3s", strings.Repeat("cd", 20))
 	if err == nil {
 		t.Fatal("get with a non-loopback bootstrap succeeded")

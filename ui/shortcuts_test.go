@@ -183,8 +183,7 @@ func TestSpaceAndDeleteActOnTheSelectedTransfer(t *testing.T) {
 func TestMagnetDialogKeys(t *testing.T) {
 	u, f := newTestUI(t)
 	u.transfers.askMagnet()
-	e, ok := u.win.Canvas().Focused().(*dialogEntry)
-	if !ok {
+	if _, ok := u.win.Canvas().Focused().(*dialogEntry); !ok {
 		t.Fatalf("focus is on %T, want the link field", u.win.Canvas().Focused())
 	}
 	pressKey(u, fyne.KeyEscape)
@@ -192,7 +191,7 @@ func TestMagnetDialogKeys(t *testing.T) {
 		t.Fatal("Escape in the link field left the dialog open")
 	}
 	u.transfers.askMagnet()
-	e = u.win.Canvas().Focused().(*dialogEntry)
+	e := u.win.Canvas().Focused().(*dialogEntry)
 	test.Type(e, "0123456789abcdef0123456789abcdef01234567")
 	pressKey(u, fyne.KeyReturn)
 	u.bg.Wait()

@@ -181,7 +181,6 @@ func (c *Conn) pendSendState() {
 
 func (me *Conn) writeSyn() {
 	me.write(stSyn, me.recv_id, nil, me.seq_nr)
-	return
 }
 
 func (c *Conn) write(_type st, connID uint16, payload []byte, seqNr uint16) (n int, err error) {
@@ -490,7 +489,6 @@ func (c *Conn) waitAck(seq uint16) {
 		return
 	}
 	missinggo.WaitEvents(&mu, &send.acked, &c.destroyed)
-	return
 }
 
 // Waits for sent SYN to be ACKed. Returns any errors.
@@ -512,7 +510,6 @@ func (c *Conn) writeFin() {
 	}
 	c.write(stFin, c.send_id, nil, c.seq_nr)
 	c.wroteFin.Set()
-	return
 }
 
 func (c *Conn) destroy(reason error) {

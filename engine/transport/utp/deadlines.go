@@ -27,9 +27,9 @@ func (me *deadline) update() {
 	}
 	if time.Now().Before(me.t) {
 		if me.timer == nil {
-			me.timer = time.AfterFunc(me.t.Sub(time.Now()), me.callback)
+			me.timer = time.AfterFunc(time.Until(me.t), me.callback)
 		} else {
-			me.timer.Reset(me.t.Sub(time.Now()))
+			me.timer.Reset(time.Until(me.t))
 		}
 		return
 	}
