@@ -33,9 +33,6 @@ const (
 	punchWindow = 30 * time.Second
 	// rendezvousEvery is how often one address may be asked for.
 	rendezvousEvery = time.Minute
-	// punchFirst is how long a direct dial waits for the hole punch asked
-	// first for a peer that PEX flags as unreachable (BEP 11 flags).
-	punchFirst = 5 * time.Second
 	// maxPunches bounds the punches in progress per swarm: a relay may
 	// send connects for any address, and each costs dials.
 	maxPunches = 4

@@ -215,23 +215,17 @@ func (s *Swarm) onPEX(p *peer, payload []byte) error {
 }
 
 // pexCandidate adds a peer a PEX message named, using its flags: a seed
-// is no use to us while we seed; one that supports BEP 55 but that its
-// relay did not dial (it may sit behind NAT) is reached by a hole punch
-// through that relay first, the direct dial waiting punchFirst.
-// Caller holds s.mu.
+// is no use to us while we seed. (A peer flagged as not dialled by its
+// relay is still dialled directly first, and punched to only when that
+// fails: a punch toward a peer that is in fact reachable can form a TCP
+// connection that both ends take as incoming, each waiting for the
+// other's handshake until it times out.) Caller holds s.mu.
 func (s *Swarm) pexCandidate(a netip.AddrPort, f wire.PEXFlags) {
 	addr := a.String()
 	if _, ok := s.cands[addr]; ok || len(s.cands) >= 2000 || (s.seeding && f&wire.PEXSeed != 0) {
 		return
 	}
-	c := &candidate{addr: addr}
-	s.cands[addr] = c
-	if f&wire.PEXHolepunch != 0 && f&wire.PEXReachable == 0 && s.cfg.Punch != nil && !s.connectedTo(addr) {
-		s.askRendezvous(addr)
-		if _, asked := s.rendezvous[addr]; asked {
-			c.nextTry = time.Now().Add(punchFirst)
-		}
-	}
+	s.cands[addr] = &candidate{addr: addr}
 }
 
 // Info returns the torrent's metadata once known.
