@@ -59,6 +59,7 @@ func newLibraryTab(u *UI) *libraryTab {
 		{title: "", width: 130, kind: cellButton, enabled: labelCopyMagnet},
 	})
 	l.grid.onButton = l.copyMagnet
+	l.grid.menuFor = l.rowMenu
 	l.jobs = newGridTable([]column{
 		{title: "Hashing", width: 300, kind: cellText, stretch: true},
 		{title: "Progress", width: 140, kind: cellProgress},

@@ -1,6 +1,10 @@
 package ui
 
 import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
@@ -68,4 +72,29 @@ func (u *UI) copyMagnet(h engine.InfoHash, name, link string) {
 		link = engine.Magnet(h, name)
 	}
 	u.app.Clipboard().SetContent(link)
+}
+
+// rowMenu is a shared item's right-click menu: open it, show it in its
+// folder, copy its magnet link.
+func (l *libraryTab) rowMenu(row int) *fyne.Menu {
+	if row < 0 || row >= len(l.items) {
+		return nil
+	}
+	it := l.items[row]
+	open := func(path, what string) func() {
+		return func() {
+			if err := l.u.openURL(&url.URL{Scheme: "file", Path: path}); err != nil {
+				l.u.showError(&opError{op: what + " " + it.Name, err: err})
+			}
+		}
+	}
+	cp := menuItem("Copy magnet link", theme.ContentCopyIcon(), func() {
+		l.u.app.Clipboard().SetContent(it.Magnet)
+		l.info.SetText(fmt.Sprintf("Copied the magnet link of %q.", it.Name))
+	})
+	cp.Disabled = it.Magnet == ""
+	return fyne.NewMenu("",
+		menuItem("Open", theme.FileIcon(), open(it.Path, "open")),
+		menuItem("Show in folder", theme.FolderOpenIcon(), open(filepath.Dir(it.Path), "show the folder of")),
+		cp)
 }

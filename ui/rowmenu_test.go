@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -244,4 +245,37 @@ func TestSortSearchResults(t *testing.T) {
 			t.Fatalf("downloads %+v", f.downloads)
 		}
 	})
+}
+
+// TestLibraryRowMenu: a shared item's right-click menu opens it, shows
+// its folder and copies its magnet link.
+func TestLibraryRowMenu(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.libraryItem)
+	var opened []string
+	u.openURL = func(l *url.URL) error { opened = append(opened, l.String()); return nil }
+	u.Refresh(engine.Snapshot{Library: []engine.LibraryItem{
+		{InfoHash: hash(0x30), Name: "talk.mp4", Path: "/home/me/Videos/talk.mp4", Size: 310 << 20, Files: 1, Magnet: "magnet:?xt=urn:btih:3131"},
+		{InfoHash: hash(0x31), Name: "notes", Path: "/home/me/notes", Size: 10, Files: 2},
+	}})
+	g := u.library.grid
+	rightClick(t, g, 0, libColName)
+	if got := menuLabels(g); !slices.Equal(got, []string{"Open", "Show in folder", "Copy magnet link"}) {
+		t.Fatalf("library menu %q", got)
+	}
+	tapMenuItem(t, u, "Open")
+	rightClick(t, g, 0, libColSize)
+	tapMenuItem(t, u, "Show in folder")
+	rightClick(t, g, 0, libColName)
+	tapMenuItem(t, u, "Copy magnet link")
+	if want := []string{"file:///home/me/Videos/talk.mp4", "file:///home/me/Videos"}; !slices.Equal(opened, want) {
+		t.Errorf("opened %q, want %q", opened, want)
+	}
+	if got := u.app.Clipboard().Content(); got != "magnet:?xt=urn:btih:3131" {
+		t.Errorf("clipboard %q", got)
+	}
+	rightClick(t, g, 1, libColName)
+	if it := g.menu.Items[2]; !it.Disabled {
+		t.Error("Copy magnet link is on for an item without a magnet link")
+	}
 }
