@@ -41,14 +41,7 @@ func NewLossy(t testing.TB, cfg lossylink.Config) *Lossy {
 	if err := lossyAvailable(); err != nil {
 		skipOrFail(t, err)
 	}
-	sweepStale()
-	l := &Lab{
-		t:      t,
-		prefix: fmt.Sprintf("%s%dx%d-", prefixTag, os.Getpid(), labCount.Add(1)),
-		Dir:    t.TempDir(),
-		nodes:  map[string]*Node{},
-	}
-	t.Cleanup(l.teardown)
+	l := newLab(t)
 	start := time.Now()
 	lossy, err := l.buildLossy(cfg)
 	if err != nil {

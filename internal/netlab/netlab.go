@@ -81,17 +81,10 @@ func New(t testing.TB, opts Options) *Lab {
 	if err := Available(); err != nil {
 		skipOrFail(t, err)
 	}
-	sweepStale()
 	if opts.PublicHosts <= 0 {
 		opts.PublicHosts = 1
 	}
-	l := &Lab{
-		t:      t,
-		prefix: fmt.Sprintf("%s%dx%d-", prefixTag, os.Getpid(), labCount.Add(1)),
-		Dir:    t.TempDir(),
-		nodes:  map[string]*Node{},
-	}
-	t.Cleanup(l.teardown)
+	l := newLab(t)
 	start := time.Now()
 	if err := l.build(opts); err != nil {
 		t.Fatalf("netlab: %v", err)
@@ -104,6 +97,21 @@ func New(t testing.TB, opts Options) *Lab {
 // prerequisite into a failure.
 const RequireEnv = "SHOAL_REQUIRE_NETLAB"
 
+// newLab sweeps namespaces left by dead labs and returns an empty lab for t
+// with a name prefix of its own, torn down when t ends.
+func newLab(t testing.TB) *Lab {
+	sweepStale()
+	l := &Lab{
+		t:      t,
+		prefix: fmt.Sprintf("%s%dx%d-", prefixTag, os.Getpid(), labCount.Add(1)),
+		Dir:    t.TempDir(),
+		nodes:  map[string]*Node{},
+	}
+	t.Cleanup(l.teardown)
+	return l
+}
+
+// skipOrFail skips t for err, or fails it when RequireEnv is set to 1.
 func skipOrFail(t testing.TB, err error) {
 	t.Helper()
 	if os.Getenv(RequireEnv) == "1" {
