@@ -483,7 +483,7 @@ func (f finder) FindSupernodes(ctx context.Context) ([]string, error) {
 		found = e.dhtPeers(ctx, supernodeKey, 0)
 	}
 	if len(found) > 0 {
-		if err := e.db.SaveSupernodes(ctx, found); err != nil {
+		if err := e.db.SaveSupernodes(ctx, found); err != nil && ctx.Err() == nil {
 			e.log.Warn("cache supernodes", "err", err)
 		}
 	}
@@ -514,7 +514,7 @@ func (f finder) RememberSupernodes(ctx context.Context, addrs []string) {
 	if len(ok) == 0 {
 		return
 	}
-	if err := f.e.db.SaveSupernodes(ctx, ok); err != nil {
+	if err := f.e.db.SaveSupernodes(ctx, ok); err != nil && ctx.Err() == nil {
 		f.e.log.Warn("cache supernodes", "err", err)
 	}
 }

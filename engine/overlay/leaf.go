@@ -243,9 +243,11 @@ func (l *Leaf) runLocal(ctx context.Context) error {
 			actx, cancel := context.WithTimeout(ctx, localApplyTimeout)
 			err := s.putLocal(actx, l.cfg.PeerAddr, add, del)
 			cancel()
-			if err != nil {
+			switch {
+			case err != nil && ctx.Err() != nil: // shutting down: nothing is lost, the shares are in SQLite
+			case err != nil:
 				l.log.Warn("overlay: register shares locally", "err", err)
-			} else {
+			default:
 				applyDiff(sent, add, del)
 			}
 		}
