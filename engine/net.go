@@ -133,6 +133,11 @@ func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // serveConn runs the handshake of an accepted connection holding a slot
 // of slots, frees the slot, then serves the connection.
 func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{}) {
+	// Stopping ends the wait for the first byte at once (the sniff below
+	// only has the handshake deadline): a peer that sends nothing, as
+	// after a botched hole punch, must not hold up the exit for it.
+	stopSniff := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Unix(1, 0)) })
+	defer stopSniff()
 	e.noteInbound(c.RemoteAddr())
 	release := sync.OnceFunc(func() { <-slots })
 	defer release()
