@@ -91,26 +91,24 @@ func readResponse(c net.Conn) (Response, error) {
 
 // GetStatus asks the instance serving dataDir for its state.
 func GetStatus(ctx context.Context, dataDir string) (Status, error) {
-	r, err := Call(ctx, dataDir, Request{Cmd: CmdStatus})
-	if err != nil {
-		return Status{}, err
-	}
-	if r.Status == nil {
-		return Status{}, errors.New("control: the instance answered status without one")
-	}
-	return *r.Status, nil
+	return callStatus(ctx, dataDir, CmdStatus)
 }
 
 // CheckReach asks the instance serving dataDir to test whether the
 // Internet can reach it (a supernode dials it back) and returns its
 // status after the test. It can take up to about 20 s.
 func CheckReach(ctx context.Context, dataDir string) (Status, error) {
-	r, err := Call(ctx, dataDir, Request{Cmd: CmdReach})
+	return callStatus(ctx, dataDir, CmdReach)
+}
+
+// callStatus sends cmd, whose answer must carry a status, and returns it.
+func callStatus(ctx context.Context, dataDir, cmd string) (Status, error) {
+	r, err := Call(ctx, dataDir, Request{Cmd: cmd})
 	if err != nil {
 		return Status{}, err
 	}
 	if r.Status == nil {
-		return Status{}, errors.New("control: the instance answered reach without a status")
+		return Status{}, fmt.Errorf("control: the instance answered %s without a status", cmd)
 	}
 	return *r.Status, nil
 }
