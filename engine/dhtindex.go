@@ -102,13 +102,19 @@ func (r *indexerRun) halt(e *Engine) {
 	<-r.done
 }
 
+// indexerSettle is how long the indexer's get_peers traversal goes on
+// after it first found peers: the closest nodes, which hold the swarm,
+// answer together, and waiting out the slowest queries (resends to nodes
+// that left) held each metadata fetch back for seconds.
+const indexerSettle = time.Second
+
 // newIndexer builds the indexer over the DHT server and the supernode's
 // index. On loopback every peer has the same IP, so the per-IP caps
 // (meant for the Internet) are lifted there.
 func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 	cfg := dhtindex.IndexerConfig{
 		Crawl:     dhtindex.ServerCrawler{S: e.dht},
-		FindPeers: func(ctx context.Context, ih [20]byte) []string { return e.dhtPeers(ctx, ih, 0) },
+		FindPeers: func(ctx context.Context, ih [20]byte) []string { return e.dhtPeersSettle(ctx, ih, 0, indexerSettle) },
 		Dial:      e.policy.Dial,
 		PeerID:    e.peerID,
 		Sink:      indexSink{sn: e.sn, max: w.maxIndex},

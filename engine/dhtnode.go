@@ -55,6 +55,7 @@ func StartDHTNode(cfg DHTNodeConfig) (*DHTNode, error) {
 	ref := &dhtindex.ServerRef{}
 	scfg.OnQuery = dhtindex.NewResponder(dhtindex.ResponderConfig{Source: ps, Interval: cfg.SampleInterval}).Hook(pc, ref)
 	scfg.Logger = alog.Default.FilterLevel(alog.Critical)
+	scfg.SendLimiter = newDHTSendLimiter()
 	s, err := dht.NewServer(scfg)
 	if err != nil {
 		pc.Close()
@@ -85,7 +86,7 @@ func (n *DHTNode) Nodes() int { return n.s.NumNodes() }
 // nodes closest to ih (a get_peers traversal, then announce_peer), and
 // returns the peers the traversal found.
 func (n *DHTNode) Announce(ctx context.Context, ih [20]byte, port int) []string {
-	return dhtPeersOn(ctx, n.s, ih, port)
+	return dhtPeersOn(ctx, n.s, ih, port, 0)
 }
 
 // Close stops the node.

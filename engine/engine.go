@@ -128,6 +128,7 @@ type Engine struct {
 	lock     *dirLock
 
 	responder *dhtindex.Responder // BEP 51, shared by the DHT servers
+	dhtSend   *rate.Limiter       // paces the DHT servers' queries
 	// announceGate paces tracker announces over all transfers, and
 	// stopSlots bounds the "stopped" announces in flight.
 	announceGate *rate.Limiter

@@ -15,6 +15,7 @@ import (
 	"github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/dht/v2/krpc"
 	alog "github.com/anacrolix/log"
+	"golang.org/x/time/rate"
 
 	"github.com/shoalp2p/shoal/engine/dhtindex"
 	"github.com/shoalp2p/shoal/engine/overlay"
@@ -229,6 +230,17 @@ func (e *Engine) startDHT() error {
 	return nil
 }
 
+// DHT query pacing of one node (its servers together): the library's
+// default rate, but the library's default limiter is one for the whole
+// process, so that every engine and DHT node of a process (a simulation,
+// a test) would share one budget and crawl along at a fraction of it.
+const (
+	dhtSendRate  = 250 // queries per second
+	dhtSendBurst = 25
+)
+
+func newDHTSendLimiter() *rate.Limiter { return rate.NewLimiter(dhtSendRate, dhtSendBurst) }
+
 // dhtConfig is a DHT server's configuration on conn, with its own peer
 // store and BEP 51 answers; loopback is its public IP under
 // --loopback-only. The caller sets ref once the server exists.
@@ -242,6 +254,10 @@ func (e *Engine) dhtConfig(conn net.PacketConn, starting dht.StartingNodesGetter
 	ref := &dhtindex.ServerRef{}
 	cfg.OnQuery = e.bep51(ps).Hook(cfg.Conn, ref)
 	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
+	if e.dhtSend == nil {
+		e.dhtSend = newDHTSendLimiter()
+	}
+	cfg.SendLimiter = e.dhtSend
 	if e.cfg.LoopbackOnly {
 		cfg.PublicIP = loopback
 	}
@@ -376,6 +392,14 @@ func (e *Engine) noteDHTNodes() {
 // IPv6 at once), announcing us if port > 0, and returns the distinct
 // peers found.
 func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
+	return e.dhtPeersSettle(ctx, ih, port, 0)
+}
+
+// dhtPeersSettle is dhtPeers, but with settle > 0 each traversal returns
+// settle after it first found peers, without waiting for its slowest
+// queries: what the DHT indexer needs (peers to fetch metadata from, and
+// a swarm size), soon.
+func (e *Engine) dhtPeersSettle(ctx context.Context, ih [20]byte, port int, settle time.Duration) []string {
 	servers := e.dhtServers()
 	found := make([][]string, len(servers))
 	var wg sync.WaitGroup
@@ -387,7 +411,7 @@ func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			found[i] = dhtPeersOn(ctx, s, ih, p)
+			found[i] = dhtPeersOn(ctx, s, ih, p, settle)
 		}()
 	}
 	wg.Wait()
@@ -404,8 +428,10 @@ func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
 	return out
 }
 
-// dhtPeersOn is one server's get_peers traversal.
-func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int) []string {
+// dhtPeersOn is one server's get_peers traversal (announcing port, if
+// any), ending when the traversal does, after 15 s, or (settle > 0) settle
+// after the first peers arrived.
+func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settle time.Duration) []string {
 	var opts []dht.AnnounceOpt
 	if port > 0 {
 		opts = append(opts, dht.AnnouncePeer(dht.AnnouncePeerOpts{Port: port}))
@@ -419,6 +445,7 @@ func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int) []str
 	var out []string
 	timeout := time.NewTimer(15 * time.Second)
 	defer timeout.Stop()
+	var settled <-chan time.Time
 	for {
 		select {
 		case v, ok := <-a.Peers:
@@ -432,6 +459,11 @@ func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int) []str
 					out = append(out, addr)
 				}
 			}
+			if settle > 0 && len(out) > 0 && settled == nil {
+				settled = time.After(settle)
+			}
+		case <-settled:
+			return out
 		case <-timeout.C:
 			return out
 		case <-ctx.Done():

@@ -208,8 +208,8 @@ func (ix *Indexer) fetchLoop(ctx context.Context) {
 				continue
 			}
 		}
-		noPeers, failed := ix.handle(ctx, c)
-		ix.in.done(c.ih, noPeers, failed, time.Now())
+		peers, noPeers, failed := ix.handle(ctx, c)
+		ix.in.done(c.ih, noPeers, failed, peers, time.Now())
 		if ctx.Err() != nil {
 			return
 		}
@@ -217,11 +217,15 @@ func (ix *Indexer) fetchLoop(ctx context.Context) {
 }
 
 // handle looks a candidate up: its swarm with get_peers, then (unless it
-// is indexed already) its metadata from a few peers. It reports whether
-// nobody was found, and whether peers were found but none gave the
-// metadata.
-func (ix *Indexer) handle(ctx context.Context, c *candidate) (noPeers, failed bool) {
-	peers := c.peers
+// is indexed already) its metadata from a few peers. It returns the peers
+// it knew of, and reports whether nobody was found, and whether peers
+// were found but none gave the metadata.
+func (ix *Indexer) handle(ctx context.Context, c *candidate) (peers []string, noPeers, failed bool) {
+	peers = slices.Clone(c.peers)
+	t0 := time.Now()
+	defer func() {
+		ix.cfg.Logger.Debug("DHT candidate handled", "infohash", hexOf(c.ih), "took", time.Since(t0), "waited", t0.Sub(c.at), "announced", len(c.peers), "peers", len(peers), "noPeers", noPeers, "failed", failed)
+	}()
 	if ix.cfg.FindPeers != nil {
 		for _, p := range ix.cfg.FindPeers(ctx, c.ih) {
 			if !slices.Contains(peers, p) {
@@ -232,36 +236,36 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (noPeers, failed bo
 	indexed, err := ix.cfg.Sink.Touch(ctx, c.ih, len(peers))
 	if err != nil {
 		ix.cfg.Logger.Warn("touch DHT entry", "err", err)
-		return false, false
+		return peers, false, false
 	}
 	switch {
 	case indexed:
 		ix.refreshed.Add(1)
-		return false, false
+		return peers, false, false
 	case len(peers) == 0:
 		ix.noPeers.Add(1)
 		ix.cfg.Logger.Debug("DHT infohash without peers", "infohash", hexOf(c.ih))
-		return true, false
+		return peers, true, false
 	}
 	info := ix.fetchAny(ctx, c.ih, peers)
 	if info == nil {
 		ix.fetchFailed.Add(1)
 		ix.cfg.Logger.Debug("DHT metadata not fetched", "infohash", hexOf(c.ih), "peers", len(peers))
-		return false, true
+		return peers, false, true
 	}
 	ix.fetched.Add(1)
 	t, err := ParseInfo(c.ih, info)
 	if err != nil {
 		ix.cfg.Logger.Debug("unusable metadata", "infohash", hexOf(c.ih), "err", err)
-		return false, false
+		return peers, false, false
 	}
 	if err := ix.cfg.Sink.Index(ctx, t, len(peers)); err != nil {
 		ix.cfg.Logger.Warn("index DHT torrent", "err", err)
-		return false, false
+		return peers, false, false
 	}
 	ix.indexed.Add(1)
 	ix.cfg.Logger.Info("DHT torrent indexed", "infohash", hexOf(c.ih), "name", t.Name, "swarm", len(peers))
-	return false, false
+	return peers, false, false
 }
 
 func hexOf(ih [20]byte) string { return fmt.Sprintf("%x", ih) }

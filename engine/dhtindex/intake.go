@@ -38,8 +38,9 @@ func (h handled) fresh(now time.Time) bool {
 // candidate is an infohash waiting for get_peers and BEP 9.
 type candidate struct {
 	ih    [20]byte
-	peers []string // announced peers (host:port), if any
-	from  string   // IP it came from (announcer, or the sampled node)
+	peers []string  // announced peers (host:port), if any
+	from  string    // IP it came from (announcer, or the sampled node)
+	at    time.Time // when it was taken in
 }
 
 // intake queues infohashes to look at, once each per recentTTL, with a cap
@@ -50,6 +51,9 @@ type intake struct {
 	mu      sync.Mutex
 	queue   [][20]byte
 	pending map[[20]byte]*candidate
+	// busy holds the candidates being looked at, with the peers announced
+	// meanwhile: an infohash is looked at by one fetcher at a time.
+	busy    map[[20]byte][]string
 	recent  map[[20]byte]handled
 	ipCount map[string]int
 	ipSince time.Time
@@ -59,7 +63,7 @@ type intake struct {
 }
 
 func newIntake(perIP int) *intake {
-	return &intake{perIP: perIP, pending: make(map[[20]byte]*candidate),
+	return &intake{perIP: perIP, pending: make(map[[20]byte]*candidate), busy: make(map[[20]byte][]string),
 		recent: make(map[[20]byte]handled), ipCount: make(map[string]int), wake: make(chan struct{}, 1)}
 }
 
@@ -70,6 +74,12 @@ func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.offered++
+	if late, ok := in.busy[ih]; ok {
+		if peer != "" && len(late) < maxCandPeers && !slices.Contains(late, peer) {
+			in.busy[ih] = append(late, peer)
+		}
+		return true
+	}
 	if c := in.pending[ih]; c != nil {
 		if peer != "" && len(c.peers) < maxCandPeers && !slices.Contains(c.peers, peer) {
 			c.peers = append(c.peers, peer)
@@ -87,7 +97,7 @@ func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 		in.refusedFull++
 		return false
 	}
-	c := &candidate{ih: ih, from: from}
+	c := &candidate{ih: ih, from: from, at: now}
 	if peer != "" {
 		c.peers = []string{peer}
 	}
@@ -125,6 +135,7 @@ func (in *intake) next() (*candidate, bool) {
 		in.queue = in.queue[1:]
 		if c := in.pending[ih]; c != nil {
 			delete(in.pending, ih)
+			in.busy[ih] = nil
 			return c, true
 		}
 	}
@@ -134,10 +145,23 @@ func (in *intake) next() (*candidate, bool) {
 
 // done marks ih handled: it is not taken in again for recentTTL, unless
 // nobody had it (noPeers) and an announce brings a peer; if its peers
-// failed to give the metadata (failed), for failedTTL only.
-func (in *intake) done(ih [20]byte, noPeers, failed bool, now time.Time) {
+// failed to give the metadata (failed), for failedTTL only. Peers
+// announced while it was looked at are tried at once if it was not
+// fetched and they are not among the peers it knew (known).
+func (in *intake) done(ih [20]byte, noPeers, failed bool, known []string, now time.Time) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	late := slices.DeleteFunc(in.busy[ih], func(p string) bool { return slices.Contains(known, p) })
+	delete(in.busy, ih)
+	if (noPeers || failed) && len(late) > 0 && len(in.pending) < maxPending {
+		in.pending[ih] = &candidate{ih: ih, peers: late, at: now}
+		in.queue = append(in.queue, ih)
+		select {
+		case in.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
 	if len(in.recent) >= maxRecent {
 		for k, h := range in.recent {
 			if now.Sub(h.at) >= recentTTL {

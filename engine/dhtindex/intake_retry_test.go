@@ -18,8 +18,8 @@ func TestIntakeRetriesFailedFetch(t *testing.T) {
 		}
 		in.next()
 	}
-	in.done(failed, false, true, now)
-	in.done(ok, false, false, now)
+	in.done(failed, false, true, nil, now)
+	in.done(ok, false, false, nil, now)
 	later := now.Add(failedTTL - time.Second)
 	if in.offer(failed, "198.51.100.1", "", later) || in.offer(ok, "198.51.100.1", "", later) {
 		t.Fatal("taken in again before failedTTL")
@@ -30,5 +30,34 @@ func TestIntakeRetriesFailedFetch(t *testing.T) {
 	}
 	if in.offer(ok, "198.51.100.1", "", later) {
 		t.Fatal("handled infohash taken in again before recentTTL")
+	}
+}
+
+// TestIntakeOneFetcherPerInfohash: an infohash offered again while a
+// fetcher looks at it is not queued a second time; a peer announced
+// meanwhile is tried at once if the look found nothing, unless it was
+// among the peers already tried.
+func TestIntakeOneFetcherPerInfohash(t *testing.T) {
+	in := newIntake(1000)
+	now := time.Now()
+	ih := [20]byte{3}
+	in.offer(ih, "198.51.100.1", "", now)
+	c, _ := in.next()
+	if !in.offer(ih, "198.51.100.2", "", now) {
+		t.Fatal("offer while busy refused")
+	}
+	if _, ok := in.next(); ok {
+		t.Fatal("an infohash being looked at was queued again")
+	}
+	in.offer(ih, "198.51.100.3", "198.51.100.3:6881", now)
+	in.offer(ih, "198.51.100.4", "198.51.100.4:6881", now)
+	in.done(c.ih, true, false, []string{"198.51.100.4:6881"}, now)
+	c, ok := in.next()
+	if !ok || len(c.peers) != 1 || c.peers[0] != "198.51.100.3:6881" {
+		t.Fatalf("after a look without peers: candidate %v (%v), want one with the peer announced meanwhile", c, ok)
+	}
+	in.done(c.ih, false, false, c.peers, now)
+	if _, ok := in.next(); ok {
+		t.Fatal("queued again after it was fetched")
 	}
 }

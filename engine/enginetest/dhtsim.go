@@ -376,6 +376,7 @@ func (s *DHTSim) Measure(ctx context.Context) (DHTSimReport, error) {
 	}()
 	indexedAt := map[[20]byte]time.Duration{}
 	bad := map[[20]byte]bool{}
+	lastLog := time.Now()
 	for {
 		for _, sn := range s.supers {
 			hashes, err := sn.DHTIndexed(ctx)
@@ -396,6 +397,10 @@ func (s *DHTSim) Measure(ctx context.Context) (DHTSimReport, error) {
 		}
 		if len(indexedAt) == s.cfg.Seeded || time.Since(s.start) >= s.cfg.Window || ctx.Err() != nil {
 			break
+		}
+		if time.Since(lastLog) >= 15*time.Second {
+			lastLog = time.Now()
+			s.logProgress(indexedAt)
 		}
 		time.Sleep(2 * time.Second)
 	}
@@ -418,6 +423,27 @@ func (s *DHTSim) Measure(ctx context.Context) (DHTSimReport, error) {
 		return r, err
 	}
 	return r, nil
+}
+
+// logProgress logs how many seeded torrents are indexed so far and each
+// supernode's indexer counters.
+func (s *DHTSim) logProgress(indexed map[[20]byte]time.Duration) {
+	var b strings.Builder
+	var missing []string
+	for _, tor := range s.torrents {
+		if _, ok := indexed[tor.ih]; tor.by != "" && !ok {
+			missing = append(missing, fmt.Sprintf("%s %x", tor.by, tor.ih[:4]))
+		}
+	}
+	if len(missing) <= 10 {
+		fmt.Fprintf(&b, "\n  not yet: %s", strings.Join(missing, ", "))
+	}
+	for i, sn := range s.supers {
+		st, _ := sn.DHTIndexStats()
+		fmt.Fprintf(&b, "\n  supernode %d: offered %d pending %d no-peers %d fetched %d failed %d indexed %d; sample queries %d answers %d",
+			i, st.Offered, st.Pending, st.NoPeers, st.Fetched, st.FetchFailed, st.Indexed, st.SampleQueries, st.SampleAnswers)
+	}
+	s.logf("dhtsim: %v: %d/%d seeded torrents indexed%s", time.Since(s.start).Round(time.Second), len(indexed), s.cfg.Seeded, b.String())
 }
 
 // timeToShare is when share of total were indexed (-1: never).
