@@ -19,6 +19,11 @@ type peerStore struct {
 	mu     sync.Mutex
 	peers  map[peer_store.InfoHash]map[string]storedPeer
 	cursor [20]byte // where the next BEP 51 sample starts
+	// fresh lists infohashes new to the store since they were last
+	// sampled, oldest first (at most maxFresh): a BEP 51 sample shows the
+	// newest of them before walking on, so that an indexer learns a new
+	// torrent within one interval instead of one walk of the store.
+	fresh [][20]byte
 }
 
 type storedPeer struct {
@@ -31,6 +36,7 @@ const (
 	maxStoredPeers  = 500
 	maxReturnPeers  = 50
 	maxStoredHashes = 50000
+	maxFresh        = 1024
 )
 
 func newPeerStore() *peerStore {
@@ -48,6 +54,10 @@ func (s *peerStore) AddPeer(ih peer_store.InfoHash, na krpc.NodeAddr) {
 		}
 		m = make(map[string]storedPeer)
 		s.peers[ih] = m
+		if len(s.fresh) >= maxFresh {
+			s.fresh = slices.Delete(s.fresh, 0, len(s.fresh)-maxFresh+1)
+		}
+		s.fresh = append(s.fresh, ih)
 	}
 	if len(m) >= maxStoredPeers {
 		s.expire(m)
@@ -86,14 +96,38 @@ func (s *peerStore) expire(m map[string]storedPeer) {
 }
 
 // SampleInfohashes implements dhtindex.SampleSource: up to max infohashes
-// with a live peer, and how many the store holds. Successive samples walk
-// the store in infohash order from where the last one stopped (wrapping
+// with a live peer, and how many the store holds. Up to half of a sample
+// is the newest infohashes not sampled since they came; the rest walks the
+// store in infohash order from where the last one stopped (wrapping
 // around), so that an indexer asking once per interval sees all of it in
-// total/max intervals, where random draws would keep repeating some and
-// missing others. Infohashes whose peers have all expired are dropped.
+// about 2·total/max intervals, where random draws would keep repeating
+// some and missing others, and sees a new one within an interval or two.
+// Infohashes whose peers have all expired are dropped.
 func (s *peerStore) SampleInfohashes(max int) ([][20]byte, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	news := s.takeFresh(max / 2)
+	walk, total := s.walk(max-len(news), news)
+	return append(news, walk...), total
+}
+
+// takeFresh takes up to n of the newest fresh infohashes still stored.
+// Caller holds mu.
+func (s *peerStore) takeFresh(n int) [][20]byte {
+	var out [][20]byte
+	for len(s.fresh) > 0 && len(out) < n {
+		ih := s.fresh[len(s.fresh)-1]
+		s.fresh = s.fresh[:len(s.fresh)-1]
+		if len(s.peers[ih]) > 0 {
+			out = append(out, ih)
+		}
+	}
+	return out
+}
+
+// walk returns up to max infohashes from the cursor on, skipping those in
+// skip, and how many the store holds. Caller holds mu.
+func (s *peerStore) walk(max int, skip [][20]byte) ([][20]byte, int) {
 	var after, upTo [][20]byte // beyond the cursor; from the start up to it
 	seen := 0
 	for ih, m := range s.peers {
@@ -103,6 +137,9 @@ func (s *peerStore) SampleInfohashes(max int) ([][20]byte, int) {
 			continue
 		}
 		seen++
+		if slices.Contains(skip, [20]byte(ih)) {
+			continue
+		}
 		if bytes.Compare(ih[:], s.cursor[:]) > 0 {
 			after = append(after, ih)
 		} else {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/anacrolix/dht/v2/krpc"
@@ -17,6 +18,7 @@ func TestPeerStoreSampleWalks(t *testing.T) {
 		ih[0], ih[19] = byte(i*5), byte(i)
 		ps.AddPeer(ih, krpc.NodeAddr{IP: []byte{127, 0, 0, 1}, Port: 6881})
 	}
+	ps.fresh = nil // the walk alone (TestPeerStoreSampleShowsNewFirst has the rest)
 	seen := map[[20]byte]int{}
 	for range 3 {
 		s, total := ps.SampleInfohashes(20)
@@ -38,5 +40,41 @@ func TestPeerStoreSampleWalks(t *testing.T) {
 	s, _ := ps.SampleInfohashes(20)
 	if len(s) != 20 {
 		t.Fatalf("after wrapping: %d samples, want 20", len(s))
+	}
+}
+
+// TestPeerStoreSampleShowsNewFirst: an infohash announced after the walk
+// went past its place is in the very next sample, not one walk later.
+func TestPeerStoreSampleShowsNewFirst(t *testing.T) {
+	ps := newPeerStore()
+	add := func(b0, b19 byte) [20]byte {
+		var ih peer_store.InfoHash
+		ih[0], ih[19] = b0, b19
+		ps.AddPeer(ih, krpc.NodeAddr{IP: []byte{127, 0, 0, 1}, Port: 6881})
+		return ih
+	}
+	for i := range 100 {
+		add(byte(i*2), byte(i))
+	}
+	for range 10 { // show the 100 (50 new ones, then the walk)
+		ps.SampleInfohashes(20)
+	}
+	if len(ps.fresh) != 0 {
+		t.Fatalf("%d infohashes still new after 10 samples of 20 from 100", len(ps.fresh))
+	}
+	late := add(1, 200) // sorts near the start: the walk is far past it
+	s, total := ps.SampleInfohashes(20)
+	if total != 101 || len(s) != 20 {
+		t.Fatalf("sample of %d, total %d; want 20 of 101", len(s), total)
+	}
+	if !slices.Contains(s, [20]byte(late)) {
+		t.Fatal("an infohash announced since the last sample is not in the next one")
+	}
+	seen := map[[20]byte]bool{}
+	for _, ih := range s {
+		if seen[ih] {
+			t.Fatalf("%x twice in one sample", ih)
+		}
+		seen[ih] = true
 	}
 }

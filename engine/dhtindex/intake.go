@@ -16,7 +16,11 @@ const (
 	maxIPs       = 8192
 	recentTTL    = 30 * time.Minute
 	failedTTL    = 3 * time.Minute // peers were found but none gave the metadata
-	ipWindow     = time.Minute
+	// noPeersTTL keeps out an infohash get_peers found nobody for: short,
+	// because an announcer's get_peers (which offers us the infohash)
+	// comes before its announce_peer, so the first look often finds nobody.
+	noPeersTTL = 90 * time.Second
+	ipWindow   = time.Minute
 )
 
 // handled is when an infohash was last looked at, and whether get_peers
@@ -29,8 +33,11 @@ type handled struct {
 
 // fresh reports whether h still keeps its infohash out at now.
 func (h handled) fresh(now time.Time) bool {
-	if h.failed {
+	switch {
+	case h.failed:
 		return now.Sub(h.at) < failedTTL
+	case h.noPeers:
+		return now.Sub(h.at) < noPeersTTL
 	}
 	return now.Sub(h.at) < recentTTL
 }

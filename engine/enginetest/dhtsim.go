@@ -33,6 +33,9 @@ type DHTSimConfig struct {
 	Aria2      int // of the seeded, how many aria2 seeds (one process)
 	Libtorrent int // ... python3-libtorrent seeds (one session); the rest a Shoal engine
 	CrawlRate  int // sample_infohashes per second per supernode (the budget)
+	// SampleInterval is the BEP 51 "interval" the DHT nodes answer (0:
+	// dhtindex.DefaultInterval, as engines answer); supernodes honour it.
+	SampleInterval time.Duration
 	// Window is how long indexing may take; Measure stops earlier once
 	// every seeded torrent is indexed.
 	Window  time.Duration
@@ -186,7 +189,7 @@ func (s *DHTSim) startNodes() error {
 		for range min(i, 3) {
 			boot = append(boot, s.nodes[mrand.IntN(i)].Addr())
 		}
-		n, err := engine.StartDHTNode(engine.DHTNodeConfig{Bootstrap: boot})
+		n, err := engine.StartDHTNode(engine.DHTNodeConfig{Bootstrap: boot, SampleInterval: s.cfg.SampleInterval})
 		if err != nil {
 			return err
 		}
