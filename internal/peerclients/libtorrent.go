@@ -86,6 +86,10 @@ func LibtorrentSampleInfohashes(host string, port int, target [20]byte, timeout 
 // dhtSeedScript seeds torrents with libtorrent, its DHT on and bootstrapped
 // from one loopback node only (no LSD, UPnP, NAT-PMP or public routers),
 // until it is killed. It prints "ready" once the torrents are added.
+// libtorrent drops every DHT packet from an IP that sends it more than 5 a
+// second (dht_block_ratelimit), replies included; on loopback every node
+// is 127.0.0.1, so that limit would cut it off the DHT and its announces
+// would never land: it is lifted here.
 const dhtSeedScript = `
 import sys, time
 import libtorrent as lt
@@ -97,6 +101,7 @@ s = lt.session({'listen_interfaces': '127.0.0.1:%d' % port, 'enable_dht': True,
     'dht_enforce_node_id': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False,
     'allow_multiple_connections_per_ip': True, 'active_seeds': len(torrents) + 5,
     'active_limit': len(torrents) + 5, 'dht_announce_interval': 60,
+    'dht_block_ratelimit': 1000000, 'dht_upload_rate_limit': 1000000,
     'in_enc_policy': lt.enc_policy.disabled, 'out_enc_policy': lt.enc_policy.disabled})
 for torrent in torrents:
     p = lt.add_torrent_params()
