@@ -82,15 +82,7 @@ func (h hash20) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler; it wants exactly 40 hex digits.
-func (h *hash20) UnmarshalText(b []byte) error {
-	if len(b) != 40 {
-		return fmt.Errorf("infohash: want 40 hex digits, got %d bytes", len(b))
-	}
-	if _, err := hex.Decode(h[:], b); err != nil {
-		return fmt.Errorf("infohash: %w", err)
-	}
-	return nil
-}
+func (h *hash20) UnmarshalText(b []byte) error { return unmarshalHex(h[:], b, "infohash") }
 
 // hash32 is a BEP 52 SHA-256 hash (v2 infohash, pieces root) that travels
 // as 64 lower-case hex digits.
@@ -102,12 +94,16 @@ func (h hash32) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler; it wants exactly 64 hex digits.
-func (h *hash32) UnmarshalText(b []byte) error {
-	if len(b) != 64 {
-		return fmt.Errorf("v2 hash: want 64 hex digits, got %d bytes", len(b))
+func (h *hash32) UnmarshalText(b []byte) error { return unmarshalHex(h[:], b, "v2 hash") }
+
+// unmarshalHex decodes exactly 2*len(dst) hex digits from b into dst; what
+// names the value in errors.
+func unmarshalHex(dst, b []byte, what string) error {
+	if len(b) != 2*len(dst) {
+		return fmt.Errorf("%s: want %d hex digits, got %d bytes", what, 2*len(dst), len(b))
 	}
-	if _, err := hex.Decode(h[:], b); err != nil {
-		return fmt.Errorf("v2 hash: %w", err)
+	if _, err := hex.Decode(dst, b); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
