@@ -9,8 +9,9 @@ import "github.com/shoalp2p/shoal/internal/locks"
 // Its mutex is a leaf: nothing else is locked while it is held, and the
 // swarms' OnWake callbacks take it without any lock of theirs.
 type activity struct {
-	mu  locks.Mutex
-	set map[InfoHash]*transfer
+	mu   locks.Mutex
+	set  map[InfoHash]*transfer
+	kick chan struct{} // poked when the set stops being empty (woken)
 }
 
 // add puts t in the set.
@@ -20,7 +21,34 @@ func (a *activity) add(t *transfer) {
 	if a.set == nil {
 		a.set = make(map[InfoHash]*transfer)
 	}
+	if len(a.set) == 0 {
+		select {
+		case a.kickLocked() <- struct{}{}:
+		default:
+		}
+	}
 	a.set[t.ih] = t
+}
+
+// woken returns a channel that receives after the set stops being empty.
+func (a *activity) woken() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.kickLocked()
+}
+
+func (a *activity) kickLocked() chan struct{} {
+	if a.kick == nil {
+		a.kick = make(chan struct{}, 1)
+	}
+	return a.kick
+}
+
+// empty reports whether no transfer is in the set.
+func (a *activity) empty() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.set) == 0
 }
 
 // remove takes t out of the set.

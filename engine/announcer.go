@@ -80,12 +80,14 @@ const (
 )
 
 // add schedules t's announces: a download's at once, a complete torrent's
-// in the next free slot, so a library loaded at start spreads out.
-func (a *announcer) add(ctx context.Context, t *transfer, sw *swarm.Swarm, complete bool) *announceItem {
+// in the next free slot, so a library loaded at start spreads out. An
+// announce that has nothing to send (quiet: no tracker, no DHT node to ask)
+// takes no slot: it is due at once and settled without a wake-up of its own.
+func (a *announcer) add(ctx context.Context, t *transfer, sw *swarm.Swarm, complete, quiet bool) *announceItem {
 	now := time.Now()
 	it := &announceItem{t: t, sw: sw, ctx: ctx, due: now, delay: firstDelay, complete: complete}
 	a.mu.Lock()
-	if complete {
+	if complete && !quiet {
 		a.lastSlot = later(a.lastSlot.Add(announceSpacing), now)
 		it.due = a.lastSlot
 	}
@@ -259,6 +261,16 @@ func (e *Engine) announceLoop(ctx context.Context) error {
 			timer.Stop()
 			continue
 		}
+		if e.announceQuiet(it) {
+			// Nothing to send: settle it here, without a goroutine or a
+			// slot, so a library with no tracker and no DHT node to ask
+			// costs no wake-up per item.
+			e.announce(it, true)
+			if a.reschedule(it) {
+				e.stopItem(it)
+			}
+			continue
+		}
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -268,7 +280,7 @@ func (e *Engine) announceLoop(ctx context.Context) error {
 		go func() {
 			defer e.wg.Done()
 			defer func() { <-slots }()
-			e.announce(it)
+			e.announce(it, false)
 			if a.reschedule(it) {
 				e.stopItem(it)
 			}
@@ -281,10 +293,27 @@ func (e *Engine) announceLoop(ctx context.Context) error {
 	}
 }
 
+// announceQuiet reports whether it's announce would send nothing: not
+// paused with trackers to tell, no tracker due, and no DHT round due or no
+// DHT node to ask.
+func (e *Engine) announceQuiet(it *announceItem) bool {
+	t := it.t
+	if t.isPaused() {
+		return !t.ann.Started()
+	}
+	now := time.Now()
+	if due, ok := t.ann.NextDue(); ok && !now.Before(due) {
+		return false
+	}
+	return now.Before(it.dht) || !e.dhtCanAsk()
+}
+
 // announce does the announces of it that are due (trackers through
 // tracker.Announcer, which keeps their intervals; the DHT on its own
-// period), then sets when it is due next.
-func (e *Engine) announce(it *announceItem) {
+// period), then sets when it is due next. quiet (announceQuiet held) sends
+// nothing: the trackers wait for the next round and the DHT round counts
+// as skipped, which dhtUp makes due again once the DHT has nodes.
+func (e *Engine) announce(it *announceItem, quiet bool) {
 	t, sw, ctx := it.t, it.sw, it.ctx
 	if ctx.Err() != nil {
 		return
@@ -293,7 +322,9 @@ func (e *Engine) announce(it *announceItem) {
 		it.complete = true
 		t.ann.Completed(time.Now())
 	}
-	e.announceDue(ctx, t, sw) // or "stopped" if paused
+	if !quiet {
+		e.announceDue(ctx, t, sw) // or "stopped" if paused
+	}
 	now := time.Now()
 	switch {
 	case t.isPaused():
@@ -302,7 +333,7 @@ func (e *Engine) announce(it *announceItem) {
 		// With no DHT node to ask, a traversal could only fail: skip it,
 		// and have dhtUp make it due again once the DHT finds nodes.
 		var found []string
-		skip := !e.dhtCanAsk()
+		skip := quiet || !e.dhtCanAsk()
 		if !skip {
 			found = e.dhtPeers(ctx, t.ih, e.announcePort())
 			t.setDHTPeers(len(found))

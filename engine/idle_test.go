@@ -43,6 +43,14 @@ func TestIdleLibraryCostsNothing(t *testing.T) {
 	if grew := runtime.NumGoroutine() - before; grew > 60 {
 		t.Fatalf("an engine with %d idle items runs %d goroutines more than before Run, want a shared few", n, grew)
 	}
+	// No tracker and no DHT node to ask: every item's announce is settled
+	// at once, not one per announceSpacing (400 wake-ups over 20 s, which
+	// this 10-s wait would not see through).
+	waitUntil(t, "every quiet announce settled", 10*time.Second, func() bool {
+		seed.ann.mu.Lock()
+		defer seed.ann.mu.Unlock()
+		return seed.ann.queue.Len() == n && time.Until(seed.ann.queue[0].due) > dhtReannounce/2
+	})
 	if active := seed.act.list(); len(active) != 0 {
 		t.Fatalf("%d idle items are in the flush's active set, want none", len(active))
 	}

@@ -117,10 +117,23 @@ func (e *Engine) Credit(key PeerKey, peerID [20]byte) (gave, took int64) {
 	return c.gave, c.took
 }
 
+// flushLoop flushes every flushInterval while some transfer is active;
+// with none (an idle library) it sleeps until one wakes, so rest costs no
+// wake-up. The rate history gets the idle seconds as zeros (padTo).
 func (e *Engine) flushLoop(ctx context.Context) error {
 	tick := time.NewTicker(flushInterval)
 	defer tick.Stop()
 	for {
+		if e.act.empty() {
+			tick.Stop()
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-e.act.woken():
+			}
+			e.applyLimits(time.Now()) // the speed schedule may have turned meanwhile
+			tick.Reset(flushInterval)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -303,7 +316,35 @@ type RateSample struct {
 const historyLen = 180
 
 func (h *rateHistory) add(at time.Time, up, down int64) {
+	h.padTo(at.Add(-flushInterval / 2))
 	h.samples = append(h.samples, RateSample{At: at, Up: up, Down: down})
+	h.trim()
+}
+
+// padTo adds a zero sample for each whole second after the last sample up
+// to until: the seconds an idle engine did not flush. It stops once the
+// whole history is zeros, so that an idle history stops changing.
+func (h *rateHistory) padTo(until time.Time) {
+	if len(h.samples) == 0 {
+		return
+	}
+	zeros := 0
+	for i := len(h.samples) - 1; i >= 0 && h.samples[i].Up == 0 && h.samples[i].Down == 0; i-- {
+		zeros++
+	}
+	last := h.samples[len(h.samples)-1].At
+	for n := 1; zeros < historyLen; n++ {
+		at := last.Add(time.Duration(n) * time.Second)
+		if at.After(until) {
+			break
+		}
+		h.samples = append(h.samples, RateSample{At: at})
+		zeros++
+	}
+	h.trim()
+}
+
+func (h *rateHistory) trim() {
 	if len(h.samples) > historyLen {
 		h.samples = h.samples[len(h.samples)-historyLen:]
 	}

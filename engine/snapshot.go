@@ -20,7 +20,9 @@ func (e *Engine) Snapshot() Snapshot {
 			downloads = append(downloads, t)
 		}
 	}
-	snap := Snapshot{Taken: time.Now(), Ratio: e.ratio, History: slices.Clone(e.history.samples)}
+	now := time.Now()
+	e.history.padTo(now) // the idle seconds the flush skipped
+	snap := Snapshot{Taken: now, Ratio: e.ratio, History: slices.Clone(e.history.samples)}
 	for _, j := range e.jobs {
 		snap.ShareJobs = append(snap.ShareJobs, *j)
 	}

@@ -342,7 +342,8 @@ func (e *Engine) startTransfer(t *transfer) (start func()) {
 		if ctx.Err() != nil {
 			return
 		}
-		it := e.ann.add(ctx, t, sw, sw.Complete())
+		_, trackers := t.ann.NextDue()
+		it := e.ann.add(ctx, t, sw, sw.Complete(), !trackers && !e.dhtCanAsk())
 		// When the transfer stops (pause, removal, shutdown) the trackers
 		// that know it hear "stopped"; Run waits for that.
 		e.wg.Add(1)
