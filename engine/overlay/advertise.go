@@ -19,10 +19,15 @@ type ownAdvert struct {
 	sent   time.Time
 }
 
+// advertIdleTick is how often advertLoop looks while there is nobody to
+// advertise to (a leaf, or a supernode without neighbours): activation
+// and each new neighbour kick it (kickAdvert), so it need not poll.
+const advertIdleTick = 30 * time.Second
+
 // advertLoop sends our advert when something changed (at most once per
 // AdvertInterval, at least every advertRefresh) and forgets silent origins.
 func (s *Supernode) advertLoop(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.AdvertInterval / 4)
+	tick := time.NewTimer(s.cfg.AdvertInterval / 4)
 	defer tick.Stop()
 	lastDigest := time.Now()
 	for {
@@ -31,6 +36,11 @@ func (s *Supernode) advertLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 		case <-s.advKick:
+		}
+		if s.Active() && len(s.Neighbours()) > 0 {
+			tick.Reset(s.cfg.AdvertInterval / 4)
+		} else {
+			tick.Reset(advertIdleTick)
 		}
 		if !s.Active() {
 			continue

@@ -9,20 +9,32 @@ import (
 	"time"
 )
 
-// runRemote keeps cfg.Links supernode links up until ctx ends.
+// runRemote keeps cfg.Links supernode links up until ctx ends. It looks
+// every leafTick while its links change, and backs off by doubling to
+// leafIdleTick while a look changes nothing (no supernode to find, or all
+// links up), so an idle node wakes rarely; a link ending looks at once.
 func (l *Leaf) runRemote(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	t := time.NewTicker(leafTick)
+	t := time.NewTimer(leafTick)
 	defer t.Stop()
+	wait := leafTick
 	for {
+		before := l.linkCount()
 		l.fill(ctx, &wg)
 		l.report(ctx)
+		if l.linkCount() != before {
+			wait = leafTick
+		} else {
+			wait = min(2*wait, leafIdleTick)
+		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		case <-l.linkEnd:
+			wait = leafTick
 		}
 	}
 }
