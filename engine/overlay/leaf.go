@@ -21,7 +21,6 @@ const DefaultLinks = 2
 // Leaf timings and bounds.
 const (
 	leafTick          = time.Second     // how often Run checks its links
-	leafIdleTick      = 8 * time.Second // how often, once checks change nothing
 	leafRefind        = 5 * time.Second // how long a Finder answer is reused
 	leafFullBackoff   = 30 * time.Second
 	leafFailBackoff   = 3 * time.Second

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// leafIdleTick is how often runRemote looks once its looks change nothing.
+const leafIdleTick = 8 * time.Second
+
 // runRemote keeps cfg.Links supernode links up until ctx ends. It looks
 // every leafTick while its links change, and backs off by doubling to
 // leafIdleTick while a look changes nothing (no supernode to find, or all
