@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -63,7 +62,6 @@ type index struct {
 	db *sql.DB
 	kw *keyCounts
 
-	keeper    *sql.DB    // in memory only: holds the database open (see createMemoryIndex)
 	wmu       sync.Mutex // serialises writers, so key counts follow the rows
 	uncounted map[int64]bool
 }
@@ -104,7 +102,7 @@ PRAGMA user_version = 2;
 // loses the rest; any other file (older schema, damaged) is recreated.
 func openIndex(path string, log *slog.Logger) (*index, error) {
 	if path == "" || path == ":memory:" {
-		return createMemoryIndex()
+		return createIndex("file::memory:")
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
 	if x, err := reopenIndex(path, dsn); err == nil {
@@ -137,38 +135,6 @@ func openDB(dsn, extra string) (*sql.DB, error) {
 	db.SetMaxOpenConns(1) // one writer
 	db.SetConnMaxIdleTime(0)
 	return db, nil
-}
-
-// memoryIndexes numbers the in-memory indexes of this process.
-var memoryIndexes atomic.Uint64
-
-// createMemoryIndex makes a new, empty index in memory. database/sql
-// discards a connection whose transaction's context ends before commit
-// (mattn/go-sqlite3 cannot reset a session), and a plain ":memory:"
-// database dies with its connection: the next one would open an empty
-// database without tables, and every later write would fail. So the
-// database is a named, shared-cache one, and a second connection that
-// does nothing else keeps it alive until close.
-func createMemoryIndex() (*index, error) {
-	dsn := fmt.Sprintf("file:shoal-index-%d-%d?mode=memory&cache=shared", os.Getpid(), memoryIndexes.Add(1))
-	keeper, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("overlay: open index: %w", err)
-	}
-	if err := keeper.Ping(); err != nil {
-		keeper.Close()
-		return nil, fmt.Errorf("overlay: open index: %w", err)
-	}
-	keeper.SetMaxIdleConns(1)
-	keeper.SetConnMaxIdleTime(0)
-	keeper.SetConnMaxLifetime(0)
-	x, err := createIndex(dsn)
-	if err != nil {
-		keeper.Close()
-		return nil, err
-	}
-	x.keeper = keeper
-	return x, nil
 }
 
 // createIndex makes a new, empty index.
@@ -281,7 +247,7 @@ func (x *index) recount(ctx context.Context) error {
 // recountFrom counts the keys of up to recountBatch DHT entries with id
 // above after; it returns how many and the last id.
 func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error) {
-	tx, err := x.db.BeginTx(ctx, nil)
+	tx, err := x.begin(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
 	}
@@ -319,14 +285,22 @@ func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error
 
 // close releases the database.
 func (x *index) close() error {
-	err := x.db.Close()
-	if x.keeper != nil {
-		err = errors.Join(err, x.keeper.Close())
-	}
-	if err != nil {
+	if err := x.db.Close(); err != nil {
 		return fmt.Errorf("overlay: close index: %w", err)
 	}
 	return nil
+}
+
+// begin starts a transaction that the end of ctx does not cut short.
+// database/sql throws away the connection of a transaction whose context
+// ends before commit (mattn/go-sqlite3 cannot reset a session), and an
+// in-memory index dies with its only connection: the next one opens an
+// empty database without tables, and every later write fails (seen in the
+// 3,000-node simulation when a CPU-starved supernode hit dropLeafTimeout:
+// "no such table: entries" by the thousand, recall 0.84). Writes are short
+// and serialised; letting one finish costs less than losing the index.
+func (x *index) begin(ctx context.Context) (*sql.Tx, error) {
+	return x.db.BeginTx(context.WithoutCancel(ctx), nil)
 }
 
 func (x *index) counted(leaf int64) bool { return !x.uncounted[leaf] }
@@ -336,7 +310,7 @@ func (x *index) counted(leaf int64) bool { return !x.uncounted[leaf] }
 func (x *index) put(ctx context.Context, leaf int64, source string, entries []Entry, maxPerLeaf int) (refused int, err error) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	tx, err := x.db.BeginTx(ctx, nil)
+	tx, err := x.begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("overlay: index put: %w", err)
 	}
@@ -448,7 +422,7 @@ func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error
 	}
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	tx, err := x.db.BeginTx(ctx, nil)
+	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index remove: %w", err)
 	}
@@ -474,7 +448,7 @@ func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error
 func (x *index) removeLeaf(ctx context.Context, leaf int64) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	tx, err := x.db.BeginTx(ctx, nil)
+	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index remove leaf: %w", err)
 	}
@@ -522,7 +496,7 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 	if x.counted(leaf) == on {
 		return nil
 	}
-	tx, err := x.db.BeginTx(ctx, nil)
+	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index count leaf: %w", err)
 	}
@@ -556,7 +530,7 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 func (x *index) clear(ctx context.Context) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	tx, err := x.db.BeginTx(ctx, nil)
+	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index clear: %w", err)
 	}
@@ -600,7 +574,7 @@ func (x *index) clear(ctx context.Context) error {
 
 // queryKeys returns the keyword-table keys for user words.
 func (x *index) queryKeys(ctx context.Context, words string) ([]uint32, error) {
-	tx, err := x.db.BeginTx(ctx, nil)
+	tx, err := x.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: query keys: %w", err)
 	}
