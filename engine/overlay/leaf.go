@@ -136,12 +136,7 @@ func (l *Leaf) Supernodes() []string {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]string, 0, len(l.links))
-	for a := range l.links {
-		out = append(out, a)
-	}
-	slices.Sort(out)
-	return out
+	return sortedKeys(l.links)
 }
 
 // Run links the leaf to supernodes and keeps its shares registered there,

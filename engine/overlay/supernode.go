@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -223,10 +224,12 @@ func (s *Supernode) Leaves() int {
 func (s *Supernode) Neighbours() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.neighbours))
-	for a := range s.neighbours {
-		out = append(out, a)
-	}
+	return sortedKeys(s.neighbours)
+}
+
+// sortedKeys returns m's keys sorted; never nil.
+func sortedKeys[V any](m map[string]V) []string {
+	out := slices.AppendSeq(make([]string, 0, len(m)), maps.Keys(m))
 	slices.Sort(out)
 	return out
 }
