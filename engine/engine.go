@@ -177,6 +177,9 @@ type Engine struct {
 	lib       libraryCache
 	leafDirty atomic.Bool
 	leafKick  chan struct{}
+	// dhtNodes is poked when a DHT server knows nodes (noteDHTNodes):
+	// loops that wait for a DHT to ask (supernodeAnnounceLoop) wake on it.
+	dhtNodes chan struct{}
 
 	// queueKick wakes queueLoop, the one goroutine that applies the
 	// queue (queue.go).
@@ -209,6 +212,7 @@ func Open(cfg Config) (*Engine, error) {
 		changed:   make(chan struct{}),
 		flood:     flood,
 		leafKick:  make(chan struct{}, 1),
+		dhtNodes:  make(chan struct{}, 1),
 		queueKick: make(chan struct{}, 1),
 		ipVotes:   swarm.NewIPVotes(),
 	}

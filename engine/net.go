@@ -385,6 +385,10 @@ func (e *Engine) dhtHasNodes() bool {
 func (e *Engine) noteDHTNodes() {
 	if e.dhtHasNodes() {
 		e.ann.dhtUp()
+		select {
+		case e.dhtNodes <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -557,17 +561,21 @@ func (f finder) RememberSupernodes(ctx context.Context, addrs []string) {
 }
 
 // supernodeAnnounceLoop publishes this node under the DHT key while it is
-// a supernode (more often at first, then every five minutes).
+// a supernode (more often at first, then every five minutes). With no DHT
+// node to ask it waits, without polling, for the DHT to find some.
 func (e *Engine) supernodeAnnounceLoop(ctx context.Context) error {
 	delay := time.Second
 	for {
 		changed := e.sn.RoleChanged()
-		if !e.sn.Active() {
-			delay = time.Second
+		if !e.sn.Active() || !e.dhtCanAsk() {
+			if !e.sn.Active() {
+				delay = time.Second
+			}
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-changed:
+			case <-e.dhtNodes:
 			}
 			continue
 		}
