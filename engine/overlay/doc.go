@@ -69,9 +69,8 @@
 // ("full" carries other supernode addresses so a leaf can move on). After
 // that: "share" (leaf adds/removes entries), "mode" (leaf: standby or
 // primary), "query", "hits", "advert", "digest" and "tablereq" (between
-// supernodes), "ping" (sent whenever a side has been quiet for 2 seconds,
-// so a silent link is dropped after 10 seconds; a closed socket is noticed
-// at once) and "error". A malformed or
+// supernodes), "ping" (sent whenever a side has been quiet for a second, so
+// a dead link is noticed within a few seconds) and "error". A malformed or
 // oversized frame ends that one link, after an error frame to the peer.
 //
 // Dial-back (dialback.go). A node asks any supernode to test whether others

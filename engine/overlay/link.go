@@ -13,16 +13,12 @@ import (
 
 // Timings of every link. A side that has sent nothing for pingInterval
 // sends a ping; a side that has received nothing for idleTimeout drops the
-// link, so a silent dead peer is noticed within ten seconds (a peer whose
-// process dies closes its sockets and is noticed at once). The margins are
-// wide on purpose: on a machine starved of CPU (3,000 simulated nodes
-// beside other work), 1 s pings and a 4 s timeout dropped live links by
-// the thousand, and every drop made adverts, relinks and more load.
+// link, so a dead peer is noticed within a few seconds.
 const (
-	pingInterval     = 2 * time.Second
-	idleTimeout      = 10 * time.Second
-	writeTimeout     = 10 * time.Second
-	handshakeTimeout = 10 * time.Second
+	pingInterval     = time.Second
+	idleTimeout      = 4 * time.Second
+	writeTimeout     = 4 * time.Second
+	handshakeTimeout = 5 * time.Second
 	failTimeout      = time.Second
 	outQueueLen      = 1024
 )
