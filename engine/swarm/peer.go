@@ -355,12 +355,12 @@ func (p *peer) isSeed(numPieces int) bool {
 
 // remoteIP is c's remote IP as 4 (IPv4) or 16 bytes, nil if unknown.
 func remoteIP(c net.Conn) []byte {
-	a, ok := c.RemoteAddr().(*net.TCPAddr)
-	if !ok {
+	// Parsed from the string form, which every transport gives: a uTP
+	// connection's address is a UDP one (a *net.TCPAddr assertion gave uTP
+	// peers no yourip, and a NATed node then rarely got two to agree).
+	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+	if err != nil {
 		return nil
 	}
-	if v4 := a.IP.To4(); v4 != nil {
-		return v4
-	}
-	return a.IP.To16()
+	return ap.Addr().Unmap().AsSlice()
 }
