@@ -306,14 +306,17 @@ func TestRecheckFindsUnrecordedPieces(t *testing.T) {
 }
 
 // TestPEXIntroducesPeers: a leecher that knows only the seed learns of the
-// other leecher through the seed's ut_pex message and connects to it.
+// other leecher through the seed's ut_pex message and connects to it. The
+// seed uploads slowly so that both are still leeching when PEX goes out (a
+// finished leecher is a seed, and a seed skips peers PEX flags as seeds).
 func TestPEXIntroducesPeers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	path, info := makeContent(t, 256<<10, 32<<10)
+	path, info := makeContent(t, 1<<20, 32<<10)
 	ih := infoHash(info)
 	pieces := len(mustInfo(t, info).Pieces) / 20
-	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces),
+		UpLimits: []*rate.Limiter{NewLimiter(64 << 10)}})
 	l1 := startNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
 	l2 := startNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
 	l1.s.AddPeers(seed.addr)
