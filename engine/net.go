@@ -347,10 +347,24 @@ func (e *Engine) keepDHT(ctx context.Context, s *dht.Server) error {
 	e.noteDHTNodes()
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	// A node with no bootstrap (a lone supernode, --bootstrap none) learns
+	// its first nodes when they query it. Until it knows one, look every
+	// 2 s, backing off to a minute, so the announces waiting for nodes
+	// (noteDHTNodes) start within seconds rather than at the next tick.
+	wait := 2 * time.Second
+	firstNodes := time.NewTimer(wait)
+	defer firstNodes.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-firstNodes.C:
+			if !e.dhtHasNodes() {
+				wait = min(2*wait, time.Minute)
+				firstNodes.Reset(wait)
+				continue
+			}
+			e.noteDHTNodes()
 		case <-tick.C:
 			if s.Stats().GoodNodes < 8 {
 				s.BootstrapContext(ctx)
