@@ -11,19 +11,19 @@ import (
 // data; banned sources go last within a hit; our own address is dropped.
 func TestSearchRanking(t *testing.T) {
 	t.Parallel()
-	e := &Engine{banned: map[PeerKey]string{PeerKeyFromIP("10.0.0.66"): "hash fail", PeerKeyFromID([20]byte{0xab, 0xcd}): "hash fail"}}
-	self := "10.0.0.1:6881"
+	e := &Engine{banned: map[PeerKey]string{PeerKeyFromIP("198.51.100.66"): "hash fail", PeerKeyFromID([20]byte{0xab, 0xcd}): "hash fail"}}
+	self := "198.51.100.1:6881"
 	h := e.hitOf(overlay.Hit{InfoHash: [20]byte{1}, Name: "x",
-		Sources: []string{"10.0.0.66:1", self, "10.0.0.2:1"}}, self)
-	if !slices.Equal(h.Sources, []string{"10.0.0.2:1", "10.0.0.66:1"}) || e.BadSources(h) != 1 {
+		Sources: []string{"198.51.100.66:1", self, "198.51.100.2:1"}}, self)
+	if !slices.Equal(h.Sources, []string{"198.51.100.2:1", "198.51.100.66:1"}) || e.BadSources(h) != 1 {
 		t.Fatalf("sources %v, bad %d", h.Sources, e.BadSources(h))
 	}
 	hits := []Hit{
-		{InfoHash: [20]byte{1}, Name: "three, two of them bad", Sources: []string{"10.0.0.66:1", "10.0.0.66:2", "10.0.0.3:1"}},
-		{InfoHash: [20]byte{2}, Name: "two good", Sources: []string{"10.0.0.4:1", "10.0.0.5:1"}},
-		{InfoHash: [20]byte{3}, Name: "one good", Sources: []string{"10.0.0.6:1"}},
-		{InfoHash: [20]byte{4}, Name: "one good, one bad", Sources: []string{"10.0.0.7:1", "10.0.0.66:3"}},
-		{InfoHash: [20]byte{5}, Name: "only bad", Sources: []string{"10.0.0.66:4", "10.0.0.66:5", "10.0.0.66:6", "10.0.0.66:7"}},
+		{InfoHash: [20]byte{1}, Name: "three, two of them bad", Sources: []string{"198.51.100.66:1", "198.51.100.66:2", "198.51.100.3:1"}},
+		{InfoHash: [20]byte{2}, Name: "two good", Sources: []string{"198.51.100.4:1", "198.51.100.5:1"}},
+		{InfoHash: [20]byte{3}, Name: "one good", Sources: []string{"198.51.100.6:1"}},
+		{InfoHash: [20]byte{4}, Name: "one good, one bad", Sources: []string{"198.51.100.7:1", "198.51.100.66:3"}},
+		{InfoHash: [20]byte{5}, Name: "only bad", Sources: []string{"198.51.100.66:4", "198.51.100.66:5", "198.51.100.66:6", "198.51.100.66:7"}},
 	}
 	e.RankHits(hits)
 	var names []string

@@ -31,6 +31,14 @@ func rawPeer(t *testing.T, addr string, ih [20]byte, id [20]byte) net.Conn {
 	return c
 }
 
+// startSeed starts a swarm seeding 1 MiB and returns it with its infohash.
+func startSeed(t *testing.T, ctx context.Context) (*node, [20]byte) {
+	path, info := makeContent(t, 1<<20, 32<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	return startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)}), ih
+}
+
 // TestRestartedPeerReplacesItsOldConnection: a peer that comes back with
 // the same peer ID from the same IP (a client restarted after kill -9,
 // whose old connection was never closed) is let in at once, and its old
@@ -39,10 +47,7 @@ func rawPeer(t *testing.T, addr string, ih [20]byte, id [20]byte) net.Conn {
 func TestRestartedPeerReplacesItsOldConnection(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	path, info := makeContent(t, 1<<20, 32<<10)
-	ih := infoHash(info)
-	pieces := len(mustInfo(t, info).Pieces) / 20
-	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	seed, ih := startSeed(t, ctx)
 	id := [20]byte{'-', 'X', 'X', '0', '0', '0', '1', '-'}
 	first := rawPeer(t, seed.addr, ih, id)
 	waitFor(t, "the first connection", 10*time.Second, func() bool { return len(seed.s.Stats().Peers) == 1 })
@@ -63,10 +68,7 @@ func TestRestartedPeerReplacesItsOldConnection(t *testing.T) {
 func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	path, info := makeContent(t, 1<<20, 32<<10)
-	ih := infoHash(info)
-	pieces := len(mustInfo(t, info).Pieces) / 20
-	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	seed, ih := startSeed(t, ctx)
 	id := [20]byte{'-', 'X', 'X', '0', '0', '0', '2', '-'}
 	dialedBySeed := make(chan net.Conn, 1)
 	listen := serveRaw(t, func(c net.Conn) {
