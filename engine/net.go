@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/dht/v2/krpc"
+	peer_store "github.com/anacrolix/dht/v2/peer-store"
 	alog "github.com/anacrolix/log"
 	"golang.org/x/time/rate"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/transport"
+	"github.com/shoalp2p/shoal/internal/netguard"
 )
 
 func sha1Key(s string) [20]byte { return sha1.Sum([]byte(s)) }
@@ -250,6 +253,7 @@ func (e *Engine) dhtConfig(conn net.PacketConn, starting dht.StartingNodesGetter
 	cfg.NoSecurity = true
 	cfg.StartingNodes = starting
 	ps := newPeerStore()
+	ps.own = e.ownDHTEntries
 	cfg.PeerStore = ps
 	ref := &dhtindex.ServerRef{}
 	cfg.OnQuery = e.bep51(ps).Hook(cfg.Conn, ref)
@@ -572,6 +576,36 @@ func (f finder) RememberSupernodes(ctx context.Context, addrs []string) {
 	if err := f.e.db.SaveSupernodes(ctx, ok); err != nil && ctx.Err() == nil {
 		f.e.log.Warn("cache supernodes", "err", err)
 	}
+}
+
+// ownDHTEntries is what our DHT node answers for itself to get_peers on
+// ih: while we are an active supernode, our address under the supernode
+// key. A leaf that bootstraps from a supernode's DHT node (or meets it in
+// any traversal) then finds it at once; announce_peer stores our entry
+// only at the nodes closest to the key, which in a small DHT may be the
+// very leaf looking for it, and a traversal never asks itself.
+func (e *Engine) ownDHTEntries(ih peer_store.InfoHash) []krpc.NodeAddr {
+	if ih != peer_store.InfoHash(supernodeKey) || e.sn == nil || !e.sn.Active() {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(e.supernodeDHTAddr())
+	if err != nil || ap.Addr().IsUnspecified() {
+		return nil
+	}
+	return []krpc.NodeAddr{{IP: ap.Addr().AsSlice(), Port: int(ap.Port())}}
+}
+
+// supernodeDHTAddr is the address others should dial for our supernode:
+// the router's mapping, else the address our peers agree we have, else
+// the address we listen on, each with the port we announce.
+func (e *Engine) supernodeDHTAddr() string {
+	if st, on := e.mapStatus(); on && st.External.IsValid() {
+		return st.External.String()
+	}
+	if addr, _ := e.externalFromPeers(); addr != "" {
+		return addr
+	}
+	return net.JoinHostPort(netguard.Host(e.advertised()), strconv.Itoa(e.announcePort()))
 }
 
 // supernodeAnnounceLoop publishes this node under the DHT key while it is

@@ -24,6 +24,10 @@ type peerStore struct {
 	// newest of them before walking on, so that an indexer learns a new
 	// torrent within one interval instead of one walk of the store.
 	fresh [][20]byte
+	// own, if set, returns addresses this node itself stands for under
+	// an infohash (an active supernode under the supernode key). They lead
+	// every get_peers answer and are never sampled or stored.
+	own func(ih peer_store.InfoHash) []krpc.NodeAddr
 }
 
 type storedPeer struct {
@@ -68,8 +72,18 @@ func (s *peerStore) AddPeer(ih peer_store.InfoHash, na krpc.NodeAddr) {
 	m[na.String()] = storedPeer{addr: na, seen: time.Now()}
 }
 
-// GetPeers implements peer_store.Interface: the most recently announced first.
+// GetPeers implements peer_store.Interface: this node's own entries,
+// then the most recently announced first.
 func (s *peerStore) GetPeers(ih peer_store.InfoHash) []krpc.NodeAddr {
+	var own []krpc.NodeAddr
+	if s.own != nil {
+		own = s.own(ih) // called without s.mu: it asks other parts
+	}
+	return append(own, s.stored(ih)...)
+}
+
+// stored is the announced peers of ih, the most recently announced first.
+func (s *peerStore) stored(ih peer_store.InfoHash) []krpc.NodeAddr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.peers[ih]

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net"
 	"slices"
 	"testing"
 
@@ -76,5 +77,32 @@ func TestPeerStoreSampleShowsNewFirst(t *testing.T) {
 			t.Fatalf("%x twice in one sample", ih)
 		}
 		seen[ih] = true
+	}
+}
+
+// TestPeerStoreOwnEntriesLead: the node's own entries (an active
+// supernode under the supernode key) lead the get_peers answer and are
+// neither stored nor sampled.
+func TestPeerStoreOwnEntriesLead(t *testing.T) {
+	s := newPeerStore()
+	self := krpc.NodeAddr{IP: net.ParseIP("198.51.100.1").To4(), Port: 6881}
+	other := krpc.NodeAddr{IP: net.ParseIP("198.51.100.2").To4(), Port: 6882}
+	key := peer_store.InfoHash(supernodeKey)
+	s.own = func(ih peer_store.InfoHash) []krpc.NodeAddr {
+		if ih == key {
+			return []krpc.NodeAddr{self}
+		}
+		return nil
+	}
+	s.AddPeer(key, other)
+	got := s.GetPeers(key)
+	if len(got) != 2 || got[0].String() != self.String() || got[1].String() != other.String() {
+		t.Fatalf("GetPeers(supernode key) = %v, want [%v %v]", got, self, other)
+	}
+	if got := s.GetPeers(peer_store.InfoHash{1}); len(got) != 0 {
+		t.Fatalf("GetPeers(other key) = %v, want none", got)
+	}
+	if _, total := s.SampleInfohashes(10); total != 1 {
+		t.Fatalf("store holds %d infohashes, want 1 (own entries are not stored)", total)
 	}
 }
