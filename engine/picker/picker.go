@@ -127,6 +127,28 @@ func (p *Picker) MarkHave(i int) {
 // it is requested again.
 func (p *Picker) MarkFailed(i int) { delete(p.partial, i) }
 
+// Refetch re-requests only the blocks bad of a piece that failed its hash
+// and keeps the others as received (BEP 52: a v2 piece's leaf hashes tell
+// which of its blocks are wrong). Until it is called, a failed piece whose
+// blocks are all received is simply not picked.
+func (p *Picker) Refetch(piece int, bad []int) {
+	pp := p.partial[piece]
+	if pp == nil {
+		pp = &partialPiece{blocks: make([]blockState, p.numBlocks(piece))}
+		for b := range pp.blocks {
+			pp.blocks[b].received = true
+		}
+		pp.received = len(pp.blocks)
+		p.partial[piece] = pp
+	}
+	for _, b := range bad {
+		if b >= 0 && b < len(pp.blocks) && pp.blocks[b].received {
+			pp.blocks[b].received = false
+			pp.received--
+		}
+	}
+}
+
 // PeerHas adjusts availability when a peer announces a piece.
 func (p *Picker) PeerHas(i int) { p.avail[i]++ }
 

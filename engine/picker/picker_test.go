@@ -151,3 +151,35 @@ func TestFailedPieceRequestedAgain(t *testing.T) {
 		t.Fatalf("after failure picked %d blocks, want 2", len(got))
 	}
 }
+
+// TestRefetchOnlyBadBlocks: a piece whose blocks are all in and failed
+// its hash is not picked again until Refetch names its bad blocks; then
+// only those are picked, and receiving them completes the piece.
+func TestRefetchOnlyBadBlocks(t *testing.T) {
+	const pieceLen = 4 * BlockSize
+	p := New(1, pieceLen, pieceLen)
+	for _, b := range p.Pick(1, all, 10) {
+		p.Received(1, b)
+	}
+	if bs := p.Pick(2, all, 10); len(bs) != 0 {
+		t.Fatalf("a held piece was picked again: %+v", bs)
+	}
+	p.Refetch(0, []int{1, 3})
+	bs := p.Pick(2, all, 10)
+	want := []Block{{0, BlockSize, BlockSize}, {0, 3 * BlockSize, BlockSize}}
+	if len(bs) != len(want) {
+		t.Fatalf("picked %+v, want %+v", bs, want)
+	}
+	for i, b := range bs {
+		if b != want[i] {
+			t.Fatalf("picked %+v, want %+v", bs, want)
+		}
+	}
+	_, done, _ := p.Received(2, bs[0])
+	if done {
+		t.Fatal("piece done with one bad block still missing")
+	}
+	if _, done, _ = p.Received(2, bs[1]); !done {
+		t.Fatal("piece not done after its bad blocks came again")
+	}
+}

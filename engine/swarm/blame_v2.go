@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shoalp2p/shoal/engine/picker"
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
@@ -17,6 +18,11 @@ import (
 // blame falls back to the v1 rule (remember, compare once the piece
 // verifies, strikes). A peer whose leaf hashes do not prove to the piece
 // layer is banned.
+//
+// The failed piece's data stays on disk while the leaves are awaited, and
+// the picker holds the piece (all its blocks received, none picked). The
+// leaves then name the bad blocks: only those are fetched again, the good
+// ones are kept. Without leaves the whole piece is fetched again.
 
 // leafAsk is an open request for a failed piece's leaf hashes.
 type leafAsk struct {
@@ -25,16 +31,18 @@ type leafAsk struct {
 	asked   time.Time
 	refused map[uint64]bool
 	senders map[PeerKey]blockSource // struck if the leaves never come
+	hashes  map[int][32]byte        // SHA-256 of each block as received
+	kept    bool                    // the piece is held for a partial refetch
 }
 
 // askLeaves asks a v2 peer for piece's leaf hashes and reports whether it
 // could. Caller holds s.mu.
-func (s *Swarm) askLeaves(piece int, senders map[PeerKey]blockSource) bool {
+func (s *Swarm) askLeaves(piece int, senders map[PeerKey]blockSource, hashes map[int][32]byte, kept bool) bool {
 	req, ok := s.layout.PieceLeaves(piece)
 	if !ok {
 		return false
 	}
-	a := &leafAsk{req: req, refused: map[uint64]bool{}, senders: senders}
+	a := &leafAsk{req: req, refused: map[uint64]bool{}, senders: senders, hashes: hashes, kept: kept}
 	if !s.sendLeafAsk(piece, a) {
 		return false
 	}
@@ -92,6 +100,9 @@ func (s *Swarm) onLeafHashes(p *peer, h wire.HashMsg) {
 		return
 	}
 	delete(s.leaves, piece)
+	if a.kept {
+		s.refetchBad(piece, a.hashes, h.Hashes)
+	}
 	fp := s.failed[piece]
 	if fp == nil {
 		return
@@ -127,11 +138,37 @@ func (s *Swarm) leafAskAgain(piece int, a *leafAsk) {
 		return
 	}
 	delete(s.leaves, piece)
+	if a.kept {
+		s.pick.MarkFailed(piece)
+	}
 	for _, src := range a.senders {
 		if _, banned := s.banned[src.key]; !banned {
 			s.strike(src, piece)
 		}
 	}
+}
+
+// refetchBad has the picker fetch again only the blocks of a held piece
+// whose hash differs from its leaf; the piece is fetched whole if none
+// does (its data changed on disk meanwhile). Caller holds s.mu.
+func (s *Swarm) refetchBad(piece int, got map[int][32]byte, leaves [][32]byte) {
+	blocks := int((s.layout.PieceSize(piece) + picker.BlockSize - 1) / picker.BlockSize)
+	var bad []int
+	for blk := range blocks {
+		h, ok := got[blk]
+		if !ok {
+			continue // padding beyond the file's end: no leaf of its own
+		}
+		if blk >= len(leaves) || h != leaves[blk] {
+			bad = append(bad, blk)
+		}
+	}
+	if len(bad) == 0 {
+		s.pick.MarkFailed(piece)
+		return
+	}
+	s.log.Info("refetching bad blocks of failed piece", "piece", piece, "bad", len(bad), "blocks", blocks)
+	s.pick.Refetch(piece, bad)
 }
 
 // expireLeafAsks gives up leaf requests unanswered for layerAskAgain.

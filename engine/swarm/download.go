@@ -527,6 +527,7 @@ func (s *Swarm) verify(j hashJob) error {
 // reports whether the piece was the last one wanted.
 func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) (completed bool) {
 	var blockHashes map[int][32]byte
+	kept := !ok && s.keepFailed(piece, buf)
 	if !ok || s.hasFailedBefore(piece) {
 		if buf == nil {
 			buf = s.readPiece(piece)
@@ -539,7 +540,7 @@ func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) (completed bool) {
 	srcs := s.blame[piece]
 	delete(s.blame, piece)
 	if !ok {
-		s.onHashFail(piece, srcs, blockHashes)
+		s.onHashFail(piece, srcs, blockHashes, kept)
 		return false
 	}
 	if fp := s.failed[piece]; fp != nil {
@@ -592,11 +593,31 @@ func blockHashesOf(buf []byte) map[int][32]byte {
 	return out
 }
 
-// onHashFail re-queues the piece and assigns blame. A piece that came from
-// one peer alone convicts it; otherwise what each peer sent is remembered
+// keepFailed puts a failed v2 piece's data on disk, where its good blocks
+// stay while the leaf hashes tell which blocks to fetch again (a buffered
+// piece would lose them with its buffer), and reports whether it did. A v1
+// piece, or one whose leaves cannot be asked for, is fetched whole again.
+func (s *Swarm) keepFailed(piece int, buf []byte) bool {
+	if _, ok := s.layout.PieceLeaves(piece); !ok {
+		return false
+	}
+	if buf == nil {
+		return true // assembled on disk already
+	}
+	if _, err := s.files.WriteAt(buf, s.layout.PieceOffset(piece)); err != nil {
+		s.log.Warn("cannot keep failed piece", "piece", piece, "err", err)
+		return false
+	}
+	return true
+}
+
+// onHashFail assigns blame and re-queues the piece. A piece that came
+// from one peer alone convicts it. For a v2 piece the leaf hashes are
+// asked for: they tell which blocks were bad, who sent them, and, when
+// the piece was kept, that only those blocks are fetched again. Otherwise
+// the whole piece is fetched again and what each peer sent is remembered
 // and judged when the piece verifies. Caller holds s.mu.
-func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byte) {
-	s.pick.MarkFailed(piece)
+func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byte, kept bool) {
 	senders := map[PeerKey]blockSource{}
 	fp := s.failed[piece]
 	if fp == nil {
@@ -611,14 +632,21 @@ func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byt
 		fp.sent[blk] = append(fp.sent[blk], sentBlock{src: src, hash: hashes[blk]})
 	}
 	s.log.Warn("piece failed hash check", "piece", piece, "senders", len(senders))
-	if len(senders) > 1 && hashes != nil && s.askLeaves(piece, senders) {
+	if len(senders) == 1 {
+		for _, src := range senders {
+			s.ban(src, fmt.Sprintf("sent piece %d alone and it failed its hash", piece))
+		}
+	}
+	asked := hashes != nil && (len(senders) > 1 || kept) && s.askLeaves(piece, senders, hashes, kept)
+	if asked && kept {
+		s.onDisk[piece] = true // the good blocks are there; the rest join them
+	} else {
+		s.pick.MarkFailed(piece)
+	}
+	if asked || len(senders) == 1 {
 		return // the leaf hashes will tell which block was bad
 	}
 	for _, src := range senders {
-		if len(senders) == 1 {
-			s.ban(src, fmt.Sprintf("sent piece %d alone and it failed its hash", piece))
-			continue
-		}
 		s.strike(src, piece)
 	}
 }
