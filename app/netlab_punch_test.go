@@ -17,6 +17,12 @@ import (
 type labPunchCase struct {
 	name string
 	utp  string // --utp for the two NATed peers
+	// leechHost is where the leecher runs: h2 behind the strict r2, or h1
+	// behind r1, whose port the leecher maps by UPnP.
+	leechHost string
+	// answering leaves the strict routers answering unsolicited packets
+	// (TCP RST, ICMP) instead of dropping them.
+	answering bool
 }
 
 // TestLabHolePunch: a leecher behind the strict NAT r2 downloads from a
@@ -37,15 +43,24 @@ type labPunchCase struct {
 // nobody uses (see the engine's doc).
 func TestLabHolePunch(t *testing.T) {
 	for _, tc := range []labPunchCase{
-		{name: "utp", utp: "only"},
-		{name: "tcp", utp: "off"},
+		{name: "utp", utp: "only", leechHost: "h2"},
+		{name: "tcp", utp: "off", leechHost: "h2"},
+		// The leecher on h1 is reachable (r1 forwards its mapped port) and,
+		// its address sorting first, the end that dials. The seeder's
+		// router r5 answers its SYNs with RST, so the leecher's dial loop
+		// sits mostly in its pause between refused attempts, and the
+		// seeder's SYN from its listen port reaches the leecher's
+		// listener, not a connecting socket: both ends hold an accepted
+		// connection, and each must still know its side of the BitTorrent
+		// handshake.
+		{name: "tcp-reachable-dialer", utp: "off", leechHost: "h1", answering: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) { labHolePunch(t, tc) })
 	}
 }
 
 func labHolePunch(t *testing.T, tc labPunchCase) {
-	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: true})
+	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering})
 	src, data := labFile(t, "Gannet Colony "+tc.name+".bin", 3<<20+321)
 	torrent := filepath.Join(t.TempDir(), "colony.torrent")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -64,11 +79,11 @@ func labHolePunch(t *testing.T, tc labPunchCase) {
 	// answer.
 	time.Sleep(8 * time.Second)
 	out := t.TempDir()
-	leech := startLabGet(t, lab, "h2", "42042", out, torrent, "--utp", tc.utp, "--peer", relayAddr, "--timeout", "50s")
+	leech := startLabGet(t, lab, tc.leechHost, "42042", out, torrent, "--utp", tc.utp, "--peer", relayAddr, "--timeout", "50s")
 	start := time.Now()
 	err := leech.cmd.Wait()
 	if err != nil {
-		t.Fatalf("leecher on h2: %v\n%s\nseeder:\n%s\nrelay:\n%s", err, leech.logText(), seed.logText(), relay.logText())
+		t.Fatalf("leecher on %s: %v\n%s\nseeder:\n%s\nrelay:\n%s", tc.leechHost, err, leech.logText(), seed.logText(), relay.logText())
 	}
 	got, err := os.ReadFile(filepath.Join(out, filepath.Base(src)))
 	if err != nil || !bytes.Equal(got, data) {
@@ -84,7 +99,7 @@ func labHolePunch(t *testing.T, tc labPunchCase) {
 	if line == "" || !strings.Contains(line, "relay="+relayAddr) {
 		t.Fatalf("neither end logged a connection hole punched via %s:\nleecher:\n%s\nseeder:\n%s", relayAddr, leech.logText(), seed.logText())
 	}
-	t.Logf("h2 got %d bytes from h5 in %v; %s", len(data), time.Since(start).Round(10*time.Millisecond), line)
+	t.Logf("%s got %d bytes from h5 in %v; %s", tc.leechHost, len(data), time.Since(start).Round(10*time.Millisecond), line)
 }
 
 // labGetProc is a `shoal get` running on a lab host.

@@ -117,7 +117,12 @@
 // the shared UDP socket. The end that dials races TCP and uTP; the other
 // end dials TCP from its listen port too (the SYNs cross: simultaneous
 // open, served as an incoming connection) and sends uTP punch datagrams (a
-// 20-byte ST_RESET header, which a uTP stack drops).
+// 20-byte ST_RESET header, which a uTP stack drops). The far end's SYN may
+// instead reach the dialing end's listener (it is reachable, or sits in
+// the pause between attempts its peer's router refused): the dialing end
+// then claims that accepted connection, from the target's IP and silent so
+// far, and runs the outgoing handshake on it (punchin.go), so that the two
+// ends never both wait for the other's handshake.
 //
 // Measured in the lab (app TestLabHolePunch): both TCP and uTP punch
 // through routers that drop unsolicited packets, as most home routers do.

@@ -159,6 +159,7 @@ type Engine struct {
 	dialer     *transport.Dialer
 	receiver   transport.Receiver
 	handshakes chan struct{} // a slot per incoming handshake in progress
+	punchIn    punchIn       // accepted connections a dialing hole punch claims
 	// utpHandshakes is handshakes for uTP, apart so a flood of one
 	// transport leaves the other open.
 	utpHandshakes chan struct{}

@@ -145,9 +145,22 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{})
 	e.noteInbound(c.RemoteAddr())
 	release := sync.OnceFunc(func() { <-slots })
 	defer release()
+	pc := e.punchIn.add(c)
+	defer e.punchIn.remove(pc)
+	if pc != nil && pc.state.Load() == pendingClaimed {
+		release()
+		e.punchIn.deliver(pc, c)
+		return
+	}
 	br := bufio.NewReaderSize(c, 4<<10)
 	c.SetReadDeadline(time.Now().Add(transport.HandshakeTimeout))
-	if overlayMagic(br) {
+	magic := overlayMagic(br)
+	if !pc.serve() { // a hole punch that dials claimed it (punchin.go)
+		release()
+		e.punchIn.deliver(pc, &bufConn{Conn: c, r: br})
+		return
+	}
+	if magic {
 		release()
 		c.SetReadDeadline(time.Time{})
 		if e.sn == nil { // not a supernode: answer probes and dial-backs only

@@ -45,7 +45,7 @@ func (e *Engine) punch(ctx context.Context, addr string, out wire.Handshake, ini
 		return nil, wire.Handshake{}, err
 	}
 	if initiator {
-		d := &transport.Dialer{Dial: e.dialFromListenPort, DialUTP: e.dialUTP, UTPMode: e.currentUTPMode, Mode: e.encryptionMode}
+		d := &transport.Dialer{Dial: e.dialPunch, DialUTP: e.dialUTP, UTPMode: e.currentUTPMode, Mode: e.encryptionMode}
 		return d.Connect(ctx, addr, out)
 	}
 	e.openHole(ctx, addr)
@@ -61,7 +61,7 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 	}
 	for {
 		c, err := e.policy.DialFrom(ctx, network, local, addr, punchDialTimeout)
-		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) && !isTimeout(err) {
+		if err == nil || !retryPunch(err) {
 			return c, err
 		}
 		select {
@@ -70,6 +70,15 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 		case <-time.After(punchRetry):
 		}
 	}
+}
+
+// retryPunch reports whether a TCP punch attempt that failed with err is
+// worth another: the far NAT refused or dropped it, or the tuple is taken
+// by a connection our listener accepted from the far end (dialPunch
+// collects that one).
+func retryPunch(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EADDRNOTAVAIL) ||
+		errors.Is(err, syscall.EADDRINUSE) || isTimeout(err)
 }
 
 // isTimeout reports whether err is a dial that timed out.
