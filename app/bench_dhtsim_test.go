@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/internal/benchrun"
 )
 
 // TestBenchDHTSim is the DHT index simulation of `make bench`
@@ -39,14 +40,14 @@ func TestBenchDHTSim(t *testing.T) {
 		Aria2: seeded * 3 / 10, Libtorrent: seeded * 3 / 10, CrawlRate: 50,
 		Window: 10 * time.Minute, Logf: t.Logf,
 	}
-	t.Logf("load average at start: %s", benchLoadAvg())
+	t.Logf("load average at start: %s", benchrun.LoadAvg())
 	sim, err := enginetest.StartDHTSim(t, cfg)
 	needPeer(t, err)
 	rep, err := sim.Measure(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("load average at end: %s\n%s", benchLoadAvg(), rep)
+	t.Logf("load average at end: %s\n%s", benchrun.LoadAvg(), rep)
 	if rep.Unverified > 0 {
 		t.Errorf("%d entries indexed without verified metadata", rep.Unverified)
 	}

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoalp2p/shoal/internal/benchrun"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 )
 
 // The GUI row of the idle-library table: `shoal gui` on a library of
@@ -71,7 +73,7 @@ func benchFyneFloor(t *testing.T, cfg idleConfig) idleRow {
 func measureWindow(t *testing.T, cfg idleConfig, row idleRow, cmd *exec.Cmd) idleRow {
 	display := startXvfb(t)
 	cmd.Env = append(append(xdgEnv(t, display), "GALLIUM_DRIVER=llvmpipe", "LANG=en_US.UTF-8"), cmd.Env...)
-	var stderr tailWriter
+	var stderr benchrun.Tail
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -84,13 +86,9 @@ func measureWindow(t *testing.T, cfg idleConfig, row idleRow, cmd *exec.Cmd) idl
 		return row
 	}
 	row.ready = time.Since(start)
-	pid := cmd.Process.Pid
-	var err error
-	if row.cpu, err = idleCPU(pid, cfg.idle); err != nil {
+	if err := row.measure(cmd.Process.Pid, cfg.idle); err != nil {
 		row.note = err.Error()
-		return row
 	}
-	row.rss, row.fds, row.routines = procRSS(pid), procFDs(pid), procThreads(pid)
 	return row
 }
 
@@ -98,7 +96,7 @@ func measureWindow(t *testing.T, cfg idleConfig, row idleRow, cmd *exec.Cmd) idl
 // stops it, leaving the folder to start on.
 func shareIdleLibrary(t *testing.T, paths []string) (string, error) {
 	data := t.TempDir()
-	args := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data}
+	args := idleDaemonArgs(data)
 	for _, p := range paths {
 		args = append(args, "--share", p)
 	}
@@ -200,13 +198,10 @@ func xwdPixels(b []byte) ([]byte, int, error) {
 // under 2% of a core (robustness issue) and at most 1% (desktop issue),
 // RSS at most 120 MiB, first frame within 1 s.
 func guiTargets(r idleRow) string {
-	var out []string
-	check := func(ok bool, what string) {
-		out = append(out, map[bool]string{true: "met: ", false: "MISSED: "}[ok]+what)
-	}
-	check(r.cpu < 2, "CPU < 2%")
-	check(r.cpu <= 1, "CPU ≤ 1%")
-	check(r.rss <= 120<<20, "RSS ≤ 120 MiB")
-	check(r.ready <= time.Second, "first frame ≤ 1 s")
-	return strings.Join(out, "; ")
+	var tg benchstat.Targets
+	tg.Check(r.cpu < 2, "CPU < 2%")
+	tg.Check(r.cpu <= 1, "CPU ≤ 1%")
+	tg.Check(r.rss <= 120<<20, "RSS ≤ 120 MiB")
+	tg.Check(r.ready <= time.Second, "first frame ≤ 1 s")
+	return tg.String()
 }

@@ -23,6 +23,8 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/internal/benchrun"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -40,10 +42,7 @@ import (
 // the main table, nothing here asserts a figure: the targets are shown
 // beside the measured ones.
 func TestBenchIdleLibrary(t *testing.T) {
-	cfg := idleConfigFromEnv(t)
-	if lang := os.Getenv("LANG"); lang == "" || lang == "POSIX" || strings.HasPrefix(lang, "C") {
-		t.Setenv("LANG", "en_US.UTF-8") // Fyne, linked into every shoal child, warns about "C"
-	}
+	cfg := idleConfigFor(t, benchrun.Begin(t))
 	var rows []idleRow
 	defer func() { printIdleTable(os.Stdout, cfg, rows) }()
 	for _, n := range cfg.sizes {
@@ -70,13 +69,12 @@ type idleConfig struct {
 	clients map[string]bool // rows to measure: shoal, transmission, gui
 }
 
-func idleConfigFromEnv(t *testing.T) idleConfig {
+// idleConfigFor is the smoke configuration or the full one, with the
+// rows, sizes and idle time the environment asks for.
+func idleConfigFor(t *testing.T, smoke bool) idleConfig {
 	c := idleConfig{sizes: []int{1000, 10000}, idle: 60 * time.Second, guiSize: 1000,
 		clients: map[string]bool{"shoal": true, "transmission": true, "gui": true}}
-	switch os.Getenv("SHOAL_BENCH") {
-	case "":
-		t.Skip("set SHOAL_BENCH=1 (make bench) or SHOAL_BENCH=smoke")
-	case "smoke":
+	if smoke {
 		c.smoke, c.sizes, c.idle, c.guiSize = true, []int{300}, 5*time.Second, 300
 	}
 	if v := os.Getenv("BENCH_IDLE_CLIENTS"); v != "" {
@@ -152,40 +150,43 @@ type idleRow struct {
 // measures a restart on that folder and the idle period after it.
 func benchShoalIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 	row := idleRow{client: "Shoal", torrents: len(paths)}
-	data := t.TempDir()
-	base := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data}
-	args := append([]string(nil), base...)
-	for _, p := range paths {
-		args = append(args, "--share", p)
-	}
-	d, _, err := startIdleShoal(args, 20*time.Minute)
+	data, err := shareIdleLibrary(t, paths)
 	if err != nil {
-		row.note = "sharing: " + err.Error()
+		row.note = err.Error()
 		return row
 	}
-	if err := d.interrupt(); err != nil {
-		row.note = "stopping after sharing: " + err.Error()
-		return row
-	}
-	d, ready, err := startIdleShoal(base, 5*time.Minute)
+	d, ready, err := startIdleShoal(idleDaemonArgs(data), 5*time.Minute)
 	if err != nil {
 		row.note = "restart: " + err.Error()
 		return row
 	}
 	defer d.interrupt()
 	row.ready = ready
-	pid := d.cmd.Process.Pid
-	row.cpu, err = idleCPU(pid, cfg.idle)
-	if err != nil {
+	if err := row.measure(d.cmd.Process.Pid, cfg.idle); err != nil {
 		row.note = err.Error()
 		return row
 	}
-	row.rss, row.fds = procRSS(pid), procFDs(pid)
 	row.routines, err = d.goroutines()
 	if err != nil {
 		row.note = err.Error()
 	}
 	return row
+}
+
+// idleDaemonArgs runs `shoal daemon` on loopback alone, on the data folder.
+func idleDaemonArgs(data string) []string {
+	return []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data}
+}
+
+// measure fills in a process's figures over the idle period: CPU over it,
+// then RSS, open fds and threads at its end.
+func (r *idleRow) measure(pid int, idle time.Duration) error {
+	cpu, err := benchrun.CPUOver(pid, idle)
+	if err != nil {
+		return err
+	}
+	r.cpu, r.rss, r.fds, r.routines = cpu, benchrun.RSS(pid), benchrun.FDs(pid), benchrun.Threads(pid)
+	return nil
 }
 
 // idleShoal is a shoal daemon started by the idle bench.
@@ -202,7 +203,7 @@ func startIdleShoal(args []string, wait time.Duration) (*idleShoal, time.Duratio
 	if err != nil {
 		return nil, 0, err
 	}
-	var stderr tailWriter
+	var stderr benchrun.Tail
 	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -304,13 +305,9 @@ func benchTransmissionIdle(t *testing.T, cfg idleConfig, src string, paths []str
 	}
 	row.ready = time.Since(start)
 	defer tr.Proc.Stop(time.Minute)
-	pid := tr.Proc.Pid()
-	row.cpu, err = idleCPU(pid, cfg.idle)
-	if err != nil {
+	if err := row.measure(tr.Proc.Pid(), cfg.idle); err != nil {
 		row.note = err.Error()
-		return row
 	}
-	row.rss, row.fds, row.routines = procRSS(pid), procFDs(pid), procThreads(pid)
 	return row
 }
 
@@ -347,64 +344,6 @@ func waitAllSeeding(tr *peerclients.Transmission, n int, timeout time.Duration) 
 		}
 		return seeding == n, nil
 	})
-}
-
-// idleCPU is the CPU a process uses over d, in % of one core.
-func idleCPU(pid int, d time.Duration) (float64, error) {
-	before, err := procCPU(pid)
-	if err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	time.Sleep(d)
-	after, err := procCPU(pid)
-	if err != nil {
-		return 0, err
-	}
-	return 100 * (after - before).Seconds() / time.Since(start).Seconds(), nil
-}
-
-// procCPU is a process's user+system CPU time so far (Linux /proc).
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("process %d gone: %w", pid, err)
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, s)
-	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks, nil
-}
-
-// procRSS is a process's resident set in bytes (0 if unknown).
-func procRSS(pid int) int64 { return procStatus(pid, "VmRSS:") << 10 }
-
-// procThreads is a process's thread count.
-func procThreads(pid int) int { return int(procStatus(pid, "Threads:")) }
-
-func procStatus(pid int, key string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == key {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
-// procFDs counts a process's open file descriptors.
-func procFDs(pid int) int {
-	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	return len(ents)
 }
 
 // printIdleTable writes the idle-library table with the targets at the
@@ -446,28 +385,12 @@ func printIdleTable(w io.Writer, cfg idleConfig, rows []idleRow) {
 // most twice Transmission's, RSS at most four times, under 300 open fds,
 // ready within 3 s.
 func idleTargets(s, tr idleRow) string {
-	var out []string
-	check := func(ok bool, what string) {
-		out = append(out, map[bool]string{true: "met: ", false: "MISSED: "}[ok]+what)
-	}
+	var tg benchstat.Targets
 	if tr.torrents > 0 {
-		check(s.cpu <= 2*tr.cpu, fmt.Sprintf("CPU ≤ 2× Transmission (%.2f%%)", 2*tr.cpu))
-		check(s.rss <= 4*tr.rss, fmt.Sprintf("RSS ≤ 4× Transmission (%.1f MiB)", 4*float64(tr.rss)/(1<<20)))
+		tg.Check(s.cpu <= 2*tr.cpu, fmt.Sprintf("CPU ≤ 2× Transmission (%.2f%%)", 2*tr.cpu))
+		tg.Check(s.rss <= 4*tr.rss, fmt.Sprintf("RSS ≤ 4× Transmission (%.1f MiB)", 4*float64(tr.rss)/(1<<20)))
 	}
-	check(s.fds < 300, "fds < 300")
-	check(s.ready <= 3*time.Second, "ready ≤ 3 s")
-	return strings.Join(out, "; ")
+	tg.Check(s.fds < 300, "fds < 300")
+	tg.Check(s.ready <= 3*time.Second, "ready ≤ 3 s")
+	return tg.String()
 }
-
-// tailWriter keeps the last few KiB written to it.
-type tailWriter struct{ b []byte }
-
-func (w *tailWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	if len(w.b) > 4096 {
-		w.b = w.b[len(w.b)-4096:]
-	}
-	return len(p), nil
-}
-
-func (w *tailWriter) String() string { return string(w.b) }

@@ -2,20 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
-
+	"github.com/shoalp2p/shoal/internal/benchrun"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 	"github.com/shoalp2p/shoal/internal/lossylink"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
@@ -61,14 +58,11 @@ func (r *lossyRow) name() string {
 
 // lossyBench is the content and the lab for the rows.
 type lossyBench struct {
+	benchContent
 	b       *bench
 	size    int64
 	rate    int64
 	runs    int
-	src     string
-	torrent string
-	ih      metainfo.Hash
-	sum     [sha1.Size]byte
 	lab     *netlab.Lossy
 	seeders []string // host:port on A: qBittorrent's, then Shoal's
 	rows    []*lossyRow
@@ -104,14 +98,9 @@ func (b *bench) runLossy() *lossyBench {
 			lb.rows = append(lb.rows, &lossyRow{shape: sh, utp: utp})
 		}
 	}
-	wantYield := !b.cfg.smoke // smoke's file is too small to overlap the TCP flow; BENCH_ROWS can still ask
-	if only := os.Getenv("BENCH_ROWS"); only != "" {
-		selected := func(name string) bool {
-			return slices.ContainsFunc(strings.Split(only, "|"), func(s string) bool { return strings.Contains(name, s) })
-		}
-		lb.rows = slices.DeleteFunc(lb.rows, func(r *lossyRow) bool { return !selected(r.name()) })
-		wantYield = selected(yieldRowName)
-	}
+	lb.rows = slices.DeleteFunc(lb.rows, func(r *lossyRow) bool { return !benchrun.Selected(r.name()) })
+	// Smoke's file is too small to overlap the TCP flow; BENCH_ROWS can still ask.
+	wantYield := benchrun.Selected(yieldRowName) && (benchrun.Picking() || !b.cfg.smoke)
 	if len(lb.rows) == 0 && !wantYield {
 		return nil
 	}
@@ -142,26 +131,12 @@ func (b *bench) runLossy() *lossyBench {
 // the seeders on A.
 func (lb *lossyBench) setup() error {
 	b := lb.b
-	lb.src = filepath.Join(b.root, "lossy", "shoal-lossy.bin")
-	if err := writeBenchContent(lb.src, lb.size); err != nil {
+	var err error
+	if lb.benchContent, err = makeBenchContent(b.t.Context(), b.root, "lossy", lb.size); err != nil {
 		return err
 	}
-	sum, err := benchSHA1File(lb.src)
-	if err != nil {
-		return err
-	}
-	lb.sum = sum
-	lb.torrent = filepath.Join(b.root, "lossy.torrent")
-	if _, stderr, err := shoal(b.t.Context(), "create", "--v1", "--piece-length", fmt.Sprint(benchPieceLength(lb.size)), "-o", lb.torrent, lb.src); err != nil {
-		return fmt.Errorf("shoal create: %w %s", err, stderr)
-	}
-	mi, err := metainfo.LoadFromFile(lb.torrent)
-	if err != nil {
-		return err
-	}
-	lb.ih = mi.HashInfoBytes()
 	lb.lab = netlab.NewLossy(b.t, lossyShapes(lb.rate)[0].cfg)
-	q, err := startBenchQbitWith(b.t, lb.torrent, filepath.Dir(lb.src), true, lb.qbitOptions(lb.lab.A, "Both"))
+	q, err := startBenchQbitWith(b.t, lb.torrent, filepath.Dir(lb.src), true, labQbitOptions(lb.lab.A, "Both"))
 	if err != nil {
 		return err
 	}
@@ -179,39 +154,15 @@ func (lb *lossyBench) setup() error {
 	return nil
 }
 
-// qbitOptions runs a qBittorrent on lab host n with protocol p.
-func (lb *lossyBench) qbitOptions(n *netlab.Node, p string) peerclients.QbitOptions {
-	return peerclients.QbitOptions{Protocol: p, Prefix: []string{"ip", "netns", "exec", n.NS},
-		Interface: "eth0", Address: n.Addr.String(), Dial: n.DialContext}
-}
-
 // shoalSeeder starts `shoal daemon --share` on A and returns its peer address.
 func (lb *lossyBench) shoalSeeder() (string, error) {
-	b, a := lb.b, lb.lab.A
-	p, err := peerclients.Start(b.t, "ip", "netns", "exec", a.NS, shoalBin, "daemon", "--allow-net", netlab.RangesFlag(),
-		"--listen", a.Addr.String()+":0", "--bootstrap", "none", "--data", b.scratch("lossy-seed"), "--share", lb.src)
+	b := lb.b
+	p, err := startLabShoal(b.t, lb.lab.A, "daemon", "", b.scratch("lossy-seed"), "--share", lb.src)
 	if err != nil {
 		return "", err
 	}
-	var ready readyLine
-	err = peerclients.PollFor(time.Minute, "shoal seeder ready on the lossy lab", func() (bool, error) {
-		if p.Exited() {
-			return false, fmt.Errorf("shoal seeder exited: %v\n%s", p.Err(), p.Output(3000))
-		}
-		for _, line := range strings.Split(p.Output(1<<20), "\n") {
-			if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &ready) == nil && ready.PeerAddr != "" {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		return "", err
-	}
-	if got := ready.Shared[lb.src]; got != lb.ih.HexString() {
-		return "", fmt.Errorf("shoal seeder shares %s, the lossy torrent is %s", got, lb.ih.HexString())
-	}
-	return ready.PeerAddr, nil
+	ready, err := lb.seederReady(p, "shoal seeder ready on the lossy lab", time.Minute)
+	return ready.PeerAddr, err
 }
 
 // timeout bounds one transfer: at least 100 kB/s, plus start-up.
@@ -231,7 +182,7 @@ func (lb *lossyBench) runRow(r *lossyRow) {
 			f    func(*lossyRow) (float64, error)
 			into *[]float64
 		}{{"Shoal", lb.shoalLeech, &r.shoal}, {"qBittorrent", lb.qbitLeech, &r.qbit}} {
-			benchSettle()
+			benchrun.Settle()
 			ab0, ba0 := lb.lab.Link.Stats()
 			secs, err := leech.f(r)
 			ab, ba := lb.lab.Link.Stats()
@@ -252,22 +203,20 @@ func (lb *lossyBench) runRow(r *lossyRow) {
 func (lb *lossyBench) shoalLeech(r *lossyRow) (float64, error) {
 	b, host, utp := lb.b, lb.lab.B, r.utp
 	out, data := b.scratch("lossy-shoal-out"), b.scratch("lossy-shoal-data")
-	defer benchRemove(data)
-	defer benchRemove(out)
-	args := []string{"netns", "exec", host.NS, shoalBin, "get", "--quiet", "--allow-net", netlab.RangesFlag(),
-		"--listen", host.Addr.String() + ":0", "--bootstrap", "none", "--data", data, "--out", out,
-		"--timeout", lb.timeout().String(), "--utp", map[bool]string{false: "off", true: "only"}[utp]}
+	defer os.RemoveAll(data)
+	defer os.RemoveAll(out)
+	args := []string{"--quiet", "--out", out, "--timeout", lb.timeout().String(), "--utp", map[bool]string{false: "off", true: "only"}[utp]}
 	for _, s := range lb.seeders {
 		args = append(args, "--peer", s)
 	}
-	p, err := peerclients.Start(b.t, "ip", append(args, lb.torrent)...)
+	p, err := startLabShoal(b.t, host, "get", "", data, append(args, lb.torrent)...)
 	if err == nil {
 		err = p.Wait(lb.timeout() + 30*time.Second)
 	}
 	if err != nil {
 		return 0, err
 	}
-	return p.Ended().Sub(p.Started).Seconds(), lb.verify(out)
+	return p.Ended().Sub(p.Started).Seconds(), lb.check(out)
 }
 
 // qbitLeech runs a qBittorrent-nox leecher on B, gives it both seeders
@@ -275,8 +224,8 @@ func (lb *lossyBench) shoalLeech(r *lossyRow) (float64, error) {
 func (lb *lossyBench) qbitLeech(r *lossyRow) (float64, error) {
 	b, host, utp := lb.b, lb.lab.B, r.utp
 	out := b.scratch("lossy-qbit-out")
-	defer benchRemove(out)
-	q, err := startBenchQbitWith(b.t, lb.torrent, out, false, lb.qbitOptions(host, map[bool]string{false: "TCP", true: "UTP"}[utp]))
+	defer os.RemoveAll(out)
+	q, err := startBenchQbitWith(b.t, lb.torrent, out, false, labQbitOptions(host, map[bool]string{false: "TCP", true: "UTP"}[utp]))
 	if err != nil {
 		return 0, err
 	}
@@ -296,18 +245,7 @@ func (lb *lossyBench) qbitLeech(r *lossyRow) (float64, error) {
 	secs := time.Since(q.Proc.Started).Seconds()
 	r.qbitPeers = append(r.qbitPeers, time.Since(added).Seconds())
 	q.Proc.Stop(15 * time.Second)
-	return secs, lb.verify(out)
-}
-
-func (lb *lossyBench) verify(dir string) error {
-	got, err := benchSHA1File(filepath.Join(dir, filepath.Base(lb.src)))
-	if err != nil {
-		return fmt.Errorf("leecher's copy: %w", err)
-	}
-	if got != lb.sum {
-		return errors.New("leecher's copy differs from the content")
-	}
-	return nil
+	return secs, lb.check(out)
 }
 
 // print writes the lossy-link block of the table.
@@ -324,15 +262,15 @@ func (lb *lossyBench) print(w io.Writer) {
 		case r.skip != "":
 			fmt.Fprintf(tw, "%s\t n/a\t\t\t\t\t\t %s\n", r.name(), r.skip)
 		case len(r.shoal) == 0 || len(r.qbit) == 0:
-			fmt.Fprintf(tw, "%s\t FAILED\t %s\t\t %s\t\t\t %.160s\n", r.name(), benchJoin(r.shoal, "%.1f"), benchJoin(r.qbit, "%.1f"), r.failed)
+			fmt.Fprintf(tw, "%s\t FAILED\t %s\t\t %s\t\t\t %.160s\n", r.name(), benchstat.Join(r.shoal, "%.1f"), benchstat.Join(r.qbit, "%.1f"), r.failed)
 		default:
-			s, q := benchMedian(r.shoal), benchMedian(r.qbit)
-			note := benchMark(s <= 0.9*q)
+			s, q := benchstat.Median(r.shoal), benchstat.Median(r.qbit)
+			note := benchstat.Mark(s <= 0.9*q)
 			if r.failed != "" {
 				note += " (a later run FAILED: " + r.failed + ")"
 			}
-			fmt.Fprintf(tw, "%s\t %.1f\t %s\t %.1f\t %s\t %s\t %.2f×\t %s\n", r.name(), s, benchJoin(r.shoal, "%.1f"), q, benchJoin(r.qbit, "%.1f"),
-				benchJoin(r.qbitPeers, "%.1f"), s/q, note)
+			fmt.Fprintf(tw, "%s\t %.1f\t %s\t %.1f\t %s\t %s\t %.2f×\t %s\n", r.name(), s, benchstat.Join(r.shoal, "%.1f"), q, benchstat.Join(r.qbit, "%.1f"),
+				benchstat.Join(r.qbitPeers, "%.1f"), s/q, note)
 		}
 	}
 	tw.Flush()

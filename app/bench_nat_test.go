@@ -2,24 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
-
 	"github.com/shoalp2p/shoal/engine/words"
+	"github.com/shoalp2p/shoal/internal/benchrun"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
@@ -51,13 +48,10 @@ type natSeeder struct {
 
 // natBench is the content, the lab and the seeders.
 type natBench struct {
+	benchContent
 	b       *bench
 	size    int64
 	runs    int
-	src     string
-	torrent string
-	ih      metainfo.Hash
-	sum     [sha1.Size]byte
 	lab     *netlab.Lab
 	seeders []*natSeeder
 }
@@ -68,7 +62,7 @@ const natRowName = "behind a UPnP router"
 // runNAT measures the behind-a-router rows (BENCH_NAT_SIZE, default 64
 // MiB, 8 MiB in smoke) unless BENCH_ROWS leaves them out.
 func (b *bench) runNAT() *natBench {
-	if only := os.Getenv("BENCH_ROWS"); only != "" && !slices.ContainsFunc(strings.Split(only, "|"), func(s string) bool { return strings.Contains(natRowName, s) }) {
+	if !benchrun.Selected(natRowName) {
 		return nil
 	}
 	nb := &natBench{b: b, runs: b.cfg.runs, size: 64 << 20}
@@ -126,24 +120,10 @@ func (nb *natBench) setup() error {
 		}
 		return benchNA("netlab: " + err.Error())
 	}
-	nb.src = filepath.Join(b.root, "nat", "shoal-nat.bin")
-	if err := writeBenchContent(nb.src, nb.size); err != nil {
+	var err error
+	if nb.benchContent, err = makeBenchContent(b.t.Context(), b.root, "nat", nb.size); err != nil {
 		return err
 	}
-	sum, err := benchSHA1File(nb.src)
-	if err != nil {
-		return err
-	}
-	nb.sum = sum
-	nb.torrent = filepath.Join(b.root, "nat.torrent")
-	if _, stderr, err := shoal(b.t.Context(), "create", "--v1", "--piece-length", fmt.Sprint(benchPieceLength(nb.size)), "-o", nb.torrent, nb.src); err != nil {
-		return fmt.Errorf("shoal create: %w %s", err, stderr)
-	}
-	mi, err := metainfo.LoadFromFile(nb.torrent)
-	if err != nil {
-		return err
-	}
-	nb.ih = mi.HashInfoBytes()
 	nb.lab = netlab.New(b.t, netlab.Options{PublicHosts: 1 + natLeechers})
 	for i, s := range nb.seeders {
 		s.port = 42100 + i
@@ -178,29 +158,13 @@ func (nb *natBench) dialAddr(host string, port int) string {
 // router, waits until r1 forwards its port.
 func (nb *natBench) startShoal(s *natSeeder) error {
 	b, n := nb.b, nb.lab.Host(s.host)
-	p, err := peerclients.Start(b.t, "ip", "netns", "exec", n.NS, shoalBin, "daemon", "--allow-net", netlab.RangesFlag(),
-		"--listen", "0.0.0.0:"+strconv.Itoa(s.port), "--bootstrap", "none", "--data", b.scratch("nat-seed"),
+	p, err := startLabShoal(b.t, n, "daemon", "0.0.0.0:"+strconv.Itoa(s.port), b.scratch("nat-seed"),
 		"--share", nb.src, "--log-level", "info", "--utp", "off")
 	if err != nil {
 		return err
 	}
-	var ready readyLine
-	err = peerclients.PollFor(time.Minute, "shoal seeder ready on "+s.host, func() (bool, error) {
-		if p.Exited() {
-			return false, fmt.Errorf("shoal seeder exited: %v\n%s", p.Err(), p.Output(3000))
-		}
-		for _, line := range strings.Split(p.Output(1<<20), "\n") {
-			if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &ready) == nil && ready.PeerAddr != "" {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
+	if _, err := nb.seederReady(p, "shoal seeder ready on "+s.host, time.Minute); err != nil {
 		return err
-	}
-	if got := ready.Shared[nb.src]; got != nb.ih.HexString() {
-		return fmt.Errorf("shoal seeder shares %s, the torrent is %s", got, nb.ih.HexString())
 	}
 	s.addr = nb.dialAddr(s.host, s.port)
 	return nb.waitMapped(s)
@@ -211,8 +175,8 @@ func (nb *natBench) startShoal(s *natSeeder) error {
 // router, until r1 forwards its port.
 func (nb *natBench) startQbit(s *natSeeder) error {
 	b, n := nb.b, nb.lab.Host(s.host)
-	o := peerclients.QbitOptions{Protocol: "TCP", Prefix: []string{"ip", "netns", "exec", n.NS},
-		Interface: "eth0", Address: n.Addr.String(), Dial: n.DialContext, PortForwarding: true}
+	o := labQbitOptions(n, "TCP")
+	o.PortForwarding = true
 	q, err := startBenchQbitWith(b.t, nb.torrent, filepath.Dir(nb.src), true, o)
 	if err != nil {
 		return err
@@ -254,7 +218,7 @@ func (nb *natBench) waitMapped(s *natSeeder) error {
 // runOnce starts the 8 leechers at once on s2..s9, each dialing the
 // seeder, and records the time to the last verified copy.
 func (nb *natBench) runOnce(s *natSeeder, run int) {
-	benchSettle()
+	benchrun.Settle()
 	var before int
 	if s.host == "h1" {
 		before, _ = nb.lab.Router("r1").MappedConnections("tcp", s.port)
@@ -275,9 +239,9 @@ func (nb *natBench) runOnce(s *natSeeder, run int) {
 	err := errors.Join(errs...)
 	for _, out := range outs {
 		if err == nil && out != "" {
-			err = nb.verify(out)
+			err = nb.check(out)
 		}
-		benchRemove(out)
+		os.RemoveAll(out)
 	}
 	if err == nil && s.host == "h1" {
 		if after, cerr := nb.lab.Router("r1").MappedConnections("tcp", s.port); cerr != nil || after <= before {
@@ -299,11 +263,10 @@ func (nb *natBench) runOnce(s *natSeeder, run int) {
 func (nb *natBench) leech(host, seeder string) (string, error) {
 	b, n := nb.b, nb.lab.Host(host)
 	out, data := b.scratch("nat-out"), b.scratch("nat-data")
-	defer benchRemove(data)
+	defer os.RemoveAll(data)
 	timeout := time.Duration(float64(natLeechers*nb.size)/1e6*float64(time.Second)) + time.Minute // at least 1 MB/s for the seeder
-	p, err := peerclients.Start(b.t, "ip", "netns", "exec", n.NS, shoalBin, "get", "--quiet", "--allow-net", netlab.RangesFlag(),
-		"--listen", n.Addr.String()+":0", "--bootstrap", "none", "--port-mapping", "off", "--utp", "off", "--max-up", "16KiB",
-		"--data", data, "--out", out, "--timeout", timeout.String(), "--peer", seeder, nb.torrent)
+	p, err := startLabShoal(b.t, n, "get", "", data, "--quiet", "--port-mapping", "off", "--utp", "off", "--max-up", "16KiB",
+		"--out", out, "--timeout", timeout.String(), "--peer", seeder, nb.torrent)
 	if err == nil {
 		err = p.Wait(timeout + 30*time.Second)
 	}
@@ -313,20 +276,9 @@ func (nb *natBench) leech(host, seeder string) (string, error) {
 	return out, nil
 }
 
-func (nb *natBench) verify(dir string) error {
-	got, err := benchSHA1File(filepath.Join(dir, filepath.Base(nb.src)))
-	if err != nil {
-		return fmt.Errorf("leecher's copy: %w", err)
-	}
-	if got != nb.sum {
-		return errors.New("a leecher's copy differs from the content")
-	}
-	return nil
-}
-
 // mbps is a seeder's median upload to the 8 leechers, MB/s.
 func (nb *natBench) mbps(s *natSeeder) float64 {
-	return float64(natLeechers*nb.size) / 1e6 / benchMedian(s.secs)
+	return float64(natLeechers*nb.size) / 1e6 / benchstat.Median(s.secs)
 }
 
 // print writes the block: per client, public and behind the router.
@@ -340,8 +292,8 @@ func (nb *natBench) print(w io.Writer) {
 	fmt.Fprintln(tw, "seeder\t public MB/s\t each run s\t behind UPnP MB/s\t each run s\t behind ÷ public\t target ≥0.90")
 	for i := 0; i+1 < len(nb.seeders); i += 2 {
 		pub, nat := nb.seeders[i], nb.seeders[i+1]
-		fmt.Fprintf(tw, "%s\t %s\t %s\t %s\t %s\t %s\n", pub.client, nb.cell(pub), benchJoin(pub.secs, "%.1f"),
-			nb.cell(nat), benchJoin(nat.secs, "%.1f"), nb.compare(pub, nat))
+		fmt.Fprintf(tw, "%s\t %s\t %s\t %s\t %s\t %s\n", pub.client, nb.cell(pub), benchstat.Join(pub.secs, "%.1f"),
+			nb.cell(nat), benchstat.Join(nat.secs, "%.1f"), nb.compare(pub, nat))
 	}
 	tw.Flush()
 }
@@ -366,5 +318,5 @@ func (nb *natBench) compare(pub, nat *natSeeder) string {
 		}
 	}
 	r := nb.mbps(nat) / nb.mbps(pub)
-	return fmt.Sprintf("%.2f\t %s", r, benchMark(r >= 0.9))
+	return fmt.Sprintf("%.2f\t %s", r, benchstat.Mark(r >= 0.9))
 }

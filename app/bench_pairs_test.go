@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ func (b *bench) shoalLeechWith(extra []string, peers ...string) (benchSample, er
 // shoalLeechTorrent is shoalLeechWith for another .torrent of the content.
 func (b *bench) shoalLeechTorrent(torrent string, extra []string, peers ...string) (benchSample, error) {
 	out, data := b.scratch("shoal-out"), b.scratch("shoal-data")
-	defer benchRemove(data)
+	defer os.RemoveAll(data)
 	args := []string{"get", "--quiet", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
 		"--data", data, "--out", out, "--timeout", b.timeout().String()}
 	args = append(args, extra...)
@@ -40,7 +41,7 @@ func (b *bench) shoalLeechTorrent(torrent string, extra []string, peers ...strin
 		err = p.Wait(b.timeout() + 30*time.Second)
 	}
 	if err != nil {
-		benchRemove(out)
+		os.RemoveAll(out)
 		return benchSample{}, err
 	}
 	return b.finish(p, p.Ended(), out)
@@ -71,25 +72,36 @@ func (b *bench) shoalSeeder(extra ...string) (*benchDaemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &benchDaemon{proc: p}
-	err = peerclients.PollFor(b.timeout(), "shoal daemon ready", func() (bool, error) {
+	ready, err := b.seederReady(p, "shoal daemon ready", b.timeout())
+	if err != nil {
+		return nil, err
+	}
+	return &benchDaemon{proc: p, ready: ready}, nil
+}
+
+// seederReady waits up to timeout for p, a `shoal daemon --share` of c
+// (on loopback or in a lab's namespace), to print its ready line, and
+// checks that it shares c's infohash.
+func (c benchContent) seederReady(p *peerclients.Proc, what string, timeout time.Duration) (readyLine, error) {
+	var ready readyLine
+	err := peerclients.PollFor(timeout, what, func() (bool, error) {
 		if p.Exited() {
-			return false, d.alive()
+			return false, seederExited(p)
 		}
 		for _, line := range strings.Split(p.Output(1<<20), "\n") {
-			if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &d.ready) == nil && d.ready.PeerAddr != "" {
+			if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &ready) == nil && ready.PeerAddr != "" {
 				return true, nil
 			}
 		}
 		return false, nil
 	})
 	if err != nil {
-		return nil, err
+		return ready, err
 	}
-	if got := d.ready.Shared[b.src]; got != b.ih.HexString() {
-		return nil, fmt.Errorf("shoal daemon shares %s, the bench torrent is %s (piece length differs?)", got, b.ih.HexString())
+	if got := ready.Shared[c.src]; got != c.ih.HexString() {
+		return ready, fmt.Errorf("shoal seeder shares %s, the torrent is %s (piece length differs?)", got, c.ih.HexString())
 	}
-	return d, nil
+	return ready, nil
 }
 
 // alive reports a seeder that has exited, with its status and last output.
@@ -97,16 +109,23 @@ func (d *benchDaemon) alive() error {
 	if !d.proc.Exited() {
 		return nil
 	}
-	status := fmt.Sprint(d.proc.Err())
-	if d.proc.Err() == nil { // a daemon exits 0 only on SIGINT or SIGTERM, which the bench never sends it mid-run
+	return seederExited(d.proc)
+}
+
+// seederExited describes a shoal seeder that has exited: when, its status
+// and its last output.
+func seederExited(p *peerclients.Proc) error {
+	status := fmt.Sprint(p.Err())
+	if p.Err() == nil { // a daemon exits 0 only on SIGINT or SIGTERM, which the bench never sends it mid-run
 		status = "status 0: something outside the bench sent it SIGINT or SIGTERM"
 	}
 	return fmt.Errorf("the shoal seeder exited after %v (%s); its output:\n%s",
-		d.proc.Ended().Sub(d.proc.Started).Round(time.Second), status, d.proc.Output(3000))
+		p.Ended().Sub(p.Started).Round(time.Second), status, p.Output(3000))
 }
 
-// seederLeech runs a Shoal leecher from seeders that must stay up throughout.
-func (b *bench) seederLeech(seeders ...*benchDaemon) (benchSample, error) {
+// seederLeech runs a Shoal leecher, with extra `shoal get` flags, from
+// seeders that must stay up throughout.
+func (b *bench) seederLeech(extra []string, seeders ...*benchDaemon) (benchSample, error) {
 	var peers []string
 	for _, d := range seeders {
 		if err := d.alive(); err != nil {
@@ -114,7 +133,7 @@ func (b *bench) seederLeech(seeders ...*benchDaemon) (benchSample, error) {
 		}
 		peers = append(peers, d.ready.PeerAddr)
 	}
-	s, err := b.shoalLeech(peers...)
+	s, err := b.shoalLeechWith(extra, peers...)
 	for _, d := range seeders {
 		if dead := d.alive(); dead != nil {
 			return s, errors.Join(dead, err)
@@ -127,12 +146,7 @@ func (b *bench) seederLeech(seeders ...*benchDaemon) (benchSample, error) {
 // fresh for each run (sharing hashes the content before it is ready, out
 // of the timed part), so runs are independent.
 func (b *bench) shoalPair() (benchSample, error) {
-	d, err := b.shoalSeeder()
-	if err != nil {
-		return benchSample{}, err
-	}
-	defer d.proc.Stop(10 * time.Second)
-	return b.seederLeech(d)
+	return b.shoalPairWith(nil, nil)
 }
 
 // shoalPairRC4 is Shoal to Shoal with both sides requiring encryption,
@@ -140,37 +154,24 @@ func (b *bench) shoalPair() (benchSample, error) {
 // encrypts only the handshake between two Shoals).
 func (b *bench) shoalPairRC4() (benchSample, error) {
 	rc4 := []string{"--encryption", "require"}
-	d, err := b.shoalSeeder(rc4...)
-	if err != nil {
-		return benchSample{}, err
-	}
-	defer d.proc.Stop(10 * time.Second)
-	if err := d.alive(); err != nil {
-		return benchSample{}, err
-	}
-	s, err := b.shoalLeechWith(rc4, d.ready.PeerAddr)
-	if dead := d.alive(); dead != nil {
-		return s, errors.Join(dead, err)
-	}
-	return s, err
+	return b.shoalPairWith(rc4, rc4)
 }
 
 // shoalPairUTP is Shoal to Shoal over uTP: the leecher dials over uTP
 // only (--utp only), the seeder accepts both.
 func (b *bench) shoalPairUTP() (benchSample, error) {
-	d, err := b.shoalSeeder()
+	return b.shoalPairWith(nil, []string{"--utp", "only"})
+}
+
+// shoalPairWith is Shoal to Shoal with extra flags for the seeder's
+// `shoal daemon` and the leecher's `shoal get`.
+func (b *bench) shoalPairWith(seed, leech []string) (benchSample, error) {
+	d, err := b.shoalSeeder(seed...)
 	if err != nil {
 		return benchSample{}, err
 	}
 	defer d.proc.Stop(10 * time.Second)
-	if err := d.alive(); err != nil {
-		return benchSample{}, err
-	}
-	s, err := b.shoalLeechWith([]string{"--utp", "only"}, d.ready.PeerAddr)
-	if dead := d.alive(); dead != nil {
-		return s, errors.Join(dead, err)
-	}
-	return s, err
+	return b.seederLeech(leech, d)
 }
 
 // cappedFour is (b): four seeders each capped at 25 MB/s upload.
@@ -188,7 +189,7 @@ func (b *bench) cappedFour() (benchSample, error) {
 		}
 		seeders = append(seeders, d)
 	}
-	return b.seederLeech(seeders...)
+	return b.seederLeech(nil, seeders...)
 }
 
 // aria2Pair: aria2 finds peers only through a tracker, so each run has a
@@ -220,7 +221,7 @@ func (b *bench) aria2Leech(torrent string) (benchSample, error) {
 		err = leech.Proc.Wait(b.timeout())
 	}
 	if err != nil {
-		benchRemove(out)
+		os.RemoveAll(out)
 		return benchSample{}, err
 	}
 	return b.finish(leech.Proc, leech.Proc.Ended(), out)
@@ -265,7 +266,7 @@ func (b *bench) qbitPairWith(o peerclients.QbitOptions) (benchSample, error) {
 		err = peerclients.Poll(ctx, "qbittorrent leecher completes", leech.Done)
 	}
 	if err != nil {
-		benchRemove(out)
+		os.RemoveAll(out)
 		return benchSample{}, err
 	}
 	end := time.Now()
@@ -303,7 +304,7 @@ func (b *bench) transmissionPair() (benchSample, error) {
 	}
 	defer leech.Proc.Stop(10 * time.Second)
 	out := b.scratch("transmission-out")
-	defer benchRemove(out)
+	defer os.RemoveAll(out)
 	if _, err := leech.Add(torrent, out); err != nil {
 		return benchSample{}, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -74,4 +75,24 @@ func benchWithTracker(t *testing.T, src, url string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// startLabShoal starts shoal command (daemon or get) on lab node n, in its
+// namespace, with the lab's ranges allowed, listening on listen (n's
+// address and a free port when empty), no DHT bootstrap and data as its
+// data folder; args follow.
+func startLabShoal(t *testing.T, n *netlab.Node, command, listen, data string, args ...string) (*peerclients.Proc, error) {
+	if listen == "" {
+		listen = n.Addr.String() + ":0"
+	}
+	base := []string{"netns", "exec", n.NS, shoalBin, command, "--allow-net", netlab.RangesFlag(),
+		"--listen", listen, "--bootstrap", "none", "--data", data}
+	return peerclients.Start(t, "ip", append(base, args...)...)
+}
+
+// labQbitOptions runs a qBittorrent on lab node n, in its namespace, with
+// protocol p (TCP, UTP or Both).
+func labQbitOptions(n *netlab.Node, p string) peerclients.QbitOptions {
+	return peerclients.QbitOptions{Protocol: p, Prefix: []string{"ip", "netns", "exec", n.NS},
+		Interface: "eth0", Address: n.Addr.String(), Dial: n.DialContext}
 }

@@ -3,13 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/internal/benchrun"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 )
 
 // The in-process swarm rows (c) and (d), and the table.
@@ -35,10 +36,6 @@ func (b *bench) runSwarms() {
 	}
 }
 
-func benchRemove(dir string) { os.RemoveAll(dir) }
-
-func benchMedian(v []float64) float64 { return enginetest.Median(v) }
-
 // mbps is a sample's rate in MB/s (10⁶ bytes).
 func (b *bench) mbps(s benchSample) float64 { return float64(b.cfg.size) / 1e6 / s.secs }
 
@@ -47,7 +44,7 @@ func (b *bench) rowMBps(r *benchRow) float64 {
 	for _, s := range r.samples {
 		v = append(v, b.mbps(s))
 	}
-	return benchMedian(v)
+	return benchstat.Median(v)
 }
 
 // fastestOther is the best median MB/s among the one-to-one rows but r.
@@ -65,7 +62,7 @@ func (b *bench) fastestOther(r *benchRow) float64 {
 func (b *bench) print(w io.Writer) {
 	fmt.Fprintf(w, "\n=== Shoal bench (%s) %s — %d MiB file, %d KiB pieces, median of %d run(s), MB = 10⁶ bytes; %d CPUs, load %s at start, %s at end\n",
 		map[bool]string{true: "smoke", false: "make bench"}[b.cfg.smoke], b.started.Format(time.RFC3339),
-		b.cfg.size>>20, b.piece>>10, b.cfg.runs, runtime.NumCPU(), b.load, benchLoadAvg())
+		b.cfg.size>>20, b.piece>>10, b.cfg.runs, runtime.NumCPU(), b.load, benchrun.LoadAvg())
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
 	fmt.Fprintln(tw, "row\t MB/s\t each run\t leecher CPU s\t leecher peak RSS MiB\t ÷ fastest other\t target or note")
 	shoalRow := b.rows[0]
@@ -104,22 +101,22 @@ func (b *bench) printRow(tw io.Writer, i int, r *benchRow) {
 		ratio = fmt.Sprintf("%.2f× %s", rate/b.rowMBps(r.beside), r.beside.name)
 		target = "same run"
 		if r.atLeast > 0 {
-			target = fmt.Sprintf("≥%.2f× %s", r.atLeast, benchMark(rate >= r.atLeast*b.rowMBps(r.beside)))
+			target = fmt.Sprintf("≥%.2f× %s", r.atLeast, benchstat.Mark(rate >= r.atLeast*b.rowMBps(r.beside)))
 		}
 	case i == 0:
 		ratio = fmt.Sprintf("%.2f×", rate/b.fastestOther(r))
-		target = fmt.Sprintf("≥3× other %s; RSS ≤100 MiB %s", benchMark(rate >= 3*b.fastestOther(r)), benchMark(benchMedian(rsss) <= 100))
+		target = fmt.Sprintf("≥3× other %s; RSS ≤100 MiB %s", benchstat.Mark(rate >= 3*b.fastestOther(r)), benchstat.Mark(benchstat.Median(rsss) <= 100))
 	case i < 5:
 		ratio = fmt.Sprintf("%.2f×", rate/b.fastestOther(r))
 	default: // (b)
 		ratio = fmt.Sprintf("%.0f%% of ideal 100 MB/s", rate)
-		target = "≥90% " + benchMark(rate >= 90)
+		target = "≥90% " + benchstat.Mark(rate >= 90)
 	}
 	if r.failed != "" {
 		target += " (a later run FAILED)"
 	}
 	fmt.Fprintf(tw, "%s\t %.1f\t %s\t %.2f\t %.0f\t %s\t %s\n", r.name, rate, strings.Join(each, ", "),
-		benchMedian(cpus), benchMedian(rsss), ratio, target)
+		benchstat.Median(cpus), benchstat.Median(rsss), ratio, target)
 }
 
 func (b *bench) printSHA1(tw io.Writer, shoalRow *benchRow) {
@@ -127,11 +124,11 @@ func (b *bench) printSHA1(tw io.Writer, shoalRow *benchRow) {
 	for _, v := range b.sha {
 		each = append(each, fmt.Sprintf("%.0f", v))
 	}
-	limit := benchMedian(b.sha)
+	limit := benchstat.Median(b.sha)
 	pct, target := "", ""
 	if len(shoalRow.samples) > 0 {
 		p := 100 * b.rowMBps(shoalRow) / limit
-		pct, target = fmt.Sprintf("Shoal→Shoal = %.0f%% of it", p), "≥50% "+benchMark(p >= 50)
+		pct, target = fmt.Sprintf("Shoal→Shoal = %.0f%% of it", p), "≥50% "+benchstat.Mark(p >= 50)
 	}
 	fmt.Fprintf(tw, "Go crypto/sha1, same file (1 core)\t %.0f\t %s\t\t\t %s\t %s\n", limit, strings.Join(each, ", "), pct, target)
 }
@@ -145,8 +142,8 @@ func (b *bench) printSwarms(w io.Writer) {
 		}
 		bound := s.LowerBound().Seconds()
 		fmt.Fprintf(w, "(c) swarm, 1 seed (%.0f MB/s up) + %d leechers (%.0f MB/s up each), %d MiB: all done in %.1f s (runs %s); lower bound %.1f s; %.2f× the bound (target ≤1.25× %s)\n",
-			float64(s.SeedUp)/1e6, s.Leechers, float64(s.LeecherUp)/1e6, s.Size>>20, benchMedian(all), benchJoin(all, "%.1f"),
-			bound, benchMedian(all)/bound, benchMark(benchMedian(all)/bound <= 1.25))
+			float64(s.SeedUp)/1e6, s.Leechers, float64(s.LeecherUp)/1e6, s.Size>>20, benchstat.Median(all), benchstat.Join(all, "%.1f"),
+			bound, benchstat.Median(all)/bound, benchstat.Mark(benchstat.Median(all)/bound <= 1.25))
 	}
 	if len(b.free) > 0 {
 		s := b.free[0].spec
@@ -159,22 +156,7 @@ func (b *bench) printSwarms(w io.Writer) {
 		}
 		fmt.Fprintf(w, "(d) free-rider among %d reciprocators (seed %.0f MB/s, peers %.0f MB/s up), %d MiB: download rates while peers compete: free-rider %.2f MB/s, reciprocators' median %.2f MB/s, ratio %.2f (runs %s); free-rider uploaded %d B (engine), %d B through its filter\n",
 			s.Leechers-s.FreeRiders, float64(s.SeedUp)/1e6, float64(s.LeecherUp)/1e6, s.Size>>20,
-			benchMedian(fr), benchMedian(rec), benchMedian(ratio), benchJoin(ratio, "%.2f"), up, filtered)
+			benchstat.Median(fr), benchstat.Median(rec), benchstat.Median(ratio), benchstat.Join(ratio, "%.2f"), up, filtered)
 	}
 	fmt.Fprintln(w, "÷ fastest other: the row's MB/s over the best other one-to-one row. MB/s = size ÷ wall time from leecher start to verified completion.")
-}
-
-func benchJoin(v []float64, format string) string {
-	var s []string
-	for _, x := range v {
-		s = append(s, fmt.Sprintf(format, x))
-	}
-	return strings.Join(s, ", ")
-}
-
-func benchMark(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
 }

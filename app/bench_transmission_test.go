@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/shoalp2p/shoal/internal/benchrun"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 )
 
 // TestBenchTransmissionSeeds measures what Transmission's upload allows:
@@ -18,15 +21,8 @@ func TestBenchTransmissionSeeds(t *testing.T) {
 	if os.Getenv("SHOAL_BENCH") != "transmission" {
 		t.Skip("set SHOAL_BENCH=transmission")
 	}
-	cfg := benchConfig{size: 256 << 20, runs: 2}
-	cfg.size = benchEnvSize(t, "BENCH_SIZE", cfg.size)
-	if v := os.Getenv("BENCH_RUNS"); v != "" {
-		if _, err := fmt.Sscan(v, &cfg.runs); err != nil || cfg.runs < 1 {
-			t.Fatalf("BENCH_RUNS=%q: want a positive number", v)
-		}
-	}
+	cfg := benchConfig{size: benchEnvSize(t, "BENCH_SIZE", 256<<20), runs: benchrun.Runs(t, 2)}
 	b := newBench(t, cfg)
-	b.hashRate() // the digest copies are checked against
 	shoalLeech := func(seedAddr, _ string) (benchSample, error) { return b.shoalLeech(seedAddr) }
 	aria2Leech := func(_, torrent string) (benchSample, error) { return b.aria2Leech(torrent) }
 	var shoalMBs, aria2MBs []float64
@@ -36,7 +32,7 @@ func TestBenchTransmissionSeeds(t *testing.T) {
 			leech func(seedAddr, torrent string) (benchSample, error)
 			mbs   *[]float64
 		}{{"Shoal", shoalLeech, &shoalMBs}, {"aria2", aria2Leech, &aria2MBs}} {
-			benchSettle()
+			benchrun.Settle()
 			s, err := fromFreshTransmission(b, c.leech)
 			if err != nil {
 				t.Fatalf("Transmission → %s: %v", c.name, err)
@@ -45,8 +41,8 @@ func TestBenchTransmissionSeeds(t *testing.T) {
 		}
 	}
 	fmt.Printf("a fresh Transmission seeder each run, %d MiB, MB/s from leecher start to verified copy:\n", cfg.size>>20)
-	fmt.Printf("Transmission → Shoal  median %.1f (runs %s)\n", benchMedian(shoalMBs), benchJoin(shoalMBs, "%.1f"))
-	fmt.Printf("Transmission → aria2  median %.1f (runs %s)\n", benchMedian(aria2MBs), benchJoin(aria2MBs, "%.1f"))
+	fmt.Printf("Transmission → Shoal  median %.1f (runs %s)\n", benchstat.Median(shoalMBs), benchstat.Join(shoalMBs, "%.1f"))
+	fmt.Printf("Transmission → aria2  median %.1f (runs %s)\n", benchstat.Median(aria2MBs), benchstat.Join(aria2MBs, "%.1f"))
 }
 
 // fromFreshTransmission runs leech against a fresh Transmission seeder

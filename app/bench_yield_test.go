@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/shoalp2p/shoal/internal/netlab"
+	"github.com/shoalp2p/shoal/internal/benchrun"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -43,11 +45,11 @@ func (lb *lossyBench) runYield() {
 		r.err = err
 		return
 	}
-	benchSettle()
+	benchrun.Settle()
 	if r.alone, _, r.err = lb.tcpFlow(); r.err != nil {
 		return
 	}
-	benchSettle()
+	benchrun.Settle()
 	utp, err := lb.startUTPUpload()
 	if err != nil {
 		r.err = err
@@ -69,10 +71,10 @@ func (lb *lossyBench) runYield() {
 // qBittorrent leecher on B, uTP only, given the qBittorrent seeder alone.
 func (lb *lossyBench) qbitYield(alone float64) *yieldResult {
 	r := &yieldResult{alone: alone}
-	benchSettle()
+	benchrun.Settle()
 	out := lb.b.scratch("yield-qbit-out")
-	defer benchRemove(out)
-	q, err := startBenchQbitWith(lb.b.t, lb.torrent, out, false, lb.qbitOptions(lb.lab.B, "UTP"))
+	defer os.RemoveAll(out)
+	q, err := startBenchQbitWith(lb.b.t, lb.torrent, out, false, labQbitOptions(lb.lab.B, "UTP"))
 	if err != nil {
 		r.err = err
 		return r
@@ -102,9 +104,8 @@ func (lb *lossyBench) qbitYield(alone float64) *yieldResult {
 func (lb *lossyBench) startUTPUpload() (*peerclients.Proc, error) {
 	b, host := lb.b, lb.lab.B
 	out, data := b.scratch("yield-out"), b.scratch("yield-data")
-	b.t.Cleanup(func() { benchRemove(out); benchRemove(data) })
-	return peerclients.Start(b.t, "ip", "netns", "exec", host.NS, shoalBin, "get", "--quiet", "--allow-net", netlab.RangesFlag(),
-		"--listen", host.Addr.String()+":0", "--bootstrap", "none", "--data", data, "--out", out,
+	b.t.Cleanup(func() { os.RemoveAll(out); os.RemoveAll(data) })
+	return startLabShoal(b.t, host, "get", "", data, "--quiet", "--out", out,
 		"--timeout", lb.timeout().String(), "--utp", "only", "--peer", lb.seeders[1], lb.torrent)
 }
 
@@ -180,7 +181,7 @@ func (lb *lossyBench) printYield(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s (50 ms RTT, %.0f Mbit/s cap, %v window): TCP alone %.1f Mbit/s, beside uTP %.1f Mbit/s = %.0f%% of the link, %.0f%% of its rate alone; uTP %.1f Mbit/s; target TCP ≥80%% of the link %s %s\n",
 		yieldRowName, capMbit, yieldWindow, r.alone, r.beside, 100*r.beside/capMbit, 100*r.beside/r.alone, r.utp,
-		benchMark(r.beside >= 0.8*capMbit), strings.Join(note, "; "))
+		benchstat.Mark(r.beside >= 0.8*capMbit), strings.Join(note, "; "))
 	switch q := r.qbit; {
 	case q == nil:
 	case q.err != nil:

@@ -18,6 +18,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -541,7 +542,7 @@ func (s *DHTSim) search(ctx context.Context, r *DHTSimReport, indexed []*simTorr
 		}
 	}
 	slices.Sort(firsts)
-	r.FirstP50, r.FirstP95 = Percentile(firsts, 0.5), Percentile(firsts, 0.95)
+	r.FirstP50, r.FirstP95 = benchstat.Percentile(firsts, 0.5), benchstat.Percentile(firsts, 0.95)
 	return nil
 }
 
@@ -573,12 +574,4 @@ func (s *DHTSim) waitLeafLinked(ctx context.Context) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	return nil
-}
-
-// Percentile is the p-quantile of sorted durations (0 when empty).
-func Percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }

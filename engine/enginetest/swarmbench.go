@@ -6,13 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 )
 
 // SwarmSpec describes an in-process swarm experiment under upload caps: one
@@ -80,21 +80,7 @@ func (r SwarmResult) FreeRider(spec SwarmSpec) (rate, reciprocators float64, upl
 	for i := range honest {
 		rates = append(rates, r.ContentionRate[i])
 	}
-	return r.ContentionRate[honest], Median(rates), r.Uploaded[honest]
-}
-
-// Median returns the middle value (the mean of the two middle ones for an
-// even count); 0 for none.
-func Median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return r.ContentionRate[honest], benchstat.Median(rates), r.Uploaded[honest]
 }
 
 // RunSwarm runs one experiment and stops every engine it started before it

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -270,14 +269,4 @@ func (n *Network) Measure(ctx context.Context, count int, rate float64, timeout 
 	rep.addTraffic(l1.Sub(l0), s1.Sub(s0), len(outs))
 	rep.addLoad(r0, r1, elapsed, n.liveSupers(), len(outs))
 	return rep, nil
-}
-
-// percentile returns the p-th percentile (0..1) of ds, 0 if empty.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	ds = slices.Clone(ds)
-	slices.Sort(ds)
-	return ds[min(len(ds)-1, int(p*float64(len(ds))))]
 }

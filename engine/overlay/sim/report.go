@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/internal/benchstat"
 )
 
 // Report sums up one batch of queries.
@@ -75,8 +76,8 @@ func (n *Network) report(outs []Outcome) Report {
 			last = append(last, o.Last)
 		}
 	}
-	r.FirstP50, r.FirstP95 = percentile(first, 0.5), percentile(first, 0.95)
-	r.LastP50, r.LastP95 = percentile(last, 0.5), percentile(last, 0.95)
+	r.FirstP50, r.FirstP95 = benchstat.Percentile(first, 0.5), benchstat.Percentile(first, 0.95)
+	r.LastP50, r.LastP95 = benchstat.Percentile(last, 0.5), benchstat.Percentile(last, 0.95)
 	return r
 }
 
