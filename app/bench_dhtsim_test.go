@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/enginebench"
 	"github.com/shoalp2p/shoal/internal/benchrun"
 )
 
@@ -34,14 +34,14 @@ func TestBenchDHTSim(t *testing.T) {
 		return def
 	}
 	seeded := env("DHTSIM_SEEDED", 100)
-	cfg := enginetest.DHTSimConfig{
+	cfg := enginebench.DHTSimConfig{
 		DHTNodes: env("DHTSIM_NODES", 200), Supernodes: env("DHTSIM_SUPERNODES", 6),
 		Torrents: env("DHTSIM_TORRENTS", 2000), Seeded: seeded,
 		Aria2: seeded * 3 / 10, Libtorrent: seeded * 3 / 10, CrawlRate: 50,
 		Window: 10 * time.Minute, Logf: t.Logf,
 	}
 	t.Logf("load average at start: %s", benchrun.LoadAvg())
-	sim, err := enginetest.StartDHTSim(t, cfg)
+	sim, err := enginebench.StartDHTSim(t, cfg)
 	needPeer(t, err)
 	rep, err := sim.Measure(context.Background())
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/enginebench"
 	"github.com/shoalp2p/shoal/internal/benchrun"
 	"github.com/shoalp2p/shoal/internal/benchstat"
 )
@@ -18,11 +18,11 @@ import (
 // swarmSpecs are (c): one seed at 8 MB/s and 16 leechers at 4 MB/s upload;
 // (d): one seed at 4 MB/s, 8 reciprocating leechers at 2 MB/s and one
 // free-rider (same engine and cap, but it never unchokes anyone).
-func (b *bench) swarmSpecs() (swarm, free enginetest.SwarmSpec) {
-	swarm = enginetest.SwarmSpec{Size: b.cfg.swarmSize, Leechers: 16, SeedUp: 8e6, LeecherUp: 4e6}
-	free = enginetest.SwarmSpec{Size: b.cfg.freeSize, Leechers: 9, FreeRiders: 1, SeedUp: 4e6, LeecherUp: 2e6}
+func (b *bench) swarmSpecs() (swarm, free enginebench.SwarmSpec) {
+	swarm = enginebench.SwarmSpec{Size: b.cfg.swarmSize, Leechers: 16, SeedUp: 8e6, LeecherUp: 4e6}
+	free = enginebench.SwarmSpec{Size: b.cfg.freeSize, Leechers: 9, FreeRiders: 1, SeedUp: 4e6, LeecherUp: 2e6}
 	// Time enough for the seed alone to serve everyone, and then some.
-	for _, s := range []*enginetest.SwarmSpec{&swarm, &free} {
+	for _, s := range []*enginebench.SwarmSpec{&swarm, &free} {
 		s.Timeout = 2*time.Duration(float64(s.Leechers*s.Size)/float64(s.SeedUp)*float64(time.Second)) + time.Minute
 	}
 	return swarm, free
@@ -31,8 +31,8 @@ func (b *bench) swarmSpecs() (swarm, free enginetest.SwarmSpec) {
 func (b *bench) runSwarms() {
 	swarm, free := b.swarmSpecs()
 	for r := 0; r < b.cfg.runs; r++ {
-		b.swarm = append(b.swarm, benchSwarmRun{swarm, enginetest.RunSwarm(b.t, swarm)})
-		b.free = append(b.free, benchSwarmRun{free, enginetest.RunSwarm(b.t, free)})
+		b.swarm = append(b.swarm, benchSwarmRun{swarm, enginebench.RunSwarm(b.t, swarm)})
+		b.free = append(b.free, benchSwarmRun{free, enginebench.RunSwarm(b.t, free)})
 	}
 }
 

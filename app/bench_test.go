@@ -14,7 +14,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 
-	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/enginebench"
 	"github.com/shoalp2p/shoal/internal/benchrun"
 )
 
@@ -257,6 +257,6 @@ func (b *bench) header() {
 
 // benchSwarmRun is one in-process swarm run's figures.
 type benchSwarmRun struct {
-	spec enginetest.SwarmSpec
-	res  enginetest.SwarmResult
+	spec enginebench.SwarmSpec
+	res  enginebench.SwarmResult
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/enginebench"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -26,9 +26,9 @@ func TestDHTSimSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the DHT index simulation takes a minute or two")
 	}
-	cfg := enginetest.DHTSimConfig{DHTNodes: 30, Supernodes: 4, Torrents: 200, Seeded: 20,
+	cfg := enginebench.DHTSimConfig{DHTNodes: 30, Supernodes: 4, Torrents: 200, Seeded: 20,
 		Aria2: 6, Libtorrent: 6, CrawlRate: 20, SampleInterval: time.Minute, Window: 5 * time.Minute, Logf: t.Logf}
-	sim, err := enginetest.StartDHTSim(t, cfg)
+	sim, err := enginebench.StartDHTSim(t, cfg)
 	if errors.Is(err, peerclients.ErrNotInstalled) && os.Getenv("SHOAL_REQUIRE_PEERS") != "1" {
 		t.Skipf("%v; set SHOAL_REQUIRE_PEERS=1 to fail instead", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/enginebench"
 )
 
 // TestFreeRiderGetsLess runs a swarm under upload caps in which one leecher
@@ -20,9 +20,9 @@ func TestFreeRiderGetsLess(t *testing.T) {
 	// Eight reciprocators each see seven others and the free-rider: more
 	// interested peers than the four regular slots plus the optimistic one,
 	// so choking decides; 16 MiB at these caps lasts several 10 s rounds.
-	spec := enginetest.SwarmSpec{Size: 16 << 20, Leechers: 9, FreeRiders: 1,
+	spec := enginebench.SwarmSpec{Size: 16 << 20, Leechers: 9, FreeRiders: 1,
 		SeedUp: 2e6, LeecherUp: 1e6, Timeout: 4 * time.Minute}
-	res := enginetest.RunSwarm(t, spec)
+	res := enginebench.RunSwarm(t, spec)
 	fr, recip, frUp := res.FreeRider(spec)
 	t.Logf("free-rider %.2f MB/s (uploaded %d bytes, %d through its filter) vs reciprocators' median %.2f MB/s: ratio %.2f",
 		fr/1e6, frUp, res.FilteredPieceBytes, recip/1e6, fr/recip)

@@ -1,4 +1,4 @@
-package enginetest
+package enginebench
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/enginetest"
 	"github.com/shoalp2p/shoal/internal/benchstat"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
@@ -135,9 +136,9 @@ type DHTSim struct {
 	t        testing.TB
 	cfg      DHTSimConfig
 	nodes    []*engine.DHTNode
-	supers   []*Node
-	leaf     *Node
-	seeder   *Node
+	supers   []*enginetest.Node
+	leaf     *enginetest.Node
+	seeder   *enginetest.Node
 	torrents []simTorrent
 	ports    []int // listening BitTorrent ports announced for the torrents nobody seeds
 	start    time.Time
@@ -159,9 +160,9 @@ func StartDHTSim(t testing.TB, cfg DHTSimConfig) (*DHTSim, error) {
 	}
 	boot := s.bootAddrs(4)
 	for range cfg.Supernodes {
-		c := Config(t, boot...)
+		c := enginetest.Config(t, boot...)
 		c.Supernode = true
-		n := Start(t, c)
+		n := enginetest.Start(t, c)
 		st := n.Settings()
 		st.IndexDHT, st.CrawlRate = true, cfg.CrawlRate
 		if err := n.SetSettings(st); err != nil {
@@ -169,12 +170,12 @@ func StartDHTSim(t testing.TB, cfg DHTSimConfig) (*DHTSim, error) {
 		}
 		s.supers = append(s.supers, n)
 	}
-	lc := Config(t, boot...)
+	lc := enginetest.Config(t, boot...)
 	lc.Leaf = true
-	s.leaf = Start(t, lc)
-	sc := Config(t, boot...)
+	s.leaf = enginetest.Start(t, lc)
+	sc := enginetest.Config(t, boot...)
 	sc.Leaf = true
-	s.seeder = Start(t, sc)
+	s.seeder = enginetest.Start(t, sc)
 	s.logf("dhtsim: %d DHT nodes, %d supernodes, a leaf and a Shoal seeder up", len(s.nodes), len(s.supers))
 	if err := s.makeTorrents(); err != nil {
 		return nil, err
@@ -263,7 +264,7 @@ func (s *DHTSim) makeTorrents() error {
 		}
 		path := filepath.Join(dir, tor.by, tor.name)
 		tor.size = 16<<10 + int64(i)
-		RandomFile(s.t, filepath.Dir(path), tor.name, int(tor.size))
+		enginetest.RandomFile(s.t, filepath.Dir(path), tor.name, int(tor.size))
 		switch tor.by {
 		case "shoal":
 			ih, err := s.seeder.ShareSync(context.Background(), path, nil)

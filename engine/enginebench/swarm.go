@@ -1,4 +1,4 @@
-package enginetest
+package enginebench
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/enginetest"
 	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/internal/benchstat"
 )
@@ -92,27 +93,27 @@ func RunSwarm(t testing.TB, spec SwarmSpec) SwarmResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var nodes []*Node
+	var nodes []*enginetest.Node
 	defer func() {
 		for _, n := range nodes {
 			n.Stop()
 		}
 		os.RemoveAll(root)
 	}()
-	start := func(name string, up int64) *Node {
-		cfg := Config(t)
+	start := func(name string, up int64) *enginetest.Node {
+		cfg := enginetest.Config(t)
 		cfg.DataDir, cfg.UploadLimit = filepath.Join(root, name), up
-		n := Start(t, cfg)
+		n := enginetest.Start(t, cfg)
 		nodes = append(nodes, n)
 		return n
 	}
 	seed := start("seed", spec.SeedUp)
-	src := RandomFile(t, filepath.Join(root, "content"), "swarm.bin", spec.Size)
+	src := enginetest.RandomFile(t, filepath.Join(root, "content"), "swarm.bin", spec.Size)
 	torrent, ih := writeTorrent(t, root, src)
 	if got, err := seed.ShareSync(context.Background(), src, nil); err != nil || got != ih {
 		t.Fatalf("enginetest: seed shares %s (%v), want %s", got, err, ih)
 	}
-	leechers := make([]*Node, spec.Leechers)
+	leechers := make([]*enginetest.Node, spec.Leechers)
 	for i := range leechers {
 		leechers[i] = start(fmt.Sprintf("leecher%02d", i), spec.LeecherUp)
 	}
@@ -124,7 +125,7 @@ func RunSwarm(t testing.TB, spec SwarmSpec) SwarmResult {
 // free-riders start in the middle of the order, so they get neither the
 // first pick of the seed nor the last, and every connection between a
 // free-rider and another leecher passes through a ChokeFilter.
-func runLeechers(t testing.TB, spec SwarmSpec, seed *Node, leechers []*Node, torrent string, ih engine.InfoHash) SwarmResult {
+func runLeechers(t testing.TB, spec SwarmSpec, seed *enginetest.Node, leechers []*enginetest.Node, torrent string, ih engine.InfoHash) SwarmResult {
 	t.Helper()
 	honest := len(leechers) - spec.FreeRiders
 	res := SwarmResult{Elapsed: make([]time.Duration, len(leechers)), Uploaded: make([]int64, len(leechers)),
@@ -161,7 +162,7 @@ func runLeechers(t testing.TB, spec SwarmSpec, seed *Node, leechers []*Node, tor
 	res.All = time.Since(first)
 	time.Sleep(1100 * time.Millisecond) // engines count uploads once a second
 	for i, n := range leechers {
-		tr, _ := Transfer(n.Snapshot(), ih)
+		tr, _ := enginetest.Transfer(n.Snapshot(), ih)
 		res.Uploaded[i] = tr.Uploaded
 	}
 	for _, f := range filters {
@@ -188,7 +189,7 @@ func startOrder(honest, n int) []int {
 
 // waitAll polls the leechers until each holds all the content, recording
 // when each finished.
-func waitAll(t testing.TB, spec SwarmSpec, leechers []*Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration, contention []float64) {
+func waitAll(t testing.TB, spec SwarmSpec, leechers []*enginetest.Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration, contention []float64) {
 	t.Helper()
 	deadline := time.Now().Add(spec.Timeout)
 	left := len(leechers)
@@ -207,7 +208,7 @@ func waitAll(t testing.TB, spec SwarmSpec, leechers []*Node, ih engine.InfoHash,
 			if elapsed[i] != 0 {
 				continue
 			}
-			if tr, ok := Transfer(n.Snapshot(), ih); ok && tr.Size == int64(spec.Size) && tr.Have == tr.Size {
+			if tr, ok := enginetest.Transfer(n.Snapshot(), ih); ok && tr.Size == int64(spec.Size) && tr.Have == tr.Size {
 				elapsed[i] = time.Since(began[i])
 				left--
 			}
@@ -227,13 +228,13 @@ func honestDone(elapsed []time.Duration) int {
 
 // recordContention notes each leecher's rate so far (whole-run rate for
 // those already done).
-func recordContention(spec SwarmSpec, leechers []*Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration, contention []float64) {
+func recordContention(spec SwarmSpec, leechers []*enginetest.Node, ih engine.InfoHash, began []time.Time, elapsed []time.Duration, contention []float64) {
 	for i, n := range leechers {
 		if elapsed[i] != 0 {
 			contention[i] = float64(spec.Size) / elapsed[i].Seconds()
 			continue
 		}
-		tr, _ := Transfer(n.Snapshot(), ih)
+		tr, _ := enginetest.Transfer(n.Snapshot(), ih)
 		contention[i] = float64(tr.Have) / time.Since(began[i]).Seconds()
 	}
 }
@@ -259,7 +260,7 @@ func writeTorrent(t testing.TB, dir, src string) (string, engine.InfoHash) {
 }
 
 // startTrace writes spec.Trace's lines until the returned func is called.
-func startTrace(spec SwarmSpec, seed *Node, leechers []*Node, ih engine.InfoHash, first time.Time) (stop func()) {
+func startTrace(spec SwarmSpec, seed *enginetest.Node, leechers []*enginetest.Node, ih engine.InfoHash, first time.Time) (stop func()) {
 	if spec.Trace == nil {
 		return func() {}
 	}
@@ -267,7 +268,7 @@ func startTrace(spec SwarmSpec, seed *Node, leechers []*Node, ih engine.InfoHash
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		nodes := append([]*Node{seed}, leechers...)
+		nodes := append([]*enginetest.Node{seed}, leechers...)
 		last := make([]int64, len(nodes))
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
@@ -286,7 +287,7 @@ func startTrace(spec SwarmSpec, seed *Node, leechers []*Node, ih engine.InfoHash
 				last[i] = up
 				sum += rate
 				fmt.Fprintf(&ups, " %4.1f", rate)
-				if tr, ok := Transfer(snap, ih); ok && tr.Size > 0 {
+				if tr, ok := enginetest.Transfer(snap, ih); ok && tr.Size > 0 {
 					fmt.Fprintf(&haves, " %3d", 100*tr.Have/tr.Size)
 					if spec.TraceSlots {
 						u, in := 0, 0
