@@ -187,6 +187,7 @@ func (e *Engine) resumeTransfer(row state.TransferRow, totals *[2]int64, setting
 func (e *Engine) sharesLoop(ctx context.Context) error {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	e.leafDirty.Store(true) // once at start, even with no shares: the index keeps the last run's
 	for {
 		if e.leafDirty.Swap(false) {
 			e.leafUpdate()

@@ -128,11 +128,12 @@ func TestMergeHitDHT(t *testing.T) {
 	}
 }
 
-// TestDHTEntriesPersist: entries indexed from the DHT survive a role
-// change (supernode, leaf, supernode again) and a restart on the same
-// index file, searchable and in the keyword table, while leaf shares (which
-// leaves register again) do not; a damaged index file is replaced by an
-// empty one rather than refusing to start.
+// TestDHTEntriesPersist: entries indexed from the DHT and the local
+// leaf's shares survive a role change (supernode, leaf, supernode again)
+// and a restart on the same index file, searchable and in the keyword
+// table, while a remote leaf's shares (it registers again) do not; a
+// damaged index file is replaced by an empty one rather than refusing to
+// start.
 func TestDHTEntriesPersist(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "index.db")
@@ -150,7 +151,11 @@ func TestDHTEntriesPersist(t *testing.T) {
 	if err := s.putLocal(ctx, "127.0.0.1:7000", []Entry{{InfoHash: ih(2), Name: "Platypus notes", Size: 5}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	check := func(when string, wantLeaf bool) {
+	remote, err := s.idx.put(ctx, 7, "127.0.0.1:7001", []Entry{{InfoHash: ih(3), Name: "Echidna spines", Size: 5}}, 10)
+	if err != nil || remote != 0 {
+		t.Fatal(remote, err)
+	}
+	check := func(when string, wantLeaf, wantRemote bool) {
 		t.Helper()
 		if h := searchOne(t, s, "wombat burrow"); len(h) != 1 || !h[0].DHT || h[0].Swarm != 3 {
 			t.Fatalf("%s: DHT entry hits %+v", when, h)
@@ -159,22 +164,25 @@ func TestDHTEntriesPersist(t *testing.T) {
 			t.Fatalf("%s: DHT entry not in the keyword table", when)
 		}
 		if got := len(searchOne(t, s, "platypus")) == 1; got != wantLeaf || inTable(t, s, "platypus") != wantLeaf {
-			t.Fatalf("%s: leaf share present %v, want %v", when, got, wantLeaf)
+			t.Fatalf("%s: local share present %v, want %v", when, got, wantLeaf)
+		}
+		if got := len(searchOne(t, s, "echidna")) == 1; got != wantRemote || inTable(t, s, "echidna") != wantRemote {
+			t.Fatalf("%s: remote leaf share present %v, want %v", when, got, wantRemote)
 		}
 	}
-	check("indexed", true)
+	check("indexed", true, true)
 	s.deactivate(time.Now())
-	check("stepped down to leaf", false)
+	check("stepped down to leaf", true, false)
 	s.activate(time.Now())
-	check("promoted again", false)
-	if err := s.putLocal(ctx, "127.0.0.1:7000", []Entry{{InfoHash: ih(2), Name: "Platypus notes", Size: 5}}, nil); err != nil {
+	check("promoted again", true, false)
+	if _, err := s.idx.put(ctx, 7, "127.0.0.1:7001", []Entry{{InfoHash: ih(3), Name: "Echidna spines", Size: 5}}, 10); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = open()
-	check("restarted", false)
+	check("restarted", true, false)
 	if n, err := s.DHTEntries(ctx); err != nil || n != 1 {
 		t.Fatalf("restarted: %d DHT entries (%v), want 1", n, err)
 	}

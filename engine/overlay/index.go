@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -48,7 +49,12 @@ CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
 	INSERT INTO entries_fts (entries_fts, rowid, name, files) VALUES ('delete', old.id, old.name, old.files);
 	DELETE FROM entry_hashes WHERE id = old.id;
 END;
-CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN
+` + updateTrigger
+
+// updateTrigger keeps the FTS rows in step when an entry's text changes;
+// a change of source alone (the local leaf's new port) leaves them be.
+const updateTrigger = `
+CREATE TRIGGER entries_au AFTER UPDATE OF name, files ON entries BEGIN
 	INSERT INTO entries_fts (entries_fts, rowid, name, files) VALUES ('delete', old.id, old.name, old.files);
 	INSERT INTO entries_fts (rowid, name, files) VALUES (new.id, new.name, new.files);
 END;
@@ -64,6 +70,7 @@ type index struct {
 
 	wmu       sync.Mutex // serialises writers, so key counts follow the rows
 	uncounted map[int64]bool
+	upserts   atomic.Int64 // entries written by put, for tests
 }
 
 // hashesSchema finds entries by v2 infohash and pieces root (search by
@@ -77,10 +84,10 @@ CREATE TABLE entry_hashes (
 CREATE INDEX entry_hashes_id ON entry_hashes (id);
 `
 
-// indexVersion is the index schema's user_version: a file of version 1 is
-// brought up to it (migrateIndex), one of another version (or none) is
+// indexVersion is the index schema's user_version: a file of version 1
+// or 2 is brought up to it (migrate), one of another version (or none) is
 // recreated.
-const indexVersion = 2
+const indexVersion = 3
 
 // migrateV1 adds what version 2 added: v2 hashes of entries (version 1
 // files hold only v1 entries, from the DHT).
@@ -96,10 +103,21 @@ END;
 PRAGMA user_version = 2;
 `
 
+// migrateV2 adds what version 3 changed: an update of the source alone
+// does not rewrite the FTS rows (the local leaf's entries are kept across
+// restarts and only their source changes with the port).
+const migrateV2 = `
+DROP TRIGGER entries_au;
+` + updateTrigger + `
+PRAGMA user_version = 3;
+`
+
 // openIndex opens the index at path (":memory:" or "" for memory only).
-// Leaf shares are transient (leaves register again), but entries indexed
-// from the DHT are worth keeping: a file of this schema keeps them and
-// loses the rest; any other file (older schema, damaged) is recreated.
+// Remote leaves' shares are transient (leaves register again), but entries
+// indexed from the DHT and the local leaf's own shares are worth keeping
+// (the local leaf reconciles them, runLocal: a restart with an unchanged
+// library writes nothing): a file of this schema keeps them and loses the
+// rest; any other file (older schema, damaged) is recreated.
 func openIndex(path string, log *slog.Logger) (*index, error) {
 	if path == "" || path == ":memory:" {
 		return createIndex("file::memory:")
@@ -151,8 +169,8 @@ func createIndex(dsn string) (*index, error) {
 }
 
 // reopenIndex opens an existing index file of this schema, drops every
-// leaf's entries (leaves register again) and counts the keys of the DHT
-// entries it keeps.
+// remote leaf's entries (leaves register again) and counts the keys of the
+// DHT and local entries it keeps.
 func reopenIndex(path, dsn string) (*index, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, errNoIndex
@@ -171,7 +189,7 @@ func reopenIndex(path, dsn string) (*index, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `DELETE FROM entries WHERE leaf != ?`, dhtLeafID); err != nil {
+	if _, err := db.ExecContext(ctx, `DELETE FROM entries WHERE leaf NOT IN (?, ?)`, dhtLeafID, localLeafID); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("overlay: reopen index: drop leaf entries: %w", err)
 	}
@@ -182,8 +200,8 @@ func reopenIndex(path, dsn string) (*index, error) {
 	return x, nil
 }
 
-// migrate brings an index file of version 1 up to indexVersion; other
-// versions are left to checkSchema.
+// migrate brings an index file of version 1 or 2 up to indexVersion;
+// other versions are left to checkSchema.
 func (x *index) migrate() error {
 	var app, ver int64
 	if err := x.db.QueryRow(`PRAGMA application_id`).Scan(&app); err != nil {
@@ -192,11 +210,19 @@ func (x *index) migrate() error {
 	if err := x.db.QueryRow(`PRAGMA user_version`).Scan(&ver); err != nil {
 		return fmt.Errorf("overlay: reopen index: %w", err)
 	}
-	if app != 0x53484f4c || ver != 1 {
+	if app != 0x53484f4c {
 		return nil
 	}
-	if _, err := x.db.Exec(migrateV1); err != nil {
-		return fmt.Errorf("overlay: reopen index: migrate from version 1: %w", err)
+	if ver == 1 {
+		if _, err := x.db.Exec(migrateV1); err != nil {
+			return fmt.Errorf("overlay: reopen index: migrate from version 1: %w", err)
+		}
+		ver = 2
+	}
+	if ver == 2 {
+		if _, err := x.db.Exec(migrateV2); err != nil {
+			return fmt.Errorf("overlay: reopen index: migrate from version 2: %w", err)
+		}
 	}
 	return nil
 }
@@ -227,8 +253,8 @@ func (x *index) checkSchema() error {
 // recountBatch is how many entry texts one recount transaction tokenizes.
 const recountBatch = 2000
 
-// recount rebuilds the key counts from the DHT entries in the file, a
-// batch at a time.
+// recount rebuilds the key counts from the DHT and local entries in the
+// file, a batch at a time.
 func (x *index) recount(ctx context.Context) error {
 	x.kw.reset()
 	last := int64(-1 << 62)
@@ -244,7 +270,7 @@ func (x *index) recount(ctx context.Context) error {
 	}
 }
 
-// recountFrom counts the keys of up to recountBatch DHT entries with id
+// recountFrom counts the keys of up to recountBatch kept entries with id
 // above after; it returns how many and the last id.
 func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error) {
 	tx, err := x.begin(ctx)
@@ -252,7 +278,7 @@ func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error
 		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, `+textCols+` FROM entries WHERE leaf = ? AND id > ? ORDER BY id LIMIT ?`, dhtLeafID, after, recountBatch)
+	rows, err := tx.QueryContext(ctx, `SELECT id, `+textCols+` FROM entries WHERE leaf IN (?, ?) AND id > ? ORDER BY id LIMIT ?`, dhtLeafID, localLeafID, after, recountBatch)
 	if err != nil {
 		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
 	}
@@ -333,6 +359,7 @@ func (x *index) put(ctx context.Context, leaf int64, source string, entries []En
 		if err != nil {
 			return 0, err
 		}
+		x.upserts.Add(1)
 		if exists {
 			olds = append(olds, old)
 		} else {
@@ -525,8 +552,9 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 	return nil
 }
 
-// clear deletes every leaf's entries and their keys; entries indexed from
-// the DHT stay (they survive role changes and restarts).
+// clear deletes every remote leaf's entries and their keys; entries
+// indexed from the DHT and the local leaf's stay (they survive role
+// changes and restarts; the local leaf reconciles its own, runLocal).
 func (x *index) clear(ctx context.Context) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
@@ -536,7 +564,7 @@ func (x *index) clear(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	var olds []string
-	rows, err := tx.QueryContext(ctx, `SELECT leaf, `+textCols+` FROM entries WHERE leaf != ?`, dhtLeafID)
+	rows, err := tx.QueryContext(ctx, `SELECT leaf, `+textCols+` FROM entries WHERE leaf NOT IN (?, ?)`, dhtLeafID, localLeafID)
 	if err != nil {
 		return fmt.Errorf("overlay: index clear: %w", err)
 	}
@@ -559,7 +587,7 @@ func (x *index) clear(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf != ?`, dhtLeafID); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf NOT IN (?, ?)`, dhtLeafID, localLeafID); err != nil {
 		return fmt.Errorf("overlay: index clear: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -63,7 +63,7 @@ type Leaf struct {
 	mu        sync.Mutex
 	started   bool
 	stopped   bool
-	shares    map[[20]byte]Entry // replaced whole, never mutated
+	shares    map[[20]byte]Entry // replaced whole, never mutated; nil until SetShares
 	links     map[string]*leafLink
 	searches  map[uuid.UUID]*search
 	redirects []string
@@ -97,7 +97,6 @@ func NewLeaf(cfg LeafConfig) *Leaf {
 		changed:  make(chan struct{}, 1),
 		linkEnd:  make(chan struct{}, 1),
 		stop:     make(chan struct{}),
-		shares:   map[[20]byte]Entry{},
 		links:    make(map[string]*leafLink),
 		searches: make(map[uuid.UUID]*search),
 		backoff:  make(map[string]time.Time),
@@ -229,12 +228,25 @@ func peerPort(addr string) (int, error) {
 }
 
 // runLocal keeps the in-process supernode's copy of our shares current.
+// It starts from the entries the index kept from an earlier run or role
+// (storedLocal), so a restart with an unchanged library writes nothing, and
+// diffs nothing until the owner has set the shares once (until then it
+// does not know them, and would delete the kept ones). It leaves the
+// entries in the index when it ends.
 func (l *Leaf) runLocal(ctx context.Context) error {
 	s := l.cfg.Local
-	sent := map[[20]byte]Entry{}
+	sent, err := s.storedLocal(ctx, l.cfg.PeerAddr)
+	if err != nil {
+		l.log.Warn("overlay: read local shares", "err", err)
+		if err := s.clearLocal(ctx); err != nil && ctx.Err() == nil {
+			l.log.Warn("overlay: clear local shares", "err", err)
+		}
+		sent = map[[20]byte]Entry{}
+	}
 	for {
-		add, del := diffShares(l.snapshot(), sent)
-		if len(add)+len(del) > 0 {
+		want := l.snapshot()
+		add, del := diffShares(want, sent)
+		if want != nil && len(add)+len(del) > 0 {
 			actx, cancel := context.WithTimeout(ctx, localApplyTimeout)
 			err := s.putLocal(actx, l.cfg.PeerAddr, add, del)
 			cancel()
@@ -248,11 +260,6 @@ func (l *Leaf) runLocal(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			cctx, cancel := context.WithTimeout(context.Background(), dropLeafTimeout)
-			defer cancel()
-			if err := s.clearLocal(cctx); err != nil {
-				l.log.Debug("overlay: clear local shares", "err", err)
-			}
 			return nil
 		case <-l.changed:
 		}
