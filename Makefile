@@ -31,13 +31,14 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) ./app
 
-# The whole suite: vet, every package's tests (engine and internal under the
-# race detector), the real-window screenshot under Xvfb, and a short run of
+# The whole suite: vet, every package's tests (engine, internal and ui under
+# the race detector), the real-window screenshot under Xvfb, and a short run of
 # every fuzz target's seed corpus (the seeds run as part of go test).
 test: deps
 	$(GO) vet ./...
 	SHOAL_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 20m ./engine/... ./internal/...
-	$(GO) test -count=1 -timeout 15m ./app/... ./assets/... ./ui/...
+	$(GO) test -count=1 -timeout 15m ./app/... ./assets/...
+	$(GO) test -race -count=1 -timeout 15m ./ui/...
 	SHOAL_BENCH=smoke $(GO) test -run '^(TestBenchTable|TestBenchIdleLibrary)$$' -count=1 ./app/
 	$(MAKE) --no-print-directory screenshots
 

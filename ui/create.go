@@ -182,10 +182,13 @@ func (d *createDialog) start(save string) {
 		c, err := d.u.eng.CreateTorrent(ctx, req, func(done, total int64) {
 			if total > 0 {
 				v := float64(done) / float64(total)
-				fyne.Do(func() { d.bar.SetValue(v) })
+				d.u.do(func() { d.bar.SetValue(v) })
 			}
 		})
-		fyne.Do(func() { d.finished(req, c, err, ctx.Err() != nil) })
+		// Whether it was cancelled is read here: the deferred cancel runs
+		// before the Fyne goroutine gets to the result.
+		cancelled := ctx.Err() != nil
+		d.u.do(func() { d.finished(req, c, err, cancelled) })
 	}()
 }
 

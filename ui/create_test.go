@@ -37,7 +37,7 @@ func TestNewTorrentDialog(t *testing.T) {
 	test.Tap(d.private)
 	d.comment.SetText(" holiday ")
 	d.start("/home/user/Album.torrent")
-	u.bg.Wait()
+	settle(u)
 	fyne.DoAndWait(func() {})
 	want := engine.CreateRequest{Path: "/home/user/Album", Save: "/home/user/Album.torrent",
 		Trackers:    []string{"udp://127.0.0.1:6969/announce", "http://127.0.0.1:8000/announce"},
@@ -86,6 +86,7 @@ func TestNewTorrentCancel(t *testing.T) {
 	d.path.SetText("/home/user/Album")
 	d.start("/tmp/Album.torrent")
 	waitFor(t, f.createGate, "half-way progress")
+	runHops(u)
 	if d.bar.Value != 0.5 {
 		t.Fatalf("progress %v, want 0.5", d.bar.Value)
 	}
@@ -93,7 +94,7 @@ func TestNewTorrentCancel(t *testing.T) {
 		t.Fatalf("while hashing: %q, create disabled %v", d.closeBtn.Text, d.create.Disabled())
 	}
 	test.Tap(d.closeBtn)
-	u.bg.Wait()
+	settle(u)
 	fyne.DoAndWait(func() {})
 	if d.status.Text != "Cancelled; nothing was saved." || d.create.Disabled() || u.creating != d {
 		t.Fatalf("after cancel: %q, create disabled %v", d.status.Text, d.create.Disabled())
@@ -110,13 +111,14 @@ func TestNewTorrentWithRealEngine(t *testing.T) {
 	enginetest.RandomFile(t, root, "b/two.wav", 90<<10)
 	a := test.NewTempApp(t)
 	u := New(a, n.Engine)
-	t.Cleanup(func() { u.cancel(); u.bg.Wait(); u.win.Close() })
+	queueHops(u)
+	t.Cleanup(func() { u.cancel(); settle(u); u.win.Close() })
 	u.newTorrent()
 	d := u.creating
 	d.path.SetText(root)
 	save := filepath.Join(t.TempDir(), "rec.torrent")
 	d.start(save)
-	u.bg.Wait()
+	settle(u)
 	fyne.DoAndWait(func() {})
 	if !strings.HasPrefix(d.status.Text, "Saved ") {
 		t.Fatalf("status %q", d.status.Text)

@@ -37,7 +37,7 @@ func TestDropOpensTorrentsAndMagnetFilesAndSharesTheRest(t *testing.T) {
 		uris = append(uris, storage.NewFileURI(p))
 	}
 	u.onDropped(fyne.NewPos(300, 200), uris)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		var got []string
 		for _, d := range f.downloads {

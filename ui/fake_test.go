@@ -273,6 +273,7 @@ func newTestUI(t testing.TB) (*UI, *fakeEngine) {
 	a := test.NewTempApp(t)
 	f := newFake()
 	u := New(a, f)
+	queueHops(u)
 	u.tips.manual = true // tests fire tips themselves (waitTip)
 	u.win.Resize(fyne.NewSize(1000, 650))
 	t.Cleanup(func() {
@@ -280,6 +281,7 @@ func newTestUI(t testing.TB) (*UI, *fakeEngine) {
 		u.bg.Wait()
 		u.search.streams.Wait()
 		u.poller.Wait()
+		hopQueues.Delete(u)
 		u.win.Close()
 	})
 	return u, f
@@ -349,3 +351,88 @@ func newGraphRendererForTest(g *rateGraph) *graphRenderer {
 }
 
 func (f *fakeEngine) TestReachability() { f.retests.Add(1) }
+
+// hopQueue holds the UI's hand-offs to the Fyne goroutine (UI.do) until
+// the test runs them, in order, on its own goroutine (settle): the real
+// driver's one UI goroutine, which Fyne's test driver does not have.
+type hopQueue struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (q *hopQueue) push(fn func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.fns = append(q.fns, fn)
+}
+
+func (q *hopQueue) take() []func() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	fns := q.fns
+	q.fns = nil
+	return fns
+}
+
+// hopQueues maps each test window to its queue.
+var hopQueues sync.Map // *UI → *hopQueue
+
+// queueHops makes u queue its hand-offs for settle. Call it before Start.
+func queueHops(u *UI) {
+	q := &hopQueue{}
+	hopQueues.Store(u, q)
+	u.hop = q.push
+}
+
+// settle waits for the goroutines of the user's actions and runs what they
+// handed to the Fyne goroutine, until nothing more is pending; a callback
+// may start another action, whose result settle then waits for too.
+func settle(u *UI) {
+	for {
+		u.bg.Wait()
+		if runHops(u) == 0 {
+			return
+		}
+	}
+}
+
+// runHops runs, on the test's goroutine, what u's goroutines have handed to
+// the Fyne goroutine so far, without waiting for more; it returns how many
+// ran.
+func runHops(u *UI) int {
+	v, ok := hopQueues.Load(u)
+	if !ok {
+		return 0
+	}
+	fns := v.(*hopQueue).take()
+	for _, fn := range fns {
+		fn()
+	}
+	return len(fns)
+}
+
+// waitUI receives from ch, which a callback on the Fyne goroutine feeds,
+// running u's hand-offs meanwhile; it fails the test after a few seconds.
+func waitUI[T any](t testing.TB, u *UI, ch <-chan T, what string) T {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		runHops(u)
+		select {
+		case v := <-ch:
+			return v
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+			var zero T
+			return zero
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// settleSearch waits for the running searches' streams to end, then
+// settles.
+func settleSearch(u *UI) {
+	u.search.streams.Wait()
+	settle(u)
+}

@@ -20,7 +20,7 @@ func TestDropSharesAndShowsHashingProgress(t *testing.T) {
 	dir := t.TempDir()
 	file, folder := filepath.Join(dir, "holiday.mp4"), filepath.Join(dir, "photos")
 	u.onDropped(fyne.NewPos(400, 300), []fyne.URI{storage.NewFileURI(file), storage.NewFileURI(folder)})
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		slices.Sort(f.shares)
 		if !slices.Equal(f.shares, []string{file, folder}) {
@@ -84,6 +84,6 @@ func TestDropErrors(t *testing.T) {
 
 	f.setFail(errBoom)
 	u.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI("/tmp/x")})
-	u.bg.Wait()
+	settle(u)
 	assertDialog(t, u, "Could not share /tmp/x")
 }

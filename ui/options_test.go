@@ -36,7 +36,7 @@ func openOptions(t *testing.T, u *UI) *optionsDialog {
 	t.Helper()
 	u.transfers.options = nil
 	test.Tap(u.transfers.optionsBtn)
-	u.bg.Wait()
+	settle(u)
 	if u.transfers.options == nil {
 		t.Fatal("no options dialog")
 	}
@@ -74,7 +74,7 @@ func TestTransferOptions(t *testing.T) {
 	d.ratio.SetText("3")
 	test.Tap(d.sequential)
 	test.Tap(d.save)
-	u.bg.Wait()
+	settle(u)
 	three := 3.0
 	want := engine.TransferOptions{DownloadLimit: 500 << 10, RatioTarget: &three, SkipFiles: []int{1}}
 	f.lock(func() {
@@ -90,7 +90,7 @@ func TestTransferOptions(t *testing.T) {
 	}
 	d.ratio.SetText("") // back to the global target
 	test.Tap(d.save)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if got := f.options[hash(1)]; len(got) != 2 || got[1].RatioTarget != nil || !reflect.DeepEqual(got[1].SkipFiles, []int{1}) {
 			t.Errorf("clearing the target sent %+v", got)
@@ -119,7 +119,7 @@ func TestFilesDialogSkipsFiles(t *testing.T) {
 		f.current[hash(1)] = engine.TransferOptions{UploadLimit: 100 << 10, Sequential: true, SkipFiles: []int{1}}
 	})
 	test.Tap(tt.filesBtn)
-	u.bg.Wait()
+	settle(u)
 	d := tt.files
 	if d == nil {
 		t.Fatal("no files dialog")
@@ -137,7 +137,7 @@ func TestFilesDialogSkipsFiles(t *testing.T) {
 		t.Errorf("summary after clicks %q", got)
 	}
 	test.Tap(d.save)
-	u.bg.Wait()
+	settle(u)
 	want := engine.TransferOptions{UploadLimit: 100 << 10, Sequential: true, SkipFiles: []int{3}}
 	f.lock(func() {
 		if got := f.options[hash(1)]; len(got) != 1 || !reflect.DeepEqual(got[0], want) {
@@ -151,7 +151,7 @@ func TestFilesDialogSkipsFiles(t *testing.T) {
 	}
 	d2.down.SetText("20")
 	test.Tap(d2.save)
-	u.bg.Wait()
+	settle(u)
 	want.DownloadLimit = 20 << 10
 	f.lock(func() {
 		if got := f.options[hash(1)]; len(got) != 2 || !reflect.DeepEqual(got[1], want) {
@@ -164,7 +164,7 @@ func TestFilesDialogRefusals(t *testing.T) {
 	u, f := newOptionsUI(t)
 	tt := u.transfers
 	test.Tap(tt.filesBtn)
-	u.bg.Wait()
+	settle(u)
 	d := tt.files
 	test.Tap(d.none)
 	if got := d.summary.Text; got != "0 of 3 files chosen: 0 B of 92.0 MiB" {
@@ -185,10 +185,10 @@ func TestFilesDialogRefusals(t *testing.T) {
 
 	u.transfers.grid.selectRow(1) // the engine lists no files for sintel
 	tt.filesSelected()
-	u.bg.Wait()
+	settle(u)
 	assertDialog(t, u, "arrives with its metadata")
 	f.setFail(errBoom)
 	tt.optionsSelected()
-	u.bg.Wait()
+	settle(u)
 	assertDialog(t, u, "Could not read the options of sintel.webm")
 }

@@ -56,7 +56,7 @@ func TestQueueButtonMenu(t *testing.T) {
 	for _, item := range []string{"Move up in queue", "Move down in queue", "Force start"} {
 		test.Tap(u.transfers.queueBtn)
 		tapMenuItem(t, u, item)
-		u.bg.Wait()
+		settle(u)
 	}
 	f.lock(func() {
 		want := []queueMove{{hash(2), true}, {hash(2), false}}
@@ -115,7 +115,7 @@ func TestSettingsQueueCard(t *testing.T) {
 	q.downloads.SetText("2")
 	q.seeds.SetText("5")
 	test.Tap(u.settings.apply)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if n := len(f.settingsSet); n != 1 || f.settingsSet[0].MaxActiveDownloads != 2 || f.settingsSet[0].MaxActiveSeeds != 5 {
 			t.Fatalf("applied %+v", f.settingsSet)
@@ -126,7 +126,7 @@ func TestSettingsQueueCard(t *testing.T) {
 		t.Errorf("a negative cap reads as %v", err)
 	}
 	test.Tap(u.settings.apply)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.settingsSet) != 1 {
 			t.Errorf("a negative cap reached the engine: %+v", f.settingsSet)

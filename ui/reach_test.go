@@ -76,7 +76,7 @@ func TestConnectionTestAgain(t *testing.T) {
 	st := u.settings
 	u.Refresh(engine.Snapshot{Taken: time.Now(), Net: unreachable})
 	test.Tap(st.testAgain)
-	u.bg.Wait()
+	settle(u)
 	if n := f.retests.Load(); n != 1 {
 		t.Fatalf("%d TestReachability calls after one tap", n)
 	}
@@ -102,7 +102,7 @@ func TestConnectionApply(t *testing.T) {
 	st := u.settings
 	st.listenPort.SetText("80")
 	test.Tap(st.apply)
-	u.bg.Wait()
+	settle(u)
 	assertDialogKeep(t, u, "Listen port: 80 is outside 1024–65535")
 	f.lock(func() {
 		if len(f.settingsSet) != 0 {
@@ -112,7 +112,7 @@ func TestConnectionApply(t *testing.T) {
 	st.listenPort.SetText("40001")
 	test.Tap(st.portMapping)
 	test.Tap(st.apply)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.settingsSet) != 1 || f.settingsSet[0].ListenPort != 40001 || f.settingsSet[0].PortMapping {
 			t.Fatalf("saved %+v, want port 40001 and mapping off", f.settingsSet)

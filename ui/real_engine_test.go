@@ -44,23 +44,26 @@ func startRealSwarm(t *testing.T) realSwarm {
 func newRealUI(t *testing.T, eng Engine) *UI {
 	t.Helper()
 	u := New(test.NewTempApp(t), eng)
+	queueHops(u)
 	u.win.Resize(fyne.NewSize(1000, 650))
 	t.Cleanup(func() {
 		u.cancel()
-		u.bg.Wait()
-		u.search.streams.Wait()
+		settle(u)
+		settleSearch(u)
 		u.win.Close()
 	})
 	return u
 }
 
 // pullUntil takes snapshots the way the ticker does (pull: Snapshot, then
-// Refresh through fyne.Do) until cond holds on the UI, or fails the test.
+// Refresh handed to the Fyne goroutine, here the test's: settle) until
+// cond holds on the UI, or fails the test.
 func pullUntil(t *testing.T, u *UI, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		u.pull()
+		settle(u)
 		if cond() {
 			return
 		}
@@ -86,13 +89,14 @@ func TestRealSwarmSearchDownloadDropRatio(t *testing.T) {
 	}
 	u := newRealUI(t, sw.me.Engine)
 	u.pull()
+	settle(u)
 	if got := u.ratio.big.Text; got != "—" {
 		t.Fatalf("ratio before any traffic shows %q, want —", got)
 	}
 
 	row := searchUntilHit(t, u, sw, "glacier documentary", ih)
 	test.Tap(rowButton(t, u.search.grid, row, searchColButton))
-	u.bg.Wait()
+	settle(u)
 	if u.tabs.Selected() != u.transferItem {
 		t.Errorf("tab %q selected after Download, want Transfers", u.tabs.Selected().Text)
 	}
@@ -116,7 +120,7 @@ func TestRealSwarmSearchDownloadDropRatio(t *testing.T) {
 	// A drop shares a real file; the sharer then fetches it from us.
 	dropped := enginetest.RandomFile(t, t.TempDir(), "Aurora Timelapse Raw.mov", size2)
 	u.onDropped(fyne.NewPos(500, 300), []fyne.URI{storage.NewFileURI(dropped)})
-	u.bg.Wait()
+	settle(u)
 	if u.tabs.Selected() != u.libraryItem {
 		t.Errorf("tab %q selected after a drop, want Library", u.tabs.Selected().Text)
 	}
@@ -149,10 +153,10 @@ func searchUntilHit(t *testing.T, u *UI, sw realSwarm, words string, ih engine.I
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		test.Tap(u.search.button)
-		row := waitHit(batches, ih, sw.sharer.PeerAddr(), 3*time.Second)
+		row := waitHit(u, batches, ih, sw.sharer.PeerAddr(), 3*time.Second)
 		// Stop the stream before touching the table from this goroutine.
 		u.search.cancel()
-		u.search.streams.Wait()
+		settleSearch(u)
 		if row >= 0 {
 			if got := u.search.grid.rows[row][searchColName]; got != u.search.hits[row].Name {
 				t.Fatalf("row %d shows %q", row, got)
@@ -167,11 +171,13 @@ func searchUntilHit(t *testing.T, u *UI, sw realSwarm, words string, ih engine.I
 	return -1
 }
 
-// waitHit reads batches until one holds ih with source as a source.
-func waitHit(batches <-chan []engine.Hit, ih engine.InfoHash, source string, wait time.Duration) int {
+// waitHit runs u's hand-offs and reads batches until one holds ih with source as a source.
+func waitHit(u *UI, batches <-chan []engine.Hit, ih engine.InfoHash, source string, wait time.Duration) int {
 	timeout := time.After(wait)
 	for {
+		runHops(u)
 		select {
+		case <-time.After(5 * time.Millisecond):
 		case hits := <-batches:
 			for i, h := range hits {
 				if h.InfoHash == ih && slices.Contains(h.Sources, source) {
@@ -192,6 +198,7 @@ func assertRatioLabel(t *testing.T, u *UI, n *enginetest.Node, want engine.Ratio
 		return n.Snapshot().Ratio == want
 	})
 	u.pull()
+	settle(u)
 	q := n.Snapshot().Ratio
 	if got := u.ratio.big.Text; got != digits || got != formatRatio(q.Value()) {
 		t.Errorf("ratio label %q, want %q (engine ratio %+v)", got, digits, q)
@@ -220,11 +227,11 @@ func checkRealFiles(t *testing.T, u *UI, size int64) {
 		t.Errorf("files summary %q, want %q", got, want)
 	}
 	test.Tap(d.save)
-	u.bg.Wait()
+	settle(u)
 	o := openOptions(t, u)
 	o.up.SetText("100")
 	test.Tap(o.save)
-	u.bg.Wait()
+	settle(u)
 	assertNoDialog(t, u)
 	got, err := u.eng.TransferOptions(tt.list[0].InfoHash)
 	if err != nil || got.UploadLimit != 100<<10 || len(got.SkipFiles) != 0 {
@@ -237,7 +244,7 @@ func openFiles(t *testing.T, u *UI) *filesDialog {
 	t.Helper()
 	u.transfers.files = nil
 	test.Tap(u.transfers.filesBtn)
-	u.bg.Wait()
+	settle(u)
 	if u.transfers.files == nil {
 		t.Fatalf("no Files dialog:\n%s", test.RenderObjectToMarkup(u.win.Canvas().Overlays().Top()))
 	}
@@ -289,7 +296,7 @@ func TestRealTransferOptionsDialogs(t *testing.T) {
 	}
 	o.up.SetText("60")
 	test.Tap(o.save)
-	u.bg.Wait()
+	settle(u)
 	assertNoDialog(t, u)
 	set.UploadLimit = 60 << 10
 	assertRealOptions(t, me, ih, set)
@@ -305,7 +312,7 @@ func TestRealTransferOptionsDialogs(t *testing.T) {
 	o.ratio.SetText("")
 	test.Tap(o.sequential)
 	test.Tap(o.save)
-	u.bg.Wait()
+	settle(u)
 	assertNoDialog(t, u)
 	set.RatioTarget, set.Sequential = nil, false
 	assertRealOptions(t, me, ih, set)
@@ -328,7 +335,7 @@ func untickFile(t *testing.T, u *UI, name string) int {
 		t.Errorf("summary %q", got)
 	}
 	test.Tap(d.save)
-	u.bg.Wait()
+	settle(u)
 	assertNoDialog(t, u)
 	return d.files[row].Index
 }
@@ -393,7 +400,7 @@ func TestRealSettingsRoundTrip(t *testing.T) {
 	st.to.SetText("17:30")
 	st.onTarget.SetSelected(onTargetStop)
 	test.Tap(st.apply)
-	u.bg.Wait()
+	settle(u)
 	got := n.Settings()
 	want := got
 	want.UploadLimit, want.AltDownloadLimit, want.RatioTarget = 300<<10, 50<<10, 2.5
@@ -404,11 +411,12 @@ func TestRealSettingsRoundTrip(t *testing.T) {
 		t.Fatalf("engine settings %+v\n want %+v", got, want)
 	}
 	test.Tap(st.altNow)
-	u.bg.Wait()
+	settle(u)
 	if !n.Settings().AltEnabled {
 		t.Error("the alternative-limits switch did not reach the engine")
 	}
 	u.pull()
+	settle(u)
 	if !u.status.alt.Visible() {
 		t.Error("the status bar does not mark the alternative limits")
 	}

@@ -20,9 +20,11 @@ func TestStartPullsSnapshotsUntilCancelled(t *testing.T) {
 			t.Fatal("the ticker took fewer than 3 snapshots in 5 s")
 		}
 		time.Sleep(20 * time.Millisecond)
+		settle(u) // the Fyne goroutine applies the snapshot: the next tick pulls one
 	}
 	cancel()
 	u.poller.Wait()
+	settle(u)
 	if got := u.status.dht.Text; got != "DHT: 42 nodes" {
 		t.Errorf("status shows %q after ticks", got)
 	}

@@ -131,7 +131,7 @@ func (s *searchTab) start() {
 		defer s.streams.Done()
 		run, err := s.u.eng.StartSearch(ctx, words)
 		if err != nil {
-			fyne.Do(func() { s.failed(gen, words, err) })
+			s.u.do(func() { s.failed(gen, words, err) })
 			return
 		}
 		s.stream(ctx, gen, run)
@@ -182,7 +182,7 @@ func (s *searchTab) stream(ctx context.Context, gen int, run *engine.SearchRun) 
 }
 
 func (s *searchTab) deliver(gen int, batch []engine.Hit, done bool, p engine.SearchProgress) {
-	fyne.Do(func() {
+	s.u.do(func() {
 		if gen != s.gen {
 			return // a newer search replaced this one
 		}

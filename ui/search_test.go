@@ -47,7 +47,7 @@ func searchTwoHits(t *testing.T, u *UI, f *fakeEngine) {
 		}
 	})
 	stream <- hitUbuntu
-	waitFor(t, batches, "first batch")
+	waitUI(t, u, batches, "first batch")
 	if got := u.search.grid.rows; len(got) != 1 || got[0][searchColName] != hitUbuntu.Name ||
 		got[0][searchColSize] != "6.00 GiB" || got[0][searchColSources] != "2" {
 		t.Fatalf("rows after one hit = %q", got)
@@ -60,7 +60,7 @@ func searchTwoHits(t *testing.T, u *UI, f *fakeEngine) {
 	}
 	stream <- hitDebian
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 	if n := len(u.search.grid.rows); n != 2 {
 		t.Fatalf("%d rows after two hits, want 2", n)
 	}
@@ -83,7 +83,7 @@ func TestSearchDownloadShowsTheTransfer(t *testing.T) {
 	}
 	f.lock(func() { f.dlHash = hitDebian.InfoHash })
 	test.Tap(btn)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		want := engine.DownloadRequest{
 			Source: hitDebian.InfoHash.String(), Peers: hitDebian.Sources, Name: hitDebian.Name,
@@ -149,7 +149,7 @@ func TestSearchEnterDoubleClickAndMagnet(t *testing.T) {
 	again.Sources = []string{"127.0.0.1:6881", "127.0.0.1:6882", "127.0.0.1:6883"}
 	stream <- again
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 	f.lock(func() {
 		if !slices.Equal(f.searches, []string{"ubuntu"}) {
 			t.Errorf("searches = %q, want trimmed words", f.searches)
@@ -161,7 +161,7 @@ func TestSearchEnterDoubleClickAndMagnet(t *testing.T) {
 
 	label := cells(u.search.grid)[widget.TableCellID{Row: 0, Col: searchColName}].Objects[1].(*cellLabel)
 	test.DoubleTap(label)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.downloads) != 1 || f.downloads[0].Source != hitUbuntu.Magnet || len(f.downloads[0].Peers) != 3 {
 			t.Fatalf("double-click downloads = %+v", f.downloads)
@@ -185,9 +185,9 @@ func TestNewSearchCancelsTheOld(t *testing.T) {
 	// The old stream ends late: its stale end-of-search must not show.
 	close(old)
 	fresh <- hitDebian
-	waitFor(t, batches, "batch of the new search")
+	waitUI(t, u, batches, "batch of the new search")
 	close(fresh)
-	u.search.streams.Wait()
+	settleSearch(u)
 	if len(u.search.hits) != 1 || u.search.hits[0].Name != hitDebian.Name {
 		t.Errorf("hits = %+v, want only the new search's", u.search.hits)
 	}
@@ -201,9 +201,9 @@ func TestSearchEndsAfterItsTimeout(t *testing.T) {
 	u.search.timeout = 300 * time.Millisecond
 	stream, batches := startSearch(t, u, f, "ubuntu")
 	stream <- hitUbuntu
-	waitFor(t, batches, "first batch")
-	waitFor(t, batches, "the end of the search") // the engine never closed its channel
-	u.search.streams.Wait()
+	waitUI(t, u, batches, "first batch")
+	waitUI(t, u, batches, "the end of the search") // the engine never closed its channel
+	settleSearch(u)
 	if got := u.search.info.Text; got != "1 result." {
 		t.Errorf("info after the timeout = %q", got)
 	}
@@ -227,9 +227,9 @@ func TestSearchRanksHitsThroughTheEngine(t *testing.T) {
 	u, f := newTestUI(t)
 	stream, batches := startSearch(t, u, f, "iso")
 	stream <- hitDebian // 1 source, arrives first
-	waitFor(t, batches, "first batch")
+	waitUI(t, u, batches, "first batch")
 	stream <- hitUbuntu // 2 sources
-	waitFor(t, batches, "second batch")
+	waitUI(t, u, batches, "second batch")
 	if got, want := searchRowNames(u), []string{hitUbuntu.Name, hitDebian.Name}; !slices.Equal(got, want) {
 		t.Fatalf("rows = %q, want %q (most sources first)", got, want)
 	}
@@ -239,7 +239,7 @@ func TestSearchRanksHitsThroughTheEngine(t *testing.T) {
 	debian3 := hitDebian
 	debian3.Sources = []string{"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"}
 	stream <- debian3
-	waitFor(t, batches, "third batch")
+	waitUI(t, u, batches, "third batch")
 	if got, want := searchRowNames(u), []string{hitDebian.Name, hitUbuntu.Name}; !slices.Equal(got, want) {
 		t.Fatalf("rows after re-rank = %q, want %q", got, want)
 	}
@@ -252,7 +252,7 @@ func TestSearchRanksHitsThroughTheEngine(t *testing.T) {
 	debian1.Sources = []string{"127.0.0.1:7003"}
 	stream <- debian1
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 	if got, want := searchRowNames(u), []string{hitUbuntu.Name, hitDebian.Name}; !slices.Equal(got, want) {
 		t.Fatalf("rows after the smaller hit = %q, want %q", got, want)
 	}

@@ -67,7 +67,7 @@ func searchAll(t *testing.T, u *UI, f *fakeEngine, words string) {
 		stream <- h
 	}
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 }
 
 func TestSearchFiltersHideRows(t *testing.T) {
@@ -110,7 +110,7 @@ func TestSearchFilteredDownloadUsesTheShownRow(t *testing.T) {
 	searchAll(t, u, f, "stuff")
 	u.search.filters.kind.SetSelected("Documents")
 	u.search.downloadRow(0)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.downloads) != 1 || f.downloads[0].Name != hitBook.Name {
 			t.Fatalf("downloads = %+v, want the book", f.downloads)
@@ -122,8 +122,9 @@ func TestSearchFiltersStaySet(t *testing.T) {
 	a := test.NewTempApp(t)
 	f := newFake()
 	u := New(a, f)
+	queueHops(u)
 	u.win.Resize(fyne.NewSize(1000, 650))
-	t.Cleanup(func() { u.cancel(); u.search.streams.Wait(); u.win.Close() })
+	t.Cleanup(func() { u.cancel(); settleSearch(u); u.win.Close() })
 	test.Type(u.search.filters.min, "10 MB")
 	u.search.filters.kind.SetSelected("Audio")
 	searchAll(t, u, f, "first")
@@ -139,7 +140,8 @@ func TestSearchFiltersStaySet(t *testing.T) {
 	// A new window on the same app (as after a restart) reads them back.
 	f2 := newFake()
 	u2 := New(a, f2)
-	t.Cleanup(func() { u2.cancel(); u2.search.streams.Wait(); u2.win.Close() })
+	queueHops(u2)
+	t.Cleanup(func() { u2.cancel(); settleSearch(u2); u2.win.Close() })
 	if got := u2.search.filters.min.Text; got != "10 MB" {
 		t.Errorf("restored min = %q", got)
 	}

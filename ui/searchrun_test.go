@@ -22,6 +22,8 @@ func waitInfo(t *testing.T, u *UI, batches chan struct{}, want string) {
 	for {
 		select {
 		case <-batches: // the batch's text is set before afterBatch runs
+		case <-time.After(5 * time.Millisecond):
+			runHops(u)
 		case <-deadline:
 			t.Fatalf("info never said %q", want)
 		}
@@ -45,7 +47,7 @@ func TestSearchShowsSupernodeProgress(t *testing.T) {
 	waitInfo(t, u, batches, "1 result so far, searching… 1 of 3 supernodes answered.")
 	f.setProgress(engine.SearchProgress{Asked: 3, Answered: 3, Done: true})
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 	waitInfo(t, u, batches, "1 result. Asked 3 supernodes.")
 	if !u.search.stop.Disabled() {
 		t.Error("Stop is still on after the search is done")
@@ -68,7 +70,7 @@ func TestSearchSaysWhoDidNotAnswer(t *testing.T) {
 		stream, batches := startSearch(t, u, f, "nothing")
 		f.setProgress(c.p)
 		close(stream)
-		u.search.streams.Wait()
+		settleSearch(u)
 		waitInfo(t, u, batches, c.want)
 	}
 }
@@ -79,14 +81,14 @@ func TestSearchStop(t *testing.T) {
 	u, f := newTestUI(t)
 	stream, batches := startSearch(t, u, f, "ubuntu")
 	stream <- hitUbuntu
-	waitFor(t, batches, "first batch")
+	waitUI(t, u, batches, "first batch")
 	test.Tap(u.search.stop)
 	var ctx interface{ Err() error }
 	f.lock(func() { ctx = f.searchCtx[0] })
 	if ctx.Err() == nil {
 		t.Fatal("Stop left the engine's search running")
 	}
-	u.search.streams.Wait()
+	settleSearch(u)
 	fyne.DoAndWait(func() {})
 	if got := u.search.info.Text; got != "Stopped with 1 result." {
 		t.Errorf("info = %q", got)
@@ -108,16 +110,17 @@ func TestSearchHistoryInTheBox(t *testing.T) {
 	f := newFake()
 	f.history = []string{"debian netinst", "ubuntu"}
 	u := New(a, f)
+	queueHops(u)
 	u.win.Resize(fyne.NewSize(1000, 650))
-	t.Cleanup(func() { u.cancel(); u.bg.Wait(); u.search.streams.Wait(); u.win.Close() })
-	u.bg.Wait()
+	t.Cleanup(func() { u.cancel(); settle(u); settleSearch(u); u.win.Close() })
+	settle(u)
 	fyne.DoAndWait(func() {})
 	if got := historyShown(t, u); !slices.Equal(got, []string{"debian netinst", "ubuntu"}) {
 		t.Fatalf("drop-down %q", got)
 	}
 	stream, _ := startSearch(t, u, f, "arch")
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 	fyne.DoAndWait(func() {})
 	if got := historyShown(t, u); !slices.Equal(got, []string{"arch", "debian netinst", "ubuntu"}) {
 		t.Fatalf("drop-down after a search %q", got)
@@ -170,21 +173,22 @@ func TestClearSearchHistory(t *testing.T) {
 	f := newFake()
 	f.history = []string{"debian netinst", "ubuntu"}
 	u := New(a, f)
+	queueHops(u)
 	u.win.Resize(fyne.NewSize(1000, 650))
-	t.Cleanup(func() { u.cancel(); u.bg.Wait(); u.search.streams.Wait(); u.win.Close() })
+	t.Cleanup(func() { u.cancel(); settle(u); settleSearch(u); u.win.Close() })
 	if u.search.clear.Disabled() {
 		t.Fatal("Clear history is off with two past searches")
 	}
 	f.setFail(errors.New("database is locked"))
 	test.Tap(u.search.clear)
-	u.bg.Wait()
+	settle(u)
 	fyne.DoAndWait(func() {})
 	if got := historyShown(t, u); !slices.Equal(got, []string{"debian netinst", "ubuntu"}) || u.search.clear.Disabled() {
 		t.Fatalf("after a failed clear: drop-down %q, button off %v", got, u.search.clear.Disabled())
 	}
 	f.setFail(nil)
 	test.Tap(u.search.clear)
-	u.bg.Wait()
+	settle(u)
 	fyne.DoAndWait(func() {})
 	f.lock(func() {
 		if len(f.history) != 0 {
@@ -201,7 +205,7 @@ func TestClearSearchHistory(t *testing.T) {
 	// A new search is remembered again and turns the button back on.
 	stream, _ := startSearch(t, u, f, "arch")
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 	if u.search.clear.Disabled() || !slices.Equal(u.search.history, []string{"arch"}) {
 		t.Errorf("after a new search: history %q, button off %v", u.search.history, u.search.clear.Disabled())
 	}

@@ -29,9 +29,10 @@ func newSettingsUI(t *testing.T, s engine.Settings) (*UI, *fakeEngine) {
 	f.settings = s
 	a := test.NewTempApp(t)
 	u := New(a, f)
+	queueHops(u)
 	t.Cleanup(func() {
 		u.cancel()
-		u.bg.Wait()
+		settle(u)
 		u.win.Close()
 	})
 	u.tabs.Select(u.settingsItem)
@@ -71,7 +72,7 @@ func TestSettingsApply(t *testing.T) {
 	st.encryption.SetSelected("Require (encrypted peers only)")
 	test.Tap(st.utp)
 	test.Tap(st.apply)
-	u.bg.Wait()
+	settle(u)
 	want := engine.Settings{DownloadLimit: 1000 << 10, UploadLimit: 250*1024 + 512, AltDownloadLimit: 100 << 10,
 		RatioTarget: 2, SeedTimeLimit: 24 * time.Hour, OnTarget: "stop", KeepSeedingIfOnlySeed: true, UploadSlots: 8,
 		Encryption: "require", UTP: true, AltSchedule: engine.Schedule{Enabled: true, From: 22 * 60, To: 6*60 + 30}}
@@ -123,7 +124,7 @@ func TestSettingsValidation(t *testing.T) {
 			u, f := newSettingsUI(t, engine.Settings{OnTarget: "pause", UploadSlots: 4})
 			c.edit(u.settings)
 			test.Tap(u.settings.apply)
-			u.bg.Wait()
+			settle(u)
 			for _, w := range c.want {
 				assertDialogKeep(t, u, w)
 			}
@@ -155,7 +156,7 @@ func TestAlternativeLimitsToggleAtOnce(t *testing.T) {
 	st := u.settings
 	st.down.SetText("1") // an edit not applied: the toggle must not save it
 	test.Tap(st.altNow)
-	u.bg.Wait()
+	settle(u)
 	want := saved
 	want.AltEnabled = true
 	f.lock(func() {
@@ -170,14 +171,14 @@ func TestAlternativeLimitsToggleAtOnce(t *testing.T) {
 
 	f.lock(func() { f.settingsErr = errBoom })
 	test.Tap(st.altNow)
-	u.bg.Wait()
+	settle(u)
 	assertDialog(t, u, "Could not switch alternative limits")
 	u.Refresh(engine.Snapshot{})
 	if !st.altNow.Checked || !st.saved.AltEnabled {
 		t.Error("a failed switch left the box unticked")
 	}
 	test.Tap(st.revert)
-	u.bg.Wait()
+	settle(u)
 	if st.down.Text != "2048" {
 		t.Errorf("revert left %q in the download limit", st.down.Text)
 	}
@@ -208,7 +209,7 @@ func TestSettingsDownloadFolder(t *testing.T) {
 	}
 	st.setDownloadDir("/media/big/incoming")
 	test.Tap(st.apply)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if n := len(f.settingsSet); n != 1 || f.settingsSet[0].DownloadDir != "/media/big/incoming" {
 			t.Fatalf("SetSettings calls %+v; want DownloadDir /media/big/incoming", f.settingsSet)
@@ -219,7 +220,7 @@ func TestSettingsDownloadFolder(t *testing.T) {
 	}
 	st.setDownloadDir("")
 	test.Tap(st.apply)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if f.settings.DownloadDir != "" {
 			t.Fatalf("after 'Use my Downloads folder': DownloadDir %q, want the default", f.settings.DownloadDir)

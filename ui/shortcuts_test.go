@@ -84,7 +84,7 @@ func TestCtrlVAddsTheMagnetOnTheClipboard(t *testing.T) {
 	const link = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x"
 	u.app.Clipboard().SetContent("  " + link + "\n")
 	pressShortcut(u, &fyne.ShortcutPaste{Clipboard: u.app.Clipboard()})
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.downloads) != 1 || f.downloads[0].Source != link {
 			t.Errorf("downloads = %+v, want the clipboard's magnet", f.downloads)
@@ -115,7 +115,7 @@ func TestCtrlVInAFieldPastesText(t *testing.T) {
 	u.app.Clipboard().SetContent("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567")
 	u.win.Canvas().Focus(u.search.entry)
 	pressShortcut(u, &fyne.ShortcutPaste{Clipboard: u.app.Clipboard()})
-	u.bg.Wait()
+	settle(u)
 	if !strings.HasPrefix(u.search.entry.Text, "magnet:?") {
 		t.Errorf("search field = %q, want the pasted text", u.search.entry.Text)
 	}
@@ -136,7 +136,7 @@ func TestSpaceAndDeleteActOnTheSelectedTransfer(t *testing.T) {
 	pressKey(u, fyne.KeySpace) // downloading: pause
 	u.transfers.grid.selectRow(1)
 	pressKey(u, fyne.KeySpace) // paused: resume
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.paused) != 1 || f.paused[0] != hash(1) || len(f.resumed) != 1 || f.resumed[0] != hash(2) {
 			t.Errorf("paused %v resumed %v", f.paused, f.resumed)
@@ -154,7 +154,7 @@ func TestSpaceAndDeleteActOnTheSelectedTransfer(t *testing.T) {
 	}
 	pressKey(u, fyne.KeyDelete)
 	pressKey(u, fyne.KeyReturn) // Enter confirms
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.removed) != 1 || f.removed[0] != (removal{hash(2), false}) {
 			t.Errorf("removed = %+v, want sintel without its data", f.removed)
@@ -169,7 +169,7 @@ func TestSpaceAndDeleteActOnTheSelectedTransfer(t *testing.T) {
 	u.transfers.grid.selectRow(0)
 	pressKey(u, fyne.KeyDelete)
 	pressKey(u, fyne.KeySpace)
-	u.bg.Wait()
+	settle(u)
 	if u.win.Canvas().Overlays().Top() != nil {
 		t.Error("Delete on the Library tab opened a dialog")
 	}
@@ -194,7 +194,7 @@ func TestMagnetDialogKeys(t *testing.T) {
 	e := u.win.Canvas().Focused().(*dialogEntry)
 	test.Type(e, "0123456789abcdef0123456789abcdef01234567")
 	pressKey(u, fyne.KeyReturn)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.downloads) != 1 || f.downloads[0].Source != "0123456789abcdef0123456789abcdef01234567" {
 			t.Errorf("Enter in the link field: downloads = %+v", f.downloads)

@@ -66,7 +66,7 @@ func TestTransferActions(t *testing.T) {
 			u.transfers.pause.Disabled(), u.transfers.resume.Disabled())
 	}
 	test.Tap(u.transfers.pause)
-	u.bg.Wait()
+	settle(u)
 
 	label := cells(u.transfers.grid)[widget.TableCellID{Row: 1, Col: trColName}].Objects[1].(*cellLabel)
 	test.Tap(label) // selecting by tapping the row
@@ -74,7 +74,7 @@ func TestTransferActions(t *testing.T) {
 		t.Fatal("resume disabled on the paused row")
 	}
 	test.Tap(u.transfers.resume)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.paused) != 1 || f.paused[0] != hash(1) || len(f.resumed) != 1 || f.resumed[0] != hash(2) {
 			t.Errorf("paused %v resumed %v", f.paused, f.resumed)
@@ -87,7 +87,7 @@ func TestTransferActions(t *testing.T) {
 	test.Tap(u.transfers.remove)
 	test.Tap(u.transfers.removing.deleteData)
 	test.Tap(u.transfers.removing.confirm)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.removed) != 1 || f.removed[0] != (removal{hash(2), true}) {
 			t.Errorf("removed = %+v, want sintel with its data", f.removed)
@@ -125,7 +125,7 @@ func TestActionErrorsShowADialog(t *testing.T) {
 	u.transfers.grid.selectRow(0)
 	f.setFail(errBoom)
 	test.Tap(u.transfers.pause)
-	u.bg.Wait()
+	settle(u)
 	assertDialog(t, u, "Could not pause big-buck-bunny.mkv")
 
 	test.Tap(u.transfers.open) // the folder does not exist

@@ -32,9 +32,9 @@ func TestTrayPauseAndResumeAll(t *testing.T) {
 			{InfoHash: paused, Name: "b", State: engine.StatePaused}}
 	})
 	trayItem(t, u, "Pause all").Action()
-	u.bg.Wait()
+	settle(u)
 	trayItem(t, u, "Resume all").Action()
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if !slices.Equal(f.paused, []engine.InfoHash{running}) || !slices.Equal(f.resumed, []engine.InfoHash{paused}) {
 			t.Fatalf("paused %v, resumed %v; want only the running one paused and the paused one resumed", f.paused, f.resumed)

@@ -127,6 +127,11 @@ type UI struct {
 
 	creating *createDialog // the open New torrent dialog, if any
 
+	// hop, when set, replaces fyne.Do for every hand-off from a goroutine
+	// the UI started (engine calls, searches, hashing, the snapshot
+	// ticker) to the Fyne goroutine; see do. Set before Start, never after.
+	hop func(func())
+
 	// openURL opens folders; tests replace it to see what would be opened.
 	openURL func(*url.URL) error
 	// onQuit stops the app (see Quit); tests replace it.
@@ -223,7 +228,7 @@ func (u *UI) pull() {
 		return
 	}
 	s := u.eng.Snapshot()
-	fyne.Do(func() {
+	u.do(func() {
 		u.pending.Store(false)
 		u.Refresh(s)
 	})
@@ -264,6 +269,20 @@ func counted(name string, n int) string {
 	return fmt.Sprintf("%s (%d)", name, n)
 }
 
+// do runs fn on the Fyne goroutine. Every goroutine the UI starts hands
+// its results to the widgets through here and nowhere else. The real
+// driver runs them one after another on its own goroutine; Fyne's test
+// driver instead runs fn at once on the caller's goroutine, where it would
+// race with the test and with other callbacks, so tests set u.hop to a
+// queue that they run on the test's goroutine, as the real driver would.
+func (u *UI) do(fn func()) {
+	if u.hop != nil {
+		u.hop(fn)
+		return
+	}
+	fyne.Do(fn)
+}
+
 // act runs an engine call off the Fyne goroutine and shows its error,
 // prefixed with op unless op is empty, in a dialog; on success it runs then
 // (if any) on the Fyne goroutine.
@@ -281,7 +300,7 @@ func (u *UI) actOr(op string, call func() error, then, failed func()) {
 		if err != nil && op != "" {
 			err = &opError{op: op, err: err}
 		}
-		fyne.Do(func() {
+		u.do(func() {
 			switch {
 			case err != nil:
 				u.showError(err)

@@ -70,7 +70,7 @@ func TestScreenshotXvfb(t *testing.T) {
 	defer func() {
 		cancel()
 		u.poller.Wait()
-		u.search.streams.Wait()
+		settleSearch(u)
 		fyne.DoAndWait(u.win.Hide)
 	}()
 	runDemoSearch(t, u, f)
@@ -151,7 +151,7 @@ func TestScreenshotSizesXvfb(t *testing.T) {
 	defer func() {
 		cancel()
 		u.poller.Wait()
-		u.search.streams.Wait()
+		settleSearch(u)
 		fyne.DoAndWait(u.win.Hide)
 	}()
 	runDemoSearch(t, u, f)
@@ -237,7 +237,7 @@ func runDemoSearch(t *testing.T, u *UI, f *fakeEngine) {
 			Files: []string{name}, Sources: srcs}
 	}
 	close(stream)
-	u.search.streams.Wait()
+	settleSearch(u)
 }
 
 // demoSnapshot is a busy node: transfers in every state, shares, history.
