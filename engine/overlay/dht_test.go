@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -233,5 +234,61 @@ func TestSearchCommonWordExact(t *testing.T) {
 	}
 	if h := searchOne(t, s, "otterso"); len(h) != 1 || h[0].InfoHash != ih(1) {
 		t.Fatalf("rare prefix: hits %+v", h)
+	}
+}
+
+// TestSearchCommonWordWholeBesidePrefix: in a query of several words, a
+// common word is matched whole even when another word is only a prefix,
+// so that FTS5 never merges the document lists of every word it starts
+// (before, one non-word made the whole query prefix-matched: "otter zeb"
+// found "otters … zebra" and cost a full merge of otter*).
+func TestSearchCommonWordWholeBesidePrefix(t *testing.T) {
+	ctx := context.Background()
+	s := newTestSupernode(t)
+	var entries []DHTEntry
+	for i := range rankCandidates {
+		var h [20]byte
+		copy(h[:], fmt.Sprintf("otter%015d", i))
+		entries = append(entries, DHTEntry{Entry: Entry{InfoHash: h, Name: fmt.Sprintf("otter clip %d", i), Size: 1}, Swarm: 1})
+	}
+	entries = append(entries,
+		DHTEntry{Entry: Entry{InfoHash: ih(1), Name: "otters and zebras", Size: 1}, Swarm: 1},
+		DHTEntry{Entry: Entry{InfoHash: ih(2), Name: "otter zebra", Size: 1}, Swarm: 1})
+	if err := s.IndexDHT(ctx, entries, 10*rankCandidates); err != nil {
+		t.Fatal(err)
+	}
+	hits := searchOne(t, s, "otter zeb")
+	if len(hits) != 1 || hits[0].InfoHash != ih(2) {
+		t.Fatalf("otter zeb: %d hits %+v, want only ih(2) (otter whole, zeb as a prefix)", len(hits), hits)
+	}
+	if h := searchOne(t, s, "otte zebr"); len(h) != 2 {
+		t.Fatalf("rare prefixes: %d hits, want both zebra entries", len(h))
+	}
+}
+
+// TestSearchRanking: entries with every word in their name come before
+// entries matched only through their file paths, whatever their age, and
+// among name matches the shortest name comes first.
+func TestSearchRanking(t *testing.T) {
+	ctx := context.Background()
+	s := newTestSupernode(t)
+	entries := []DHTEntry{
+		{Entry: Entry{InfoHash: ih(1), Name: "walrus documentary collection extended edition", Size: 1}, Swarm: 1},
+		{Entry: Entry{InfoHash: ih(2), Name: "walrus", Size: 1}, Swarm: 1},
+		{Entry: Entry{InfoHash: ih(3), Name: "arctic animals", Files: []string{"walrus.mkv"}, Size: 1}, Swarm: 1},
+		{Entry: Entry{InfoHash: ih(4), Name: "walrus documentary", Size: 1}, Swarm: 1},
+	}
+	for _, e := range entries { // one at a time: ih(4) is the newest row
+		if err := s.IndexDHT(ctx, []DHTEntry{e}, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits := searchOne(t, s, "walrus")
+	var got []byte
+	for _, h := range hits {
+		got = append(got, h.InfoHash[0])
+	}
+	if want := []byte{ih(2)[0], ih(4)[0], ih(1)[0], ih(3)[0]}; !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
 	}
 }

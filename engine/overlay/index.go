@@ -622,60 +622,106 @@ func (x *index) count(ctx context.Context, leaf int64) (int, error) {
 	return n, nil
 }
 
-// rankCandidates is how many of a query's newest matches are ranked.
+// rankCandidates is how many whole-word matches make a word common (see
+// matchWords).
 const rankCandidates = 2000
+
+// orderCandidates is how many of a query's newest name matches are
+// ordered by name length: each costs a read of its entries row.
+const orderCandidates = 500
 
 // search answers a user query: hits grouped by infohash, best match first,
 // at most limit of them. Each hit's sources are every leaf that registered
 // the infohash, whatever name it gave it.
 //
-// Words match as prefixes, but a prefix query makes FTS5 merge the
-// document lists of every term with that prefix before it can return a
-// row, which for a common word in a large index (a supernode indexing the
-// DHT) costs far more than a search may take. So the whole words are
-// tried first: when they alone match rankCandidates entries, those are
-// ranked; only rarer words are matched as prefixes. Either way only the
-// rankCandidates newest matches are ranked (bm25), and only the best
-// limit*4 of them are read from the entries table.
+// A search must stay fast in an index of millions of entries (a supernode
+// indexing the DHT), so every step lets FTS5 stop early:
+//   - matchWords matches a common word whole and only rarer words as
+//     prefixes: a prefix beyond the prefix index makes FTS5 merge the
+//     document lists of every term it starts, all of them, before it can
+//     return a row;
+//   - only the orderCandidates newest name matches are ordered (ORDER BY
+//     rowid DESC LIMIT, which FTS5 walks lazily);
+//   - ranking is not bm25: bm25 counts every row of each word's document
+//     list for its IDF, tens of milliseconds for a word in a quarter of a
+//     million entries, whatever the LIMIT. Entries with every word in
+//     their name come first, shortest name first (most of the name is
+//     what was asked for); then entries matched in their file paths,
+//     newest first.
+//
+// Only the best limit*4 rows are read from the entries table.
 func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, error) {
 	if h, ok := hashQuery(words); ok {
 		return x.searchHash(ctx, h, limit)
 	}
-	q, err := ftsQuery(words)
+	if _, err := ftsQuery(words); err != nil {
+		return nil, err
+	}
+	expr, err := x.matchWords(ctx, queryWords(norm.NFC.String(words)))
 	if err != nil {
 		return nil, err
 	}
-	exact, err := ftsExact(words)
-	if err != nil {
-		return nil, err
-	}
-	var n int
-	if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM entries_fts
-		WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`, exact, rankCandidates).Scan(&n); err != nil {
-		return nil, fmt.Errorf("overlay: index search: %w", err)
-	}
-	if n >= rankCandidates {
-		q = exact
-	}
+	var g hitGroup
 	rows, err := x.db.QueryContext(ctx, `SELECT e.infohash, e.name, e.size, e.files, e.v2
-		FROM (SELECT rowid, rank FROM (SELECT rowid, rank FROM entries_fts WHERE entries_fts MATCH ?
-				ORDER BY rowid DESC LIMIT ?)
-			ORDER BY rank LIMIT ?) AS f
+		FROM (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?) AS f
 		JOIN entries e ON e.id = f.rowid
-		ORDER BY f.rank`, q, rankCandidates, limit*4)
+		ORDER BY length(e.name), f.rowid DESC LIMIT ?`, "name : ("+expr+")", orderCandidates, limit*4)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: index search: %w", err)
 	}
-	return x.finishHits(ctx, rows, limit)
+	n, err := g.add(rows, limit)
+	if err != nil {
+		return nil, err
+	}
+	if n < limit*4 {
+		rows, err := x.db.QueryContext(ctx, `SELECT e.infohash, e.name, e.size, e.files, e.v2
+			FROM (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?) AS f
+			JOIN entries e ON e.id = f.rowid
+			ORDER BY f.rowid DESC`, "("+expr+") NOT name : ("+expr+")", limit*4-n)
+		if err != nil {
+			return nil, fmt.Errorf("overlay: index search: %w", err)
+		}
+		if _, err := g.add(rows, limit); err != nil {
+			return nil, err
+		}
+	}
+	return x.finishGroup(ctx, g.hits)
+}
+
+// matchWords makes the MATCH expression of user words, all required: a
+// word with at least rankCandidates whole-word matches is matched whole
+// (it is a complete word, and as a prefix it would cost a merge of every
+// longer word's document list), a rarer word as a prefix. Counting up to
+// rankCandidates walks that many rows at most.
+func (x *index) matchWords(ctx context.Context, words []string) (string, error) {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		whole := matchExpr([]string{w}, "")
+		var n int
+		if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM entries_fts
+			WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`, whole, rankCandidates).Scan(&n); err != nil {
+			return "", fmt.Errorf("overlay: index search: %w", err)
+		}
+		parts[i] = whole
+		if n < rankCandidates {
+			parts[i] += "*"
+		}
+	}
+	return strings.Join(parts, " AND "), nil
 }
 
 // finishHits groups the rows of a search (infohash, name, size, files, v2)
 // into hits and fills in their sources and DHT swarms.
 func (x *index) finishHits(ctx context.Context, rows *sql.Rows, limit int) ([]Hit, error) {
-	hits, err := groupRows(rows, limit)
-	if err != nil {
+	var g hitGroup
+	if _, err := g.add(rows, limit); err != nil {
 		return nil, err
 	}
+	return x.finishGroup(ctx, g.hits)
+}
+
+// finishGroup fills in the sources and DHT swarms of grouped hits.
+func (x *index) finishGroup(ctx context.Context, hits []Hit) ([]Hit, error) {
 	if err := x.fillSources(ctx, hits); err != nil {
 		return nil, err
 	}
@@ -731,48 +777,63 @@ func (x *index) fillSources(ctx context.Context, hits []Hit) error {
 	return nil
 }
 
-// groupRows keeps the first row of each infohash, up to limit hits, and
-// the distinct names of its other rows.
-func groupRows(rows *sql.Rows, limit int) ([]Hit, error) {
+// hitGroup groups search rows by infohash: the first row of each makes
+// the hit, later rows add their names.
+type hitGroup struct {
+	hits []Hit
+	at   map[[20]byte]int
+}
+
+// add reads rows (infohash, name, size, files, v2) into the group, up to
+// limit hits, and returns how many rows it read.
+func (g *hitGroup) add(rows *sql.Rows, limit int) (int, error) {
 	defer rows.Close()
-	var hits []Hit
-	at := make(map[[20]byte]int)
+	if g.at == nil {
+		g.at = make(map[[20]byte]int)
+	}
+	n := 0
 	for rows.Next() {
+		n++
 		var ih, v2 []byte
 		var h Hit
 		var files string
 		if err := rows.Scan(&ih, &h.Name, &h.Size, &files, &v2); err != nil {
-			return nil, fmt.Errorf("overlay: index search: scan: %w", err)
+			return n, fmt.Errorf("overlay: index search: scan: %w", err)
 		}
 		if len(ih) != 20 {
 			continue
 		}
-		if i, ok := at[[20]byte(ih)]; ok {
-			addName(&hits[i], h.Name)
-			if len(v2) == 32 && hits[i].V2 == ([32]byte{}) {
-				hits[i].V2 = [32]byte(v2)
-			}
-			continue
-		}
-		if len(hits) == limit {
-			continue
-		}
-		h.InfoHash = [20]byte(ih)
-		if len(v2) == 32 {
-			h.V2 = [32]byte(v2)
-		}
-		h.Names = []string{h.Name}
-		if files != "" {
-			h.Files = strings.Split(files, "\n")
-			h.Files = h.Files[:min(len(h.Files), maxFilesPerHit)]
-		}
-		at[h.InfoHash] = len(hits)
-		hits = append(hits, h)
+		g.addRow(h, [20]byte(ih), files, v2, limit)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("overlay: index search: %w", err)
+		return n, fmt.Errorf("overlay: index search: %w", err)
 	}
-	return hits, nil
+	return n, nil
+}
+
+// addRow adds one row to the group.
+func (g *hitGroup) addRow(h Hit, ih [20]byte, files string, v2 []byte, limit int) {
+	if i, ok := g.at[ih]; ok {
+		addName(&g.hits[i], h.Name)
+		if len(v2) == 32 && g.hits[i].V2 == ([32]byte{}) {
+			g.hits[i].V2 = [32]byte(v2)
+		}
+		return
+	}
+	if len(g.hits) == limit {
+		return
+	}
+	h.InfoHash = ih
+	if len(v2) == 32 {
+		h.V2 = [32]byte(v2)
+	}
+	h.Names = []string{h.Name}
+	if files != "" {
+		h.Files = strings.Split(files, "\n")
+		h.Files = h.Files[:min(len(h.Files), maxFilesPerHit)]
+	}
+	g.at[ih] = len(g.hits)
+	g.hits = append(g.hits, h)
 }
 
 // addName adds name to h.Names if it is new and there is room; it reports

@@ -64,14 +64,6 @@ func ftsQuery(s string) (string, error) {
 	return matchExpr(words, "*"), nil
 }
 
-// ftsExact is ftsQuery with whole words only (no prefix matching).
-func ftsExact(s string) (string, error) {
-	if _, err := ftsQuery(s); err != nil {
-		return "", err
-	}
-	return matchExpr(queryWords(norm.NFC.String(s)), ""), nil
-}
-
 // matchExpr quotes every word, appends suffix ("*" for prefix matching)
 // and requires them all.
 func matchExpr(words []string, suffix string) string {
