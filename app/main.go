@@ -99,34 +99,33 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch cmd {
-	case "gui":
+	if verb, ok := commands[cmd]; ok {
+		return verb(ctx, args, stdout, stderr)
+	}
+	switch {
+	case cmd == "gui":
 		return runGUI(ctx, args, stderr)
-	case "daemon":
-		return runDaemon(ctx, args, stdout, stderr)
-	case "get":
-		return runGet(ctx, args, stdout, stderr)
-	case "search":
-		return runSearch(ctx, args, stdout, stderr)
-	case "create":
-		return runCreate(ctx, args, stdout, stderr)
-	case "demo":
-		return runDemo(ctx, args, stdout, stderr)
-	case "ratio":
-		return runRatio(ctx, args, stdout, stderr)
-	case "status":
-		return runStatus(ctx, args, stdout, stderr)
-	case "add":
-		return runAdd(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	}
-	if isLink(cmd) { // shoal MAGNET|FILE.torrent, as the desktop file runs it
+	case isLink(cmd): // shoal MAGNET|FILE.torrent, as the desktop file runs it
 		return runGUI(ctx, append([]string{cmd}, args...), stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// commands are the verbs that write to stdout, by name (usage lists them);
+// gui, the default, writes only to stderr.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"daemon": runDaemon,
+	"get":    runGet,
+	"search": runSearch,
+	"create": runCreate,
+	"demo":   runDemo,
+	"ratio":  runRatio,
+	"status": runStatus,
+	"add":    runAdd,
 }
 
 // common holds the flags every engine-running command shares.
