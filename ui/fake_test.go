@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -36,6 +37,7 @@ type fakeEngine struct {
 	paused     []engine.InfoHash
 	resumed    []engine.InfoHash
 	removed    []removal
+	saved      []string // SaveTorrent paths
 	moves      []queueMove
 	creates    []engine.CreateRequest
 	createGate chan struct{} // when set, CreateTorrent says it is half-way on it, then waits on it
@@ -179,6 +181,14 @@ func (f *fakeEngine) MoveInQueue(h engine.InfoHash, up bool) error {
 
 func (f *fakeEngine) ForceStart(h engine.InfoHash) error {
 	return f.record(func() { f.forced = append(f.forced, h) })
+}
+
+// SaveTorrent records path and writes a stand-in .torrent file there.
+func (f *fakeEngine) SaveTorrent(h engine.InfoHash, path string) error {
+	return f.record(func() {
+		f.saved = append(f.saved, path)
+		_ = os.WriteFile(path, []byte("d4:infod4:name1:xee"), 0o644)
+	})
 }
 
 func (f *fakeEngine) Remove(h engine.InfoHash, deleteData bool) error {

@@ -45,21 +45,26 @@ type libraryTab struct {
 	info    *widget.Label
 	content fyne.CanvasObject
 
-	items   []engine.LibraryItem
+	raw     []engine.LibraryItem // the engine's list as last applied
+	items   []engine.LibraryItem // the same, row order (sorted by the chosen column)
 	jobList []engine.ShareJob
+
+	saving   *dialog.FileDialog // the open "Save .torrent file" dialog, if any
+	stopping *stopShareDialog   // the open "Stop sharing" confirmation, if any
 }
 
 func newLibraryTab(u *UI) *libraryTab {
 	l := &libraryTab{u: u}
 	l.grid = newGridTable([]column{
-		{title: "Name", width: 300, kind: cellText, stretch: true},
-		{title: "Size", width: 90, kind: cellNumber},
-		{title: "Files", width: 60, kind: cellNumber},
-		{title: "Location", width: 260, kind: cellText},
+		{title: "Name", width: 300, kind: cellText, stretch: true, sortable: true},
+		{title: "Size", width: 90, kind: cellNumber, sortable: true},
+		{title: "Files", width: 60, kind: cellNumber, sortable: true},
+		{title: "Location", width: 260, kind: cellText, sortable: true},
 		{title: "", width: 130, kind: cellButton, enabled: labelCopyMagnet},
 	})
 	l.grid.onButton = l.copyMagnet
 	l.grid.menuFor = l.rowMenu
+	l.grid.onSort = func() { l.showItems(l.raw) }
 	l.jobs = newGridTable([]column{
 		{title: "Hashing", width: 300, kind: cellText, stretch: true},
 		{title: "Progress", width: 140, kind: cellProgress},
@@ -84,7 +89,7 @@ func newLibraryTab(u *UI) *libraryTab {
 
 // apply shows the library and share jobs if they changed.
 func (l *libraryTab) apply(items []engine.LibraryItem, jobs []engine.ShareJob) {
-	if !sameSlice(items, l.items) && !slices.Equal(items, l.items) {
+	if !sameSlice(items, l.raw) && !slices.Equal(items, l.raw) {
 		l.showItems(items)
 	}
 	if !slices.Equal(jobs, l.jobList) {
@@ -92,7 +97,10 @@ func (l *libraryTab) apply(items []engine.LibraryItem, jobs []engine.ShareJob) {
 	}
 }
 
+// showItems shows the engine's list items, in the chosen column's order.
 func (l *libraryTab) showItems(items []engine.LibraryItem) {
+	l.raw = items
+	items = l.sorted(items)
 	l.items = items
 	keys := make([]string, len(items))
 	rows := make([][]string, len(items))
@@ -139,6 +147,19 @@ func (l *libraryTab) showJobs(jobs []engine.ShareJob) {
 		setVisible(l.jobsBox, show)
 		l.split.Refresh() // lay the split out again around the shown or hidden table
 	}
+}
+
+// sorted orders items by the sort column, or returns them as they are.
+func (l *libraryTab) sorted(items []engine.LibraryItem) []engine.LibraryItem {
+	if l.grid.sortCol < 0 {
+		return items
+	}
+	order := l.grid.sortOrder(len(items), func(col, a, b int) int { return compareLibrary(col, items[a], items[b]) })
+	out := make([]engine.LibraryItem, len(items))
+	for i, at := range order {
+		out[i] = items[at]
+	}
+	return out
 }
 
 func jobStatus(j engine.ShareJob) string {

@@ -75,7 +75,7 @@ func (u *UI) copyMagnet(h engine.InfoHash, name, link string) {
 }
 
 // rowMenu is a shared item's right-click menu: open it, show it in its
-// folder, copy its magnet link.
+// folder, copy its magnet link, save its .torrent file, stop sharing it.
 func (l *libraryTab) rowMenu(row int) *fyne.Menu {
 	if row < 0 || row >= len(l.items) {
 		return nil
@@ -96,5 +96,8 @@ func (l *libraryTab) rowMenu(row int) *fyne.Menu {
 	return fyne.NewMenu("",
 		menuItem("Open", theme.FileIcon(), open(it.Path, "open")),
 		menuItem("Show in folder", theme.FolderOpenIcon(), open(filepath.Dir(it.Path), "show the folder of")),
-		cp)
+		cp,
+		menuItem("Save .torrent file…", theme.DocumentSaveIcon(), func() { l.askSaveTorrent(it) }),
+		fyne.NewMenuItemSeparator(),
+		menuItem("Stop sharing…", theme.ContentRemoveIcon(), func() { l.askStopSharing(it) }))
 }

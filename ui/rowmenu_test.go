@@ -55,7 +55,7 @@ func TestTransferRowMenu(t *testing.T) {
 		t.Fatalf("menu of a download = %q\nwant %q", got, want)
 	}
 	tapMenuItem(t, u, "Pause")
-	u.bg.Wait()
+	settle(u)
 
 	rightClick(t, g, 0, trColName)
 	tapMenuItem(t, u, "Copy magnet link")
@@ -68,10 +68,10 @@ func TestTransferRowMenu(t *testing.T) {
 		t.Fatalf("menu of a paused transfer starts with %q (selected row %d)", got, g.selectedRow())
 	}
 	tapMenuItem(t, u, "Resume")
-	u.bg.Wait()
+	settle(u)
 	rightClick(t, g, 1, trColSize)
 	tapMenuItem(t, u, "Move down in queue")
-	u.bg.Wait()
+	settle(u)
 
 	rightClick(t, g, 1, trColName)
 	tapMenuItem(t, u, "Remove with data…")
@@ -79,7 +79,7 @@ func TestTransferRowMenu(t *testing.T) {
 		t.Fatal("Remove with data… did not ask with the data ticked")
 	}
 	test.Tap(u.transfers.removing.confirm)
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if !slices.Equal(f.paused, []engine.InfoHash{hash(1)}) || !slices.Equal(f.resumed, []engine.InfoHash{hash(2)}) {
 			t.Errorf("paused %v, resumed %v", f.paused, f.resumed)
@@ -114,7 +114,7 @@ func TestSearchRowMenu(t *testing.T) {
 	}
 	rightClick(t, g, 1, searchColName)
 	tapMenuItem(t, u, "Download")
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.downloads) != 1 || f.downloads[0].Name != hitDebian.Name {
 			t.Fatalf("downloads %+v", f.downloads)
@@ -239,7 +239,7 @@ func TestSortSearchResults(t *testing.T) {
 	// The Download button and the toolbar act on the row as sorted.
 	f.lock(func() { f.dlHash = hitDebian.InfoHash })
 	test.Tap(rowButton(t, g, 0, searchColButton))
-	u.bg.Wait()
+	settle(u)
 	f.lock(func() {
 		if len(f.downloads) != 1 || f.downloads[0].Name != hitDebian.Name {
 			t.Fatalf("downloads %+v", f.downloads)
@@ -260,7 +260,7 @@ func TestLibraryRowMenu(t *testing.T) {
 	}})
 	g := u.library.grid
 	rightClick(t, g, 0, libColName)
-	if got := menuLabels(g); !slices.Equal(got, []string{"Open", "Show in folder", "Copy magnet link"}) {
+	if got := menuLabels(g); !slices.Equal(got, []string{"Open", "Show in folder", "Copy magnet link", "Save .torrent file…", "Stop sharing…"}) {
 		t.Fatalf("library menu %q", got)
 	}
 	tapMenuItem(t, u, "Open")

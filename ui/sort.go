@@ -76,6 +76,21 @@ func compareHits(col int, a, b engine.Hit) int {
 	return 0
 }
 
+// compareLibrary compares a and b by the Library column col.
+func compareLibrary(col int, a, b engine.LibraryItem) int {
+	switch col {
+	case libColName:
+		return compareNames(a.Name, b.Name)
+	case libColSize:
+		return cmp.Compare(a.Size, b.Size)
+	case libColFiles:
+		return cmp.Compare(a.Files, b.Files)
+	case libColPath:
+		return compareNames(a.Path, b.Path)
+	}
+	return 0
+}
+
 // compareNames orders names as people read them: case does not count.
 func compareNames(a, b string) int {
 	return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))

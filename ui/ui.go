@@ -64,6 +64,9 @@ type Engine interface {
 	ForceStart(h engine.InfoHash) error
 	// Remove drops a transfer, and its files when deleteData is set.
 	Remove(h engine.InfoHash, deleteData bool) error
+	// SaveTorrent writes a transfer's or shared item's .torrent file to
+	// path, whole or not at all.
+	SaveTorrent(h engine.InfoHash, path string) error
 	// Settings returns the user's current settings.
 	Settings() engine.Settings
 	// DownloadDir is where new downloads go now.

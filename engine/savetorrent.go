@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/anacrolix/torrent/bencode"
+)
+
+// ErrNoMetadata is returned by TorrentFile for a transfer whose metadata
+// has not arrived yet (a magnet link still looking for peers).
+var ErrNoMetadata = errors.New("engine: the torrent's metadata is not known yet")
+
+// TorrentFile returns a .torrent file for a transfer or shared item: its
+// info dictionary byte for byte (so the file has the same infohash), its
+// trackers, and a v2-only torrent's piece layers (BEP 52).
+func (e *Engine) TorrentFile(ih InfoHash) ([]byte, error) {
+	t, err := e.liveTransfer(ih)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	sw, layers := t.sw, t.layers
+	t.mu.Unlock()
+	if sw == nil {
+		return nil, ErrNoMetadata
+	}
+	_, raw := sw.Info()
+	if raw == nil {
+		return nil, ErrNoMetadata
+	}
+	top := map[string]any{"info": bencode.Bytes(raw), "created by": CreatedBy}
+	if len(t.trackers) > 0 && len(t.trackers[0]) > 0 {
+		top["announce"] = t.trackers[0][0]
+		top["announce-list"] = t.trackers
+	}
+	if len(layers) > 0 {
+		enc := make(map[string]string, len(layers))
+		for root, hashes := range layers {
+			b := make([]byte, 0, 32*len(hashes))
+			for _, h := range hashes {
+				b = append(b, h[:]...)
+			}
+			enc[string(root[:])] = string(b)
+		}
+		top["piece layers"] = enc
+	}
+	b, err := bencode.Marshal(top)
+	if err != nil {
+		return nil, fmt.Errorf("engine: torrent file: %w", err)
+	}
+	return b, nil
+}
+
+// SaveTorrent writes TorrentFile(ih) to path. The file appears whole or
+// not at all: it is written beside path and renamed over it.
+func (e *Engine) SaveTorrent(ih InfoHash, path string) error {
+	b, err := e.TorrentFile(ih)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".shoal-torrent-*")
+	if err != nil {
+		return fmt.Errorf("engine: save torrent: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("engine: save torrent: %w", err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("engine: save torrent: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("engine: save torrent: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("engine: save torrent: %w", err)
+	}
+	return nil
+}
