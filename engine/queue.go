@@ -158,9 +158,7 @@ func (e *Engine) hold(t *transfer) {
 	t.queued = true
 	sw := t.sw
 	t.mu.Unlock()
-	sw.Pause()
-	t.poke()
-	e.markLeafDirty()
+	e.halt(t, sw)
 	e.announceChange()
 }
 

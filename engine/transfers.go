@@ -391,14 +391,22 @@ func (e *Engine) Pause(ih InfoHash) error {
 	t.paused = true
 	sw := t.sw
 	t.mu.Unlock()
-	sw.Pause()
-	t.poke()
-	e.markLeafDirty()
+	e.halt(t, sw)
 	if err := e.setForced(t, false); err != nil {
 		return err
 	}
 	e.kickQueue() // its place goes to the next queued one
 	return e.saveState(t, StatePaused)
+}
+
+// halt closes the connections of t, whose swarm is sw, once the caller
+// has marked why under t's lock (paused or queued): what a pause and a
+// place lost in the queue share. The overlay hears the leaf's shares
+// changed.
+func (e *Engine) halt(t *transfer, sw *swarm.Swarm) {
+	sw.Pause()
+	t.poke()
+	e.markLeafDirty()
 }
 
 // saveState records a download's state so a restart keeps it paused or not.
