@@ -172,13 +172,20 @@ func (a *advertStore) origins() []string {
 	return out
 }
 
-// digest lists every origin held with its seq.
+// digest lists every origin held with its seq. An origin whose table is
+// not known (a change arrived without its base) is left out, so that a
+// neighbour holding the table sends it whole: the table request such a
+// gap sends can be dropped on a full queue, or reach a neighbour missing
+// the table too, and listing the seq would tell every neighbour that the
+// view is whole, leaving it stale until the origin's next change.
 func (a *advertStore) digest() []digestEntry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := make([]digestEntry, 0, len(a.m))
 	for o, st := range a.m {
-		out = append(out, digestEntry{Origin: o, Seq: st.seq})
+		if st.table != nil {
+			out = append(out, digestEntry{Origin: o, Seq: st.seq})
+		}
 	}
 	return out
 }

@@ -47,6 +47,21 @@ func TestAdvertStore(t *testing.T) {
 			t.Fatalf("step %d: table %v", i, table)
 		}
 	}
+	// A view with a gap is not listed in the digest, so that a neighbour
+	// holding the whole table sends it (before, the digest listed seq 14
+	// and no neighbour ever did: the view stayed stale).
+	if d := a.digest(); len(d) != 0 {
+		t.Fatalf("digest lists a view whose table is unknown: %+v", d)
+	}
+	b := newAdvertStore()
+	b.apply(advertOf(o, 14, 0, t2, nil), now)
+	full := b.newerThan(a.digest(), now, time.Hour)
+	if len(full) != 1 || full[0].Base != 0 || full[0].Seq != 14 {
+		t.Fatalf("neighbour answers the digest with %+v, want the whole table of seq 14", full)
+	}
+	if res, _, err := a.apply(full[0], now); err != nil || res != advertApplied || !a.m[o].table.matchAll([]uint32{2, 3}) {
+		t.Fatalf("whole table after a gap: %v %v", res, err)
+	}
 	if d := a.digest(); len(d) != 1 || d[0].Seq != 14 {
 		t.Fatalf("digest %+v", d)
 	}
