@@ -49,17 +49,7 @@ func (l *Leaf) report(ctx context.Context) {
 	if l.cfg.Local != nil && l.cfg.Local.cfg.Auto {
 		l.cfg.Local.noteLeafLinks(len(linked), time.Now())
 	}
-	cache, ok := l.cfg.Finder.(SupernodeCache)
-	if !ok || len(linked) == 0 {
-		return
-	}
-	l.mu.Lock()
-	same := slices.Equal(l.cached, linked)
-	l.cached = linked
-	l.mu.Unlock()
-	if !same {
-		cache.RememberSupernodes(ctx, linked)
-	}
+	rememberChanged(ctx, l.cfg.Finder, &l.mu, &l.cached, linked)
 }
 
 // recentLinks returns the supernodes linked lately.

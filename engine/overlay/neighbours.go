@@ -305,16 +305,5 @@ func (s *Supernode) handleNeighbour(ctx context.Context, n *neighbour, m *messag
 // rememberNeighbours tells the Finder's cache, if it has one, about our
 // neighbours when they changed.
 func (s *Supernode) rememberNeighbours(ctx context.Context) {
-	cache, ok := s.cfg.Finder.(SupernodeCache)
-	nbs := s.Neighbours()
-	if !ok || len(nbs) == 0 {
-		return
-	}
-	s.mu.Lock()
-	same := slices.Equal(s.cached, nbs)
-	s.cached = nbs
-	s.mu.Unlock()
-	if !same {
-		cache.RememberSupernodes(ctx, nbs)
-	}
+	rememberChanged(ctx, s.cfg.Finder, &s.mu, &s.cached, s.Neighbours())
 }

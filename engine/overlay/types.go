@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -26,6 +27,23 @@ type Finder interface {
 // them (the engine caches them in SQLite) for later starts.
 type SupernodeCache interface {
 	RememberSupernodes(ctx context.Context, addrs []string)
+}
+
+// rememberChanged tells f's cache, when f has one, about addrs if they
+// differ from *last, what it was told before (mu guards last). The cache
+// is called with mu released.
+func rememberChanged(ctx context.Context, f Finder, mu *sync.Mutex, last *[]string, addrs []string) {
+	cache, ok := f.(SupernodeCache)
+	if !ok || len(addrs) == 0 {
+		return
+	}
+	mu.Lock()
+	same := slices.Equal(*last, addrs)
+	*last = addrs
+	mu.Unlock()
+	if !same {
+		cache.RememberSupernodes(ctx, addrs)
+	}
 }
 
 // StaticFinder is a Finder that always returns the same addresses.
