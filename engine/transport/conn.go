@@ -102,12 +102,27 @@ func isHandshakeError(err error) bool {
 	return ok
 }
 
+// dialTimeout bounds a connect on its own; otherDialTimeout bounds the
+// connect over the other transport once one transport reached the peer
+// and its handshake failed. The peer is up then, so a uTP SYN that its
+// resends (at 0.5 s, then backing off) do not get answered within a few
+// seconds means a peer that does not take uTP (libtorrent with incoming
+// uTP off stays silent): waiting the full dialTimeout for it made a fresh
+// libtorrent seeder's first metadata take 15 s.
+const (
+	dialTimeout      = 15 * time.Second
+	otherDialTimeout = 2 * time.Second
+)
+
 // race connects over TCP and uTP at once, as libtorrent does, keeps
 // whichever connection opens first and closes the other before it carries
 // a byte (so the peer never sees two handshakes from us). If the BitTorrent
-// handshake then fails on the winner (a uTP-only libtorrent accepts TCP
-// and resets it), the other transport gets its own try. Which transports
-// run follows the uTP mode.
+// handshake then fails on the winner, in Prefer mode because the peer
+// refused MSE (a libtorrent with encryption off resets it), plain is tried
+// on the same transport first: the peer is known to listen there. Only
+// then does the other transport get its try (a uTP-only libtorrent
+// accepts TCP and resets it, plain too), with a short connect timeout.
+// Which transports run follows the uTP mode.
 func (d *Dialer) race(ctx context.Context, addr string, out wire.Handshake, mode Encryption) (*Conn, wire.Handshake, error) {
 	um := UTPOn
 	if d.UTPMode != nil {
@@ -115,9 +130,9 @@ func (d *Dialer) race(ctx context.Context, addr string, out wire.Handshake, mode
 	}
 	switch {
 	case d.DialUTP == nil || um == UTPOff:
-		return d.attempt(ctx, d.Dial, "tcp", addr, out, mode)
+		return d.attempt(ctx, d.Dial, "tcp", addr, out, mode, dialTimeout)
 	case um == UTPOnly:
-		return d.attempt(ctx, d.dialUTP, "utp", addr, out, mode)
+		return d.attempt(ctx, d.dialUTP, "utp", addr, out, mode, dialTimeout)
 	}
 	conn, network, err := d.dialFirst(ctx, addr)
 	if err != nil {
@@ -131,11 +146,22 @@ func (d *Dialer) race(ctx context.Context, addr string, out wire.Handshake, mode
 	if ctx.Err() != nil || Kind(err) == ErrWrongInfoHash {
 		return nil, in, err
 	}
-	other, dial := "utp", d.dialUTP
+	same, other, dial := d.Dial, "utp", d.dialUTP
 	if network == "utp" {
-		other, dial = "tcp", d.Dial
+		same, other, dial = d.dialUTP, "tcp", d.Dial
 	}
-	c, in, err2 := d.attempt(ctx, dial, other, addr, out, mode)
+	if mode == Prefer && plainMayWork(err) {
+		c, in, err2 := d.attempt(ctx, same, network, addr, out, Off, dialTimeout)
+		if err2 == nil {
+			d.rememberPlain(addr)
+			return c, in, nil
+		}
+		err = fmt.Errorf("%w; then in plain: %w", err, err2)
+		if ctx.Err() != nil || Kind(err2) == ErrWrongInfoHash {
+			return nil, in, err
+		}
+	}
+	c, in, err2 := d.attempt(ctx, dial, other, addr, out, mode, otherDialTimeout)
 	if err2 != nil {
 		return nil, in, fmt.Errorf("%w; then over %s: %w", err, other, err2)
 	}
@@ -151,16 +177,20 @@ type dialed struct {
 
 // dialFirst dials addr over TCP and uTP at once and returns the first
 // connection to open; the other dial is cancelled, or closed if it opened.
+// A TCP connect the peer refused or reset shows the host is up: the uTP
+// dial then gets otherDialTimeout more, not the rest of dialTimeout.
 func (d *Dialer) dialFirst(ctx context.Context, addr string) (net.Conn, string, error) {
-	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
+	uctx, ucancel := context.WithCancel(dctx)
+	defer ucancel()
 	results := make(chan dialed, 2)
-	dial := func(network string, f func(ctx context.Context, network, addr string) (net.Conn, error)) {
-		c, err := f(dctx, network, addr)
+	dial := func(ctx context.Context, network string, f func(ctx context.Context, network, addr string) (net.Conn, error)) {
+		c, err := f(ctx, network, addr)
 		results <- dialed{c, network, failed(network+" "+stepConnect, err)}
 	}
-	go dial("tcp", d.Dial)
-	go dial("utp", d.dialUTP)
+	go dial(dctx, "tcp", d.Dial)
+	go dial(uctx, "utp", d.dialUTP)
 	var errs []error
 	for range 2 {
 		r := <-results
@@ -173,6 +203,10 @@ func (d *Dialer) dialFirst(ctx context.Context, addr string) (net.Conn, string, 
 			return r.conn, r.network, nil
 		}
 		errs = append(errs, r.err)
+		if k := Kind(r.err); r.network == "tcp" && (k == ErrRefused || k == ErrReset) {
+			t := time.AfterFunc(otherDialTimeout, ucancel)
+			defer t.Stop()
+		}
 	}
 	return nil, "", fmt.Errorf("%w; %w", errs[0], errs[1])
 }
@@ -197,10 +231,11 @@ func (d *Dialer) rememberPlain(addr string) {
 	d.plainOnly[addr] = struct{}{}
 }
 
-// attempt is one connection and handshake in one mode over one transport.
+// attempt is one connection, open within connect, and its handshake in
+// one mode over one transport.
 func (d *Dialer) attempt(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error),
-	network, addr string, out wire.Handshake, mode Encryption) (*Conn, wire.Handshake, error) {
-	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	network, addr string, out wire.Handshake, mode Encryption, connect time.Duration) (*Conn, wire.Handshake, error) {
+	dctx, cancel := context.WithTimeout(ctx, connect)
 	conn, err := dial(dctx, network, addr)
 	cancel()
 	if err != nil {

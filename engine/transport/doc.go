@@ -16,9 +16,21 @@
 // Outgoing (Dialer.race): TCP and uTP connect at once; the first
 // connection to open is kept and the other closed before it carries a
 // byte, so the peer never sees two handshakes from us. If the BitTorrent
-// handshake then fails on the winner (a uTP-only libtorrent accepts TCP
-// and resets it), the other transport gets its own try. Incoming: both
-// are accepted (uTP unless the setting is off).
+// handshake then fails on the winner, in Prefer mode because the peer
+// refused MSE, plain goes next on the same transport, which the peer is
+// known to listen on; then the other transport gets its own try (a
+// uTP-only libtorrent accepts TCP and resets it), with a 2 s connect
+// timeout (the SYN resent at 0.5 s and after) instead of 15 s, as the peer
+// is known to be up. A libtorrent seeder with encryption and incoming uTP
+// off resets MSE over TCP and is silent to uTP SYNs; in its first second
+// (torrent not yet started) it resets plain TCP too. That cost MSE/TCP,
+// then MSE/uTP waiting the full 15 s, then plain: Shoal's first metadata
+// from a fresh seeder came after 15.1 s in TestLibtorrentV2MagnetToShoal,
+// now after 2.3 s (the uTP wait, then plain TCP). A running libtorrent
+// with encryption off now gets plain TCP right after the reset. And when
+// the racing TCP connect is refused or reset (the host is up), the uTP
+// dial gets 2 s more rather than the rest of its 15 s.
+// Incoming: both are accepted (uTP unless the setting is off).
 //
 // The library. The issue asked to choose by measurement between
 // github.com/anacrolix/go-libutp (cgo, the reference libutp, with LEDBAT)
