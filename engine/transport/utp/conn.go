@@ -340,7 +340,7 @@ func (c *Conn) lostSend(seqNr uint16) {
 		return
 	}
 	send.fastResent = true
-	c.cc.lost(time.Now(), send.sentAt)
+	c.cc.lost(time.Now(), send.sentAt, c.latency())
 	ackSkippedResends.Add(1)
 	send.resend()
 	send.resendTimer.Reset(c.resendTimeout() * time.Duration(send.numResends+1))

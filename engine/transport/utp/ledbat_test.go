@@ -57,12 +57,12 @@ func TestLedbatLoss(t *testing.T) {
 	l := newLedbat()
 	now := time.Unix(1000, 0)
 	l.cwnd = 100 * maxPayloadSize
-	l.lost(now, now.Add(-50*time.Millisecond))
-	l.lost(now.Add(10*time.Millisecond), now.Add(-40*time.Millisecond)) // sent before the cut: same round trip
+	l.lost(now, now.Add(-50*time.Millisecond), 100*time.Millisecond)
+	l.lost(now.Add(10*time.Millisecond), now.Add(-40*time.Millisecond), 100*time.Millisecond) // sent before the cut: same round trip
 	if l.window() != 50*maxPayloadSize {
 		t.Fatalf("window %d after two losses in one round trip, want %d", l.window(), 50*maxPayloadSize)
 	}
-	l.lost(now.Add(60*time.Millisecond), now.Add(time.Millisecond)) // sent after the cut
+	l.lost(now.Add(60*time.Millisecond), now.Add(time.Millisecond), 100*time.Millisecond) // sent after the cut
 	if l.window() != 25*maxPayloadSize {
 		t.Fatalf("window %d after a loss in the next round trip, want %d", l.window(), 25*maxPayloadSize)
 	}
@@ -77,6 +77,44 @@ func TestLedbatLoss(t *testing.T) {
 	}
 	if want := uint32(25 * maxPayloadSize / 2); l.slowStart || l.window() < want || l.window() > want+2*maxPayloadSize {
 		t.Fatalf("after a timeout: slow start %v, window %d; want slow start to end at %d", l.slowStart, l.window(), want)
+	}
+}
+
+// TestLedbatRandomLoss drives the controller through a scripted loss
+// pattern: losses while nothing of ours is queued (a random loss, as on a
+// lossy radio link) cut the window by a fifth, once per round trip; a
+// loss while the queue holds many packets of ours (a full queue, as
+// beside a TCP flow) halves it, as does a loss before any delay sample.
+func TestLedbatRandomLoss(t *testing.T) {
+	const rtt = 100 * time.Millisecond
+	now := time.Unix(1000, 0)
+	l := newLedbat()
+	l.slowStart, l.cwnd = false, 100*maxPayloadSize
+	feed(&l, ledbatSamples+1, 50000, now) // every sample at the base: an empty queue
+	l.cwnd = 100 * maxPayloadSize
+	l.lost(now, now.Add(-rtt), rtt)
+	l.lost(now.Add(5*time.Millisecond), now.Add(-rtt+time.Millisecond), rtt) // the same round trip's burst
+	if want := uint32(80 * maxPayloadSize); l.window() != want || l.randomCuts != 1 {
+		t.Fatalf("random losses in one round trip: window %d (%d random cuts), want %d after one cut by a fifth", l.window(), l.randomCuts, want)
+	}
+	l.lost(now.Add(rtt), now.Add(time.Millisecond), rtt) // the next round trip
+	if want := uint32(64 * maxPayloadSize); l.window() != want {
+		t.Fatalf("a random loss a round trip later: window %d, want %d", l.window(), want)
+	}
+
+	// 60 ms queued on a 160 ms round trip with 64 packets in flight: 24 packets of ours wait in the queue.
+	feed(&l, ledbatSamples, 50000+60000, now)
+	l.cwnd = 64 * maxPayloadSize
+	l.lost(now.Add(2*rtt), now.Add(rtt+time.Millisecond), 160*time.Millisecond)
+	if want := uint32(32 * maxPayloadSize); l.window() != want || l.randomCuts != 2 {
+		t.Fatalf("a loss with a full queue: window %d (%d random cuts), want halved to %d", l.window(), l.randomCuts, want)
+	}
+
+	fresh := newLedbat() // no delay sample yet: the queue is unknown
+	fresh.cwnd = 40 * maxPayloadSize
+	fresh.lost(now, now.Add(-rtt), rtt)
+	if want := uint32(20 * maxPayloadSize); fresh.window() != want {
+		t.Fatalf("a loss before any delay sample: window %d, want halved to %d", fresh.window(), want)
 	}
 }
 
