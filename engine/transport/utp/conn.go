@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"sort"
 	"time"
 
 	"github.com/anacrolix/missinggo"
@@ -332,17 +333,32 @@ func (c *Conn) resendTimeout() time.Duration {
 const dupAcksBeforeResend = 3
 
 // lostSend resends a packet that later packets overtook (fast
-// retransmit) and tells the congestion control. A packet is fast resent
-// once; if the resend is lost too, its resend timer brings it back.
-func (c *Conn) lostSend(seqNr uint16) {
+// retransmit) and tells the congestion control. ackedAbove are the
+// selectively acked sequence numbers above it, highest first. A packet is
+// fast resent once, and again only when its resend is lost too: when
+// dupAcksBeforeResend packets sent after the resend are acked while it is
+// not (RACK's lost-retransmission rule, RFC 8985). Without that a lost
+// resend waited for its resend timer (half a second or more) and the
+// timeout dropped the window to its minimum.
+func (c *Conn) lostSend(seqNr uint16, ackedAbove []uint16) {
 	send := c.seqSend(seqNr)
-	if send == nil || send.acked.IsSet() || send.fastResent {
+	if send == nil || send.acked.IsSet() {
 		return
 	}
+	sent := send.sentAt
+	if send.fastResent {
+		after := sort.Search(len(ackedAbove), func(i int) bool { return seqLess(ackedAbove[i], send.resentBefore) })
+		if after < dupAcksBeforeResend {
+			return
+		}
+		sent = send.resentAt
+		lostResends.Add(1)
+	}
 	send.fastResent = true
-	c.cc.lost(time.Now(), send.sentAt, c.latency())
+	c.cc.lost(time.Now(), sent, c.latency())
 	ackSkippedResends.Add(1)
 	send.resend()
+	send.resentAt, send.resentBefore = time.Now(), c.seq_nr
 	send.resendTimer.Reset(c.resendTimeout() * time.Duration(send.numResends+1))
 }
 
@@ -436,18 +452,19 @@ func (c *Conn) applyAcks(h header) {
 			continue
 		}
 		bitmask := selectiveAckBitmask{ext.Bytes}
-		later := 0
+		var buf [64]uint16
+		acked := buf[:0] // selectively acked, highest first
 		for i := bitmask.NumBits() - 1; i >= 0; i-- {
 			nr := h.AckNr + 2 + uint16(i)
 			if bitmask.BitIsSet(i) {
 				c.ack(nr)
-				later++
-			} else if later >= dupAcksBeforeResend {
-				c.lostSend(nr)
+				acked = append(acked, nr)
+			} else if len(acked) >= dupAcksBeforeResend {
+				c.lostSend(nr, acked)
 			}
 		}
-		if later >= dupAcksBeforeResend {
-			c.lostSend(h.AckNr + 1)
+		if len(acked) >= dupAcksBeforeResend {
+			c.lostSend(h.AckNr+1, acked)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import "expvar"
 
 var (
 	ackSkippedResends = expvar.NewInt("utpAckSkippedResends")
+	// Fast resends whose own resend was lost and was resent again.
+	lostResends = expvar.NewInt("utpLostResends")
 	// Inbound packets processed by a Conn.
 	deliveriesProcessed    = expvar.NewInt("utpDeliveriesProcessed")
 	sentStatePackets       = expvar.NewInt("utpSentStatePackets")

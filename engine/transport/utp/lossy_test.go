@@ -153,17 +153,19 @@ func TestLossyDistantTransfer(t *testing.T) {
 
 // dropDataSeq returns a drop hook losing the first data packet with
 // sequence number seq (once: its resend gets through).
-func dropDataSeq(seq uint16) func([]byte) bool {
-	done := false
+func dropDataSeq(seq uint16) func([]byte) bool { return dropDataSeqTimes(seq, 1) }
+
+// dropDataSeqTimes loses the first n transmissions of data packet seq.
+func dropDataSeqTimes(seq uint16, n int) func([]byte) bool {
 	return func(b []byte) bool {
 		var h header
-		if done || len(b) < 20 {
+		if n == 0 || len(b) < 20 {
 			return false
 		}
 		if _, err := h.Unmarshal(b); err != nil || h.Type != stData || h.SeqNr != seq {
 			return false
 		}
-		done = true
+		n--
 		return true
 	}
 }
@@ -185,5 +187,25 @@ func TestOneLossFastRetransmit(t *testing.T) {
 	t.Logf("fast resends %d, window cuts %d, resend timeouts %d, window %.0f bytes", fast, cc.cuts, cc.timeouts, cc.cwnd)
 	if fast != 1 || cc.cuts != 1 || cc.timeouts != 0 {
 		t.Errorf("one lost packet: %d fast resends, %d cuts, %d timeouts; want 1, 1, 0", fast, cc.cuts, cc.timeouts)
+	}
+}
+
+// TestLostResendResentAgain: a data packet lost, then its fast resend
+// lost too, is resent a second time once three packets sent after the
+// first resend are selectively acked (RACK's lost-retransmission rule),
+// not by the resend timer: no resend timeout, so the window never drops
+// to its minimum. Without the rule the second resend waited for the timer
+// (half a second or more) and the timeout cut the window to two packets.
+func TestLostResendResentAgain(t *testing.T) {
+	a, b, pa, _ := shapedPair(t, 50*time.Millisecond, 0, 0, 9)
+	pa.mu.Lock()
+	pa.drop = dropDataSeqTimes(40, 2)
+	pa.mu.Unlock()
+	fast0, lost0 := ackSkippedResends.Value(), lostResends.Value()
+	_, cc := transferOver(t, a, b, 1<<20)
+	fast, lost := ackSkippedResends.Value()-fast0, lostResends.Value()-lost0
+	t.Logf("fast resends %d (of lost resends %d), window cuts %d, resend timeouts %d, window %.0f bytes", fast, lost, cc.cuts, cc.timeouts, cc.cwnd)
+	if fast != 2 || lost != 1 || cc.timeouts != 0 {
+		t.Errorf("a packet and its resend lost: %d fast resends (%d of a lost resend), %d timeouts; want 2 (1), 0", fast, lost, cc.timeouts)
 	}
 }

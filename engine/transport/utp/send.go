@@ -17,10 +17,14 @@ type send struct {
 	seqNr       uint16
 	conn        *Conn
 
-	sentAt      time.Time // first sent, for LEDBAT's once-per-window cut
-	fastResent  bool      // resent after later packets were acked
-	resendTimer *time.Timer
-	numResends  int
+	sentAt     time.Time // first sent, for LEDBAT's once-per-window cut
+	fastResent bool      // resent after later packets were acked
+	// the last fast resend: when, and the first sequence number sent
+	// after it (packets from there on overtook the resend)
+	resentAt     time.Time
+	resentBefore uint16
+	resendTimer  *time.Timer
+	numResends   int
 }
 
 // first is true if this is the first time the send is acked. latency is
