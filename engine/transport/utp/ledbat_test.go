@@ -83,8 +83,9 @@ func TestLedbatLoss(t *testing.T) {
 // TestLedbatRandomLoss drives the controller through a scripted loss
 // pattern: losses while nothing of ours is queued (a random loss, as on a
 // lossy radio link) cut the window by a fifth, once per round trip; a
-// loss while the queue holds many packets of ours (a full queue, as
-// beside a TCP flow) halves it, as does a loss before any delay sample.
+// loss while the queue holds many packets of ours, or while the queue is
+// long though few of them are ours (beside a TCP flow that fills it),
+// halves it, as does a loss before any delay sample.
 func TestLedbatRandomLoss(t *testing.T) {
 	const rtt = 100 * time.Millisecond
 	now := time.Unix(1000, 0)
@@ -108,6 +109,16 @@ func TestLedbatRandomLoss(t *testing.T) {
 	l.lost(now.Add(2*rtt), now.Add(rtt+time.Millisecond), 160*time.Millisecond)
 	if want := uint32(32 * maxPayloadSize); l.window() != want || l.randomCuts != 2 {
 		t.Fatalf("a loss with a full queue: window %d (%d random cuts), want halved to %d", l.window(), l.randomCuts, want)
+	}
+
+	// Beside a TCP flow that keeps the queue full: 60 ms queued, but our
+	// window is small (4 packets on a 110 ms round trip, about 2 of them
+	// queued). The queue, not the link, lost the packet: halve.
+	feed(&l, ledbatSamples, 50000+60000, now)
+	l.cwnd = 4 * maxPayloadSize
+	l.lost(now.Add(3*rtt), now.Add(2*rtt+time.Millisecond), 110*time.Millisecond)
+	if want := uint32(2 * maxPayloadSize); l.window() != want || l.randomCuts != 2 {
+		t.Fatalf("a loss beside a queue-filling flow: window %d (%d random cuts), want halved to %d", l.window(), l.randomCuts, want)
 	}
 
 	fresh := newLedbat() // no delay sample yet: the queue is unknown
