@@ -18,9 +18,12 @@
 // selectively acked (upstream also counted the selective ack's padding
 // bits, packets still in flight, as skipped), it is fast resent once with
 // its resend timer re-armed at a full timeout (upstream re-armed it at
-// zero, so every fast resend also fired as a timeout), and resent packets
-// give no round-trip sample (Karn's rule). Why a copy: see package
-// transport's doc.
+// zero, so every fast resend also fired as a timeout), a fast resend that
+// is lost too is resent again once three packets sent after it are acked
+// (RACK's lost-retransmission rule), and resent packets give no
+// round-trip sample (Karn's rule). A random loss (short queue, little of
+// ours in it: TCP Veno's test) cuts the window by a fifth, not half (see
+// ledbat.go's lost). Why a copy: see package transport's doc.
 package utp
 
 import (
