@@ -25,6 +25,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/control"
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/units"
 )
 
@@ -197,18 +198,14 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 	if cfg.DownloadLimit, err = parseRate(c.maxDown); err != nil {
 		return cfg, fmt.Errorf("--max-down: %w", err)
 	}
-	switch c.encryption {
-	case "", "prefer", "require", "off":
-		cfg.Encryption = c.encryption
-	default:
+	if _, err := transport.ParseEncryption(c.encryption); err != nil {
 		return cfg, fmt.Errorf("--encryption %q: choose prefer (offer encryption, accept plain peers), require (encrypted peers only) or off", c.encryption)
 	}
-	switch c.utp {
-	case "", "on", "off", "only":
-		cfg.UTP = c.utp
-	default:
+	cfg.Encryption = c.encryption
+	if _, err := transport.ParseUTP(c.utp); err != nil {
 		return cfg, fmt.Errorf("--utp %q: choose on or off", c.utp)
 	}
+	cfg.UTP = c.utp
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,11 @@ func TestSettingsAndShareOptionsSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.Settings()
-	s.RatioTarget, s.SeedTimeLimit, s.OnTarget = 2.5, 3*time.Hour, engine.TargetStop
+	s.RatioTarget, s.SeedTimeLimit, s.OnTarget = 2.5, 3*time.Hour, "remove"
+	if err := e.SetSettings(s); err == nil || !strings.Contains(err.Error(), "choose pause") {
+		t.Fatalf("an unknown target action: %v, want the choices", err)
+	}
+	s.OnTarget = engine.TargetStop
 	ratio := 4.0
 	if err := e.SetSettings(s); err != nil {
 		t.Fatal(err)

@@ -184,6 +184,22 @@ const (
 	TargetStop TargetAction = "stop"
 )
 
+// ParseTargetAction reads "pause" or "stop" ("" is TargetPause, the
+// default); any other word is refused with the choices.
+func ParseTargetAction(s string) (TargetAction, error) {
+	switch a := TargetAction(s); a {
+	case "", TargetPause:
+		return TargetPause, nil
+	case TargetStop:
+		return a, nil
+	}
+	return TargetPause, fmt.Errorf("at a target %q: choose pause (keep it listed, paused) or stop (mark it complete)", s)
+}
+
+// String is the action's word, as ParseTargetAction reads it and settings
+// store it.
+func (a TargetAction) String() string { return string(a) }
+
 // SetSettings applies and saves new settings.
 func (e *Engine) SetSettings(s Settings) error {
 	if err := e.closedErr(); err != nil {
@@ -193,9 +209,11 @@ func (e *Engine) SetSettings(s Settings) error {
 		s.CrawlRate < 0 || s.DHTIndexCap < 0 || s.MaxActiveDownloads < 0 || s.MaxActiveSeeds < 0 {
 		return fmt.Errorf("engine: settings: negative value")
 	}
-	if s.OnTarget != TargetStop {
-		s.OnTarget = TargetPause
+	action, err := ParseTargetAction(string(s.OnTarget))
+	if err != nil {
+		return fmt.Errorf("engine: settings: %w", err)
 	}
+	s.OnTarget = action
 	mode, err := transport.ParseEncryption(s.Encryption)
 	if err != nil {
 		return fmt.Errorf("engine: settings: %w", err)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,4 +60,47 @@ func TestCreditScore(t *testing.T) {
 	if creditScore(8*mib, 1*mib) <= creditScore(1*mib, 1*mib) {
 		t.Error("a generous peer does not rank above a fair one")
 	}
+}
+
+// targetActionCases are the table of TestParseTargetAction and the seeds
+// of FuzzParseTargetAction.
+var targetActionCases = []struct {
+	in   string
+	want TargetAction
+	ok   bool
+}{
+	{"", TargetPause, true},
+	{"pause", TargetPause, true},
+	{"stop", TargetStop, true},
+	{"Stop", "", false},
+	{"remove", "", false},
+	{" pause", "", false},
+}
+
+func TestParseTargetAction(t *testing.T) {
+	for _, c := range targetActionCases {
+		got, err := ParseTargetAction(c.in)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("ParseTargetAction(%q) = %q, %v; want %q, ok %v", c.in, got, err, c.want, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "choose pause") {
+			t.Errorf("ParseTargetAction(%q): %v does not give the choices", c.in, err)
+		}
+	}
+}
+
+// FuzzParseTargetAction: whatever is read back reads back the same.
+func FuzzParseTargetAction(f *testing.F) {
+	for _, c := range targetActionCases {
+		f.Add(c.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseTargetAction(s)
+		if err != nil {
+			return
+		}
+		if b, err := ParseTargetAction(a.String()); err != nil || b != a {
+			t.Errorf("%q read as %q, which reads back as %q, %v", s, a, b, err)
+		}
+	})
 }
