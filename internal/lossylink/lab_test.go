@@ -77,8 +77,8 @@ func TestLabRTT(t *testing.T) {
 	}
 }
 
-// TestLabLoss: with 5% loss each way, A sends 4000 datagrams one way and
-// B receives 95% ± 1.5% of them; the link's own count agrees.
+// TestLabLoss: with 5% loss each way, A sends 4000 datagrams one way; the
+// link drops 5% ± 1.5% of them at random, and B receives the rest.
 func TestLabLoss(t *testing.T) {
 	lab := netlab.NewLossy(t, lossylink.Config{Loss: 0.05})
 	pc, err := lab.B.ListenPacket("udp4", lab.B.Addr.String()+":7008")
@@ -111,8 +111,17 @@ func TestLabLoss(t *testing.T) {
 	lost := 1 - float64(received)/n
 	t.Logf("sent %d, received %d: %.2f%% lost; the link read %d and dropped %d at random, %d on overflow",
 		n, received, 100*lost, ab.Packets, ab.Lost, ab.Overflow)
-	if math.Abs(lost-0.05) > 0.015 {
-		t.Fatalf("lost %.2f%%, want 5%% ± 1.5%%", 100*lost)
+	// The link's own drops are the claim: 5 % ± 1.5 % of what it read.
+	// End to end, B's socket may also overflow while a loaded machine
+	// starves its reader (CI: 7.8 % lost with the link at 4.9 %), so
+	// there the test asks only that loss is at least the link's and not
+	// wildly more.
+	linkLoss := float64(ab.Lost) / float64(max(ab.Packets, 1))
+	if math.Abs(linkLoss-0.05) > 0.015 {
+		t.Fatalf("the link dropped %.2f%% at random, want 5%% ± 1.5%%", 100*linkLoss)
+	}
+	if lost < 0.035 || lost > linkLoss+0.05 {
+		t.Fatalf("lost %.2f%% end to end with the link dropping %.2f%%, want between 3.5%% and %.2f%%", 100*lost, 100*linkLoss, 100*(linkLoss+0.05))
 	}
 }
 
