@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -32,11 +31,7 @@ func TestExtHandshakeMarshal(t *testing.T) {
 }
 
 // extHandshakeCases seed FuzzParseExtHandshake; a nil want means ErrMalformed.
-var extHandshakeCases = []struct {
-	name string
-	in   string
-	want *ExtHandshake
-}{
+var extHandshakeCases = []decodeCase[ExtHandshake]{
 	{"minimal", "d1:mdee", &ExtHandshake{M: map[string]int{}}},
 	{"libtorrent style",
 		"d12:complete_agoi-1e1:md11:lt_donthavei7e10:share_modei8e11:upload_onlyi3e12:ut_holepunchi4e11:ut_metadatai2e6:ut_pexi1ee13:metadata_sizei31235e1:pi51413e4:reqqi500e11:upload_onlyi1e1:v17:qBittorrent/4.6.26:yourip4:\x7f\x00\x00\x01e",
@@ -70,16 +65,5 @@ var extHandshakeCases = []struct {
 
 func TestParseExtHandshake(t *testing.T) {
 	t.Parallel()
-	for _, tc := range extHandshakeCases {
-		got, err := ParseExtHandshake([]byte(tc.in))
-		if tc.want == nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Errorf("%s: error = %v, want ErrMalformed", tc.name, err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, *tc.want) {
-			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, *tc.want)
-		}
-	}
+	checkDecodes(t, extHandshakeCases, ParseExtHandshake)
 }

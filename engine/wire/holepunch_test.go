@@ -10,11 +10,7 @@ import (
 // holepunchCases seed FuzzParseHolepunch; a nil want means ErrMalformed.
 // The wire bytes follow BEP 55's layout: msg_type, addr_type, addr, port,
 // err_code.
-var holepunchCases = []struct {
-	name string
-	in   string
-	want *Holepunch
-}{
+var holepunchCases = []decodeCase[Holepunch]{
 	{"rendezvous IPv4", "\x00\x00\xcb\x00\x71\x0c\xa4\x10\x00\x00\x00\x00",
 		&Holepunch{Type: HolepunchRendezvous, Addr: netip.MustParseAddrPort("203.0.113.12:42000")}},
 	{"connect IPv6", "\x01\x01\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x1a\xe1\x00\x00\x00\x00",
@@ -37,18 +33,7 @@ var holepunchCases = []struct {
 
 func TestParseHolepunch(t *testing.T) {
 	t.Parallel()
-	for _, tc := range holepunchCases {
-		got, err := ParseHolepunch([]byte(tc.in))
-		if tc.want == nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Errorf("%s: error = %v, want ErrMalformed", tc.name, err)
-			}
-			continue
-		}
-		if err != nil || got != *tc.want {
-			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, *tc.want)
-		}
-	}
+	checkDecodes(t, holepunchCases, ParseHolepunch)
 }
 
 func TestHolepunchMarshal(t *testing.T) {

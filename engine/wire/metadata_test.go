@@ -64,11 +64,7 @@ func TestMetadataMarshalRejectsInvalid(t *testing.T) {
 }
 
 // metadataCases seed FuzzParseMetadataMsg; a nil want means ErrMalformed.
-var metadataCases = []struct {
-	name string
-	in   string
-	want *MetadataMsg
-}{
+var metadataCases = []decodeCase[MetadataMsg]{
 	{"request", "d8:msg_typei0e5:piecei2ee", &MetadataMsg{Type: MetadataRequest, Piece: 2}},
 	{"data with d and e in block", "d8:msg_typei1e5:piecei0e10:total_sizei5eedeedd",
 		&MetadataMsg{Type: MetadataData, TotalSize: 5, Data: []byte("deedd")}},
@@ -96,16 +92,5 @@ var metadataCases = []struct {
 
 func TestParseMetadataMsg(t *testing.T) {
 	t.Parallel()
-	for _, tc := range metadataCases {
-		got, err := ParseMetadataMsg([]byte(tc.in))
-		if tc.want == nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Errorf("%s: error = %v, want ErrMalformed", tc.name, err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, *tc.want) {
-			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, *tc.want)
-		}
-	}
+	checkDecodes(t, metadataCases, ParseMetadataMsg)
 }

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"errors"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -58,11 +57,7 @@ func TestPEXMarshalMappedAndInvalid(t *testing.T) {
 }
 
 // pexCases seed FuzzParsePEX; a nil want means ErrMalformed.
-var pexCases = []struct {
-	name string
-	in   string
-	want *PEX
-}{
+var pexCases = []decodeCase[PEX]{
 	{"empty dict", "de", &PEX{}},
 	{"flags and unknown keys", "d5:added6:\x7f\x00\x00\x01\x00\x017:added.f1:\x101:xi3ee",
 		&PEX{Added: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}, AddedFlags: []PEXFlags{PEXReachable}}},
@@ -90,18 +85,7 @@ var pexCases = []struct {
 
 func TestParsePEX(t *testing.T) {
 	t.Parallel()
-	for _, tc := range pexCases {
-		got, err := ParsePEX([]byte(tc.in))
-		if tc.want == nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Errorf("%s: error = %v, want ErrMalformed", tc.name, err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, *tc.want) {
-			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, *tc.want)
-		}
-	}
+	checkDecodes(t, pexCases, ParsePEX)
 }
 
 // TestPEXMarshalFlags: flags travel in added.f and added6.f, one byte per
