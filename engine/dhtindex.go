@@ -49,7 +49,8 @@ func (e *Engine) dhtIndexWanted() dhtIndexSettings {
 }
 
 // dhtIndexLoop runs the DHT indexer while the node is a supernode and the
-// setting is on, restarting it when the role or the settings change.
+// setting is on, restarting it when the role or the settings change (both
+// wake it: it does not poll).
 func (e *Engine) dhtIndexLoop(ctx context.Context) error {
 	var cur *indexerRun
 	defer func() { cur.halt(e) }()
@@ -63,7 +64,7 @@ func (e *Engine) dhtIndexLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-e.sn.RoleChanged():
-		case <-time.After(5 * time.Second):
+		case <-e.settingsKick:
 		}
 	}
 }

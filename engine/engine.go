@@ -185,6 +185,8 @@ type Engine struct {
 	// queueKick wakes queueLoop, the one goroutine that applies the
 	// queue (queue.go).
 	queueKick chan struct{}
+	// settingsKick wakes dhtIndexLoop after SetSettings.
+	settingsKick chan struct{}
 }
 
 // Open binds the engine's sockets and loads its state. Nothing runs until Run.
@@ -204,18 +206,19 @@ func Open(cfg Config) (*Engine, error) {
 	cfg.Logger = slog.New(flood)
 	routeDHTLog(cfg.Logger.With("part", "dht"))
 	e := &Engine{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		policy:    netguard.Policy{LoopbackOnly: cfg.LoopbackOnly, Allow: cfg.AllowNet},
-		transfers: make(map[InfoHash]*transfer),
-		credit:    make(map[PeerKey]*creditPair),
-		stopped:   make(chan struct{}),
-		changed:   make(chan struct{}),
-		flood:     flood,
-		leafKick:  make(chan struct{}, 1),
-		dhtNodes:  make(chan struct{}, 1),
-		queueKick: make(chan struct{}, 1),
-		ipVotes:   swarm.NewIPVotes(),
+		cfg:          cfg,
+		log:          cfg.Logger,
+		policy:       netguard.Policy{LoopbackOnly: cfg.LoopbackOnly, Allow: cfg.AllowNet},
+		transfers:    make(map[InfoHash]*transfer),
+		credit:       make(map[PeerKey]*creditPair),
+		stopped:      make(chan struct{}),
+		changed:      make(chan struct{}),
+		flood:        flood,
+		leafKick:     make(chan struct{}, 1),
+		dhtNodes:     make(chan struct{}, 1),
+		queueKick:    make(chan struct{}, 1),
+		settingsKick: make(chan struct{}, 1),
+		ipVotes:      swarm.NewIPVotes(),
 	}
 	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {

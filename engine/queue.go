@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 )
 
 // The download queue. Settings.MaxActiveDownloads and MaxActiveSeeds cap
@@ -25,9 +24,6 @@ func (e *Engine) running() bool {
 	defer e.mu.Unlock()
 	return e.runCtx != nil && e.runCtx.Err() == nil
 }
-
-// queueInterval is how often the queue is looked at without a reason.
-const queueInterval = 5 * time.Second
 
 // queueItem is a transfer and its queue position, copied for sorting.
 type queueItem struct {
@@ -179,17 +175,16 @@ func (e *Engine) release(t *transfer) {
 	e.announceChange()
 }
 
-// queueLoop looks at the queue after each kick (a download completed) and
-// every queueInterval.
+// queueLoop looks at the queue after each kick: whatever changes the
+// counts or the caps kicks it (a download completes, one is paused,
+// removed, reordered or forced, a seed reaches its target, the settings
+// change), so it does not poll.
 func (e *Engine) queueLoop(ctx context.Context) error {
-	tick := time.NewTicker(queueInterval)
-	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.queueKick:
-		case <-tick.C:
 		}
 		e.applyQueue()
 	}

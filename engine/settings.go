@@ -243,6 +243,10 @@ func (e *Engine) SetSettings(s Settings) error {
 	e.applyLimits(time.Now())
 	e.applyTargets()
 	e.kickQueue()
+	select { // the DHT indexer follows the settings
+	case e.settingsKick <- struct{}{}:
+	default:
+	}
 	e.setPortMapping(s)
 	return nil
 }
@@ -425,6 +429,7 @@ func (e *Engine) stopSeeding(t *transfer, action TargetAction) {
 	sw.SetUploadBudget(0)
 	sw.Pause()
 	t.poke()
+	e.kickQueue() // its seeding place goes to the next queued one
 	e.log.Info("seeding stopped at target", "infohash", t.ih.String(), "action", string(action))
 }
 

@@ -183,10 +183,9 @@ func (e *Engine) resumeTransfer(row state.TransferRow, totals *[2]int64, setting
 
 // sharesLoop keeps the search leaf's share list current (completed
 // downloads are shared too). The list is rebuilt only after a change
-// (markLeafDirty), at most once a second: an idle library costs nothing.
+// (markLeafDirty kicks it), at most once a second: an idle library costs
+// nothing, not even a wake-up.
 func (e *Engine) sharesLoop(ctx context.Context) error {
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
 	e.leafDirty.Store(true) // once at start, even with no shares: the index keeps the last run's
 	for {
 		if e.leafDirty.Swap(false) {
@@ -200,7 +199,6 @@ func (e *Engine) sharesLoop(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
 		case <-e.leafKick:
 		}
 	}

@@ -72,6 +72,14 @@ func (s *Supernode) deactivate(now time.Time) {
 	s.log.Info("overlay: stepped down to leaf")
 }
 
+// markReachable notes that someone reached us; the first time, roleLoop
+// looks at once (a node alone waits for that to promote itself).
+func (s *Supernode) markReachable() {
+	if !s.reachable.Swap(true) {
+		poke(s.roleKick)
+	}
+}
+
 // signalRoleLocked wakes RoleChanged waiters; s.mu is held.
 func (s *Supernode) signalRoleLocked() {
 	close(s.roleCh)
@@ -81,7 +89,7 @@ func (s *Supernode) signalRoleLocked() {
 
 // serveProbe answers a reachability probe: we are reachable.
 func (s *Supernode) serveProbe(ln *link) {
-	s.reachable.Store(true)
+	s.markReachable()
 	_ = ln.write(&message{Type: typeWelcome, Addr: s.cfg.Addr}, writeTimeout)
 	ln.close()
 }

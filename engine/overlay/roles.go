@@ -108,27 +108,81 @@ func (s *Supernode) RoleChanged() <-chan struct{} {
 // overlay connection (a probe, a leaf or a supernode).
 func (s *Supernode) Reachable() bool { return s.reachable.Load() }
 
-// roleLoop reconsiders the role every CheckInterval until ctx ends.
+// roleIdleChecks caps roleLoop's back-off: at most this many
+// CheckIntervals between looks while looks change nothing.
+const roleIdleChecks = 16
+
+// roleLoop reconsiders the role until ctx ends: at once when kicked (a
+// role change, an invitation, a leaf linking or leaving, the leaf's links
+// changing, someone reaching us), at the next deadline of a pending
+// change (promotion when alone, demotion with few leaves, an invitation's
+// minimum uptime, the cooldown), and otherwise every CheckInterval,
+// backing off by doubling to roleIdleChecks of them while nothing changes:
+// an idle node wakes every 16 s rather than every second, and what the
+// owner alone knows (Promotion.Reachable) is seen within that.
 func (s *Supernode) roleLoop(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.Promotion.CheckInterval)
-	defer tick.Stop()
+	every := s.cfg.Promotion.CheckInterval
+	wait := every
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-t.C:
+			wait = min(2*wait, roleIdleChecks*every)
 		case <-s.roleKick:
+			wait = every
 		}
-		now := time.Now()
-		switch {
-		case s.Active():
-			s.maybeInvite(now)
-			if s.cfg.Auto {
-				s.maybeDemote(now)
-			}
-		case s.cfg.Auto:
-			s.maybePromote(now)
+		s.checkRole(time.Now())
+		t.Reset(s.nextRoleCheck(time.Now(), wait))
+	}
+}
+
+// nextRoleCheck is how long roleLoop may sleep: wait, or less if a
+// pending change falls due sooner.
+func (s *Supernode) nextRoleCheck(now time.Time, wait time.Duration) time.Duration {
+	p := &s.cfg.Promotion
+	s.mu.Lock()
+	var due []time.Time
+	if s.active {
+		if !s.lowSince.IsZero() {
+			due = append(due, s.lowSince.Add(p.DemoteAfter), s.activeAt.Add(p.DemoteAfter))
 		}
+		if len(s.leaves) > 0 {
+			due = append(due, s.lastInvite.Add(p.InviteEvery))
+		}
+	} else {
+		if !s.aloneSince.IsZero() {
+			due = append(due, s.aloneSince.Add(s.aloneWait))
+		}
+		if !s.invitedAt.IsZero() {
+			due = append(due, s.started.Add(p.MinUptime))
+		}
+		if !s.demotedAt.IsZero() {
+			due = append(due, s.demotedAt.Add(p.Cooldown))
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range due {
+		if until := d.Sub(now); until > 0 && until < wait {
+			wait = until
+		}
+	}
+	return wait
+}
+
+// checkRole reconsiders the role once.
+func (s *Supernode) checkRole(now time.Time) {
+	s.stats.roleChecks.Add(1)
+	switch {
+	case s.Active():
+		s.maybeInvite(now)
+		if s.cfg.Auto {
+			s.maybeDemote(now)
+		}
+	case s.cfg.Auto:
+		s.maybePromote(now)
 	}
 }
 
@@ -235,11 +289,13 @@ func (s *Supernode) noteLeafLinks(n int, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case n > 0:
+	case n > 0 && !s.aloneSince.IsZero():
 		s.aloneSince = time.Time{}
-	case s.aloneSince.IsZero():
+		poke(s.roleKick)
+	case n == 0 && s.aloneSince.IsZero():
 		s.aloneSince = now
 		s.aloneWait = s.cfg.Promotion.AloneAfter + rand.N(s.cfg.Promotion.AloneAfter+1)
+		poke(s.roleKick) // roleLoop learns the new deadline
 	}
 }
 

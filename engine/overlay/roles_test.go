@@ -117,3 +117,34 @@ func TestDemotion(t *testing.T) {
 		t.Fatalf("reply %+v", reply)
 	}
 }
+
+// TestRoleLoopBacksOff: an idle node's role check backs off instead of
+// running every CheckInterval, yet a pending change still happens on
+// time: a node alone promotes at its deadline (here well before the first
+// CheckInterval), and a leaf linking is looked at at once.
+func TestRoleLoopBacksOff(t *testing.T) {
+	t.Parallel()
+	p := fastRoles(Promotion{})
+	p.CheckInterval = 10 * time.Millisecond
+	n := listenNode(t).start(t, SupernodeConfig{Promotion: p, MaxLeaves: 10})
+	time.Sleep(time.Second)
+	// Every 10 ms would be 100 looks; doubling to 160 ms makes about 10.
+	if got := n.sn.stats.roleChecks.Load(); got > 30 {
+		t.Fatalf("an idle supernode looked at its role %d times in 1 s with CheckInterval 10 ms, want a back-off", got)
+	}
+	before := n.sn.stats.roleChecks.Load()
+	runLeaf(t, LeafConfig{PeerAddr: "127.0.0.1:9", Dial: loopback.Dial, Finder: StaticFinder{n.addr}})
+	waitFor(t, 5*time.Second, "a look after the leaf linked", func() bool {
+		return n.sn.Leaves() == 1 && n.sn.stats.roleChecks.Load() > before
+	})
+
+	q := fastRoles(Promotion{AloneAfter: 100 * time.Millisecond})
+	q.CheckInterval = time.Minute
+	alone := listenNode(t).start(t, SupernodeConfig{Auto: true, Promotion: q, MaxLeaves: 10})
+	runLeaf(t, LeafConfig{PeerAddr: alone.addr, Dial: loopback.Dial, Finder: StaticFinder{}, Local: alone.sn})
+	start := time.Now()
+	waitFor(t, 20*time.Second, "promotion when alone", alone.sn.Active)
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("a node alone promoted after %v with AloneAfter 100-200 ms, want it at its deadline, not at a CheckInterval of a minute", took)
+	}
+}

@@ -44,7 +44,7 @@ func (s *Supernode) ServeConn(ctx context.Context, c net.Conn) {
 		return
 	}
 	ln.count = &s.sent
-	s.reachable.Store(true) // someone reached us
+	s.markReachable() // someone reached us
 	switch {
 	case s.cfg.DialBack != nil && s.cfg.DialBack.serve(ctx, ln, hello, s.cfg.Addr):
 	case hello.Role == roleProbe:
@@ -117,6 +117,7 @@ func (s *Supernode) addLeaf(ln *link, source string) (*leafConn, bool) {
 	lc := &leafConn{id: s.nextLeaf, source: source, ln: ln, lim: newLimiter(s.cfg.QueryRate, s.cfg.QueryBurst), since: time.Now()}
 	s.nextLeaf++
 	s.leaves[lc.id] = lc
+	poke(s.roleKick) // an invitation may be due
 	return lc, true
 }
 
@@ -129,6 +130,7 @@ func (s *Supernode) dropLeaf(lc *leafConn) {
 	s.mu.Lock()
 	delete(s.leaves, lc.id)
 	s.mu.Unlock()
+	poke(s.roleKick)
 }
 
 // handleLeaf processes one frame from a leaf.

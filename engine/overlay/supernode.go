@@ -118,6 +118,7 @@ type stats struct {
 	received, answered, matched, forwarded, filtered, relays, repaired, duplicates, routed, limited atomic.Uint64
 	advertsSent, advertsReceived, tablesRefused                                                     atomic.Uint64
 	invites, promotions, demotions                                                                  atomic.Uint64
+	roleChecks                                                                                      atomic.Uint64 // roleLoop's looks, for tests
 }
 
 // Supernode indexes its leaves' shares, answers and forwards queries.
