@@ -17,16 +17,7 @@ import (
 // timeout; the words land first in B's search history. A search stopped at
 // once ends at once, marked stopped.
 func TestSearchDoneWhenAnswered(t *testing.T) {
-	boot := enginetest.Start(t, enginetest.Config(t))
-	sCfg := enginetest.Config(t, boot.DHTAddr())
-	sCfg.Supernode = true
-	enginetest.Start(t, sCfg)
-	aCfg := enginetest.Config(t, boot.DHTAddr())
-	aCfg.Leaf = true
-	a := enginetest.Start(t, aCfg)
-	bCfg := enginetest.Config(t, boot.DHTAddr())
-	bCfg.Leaf = true
-	b := enginetest.Start(t, bCfg)
+	a, b := enginetest.StartSearchNet(t)
 	src := enginetest.RandomFile(t, t.TempDir(), "Quokka Holiday Photos.zip", 64<<10)
 	ih, err := a.ShareSync(context.Background(), src, nil)
 	if err != nil {

@@ -22,16 +22,7 @@ import (
 // a root two torrents share finds both. A searching a hash finds the
 // torrent in its own library (Local), and a search for words still works.
 func TestSearchByV2Hash(t *testing.T) {
-	boot := enginetest.Start(t, enginetest.Config(t))
-	sCfg := enginetest.Config(t, boot.DHTAddr())
-	sCfg.Supernode = true
-	enginetest.Start(t, sCfg)
-	aCfg := enginetest.Config(t, boot.DHTAddr())
-	aCfg.Leaf = true
-	a := enginetest.Start(t, aCfg)
-	bCfg := enginetest.Config(t, boot.DHTAddr())
-	bCfg.Leaf = true
-	b := enginetest.Start(t, bCfg)
+	a, b := enginetest.StartSearchNet(t)
 
 	dir := t.TempDir()
 	shared := enginetest.RandomFile(t, dir, "shared.bin", 100<<10)

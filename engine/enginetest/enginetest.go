@@ -107,3 +107,20 @@ func Transfer(s engine.Snapshot, ih engine.InfoHash) (engine.TransferSnapshot, b
 	}
 	return engine.TransferSnapshot{}, false
 }
+
+// StartSearchNet starts the smallest search network: a DHT bootstrap node,
+// a supernode found through it, and two leaves, a to share and b to
+// search. Each stops when the test ends.
+func StartSearchNet(t testing.TB) (a, b *Node) {
+	t.Helper()
+	boot := Start(t, Config(t))
+	sCfg := Config(t, boot.DHTAddr())
+	sCfg.Supernode = true
+	Start(t, sCfg)
+	leaf := func() *Node {
+		cfg := Config(t, boot.DHTAddr())
+		cfg.Leaf = true
+		return Start(t, cfg)
+	}
+	return leaf(), leaf()
+}
