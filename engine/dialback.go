@@ -226,6 +226,8 @@ func mappingWords(method string) string {
 		return "upnp mapping"
 	case portmap.MethodNATPMP:
 		return "natpmp mapping"
+	case portmap.MethodPCP:
+		return "pcp mapping"
 	}
 	return "no port mapping"
 }

@@ -54,7 +54,11 @@ func TestChildMapper(t *testing.T) {
 	runtime.ReadMemStats(&m0)
 	out := json.NewEncoder(os.Stdout)
 	var m *Mapper
-	m = New(Config{Port: port, Lease: lease, Policy: netguard.Policy{Allow: netlab.Ranges}, OnChange: func() {
+	var methods []string
+	if v := os.Getenv("PORTMAP_METHODS"); v != "" {
+		methods = strings.Split(v, ",")
+	}
+	m = New(Config{Port: port, Lease: lease, Methods: methods, Policy: netguard.Policy{Allow: netlab.Ranges}, OnChange: func() {
 		s := m.Status()
 		out.Encode(childLine{Method: s.Method, External: s.External.String(), Err: s.Err, Trying: s.Trying})
 	}})
@@ -93,9 +97,9 @@ type child struct {
 	lines chan childLine
 }
 
-func startChild(t *testing.T, n *netlab.Node, port int, lease time.Duration) *child {
+func startChild(t *testing.T, n *netlab.Node, port int, lease time.Duration, methods ...string) *child {
 	t.Helper()
-	cmd := n.Self("TestChildMapper", "PORTMAP_PORT="+strconv.Itoa(port), "PORTMAP_LEASE="+lease.String())
+	cmd := n.Self("TestChildMapper", "PORTMAP_PORT="+strconv.Itoa(port), "PORTMAP_LEASE="+lease.String(), "PORTMAP_METHODS="+strings.Join(methods, ","))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -225,6 +229,56 @@ func TestLabNATPMP(t *testing.T) {
 	if n := mapped(t, lab.Router("r1"), 41001); n != 0 {
 		t.Fatalf("%d forwardings left after a clean exit", n)
 	}
+}
+
+// TestLabPCP: r1's miniupnpd also speaks PCP (RFC 6887) on the NAT-PMP
+// port; with only PCP allowed, the mapper maps TCP and UDP by PCP MAP,
+// learns r1's public address from the answer, a public host reaches the
+// port, a restarted router gets the mapping back within one renewal
+// interval, and a clean exit removes it (lifetime 0).
+func TestLabPCP(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{NATPMPOnly: true})
+	r1 := lab.Router("r1")
+	const port = 41004
+	lease := 6 * time.Second
+	c := startChild(t, lab.Host("h1"), port, lease, MethodPCP)
+	l := c.next(t, 20*time.Second, settled)
+	if l.Method != MethodPCP || l.External != "203.0.113.11:41004" {
+		t.Fatalf("status %+v, want pcp 203.0.113.11:41004", l)
+	}
+	if n := mapped(t, r1, port); n != 2 {
+		t.Fatalf("r1 has %d forwardings of %d, want TCP and UDP", n, port)
+	}
+	if got, err := dialGreeting(lab.Host("s1"), netip.MustParseAddrPort(l.External)); err != nil || strings.TrimSpace(got) != "shoal" {
+		t.Fatalf("s1 dialling %s: %q %v", l.External, got, err)
+	}
+	if err := r1.RestartUPnP(); err != nil {
+		t.Fatal(err)
+	}
+	lost := time.Now()
+	for mapped(t, r1, port) != 2 {
+		if time.Since(lost) > lease/2+3*time.Second {
+			t.Fatalf("PCP mapping not re-made within one renewal interval (%v) after the router lost it", lease/2)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.stop(t)
+	if n := mapped(t, r1, port); n != 0 {
+		t.Fatalf("%d forwardings left after a clean exit", n)
+	}
+}
+
+// TestLabDoubleNATPCP: PCP alone behind r3 (carrier-grade NAT): r3's
+// miniupnpd answers PCP but cannot add the mapping, and the status names
+// the refusal in words for people.
+func TestLabDoubleNATPCP(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{})
+	c := startChild(t, lab.Host("h3"), 41005, time.Minute, MethodPCP)
+	l := c.next(t, 30*time.Second, settled)
+	if l.Method != MethodNone || !strings.HasPrefix(l.Err, "Your router refused to open a port (PCP said: ") {
+		t.Fatalf("status %+v, want a PCP refusal", l)
+	}
+	t.Logf("double NAT, PCP only: %s", l.Err)
 }
 
 // TestLabDoubleNAT: behind r3, whose WAN is in the carrier-grade NAT

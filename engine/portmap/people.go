@@ -44,6 +44,10 @@ func checkPublic(ip netip.Addr) error {
 // miniupnpd answers when its own WAN address is not public.
 const natpmpNetworkFailure = "result code 3"
 
+// pcpNetworkFailure is PCP's NETWORK_FAILURE (RFC 6887 §7.4), what
+// miniupnpd answers when its own WAN address is not public.
+const pcpNetworkFailure = 7
+
 // explain turns the protocols' failures into one sentence for people:
 // the most telling failure wins.
 func explain(errs []error) string {
@@ -53,8 +57,9 @@ func explain(errs []error) string {
 			return sayNotPublic(np.ip)
 		}
 	}
+	var pe *pcpError
 	for _, err := range errs {
-		if err != nil && strings.Contains(err.Error(), natpmpNetworkFailure) {
+		if err != nil && strings.Contains(err.Error(), natpmpNetworkFailure) || errors.As(err, &pe) && pe.code == pcpNetworkFailure {
 			return sayNotPublic(netip.Addr{})
 		}
 	}
@@ -63,6 +68,11 @@ func explain(errs []error) string {
 		if errors.As(err, &ref) {
 			return fmt.Sprintf("Your router refused to open a port (%s said: %s). Forward the port to this computer by hand in the router's settings.",
 				methodName(ref.method), short(ref.err))
+		}
+	}
+	for _, err := range errs {
+		if errors.As(err, &pe) {
+			return fmt.Sprintf("Your router refused to open a port (PCP said: %s). Forward the port to this computer by hand in the router's settings.", pe.words())
 		}
 	}
 	return "No router answered UPnP or NAT-PMP. Turn one of them on in your router's settings, or forward the port to this computer by hand."
@@ -79,8 +89,11 @@ func sayNotPublic(ip netip.Addr) string {
 }
 
 func methodName(m string) string {
-	if m == MethodUPnP {
+	switch m {
+	case MethodUPnP:
 		return "UPnP"
+	case MethodPCP:
+		return "PCP"
 	}
 	return "NAT-PMP"
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 const (
 	MethodUPnP   = "upnp"
 	MethodNATPMP = "natpmp"
+	MethodPCP    = "pcp"
 	MethodNone   = "none"
 )
 
@@ -37,14 +39,17 @@ type Config struct {
 	Description string
 	// OnChange, if set, is called (without locks held) when Status changes.
 	OnChange func()
+	// Methods, if not nil, limits the protocols tried (MethodUPnP,
+	// MethodNATPMP, MethodPCP); nil tries all.
+	Methods []string
 	// Logger receives the mapper's log; nil discards it.
 	Logger *slog.Logger
 }
 
 // Status is what the mapper knows.
 type Status struct {
-	// Method is how the port is open: MethodUPnP, MethodNATPMP or
-	// MethodNone.
+	// Method is how the port is open: MethodUPnP, MethodNATPMP,
+	// MethodPCP or MethodNone.
 	Method string
 	// External is the router's public address and the mapped port; invalid
 	// while unknown.
@@ -197,23 +202,37 @@ func (m *Mapper) attempt(ctx context.Context) ([]*lease, []error) {
 		l   *lease
 		err error
 	}
-	tries := []func(context.Context) (mapper, error){m.discoverUPnP, m.discoverNATPMP}
+	// NAT-PMP and PCP share the router's port and its mappings: PCP is
+	// asked only when NAT-PMP fails, in the same slot.
+	tries := [][]func(context.Context) (mapper, error){
+		m.allowed(map[string]func(context.Context) (mapper, error){MethodUPnP: m.discoverUPnP}),
+		m.allowed(map[string]func(context.Context) (mapper, error){MethodNATPMP: m.discoverNATPMP}, map[string]func(context.Context) (mapper, error){MethodPCP: m.discoverPCP}),
+	}
 	results := make([]result, len(tries))
 	var wg sync.WaitGroup
-	for i, discover := range tries {
+	for i, chain := range tries {
+		if len(chain) == 0 {
+			results[i] = result{nil, nil}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			actx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 			defer cancel()
-			mp, err := discover(actx)
-			if err == nil {
-				var l *lease
-				l, err = m.mapAll(actx, mp)
-				results[i] = result{l, err}
-				return
+			var errs []error
+			for _, discover := range chain {
+				mp, err := discover(actx)
+				if err == nil {
+					var l *lease
+					if l, err = m.mapAll(actx, mp); err == nil {
+						results[i] = result{l, nil}
+						return
+					}
+				}
+				errs = append(errs, err)
 			}
-			results[i] = result{nil, err}
+			results[i] = result{nil, errors.Join(errs...)}
 		}()
 	}
 	wg.Wait()
@@ -222,11 +241,25 @@ func (m *Mapper) attempt(ctx context.Context) ([]*lease, []error) {
 	for _, r := range results {
 		if r.err != nil {
 			errs = append(errs, r.err)
-		} else {
+		} else if r.l != nil {
 			kept = append(kept, r.l)
 		}
 	}
 	return kept, errs
+}
+
+// allowed lists, in order, the discoverers of each step whose method
+// Config.Methods allows.
+func (m *Mapper) allowed(steps ...map[string]func(context.Context) (mapper, error)) []func(context.Context) (mapper, error) {
+	var out []func(context.Context) (mapper, error)
+	for _, step := range steps {
+		for method, f := range step {
+			if m.cfg.Methods == nil || slices.Contains(m.cfg.Methods, method) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 // mapAll learns the external address and maps TCP and UDP through mp.
