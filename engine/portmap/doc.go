@@ -2,16 +2,16 @@
 // peers on the Internet can dial in: UPnP IGD (v1 and v2 WANIPConnection,
 // WANPPPConnection; UPnP Device Architecture 1.1 and the IGD:2 spec) via
 // github.com/huin/goupnp, and NAT-PMP (RFC 6886) via
-// github.com/jackpal/go-nat-pmp. PCP (RFC 6887) is not spoken, and
-// Status.Method is never "pcp" (the status field keeps the value for
-// when it is): no small, well-kept Go client library serves it. The Go
-// PCP clients found are alpha code (go-pcp, offered in fd/go-nat issue 3)
-// or part of a large application module (tailscale.com/net/portmapper,
-// built around Tailscale's own network monitor and logging). Routers that
-// speak PCP normally answer NAT-PMP on the same port (5351; miniupnpd
-// serves both), which is spoken.
+// github.com/jackpal/go-nat-pmp, and PCP (RFC 6887, MAP only, IPv4)
+// encoded here (pcp.go): the Go PCP clients found are alpha code (go-pcp,
+// offered in fd/go-nat issue 3) or part of a large application module
+// (tailscale.com/net/portmapper), and a MAP request is 60 bytes. NAT-PMP
+// and PCP share the router's port 5351 and its table of mappings (miniupnpd
+// serves both), so PCP is asked only when NAT-PMP fails: for routers that
+// dropped NAT-PMP. Config.Methods limits what is tried (the lab tests
+// force PCP that way against the real miniupnpd).
 //
-// A Mapper runs in the background (Run(ctx)): it tries both protocols in
+// A Mapper runs in the background (Run(ctx)): it tries UPnP and NAT-PMP/PCP in
 // parallel, each bounded by a timeout, maps TCP and UDP on the listen port,
 // learns the external address, renews the lease at half its life (which
 // also re-makes a mapping the router lost, for example after a restart),
