@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,9 @@ type labPunchCase struct {
 	// leechHost is where the leecher runs: h2 behind the strict r2, or h1
 	// behind r1, whose port the leecher maps by UPnP.
 	leechHost string
+	// seeder is where the seeder runs; "" means h5, behind the second
+	// strict NAT r5.
+	seeder string
 	// answering leaves the strict routers answering unsolicited packets
 	// (TCP RST, ICMP) instead of dropping them.
 	answering bool
@@ -60,6 +64,35 @@ func TestLabHolePunch(t *testing.T) {
 }
 
 func labHolePunch(t *testing.T, tc labPunchCase) {
+	r := labPunchTrial(t, tc)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Logf("%s got %d bytes from %s in %v; %s", tc.leechHost, r.size, tc.seedHost(), r.took.Round(10*time.Millisecond), r.line)
+}
+
+// seedHost is where the case's seeder runs: h5 behind the second strict
+// NAT unless the case names another.
+func (tc labPunchCase) seedHost() string {
+	if tc.seeder != "" {
+		return tc.seeder
+	}
+	return "h5"
+}
+
+// labPunchResult is one hole-punch trial's outcome: err is nil when the
+// file came through a punched connection.
+type labPunchResult struct {
+	err  error
+	size int
+	took time.Duration // from the leecher's start to its exit
+	line string        // the "hole punched" log line
+}
+
+// labPunchTrial builds a lab, runs relay, seeder and leecher as the case
+// says, and reports whether the leecher got the file byte for byte
+// through a connection hole punched via the relay.
+func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
 	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering})
 	src, data := labFile(t, "Gannet Colony "+tc.name+".bin", 3<<20+321)
 	torrent := filepath.Join(t.TempDir(), "colony.torrent")
@@ -70,7 +103,7 @@ func labHolePunch(t *testing.T, tc labPunchCase) {
 	}
 	const relayAddr = "203.0.113.50:42040"
 	relay := startLabGet(t, lab, "s1", "42040", t.TempDir(), torrent, "--timeout", "90s", "--max-down", "1KB")
-	seed := startLabGet(t, lab, "h5", "42041", filepath.Dir(src), torrent, "--timeout", "90s", "--seed", "--utp", tc.utp, "--peer", relayAddr)
+	seed := startLabGet(t, lab, tc.seedHost(), "42041", filepath.Dir(src), torrent, "--timeout", "90s", "--seed", "--utp", tc.utp, "--peer", relayAddr)
 	// The leecher joins after the relay's PEX round at 5 s, so the seeder
 	// hears of it only at the next round, a minute later, after the
 	// leecher's deadline. Over uTP, two peers that dial each other at once
@@ -82,24 +115,31 @@ func labHolePunch(t *testing.T, tc labPunchCase) {
 	leech := startLabGet(t, lab, tc.leechHost, "42042", out, torrent, "--utp", tc.utp, "--peer", relayAddr, "--timeout", "50s")
 	start := time.Now()
 	err := leech.cmd.Wait()
+	r := labPunchResult{size: len(data), took: time.Since(start)}
+	logs := func() string {
+		return fmt.Sprintf("\nleecher:\n%s\nseeder:\n%s\nrelay:\n%s", leech.logText(), seed.logText(), relay.logText())
+	}
 	if err != nil {
-		t.Fatalf("leecher on %s: %v\n%s\nseeder:\n%s\nrelay:\n%s", tc.leechHost, err, leech.logText(), seed.logText(), relay.logText())
+		r.err = fmt.Errorf("leecher on %s: %w%s", tc.leechHost, err, logs())
+		return r
 	}
 	got, err := os.ReadFile(filepath.Join(out, filepath.Base(src)))
 	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("leecher's file differs or is missing (%v)", err)
+		r.err = fmt.Errorf("leecher's file differs or is missing (%v)", err)
+		return r
 	}
 	if !strings.Contains(relay.logText(), "hole punch relayed") {
-		t.Errorf("the relay's log does not show the rendezvous:\n%s", relay.logText())
+		r.err = fmt.Errorf("the relay's log does not show the rendezvous%s", logs())
+		return r
 	}
-	line := leech.logLine("hole punched")
-	if line == "" {
-		line = seed.logLine("hole punched")
+	r.line = leech.logLine("hole punched")
+	if r.line == "" {
+		r.line = seed.logLine("hole punched")
 	}
-	if line == "" || !strings.Contains(line, "relay="+relayAddr) {
-		t.Fatalf("neither end logged a connection hole punched via %s:\nleecher:\n%s\nseeder:\n%s", relayAddr, leech.logText(), seed.logText())
+	if r.line == "" || !strings.Contains(r.line, "relay="+relayAddr) {
+		r.err = fmt.Errorf("neither end logged a connection hole punched via %s%s", relayAddr, logs())
 	}
-	t.Logf("%s got %d bytes from h5 in %v; %s", tc.leechHost, len(data), time.Since(start).Round(10*time.Millisecond), line)
+	return r
 }
 
 // labGetProc is a `shoal get` running on a lab host.
