@@ -2,12 +2,12 @@ package main
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/shoalp2p/shoal/engine/enginetest"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
@@ -66,14 +66,7 @@ func benchWithTracker(t *testing.T, src, url string) string {
 	}
 	mi.Announce = url
 	path := filepath.Join(t.TempDir(), filepath.Base(src))
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := mi.Write(f); err != nil {
-		t.Fatal(err)
-	}
+	enginetest.WriteTorrent(t, mi, path)
 	return path
 }
 

@@ -102,16 +102,7 @@ func writeTorrent(t *testing.T, c content, trackers ...string) (string, engine.I
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), c.name()+".torrent")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mi.Write(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	enginetest.WriteTorrent(t, mi, path)
 	return path, engine.InfoHash(mi.HashInfoBytes())
 }
 

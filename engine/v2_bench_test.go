@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,14 +28,7 @@ func benchShoalPair(b *testing.B, format storage.Format) {
 		b.Fatal(err)
 	}
 	torrent := filepath.Join(b.TempDir(), "bench.torrent")
-	f, err := os.Create(torrent)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := mi.Write(f); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
+	enginetest.WriteTorrent(b, mi, torrent)
 	seeder := enginetest.Start(b, enginetest.Config(b))
 	ctx := context.Background()
 	ih, err := seeder.Download(ctx, engine.DownloadRequest{Source: torrent, Dir: filepath.Dir(src)})

@@ -204,7 +204,7 @@ func v2SeedPieces(t *testing.T, c content, uploadLimit, pieceLen int64) (*engine
 		t.Fatal(err)
 	}
 	torrent := filepath.Join(t.TempDir(), "v2.torrent")
-	writeMetainfo(t, mi, torrent)
+	enginetest.WriteTorrent(t, mi, torrent)
 	cfg := enginetest.Config(t)
 	cfg.UploadLimit = uploadLimit
 	seed := enginetest.Start(t, cfg)

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
-
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
 	"github.com/shoalp2p/shoal/engine/storage"
@@ -83,7 +81,7 @@ func TestShoalV2ToLibtorrent(t *testing.T) {
 				t.Fatal(err)
 			}
 			torrent := filepath.Join(t.TempDir(), "v2.torrent")
-			writeMetainfo(t, mi, torrent)
+			enginetest.WriteTorrent(t, mi, torrent)
 			node := enginetest.Start(t, enginetest.Config(t))
 			ih, err := node.Download(context.Background(), engine.DownloadRequest{Source: torrent, Dir: filepath.Dir(c.root)})
 			if err != nil {
@@ -108,18 +106,6 @@ func TestShoalV2ToLibtorrent(t *testing.T) {
 			t.Logf("libtorrent finished %s from Shoal in %v", how, time.Since(start).Round(time.Millisecond))
 			c.checkCopy(t, dl)
 		})
-	}
-}
-
-func writeMetainfo(t *testing.T, mi *metainfo.MetaInfo, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := mi.Write(f); err != nil {
-		t.Fatal(err)
 	}
 }
 

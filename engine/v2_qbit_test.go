@@ -26,7 +26,7 @@ func v2Torrent(t *testing.T, c content, format storage.Format) (*metainfo.MetaIn
 		t.Fatal(err)
 	}
 	torrent := filepath.Join(t.TempDir(), "shoal.torrent")
-	writeMetainfo(t, mi, torrent)
+	enginetest.WriteTorrent(t, mi, torrent)
 	info, err := torrentfile.ParseInfo(mi.InfoBytes)
 	if err != nil {
 		t.Fatal(err)

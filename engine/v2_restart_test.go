@@ -60,7 +60,7 @@ func TestV2MagnetRestartUsesSavedLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	torrent := filepath.Join(t.TempDir(), "v2.torrent")
-	writeMetainfo(t, mi, torrent)
+	enginetest.WriteTorrent(t, mi, torrent)
 	seed := enginetest.Start(t, enginetest.Config(t))
 	ih, err := seed.Download(context.Background(), engine.DownloadRequest{Source: torrent, Dir: filepath.Dir(c.root)})
 	if err != nil {

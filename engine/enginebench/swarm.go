@@ -248,14 +248,7 @@ func writeTorrent(t testing.TB, dir, src string) (string, engine.InfoHash) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "swarm.torrent")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := mi.Write(f); err != nil {
-		t.Fatal(err)
-	}
+	enginetest.WriteTorrent(t, mi, path)
 	return path, engine.InfoHash(mi.HashInfoBytes())
 }
 

@@ -7,11 +7,13 @@ package enginetest
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/metainfo"
 	"github.com/shoalp2p/shoal/engine"
 )
 
@@ -123,4 +125,16 @@ func StartSearchNet(t testing.TB) (a, b *Node) {
 		return Start(t, cfg)
 	}
 	return leaf(), leaf()
+}
+
+// WriteTorrent writes mi as a .torrent file at path.
+func WriteTorrent(t testing.TB, mi *metainfo.MetaInfo, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(mi.Write(f), f.Close()); err != nil {
+		t.Fatalf("write %s: %v", path, err)
+	}
 }
