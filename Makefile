@@ -17,7 +17,7 @@ APT_PKGS := x11-apps gcc pkg-config libgl1-mesa-dev xorg-dev libxcursor-dev libx
 	python3-libtorrent xdg-utils desktop-file-utils dbus appstream dunst
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build screenshots test test-go test-ui bench demo run fuzz clean install install-desktop uninstall locks
+.PHONY: deps build screenshots test test-go test-ui bench demo run fuzz clean install install-desktop uninstall locks package
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -111,6 +111,37 @@ install-desktop:
 	install -D -m 644 assets/$(APP_ID).metainfo.xml $(METAINFO_DIR)/$(APP_ID).metainfo.xml
 	! command -v update-desktop-database >/dev/null || update-desktop-database -q $(APPS_DIR)
 	xdg-mime default $(APP_ID).desktop x-scheme-handler/magnet application/x-bittorrent
+
+# A Linux desktop bundle, .tmp/package/shoal-linux-ARCH.tar.xz, made by
+# `fyne package` (fyne.io/tools, installed into .tmp/tools on first use)
+# from FyneApp.toml (name, app ID, version, icon assets/icon.png) and the
+# binary `make build` made. fyne package reads FyneApp.toml only beside Go
+# code, so it runs in a staging folder holding FyneApp.toml, the icon and a
+# link to app/main.go. Its desktop file is then replaced by
+# assets/shoal.desktop: Fyne's has no MimeType, or with one Exec=shoal %F,
+# which passes files only, and magnet links are URLs (Exec=shoal %U). The
+# AppStream metadata is added; the bundle's own Makefile installs it
+# (make user-install, or make install as root).
+FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
+FYNE := $(CURDIR)/.tmp/tools/fyne
+PKG_DIR := $(CURDIR)/.tmp/package
+package: build
+	@test -x $(FYNE) || GOBIN=$(CURDIR)/.tmp/tools $(GO) install $(FYNE_TOOLS)
+	rm -rf $(PKG_DIR) && mkdir -p $(PKG_DIR)/src/assets
+	cp FyneApp.toml $(PKG_DIR)/src/ && cp assets/icon.png $(PKG_DIR)/src/assets/
+	ln -s $(CURDIR)/app/main.go $(PKG_DIR)/src/main.go
+	cd $(PKG_DIR)/src && $(FYNE) package --os linux --exe $(abspath $(BIN)) --release
+	tar -C $(PKG_DIR) -xJf $(PKG_DIR)/src/Shoal.tar.xz
+	desk=$$(find $(PKG_DIR)/shoal -name '$(APP_ID).desktop'); share=$$(dirname $$(dirname $$desk)); \
+	test -f $$share/pixmaps/$(APP_ID).png; \
+	install -m 644 assets/shoal.desktop $$desk; \
+	install -D -m 644 assets/$(APP_ID).metainfo.xml $$share/metainfo/$(APP_ID).metainfo.xml; \
+	desktop-file-validate $$desk; \
+	grep -qx 'Exec=shoal %U' $$desk; \
+	grep -qx 'Icon=$(APP_ID)' $$desk; \
+	grep -qx 'MimeType=x-scheme-handler/magnet;application/x-bittorrent;' $$desk
+	tar -C $(PKG_DIR) -cJf $(PKG_DIR)/shoal-linux-$$($(GO) env GOARCH).tar.xz shoal
+	@tar -tJvf $(PKG_DIR)/shoal-linux-$$($(GO) env GOARCH).tar.xz
 
 uninstall:
 	rm -f $(BINDIR)/shoal $(APPS_DIR)/$(APP_ID).desktop $(ICON_DIR)/$(APP_ID).png $(METAINFO_DIR)/$(APP_ID).metainfo.xml
