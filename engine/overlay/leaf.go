@@ -160,10 +160,20 @@ func (l *Leaf) Run(ctx context.Context) error {
 }
 
 // runModes follows the role of the node's own Supernode: while it is a
-// supernode the leaf registers and searches through it in-process; while
-// it is not, through remote supernodes like any leaf.
+// supernode the leaf searches through it in-process; while it is not, it
+// registers and searches through remote supernodes like any leaf. Its
+// shares are kept in the local index whatever the role (runLocal), so the
+// cost of indexing a library is paid when it is shared, once, and not at
+// each promotion.
 func (l *Leaf) runModes(ctx context.Context) error {
 	s := l.cfg.Local
+	var local sync.WaitGroup
+	defer local.Wait()
+	local.Add(1)
+	go func() {
+		defer local.Done()
+		l.runLocal(ctx)
+	}()
 	for ctx.Err() == nil {
 		changed := s.RoleChanged()
 		active := s.Active()
@@ -180,7 +190,7 @@ func (l *Leaf) runModes(ctx context.Context) error {
 		}()
 		switch {
 		case active:
-			l.runLocal(sub)
+			<-sub.Done()
 		case l.cfg.Dial != nil && l.cfg.Finder != nil:
 			l.runRemote(sub)
 			s.addKnown(l.recentLinks())
@@ -227,7 +237,8 @@ func peerPort(addr string) (int, error) {
 	return port, nil
 }
 
-// runLocal keeps the in-process supernode's copy of our shares current.
+// runLocal keeps the in-process supernode's copy of our shares current,
+// whatever its role.
 // It starts from the entries the index kept from an earlier run or role
 // (storedLocal), so a restart with an unchanged library writes nothing, and
 // diffs nothing until the owner has set the shares once (until then it
@@ -247,11 +258,12 @@ func (l *Leaf) runLocal(ctx context.Context) error {
 		want := l.snapshot()
 		add, del := diffShares(want, sent)
 		if want != nil && len(add)+len(del) > 0 {
-			actx, cancel := context.WithTimeout(ctx, localApplyTimeout)
+			// A put that has begun finishes even if the leaf is stopping:
+			// the next start then finds the library indexed.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), localApplyTimeout)
 			err := s.putLocal(actx, l.cfg.PeerAddr, add, del)
 			cancel()
 			switch {
-			case err != nil && ctx.Err() != nil: // shutting down: nothing is lost, the shares are in SQLite
 			case err != nil:
 				l.log.Warn("overlay: register shares locally", "err", err)
 			default:
