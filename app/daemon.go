@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/shoalp2p/shoal/engine/storage"
@@ -72,6 +73,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return nil
 		case <-usr1:
 			printRuntime(stdout)
+			writeHeapProfile(os.Getenv("SHOAL_HEAPPROFILE"), stderr)
 		}
 	}
 }
@@ -81,6 +83,26 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type runtimeLine struct {
 	Goroutines   int `json:"goroutines"`
 	StorageFiles int `json:"storage_files"` // descriptors held by torrent storage
+}
+
+// writeHeapProfile writes a heap profile (for `go tool pprof`) to path,
+// when set: SHOAL_HEAPPROFILE=FILE and SIGUSR1 show what an idle daemon
+// holds.
+func writeHeapProfile(path string, stderr io.Writer) {
+	if path == "" {
+		return
+	}
+	runtime.GC() // the profile shows live memory as of the last collection
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "shoal: heap profile:", err)
+	}
 }
 
 func printRuntime(w io.Writer) {
