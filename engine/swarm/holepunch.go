@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"time"
 
@@ -110,7 +111,7 @@ func (s *Swarm) relay(p *peer, target netip.AddrPort) {
 	switch {
 	case !ok:
 		reply.Err = wire.HolepunchNoSuchPeer // we cannot tell the target where p listens
-	case target == from || s.isSelf(p, target):
+	case target == from || s.isSelf(p, target) || s.isOwnAddr(target):
 		reply.Err = wire.HolepunchNoSelf
 	case t == nil:
 		reply.Err = wire.HolepunchNotConnected
@@ -151,6 +152,43 @@ func (s *Swarm) isSelf(p *peer, ap netip.AddrPort) bool {
 	return p.yourIP.IsValid() && ap == netip.AddrPortFrom(p.yourIP, s.advertisedPort())
 }
 
+// isOwnAddr reports whether ap is one of our own addresses: our listen or
+// advertised port on an IP that is ours (a local interface's, any
+// connected peer's yourip for us, or the IP the node's votes agree on).
+// A relay lists us in its PEX like any of its peers; dialing, or asking
+// for a punch to, ourselves only wastes a dial or gets a refusal.
+// Caller holds s.mu.
+func (s *Swarm) isOwnAddr(ap netip.AddrPort) bool {
+	port := ap.Port()
+	if port == 0 || (port != uint16(s.cfg.ListenPort) && port != s.advertisedPort()) {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.peers {
+		if p.yourIP.IsValid() && p.yourIP.Unmap() == ip {
+			return true
+		}
+	}
+	if v, _, ok := s.cfg.IPVotes.Agreed(ip.Is6()); ok && v == ip {
+		return true
+	}
+	return isLocalIP(ip)
+}
+
+// isLocalIP reports whether ip belongs to one of this host's interfaces.
+func isLocalIP(ip netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if pfx, err := netip.ParsePrefix(a.String()); err == nil && pfx.Addr().Unmap() == ip {
+			return true
+		}
+	}
+	return false
+}
+
 // advertisedPort is the listen port we tell peers. Caller holds s.mu.
 func (s *Swarm) advertisedPort() uint16 {
 	if ep := s.cfg.ExternalPort; ep != nil && ep.Load() > 0 {
@@ -167,7 +205,7 @@ func (s *Swarm) advertisedPort() uint16 {
 // other. Without yourip, the end that asked dials. Caller holds s.mu.
 func (s *Swarm) onConnect(p *peer, addr netip.AddrPort) {
 	key := addr.String()
-	if s.cfg.Punch == nil || s.stopping || s.runCtx == nil || s.connectedTo(key) || s.punches[key] != nil {
+	if s.cfg.Punch == nil || s.isOwnAddr(addr) || s.stopping || s.runCtx == nil || s.connectedTo(key) || s.punches[key] != nil {
 		return
 	}
 	if len(s.punches) >= maxPunches || s.paused || s.err != nil {
@@ -261,7 +299,7 @@ func (s *Swarm) expirePunches(now time.Time) {
 // its PEX. Caller holds s.mu.
 func (s *Swarm) askRendezvous(addr string) {
 	ap, err := netip.ParseAddrPort(addr)
-	if err != nil || s.cfg.Punch == nil {
+	if err != nil || s.cfg.Punch == nil || s.isOwnAddr(ap) {
 		return
 	}
 	if r, ok := s.rendezvous[addr]; ok && time.Since(r.at) < rendezvousEvery {

@@ -222,7 +222,7 @@ func (s *Swarm) onPEX(p *peer, payload []byte) error {
 // other's handshake until it times out.) Caller holds s.mu.
 func (s *Swarm) pexCandidate(a netip.AddrPort, f wire.PEXFlags) {
 	addr := a.String()
-	if _, ok := s.cands[addr]; ok || len(s.cands) >= 2000 || (s.seeding && f&wire.PEXSeed != 0) {
+	if _, ok := s.cands[addr]; ok || len(s.cands) >= 2000 || (s.seeding && f&wire.PEXSeed != 0) || s.isOwnAddr(a) {
 		return
 	}
 	s.cands[addr] = &candidate{addr: addr}

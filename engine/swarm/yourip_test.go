@@ -1,10 +1,15 @@
 package swarm
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/wire"
 )
 
@@ -117,5 +122,52 @@ func TestPEXFlagsUse(t *testing.T) {
 	}
 	if f := s.pexFlags(&peer{encryption: "none", network: "tcp"}); f != 0 {
 		t.Errorf("flags of an incoming plain TCP peer = %#x, want 0", f)
+	}
+}
+
+// TestOwnAddrDropped: our own address (listen port on a peer's yourip for
+// us, on the IP the votes agree on, or on a local interface's IP) is no
+// PEX candidate and no punch target; the same IP on another port is.
+func TestOwnAddrDropped(t *testing.T) {
+	v := NewIPVotes()
+	v.Note(netip.MustParseAddr("203.0.113.50"), netip.MustParseAddr("203.0.113.77"))
+	v.Note(netip.MustParseAddr("203.0.113.51"), netip.MustParseAddr("203.0.113.77"))
+	var punched atomic.Int32
+	s := &Swarm{
+		cfg: Config{ListenPort: 6881, IPVotes: v, Punch: func(context.Context, string, wire.Handshake, bool) (*transport.Conn, wire.Handshake, error) {
+			punched.Add(1)
+			return nil, wire.Handshake{}, errors.New("test punch")
+		}},
+		cands:   map[string]*candidate{},
+		punches: map[string]*punch{},
+		log:     slog.New(slog.DiscardHandler),
+		runCtx:  context.Background(),
+	}
+	relay := &peer{addr: "198.51.100.9:1", yourIP: netip.MustParseAddr("203.0.113.12")}
+	s.peers = map[uint64]*peer{1: relay}
+	own := []string{"203.0.113.12:6881", "203.0.113.77:6881", "127.0.0.1:6881"}
+	for _, a := range own {
+		ap := netip.MustParseAddrPort(a)
+		s.pexCandidate(ap, wire.PEXHolepunch)
+		if _, ok := s.cands[a]; ok {
+			t.Errorf("our own address %s became a PEX candidate", a)
+		}
+		s.onConnect(relay, ap)
+		if s.punches[a] != nil {
+			t.Errorf("a connect toward our own address %s started a punch", a)
+		}
+	}
+	other := netip.MustParseAddrPort("203.0.113.12:6882")
+	s.pexCandidate(other, 0)
+	if _, ok := s.cands[other.String()]; !ok {
+		t.Error("a peer on our IP but another port is no PEX candidate")
+	}
+	s.onConnect(relay, other)
+	if s.punches[other.String()] == nil {
+		t.Error("a connect toward another peer started no punch")
+	}
+	s.wg.Wait()
+	if n := punched.Load(); n != 1 {
+		t.Errorf("%d punches ran, want 1", n)
 	}
 }
