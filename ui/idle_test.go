@@ -110,3 +110,46 @@ func TestIdleLibraryNotRedrawn(t *testing.T) {
 		t.Fatalf("one new library item: %d table redraws, want 1", got)
 	}
 }
+
+// TestIdleWindowPollsSlowly: once idleAfter snapshots in a row change
+// nothing shown, the poller waits idlePoll; a changed rate, another tab or
+// an engine call brings back pollInterval (the tab and the call at once,
+// through the wake channel); the Ratio tab's moving graph never idles.
+func TestIdleWindowPollsSlowly(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	s := bigSnapshot(100)
+	quiet := func() {
+		for range idleAfter + 1 {
+			u.Refresh(clone(s))
+		}
+	}
+	quiet()
+	if got := u.pollEvery(); got != idlePoll {
+		t.Fatalf("after %d unchanged snapshots the UI polls every %v, want %v", idleAfter+1, got, idlePoll)
+	}
+	moved := clone(s)
+	moved.Transfers[42].DownRate++
+	u.Refresh(moved)
+	if got := u.pollEvery(); got != pollInterval {
+		t.Fatalf("after a changed rate the UI polls every %v, want %v", got, pollInterval)
+	}
+	s = moved
+	quiet()
+	u.tabs.Select(u.libraryItem)
+	if got := u.pollEvery(); got != pollInterval || len(u.wake) != 1 {
+		t.Fatalf("after a tab change: every %v with %d wake-ups, want %v and 1", got, len(u.wake), pollInterval)
+	}
+	<-u.wake
+	quiet()
+	u.act("", func() error { return nil }, nil)
+	settle(u)
+	if got := u.pollEvery(); got != pollInterval || len(u.wake) != 1 {
+		t.Fatalf("after an engine call: every %v with %d wake-ups, want %v and 1", got, len(u.wake), pollInterval)
+	}
+	u.tabs.Select(u.ratioItem)
+	quiet()
+	if got := u.pollEvery(); got != pollInterval {
+		t.Fatalf("with the Ratio tab shown the UI polls every %v, want %v", got, pollInterval)
+	}
+}

@@ -3,7 +3,9 @@
 // It shows the engine's keyword search (Shoal's supernode overlay, no BEP),
 // the BitTorrent transfers (BEP 3; magnet links and metadata exchange, BEP 9),
 // the shared library and the share ratio. The UI pulls: every 250 ms (every
-// 2 s while the window is out of the foreground) it takes an engine.Snapshot
+// second once eight snapshots in a row changed nothing shown, until
+// something changes or the user acts; every 2 s while the window is out of
+// the foreground) it takes an engine.Snapshot
 // and applies it on the Fyne goroutine with fyne.Do; Refresh diffs it
 // against cached per-row strings so an unchanged swarm costs almost nothing,
 // and a widget of a hidden tab that changes on its own (the rate graph)
@@ -18,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,9 +95,16 @@ type Engine interface {
 // in the foreground; backgroundPoll is how often otherwise (the window
 // unfocused or hidden to the tray), where nobody watches the figures move.
 // Coming back to the foreground pulls one at once.
+//
+// An idle window polls slowly too: once idleAfter snapshots in a row have
+// changed nothing it shows, it polls every idlePoll until something
+// changes, the user acts (an engine call, another tab) or it comes back to
+// the foreground.
 const (
 	pollInterval   = 250 * time.Millisecond
 	backgroundPoll = 2 * time.Second
+	idlePoll       = time.Second
+	idleAfter      = 8
 )
 
 // UI is Shoal's main window and the state behind it. All fields are owned
@@ -122,7 +132,9 @@ type UI struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	pending    atomic.Bool // a snapshot is queued for the Fyne goroutine
+	pending    atomic.Bool  // a snapshot is queued for the Fyne goroutine
+	quiet      atomic.Int32 // snapshots in a row that changed nothing shown
+	last       engine.Snapshot
 	background atomic.Bool // the window is not in the foreground: poll slowly
 	wake       chan struct{}
 	bg         sync.WaitGroup // goroutines started by user actions
@@ -175,6 +187,7 @@ func New(a fyne.App, eng Engine) *UI {
 // tabShown runs when a tab is selected: widgets of hidden tabs that
 // change on their own (the rate graph) redraw only while shown.
 func (u *UI) tabShown(it *container.TabItem) {
+	u.busy()
 	u.ratio.graph.setShown(it == u.ratioItem)
 }
 
@@ -205,10 +218,24 @@ func (u *UI) Start(ctx context.Context) {
 
 // pollEvery is the time until the next snapshot.
 func (u *UI) pollEvery() time.Duration {
-	if u.background.Load() {
+	switch {
+	case u.background.Load():
 		return backgroundPoll
+	case u.quiet.Load() >= idleAfter:
+		return idlePoll
 	}
 	return pollInterval
+}
+
+// busy says the user did something: poll at the full rate again, now.
+// Safe from any goroutine.
+func (u *UI) busy() {
+	if u.quiet.Swap(0) >= idleAfter {
+		select {
+		case u.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // SetForeground says whether the window is in the foreground (focused and
@@ -240,6 +267,12 @@ func (u *UI) pull() {
 // Refresh applies one snapshot. It must run on the Fyne goroutine. Only the
 // parts that changed since the previous snapshot are redrawn.
 func (u *UI) Refresh(s engine.Snapshot) {
+	if u.showsNothingNew(s) {
+		u.quiet.Add(1)
+	} else {
+		u.quiet.Store(0)
+	}
+	u.last = s
 	u.status.apply(s.Net)
 	u.settings.syncAlt()
 	u.settings.showReach(s.Net)
@@ -255,6 +288,35 @@ func (u *UI) Refresh(s engine.Snapshot) {
 		u.libraryItem.Text = counted("Library", len(s.Library))
 		u.tabs.Refresh()
 	}
+}
+
+// showsNothingNew reports whether s would change nothing the window shows
+// compared with the last snapshot applied. The Ratio tab's graph moves
+// every second, so while it is shown every snapshot counts as new.
+func (u *UI) showsNothingNew(s engine.Snapshot) bool {
+	p := u.last
+	if u.tabs.Selected() == u.ratioItem || p.Taken.IsZero() || p.Ratio != s.Ratio || !sameNetStatus(p.Net, s.Net) ||
+		len(p.Transfers) != len(s.Transfers) || !slices.Equal(p.ShareJobs, s.ShareJobs) {
+		return false
+	}
+	if !sameSlice(p.Library, s.Library) && !slices.Equal(p.Library, s.Library) {
+		return false
+	}
+	for i := range s.Transfers {
+		a, b := &p.Transfers[i], &s.Transfers[i]
+		if a.InfoHash != b.InfoHash || keyOf(*a) != keyOf(*b) || a.Queued != b.Queued || a.Dir != b.Dir {
+			return false
+		}
+	}
+	return true
+}
+
+// sameNetStatus reports whether a and b agree in everything the window
+// shows of the network (the status bar, the tray, the Connection card).
+func sameNetStatus(a, b engine.NetStatus) bool {
+	return sameNet(a, b) && slices.Equal(a.Supernodes, b.Supernodes) &&
+		a.DHTNodes6 == b.DHTNodes6 && a.PortMappingErr == b.PortMappingErr &&
+		a.ReachableHow == b.ReachableHow && a.ExternalAddrFrom == b.ExternalAddrFrom
 }
 
 // snapTime is when s was taken, or now if it does not say.
@@ -297,9 +359,11 @@ func (u *UI) act(op string, call func() error, then func()) {
 // dialog shows, to undo what the UI assumed.
 func (u *UI) actOr(op string, call func() error, then, failed func()) {
 	u.bg.Add(1)
+	u.busy()
 	go func() {
 		defer u.bg.Done()
 		err := call()
+		defer u.busy() // show what the call changed soon
 		if err != nil && op != "" {
 			err = &opError{op: op, err: err}
 		}
