@@ -106,16 +106,16 @@ func (x *index) putDHT(ctx context.Context, entries []DHTEntry, max int) error {
 	defer tx.Rollback()
 	var olds, news []string
 	for _, e := range entries {
-		old, exists, err := entryTextOf(ctx, tx, dhtLeafID, e.InfoHash)
+		old, err := entryOf(ctx, tx, dhtLeafID, e.InfoHash)
 		if err != nil {
 			return err
 		}
-		text, err := upsertEntry(ctx, tx, dhtLeafID, SourceDHT, e.Entry)
+		text, err := upsertEntry(ctx, tx, dhtLeafID, SourceDHT, e.Entry, old)
 		if err != nil {
 			return err
 		}
-		if exists {
-			olds = append(olds, old)
+		if old != nil {
+			olds = append(olds, old.String())
 		}
 		news = append(news, text)
 		if err := upsertDHTMeta(ctx, tx, e); err != nil {

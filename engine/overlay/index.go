@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -347,21 +348,21 @@ func (x *index) put(ctx context.Context, leaf int64, source string, entries []En
 	}
 	var olds, news []string
 	for _, e := range entries {
-		old, exists, err := entryTextOf(ctx, tx, leaf, e.InfoHash)
+		old, err := entryOf(ctx, tx, leaf, e.InfoHash)
 		if err != nil {
 			return 0, err
 		}
-		if !exists && n >= maxPerLeaf {
+		if old == nil && n >= maxPerLeaf {
 			refused++
 			continue
 		}
-		text, err := upsertEntry(ctx, tx, leaf, source, e)
+		text, err := upsertEntry(ctx, tx, leaf, source, e, old)
 		if err != nil {
 			return 0, err
 		}
 		x.upserts.Add(1)
-		if exists {
-			olds = append(olds, old)
+		if old != nil {
+			olds = append(olds, old.String())
 		} else {
 			n++
 		}
@@ -397,19 +398,30 @@ func (x *index) commitCounted(ctx context.Context, tx *sql.Tx, leaf int64, plus,
 
 // entryTextOf returns the searchable text of leaf's entry ih, if any.
 func entryTextOf(ctx context.Context, tx *sql.Tx, leaf int64, ih [20]byte) (string, bool, error) {
-	var t keyText
-	err := tx.QueryRowContext(ctx, `SELECT `+textCols+` FROM entries WHERE leaf = ? AND infohash = ?`, leaf, ih[:]).Scan(t.dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("overlay: index: lookup: %w", err)
+	t, err := entryOf(ctx, tx, leaf, ih)
+	if err != nil || t == nil {
+		return "", false, err
 	}
 	return t.String(), true, nil
 }
 
-// upsertEntry stores e and returns its keyword text.
-func upsertEntry(ctx context.Context, tx *sql.Tx, leaf int64, source string, e Entry) (string, error) {
+// entryOf returns the text and hashes of leaf's entry ih; nil if none.
+func entryOf(ctx context.Context, tx *sql.Tx, leaf int64, ih [20]byte) (*keyText, error) {
+	var t keyText
+	err := tx.QueryRowContext(ctx, `SELECT `+textCols+` FROM entries WHERE leaf = ? AND infohash = ?`, leaf, ih[:]).Scan(t.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("overlay: index: lookup: %w", err)
+	}
+	return &t, nil
+}
+
+// upsertEntry stores e over old (nil if e is new) and returns its keyword
+// text. The v2 hashes are written only when they changed: a new entry
+// has none to delete, and a re-registered one mostly the same.
+func upsertEntry(ctx context.Context, tx *sql.Tx, leaf int64, source string, e Entry, old *keyText) (string, error) {
 	name, files := entryText(e.Name, e.Files)
 	t := keyText{name: name, files: files, ih: e.InfoHash[:], v2: v2Blob(e.V2), roots: rootsBlob(e.Roots)}
 	var id int64
@@ -423,24 +435,46 @@ func upsertEntry(ctx context.Context, tx *sql.Tx, leaf int64, source string, e E
 	if err != nil {
 		return "", fmt.Errorf("overlay: index put: upsert: %w", err)
 	}
-	if err := putHashes(ctx, tx, id, t.hashes()); err != nil {
+	hashes := t.hashes()
+	if old != nil {
+		oldHashes := old.hashes()
+		if slices.EqualFunc(oldHashes, hashes, bytes.Equal) {
+			return t.String(), nil
+		}
+		if len(oldHashes) > 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM entry_hashes WHERE id = ?`, id); err != nil {
+				return "", fmt.Errorf("overlay: index put: hashes: %w", err)
+			}
+		}
+	}
+	if err := insertHashes(ctx, tx, id, hashes); err != nil {
 		return "", err
 	}
 	return t.String(), nil
 }
 
-// putHashes makes entry id findable by exactly the v2 hashes given.
-func putHashes(ctx context.Context, tx *sql.Tx, id int64, hashes [][]byte) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM entry_hashes WHERE id = ?`, id); err != nil {
-		return fmt.Errorf("overlay: index put: hashes: %w", err)
-	}
-	for _, h := range hashes {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO entry_hashes (hash, id) VALUES (?, ?)`, h, id); err != nil {
+// insertHashes makes entry id findable by the v2 hashes given, in one
+// statement (one per hashesPerInsert hashes): a statement costs more than
+// the rows it writes.
+func insertHashes(ctx context.Context, tx *sql.Tx, id int64, hashes [][]byte) error {
+	for len(hashes) > 0 {
+		n := min(len(hashes), hashesPerInsert)
+		args := make([]any, 0, 2*n)
+		for _, h := range hashes[:n] {
+			args = append(args, h, id)
+		}
+		q := `INSERT OR IGNORE INTO entry_hashes (hash, id) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, n-1)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("overlay: index put: hashes: %w", err)
 		}
+		hashes = hashes[n:]
 	}
 	return nil
 }
+
+// hashesPerInsert bounds one insertHashes statement (SQLite allows 32,766
+// parameters; few entries have more than a handful of files).
+const hashesPerInsert = 128
 
 // remove deletes some of leaf's entries.
 func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error {
