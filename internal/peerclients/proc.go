@@ -31,6 +31,7 @@ var (
 var debPackage = map[string]string{
 	"transmission-daemon": "transmission-daemon",
 	"transmission-create": "transmission-cli",
+	"transmission-show":   "transmission-cli",
 	"aria2c":              "aria2",
 	"qbittorrent-nox":     "qbittorrent-nox",
 	"opentracker":         "opentracker",

@@ -1,0 +1,113 @@
+package engine_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/internal/peerclients"
+)
+
+// TestShareFormatReason pins why Share makes v1 torrents (engine.ShareFormat)
+// while `shoal create` makes hybrids: Transmission 3.00 and aria2 1.36
+// cannot read any BEP 52 torrent, because BEP 52's "file tree" names every
+// file's entry by an empty dictionary key, which both of their bencode
+// decoders mishandle. A v1 torrent that differs only by one extra info key
+// holding {"": 1} shows it is that key, not pad files or the v2 hashes:
+// Transmission refuses it as corrupt, and aria2 (which re-encodes the info
+// dictionary) computes another infohash for it. When this test fails, the
+// clients read hybrids and Share should make them.
+func TestShareFormatReason(t *testing.T) {
+	t.Parallel()
+	needBins(t, "transmission-show", "aria2c")
+	c := folderOfFiles(t, "Field Recordings")
+	dir := t.TempDir()
+	hybrid, err := storage.Create(context.Background(), c.root, storage.CreateOptions{Format: storage.Hybrid}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := storage.Create(context.Background(), c.root, storage.CreateOptions{Format: storage.V1Only}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		mi   *metainfo.MetaInfo
+		ok   bool // both clients read it with the right infohash
+	}{
+		{"v1 as Share makes it", v1, true},
+		{"hybrid as shoal create makes it", hybrid, false},
+		{"v1 plus one empty dictionary key", withEmptyKey(t, v1), false},
+	}
+	for _, tc := range cases {
+		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".torrent")
+		enginetest.WriteTorrent(t, tc.mi, path)
+		want := engine.InfoHash(tc.mi.HashInfoBytes()).String()
+		trOK, trOut := transmissionReads(t, path, want)
+		ariaOK, ariaOut := aria2Reads(t, path, want)
+		if trOK != tc.ok || ariaOK != tc.ok {
+			t.Errorf("%s: Transmission reads it: %v, aria2 reads it with infohash %s: %v; want %v for both\ntransmission-show: %s\naria2c: %s",
+				tc.name, trOK, want, ariaOK, tc.ok, trOut, ariaOut)
+		}
+	}
+	if engine.ShareFormat != storage.V1Only {
+		t.Errorf("ShareFormat %v: Transmission 3.00 and aria2 1.36 could not fetch a share", engine.ShareFormat)
+	}
+}
+
+// withEmptyKey is mi with an extra info key "x" holding {"": 1}.
+func withEmptyKey(t *testing.T, mi *metainfo.MetaInfo) *metainfo.MetaInfo {
+	t.Helper()
+	var info map[string]any
+	if err := bencode.Unmarshal(mi.InfoBytes, &info); err != nil {
+		t.Fatal(err)
+	}
+	info["x"] = map[string]any{"": 1}
+	b, err := bencode.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &metainfo.MetaInfo{InfoBytes: b}
+}
+
+// transmissionReads runs transmission-show (Transmission 3.00's parser) on
+// a .torrent: whether it reads it with infohash want, and its output.
+func transmissionReads(t *testing.T, path, want string) (bool, string) {
+	t.Helper()
+	bin, err := peerclients.Bin("transmission-show")
+	need(t, err)
+	out, err := exec.Command(bin, path).CombinedOutput()
+	return err == nil && strings.Contains(string(out), "Hash: "+want), clipOut(out)
+}
+
+// aria2InfoHash is the infohash line of `aria2c --show-files`.
+var aria2InfoHash = regexp.MustCompile(`Info Hash: ([0-9a-f]{40})`)
+
+// aria2Reads runs `aria2c --show-files` on a .torrent: whether aria2 reads
+// it with infohash want, and its output.
+func aria2Reads(t *testing.T, path, want string) (bool, string) {
+	t.Helper()
+	bin, err := peerclients.Bin("aria2c")
+	need(t, err)
+	out, _ := exec.Command(bin, "--no-conf", "--show-files=true", path).CombinedOutput()
+	m := aria2InfoHash.FindSubmatch(out)
+	return m != nil && string(m[1]) == want, clipOut(out)
+}
+
+// clipOut is the first 300 bytes of a tool's output.
+func clipOut(b []byte) string {
+	if len(b) > 300 {
+		b = b[:300]
+	}
+	return string(b)
+}
+
