@@ -110,4 +110,3 @@ func clipOut(b []byte) string {
 	}
 	return string(b)
 }
-
