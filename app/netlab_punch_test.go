@@ -49,6 +49,7 @@ func TestLabHolePunch(t *testing.T) {
 	for _, tc := range []labPunchCase{
 		{name: "utp", utp: "only", leechHost: "h2"},
 		{name: "tcp", utp: "off", leechHost: "h2"},
+		{name: "raced", utp: "on", leechHost: "h2"},
 		// The leecher on h1 is reachable (r1 forwards its mapped port) and,
 		// its address sorting first, the end that dials. The seeder's
 		// router r5 answers its SYNs with RST, so the leecher's dial loop

@@ -113,7 +113,9 @@ func (s *Swarm) connectedTo(addr string) bool {
 
 func (s *Swarm) dial(ctx context.Context, c *candidate) {
 	defer s.wg.Done()
+	early := time.AfterFunc(earlyRendezvous, func() { s.askRendezvousEarly(c) })
 	err := s.dialAndRun(ctx, c.addr)
+	early.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.dialing = false

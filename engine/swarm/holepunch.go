@@ -294,6 +294,23 @@ func (s *Swarm) expirePunches(now time.Time) {
 	}
 }
 
+// earlyRendezvous is how long a dial may go unanswered before we ask a
+// relay for a rendezvous, without waiting for the dial to fail: a peer
+// behind a router that drops unsolicited packets leaves both transports
+// silent for their whole connect timeout (15 s), while a reachable one
+// answers within a round trip.
+const earlyRendezvous = 3 * time.Second
+
+// askRendezvousEarly asks for a rendezvous with c's peer while its dial is
+// still unanswered (see earlyRendezvous).
+func (s *Swarm) askRendezvousEarly(c *candidate) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.dialing && !s.stopping && !s.connectedTo(c.addr) {
+		s.askRendezvous(c.addr)
+	}
+}
+
 // askRendezvous asks a relay to introduce us to the peer at addr, after a
 // dial to it failed: a connected ut_holepunch peer that listed addr in
 // its PEX. Caller holds s.mu.
