@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/picker"
@@ -113,7 +114,13 @@ func (s *Swarm) connectedTo(addr string) bool {
 
 func (s *Swarm) dial(ctx context.Context, c *candidate) {
 	defer s.wg.Done()
-	early := time.AfterFunc(earlyRendezvous, func() { s.askRendezvousEarly(c) })
+	var answered atomic.Bool
+	ctx = transport.WithTrace(ctx, &transport.Trace{Opened: func(string) { answered.Store(true) }})
+	early := time.AfterFunc(earlyRendezvous, func() {
+		if !answered.Load() {
+			s.askRendezvousEarly(c)
+		}
+	})
 	err := s.dialAndRun(ctx, c.addr)
 	early.Stop()
 	s.mu.Lock()
@@ -123,7 +130,9 @@ func (s *Swarm) dial(ctx context.Context, c *candidate) {
 		c.failures++
 		c.nextTry = time.Now().Add(c.backoff())
 		s.log.Debug("peer connection failed", "peer", c.addr, "failures", c.failures, "err", err)
-		s.askRendezvous(c.addr)
+		if !errors.Is(err, errAlreadyConnected) { // else it reached us: no punch needed
+			s.askRendezvous(c.addr)
+		}
 		return
 	}
 	c.failures = 0
@@ -190,6 +199,9 @@ func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 	return nil
 }
 
+// errAlreadyConnected refuses a second connection to a connected peer.
+var errAlreadyConnected = errors.New("swarm: already connected to this peer")
+
 // addPeer registers a handshaken connection (outgoing if we opened it),
 // refusing banned peers, duplicates and ourselves. The peer counts in s.wg
 // from here: run it with runPeer.
@@ -210,7 +222,7 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake, outgoi
 			continue
 		}
 		if !restarted(old, ip, outgoing) {
-			return nil, errors.New("swarm: already connected to this peer")
+			return nil, errAlreadyConnected
 		}
 		s.log.Info("peer came back: its old connection is dropped", "peer", addr, "old", old.addr, "network", old.network)
 		old.close(errors.New("replaced by a new connection from the same peer"))

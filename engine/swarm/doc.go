@@ -77,8 +77,14 @@
 // may reach through us.
 //
 // As a peer behind NAT, the swarm remembers which addresses each peer
-// named in its PEX. When a dial to such an address fails, it asks that
-// peer for a rendezvous (once a minute per address). On connect, exactly
+// named in its PEX. When a dial to such an address fails, or has gone 3 s
+// without the peer answering (a router that drops SYNs leaves a dial
+// hanging for its whole 15 s), it asks that peer for a rendezvous (once a
+// minute per address). A dial whose connection opened asks for none, even
+// if its handshake is slow (transport.Trace tells the swarm), and neither
+// does one that lost to the peer's own connection to us. If a slow dial
+// completes beside a punched connection, addPeer keeps one of the two,
+// the same one at both ends. On connect, exactly
 // one end dials: the one whose address, as the relay sees both, sorts
 // first (our IP from the relay's yourip, with our advertised port). Both
 // ends compute the same answer, which matters because each end usually

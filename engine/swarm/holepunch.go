@@ -298,7 +298,12 @@ func (s *Swarm) expirePunches(now time.Time) {
 // relay for a rendezvous, without waiting for the dial to fail: a peer
 // behind a router that drops unsolicited packets leaves both transports
 // silent for their whole connect timeout (15 s), while a reachable one
-// answers within a round trip.
+// answers within a round trip. A dial whose connection opened (the peer
+// answered; only its handshake is slow) asks for none. If a slow answer
+// comes after the rendezvous, the punched connection and the dialled one
+// may both form: addPeer keeps one, the same at both ends (a second
+// connection in the same direction replaces the first, one in the
+// opposite direction is refused).
 const earlyRendezvous = 3 * time.Second
 
 // askRendezvousEarly asks for a rendezvous with c's peer while its dial is
@@ -313,10 +318,11 @@ func (s *Swarm) askRendezvousEarly(c *candidate) {
 
 // askRendezvous asks a relay to introduce us to the peer at addr, after a
 // dial to it failed: a connected ut_holepunch peer that listed addr in
-// its PEX. Caller holds s.mu.
+// its PEX. None while we are connected to that peer (our dial lost to
+// its connection to us). Caller holds s.mu.
 func (s *Swarm) askRendezvous(addr string) {
 	ap, err := netip.ParseAddrPort(addr)
-	if err != nil || s.cfg.Punch == nil || s.isOwnAddr(ap) {
+	if err != nil || s.cfg.Punch == nil || s.isOwnAddr(ap) || s.connectedTo(addr) || s.peerListeningAt(ap) != nil {
 		return
 	}
 	if r, ok := s.rendezvous[addr]; ok && time.Since(r.at) < rendezvousEvery {

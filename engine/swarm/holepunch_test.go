@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -25,8 +26,16 @@ type natNode struct {
 	*node
 	mu      sync.Mutex
 	blocked map[string]bool
-	punches []string // "addr initiator" or "addr target"
-	log     *syncBuffer
+	// silent holds addresses whose dials go unanswered for that long
+	// (a router that drops SYNs), then fail; hanging counts them.
+	silent  map[string]time.Duration
+	hanging int
+	// slow holds addresses whose dials connect after that long (a
+	// reachable peer on a slow path); slowHS those whose dials connect
+	// at once but get the peer's handshake that late.
+	slow, slowHS map[string]time.Duration
+	punches      []string // "addr initiator" or "addr target"
+	log          *syncBuffer
 }
 
 // syncBuffer is a log sink that tests may read while swarms write.
@@ -48,15 +57,33 @@ func (b *syncBuffer) count(s string) int {
 }
 
 func startNATNode(t *testing.T, ctx context.Context, cfg Config) *natNode {
-	n := &natNode{blocked: map[string]bool{}, log: &syncBuffer{}}
+	n := &natNode{blocked: map[string]bool{}, silent: map[string]time.Duration{},
+		slow: map[string]time.Duration{}, slowHS: map[string]time.Duration{}, log: &syncBuffer{}}
 	d := &transport.Dialer{Dial: loopback.Dial}
 	cfg.Logger = slog.New(slog.NewTextHandler(n.log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg.Connect = func(ctx context.Context, addr string, out wire.Handshake) (*transport.Conn, wire.Handshake, error) {
 		n.mu.Lock()
-		blocked := n.blocked[addr]
+		blocked, silent, slow, slowHS := n.blocked[addr], n.silent[addr], n.slow[addr], n.slowHS[addr]
 		n.mu.Unlock()
-		if blocked {
+		switch {
+		case blocked:
 			return nil, wire.Handshake{}, errors.New("connect: connection refused (strict NAT)")
+		case silent > 0:
+			n.hang(1)
+			defer n.hang(-1)
+			sleepCtx(ctx, silent)
+			return nil, wire.Handshake{}, errors.New("connect: i/o timeout (strict NAT)")
+		case slow > 0:
+			sleepCtx(ctx, slow)
+		case slowHS > 0:
+			sd := &transport.Dialer{Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := loopback.Dial(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &lateConn{Conn: c, delay: slowHS}, nil
+			}}
+			return sd.Connect(ctx, addr, out)
 		}
 		return d.Connect(ctx, addr, out)
 	}
@@ -75,6 +102,39 @@ func startNATNode(t *testing.T, ctx context.Context, cfg Config) *natNode {
 	}
 	n.node = startNode(t, ctx, cfg)
 	return n
+}
+
+// hang counts the dials in progress that go unanswered.
+func (n *natNode) hang(d int) {
+	n.mu.Lock()
+	n.hanging += d
+	n.mu.Unlock()
+}
+
+func (n *natNode) hangingDials() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.hanging
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// lateConn is a connection whose first read waits delay: the peer's
+// handshake comes that late.
+type lateConn struct {
+	net.Conn
+	delay time.Duration
+	once  sync.Once
+}
+
+func (c *lateConn) Read(b []byte) (int, error) {
+	c.once.Do(func() { time.Sleep(c.delay) })
+	return c.Conn.Read(b)
 }
 
 func (n *natNode) block(addrs ...string) {
@@ -239,4 +299,108 @@ func TestConnectFloodBounded(t *testing.T) {
 	if got := victim.punchLog(); len(got) != relayBurst {
 		t.Errorf("10 connects in a row made %d punches (%v), want %d", len(got), got, relayBurst)
 	}
+}
+
+// TestEarlyRendezvous: two peers behind routers that drop unsolicited
+// packets (their dials to each other go unanswered for 30 s) meet
+// through the relay while those dials still hang: the rendezvous is
+// asked once a dial has gone earlyRendezvous unanswered, not when it
+// fails.
+func TestEarlyRendezvous(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 256<<10, 64<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	relay := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	seed := startNATNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	leech := startNATNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	seed.silent[leech.addr] = 30 * time.Second
+	leech.silent[seed.addr] = 30 * time.Second
+	relay.s.SetSkipped(map[int]bool{0: true})
+	seed.s.AddPeers(relay.addr)
+	leech.s.AddPeers(relay.addr)
+	waitFor(t, "a dial between the NATed peers", 20*time.Second, func() bool {
+		return leech.hangingDials()+seed.hangingDials() > 0
+	})
+	waitFor(t, "the download through the punched connection", 20*time.Second, leech.s.Complete)
+	if leech.hangingDials()+seed.hangingDials() == 0 {
+		t.Fatal("the download ended after the unanswered dials gave up: the rendezvous waited for them")
+	}
+	if leech.log.count("hole punch rendezvous asked")+seed.log.count("hole punch rendezvous asked") == 0 {
+		t.Fatal("neither peer asked for a rendezvous")
+	}
+}
+
+// TestNoRendezvousForSlowHandshake: a dial whose connection opens at once
+// but whose handshake comes back late (6 s) is a reachable peer: nobody
+// asks for a rendezvous, and the dialled connection carries the file.
+func TestNoRendezvousForSlowHandshake(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 256<<10, 64<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	relay := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	seed := startNATNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	leech := startNATNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	seed.slowHS[leech.addr] = 6 * time.Second
+	leech.slowHS[seed.addr] = 6 * time.Second
+	relay.s.SetSkipped(map[int]bool{0: true})
+	seed.s.AddPeers(relay.addr)
+	leech.s.AddPeers(relay.addr)
+	waitFor(t, "the download", 40*time.Second, leech.s.Complete)
+	for name, n := range map[string]*natNode{"seeder": seed, "leecher": leech} {
+		if c := n.log.count("hole punch rendezvous asked"); c != 0 {
+			t.Errorf("the %s asked for %d rendezvous with a peer that answered\n%s", name, c, n.log.b.String())
+		}
+		if p := n.punchLog(); len(p) != 0 {
+			t.Errorf("the %s punched %v", name, p)
+		}
+	}
+}
+
+// TestLateDialBesidePunch: a reachable peer whose connect takes 6 s (a
+// slow path) gets a rendezvous after earlyRendezvous; the punched
+// connection forms first, then the dialled ones complete. Both ends keep
+// exactly one connection to each other, the same one, and the file
+// arrives.
+func TestLateDialBesidePunch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	path, info := makeContent(t, 1<<20, 64<<10)
+	ih := infoHash(info)
+	pieces := len(mustInfo(t, info).Pieces) / 20
+	relay := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
+	seed := startNATNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	leech := startNATNode(t, ctx, Config{InfoHash: ih, Dir: t.TempDir()})
+	seed.slow[leech.addr] = 6 * time.Second
+	leech.slow[seed.addr] = 6 * time.Second
+	relay.s.SetSkipped(map[int]bool{0: true})
+	seed.s.AddPeers(relay.addr)
+	leech.s.AddPeers(relay.addr)
+	waitFor(t, "a punch", 30*time.Second, func() bool { return len(leech.punchLog())+len(seed.punchLog()) > 0 })
+	// The slow dials end 6 s after they began, 3 s after the punch.
+	time.Sleep(8 * time.Second)
+	waitFor(t, "the download", 30*time.Second, leech.s.Complete)
+	a, b := linksTo(leech.s, seed.s.cfg.PeerID), linksTo(seed.s, leech.s.cfg.PeerID)
+	if len(a) != 1 || len(b) != 1 {
+		t.Fatalf("leecher holds %d connections to the seeder, seeder %d to the leecher; want 1 and 1", len(a), len(b))
+	}
+	if a[0] == b[0] {
+		t.Errorf("both ends see the connection as %s: want one outgoing, one incoming", a[0])
+	}
+}
+
+// linksTo lists the directions of s's live connections to the peer id.
+func linksTo(s *Swarm, id [20]byte) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, p := range s.peers {
+		if p.peerID == id && !p.dead {
+			out = append(out, map[bool]string{true: "outgoing", false: "incoming"}[p.outgoing])
+		}
+	}
+	return out
 }

@@ -138,6 +138,7 @@ func (d *Dialer) race(ctx context.Context, addr string, out wire.Handshake, mode
 	if err != nil {
 		return nil, wire.Handshake{}, err
 	}
+	opened(ctx, network)
 	c, in, err := Initiate(ctx, conn, out, mode, d.timeout())
 	if err == nil {
 		return c, in, nil
@@ -241,6 +242,7 @@ func (d *Dialer) attempt(ctx context.Context, dial func(ctx context.Context, net
 	if err != nil {
 		return nil, wire.Handshake{}, failed(network+" "+stepConnect, err)
 	}
+	opened(ctx, network)
 	c, in, err := Initiate(ctx, conn, out, mode, d.timeout())
 	if err != nil {
 		conn.Close()
