@@ -61,6 +61,9 @@ type Conn struct {
 
 	// cc is the LEDBAT congestion control (ledbat.go).
 	cc ledbat
+	// ackFlight is cur_window when the packet being applied arrived,
+	// before its acks (for cc.acked).
+	ackFlight uint32
 }
 
 var (
@@ -269,7 +272,7 @@ func (c *Conn) ack(nr uint16) {
 	resent := s.numResends != 0 || s.fastResent
 	latency, first := s.Ack()
 	if first {
-		c.cc.acked(s.payloadSize)
+		c.cc.acked(s.payloadSize, c.ackFlight)
 		c.cur_window -= s.payloadSize
 		c.updateCanWrite()
 		if !resent {
@@ -446,6 +449,7 @@ func (c *Conn) processDelivery(h header, payload []byte) {
 // unset bits above the highest set one are packets still in flight (the
 // bitmask is padded to 32 bits), not losses.
 func (c *Conn) applyAcks(h header) {
+	c.ackFlight = c.cur_window
 	c.ackTo(h.AckNr)
 	for _, ext := range h.Extensions {
 		if ext.Type != extensionTypeSelectiveAck {

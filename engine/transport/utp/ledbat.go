@@ -19,9 +19,9 @@ import (
 // packet per packet acked) until the queuing delay passes half the
 // target, then moves by at most ledbatGain bytes per round trip, in
 // proportion to how far the delay is off the target. A loss (a packet
-// resent after three later ones were acked) cuts the window at most
-// once per window of data (a round trip): by half, or by a fifth when
-// almost none of our data was queued (a random loss, see lost). A resend
+// resent after three later ones were acked) halves the window at most
+// once per window of data (a round trip), unless no queue explains it (a
+// random loss, see lost), which leaves the window as it is. A resend
 // timeout drops it to the minimum, and, as TCP does after a timeout, slow
 // start then brings it back to half the window it had (ssthresh) before
 // LEDBAT's slow growth takes over.
@@ -33,7 +33,7 @@ const (
 	ledbatMaxCwnd  = readBufferLen          // above the receive window we never use it
 	ledbatSamples  = 4                      // delay samples filtered (the smallest of the last few is used)
 	venoBacklog    = 3 * maxPayloadSize     // below this backlog a loss is random (TCP Veno's β, 3 packets)
-	randomLossCut  = 0.8                    // the window after a random loss, as a fraction (Veno's 4/5)
+	randomLossRate = 0.02                   // more losses than this share of a window in a round trip are congestion
 	// randomLossDelay: with this much queued (anyone's data) a loss is
 	// taken for congestion whatever our own backlog
 	randomLossDelay = ledbatTarget / 5
@@ -53,7 +53,9 @@ type ledbat struct {
 	nRecent, next           int
 	lastCut                 time.Time
 	cuts, timeouts, samples int64
-	randomCuts              int64 // cuts taken for random losses (by a fifth)
+	randomLosses            int64     // losses taken for random ones (no cut)
+	roundStart              time.Time // the round trip whose losses roundLosses counts
+	roundLosses             int
 }
 
 func newLedbat() ledbat {
@@ -103,15 +105,26 @@ func (l *ledbat) queuingDelay() time.Duration {
 	return time.Duration(max(least, 0)) * time.Microsecond
 }
 
-// acked grows or shrinks the window for bytes newly acknowledged.
-func (l *ledbat) acked(bytes uint32) {
+// acked grows or shrinks the window for bytes newly acknowledged, flight
+// being the bytes that were in flight when the ack came. The window grows
+// only while it was full (flight within a packet of it), as libtorrent's
+// cwnd_saturated and RFC 7661 have it: a sender held back by something
+// else (the application, the peer's receive window, the cap of
+// maxUnackedSends packets) would otherwise grow a window it never uses,
+// to be let loose all at once later, and a halving of it would not slow
+// the sender down at all. It shrinks whenever the queue is past the
+// target.
+func (l *ledbat) acked(bytes, flight uint32) {
 	if bytes == 0 {
 		return
 	}
+	full := float64(flight)+maxPayloadSize > l.cwnd
 	qd := l.queuingDelay()
 	if l.slowStart {
 		if qd < ledbatTarget/2 && l.cwnd < l.ssthresh {
-			l.cwnd = min(l.cwnd+float64(bytes), ledbatMaxCwnd)
+			if full {
+				l.cwnd = min(l.cwnd+float64(bytes), ledbatMaxCwnd)
+			}
 			return
 		}
 		l.slowStart = false
@@ -120,41 +133,65 @@ func (l *ledbat) acked(bytes uint32) {
 		return
 	}
 	off := float64(ledbatTarget-qd) / float64(ledbatTarget) // as libutp: no floor, a long queue backs off fast
+	if off > 0 && !full {
+		return
+	}
 	l.cwnd += ledbatGain * off * float64(bytes) / l.cwnd
 	l.cwnd = min(max(l.cwnd, ledbatMinCwnd), ledbatMaxCwnd)
 }
 
-// lost cuts the window for a packet first sent at sent and found lost at
-// now, rtt being the connection's mean round trip: once per window of
-// data, so the losses of packets sent before the last cut (the same round
-// trip's burst) do not cut again. The cut is TCP Veno's (Fu and Liew
-// 2003; Linux's tcp_veno): the backlog, the bytes of ours waiting in the
-// bottleneck's queue, is the window times the queuing delay over the
-// round trip. A loss with fewer than venoBacklog bytes of ours queued,
-// and less than randomLossDelay of queuing delay at all, did not come
-// from a full queue but from the link (a random loss), and cuts the
-// window by a fifth; a loss with a queue behind it, or before any delay
-// sample, halves it. The second test is a scavenger's: beside a TCP flow
-// that keeps the queue full, our own backlog is small because our window
-// is, and Veno's test alone took the overflow losses for random ones (TCP
-// kept 78% of the link in the yield bench, 93% before). Halving on every random loss held a flow at 0.5%
-// loss and a 100 ms round trip to a window of about 25 packets
-// (0.4 MB/s on a 5 MB/s link); beside a TCP flow that fills the queue
-// the queue is long and the window still halves.
+// lost reacts to a packet first sent at sent and found lost at now, rtt
+// being the connection's mean round trip. A congestion loss halves the
+// window, once per window of data, so the losses of packets sent before
+// the last cut (the same round trip's burst) do not cut again, and ends
+// slow start. A random loss changes nothing: LEDBAT's congestion signal
+// is the queuing delay, and a loss that no queue explains did not come
+// from congestion. A loss is random by TCP Veno's test (Fu and Liew 2003;
+// Linux's tcp_veno) and two more: the backlog, the bytes of ours waiting
+// in the bottleneck's queue (the window times the queuing delay over the
+// round trip), is under venoBacklog; the queuing delay of anyone's data
+// is under randomLossDelay (a scavenger's test: beside a TCP flow that
+// keeps the queue full, our own backlog is small because our window is,
+// and Veno's test alone took the overflow losses for random ones); and
+// losses are rare, at most randomLossRate of a window's packets in a
+// round trip (BBRv2's 2% threshold), so a bottleneck whose buffer is too
+// shallow to show a queue still cuts us by its drops. A loss before any
+// delay sample counts as congestion.
+//
+// Any cut for a random loss bounds the window at a given loss rate
+// whatever the link's speed: with a cut by a fifth and 3,000 bytes of
+// growth a round trip, 0.5% loss held a 100 ms round trip to about 45
+// packets (0.6 MB/s on a 5 MB/s link); halving held it to 25.
 func (l *ledbat) lost(now, sent time.Time, rtt time.Duration) {
+	if l.random(now, rtt) {
+		l.randomLosses++
+		return
+	}
 	l.slowStart = false
 	if !sent.After(l.lastCut) {
 		return
 	}
 	l.lastCut = now
 	l.cuts++
-	cut := 0.5
-	if qd := l.queuingDelay(); qd >= 0 && qd < randomLossDelay && rtt > 0 && l.cwnd*float64(qd)/float64(rtt) < venoBacklog {
-		cut = randomLossCut
-		l.randomCuts++
-	}
-	l.cwnd = max(l.cwnd*cut, ledbatMinCwnd)
+	l.cwnd = max(l.cwnd/2, ledbatMinCwnd)
 	l.ssthresh = l.cwnd
+}
+
+// random counts a loss at now in its round trip and reports whether it is
+// a random one (see lost).
+func (l *ledbat) random(now time.Time, rtt time.Duration) bool {
+	if rtt <= 0 {
+		return false
+	}
+	if now.Sub(l.roundStart) >= rtt {
+		l.roundStart, l.roundLosses = now, 0
+	}
+	l.roundLosses++
+	qd := l.queuingDelay()
+	if qd < 0 || qd >= randomLossDelay || l.cwnd*float64(qd)/float64(rtt) >= max(venoBacklog, l.cwnd/16) {
+		return false
+	}
+	return float64(l.roundLosses) <= max(2, randomLossRate*l.cwnd/maxPayloadSize)
 }
 
 // timedOut drops the window to its minimum after a resend timeout.

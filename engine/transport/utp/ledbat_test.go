@@ -11,7 +11,7 @@ func feed(l *ledbat, n int, delayUS uint32, now time.Time) {
 	const offset = 0xfffff000 // the clocks' offset wraps the field around
 	for range n {
 		l.sample(offset+delayUS, now)
-		l.acked(maxPayloadSize)
+		l.acked(maxPayloadSize, l.window())
 	}
 }
 
@@ -82,50 +82,62 @@ func TestLedbatLoss(t *testing.T) {
 
 // TestLedbatRandomLoss drives the controller through a scripted loss
 // pattern: losses while nothing of ours is queued (a random loss, as on a
-// lossy radio link) cut the window by a fifth, once per round trip; a
-// loss while the queue holds many packets of ours, or while the queue is
-// long though few of them are ours (beside a TCP flow that fills it),
-// halves it, as does a loss before any delay sample.
+// lossy radio link) leave the window and slow start as they are, while
+// they stay rare (at most 2% of a window's packets in a round trip); more
+// losses than that in a round trip, a loss while the queue holds many
+// packets of ours, or while the queue is long though few of them are
+// ours (beside a TCP flow that fills it), halve it, as does a loss
+// before any delay sample.
 func TestLedbatRandomLoss(t *testing.T) {
 	const rtt = 100 * time.Millisecond
 	now := time.Unix(1000, 0)
 	l := newLedbat()
-	l.slowStart, l.cwnd = false, 100*maxPayloadSize
 	feed(&l, ledbatSamples+1, 50000, now) // every sample at the base: an empty queue
 	l.cwnd = 100 * maxPayloadSize
 	l.lost(now, now.Add(-rtt), rtt)
-	l.lost(now.Add(5*time.Millisecond), now.Add(-rtt+time.Millisecond), rtt) // the same round trip's burst
-	if want := uint32(80 * maxPayloadSize); l.window() != want || l.randomCuts != 1 {
-		t.Fatalf("random losses in one round trip: window %d (%d random cuts), want %d after one cut by a fifth", l.window(), l.randomCuts, want)
+	l.lost(now.Add(5*time.Millisecond), now.Add(-rtt+time.Millisecond), rtt) // 2 of 100 packets in a round trip
+	if want := uint32(100 * maxPayloadSize); l.window() != want || l.randomLosses != 2 || l.cuts != 0 || !l.slowStart {
+		t.Fatalf("two random losses in a round trip of 100 packets: window %d (%d random, %d cuts, slow start %v), want %d, 2, 0, still in slow start",
+			l.window(), l.randomLosses, l.cuts, l.slowStart, want)
 	}
-	l.lost(now.Add(rtt), now.Add(time.Millisecond), rtt) // the next round trip
-	if want := uint32(64 * maxPayloadSize); l.window() != want {
-		t.Fatalf("a random loss a round trip later: window %d, want %d", l.window(), want)
+	l.lost(now.Add(10*time.Millisecond), now.Add(-rtt+2*time.Millisecond), rtt) // a third: 3% of the window
+	if want := uint32(50 * maxPayloadSize); l.window() != want || l.cuts != 1 || l.slowStart {
+		t.Fatalf("3 losses in a round trip of 100 packets: window %d (%d cuts, slow start %v), want halved to %d", l.window(), l.cuts, l.slowStart, want)
 	}
-
+	l.lost(now.Add(rtt), now.Add(time.Millisecond), rtt) // the next round trip: one loss is rare again
+	if want := uint32(50 * maxPayloadSize); l.window() != want || l.randomLosses != 3 {
+		t.Fatalf("a random loss a round trip later: window %d (%d random), want %d, 3", l.window(), l.randomLosses, want)
+	}
 	// 60 ms queued on a 160 ms round trip with 64 packets in flight: 24 packets of ours wait in the queue.
 	feed(&l, ledbatSamples, 50000+60000, now)
 	l.cwnd = 64 * maxPayloadSize
 	l.lost(now.Add(2*rtt), now.Add(rtt+time.Millisecond), 160*time.Millisecond)
-	if want := uint32(32 * maxPayloadSize); l.window() != want || l.randomCuts != 2 {
-		t.Fatalf("a loss with a full queue: window %d (%d random cuts), want halved to %d", l.window(), l.randomCuts, want)
+	if want := uint32(32 * maxPayloadSize); l.window() != want || l.randomLosses != 3 {
+		t.Fatalf("a loss with a full queue: window %d (%d random), want halved to %d", l.window(), l.randomLosses, want)
 	}
-
+	// 10 ms queued (under randomLossDelay) but 200 packets in flight on a
+	// 100 ms round trip: 20 packets of ours queued, Veno's backlog test.
+	feed(&l, ledbatSamples, 50000+10000, now)
+	l.cwnd = 200 * maxPayloadSize
+	l.lost(now.Add(4*rtt), now.Add(3*rtt+time.Millisecond), rtt)
+	if want := uint32(100 * maxPayloadSize); l.window() != want || l.randomLosses != 3 {
+		t.Fatalf("a loss with 20 packets of ours queued: window %d (%d random), want halved to %d", l.window(), l.randomLosses, want)
+	}
 	// Beside a TCP flow that keeps the queue full: 60 ms queued, but our
 	// window is small (4 packets on a 110 ms round trip, about 2 of them
 	// queued). The queue, not the link, lost the packet: halve.
 	feed(&l, ledbatSamples, 50000+60000, now)
 	l.cwnd = 4 * maxPayloadSize
-	l.lost(now.Add(3*rtt), now.Add(2*rtt+time.Millisecond), 110*time.Millisecond)
-	if want := uint32(2 * maxPayloadSize); l.window() != want || l.randomCuts != 2 {
-		t.Fatalf("a loss beside a queue-filling flow: window %d (%d random cuts), want halved to %d", l.window(), l.randomCuts, want)
+	l.lost(now.Add(6*rtt), now.Add(5*rtt+time.Millisecond), 110*time.Millisecond)
+	if want := uint32(2 * maxPayloadSize); l.window() != want || l.randomLosses != 3 {
+		t.Fatalf("a loss beside a queue-filling flow: window %d (%d random), want halved to %d", l.window(), l.randomLosses, want)
 	}
 
 	fresh := newLedbat() // no delay sample yet: the queue is unknown
 	fresh.cwnd = 40 * maxPayloadSize
 	fresh.lost(now, now.Add(-rtt), rtt)
-	if want := uint32(20 * maxPayloadSize); fresh.window() != want {
-		t.Fatalf("a loss before any delay sample: window %d, want halved to %d", fresh.window(), want)
+	if want := uint32(20 * maxPayloadSize); fresh.window() != want || fresh.slowStart {
+		t.Fatalf("a loss before any delay sample: window %d, slow start %v; want halved to %d, slow start over", fresh.window(), fresh.slowStart, want)
 	}
 }
 
@@ -142,5 +154,45 @@ func TestLedbatBaseDelayAges(t *testing.T) {
 	l.sample(50000, now.Add(122*time.Second))
 	if l.base() != 50000 {
 		t.Fatalf("base %d two minutes later, want 50000", l.base())
+	}
+}
+
+// TestLedbatGrowsOnlyWhenFull: acks while the window was not full (the
+// sender held back by the peer's window, the packet cap or the
+// application) do not grow it, in slow start or after; the queue past the
+// target still shrinks it; acks of a full window grow it.
+func TestLedbatGrowsOnlyWhenFull(t *testing.T) {
+	now := time.Unix(1000, 0)
+	const offset = 0xfff00000
+	l := newLedbat()
+	l.sample(offset+20000, now)
+	l.cwnd = 100 * maxPayloadSize
+	half := uint32(50 * maxPayloadSize)
+	for range 200 {
+		l.acked(maxPayloadSize, half)
+	}
+	if l.window() != 100*maxPayloadSize || !l.slowStart {
+		t.Fatalf("slow start, half the window in flight: window %d, want %d", l.window(), 100*maxPayloadSize)
+	}
+	l.slowStart = false
+	for range 200 {
+		l.acked(maxPayloadSize, half)
+	}
+	if l.window() != 100*maxPayloadSize {
+		t.Fatalf("half the window in flight: window %d, want %d", l.window(), 100*maxPayloadSize)
+	}
+	for range 100 {
+		l.acked(maxPayloadSize, l.window())
+	}
+	grown := l.window()
+	if grown <= 100*maxPayloadSize {
+		t.Fatalf("a full window acked: window %d, want grown past %d", grown, 100*maxPayloadSize)
+	}
+	for range ledbatSamples {
+		l.sample(offset+20000+150000, now) // 150 ms queued
+	}
+	l.acked(maxPayloadSize, half)
+	if l.window() >= grown {
+		t.Fatalf("150 ms queued, half the window in flight: window %d, want below %d", l.window(), grown)
 	}
 }
