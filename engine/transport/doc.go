@@ -96,6 +96,23 @@
 // alone let TCP keep only 78%: beside a queue-filling TCP flow our own
 // backlog is small, so a loss also counts as random only with under
 // 20 ms queued.
+// Then a random loss stopped cutting at all (2026-12-06): any cut per
+// random loss bounds the window at a given loss rate whatever the link's
+// speed (a fifth per loss held 100 ms/0.5% to about 45 packets, 0.6
+// MB/s), and LEDBAT's congestion signal is the queue, not loss. A loss
+// is random when the queuing delay is under 20 ms, our backlog under
+// max(3 packets, 1/16 of the window) and at most max(2, 2% of a window)
+// losses fell in the round trip (BBRv2's threshold, for a bottleneck
+// too shallow to show a queue); it no longer ends slow start. The window
+// also grows only while full (RFC 7661; libtorrent's cwnd_saturated): a
+// sender held back by the 256-packet cap or the peer's window had grown
+// a window it never used, which a halving then did not slow. In-process
+// (8 MiB, seeds 1-3, load 7-12): 1.13/1.29/1.57 MB/s. Bench (BENCH_RUNS=3
+// BENCH_ROWS="lossy link|LEDBAT yield", load 10-15), before → after: uTP
+// at 100 ms/0.5% Shoal 33.2 → 22.0 s, qBittorrent 36.5 → 25.9 s (0.91×
+// → 0.85×; the before run was that row alone); the other rows 0.71×,
+// 0.63×, 0.73×; TCP kept 82% of the link beside Shoal's uTP (85% of its
+// rate alone).
 // On loopback (64 MiB, medians of 3 on a machine at load 15–17; BENCH_ROWS=
 // "Shoal → Shoal, uTP"), Shoal → Shoal over uTP ran at 16.4 MB/s with
 // upstream's code and 14.3 MB/s with LEDBAT, within that machine's noise.

@@ -22,8 +22,9 @@
 // is lost too is resent again once three packets sent after it are acked
 // (RACK's lost-retransmission rule), and resent packets give no
 // round-trip sample (Karn's rule). A random loss (short queue, little of
-// ours in it: TCP Veno's test) cuts the window by a fifth, not half (see
-// ledbat.go's lost). Why a copy: see package transport's doc.
+// ours in it: TCP Veno's test; and rare) leaves the window alone, and the
+// window grows only while it is full (see ledbat.go's lost and acked).
+// Why a copy: see package transport's doc.
 package utp
 
 import (
