@@ -153,3 +153,36 @@ func TestIdleWindowPollsSlowly(t *testing.T) {
 		t.Fatalf("with the Ratio tab shown the UI polls every %v, want %v", got, pollInterval)
 	}
 }
+
+// TestIdleFocus: a focused text field keeps blinking its cursor, which
+// makes Fyne redraw the whole window many times a second, even on a hidden
+// tab. A new window has nothing focused, a tab change takes the focus from
+// the field it hides, and a search started leaves its field; Ctrl+F puts
+// the cursor back.
+func TestIdleFocus(t *testing.T) {
+	u, _ := newTestUI(t)
+	c := u.win.Canvas()
+	if f := c.Focused(); f != nil {
+		t.Fatalf("a new window focuses %T, want nothing", f)
+	}
+	u.focusSearch()
+	if c.Focused() != u.search.entry {
+		t.Fatalf("Ctrl+F focuses %v, want the search field", c.Focused())
+	}
+	u.ShowTab("transfers")
+	if f := c.Focused(); f != nil {
+		t.Fatalf("on the Transfers tab %T still has the focus, want none", f)
+	}
+	u.ShowTab("settings")
+	c.Focus(u.settings.down)
+	u.ShowTab("library")
+	if f := c.Focused(); f != nil {
+		t.Fatalf("leaving Settings with a field focused left %T focused, want none", f)
+	}
+	u.focusSearch()
+	u.search.entry.SetText("linux iso")
+	u.search.start()
+	if f := c.Focused(); f != nil {
+		t.Fatalf("a search started left %T focused, want none", f)
+	}
+}

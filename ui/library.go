@@ -56,7 +56,7 @@ type libraryTab struct {
 func newLibraryTab(u *UI) *libraryTab {
 	l := &libraryTab{u: u}
 	l.grid = newGridTable([]column{
-		{title: "Name", width: 300, kind: cellText, stretch: true, sortable: true},
+		{title: "Name", width: 300, min: 140, kind: cellText, stretch: true, sortable: true},
 		{title: "Size", width: 90, kind: cellNumber, sortable: true},
 		{title: "Files", width: 60, kind: cellNumber, sortable: true},
 		{title: "Location", width: 260, kind: cellText, sortable: true},

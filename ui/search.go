@@ -73,7 +73,7 @@ type searchTab struct {
 func newSearchTab(u *UI) *searchTab {
 	s := &searchTab{u: u, version: -1, timeout: searchTimeout}
 	s.grid = newGridTable([]column{
-		{title: "Name", width: 420, kind: cellText, stretch: true, sortable: true},
+		{title: "Name", width: 420, min: 160, kind: cellText, stretch: true, sortable: true},
 		{title: "Size", width: 90, kind: cellNumber, sortable: true},
 		{title: "Files", width: 60, kind: cellNumber, sortable: true},
 		{title: "Sources", width: 85, kind: cellNumber, sortable: true},
@@ -126,6 +126,7 @@ func (s *searchTab) start() {
 	s.info.SetText(fmt.Sprintf("Searching for %q…", words))
 	s.stop.Enable()
 	s.rememberSearch(words)
+	s.u.idleFocus()
 	s.streams.Add(1)
 	go func() {
 		defer s.streams.Done()

@@ -34,11 +34,22 @@ type column struct {
 	// enabled is the button label that makes a cellButton active; any
 	// other non-empty label shows a disabled button.
 	enabled string
-	// stretch marks the column that takes the width the others leave.
+	// stretch marks the column that takes the width the others leave;
+	// in a narrow window it gives up width down to min (0: width), so the
+	// columns after it stay on screen.
 	stretch bool
+	min     float32
 	// sortable lets a click on the header sort the rows by this column
 	// (the tab does the sorting: see gridTable.sortCol).
 	sortable bool
+}
+
+// narrowest is the least width of a stretch column.
+func (c column) narrowest() float32 {
+	if c.min > 0 {
+		return min(c.min, c.width)
+	}
+	return c.width
 }
 
 // sortFirstDesc says whether a first click on col's header sorts it
@@ -76,8 +87,9 @@ type gridTable struct {
 	sortCol  int
 	sortDesc bool
 
-	refreshes int // how often the table was refreshed; tests watch it
-	width     float32
+	refreshes    int // how often the table was refreshed; tests watch it
+	width        float32
+	stretchWidth float32 // the stretch column's width at that table width
 }
 
 // newGridTable builds the table widget for cols.
@@ -369,7 +381,8 @@ func (g *gridTable) fitWidth(total float32) {
 		rest -= c.width + pad
 	}
 	if stretch >= 0 {
-		g.table.SetColumnWidth(stretch, max(rest, g.cols[stretch].width))
+		g.stretchWidth = max(rest, g.cols[stretch].narrowest())
+		g.table.SetColumnWidth(stretch, g.stretchWidth)
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
@@ -165,5 +167,33 @@ func TestStatusBarWrapsInsteadOfCutting(t *testing.T) {
 	}
 	if m := u.win.Content().MinSize(); m.Height > 565 {
 		t.Errorf("with two status lines the window needs %v, more than 800×565", m)
+	}
+}
+
+// TestColumnsFitAt800: in an 800×600 window the Library and Search tables
+// show every column, their row buttons (Copy magnet, Download) included:
+// the Name column gives up width instead of pushing them off screen.
+func TestColumnsFitAt800(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.Refresh(demoSnapshot(time.Now()))
+	u.win.Resize(fyne.NewSize(800, 600))
+	for _, tc := range []struct {
+		item *container.TabItem
+		g    *gridTable
+	}{{u.libraryItem, u.library.grid}, {u.searchItem, u.search.grid}} {
+		u.tabs.Select(tc.item)
+		tc.g.fitWidth(tc.g.content.Size().Width) // as its layout does on the next frame
+		used := theme.ScrollBarSize()
+		for i, c := range tc.g.cols {
+			w := c.width
+			if c.stretch {
+				w = tc.g.stretchWidth
+			}
+			used += w + theme.Padding()
+			if avail := tc.g.content.Size().Width; used > avail+1 {
+				t.Errorf("%s tab at 800 px: column %d (%q) ends at %.0f of %.0f px, cut off", tc.item.Text, i, c.title, used, avail)
+				break
+			}
+		}
 	}
 }
