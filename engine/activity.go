@@ -1,6 +1,11 @@
 package engine
 
-import "github.com/shoalp2p/shoal/internal/locks"
+import (
+	"maps"
+	"slices"
+
+	"github.com/shoalp2p/shoal/internal/locks"
+)
 
 // activity is the set of transfers with work for the periodic flush: every
 // swarm that woke (a peer connected or is dialed) since it was last found
@@ -64,11 +69,7 @@ func (a *activity) remove(t *transfer) {
 func (a *activity) list() []*transfer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]*transfer, 0, len(a.set))
-	for _, t := range a.set {
-		out = append(out, t)
-	}
-	return out
+	return slices.Collect(maps.Values(a.set))
 }
 
 // has reports whether t is in the set.
@@ -78,19 +79,21 @@ func (a *activity) has(t *transfer) bool {
 	return a.set[t.ih] == t
 }
 
+// transferList returns every transfer, copied under e.mu so that the
+// caller can call into each one without holding it.
+func (e *Engine) transferList() []*transfer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Collect(maps.Values(e.transfers))
+}
+
 // activeTransfers is what the flush looks at: the active set.
 func (e *Engine) activeTransfers() []*transfer { return e.act.list() }
 
 // markAllActive puts every transfer in the active set, for the last flush
 // at shutdown.
 func (e *Engine) markAllActive() {
-	e.mu.Lock()
-	list := make([]*transfer, 0, len(e.transfers))
-	for _, t := range e.transfers {
-		list = append(list, t)
-	}
-	e.mu.Unlock()
-	for _, t := range list {
+	for _, t := range e.transferList() {
 		e.act.add(t)
 	}
 }

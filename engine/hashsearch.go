@@ -83,14 +83,8 @@ func matchesHash(h string, ih InfoHash, v2 [32]byte, roots [][32]byte) bool {
 // libraryHits returns a hit for each torrent in the library that has the
 // hash h (lower-case hex), marked Local.
 func (e *Engine) libraryHits(h string) []Hit {
-	e.mu.Lock()
-	list := make([]*transfer, 0, len(e.transfers))
-	for _, t := range e.transfers {
-		list = append(list, t)
-	}
-	e.mu.Unlock()
 	var hits []Hit
-	for _, t := range list {
+	for _, t := range e.transferList() {
 		sw := t.swarm()
 		if sw == nil {
 			continue

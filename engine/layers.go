@@ -26,11 +26,9 @@ func (e *Engine) layersPath(ih InfoHash) string {
 	return filepath.Join(e.cfg.DataDir, "piece-layers", hex.EncodeToString(ih[:]))
 }
 
-// savePieceLayers stores layers for ih (nothing for v1 and hybrid).
-func (e *Engine) savePieceLayers(ih InfoHash, layers map[[32]byte][][32]byte) error {
-	if len(layers) == 0 {
-		return nil
-	}
+// encodeLayers is the BEP 52 "piece layers" dict: each file's pieces
+// root mapped to its piece hashes, concatenated.
+func encodeLayers(layers map[[32]byte][][32]byte) map[string]string {
 	enc := make(map[string]string, len(layers))
 	for root, hashes := range layers {
 		b := make([]byte, 0, 32*len(hashes))
@@ -39,7 +37,15 @@ func (e *Engine) savePieceLayers(ih InfoHash, layers map[[32]byte][][32]byte) er
 		}
 		enc[string(root[:])] = string(b)
 	}
-	b, err := bencode.Marshal(enc)
+	return enc
+}
+
+// savePieceLayers stores layers for ih (nothing for v1 and hybrid).
+func (e *Engine) savePieceLayers(ih InfoHash, layers map[[32]byte][][32]byte) error {
+	if len(layers) == 0 {
+		return nil
+	}
+	b, err := bencode.Marshal(encodeLayers(layers))
 	if err != nil {
 		return fmt.Errorf("save piece layers: %w", err)
 	}

@@ -37,15 +37,7 @@ func (e *Engine) TorrentFile(ih InfoHash) ([]byte, error) {
 		top["announce-list"] = t.trackers
 	}
 	if len(layers) > 0 {
-		enc := make(map[string]string, len(layers))
-		for root, hashes := range layers {
-			b := make([]byte, 0, 32*len(hashes))
-			for _, h := range hashes {
-				b = append(b, h[:]...)
-			}
-			enc[string(root[:])] = string(b)
-		}
-		top["piece layers"] = enc
+		top["piece layers"] = encodeLayers(layers)
 	}
 	b, err := bencode.Marshal(top)
 	if err != nil {

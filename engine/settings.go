@@ -364,13 +364,7 @@ func (e *Engine) transferLimiters(t *transfer) (up, down []*rate.Limiter) {
 // applyTargets gives every complete download its upload budget and stops
 // those that reached a ratio or seed-time target.
 func (e *Engine) applyTargets() {
-	e.mu.Lock()
-	list := make([]*transfer, 0, len(e.transfers))
-	for _, t := range e.transfers {
-		list = append(list, t)
-	}
-	e.mu.Unlock()
-	e.applyTargetsOf(list)
+	e.applyTargetsOf(e.transferList())
 }
 
 // applyTargetsOf is applyTargets for the transfers of list only (the

@@ -215,14 +215,8 @@ func (e *Engine) markLeafDirty() {
 
 // leafUpdate hands the current share list to the search leaf.
 func (e *Engine) leafUpdate() {
-	e.mu.Lock()
-	list := make([]*transfer, 0, len(e.transfers))
-	for _, t := range e.transfers {
-		list = append(list, t)
-	}
-	e.mu.Unlock()
 	var entries []overlay.Entry
-	for _, t := range list {
+	for _, t := range e.transferList() {
 		if entry, ok := t.leafEntry(); ok {
 			entries = append(entries, entry)
 		}

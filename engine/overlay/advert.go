@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -165,11 +166,7 @@ func (a *advertStore) forget() {
 func (a *advertStore) origins() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]string, 0, len(a.m))
-	for o := range a.m {
-		out = append(out, o)
-	}
-	return out
+	return slices.Collect(maps.Keys(a.m))
 }
 
 // digest lists every origin held with its seq. An origin whose table is

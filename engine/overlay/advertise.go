@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -63,11 +64,7 @@ func (s *Supernode) advertLoop(ctx context.Context) {
 func (s *Supernode) neighbourList() []*neighbour {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*neighbour, 0, len(s.neighbours))
-	for _, n := range s.neighbours {
-		out = append(out, n)
-	}
-	return out
+	return slices.Collect(maps.Values(s.neighbours))
 }
 
 // nextAdvert returns our next advert, or nil if none is due.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math/bits"
 	"slices"
 	"sync"
@@ -155,11 +156,7 @@ func (k *keyCounts) versions() (version, added uint64) {
 func (k *keyCounts) keys() []uint32 {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	keys := make([]uint32, 0, len(k.m))
-	for key := range k.m {
-		keys = append(keys, key)
-	}
-	return keys
+	return slices.Collect(maps.Keys(k.m))
 }
 
 // size returns the number of distinct keys.

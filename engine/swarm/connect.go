@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -63,11 +65,7 @@ func (s *Swarm) AddPeers(addrs ...string) {
 func (s *Swarm) Candidates() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.cands))
-	for a := range s.cands {
-		out = append(out, a)
-	}
-	return out
+	return slices.Collect(maps.Keys(s.cands))
 }
 
 func (s *Swarm) connectCandidates(ctx context.Context) {
