@@ -578,28 +578,36 @@ func (c *Conn) Read(b []byte) (n int, err error) {
 			c.processInbound()
 			return
 		}
-		if c.gotFin.IsSet() || c.closed.IsSet() {
-			err = io.EOF
-			return
-		}
-		if c.destroyed.IsSet() {
-			if c.err == nil {
+		if stop, e := c.halted(&c.gotFin, io.EOF, &c.connDeadlines.read.passed); stop {
+			if e == nil {
 				panic("closed without receiving fin, and no error")
 			}
-			err = c.err
+			err = e
 			return
 		}
-		if c.connDeadlines.read.passed.IsSet() {
-			err = errTimeout
-			return
-		}
-		missinggo.WaitEvents(&mu,
-			&c.gotFin,
-			&c.closed,
-			&c.destroyed,
-			&c.connDeadlines.read.passed,
-			&c.readBufNotEmpty)
+		c.wait(&c.gotFin, &c.connDeadlines.read.passed, &c.readBufNotEmpty)
 	}
+}
+
+// halted says whether a Read or Write blocked on mu must stop, and with
+// what: endErr once fin (the FIN that ends that direction) is set or the
+// connection is closed, the connection's error once it is destroyed,
+// errTimeout once the direction's deadline has passed.
+func (c *Conn) halted(fin *missinggo.Event, endErr error, deadline *missinggo.Event) (bool, error) {
+	switch {
+	case fin.IsSet() || c.closed.IsSet():
+		return true, endErr
+	case c.destroyed.IsSet():
+		return true, c.err
+	case deadline.IsSet():
+		return true, errTimeout
+	}
+	return false, nil
+}
+
+// wait releases mu until one of halted's events or ready is set.
+func (c *Conn) wait(fin, deadline, ready *missinggo.Event) {
+	missinggo.WaitEvents(&mu, fin, &c.closed, &c.destroyed, deadline, ready)
 }
 
 // RemoteAddr is the peer's address.
@@ -626,16 +634,8 @@ func (c *Conn) Write(p []byte) (n int, err error) {
 	mu.Lock()
 	defer mu.Unlock()
 	for len(p) != 0 {
-		if c.wroteFin.IsSet() || c.closed.IsSet() {
-			err = errClosed
-			return
-		}
-		if c.destroyed.IsSet() {
-			err = c.err
-			return
-		}
-		if c.connDeadlines.write.passed.IsSet() {
-			err = errTimeout
+		if stop, e := c.halted(&c.wroteFin, errClosed, &c.connDeadlines.write.passed); stop {
+			err = e
 			return
 		}
 		// If peerWndSize is 0, we still want to send something, so don't
@@ -653,12 +653,7 @@ func (c *Conn) Write(p []byte) (n int, err error) {
 			p = p[n1:]
 			continue
 		}
-		missinggo.WaitEvents(&mu,
-			&c.wroteFin,
-			&c.closed,
-			&c.destroyed,
-			&c.connDeadlines.write.passed,
-			&c.canWrite)
+		c.wait(&c.wroteFin, &c.connDeadlines.write.passed, &c.canWrite)
 	}
 	return
 }
