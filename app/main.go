@@ -25,7 +25,6 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/control"
-	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/engine/units"
 )
 
@@ -198,14 +197,14 @@ func (c *common) config(stderr io.Writer) (engine.Config, error) {
 	if cfg.DownloadLimit, err = parseRate(c.maxDown); err != nil {
 		return cfg, fmt.Errorf("--max-down: %w", err)
 	}
-	if _, err := transport.ParseEncryption(c.encryption); err != nil {
+	if _, err := engine.ParseEncryption(c.encryption); err != nil {
 		return cfg, fmt.Errorf("--encryption %q: choose prefer (offer encryption, accept plain peers), require (encrypted peers only) or off", c.encryption)
 	}
-	cfg.Encryption = c.encryption
-	if _, err := transport.ParseUTP(c.utp); err != nil {
+	cfg.Encryption = engine.Encryption(c.encryption) // "" keeps the saved setting
+	if _, err := engine.ParseUTPMode(c.utp); err != nil {
 		return cfg, fmt.Errorf("--utp %q: choose on or off", c.utp)
 	}
-	cfg.UTP = c.utp
+	cfg.UTP = engine.UTPMode(c.utp) // "" keeps the saved setting
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)

@@ -43,7 +43,7 @@ func (b *logBuffer) String() string {
 // cryptoNode starts a node with an encryption mode, logging into a buffer.
 func cryptoNode(t *testing.T, mode string) (*enginetest.Node, *logBuffer) {
 	cfg := enginetest.Config(t)
-	cfg.Encryption = mode
+	cfg.Encryption = engine.Encryption(mode)
 	cfg.UTP = "off" // TCP alone: these tests are about encryption
 	logs := &logBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

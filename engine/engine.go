@@ -72,12 +72,12 @@ type Config struct {
 	Leaf bool
 	// UploadLimit and DownloadLimit (bytes/s) override the saved global limits.
 	UploadLimit, DownloadLimit int64
-	// Encryption ("prefer", "require" or "off"), when set, overrides the
-	// saved Settings.Encryption for this run.
-	Encryption string
-	// UTP ("on", "off", or "only": outgoing connections over uTP alone,
-	// for tests and measurements), when set, overrides Settings.UTP.
-	UTP string
+	// Encryption, when set, overrides the saved Settings.Encryption for
+	// this run.
+	Encryption Encryption
+	// UTP, when set, overrides Settings.UTP for this run (UTPOnly: outgoing
+	// connections over uTP alone, for tests and measurements).
+	UTP UTPMode
 	// Logger receives the engine's log; nil discards it.
 	Logger *slog.Logger
 }

@@ -81,7 +81,7 @@ func (w *linkWatch) check(t *testing.T, want ...string) {
 // modeNode starts a loopback node with an encryption mode.
 func modeNode(t *testing.T, mode string) *enginetest.Node {
 	cfg := enginetest.Config(t)
-	cfg.Encryption = mode
+	cfg.Encryption = engine.Encryption(mode)
 	cfg.UTP = "off" // TCP alone: these tests are about encryption
 	return enginetest.Start(t, cfg)
 }

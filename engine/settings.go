@@ -41,9 +41,9 @@ type Settings struct {
 	KeepSeedingIfOnlySeed bool
 	// UploadSlots is the choker's regular slot count per transfer.
 	UploadSlots int
-	// Encryption is the MSE/PE policy for peer connections: "prefer" (the
-	// default: offer encryption, accept plain), "require" or "off".
-	Encryption string
+	// Encryption is the MSE/PE policy for peer connections:
+	// EncryptionPrefer (the default), EncryptionRequire or EncryptionOff.
+	Encryption Encryption
 	// DownloadDir is where new downloads go (an absolute path); empty
 	// means Config.DefaultDownloadDir. Config.DownloadDir beats it.
 	DownloadDir string
@@ -108,7 +108,7 @@ type TransferOptions struct {
 
 // defaultSettings are what a new data folder starts with.
 func defaultSettings() Settings {
-	return Settings{OnTarget: TargetPause, UploadSlots: 4, Encryption: "prefer", UTP: true, IndexDHT: true, PortMapping: true,
+	return Settings{OnTarget: TargetPause, UploadSlots: 4, Encryption: EncryptionPrefer, UTP: true, IndexDHT: true, PortMapping: true,
 		CrawlRate: dhtindex.DefaultCrawlRate, DHTIndexCap: dhtindex.DefaultMaxEntries}
 }
 
@@ -134,12 +134,12 @@ func (e *Engine) loadSettings(ctx context.Context) error {
 	if e.cfg.Encryption != "" {
 		e.settings.Encryption = e.cfg.Encryption
 	}
-	mode, err := transport.ParseEncryption(e.settings.Encryption)
+	mode, err := ParseEncryption(string(e.settings.Encryption))
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	e.settings.Encryption = mode.String()
-	e.encryption.Store(uint32(mode))
+	e.settings.Encryption = mode
+	e.encryption.Store(uint32(mode.transport()))
 	if err := e.loadUTPMode(); err != nil {
 		return err
 	}
@@ -156,10 +156,11 @@ func (e *Engine) loadUTPMode() error {
 		um = transport.UTPOn
 	}
 	if e.cfg.UTP != "" {
-		var err error
-		if um, err = transport.ParseUTP(e.cfg.UTP); err != nil {
+		m, err := ParseUTPMode(string(e.cfg.UTP))
+		if err != nil {
 			return fmt.Errorf("engine: %w", err)
 		}
+		um = m.transport()
 		e.settings.UTP = um != transport.UTPOff
 	}
 	e.utpMode.Store(uint32(um))
@@ -187,18 +188,107 @@ const (
 // ParseTargetAction reads "pause" or "stop" ("" is TargetPause, the
 // default); any other word is refused with the choices.
 func ParseTargetAction(s string) (TargetAction, error) {
-	switch a := TargetAction(s); a {
-	case "", TargetPause:
-		return TargetPause, nil
-	case TargetStop:
-		return a, nil
+	a, ok := parseWord(s, TargetPause, TargetStop)
+	if !ok {
+		return a, fmt.Errorf("at a target %q: choose pause (keep it listed, paused) or stop (mark it complete)", s)
 	}
-	return TargetPause, fmt.Errorf("at a target %q: choose pause (keep it listed, paused) or stop (mark it complete)", s)
+	return a, nil
 }
 
 // String is the action's word, as ParseTargetAction reads it and settings
 // store it.
 func (a TargetAction) String() string { return string(a) }
+
+// Encryption is the MSE/PE policy for peer connections. Its text is what
+// settings store and --encryption takes.
+type Encryption string
+
+const (
+	// EncryptionPrefer offers encryption and accepts plain peers (the default).
+	EncryptionPrefer Encryption = "prefer"
+	// EncryptionRequire talks to encrypting (RC4) peers only.
+	EncryptionRequire Encryption = "require"
+	// EncryptionOff talks plain BEP 3 only.
+	EncryptionOff Encryption = "off"
+)
+
+// ParseEncryption reads "prefer", "require" or "off" ("" is
+// EncryptionPrefer, the default); any other word is refused with the choices.
+func ParseEncryption(s string) (Encryption, error) {
+	m, ok := parseWord(s, EncryptionPrefer, EncryptionRequire, EncryptionOff)
+	if !ok {
+		return m, fmt.Errorf("encryption %q: choose prefer, require or off", s)
+	}
+	return m, nil
+}
+
+// String is the policy's word, as ParseEncryption reads it and settings
+// store it.
+func (m Encryption) String() string { return string(m) }
+
+// transport is m as the transport layer takes it.
+func (m Encryption) transport() transport.Encryption {
+	switch m {
+	case EncryptionRequire:
+		return transport.Require
+	case EncryptionOff:
+		return transport.Off
+	}
+	return transport.Prefer
+}
+
+// UTPMode says which transports peer connections use for one run
+// (Config.UTP; Settings.UTP keeps the on/off choice). Its text is what
+// --utp takes.
+type UTPMode string
+
+const (
+	// UTPOn races uTP and TCP and keeps whichever handshakes first.
+	UTPOn UTPMode = "on"
+	// UTPOff is TCP only; incoming uTP is refused.
+	UTPOff UTPMode = "off"
+	// UTPOnly dials over uTP alone (for tests and measurements); TCP is
+	// still accepted.
+	UTPOnly UTPMode = "only"
+)
+
+// ParseUTPMode reads "on", "off" or "only" ("" is UTPOn, the default); any
+// other word is refused with the choices a user has.
+func ParseUTPMode(s string) (UTPMode, error) {
+	m, ok := parseWord(s, UTPOn, UTPOff, UTPOnly)
+	if !ok {
+		return m, fmt.Errorf("utp %q: choose on or off", s)
+	}
+	return m, nil
+}
+
+// String is the mode's word, as ParseUTPMode reads it.
+func (m UTPMode) String() string { return string(m) }
+
+// transport is m as the transport layer takes it.
+func (m UTPMode) transport() transport.UTPMode {
+	switch m {
+	case UTPOff:
+		return transport.UTPOff
+	case UTPOnly:
+		return transport.UTPOnly
+	}
+	return transport.UTPOn
+}
+
+// parseWord returns the choice whose text is s: the first choice, the
+// default, for "", and with ok false for a word that is none of them.
+func parseWord[T ~string](s string, choices ...T) (choice T, ok bool) {
+	if s == "" {
+		return choices[0], true
+	}
+	for _, c := range choices {
+		if string(c) == s {
+			return c, true
+		}
+	}
+	return choices[0], false
+}
 
 // SetSettings applies and saves new settings.
 func (e *Engine) SetSettings(s Settings) error {
@@ -214,11 +304,9 @@ func (e *Engine) SetSettings(s Settings) error {
 		return fmt.Errorf("engine: settings: %w", err)
 	}
 	s.OnTarget = action
-	mode, err := transport.ParseEncryption(s.Encryption)
-	if err != nil {
+	if s.Encryption, err = ParseEncryption(string(s.Encryption)); err != nil {
 		return fmt.Errorf("engine: settings: %w", err)
 	}
-	s.Encryption = mode.String()
 	if err := usableDir(s.DownloadDir); err != nil {
 		return fmt.Errorf("engine: settings: %w", err)
 	}
@@ -232,7 +320,7 @@ func (e *Engine) SetSettings(s Settings) error {
 	e.mu.Lock()
 	e.settings = s
 	e.mu.Unlock()
-	e.encryption.Store(uint32(mode))
+	e.encryption.Store(uint32(s.Encryption.transport()))
 	if s.UTP != (e.currentUTPMode() != transport.UTPOff) {
 		um := transport.UTPOff
 		if s.UTP {

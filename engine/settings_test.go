@@ -104,3 +104,69 @@ func FuzzParseTargetAction(f *testing.F) {
 		}
 	})
 }
+
+// asText adapts a ParseX function of a word type to plain strings, so
+// that one table covers every word type.
+func asText[T ~string](parse func(string) (T, error)) func(string) (string, error) {
+	return func(s string) (string, error) {
+		v, err := parse(s)
+		return string(v), err
+	}
+}
+
+// wordParsers are the parsers of the word types besides TargetAction.
+var wordParsers = map[string]func(string) (string, error){
+	"encryption": asText(ParseEncryption),
+	"utp":        asText(ParseUTPMode),
+}
+
+// wordCases is the table of TestParseWords and the seeds of
+// FuzzParseWords; want is "" where the word is refused.
+var wordCases = []struct{ kind, in, want string }{
+	{"encryption", "", "prefer"},
+	{"encryption", "prefer", "prefer"},
+	{"encryption", "require", "require"},
+	{"encryption", "off", "off"},
+	{"encryption", "always", ""},
+	{"encryption", "Off", ""},
+	{"utp", "", "on"},
+	{"utp", "on", "on"},
+	{"utp", "off", "off"},
+	{"utp", "only", "only"},
+	{"utp", "true", ""},
+	{"utp", " on", ""},
+}
+
+func TestParseWords(t *testing.T) {
+	for _, c := range wordCases {
+		got, err := wordParsers[c.kind](c.in)
+		if (err == nil) != (c.want != "") || (err == nil && got != c.want) {
+			t.Errorf("%s %q = %q, %v; want %q", c.kind, c.in, got, err, c.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "choose") {
+			t.Errorf("%s %q: %v does not give the choices", c.kind, c.in, err)
+		}
+	}
+	if EncryptionRequire.transport().String() != "require" || UTPOnly.transport().String() != "only" ||
+		Encryption("").transport().String() != "prefer" || UTPMode("").transport().String() != "on" {
+		t.Error("a word maps to another transport mode")
+	}
+}
+
+// FuzzParseWords: whatever a word parser accepts reads back the same.
+func FuzzParseWords(f *testing.F) {
+	for _, c := range wordCases {
+		f.Add(c.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for kind, parse := range wordParsers {
+			a, err := parse(s)
+			if err != nil {
+				continue
+			}
+			if b, err := parse(a); err != nil || b != a {
+				t.Errorf("%s %q read as %q, which reads back as %q, %v", kind, s, a, b, err)
+			}
+		}
+	})
+}

@@ -19,7 +19,7 @@ import (
 // utpNode starts a loopback node with a uTP mode ("on", "off", "only").
 func utpNode(t *testing.T, utp string) *enginetest.Node {
 	cfg := enginetest.Config(t)
-	cfg.UTP = utp
+	cfg.UTP = engine.UTPMode(utp)
 	return enginetest.Start(t, cfg)
 }
 

@@ -22,10 +22,13 @@ const (
 )
 
 // Choices of the encryption select, by Settings.Encryption value.
-var encryptionChoices = []struct{ value, label string }{
-	{"prefer", "Prefer (accept unencrypted peers)"},
-	{"require", "Require (encrypted peers only)"},
-	{"off", "Off (unencrypted only)"},
+var encryptionChoices = []struct {
+	value engine.Encryption
+	label string
+}{
+	{engine.EncryptionPrefer, "Prefer (accept unencrypted peers)"},
+	{engine.EncryptionRequire, "Require (encrypted peers only)"},
+	{engine.EncryptionOff, "Off (unencrypted only)"},
 }
 
 // weekOrder lists the schedule's day boxes Monday first.

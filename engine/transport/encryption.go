@@ -2,7 +2,6 @@ package transport
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -20,20 +19,7 @@ const (
 	Off                       // plain BEP 3 only
 )
 
-// ParseEncryption reads "prefer", "require" or "off" ("" is Prefer).
-func ParseEncryption(s string) (Encryption, error) {
-	switch s {
-	case "", "prefer":
-		return Prefer, nil
-	case "require":
-		return Require, nil
-	case "off":
-		return Off, nil
-	}
-	return Prefer, fmt.Errorf("encryption %q: choose prefer, require or off", s)
-}
-
-// String is the mode's name as ParseEncryption reads it.
+// String is the mode's name, as engine.Encryption spells it.
 func (m Encryption) String() string {
 	switch m {
 	case Require:

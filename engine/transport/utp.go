@@ -18,20 +18,7 @@ const (
 	UTPOnly                // uTP only (for tests and measurements); TCP is still accepted
 )
 
-// ParseUTP reads "on", "off" or "only" ("" is UTPOn).
-func ParseUTP(s string) (UTPMode, error) {
-	switch s {
-	case "", "on":
-		return UTPOn, nil
-	case "off":
-		return UTPOff, nil
-	case "only":
-		return UTPOnly, nil
-	}
-	return UTPOn, fmt.Errorf("utp %q: choose on or off", s)
-}
-
-// String is the mode's name as ParseUTP reads it.
+// String is the mode's name, as engine.UTPMode spells it.
 func (m UTPMode) String() string {
 	switch m {
 	case UTPOff:
