@@ -111,6 +111,7 @@ func (s *Supernode) probeLeaf(ctx context.Context, lc *leafConn) {
 		}
 		ln.close()
 		lc.reachable.Store(true)
+		poke(s.roleKick) // it may be invited now
 	}()
 }
 

@@ -62,8 +62,9 @@ const (
 
 // apply stores m if it is newer than the advert held for its origin. The
 // error reports a table that breaks the limits; nothing is stored then.
-// linksChanged says the origin's neighbour list is new or changed.
-func (a *advertStore) apply(m *message, now time.Time) (res advertResult, linksChanged bool, err error) {
+// changed says the origin is new or its neighbour list, leaf count or
+// capacity changed: what roles and routes are decided on.
+func (a *advertStore) apply(m *message, now time.Time) (res advertResult, changed bool, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := a.m[m.Origin]
@@ -81,21 +82,22 @@ func (a *advertStore) apply(m *message, now time.Time) (res advertResult, linksC
 		st = &originState{}
 		a.m[m.Origin] = st
 		a.version++
-		linksChanged = true
+		changed = true
 	}
 	if !slices.Equal(st.links, m.Links) {
 		a.version++
-		linksChanged = true
+		changed = true
 	}
+	changed = changed || st.leaves != m.Leaves || st.cap != m.Cap
 	st.seq, st.table, st.links = m.Seq, table, slices.Clone(m.Links)
 	st.leaves, st.cap, st.heard, st.enc = m.Leaves, m.Cap, now, nil
 	if m.Base == 0 {
 		st.enc = m.Table
 	}
 	if table == nil {
-		return advertGap, linksChanged, nil
+		return advertGap, changed, nil
 	}
-	return advertApplied, linksChanged, nil
+	return advertApplied, changed, nil
 }
 
 // nextTable returns the table m describes: a new one for a whole table,
@@ -140,16 +142,20 @@ func (a *advertStore) cannotMatch(keys []uint32) map[string]bool {
 	return out
 }
 
-// expire forgets origins not heard from since before cutoff.
-func (a *advertStore) expire(cutoff time.Time) {
+// expire forgets origins not heard from since before cutoff and reports
+// whether any were.
+func (a *advertStore) expire(cutoff time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	gone := false
 	for o, st := range a.m {
 		if st.heard.Before(cutoff) {
 			delete(a.m, o)
 			a.version++
+			gone = true
 		}
 	}
+	return gone
 }
 
 // forget drops every advert (the supernode stopped being one).

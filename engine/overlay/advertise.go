@@ -47,7 +47,9 @@ func (s *Supernode) advertLoop(ctx context.Context) {
 			continue
 		}
 		now := time.Now()
-		s.adv.expire(now.Add(-advertExpire))
+		if s.adv.expire(now.Add(-advertExpire)) {
+			poke(s.roleKick) // fewer supernodes known: roles may change
+		}
 		if m := s.nextAdvert(now); m != nil {
 			s.broadcast(m, nil)
 		}
@@ -171,7 +173,7 @@ func (s *Supernode) handleAdvert(n *neighbour, m *message) {
 	if m.Origin == s.cfg.Addr {
 		return
 	}
-	res, _, err := s.adv.apply(m, time.Now())
+	res, changed, err := s.adv.apply(m, time.Now())
 	if err != nil {
 		s.stats.tablesRefused.Add(1)
 		code := CodeMalformed
@@ -185,6 +187,11 @@ func (s *Supernode) handleAdvert(n *neighbour, m *message) {
 		return
 	}
 	s.stats.advertsReceived.Add(1)
+	if changed {
+		// A supernode appeared, or its links, leaves or room changed:
+		// invitations and demotion are decided on these.
+		poke(s.roleKick)
+	}
 	if res == advertGap {
 		n.ln.trySend(&message{Type: typeTableReq, Origin: m.Origin})
 	}

@@ -214,12 +214,14 @@ func (s *Supernode) runNeighbour(ctx context.Context, n *neighbour) {
 	s.log.Debug("overlay: supernode linked", "addr", n.addr)
 	s.sendDigest(n)
 	s.kickAdvert()
+	poke(s.roleKick)
 	var wg sync.WaitGroup
 	err := n.ln.run(ctx, func(m *message) error { return s.handleNeighbour(ctx, n, m, &wg) })
 	wg.Wait()
 	s.log.Debug("overlay: supernode link ended", "addr", n.addr, "err", err)
 	s.dropNeighbour(n)
 	s.kickAdvert()
+	poke(s.roleKick)
 }
 
 // addNeighbour registers n, or returns the error code to refuse it with.

@@ -113,13 +113,18 @@ func (s *Supernode) Reachable() bool { return s.reachable.Load() }
 const roleIdleChecks = 16
 
 // roleLoop reconsiders the role until ctx ends: at once when kicked (a
-// role change, an invitation, a leaf linking or leaving, the leaf's links
-// changing, someone reaching us), at the next deadline of a pending
-// change (promotion when alone, demotion with few leaves, an invitation's
-// minimum uptime, the cooldown), and otherwise every CheckInterval,
-// backing off by doubling to roleIdleChecks of them while nothing changes:
-// an idle node wakes every 16 s rather than every second, and what the
-// owner alone knows (Promotion.Reachable) is seen within that.
+// role change, an invitation, a leaf linking or leaving or found
+// reachable, the leaf's links changing, someone reaching us, a neighbour
+// linking or leaving, an advert that changes which supernodes exist or
+// their leaves and room), at the next deadline of a pending change
+// (promotion when alone, demotion with few leaves, an invitation's
+// minimum uptime, a leaf old enough to invite, the cooldown), and
+// otherwise every CheckInterval, backing off by doubling to
+// roleIdleChecks of them while nothing changes. Every input of a role
+// decision kicks or sets a deadline, so the back-off delays nothing but
+// what the owner alone knows (Promotion.Reachable, Capable); a node whose
+// promotion is due and waits only on those (alone, or invited, but not
+// known reachable or capable) does not back off.
 func (s *Supernode) roleLoop(ctx context.Context) {
 	every := s.cfg.Promotion.CheckInterval
 	wait := every
@@ -134,9 +139,30 @@ func (s *Supernode) roleLoop(ctx context.Context) {
 		case <-s.roleKick:
 			wait = every
 		}
-		s.checkRole(time.Now())
+		now := time.Now()
+		s.checkRole(now)
+		if s.promotionHeld(now) {
+			wait = every
+		}
 		t.Reset(s.nextRoleCheck(time.Now(), wait))
 	}
+}
+
+// promotionHeld reports a node in leaf mode whose promotion is due (alone
+// past its deadline, or invited) but held back by what only polling sees:
+// the owner's word on reachability, or spare resources.
+func (s *Supernode) promotionHeld(now time.Time) bool {
+	if !s.cfg.Auto {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active {
+		return false
+	}
+	alone := !s.aloneSince.IsZero() && now.Sub(s.aloneSince) >= s.aloneWait
+	invited := !s.invitedAt.IsZero() && now.Sub(s.invitedAt) < inviteValid
+	return alone || invited
 }
 
 // nextRoleCheck is how long roleLoop may sleep: wait, or less if a
@@ -151,6 +177,11 @@ func (s *Supernode) nextRoleCheck(now time.Time, wait time.Duration) time.Durati
 		}
 		if len(s.leaves) > 0 {
 			due = append(due, s.lastInvite.Add(p.InviteEvery))
+		}
+		for _, lc := range s.leaves {
+			if lc.capable && !lc.invited {
+				due = append(due, lc.since.Add(p.MinUptime-lc.uptime)) // old enough to invite
+			}
 		}
 	} else {
 		if !s.aloneSince.IsZero() {

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"context"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -147,4 +148,59 @@ func TestRoleLoopBacksOff(t *testing.T) {
 	if took := time.Since(start); took > 15*time.Second {
 		t.Fatalf("a node alone promoted after %v with AloneAfter 100-200 ms, want it at its deadline, not at a CheckInterval of a minute", took)
 	}
+}
+
+// TestHeldPromotionDoesNotBackOff: a node alone past its deadline but not
+// known to be reachable keeps looking every CheckInterval (the owner's
+// word on reachability is only seen by looking), instead of backing off to
+// 16 of them and promoting up to that late once it is reachable.
+func TestHeldPromotionDoesNotBackOff(t *testing.T) {
+	t.Parallel()
+	var looks atomic.Int64
+	reachable := func() bool { looks.Add(1); return false }
+	p := fastRoles(Promotion{AloneAfter: 10 * time.Millisecond, Reachable: reachable})
+	p.CheckInterval = 20 * time.Millisecond
+	n := listenNode(t).start(t, SupernodeConfig{Auto: true, Promotion: p, MaxLeaves: 10})
+	runLeaf(t, LeafConfig{PeerAddr: n.addr, Dial: loopback.Dial, Finder: StaticFinder{}, Local: n.sn})
+	waitFor(t, 5*time.Second, "alone and unreachable noted", n.sn.AloneUnreachable)
+	before := looks.Load()
+	time.Sleep(3 * time.Second)
+	// Every 20 ms is 150 looks; backing off to 320 ms makes about 12.
+	if got := looks.Load() - before; got < 40 {
+		t.Fatalf("a node alone and waiting to be reachable looked %d times in 3 s with CheckInterval 20 ms: it backed off", got)
+	}
+}
+
+// lateFinder names nobody until set.
+type lateFinder struct{ addr atomic.Pointer[string] }
+
+func (f *lateFinder) FindSupernodes(context.Context) ([]string, error) {
+	if a := f.addr.Load(); a != nil {
+		return []string{*a}, nil
+	}
+	return nil, nil
+}
+
+// TestAdvertKicksRoleCheck: a change in the neighbourhood is looked at
+// when it happens, not at the next (backed-off) tick. An automatic
+// supernode with no leaves cannot step down while it knows no other
+// supernode; once one links and advertises room for its leaves, it steps
+// down at once, though its CheckInterval is an hour.
+func TestAdvertKicksRoleCheck(t *testing.T) {
+	t.Parallel()
+	var find lateFinder
+	p := fastRoles(Promotion{AloneAfter: 50 * time.Millisecond, MinSupernodes: 1, DemoteBelow: 2,
+		DemoteAfter: 200 * time.Millisecond, Cooldown: time.Hour})
+	p.CheckInterval = time.Hour
+	n := listenNode(t).start(t, SupernodeConfig{Auto: true, Finder: &find, Promotion: p, MaxLeaves: 10})
+	runLeaf(t, LeafConfig{PeerAddr: n.addr, Dial: loopback.Dial, Finder: StaticFinder{}, Local: n.sn})
+	waitFor(t, 5*time.Second, "alone node promoted", n.sn.Active)
+	time.Sleep(time.Second) // past DemoteAfter: only another supernode is missing
+	if !n.sn.Active() {
+		t.Fatal("stepped down with no other supernode known")
+	}
+	hub := listenNode(t).start(t, SupernodeConfig{MaxLeaves: 10})
+	find.addr.Store(&hub.addr)
+	n.sn.wake()
+	waitFor(t, 10*time.Second, "demotion once another supernode is known", func() bool { return !n.sn.Active() })
 }
