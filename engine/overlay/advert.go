@@ -38,6 +38,34 @@ type originState struct {
 	cap    int
 	heard  time.Time // when this seq arrived
 	enc    []byte    // the whole table, encoded; nil until needed
+	// past holds the seqs that arrived before this one, newest last (at
+	// most seqHistory), so that a digest can tell a neighbour that is
+	// merely a change or two behind (the adverts are on their way) from
+	// one that missed adverts we have held for longer than the grace.
+	past []heardSeq
+}
+
+// heardSeq is one earlier advert of an origin and when it arrived.
+type heardSeq struct {
+	seq   uint64
+	heard time.Time
+}
+
+// seqHistory bounds originState.past: at one advert per AdvertInterval
+// (1 s by default) it spans more than digestGrace.
+const seqHistory = 8
+
+// heldSince returns the newest seq we already held at t (0: none known).
+func (st *originState) heldSince(t time.Time) uint64 {
+	if !st.heard.After(t) {
+		return st.seq
+	}
+	for i := len(st.past) - 1; i >= 0; i-- {
+		if !st.past[i].heard.After(t) {
+			return st.past[i].seq
+		}
+	}
+	return 0
 }
 
 // advertStore holds the adverts of other supernodes.
@@ -89,6 +117,12 @@ func (a *advertStore) apply(m *message, now time.Time) (res advertResult, change
 		changed = true
 	}
 	changed = changed || st.leaves != m.Leaves || st.cap != m.Cap
+	if st.seq != 0 {
+		st.past = append(st.past, heardSeq{st.seq, st.heard})
+		if len(st.past) > seqHistory {
+			st.past = slices.Delete(st.past, 0, len(st.past)-seqHistory)
+		}
+	}
 	st.seq, st.table, st.links = m.Seq, table, slices.Clone(m.Links)
 	st.leaves, st.cap, st.heard, st.enc = m.Leaves, m.Cap, now, nil
 	if m.Base == 0 {
@@ -205,8 +239,11 @@ func (a *advertStore) full(origin string) *message {
 }
 
 // newerThan returns whole-table adverts for every origin the digest lacks,
-// and for those it holds an older advert of if ours arrived before
-// now-grace (a newer one still on its way is not worth a whole table).
+// and for those it holds an advert older than one we held at now-grace (a
+// newer one still on its way is not worth a whole table; but an origin
+// that changes more often than the grace must not keep a neighbour that
+// missed its adverts stale for good, so the test is against what we held
+// then, not against our latest).
 func (a *advertStore) newerThan(d []digestEntry, now time.Time, grace time.Duration) []*message {
 	have := make(map[string]uint64, len(d))
 	for _, e := range d {
@@ -217,7 +254,7 @@ func (a *advertStore) newerThan(d []digestEntry, now time.Time, grace time.Durat
 	var out []*message
 	for o, st := range a.m {
 		seq, ok := have[o]
-		if st.table != nil && (!ok || seq < st.seq && now.Sub(st.heard) >= grace) {
+		if st.table != nil && (!ok || seq < st.heldSince(now.Add(-grace))) {
 			out = append(out, fullAdvert(o, st))
 		}
 	}

@@ -78,6 +78,23 @@ func TestAdvertStore(t *testing.T) {
 	if got := a.newerThan([]digestEntry{{Origin: o, Seq: 15}}, now, 0); len(got) != 0 {
 		t.Fatalf("newerThan up to date: %+v", got)
 	}
+	// An origin that changes every second, more often than the grace: a
+	// neighbour a change behind is left alone (that advert is on its way),
+	// but one that missed adverts we held longer than the grace gets the
+	// whole table. Before, nothing was sent while our latest was younger
+	// than the grace, so such a view stayed stale while the origin kept
+	// changing.
+	c := newAdvertStore()
+	for i := range 9 {
+		c.apply(advertOf(o, uint64(20+i), 0, t1, nil), now.Add(time.Duration(i)*time.Second))
+	}
+	at := now.Add(8*time.Second + 100*time.Millisecond) // seq 28 arrived 100 ms ago
+	if got := c.newerThan([]digestEntry{{Origin: o, Seq: 27}}, at, 5*time.Second); len(got) != 0 {
+		t.Fatalf("a neighbour one change behind got %+v", got)
+	}
+	if got := c.newerThan([]digestEntry{{Origin: o, Seq: 20}}, at, 5*time.Second); len(got) != 1 || got[0].Seq != 28 {
+		t.Fatalf("a neighbour 8 changes behind while the origin keeps changing got %+v, want the whole table of seq 28", got)
+	}
 	a.expire(now.Add(time.Second))
 	if len(a.m) != 0 {
 		t.Fatal("silent origin not expired")

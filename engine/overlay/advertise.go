@@ -18,6 +18,7 @@ type ownAdvert struct {
 	links  []string
 	leaves int
 	sent   time.Time
+	past   []heardSeq // earlier adverts and when they were sent, newest last
 }
 
 // advertIdleTick is how often advertLoop looks while there is nobody to
@@ -99,7 +100,12 @@ func (s *Supernode) nextAdvert(now time.Time) *message {
 	} else {
 		m.Table = encodePositions(t.positions(nil))
 	}
-	*o = ownAdvert{seq: m.Seq, table: t, added: added, links: links, leaves: leaves, sent: now}
+	past := o.past
+	if o.seq != 0 {
+		past = append(past, heardSeq{o.seq, o.sent})
+		past = past[max(0, len(past)-seqHistory):]
+	}
+	*o = ownAdvert{seq: m.Seq, table: t, added: added, links: links, leaves: leaves, sent: now, past: past}
 	s.stats.advertsSent.Add(1)
 	return m
 }
@@ -112,6 +118,19 @@ func leavesChanged(was, now int) bool {
 		d = -d
 	}
 	return d > 0 && d >= 1+was/10
+}
+
+// AdvertCurrent reports whether our last advert describes our keyword
+// table, links and leaves as they are now: no advert of ours is due for a
+// change (a refresh may still be).
+func (s *Supernode) AdvertCurrent() bool {
+	_, added := s.idx.kw.versions()
+	links := s.Neighbours()
+	leaves := s.Leaves()
+	s.ownMu.Lock()
+	defer s.ownMu.Unlock()
+	o := &s.own
+	return o.seq != 0 && added == o.added && slices.Equal(links, o.links) && !leavesChanged(o.leaves, leaves)
 }
 
 // ownFull returns our current advert with the whole table, and when it
@@ -233,7 +252,7 @@ func (s *Supernode) sendDigest(n *neighbour) {
 func (s *Supernode) handleDigest(ctx context.Context, n *neighbour, m *message, wg *sync.WaitGroup) {
 	now := time.Now()
 	out := s.adv.newerThan(m.Digest, now, digestGrace)
-	if own, sent := s.ownFull(); own != nil && !digestHas(m.Digest, own.Origin, own.Seq, now.Sub(sent) < digestGrace) {
+	if own, _ := s.ownFull(); own != nil && !digestHas(m.Digest, own.Origin, s.ownSentBy(now.Add(-digestGrace))) {
 		out = append(out, own)
 	}
 	if len(out) == 0 {
@@ -250,11 +269,22 @@ func (s *Supernode) handleDigest(ctx context.Context, n *neighbour, m *message, 
 	}()
 }
 
-// digestHas reports whether d holds origin's advert seq, or (when recent)
-// any advert of origin, a newer one being on its way.
-func digestHas(d []digestEntry, origin string, seq uint64, recent bool) bool {
+// ownSentBy returns the seq of the newest advert of ours sent by t (0:
+// none): a neighbour behind it missed it; one behind only newer adverts
+// has them on their way.
+func (s *Supernode) ownSentBy(t time.Time) uint64 {
+	s.ownMu.Lock()
+	defer s.ownMu.Unlock()
+	o := &s.own
+	st := originState{seq: o.seq, heard: o.sent, past: o.past}
+	return st.heldSince(t)
+}
+
+// digestHas reports whether d holds an advert of origin numbered seq or
+// later.
+func digestHas(d []digestEntry, origin string, seq uint64) bool {
 	for _, e := range d {
-		if e.Origin == origin && (e.Seq >= seq || recent) {
+		if e.Origin == origin && e.Seq >= seq {
 			return true
 		}
 	}
