@@ -5,79 +5,90 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
 )
 
-// WaitReady waits until every live leaf has min(2, live supernodes) links,
-// every live supernode knows all the others through adverts, and no new
-// advert has been taken in for quiet (the keyword tables have settled).
+// WaitReady waits until the overlay has converged: every live leaf has
+// min(2, live supernodes) links, every live supernode knows all the others
+// through adverts and holds the latest advert of each with its table, every
+// supernode's own advert describes its table, links and leaves as they
+// are, and the keyword tables have stopped growing for quiet (the leaves'
+// shares have landed). All but the last are states, not timings: a
+// refresh advert in flight or a busy machine only delays the moment they
+// hold, and a view that never repairs keeps the network not ready.
 func (n *Network) WaitReady(ctx context.Context, quiet time.Duration) error {
-	var lastAdverts uint64
+	var lastKeys int
 	stableSince, lastLog := time.Now(), time.Now()
 	for {
-		adverts, ok := n.linkedAndKnown()
-		if adverts != lastAdverts {
-			lastAdverts, stableSince = adverts, time.Now()
+		r := n.readiness()
+		if r.keys != lastKeys {
+			lastKeys, stableSince = r.keys, time.Now()
 		}
-		if ok && time.Since(stableSince) >= quiet {
+		if r.ready() && time.Since(stableSince) >= quiet {
 			return nil
 		}
 		if n.cfg.Logf != nil && time.Since(lastLog) >= 10*time.Second {
 			lastLog = time.Now()
-			n.cfg.Logf("not ready: %s%s", n.readiness(), n.logSummary())
+			n.cfg.Logf("not ready: %s; keyword tables unchanged for %v%s", r, time.Since(stableSince).Round(time.Millisecond), n.logSummary())
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("sim: not ready: %w", ctx.Err())
+			return fmt.Errorf("sim: not ready: %s: %w", r, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
-// linkedAndKnown sums the adverts taken in and reports whether every leaf
-// is linked and every supernode knows every other.
-func (n *Network) linkedAndKnown() (uint64, bool) {
-	live := n.liveSupers()
-	want := min(2, len(live))
-	ok := true
-	var adverts uint64
-	for _, nd := range live {
-		st := nd.sn.Stats()
-		adverts += st.AdvertsReceived
-		ok = ok && st.Supernodes == len(live)-1
-	}
-	for _, nd := range n.nodes {
-		if nd.sn == nil && nd.alive.Load() && len(nd.leaf.Supernodes()) < want {
-			return adverts, false
-		}
-	}
-	return adverts, ok
+// readyState is how far the network is from converged.
+type readyState struct {
+	supers, want      int // live supernodes, links each leaf should have
+	short             int // leaves with fewer than want links
+	knowing, minKnown int // supernodes that know all others; fewest known
+	stale, views      int // advert views behind their origin's latest (or without its table), of all
+	behind            int // supernodes whose own advert is due for a change
+	keys              int // keyword-table keys over all supernodes
+	example           string
 }
 
-// readiness describes how far the network is from ready.
-func (n *Network) readiness() string {
+func (r readyState) ready() bool {
+	return r.short == 0 && r.knowing == r.supers && r.stale == 0 && r.behind == 0
+}
+
+func (r readyState) String() string {
+	return fmt.Sprintf("%d leaves with fewer than %d links; %d/%d supernodes know all others (fewest known %d); %d of %d advert views stale%s; %d supernodes with an advert due",
+		r.short, r.want, r.knowing, r.supers, r.minKnown, r.stale, r.views, r.example, r.behind)
+}
+
+// readiness looks at every live node.
+func (n *Network) readiness() readyState {
 	live := n.liveSupers()
-	want := min(2, len(live))
-	short, knowing, minKnown := 0, 0, len(live)
-	var adverts uint64
+	r := readyState{supers: len(live), want: min(2, len(live)), minKnown: len(live)}
 	for _, nd := range live {
 		st := nd.sn.Stats()
-		adverts += st.AdvertsReceived
-		minKnown = min(minKnown, st.Supernodes)
+		r.keys += st.TableKeys
+		r.minKnown = min(r.minKnown, st.Supernodes)
 		if st.Supernodes == len(live)-1 {
-			knowing++
+			r.knowing++
+		}
+		if !nd.sn.AdvertCurrent() {
+			r.behind++
 		}
 	}
 	for _, nd := range n.nodes {
-		if nd.sn == nil && nd.alive.Load() && len(nd.leaf.Supernodes()) < want {
-			short++
+		if nd.sn == nil && nd.alive.Load() && len(nd.leaf.Supernodes()) < r.want {
+			r.short++
 		}
 	}
-	return fmt.Sprintf("%d leaves with fewer than %d links; %d/%d supernodes know all others (fewest known %d); %d adverts taken in",
-		short, want, knowing, len(live), minKnown, adverts)
+	var ex []string
+	r.stale, r.views, ex = n.staleViews(3)
+	if len(ex) > 0 {
+		r.example = " (" + strings.Join(ex, ", ") + ")"
+	}
+	return r
 }
 
 // logSummary lists the most frequent log records since the last call, if
@@ -102,6 +113,12 @@ func (n *Network) liveSupers() []*node {
 // StaleViews counts, over every pair of live supernodes, the views of the
 // other's advert that are older than its latest or lack its table.
 func (n *Network) StaleViews() (stale, total int) {
+	stale, total, _ = n.staleViews(0)
+	return stale, total
+}
+
+// staleViews is StaleViews, with up to examples stale pairs described.
+func (n *Network) staleViews(examples int) (stale, total int, ex []string) {
 	live := n.liveSupers()
 	latest := make(map[string]uint64, len(live))
 	for _, nd := range live {
@@ -116,10 +133,13 @@ func (n *Network) StaleViews() (stale, total int) {
 			total++
 			if v := views[o.addr]; v.Seq < latest[o.addr] || !v.TableKnown {
 				stale++
+				if len(ex) < examples {
+					ex = append(ex, staleExample(nd.addr, o.addr, v, latest[o.addr]))
+				}
 			}
 		}
 	}
-	return stale, total
+	return stale, total, ex
 }
 
 // Outcome is what one query found.
@@ -269,4 +289,15 @@ func (n *Network) Measure(ctx context.Context, count int, rate float64, timeout 
 	rep.addTraffic(l1.Sub(l0), s1.Sub(s0), len(outs))
 	rep.addLoad(r0, r1, elapsed, n.liveSupers(), len(outs))
 	return rep, nil
+}
+
+// staleExample describes one stale view.
+func staleExample(at, of string, v overlay.AdvertView, latest uint64) string {
+	switch {
+	case v.Seq == 0:
+		return fmt.Sprintf("%s has no advert of %s", at, of)
+	case v.Seq < latest:
+		return fmt.Sprintf("%s holds %s's advert %d behind", at, of, latest-v.Seq)
+	}
+	return fmt.Sprintf("%s lacks %s's table", at, of)
 }

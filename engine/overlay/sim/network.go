@@ -128,6 +128,9 @@ func Start(cfg Config) (*Network, error) {
 			start = time.Now()
 		}
 	}
+	if cfg.Logf != nil {
+		cfg.Logf("started %d nodes; leaves joined over %v", cfg.Nodes, time.Since(start).Round(time.Millisecond))
+	}
 	return n, nil
 }
 
