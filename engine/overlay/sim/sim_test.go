@@ -119,7 +119,8 @@ func runScale(t *testing.T, nodes int) {
 		t.Fatal(err)
 	}
 	stale, total := n.StaleViews()
-	t.Logf("%d nodes, %d files, ready in %v; stale advert views %d of %d", nodes, len(n.Cat.Files), time.Since(start).Round(time.Millisecond), stale, total)
+	ready := time.Since(start).Round(time.Millisecond)
+	t.Logf("%d nodes, %d files, ready in %v; stale advert views %d of %d", nodes, len(n.Cat.Files), ready, stale, total)
 	// As in TestSimSmall, a search ends by itself once every supernode
 	// asked has answered (or the overlay's own answer timeout has passed);
 	// the cap only bounds a lost one, so that recall counts what the
@@ -148,8 +149,8 @@ func runScale(t *testing.T, nodes int) {
 	if rec >= 0 {
 		recovered = rec.String()
 	}
-	t.Logf("BENCH overlay %d nodes, %d busy goroutines beside: recall %.4f (target >= 0.995); after losing %d of %d supernodes, back to >= 99%% for good after %s (target <= 5s)",
-		nodes, envInt("SHOAL_SIM_LOAD", 0), rep.Recall(), killed, rep.Supernodes, recovered)
+	t.Logf("BENCH overlay %d nodes, %d busy goroutines beside, load average %s: recall %.4f (target >= 0.995); after losing %d of %d supernodes, back to >= 99%% for good after %s (target <= 5s); ready in %v; stale advert views at the end %d of %d",
+		nodes, envInt("SHOAL_SIM_LOAD", 0), loadAverage(), rep.Recall(), killed, rep.Supernodes, recovered, ready, stale, total)
 }
 
 func envInt(name string, def int) int {
@@ -199,4 +200,14 @@ func cpuLoad(n int) func() {
 		}()
 	}
 	return func() { close(stop) }
+}
+
+// loadAverage is the machine's 1-minute load average, for the report (a
+// shared machine's load changes every figure).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b) + " unknown")[0]
 }
