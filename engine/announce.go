@@ -111,29 +111,48 @@ func (t *transfer) nextWake(nextDHT time.Time) time.Time {
 	return nextDHT
 }
 
-// setDHTPeers records how many distinct peers the last DHT get_peers
-// traversal found: a lower bound on the swarm's size.
-func (t *transfer) setDHTPeers(n int) {
+// dhtCount is what a DHT lookup found of a swarm: how many distinct
+// peers get_peers gave (a lower bound on its size) and, when nodes holding
+// it answered a BEP 33 scrape, the estimated seeds and downloaders.
+type dhtCount struct {
+	peers              int
+	seeds, downloaders int
+	scraped            bool
+}
+
+func countOf(sw dhtSwarm) dhtCount {
+	c := dhtCount{peers: len(sw.peers)}
+	c.seeds, c.downloaders, c.scraped = sw.scrape.counts()
+	return c
+}
+
+// setDHT records what the last DHT lookup found.
+func (t *transfer) setDHT(c dhtCount) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.dhtPeers = n
+	t.dht = c
 }
 
 // swarmSize fills the swarm counts of a snapshot: the best of the
-// trackers' announce and scrape counts, the DHT's get_peers count, and the
-// peers we are connected to (who are in the swarm too). Unknown counts
-// stay -1.
+// trackers' announce and scrape counts, the DHT's get_peers count and
+// BEP 33 scrape, and the peers we are connected to (who are in the swarm
+// too). Unknown counts stay -1.
 func (t *transfer) swarmSize(v *TransferSnapshot) {
 	t.mu.Lock()
-	dht := t.dhtPeers
+	dht := t.dht
 	t.mu.Unlock()
 	v.SwarmSeeds, v.SwarmLeechers, v.SwarmPeers, v.SwarmCompleted = -1, -1, -1, -1
 	if s := t.ann.Swarm(); s.Known {
 		v.SwarmSeeds, v.SwarmLeechers, v.SwarmCompleted = s.Seeders, s.Leechers, s.Completed
 		v.SwarmPeers = s.Seeders + s.Leechers
 	}
-	if dht > 0 {
-		v.SwarmPeers = max(v.SwarmPeers, dht)
+	if dht.peers > 0 {
+		v.SwarmPeers = max(v.SwarmPeers, dht.peers)
+	}
+	if dht.scraped {
+		v.SwarmSeeds = max(v.SwarmSeeds, dht.seeds)
+		v.SwarmLeechers = max(v.SwarmLeechers, dht.downloaders)
+		v.SwarmPeers = max(v.SwarmPeers, dht.seeds+dht.downloaders)
 	}
 	if v.SwarmPeers < 0 {
 		return // nothing known beyond our own connections

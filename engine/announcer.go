@@ -335,8 +335,9 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 		var found []string
 		skip := quiet || !e.dhtCanAsk()
 		if !skip {
-			found = e.dhtPeers(ctx, t.ih, e.announcePort())
-			t.setDHTPeers(len(found))
+			lookup := e.dhtLookup(ctx, t.ih, e.announcePort(), 0, true)
+			found = lookup.peers
+			t.setDHT(countOf(lookup))
 			sw.AddPeers(found...)
 		}
 		e.ann.setSkipped(it, skip)

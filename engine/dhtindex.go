@@ -114,8 +114,12 @@ const indexerSettle = time.Second
 // (meant for the Internet) are lifted there.
 func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 	cfg := dhtindex.IndexerConfig{
-		Crawl:     dhtindex.ServerCrawler{S: e.dht},
-		FindPeers: func(ctx context.Context, ih [20]byte) []string { return e.dhtPeersSettle(ctx, ih, 0, indexerSettle) },
+		Crawl: dhtindex.ServerCrawler{S: e.dht},
+		FindPeers: func(ctx context.Context, ih [20]byte) dhtindex.Swarm {
+			sw := e.dhtLookup(ctx, ih, 0, indexerSettle, true)
+			seeds, downloaders, _ := sw.scrape.counts()
+			return dhtindex.Swarm{Peers: sw.peers, Scraped: seeds + downloaders}
+		},
 		Dial:      e.policy.Dial,
 		PeerID:    e.peerID,
 		Sink:      indexSink{sn: e.sn, max: w.maxIndex},

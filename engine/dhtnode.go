@@ -86,7 +86,8 @@ func (n *DHTNode) Nodes() int { return n.s.NumNodes() }
 // nodes closest to ih (a get_peers traversal, then announce_peer), and
 // returns the peers the traversal found.
 func (n *DHTNode) Announce(ctx context.Context, ih [20]byte, port int) []string {
-	return dhtPeersOn(ctx, n.s, ih, port, 0)
+	peers, _ := dhtPeersOn(ctx, n.s, ih, port, 0)
+	return peers
 }
 
 // Close stops the node.

@@ -427,16 +427,24 @@ func (e *Engine) noteDHTNodes() {
 // IPv6 at once), announcing us if port > 0, and returns the distinct
 // peers found.
 func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
-	return e.dhtPeersSettle(ctx, ih, port, 0)
+	return e.dhtLookup(ctx, ih, port, 0, false).peers
 }
 
-// dhtPeersSettle is dhtPeers, but with settle > 0 each traversal returns
+// dhtSwarm is what a lookup learned of a torrent's swarm: its peers and,
+// when nodes holding it support BEP 33, the scrape of its size.
+type dhtSwarm struct {
+	peers  []string
+	scrape dhtScrape
+}
+
+// dhtLookup is dhtPeers, but with settle > 0 each traversal returns
 // settle after it first found peers, without waiting for its slowest
 // queries: what the DHT indexer needs (peers to fetch metadata from, and
-// a swarm size), soon.
-func (e *Engine) dhtPeersSettle(ctx context.Context, ih [20]byte, port int, settle time.Duration) []string {
+// a swarm size), soon. With scrape, the nodes that answered with peers are
+// asked for their BEP 33 filters afterwards.
+func (e *Engine) dhtLookup(ctx context.Context, ih [20]byte, port int, settle time.Duration, scrape bool) dhtSwarm {
 	servers := e.dhtServers()
-	found := make([][]string, len(servers))
+	found := make([]dhtSwarm, len(servers))
 	var wg sync.WaitGroup
 	for i, s := range servers {
 		p := port
@@ -446,17 +454,22 @@ func (e *Engine) dhtPeersSettle(ctx context.Context, ih [20]byte, port int, sett
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			found[i] = dhtPeersOn(ctx, s, ih, p, settle)
+			peers, holders := dhtPeersOn(ctx, s, ih, p, settle)
+			found[i].peers = peers
+			if scrape {
+				found[i].scrape = scrapeHolders(ctx, s, ih, holders)
+			}
 		}()
 	}
 	wg.Wait()
 	seen := map[string]bool{}
-	var out []string
-	for _, list := range found {
-		for _, a := range list {
+	var out dhtSwarm
+	for _, f := range found {
+		out.scrape.merge(f.scrape)
+		for _, a := range f.peers {
 			if !seen[a] {
 				seen[a] = true
-				out = append(out, a)
+				out.peers = append(out.peers, a)
 			}
 		}
 	}
@@ -465,19 +478,21 @@ func (e *Engine) dhtPeersSettle(ctx context.Context, ih [20]byte, port int, sett
 
 // dhtPeersOn is one server's get_peers traversal (announcing port, if
 // any), ending when the traversal does, after 15 s, or (settle > 0) settle
-// after the first peers arrived.
-func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settle time.Duration) []string {
+// after the first peers arrived. It returns the peers and the first few
+// nodes that answered with peers (the swarm's holders).
+func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settle time.Duration) ([]string, []krpc.NodeAddr) {
 	var opts []dht.AnnounceOpt
 	if port > 0 {
 		opts = append(opts, dht.AnnouncePeer(dht.AnnouncePeerOpts{Port: port}))
 	}
 	a, err := s.AnnounceTraversal(ih, opts...)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	defer a.Close()
 	seen := map[string]bool{}
 	var out []string
+	var holders holderSet
 	timeout := time.NewTimer(15 * time.Second)
 	defer timeout.Stop()
 	var settled <-chan time.Time
@@ -485,7 +500,10 @@ func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settl
 		select {
 		case v, ok := <-a.Peers:
 			if !ok {
-				return out
+				return out, holders.addrs
+			}
+			if len(v.Peers) > 0 {
+				holders.add(v.NodeInfo.Addr)
 			}
 			for _, p := range v.Peers {
 				addr := net.JoinHostPort(p.IP.String(), strconv.Itoa(p.Port))
@@ -498,11 +516,11 @@ func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settl
 				settled = time.After(settle)
 			}
 		case <-settled:
-			return out
+			return out, holders.addrs
 		case <-timeout.C:
-			return out
+			return out, holders.addrs
 		case <-ctx.Done():
-			return out
+			return out, holders.addrs
 		}
 	}
 }

@@ -150,7 +150,8 @@ type viewKey struct {
 
 // transferSnapshot is a download's row. A download that is settled (out
 // of the active set) and idle keeps the row made last time, as long as
-// nothing it depends on changed.
+// nothing it depends on changed; its swarm counts (which the trackers' and
+// the DHT's answers change while it idles) are filled afresh.
 func (e *Engine) transferSnapshot(t *transfer) transferView {
 	t.mu.Lock()
 	key := viewKey{name: t.name, paused: t.paused, queued: t.queued, finished: t.targetReached, action: t.finishedAction,
@@ -158,7 +159,9 @@ func (e *Engine) transferSnapshot(t *transfer) transferView {
 	view, sw := t.view, t.sw
 	t.mu.Unlock()
 	if view != nil && t.viewKeyIs(key) && !e.act.has(t) && sw.Idle() {
-		return *view
+		v := *view
+		t.swarmSize(&v.TransferSnapshot)
+		return v
 	}
 	v := e.makeTransferView(t)
 	t.mu.Lock()

@@ -59,9 +59,9 @@ type transfer struct {
 	completed  time.Time
 	rates      rateHistory
 	infoSaved  bool
-	dirty      bool // the last progress save failed: save again
-	checked    bool // state.TransferRow.Checked: found pieces are downloads
-	dhtPeers   int  // distinct peers the last DHT get_peers found
+	dirty      bool     // the last progress save failed: save again
+	checked    bool     // state.TransferRow.Checked: found pieces are downloads
+	dht        dhtCount // what the last DHT lookup found of the swarm
 	// totalsLoaded: uploaded and downloaded came with the transfer (a
 	// start-up reads every transfer's in one query).
 	totalsLoaded bool

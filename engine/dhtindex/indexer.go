@@ -33,15 +33,24 @@ type Sink interface {
 	Expire(ctx context.Context, cutoff time.Time) error
 }
 
+// Swarm is what a get_peers lookup found of a torrent's swarm.
+type Swarm struct {
+	Peers []string // BitTorrent peers, host:port
+	// Scraped is the swarm's size (seeds and downloaders, distinct IPs)
+	// estimated from the BEP 33 scrape filters of the nodes holding it;
+	// 0 when none answered one.
+	Scraped int
+}
+
 // IndexerConfig sets up an Indexer.
 type IndexerConfig struct {
 	// Crawl is the DHT side: sample_infohashes queries and get_peers
 	// traversals. Nil disables the BEP 51 crawl (the indexer still takes
 	// what Offer gives it).
 	Crawl Crawler
-	// FindPeers runs a get_peers traversal and returns BitTorrent peers
-	// (host:port) of ih.
-	FindPeers func(ctx context.Context, ih [20]byte) []string
+	// FindPeers runs a get_peers traversal and returns what it found of
+	// ih's swarm.
+	FindPeers func(ctx context.Context, ih [20]byte) Swarm
 	Dial      Dialer
 	PeerID    [20]byte
 	Sink      Sink
@@ -226,14 +235,18 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (peers []string, no
 	defer func() {
 		ix.cfg.Logger.Debug("DHT candidate handled", "infohash", hexOf(c.ih), "took", time.Since(t0), "waited", t0.Sub(c.at), "announced", len(c.peers), "peers", len(peers), "noPeers", noPeers, "failed", failed)
 	}()
+	scraped := 0
 	if ix.cfg.FindPeers != nil {
-		for _, p := range ix.cfg.FindPeers(ctx, c.ih) {
+		found := ix.cfg.FindPeers(ctx, c.ih)
+		for _, p := range found.Peers {
 			if !slices.Contains(peers, p) {
 				peers = append(peers, p)
 			}
 		}
+		scraped = found.Scraped
 	}
-	indexed, err := ix.cfg.Sink.Touch(ctx, c.ih, len(peers))
+	swarm := max(len(peers), scraped)
+	indexed, err := ix.cfg.Sink.Touch(ctx, c.ih, swarm)
 	if err != nil {
 		ix.cfg.Logger.Warn("touch DHT entry", "err", err)
 		return peers, false, false
@@ -259,12 +272,12 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (peers []string, no
 		ix.cfg.Logger.Debug("unusable metadata", "infohash", hexOf(c.ih), "err", err)
 		return peers, false, false
 	}
-	if err := ix.cfg.Sink.Index(ctx, t, len(peers)); err != nil {
+	if err := ix.cfg.Sink.Index(ctx, t, swarm); err != nil {
 		ix.cfg.Logger.Warn("index DHT torrent", "err", err)
 		return peers, false, false
 	}
 	ix.indexed.Add(1)
-	ix.cfg.Logger.Info("DHT torrent indexed", "infohash", hexOf(c.ih), "name", t.Name, "swarm", len(peers))
+	ix.cfg.Logger.Info("DHT torrent indexed", "infohash", hexOf(c.ih), "name", t.Name, "swarm", swarm)
 	return peers, false, false
 }
 

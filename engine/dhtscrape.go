@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/dht/v2/int160"
+	"github.com/anacrolix/dht/v2/krpc"
+)
+
+// BEP 33 (DHT scrape). A node that supports it answers get_peers with
+// scrape=1 by two 256-byte bloom filters of the IPs it holds for the
+// torrent, seeds (BFsd) and downloaders (BFpe), instead of the peers
+// themselves (libtorrent gives no values then). So a lookup first runs the
+// ordinary traversal for peers, then asks the few nodes that answered with
+// peers (the ones holding the swarm) once more with scrape=1, and ORs the
+// filters they send: the union counts each IP once however many nodes hold
+// it. Nodes without BEP 33 (anacrolix/dht, Shoal's own) ignore the flag and
+// add nothing.
+
+const (
+	maxScrapeHolders = 8               // nodes asked for filters per lookup
+	scrapeTimeout    = 2 * time.Second // for all of them together
+)
+
+// dhtScrape is the union of the scrape filters a lookup received.
+type dhtScrape struct {
+	seeds, downloaders krpc.ScrapeBloomFilter
+	answers            int // nodes that sent at least one filter
+}
+
+// add ORs one node's answer into s and reports whether it carried a filter.
+func (s *dhtScrape) add(r *krpc.Return) bool {
+	if r == nil || (r.BFsd == nil && r.BFpe == nil) {
+		return false
+	}
+	orFilter(&s.seeds, r.BFsd)
+	orFilter(&s.downloaders, r.BFpe)
+	s.answers++
+	return true
+}
+
+// merge ORs another lookup's union (another DHT server's) into s.
+func (s *dhtScrape) merge(o dhtScrape) {
+	orFilter(&s.seeds, &o.seeds)
+	orFilter(&s.downloaders, &o.downloaders)
+	s.answers += o.answers
+}
+
+func orFilter(dst, src *krpc.ScrapeBloomFilter) {
+	if src == nil {
+		return
+	}
+	for i := range dst {
+		dst[i] |= src[i]
+	}
+}
+
+// counts estimates the distinct seed and downloader IPs; ok is false when
+// no node answered the scrape.
+func (s dhtScrape) counts() (seeds, downloaders int, ok bool) {
+	if s.answers == 0 {
+		return 0, 0, false
+	}
+	return estimate(&s.seeds), estimate(&s.downloaders), true
+}
+
+func estimate(f *krpc.ScrapeBloomFilter) int {
+	return int(math.Round(f.EstimateCount()))
+}
+
+// holderSet collects the nodes that answered a traversal with peers.
+type holderSet struct {
+	addrs []krpc.NodeAddr
+	seen  map[string]bool
+}
+
+func (h *holderSet) add(na krpc.NodeAddr) {
+	if len(h.addrs) >= maxScrapeHolders || na.Port == 0 {
+		return
+	}
+	if h.seen == nil {
+		h.seen = map[string]bool{}
+	}
+	if k := na.String(); !h.seen[k] {
+		h.seen[k] = true
+		h.addrs = append(h.addrs, na)
+	}
+}
+
+// scrapeHolders asks each holder for its scrape filters, all at once, and
+// returns their union.
+func scrapeHolders(ctx context.Context, s *dht.Server, ih [20]byte, holders []krpc.NodeAddr) dhtScrape {
+	var out dhtScrape
+	if len(holders) == 0 {
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
+	defer cancel()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	target := int160.FromByteArray(ih)
+	for _, na := range holders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := s.GetPeers(ctx, dht.NewAddr(na.UDP()), target, true, dht.QueryRateLimiting{})
+			if res.Err != nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			out.add(res.Reply.R)
+		}()
+	}
+	wg.Wait()
+	return out
+}
