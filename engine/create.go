@@ -160,7 +160,7 @@ func (e *Engine) seedCreated(spec source, torrent, dir string) error {
 	now := time.Now()
 	t := &transfer{ih: spec.ih, dir: dir, source: torrent, name: spec.name, trackers: spec.trackers,
 		added: now, completed: now, checked: true, layers: spec.layers, qpos: e.nextQueuePos()}
-	if err := e.savePieceLayers(spec.ih, spec.layers); err != nil {
+	if err := e.saveSourceLayers(spec); err != nil {
 		return fmt.Errorf("engine: seed new torrent: %w", err)
 	}
 	row := state.TransferRow{InfoHash: spec.ih, Name: spec.name, Dir: dir, Source: torrent, Info: spec.info,

@@ -21,9 +21,50 @@ import (
 // dictionary, so the database row does not hold them. They are kept in
 // DataDir/piece-layers/<infohash>, bencoded as the .torrent file's
 // "piece layers" dictionary, and read back when the transfer resumes.
+//
+// A hybrid torrent's swarm runs as v1 and uses no piece layers, but a
+// .torrent saved from it (TorrentFile) must carry them to be whole for v2
+// clients. They are kept in DataDir/piece-layers/<infohash>.hybrid, which
+// no resume reads, and read only when such a file is saved.
 
 func (e *Engine) layersPath(ih InfoHash) string {
 	return filepath.Join(e.cfg.DataDir, "piece-layers", hex.EncodeToString(ih[:]))
+}
+
+func (e *Engine) hybridLayersPath(ih InfoHash) string { return e.layersPath(ih) + ".hybrid" }
+
+// saveSourceLayers stores the piece layers of a torrent about to be added:
+// a v2-only torrent's for its swarm, a hybrid's for its .torrent file.
+func (e *Engine) saveSourceLayers(spec source) error {
+	if err := e.savePieceLayers(spec.ih, spec.layers); err != nil {
+		return err
+	}
+	return writeLayers(e.hybridLayersPath(spec.ih), spec.hybridLayers)
+}
+
+// savePieceLayers stores a v2-only torrent's layers for ih (nothing when
+// there are none).
+func (e *Engine) savePieceLayers(ih InfoHash, layers map[[32]byte][][32]byte) error {
+	return writeLayers(e.layersPath(ih), layers)
+}
+
+// writeLayers writes layers to p as the bencoded "piece layers"
+// dictionary; nothing when there are none.
+func writeLayers(p string, layers map[[32]byte][][32]byte) error {
+	if len(layers) == 0 {
+		return nil
+	}
+	b, err := bencode.Marshal(encodeLayers(layers))
+	if err != nil {
+		return fmt.Errorf("save piece layers: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("save piece layers: %w", err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		return fmt.Errorf("save piece layers: %w", err)
+	}
+	return nil
 }
 
 // encodeLayers is the BEP 52 "piece layers" dict: each file's pieces
@@ -40,29 +81,15 @@ func encodeLayers(layers map[[32]byte][][32]byte) map[string]string {
 	return enc
 }
 
-// savePieceLayers stores layers for ih (nothing for v1 and hybrid).
-func (e *Engine) savePieceLayers(ih InfoHash, layers map[[32]byte][][32]byte) error {
-	if len(layers) == 0 {
-		return nil
-	}
-	b, err := bencode.Marshal(encodeLayers(layers))
-	if err != nil {
-		return fmt.Errorf("save piece layers: %w", err)
-	}
-	p := e.layersPath(ih)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("save piece layers: %w", err)
-	}
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		return fmt.Errorf("save piece layers: %w", err)
-	}
-	return nil
-}
-
 // loadPieceLayers reads what savePieceLayers stored; nil when there is
 // none (the swarm then refuses a v2-only torrent with a clear error).
 func (e *Engine) loadPieceLayers(ih InfoHash) map[[32]byte][][32]byte {
-	b, err := os.ReadFile(e.layersPath(ih))
+	return e.readLayers(e.layersPath(ih))
+}
+
+// readLayers reads what writeLayers wrote to p; nil when there is none.
+func (e *Engine) readLayers(p string) map[[32]byte][][32]byte {
+	b, err := os.ReadFile(p)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			e.log.Warn("read piece layers", "err", err)

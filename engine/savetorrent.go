@@ -15,7 +15,9 @@ var ErrNoMetadata = errors.New("engine: the torrent's metadata is not known yet"
 
 // TorrentFile returns a .torrent file for a transfer or shared item: its
 // info dictionary byte for byte (so the file has the same infohash), its
-// trackers, and a v2-only torrent's piece layers (BEP 52).
+// trackers, and the piece layers (BEP 52) of a v2-only or hybrid torrent
+// (a hybrid's as they came in the .torrent file it was added or created
+// from; one from a magnet link has none to give).
 func (e *Engine) TorrentFile(ih InfoHash) ([]byte, error) {
 	t, err := e.liveTransfer(ih)
 	if err != nil {
@@ -30,6 +32,9 @@ func (e *Engine) TorrentFile(ih InfoHash) ([]byte, error) {
 	_, raw := sw.Info()
 	if raw == nil {
 		return nil, ErrNoMetadata
+	}
+	if len(layers) == 0 {
+		layers = e.readLayers(e.hybridLayersPath(ih))
 	}
 	top := map[string]any{"info": bencode.Bytes(raw), "created by": CreatedBy}
 	if len(t.trackers) > 0 && len(t.trackers[0]) > 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,4 +73,56 @@ func TestSaveTorrent(t *testing.T) {
 	if err := b.SaveTorrent(lone, none); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("save of an unknown infohash: %v, want ErrNotFound", err)
 	}
+}
+
+// TestSaveTorrentHybridLayers: a hybrid torrent made and seeded here
+// (its swarm runs as v1) saves as a .torrent with the same piece layers
+// as the file it was made as, before and after a restart, so v2 clients
+// get a whole torrent.
+func TestSaveTorrentHybridLayers(t *testing.T) {
+	cfg := enginetest.Config(t)
+	a := enginetest.Start(t, cfg)
+	root := filepath.Join(t.TempDir(), "Tapes")
+	enginetest.RandomFile(t, root, "side-a.flac", 300<<10+5)
+	enginetest.RandomFile(t, root, "side-b.flac", 170<<10)
+	made := filepath.Join(t.TempDir(), "tapes.torrent")
+	c, err := a.CreateTorrent(context.Background(), engine.CreateRequest{Path: root, Save: made,
+		PieceLength: 16 << 10, Format: engine.FormatHybrid, Seed: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readTorrent(t, made).PieceLayers
+	if len(want) != 2 {
+		t.Fatalf("the hybrid made holds %d piece layers, want 2", len(want))
+	}
+	check := func(when string, n *enginetest.Node) {
+		t.Helper()
+		save := filepath.Join(t.TempDir(), "saved.torrent")
+		if err := n.SaveTorrent(c.InfoHash, save); err != nil {
+			t.Fatal(err)
+		}
+		tf := readTorrent(t, save)
+		if sha1.Sum(tf.InfoBytes) != c.InfoHash || !maps.Equal(tf.PieceLayers, want) {
+			t.Fatalf("%s: saved infohash %x with %d piece layers (same as made: %v), want %s with the 2 made",
+				when, sha1.Sum(tf.InfoBytes), len(tf.PieceLayers), maps.Equal(tf.PieceLayers, want), c.InfoHash)
+		}
+	}
+	check("seeding", a)
+	a.Stop()
+	check("after a restart", enginetest.Start(t, cfg))
+
+}
+
+// readTorrent parses the .torrent file at path.
+func readTorrent(t *testing.T, path string) *torrentfile.File {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := torrentfile.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tf
 }

@@ -119,7 +119,7 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 	// appears there later is one Shoal downloaded.
 	t = &transfer{ih: spec.ih, dir: dir, source: req.Source, name: spec.name, trackers: spec.trackers,
 		added: time.Now(), checked: spec.info == nil, layers: spec.layers, qpos: e.nextQueuePos()}
-	if err := e.savePieceLayers(spec.ih, spec.layers); err != nil {
+	if err := e.saveSourceLayers(spec); err != nil {
 		return InfoHash{}, fmt.Errorf("engine: download: %w", err)
 	}
 	row := state.TransferRow{InfoHash: spec.ih, Name: spec.name, Dir: dir, Source: req.Source, Info: spec.info,
@@ -148,6 +148,9 @@ type source struct {
 	peers    []string
 	ignored  []string                // malformed optional keys of a .torrent file, dropped
 	layers   map[[32]byte][][32]byte // a v2-only torrent's piece layers
+	// hybridLayers are a hybrid torrent's piece layers: its swarm runs as
+	// v1 and needs none, but a .torrent saved from it carries them.
+	hybridLayers map[[32]byte][][32]byte
 }
 
 func parseSource(s string) (source, error) {
@@ -215,14 +218,19 @@ func loadTorrentFile(path string) (source, error) {
 	if err != nil {
 		return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
 	}
-	var layers map[[32]byte][][32]byte
-	if torrentfile.IsV2Only(info) {
+	var layers, hybrid map[[32]byte][][32]byte
+	switch {
+	case torrentfile.IsV2Only(info):
 		if layers, err = torrentfile.CheckPieceLayers(info, tf.PieceLayers); err != nil {
 			return source{}, fmt.Errorf("engine: torrent file %s: %w", path, err)
 		}
+	case info.HasV2():
+		// Downloaded as v1: layers that fail their check are dropped,
+		// not the torrent.
+		hybrid, _ = torrentfile.CheckPieceLayers(info, tf.PieceLayers)
 	}
 	return source{ih: InfoHash(torrentfile.SwarmHash(tf.InfoBytes, info)), name: info.BestName(), info: tf.InfoBytes,
-		trackers: tf.Trackers, ignored: tf.Ignored, layers: layers}, nil
+		trackers: tf.Trackers, ignored: tf.Ignored, layers: layers, hybridLayers: hybrid}, nil
 }
 
 // magnetTiers puts each of a magnet link's trackers (tr=) in a tier of its
