@@ -225,31 +225,8 @@ func deleteDHT(ctx context.Context, tx *sql.Tx, hashes [][20]byte) ([]string, er
 // fillDHT marks the hits indexed from the DHT with their swarm size, in
 // one query for all hits.
 func (x *index) fillDHT(ctx context.Context, hits []Hit) error {
-	if len(hits) == 0 {
-		return nil
-	}
-	at := make(map[[20]byte]int, len(hits))
-	for i, h := range hits {
-		at[h.InfoHash] = i
-	}
-	in, args := hashArgs(hits)
-	rows, err := x.db.QueryContext(ctx, `SELECT infohash, swarm FROM dht_meta WHERE infohash IN (`+in+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("overlay: DHT swarm: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var ih []byte
-		var n int
-		if err := rows.Scan(&ih, &n); err != nil {
-			return fmt.Errorf("overlay: DHT swarm: %w", err)
-		}
-		if len(ih) != 20 {
-			continue
-		}
-		if i, ok := at[[20]byte(ih)]; ok {
-			hits[i].DHT, hits[i].Swarm = true, n
-		}
-	}
-	return rows.Err()
+	query := func(in string) string { return `SELECT infohash, swarm FROM dht_meta WHERE infohash IN (` + in + `)` }
+	return fillHits(ctx, x.db, "DHT swarm", hits, query, nil, func(h *Hit, n int) {
+		h.DHT, h.Swarm = true, n
+	})
 }

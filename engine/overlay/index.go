@@ -778,6 +778,22 @@ func hashArgs(hits []Hit, extra ...any) (string, []any) {
 // leaves that registered it (not the DHT), at most maxSourcesPerHit, in
 // one query for all hits.
 func (x *index) fillSources(ctx context.Context, hits []Hit) error {
+	query := func(in string) string {
+		return `SELECT DISTINCT infohash, source FROM entries
+		WHERE infohash IN (` + in + `) AND leaf != ? ORDER BY infohash, source`
+	}
+	return fillHits(ctx, x.db, "index sources", hits, query, []any{dhtLeafID}, func(h *Hit, src string) {
+		if len(h.Sources) < maxSourcesPerHit {
+			h.Sources = append(h.Sources, src)
+		}
+	})
+}
+
+// fillHits runs one query for all hits: query(in) selects an infohash and
+// one value T, in being the IN list of the hits' infohashes, bound before
+// extra. set gets each row's hit and value; a row naming no hit is
+// skipped. op names the step in errors.
+func fillHits[T any](ctx context.Context, db *sql.DB, op string, hits []Hit, query func(in string) string, extra []any, set func(h *Hit, v T)) error {
 	if len(hits) == 0 {
 		return nil
 	}
@@ -785,28 +801,27 @@ func (x *index) fillSources(ctx context.Context, hits []Hit) error {
 	for i, h := range hits {
 		at[h.InfoHash] = i
 	}
-	in, args := hashArgs(hits, dhtLeafID)
-	rows, err := x.db.QueryContext(ctx, `SELECT DISTINCT infohash, source FROM entries
-		WHERE infohash IN (`+in+`) AND leaf != ? ORDER BY infohash, source`, args...)
+	in, args := hashArgs(hits, extra...)
+	rows, err := db.QueryContext(ctx, query(in), args...)
 	if err != nil {
-		return fmt.Errorf("overlay: index sources: %w", err)
+		return fmt.Errorf("overlay: %s: %w", op, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var ih []byte
-		var src string
-		if err := rows.Scan(&ih, &src); err != nil {
-			return fmt.Errorf("overlay: index sources: scan: %w", err)
+		var v T
+		if err := rows.Scan(&ih, &v); err != nil {
+			return fmt.Errorf("overlay: %s: scan: %w", op, err)
 		}
 		if len(ih) != 20 {
 			continue
 		}
-		if i, ok := at[[20]byte(ih)]; ok && len(hits[i].Sources) < maxSourcesPerHit {
-			hits[i].Sources = append(hits[i].Sources, src)
+		if i, ok := at[[20]byte(ih)]; ok {
+			set(&hits[i], v)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("overlay: index sources: %w", err)
+		return fmt.Errorf("overlay: %s: %w", op, err)
 	}
 	return nil
 }
