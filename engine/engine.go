@@ -533,19 +533,8 @@ func (e *Engine) closeResources() {
 	if e.sn != nil {
 		e.sn.Close()
 	}
-	if e.dht != nil {
-		e.dht.Close()
-	}
-	if e.utp != nil {
-		e.utp.CloseNow()
-	}
-	if e.pc != nil {
-		e.pc.Close()
-	}
-	if e.ln != nil {
-		e.ln.Close()
-	}
-	e.close6()
+	closeStack(e.dht, e.utp, e.pc, e.ln)
+	closeStack(e.dht6, e.utp6, e.pc6, e.ln6)
 	if e.db != nil {
 		e.db.Close()
 	}

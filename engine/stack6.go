@@ -132,19 +132,21 @@ func (e *Engine) run6(ctx context.Context) {
 	}
 }
 
-// close6 releases the IPv6 stack.
-func (e *Engine) close6() {
-	if e.dht6 != nil {
-		e.dht6.Close()
+// closeStack closes whichever parts of one address family's stack are
+// open: the DHT server, the uTP socket, the UDP socket under both, and the
+// TCP listener.
+func closeStack(d *dht.Server, u *transport.UTP, pc net.PacketConn, ln net.Listener) {
+	if d != nil {
+		d.Close()
 	}
-	if e.utp6 != nil {
-		e.utp6.CloseNow()
+	if u != nil {
+		u.CloseNow()
 	}
-	if e.pc6 != nil {
-		e.pc6.Close()
+	if pc != nil {
+		pc.Close()
 	}
-	if e.ln6 != nil {
-		e.ln6.Close()
+	if ln != nil {
+		ln.Close()
 	}
 }
 
