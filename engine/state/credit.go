@@ -32,30 +32,19 @@ func (db *DB) Credit(ctx context.Context, peerID [20]byte, ip string) (Credit, e
 // DailyTraffic returns the per-day ledger from the UTC day containing since
 // onwards, oldest first.
 func (db *DB) DailyTraffic(ctx context.Context, since time.Time) ([]DayTraffic, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT day, up, down FROM daily_traffic
-		WHERE day >= ? ORDER BY day`, since.UTC().Format(dayLayout))
-	if err != nil {
-		return nil, fmt.Errorf("state: daily traffic: %w", err)
-	}
-	defer rows.Close()
-	var out []DayTraffic
-	for rows.Next() {
+	return readAll(ctx, db, "daily traffic", func(s scanner) (DayTraffic, error) {
 		var (
 			d   DayTraffic
 			day string
 		)
-		if err := rows.Scan(&day, &d.Up, &d.Down); err != nil {
-			return nil, fmt.Errorf("state: daily traffic: %w", err)
+		if err := s.Scan(&day, &d.Up, &d.Down); err != nil {
+			return d, err
 		}
-		if d.Day, err = time.Parse(dayLayout, day); err != nil {
-			return nil, fmt.Errorf("state: daily traffic: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: daily traffic: %w", err)
-	}
-	return out, nil
+		var err error
+		d.Day, err = time.Parse(dayLayout, day)
+		return d, err
+	}, `SELECT day, up, down FROM daily_traffic
+		WHERE day >= ? ORDER BY day`, since.UTC().Format(dayLayout))
 }
 
 // creditMB is eMule's unit for the credit formula.

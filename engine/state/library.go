@@ -37,24 +37,8 @@ func (db *DB) PutLibrary(ctx context.Context, r LibraryRow) error {
 
 // Library returns every library row, oldest Added first.
 func (db *DB) Library(ctx context.Context) ([]LibraryRow, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT infohash, name, path, size, files, info, added
+	return readAll(ctx, db, "library", scanLibrary, `SELECT infohash, name, path, size, files, info, added
 		FROM library ORDER BY added, infohash`)
-	if err != nil {
-		return nil, fmt.Errorf("state: library: %w", err)
-	}
-	defer rows.Close()
-	var out []LibraryRow
-	for rows.Next() {
-		r, err := scanLibrary(rows)
-		if err != nil {
-			return nil, fmt.Errorf("state: library: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: library: %w", err)
-	}
-	return out, nil
 }
 
 // LibraryItem returns the library row for ih, or ErrNotFound.

@@ -42,29 +42,18 @@ func (db *DB) SaveDHTNodes(ctx context.Context, nodes []DHTNode) error {
 
 // DHTNodes returns the cached routing table in the order it was saved.
 func (db *DB) DHTNodes(ctx context.Context) ([]DHTNode, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT id, addr FROM dht_nodes ORDER BY pos")
-	if err != nil {
-		return nil, fmt.Errorf("state: DHT nodes: %w", err)
-	}
-	defer rows.Close()
-	var out []DHTNode
-	for rows.Next() {
+	return readAll(ctx, db, "DHT nodes", func(s scanner) (DHTNode, error) {
 		var (
 			n  DHTNode
 			id []byte
 		)
-		if err := rows.Scan(&id, &n.Addr); err != nil {
-			return nil, fmt.Errorf("state: DHT nodes: %w", err)
+		if err := s.Scan(&id, &n.Addr); err != nil {
+			return n, err
 		}
-		if n.ID, err = hash20(id); err != nil {
-			return nil, fmt.Errorf("state: DHT nodes: %w", err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: DHT nodes: %w", err)
-	}
-	return out, nil
+		var err error
+		n.ID, err = hash20(id)
+		return n, err
+	}, "SELECT id, addr FROM dht_nodes ORDER BY pos")
 }
 
 // SaveSupernodes marks each address as seen now, adding new ones.
@@ -97,24 +86,8 @@ func (db *DB) Supernodes(ctx context.Context, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT addr FROM supernodes
+	return readAll(ctx, db, "supernodes", scanString, `SELECT addr FROM supernodes
 		ORDER BY last_seen DESC, addr LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("state: supernodes: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			return nil, fmt.Errorf("state: supernodes: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: supernodes: %w", err)
-	}
-	return out, nil
 }
 
 // PruneSupernodes forgets supernodes last seen before cutoff and reports

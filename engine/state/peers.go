@@ -74,23 +74,7 @@ func (db *DB) Peer(ctx context.Context, ip string) (PeerRecord, error) {
 
 // BannedIPs returns every banned IP with its ban reason.
 func (db *DB) BannedIPs(ctx context.Context) (map[string]string, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT ip, reason FROM peers WHERE banned <> 0")
-	if err != nil {
-		return nil, fmt.Errorf("state: banned IPs: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[string]string)
-	for rows.Next() {
-		var ip, reason string
-		if err := rows.Scan(&ip, &reason); err != nil {
-			return nil, fmt.Errorf("state: banned IPs: %w", err)
-		}
-		out[ip] = reason
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: banned IPs: %w", err)
-	}
-	return out, nil
+	return db.readPairs(ctx, "banned IPs", "SELECT ip, reason FROM peers WHERE banned <> 0")
 }
 
 // Unban lifts the ban on ip and forgives its hash failures, so it starts

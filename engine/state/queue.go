@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"database/sql"
-	"fmt"
 )
 
 // QueueEntry is one transfer's place in the download queue.
@@ -15,27 +14,16 @@ type QueueEntry struct {
 
 // TransferQueue returns every transfer's place in the queue, first first.
 func (db *DB) TransferQueue(ctx context.Context) ([]QueueEntry, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT infohash, queue_pos, forced FROM transfers ORDER BY queue_pos, added, infohash`)
-	if err != nil {
-		return nil, fmt.Errorf("state: transfer queue: %w", err)
-	}
-	defer rows.Close()
-	var out []QueueEntry
-	for rows.Next() {
+	return readAll(ctx, db, "transfer queue", func(s scanner) (QueueEntry, error) {
 		var ih []byte
 		var q QueueEntry
-		if err := rows.Scan(&ih, &q.Pos, &q.Forced); err != nil {
-			return nil, fmt.Errorf("state: transfer queue: %w", err)
+		if err := s.Scan(&ih, &q.Pos, &q.Forced); err != nil {
+			return q, err
 		}
-		if q.InfoHash, err = hash20(ih); err != nil {
-			return nil, fmt.Errorf("state: transfer queue: %w", err)
-		}
-		out = append(out, q)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: transfer queue: %w", err)
-	}
-	return out, nil
+		var err error
+		q.InfoHash, err = hash20(ih)
+		return q, err
+	}, `SELECT infohash, queue_pos, forced FROM transfers ORDER BY queue_pos, added, infohash`)
 }
 
 // SetQueueOrder numbers the transfers of order 1, 2, 3… in that order, in

@@ -32,23 +32,7 @@ func (db *DB) AddSearch(ctx context.Context, words string, keep int) error {
 
 // RecentSearches returns at most n searches, newest first.
 func (db *DB) RecentSearches(ctx context.Context, n int) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT words FROM search_history ORDER BY at DESC LIMIT ?`, n)
-	if err != nil {
-		return nil, fmt.Errorf("state: recent searches: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var w string
-		if err := rows.Scan(&w); err != nil {
-			return nil, fmt.Errorf("state: recent searches: %w", err)
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: recent searches: %w", err)
-	}
-	return out, nil
+	return readAll(ctx, db, "recent searches", scanString, `SELECT words FROM search_history ORDER BY at DESC LIMIT ?`, n)
 }
 
 // ClearSearches forgets every recorded search.

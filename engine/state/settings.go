@@ -38,21 +38,5 @@ func (db *DB) DeleteSetting(ctx context.Context, key string) error {
 
 // Settings returns every stored setting.
 func (db *DB) Settings(ctx context.Context) (map[string]string, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT key, value FROM settings")
-	if err != nil {
-		return nil, fmt.Errorf("state: settings: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[string]string)
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, fmt.Errorf("state: settings: %w", err)
-		}
-		out[k] = v
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: settings: %w", err)
-	}
-	return out, nil
+	return db.readPairs(ctx, "settings", "SELECT key, value FROM settings")
 }

@@ -182,24 +182,20 @@ func (db *DB) InfoHashTotals(ctx context.Context, ih [20]byte) (up, down int64, 
 // AllInfoHashTotals returns InfoHashTotals for every infohash that has
 // any, in one query: what start-up needs for a whole library.
 func (db *DB) AllInfoHashTotals(ctx context.Context) (map[[20]byte][2]int64, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT infohash, up, down FROM infohash_traffic")
-	if err != nil {
-		return nil, fmt.Errorf("state: infohash totals: %w", err)
-	}
-	defer rows.Close()
 	out := make(map[[20]byte][2]int64)
-	for rows.Next() {
+	err := db.read(ctx, "infohash totals", func(s scanner) error {
 		var ih []byte
 		var up, down int64
-		if err := rows.Scan(&ih, &up, &down); err != nil {
-			return nil, fmt.Errorf("state: infohash totals: %w", err)
+		if err := s.Scan(&ih, &up, &down); err != nil {
+			return err
 		}
 		if len(ih) == 20 {
 			out[[20]byte(ih)] = [2]int64{up, down}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: infohash totals: %w", err)
+		return nil
+	}, "SELECT infohash, up, down FROM infohash_traffic")
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

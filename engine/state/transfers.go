@@ -81,23 +81,7 @@ func (db *DB) Transfer(ctx context.Context, ih [20]byte) (TransferRow, error) {
 
 // Transfers returns every transfer, oldest Added first.
 func (db *DB) Transfers(ctx context.Context) ([]TransferRow, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers ORDER BY added, infohash`)
-	if err != nil {
-		return nil, fmt.Errorf("state: transfers: %w", err)
-	}
-	defer rows.Close()
-	var out []TransferRow
-	for rows.Next() {
-		r, err := scanTransfer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("state: transfers: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("state: transfers: %w", err)
-	}
-	return out, nil
+	return readAll(ctx, db, "transfers", scanTransfer, `SELECT `+transferCols+` FROM transfers ORDER BY added, infohash`)
 }
 
 // SaveProgress records the verified-piece bitfield and state of transfer ih.

@@ -130,3 +130,60 @@ func noRows(err error) error {
 	}
 	return err
 }
+
+// read runs query on the read pool and calls each for every row, wrapping
+// any error as "state: <op>: ...".
+func (db *DB) read(ctx context.Context, op string, each func(scanner) error, query string, args ...any) error {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("state: %s: %w", op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return fmt.Errorf("state: %s: %w", op, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("state: %s: %w", op, err)
+	}
+	return nil
+}
+
+// readAll is read collecting scan's value of every row, in order (nil for
+// none).
+func readAll[T any](ctx context.Context, db *DB, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := db.read(ctx, op, func(s scanner) error {
+		v, err := scan(s)
+		out = append(out, v)
+		return err
+	}, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanString scans a one-column row of text.
+func scanString(s scanner) (string, error) {
+	var v string
+	err := s.Scan(&v)
+	return v, err
+}
+
+// readPairs is read into a map from a query of two text columns, key and
+// value.
+func (db *DB) readPairs(ctx context.Context, op, query string, args ...any) (map[string]string, error) {
+	out := make(map[string]string)
+	err := db.read(ctx, op, func(s scanner) error {
+		var k, v string
+		err := s.Scan(&k, &v)
+		out[k] = v
+		return err
+	}, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
