@@ -66,24 +66,28 @@ func (e *Engine) announceIPv6() netip.AddrPort {
 // back with "started" on resume.
 func (e *Engine) announceDue(ctx context.Context, t *transfer, sw *swarm.Swarm) {
 	if t.isPaused() {
-		if t.ann.Started() {
+		if t.trackersStarted() {
 			e.stopAnnounce(t, sw)
 		}
 		return
 	}
-	due, ok := t.ann.NextDue()
-	if !ok || time.Now().Before(due) {
-		return
-	}
-	if err := e.announceGate.Wait(ctx); err != nil {
-		return
-	}
-	r := t.ann.Announce(ctx, e.trk, e.announceRequest(t, sw), time.Now())
-	for _, f := range r.Failed {
-		e.log.Info("tracker announce failed", "infohash", t.ih, "url", f.URL, "err", f.Err)
-	}
-	for _, p := range r.Peers {
-		sw.AddPeers(p.String())
+	for _, set := range t.announcers() { // a hybrid's two names (alias.go)
+		due, ok := set.ann.NextDue()
+		if !ok || time.Now().Before(due) {
+			continue
+		}
+		if err := e.announceGate.Wait(ctx); err != nil {
+			return
+		}
+		req := e.announceRequest(t, sw)
+		req.InfoHash = set.ih
+		r := set.ann.Announce(ctx, e.trk, req, time.Now())
+		for _, f := range r.Failed {
+			e.log.Info("tracker announce failed", "infohash", set.ih, "url", f.URL, "err", f.Err)
+		}
+		for _, p := range r.Peers {
+			sw.AddPeers(p.String())
+		}
 	}
 }
 
@@ -94,8 +98,15 @@ func (e *Engine) stopAnnounce(t *transfer, sw *swarm.Swarm) {
 	defer func() { <-e.stopSlots }()
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
-	if err := t.ann.Stop(ctx, e.trk, e.announceRequest(t, sw)); err != nil {
-		e.log.Info("tracker stopped announce failed", "infohash", t.ih, "err", err)
+	for _, set := range t.announcers() {
+		if !set.ann.Started() {
+			continue
+		}
+		req := e.announceRequest(t, sw)
+		req.InfoHash = set.ih
+		if err := set.ann.Stop(ctx, e.trk, req); err != nil {
+			e.log.Info("tracker stopped announce failed", "infohash", set.ih, "err", err)
+		}
 	}
 }
 
@@ -105,7 +116,7 @@ func (t *transfer) nextWake(nextDHT time.Time) time.Time {
 	if t.isPaused() {
 		return nextDHT
 	}
-	if due, ok := t.ann.NextDue(); ok && due.Before(nextDHT) {
+	if due, ok := t.trackersDue(); ok && due.Before(nextDHT) {
 		return due
 	}
 	return nextDHT

@@ -237,7 +237,7 @@ func (a *announcer) forget(it *announceItem) {
 
 // stopItem sends "stopped" to the trackers that know it's transfer.
 func (e *Engine) stopItem(it *announceItem) {
-	if it.t.ann.Started() {
+	if it.t.trackersStarted() {
 		e.stopAnnounce(it.t, it.sw)
 	}
 }
@@ -299,10 +299,10 @@ func (e *Engine) announceLoop(ctx context.Context) error {
 func (e *Engine) announceQuiet(it *announceItem) bool {
 	t := it.t
 	if t.isPaused() {
-		return !t.ann.Started()
+		return !t.trackersStarted()
 	}
 	now := time.Now()
-	if due, ok := t.ann.NextDue(); ok && !now.Before(due) {
+	if due, ok := t.trackersDue(); ok && !now.Before(due) {
 		return false
 	}
 	return now.Before(it.dht) || !e.dhtCanAsk()
@@ -320,7 +320,9 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 	}
 	if !it.complete && sw.Complete() {
 		it.complete = true
-		t.ann.Completed(time.Now())
+		for _, set := range t.announcers() {
+			set.ann.Completed(time.Now())
+		}
 	}
 	if !quiet {
 		e.announceDue(ctx, t, sw) // or "stopped" if paused
@@ -336,6 +338,10 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 		skip := quiet || !e.dhtCanAsk()
 		if !skip {
 			lookup := e.dhtLookup(ctx, t.ih, e.announcePort(), 0, true)
+			if alt, ok := e.hybridAlias(t, sw); ok { // libtorrent's hybrids announce both
+				more := e.dhtLookup(ctx, alt, e.announcePort(), 0, false)
+				lookup.peers = distinctAddrs(append(lookup.peers, more.peers...))
+			}
 			found = lookup.peers
 			t.setDHT(countOf(lookup))
 			sw.AddPeers(found...)
@@ -375,4 +381,17 @@ func (q *announceQueue) Pop() any {
 	old[n-1] = nil
 	*q = old[:n-1]
 	return it
+}
+
+// distinctAddrs is list without repeats, in order.
+func distinctAddrs(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := list[:0]
+	for _, a := range list {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -134,4 +134,15 @@
 // to 1090) and the hole opens for an address nobody uses. Only packets
 // sent within one one-way delay of each other would avoid it. IPv4 only:
 // the punch dials from the IPv4 listener.
+//
+// # BitTorrent v2 and hybrid torrents
+//
+// A v2-only torrent's transfer is keyed by its v2 infohash cut to 20
+// bytes, a hybrid's by the name it was added with (the v1 infohash from a
+// .torrent or btih link, the cut v2 one from a btmh-only link). A hybrid
+// answers to its other name too (alias.go): it asks and tells the DHT and
+// its trackers under both, as libtorrent does, and an incoming handshake
+// under either reaches it and is answered under the name the peer used.
+// Share (drop-to-share) makes v1 torrents, `shoal create` hybrids: see
+// ShareFormat for the measured reason.
 package engine

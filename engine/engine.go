@@ -139,6 +139,10 @@ type Engine struct {
 	runCtx    context.Context
 	wg        sync.WaitGroup
 	transfers map[InfoHash]*transfer
+	// aliases maps a hybrid torrent's other 20-byte infohash (the v2 one
+	// cut to 20 bytes, or the v1 one for a hybrid joined by btmh) to the
+	// one its transfer is keyed by (alias.go).
+	aliases   map[InfoHash]InfoHash
 	jobs      []*ShareJob
 	ratio     Ratio
 	history   rateHistory
@@ -210,6 +214,7 @@ func Open(cfg Config) (*Engine, error) {
 		log:          cfg.Logger,
 		policy:       netguard.Policy{LoopbackOnly: cfg.LoopbackOnly, Allow: cfg.AllowNet},
 		transfers:    make(map[InfoHash]*transfer),
+		aliases:      make(map[InfoHash]InfoHash),
 		credit:       make(map[PeerKey]*creditPair),
 		stopped:      make(chan struct{}),
 		changed:      make(chan struct{}),

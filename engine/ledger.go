@@ -270,6 +270,7 @@ func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
 	if infoBytes == nil {
 		return
 	}
+	e.hybridAlias(t, sw) // a hybrid joined by one infohash answers to both
 	e.saveFetchedLayers(t, sw)
 	complete := sw.Complete()
 	row, err := e.db.Transfer(ctx, t.ih)

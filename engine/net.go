@@ -177,14 +177,12 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{})
 		c.Close()
 		return
 	}
-	e.mu.Lock()
-	t := e.transfers[InfoHash(in.InfoHash)]
-	e.mu.Unlock()
+	t := e.transferNamed(InfoHash(in.InfoHash))
 	if t == nil || t.swarm() == nil {
 		c.Close()
 		return
 	}
-	_ = t.swarm().AcceptConn(in.Conn, in.Reserved)
+	_ = t.swarm().AcceptConnAs(in.Conn, in.Reserved, in.InfoHash)
 }
 
 // overlayMagic reports whether a connection opens with the overlay's
@@ -218,9 +216,12 @@ func (e *Engine) encryptionMode() transport.Encryption {
 func (e *Engine) infoHashes() [][20]byte {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([][20]byte, 0, len(e.transfers))
+	out := make([][20]byte, 0, len(e.transfers)+len(e.aliases))
 	for ih := range e.transfers {
 		out = append(out, ih)
+	}
+	for alt := range e.aliases {
+		out = append(out, alt)
 	}
 	return out
 }

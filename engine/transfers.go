@@ -45,6 +45,11 @@ type transfer struct {
 	// layersDamaged: some saved layers failed their check
 	// (dropDamagedLayers); the fetched ones replace the saved file.
 	layersDamaged bool
+	// alt is a hybrid's other infohash, once its info is known (alias.go);
+	// altKnown: alt was worked out (zero for a torrent that is not hybrid).
+	alt      InfoHash
+	altKnown bool
+	annAlt   *tracker.Announcer // the trackers under alt, if any (under mu)
 
 	mu         locks.Mutex
 	sw         *swarm.Swarm
@@ -270,6 +275,7 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	e.transfers[t.ih] = t
 	start := e.startTransfer(t)
 	e.mu.Unlock()
+	e.hybridAlias(t, sw)
 	if !t.library {
 		e.act.add(t) // a download is flushed until settled
 	}
@@ -483,6 +489,7 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	e.mu.Lock()
 	delete(e.transfers, ih)
 	e.mu.Unlock()
+	e.forgetAlias(t)
 	e.act.remove(t)
 	e.changedLibrary(t)
 	t.mu.Lock()

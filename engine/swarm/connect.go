@@ -163,6 +163,14 @@ func (s *Swarm) Accept(conn net.Conn, br *bufio.Reader, reserved [8]byte) error 
 // (reserved bits and infohash) the owner already read from c.Reader. It
 // replies, reads the peer ID, and runs the peer until it ends.
 func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
+	return s.AcceptConnAs(c, reserved, s.cfg.InfoHash)
+}
+
+// AcceptConnAs is AcceptConn for a peer that named the swarm by ih: a
+// hybrid torrent's swarm answers to its v1 infohash and to its v2
+// infohash cut to 20 bytes (BEP 52), and the reply names what the peer
+// named.
+func (s *Swarm) AcceptConnAs(c *transport.Conn, reserved [8]byte, ih [20]byte) error {
 	s.mu.Lock()
 	stopped := s.runCtx == nil || s.runCtx.Err() != nil || s.paused
 	s.mu.Unlock()
@@ -171,7 +179,7 @@ func (s *Swarm) AcceptConn(c *transport.Conn, reserved [8]byte) error {
 		return errors.New("swarm: not running")
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	out := wire.Handshake{Reserved: s.reserved(), InfoHash: s.cfg.InfoHash, PeerID: s.cfg.PeerID}
+	out := wire.Handshake{Reserved: s.reserved(), InfoHash: ih, PeerID: s.cfg.PeerID}
 	if err := wire.WriteHandshake(c, out); err != nil {
 		c.Close()
 		return err

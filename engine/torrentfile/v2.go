@@ -31,6 +31,10 @@ func hasV1Parts(info *metainfo.Info) bool {
 	return len(info.Pieces) != 0 || len(info.Files) != 0 || info.Length != 0
 }
 
+// IsHybrid reports whether a parsed info is v2 with v1 parts: one swarm
+// known by two infohashes.
+func IsHybrid(info *metainfo.Info) bool { return info.HasV2() && hasV1Parts(info) }
+
 // IsV2Only reports whether a parsed info is v2 without v1 parts.
 func IsV2Only(info *metainfo.Info) bool { return info.HasV2() && !hasV1Parts(info) }
 
