@@ -3,7 +3,9 @@ package overlay
 import (
 	"context"
 	"io"
+	"net"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -117,4 +119,30 @@ func TestStandbyTakesOver(t *testing.T) {
 	}
 	primary.stop()
 	waitFor(t, 5*time.Second, "standby counts the entries", func() bool { return counted(standby) })
+}
+
+// TestShortLeafRetriesAtBackoffEnd: a leaf short of links that knows a
+// supernode it failed to reach retries it as soon as the back-off ends,
+// instead of backing off its looks to leafIdleTick as an idle leaf does.
+// Here the second supernode's address refuses connections: with retries
+// at each back-off end (3 s) the leaf dials it 6 times in 17 s; backing
+// off its looks (1, 2, 4, 8 s) it dialled it 4 times.
+func TestShortLeafRetriesAtBackoffEnd(t *testing.T) {
+	t.Parallel()
+	hub := listenNode(t).start(t, SupernodeConfig{MaxLeaves: 10})
+	dead := listenNode(t)
+	dead.ln.Close()
+	var dials atomic.Int64
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == dead.addr {
+			dials.Add(1)
+		}
+		return loopback.Dial(ctx, network, addr)
+	}
+	l := runLeaf(t, LeafConfig{PeerAddr: "127.0.0.1:9", Dial: dial, Finder: StaticFinder{hub.addr, dead.addr}})
+	waitFor(t, 5*time.Second, "linked to the live supernode", func() bool { return len(l.Supernodes()) == 1 })
+	time.Sleep(17 * time.Second)
+	if got := dials.Load(); got < 5 {
+		t.Fatalf("a leaf short of links dialled the supernode it is waiting to retry %d times in 17 s (back-off 3 s): its looks backed off", got)
+	}
 }

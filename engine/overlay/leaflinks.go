@@ -16,6 +16,9 @@ const leafIdleTick = 8 * time.Second
 // every leafTick while its links change, and backs off by doubling to
 // leafIdleTick while a look changes nothing (no supernode to find, or all
 // links up), so an idle node wakes rarely; a link ending looks at once.
+// A leaf short of links that knows a supernode it is only waiting to
+// retry (a failed dial's back-off) looks again when that back-off ends,
+// not at the next backed-off tick.
 func (l *Leaf) runRemote(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -31,7 +34,7 @@ func (l *Leaf) runRemote(ctx context.Context) error {
 		} else {
 			wait = min(2*wait, leafIdleTick)
 		}
-		t.Reset(wait)
+		t.Reset(l.nextLook(time.Now(), wait))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -40,6 +43,22 @@ func (l *Leaf) runRemote(ctx context.Context) error {
 			wait = leafTick
 		}
 	}
+}
+
+// nextLook is how long runRemote may sleep: wait, or until the first
+// back-off of a known supernode ends while we are short of links.
+func (l *Leaf) nextLook(now time.Time, wait time.Duration) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.links) >= l.cfg.Links {
+		return wait
+	}
+	for _, a := range slices.Concat(l.redirects, l.found) {
+		if until := l.backoff[a].Sub(now); l.links[a] == nil && until > 0 && until < wait {
+			wait = max(until, leafTick/10)
+		}
+	}
+	return wait
 }
 
 // report tells the node's own supernode how linked we are (it promotes
