@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -38,8 +37,7 @@ func callErr(dir string, err error) error {
 
 // runStatus asks the running instance for its state.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("status", stderr)
 	data := fs.String("data", defaultDataDir(), "data folder of the instance to ask")
 	asJSON := fs.Bool("json", false, "print the whole state as one JSON object")
 	checkReach := fs.Bool("check-reach", false, "first test whether the Internet can reach this computer (a supernode dials it back; up to about 20 s)")
@@ -96,8 +94,7 @@ func reachWords(n control.Network) string {
 
 // runAdd hands links to the running instance.
 func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("add", stderr)
 	data := fs.String("data", defaultDataDir(), "data folder of the instance to hand the links to")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +16,7 @@ import (
 )
 
 func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("create", stderr)
 	pieceLength := fs.Int64("piece-length", 0, "piece length in bytes (0 = automatic)")
 	var trackers multiFlag
 	fs.Var(&trackers, "tracker", "announce URL (repeatable)")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +26,7 @@ type readyLine struct {
 }
 
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("daemon", stderr)
 	var c common
 	c.register(fs)
 	var shares multiFlag

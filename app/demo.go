@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -36,8 +35,7 @@ var demoShares = [][]string{
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("demo", stderr)
 	dir := fs.String("data", "", "folder for the demo swarm (default: a temporary folder, removed at exit)")
 	headless := fs.Bool("headless", false, "start the swarm and print its addresses, without the window")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")

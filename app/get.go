@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -14,8 +13,7 @@ import (
 )
 
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("get", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("get", stderr)
 	var c common
 	c.register(fs)
 	out := fs.String("out", ".", "folder to download into")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,8 +23,7 @@ import (
 const appID = "io.github.shoalp2p.shoal"
 
 func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gui", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("gui", stderr)
 	var c common
 	c.register(fs)
 	if err := fs.Parse(args); err != nil {

@@ -229,6 +229,14 @@ func parseNetworks(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// newFlagSet is a subcommand's flag set: its errors and usage go to
+// stderr, and a bad flag is returned as an error, not an exit.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
 func defaultDataDir() string {
 	dir, err := os.UserConfigDir()
 	if err != nil {

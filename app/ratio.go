@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 
@@ -13,8 +12,7 @@ import (
 // runRatio prints the all-time counters of a data folder as JSON; it works
 // while a daemon or the app is using the folder.
 func runRatio(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ratio", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("ratio", stderr)
 	data := fs.String("data", defaultDataDir(), "folder for all state")
 	if err := fs.Parse(args); err != nil {
 		return err
