@@ -33,36 +33,29 @@ func (n *Node) Do(fn func() error) error {
 	return <-done
 }
 
+// inNS runs open inside n's namespace (Do) and returns what it opened.
+func inNS[T any](n *Node, open func() (T, error)) (T, error) {
+	var v T
+	err := n.Do(func() error {
+		var err error
+		v, err = open()
+		return err
+	})
+	return v, err
+}
+
 // DialContext dials from inside the node's namespace (for an
 // http.Transport that reaches a program's API on the node's loopback).
 func (n *Node) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	var c net.Conn
-	err := n.Do(func() error {
-		var err error
-		c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
-		return err
-	})
-	return c, err
+	return inNS(n, func() (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, network, addr) })
 }
 
 // ListenPacket opens a packet socket inside the node's namespace.
 func (n *Node) ListenPacket(network, addr string) (net.PacketConn, error) {
-	var pc net.PacketConn
-	err := n.Do(func() error {
-		var err error
-		pc, err = net.ListenPacket(network, addr)
-		return err
-	})
-	return pc, err
+	return inNS(n, func() (net.PacketConn, error) { return net.ListenPacket(network, addr) })
 }
 
 // Listen opens a stream listener inside the node's namespace.
 func (n *Node) Listen(network, addr string) (net.Listener, error) {
-	var ln net.Listener
-	err := n.Do(func() error {
-		var err error
-		ln, err = net.Listen(network, addr)
-		return err
-	})
-	return ln, err
+	return inNS(n, func() (net.Listener, error) { return net.Listen(network, addr) })
 }
