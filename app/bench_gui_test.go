@@ -34,7 +34,7 @@ const guiPaintedColors = 8
 // benchGUIIdle shares paths from a fresh data folder with the daemon, then
 // measures the GUI started on that folder.
 func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
-	row := idleRow{client: "Shoal GUI", torrents: len(paths)}
+	row := idleRow{client: "Shoal GUI", torrents: len(paths), hashed: -1}
 	for _, tool := range []string{"Xvfb", "xwininfo", "xwd"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			row.note = "n/a: " + tool + " is missing (make deps installs it)"
@@ -58,7 +58,7 @@ func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 // benchGUIIdle measures the GUI: the floor under any Fyne 2.7 app's idle
 // cost here (its 60 Hz event loop), on the same X server and renderer.
 func benchFyneFloor(t *testing.T, cfg idleConfig) idleRow {
-	row := idleRow{client: "empty Fyne window"}
+	row := idleRow{client: "empty Fyne window", hashed: -1}
 	bin := filepath.Join(t.TempDir(), "fynefloor")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/fynefloor").CombinedOutput(); err != nil {
 		row.note = fmt.Sprintf("build: %v: %s", err, out)

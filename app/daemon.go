@@ -81,6 +81,9 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type runtimeLine struct {
 	Goroutines   int `json:"goroutines"`
 	StorageFiles int `json:"storage_files"` // descriptors held by torrent storage
+	// PiecesHashed counts pieces read back from disk to be hashed since
+	// the start: 0 when a start trusted its records (no rehash).
+	PiecesHashed int64 `json:"pieces_hashed"`
 }
 
 // writeHeapProfile writes a heap profile (for `go tool pprof`) to path,
@@ -105,6 +108,7 @@ func writeHeapProfile(path string, stderr io.Writer) {
 
 func printRuntime(w io.Writer) {
 	files, _ := storage.OpenFiles()
-	b, _ := json.Marshal(runtimeLine{Goroutines: runtime.NumGoroutine(), StorageFiles: files})
+	b, _ := json.Marshal(runtimeLine{Goroutines: runtime.NumGoroutine(), StorageFiles: files,
+		PiecesHashed: storage.PiecesHashed()})
 	fmt.Fprintln(w, string(b))
 }
