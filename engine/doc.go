@@ -127,13 +127,28 @@
 // Measured in the lab (app TestLabHolePunch): both TCP and uTP punch
 // through routers that drop unsolicited packets, as most home routers do.
 // Routers that answer them (the lab's default: RST for TCP, ICMP port
-// unreachable for UDP) defeat both: whichever end's first packet arrives
-// first leaves a connection-tracking entry on the far router for the
-// router itself, and that entry holds the tuple the far end's own mapping
-// needs, so MASQUERADE gives the far end another port (seen: 7101 mapped
-// to 1090) and the hole opens for an address nobody uses. Only packets
-// sent within one one-way delay of each other would avoid it. IPv4 only:
-// the punch dials from the IPv4 listener.
+// unreachable for UDP) defeat both, for different reasons (Linux 6.18
+// conntrack, seen with /proc/net/nf_conntrack on the lab's routers):
+//   - UDP: a datagram that reaches the far router before the far end has
+//     sent anything leaves an entry there for the router itself (30 s,
+//     renewed by every datagram), and that entry holds the tuple the far
+//     end's own mapping needs, so MASQUERADE gives the far end another
+//     port (seen: 42041 mapped to 64421) and the hole opens for an address
+//     nobody uses. The ordinary uTP dial that comes before any rendezvous
+//     already does this. Opening packets with a TTL of 2 (they open our
+//     NAT and expire one hop later, before the far router) punched
+//     through when the lab had a router hop between the two NATs and no
+//     datagram had gone before; after an ordinary dial's datagrams they
+//     did not (tried, not merged).
+//   - TCP: the router's own RST removes its entry at once, so nothing
+//     lingers; but each attempt's SYN is in flight for one round trip
+//     (0.2 ms in the lab), and the two ends' SYNs must cross in flight.
+//     A first SYN with a small TTL does not help: the far SYN then meets
+//     our listener, whose SYN-ACK carries a new initial sequence number
+//     that our router's conntrack, tracking the first SYN's, marks
+//     INVALID and does not translate.
+//
+// IPv4 only: the punch dials from the IPv4 listener.
 //
 // # BitTorrent v2 and hybrid torrents
 //

@@ -116,6 +116,9 @@ type Engine struct {
 	// extPort is the router's mapped port (0 while none), advertised in
 	// DHT and tracker announces and extension handshakes.
 	extPort atomic.Int32
+	// extAddr is the router's mapped external address (nil while none):
+	// swarms take its IP as our own.
+	extAddr atomic.Pointer[netip.AddrPort]
 	// ipVotes gathers peers' BEP 10 yourip claims: our external IP when
 	// the router maps nothing (yourip.go).
 	ipVotes *swarm.IPVotes

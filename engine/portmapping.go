@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"net/netip"
 
 	"github.com/shoalp2p/shoal/engine/portmap"
 )
@@ -103,11 +104,13 @@ func (e *Engine) portMapChanged(m *portmap.Mapper) {
 		return // a mapper turned off, removing its mappings
 	}
 	port := 0
+	var ext *netip.AddrPort
 	if cur != nil {
 		if st := cur.Status(); st.External.IsValid() {
-			port = int(st.External.Port())
+			port, ext = int(st.External.Port()), &st.External
 		}
 	}
+	e.extAddr.Store(ext)
 	old := e.extPort.Swap(int32(port))
 	e.announceChange()
 	if old != int32(port) || m == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -49,10 +50,14 @@ func (s *Swarm) AddExplicitPeers(addrs ...string) {
 	s.mu.Unlock()
 }
 
-// AddPeers adds addresses (host:port) to dial.
+// AddPeers adds addresses (host:port) to dial, except our own (a tracker
+// or the DHT lists us among the peers).
 func (s *Swarm) AddPeers(addrs ...string) {
 	s.mu.Lock()
 	for _, a := range addrs {
+		if ap, err := netip.ParseAddrPort(a); err == nil && s.isOwnAddr(ap) {
+			continue
+		}
 		if _, ok := s.cands[a]; !ok && len(s.cands) < 2000 {
 			s.cands[a] = &candidate{addr: a}
 		}

@@ -153,8 +153,9 @@ func (s *Swarm) isSelf(p *peer, ap netip.AddrPort) bool {
 }
 
 // isOwnAddr reports whether ap is one of our own addresses: our listen or
-// advertised port on an IP that is ours (a local interface's, any
-// connected peer's yourip for us, or the IP the node's votes agree on).
+// advertised port on an IP that is ours (a local interface's, the
+// router's mapped external one, any connected peer's yourip for us, or
+// the IP the node's votes agree on).
 // A relay lists us in its PEX like any of its peers; dialing, or asking
 // for a punch to, ourselves only wastes a dial or gets a refusal.
 // Caller holds s.mu.
@@ -164,6 +165,11 @@ func (s *Swarm) isOwnAddr(ap netip.AddrPort) bool {
 		return false
 	}
 	ip := ap.Addr().Unmap()
+	if m := s.cfg.MappedAddr; m != nil {
+		if a := m.Load(); a != nil && a.Addr().Unmap() == ip {
+			return true
+		}
+	}
 	for _, p := range s.peers {
 		if p.yourIP.IsValid() && p.yourIP.Unmap() == ip {
 			return true

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,11 @@ type Config struct {
 	// ExternalPort, when set and not zero, is advertised instead: the
 	// port the router maps to us (kept current by the engine).
 	ExternalPort *atomic.Int32
+	// MappedAddr, when set and holding an address, is the router's
+	// mapped external address (UPnP, NAT-PMP or PCP; kept current by the
+	// engine): its IP is ours, so that address is never dialled, punched
+	// to or relayed to.
+	MappedAddr *atomic.Pointer[netip.AddrPort]
 	// IPVotes, if set, hears each peer's BEP 10 yourip (our address as
 	// that peer sees it), shared by all swarms of a node.
 	IPVotes *IPVotes

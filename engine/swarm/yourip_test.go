@@ -171,3 +171,57 @@ func TestOwnAddrDropped(t *testing.T) {
 		t.Errorf("%d punches ran, want 1", n)
 	}
 }
+
+// TestMappedAddrIsOwn: the router's mapped external address (UPnP,
+// NAT-PMP or PCP), known before any peer tells us our IP, is ours: no
+// PEX candidate, no tracker or DHT candidate, no punch target. The same
+// IP on another port is another peer (behind the same router).
+func TestMappedAddrIsOwn(t *testing.T) {
+	var mapped atomic.Pointer[netip.AddrPort]
+	var extPort atomic.Int32
+	ext := netip.MustParseAddrPort("198.51.100.7:40000")
+	mapped.Store(&ext)
+	extPort.Store(40000)
+	var punched atomic.Int32
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel() // the swarm's loop does not start on AddPeers
+	s := &Swarm{
+		cfg: Config{ListenPort: 6881, ExternalPort: &extPort, MappedAddr: &mapped,
+			Punch: func(context.Context, string, wire.Handshake, bool) (*transport.Conn, wire.Handshake, error) {
+				punched.Add(1)
+				return nil, wire.Handshake{}, errors.New("test punch")
+			}},
+		cands:   map[string]*candidate{},
+		punches: map[string]*punch{},
+		log:     slog.New(slog.DiscardHandler),
+		runCtx:  stopped,
+	}
+	relay := &peer{addr: "203.0.113.9:1"} // it sent no yourip
+	s.peers = map[uint64]*peer{1: relay}
+	for _, a := range []string{"198.51.100.7:40000", "198.51.100.7:6881"} {
+		ap := netip.MustParseAddrPort(a)
+		s.pexCandidate(ap, wire.PEXHolepunch)
+		s.AddPeers(a)
+		if _, ok := s.cands[a]; ok {
+			t.Errorf("our mapped address %s became a candidate", a)
+		}
+		s.onConnect(relay, ap)
+		if s.punches[a] != nil {
+			t.Errorf("a connect toward our mapped address %s started a punch", a)
+		}
+	}
+	other := "198.51.100.7:40001"
+	s.AddPeers(other)
+	if _, ok := s.cands[other]; !ok {
+		t.Error("a peer behind our router on another port is no candidate")
+	}
+	mapped.Store(nil) // the mapping is gone: that address may be someone else's now
+	s.AddPeers(ext.String())
+	if _, ok := s.cands[ext.String()]; !ok {
+		t.Error("with no mapping, the old mapped address is still taken as ours")
+	}
+	s.wg.Wait()
+	if n := punched.Load(); n != 0 {
+		t.Errorf("%d punches ran, want 0", n)
+	}
+}
