@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/words"
 )
 
 // jsonHit is the --json form of a search hit, one per line.
@@ -24,6 +25,11 @@ type jsonHit struct {
 	Source   string   `json:"source"` // "shoal", "dht", "shoal+dht" or "library"
 	Local    bool     `json:"in_library,omitempty"`
 	Swarm    int      `json:"swarm"` // peers seen in its BitTorrent swarm (DHT hits)
+	// Roots are its files' BEP 52 pieces roots, where known; SameFiles of
+	// them are in AlsoIn other hits of this search too (the same file).
+	Roots     []string `json:"pieces_roots,omitempty"`
+	SameFiles int      `json:"same_files,omitempty"`
+	AlsoIn    int      `json:"also_in,omitempty"`
 }
 
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -88,6 +94,10 @@ func printHit(w io.Writer, h engine.Hit, asJSON bool) {
 		if h.V2 != ([32]byte{}) {
 			j.V2 = hex.EncodeToString(h.V2[:])
 		}
+		for _, r := range h.Roots {
+			j.Roots = append(j.Roots, hex.EncodeToString(r[:]))
+		}
+		j.SameFiles, j.AlsoIn = h.SameFiles, h.AlsoIn
 		b, _ := json.Marshal(j)
 		fmt.Fprintln(w, string(b))
 		return
@@ -95,8 +105,18 @@ func printHit(w io.Writer, h engine.Hit, asJSON bool) {
 	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", h.Name, h.Size, h.InfoHash, availability(h), h.Magnet)
 }
 
-// availability says where a hit is and how many hold it.
+// availability says where a hit is and how many hold it, and which of its
+// files other hits hold too.
 func availability(h engine.Hit) string {
+	where := origin(h)
+	if same := words.SameFiles(len(h.Files), h.SameFiles, h.AlsoIn); same != "" {
+		where += ", " + same
+	}
+	return where
+}
+
+// origin says where a hit is and how many hold it.
+func origin(h engine.Hit) string {
 	switch h.Origin() {
 	case "library":
 		return "in your library"

@@ -94,7 +94,7 @@ func (e *Engine) libraryHits(h string) []Hit {
 		if !matchesHash(h, t.ih, v2, roots) {
 			continue
 		}
-		hit := Hit{InfoHash: t.ih, V2: v2, Local: true}
+		hit := Hit{InfoHash: t.ih, V2: v2, Roots: roots, Local: true}
 		if info != nil {
 			hit.Name, hit.Size, hit.Files = info.BestName(), info.TotalLength(), filePaths(info)
 		} else {

@@ -39,7 +39,7 @@ func (e *Engine) hitOf(h overlay.Hit, self string) Hit {
 			good = append(good, s)
 		}
 	}
-	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files, V2: h.V2,
+	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files, V2: h.V2, Roots: h.Roots,
 		Sources: append(good, bad...), Magnet: magnetOf(h.InfoHash, h.V2, h.Name), DHT: h.DHT, Swarm: h.Swarm}
 }
 
@@ -133,18 +133,54 @@ func (r *SearchResults) Add(h Hit) bool {
 // sameHit reports whether a and b would show the same.
 func sameHit(a, b Hit) bool {
 	return a.Name == b.Name && a.Size == b.Size && a.DHT == b.DHT && a.Swarm == b.Swarm && a.V2 == b.V2 && a.Local == b.Local &&
-		slices.Equal(a.Sources, b.Sources) && slices.Equal(a.Files, b.Files)
+		slices.Equal(a.Sources, b.Sources) && slices.Equal(a.Files, b.Files) && slices.Equal(a.Roots, b.Roots)
 }
 
-// Hits returns the results in the order first seen.
-func (r *SearchResults) Hits() []Hit { return slices.Clone(r.hits) }
+// Hits returns the results in the order first seen, with SameFiles and
+// AlsoIn set across them.
+func (r *SearchResults) Hits() []Hit {
+	out := slices.Clone(r.hits)
+	markSameFiles(out)
+	return out
+}
 
 // Len returns the number of distinct infohashes found.
 func (r *SearchResults) Len() int { return len(r.hits) }
 
 // Ranked returns a copy of the results, ranked by RankHits.
 func (r *SearchResults) Ranked() []Hit {
-	out := slices.Clone(r.hits)
+	out := r.Hits()
 	r.e.RankHits(out)
 	return out
+}
+
+// markSameFiles sets each hit's SameFiles and AlsoIn: BEP 52 aligns files
+// to pieces, so a file's pieces root names its content whatever torrent
+// holds it, and a root that two hits carry is one file in both.
+func markSameFiles(hits []Hit) {
+	holders := make(map[[32]byte][]InfoHash)
+	for _, h := range hits {
+		for _, r := range h.Roots {
+			if !slices.Contains(holders[r], h.InfoHash) {
+				holders[r] = append(holders[r], h.InfoHash)
+			}
+		}
+	}
+	for i := range hits {
+		h := &hits[i]
+		others := make(map[InfoHash]bool)
+		h.SameFiles = 0
+		for _, r := range h.Roots {
+			shared := false
+			for _, ih := range holders[r] {
+				if ih != h.InfoHash {
+					others[ih], shared = true, true
+				}
+			}
+			if shared {
+				h.SameFiles++
+			}
+		}
+		h.AlsoIn = len(others)
+	}
 }

@@ -282,6 +282,13 @@ type Hit struct {
 	// V2 is its BEP 52 infohash where known (hybrid and v2 torrents);
 	// zero otherwise.
 	V2 [32]byte
+	// Roots are the BEP 52 pieces roots of its files where known (hybrid
+	// and v2 torrents): a file's root names its content in any torrent.
+	Roots [][32]byte
+	// SameFiles counts its files (by pieces root) that other hits of the
+	// same search hold too, and AlsoIn counts those other hits ("also in
+	// 2 other torrents"). SearchResults sets them.
+	SameFiles, AlsoIn int
 	// Local is set when it is in this computer's library (a search for
 	// its hash finds it there first).
 	Local bool

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 // and a v2-only torrent it made, B searching), B finds each torrent by
 // its v1 infohash, its v2 infohash (hex, btmh multihash, magnet link) and
 // a file's pieces root, with the v2 infohash in the hit and a btmh magnet;
-// a root two torrents share finds both. A searching a hash finds the
+// a root two torrents share finds both, and the hits for words carry
+// their files' roots, the shared file counted as one file in both
+// ("also in 1 other torrent"). A searching a hash finds the
 // torrent in its own library (Local), and a search for words still works.
 func TestSearchByV2Hash(t *testing.T) {
 	a, b := enginetest.StartSearchNet(t)
@@ -55,6 +58,24 @@ func TestSearchByV2Hash(t *testing.T) {
 		hits := searchHits(t, b, "wombat")
 		return hits[hyb.InfoHash].Name != "" && hits[v2o.InfoHash].Name != ""
 	})
+	// The shared file is one file in both hits: its pieces root is in
+	// each hit's Roots, and the result set counts it.
+	time.Sleep(time.Second / overlay.DefaultQueryRate)
+	results := b.NewSearchResults()
+	for _, h := range searchHits(t, b, "wombat") {
+		results.Add(h)
+	}
+	for _, h := range results.Hits() {
+		want := map[engine.InfoHash]map[string][32]byte{hyb.InfoHash: hybRoots, v2o.InfoHash: v2Roots}[h.InfoHash]
+		if want == nil {
+			continue
+		}
+		if len(h.Roots) != 2 || !slices.Contains(h.Roots, same) || !slices.Contains(h.Roots, want["own.bin"]) ||
+			h.SameFiles != 1 || h.AlsoIn != 1 {
+			t.Errorf("%s: roots %x, same files %d, also in %d; want its 2 roots, 1 file also in 1 other torrent",
+				h.Name, h.Roots, h.SameFiles, h.AlsoIn)
+		}
+	}
 	for _, tc := range []struct {
 		name, words string
 		want        []engine.Created

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/words"
 )
 
 // batchInterval spaces the table updates while hits stream in (≤5/s).
@@ -278,7 +279,7 @@ func (s *searchTab) show() {
 		rows[i] = []string{
 			searchColName:    h.Name,
 			searchColSize:    sizeText(h.Size),
-			searchColFiles:   countText(len(h.Files)),
+			searchColFiles:   filesText(h),
 			searchColSources: strconv.Itoa(len(h.Sources)),
 			searchColOrigin:  originText(h),
 			searchColButton:  s.buttonLabel(h.InfoHash),
@@ -301,6 +302,20 @@ func originText(h engine.Hit) string {
 		return fmt.Sprintf("Shoal + DHT · %d peers", h.Swarm)
 	}
 	return "Shoal"
+}
+
+// filesText is a hit's file count, and which of its files other hits of
+// the search hold too (the same BEP 52 pieces root): "3 · 2 files also in
+// 1 other torrent".
+func filesText(h engine.Hit) string {
+	text := countText(len(h.Files))
+	if same := words.SameFiles(len(h.Files), h.SameFiles, h.AlsoIn); same != "" {
+		if text == "" {
+			return same
+		}
+		text += " · " + same
+	}
+	return text
 }
 
 // countText shows a positive count, or nothing when it is unknown.

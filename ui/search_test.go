@@ -263,3 +263,36 @@ func TestSearchRanksHitsThroughTheEngine(t *testing.T) {
 		t.Errorf("%d hits, want one per infohash", n)
 	}
 }
+
+// TestSearchSameFiles: hits that hold a file with the same BEP 52 pieces
+// root say so in their Files column, on the engine's own result set.
+func TestSearchSameFiles(t *testing.T) {
+	u, f := newTestUI(t)
+	root, other := [32]byte{1}, [32]byte{2}
+	single := hitUbuntu
+	single.Roots = [][32]byte{root}
+	album := hitDebian
+	album.Files = []string{"a.flac", "b.flac"}
+	album.Roots = [][32]byte{root, other}
+	lone := engine.Hit{InfoHash: hash(0x11), Name: "lone", Files: []string{"c.flac"}, Roots: [][32]byte{{3}}}
+	stream, _ := startSearch(t, u, f, "flac")
+	stream <- single
+	stream <- album
+	stream <- lone
+	close(stream)
+	settleSearch(u)
+	want := map[string]string{
+		single.Name: "1 · also in 1 other torrent",
+		album.Name:  "2 · 1 file also in 1 other torrent",
+		lone.Name:   "1",
+	}
+	rows := u.search.grid.rows
+	if len(rows) != len(want) {
+		t.Fatalf("rows = %q", rows)
+	}
+	for _, r := range rows {
+		if got := r[searchColFiles]; got != want[r[searchColName]] {
+			t.Errorf("%s: Files %q, want %q", r[searchColName], got, want[r[searchColName]])
+		}
+	}
+}

@@ -128,6 +128,7 @@ type wireHit struct {
 	Files    []string `json:"files,omitempty"`
 	Sources  []string `json:"src,omitempty"`
 	V2       *hash32  `json:"v2,omitempty"`    // BEP 52 infohash, where known
+	Roots    []hash32 `json:"roots,omitempty"` // BEP 52 pieces roots of its files, where known
 	DHT      bool     `json:"dht,omitempty"`   // indexed from the BitTorrent DHT
 	Swarm    int      `json:"swarm,omitempty"` // peers seen in its swarm
 }

@@ -762,7 +762,27 @@ func (x *index) finishGroup(ctx context.Context, hits []Hit) ([]Hit, error) {
 	if err := x.fillDHT(ctx, hits); err != nil {
 		return nil, err
 	}
+	if err := x.fillRoots(ctx, hits); err != nil {
+		return nil, err
+	}
 	return hits, nil
+}
+
+// fillRoots sets each hit's BEP 52 pieces roots from the first of its
+// entries that has them, in one query for all hits.
+func (x *index) fillRoots(ctx context.Context, hits []Hit) error {
+	query := func(in string) string {
+		return `SELECT infohash, roots FROM entries
+		WHERE infohash IN (` + in + `) AND length(roots) > 0 ORDER BY infohash, id`
+	}
+	return fillHits(ctx, x.db, "index roots", hits, query, nil, func(h *Hit, roots []byte) {
+		if len(h.Roots) > 0 || len(roots)%32 != 0 {
+			return
+		}
+		for r := range min(len(roots)/32, maxFilesPerEntry) {
+			h.Roots = append(h.Roots, [32]byte(roots[32*r:]))
+		}
+	})
 }
 
 // hashArgs returns "?,?,…" and the infohashes of hits as query arguments.

@@ -191,7 +191,8 @@ func (l *Leaf) emit(ctx context.Context, merged map[[20]byte]*Hit, batch []Hit, 
 func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 	cur := merged[h.InfoHash]
 	if cur == nil {
-		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files), V2: h.V2, DHT: h.DHT, Swarm: h.Swarm}
+		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files), V2: h.V2,
+			Roots: slices.Clone(h.Roots), DHT: h.DHT, Swarm: h.Swarm}
 		merged[h.InfoHash] = cur
 		addName(cur, h.Name)
 		addNames(cur, h.Names)
@@ -201,6 +202,9 @@ func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 	grew := addNames(cur, append([]string{h.Name}, h.Names...))
 	if cur.V2 == ([32]byte{}) && h.V2 != ([32]byte{}) {
 		cur.V2, grew = h.V2, true
+	}
+	if len(cur.Roots) == 0 && len(h.Roots) > 0 {
+		cur.Roots, grew = slices.Clone(h.Roots), true
 	}
 	if h.DHT && (!cur.DHT || h.Swarm > cur.Swarm) {
 		cur.DHT, cur.Swarm, grew = true, max(cur.Swarm, h.Swarm), true
@@ -239,5 +243,6 @@ func cloneHit(h Hit) Hit {
 	h.Names = slices.Clone(h.Names)
 	h.Files = slices.Clone(h.Files)
 	h.Sources = slices.Clone(h.Sources)
+	h.Roots = slices.Clone(h.Roots)
 	return h
 }

@@ -73,8 +73,12 @@ type Hit struct {
 	Files    []string
 	Sources  []string // BitTorrent peer addresses (host:port) holding it
 	V2       [32]byte // BEP 52 infohash, where a source knows it; zero otherwise
-	DHT      bool     // a supernode indexed it from the BitTorrent DHT
-	Swarm    int      // peers its supernode last saw in its BitTorrent swarm (DHT hits)
+	// Roots are the BEP 52 pieces roots of its files, where a source
+	// knows them (at most maxFilesPerEntry): the same root in two hits is
+	// the same file.
+	Roots [][32]byte
+	DHT   bool // a supernode indexed it from the BitTorrent DHT
+	Swarm int  // peers its supernode last saw in its BitTorrent swarm (DHT hits)
 }
 
 // checkEntry reports whether a supernode accepts e as registered.
@@ -170,8 +174,12 @@ func wireV2(v2 [32]byte) *hash32 {
 }
 
 func toWireHit(h Hit) wireHit {
-	return wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Names: h.Names, Size: h.Size, Files: h.Files, Sources: h.Sources,
+	w := wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Names: h.Names, Size: h.Size, Files: h.Files, Sources: h.Sources,
 		V2: wireV2(h.V2), DHT: h.DHT, Swarm: h.Swarm}
+	for _, r := range h.Roots {
+		w.Roots = append(w.Roots, hash32(r))
+	}
+	return w
 }
 
 func fromWireHit(w wireHit) Hit {
@@ -179,6 +187,9 @@ func fromWireHit(w wireHit) Hit {
 		DHT: w.DHT, Swarm: max(w.Swarm, 0)}
 	if w.V2 != nil {
 		h.V2 = [32]byte(*w.V2)
+	}
+	for _, r := range w.Roots[:min(len(w.Roots), maxFilesPerEntry)] {
+		h.Roots = append(h.Roots, [32]byte(r))
 	}
 	return h
 }

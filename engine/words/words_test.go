@@ -31,3 +31,23 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+// TestSameFiles checks the wording of files shared across search hits.
+func TestSameFiles(t *testing.T) {
+	for _, c := range []struct {
+		files, same, also int
+		want              string
+	}{
+		{1, 1, 2, "also in 2 other torrents"},
+		{1, 1, 1, "also in 1 other torrent"},
+		{3, 1, 1, "1 file also in 1 other torrent"},
+		{5, 3, 2, "3 files also in 2 other torrents"},
+		{0, 1, 1, "also in 1 other torrent"},
+		{3, 0, 0, ""},
+		{3, 2, 0, ""},
+	} {
+		if got := SameFiles(c.files, c.same, c.also); got != c.want {
+			t.Errorf("SameFiles(%d, %d, %d) = %q, want %q", c.files, c.same, c.also, got, c.want)
+		}
+	}
+}
