@@ -72,13 +72,11 @@ func (s *Supernode) neighbourList() []*neighbour {
 
 // nextAdvert returns our next advert, or nil if none is due.
 func (s *Supernode) nextAdvert(now time.Time) *message {
-	_, added := s.idx.kw.versions()
-	links := s.Neighbours()
-	leaves := s.Leaves()
+	v := s.advertView()
 	s.ownMu.Lock()
 	defer s.ownMu.Unlock()
 	o := &s.own
-	changed := added != o.added || !slices.Equal(links, o.links) || leavesChanged(o.leaves, leaves)
+	changed := v.changedSince(o)
 	due := o.seq == 0 || now.Sub(o.sent) >= advertRefresh
 	if !due && !(changed && now.Sub(o.sent) >= s.cfg.AdvertInterval) {
 		return nil
@@ -90,7 +88,7 @@ func (s *Supernode) nextAdvert(now time.Time) *message {
 	}
 	t := buildTable(keys, chooseBits(len(keys), prevBits))
 	m := &message{Type: typeAdvert, Origin: s.cfg.Addr, Seq: o.seq + 1, Bits: int(t.bits),
-		Links: links, Leaves: leaves, Cap: s.cfg.MaxLeaves}
+		Links: v.links, Leaves: v.leaves, Cap: s.cfg.MaxLeaves}
 	if o.seq == 0 {
 		m.Seq = uint64(now.UnixNano()) // above any seq of an earlier run
 	}
@@ -105,7 +103,7 @@ func (s *Supernode) nextAdvert(now time.Time) *message {
 		past = append(past, heardSeq{o.seq, o.sent})
 		past = past[max(0, len(past)-seqHistory):]
 	}
-	*o = ownAdvert{seq: m.Seq, table: t, added: added, links: links, leaves: leaves, sent: now, past: past}
+	*o = ownAdvert{seq: m.Seq, table: t, added: v.added, links: v.links, leaves: v.leaves, sent: now, past: past}
 	s.stats.advertsSent.Add(1)
 	return m
 }
@@ -124,13 +122,29 @@ func leavesChanged(was, now int) bool {
 // table, links and leaves as they are now: no advert of ours is due for a
 // change (a refresh may still be).
 func (s *Supernode) AdvertCurrent() bool {
-	_, added := s.idx.kw.versions()
-	links := s.Neighbours()
-	leaves := s.Leaves()
+	v := s.advertView()
 	s.ownMu.Lock()
 	defer s.ownMu.Unlock()
-	o := &s.own
-	return o.seq != 0 && added == o.added && slices.Equal(links, o.links) && !leavesChanged(o.leaves, leaves)
+	return s.own.seq != 0 && !v.changedSince(&s.own)
+}
+
+// advertView is what an advert of ours describes, read before ownMu is
+// taken: the keyword table's added counter, our links and our leaf count.
+type advertView struct {
+	added  uint64
+	links  []string
+	leaves int
+}
+
+func (s *Supernode) advertView() advertView {
+	_, added := s.idx.kw.versions()
+	return advertView{added: added, links: s.Neighbours(), leaves: s.Leaves()}
+}
+
+// changedSince reports whether v differs enough from what advert o
+// described to call for a new advert.
+func (v advertView) changedSince(o *ownAdvert) bool {
+	return v.added != o.added || !slices.Equal(v.links, o.links) || leavesChanged(o.leaves, v.leaves)
 }
 
 // ownFull returns our current advert with the whole table, and when it
