@@ -1,0 +1,11 @@
+// Package tracker implements BitTorrent tracker clients: announces to
+// HTTP(S) trackers as in BEP 3 with compact peer lists (BEP 23) and IPv6
+// peers (BEP 7 "peers6"), and to UDP trackers as in BEP 15 (with the
+// optional BEP 41 URL data option); scrapes over HTTP (the BEP 48 URL
+// convention) and UDP (BEP 15 action 2); and the Announcer, which keeps one
+// torrent's state over the tiers of its announce-list (BEP 12): events,
+// intervals, backoff, and the swarm counts the trackers report.
+//
+// Every socket is opened through the caller-supplied Client.Dial, so a
+// netguard.Policy can confine the client to loopback.
+package tracker
