@@ -5,7 +5,7 @@ import (
 	"io"
 	"net"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 )
@@ -122,27 +122,48 @@ func TestStandbyTakesOver(t *testing.T) {
 }
 
 // TestShortLeafRetriesAtBackoffEnd: a leaf short of links that knows a
-// supernode it failed to reach retries it as soon as the back-off ends,
-// instead of backing off its looks to leafIdleTick as an idle leaf does.
-// Here the second supernode's address refuses connections: with retries
-// at each back-off end (3 s) the leaf dials it 6 times in 17 s; backing
-// off its looks (1, 2, 4, 8 s) it dialled it 4 times.
+// supernode it failed to reach retries it when the back-off ends, instead
+// of backing off its looks to leafIdleTick as an idle leaf does; and each
+// failure in a row doubles that back-off (3 s, 6 s, 12 s...), so that a
+// starved machine is not flooded with retries. Here the second
+// supernode's address refuses connections: the third dial comes 6 s after
+// the second (it came at the next backed-off look, 12 s later, before),
+// and the back-off then set is 12 s (it was always 3 s).
 func TestShortLeafRetriesAtBackoffEnd(t *testing.T) {
 	t.Parallel()
 	hub := listenNode(t).start(t, SupernodeConfig{MaxLeaves: 10})
 	dead := listenNode(t)
 	dead.ln.Close()
-	var dials atomic.Int64
+	var mu sync.Mutex
+	var dials []time.Time
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if addr == dead.addr {
-			dials.Add(1)
+			mu.Lock()
+			dials = append(dials, time.Now())
+			mu.Unlock()
 		}
 		return loopback.Dial(ctx, network, addr)
 	}
 	l := runLeaf(t, LeafConfig{PeerAddr: "127.0.0.1:9", Dial: dial, Finder: StaticFinder{hub.addr, dead.addr}})
-	waitFor(t, 5*time.Second, "linked to the live supernode", func() bool { return len(l.Supernodes()) == 1 })
-	time.Sleep(17 * time.Second)
-	if got := dials.Load(); got < 5 {
-		t.Fatalf("a leaf short of links dialled the supernode it is waiting to retry %d times in 17 s (back-off 3 s): its looks backed off", got)
+	waitFor(t, 30*time.Second, "three dials of the refusing supernode", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(dials) >= 3
+	})
+	time.Sleep(100 * time.Millisecond) // the third failure's back-off is set
+	l.mu.Lock()
+	left := time.Until(l.backoff[dead.addr])
+	l.mu.Unlock()
+	mu.Lock()
+	gap := dials[2].Sub(dials[1])
+	mu.Unlock()
+	if gap > 9*time.Second {
+		t.Errorf("third dial %v after the second, with a 6 s back-off: the leaf's looks backed off", gap)
+	}
+	if left < 8*time.Second {
+		t.Errorf("after three failures in a row the back-off is %v, want it doubled to 12 s", left)
+	}
+	if len(l.Supernodes()) != 1 {
+		t.Errorf("linked to %v", l.Supernodes())
 	}
 }

@@ -23,7 +23,9 @@ const (
 	leafTick          = time.Second     // how often Run checks its links
 	leafRefind        = 5 * time.Second // how long a Finder answer is reused
 	leafFullBackoff   = 30 * time.Second
-	leafFailBackoff   = 3 * time.Second
+	leafFailBackoff   = 3 * time.Second // after a failed dial; doubles with each failure in a row
+	leafFailDoublings = 4               // up to 16 times leafFailBackoff
+	maxFailsTracked   = 1024
 	maxRedirects      = 64
 	shareFrameBudget  = 256 << 10
 	localApplyTimeout = 30 * time.Second
@@ -68,6 +70,7 @@ type Leaf struct {
 	searches  map[uuid.UUID]*search
 	redirects []string
 	backoff   map[string]time.Time
+	fails     map[string]int // failed dials in a row per supernode (the back-off doubles)
 	found     []string
 	foundAt   time.Time
 	recent    []string // supernodes linked lately, newest last
@@ -100,6 +103,7 @@ func NewLeaf(cfg LeafConfig) *Leaf {
 		links:    make(map[string]*leafLink),
 		searches: make(map[uuid.UUID]*search),
 		backoff:  make(map[string]time.Time),
+		fails:    make(map[string]int),
 	}
 }
 

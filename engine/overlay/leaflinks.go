@@ -159,6 +159,7 @@ func (l *Leaf) connect(ctx context.Context, addr string, wg *sync.WaitGroup) {
 		return
 	}
 	ln.count = &l.sent
+	delete(l.fails, addr)
 	ll := &leafLink{addr: addr, ln: ln, kick: make(chan struct{}, 1), standby: standby}
 	if !standby && l.primaryLocked() != nil {
 		ll.standby = true // another link became primary meanwhile
@@ -180,7 +181,15 @@ func (l *Leaf) noteDialError(addr string, err error) {
 	l.log.Debug("overlay: link to supernode", "addr", addr, "err", err)
 	var re *RemoteError
 	if !errors.As(err, &re) || re.Code != CodeFull && re.Code != CodeNotSupernode {
-		l.backoff[addr] = time.Now().Add(leafFailBackoff)
+		// Each failure in a row doubles the wait: on a starved machine
+		// dials and handshakes time out, and retrying every few seconds
+		// only adds to the load that makes them time out.
+		if len(l.fails) >= maxFailsTracked {
+			clear(l.fails)
+		}
+		n := min(l.fails[addr], leafFailDoublings)
+		l.fails[addr]++
+		l.backoff[addr] = time.Now().Add(leafFailBackoff << n)
 		return
 	}
 	l.backoff[addr] = time.Now().Add(leafFullBackoff)
