@@ -38,7 +38,8 @@ func v2Torrent(t *testing.T, c content, format storage.Format) (*metainfo.MetaIn
 // Shoal and qBittorrent-nox (libtorrent 2.0), bytes compared: qBittorrent
 // seeds a v2-only torrent to Shoal from the .torrent file and from a btmh
 // magnet link (piece layers from qBittorrent by BEP 52 hash requests),
-// Shoal seeds it to qBittorrent, and a folder whose hybrid torrent carries
+// Shoal seeds it to qBittorrent from the .torrent and from a btmh magnet
+// link (the info and piece layers from Shoal), and a folder whose hybrid torrent carries
 // BEP 47 pad files goes each way.
 func TestQbittorrentV2(t *testing.T) {
 	needBins(t, "qbittorrent-nox")
@@ -50,6 +51,7 @@ func TestQbittorrentV2(t *testing.T) {
 		{"v2-only", storage.V2Only, false},
 		{"v2-only by btmh magnet", storage.V2Only, true},
 		{"hybrid with pad files", storage.Hybrid, false},
+		{"hybrid by btmh magnet", storage.Hybrid, true}, // its other name: the v2 infohash cut to 20 bytes
 	}
 	for _, tc := range cases {
 		t.Run("qBittorrent seeds Shoal, "+tc.name, func(t *testing.T) {
@@ -62,6 +64,10 @@ func TestQbittorrentV2(t *testing.T) {
 				v2 := sha256.Sum256(mi.InfoBytes)
 				src = "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2[:]) + "&dn=album"
 			}
+			if tc.magnet {
+				v2 := sha256.Sum256(mi.InfoBytes)
+				ih = engine.InfoHash(v2[:20]) // a btmh link names it so
+			}
 			n := enginetest.Start(t, enginetest.Config(t))
 			dir := t.TempDir()
 			got, err := n.Download(context.Background(), engine.DownloadRequest{Source: src, Peers: []string{q.PeerAddr}, Dir: dir})
@@ -71,18 +77,38 @@ func TestQbittorrentV2(t *testing.T) {
 			waitAll(t, n, ih, shoalTimeout) // v2 sizes count the pad files
 			c.checkCopy(t, dir)
 		})
-		if tc.magnet {
-			continue
-		}
 		t.Run("Shoal seeds qBittorrent, "+tc.name, func(t *testing.T) {
 			c := folderOfFiles(t, "album")
-			_, torrent, ih := v2Torrent(t, c, tc.format)
+			mi, torrent, ih := v2Torrent(t, c, tc.format)
 			n := enginetest.Start(t, enginetest.Config(t))
 			if _, err := n.Download(context.Background(), engine.DownloadRequest{Source: torrent, Dir: filepath.Dir(c.root)}); err != nil {
 				t.Fatal(err)
 			}
 			waitAll(t, n, ih, 60*time.Second)
 			dir := t.TempDir()
+			if tc.magnet { // the info by BEP 9 and the piece layers by BEP 52 hash requests, from Shoal
+				v2 := sha256.Sum256(mi.InfoBytes)
+				q := startQbittorrent(t, "magnet:?xt=urn:btmh:1220"+hex.EncodeToString(v2[:])+"&dn=album", dir, false)
+				var id [20]byte // qBittorrent's name for it: the cut v2 infohash, all it knows
+				need(t, peerclients.PollFor(60*time.Second, "qbittorrent lists the magnet", func() (bool, error) {
+					list, err := q.Torrents()
+					if q.Proc.Exited() {
+						return false, err
+					}
+					if len(list) != 1 { // a Web API still starting is no error
+						return false, nil
+					}
+					_, err = hex.Decode(id[:], []byte(list[0].Hash))
+					return err == nil, err
+				}))
+				start := time.Now()
+				need(t, q.AddPeers(id, n.PeerAddr()))
+				need(t, peerclients.PollFor(shoalTimeout, "qbittorrent completes from Shoal", q.Done))
+				t.Logf("qBittorrent completed %d bytes by btmh magnet in %v", c.size, time.Since(start).Round(time.Millisecond))
+				q.Proc.Stop(15 * time.Second)
+				c.checkCopy(t, dir)
+				return
+			}
 			q := startQbittorrent(t, torrent, dir, false)
 			need(t, peerclients.PollFor(60*time.Second, "qbittorrent loads the torrent", q.Loaded))
 			start := time.Now()
