@@ -196,3 +196,18 @@ func TestLedbatGrowsOnlyWhenFull(t *testing.T) {
 		t.Fatalf("150 ms queued, half the window in flight: window %d, want below %d", l.window(), grown)
 	}
 }
+
+// TestLedbatYieldsBelowFullQueue: 80 ms queued, less than a 100 ms drop-
+// tail queue holds, is past the target, so the window shrinks (with
+// libutp's 100 ms target it grew: beside a TCP flow that keeps such a
+// queue full LEDBAT never yielded by delay).
+func TestLedbatYieldsBelowFullQueue(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newLedbat()
+	feed(&l, 1, 20000, now)
+	l.slowStart, l.cwnd = false, 50*maxPayloadSize
+	feed(&l, ledbatSamples+50, 20000+80000, now)
+	if l.window() >= 50*maxPayloadSize {
+		t.Fatalf("80 ms queued: window %d, want below %d", l.window(), 50*maxPayloadSize)
+	}
+}
