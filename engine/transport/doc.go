@@ -41,8 +41,11 @@
 // its share like any loss-based flow; the copy adds LEDBAT as libutp does
 // it, with the loss rules described in its ledbat.go (a random loss, one
 // no queue explains, does not cut the window; the window grows only while
-// full), and a lost fast resend is resent again once three later packets
-// are acked. Its other limits, from its source: one package-wide mutex for
+// full) and LEDBAT++'s 60 ms target (libutp's 100 ms is no less than the
+// queue of many bottlenecks, so beside a queue-filling TCP flow it never
+// yielded by delay), and a lost fast resend is resent again once three
+// later packets are acked. Pacing was tried and left out (branch
+// utp-pace): in the bench the leecher rows got slower with it. Its other limits, from its source: one package-wide mutex for
 // every socket and connection, a 50-SYN accept backlog (older SYNs are
 // reset), and read deadlines that were seen not to end a stalled Read, so
 // every handshake also has a watchdog that closes the connection.

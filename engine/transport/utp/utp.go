@@ -23,7 +23,8 @@
 // (RACK's lost-retransmission rule), and resent packets give no
 // round-trip sample (Karn's rule). A random loss (short queue, little of
 // ours in it: TCP Veno's test; and rare) leaves the window alone, and the
-// window grows only while it is full (see ledbat.go's lost and acked).
+// window grows only while it is full (see ledbat.go's lost and acked),
+// and the target is LEDBAT++'s 60 ms (ledbat.go).
 // Why a copy: see package transport's doc.
 package utp
 
