@@ -32,7 +32,8 @@ import (
 const guiPaintedColors = 8
 
 // benchGUIIdle shares paths from a fresh data folder with the daemon, then
-// measures the GUI started on that folder.
+// measures the GUI started on that folder (a fresh one when paths is
+// empty: one engine, nothing shared, no transfers).
 func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 	row := idleRow{client: "Shoal GUI", torrents: len(paths), hashed: -1}
 	for _, tool := range []string{"Xvfb", "xwininfo", "xwd"} {
@@ -41,10 +42,13 @@ func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 			return row
 		}
 	}
-	data, err := shareIdleLibrary(t, paths)
-	if err != nil {
-		row.note = err.Error()
-		return row
+	data := t.TempDir()
+	if len(paths) > 0 {
+		var err error
+		if data, err = shareIdleLibrary(t, paths); err != nil {
+			row.note = err.Error()
+			return row
+		}
 	}
 	cmd := exec.Command(shoalBin, "gui", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data)
 	cmd.Env = []string{"SHOAL_GUI_TAB=transfers"}
@@ -194,14 +198,24 @@ func xwdPixels(b []byte) ([]byte, int, error) {
 	return bytes.Clone(b[off:]), bpp, nil
 }
 
-// guiTargets compares the GUI row with the issues' targets: idle CPU
-// under 2% of a core (robustness issue) and at most 1% (desktop issue),
-// RSS at most 120 MiB, first frame within 1 s.
-func guiTargets(r idleRow) string {
+// guiTargets compares a GUI row with the issues' targets. With nothing
+// shared (the desktop issue): idle CPU at most 1% of a core, RSS at most
+// 120 MiB, first frame within 1 s. With a library (the robustness issue,
+// 1,000 items): idle CPU under 2%. Beside them, what the GUI adds to the
+// empty Fyne window measured in the same run (floor), the part Shoal's
+// own code can cut.
+func guiTargets(r, floor idleRow) string {
 	var tg benchstat.Targets
-	tg.Check(r.cpu < 2, "CPU < 2%")
-	tg.Check(r.cpu <= 1, "CPU ≤ 1%")
-	tg.Check(r.rss <= 120<<20, "RSS ≤ 120 MiB")
-	tg.Check(r.ready <= time.Second, "first frame ≤ 1 s")
-	return tg.String()
+	if r.torrents == 0 {
+		tg.Check(r.cpu <= 1, "CPU ≤ 1%")
+		tg.Check(r.rss <= 120<<20, "RSS ≤ 120 MiB")
+		tg.Check(r.ready <= time.Second, "first frame ≤ 1 s")
+	} else {
+		tg.Check(r.cpu < 2, "CPU < 2%")
+	}
+	s := tg.String()
+	if floor.client != "" {
+		s += fmt.Sprintf("; over the empty Fyne window: %+.2f%% CPU, %+.1f MiB", r.cpu-floor.cpu, float64(r.rss-floor.rss)/(1<<20))
+	}
+	return s
 }
