@@ -38,6 +38,7 @@ type fakeEngine struct {
 	resumed    []engine.InfoHash
 	removed    []removal
 	saved      []string // SaveTorrent paths
+	moved      []move   // Move calls
 	moves      []queueMove
 	creates    []engine.CreateRequest
 	createGate chan struct{} // when set, CreateTorrent says it is half-way on it, then waits on it
@@ -181,6 +182,11 @@ func (f *fakeEngine) MoveInQueue(h engine.InfoHash, up bool) error {
 
 func (f *fakeEngine) ForceStart(h engine.InfoHash) error {
 	return f.record(func() { f.forced = append(f.forced, h) })
+}
+
+// Move records the move.
+func (f *fakeEngine) Move(h engine.InfoHash, dir string) error {
+	return f.record(func() { f.moved = append(f.moved, move{h, dir}) })
 }
 
 // SaveTorrent records path and writes a stand-in .torrent file there.
@@ -445,4 +451,10 @@ func waitUI[T any](t testing.TB, u *UI, ch <-chan T, what string) T {
 func settleSearch(u *UI) {
 	u.search.streams.Wait()
 	settle(u)
+}
+
+// move is one Move call.
+type move struct {
+	h   engine.InfoHash
+	dir string
 }

@@ -34,6 +34,8 @@ func (t *transfersTab) rowMenu(row int) *fyne.Menu {
 	}
 	open := menuItem("Open folder", theme.FolderOpenIcon(), func() { t.openTransferFolder(tr) })
 	open.Disabled = tr.Dir == ""
+	move := menuItem("Move to…", theme.FolderNewIcon(), func() { t.askMove(tr) })
+	move.Disabled = !tr.Done()
 	files := menuItem("Files…", theme.ListIcon(), t.filesSelected)
 	files.Disabled = tr.Size <= 0
 	items := []*fyne.MenuItem{
@@ -42,6 +44,7 @@ func (t *transfersTab) rowMenu(row int) *fyne.Menu {
 		menuItem("Remove with data…", theme.DeleteIcon(), func() { t.askRemove(tr, true) }),
 		fyne.NewMenuItemSeparator(),
 		open,
+		move,
 		menuItem("Copy magnet link", theme.ContentCopyIcon(), func() { t.u.copyMagnet(tr.InfoHash, tr.Name, "") }),
 		fyne.NewMenuItemSeparator(),
 	}

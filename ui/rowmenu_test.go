@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,7 +50,7 @@ func TestTransferRowMenu(t *testing.T) {
 	if g.selectedRow() != 0 || g.popup == nil || !g.popup.Visible() {
 		t.Fatalf("right-click: selected row %d, menu %v", g.selectedRow(), g.menu)
 	}
-	want := []string{"Pause", "Remove…", "Remove with data…", "Open folder", "Copy magnet link",
+	want := []string{"Pause", "Remove…", "Remove with data…", "Open folder", "Move to…", "Copy magnet link",
 		"Move up in queue", "Move down in queue", "Force start", "Options…", "Files…"}
 	if got := menuLabels(g); !slices.Equal(got, want) {
 		t.Fatalf("menu of a download = %q\nwant %q", got, want)
@@ -278,4 +279,74 @@ func TestLibraryRowMenu(t *testing.T) {
 	if it := g.menu.Items[2]; !it.Disabled {
 		t.Error("Copy magnet link is on for an item without a magnet link")
 	}
+}
+
+// TestMoveFinishedTransfer: "Move to…" is offered only for a finished
+// download; it opens a folder picker in the download's folder, and the
+// folder chosen goes to the engine. An engine refusal shows in words.
+func TestMoveFinishedTransfer(t *testing.T) {
+	u, f := newTestUI(t)
+	u.tabs.Select(u.transferItem)
+	dir := t.TempDir()
+	snap := twoTransfers(dir)
+	snap.Transfers[1].Have, snap.Transfers[1].WantedHave, snap.Transfers[1].State = 100<<20, 100<<20, engine.StateSeeding
+	u.Refresh(snap)
+	g := u.transfers.grid
+	rightClick(t, g, 0, trColName)
+	if item := openMenuItem(t, g, "Move to…"); !item.Disabled {
+		t.Fatal("Move to… is offered for an unfinished download")
+	}
+	u.win.Canvas().Overlays().Remove(u.win.Canvas().Overlays().Top())
+	rightClick(t, g, 1, trColName)
+	if item := openMenuItem(t, g, "Move to…"); item.Disabled {
+		t.Fatal("Move to… is disabled for a finished download")
+	}
+	tapMenuItem(t, u, "Move to…")
+	if u.transfers.moving == nil {
+		t.Fatal("no folder picker opened")
+	}
+	to := t.TempDir()
+	l, err := storageListable(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.transfers.moving.SetLocation(l)
+	tapButton(t, u, "Open")
+	settle(u)
+	f.lock(func() {
+		if want := []move{{hash(2), to}}; !slices.Equal(f.moved, want) {
+			t.Fatalf("engine asked to move %+v, want %+v", f.moved, want)
+		}
+	})
+
+	f.setFail(engine.ErrExists)
+	u.transfers.move(snap.Transfers[1], to)
+	settle(u)
+	if got := errorText(t, u); !strings.Contains(got, "already holds a file or folder of the same name") {
+		t.Errorf("error dialog %q", got)
+	}
+}
+
+// openMenuItem is the item labelled label of g's open right-click menu.
+func openMenuItem(t *testing.T, g *gridTable, label string) *fyne.MenuItem {
+	t.Helper()
+	for _, it := range g.menu.Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	t.Fatalf("no %q in the menu", label)
+	return nil
+}
+
+// tapButton taps the button labelled text on the top overlay.
+func tapButton(t *testing.T, u *UI, text string) {
+	t.Helper()
+	for _, o := range walk(nil, u.win.Canvas().Overlays().Top()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			test.Tap(b)
+			return
+		}
+	}
+	t.Fatalf("no %q button on the top overlay", text)
 }

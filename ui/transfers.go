@@ -110,7 +110,8 @@ type transfersTab struct {
 	present map[engine.InfoHash]bool
 	version int // bumps whenever the set of transfers changes
 
-	removing *removeDialog // the open remove confirmation; tests drive it
+	removing *removeDialog      // the open remove confirmation; tests drive it
+	moving   *dialog.FileDialog // the open "Move to…" folder picker, if any
 	options  *optionsDialog
 	files    *filesDialog
 }
@@ -297,6 +298,31 @@ func (t *transfersTab) openTransferFolder(tr engine.TransferSnapshot) {
 	if err := t.openFolder(tr.Dir); err != nil {
 		t.u.showError(&opError{op: "open the folder of " + tr.Name, err: err})
 	}
+}
+
+// askMove asks for a folder to move a finished download to, starting in
+// its folder, and has the engine move it there.
+func (t *transfersTab) askMove(tr engine.TransferSnapshot) {
+	d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+		t.moving = nil
+		if err != nil {
+			t.u.showError(&opError{op: "choose where to move " + tr.Name, err: err})
+			return
+		}
+		if uri != nil {
+			t.move(tr, uri.Path())
+		}
+	}, t.u.win)
+	if start, err := storageListable(tr.Dir); err == nil {
+		d.SetLocation(start)
+	}
+	t.moving = d
+	d.Show()
+}
+
+// move has the engine move a finished download's files into dir.
+func (t *transfersTab) move(tr engine.TransferSnapshot, dir string) {
+	t.u.act("move "+tr.Name, func() error { return t.u.eng.Move(tr.InfoHash, dir) }, nil)
 }
 
 func (t *transfersTab) openFolder(dir string) error {

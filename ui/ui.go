@@ -70,6 +70,9 @@ type Engine interface {
 	// SaveTorrent writes a transfer's or shared item's .torrent file to
 	// path, whole or not at all.
 	SaveTorrent(h engine.InfoHash, path string) error
+	// Move moves a finished download's files into dir and seeds them
+	// from there.
+	Move(h engine.InfoHash, dir string) error
 	// Settings returns the user's current settings.
 	Settings() engine.Settings
 	// DownloadDir is where new downloads go now.

@@ -74,6 +74,11 @@ var wordings = []wording{
 		"Check where it is now and try again.")},
 	{isErr(engine.ErrBadLink), fixed("Shoal cannot read this link. A magnet link starts with \"magnet:?xt=urn:btih:\"; " +
 		"copy it again from the web page. A .torrent file may be damaged or only partly downloaded; download it again.")},
+	{isErr(engine.ErrExists), fixed("That folder already holds a file or folder of the same name. " +
+		"Choose another folder, or move or rename what is there first. Nothing was moved.")},
+	{isErr(engine.ErrNotFinished), fixed("Only a finished download can be moved. Wait until it reaches 100%, then try again.")},
+	{isErr(engine.ErrNoMetadata), fixed("Shoal does not know this torrent's files yet: it is still asking peers for them. " +
+		"Try again once the transfer shows a size.")},
 	{isErr(engine.ErrNotFound), fixed("That transfer is no longer in the list: it was removed already. Nothing else changed.")},
 	{isErr(engine.ErrClosed), fixed("Shoal is shutting down, so this was not done. Start Shoal again and retry.")},
 	{isErr(syscall.ENOSPC), fixed("The disk is full. Free some space, then try again.")},
