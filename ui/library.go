@@ -97,6 +97,29 @@ func (l *libraryTab) apply(items []engine.LibraryItem, jobs []engine.ShareJob) {
 	}
 }
 
+// withDownloads is what the Library lists: everything Shoal seeds, the
+// items the user shared (lib, as the engine lists them) and then the
+// finished downloads (from transfers), so that a download, once done,
+// can be opened, shown in its folder, saved as a .torrent or stopped from
+// the Library too. lib itself is returned when no download is finished.
+func withDownloads(lib []engine.LibraryItem, transfers []engine.TransferSnapshot) []engine.LibraryItem {
+	var out []engine.LibraryItem
+	for _, tr := range transfers {
+		if !tr.Done() || tr.Dir == "" {
+			continue
+		}
+		if out == nil {
+			out = append(make([]engine.LibraryItem, 0, len(lib)+4), lib...)
+		}
+		out = append(out, engine.LibraryItem{InfoHash: tr.InfoHash, Name: tr.Name, Path: filepath.Join(tr.Dir, tr.Name),
+			Size: tr.Size, Magnet: engine.Magnet(tr.InfoHash, tr.Name), Added: tr.Added})
+	}
+	if out == nil {
+		return lib
+	}
+	return out
+}
+
 // showItems shows the engine's list items, in the chosen column's order.
 func (l *libraryTab) showItems(items []engine.LibraryItem) {
 	l.raw = items

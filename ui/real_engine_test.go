@@ -124,10 +124,12 @@ func TestRealSwarmSearchDownloadDropRatio(t *testing.T) {
 	if u.tabs.Selected() != u.libraryItem {
 		t.Errorf("tab %q selected after a drop, want Library", u.tabs.Selected().Text)
 	}
-	pullUntil(t, u, "the dropped file in the Library", 30*time.Second, func() bool {
+	// The Library lists it first, then the finished download.
+	pullUntil(t, u, "the dropped file and the finished download in the Library", 30*time.Second, func() bool {
 		rows := u.library.grid.rows
-		return len(rows) == 1 && rows[0][libColName] == filepath.Base(dropped) &&
-			rows[0][libColPath] == dropped && rows[0][libColButton] == labelCopyMagnet
+		return len(rows) == 2 && rows[0][libColName] == filepath.Base(dropped) &&
+			rows[0][libColPath] == dropped && rows[0][libColButton] == labelCopyMagnet &&
+			rows[1][libColName] == name && rows[1][libColPath] == filepath.Join(tr.Dir, name)
 	})
 	shared := u.library.items[0]
 	if _, err := sw.sharer.Download(context.Background(), engine.DownloadRequest{

@@ -350,3 +350,46 @@ func tapButton(t *testing.T, u *UI, text string) {
 	}
 	t.Fatalf("no %q button on the top overlay", text)
 }
+
+// TestLibraryListsFinishedDownloads: the Library lists everything Shoal
+// seeds: the shared items, then each finished download (not one still
+// downloading), whose row opens the downloaded file, shows its folder,
+// copies its magnet link and stops it from being seeded.
+func TestLibraryListsFinishedDownloads(t *testing.T) {
+	u, f := newTestUI(t)
+	u.tabs.Select(u.libraryItem)
+	var opened []string
+	u.openURL = func(l *url.URL) error { opened = append(opened, l.String()); return nil }
+	snap := twoTransfers("/home/me/Downloads")
+	snap.Transfers[1].Have, snap.Transfers[1].WantedHave, snap.Transfers[1].State = 100<<20, 100<<20, engine.StateSeeding
+	snap.Library = []engine.LibraryItem{{InfoHash: hash(0x30), Name: "talk.mp4", Path: "/home/me/Videos/talk.mp4", Size: 310 << 20, Files: 1}}
+	u.Refresh(snap)
+	g := u.library.grid
+	if len(g.rows) != 2 || g.rows[1][libColName] != "sintel.webm" || g.rows[1][libColPath] != "/home/me/Downloads/sintel.webm" {
+		t.Fatalf("library rows %q, want talk.mp4 then the finished sintel.webm", g.rows)
+	}
+	if u.libraryItem.Text != "Library (2)" || !strings.Contains(u.library.info.Text, "2 items") {
+		t.Errorf("tab %q, info %q", u.libraryItem.Text, u.library.info.Text)
+	}
+	rightClick(t, g, 1, libColName)
+	tapMenuItem(t, u, "Open")
+	rightClick(t, g, 1, libColName)
+	tapMenuItem(t, u, "Show in folder")
+	if want := []string{"file:///home/me/Downloads/sintel.webm", "file:///home/me/Downloads"}; !slices.Equal(opened, want) {
+		t.Errorf("opened %q, want %q", opened, want)
+	}
+	rightClick(t, g, 1, libColName)
+	tapMenuItem(t, u, "Copy magnet link")
+	if got, want := u.app.Clipboard().Content(), engine.Magnet(hash(2), "sintel.webm"); got != want {
+		t.Errorf("clipboard %q, want %q", got, want)
+	}
+	rightClick(t, g, 1, libColName)
+	tapMenuItem(t, u, "Stop sharing…")
+	test.Tap(u.library.stopping.confirm)
+	settle(u)
+	f.lock(func() {
+		if want := []removal{{hash(2), false}}; !slices.Equal(f.removed, want) {
+			t.Fatalf("removed %+v, want %+v (files kept)", f.removed, want)
+		}
+	})
+}

@@ -296,13 +296,14 @@ func (u *UI) Refresh(s engine.Snapshot) {
 	u.status.setLimits(u.settings.saved, u.settings.altActive(snapTime(s)))
 	u.transfers.apply(s.Transfers)
 	u.search.markAdded()
-	u.library.apply(s.Library, s.ShareJobs)
+	lib := withDownloads(s.Library, s.Transfers)
+	u.library.apply(lib, s.ShareJobs)
 	u.ratio.apply(s, u.settings.saved.RatioTarget)
 	u.tray.apply(s)
-	if len(s.Transfers) != u.counts[0] || len(s.Library) != u.counts[1] {
-		u.counts = [2]int{len(s.Transfers), len(s.Library)}
+	if len(s.Transfers) != u.counts[0] || len(lib) != u.counts[1] {
+		u.counts = [2]int{len(s.Transfers), len(lib)}
 		u.transferItem.Text = counted("Transfers", len(s.Transfers))
-		u.libraryItem.Text = counted("Library", len(s.Library))
+		u.libraryItem.Text = counted("Library", len(lib))
 		u.tabs.Refresh()
 	}
 }
