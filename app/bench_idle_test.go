@@ -259,6 +259,7 @@ func (r *idleRow) measure(pid int, idle time.Duration) error {
 type idleShoal struct {
 	cmd   *exec.Cmd
 	lines chan string
+	ready readyLine
 }
 
 // startIdleShoal runs shoal with args and waits up to wait for its ready
@@ -287,7 +288,7 @@ func startIdleShoal(args []string, wait time.Duration) (*idleShoal, time.Duratio
 	select {
 	case line, ok := <-d.lines:
 		ready := time.Since(start)
-		if !ok || !strings.HasPrefix(line, "{") {
+		if !ok || json.Unmarshal([]byte(line), &d.ready) != nil {
 			cmd.Process.Kill()
 			cmd.Wait()
 			return nil, 0, fmt.Errorf("no ready line: %s", stderr.String())

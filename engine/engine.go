@@ -98,6 +98,9 @@ type Engine struct {
 	ln     net.Listener
 	pc     net.PacketConn
 	dht    *dht.Server
+	// startRel is when and how Run gives back its start's memory (zero:
+	// the default, see memory.go).
+	startRel startupRelease
 	// ln6, pc6 and dht6 are the IPv6 stack of a dual-stack node (a
 	// host-less listen address), on the same port; nil otherwise.
 	ln6  net.Listener
@@ -470,6 +473,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.goRun(ctx, e.leaf.Run)
 	e.goRun(ctx, e.reachLoop)
+	e.goRun(ctx, e.releaseStartupMemory)
 	if m := e.pm.Load(); m != nil {
 		e.runMapper(ctx, m)
 	}

@@ -100,3 +100,102 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() boo
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// idleItemHeapLimit bounds the Go heap one idle library item (a small
+// single file) holds in a running engine: about 5,000 bytes, 5,570 before
+// swarms made their maps and logger as first needed and stopped copying
+// an empty ban list; a 10,000-item library's live heap is this times
+// 10,000.
+const idleItemHeapLimit = 5 << 10
+
+// TestIdleLibraryItemHeap runs an engine on a library of 300 shared
+// items and one on an empty data folder: the difference in live heap,
+// per item, stays under idleItemHeapLimit.
+func TestIdleLibraryItemHeap(t *testing.T) {
+	ctx := context.Background()
+	const n = 300
+	lib := t.TempDir()
+	e, err := Open(Config{DataDir: lib, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	for i := range n {
+		path := filepath.Join(src, fmt.Sprintf("item-%03d.txt", i))
+		if err := os.WriteFile(path, bytes.Repeat([]byte(fmt.Sprintf("heap item %d\n", i)), 500), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.ShareSync(ctx, path, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runOnce(t, e)
+	empty, stopEmpty := runningHeap(t, t.TempDir())
+	stopEmpty()
+	full, stopFull := runningHeap(t, lib)
+	defer stopFull()
+	per := (full - empty) / n
+	t.Logf("live heap: %d bytes for an empty engine, %d with %d idle items: %d bytes an item", empty, full, n, per)
+	if per > idleItemHeapLimit {
+		t.Fatalf("an idle library item holds %d bytes of heap, want at most %d", per, idleItemHeapLimit)
+	}
+}
+
+// runOnce runs e briefly and stops it, so its data folder can be opened
+// again.
+func runOnce(t *testing.T, e *Engine) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(context.Background())
+	go e.Run(runCtx)
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	<-e.Stopped()
+}
+
+// runningHeap opens and runs an engine on dir and returns how much the
+// live heap grew with it, once it has settled, and how to stop it.
+func runningHeap(t *testing.T, dir string) (int64, func()) {
+	t.Helper()
+	before := liveHeap()
+	e, err := Open(Config{DataDir: dir, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	go e.Run(runCtx)
+	time.Sleep(2 * time.Second)
+	grew := liveHeap() - before
+	return grew, func() { stop(); <-e.Stopped() }
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// TestStartupMemoryReleased: once a start has settled, Run gives the
+// memory the start used only for the while back to the OS, once (an
+// idle daemon otherwise keeps its start's peak resident).
+func TestStartupMemoryReleased(t *testing.T) {
+	e, err := Open(Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := make(chan struct{}, 4)
+	e.startRel = startupRelease{after: 100 * time.Millisecond, free: func() { calls <- struct{}{} }}
+	ctx, stop := context.WithCancel(context.Background())
+	go e.Run(ctx)
+	defer func() { stop(); <-e.Stopped() }()
+	select {
+	case <-calls:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the start's memory was not given back within 30 s")
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(calls); n != 0 {
+		t.Fatalf("the start's memory was given back %d more times, want once", n)
+	}
+}

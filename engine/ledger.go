@@ -35,6 +35,9 @@ func (e *Engine) recordReports(ctx context.Context, ih InfoHash, reports []swarm
 func (e *Engine) bannedCopy() map[PeerKey]string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if len(e.banned) == 0 {
+		return nil // nothing to copy: no map for each of thousands of swarms
+	}
 	return maps.Clone(e.banned)
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/anacrolix/torrent/metainfo"
 )
@@ -54,7 +55,9 @@ type Layout struct {
 	PieceLength int64
 	NumPieces   int
 	TotalLength int64
-	Hashes      [][20]byte // SHA-1 of each piece (v1 and hybrid)
+	// Hashes is the SHA-1 of each piece (v1 and hybrid): a view of the
+	// info's piece list (NewLayout's info.Pieces), which must not change.
+	Hashes [][20]byte
 
 	v2 *v2Pieces // set for v2-only torrents: see CheckPiece
 }
@@ -215,10 +218,10 @@ func (l *Layout) setPieces(pieces []byte) error {
 		return fmt.Errorf("%w: %d bytes of piece hashes for %d pieces", ErrBadInfo, len(pieces), n)
 	}
 	l.NumPieces = int(n)
-	l.Hashes = make([][20]byte, n)
-	for i := range l.Hashes {
-		copy(l.Hashes[i][:], pieces[20*i:])
-	}
+	// A view of the caller's hash list, not a copy: a library of
+	// thousands of torrents would otherwise hold every hash once more.
+	// [20]byte has no alignment needs, so the view is a valid slice.
+	l.Hashes = unsafe.Slice((*[20]byte)(unsafe.Pointer(unsafe.SliceData(pieces))), n)
 	return nil
 }
 

@@ -167,7 +167,7 @@ func (s *Swarm) refetchBad(piece int, got map[int][32]byte, leaves [][32]byte) {
 		s.pick.MarkFailed(piece)
 		return
 	}
-	s.log.Info("refetching bad blocks of failed piece", "piece", piece, "bad", len(bad), "blocks", blocks)
+	s.logger().Info("refetching bad blocks of failed piece", "piece", piece, "bad", len(bad), "blocks", blocks)
 	s.pick.Refetch(piece, bad)
 }
 

@@ -59,7 +59,7 @@ func (s *Swarm) AddPeers(addrs ...string) {
 			continue
 		}
 		if _, ok := s.cands[a]; !ok && len(s.cands) < 2000 {
-			s.cands[a] = &candidate{addr: a}
+			put(&s.cands, a, &candidate{addr: a})
 		}
 	}
 	s.mu.Unlock()
@@ -132,7 +132,7 @@ func (s *Swarm) dial(ctx context.Context, c *candidate) {
 	if err != nil {
 		c.failures++
 		c.nextTry = time.Now().Add(c.backoff())
-		s.log.Debug("peer connection failed", "peer", c.addr, "failures", c.failures, "err", err)
+		s.logger().Debug("peer connection failed", "peer", c.addr, "failures", c.failures, "err", err)
 		if !errors.Is(err, errAlreadyConnected) { // else it reached us: no punch needed
 			s.askRendezvous(c.addr)
 		}
@@ -235,7 +235,7 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake, outgoi
 		if !restarted(old, ip, outgoing) {
 			return nil, errAlreadyConnected
 		}
-		s.log.Info("peer came back: its old connection is dropped", "peer", addr, "old", old.addr, "network", old.network)
+		s.logger().Info("peer came back: its old connection is dropped", "peer", addr, "old", old.addr, "network", old.network)
 		old.close(errors.New("replaced by a new connection from the same peer"))
 		s.removePeer(old)
 	}
@@ -256,7 +256,7 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake, outgoi
 		requests: make(map[picker.Block]time.Time),
 	}
 	p.w.init(c.Conn)
-	s.peers[p.id] = p
+	put(&s.peers, p.id, p)
 	return p, nil
 }
 

@@ -309,10 +309,10 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	var buf []byte
 	if wanted {
 		buf = s.pieceBuffer(b.Piece)
-		s.writing[b.Piece]++
+		put(&s.writing, b.Piece, s.writing[b.Piece]+1)
 		s.recordSource(p, b)
 		if done {
-			s.received[b.Piece] = true
+			put(&s.received, b.Piece, true)
 		}
 	}
 	s.sendCancels(cancels, b)
@@ -336,7 +336,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		_, werr = s.files.WriteAt(m.Payload, s.layout.PieceOffset(b.Piece)+int64(b.Begin))
 	}
 	s.mu.Lock()
-	s.writing[b.Piece]--
+	put(&s.writing, b.Piece, s.writing[b.Piece]-1)
 	ready := s.received[b.Piece] && s.writing[b.Piece] == 0
 	if ready {
 		delete(s.received, b.Piece)
@@ -395,11 +395,11 @@ func (s *Swarm) pieceBuffer(piece int) []byte {
 	}
 	size := s.layout.PieceSize(piece)
 	if s.writing[piece] > 0 || s.onDisk[piece] || s.buffered+size > maxBuffered {
-		s.onDisk[piece] = true
+		put(&s.onDisk, piece, true)
 		return nil
 	}
 	buf := s.getBuffer(size)
-	s.bufs[piece] = buf
+	put(&s.bufs, piece, buf)
 	s.buffered += size
 	return buf
 }
@@ -484,7 +484,7 @@ func (s *Swarm) recordSource(p *peer, b picker.Block) {
 	if srcs == nil {
 		blocks := (s.layout.PieceSize(b.Piece) + picker.BlockSize - 1) / picker.BlockSize
 		srcs = make([]blockSource, blocks)
-		s.blame[b.Piece] = srcs
+		put(&s.blame, b.Piece, srcs)
 	}
 	if i := b.Begin / picker.BlockSize; i < len(srcs) {
 		srcs[i] = p.source()
@@ -558,7 +558,7 @@ func (s *Swarm) pieceHashed(piece int, ok bool, buf []byte) (completed bool) {
 	}
 	if s.pick.Complete() && !s.seeding {
 		s.seeding = true
-		s.log.Info("download complete")
+		s.logger().Info("download complete")
 		return true
 	}
 	return false
@@ -605,7 +605,7 @@ func (s *Swarm) keepFailed(piece int, buf []byte) bool {
 		return true // assembled on disk already
 	}
 	if _, err := s.files.WriteAt(buf, s.layout.PieceOffset(piece)); err != nil {
-		s.log.Warn("cannot keep failed piece", "piece", piece, "err", err)
+		s.logger().Warn("cannot keep failed piece", "piece", piece, "err", err)
 		return false
 	}
 	return true
@@ -622,7 +622,7 @@ func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byt
 	fp := s.failed[piece]
 	if fp == nil {
 		fp = &failedPiece{sent: make(map[int][]sentBlock)}
-		s.failed[piece] = fp
+		put(&s.failed, piece, fp)
 	}
 	for blk, src := range srcs {
 		if src.key.IsZero() {
@@ -631,7 +631,7 @@ func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byt
 		senders[src.key] = src
 		fp.sent[blk] = append(fp.sent[blk], sentBlock{src: src, hash: hashes[blk]})
 	}
-	s.log.Warn("piece failed hash check", "piece", piece, "senders", len(senders))
+	s.logger().Warn("piece failed hash check", "piece", piece, "senders", len(senders))
 	if len(senders) == 1 {
 		for _, src := range senders {
 			s.ban(src, fmt.Sprintf("sent piece %d alone and it failed its hash", piece))
@@ -639,7 +639,7 @@ func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byt
 	}
 	asked := hashes != nil && (len(senders) > 1 || kept) && s.askLeaves(piece, senders, hashes, kept)
 	if asked && kept {
-		s.onDisk[piece] = true // the good blocks are there; the rest join them
+		put(&s.onDisk, piece, true) // the good blocks are there; the rest join them
 	} else {
 		s.pick.MarkFailed(piece)
 	}
@@ -679,8 +679,8 @@ func (s *Swarm) ban(src blockSource, reason string) {
 	if _, already := s.banned[src.key]; already {
 		return
 	}
-	s.banned[src.key] = reason
-	s.log.Warn("peer banned", "peer", src.key, "reason", reason)
+	put(&s.banned, src.key, reason)
+	s.logger().Warn("peer banned", "peer", src.key, "reason", reason)
 	if p := s.peers[src.peer]; p != nil {
 		p.close(fmt.Errorf("banned: %s", reason))
 	}
@@ -693,7 +693,7 @@ func (s *Swarm) fail(err error) {
 	defer s.mu.Unlock()
 	if s.err == nil {
 		s.err = err
-		s.log.Error("transfer failed", "err", err)
+		s.logger().Error("transfer failed", "err", err)
 	}
 	for _, p := range s.peers {
 		p.close(err)

@@ -85,7 +85,7 @@ func (p *peer) sendHolepunch(h wire.Holepunch) {
 func (s *Swarm) onHolepunch(p *peer, payload []byte) error {
 	h, err := wire.ParseHolepunch(payload)
 	if err != nil {
-		s.log.Debug("ut_holepunch message ignored", "peer", p.addr, "err", err)
+		s.logger().Debug("ut_holepunch message ignored", "peer", p.addr, "err", err)
 		return nil
 	}
 	if h.Type != wire.HolepunchError && !p.holepunchAllowed() {
@@ -97,7 +97,7 @@ func (s *Swarm) onHolepunch(p *peer, payload []byte) error {
 	case wire.HolepunchConnect:
 		s.onConnect(p, h.Addr)
 	case wire.HolepunchError:
-		s.log.Info("hole punch relay refused", "relay", p.addr, "target", h.Addr.String(), "reason", h.Err.String())
+		s.logger().Info("hole punch relay refused", "relay", p.addr, "target", h.Addr.String(), "reason", h.Err.String())
 	}
 	return nil
 }
@@ -120,7 +120,7 @@ func (s *Swarm) relay(p *peer, target netip.AddrPort) {
 	default:
 		p.sendHolepunch(wire.Holepunch{Type: wire.HolepunchConnect, Addr: target})
 		t.sendHolepunch(wire.Holepunch{Type: wire.HolepunchConnect, Addr: from})
-		s.log.Info("hole punch relayed", "from", from.String(), "to", target.String())
+		s.logger().Info("hole punch relayed", "from", from.String(), "to", target.String())
 		return
 	}
 	p.sendHolepunch(reply)
@@ -223,8 +223,8 @@ func (s *Swarm) onConnect(p *peer, addr netip.AddrPort) {
 		initiator = netip.AddrPortFrom(p.yourIP, s.advertisedPort()).Compare(addr) < 0
 	}
 	ctx, cancel := context.WithTimeout(s.runCtx, punchWindow)
-	s.punches[key] = &punch{relay: p.addr, initiator: initiator, until: time.Now().Add(punchWindow), cancel: cancel}
-	s.log.Info("hole punch", "peer", key, "relay", p.addr, "initiator", initiator)
+	put(&s.punches, key, &punch{relay: p.addr, initiator: initiator, until: time.Now().Add(punchWindow), cancel: cancel})
+	s.logger().Info("hole punch", "peer", key, "relay", p.addr, "initiator", initiator)
 	s.wg.Add(1)
 	go s.runPunch(ctx, cancel, key, initiator)
 }
@@ -237,7 +237,7 @@ func (s *Swarm) runPunch(ctx context.Context, cancel context.CancelFunc, key str
 	c, in, err := s.cfg.Punch(ctx, key, out, initiator)
 	if err != nil || c == nil {
 		if err != nil {
-			s.log.Info("hole punch failed", "peer", key, "err", err)
+			s.logger().Info("hole punch failed", "peer", key, "err", err)
 		}
 		s.endPunch(key, false)
 		return
@@ -283,7 +283,7 @@ func (s *Swarm) markPunched(p *peer, key string) {
 	}
 	p.via = pu.relay
 	pu.cancel() // the other transport's attempts may stop
-	s.log.Info("hole punched", "peer", key, "relay", pu.relay, "network", p.network)
+	s.logger().Info("hole punched", "peer", key, "relay", pu.relay, "network", p.network)
 }
 
 // expirePunches forgets old punches and rendezvous. Caller holds s.mu.
@@ -339,8 +339,8 @@ func (s *Swarm) askRendezvous(addr string) {
 			continue
 		}
 		p.sendHolepunch(wire.Holepunch{Type: wire.HolepunchRendezvous, Addr: ap})
-		s.rendezvous[addr] = rendezvousSent{at: time.Now(), relay: p.addr}
-		s.log.Info("hole punch rendezvous asked", "peer", addr, "relay", p.addr)
+		put(&s.rendezvous, addr, rendezvousSent{at: time.Now(), relay: p.addr})
+		s.logger().Info("hole punch rendezvous asked", "peer", addr, "relay", p.addr)
 		return
 	}
 }

@@ -56,7 +56,7 @@ func (s *Swarm) newLayerFetch(l *storage.Layout) *layerFetch {
 		}
 	}
 	f.left = len(f.chunks)
-	s.log.Info("fetching piece layers from peers", "files", len(needs), "requests", f.left)
+	s.logger().Info("fetching piece layers from peers", "files", len(needs), "requests", f.left)
 	return f
 }
 
@@ -175,7 +175,7 @@ func (s *Swarm) onLayerHashes(p *peer, h wire.HashMsg) {
 	s.layout.SetPieceLayers(layers)
 	s.fetchedLayers = layers
 	s.layers = nil
-	s.log.Info("piece layers received and verified", "files", len(f.got))
+	s.logger().Info("piece layers received and verified", "files", len(f.got))
 	for _, q := range s.peers {
 		s.updateInterest(q)
 	}

@@ -71,7 +71,7 @@ func (s *Swarm) onExtHandshake(p *peer, payload []byte) error {
 		// already connected: do not dial it now.
 		addr := netip.AddrPortFrom(ip, uint16(h.P)).String()
 		if _, known := s.cands[addr]; !known && len(s.cands) < 2000 {
-			s.cands[addr] = &candidate{addr: addr, nextTry: time.Now().Add(time.Minute)}
+			put(&s.cands, addr, &candidate{addr: addr, nextTry: time.Now().Add(time.Minute)})
 		}
 	}
 	s.requestMetadata(p)
@@ -172,7 +172,7 @@ func (s *Swarm) storeMetadataPiece(msg wire.MetadataMsg) {
 		}
 	}
 	if !matchesInfoHash(mf.data, s.cfg.InfoHash) {
-		s.log.Warn("metadata failed its hash; fetching again")
+		s.logger().Warn("metadata failed its hash; fetching again")
 		s.meta = newMetaFetch()
 		return
 	}
@@ -180,7 +180,7 @@ func (s *Swarm) storeMetadataPiece(msg wire.MetadataMsg) {
 		s.err = err
 		return
 	}
-	s.log.Info("metadata received", "name", s.info.Name, "bytes", s.layout.TotalLength)
+	s.logger().Info("metadata received", "name", s.info.Name, "bytes", s.layout.TotalLength)
 	s.adoptEarlyBitfields()
 }
 
@@ -225,7 +225,7 @@ func (s *Swarm) pexCandidate(a netip.AddrPort, f wire.PEXFlags) {
 	if _, ok := s.cands[addr]; ok || len(s.cands) >= 2000 || (s.seeding && f&wire.PEXSeed != 0) || s.isOwnAddr(a) {
 		return
 	}
-	s.cands[addr] = &candidate{addr: addr}
+	put(&s.cands, addr, &candidate{addr: addr})
 }
 
 // Info returns the torrent's metadata once known.

@@ -1,12 +1,15 @@
 package swarm
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,7 +123,7 @@ var ErrBanned = errors.New("swarm: peer is banned")
 // Swarm is one torrent's set of peers and transfer state.
 type Swarm struct {
 	cfg    Config
-	log    *slog.Logger
+	lg     atomic.Pointer[slog.Logger] // see logger
 	wake   chan struct{}
 	closed chan struct{}
 
@@ -189,29 +192,18 @@ func New(cfg Config) (*Swarm, error) {
 		cfg.Connect = d.Connect
 	}
 	s := &Swarm{
-		cfg:        cfg,
-		log:        cfg.Logger.With("infohash", fmt.Sprintf("%x", cfg.InfoHash[:])),
-		bufs:       make(map[int][]byte),
-		onDisk:     make(map[int]bool),
-		wake:       make(chan struct{}, 1),
-		closed:     make(chan struct{}),
-		peers:      make(map[uint64]*peer),
-		cands:      make(map[string]*candidate),
-		punches:    make(map[string]*punch),
-		rendezvous: make(map[string]rendezvousSent),
-		writing:    make(map[int]int),
-		received:   make(map[int]bool),
-		blame:      make(map[int][]blockSource),
-		failed:     make(map[int]*failedPiece),
-		banned:     make(map[PeerKey]string),
-		choke:      choker.New(cfg.UploadSlots),
-		budget:     -1,
-		rcache:     readCache{limit: readCacheBytes},
-		rechecked:  !cfg.Recheck,
+		cfg:       cfg,
+		wake:      make(chan struct{}, 1),
+		closed:    make(chan struct{}),
+		choke:     choker.New(cfg.UploadSlots),
+		budget:    -1,
+		rcache:    readCache{limit: readCacheBytes},
+		rechecked: !cfg.Recheck,
 	}
 	for k, v := range cfg.Banned {
-		s.banned[k] = v
+		put(&s.banned, k, v)
 	}
+	s.cfg.Banned = nil // copied: the owner's map is not held
 	if cfg.InfoBytes != nil {
 		if err := s.setInfoParsed(cfg.InfoBytes, cfg.Info, cfg.Have); err != nil {
 			return nil, err
@@ -220,6 +212,25 @@ func New(cfg Config) (*Swarm, error) {
 		s.meta = newMetaFetch()
 	}
 	return s, nil
+}
+
+// put sets (*m)[k] = v, making the map first: a swarm makes its maps as
+// they are first needed, so thousands of idle ones hold none.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = make(map[K]V)
+	}
+	(*m)[k] = v
+}
+
+// logger is the swarm's logger, which names its infohash: built at the
+// first line logged, not held by each of thousands of idle swarms.
+func (s *Swarm) logger() *slog.Logger {
+	if l := s.lg.Load(); l != nil {
+		return l
+	}
+	s.lg.CompareAndSwap(nil, s.cfg.Logger.With("infohash", hex.EncodeToString(s.cfg.InfoHash[:])))
+	return s.lg.Load()
 }
 
 // setInfo installs verified metadata and opens storage. Caller holds mu or
@@ -239,6 +250,7 @@ func (s *Swarm) setInfoParsed(infoBytes []byte, info *metainfo.Info, have []bool
 	if !matchesInfoHash(infoBytes, s.cfg.InfoHash) {
 		return errors.New("swarm: info does not match infohash")
 	}
+	sharePieces(info, infoBytes)
 	layout, err := storage.NewLayout(info)
 	if err != nil {
 		return fmt.Errorf("swarm: %w", err)
@@ -264,6 +276,32 @@ func (s *Swarm) setInfoParsed(infoBytes []byte, info *metainfo.Info, have []bool
 	s.meta = nil
 	s.requestLayers()
 	return nil
+}
+
+// sharePieces points info.Pieces into infoBytes, where the same hash list
+// is encoded, so that a torrent holds its piece hashes once (kept for
+// peers asking for metadata), not once more per decoded copy: the
+// layout's Hashes view info.Pieces. For a library of large torrents the
+// hashes are most of what an idle one holds. Nothing changes when the
+// list is not found as such.
+func sharePieces(info *metainfo.Info, infoBytes []byte) {
+	n := len(info.Pieces)
+	if n == 0 {
+		return
+	}
+	key := []byte("6:pieces" + strconv.Itoa(n) + ":")
+	for off := 0; ; {
+		i := bytes.Index(infoBytes[off:], key)
+		if i < 0 {
+			return
+		}
+		start := off + i + len(key)
+		if start+n <= len(infoBytes) && bytes.Equal(infoBytes[start:start+n], info.Pieces) {
+			info.Pieces = infoBytes[start : start+n : start+n]
+			return
+		}
+		off = start
+	}
 }
 
 // Start makes the swarm live until ctx ends: it accepts and dials peers,
@@ -403,7 +441,7 @@ func (s *Swarm) shutdown() {
 		// Make verified pieces durable now, so the owner's last Checkpoint
 		// can record them after storage is closed.
 		if err := s.files.SyncPieces(s.unsynced); err != nil {
-			s.log.Error("sync pieces at shutdown", "err", err)
+			s.logger().Error("sync pieces at shutdown", "err", err)
 		}
 		s.files.Close()
 		s.filesClosed = true
@@ -544,6 +582,6 @@ func (s *Swarm) recheck(ctx context.Context) {
 	s.seeding = s.pick.Complete()
 	s.mu.Unlock()
 	if found > 0 {
-		s.log.Info("recheck found pieces written before a crash", "pieces", found)
+		s.logger().Info("recheck found pieces written before a crash", "pieces", found)
 	}
 }

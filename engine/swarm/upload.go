@@ -33,7 +33,7 @@ func (s *Swarm) serveBlock(p *peer, o *outbox, m wire.Message) error {
 		// Load the piece before spending tokens on it; the block is then
 		// copied from the cache.
 		if err := s.warmCache(int(m.Index)); err != nil {
-			s.log.Warn("read piece for upload", "err", err)
+			s.logger().Warn("read piece for upload", "err", err)
 			return err
 		}
 	}
@@ -46,7 +46,7 @@ func (s *Swarm) serveBlock(p *peer, o *outbox, m wire.Message) error {
 	var hdr [13]byte
 	o.write(wire.AppendPieceHeader(hdr[:0], m.Index, m.Begin, int(m.Length)))
 	if err := s.writeBlock(o, int(m.Index), int64(m.Begin), int(m.Length)); err != nil {
-		s.log.Warn("read block for upload", "err", err)
+		s.logger().Warn("read block for upload", "err", err)
 		return err
 	}
 	n := int64(m.Length)

@@ -137,10 +137,9 @@ func TestOwnAddrDropped(t *testing.T) {
 		cfg: Config{ListenPort: 6881, IPVotes: v, Punch: func(context.Context, string, wire.Handshake, bool) (*transport.Conn, wire.Handshake, error) {
 			punched.Add(1)
 			return nil, wire.Handshake{}, errors.New("test punch")
-		}},
+		}, Logger: slog.New(slog.DiscardHandler)},
 		cands:   map[string]*candidate{},
 		punches: map[string]*punch{},
-		log:     slog.New(slog.DiscardHandler),
 		runCtx:  context.Background(),
 	}
 	relay := &peer{addr: "198.51.100.9:1", yourIP: netip.MustParseAddr("203.0.113.12")}
@@ -190,10 +189,9 @@ func TestMappedAddrIsOwn(t *testing.T) {
 			Punch: func(context.Context, string, wire.Handshake, bool) (*transport.Conn, wire.Handshake, error) {
 				punched.Add(1)
 				return nil, wire.Handshake{}, errors.New("test punch")
-			}},
+			}, Logger: slog.New(slog.DiscardHandler)},
 		cands:   map[string]*candidate{},
 		punches: map[string]*punch{},
-		log:     slog.New(slog.DiscardHandler),
 		runCtx:  stopped,
 	}
 	relay := &peer{addr: "203.0.113.9:1"} // it sent no yourip
