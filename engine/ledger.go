@@ -299,11 +299,15 @@ func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
 	}
 	t.mu.Lock()
 	t.name = row.Name
-	if complete && t.completed.IsZero() {
+	justDone := complete && t.completed.IsZero()
+	if justDone {
 		t.completed = row.Completed
 	}
 	t.infoSaved = complete
 	t.mu.Unlock()
+	if justDone {
+		e.moveWhenDone(t)
+	}
 }
 
 // rateHistory keeps per-second byte counts for the last few minutes.

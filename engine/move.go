@@ -191,3 +191,23 @@ func copyFile(from, to string) error {
 	}
 	return out.Close()
 }
+
+// moveWhenDone moves a download that has just finished into
+// Settings.MoveCompletedTo, when that is set, as Move does, on a goroutine
+// of its own (Move stops and restarts the swarm, which the caller may be
+// serving). Nothing moves once the engine is stopping.
+func (e *Engine) moveWhenDone(t *transfer) {
+	e.mu.Lock()
+	dir, ctx := e.settings.MoveCompletedTo, e.runCtx
+	e.mu.Unlock()
+	if dir == "" || t.library || ctx == nil || ctx.Err() != nil {
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := e.Move(t.ih, dir); err != nil {
+			e.log.Warn("move finished download", "infohash", t.ih.String(), "to", dir, "err", err)
+		}
+	}()
+}

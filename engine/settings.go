@@ -47,6 +47,10 @@ type Settings struct {
 	// DownloadDir is where new downloads go (an absolute path); empty
 	// means Config.DefaultDownloadDir. Config.DownloadDir beats it.
 	DownloadDir string
+	// MoveCompletedTo, when set (an absolute path), is where a download's
+	// files move once it has finished, as by Move; it keeps seeding from
+	// there. Empty leaves finished downloads where they are.
+	MoveCompletedTo string
 	// IndexDHT makes the node, while it is a supernode, index the torrents
 	// announced on the BitTorrent DHT for search (BEP 51 crawl, metadata
 	// over BEP 9). A leaf never crawls. On by default.
@@ -309,6 +313,9 @@ func (e *Engine) SetSettings(s Settings) error {
 	}
 	if err := usableDir(s.DownloadDir); err != nil {
 		return fmt.Errorf("engine: settings: %w", err)
+	}
+	if err := usableDir(s.MoveCompletedTo); err != nil {
+		return fmt.Errorf("engine: settings: move finished downloads: %w", err)
 	}
 	if s.ListenPort, err = e.setListenPort(s.ListenPort); err != nil {
 		return err

@@ -52,6 +52,8 @@ type settingsTab struct {
 	encryption               *widget.Select
 	downloadDir              string // chosen folder, pending Apply; "" = default
 	downloadLabel            *widget.Label
+	moveDir                  string // finished downloads move here, pending Apply; "" = stay
+	moveLabel                *widget.Label
 	closeToTray              *widget.Check
 	indexDHT                 *widget.Check
 	crawlRate, dhtCap        *widget.Entry
@@ -93,6 +95,8 @@ func newSettingsTab(u *UI) *settingsTab {
 	st.encryption = widget.NewSelect(labels, nil)
 	st.downloadLabel = widget.NewLabel("")
 	st.downloadLabel.Wrapping = fyne.TextWrapBreak
+	st.moveLabel = widget.NewLabel("")
+	st.moveLabel.Wrapping = fyne.TextWrapBreak
 	st.indexDHT = widget.NewCheck("Index the BitTorrent DHT when I am a supernode", nil)
 	st.utp = widget.NewCheck("Use uTP beside TCP (kinder to other traffic)", nil)
 	st.listenPort = widget.NewEntry()
@@ -152,6 +156,9 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 		st.downloadLabel,
 		container.NewHBox(widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), st.chooseFolder),
 			widget.NewButton("Use my Downloads folder", func() { st.setDownloadDir("") })),
+		st.moveLabel,
+		container.NewHBox(widget.NewButtonWithIcon("Move them to…", theme.FolderOpenIcon(), st.chooseMoveFolder),
+			widget.NewButton("Leave them there", func() { st.setMoveDir("") })),
 		st.closeToTray,
 	))
 	search := widget.NewCard("Search", "What this computer indexes for everyone's searches while it is a supernode", container.NewVBox(
@@ -202,6 +209,7 @@ func (st *settingsTab) fill(s engine.Settings) {
 	st.onlySeed.SetChecked(s.KeepSeedingIfOnlySeed)
 	st.slots.SetText(fmt.Sprint(s.UploadSlots))
 	st.setDownloadDir(s.DownloadDir)
+	st.setMoveDir(s.MoveCompletedTo)
 	st.utp.SetChecked(s.UTP)
 	st.listenPort.SetText("")
 	if s.ListenPort > 0 {
@@ -256,6 +264,7 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	keep(err)
 	s.Encryption = encryptionChoices[max(0, st.encryption.SelectedIndex())].value
 	s.DownloadDir = st.downloadDir
+	s.MoveCompletedTo = st.moveDir
 	s.IndexDHT = st.indexDHT.Checked
 	s.CrawlRate, err = parseCount("Crawl rate", st.crawlRate.Text, 0, 1000)
 	keep(err)
@@ -419,6 +428,36 @@ func (st *settingsTab) setDownloadDir(dir string) {
 		return
 	}
 	st.downloadLabel.SetText(dir)
+}
+
+// setMoveDir shows where finished downloads move ("" = they stay), to be
+// saved by Apply.
+func (st *settingsTab) setMoveDir(dir string) {
+	st.moveDir = dir
+	if dir == "" {
+		st.moveLabel.SetText("Finished downloads stay where they were saved")
+		return
+	}
+	st.moveLabel.SetText("Finished downloads move to " + dir + " and keep seeding from there")
+}
+
+// chooseMoveFolder opens a folder picker for where finished downloads move.
+func (st *settingsTab) chooseMoveFolder() {
+	d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
+		if err != nil {
+			st.u.showError(err)
+			return
+		}
+		if uri == nil {
+			return // cancelled
+		}
+		st.setMoveDir(uri.Path())
+		st.setInfo("Press Apply to move finished downloads to " + uri.Path())
+	}, st.u.win)
+	if start, err := storageListable(st.u.eng.DownloadDir()); err == nil {
+		d.SetLocation(start)
+	}
+	d.Show()
 }
 
 // chooseFolder opens a folder picker for the download folder.

@@ -227,3 +227,33 @@ func TestSettingsDownloadFolder(t *testing.T) {
 		}
 	})
 }
+
+// TestSettingsMoveFinished: "Move them to…" sets where finished downloads
+// move, Apply saves it, the card says so in words, and "Leave them there"
+// clears it.
+func TestSettingsMoveFinished(t *testing.T) {
+	u, f := newSettingsUI(t, engine.Settings{OnTarget: "pause", UploadSlots: 4})
+	st := u.settings
+	if got := st.moveLabel.Text; got != "Finished downloads stay where they were saved" {
+		t.Errorf("no move folder shows as %q", got)
+	}
+	st.setMoveDir("/media/big/finished")
+	test.Tap(st.apply)
+	settle(u)
+	f.lock(func() {
+		if n := len(f.settingsSet); n != 1 || f.settingsSet[0].MoveCompletedTo != "/media/big/finished" {
+			t.Fatalf("SetSettings calls %+v; want MoveCompletedTo /media/big/finished", f.settingsSet)
+		}
+	})
+	if got := st.moveLabel.Text; got != "Finished downloads move to /media/big/finished and keep seeding from there" {
+		t.Errorf("chosen folder shows as %q", got)
+	}
+	st.setMoveDir("")
+	test.Tap(st.apply)
+	settle(u)
+	f.lock(func() {
+		if f.settings.MoveCompletedTo != "" {
+			t.Fatalf("after 'Leave them there': MoveCompletedTo %q", f.settings.MoveCompletedTo)
+		}
+	})
+}

@@ -1,0 +1,66 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/enginetest"
+)
+
+// TestMoveCompletedTo: with "move finished downloads to" set, B's download
+// lands in its download folder while it runs and in the chosen folder once
+// it has finished, where B goes on seeding it (C gets every byte from B
+// alone). A relative folder is refused with the setting unchanged.
+func TestMoveCompletedTo(t *testing.T) {
+	a := enginetest.Start(t, enginetest.Config(t))
+	b := enginetest.Start(t, enginetest.Config(t))
+	src := enginetest.RandomFile(t, t.TempDir(), "Field Recording 7.flac", 700<<10+3)
+	want, _ := os.ReadFile(src)
+	ih, err := a.ShareSync(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := filepath.Join(t.TempDir(), "Finished")
+	s := b.Settings()
+	s.MoveCompletedTo = "relative/folder"
+	if err := b.SetSettings(s); err == nil {
+		t.Fatal("a relative folder was accepted")
+	}
+	s.MoveCompletedTo = done
+	if err := b.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Download(context.Background(), engine.DownloadRequest{Source: engine.Magnet(ih, ""), Peers: []string{a.PeerAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(done, "Field Recording 7.flac")
+	enginetest.WaitFor(t, "B's finished download to move", 60*time.Second, func() bool {
+		tr, ok := enginetest.Transfer(b.Snapshot(), ih)
+		return ok && tr.Done() && tr.Dir == done
+	})
+	if got, err := os.ReadFile(moved); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("moved file: %v (equal %v)", err, bytes.Equal(got, want))
+	}
+	if _, err := os.Stat(filepath.Join(b.DownloadDir(), "Field Recording 7.flac")); !os.IsNotExist(err) {
+		t.Fatalf("the file is still in the download folder: %v", err)
+	}
+
+	a.Stop()
+	c := enginetest.Start(t, enginetest.Config(t))
+	dl := t.TempDir()
+	if _, err := c.Download(context.Background(), engine.DownloadRequest{Source: engine.Magnet(ih, ""), Dir: dl, Peers: []string{b.PeerAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	enginetest.WaitFor(t, "C gets the file from B's new folder", 60*time.Second, func() bool {
+		tr, ok := enginetest.Transfer(c.Snapshot(), ih)
+		return ok && tr.Done()
+	})
+	if got, _ := os.ReadFile(filepath.Join(dl, "Field Recording 7.flac")); !bytes.Equal(got, want) {
+		t.Fatal("C's copy differs")
+	}
+}
