@@ -19,6 +19,7 @@ type ratioTab struct {
 	big, sessionBig     *canvas.Text // the gauges' digits
 	allTime, session    *widget.Label
 	targetInfo          *widget.Label
+	hint                *widget.Label // shown until anything was uploaded or downloaded
 	graph               *rateGraph
 	content             fyne.CanvasObject
 
@@ -34,6 +35,7 @@ func newRatioTab() *ratioTab {
 		allTime:      widget.NewLabel(""),
 		session:      widget.NewLabel(""),
 		targetInfo:   widget.NewLabel(""),
+		hint:         widget.NewLabel(ratioHint),
 		graph:        newRateGraph(),
 	}
 	r.big, r.sessionBig = r.gauge.text, r.sessionGauge.text
@@ -41,13 +43,14 @@ func newRatioTab() *ratioTab {
 		l.Alignment = fyne.TextAlignCenter
 	}
 	r.targetInfo.Importance = widget.LowImportance
+	r.hint.Wrapping, r.hint.Alignment = fyne.TextWrapWord, fyne.TextAlignCenter
 	bold := fyne.TextStyle{Bold: true}
 	left := container.NewBorder(widget.NewLabelWithStyle("Share ratio, all time", fyne.TextAlignCenter, bold),
 		r.allTime, nil, nil, r.gauge)
 	right := container.NewBorder(widget.NewLabelWithStyle("This session", fyne.TextAlignCenter, bold),
 		r.session, nil, nil, r.sessionGauge)
 	graphTitle := widget.NewLabelWithStyle("Network rates, last 2 minutes", fyne.TextAlignLeading, bold)
-	top := container.NewVBox(container.NewGridWithColumns(2, left, right), r.targetInfo,
+	top := container.NewVBox(container.NewGridWithColumns(2, left, right), r.targetInfo, r.hint,
 		widget.NewSeparator(), graphTitle)
 	r.content = container.NewBorder(top, nil, nil, nil, container.NewPadded(r.graph))
 	r.show(engine.Ratio{}, 0)
@@ -80,7 +83,12 @@ func (r *ratioTab) show(q engine.Ratio, target float64) {
 	setText(r.session, fmt.Sprintf("Uploaded %s · Downloaded %s",
 		humanBytes(q.SessionUploaded), humanBytes(q.SessionDownloaded)))
 	setText(r.targetInfo, targetInfo(target))
+	setVisible(r.hint, q.Uploaded == 0 && q.Downloaded == 0)
 }
+
+// ratioHint explains the tab before any traffic.
+const ratioHint = "Nothing uploaded or downloaded yet. Your share ratio is what you upload divided by what you download: " +
+	"share files by dropping them on the window, and let finished downloads keep seeding, to raise it."
 
 // targetInfo explains the target mark.
 func targetInfo(target float64) string {

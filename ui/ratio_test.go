@@ -137,3 +137,17 @@ func TestRatioGaugeAgainstOneAndTheTarget(t *testing.T) {
 		t.Errorf("target info %q", got)
 	}
 }
+
+// TestEmptyRatioHint: before any traffic the Ratio tab says what the ratio
+// is and how to raise it; the first byte either way hides the hint.
+func TestEmptyRatioHint(t *testing.T) {
+	r := newRatioTab()
+	r.apply(engine.Snapshot{}, 0)
+	if !r.hint.Visible() || !strings.Contains(r.hint.Text, "share files") {
+		t.Fatalf("empty Ratio tab: hint visible=%v %q", r.hint.Visible(), r.hint.Text)
+	}
+	r.apply(engine.Snapshot{Ratio: engine.Ratio{Downloaded: 16 << 10}}, 0)
+	if r.hint.Visible() {
+		t.Error("the hint stays after a download")
+	}
+}
