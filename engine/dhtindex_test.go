@@ -3,11 +3,8 @@ package engine_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
@@ -29,13 +26,7 @@ func TestDHTIndexAria2(t *testing.T) {
 	seedDir := t.TempDir()
 	name := "Pangolin Orchestra Rehearsal.bin"
 	src := enginetest.RandomFile(t, seedDir, name, 300<<10)
-	torrent := filepath.Join(t.TempDir(), "pangolin.torrent")
-	need(t, peerclients.CreateMktorrent(src, torrent))
-	mi, err := metainfo.LoadFromFile(torrent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ih := engine.InfoHash(mi.HashInfoBytes())
+	torrent, ih := mktorrent(t, src)
 	aria, err := peerclients.StartAria2DHTSeeding(t, torrent, seedDir, leaf.DHTAddr())
 	need(t, err)
 

@@ -2,11 +2,8 @@ package engine_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
@@ -24,13 +21,7 @@ func TestDHTScrapeLibtorrent(t *testing.T) {
 	boot := enginetest.Start(t, enginetest.Config(t))
 	seedDir := t.TempDir()
 	src := enginetest.RandomFile(t, seedDir, "Quokka Census Field Notes.bin", 256<<10)
-	torrent := filepath.Join(t.TempDir(), "quokka.torrent")
-	need(t, peerclients.CreateMktorrent(src, torrent))
-	mi, err := metainfo.LoadFromFile(torrent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ih := engine.InfoHash(mi.HashInfoBytes())
+	torrent, ih := mktorrent(t, src)
 	// The second seeder enters the DHT through the first too, so that it
 	// announces to a libtorrent node (which keeps its seed flag) at once.
 	first, err := peerclients.StartLibtorrentDHTSeeding(t, torrent, seedDir, boot.DHTAddr())

@@ -21,6 +21,20 @@ import (
 // 127.0.0.1 by internal/peerclients, see /work/shared/PEERS.md), test
 // content, and torrent files.
 
+// mktorrent makes a trackerless .torrent of src with mktorrent (skipping
+// the test as need does when it is missing) and returns its path and
+// infohash.
+func mktorrent(t *testing.T, src string) (string, engine.InfoHash) {
+	t.Helper()
+	torrent := filepath.Join(t.TempDir(), filepath.Base(src)+".torrent")
+	need(t, peerclients.CreateMktorrent(src, torrent))
+	mi, err := metainfo.LoadFromFile(torrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return torrent, engine.InfoHash(mi.HashInfoBytes())
+}
+
 // need skips the test when a client it needs is not installed, unless
 // SHOAL_REQUIRE_PEERS=1 (CI), where it fails it; any other error fails it.
 func need(t *testing.T, err error) {

@@ -443,25 +443,23 @@ func (st *settingsTab) setMoveDir(dir string) {
 
 // chooseMoveFolder opens a folder picker for where finished downloads move.
 func (st *settingsTab) chooseMoveFolder() {
-	d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
-		if err != nil {
-			st.u.showError(err)
-			return
-		}
-		if uri == nil {
-			return // cancelled
-		}
-		st.setMoveDir(uri.Path())
-		st.setInfo("Press Apply to move finished downloads to " + uri.Path())
-	}, st.u.win)
-	if start, err := storageListable(st.u.eng.DownloadDir()); err == nil {
-		d.SetLocation(start)
-	}
-	d.Show()
+	st.pickFolder(func(dir string) {
+		st.setMoveDir(dir)
+		st.setInfo("Press Apply to move finished downloads to " + dir)
+	})
 }
 
 // chooseFolder opens a folder picker for the download folder.
 func (st *settingsTab) chooseFolder() {
+	st.pickFolder(func(dir string) {
+		st.setDownloadDir(dir)
+		st.setInfo("Press Apply to save downloads to " + dir)
+	})
+}
+
+// pickFolder opens a folder picker at the download folder and passes the
+// chosen folder to chosen (nothing when cancelled).
+func (st *settingsTab) pickFolder(chosen func(dir string)) {
 	d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 		if err != nil {
 			st.u.showError(err)
@@ -470,8 +468,7 @@ func (st *settingsTab) chooseFolder() {
 		if uri == nil {
 			return // cancelled
 		}
-		st.setDownloadDir(uri.Path())
-		st.setInfo("Press Apply to save downloads to " + uri.Path())
+		chosen(uri.Path())
 	}, st.u.win)
 	if start, err := storageListable(st.u.eng.DownloadDir()); err == nil {
 		d.SetLocation(start)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/shoalp2p/shoal/engine"
 )
@@ -198,62 +199,53 @@ func TestScheduleTurnsTheAltMarkOn(t *testing.T) {
 	}
 }
 
-// TestSettingsDownloadFolder: the tab names where downloads go; a folder
-// chosen (as the picker's callback does) is saved by Apply, and "Use my
-// Downloads folder" goes back to the default.
-func TestSettingsDownloadFolder(t *testing.T) {
-	u, f := newSettingsUI(t, engine.Settings{OnTarget: "pause", UploadSlots: 4})
-	st := u.settings
-	if got := st.downloadLabel.Text; got != "Your Downloads folder: /home/user/Downloads" {
-		t.Errorf("default folder shows as %q", got)
+// TestSettingsFolders: each folder of the Downloads card (where downloads
+// go; where finished ones move) names its default in words, a folder chosen
+// (as the picker's callback does) is saved by Apply and shown, and the
+// button back ("Use my Downloads folder", "Leave them there") clears it.
+func TestSettingsFolders(t *testing.T) {
+	for _, c := range []struct {
+		name               string
+		set                func(*settingsTab, string)
+		label              func(*settingsTab) *widget.Label
+		saved              func(engine.Settings) string
+		unset, chosen, dir string
+	}{
+		{"download folder", (*settingsTab).setDownloadDir,
+			func(st *settingsTab) *widget.Label { return st.downloadLabel },
+			func(s engine.Settings) string { return s.DownloadDir },
+			"Your Downloads folder: /home/user/Downloads", "/media/big/incoming", "/media/big/incoming"},
+		{"move finished", (*settingsTab).setMoveDir,
+			func(st *settingsTab) *widget.Label { return st.moveLabel },
+			func(s engine.Settings) string { return s.MoveCompletedTo },
+			"Finished downloads stay where they were saved",
+			"Finished downloads move to /media/big/finished and keep seeding from there", "/media/big/finished"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u, f := newSettingsUI(t, engine.Settings{OnTarget: "pause", UploadSlots: 4})
+			st := u.settings
+			if got := c.label(st).Text; got != c.unset {
+				t.Errorf("no folder shows as %q, want %q", got, c.unset)
+			}
+			c.set(st, c.dir)
+			test.Tap(st.apply)
+			settle(u)
+			f.lock(func() {
+				if n := len(f.settingsSet); n != 1 || c.saved(f.settingsSet[0]) != c.dir {
+					t.Fatalf("SetSettings calls %+v; want %s", f.settingsSet, c.dir)
+				}
+			})
+			if got := c.label(st).Text; got != c.chosen {
+				t.Errorf("chosen folder shows as %q, want %q", got, c.chosen)
+			}
+			c.set(st, "")
+			test.Tap(st.apply)
+			settle(u)
+			f.lock(func() {
+				if got := c.saved(f.settings); got != "" {
+					t.Fatalf("after going back: %q, want the default", got)
+				}
+			})
+		})
 	}
-	st.setDownloadDir("/media/big/incoming")
-	test.Tap(st.apply)
-	settle(u)
-	f.lock(func() {
-		if n := len(f.settingsSet); n != 1 || f.settingsSet[0].DownloadDir != "/media/big/incoming" {
-			t.Fatalf("SetSettings calls %+v; want DownloadDir /media/big/incoming", f.settingsSet)
-		}
-	})
-	if st.downloadLabel.Text != "/media/big/incoming" {
-		t.Errorf("chosen folder shows as %q", st.downloadLabel.Text)
-	}
-	st.setDownloadDir("")
-	test.Tap(st.apply)
-	settle(u)
-	f.lock(func() {
-		if f.settings.DownloadDir != "" {
-			t.Fatalf("after 'Use my Downloads folder': DownloadDir %q, want the default", f.settings.DownloadDir)
-		}
-	})
-}
-
-// TestSettingsMoveFinished: "Move them to…" sets where finished downloads
-// move, Apply saves it, the card says so in words, and "Leave them there"
-// clears it.
-func TestSettingsMoveFinished(t *testing.T) {
-	u, f := newSettingsUI(t, engine.Settings{OnTarget: "pause", UploadSlots: 4})
-	st := u.settings
-	if got := st.moveLabel.Text; got != "Finished downloads stay where they were saved" {
-		t.Errorf("no move folder shows as %q", got)
-	}
-	st.setMoveDir("/media/big/finished")
-	test.Tap(st.apply)
-	settle(u)
-	f.lock(func() {
-		if n := len(f.settingsSet); n != 1 || f.settingsSet[0].MoveCompletedTo != "/media/big/finished" {
-			t.Fatalf("SetSettings calls %+v; want MoveCompletedTo /media/big/finished", f.settingsSet)
-		}
-	})
-	if got := st.moveLabel.Text; got != "Finished downloads move to /media/big/finished and keep seeding from there" {
-		t.Errorf("chosen folder shows as %q", got)
-	}
-	st.setMoveDir("")
-	test.Tap(st.apply)
-	settle(u)
-	f.lock(func() {
-		if f.settings.MoveCompletedTo != "" {
-			t.Fatalf("after 'Leave them there': MoveCompletedTo %q", f.settings.MoveCompletedTo)
-		}
-	})
 }
