@@ -7,10 +7,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,9 +41,26 @@ func TestMain(m *testing.M) {
 type daemon struct {
 	cmd   *exec.Cmd
 	ready readyLine
+	log   *tailBuffer // its stderr, when started with startDaemonLogged
 }
 
 func startDaemon(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	return startDaemonTo(t, os.Stderr, args...)
+}
+
+// startDaemonLogged starts a daemon whose stderr (its log) is kept in
+// d.log, for a test to show when it fails, instead of going to the
+// test's stderr.
+func startDaemonLogged(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	tail := &tailBuffer{max: 8 << 20}
+	d := startDaemonTo(t, tail, args...)
+	d.log = tail
+	return d
+}
+
+func startDaemonTo(t *testing.T, stderr io.Writer, args ...string) *daemon {
 	t.Helper()
 	base := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--data", t.TempDir()}
 	cmd := exec.Command(shoalBin, append(base, args...)...)
@@ -48,7 +68,7 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +85,39 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 		t.Fatalf("ready line lacks addresses: %q", line)
 	}
 	return d
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+// Write implements io.Writer.
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+// Lines returns the kept lines that contain any of words (all lines when
+// words is empty), at most the last n.
+func (b *tailBuffer) Lines(n int, words ...string) []string {
+	b.mu.Lock()
+	text := string(b.buf)
+	b.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if line != "" && (len(words) == 0 || slices.ContainsFunc(words, func(w string) bool { return strings.Contains(line, w) })) {
+			out = append(out, line)
+		}
+	}
+	return out[max(0, len(out)-n):]
 }
 
 // stop sends SIGINT and expects a clean exit.

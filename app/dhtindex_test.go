@@ -41,8 +41,8 @@ func TestDHTIndexSearchGet(t *testing.T) {
 	needPeer(t, err)
 	_, err = peerclients.Bin("mktorrent")
 	needPeer(t, err)
-	sn := startDaemon(t, "--bootstrap", "none", "--supernode")
-	leaf := startDaemon(t, "--bootstrap", sn.ready.DHTAddr, "--leaf")
+	sn := startDaemonLogged(t, "--bootstrap", "none", "--supernode", "--log-level", "debug")
+	leaf := startDaemonLogged(t, "--bootstrap", sn.ready.DHTAddr, "--leaf", "--log-level", "debug")
 
 	seedDir := t.TempDir()
 	name := "Quokka Lighthouse Footage.bin"
@@ -79,6 +79,8 @@ func TestDHTIndexSearchGet(t *testing.T) {
 		}
 	}
 	if hit.InfoHash == "" {
+		t.Errorf("the supernode's log about the DHT index:\n%s", strings.Join(sn.log.Lines(60, "DHT", "metadata", "sample"), "\n"))
+		t.Errorf("the leaf's log about the DHT:\n%s", strings.Join(leaf.log.Lines(30, "DHT", "announce", "sample"), "\n"))
 		t.Fatalf("no hit for %s within %v; aria2's log ends:\n%s", ih, time.Since(start), aria.LogTail(3000))
 	}
 	t.Logf("found after %v: %+v", time.Since(start).Round(time.Millisecond), hit)

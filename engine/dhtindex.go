@@ -120,9 +120,12 @@ func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 			seeds, downloaders, _ := sw.scrape.counts()
 			return dhtindex.Swarm{Peers: sw.peers, Scraped: seeds + downloaders}
 		},
-		Dial:      e.policy.Dial,
-		PeerID:    e.peerID,
-		Sink:      indexSink{sn: e.sn, max: w.maxIndex},
+		Dial:   e.policy.Dial,
+		PeerID: e.peerID,
+		Sink:   indexSink{sn: e.sn, max: w.maxIndex},
+		// Supernodes announce themselves under supernodeKey: a lookup
+		// finds Shoal nodes that hold no torrent by that name.
+		Ignore:    [][20]byte{supernodeKey},
 		CrawlRate: float64(w.crawlRate),
 		Region:    e.crawlRegion,
 		// Time for the overlay's adverts to name the other supernodes.

@@ -84,7 +84,8 @@ const (
 	minInterval    = 10 * time.Second // however small the interval a node gives
 	defaultWait    = 5 * time.Minute  // a node that gave no interval
 	unsupportedGap = time.Hour        // a node that does not speak BEP 51
-	failedGap      = 10 * time.Minute // a node that did not answer
+	failedGap      = 10 * time.Minute // a node that did not answer, at most (failWait)
+	failedRetryGap = 30 * time.Second // a node that did not answer once
 	exploreGap     = time.Minute      // between queries outside our part while we know none in it
 )
 
@@ -99,6 +100,7 @@ type crawlState struct {
 	mu         sync.Mutex
 	exploredAt time.Time
 	nextAt     map[string]time.Time
+	fails      map[string]uint8 // unanswered queries in a row, per node
 	pool       map[string]krpc.NodeInfo
 	sent       atomic.Int64
 	answered   atomic.Int64
@@ -107,7 +109,7 @@ type crawlState struct {
 func newCrawlState(cfg IndexerConfig) *crawlState {
 	return &crawlState{c: cfg.Crawl, limiter: rate.NewLimiter(rate.Limit(cfg.CrawlRate), 1),
 		prefix: min(max(cfg.PrefixBits, 0), 32), region: cfg.Region,
-		nextAt: make(map[string]time.Time), pool: make(map[string]krpc.NodeInfo)}
+		nextAt: make(map[string]time.Time), fails: make(map[string]uint8), pool: make(map[string]krpc.NodeInfo)}
 }
 
 // run crawls until ctx ends: each round picks a target near our node ID
@@ -265,6 +267,19 @@ func (cs *crawlState) book(key string, at, now time.Time) {
 	cs.nextAt[key] = at
 }
 
+// failWait counts one more unanswered query to the node at key and
+// returns how long to leave it: failedRetryGap, doubled for each failure
+// in a row, at most failedGap. One lost datagram (a loaded node, a full
+// socket buffer) then costs half a minute, not ten. Caller holds mu.
+func (cs *crawlState) failWait(key string) time.Duration {
+	if len(cs.fails) >= maxCooldowns {
+		clear(cs.fails)
+	}
+	n := min(cs.fails[key], 254) + 1
+	cs.fails[key] = n
+	return min(failedRetryGap<<min(n-1, 8), failedGap)
+}
+
 // ask sends one sample_infohashes and takes in its samples and nodes.
 func (cs *crawlState) ask(ctx context.Context, n krpc.NodeInfo, target [20]byte, in *intake) {
 	cs.sent.Add(1)
@@ -291,8 +306,10 @@ func (cs *crawlState) record(key string, a SampleAnswer, err error, now time.Tim
 		cs.book(key, now.Add(unsupportedGap), now)
 		return false
 	case err != nil:
-		return false // booked failedGap already
+		cs.book(key, now.Add(cs.failWait(key)), now)
+		return false
 	}
+	delete(cs.fails, key)
 	cs.answered.Add(1)
 	wait := a.Interval
 	if wait <= 0 {

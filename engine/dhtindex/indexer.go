@@ -54,6 +54,9 @@ type IndexerConfig struct {
 	Dial      Dialer
 	PeerID    [20]byte
 	Sink      Sink
+	// Ignore lists keys that are not torrents (the engine's own DHT
+	// rendezvous keys): offered or sampled, they are never looked up.
+	Ignore [][20]byte
 
 	CrawlRate    float64       // sample_infohashes per second, default 50
 	Fetchers     int           // concurrent metadata fetches, default 4
@@ -126,7 +129,7 @@ type Indexer struct {
 // NewIndexer returns an indexer; nothing runs until Run.
 func NewIndexer(cfg IndexerConfig) *Indexer {
 	cfg.setDefaults()
-	ix := &Indexer{cfg: cfg, in: newIntake(cfg.IntakePerIP), fetchCount: make(map[string]int)}
+	ix := &Indexer{cfg: cfg, in: newIntake(cfg.IntakePerIP, cfg.Ignore...), fetchCount: make(map[string]int)}
 	if cfg.Crawl != nil {
 		ix.crawl = newCrawlState(cfg)
 	}

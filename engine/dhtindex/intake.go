@@ -15,7 +15,12 @@ const (
 	maxRecent    = 100_000
 	maxIPs       = 8192
 	recentTTL    = 30 * time.Minute
-	failedTTL    = 3 * time.Minute // peers were found but none gave the metadata
+	// A fetch where peers were found but none gave the metadata is tried
+	// again after failedRetry, doubling with each failure in a row up to
+	// failedTTL: one lost connection (a busy peer, a seeder still
+	// starting) costs seconds, a peer that never answers costs little.
+	failedRetry = 15 * time.Second
+	failedTTL   = 3 * time.Minute
 	// noPeersTTL keeps out an infohash get_peers found nobody for: short,
 	// because an announcer's get_peers (which offers us the infohash)
 	// comes before its announce_peer, so the first look often finds nobody.
@@ -28,14 +33,22 @@ const (
 type handled struct {
 	at      time.Time
 	noPeers bool
-	failed  bool // peers found, metadata not fetched: looked at again after failedTTL
+	// fails counts looks in a row that found peers but no metadata; such
+	// an infohash is looked at again after failedWait(fails).
+	fails uint8
+}
+
+// failedWait is how long an infohash is kept out after fails failed
+// fetches in a row: failedRetry doubled per failure, at most failedTTL.
+func failedWait(fails uint8) time.Duration {
+	return min(failedRetry<<min(fails-1, 8), failedTTL)
 }
 
 // fresh reports whether h still keeps its infohash out at now.
 func (h handled) fresh(now time.Time) bool {
 	switch {
-	case h.failed:
-		return now.Sub(h.at) < failedTTL
+	case h.fails > 0:
+		return now.Sub(h.at) < failedWait(h.fails)
 	case h.noPeers:
 		return now.Sub(h.at) < noPeersTTL
 	}
@@ -53,7 +66,8 @@ type candidate struct {
 // intake queues infohashes to look at, once each per recentTTL, with a cap
 // per sending IP per minute. Memory is bounded whatever is offered.
 type intake struct {
-	perIP int // infohashes taken in per IP per window
+	perIP  int               // infohashes taken in per IP per window
+	ignore map[[20]byte]bool // keys that are not torrents: never taken in
 
 	mu      sync.Mutex
 	queue   [][20]byte
@@ -69,18 +83,25 @@ type intake struct {
 	offered, refusedIP, refusedFull int64
 }
 
-func newIntake(perIP int) *intake {
-	return &intake{perIP: perIP, pending: make(map[[20]byte]*candidate), busy: make(map[[20]byte][]string),
+func newIntake(perIP int, ignore ...[20]byte) *intake {
+	skip := make(map[[20]byte]bool, len(ignore))
+	for _, k := range ignore {
+		skip[k] = true
+	}
+	return &intake{perIP: perIP, ignore: skip, pending: make(map[[20]byte]*candidate), busy: make(map[[20]byte][]string),
 		recent: make(map[[20]byte]handled), ipCount: make(map[string]int), wake: make(chan struct{}, 1)}
 }
 
 // offer queues ih (with a peer, if announced) from the IP from, unless it
-// was handled lately, the IP is over its cap, or the queue is full. It
+// is ignored, was handled lately, the IP is over its cap, or the queue is full. It
 // reports whether ih was taken in (or merged into a pending candidate).
 func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.offered++
+	if in.ignore[ih] {
+		return false
+	}
 	if late, ok := in.busy[ih]; ok {
 		if peer != "" && len(late) < maxCandPeers && !slices.Contains(late, peer) {
 			in.busy[ih] = append(late, peer)
@@ -152,7 +173,8 @@ func (in *intake) next() (*candidate, bool) {
 
 // done marks ih handled: it is not taken in again for recentTTL, unless
 // nobody had it (noPeers) and an announce brings a peer; if its peers
-// failed to give the metadata (failed), for failedTTL only. Peers
+// failed to give the metadata (failed), for failedWait of the failures in
+// a row only. Peers
 // announced while it was looked at are tried at once if it was not
 // fetched and they are not among the peers it knew (known).
 func (in *intake) done(ih [20]byte, noPeers, failed bool, known []string, now time.Time) {
@@ -179,7 +201,11 @@ func (in *intake) done(ih [20]byte, noPeers, failed bool, known []string, now ti
 			clear(in.recent)
 		}
 	}
-	in.recent[ih] = handled{at: now, noPeers: noPeers, failed: failed}
+	h := handled{at: now, noPeers: noPeers}
+	if failed {
+		h.fails = min(in.recent[ih].fails, 254) + 1
+	}
+	in.recent[ih] = h
 }
 
 // sizes reports the pending and remembered counts (tests, stats).

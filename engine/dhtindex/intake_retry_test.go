@@ -6,8 +6,9 @@ import (
 )
 
 // TestIntakeRetriesFailedFetch: an infohash whose peers failed to give the
-// metadata is taken in again after failedTTL, one indexed (or refreshed)
-// only after recentTTL.
+// metadata is taken in again after failedRetry, then after twice that,
+// and so on up to failedTTL; one indexed (or refreshed) only after
+// recentTTL.
 func TestIntakeRetriesFailedFetch(t *testing.T) {
 	in := newIntake(1000)
 	now := time.Now()
@@ -18,18 +19,25 @@ func TestIntakeRetriesFailedFetch(t *testing.T) {
 		}
 		in.next()
 	}
-	in.done(failed, false, true, nil, now)
 	in.done(ok, false, false, nil, now)
-	later := now.Add(failedTTL - time.Second)
-	if in.offer(failed, "198.51.100.1", "", later) || in.offer(ok, "198.51.100.1", "", later) {
-		t.Fatal("taken in again before failedTTL")
+	at := now
+	for i, wait := range []time.Duration{failedRetry, 2 * failedRetry, 4 * failedRetry, 8 * failedRetry, failedTTL, failedTTL} {
+		in.done(failed, false, true, nil, at)
+		if in.offer(failed, "198.51.100.1", "", at.Add(wait-time.Second)) {
+			t.Fatalf("failure %d: taken in again before %v", i+1, wait)
+		}
+		at = at.Add(wait + time.Second)
+		if !in.offer(failed, "198.51.100.1", "", at) {
+			t.Fatalf("failure %d: not retried after %v", i+1, wait)
+		}
+		in.next()
 	}
-	later = now.Add(failedTTL + time.Second)
-	if !in.offer(failed, "198.51.100.1", "", later) {
-		t.Fatal("failed fetch not retried after failedTTL")
-	}
-	if in.offer(ok, "198.51.100.1", "", later) {
+	if in.offer(ok, "198.51.100.1", "", at) {
 		t.Fatal("handled infohash taken in again before recentTTL")
+	}
+	in.done(failed, false, false, nil, at)
+	if in.offer(failed, "198.51.100.1", "", at.Add(failedTTL+time.Second)) {
+		t.Fatal("fetched at last, yet taken in again before recentTTL")
 	}
 }
 
@@ -59,5 +67,22 @@ func TestIntakeOneFetcherPerInfohash(t *testing.T) {
 	in.done(c.ih, false, false, c.peers, now)
 	if _, ok := in.next(); ok {
 		t.Fatal("queued again after it was fetched")
+	}
+}
+
+// TestIntakeIgnoresKeys: a key the engine uses for its own rendezvous is
+// never taken in, announced or not; other infohashes still are.
+func TestIntakeIgnoresKeys(t *testing.T) {
+	own := [20]byte{0x5e}
+	in := newIntake(1000, own)
+	now := time.Now()
+	if in.offer(own, "198.51.100.1", "", now) || in.offer(own, "198.51.100.1", "198.51.100.1:6881", now) {
+		t.Fatal("an ignored key was taken in")
+	}
+	if !in.offer([20]byte{0x5f}, "198.51.100.1", "", now) {
+		t.Fatal("an infohash was refused")
+	}
+	if c, ok := in.next(); !ok || c.ih != [20]byte{0x5f} {
+		t.Fatalf("queued %v (%v), want only the infohash", c, ok)
 	}
 }
