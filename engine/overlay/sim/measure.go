@@ -151,6 +151,7 @@ type Outcome struct {
 	SingleFound int
 	First, Last time.Duration // to the first and the last new file (0: none)
 	Err         error
+	Progress    overlay.Progress // the search's own account of its end
 }
 
 // RunQueries starts qs at rate queries per second (all at once if rate
@@ -202,13 +203,13 @@ func (n *Network) runQuery(ctx context.Context, from *node, q Query, timeout tim
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	ch, err := from.leaf.Search(ctx, q.Words)
+	sq, err := from.leaf.Query(ctx, q.Words)
 	if err != nil {
 		o.Err = err
 		return o
 	}
 	seen := map[int]bool{}
-	for h := range ch {
+	for h := range sq.Hits() {
 		f, ok := n.Cat.byHash[h.InfoHash]
 		if !ok || seen[f] {
 			continue
@@ -225,6 +226,7 @@ func (n *Network) runQuery(ctx context.Context, from *node, q Query, timeout tim
 			}
 		}
 	}
+	o.Progress = sq.Progress()
 	return o
 }
 

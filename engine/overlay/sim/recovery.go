@@ -14,6 +14,12 @@ type Batch struct {
 	Queries int
 	Empty   int // queries with matching online files that got no hit at all
 	Failed  int // Search refused
+	// What the searches said of their end: supernodes asked per query
+	// (mean), searches that ended at the answer timeout, and those that
+	// had not ended when the harness stopped waiting.
+	Asked    float64
+	TimedOut int
+	Unended  int
 }
 
 // KillAndRecover kills frac of the live supernodes at once, then every
@@ -46,6 +52,13 @@ func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, ev
 			for _, o := range outs {
 				if len(o.Want) > 0 && o.First == 0 {
 					b.Empty++
+				}
+				b.Asked += float64(o.Progress.Asked) / float64(len(outs))
+				if o.Progress.TimedOut {
+					b.TimedOut++
+				}
+				if o.Err == nil && !o.Progress.Done {
+					b.Unended++
 				}
 			}
 			mu.Lock()

@@ -137,10 +137,15 @@ func runScale(t *testing.T, nodes int) {
 	stopProfile()
 	stopProfile = profile(t, "SHOAL_SIM_CPUPROFILE", nodes, "kill")
 	defer stopProfile()
+	n.logSummary() // count from the kill on
 	killed, batches, rec := n.KillAndRecover(ctx, 0.2, 40, time.Second, 15*time.Second, time.Duration(envInt("SHOAL_SIM_KILL_TIMEOUT_MS", 10000))*time.Millisecond, 0.99)
 	t.Logf("killed %d of %d supernodes at once; recall back to >= 99%% for good after %v", killed, rep.Supernodes, rec)
 	for _, b := range batches {
-		t.Logf("  +%4.1fs recall %.4f (%d pairs; %d queries, %d found nothing, %d refused)", b.At.Seconds(), b.Recall, b.Pairs, b.Queries, b.Empty, b.Failed)
+		t.Logf("  +%4.1fs recall %.4f (%d pairs; %d queries, %d found nothing, %d refused; %.1f supernodes asked per query, %d ended at the answer timeout, %d unended)",
+			b.At.Seconds(), b.Recall, b.Pairs, b.Queries, b.Empty, b.Failed, b.Asked, b.TimedOut, b.Unended)
+	}
+	if s := n.logSummary(); s != "" {
+		t.Logf("log records since the last report:%s", s)
 	}
 	stale, total = n.StaleViews()
 	t.Logf("stale advert views at the end: %d of %d", stale, total)
