@@ -99,6 +99,8 @@ func (s *Supernode) DHTInfohashes(ctx context.Context) ([][20]byte, error) {
 func (x *index) putDHT(ctx context.Context, entries []DHTEntry, max int) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	x.gate.enter(false)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index DHT: %w", err)
@@ -166,6 +168,8 @@ func evictDHT(ctx context.Context, tx *sql.Tx, max int) ([]string, error) {
 func (x *index) dropDHT(ctx context.Context, query string, args ...any) (int, error) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	x.gate.enter(false)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("overlay: expire DHT: %w", err)

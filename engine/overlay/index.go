@@ -70,8 +70,10 @@ type index struct {
 	kw *keyCounts
 
 	wmu       sync.Mutex // serialises writers, so key counts follow the rows
+	umu       sync.Mutex // guards uncounted; changed with wmu held too, except for a new leaf (newStandby)
 	uncounted map[int64]bool
 	upserts   atomic.Int64 // entries written by put, for tests
+	gate      *dbGate      // searches before writes on the one connection
 }
 
 // hashesSchema finds entries by v2 infohash and pieces root (search by
@@ -166,7 +168,7 @@ func createIndex(dsn string) (*index, error) {
 		db.Close()
 		return nil, fmt.Errorf("overlay: create index: %w", err)
 	}
-	return &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool)}, nil
+	return &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool), gate: newDBGate()}, nil
 }
 
 // reopenIndex opens an existing index file of this schema, drops every
@@ -180,7 +182,7 @@ func reopenIndex(path, dsn string) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool)}
+	x := &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool), gate: newDBGate()}
 	if err := x.migrate(); err != nil {
 		db.Close()
 		return nil, err
@@ -330,13 +332,59 @@ func (x *index) begin(ctx context.Context) (*sql.Tx, error) {
 	return x.db.BeginTx(context.WithoutCancel(ctx), nil)
 }
 
-func (x *index) counted(leaf int64) bool { return !x.uncounted[leaf] }
+func (x *index) counted(leaf int64) bool {
+	x.umu.Lock()
+	defer x.umu.Unlock()
+	return !x.uncounted[leaf]
+}
+
+// setUncounted records whether leaf's entries stay out of the keyword table.
+func (x *index) setUncounted(leaf int64, off bool) {
+	x.umu.Lock()
+	defer x.umu.Unlock()
+	if off {
+		x.uncounted[leaf] = true
+	} else {
+		delete(x.uncounted, leaf)
+	}
+}
+
+// newStandby marks a leaf that has no entries yet (it has just linked,
+// naming us its standby) as uncounted. It needs no write lock: there are
+// no rows or keys to move, and the leaf's own shares, which its link
+// handles after this, are the first writes for it. A handshake therefore
+// never waits behind other leaves' writes: a supernode taking over many
+// leaves at once (its peers died) queued their welcomes behind every
+// share write, the leaves' handshakes timed out (5 s), and they dialled
+// again and again.
+func (x *index) newStandby(leaf int64) { x.setUncounted(leaf, true) }
+
+// putChunk is how many entries put writes in one transaction: a search
+// waits for at most one chunk (see dbGate).
+const putChunk = 16
 
 // put upserts entries for leaf. New infohashes beyond maxPerLeaf are not
-// stored; their number is returned as refused.
+// stored; their number is returned as refused. It writes putChunk entries
+// per transaction, letting waiting searches in between.
 func (x *index) put(ctx context.Context, leaf int64, source string, entries []Entry, maxPerLeaf int) (refused int, err error) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	for len(entries) > 0 {
+		n := min(len(entries), putChunk)
+		r, err := x.putSome(ctx, leaf, source, entries[:n], maxPerLeaf)
+		refused += r
+		if err != nil {
+			return refused, err
+		}
+		entries = entries[n:]
+	}
+	return refused, nil
+}
+
+// putSome is one transaction of put; x.wmu is held.
+func (x *index) putSome(ctx context.Context, leaf int64, source string, entries []Entry, maxPerLeaf int) (refused int, err error) {
+	x.gate.enter(false)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("overlay: index put: %w", err)
@@ -483,6 +531,8 @@ func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error
 	}
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	x.gate.enter(false)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index remove: %w", err)
@@ -509,6 +559,8 @@ func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error
 func (x *index) removeLeaf(ctx context.Context, leaf int64) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	x.gate.enter(false)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index remove leaf: %w", err)
@@ -524,7 +576,7 @@ func (x *index) removeLeaf(ctx context.Context, leaf int64) error {
 	if err := x.commitCounted(ctx, tx, leaf, nil, olds); err != nil {
 		return err
 	}
-	delete(x.uncounted, leaf)
+	x.setUncounted(leaf, false)
 	return nil
 }
 
@@ -554,6 +606,8 @@ func leafTexts(ctx context.Context, tx *sql.Tx, leaf int64) ([]string, error) {
 func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	x.gate.enter(false)
+	defer x.gate.leave()
 	if x.counted(leaf) == on {
 		return nil
 	}
@@ -576,9 +630,9 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 	delta := int32(1)
 	if !on {
 		delta = -1
-		x.uncounted[leaf] = true
+		x.setUncounted(leaf, true)
 	} else {
-		delete(x.uncounted, leaf)
+		x.setUncounted(leaf, false)
 	}
 	for _, k := range keys {
 		x.kw.add(k, delta)
@@ -592,6 +646,8 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 func (x *index) clear(ctx context.Context) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	x.gate.enter(false)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("overlay: index clear: %w", err)
@@ -630,12 +686,16 @@ func (x *index) clear(ctx context.Context) error {
 	for _, k := range sub {
 		x.kw.add(k, -1)
 	}
+	x.umu.Lock()
 	x.uncounted = make(map[int64]bool)
+	x.umu.Unlock()
 	return nil
 }
 
 // queryKeys returns the keyword-table keys for user words.
 func (x *index) queryKeys(ctx context.Context, words string) ([]uint32, error) {
+	x.gate.enter(true)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: query keys: %w", err)
@@ -685,6 +745,8 @@ const orderCandidates = 500
 //
 // Only the best limit*4 rows are read from the entries table.
 func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, error) {
+	x.gate.enter(true)
+	defer x.gate.leave()
 	if h, ok := hashQuery(words); ok {
 		return x.searchHash(ctx, h, limit)
 	}

@@ -25,6 +25,10 @@ type leafConn struct {
 	capable   bool          // it could become a supernode
 	reachable atomic.Bool   // it said so, or our probe reached it
 	invited   bool          // guarded by Supernode.mu
+	// The leaf's latest "mode" frame (primary: counted in our keyword
+	// table), applied by applyModes off the link's reader.
+	primary  atomic.Bool
+	modeKick chan struct{}
 }
 
 func (lc *leafConn) deliver(id uuid.UUID, hits []Hit) { sendHits(lc.ln, id, hits) }
@@ -77,10 +81,7 @@ func (s *Supernode) serveLeaf(ctx context.Context, ln *link, hello *message) {
 	}
 	defer s.dropLeaf(lc)
 	if hello.Standby {
-		if err := s.idx.setCounted(ctx, lc.id, false); err != nil {
-			ln.close()
-			return
-		}
+		s.idx.newStandby(lc.id)
 	}
 	if err := ln.write(&message{Type: typeWelcome, Addr: s.cfg.Addr}, writeTimeout); err != nil {
 		ln.close()
@@ -90,8 +91,37 @@ func (s *Supernode) serveLeaf(ctx context.Context, ln *link, hello *message) {
 	if lc.capable && !hello.Reachable {
 		s.probeLeaf(ctx, lc)
 	}
+	modes := make(chan struct{})
+	go func() {
+		defer close(modes)
+		s.applyModes(ctx, lc)
+	}()
 	err := ln.run(ctx, func(m *message) error { return s.handleLeaf(ctx, lc, m) })
+	<-modes
 	s.log.Debug("overlay: leaf left", "source", lc.source, "err", err)
+}
+
+// applyModes applies the leaf's mode changes to the keyword table until
+// its link ends. It runs beside the link's reader because the change is a
+// write that waits its turn behind the other leaves' writes: a leaf whose
+// primary supernode died makes its standby (us) the primary and sends its
+// searches here right after the "mode" frame, and those searches must not
+// wait behind the whole write queue of a supernode taking over the leaves
+// of dead ones. Only the latest mode counts, so frames that pile up are
+// applied once.
+func (s *Supernode) applyModes(ctx context.Context, lc *leafConn) {
+	for {
+		select {
+		case <-lc.ln.done:
+			return
+		case <-lc.modeKick:
+		}
+		if err := s.idx.setCounted(ctx, lc.id, lc.primary.Load()); err != nil {
+			s.log.Debug("overlay: leaf mode", "source", lc.source, "err", err)
+			lc.ln.close()
+			return
+		}
+	}
 }
 
 // observedSource is the peer's IP as seen on c, with the port it advertised.
@@ -114,17 +144,21 @@ func (s *Supernode) addLeaf(ln *link, source string) (*leafConn, bool) {
 	if !s.active {
 		return nil, false
 	}
-	lc := &leafConn{id: s.nextLeaf, source: source, ln: ln, lim: newLimiter(s.cfg.QueryRate, s.cfg.QueryBurst), since: time.Now()}
+	lc := &leafConn{id: s.nextLeaf, source: source, ln: ln, lim: newLimiter(s.cfg.QueryRate, s.cfg.QueryBurst), since: time.Now(),
+		modeKick: make(chan struct{}, 1)}
 	s.nextLeaf++
 	s.leaves[lc.id] = lc
 	poke(s.roleKick) // an invitation may be due
 	return lc, true
 }
 
+// dropLeaf deletes a leaf's entries and forgets it. The deletion has no
+// deadline: it waits its turn behind the other writes however long that
+// is (a supernode taking over the leaves of dead ones queues many), as a
+// leaf whose entries stayed would be offered as a source for good and
+// keep its keys in our table.
 func (s *Supernode) dropLeaf(lc *leafConn) {
-	ctx, cancel := context.WithTimeout(context.Background(), dropLeafTimeout)
-	defer cancel()
-	if err := s.idx.removeLeaf(ctx, lc.id); err != nil {
+	if err := s.idx.removeLeaf(context.Background(), lc.id); err != nil {
 		s.log.Warn("overlay: drop leaf entries", "source", lc.source, "err", err)
 	}
 	s.mu.Lock()
@@ -151,7 +185,9 @@ func (s *Supernode) handleLeaf(ctx context.Context, lc *leafConn, m *message) er
 		s.process(ctx, queryIn{id: m.qid, words: m.Words, hops: s.cfg.MaxHops, origin: true}, lc)
 		return nil
 	case typeMode:
-		return s.idx.setCounted(ctx, lc.id, !m.Standby)
+		lc.primary.Store(!m.Standby)
+		poke(lc.modeKick)
+		return nil
 	case typeError:
 		s.log.Debug("overlay: leaf error frame", "source", lc.source, "code", m.Code, "text", m.Text)
 		return nil
