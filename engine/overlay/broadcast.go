@@ -17,6 +17,15 @@ type bgraph struct {
 }
 
 // looseGraph builds the broadcast graph from our links and the adverts.
+// An edge one side lists is left out when the other side's advert, heard
+// later, does not list it: that side dropped the link since (or never had
+// it). Without this, a dead supernode's last advert keeps its links in the
+// graph until it expires (advertExpire): the trees then run through the
+// dead, and every supernode below one in both trees misses the adverts of
+// that root, so after a mass failure a quarter of all views stayed stale
+// and queries were planned on tables that no longer described the
+// supernodes holding the moved leaves' entries. A link still on its way
+// (listed in the newer advert only) is kept.
 func looseGraph(self string, nbs []string, origins map[string]*originState) *bgraph {
 	sets := map[string]map[string]bool{self: {}}
 	add := func(a, b string) {
@@ -31,13 +40,21 @@ func looseGraph(self string, nbs []string, origins map[string]*originState) *bgr
 	}
 	for o, st := range origins {
 		for _, l := range st.links {
-			if l != self && o != self {
-				add(o, l)
-				add(l, o)
+			if l == self || o == self || dropped(origins, o, st, l) {
+				continue
 			}
+			add(o, l)
+			add(l, o)
 		}
 	}
 	return indexGraph(self, sets)
+}
+
+// dropped reports whether l's advert, heard after st (o's), leaves out the
+// link to o that st lists.
+func dropped(origins map[string]*originState, o string, st *originState, l string) bool {
+	other := origins[l]
+	return other != nil && other.heard.After(st.heard) && !slices.Contains(other.links, o)
 }
 
 // indexGraph turns adjacency sets into a bgraph.
