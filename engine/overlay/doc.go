@@ -92,6 +92,14 @@
 // entry carries DHT and Swarm ("dht" and "swarm" in hits frames) beside
 // whatever leaf sources it also has.
 //
+// Searches before writes (gate.go). The index has one SQLite connection.
+// A search waiting for it goes before any waiting write, and runs all its
+// statements before a write can start; writes are short (share additions
+// go in transactions of 16 entries). A standby leaf is welcomed, and a
+// leaf's mode change applied, without waiting for the write lock. So a
+// supernode that takes over the leaves of dead ones, and with them a burst
+// of share writes, still answers searches within the answer timeout.
+//
 // Search results. Leaf.Query (and Leaf.Search, its hits only) streams Hits
 // as they arrive, with Progress counting the supernodes asked and answered; hits for the same
 // infohash from several supernodes are merged: each Hit sent carries the
