@@ -119,3 +119,44 @@ func TestLeafNotBehindWrites(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestWritesNotStarved: under a steady stream of searches a write still
+// gets the connection (after at most maxReadsInRow searches in a row).
+func TestWritesNotStarved(t *testing.T) {
+	t.Parallel()
+	g := newDBGate()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				g.enter(true)
+				time.Sleep(100 * time.Microsecond)
+				g.leave()
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer close(stop)
+	time.Sleep(10 * time.Millisecond) // the searches are going
+	for range 5 {
+		done := make(chan struct{})
+		go func() {
+			g.enter(false)
+			g.leave()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Fatal("a write never got the connection while searches kept coming")
+		}
+	}
+}

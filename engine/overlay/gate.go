@@ -17,11 +17,18 @@ import "sync"
 // timeout: in the 1,000- and 3,000-node simulations recall fell to
 // 0.1–0.6 for the whole 15 s after the kill.
 type dbGate struct {
-	mu      sync.Mutex
-	cond    sync.Cond
-	busy    bool
-	waiting int // searches waiting
+	mu       sync.Mutex
+	cond     sync.Cond
+	busy     bool
+	waiting  int // searches waiting
+	writers  int // writes waiting
+	readsRun int // searches in a row since the last write
 }
+
+// maxReadsInRow is how many searches in a row may go before a waiting
+// write: under a steady stream of searches writes still get in (a new
+// leaf's shares get indexed), one chunk per this many searches.
+const maxReadsInRow = 8
 
 func newDBGate() *dbGate {
 	g := &dbGate{}
@@ -30,20 +37,24 @@ func newDBGate() *dbGate {
 }
 
 // enter waits for the connection: a search (read) goes first, a write
-// waits until no search is waiting.
+// waits until no search is waiting or searches have had their run.
 func (g *dbGate) enter(read bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if read {
 		g.waiting++
-		for g.busy {
+		for g.busy || g.writers > 0 && g.readsRun >= maxReadsInRow {
 			g.cond.Wait()
 		}
 		g.waiting--
+		g.readsRun++
 	} else {
-		for g.busy || g.waiting > 0 {
+		g.writers++
+		for g.busy || g.waiting > 0 && g.readsRun < maxReadsInRow {
 			g.cond.Wait()
 		}
+		g.writers--
+		g.readsRun = 0
 	}
 	g.busy = true
 }
