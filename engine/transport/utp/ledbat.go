@@ -19,12 +19,14 @@ import (
 // The delay comes from the peer: every packet it sends carries, in its
 // timestamp_difference field, its clock at the receipt of our last packet
 // minus that packet's timestamp, i.e. our one-way delay plus the clocks'
-// offset. The base delay is the smallest such value over the last two
+// offset. The base delay is the smallest such value over the last ten
 // minutes (the offset plus the propagation delay); a sample minus the
 // base is the queuing delay. The window starts in slow start (one more
 // packet per packet acked) until the queuing delay passes half the
-// target, then moves by at most ledbatGain bytes per round trip, in
-// proportion to how far the delay is off the target. A loss (a packet
+// target, then grows by at most ledbatGain bytes per round trip, in
+// proportion to how far the delay is under the target, and shrinks in
+// proportion to the window and to how far the delay is past it (see
+// decrease). A loss (a packet
 // resent after three later ones were acked) halves the window at most
 // once per window of data (a round trip), unless no queue explains it (a
 // random loss, see lost), which leaves the window as it is. A resend
@@ -38,6 +40,7 @@ const (
 	ledbatInitCwnd = 10 * maxPayloadSize   // the first window, as TCP's initial window
 	ledbatMaxCwnd  = readBufferLen         // above the receive window we never use it
 	ledbatSamples  = 4                     // delay samples filtered (the smallest of the last few is used)
+	baseHistory    = 10                    // minutes of base delay minima kept (RFC 6817's BASE_HISTORY)
 	venoBacklog    = 3 * maxPayloadSize    // below this backlog a loss is random (TCP Veno's β, 3 packets)
 	randomLossRate = 0.02                  // more losses than this share of a window in a round trip are congestion
 	// randomLossDelay: with this much queued (anyone's data) a loss is
@@ -51,9 +54,10 @@ type ledbat struct {
 	cwnd      float64 // bytes allowed in flight
 	slowStart bool
 	ssthresh  float64 // slow start ends at this window (after a timeout), or at half the delay target
-	// base delay: the minima of the current and the previous minute
-	baseCur, basePrev       uint32
-	haveCur, havePrev       bool
+	// base delay: the minima of the last baseHistory minutes, a ring
+	// whose current minute is baseMins[baseAt]; nBase of them are set
+	baseMins                [baseHistory]uint32
+	baseAt, nBase           int
 	baseMinute              time.Time
 	recent                  [ledbatSamples]uint32
 	nRecent, next           int
@@ -72,30 +76,42 @@ func newLedbat() ledbat {
 func (l *ledbat) window() uint32 { return uint32(l.cwnd) }
 
 // sample records a timestamp_difference from the peer (0 means it has
-// none yet).
+// none yet). As RFC 6817 §4 has it, the base delay is kept as one minimum
+// per minute over the last baseHistory minutes, so a base learnt on an
+// empty queue outlives the minutes a competing flow keeps the queue
+// full, and a route that got longer is learnt within ten minutes. The
+// field is a difference of two 32-bit clocks in µs and wraps, so values
+// are only ever compared by their signed difference.
 func (l *ledbat) sample(diff uint32, now time.Time) {
 	if diff == 0 {
 		return
 	}
 	l.samples++
-	if l.baseMinute.IsZero() || now.Sub(l.baseMinute) >= time.Minute {
-		l.basePrev, l.havePrev = l.baseCur, l.haveCur
-		l.haveCur, l.baseMinute = false, now
-	}
-	if !l.haveCur || int32(diff-l.baseCur) < 0 {
-		l.baseCur, l.haveCur = diff, true
+	switch {
+	case l.nBase == 0:
+		l.baseMins[0], l.nBase, l.baseMinute = diff, 1, now
+	case now.Sub(l.baseMinute) >= time.Minute:
+		l.baseAt = (l.baseAt + 1) % baseHistory
+		l.baseMins[l.baseAt], l.baseMinute = diff, now
+		l.nBase = min(l.nBase+1, baseHistory)
+	case int32(diff-l.baseMins[l.baseAt]) < 0:
+		l.baseMins[l.baseAt] = diff
 	}
 	l.recent[l.next] = diff
 	l.next = (l.next + 1) % ledbatSamples
 	l.nRecent = min(l.nRecent+1, ledbatSamples)
 }
 
-// base is the base delay: the smaller of the two minutes' minima.
+// base is the base delay: the least of the minutes' minima.
 func (l *ledbat) base() uint32 {
-	if l.havePrev && int32(l.basePrev-l.baseCur) < 0 {
-		return l.basePrev
+	b := l.baseMins[l.baseAt]
+	for i := 1; i < l.nBase; i++ {
+		m := l.baseMins[(l.baseAt+baseHistory-i)%baseHistory]
+		if int32(m-b) < 0 {
+			b = m
+		}
 	}
-	return l.baseCur
+	return b
 }
 
 // queuingDelay is the filtered queuing delay, or -1 before any sample.
@@ -138,12 +154,27 @@ func (l *ledbat) acked(bytes, flight uint32) {
 	if qd < 0 {
 		return
 	}
-	off := float64(ledbatTarget-qd) / float64(ledbatTarget) // as libutp: no floor, a long queue backs off fast
-	if off > 0 && !full {
-		return
+	if qd > ledbatTarget {
+		l.cwnd += float64(bytes) * decrease(l.cwnd, qd)
+	} else if full {
+		off := float64(ledbatTarget-qd) / float64(ledbatTarget)
+		l.cwnd += ledbatGain * off * float64(bytes) / l.cwnd
 	}
-	l.cwnd += ledbatGain * off * float64(bytes) / l.cwnd
 	l.cwnd = min(max(l.cwnd, ledbatMinCwnd), ledbatMaxCwnd)
+}
+
+// decrease is the change of a window cwnd per byte acked while qd, past
+// the target, is queued: LEDBAT++'s multiplicative decrease
+// (draft-irtf-iccrg-ledbat-plus-plus §4.2), per round trip
+// max(gain - cwnd·(qd/target - 1), -cwnd/2), spread over a window's
+// acks. RFC 6817's decrease, like its increase, is at most ledbatGain
+// bytes a round trip: a window of 200 packets took over a hundred round
+// trips to give way to a TCP flow filling the queue, so what LEDBAT
+// yielded depended on whether the queue overflowed (a loss halves the
+// window) rather than on the delay, and it varied from run to run.
+func decrease(cwnd float64, qd time.Duration) float64 {
+	over := float64(qd-ledbatTarget) / float64(ledbatTarget)
+	return max(ledbatGain/cwnd-over, -0.5)
 }
 
 // lost reacts to a packet first sent at sent and found lost at now, rtt

@@ -141,19 +141,30 @@ func TestLedbatRandomLoss(t *testing.T) {
 	}
 }
 
-// TestLedbatBaseDelayAges: the base delay is the minimum over the last two
-// minutes, so a route that got longer is learnt within two minutes.
+// TestLedbatBaseDelayAges: the base delay is the minimum over the last
+// ten minutes (RFC 6817's BASE_HISTORY), one minimum a minute, so a base
+// learnt on an empty queue outlives minutes of a full one, and a route
+// that got longer is learnt within ten minutes. The clocks' offset wraps
+// the field around zero on the way.
 func TestLedbatBaseDelayAges(t *testing.T) {
+	var offset uint32 = 0xffffffff - 20000 // 30 ms of delay wraps the field past zero
 	l := newLedbat()
 	now := time.Unix(1000, 0)
-	l.sample(10000, now)
-	l.sample(50000, now.Add(61*time.Second))
-	if l.base() != 10000 {
-		t.Fatalf("base %d a minute later, want 10000 still", l.base())
+	l.sample(offset+10000, now)
+	for m := 1; m < baseHistory; m++ {
+		for range ledbatSamples {
+			l.sample(offset+60000, now.Add(time.Duration(m)*time.Minute+time.Second))
+		}
+		if l.base() != offset+10000 {
+			t.Fatalf("base %d after %d minutes, want %d still", l.base(), m, offset+10000)
+		}
+		if got := l.queuingDelay(); got != 50*time.Millisecond {
+			t.Fatalf("queuing delay %v after %d minutes, want 50ms", got, m)
+		}
 	}
-	l.sample(50000, now.Add(122*time.Second))
-	if l.base() != 50000 {
-		t.Fatalf("base %d two minutes later, want 50000", l.base())
+	l.sample(offset+60000, now.Add(baseHistory*time.Minute+time.Second))
+	if l.base() != offset+60000 {
+		t.Fatalf("base %d after %d minutes, want %d", l.base(), baseHistory, offset+60000)
 	}
 }
 
