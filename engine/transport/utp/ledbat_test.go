@@ -222,3 +222,30 @@ func TestLedbatYieldsBelowFullQueue(t *testing.T) {
 		t.Fatalf("80 ms queued: window %d, want below %d", l.window(), 50*maxPayloadSize)
 	}
 }
+
+// TestLedbatDecreaseIsMultiplicative: with the queue well past the
+// target, a 200-packet window gives way within two windows' worth of
+// acks (two round trips), as LEDBAT++'s decrease has it; RFC 6817's
+// additive decrease, at most ledbatGain bytes a round trip, took over a
+// hundred round trips, so beside a TCP flow filling the queue the
+// window stayed until a loss cut it. Just past the target it shrinks by
+// little.
+func TestLedbatDecreaseIsMultiplicative(t *testing.T) {
+	now := time.Unix(1000, 0)
+	start := func() ledbat {
+		l := newLedbat()
+		feed(&l, 1, 20000, now)
+		l.slowStart, l.cwnd = false, 200*maxPayloadSize
+		return l
+	}
+	l := start()
+	feed(&l, 400, 20000+100000, now) // 100 ms queued, the target is 60 ms
+	if l.window() > 50*maxPayloadSize {
+		t.Fatalf("100 ms queued for two windows of acks: window %d packets, want ≤50", l.window()/maxPayloadSize)
+	}
+	l = start()
+	feed(&l, 200, 20000+63000, now) // 3 ms past the target
+	if w := l.window(); w < 150*maxPayloadSize || w >= 200*maxPayloadSize {
+		t.Fatalf("63 ms queued for a window of acks: window %d packets, want a little under 200", w/maxPayloadSize)
+	}
+}
