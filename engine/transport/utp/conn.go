@@ -47,7 +47,7 @@ type Conn struct {
 	inbound    []recv
 	inboundWnd int
 	connDeadlines
-	latencies []time.Duration
+	rtt rttEstimator // round trips, for the resend timeout (rtt.go)
 
 	// We need to send state packet.
 	pendingSendState              bool
@@ -227,17 +227,8 @@ func (c *Conn) write(_type st, connID uint16, payload []byte, seqNr uint16) (n i
 	return
 }
 
-// TODO: Introduce a minimum latency.
-func (c *Conn) latency() (ret time.Duration) {
-	if len(c.latencies) == 0 {
-		return initialLatency
-	}
-	for _, l := range c.latencies {
-		ret += l
-	}
-	ret = (ret + time.Duration(len(c.latencies)) - 1) / time.Duration(len(c.latencies))
-	return
-}
+// latency is the smoothed round trip.
+func (c *Conn) latency() time.Duration { return c.rtt.rtt() }
 
 func (c *Conn) sendState() {
 	c.send(stState, c.send_id, nil, c.seq_nr)
@@ -248,12 +239,7 @@ func (c *Conn) sendReset() {
 	c.send(stReset, c.send_id, nil, c.seq_nr)
 }
 
-func (c *Conn) addLatency(l time.Duration) {
-	c.latencies = append(c.latencies, l)
-	if len(c.latencies) > 10 {
-		c.latencies = c.latencies[len(c.latencies)-10:]
-	}
-}
+func (c *Conn) addLatency(l time.Duration) { c.rtt.add(l) }
 
 // Ack our send with the given sequence number.
 func (c *Conn) ack(nr uint16) {
@@ -319,16 +305,13 @@ func (c *Conn) seqSend(seqNr uint16) *send {
 }
 
 // minResendTimeout is the least time a packet waits for its ack before it
-// is resent (libtorrent's utp_min_timeout). Without a floor the timeout,
+// is resent (BEP 29's and libtorrent's utp_min_timeout; see rtt.go). Without a floor the timeout,
 // two to four mean round trips, fired spuriously on a 100 ms round trip
 // when an ack came a little late, and each such timeout dropped the
 // window to two packets.
 const minResendTimeout = 500 * time.Millisecond
 
-func (c *Conn) resendTimeout() time.Duration {
-	l := c.latency()
-	return max(missinggo.JitterDuration(3*l, l), minResendTimeout)
-}
+func (c *Conn) resendTimeout() time.Duration { return c.rtt.rto() }
 
 // dupAcksBeforeResend is how many later packets must be acked before an
 // unacked one counts as lost (libutp's DUPLICATE_ACKS_BEFORE_RESEND, TCP's
