@@ -20,10 +20,8 @@ const (
 	peerColProgress
 	peerColDown
 	peerColUp
-	peerColGave    // on this connection
-	peerColTook    // on this connection
-	peerColGaveAll // over all time: the peer's credit
-	peerColTookAll // over all time
+	peerColGave // on this connection; all time is in the detail line
+	peerColTook // on this connection
 	peerColChoking
 	peerColWhy
 	peerCols
@@ -49,20 +47,21 @@ func newPeersPane() *peersPane {
 	p := &peersPane{title: widget.NewLabel(noPeersTitle), detail: widget.NewLabel("")}
 	p.title.TextStyle.Bold = true
 	p.detail.Truncation = fyne.TextTruncateEllipsis
-	// Two-line titles keep twelve columns readable in a 1000 px window.
+	// Ten columns fit an 800 px window (TestColumnsFitAt800); the detail
+	// line under the table spells out the selected peer: its address,
+	// client and link in full, why it is choked, and what it gave us and
+	// took over all time (the credit the engine remembers it by).
 	p.grid = newGridTable([]column{
-		{title: "Address", width: 122, kind: cellText},
-		{title: "Client", width: 100, kind: cellText},
-		{title: "Link", width: 64, kind: cellText},
-		{title: "Has", width: 54, kind: cellProgress},
+		{title: "Address", width: 114, kind: cellText},
+		{title: "Client", width: 88, kind: cellText},
+		{title: "Link", width: 56, kind: cellText},
+		{title: "Has", width: 50, kind: cellProgress},
 		{title: "Down", width: 78, kind: cellNumber},
 		{title: "Up", width: 78, kind: cellNumber},
-		{title: "Gave us\nthis link", width: 72, kind: cellNumber},
-		{title: "Took\nthis link", width: 72, kind: cellNumber},
-		{title: "Gave us\nall time", width: 72, kind: cellNumber},
-		{title: "Took\nall time", width: 72, kind: cellNumber},
-		{title: "Choking", width: 72, kind: cellText},
-		{title: "Why", width: 70, kind: cellText, stretch: true},
+		{title: "Gave us", width: 70, kind: cellNumber},
+		{title: "Took", width: 70, kind: cellNumber},
+		{title: "Choking", width: 66, kind: cellText},
+		{title: "Why", width: 70, min: 60, kind: cellText, stretch: true},
 	})
 	p.grid.onSelect = func(int) { p.showDetail() }
 	p.content = container.NewBorder(p.title, p.detail, nil, nil, p.grid.content)
@@ -89,6 +88,10 @@ func (p *peersPane) showDetail() {
 	why := r[peerColWhy]
 	if why == "" {
 		why = "nothing to report"
+	}
+	if row < len(p.peers) {
+		pe := p.peers[row]
+		why += fmt.Sprintf("; over all time it gave us %s and took %s", humanBytes(pe.GaveAllTime), humanBytes(pe.TookAllTime))
 	}
 	setText(p.detail, who+": "+why)
 }
@@ -137,8 +140,6 @@ func peerRow(pe engine.PeerSnapshot) []string {
 	row[peerColUp] = humanRate(pe.UpRate)
 	row[peerColGave] = humanBytes(pe.Downloaded)
 	row[peerColTook] = humanBytes(pe.Uploaded)
-	row[peerColGaveAll] = humanBytes(pe.GaveAllTime)
-	row[peerColTookAll] = humanBytes(pe.TookAllTime)
 	row[peerColChoking] = choking(pe)
 	row[peerColWhy] = peerWhy(pe)
 	return row

@@ -172,7 +172,7 @@ func TestSortTransfers(t *testing.T) {
 		{trColName, []string{"gamma", "beta", "Alpha"}, "Name ↓"},
 		{trColName, []string{"beta", "Alpha", "gamma"}, "Name"},
 		{trColSize, []string{"beta", "gamma", "Alpha"}, "Size ↓"},
-		{trColProgress, []string{"gamma", "Alpha", "beta"}, "Progress ↓"},
+		{trColProgress, []string{"gamma", "Alpha", "beta"}, "Done ↓"},
 		{trColDown, []string{"Alpha", "beta", "gamma"}, "Down ↓"},
 		{trColSeeds, []string{"gamma", "beta", "Alpha"}, "Seeds ↓"},
 		{trColRatio, []string{"gamma", "Alpha", "beta"}, "Ratio ↓"},

@@ -97,7 +97,7 @@ func newGridTable(cols []column) *gridTable {
 	g := &gridTable{cols: cols, sortCol: -1}
 	g.table = widget.NewTable(g.length, g.create, g.updateCell)
 	g.table.ShowHeaderRow = true
-	g.table.CreateHeader = func() fyne.CanvasObject { return newHeaderLabel(g) }
+	g.table.CreateHeader = func() fyne.CanvasObject { return container.New(cellLayout{}, newHeaderLabel(g)) }
 	g.table.UpdateHeader = g.updateHeader
 	g.table.OnSelected = func(id widget.TableCellID) {
 		g.table.UnselectAll() // rows are highlighted by their own background
@@ -207,7 +207,7 @@ func (g *gridTable) length() (int, int) { return len(g.rows), len(g.cols) }
 
 func (g *gridTable) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
 	if id.Col >= 0 && id.Col < len(g.cols) {
-		h := o.(*headerLabel)
+		h := o.(*fyne.Container).Objects[0].(*headerLabel)
 		h.col = id.Col
 		setText(&h.Label, g.headerTitle(id.Col))
 	}
@@ -292,7 +292,44 @@ func (g *gridTable) create() fyne.CanvasObject {
 	btn := widget.NewButton("", nil)
 	btn.Importance = widget.LowImportance
 	btn.Hide()
-	return container.NewStack(bg, l, bar, btn)
+	return container.New(cellLayout{}, bg, l, bar, btn)
+}
+
+// cellLayout stacks a cell's objects, but lets its labels spill half their
+// inner padding into the gaps between columns: their text keeps a quarter
+// less space on each side, so that narrow columns (an 800 px window) still
+// hold a whole rate or size.
+type cellLayout struct{}
+
+// cellBleed is how far a cell label reaches past each side of its cell.
+func cellBleed() float32 { return theme.InnerPadding() / 2 }
+
+func (cellLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	b := cellBleed()
+	for _, o := range objs {
+		switch o.(type) {
+		case *cellLabel, *headerLabel:
+			o.Resize(fyne.NewSize(size.Width+2*b, size.Height))
+			o.Move(fyne.NewPos(-b, 0))
+		default:
+			o.Resize(size)
+			o.Move(fyne.NewPos(0, 0))
+		}
+	}
+}
+
+func (cellLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objs {
+		m = m.Max(o.MinSize())
+	}
+	return m.SubtractWidthHeight(2*cellBleed(), 0)
+}
+
+// textWidth is the width a cell or header label needs for s in a table
+// column (its text, and its padding less the bleed).
+func textWidth(s string, bold bool) float32 {
+	return fyne.MeasureText(s, theme.TextSize(), fyne.TextStyle{Bold: bold}).Width + 2*(theme.InnerPadding()-cellBleed())
 }
 
 func (g *gridTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {

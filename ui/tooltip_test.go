@@ -170,19 +170,32 @@ func TestStatusBarWrapsInsteadOfCutting(t *testing.T) {
 	}
 }
 
-// TestColumnsFitAt800: in an 800×600 window the Library and Search tables
-// show every column, their row buttons (Copy magnet, Download) included:
-// the Name column gives up width instead of pushing them off screen.
+// TestColumnsFitAt800: in an 800×600 window every table shows every
+// column without scrolling sideways (Transfers and its peers, Library,
+// Search, their row buttons included): the stretch column gives up width
+// down to its least, the others are narrow enough. Each title, with its
+// sort arrow, fits its column, and so does the widest value a number column
+// shows (numbers are never cut short).
 func TestColumnsFitAt800(t *testing.T) {
 	u, _ := newTestUI(t)
 	u.Refresh(demoSnapshot(time.Now()))
 	u.win.Resize(fyne.NewSize(800, 600))
+	u.transfers.grid.selectRow(0)
+	widest := map[string]string{"Size": "1023 MiB", "Down": "9.99 MiB/s", "Up": "9.99 MiB/s", "ETA": "59m 59s",
+		"Seeds": "12 (120)", "Peers": "12 (120)", "Ratio": "10.00", "Gave us": "1023 MiB", "Took": "1023 MiB",
+		"Files": "1234", "Sources": "123"}
 	for _, tc := range []struct {
+		name string
 		item *container.TabItem
 		g    *gridTable
-	}{{u.libraryItem, u.library.grid}, {u.searchItem, u.search.grid}} {
+	}{{"Transfers", u.transferItem, u.transfers.grid}, {"peers", u.transferItem, u.transfers.peers.grid},
+		{"Library", u.libraryItem, u.library.grid}, {"Search", u.searchItem, u.search.grid}} {
 		u.tabs.Select(tc.item)
-		tc.g.fitWidth(tc.g.content.Size().Width) // as its layout does on the next frame
+		avail := tc.g.content.Size().Width
+		if avail < 780 {
+			t.Errorf("%s table is %.0f px wide in an 800 px window", tc.name, avail)
+		}
+		tc.g.fitWidth(avail) // as its layout does on the next frame
 		used := theme.ScrollBarSize()
 		for i, c := range tc.g.cols {
 			w := c.width
@@ -190,10 +203,33 @@ func TestColumnsFitAt800(t *testing.T) {
 				w = tc.g.stretchWidth
 			}
 			used += w + theme.Padding()
-			if avail := tc.g.content.Size().Width; used > avail+1 {
-				t.Errorf("%s tab at 800 px: column %d (%q) ends at %.0f of %.0f px, cut off", tc.item.Text, i, c.title, used, avail)
+			if used > avail+1 {
+				t.Errorf("%s table at 800 px: column %d (%q) ends at %.0f of %.0f px, cut off", tc.name, i, c.title, used, avail)
 				break
 			}
+			title := c.title
+			if c.sortable {
+				title += " ↓"
+			}
+			if need := textWidth(title, true); need > w {
+				t.Errorf("%s table at 800 px: title %q needs %.0f px, its column is %.0f", tc.name, title, need, w)
+			}
+			if v, ok := widest[c.title]; ok && c.kind == cellNumber {
+				if need := textWidth(v, false); need > w {
+					t.Errorf("%s table at 800 px: %q needs %.0f px, column %q is %.0f", tc.name, v, need, c.title, w)
+				}
+			}
+		}
+		t.Logf("%s at 800 px: %d columns in %.0f px, %q %.0f px wide", tc.name, len(tc.g.cols), avail,
+			tc.g.cols[stretchCol(tc.g)].title, tc.g.stretchWidth)
+	}
+}
+
+func stretchCol(g *gridTable) int {
+	for i, c := range g.cols {
+		if c.stretch {
+			return i
 		}
 	}
+	return 0
 }

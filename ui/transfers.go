@@ -119,16 +119,19 @@ type transfersTab struct {
 func newTransfersTab(u *UI) *transfersTab {
 	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}}
 	t.grid = newGridTable([]column{
-		{title: "Name", width: 190, kind: cellText, stretch: true, sortable: true},
-		{title: "Progress", width: 100, kind: cellProgress, sortable: true},
-		{title: "Size", width: 80, kind: cellNumber, sortable: true},
-		{title: "State", width: 140, kind: cellText, sortable: true},
-		{title: "Down", width: 85, kind: cellNumber, sortable: true},
-		{title: "Up", width: 85, kind: cellNumber, sortable: true},
-		{title: "ETA", width: 65, kind: cellNumber, sortable: true},
-		{title: "Seeds", width: 75, kind: cellNumber, sortable: true},
-		{title: "Peers", width: 80, kind: cellNumber, sortable: true},
-		{title: "Ratio", width: 65, kind: cellNumber, sortable: true},
+		// Widths fit an 800 px window (TestColumnsFitAt800): the name
+		// takes what the others leave, and is spelled out in full above
+		// the peers of the selected transfer.
+		{title: "Name", width: 190, min: 96, kind: cellText, stretch: true, sortable: true},
+		{title: "Done", width: 62, kind: cellProgress, sortable: true},
+		{title: "Size", width: 70, kind: cellNumber, sortable: true},
+		{title: "State", width: 96, kind: cellText, sortable: true},
+		{title: "Down", width: 78, kind: cellNumber, sortable: true},
+		{title: "Up", width: 78, kind: cellNumber, sortable: true},
+		{title: "ETA", width: 64, kind: cellNumber, sortable: true},
+		{title: "Seeds", width: 64, kind: cellNumber, sortable: true},
+		{title: "Peers", width: 64, kind: cellNumber, sortable: true},
+		{title: "Ratio", width: 61, kind: cellNumber, sortable: true},
 	})
 	t.grid.onSort = func() { t.apply(t.raw) }
 	t.grid.menuFor = t.rowMenu
