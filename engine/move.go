@@ -83,6 +83,9 @@ func (e *Engine) Move(ih InfoHash, dir string) error {
 	if moveErr != nil {
 		return fmt.Errorf("engine: move to %s: %w", dst, moveErr)
 	}
+	t.mu.Lock()
+	t.moveErr, t.moveTo = "", ""
+	t.mu.Unlock()
 	return nil
 }
 
@@ -206,8 +209,15 @@ func (e *Engine) moveWhenDone(t *transfer) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		if err := e.Move(t.ih, dir); err != nil {
-			e.log.Warn("move finished download", "infohash", t.ih.String(), "to", dir, "err", err)
+		err := e.Move(t.ih, dir)
+		if err == nil {
+			return
 		}
+		e.log.Warn("move finished download", "infohash", t.ih.String(), "to", dir, "err", err)
+		// The snapshot carries the failure to the user (the UI words it);
+		// the download seeds on from where it is.
+		t.mu.Lock()
+		t.moveErr, t.moveTo = err.Error(), dir
+		t.mu.Unlock()
 	}()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +64,57 @@ func TestMoveCompletedTo(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dl, "Field Recording 7.flac")); !bytes.Equal(got, want) {
 		t.Fatal("C's copy differs")
 	}
+}
+
+// TestMoveCompletedToFails: when the finished download cannot move (the
+// chosen folder became a file, which even root cannot write into), B's
+// snapshot says why and where to (MoveErr, MoveTo) while it seeds on from
+// the download folder; a Move by hand that succeeds clears it.
+func TestMoveCompletedToFails(t *testing.T) {
+	a := enginetest.Start(t, enginetest.Config(t))
+	b := enginetest.Start(t, enginetest.Config(t))
+	src := enginetest.RandomFile(t, t.TempDir(), "Field Recording 8.flac", 300<<10+5)
+	ih, err := a.ShareSync(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := filepath.Join(t.TempDir(), "Finished")
+	s := b.Settings()
+	s.MoveCompletedTo = done
+	if err := b.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(done); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(done, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Download(context.Background(), engine.DownloadRequest{Source: engine.Magnet(ih, ""), Peers: []string{a.PeerAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	var tr engine.TransferSnapshot
+	enginetest.WaitFor(t, "B's failed move to show in its snapshot", 60*time.Second, func() bool {
+		var ok bool
+		tr, ok = enginetest.Transfer(b.Snapshot(), ih)
+		return ok && tr.MoveErr != ""
+	})
+	if !strings.Contains(tr.MoveErr, "not a directory") || tr.MoveTo != done {
+		t.Errorf("MoveErr %q, MoveTo %q: want the reason and %s", tr.MoveErr, tr.MoveTo, done)
+	}
+	if tr.Dir != b.DownloadDir() || !tr.Done() || tr.State != engine.StateSeeding {
+		t.Errorf("after the failed move: dir %s, done %v, state %s; want it seeding from %s", tr.Dir, tr.Done(), tr.State, b.DownloadDir())
+	}
+	if _, err := os.Stat(filepath.Join(b.DownloadDir(), "Field Recording 8.flac")); err != nil {
+		t.Fatalf("the file left the download folder: %v", err)
+	}
+
+	os.Remove(done)
+	if err := b.Move(ih, done); err != nil {
+		t.Fatal(err)
+	}
+	enginetest.WaitFor(t, "the failure to clear after a Move by hand", 60*time.Second, func() bool {
+		tr, _ = enginetest.Transfer(b.Snapshot(), ih)
+		return tr.MoveErr == "" && tr.MoveTo == "" && tr.Dir == done
+	})
 }

@@ -75,6 +75,10 @@ type transfer struct {
 	upLimit, downLimit *rate.Limiter
 	targetReached      bool
 	finishedAction     TargetAction
+	// moveErr and moveTo: the automatic move of this finished download
+	// into Settings.MoveCompletedTo failed, why and where to (under mu);
+	// a Move that succeeds clears them.
+	moveErr, moveTo string
 
 	entry   *overlay.Entry // search leaf entry, once complete (leafEntry)
 	item    *LibraryItem   // Library tab row of a library item (libraryItem)

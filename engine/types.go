@@ -61,8 +61,15 @@ type TransferSnapshot struct {
 	State      TransferState
 	// Queued is the transfer's place in the wait line of its kind
 	// (downloads or seeds), 1 starting next; 0 unless State is StateQueued.
-	Queued      int
-	Err         string
+	Queued int
+	Err    string
+	// MoveErr says why the automatic move of this finished download into
+	// MoveTo (Settings.MoveCompletedTo, as it was then) failed; the
+	// download stays in Dir and keeps seeding from there. Both are ""
+	// unless the last automatic move failed; a Move that succeeds clears
+	// them.
+	MoveErr     string
+	MoveTo      string
 	DownRate    float64 // bytes/s, smoothed
 	UpRate      float64 // bytes/s, smoothed
 	Uploaded    int64   // all-time bytes sent for this transfer

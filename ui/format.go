@@ -71,8 +71,17 @@ func formatRatio(v float64) string {
 	}
 }
 
-// stateText names a transfer state for people.
+// stateText names a transfer state for people; a finished download that
+// could not move to the folder chosen in Settings says so (the line above
+// its peers says why: moveTrouble).
 func stateText(t engine.TransferSnapshot) string {
+	if t.MoveErr != "" {
+		return baseStateText(t) + ", not moved"
+	}
+	return baseStateText(t)
+}
+
+func baseStateText(t engine.TransferSnapshot) string {
 	switch t.State {
 	case engine.StateFetchingMetadata:
 		return "Getting metadata"

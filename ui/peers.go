@@ -37,13 +37,16 @@ type peersPane struct {
 	detail  *widget.Label // the selected peer's "why", in full
 	content fyne.CanvasObject
 
-	hash   engine.InfoHash // whose peers are shown
-	peers  []engine.PeerSnapshot
-	banned []engine.BannedPeer
-	valid  bool
+	hash engine.InfoHash // whose peers are shown
+	// trouble is what went wrong with that transfer that the table can
+	// only hint at (a failed move), shown while no peer is selected.
+	trouble string
+	peers   []engine.PeerSnapshot
+	banned  []engine.BannedPeer
+	valid   bool
 }
 
-func newPeersPane() *peersPane {
+func newPeersPane(tips *tipLayer) *peersPane {
 	p := &peersPane{title: widget.NewLabel(noPeersTitle), detail: widget.NewLabel("")}
 	p.title.TextStyle.Bold = true
 	p.detail.Truncation = fyne.TextTruncateEllipsis
@@ -64,7 +67,9 @@ func newPeersPane() *peersPane {
 		{title: "Why", width: 70, min: 60, kind: cellText, stretch: true},
 	})
 	p.grid.onSelect = func(int) { p.showDetail() }
-	p.content = container.NewBorder(p.title, p.detail, nil, nil, p.grid.content)
+	// The detail line is cut short in a narrow window: its tooltip has it all.
+	detail := newTipped(tips, p.detail, func() string { return p.detail.Text })
+	p.content = container.NewBorder(p.title, detail, nil, nil, p.grid.content)
 	p.showDetail()
 	return p
 }
@@ -74,6 +79,10 @@ func newPeersPane() *peersPane {
 func (p *peersPane) showDetail() {
 	row := p.grid.selectedRow()
 	if row < 0 || row >= len(p.grid.rows) {
+		if p.trouble != "" {
+			setText(p.detail, p.trouble)
+			return
+		}
 		setText(p.detail, "Select a peer to read why it is choked or banned in full.")
 		return
 	}
@@ -106,10 +115,14 @@ func (p *peersPane) show(t engine.TransferSnapshot, ok bool) {
 	if ok {
 		h, peers, banned = t.InfoHash, t.PeerDetails, t.Banned
 	}
-	if p.valid && h == p.hash && slices.Equal(peers, p.peers) && slices.Equal(banned, p.banned) {
+	trouble := ""
+	if ok && t.MoveErr != "" {
+		trouble = moveTrouble(t)
+	}
+	if p.valid && h == p.hash && trouble == p.trouble && slices.Equal(peers, p.peers) && slices.Equal(banned, p.banned) {
 		return
 	}
-	p.hash, p.peers, p.banned, p.valid = h, peers, banned, true
+	p.hash, p.peers, p.banned, p.valid, p.trouble = h, peers, banned, true, trouble
 	n := len(peers) + len(banned)
 	keys, rows, prog := make([]string, 0, n), make([][]string, 0, n), make([]float64, 0, n)
 	for _, pe := range peers {

@@ -41,7 +41,7 @@ type transferKey struct {
 	size, have             int64
 	state                  engine.TransferState
 	queued                 int // place in the queue
-	err                    string
+	err, moveErr           string
 	down, up               float64
 	eta                    time.Duration
 	peers, seeds           int
@@ -51,7 +51,7 @@ type transferKey struct {
 
 func keyOf(t engine.TransferSnapshot) transferKey {
 	return transferKey{
-		name: t.Name, size: t.Size, have: t.Have, state: t.State, queued: t.Queued, err: t.Err,
+		name: t.Name, size: t.Size, have: t.Have, state: t.State, queued: t.Queued, err: t.Err, moveErr: t.MoveErr,
 		down: t.DownRate, up: t.UpRate, eta: t.ETA, peers: t.Peers, seeds: t.Seeds,
 		swarmPeers: t.SwarmPeers, swarmSeeds: t.SwarmSeeds,
 		uploaded: t.Uploaded, downloaded: t.Downloaded,
@@ -156,7 +156,7 @@ func newTransfersTab(u *UI) *transfersTab {
 	addTorrent := newTipButton(tips, "Open .torrent…", theme.FileIcon(), t.askTorrent, "Download from a .torrent file (Ctrl+O, or drop it on the window)")
 	bar := newFoldBar(u.win, addMagnet, addTorrent, widget.NewSeparator(), t.pause, t.resume, t.remove,
 		t.queueBtn, widget.NewSeparator(), t.optionsBtn, t.filesBtn, t.open)
-	t.peers = newPeersPane()
+	t.peers = newPeersPane(u.tips)
 	t.hint = widget.NewLabel(transfersHint)
 	t.hint.Wrapping, t.hint.Alignment = fyne.TextWrapWord, fyne.TextAlignCenter
 	t.hint.Importance = widget.LowImportance

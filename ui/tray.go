@@ -29,11 +29,13 @@ type tray struct {
 
 	done   map[engine.InfoHash]bool   // finished, as last seen
 	failed map[engine.InfoHash]string // error, as last seen
+	moves  map[engine.InfoHash]string // failed automatic move, as last seen
 	primed bool                       // the first snapshot only records the states
 }
 
 func newTray(u *UI) *tray {
-	tr := &tray{u: u, done: map[engine.InfoHash]bool{}, failed: map[engine.InfoHash]string{}}
+	tr := &tray{u: u, done: map[engine.InfoHash]bool{}, failed: map[engine.InfoHash]string{},
+		moves: map[engine.InfoHash]string{}}
 	tr.rates = fyne.NewMenuItem("↓ 0 B/s   ↑ 0 B/s", nil)
 	tr.rates.Disabled = true
 	quit := fyne.NewMenuItem("Quit Shoal", tr.quit)
@@ -133,6 +135,12 @@ func (tr *tray) notice(t engine.TransferSnapshot) {
 		if tr.primed {
 			tr.u.app.SendNotification(fyne.NewNotification("Download failed",
 				fmt.Sprintf("%s: %s", t.Name, troubleText(t.Err))))
+		}
+	}
+	if t.MoveErr != tr.moves[t.InfoHash] {
+		tr.moves[t.InfoHash] = t.MoveErr
+		if tr.primed && t.MoveErr != "" {
+			tr.u.app.SendNotification(fyne.NewNotification("Could not move a finished download", moveTrouble(t)))
 		}
 	}
 }

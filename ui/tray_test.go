@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -79,5 +80,40 @@ func TestCloseHidesToTray(t *testing.T) {
 	})
 	if u.settings.closeToTray.SetChecked(false); u.app.Preferences().Bool(prefCloseToTray) {
 		t.Fatal("unticking the setting did not save it")
+	}
+}
+
+// TestFailedMoveIsShown: a finished download that could not move to the
+// folder chosen in Settings gives one notification saying what happened
+// and what to do; its State says "not moved", and the line under the
+// peers spells it out while no peer is selected. A later move that works
+// clears both.
+func TestFailedMoveIsShown(t *testing.T) {
+	u, _ := newTestUI(t)
+	tr := engine.TransferSnapshot{InfoHash: engine.InfoHash{9}, Name: "Sintel", Dir: "/home/me/Downloads",
+		Size: 100, Have: 100, Wanted: 100, WantedHave: 100, State: engine.StateSeeding, SwarmPeers: -1, SwarmSeeds: -1}
+	snap := func() engine.Snapshot { return engine.Snapshot{Transfers: []engine.TransferSnapshot{tr}} }
+	test.AssertNotificationSent(t, nil, func() { u.Refresh(snap()) })
+	u.transfers.grid.selectRow(0)
+	tr.MoveErr = "engine: move: mkdir /media/usb/Finished: not a directory"
+	tr.MoveTo = "/media/usb/Finished"
+	want := "Sintel stays in /home/me/Downloads and keeps seeding from there: Shoal could not move it to " +
+		"/media/usb/Finished, because a file of that name is in the way. " +
+		"Choose another folder in Settings > Downloads, or use Move to… on it."
+	test.AssertNotificationSent(t, fyne.NewNotification("Could not move a finished download", want), func() { u.Refresh(snap()) })
+	test.AssertNotificationSent(t, nil, func() { u.Refresh(snap()) })
+	if got := u.transfers.grid.rows[0][trColState]; got != "Seeding, not moved" {
+		t.Errorf("State %q, want it to say the download was not moved", got)
+	}
+	if got := u.transfers.peers.detail.Text; got != want {
+		t.Errorf("line under the peers %q\n want %q", got, want)
+	}
+	tr.MoveErr, tr.MoveTo, tr.Dir = "", "", "/media/usb/Finished"
+	test.AssertNotificationSent(t, nil, func() { u.Refresh(snap()) })
+	if got := u.transfers.grid.rows[0][trColState]; got != "Seeding" {
+		t.Errorf("State %q after a move that worked", got)
+	}
+	if got := u.transfers.peers.detail.Text; !strings.HasPrefix(got, "Select a peer") {
+		t.Errorf("line under the peers %q after a move that worked", got)
 	}
 }

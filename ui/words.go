@@ -164,6 +164,35 @@ func troubleText(err string) string {
 	}
 }
 
+// moveTrouble says what became of a finished download that could not
+// move to the folder chosen in Settings (engine.TransferSnapshot.MoveErr),
+// and what to do about it.
+func moveTrouble(t engine.TransferSnapshot) string {
+	return fmt.Sprintf("%s stays in %s and keeps seeding from there: Shoal could not move it to %s, because %s. "+
+		"Choose another folder in Settings > Downloads, or use Move to… on it.",
+		displayName(t), t.Dir, t.MoveTo, moveReason(t))
+}
+
+// moveReason words why a move failed.
+func moveReason(t engine.TransferSnapshot) string {
+	e := strings.ToLower(t.MoveErr)
+	switch {
+	case strings.Contains(e, "not a directory"):
+		return "a file of that name is in the way"
+	case strings.Contains(e, "already holds"), strings.Contains(e, "file exists"):
+		return "that folder already holds something named " + displayName(t)
+	case strings.Contains(e, "permission denied"), strings.Contains(e, "read-only file system"):
+		return "Shoal may not write there"
+	case strings.Contains(e, "no space left"):
+		return "the disk there is full"
+	}
+	// Whatever else: the innermost reason, without the engine's prefixes.
+	if i := strings.LastIndex(t.MoveErr, ": "); i >= 0 {
+		return t.MoveErr[i+2:]
+	}
+	return t.MoveErr
+}
+
 // The status bar explains itself in tooltips.
 
 func dhtTip(n engine.NetStatus) string {
