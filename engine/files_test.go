@@ -13,7 +13,8 @@ import (
 )
 
 // TestSkipFiles: a skipped file of a multi-file torrent is not downloaded,
-// the others are, and the transfer counts as done.
+// the others are, and the transfer counts as done; its snapshot counts
+// all three files.
 func TestSkipFiles(t *testing.T) {
 	a := enginetest.Start(t, enginetest.Config(t))
 	bCfg := enginetest.Config(t)
@@ -39,6 +40,9 @@ func TestSkipFiles(t *testing.T) {
 	})
 	if tr.Wanted >= tr.Size || tr.Have >= tr.Size {
 		t.Fatalf("wanted %d have %d of %d: the skipped file was fetched", tr.Wanted, tr.Have, tr.Size)
+	}
+	if tr.Files != 3 {
+		t.Errorf("snapshot counts %d files, want 3 (the Library's Files column)", tr.Files)
 	}
 	for _, name := range []string{"a.flac", "c.flac"} {
 		want, _ := os.ReadFile(filepath.Join(dir, name))

@@ -136,7 +136,6 @@ func (t *transfer) libraryItem() LibraryItem {
 
 type transferView struct {
 	TransferSnapshot
-	files int
 }
 
 // viewKey is what a download's row depends on besides its swarm.
@@ -191,7 +190,7 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 		v.Wanted, v.WantedHave = st.Wanted, st.WantedHave
 		v.Pieces, v.PiecesHave = st.Pieces, st.PiecesHave
 		info, _ := sw.Info()
-		v.files = max(1, len(info.Files))
+		v.Files = max(1, len(info.Files))
 	}
 	v.DownRate, v.UpRate, v.Peers = st.DownRate, st.UpRate, len(st.Peers)
 	if st.Err != nil {

@@ -53,6 +53,7 @@ type TransferSnapshot struct {
 	Name       string
 	Dir        string // folder the content is written to
 	Size       int64  // total bytes (0 until metadata is known)
+	Files      int    // files in the torrent, 1 for a single file (0 until metadata is known)
 	Have       int64  // verified bytes
 	Wanted     int64  // bytes to download: Size unless files are skipped
 	WantedHave int64  // verified bytes among those wanted

@@ -129,7 +129,8 @@ func TestRealSwarmSearchDownloadDropRatio(t *testing.T) {
 		rows := u.library.grid.rows
 		return len(rows) == 2 && rows[0][libColName] == filepath.Base(dropped) &&
 			rows[0][libColPath] == dropped && rows[0][libColButton] == labelCopyMagnet &&
-			rows[1][libColName] == name && rows[1][libColPath] == filepath.Join(tr.Dir, name)
+			rows[1][libColName] == name && rows[1][libColPath] == filepath.Join(tr.Dir, name) &&
+			rows[0][libColFiles] == "1" && rows[1][libColFiles] == "1"
 	})
 	shared := u.library.items[0]
 	if _, err := sw.sharer.Download(context.Background(), engine.DownloadRequest{

@@ -362,11 +362,15 @@ func TestLibraryListsFinishedDownloads(t *testing.T) {
 	u.openURL = func(l *url.URL) error { opened = append(opened, l.String()); return nil }
 	snap := twoTransfers("/home/me/Downloads")
 	snap.Transfers[1].Have, snap.Transfers[1].WantedHave, snap.Transfers[1].State = 100<<20, 100<<20, engine.StateSeeding
+	snap.Transfers[1].Files = 3
 	snap.Library = []engine.LibraryItem{{InfoHash: hash(0x30), Name: "talk.mp4", Path: "/home/me/Videos/talk.mp4", Size: 310 << 20, Files: 1}}
 	u.Refresh(snap)
 	g := u.library.grid
 	if len(g.rows) != 2 || g.rows[1][libColName] != "sintel.webm" || g.rows[1][libColPath] != "/home/me/Downloads/sintel.webm" {
 		t.Fatalf("library rows %q, want talk.mp4 then the finished sintel.webm", g.rows)
+	}
+	if got := g.rows[1][libColFiles]; got != "3" {
+		t.Errorf("Files of the finished download %q, want 3", got)
 	}
 	if u.libraryItem.Text != "Library (2)" || !strings.Contains(u.library.info.Text, "2 items") {
 		t.Errorf("tab %q, info %q", u.libraryItem.Text, u.library.info.Text)
