@@ -25,7 +25,8 @@ import (
 // A hybrid torrent's swarm runs as v1 and uses no piece layers, but a
 // .torrent saved from it (TorrentFile) must carry them to be whole for v2
 // clients. They are kept in DataDir/piece-layers/<infohash>.hybrid, which
-// no resume reads, and read only when such a file is saved.
+// no resume reads, and read only when such a file is saved. Removing the
+// transfer deletes both (dropPieceLayers).
 
 func (e *Engine) layersPath(ih InfoHash) string {
 	return filepath.Join(e.cfg.DataDir, "piece-layers", hex.EncodeToString(ih[:]))
@@ -177,6 +178,17 @@ func (e *Engine) saveFetchedLayers(t *transfer, sw *swarm.Swarm) {
 	t.mu.Lock()
 	t.layers, t.layersDamaged = layers, false
 	t.mu.Unlock()
+}
+
+// dropPieceLayers deletes the piece-layer files kept for ih, when its
+// transfer is removed (with its files or not): they are Shoal's own, and
+// nothing reads them once the transfer is gone.
+func (e *Engine) dropPieceLayers(ih InfoHash) {
+	for _, p := range []string{e.layersPath(ih), e.hybridLayersPath(ih)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.log.Warn("remove piece layers", "infohash", ih.String(), "err", err)
+		}
+	}
 }
 
 // isV2Magnet reports whether source is a magnet link with a v2 infohash

@@ -514,6 +514,7 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 		return fmt.Errorf("engine: remove: %w", err)
 	}
 	e.dropResume(ih)
+	e.dropPieceLayers(t.ih) // t.ih: ih may be a hybrid's other infohash
 	e.markLeafDirty()
 	e.kickQueue()
 	if deleteData && !t.library {
