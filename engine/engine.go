@@ -180,6 +180,10 @@ type Engine struct {
 	changeMu sync.Mutex
 	changed  chan struct{}
 
+	// moveFails holds the automatic moves that failed (move.go): on the
+	// engine, so that a transfer costs nothing for a rare event.
+	moveFails moveFailures
+
 	// act, ann, lib and leafDirty keep the cost of a large, mostly idle
 	// library proportional to what is active (see activity.go,
 	// announce.go, snapshot.go and share.go).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/shoalp2p/shoal/engine/storage"
@@ -83,9 +84,7 @@ func (e *Engine) Move(ih InfoHash, dir string) error {
 	if moveErr != nil {
 		return fmt.Errorf("engine: move to %s: %w", dst, moveErr)
 	}
-	t.mu.Lock()
-	t.moveErr, t.moveTo = "", ""
-	t.mu.Unlock()
+	e.setMoveFailure(t, moveFailure{})
 	return nil
 }
 
@@ -216,8 +215,54 @@ func (e *Engine) moveWhenDone(t *transfer) {
 		e.log.Warn("move finished download", "infohash", t.ih.String(), "to", dir, "err", err)
 		// The snapshot carries the failure to the user (the UI words it);
 		// the download seeds on from where it is.
-		t.mu.Lock()
-		t.moveErr, t.moveTo = err.Error(), dir
-		t.mu.Unlock()
+		e.setMoveFailure(t, moveFailure{err: err.Error(), to: dir})
 	}()
+}
+
+// moveFailure is why and where to an automatic move failed
+// (TransferSnapshot.MoveErr and MoveTo).
+type moveFailure struct{ err, to string }
+
+// moveFailures maps transfers to their failed automatic move. Its lock
+// guards only the map and is never held across a call.
+type moveFailures struct {
+	mu sync.Mutex
+	m  map[InfoHash]moveFailure
+}
+
+func (m *moveFailures) get(ih InfoHash) moveFailure {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[ih]
+}
+
+// set records f for ih (the zero f clears it) and reports whether that
+// changed anything.
+func (m *moveFailures) set(ih InfoHash, f moveFailure) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m[ih] == f {
+		return false
+	}
+	if f == (moveFailure{}) {
+		delete(m.m, ih)
+		return true
+	}
+	if m.m == nil {
+		m.m = map[InfoHash]moveFailure{}
+	}
+	m.m[ih] = f
+	return true
+}
+
+// setMoveFailure records t's failed move (or clears it) and drops t's kept
+// snapshot row, so the next snapshot shows the change.
+func (e *Engine) setMoveFailure(t *transfer, f moveFailure) {
+	if !e.moveFails.set(t.ih, f) {
+		return
+	}
+	t.mu.Lock()
+	t.view = nil
+	t.mu.Unlock()
+	e.act.add(t)
 }

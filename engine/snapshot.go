@@ -145,7 +145,6 @@ type viewKey struct {
 	queued               bool
 	action               TargetAction
 	uploaded, downloaded int64
-	moveErr              string
 }
 
 // transferSnapshot is a download's row. A download that is settled (out
@@ -155,7 +154,7 @@ type viewKey struct {
 func (e *Engine) transferSnapshot(t *transfer) transferView {
 	t.mu.Lock()
 	key := viewKey{name: t.name, paused: t.paused, queued: t.queued, finished: t.targetReached, action: t.finishedAction,
-		uploaded: t.uploaded, downloaded: t.downloaded, moveErr: t.moveErr}
+		uploaded: t.uploaded, downloaded: t.downloaded}
 	view, sw := t.view, t.sw
 	t.mu.Unlock()
 	if view != nil && t.viewKeyIs(key) && !e.act.has(t) && sw.Idle() {
@@ -182,8 +181,10 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 	sw, paused, queued := t.sw, t.paused, t.queued
 	finished, action := t.targetReached, t.finishedAction
 	v := transferView{TransferSnapshot: TransferSnapshot{InfoHash: t.ih, Name: t.name, Dir: t.dir,
-		Uploaded: t.uploaded, Downloaded: t.downloaded, Added: t.added, MoveErr: t.moveErr, MoveTo: t.moveTo}}
+		Uploaded: t.uploaded, Downloaded: t.downloaded, Added: t.added}}
 	t.mu.Unlock()
+	f := e.moveFails.get(t.ih)
+	v.MoveErr, v.MoveTo = f.err, f.to
 	st := sw.Stats()
 	if st.HasInfo {
 		v.Name, v.Size, v.Have = st.Name, st.Size, st.Have

@@ -75,10 +75,6 @@ type transfer struct {
 	upLimit, downLimit *rate.Limiter
 	targetReached      bool
 	finishedAction     TargetAction
-	// moveErr and moveTo: the automatic move of this finished download
-	// into Settings.MoveCompletedTo failed, why and where to (under mu);
-	// a Move that succeeds clears them.
-	moveErr, moveTo string
 
 	entry   *overlay.Entry // search leaf entry, once complete (leafEntry)
 	item    *LibraryItem   // Library tab row of a library item (libraryItem)
@@ -515,6 +511,7 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	}
 	e.dropResume(ih)
 	e.dropPieceLayers(t.ih) // t.ih: ih may be a hybrid's other infohash
+	e.moveFails.set(t.ih, moveFailure{})
 	e.markLeafDirty()
 	e.kickQueue()
 	if deleteData && !t.library {
