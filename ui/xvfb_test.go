@@ -243,8 +243,12 @@ func runDemoSearch(t *testing.T, u *UI, f *fakeEngine) {
 // demoSnapshot is a busy node: transfers in every state, shares, history.
 func demoSnapshot(now time.Time) engine.Snapshot {
 	dl := func(i int, name string, size, have int64, st engine.TransferState, down, up float64, peers int) engine.TransferSnapshot {
+		files := 0
+		if size > 0 {
+			files = 1
+		}
 		return engine.TransferSnapshot{InfoHash: hash(byte(0x10 + i)), Name: name, Dir: os.TempDir(), Size: size, Have: have,
-			Wanted: size, WantedHave: have,
+			Wanted: size, WantedHave: have, Files: files,
 			State: st, DownRate: down, UpRate: up, Peers: peers, Seeds: peers / 2, Downloaded: have, Uploaded: have / 3,
 			ETA: time.Duration(float64(size-have)/math.Max(down, 1)) * time.Second}
 	}
