@@ -1,7 +1,3 @@
-// Command shoal is Shoal's single binary: the desktop app (default), a
-// headless daemon, and CLI verbs for scripts (get, search, create, demo).
-// Every verb runs the same engine (package engine); this file only parses
-// flags, wires the parts together and owns their lifecycles.
 package main
 
 import (

@@ -1,0 +1,22 @@
+// Package ui is Shoal's desktop front end, built with Fyne v2.7.
+//
+// It shows the engine's keyword search (Shoal's supernode overlay, no BEP),
+// the BitTorrent transfers (BEP 3; magnet links and metadata exchange, BEP 9),
+// the shared library and the share ratio, one file per tab.
+//
+// The UI pulls: every 250 ms (every second once eight snapshots in a row
+// changed nothing shown, until something changes or the user acts; every
+// 2 s while the window is out of the foreground) it takes an
+// engine.Snapshot and applies it on the Fyne goroutine with fyne.Do.
+// Refresh diffs it against cached per-row strings so an unchanged swarm
+// costs almost nothing, and a widget of a hidden tab that changes on its
+// own (the rate graph) redraws only once its tab is shown: any widget
+// refresh repaints the whole window, which with a software renderer is
+// most of an idle GUI's cost.
+//
+// Invariants: widgets change only on the Fyne goroutine (through fyne.Do
+// from any other); engine calls run off it, and their errors end in a
+// dialog worded for people. The package depends only on the engine's
+// public value types, through the Engine interface, so tests drive it with
+// a real engine or a plain value; nothing outside ui/ imports Fyne.
+package ui
