@@ -114,14 +114,7 @@ func (e *Engine) restartSwarm(t *transfer, info []byte, pieces int) error {
 	t.mu.Lock()
 	t.sw, t.view = sw, nil
 	t.mu.Unlock()
-	e.mu.Lock()
-	start := e.startTransfer(t)
-	e.mu.Unlock()
-	if start != nil {
-		start()
-	}
-	e.act.add(t)
-	e.markLeafDirty()
+	e.launch(t)
 	return nil
 }
 

@@ -471,6 +471,13 @@ func (e *Engine) Resume(ih InfoHash) error {
 func (e *Engine) run(t *transfer, sw *swarm.Swarm) {
 	sw.Resume()
 	t.poke()
+	e.launch(t)
+}
+
+// launch starts a known transfer's swarm (startTransfer under e.mu, the
+// start itself after) and puts it back in the active set and the search
+// leaf's view. Run and Move share it.
+func (e *Engine) launch(t *transfer) {
 	e.mu.Lock()
 	start := e.startTransfer(t)
 	e.mu.Unlock()
