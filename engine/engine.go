@@ -310,19 +310,14 @@ func (e *Engine) loadIdentity() error {
 		return fmt.Errorf("engine: %w", err)
 	}
 	e.ratio.Uploaded, e.ratio.Downloaded = up, down
-	bans, err := e.db.BannedIPs(ctx)
+	bans, skipped, err := e.db.Bans(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	e.banned = make(map[PeerKey]string, len(bans))
-	for s, reason := range bans {
-		key, err := swarm.ParsePeerKey(s)
-		if err != nil {
-			e.log.Warn("skip stored ban", "err", err)
-			continue
-		}
-		e.banned[key] = reason
+	if skipped > 0 {
+		e.log.Warn("skip stored bans that name no peer", "count", skipped)
 	}
+	e.banned = bans
 	return nil
 }
 

@@ -20,7 +20,7 @@ const flushInterval = time.Second
 // so no swarm lock is held) and remembers the bans for swarms started later.
 func (e *Engine) recordReports(ctx context.Context, ih InfoHash, reports []swarm.HashReport) {
 	for _, r := range reports {
-		if _, err := e.db.RecordHashFail(ctx, r.Key.String(), ih, r.Ban, r.Reason); err != nil {
+		if _, err := e.db.RecordHashFail(ctx, r.Key, ih, r.Ban, r.Reason); err != nil {
 			e.log.Warn("record hash failure", "peer", r.Key, "err", err)
 		}
 		if r.Ban {
@@ -89,7 +89,7 @@ func (e *Engine) creditFor(peerID [20]byte, key PeerKey) *creditPair {
 	if c != nil {
 		return c
 	}
-	stored, err := e.db.Credit(context.Background(), creditID(peerID, key), key.String())
+	stored, err := e.db.Credit(context.Background(), creditID(peerID, key), key)
 	if err != nil {
 		e.log.Warn("load credit", "peer", key, "err", err)
 	}
@@ -231,7 +231,7 @@ func (e *Engine) drain(t *transfer, sw *swarm.Swarm) []state.Traffic {
 	var out []state.Traffic
 	var up, down int64
 	for _, tr := range sw.DrainTraffic() {
-		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: creditID(tr.PeerID, tr.Key), IP: tr.Key.String(), Up: tr.Up, Down: tr.Down})
+		out = append(out, state.Traffic{InfoHash: t.ih, PeerID: creditID(tr.PeerID, tr.Key), Key: tr.Key, Up: tr.Up, Down: tr.Down})
 		up += tr.Up
 		down += tr.Down
 		if !tr.Key.IsZero() { // zero is data found again after a crash: no peer

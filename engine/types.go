@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/engine/state"
 )
 
 var inf = math.Inf(1)
@@ -100,14 +100,15 @@ type TransferSnapshot struct {
 }
 
 // PeerKey names a peer for bans and credit: by IP on the Internet, by peer
-// ID on loopback (where every peer shares an IP). See swarm.PeerKey.
-type PeerKey = swarm.PeerKey
+// ID on loopback (where every peer shares an IP). Its String is for people;
+// the form the database stores is private to package state.
+type PeerKey = state.PeerKey
 
 // PeerKeyFromIP is the key of the peer at IP address ip (no port).
-func PeerKeyFromIP(ip string) PeerKey { return swarm.PeerKeyFromIP(ip) }
+func PeerKeyFromIP(ip string) PeerKey { return state.PeerKeyFromIP(ip) }
 
 // PeerKeyFromID is the key of the peer with this BitTorrent peer ID.
-func PeerKeyFromID(id [20]byte) PeerKey { return swarm.PeerKeyFromID(id) }
+func PeerKeyFromID(id [20]byte) PeerKey { return state.PeerKeyFromID(id) }
 
 // BannedPeer is a peer refused for sending data that failed its hash.
 type BannedPeer struct {

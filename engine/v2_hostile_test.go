@@ -78,7 +78,7 @@ func startV2Liar(t *testing.T, mi *metainfo.MetaInfo, mode liarMode) *v2Liar {
 func (l *v2Liar) addr() string { return l.ln.Addr().String() }
 
 // key is the ban key Shoal gives the liar on loopback.
-func (l *v2Liar) key() string { return "id:" + hex.EncodeToString(l.id[:]) }
+func (l *v2Liar) key() engine.PeerKey { return engine.PeerKeyFromID(l.id) }
 
 func (l *v2Liar) wrongSent() int {
 	l.mu.Lock()
@@ -218,12 +218,12 @@ func v2SeedPieces(t *testing.T, c content, uploadLimit, pieceLen int64) (*engine
 
 // waitBanned waits until the transfer lists key as banned with a reason
 // containing why, and returns the reason.
-func waitBanned(t *testing.T, n *enginetest.Node, ih engine.InfoHash, key, why string) string {
+func waitBanned(t *testing.T, n *enginetest.Node, ih engine.InfoHash, key engine.PeerKey, why string) string {
 	t.Helper()
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
 		tr, _ := enginetest.Transfer(n.Snapshot(), ih)
 		for _, b := range tr.Banned {
-			if b.Key.String() == key && strings.Contains(b.Reason, why) {
+			if b.Key == key && strings.Contains(b.Reason, why) {
 				return b.Reason
 			}
 		}
@@ -259,7 +259,7 @@ func TestV2BadBlockBlamed(t *testing.T) {
 	c.checkCopy(t, dl)
 	tr, _ := enginetest.Transfer(leech.Snapshot(), ih)
 	for _, b := range tr.Banned {
-		if b.Key.String() != liar.key() {
+		if b.Key != liar.key() {
 			t.Errorf("an honest peer was banned: %+v", b)
 		}
 	}
@@ -319,7 +319,7 @@ func TestV2BadBlockRefetchedAlone(t *testing.T) {
 	c.checkCopy(t, dl)
 	tr, _ := enginetest.Transfer(leech.Snapshot(), ih)
 	for _, b := range tr.Banned {
-		if b.Key.String() != liar.key() {
+		if b.Key != liar.key() {
 			t.Errorf("an honest peer was banned: %+v", b)
 		}
 	}

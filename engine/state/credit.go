@@ -8,16 +8,16 @@ import (
 	"time"
 )
 
-// Credit returns the credit of the peer with this ID at this IP, or a zero
+// Credit returns the credit of the peer with this ID and key, or a zero
 // Credit if it was never seen.
-func (db *DB) Credit(ctx context.Context, peerID [20]byte, ip string) (Credit, error) {
+func (db *DB) Credit(ctx context.Context, peerID [20]byte, key PeerKey) (Credit, error) {
 	var (
 		c           Credit
 		first, last int64
 	)
-	c.PeerID, c.IP = peerID, normIP(ip)
+	c.PeerID, c.Key = peerID, key
 	err := db.r.QueryRowContext(ctx, `SELECT uploaded, downloaded, first_seen, last_seen
-		FROM peer_credit WHERE peer_id = ? AND ip = ?`, peerID[:], c.IP).
+		FROM peer_credit WHERE peer_id = ? AND ip = ?`, peerID[:], key.stored()).
 		Scan(&c.Uploaded, &c.Downloaded, &first, &last)
 	if errors.Is(noRows(err), ErrNotFound) {
 		return Credit{}, nil

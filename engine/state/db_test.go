@@ -215,8 +215,8 @@ func TestNotFound(t *testing.T) {
 		{"SaveProgress", func() error { return db.SaveProgress(ctx, ih, []byte{1}, "x") }},
 		{"LibraryItem", func() error { _, err := db.LibraryItem(ctx, ih); return err }},
 		{"DeleteLibrary", func() error { return db.DeleteLibrary(ctx, ih) }},
-		{"Peer", func() error { _, err := db.Peer(ctx, "127.0.0.9"); return err }},
-		{"Unban", func() error { return db.Unban(ctx, "127.0.0.9") }},
+		{"Peer", func() error { _, err := db.Peer(ctx, PeerKeyFromIP("127.0.0.9")); return err }},
+		{"Unban", func() error { return db.Unban(ctx, PeerKeyFromIP("127.0.0.9")) }},
 	}
 	for _, tc := range tests {
 		if err := tc.call(); !errors.Is(err, ErrNotFound) {

@@ -12,4 +12,10 @@
 // synchronous=FULL because it records pieces whose data was already synced.
 // All writes go through a single connection (one writer); reads use a
 // separate pool of read-only connections.
+//
+// Peers are named by PeerKey (an IP, or a peer ID on loopback) in the ban,
+// hash-failure and credit tables. The text a key is stored as is this
+// package's alone: the rest of Shoal builds keys with PeerKeyFromIP and
+// PeerKeyFromID and hands them to DB methods, so no other package parses
+// or writes the stored form.
 package state

@@ -18,7 +18,7 @@ func TestFlushRecordsPiecesWithTheirBytes(t *testing.T) {
 	}
 	peer := hash(100)
 	batch := []Traffic{
-		{InfoHash: dl.InfoHash, PeerID: peer, IP: "127.0.0.1", Up: 5, Down: 1000},
+		{InfoHash: dl.InfoHash, PeerID: peer, Key: PeerKeyFromIP("127.0.0.1"), Up: 5, Down: 1000},
 		{InfoHash: dl.InfoHash, Down: 300}, // found again by a recheck
 	}
 	prog := []Progress{{InfoHash: dl.InfoHash, Bitfield: []byte{0xc0}, State: "downloading", Checked: true}}
@@ -30,10 +30,10 @@ func TestFlushRecordsPiecesWithTheirBytes(t *testing.T) {
 	if err != nil || got.Downloaded != 20+1300 || string(got.Bitfield) != "\xc0" || !got.Checked {
 		t.Fatalf("transfer after flush = %+v, %v", got, err)
 	}
-	if c, err := db.Credit(ctx, [20]byte{}, ""); err != nil || c.Downloaded != 0 {
+	if c, err := db.Credit(ctx, [20]byte{}, PeerKey{}); err != nil || c.Downloaded != 0 {
 		t.Fatalf("recovered bytes credited a peer: %+v, %v", c, err)
 	}
-	if c, err := db.Credit(ctx, peer, "127.0.0.1"); err != nil || c.Downloaded != 1000 {
+	if c, err := db.Credit(ctx, peer, PeerKeyFromIP("127.0.0.1")); err != nil || c.Downloaded != 1000 {
 		t.Fatalf("peer credit = %+v, %v; want 1000 downloaded", c, err)
 	}
 	prog[0].Checked, prog[0].Bitfield = false, []byte{0xe0}

@@ -62,7 +62,7 @@ func decodeBatch(data []byte) []Traffic {
 	var b []Traffic
 	for ; len(data) >= 9; data = data[9:] {
 		b = append(b, Traffic{
-			InfoHash: hash(data[0] % 4), PeerID: hash(100 + data[1]%4), IP: ips[data[2]%4],
+			InfoHash: hash(data[0] % 4), PeerID: hash(100 + data[1]%4), Key: PeerKeyFromIP(ips[data[2]%4]),
 			Up:   int64(int32(binary.BigEndian.Uint32(data[1:5]))) >> 8,
 			Down: int64(int32(binary.BigEndian.Uint32(data[5:9]))) >> 8,
 		})
@@ -90,11 +90,12 @@ func viewTraffic(t *testing.T, db *DB) trafficView {
 	}
 	for p := range 4 {
 		for _, ip := range []string{"127.0.0.1", "::1", "127.0.0.2"} {
-			c, err := db.Credit(ctx, hash(100+byte(p)), ip)
+			key := PeerKeyFromIP(ip)
+			c, err := db.Credit(ctx, hash(100+byte(p)), key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			v.credits[creditKey{hash(100 + byte(p)), ip}] = pair{c.Uploaded, c.Downloaded}
+			v.credits[creditKey{hash(100 + byte(p)), key.stored()}] = pair{c.Uploaded, c.Downloaded}
 		}
 	}
 	return v
@@ -122,7 +123,7 @@ func FuzzAddTraffic(f *testing.F) {
 			add := func(p *pair) { p.up += e.Up; p.down += e.Down }
 			add(&want.totals)
 			add(&want.perIH[e.InfoHash[0]])
-			k := creditKey{e.PeerID, normIP(e.IP)}
+			k := creditKey{e.PeerID, e.Key.stored()}
 			p := want.credits[k]
 			add(&p)
 			want.credits[k] = p

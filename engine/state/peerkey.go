@@ -1,4 +1,4 @@
-package swarm
+package state
 
 import (
 	"encoding/hex"
@@ -10,8 +10,12 @@ import (
 
 // PeerKey names a peer for bans and credit: by IP on the Internet, by peer
 // ID on loopback, where every peer shares 127.0.0.1. The zero PeerKey names
-// no peer. Its string form ("ip:ADDR" or "id:HEXPEERID") is what the state
-// database stores; ParsePeerKey reads it back.
+// no peer. It is comparable, so it keys maps.
+//
+// Its stored form ("ip:ADDR" or "id:HEXPEERID", the text of the peers and
+// credit tables' ip column) is private to this package: callers build keys
+// with PeerKeyFromIP and PeerKeyFromID and pass them to DB methods, and
+// only this file writes or reads the prefixes.
 type PeerKey struct{ s string }
 
 const (
@@ -19,18 +23,19 @@ const (
 	idPrefix = "id:"
 )
 
-// PeerKeyFromIP is the key of the peer at IP address ip (no port).
-func PeerKeyFromIP(ip string) PeerKey { return PeerKey{ipPrefix + ip} }
+// PeerKeyFromIP is the key of the peer at IP address ip (no port). An
+// IPv4-mapped IPv6 address is the IPv4 one.
+func PeerKeyFromIP(ip string) PeerKey { return PeerKey{ipPrefix + normIP(ip)} }
 
 // PeerKeyFromID is the key of the peer with this BitTorrent peer ID.
 func PeerKeyFromID(id [20]byte) PeerKey { return PeerKey{idPrefix + hex.EncodeToString(id[:])} }
 
-// errPeerKey is returned by ParsePeerKey for a string that names no peer.
+// errPeerKey is returned by parsePeerKey for a string that names no peer.
 var errPeerKey = errors.New("not a peer key")
 
-// ParsePeerKey reads a key's string form back: "ip:ADDR" or "id:" followed
+// parsePeerKey reads a key's stored form back: "ip:ADDR" or "id:" followed
 // by 40 hex digits.
-func ParsePeerKey(s string) (PeerKey, error) {
+func parsePeerKey(s string) (PeerKey, error) {
 	if ip, ok := strings.CutPrefix(s, ipPrefix); ok && ip != "" {
 		return PeerKey{s}, nil
 	}
@@ -39,15 +44,26 @@ func ParsePeerKey(s string) (PeerKey, error) {
 			return PeerKey{s}, nil
 		}
 	}
-	return PeerKey{}, fmt.Errorf("swarm: parse peer key %q: %w", s, errPeerKey)
+	return PeerKey{}, fmt.Errorf("state: parse peer key %q: %w", s, errPeerKey)
 }
 
-// String is the key's stored form: "ip:ADDR" or "id:HEXPEERID", or "" for
-// the zero key.
-func (k PeerKey) String() string { return k.s }
+// stored is the key's stored form, or "" for the zero key.
+func (k PeerKey) stored() string { return k.s }
 
-// LogValue logs the key as its string form.
-func (k PeerKey) LogValue() slog.Value { return slog.StringValue(k.s) }
+// String names the peer for people and logs: its IP address, or "peer "
+// and its hex peer ID; "" for the zero key.
+func (k PeerKey) String() string {
+	if ip, ok := k.IP(); ok {
+		return ip
+	}
+	if id, ok := k.PeerID(); ok {
+		return "peer " + id
+	}
+	return ""
+}
+
+// LogValue logs the key as String says.
+func (k PeerKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // IsZero reports whether k names no peer.
 func (k PeerKey) IsZero() bool { return k.s == "" }
@@ -58,5 +74,6 @@ func (k PeerKey) IP() (string, bool) { return strings.CutPrefix(k.s, ipPrefix) }
 // PeerID returns the hex peer ID of a key made by PeerKeyFromID.
 func (k PeerKey) PeerID() (string, bool) { return strings.CutPrefix(k.s, idPrefix) }
 
-// Compare orders keys by their string form, for stable lists.
+// Compare orders keys for stable lists: ID keys before IP keys, then by
+// hex ID or by address text.
 func (k PeerKey) Compare(o PeerKey) int { return strings.Compare(k.s, o.s) }

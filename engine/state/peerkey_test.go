@@ -1,4 +1,4 @@
-package swarm
+package state
 
 import (
 	"strings"
@@ -21,17 +21,17 @@ var peerKeyCases = []struct {
 	{"ID:2d53483031302d6162636465666768696a6b6c6d", false},
 }
 
-// TestPeerKeyRoundTrip checks the constructors' string forms, that they
+// TestPeerKeyRoundTrip checks the constructors' stored forms, that they
 // parse back to equal keys, and that junk is refused with an error.
 func TestPeerKeyRoundTrip(t *testing.T) {
 	id := [20]byte([]byte("-SH0100-abcdefghijkl"))
 	for _, k := range []PeerKey{PeerKeyFromIP("198.18.0.9"), PeerKeyFromID(id)} {
-		back, err := ParsePeerKey(k.String())
+		back, err := parsePeerKey(k.stored())
 		if err != nil || back != k {
-			t.Fatalf("ParsePeerKey(%q) = %v, %v; want %v", k, back, err, k)
+			t.Fatalf("parsePeerKey(%q) = %v, %v; want %v", k.stored(), back, err, k)
 		}
 	}
-	if got := PeerKeyFromIP("198.18.0.9").String(); got != "ip:198.18.0.9" {
+	if got := PeerKeyFromIP("198.18.0.9").stored(); got != "ip:198.18.0.9" {
 		t.Errorf("ip key = %q", got)
 	}
 	if ip, ok := PeerKeyFromIP("198.18.0.9").IP(); !ok || ip != "198.18.0.9" {
@@ -43,16 +43,22 @@ func TestPeerKeyRoundTrip(t *testing.T) {
 	if _, ok := PeerKeyFromID(id).IP(); ok {
 		t.Error("an ID key has an IP")
 	}
+	if got := PeerKeyFromIP("::ffff:198.18.0.9").String(); got != "198.18.0.9" {
+		t.Errorf("ip key shows as %q", got)
+	}
+	if got := PeerKeyFromID(id).String(); got != "peer 2d5348303130302d6162636465666768696a6b6c" {
+		t.Errorf("ID key shows as %q", got)
+	}
 	if !(PeerKey{}).IsZero() || PeerKeyFromIP("127.0.0.1").IsZero() {
 		t.Error("IsZero wrong")
 	}
 	for _, c := range peerKeyCases {
-		k, err := ParsePeerKey(c.in)
+		k, err := parsePeerKey(c.in)
 		if (err == nil) != c.ok {
-			t.Errorf("ParsePeerKey(%q) err = %v, want ok=%v", c.in, err, c.ok)
+			t.Errorf("parsePeerKey(%q) err = %v, want ok=%v", c.in, err, c.ok)
 		}
-		if err == nil && k.String() != c.in {
-			t.Errorf("ParsePeerKey(%q).String() = %q", c.in, k)
+		if err == nil && k.stored() != c.in {
+			t.Errorf("parsePeerKey(%q).stored() = %q", c.in, k.stored())
 		}
 	}
 }
@@ -64,15 +70,15 @@ func FuzzParsePeerKey(f *testing.F) {
 		f.Add(c.in)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		k, err := ParsePeerKey(s)
+		k, err := parsePeerKey(s)
 		if err != nil {
 			if !k.IsZero() {
 				t.Fatalf("error with a key: %v", k)
 			}
 			return
 		}
-		if k.String() != s {
-			t.Fatalf("round trip %q -> %q", s, k)
+		if k.stored() != s {
+			t.Fatalf("round trip %q -> %q", s, k.stored())
 		}
 		_, isIP := k.IP()
 		h, isID := k.PeerID()

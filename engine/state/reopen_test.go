@@ -21,11 +21,14 @@ func fill(t *testing.T, db *DB) {
 		func() error { return db.SaveProgress(ctx, hash(1), []byte{0xaa}, "paused") },
 		func() error {
 			return db.AddTraffic(ctx, []Traffic{
-				{InfoHash: hash(1), PeerID: hash(200), IP: "127.0.0.1", Up: 3, Down: 4},
-				{InfoHash: hash(40), PeerID: hash(201), IP: "127.0.0.2", Up: 50},
+				{InfoHash: hash(1), PeerID: hash(200), Key: PeerKeyFromIP("127.0.0.1"), Up: 3, Down: 4},
+				{InfoHash: hash(40), PeerID: hash(201), Key: PeerKeyFromIP("127.0.0.2"), Up: 50},
 			})
 		},
-		func() error { _, err := db.RecordHashFail(ctx, "127.0.0.9", hash(1), true, "bad"); return err },
+		func() error {
+			_, err := db.RecordHashFail(ctx, PeerKeyFromIP("127.0.0.9"), hash(1), true, "bad")
+			return err
+		},
 		func() error { return db.SaveDHTNodes(ctx, []DHTNode{{hash(60), "127.0.0.1:6881"}}) },
 		func() error { return db.SaveSupernodes(ctx, []string{"127.0.0.1:7000"}) },
 	}
@@ -55,10 +58,10 @@ func check(t *testing.T, db *DB, n int64) {
 	}
 	wantTotals(t, db, 53*n, 4*n)
 	wantIHTotals(t, db, hash(40), 50*n, 0)
-	if c, err := db.Credit(ctx, hash(201), "127.0.0.2"); err != nil || c.Uploaded != 50*n || c.LastSeen.IsZero() {
+	if c, err := db.Credit(ctx, hash(201), PeerKeyFromIP("127.0.0.2")); err != nil || c.Uploaded != 50*n || c.LastSeen.IsZero() {
 		t.Errorf("credit: %+v %v", c, err)
 	}
-	if p, err := db.Peer(ctx, "127.0.0.9"); err != nil || !p.Banned || p.HashFails != int(n) {
+	if p, err := db.Peer(ctx, PeerKeyFromIP("127.0.0.9")); err != nil || !p.Banned || p.HashFails != int(n) {
 		t.Errorf("peer: %+v %v", p, err)
 	}
 	if nodes, err := db.DHTNodes(ctx); err != nil || len(nodes) != 1 || nodes[0].ID != hash(60) {

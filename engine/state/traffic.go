@@ -14,15 +14,15 @@ import (
 type Traffic struct {
 	InfoHash [20]byte
 	PeerID   [20]byte
-	IP       string
-	Up       int64 // bytes we sent
-	Down     int64 // bytes we received
+	Key      PeerKey // whose credit it counts to
+	Up       int64   // bytes we sent
+	Down     int64   // bytes we received
 }
 
-// Credit is the eMule-style credit of one peer, keyed by peer ID and IP.
+// Credit is the eMule-style credit of one peer, keyed by peer ID and PeerKey.
 type Credit struct {
 	PeerID     [20]byte
-	IP         string
+	Key        PeerKey
 	Uploaded   int64 // bytes we sent it
 	Downloaded int64 // bytes it sent us
 	FirstSeen  time.Time
@@ -89,10 +89,10 @@ func aggregate(batch []Traffic) (map[[20]byte]pair, map[creditKey]pair, pair, er
 		total.up, total.down = total.up+t.Up, total.down+t.Down
 		p := byIH[t.InfoHash]
 		byIH[t.InfoHash] = pair{p.up + t.Up, p.down + t.Down}
-		if t.PeerID == ([20]byte{}) && t.IP == "" {
+		if t.PeerID == ([20]byte{}) && t.Key.IsZero() {
 			continue // found again after a crash: no peer to credit
 		}
-		k := creditKey{t.PeerID, normIP(t.IP)}
+		k := creditKey{t.PeerID, t.Key.stored()}
 		p = byPeer[k]
 		byPeer[k] = pair{p.up + t.Up, p.down + t.Down}
 	}

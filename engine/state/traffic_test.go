@@ -38,10 +38,10 @@ func TestAddTraffic(t *testing.T) {
 	seed := hash(2) // library-only seeding: no transfer row
 	peerA, peerB := hash(100), hash(200)
 	batch := []Traffic{
-		{InfoHash: dl.InfoHash, PeerID: peerA, IP: "127.0.0.1", Up: 100, Down: 1000},
-		{InfoHash: dl.InfoHash, PeerID: peerA, IP: "::ffff:127.0.0.1", Up: 1, Down: 2},
-		{InfoHash: seed, PeerID: peerB, IP: "127.0.0.2", Up: 5000},
-		{InfoHash: seed, PeerID: peerA, IP: "127.0.0.3"}, // empty: skipped
+		{InfoHash: dl.InfoHash, PeerID: peerA, Key: PeerKeyFromIP("127.0.0.1"), Up: 100, Down: 1000},
+		{InfoHash: dl.InfoHash, PeerID: peerA, Key: PeerKeyFromIP("::ffff:127.0.0.1"), Up: 1, Down: 2},
+		{InfoHash: seed, PeerID: peerB, Key: PeerKeyFromIP("127.0.0.2"), Up: 5000},
+		{InfoHash: seed, PeerID: peerA, Key: PeerKeyFromIP("127.0.0.3")}, // empty: skipped
 	}
 	if err := db.AddTraffic(ctx, batch); err != nil {
 		t.Fatal(err)
@@ -62,15 +62,15 @@ func TestAddTraffic(t *testing.T) {
 	if got.Uploaded != 10+201 || got.Downloaded != 20+2002 {
 		t.Errorf("transfer counters = %d/%d, want 211/2022", got.Uploaded, got.Downloaded)
 	}
-	c, err := db.Credit(ctx, peerA, "127.0.0.1")
-	if err != nil || c.Uploaded != 201 || c.Downloaded != 2002 || c.IP != "127.0.0.1" ||
+	c, err := db.Credit(ctx, peerA, PeerKeyFromIP("127.0.0.1"))
+	if err != nil || c.Uploaded != 201 || c.Downloaded != 2002 || c.Key != PeerKeyFromIP("127.0.0.1") ||
 		!c.FirstSeen.Equal(day) || !c.LastSeen.Equal(day.Add(2*time.Minute)) {
 		t.Errorf("credit A = %+v, %v", c, err)
 	}
-	if c, _ := db.Credit(ctx, peerA, "127.0.0.3"); c != (Credit{}) {
+	if c, _ := db.Credit(ctx, peerA, PeerKeyFromIP("127.0.0.3")); c != (Credit{}) {
 		t.Errorf("credit for skipped entry = %+v, want zero", c)
 	}
-	if c, _ := db.Credit(ctx, peerB, "127.0.0.1"); c != (Credit{}) {
+	if c, _ := db.Credit(ctx, peerB, PeerKeyFromIP("127.0.0.1")); c != (Credit{}) {
 		t.Errorf("credit for other IP = %+v, want zero", c)
 	}
 	days, err := db.DailyTraffic(ctx, day.Add(-48*time.Hour))
@@ -120,8 +120,8 @@ func TestAddTrafficConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for r := range rounds {
 				b := []Traffic{
-					{InfoHash: hash(byte(w)), PeerID: hash(50), IP: "127.0.0.1", Up: int64(r + 1), Down: 3},
-					{InfoHash: hash(99), PeerID: hash(byte(60 + w)), IP: "127.0.0.2", Up: 1, Down: int64(w)},
+					{InfoHash: hash(byte(w)), PeerID: hash(50), Key: PeerKeyFromIP("127.0.0.1"), Up: int64(r + 1), Down: 3},
+					{InfoHash: hash(99), PeerID: hash(byte(60 + w)), Key: PeerKeyFromIP("127.0.0.2"), Up: 1, Down: int64(w)},
 				}
 				if err := db.AddTraffic(ctx, b); err != nil {
 					errs <- err
@@ -141,7 +141,7 @@ func TestAddTrafficConcurrent(t *testing.T) {
 	for w := range workers {
 		wantIHTotals(t, db, hash(byte(w)), sumR, rounds*3)
 	}
-	c, err := db.Credit(ctx, hash(50), "127.0.0.1")
+	c, err := db.Credit(ctx, hash(50), PeerKeyFromIP("127.0.0.1"))
 	if err != nil || c.Uploaded != workers*sumR || c.Downloaded != workers*rounds*3 {
 		t.Fatalf("shared peer credit = %+v, %v", c, err)
 	}
@@ -178,7 +178,7 @@ func BenchmarkAddTraffic50(b *testing.B) {
 	batch := make([]Traffic, 50)
 	for i := range batch {
 		batch[i] = Traffic{InfoHash: hash(byte(i % 10)), PeerID: hash(byte(100 + i)),
-			IP: fmt.Sprintf("127.0.0.%d", i+1), Up: 16384, Down: 32768}
+			Key: PeerKeyFromIP(fmt.Sprintf("127.0.0.%d", i+1)), Up: 16384, Down: 32768}
 		if i%10 == 0 {
 			if err := db.PutTransfer(ctx, TransferRow{InfoHash: batch[i].InfoHash, State: "downloading"}); err != nil {
 				b.Fatal(err)

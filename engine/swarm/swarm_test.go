@@ -231,13 +231,13 @@ func TestLiarIsBannedHonestSeedIsNot(t *testing.T) {
 	if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
 		t.Fatal("content differs")
 	}
-	bans := map[string]string{}
+	bans := map[PeerKey]string{}
 	for _, r := range l.s.DrainReports() {
 		if r.Ban {
-			bans[r.Key.String()] = r.Reason
+			bans[r.Key] = r.Reason
 		}
 	}
-	liarKey := "id:" + hexID("-LI0001-liarliarliar")
+	liarKey := PeerKeyFromID([20]byte([]byte("-LI0001-liarliarliar")))
 	if _, ok := bans[liarKey]; !ok {
 		t.Fatalf("liar not reported banned; bans = %v", bans)
 	}
