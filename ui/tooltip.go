@@ -30,7 +30,7 @@ type tipLayer struct {
 
 	// manual holds a pending tip in pending instead of starting a timer:
 	// under Fyne's test driver fyne.Do runs on the timer's goroutine, so
-	// tests fire the tip themselves, on their own goroutine (restTip).
+	// tests fire the tip themselves, on their own goroutine (waitTip).
 	manual  bool
 	pending func()
 }

@@ -31,8 +31,10 @@ import (
 // The helper never dials an address given in the message, only the
 // connection's source IP with the given port, so the service cannot be
 // used to make Shoal dial third parties; and it dials at most
-// DialBackPerIP times per source IP and DialBackGlobal times overall per
-// DialBackWindow, with at most dialBackInflight dials at once.
+// DialBackConfig.PerIP times per source IP and DialBackConfig.Global times
+// overall per DialBackWindow (DefaultDialBackPerIP and
+// DefaultDialBackGlobal unless set), with at most dialBackInflight dials
+// at once.
 
 // Dial-back roles and limits.
 const (

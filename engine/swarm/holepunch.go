@@ -59,7 +59,7 @@ type rendezvousSent struct {
 	relay string
 }
 
-// supportsHolepunch reports the peer's ut_holepunch ID (0 = none).
+// holepunchID is the peer's ut_holepunch extension ID (0 = none).
 // Caller holds s.mu.
 func (p *peer) holepunchID() uint8 {
 	id := p.theirExt[wire.ExtHolepunchName]

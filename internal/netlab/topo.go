@@ -38,7 +38,7 @@ var (
 	secondStrictHost = struct{ name, router, addr string }{"h5", "r5", "198.18.5.10/24"}
 )
 
-// hostPlan is one host behind a router.
+// hosts are the lab's hosts, each behind a router.
 var hosts = []struct{ name, router, addr string }{
 	{"h1", "r1", "198.18.1.10/24"},
 	{"h1b", "r1", "198.18.1.11/24"}, // a second host on r1's LAN

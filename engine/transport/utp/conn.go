@@ -52,8 +52,9 @@ type Conn struct {
 	// We need to send state packet.
 	pendingSendState              bool
 	sendPendingSendSendStateTimer *time.Timer
-	// Send state is being delayed until sendStateTimer fires, which may have
-	// been set at the beginning of a batch of received packets.
+	// Send state is being delayed until sendPendingSendSendStateTimer
+	// fires, which may have been set at the beginning of a batch of
+	// received packets.
 	sendPendingSendStateTimerActive bool
 
 	// This timer fires when no packet has been received for a period.

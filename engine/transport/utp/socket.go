@@ -71,7 +71,7 @@ func NewSocket(network, addr string) (s *Socket, err error) {
 
 // Create a Socket, using the provided net.PacketConn. If you want to retain
 // use of the net.PacketConn after the Socket closes it, override the
-// net.PacketConn's Close method, or use NetSocketFromPacketConnNoClose.
+// net.PacketConn's Close method, or use NewSocketFromPacketConnNoClose.
 func NewSocketFromPacketConn(pc net.PacketConn) (s *Socket, err error) {
 	s = &Socket{
 		backlog:     make(map[syn]struct{}, backlog),
