@@ -56,11 +56,7 @@ func (db *DB) LibraryItem(ctx context.Context, ih [20]byte) (LibraryRow, error) 
 // Its all-time traffic ledger is kept.
 func (db *DB) DeleteLibrary(ctx context.Context, ih [20]byte) error {
 	return db.write(ctx, "delete library", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM library WHERE infohash = ?", ih[:])
-		if err != nil {
-			return err
-		}
-		return mustAffect(res)
+		return execOne(ctx, tx, "DELETE FROM library WHERE infohash = ?", ih[:])
 	})
 }
 

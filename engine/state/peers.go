@@ -96,15 +96,11 @@ func (db *DB) Bans(ctx context.Context) (bans map[PeerKey]string, skipped int, e
 func (db *DB) Unban(ctx context.Context, key PeerKey) error {
 	ip := key.stored()
 	return db.write(ctx, "unban", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE peers SET banned = 0, reason = '', hash_fails = 0,
-			updated = ? WHERE ip = ?`, toNanos(db.now()), ip)
-		if err != nil {
+		if err := execOne(ctx, tx, `UPDATE peers SET banned = 0, reason = '', hash_fails = 0,
+			updated = ? WHERE ip = ?`, toNanos(db.now()), ip); err != nil {
 			return err
 		}
-		if err := mustAffect(res); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM peer_hash_fails WHERE ip = ?", ip)
+		_, err := tx.ExecContext(ctx, "DELETE FROM peer_hash_fails WHERE ip = ?", ip)
 		return err
 	})
 }

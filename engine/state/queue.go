@@ -48,10 +48,6 @@ func (db *DB) SetQueueOrder(ctx context.Context, order [][20]byte) error {
 // queue; ErrNotFound if it does not exist.
 func (db *DB) SetForced(ctx context.Context, ih [20]byte, forced bool) error {
 	return db.write(ctx, "set forced", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE transfers SET forced = ? WHERE infohash = ?`, forced, ih[:])
-		if err != nil {
-			return err
-		}
-		return mustAffect(res)
+		return execOne(ctx, tx, `UPDATE transfers SET forced = ? WHERE infohash = ?`, forced, ih[:])
 	})
 }

@@ -89,12 +89,8 @@ func (db *DB) Transfers(ctx context.Context) ([]TransferRow, error) {
 // piece data itself was fsynced. ErrNotFound if the transfer does not exist.
 func (db *DB) SaveProgress(ctx context.Context, ih [20]byte, bitfield []byte, state string) error {
 	return db.writeDurable(ctx, "save progress", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE transfers SET bitfield = ?, state = ? WHERE infohash = ?",
+		return execOne(ctx, tx, "UPDATE transfers SET bitfield = ?, state = ? WHERE infohash = ?",
 			emptyIfNil(bitfield), state, ih[:])
-		if err != nil {
-			return err
-		}
-		return mustAffect(res)
 	})
 }
 
@@ -102,11 +98,7 @@ func (db *DB) SaveProgress(ctx context.Context, ih [20]byte, bitfield []byte, st
 // all-time traffic ledger (InfoHashTotals) is kept.
 func (db *DB) DeleteTransfer(ctx context.Context, ih [20]byte) error {
 	return db.write(ctx, "delete transfer", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM transfers WHERE infohash = ?", ih[:])
-		if err != nil {
-			return err
-		}
-		return mustAffect(res)
+		return execOne(ctx, tx, "DELETE FROM transfers WHERE infohash = ?", ih[:])
 	})
 }
 

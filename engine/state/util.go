@@ -58,8 +58,13 @@ func (db *DB) writeDurable(ctx context.Context, op string, fn func(tx *sql.Tx) e
 	return runTx(tx, op, fn)
 }
 
-// mustAffect turns "no row changed" into ErrNotFound.
-func mustAffect(res sql.Result) error {
+// execOne runs a statement that must change a row: "no row changed" is
+// ErrNotFound.
+func execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
 	n, err := res.RowsAffected()
 	if err != nil {
 		return err
