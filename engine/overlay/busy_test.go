@@ -160,3 +160,30 @@ func TestWritesNotStarved(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyLeafLeavesWithoutWrite: a leaf that leaves before sending any
+// share is forgotten without a write, even while the write lock is held
+// (leaves whose handshakes time out come and go by the thousand on a
+// starved machine; their empty deletions queued ahead of real shares).
+func TestEmptyLeafLeavesWithoutWrite(t *testing.T) {
+	t.Parallel()
+	nodes := startNodes(t, 1, func(int, []string) SupernodeConfig { return SupernodeConfig{} })
+	sn, addr := nodes[0].sn, nodes[0].addr
+	sn.idx.wmu.Lock()
+	defer sn.idx.wmu.Unlock()
+	p := dialLeaf(t, addr)
+	deadline := time.Now().Add(time.Minute)
+	for sn.Leaves() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the leaf was never registered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.c.Close()
+	for sn.Leaves() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a leaf without shares is still registered: its departure waited for the write lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -29,6 +29,7 @@ type leafConn struct {
 	// table), applied by applyModes off the link's reader.
 	primary  atomic.Bool
 	modeKick chan struct{}
+	stored   atomic.Bool // a share frame came: the index may hold entries of it
 }
 
 func (lc *leafConn) deliver(id uuid.UUID, hits []Hit) { sendHits(lc.ln, id, hits) }
@@ -157,8 +158,15 @@ func (s *Supernode) addLeaf(ln *link, source string) (*leafConn, bool) {
 // is (a supernode taking over the leaves of dead ones queues many), as a
 // leaf whose entries stayed would be offered as a source for good and
 // keep its keys in our table.
+//
+// A leaf that never sent a share frame has nothing to delete, and costs
+// no write: on a starved machine leaves whose handshakes time out come
+// and go by the thousand, and their empty deletions queued ahead of the
+// shares of the leaves that stay.
 func (s *Supernode) dropLeaf(lc *leafConn) {
-	if err := s.idx.removeLeaf(context.Background(), lc.id); err != nil {
+	if !lc.stored.Load() {
+		s.idx.setUncounted(lc.id, false)
+	} else if err := s.idx.removeLeaf(context.Background(), lc.id); err != nil {
 		s.log.Warn("overlay: drop leaf entries", "source", lc.source, "err", err)
 	}
 	s.mu.Lock()
@@ -211,6 +219,7 @@ func (s *Supernode) handleShare(ctx context.Context, lc *leafConn, m *message) e
 	for i, h := range m.Del {
 		del[i] = h
 	}
+	lc.stored.Store(true)
 	if err := s.idx.remove(ctx, lc.id, del); err != nil {
 		return err
 	}
