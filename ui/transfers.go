@@ -162,7 +162,7 @@ func newTransfersTab(u *UI) *transfersTab {
 	t.hint.Importance = widget.LowImportance
 	split := container.NewVSplit(container.NewStack(t.grid.content, container.NewPadded(container.NewVBox(layout.NewSpacer(), t.hint, layout.NewSpacer()))),
 		t.peers.content)
-	split.Offset = 0.52 // six transfers, and three peers under a two-line header
+	split.Offset = 0.52 // five transfers, and three peers with the line that spells one out
 	t.content = container.NewBorder(bar.content, nil, nil, nil, split)
 	t.updateButtons()
 	return t
