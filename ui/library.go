@@ -174,15 +174,7 @@ func (l *libraryTab) showJobs(jobs []engine.ShareJob) {
 
 // sorted orders items by the sort column, or returns them as they are.
 func (l *libraryTab) sorted(items []engine.LibraryItem) []engine.LibraryItem {
-	if l.grid.sortCol < 0 {
-		return items
-	}
-	order := l.grid.sortOrder(len(items), func(col, a, b int) int { return compareLibrary(col, items[a], items[b]) })
-	out := make([]engine.LibraryItem, len(items))
-	for i, at := range order {
-		out[i] = items[at]
-	}
-	return out
+	return sortedRows(l.grid, items, compareLibrary)
 }
 
 func jobStatus(j engine.ShareJob) string {

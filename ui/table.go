@@ -267,6 +267,21 @@ func (g *gridTable) sortOrder(n int, cmp func(col, a, b int) int) []int {
 	return order
 }
 
+// sortedRows returns rows in the order sortOrder gives for them, compared
+// by compare on the sort column; rows as they are when the tab is unsorted.
+// The Library and Transfers tabs share it.
+func sortedRows[T any](g *gridTable, rows []T, compare func(col int, a, b T) int) []T {
+	if g.sortCol < 0 {
+		return rows
+	}
+	order := g.sortOrder(len(rows), func(col, a, b int) int { return compare(col, rows[a], rows[b]) })
+	out := make([]T, len(rows))
+	for i, at := range order {
+		out[i] = rows[at]
+	}
+	return out
+}
+
 // showMenu selects row and opens its right-click menu at pos (absolute).
 func (g *gridTable) showMenu(row int, pos fyne.Position, c fyne.Canvas) {
 	g.selectRow(row)

@@ -205,15 +205,7 @@ func (t *transfersTab) apply(ts []engine.TransferSnapshot) {
 
 // sorted orders ts by the sort column, or returns it as is.
 func (t *transfersTab) sorted(ts []engine.TransferSnapshot) []engine.TransferSnapshot {
-	if t.grid.sortCol < 0 {
-		return ts
-	}
-	order := t.grid.sortOrder(len(ts), func(col, a, b int) int { return compareTransfers(col, ts[a], ts[b]) })
-	out := make([]engine.TransferSnapshot, len(ts))
-	for i, at := range order {
-		out[i] = ts[at]
-	}
-	return out
+	return sortedRows(t.grid, ts, compareTransfers)
 }
 
 // showPeers lists the selected transfer's peers.
