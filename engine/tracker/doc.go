@@ -8,4 +8,9 @@
 //
 // Every socket is opened through the caller-supplied Client.Dial, so a
 // netguard.Policy can confine the client to loopback.
+//
+// Two locks, neither held across a network call nor while the other is
+// taken: Announcer.mu guards the tiers (announces are planned under it
+// and sent with it released), and Client.mu guards the cache of
+// BEP 15 connection IDs, taken only to read, store or drop one.
 package tracker
