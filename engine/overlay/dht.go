@@ -97,38 +97,31 @@ func (s *Supernode) DHTInfohashes(ctx context.Context) ([][20]byte, error) {
 
 // putDHT upserts DHT entries with their metadata, then evicts over max.
 func (x *index) putDHT(ctx context.Context, entries []DHTEntry, max int) error {
-	x.wmu.Lock()
-	defer x.wmu.Unlock()
-	x.gate.enter(false)
-	defer x.gate.leave()
-	tx, err := x.begin(ctx)
-	if err != nil {
-		return fmt.Errorf("overlay: index DHT: %w", err)
-	}
-	defer tx.Rollback()
-	var olds, news []string
-	for _, e := range entries {
-		old, err := entryOf(ctx, tx, dhtLeafID, e.InfoHash)
+	return x.writeTx(ctx, "index DHT", func(tx *sql.Tx) error {
+		var olds, news []string
+		for _, e := range entries {
+			old, err := entryOf(ctx, tx, dhtLeafID, e.InfoHash)
+			if err != nil {
+				return err
+			}
+			text, err := upsertEntry(ctx, tx, dhtLeafID, SourceDHT, e.Entry, old)
+			if err != nil {
+				return err
+			}
+			if old != nil {
+				olds = append(olds, old.String())
+			}
+			news = append(news, text)
+			if err := upsertDHTMeta(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		evicted, err := evictDHT(ctx, tx, max)
 		if err != nil {
 			return err
 		}
-		text, err := upsertEntry(ctx, tx, dhtLeafID, SourceDHT, e.Entry, old)
-		if err != nil {
-			return err
-		}
-		if old != nil {
-			olds = append(olds, old.String())
-		}
-		news = append(news, text)
-		if err := upsertDHTMeta(ctx, tx, e); err != nil {
-			return err
-		}
-	}
-	evicted, err := evictDHT(ctx, tx, max)
-	if err != nil {
-		return err
-	}
-	return x.commitCounted(ctx, tx, dhtLeafID, news, append(olds, evicted...))
+		return x.commitCounted(ctx, tx, dhtLeafID, news, append(olds, evicted...))
+	})
 }
 
 func upsertDHTMeta(ctx context.Context, tx *sql.Tx, e DHTEntry) error {
@@ -166,24 +159,20 @@ func evictDHT(ctx context.Context, tx *sql.Tx, max int) ([]string, error) {
 
 // dropDHT deletes the DHT entries a query selects and returns how many.
 func (x *index) dropDHT(ctx context.Context, query string, args ...any) (int, error) {
-	x.wmu.Lock()
-	defer x.wmu.Unlock()
-	x.gate.enter(false)
-	defer x.gate.leave()
-	tx, err := x.begin(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("overlay: expire DHT: %w", err)
-	}
-	defer tx.Rollback()
-	victims, err := hashesOf(ctx, tx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	olds, err := deleteDHT(ctx, tx, victims)
-	if err != nil {
-		return 0, err
-	}
-	return len(victims), x.commitCounted(ctx, tx, dhtLeafID, nil, olds)
+	n := 0
+	err := x.writeTx(ctx, "expire DHT", func(tx *sql.Tx) error {
+		victims, err := hashesOf(ctx, tx, query, args...)
+		if err != nil {
+			return err
+		}
+		olds, err := deleteDHT(ctx, tx, victims)
+		if err != nil {
+			return err
+		}
+		n = len(victims)
+		return x.commitCounted(ctx, tx, dhtLeafID, nil, olds)
+	})
+	return n, err
 }
 
 func hashesOf(ctx context.Context, tx execQuerier, query string, args ...any) ([][20]byte, error) {

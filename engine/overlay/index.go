@@ -332,6 +332,22 @@ func (x *index) begin(ctx context.Context) (*sql.Tx, error) {
 	return x.db.BeginTx(context.WithoutCancel(ctx), nil)
 }
 
+// writeTx runs fn in a transaction under wmu (one writer at a time, so the
+// key counts follow the rows) and the gate (searches first), rolled back
+// unless fn commits it; a failed begin is wrapped with what.
+func (x *index) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	x.gate.enter(false)
+	defer x.gate.leave()
+	tx, err := x.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("overlay: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
 func (x *index) counted(leaf int64) bool {
 	x.umu.Lock()
 	defer x.umu.Unlock()
@@ -529,55 +545,41 @@ func (x *index) remove(ctx context.Context, leaf int64, hashes [][20]byte) error
 	if len(hashes) == 0 {
 		return nil
 	}
-	x.wmu.Lock()
-	defer x.wmu.Unlock()
-	x.gate.enter(false)
-	defer x.gate.leave()
-	tx, err := x.begin(ctx)
-	if err != nil {
-		return fmt.Errorf("overlay: index remove: %w", err)
-	}
-	defer tx.Rollback()
-	var olds []string
-	for _, h := range hashes {
-		old, exists, err := entryTextOf(ctx, tx, leaf, h)
-		if err != nil || !exists {
-			if err != nil {
-				return err
+	return x.writeTx(ctx, "index remove", func(tx *sql.Tx) error {
+		var olds []string
+		for _, h := range hashes {
+			old, exists, err := entryTextOf(ctx, tx, leaf, h)
+			if err != nil || !exists {
+				if err != nil {
+					return err
+				}
+				continue
 			}
-			continue
+			if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ? AND infohash = ?`, leaf, h[:]); err != nil {
+				return fmt.Errorf("overlay: index remove: %w", err)
+			}
+			olds = append(olds, old)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ? AND infohash = ?`, leaf, h[:]); err != nil {
-			return fmt.Errorf("overlay: index remove: %w", err)
-		}
-		olds = append(olds, old)
-	}
-	return x.commitCounted(ctx, tx, leaf, nil, olds)
+		return x.commitCounted(ctx, tx, leaf, nil, olds)
+	})
 }
 
 // removeLeaf deletes every entry of leaf.
 func (x *index) removeLeaf(ctx context.Context, leaf int64) error {
-	x.wmu.Lock()
-	defer x.wmu.Unlock()
-	x.gate.enter(false)
-	defer x.gate.leave()
-	tx, err := x.begin(ctx)
-	if err != nil {
-		return fmt.Errorf("overlay: index remove leaf: %w", err)
-	}
-	defer tx.Rollback()
-	olds, err := leafTexts(ctx, tx, leaf)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ?`, leaf); err != nil {
-		return fmt.Errorf("overlay: index remove leaf: %w", err)
-	}
-	if err := x.commitCounted(ctx, tx, leaf, nil, olds); err != nil {
-		return err
-	}
-	x.setUncounted(leaf, false)
-	return nil
+	return x.writeTx(ctx, "index remove leaf", func(tx *sql.Tx) error {
+		olds, err := leafTexts(ctx, tx, leaf)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf = ?`, leaf); err != nil {
+			return fmt.Errorf("overlay: index remove leaf: %w", err)
+		}
+		if err := x.commitCounted(ctx, tx, leaf, nil, olds); err != nil {
+			return err
+		}
+		x.setUncounted(leaf, false)
+		return nil
+	})
 }
 
 // leafTexts returns the searchable texts of every entry of leaf.
@@ -644,52 +646,45 @@ func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
 // indexed from the DHT and the local leaf's stay (they survive role
 // changes and restarts; the local leaf reconciles its own, runLocal).
 func (x *index) clear(ctx context.Context) error {
-	x.wmu.Lock()
-	defer x.wmu.Unlock()
-	x.gate.enter(false)
-	defer x.gate.leave()
-	tx, err := x.begin(ctx)
-	if err != nil {
-		return fmt.Errorf("overlay: index clear: %w", err)
-	}
-	defer tx.Rollback()
-	var olds []string
-	rows, err := tx.QueryContext(ctx, `SELECT leaf, `+textCols+` FROM entries WHERE leaf NOT IN (?, ?)`, dhtLeafID, localLeafID)
-	if err != nil {
-		return fmt.Errorf("overlay: index clear: %w", err)
-	}
-	for rows.Next() {
-		var leaf int64
-		var t keyText
-		if err := rows.Scan(append([]any{&leaf}, t.dest()...)...); err != nil {
-			rows.Close()
+	return x.writeTx(ctx, "index clear", func(tx *sql.Tx) error {
+		var olds []string
+		rows, err := tx.QueryContext(ctx, `SELECT leaf, `+textCols+` FROM entries WHERE leaf NOT IN (?, ?)`, dhtLeafID, localLeafID)
+		if err != nil {
 			return fmt.Errorf("overlay: index clear: %w", err)
 		}
-		if x.counted(leaf) {
-			olds = append(olds, t.String())
+		for rows.Next() {
+			var leaf int64
+			var t keyText
+			if err := rows.Scan(append([]any{&leaf}, t.dest()...)...); err != nil {
+				rows.Close()
+				return fmt.Errorf("overlay: index clear: %w", err)
+			}
+			if x.counted(leaf) {
+				olds = append(olds, t.String())
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("overlay: index clear: %w", err)
-	}
-	sub, err := keysOfTexts(ctx, tx, olds)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf NOT IN (?, ?)`, dhtLeafID, localLeafID); err != nil {
-		return fmt.Errorf("overlay: index clear: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("overlay: index clear: %w", err)
-	}
-	for _, k := range sub {
-		x.kw.add(k, -1)
-	}
-	x.umu.Lock()
-	x.uncounted = make(map[int64]bool)
-	x.umu.Unlock()
-	return nil
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("overlay: index clear: %w", err)
+		}
+		sub, err := keysOfTexts(ctx, tx, olds)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE leaf NOT IN (?, ?)`, dhtLeafID, localLeafID); err != nil {
+			return fmt.Errorf("overlay: index clear: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("overlay: index clear: %w", err)
+		}
+		for _, k := range sub {
+			x.kw.add(k, -1)
+		}
+		x.umu.Lock()
+		x.uncounted = make(map[int64]bool)
+		x.umu.Unlock()
+		return nil
+	})
 }
 
 // queryKeys returns the keyword-table keys for user words.
