@@ -27,6 +27,9 @@ type labPunchCase struct {
 	// answering leaves the strict routers answering unsolicited packets
 	// (TCP RST, ICMP) instead of dropping them.
 	answering bool
+	// reject makes the strict routers refuse unsolicited packets in their
+	// firewall (iptables REJECT with TCP RST, ICMP port unreachable).
+	reject bool
 }
 
 // TestLabHolePunch: a leecher behind the strict NAT r2 downloads from a
@@ -39,17 +42,23 @@ type labPunchCase struct {
 // alone (simultaneous open from the listen ports).
 //
 // The strict routers here drop unsolicited packets (Stealth), as most home
-// routers do. Routers that answer them (TCP RST, ICMP port unreachable:
-// the lab's default) defeat both transports: the first packet to arrive,
-// from either end, leaves a connection-tracking entry on the far router
-// that holds the very port the far end's own mapping needs, so MASQUERADE
-// maps that end to another port and the hole is punched for an address
-// nobody uses (see the engine's doc).
+// routers do, except in the -reject cases, where their firewall refuses
+// them (iptables REJECT: TCP RST, ICMP port unreachable, as OpenWrt's
+// default WAN zone does), and in the -answering ones, where their own
+// stack answers them with the same packets. TCP punches through both
+// (short pauses between refused attempts, see the engine's doc); uTP
+// through the refusing routers only: an answering router's stack keeps a
+// connection-tracking entry for the unsolicited datagram that holds the
+// very port the far end's own mapping needs, so MASQUERADE maps that end
+// to another port and the hole is punched for an address nobody uses.
 func TestLabHolePunch(t *testing.T) {
 	for _, tc := range []labPunchCase{
 		{name: "utp", utp: "only", leechHost: "h2"},
 		{name: "tcp", utp: "off", leechHost: "h2"},
 		{name: "raced", utp: "on", leechHost: "h2"},
+		{name: "utp-reject", utp: "only", leechHost: "h2", reject: true},
+		{name: "tcp-reject", utp: "off", leechHost: "h2", reject: true},
+		{name: "tcp-answering", utp: "off", leechHost: "h2", answering: true},
 		// The leecher on h1 is reachable (r1 forwards its mapped port) and,
 		// its address sorting first, the end that dials. The seeder's
 		// router r5 answers its SYNs with RST, so the leecher's dial loop
@@ -69,7 +78,7 @@ func labHolePunch(t *testing.T, tc labPunchCase) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	t.Logf("%s got %d bytes from %s in %v; %s", tc.leechHost, r.size, tc.seedHost(), r.took.Round(10*time.Millisecond), r.line)
+	t.Logf("%s got %d bytes from %s in %v (punched %v after the rendezvous was asked); %s", tc.leechHost, r.size, tc.seedHost(), r.took.Round(10*time.Millisecond), r.punch, r.line)
 }
 
 // seedHost is where the case's seeder runs: h5 behind the second strict
@@ -88,13 +97,16 @@ type labPunchResult struct {
 	size int
 	took time.Duration // from the leecher's start to its exit
 	line string        // the "hole punched" log line
+	// punch is from the leecher's asking for the rendezvous to the
+	// "hole punched" line (the two log times, to the millisecond).
+	punch time.Duration
 }
 
 // labPunchTrial builds a lab, runs relay, seeder and leecher as the case
 // says, and reports whether the leecher got the file byte for byte
 // through a connection hole punched via the relay.
 func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
-	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering})
+	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering && !tc.reject, Reject: tc.reject})
 	src, data := labFile(t, "Gannet Colony "+tc.name+".bin", 3<<20+321)
 	torrent := filepath.Join(t.TempDir(), "colony.torrent")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -140,7 +152,23 @@ func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
 	if r.line == "" || !strings.Contains(r.line, "relay="+relayAddr) {
 		r.err = fmt.Errorf("neither end logged a connection hole punched via %s%s", relayAddr, logs())
 	}
+	asked, ok1 := logTime(leech.logLine("hole punch rendezvous asked"))
+	punched, ok2 := logTime(r.line)
+	if ok1 && ok2 {
+		r.punch = punched.Sub(asked)
+	}
 	return r
+}
+
+// logTime is the time= field of a log line.
+func logTime(line string) (time.Time, bool) {
+	_, rest, ok := strings.Cut(line, "time=")
+	if !ok {
+		return time.Time{}, false
+	}
+	v, _, _ := strings.Cut(rest, " ")
+	tm, err := time.Parse(time.RFC3339Nano, v)
+	return tm, err == nil
 }
 
 // labGetProc is a `shoal get` running on a lab host.

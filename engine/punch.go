@@ -28,8 +28,19 @@ import (
 
 const (
 	// punchRetry is the pause between TCP attempts refused by a NAT that
-	// has no mapping yet.
+	// has no mapping yet, once punchFast is over.
 	punchRetry = 250 * time.Millisecond
+	// punchFastRetry is the pause for the first punchFast of attempts. A
+	// router that answers a SYN it has no mapping for with RST (as
+	// OpenWrt's default firewall does) ends our attempt and, as the RST
+	// passes our own router, the mapping that attempt opened: each end's
+	// hole is then open for one round trip per attempt, and the two ends'
+	// SYNs must cross in flight. Short pauses keep each end's hole open a
+	// large share of the time, so they soon do (app TestLabHolePunch,
+	// tcp-reject). A router that drops the SYN instead keeps the attempt
+	// open, and the pause hardly matters.
+	punchFastRetry = 5 * time.Millisecond
+	punchFast      = 10 * time.Second
 	// punchDialTimeout bounds one TCP attempt (the kernel resends the SYN
 	// after 1 s and 3 s).
 	punchDialTimeout = 4 * time.Second
@@ -59,15 +70,20 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 	if !ok {
 		return nil, errors.New("engine: hole punch: no TCP listener")
 	}
+	fastUntil := time.Now().Add(punchFast)
 	for {
 		c, err := e.policy.DialFrom(ctx, network, local, addr, punchDialTimeout)
 		if err == nil || !retryPunch(err) {
 			return c, err
 		}
+		pause := punchRetry
+		if time.Now().Before(fastUntil) {
+			pause = punchFastRetry
+		}
 		select {
 		case <-ctx.Done():
 			return nil, err
-		case <-time.After(punchRetry):
+		case <-time.After(pause):
 		}
 	}
 }

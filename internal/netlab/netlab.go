@@ -50,6 +50,12 @@ type Options struct {
 	// to their WAN address instead of answering them (TCP RST, ICMP port
 	// unreachable), as most home routers do.
 	Stealth bool
+	// Reject makes the strict routers refuse unsolicited packets to their
+	// WAN address in their firewall (iptables REJECT: TCP RST, ICMP port
+	// unreachable), as OpenWrt's default WAN zone does. Without Stealth or
+	// Reject the routers' own stack answers them, with the same packets
+	// but a connection-tracking entry left behind (see the package doc).
+	Reject bool
 }
 
 // Lab is one built lab Internet. Its namespaces and processes live until

@@ -23,6 +23,7 @@ type routerPlan struct {
 	patched  bool // run the private miniupnpd copy that accepts lab WANs
 	lanRange string
 	stealth  bool // drop unsolicited packets to the WAN address (Options.Stealth)
+	reject   bool // refuse them with iptables REJECT (Options.Reject)
 }
 
 var routers = []routerPlan{
@@ -56,7 +57,9 @@ func (l *Lab) build(opts Options) error {
 		hosts = append(hosts[:len(hosts):len(hosts)], secondStrictHost)
 	}
 	for _, r := range routers {
-		r.stealth = opts.Stealth && !r.upnp && r.uplink == "pub" && r.name != "r4"
+		strict := !r.upnp && r.uplink == "pub" && r.name != "r4"
+		r.stealth = opts.Stealth && strict
+		r.reject = opts.Reject && strict && !opts.Stealth
 		if err := l.buildRouter(r); err != nil {
 			return err
 		}
@@ -157,7 +160,7 @@ func (l *Lab) buildRouter(r routerPlan) error {
 	if err := run("ip", "netns", "exec", n.NS, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"); err != nil {
 		return err
 	}
-	return l.firewall(n, r.upnp, r.stealth)
+	return l.firewall(n, r.upnp, r.stealth, r.reject)
 }
 
 func (l *Lab) buildHost(name, upNS, br, addr string, gw netip.Addr) error {
