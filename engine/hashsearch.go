@@ -36,6 +36,18 @@ func v2Hashes(info *metainfo.Info, infoBytes []byte) ([32]byte, [][32]byte) {
 	return sha256.Sum256(infoBytes), roots
 }
 
+// hashes is v2Hashes for t: a v1 share's files have the pieces roots
+// computed when it was shared (t.roots), so search matches them with the
+// same files in v2 and hybrid torrents although its torrent has no v2
+// parts.
+func (t *transfer) hashes(info *metainfo.Info, infoBytes []byte) ([32]byte, [][32]byte) {
+	v2, roots := v2Hashes(info, infoBytes)
+	if len(roots) == 0 {
+		roots = t.roots
+	}
+	return v2, roots
+}
+
 // searchHash returns the hash a search is for, in lower-case hex (40 or
 // 64 digits), when words are one: a hex hash, a btmh multihash ("1220"
 // and 64 digits) or a magnet link (its v2 infohash if it has one).
@@ -90,7 +102,7 @@ func (e *Engine) libraryHits(h string) []Hit {
 			continue
 		}
 		info, infoBytes := sw.Info()
-		v2, roots := v2Hashes(info, infoBytes)
+		v2, roots := t.hashes(info, infoBytes)
 		if !matchesHash(h, t.ih, v2, roots) {
 			continue
 		}

@@ -28,13 +28,14 @@ const resumeDir = "resume"
 
 // resumeRecord is one resume file.
 type resumeRecord struct {
-	Library bool      `json:"library,omitempty"`
-	Name    string    `json:"name"`
-	Path    string    `json:"path,omitempty"` // library: the shared file or folder
-	Dir     string    `json:"dir,omitempty"`  // download: its folder
-	Source  string    `json:"source,omitempty"`
-	Added   time.Time `json:"added"`
-	Info    []byte    `json:"info,omitempty"` // bencoded info dictionary
+	Library bool       `json:"library,omitempty"`
+	Name    string     `json:"name"`
+	Path    string     `json:"path,omitempty"` // library: the shared file or folder
+	Dir     string     `json:"dir,omitempty"`  // download: its folder
+	Source  string     `json:"source,omitempty"`
+	Added   time.Time  `json:"added"`
+	Info    []byte     `json:"info,omitempty"`  // bencoded info dictionary
+	Roots   [][32]byte `json:"roots,omitempty"` // library: BEP 52 pieces roots of its files
 }
 
 func (e *Engine) resumePath(ih InfoHash) string {
@@ -73,7 +74,7 @@ func (e *Engine) dropResume(ih InfoHash) {
 
 // libraryResume and transferResume are the resume records of database rows.
 func libraryResume(r state.LibraryRow) resumeRecord {
-	return resumeRecord{Library: true, Name: r.Name, Path: r.Path, Added: r.Added, Info: r.Info}
+	return resumeRecord{Library: true, Name: r.Name, Path: r.Path, Added: r.Added, Info: r.Info, Roots: r.Roots}
 }
 
 func transferResume(r state.TransferRow) resumeRecord {
@@ -199,7 +200,7 @@ func (e *Engine) restoreRow(ctx context.Context, ih InfoHash, r resumeRecord) er
 			return err
 		}
 		return e.db.PutLibrary(ctx, state.LibraryRow{InfoHash: ih, Name: r.Name, Path: r.Path,
-			Size: info.TotalLength(), Files: max(1, len(info.Files)), Info: r.Info, Added: r.Added})
+			Size: info.TotalLength(), Files: max(1, len(info.Files)), Info: r.Info, Added: r.Added, Roots: r.Roots})
 	}
 	if r.Dir == "" {
 		return errors.New("download without a folder")

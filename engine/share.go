@@ -65,7 +65,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
-	info, err := storage.CreateInfo(ctx, abs, storage.CreateOptions{Format: ShareFormat}, progress)
+	info, roots, err := storage.CreateShare(ctx, abs, storage.CreateOptions{Format: ShareFormat, Roots: true}, progress)
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
@@ -75,7 +75,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	}
 	ih := InfoHash(sha1.Sum(infoBytes))
 	row := state.LibraryRow{InfoHash: ih, Name: info.Name, Path: abs, Size: info.TotalLength(),
-		Files: max(1, len(info.Files)), Info: infoBytes, Added: time.Now()}
+		Files: max(1, len(info.Files)), Info: infoBytes, Added: time.Now(), Roots: roots[:min(len(roots), maxRootsPerEntry)]}
 	if err := e.db.PutLibrary(ctx, row); err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
@@ -99,7 +99,7 @@ func (e *Engine) addLibraryWith(row state.LibraryRow, totals *[2]int64) error {
 		return errors.New("engine: library item without metadata")
 	}
 	t := &transfer{ih: row.InfoHash, library: true, path: row.Path, dir: filepath.Dir(row.Path),
-		name: row.Name, added: row.Added}
+		name: row.Name, added: row.Added, roots: row.Roots}
 	t.setLoadedTotals(totals)
 	return e.addTransfer(t, row.Info, nil, nil) // newSwarm marks every piece had
 }
@@ -242,7 +242,7 @@ func (t *transfer) leafEntry() (overlay.Entry, bool) {
 		return overlay.Entry{}, false
 	}
 	info, infoBytes := sw.Info()
-	v2, roots := v2Hashes(info, infoBytes)
+	v2, roots := t.hashes(info, infoBytes)
 	entry = &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
 		V2: v2, Roots: roots}
 	t.mu.Lock()

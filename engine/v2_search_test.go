@@ -166,3 +166,64 @@ func searchHits(t *testing.T, n *enginetest.Node, words string) map[engine.InfoH
 	}
 	return out
 }
+
+// TestSearchShareMatchesV2: a file shared by drag and drop (a v1
+// torrent, engine.ShareFormat) and the same file in a v2-only torrent
+// are one file to search: the share's hit carries its files' BEP 52
+// pieces roots though its torrent has none, so both hits say "1 file also
+// in 1 other torrent", and a search for the root finds both, from the
+// overlay and from A's own library. The share's torrent stays v1.
+func TestSearchShareMatchesV2(t *testing.T) {
+	a, b := enginetest.StartSearchNet(t)
+
+	dir := t.TempDir()
+	shared := enginetest.RandomFile(t, dir, "shared.bin", 300<<10)
+	shareDir := filepath.Join(dir, "Numbat Share")
+	v2Dir := filepath.Join(dir, "Numbat V2only")
+	data, err := os.ReadFile(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{shareDir, v2Dir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "same.bin"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		enginetest.RandomFile(t, d, "own.bin", 40<<10)
+	}
+	v2o := createSeeded(t, a, v2Dir, engine.FormatV2)
+	same := piecesRoots(t, v2o.Torrent)["same.bin"]
+	shareIH, err := a.ShareSync(context.Background(), shareDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var hits map[engine.InfoHash]engine.Hit
+	enginetest.WaitFor(t, "hits for 'numbat'", 60*time.Second, func() bool {
+		defer time.Sleep(time.Second / overlay.DefaultQueryRate)
+		hits = searchHits(t, b, "numbat")
+		return hits[shareIH].Name != "" && hits[v2o.InfoHash].Name != ""
+	})
+	if h := hits[shareIH]; h.V2 != ([32]byte{}) || len(h.Roots) != 2 || !slices.Contains(h.Roots, same) {
+		t.Fatalf("share's hit: v2 %x, roots %x; want a v1 torrent with its 2 files' roots, %x among them", h.V2, h.Roots, same)
+	}
+	results := b.NewSearchResults()
+	for _, h := range hits {
+		results.Add(h)
+	}
+	for _, h := range results.Hits() {
+		if (h.InfoHash == shareIH || h.InfoHash == v2o.InfoHash) && (h.SameFiles != 1 || h.AlsoIn != 1) {
+			t.Errorf("%s: same files %d, also in %d; want 1 file also in 1 other torrent", h.Name, h.SameFiles, h.AlsoIn)
+		}
+	}
+	time.Sleep(time.Second / overlay.DefaultQueryRate)
+	byRoot := searchHits(t, b, hex.EncodeToString(same[:]))
+	if _, ok := byRoot[shareIH]; !ok || len(byRoot) != 2 {
+		t.Errorf("search for the shared root: %v, want the share and the v2 torrent", byRoot)
+	}
+	if h := searchHits(t, a, hex.EncodeToString(same[:]))[shareIH]; !h.Local {
+		t.Errorf("A's own search for the shared root: %+v, want the share from the library", h)
+	}
+}

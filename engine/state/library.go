@@ -16,6 +16,9 @@ type LibraryRow struct {
 	Files    int    // number of files
 	Info     []byte // bencoded info dictionary (BEP 3)
 	Added    time.Time
+	// Roots are the BEP 52 pieces roots of its files where known, also
+	// for a v1 torrent (computed when it was shared).
+	Roots [][32]byte
 }
 
 // PutLibrary inserts or replaces the library row for r.InfoHash. A zero
@@ -26,24 +29,25 @@ func (db *DB) PutLibrary(ctx context.Context, r LibraryRow) error {
 		added = db.now()
 	}
 	return db.write(ctx, "put library", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO library (infohash, name, path, size, files, info, added)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO library (infohash, name, path, size, files, info, added, roots)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (infohash) DO UPDATE SET name = excluded.name, path = excluded.path,
-				size = excluded.size, files = excluded.files, info = excluded.info, added = excluded.added`,
-			r.InfoHash[:], r.Name, r.Path, r.Size, r.Files, r.Info, toNanos(added))
+				size = excluded.size, files = excluded.files, info = excluded.info, added = excluded.added,
+				roots = excluded.roots`,
+			r.InfoHash[:], r.Name, r.Path, r.Size, r.Files, r.Info, toNanos(added), rootsBlob(r.Roots))
 		return err
 	})
 }
 
 // Library returns every library row, oldest Added first.
 func (db *DB) Library(ctx context.Context) ([]LibraryRow, error) {
-	return readAll(ctx, db, "library", scanLibrary, `SELECT infohash, name, path, size, files, info, added
+	return readAll(ctx, db, "library", scanLibrary, `SELECT infohash, name, path, size, files, info, added, roots
 		FROM library ORDER BY added, infohash`)
 }
 
 // LibraryItem returns the library row for ih, or ErrNotFound.
 func (db *DB) LibraryItem(ctx context.Context, ih [20]byte) (LibraryRow, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT infohash, name, path, size, files, info, added
+	row := db.r.QueryRowContext(ctx, `SELECT infohash, name, path, size, files, info, added, roots
 		FROM library WHERE infohash = ?`, ih[:])
 	r, err := scanLibrary(row)
 	if err != nil {
@@ -68,14 +72,37 @@ func scanLibrary(s scanner) (LibraryRow, error) {
 		r     LibraryRow
 		ih    []byte
 		added int64
+		roots []byte
 	)
-	if err := s.Scan(&ih, &r.Name, &r.Path, &r.Size, &r.Files, &r.Info, &added); err != nil {
+	if err := s.Scan(&ih, &r.Name, &r.Path, &r.Size, &r.Files, &r.Info, &added, &roots); err != nil {
 		return r, err
 	}
+	r.Roots = rootsOf(roots)
 	h, err := hash20(ih)
 	if err != nil {
 		return r, err
 	}
 	r.InfoHash, r.Info, r.Added = h, nilIfEmpty(r.Info), fromNanos(added)
 	return r, nil
+}
+
+// rootsBlob packs pieces roots into one blob; NULL for none.
+func rootsBlob(roots [][32]byte) []byte {
+	if len(roots) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, 32*len(roots))
+	for _, r := range roots {
+		b = append(b, r[:]...)
+	}
+	return b
+}
+
+// rootsOf unpacks rootsBlob's blob (a damaged tail is dropped).
+func rootsOf(b []byte) [][32]byte {
+	var out [][32]byte
+	for ; len(b) >= 32; b = b[32:] {
+		out = append(out, [32]byte(b))
+	}
+	return out
 }

@@ -210,7 +210,8 @@ func TestLibrary(t *testing.T) {
 	base := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	rows := []LibraryRow{
 		{InfoHash: hash(30), Name: "b", Path: "/s/b", Size: 5, Files: 1, Info: []byte("d1:ai1ee"), Added: base.Add(time.Hour)},
-		{InfoHash: hash(10), Name: "a", Path: "/s/a", Size: 1 << 40, Files: 3, Info: []byte("d1:bi2ee"), Added: base},
+		{InfoHash: hash(10), Name: "a", Path: "/s/a", Size: 1 << 40, Files: 3, Info: []byte("d1:bi2ee"), Added: base,
+			Roots: [][32]byte{{1, 2}, {3}}},
 	}
 	for _, r := range rows {
 		if err := db.PutLibrary(ctx, r); err != nil {

@@ -38,6 +38,11 @@ type CreateOptions struct {
 	CreatedBy   string
 	Private     bool   // BEP 27
 	Format      Format // Hybrid (the zero value), V1Only or V2Only
+	// Roots has a V1Only torrent's files hashed for their BEP 52 pieces
+	// roots too (CreateShare returns them), in the same reading pass;
+	// the torrent itself does not change. v2 and hybrid torrents always
+	// have them.
+	Roots bool
 }
 
 // Format is the kind of torrent Create makes.
@@ -99,25 +104,41 @@ func CreateInfo(ctx context.Context, path string, opt CreateOptions, progress fu
 	return info, err
 }
 
+// CreateShare is CreateInfo also returning the BEP 52 pieces root of each
+// non-empty file, in file order: from the file tree of a v2 or hybrid
+// torrent, and, with opt.Roots, computed beside a v1 torrent's SHA-1
+// pieces (nil without it). A file's pieces root depends on its bytes
+// alone, not on the piece length, so a v1 share's roots are those of the
+// same file in any v2 or hybrid torrent.
+func CreateShare(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, [][32]byte, error) {
+	info, _, roots, err := createParts(ctx, path, opt, progress)
+	return info, roots, err
+}
+
 func createInfo(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, map[string]string, error) {
+	info, layers, _, err := createParts(ctx, path, opt, progress)
+	return info, layers, err
+}
+
+func createParts(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, map[string]string, [][32]byte, error) {
 	path, err := filepath.Abs(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("storage: create: %w", err)
+		return nil, nil, nil, fmt.Errorf("storage: create: %w", err)
 	}
 	src, info, err := scanSource(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer src.close()
 	total := info.TotalLength()
 	if total <= 0 {
-		return nil, nil, fmt.Errorf("storage: create %s: %w", path, ErrNothingToShare)
+		return nil, nil, nil, fmt.Errorf("storage: create %s: %w", path, ErrNothingToShare)
 	}
 	if info.PieceLength, err = choosePieceLength(opt.PieceLength, total); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if opt.Format != V1Only && info.PieceLength&(info.PieceLength-1) != 0 {
-		return nil, nil, fmt.Errorf("storage: create: %w: piece length %d: v2 and hybrid torrents need a power of two", ErrBadInfo, info.PieceLength)
+		return nil, nil, nil, fmt.Errorf("storage: create: %w: piece length %d: v2 and hybrid torrents need a power of two", ErrBadInfo, info.PieceLength)
 	}
 	if opt.Private {
 		info.Private = new(true)
@@ -126,14 +147,14 @@ func createInfo(ctx context.Context, path string, opt CreateOptions, progress fu
 	if opt.Format == Hybrid {
 		info.Files = withPadFiles(info.Files, info.PieceLength)
 	}
-	layers, err := hashSource(ctx, src, info, opt.Format, progress)
+	layers, roots, err := hashSource(ctx, src, info, opt, progress)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := checkLoadable(info, scanned); err != nil {
-		return nil, nil, fmt.Errorf("storage: create %s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("storage: create %s: %w", path, err)
 	}
-	return info, layers, nil
+	return info, layers, roots, nil
 }
 
 // checkLoadable makes sure NewLayout accepts info and keeps every name as
@@ -277,8 +298,10 @@ type hasher struct {
 
 // hashSource reads every file of info in order, setting its v1 piece
 // hashes and, unless format is V1Only, its v2 file tree; it returns the v2
-// piece layers.
-func hashSource(ctx context.Context, src *source, info *metainfo.Info, format Format, progress func(hashed, total int64)) (map[string]string, error) {
+// piece layers and the files' pieces roots (for V1Only only with
+// opt.Roots).
+func hashSource(ctx context.Context, src *source, info *metainfo.Info, opt CreateOptions, progress func(hashed, total int64)) (map[string]string, [][32]byte, error) {
+	format := opt.Format
 	files := info.Files
 	if len(files) == 0 {
 		files = []metainfo.FileInfo{{Length: info.Length}}
@@ -291,8 +314,11 @@ func hashSource(ctx context.Context, src *source, info *metainfo.Info, format Fo
 	}
 	h := &hasher{ctx: ctx, pl: info.PieceLength, buf: make([]byte, info.PieceLength),
 		total: total, progress: progress, v1: format != V2Only}
-	if format != V1Only {
+	switch {
+	case format != V1Only:
 		h.v2 = newV2Hasher(info.PieceLength)
+	case opt.Roots:
+		h.v2 = newV2Hasher(rootsPieceLength) // any power of two gives the same roots
 	}
 	for _, f := range files {
 		var err error
@@ -302,7 +328,7 @@ func hashSource(ctx context.Context, src *source, info *metainfo.Info, format Fo
 			err = h.hashFile(src, f.Path, f.Length)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if h.n > 0 {
@@ -315,13 +341,17 @@ func hashSource(ctx context.Context, src *source, info *metainfo.Info, format Fo
 		info.Pieces = h.pieces
 	}
 	if h.v2 == nil {
-		return nil, nil
+		return nil, nil, nil
+	}
+	roots := h.v2.roots()
+	if format == V1Only {
+		return nil, roots, nil
 	}
 	setFileTree(info, h.v2.files)
 	if format == V2Only {
 		info.Files, info.Length = nil, 0
 	}
-	return h.v2.layers, nil
+	return h.v2.layers, roots, nil
 }
 
 // hashFile feeds exactly length bytes of file p into the pieces.

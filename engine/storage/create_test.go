@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/anacrolix/torrent/metainfo"
@@ -244,5 +245,53 @@ func TestCreateHybridProgress(t *testing.T) {
 	}
 	if want := int64(110*kib + 3); last != [2]int64{want, want} {
 		t.Errorf("last progress %v, want %d of %d", last, want, want)
+	}
+}
+
+// TestCreateShareRoots: a v1 torrent made with Roots carries, beside it,
+// the same BEP 52 pieces roots as a hybrid of the same files (whose roots
+// TestCreateMatchesLibtorrent checks against libtorrent), for a folder
+// and a single file, at a piece length other than the roots' own; the v1
+// torrent is byte for byte the one made without Roots.
+func TestCreateShareRoots(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	folder := filepath.Join(root, "f")
+	writeTree(t, folder, map[string]int{"empty": 0, "a": 1, "b": 16 << 10, "c": 16<<10 + 1,
+		"d/e": 1<<20 + 5, "d/f": 3 << 20})
+	single := filepath.Join(folder, "d", "e")
+	for _, src := range []string{folder, single} {
+		hyb, err := Create(context.Background(), src, CreateOptions{PieceLength: 32 << 10}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hinfo, err := hyb.UnmarshalInfo()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want [][32]byte
+		for fi := range hinfo.UpvertedFilesIter() {
+			if fi.PiecesRoot.Ok {
+				want = append(want, fi.PiecesRoot.Value)
+			}
+		}
+		opt := CreateOptions{PieceLength: 48 << 10, Format: V1Only}
+		plain, err := CreateInfo(context.Background(), src, opt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Roots = true
+		info, roots, err := CreateShare(context.Background(), src, opt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := EncodeInfo(plain)
+		b, _ := EncodeInfo(info)
+		if !bytes.Equal(a, b) || info.HasV2() {
+			t.Errorf("%s: the v1 torrent changed with Roots (v2 parts: %v)", src, info.HasV2())
+		}
+		if len(want) == 0 || !slices.Equal(roots, want) {
+			t.Errorf("%s: roots %x, want the hybrid's %x", src, roots, want)
+		}
 	}
 }

@@ -100,6 +100,23 @@ func (v *v2Hasher) endFile() {
 	v.files = append(v.files, f)
 }
 
+// rootsPieceLength is the piece length of the Merkle trees a V1Only
+// torrent's roots are computed with: a file's pieces root does not depend
+// on it (a tree over 16 KiB blocks padded to a power of two either way),
+// and 1 MiB keeps the buffer small and the layer short.
+const rootsPieceLength = 1 << 20
+
+// roots lists the pieces roots of the non-empty files hashed, in order.
+func (v *v2Hasher) roots() [][32]byte {
+	var out [][32]byte
+	for _, f := range v.files {
+		if f.length > 0 {
+			out = append(out, f.root)
+		}
+	}
+	return out
+}
+
 // setFileTree sets info's BEP 52 meta version and file tree; a single
 // file sits in the tree under the torrent's name.
 func setFileTree(info *metainfo.Info, files []v2File) {

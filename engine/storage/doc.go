@@ -26,6 +26,10 @@
 // What a hybrid loses is v2's per-block blame, which needs piece layers:
 // its failed pieces are judged by the v1 rule (see package swarm).
 //
+// Create computes a v1 torrent's pieces roots beside its pieces on request
+// (CreateOptions.Roots, CreateShare) without changing the torrent: a
+// file's root is fixed by its bytes alone, whatever the piece length.
+//
 // Info dictionaries come from strangers, so NewLayout treats every name as
 // hostile, and maps it, as libtorrent's sanitize_append_path_element does,
 // instead of refusing the torrent: empty, "." and ".." components are

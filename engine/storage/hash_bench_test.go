@@ -1,9 +1,13 @@
 package storage
 
 import (
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -44,5 +48,30 @@ func BenchmarkPieceV1SHA1(b *testing.B) {
 	b.SetBytes(benchPiece)
 	for b.Loop() {
 		sha1.Sum(data)
+	}
+}
+
+// BenchmarkCreateShare is Share's hashing of one 32 MiB file (from the
+// page cache): a v1 torrent alone, and with its pieces root beside it
+// (CreateOptions.Roots), which Share does.
+func BenchmarkCreateShare(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "f")
+	data := make([]byte, 32<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, roots := range []bool{false, true} {
+		b.Run(fmt.Sprintf("roots=%v", roots), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, _, err := CreateShare(context.Background(), path, CreateOptions{Format: V1Only, Roots: roots}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
