@@ -76,6 +76,12 @@ type Settings struct {
 	// queue (0 = no cap). Library items are never queued.
 	MaxActiveDownloads int
 	MaxActiveSeeds     int
+	// ShareHybrid has Share (drop-to-share) make hybrid torrents (v1 and
+	// v2 in one, BEP 52) instead of v1 ones (ShareFormat, the default):
+	// v2 clients then check every 16 KiB block, but Transmission 3.00
+	// and aria2 1.36 cannot fetch them (see ShareFormat). It applies to
+	// what is shared from then on.
+	ShareHybrid bool
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.

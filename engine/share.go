@@ -15,6 +15,7 @@ import (
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/engine/torrentfile"
 )
 
 // Share starts hashing a file or folder in the background; progress shows
@@ -65,17 +66,22 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
-	info, roots, err := storage.CreateShare(ctx, abs, storage.CreateOptions{Format: ShareFormat, Roots: true}, progress)
+	made, err := storage.CreateShare(ctx, abs, storage.CreateOptions{Format: e.shareFormat(), Roots: true}, progress)
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
+	info := made.Info
 	infoBytes, err := storage.EncodeInfo(info)
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
 	ih := InfoHash(sha1.Sum(infoBytes))
+	if err := e.saveShareLayers(ih, made); err != nil {
+		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
+	}
+	roots := made.Roots[:min(len(made.Roots), maxRootsPerEntry)]
 	row := state.LibraryRow{InfoHash: ih, Name: info.Name, Path: abs, Size: info.TotalLength(),
-		Files: max(1, len(info.Files)), Info: infoBytes, Added: time.Now(), Roots: roots[:min(len(roots), maxRootsPerEntry)]}
+		Files: max(1, len(info.Files)), Info: infoBytes, Added: time.Now(), Roots: roots}
 	if err := e.db.PutLibrary(ctx, row); err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
@@ -85,6 +91,29 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	e.saveResume(ih, libraryResume(row))
 	e.markLeafDirty()
 	return ih, nil
+}
+
+// shareFormat is what Share makes: ShareFormat (v1), or a hybrid when
+// Settings.ShareHybrid says so.
+func (e *Engine) shareFormat() storage.Format {
+	if e.Settings().ShareHybrid {
+		return storage.Hybrid
+	}
+	return ShareFormat
+}
+
+// saveShareLayers keeps a hybrid share's piece layers where TorrentFile
+// finds them, so its saved .torrent is whole for v2 clients (libtorrent
+// refuses a v2 torrent without them).
+func (e *Engine) saveShareLayers(ih InfoHash, made storage.Shared) error {
+	if len(made.Layers) == 0 {
+		return nil
+	}
+	layers, err := torrentfile.CheckPieceLayers(made.Info, made.Layers)
+	if err != nil {
+		return err
+	}
+	return writeLayers(e.hybridLayersPath(ih), layers)
 }
 
 // addLibrary seeds a library item: every piece is present by construction.

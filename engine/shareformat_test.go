@@ -1,12 +1,16 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
@@ -109,4 +113,94 @@ func clipOut(b []byte) string {
 		b = b[:300]
 	}
 	return string(b)
+}
+
+// TestShareHybridSetting: by default Share makes a v1 torrent; with
+// Settings.ShareHybrid it makes a hybrid (v2 file tree, BEP 47 pad files)
+// whose saved .torrent carries its piece layers, and qBittorrent-nox
+// (libtorrent 2.0) downloads the folder from the Shoal sharing it, from
+// that .torrent and from a btmh magnet link naming only its v2 infohash;
+// bytes compared.
+func TestShareHybridSetting(t *testing.T) {
+	needBins(t, "qbittorrent-nox")
+	for _, magnet := range []bool{false, true} {
+		t.Run(map[bool]string{false: "torrent file", true: "btmh magnet"}[magnet], func(t *testing.T) {
+			c := folderOfFiles(t, "album")
+			n := enginetest.Start(t, enginetest.Config(t))
+			if !magnet { // the default is v1, as ShareFormat says
+				ih, err := n.ShareSync(context.Background(), c.root, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mi := savedTorrent(t, n, ih); mi.PieceLayers != nil || mustInfo(t, mi).HasV2() {
+					t.Fatalf("default share has v2 parts")
+				}
+				if err := n.Remove(ih, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := n.Settings()
+			s.ShareHybrid = true
+			need(t, n.SetSettings(s))
+			ih, err := n.ShareSync(context.Background(), c.root, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mi := savedTorrent(t, n, ih)
+			info := mustInfo(t, mi)
+			if !info.HasV2() || len(info.Files) <= len(c.sums) || len(mi.PieceLayers) == 0 {
+				t.Fatalf("hybrid share: v2 %v, %d v1 files for %d (pad files), %d piece layers",
+					info.HasV2(), len(info.Files), len(c.sums), len(mi.PieceLayers))
+			}
+			torrent := filepath.Join(t.TempDir(), "share.torrent")
+			enginetest.WriteTorrent(t, mi, torrent)
+			dir := t.TempDir()
+			src := torrent
+			if magnet {
+				v2 := sha256.Sum256(mi.InfoBytes)
+				src = "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2[:]) + "&dn=album"
+			}
+			q := startQbittorrent(t, src, dir, false)
+			var id [20]byte // qBittorrent's name for it
+			need(t, peerclients.PollFor(60*time.Second, "qbittorrent lists the torrent", func() (bool, error) {
+				list, err := q.Torrents()
+				if q.Proc.Exited() {
+					return false, err
+				}
+				if len(list) != 1 {
+					return false, nil
+				}
+				_, err = hex.Decode(id[:], []byte(list[0].Hash))
+				return err == nil, err
+			}))
+			need(t, q.AddPeers(id, n.PeerAddr()))
+			need(t, peerclients.PollFor(shoalTimeout, "qbittorrent completes from Shoal", q.Done))
+			q.Proc.Stop(15 * time.Second) // flush its write cache
+			c.checkCopy(t, dir)
+		})
+	}
+}
+
+// savedTorrent is the .torrent Shoal saves for ih, parsed.
+func savedTorrent(t *testing.T, n *enginetest.Node, ih engine.InfoHash) *metainfo.MetaInfo {
+	t.Helper()
+	b, err := n.TorrentFile(ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi, err := metainfo.Load(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mi
+}
+
+// mustInfo is mi's info dictionary.
+func mustInfo(t *testing.T, mi *metainfo.MetaInfo) *metainfo.Info {
+	t.Helper()
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &info
 }

@@ -104,15 +104,26 @@ func CreateInfo(ctx context.Context, path string, opt CreateOptions, progress fu
 	return info, err
 }
 
-// CreateShare is CreateInfo also returning the BEP 52 pieces root of each
-// non-empty file, in file order: from the file tree of a v2 or hybrid
-// torrent, and, with opt.Roots, computed beside a v1 torrent's SHA-1
-// pieces (nil without it). A file's pieces root depends on its bytes
-// alone, not on the piece length, so a v1 share's roots are those of the
-// same file in any v2 or hybrid torrent.
-func CreateShare(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, [][32]byte, error) {
-	info, _, roots, err := createParts(ctx, path, opt, progress)
-	return info, roots, err
+// Shared is what CreateShare makes.
+type Shared struct {
+	Info *metainfo.Info
+	// Roots are the BEP 52 pieces roots of the non-empty files, in file
+	// order: from the file tree of a v2 or hybrid torrent, and, with
+	// CreateOptions.Roots, computed beside a v1 torrent's SHA-1 pieces
+	// (nil without it). A file's pieces root depends on its bytes alone,
+	// not on the piece length, so a v1 share's roots are those of the
+	// same file in any v2 or hybrid torrent.
+	Roots [][32]byte
+	// Layers are a v2 or hybrid torrent's piece layers, as in a .torrent
+	// file's "piece layers" (pieces root -> concatenated hashes).
+	Layers map[string]string
+}
+
+// CreateShare is CreateInfo also returning the files' pieces roots and
+// piece layers.
+func CreateShare(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (Shared, error) {
+	info, layers, roots, err := createParts(ctx, path, opt, progress)
+	return Shared{Info: info, Roots: roots, Layers: layers}, err
 }
 
 func createInfo(ctx context.Context, path string, opt CreateOptions, progress func(hashed, total int64)) (*metainfo.Info, map[string]string, error) {

@@ -281,10 +281,11 @@ func TestCreateShareRoots(t *testing.T) {
 			t.Fatal(err)
 		}
 		opt.Roots = true
-		info, roots, err := CreateShare(context.Background(), src, opt, nil)
+		made, err := CreateShare(context.Background(), src, opt, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		info, roots := made.Info, made.Roots
 		a, _ := EncodeInfo(plain)
 		b, _ := EncodeInfo(info)
 		if !bytes.Equal(a, b) || info.HasV2() {

@@ -68,7 +68,7 @@ func BenchmarkCreateShare(b *testing.B) {
 		b.Run(fmt.Sprintf("roots=%v", roots), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				if _, _, err := CreateShare(context.Background(), path, CreateOptions{Format: V1Only, Roots: roots}, nil); err != nil {
+				if _, err := CreateShare(context.Background(), path, CreateOptions{Format: V1Only, Roots: roots}, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
