@@ -37,13 +37,17 @@ func v2Hashes(info *metainfo.Info, infoBytes []byte) ([32]byte, [][32]byte) {
 }
 
 // hashes is v2Hashes for t: a v1 share's files have the pieces roots
-// computed when it was shared (t.roots), so search matches them with the
-// same files in v2 and hybrid torrents although its torrent has no v2
-// parts.
+// computed when it was shared, kept in its leaf entry (addLibraryWith),
+// so search matches them with the same files in v2 and hybrid torrents
+// although its torrent has no v2 parts.
 func (t *transfer) hashes(info *metainfo.Info, infoBytes []byte) ([32]byte, [][32]byte) {
 	v2, roots := v2Hashes(info, infoBytes)
 	if len(roots) == 0 {
-		roots = t.roots
+		t.mu.Lock()
+		if t.entry != nil {
+			roots = t.entry.Roots
+		}
+		t.mu.Unlock()
 	}
 	return v2, roots
 }

@@ -128,9 +128,15 @@ func (e *Engine) addLibraryWith(row state.LibraryRow, totals *[2]int64) error {
 		return errors.New("engine: library item without metadata")
 	}
 	t := &transfer{ih: row.InfoHash, library: true, path: row.Path, dir: filepath.Dir(row.Path),
-		name: row.Name, added: row.Added, roots: row.Roots}
+		name: row.Name, added: row.Added}
 	t.setLoadedTotals(totals)
-	return e.addTransfer(t, row.Info, nil, nil) // newSwarm marks every piece had
+	if err := e.addTransfer(t, row.Info, nil, nil); err != nil { // newSwarm marks every piece had
+		return err
+	}
+	if len(row.Roots) > 0 {
+		t.leafEntryWith(row.Roots) // the roots live in the entry alone (idle heap)
+	}
+	return nil
 }
 
 // setLoadedTotals gives t the all-time byte counts read with it, if any.
@@ -256,7 +262,12 @@ func (e *Engine) leafUpdate() {
 // leafEntry is t's entry in the search leaf's share list, if it is shared
 // (complete and not paused). It is made once: a complete torrent's name
 // and files do not change.
-func (t *transfer) leafEntry() (overlay.Entry, bool) {
+func (t *transfer) leafEntry() (overlay.Entry, bool) { return t.leafEntryWith(nil) }
+
+// leafEntryWith is leafEntry making the entry, if it is not made yet, with
+// roots as its files' pieces roots when its torrent has none of its own
+// (a v1 share's, computed when it was shared: see transfer.hashes).
+func (t *transfer) leafEntryWith(roots [][32]byte) (overlay.Entry, bool) {
 	sw := t.swarm()
 	if sw == nil {
 		return overlay.Entry{}, false
@@ -271,7 +282,10 @@ func (t *transfer) leafEntry() (overlay.Entry, bool) {
 		return overlay.Entry{}, false
 	}
 	info, infoBytes := sw.Info()
-	v2, roots := t.hashes(info, infoBytes)
+	v2, own := v2Hashes(info, infoBytes)
+	if len(own) > 0 {
+		roots = own
+	}
 	entry = &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
 		V2: v2, Roots: roots}
 	t.mu.Lock()

@@ -45,9 +45,6 @@ type transfer struct {
 	// layersDamaged: some saved layers failed their check
 	// (dropDamagedLayers); the fetched ones replace the saved file.
 	layersDamaged bool
-	// roots are a shared item's BEP 52 pieces roots computed when it was
-	// shared, for a v1 torrent that has none of its own (set once).
-	roots [][32]byte
 	// alt is a hybrid's other infohash, once its info is known (alias.go);
 	// altKnown: alt was worked out (zero for a torrent that is not hybrid).
 	alt      InfoHash
