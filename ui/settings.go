@@ -61,6 +61,7 @@ type settingsTab struct {
 	listenPort               *widget.Entry
 	portMapping              *widget.Check
 	queue                    queueSettings
+	share                    shareSettings
 	reach                    *widget.Label
 	testAgain                *widget.Button
 	reachShown               reachKey // what reach shows, so an unchanged snapshot costs nothing
@@ -101,6 +102,7 @@ func newSettingsTab(u *UI) *settingsTab {
 	st.utp = widget.NewCheck("Use uTP beside TCP (kinder to other traffic)", nil)
 	st.listenPort = widget.NewEntry()
 	st.queue = newQueueSettings()
+	st.share = newShareSettings()
 	st.portMapping = widget.NewCheck("Open the port on my router (UPnP / NAT-PMP)", nil)
 	st.reach = widget.NewLabel(reachWords(engine.NetStatus{}, 0, true))
 	st.reach.Wrapping = fyne.TextWrapWord
@@ -167,7 +169,7 @@ func (st *settingsTab) layout() fyne.CanvasObject {
 			widget.NewFormItem("Crawl rate", withUnit(st.crawlRate, "queries/s")),
 			widget.NewFormItem("Index size", withUnit(st.dhtCap, "torrents at most"))),
 	))
-	cols := newColumns(container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding, st.queue.card(), search))
+	cols := newColumns(container.NewVBox(downloads, speed, alt, conns), container.NewVBox(schedule, seeding, st.queue.card(), st.share.card(), search))
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(st.revert, st.apply), st.info)
 	return container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(cols))
 }
@@ -226,6 +228,7 @@ func (st *settingsTab) fill(s engine.Settings) {
 	st.crawlRate.SetText(fmt.Sprint(s.CrawlRate))
 	st.dhtCap.SetText(fmt.Sprint(s.DHTIndexCap))
 	st.queue.fill(s)
+	st.share.fill(s)
 }
 
 // read validates the widgets into settings, starting from the saved ones
@@ -277,6 +280,7 @@ func (st *settingsTab) read() (engine.Settings, error) {
 	}
 	s.PortMapping = st.portMapping.Checked
 	st.queue.read(&s, keep)
+	st.share.read(&s)
 	return s, errors.Join(errs...)
 }
 
