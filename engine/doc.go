@@ -176,8 +176,9 @@
 // answers to its other name too (alias.go): it asks and tells the DHT and
 // its trackers under both, as libtorrent does, and an incoming handshake
 // under either reaches it and is answered under the name the peer used.
-// Share (drop-to-share) makes v1 torrents, `shoal create` hybrids: see
-// ShareFormat for the measured reason. A share still has its files' BEP
+// Share (drop-to-share) makes v1 torrents by default, `shoal create`
+// hybrids: see ShareFormat for the measured reason. Settings.ShareHybrid
+// has Share make hybrids too (Settings > Sharing). A share still has its files' BEP
 // 52 pieces roots, computed in the same reading pass as its SHA-1 pieces
 // and kept beside its torrent (the library row, not the .torrent), so
 // search shows the same file in a share and in a v2 or hybrid torrent as

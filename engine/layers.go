@@ -202,7 +202,8 @@ func isV2Magnet(source string) bool {
 	return err == nil && m.V2InfoHash.Ok && !m.InfoHash.Ok
 }
 
-// ShareFormat is what Share (drop-to-share) makes of a file or folder: v1,
+// ShareFormat is what Share (drop-to-share) makes of a file or folder
+// unless Settings.ShareHybrid asks for hybrids: v1,
 // not the hybrid `shoal create` makes by default, so that every client can
 // fetch a share. Measured on Debian 12 (TestShareFormatReason pins it):
 // Transmission 3.00 and aria2 1.36 cannot take a hybrid from a Shoal
