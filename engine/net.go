@@ -82,7 +82,20 @@ func (e *Engine) startUTP() error {
 		return fmt.Errorf("engine: %w", err)
 	}
 	e.utp, e.pc = u, u.PacketConn()
+	e.logUTPBuffers(u)
 	return nil
+}
+
+// logUTPBuffers says once what socket buffers the kernel granted a uTP
+// socket, and how to get the asked ones when it granted less.
+func (e *Engine) logUTPBuffers(u *transport.UTP) {
+	b := u.Buffers()
+	if b.Short() {
+		e.log.Info("uTP socket buffers smaller than asked; raise the sysctls net.core.rmem_max and wmem_max to give uTP more",
+			"recv", b.Recv, "send", b.Send, "asked_recv", transport.UDPRecvBuffer, "asked_send", transport.UDPSendBuffer)
+		return
+	}
+	e.log.Debug("uTP socket buffers", "recv", b.Recv, "send", b.Send)
 }
 
 // utpAcceptLoop takes every incoming uTP connection, as acceptLoop does

@@ -65,6 +65,7 @@ func (e *Engine) startUTP6() error {
 		return fmt.Errorf("engine: IPv6: %w", err)
 	}
 	e.utp6, e.pc6 = u, u.PacketConn()
+	e.logUTPBuffers(u)
 	return nil
 }
 

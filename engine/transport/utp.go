@@ -33,17 +33,23 @@ func (m UTPMode) String() string {
 // to its connections, every other datagram (the DHT's KRPC) to whoever
 // reads PacketConn. See the package doc for the library and why.
 type UTP struct {
-	s *utp.Socket
+	s       *utp.Socket
+	buffers SocketBuffers
 }
 
-// NewUTP starts demultiplexing pc. Closing the UTP closes pc.
+// NewUTP sizes pc's buffers (see UDPRecvBuffer) and starts demultiplexing
+// it. Closing the UTP closes pc.
 func NewUTP(pc net.PacketConn) (*UTP, error) {
+	b := sizeBuffers(pc)
 	s, err := utp.NewSocketFromPacketConn(pc)
 	if err != nil {
 		return nil, fmt.Errorf("transport: uTP socket: %w", err)
 	}
-	return &UTP{s: s}, nil
+	return &UTP{s: s, buffers: b}, nil
 }
+
+// Buffers are the socket buffers the kernel granted the UDP socket.
+func (u *UTP) Buffers() SocketBuffers { return u.buffers }
 
 // PacketConn is the shared socket as the DHT sees it: it reads only the
 // datagrams that are not uTP, and writes as the UDP socket does.

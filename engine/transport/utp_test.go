@@ -3,6 +3,10 @@ package transport
 import (
 	"encoding/binary"
 	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,4 +125,49 @@ func FuzzUTPDatagram(f *testing.F) {
 		}
 		demux(t, b)
 	})
+}
+
+// TestUTPSocketBuffers: the uTP socket asks the kernel for bigger buffers
+// than a UDP socket gets by default, and reports what it got: on Linux,
+// twice the asked size capped at net.core.rmem_max (wmem_max to send).
+func TestUTPSocketBuffers(t *testing.T) {
+	plain, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	before := socketBuffers(plain)
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := NewUTP(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.CloseNow()
+	got := u.Buffers()
+	t.Logf("default %+v, granted %+v", before, got)
+	if runtime.GOOS != "linux" {
+		return
+	}
+	if got.Recv <= before.Recv || got.Send <= before.Send {
+		t.Fatalf("buffers %+v, want more than a plain socket's %+v", got, before)
+	}
+	for _, c := range []struct {
+		sysctl    string
+		asked, is int
+	}{{"rmem_max", UDPRecvBuffer, got.Recv}, {"wmem_max", UDPSendBuffer, got.Send}} {
+		b, err := os.ReadFile("/proc/sys/net/core/" + c.sysctl)
+		if err != nil {
+			t.Skip(err)
+		}
+		limit, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 2 * min(c.asked, limit); c.is != want {
+			t.Errorf("%s %d: granted %d, want %d", c.sysctl, limit, c.is, want)
+		}
+	}
 }

@@ -1,0 +1,27 @@
+//go:build unix
+
+package transport
+
+import (
+	"net"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// socketBuffers reads SO_RCVBUF and SO_SNDBUF from pc, if it is a socket.
+func socketBuffers(pc net.PacketConn) (b SocketBuffers) {
+	sc, ok := pc.(syscall.Conn)
+	if !ok {
+		return b
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return b
+	}
+	raw.Control(func(fd uintptr) {
+		b.Recv, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
+		b.Send, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF)
+	})
+	return b
+}
