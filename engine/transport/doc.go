@@ -43,8 +43,13 @@
 // no queue explains, does not cut the window; the window grows only while
 // full) and LEDBAT++'s 60 ms target (libutp's 100 ms is no less than the
 // queue of many bottlenecks, so beside a queue-filling TCP flow it never
-// yielded by delay), and a lost fast resend is resent again once three
-// later packets are acked. Pacing was tried and left out (branch
+// yielded by delay) with LEDBAT++'s multiplicative decrease past it (an
+// additive one took a hundred round trips to give way, so the yield
+// depended on overflow losses), and a lost fast resend is resent again
+// once three later packets are acked. The UDP socket asks the kernel
+// for 4 MiB to receive and 1 MiB to send (UDPRecvBuffer; one socket
+// carries every uTP connection and the DHT), and the engine logs what it
+// got. Pacing was tried and left out (branch
 // utp-pace): in the bench the leecher rows got slower with it. Its other limits, from its source: one package-wide mutex for
 // every socket and connection, a 50-SYN accept backlog (older SYNs are
 // reset), and read deadlines that were seen not to end a stalled Read, so

@@ -24,7 +24,11 @@
 // round-trip sample (Karn's rule). A random loss (short queue, little of
 // ours in it: TCP Veno's test; and rare) leaves the window alone, and the
 // window grows only while it is full (see ledbat.go's lost and acked),
-// and the target is LEDBAT++'s 60 ms (ledbat.go).
+// the target is LEDBAT++'s 60 ms and past it the window shrinks by
+// LEDBAT++'s multiplicative decrease, the base delay is RFC 6817's ten
+// one-minute minima (ledbat.go), and the resend timeout is RFC 6298's
+// SRTT + 4·RTTVAR with BEP 29's 500 ms floor (rtt.go; upstream took
+// three mean round trips, jittered).
 // Why a copy: see package transport's doc.
 //
 // # Locking
