@@ -124,5 +124,5 @@ func (e *Engine) settled(t *transfer) bool {
 	if !library && !saved {
 		return false
 	}
-	return sw.Settled()
+	return sw == nil || sw.Settled() // nil: a library item that waits
 }

@@ -238,7 +238,11 @@ func (a *announcer) forget(it *announceItem) {
 // stopItem sends "stopped" to the trackers that know it's transfer.
 func (e *Engine) stopItem(it *announceItem) {
 	if it.t.trackersStarted() {
-		e.stopAnnounce(it.t, it.sw)
+		sw := it.sw
+		if sw == nil {
+			sw = it.t.madeSwarm() // made by the announce that started the trackers
+		}
+		e.stopAnnounce(it.t, sw)
 	}
 }
 
@@ -318,6 +322,11 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 	if ctx.Err() != nil {
 		return
 	}
+	if sw == nil { // a library item that waits for its swarm (lazy.go)
+		if sw = t.madeSwarm(); sw == nil && len(t.trackers) > 0 {
+			sw = e.swarmOf(t) // tracker announces report its counts
+		}
+	}
 	if !it.complete && sw.Complete() {
 		it.complete = true
 		for _, set := range t.announcers() {
@@ -344,11 +353,16 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 			}
 			found = lookup.peers
 			t.setDHT(countOf(lookup))
-			sw.AddPeers(found...)
+			if sw == nil && len(found) > 0 {
+				sw = e.swarmOf(t) // peers to meet: the item's swarm is needed now
+			}
+			if sw != nil {
+				sw.AddPeers(found...)
+			}
 		}
 		e.ann.setSkipped(it, skip)
 		now = time.Now()
-		if it.complete || sw.NumPeers() > 0 {
+		if it.complete || (sw != nil && sw.NumPeers() > 0) {
 			it.delay = min(it.delay*2, maxDelay)
 		}
 		if it.complete {

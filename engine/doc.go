@@ -31,13 +31,17 @@
 // swarm woke since they were last settled, and downloads until settled;
 // library rows are made once and kept until the library changes, one
 // read-only slice shared by every Snapshot until then. Start-up reads
-// every transfer's byte totals and saved options in one query each and
-// parses each torrent's info once (swarm.Config.Info); what remains per
-// item is its swarm and storage objects (no descriptor is kept open),
-// about 5 KB of heap for a small single file (TestIdleLibraryItemHeap):
-// a swarm makes its maps and its logger when first needed, and holds its
-// piece hashes once, inside the info bytes it serves (the parsed info and
-// the storage layout view them). Ten seconds into Run the memory the
+// every transfer's byte totals and saved options in one query each. A
+// library item of a v1 torrent starts without a swarm (lazy.go): it keeps
+// its info bytes and its row's name, size and file count, and its info is
+// parsed and its swarm and storage made only when first needed (a peer
+// connects for it, a DHT lookup finds peers, a command asks for its
+// files), about 2.5 KB of heap for a small single file
+// (TestIdleLibraryItemHeap, TestLazyLibraryItem). Other torrents parse
+// their info once (swarm.Config.Info); a swarm makes its maps and its
+// logger when first needed, and holds its piece hashes once, inside the
+// info bytes it serves (the parsed info and the storage layout view
+// them). Ten seconds into Run the memory the
 // start needed only for the while goes back to the OS (memory.go): the
 // runtime's scavenger keeps what the heap may grow back to, so a 10,000-
 // item start otherwise stays at its peak, twice the live heap.

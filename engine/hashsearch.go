@@ -101,6 +101,16 @@ func matchesHash(h string, ih InfoHash, v2 [32]byte, roots [][32]byte) bool {
 func (e *Engine) libraryHits(h string) []Hit {
 	var hits []Hit
 	for _, t := range e.transferList() {
+		if t.waits() { // v1: its infohash and the roots kept in its leaf entry
+			if _, roots := t.hashes(nil, nil); !matchesHash(h, t.ih, [32]byte{}, roots) {
+				continue
+			}
+			if entry, ok := t.leafEntry(); ok {
+				hits = append(hits, Hit{InfoHash: t.ih, Name: entry.Name, Size: entry.Size, Files: entry.Files,
+					Roots: entry.Roots, Local: true, Magnet: Magnet(t.ih, entry.Name)})
+			}
+			continue
+		}
 		sw := t.swarm()
 		if sw == nil {
 			continue

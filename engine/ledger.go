@@ -195,6 +195,9 @@ func (f *flushBatch) add(e *Engine, t *transfer) {
 	t.mu.Lock()
 	sw, dirty, checked := t.sw, t.dirty, t.checked
 	t.mu.Unlock()
+	if sw == nil {
+		return // a library item that waits for its swarm: nothing moved
+	}
 	if !t.library {
 		p, err := sw.Checkpoint()
 		if err != nil {

@@ -191,7 +191,7 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{})
 		return
 	}
 	t := e.transferNamed(InfoHash(in.InfoHash))
-	if t == nil || t.swarm() == nil {
+	if t == nil || e.activeSwarm(t) == nil { // a library item that waits: its swarm is made now
 		c.Close()
 		return
 	}

@@ -79,7 +79,7 @@ func (t *transfer) queueState() queueState {
 	q := queueState{held: t.paused || t.targetReached, forced: t.forced, queued: t.queued}
 	sw := t.sw
 	t.mu.Unlock()
-	q.complete = sw.Complete()
+	q.complete = sw == nil || sw.Complete() // nil: a library item that waits
 	return q
 }
 

@@ -27,6 +27,9 @@ func (e *Engine) TorrentFile(ih InfoHash) ([]byte, error) {
 	sw, layers := t.sw, t.layers
 	t.mu.Unlock()
 	if sw == nil {
+		sw = e.swarmOf(t) // a library item that waits
+	}
+	if sw == nil {
 		return nil, ErrNoMetadata
 	}
 	_, raw := sw.Info()

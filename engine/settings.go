@@ -382,8 +382,8 @@ func (e *Engine) SetTransferOptions(ih InfoHash, o TransferOptions) error {
 	t.mu.Lock()
 	t.opts = o
 	t.view = nil // wanted bytes and order change
-	sw := t.sw
 	t.mu.Unlock()
+	sw := e.swarmOf(t)
 	swarm.SetLimit(t.upLimit, o.UploadLimit)
 	swarm.SetLimit(t.downLimit, o.DownloadLimit)
 	sw.SetSequential(o.Sequential)
@@ -446,9 +446,7 @@ func (e *Engine) Files(ih InfoHash) ([]FileSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	sw := t.sw
-	t.mu.Unlock()
+	sw := e.swarmOf(t)
 	var out []FileSnapshot
 	for _, f := range sw.Files() {
 		out = append(out, FileSnapshot{Index: f.Index, Path: f.Path, Size: f.Size, Have: f.Have, Wanted: f.Wanted})

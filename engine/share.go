@@ -128,7 +128,7 @@ func (e *Engine) addLibraryWith(row state.LibraryRow, totals *[2]int64) error {
 		return errors.New("engine: library item without metadata")
 	}
 	t := &transfer{ih: row.InfoHash, library: true, path: row.Path, dir: filepath.Dir(row.Path),
-		name: row.Name, added: row.Added}
+		name: row.Name, added: row.Added, size: row.Size, files: row.Files}
 	t.setLoadedTotals(totals)
 	if err := e.addTransfer(t, row.Info, nil, nil); err != nil { // newSwarm marks every piece had
 		return err
@@ -266,28 +266,37 @@ func (t *transfer) leafEntry() (overlay.Entry, bool) { return t.leafEntryWith(ni
 
 // leafEntryWith is leafEntry making the entry, if it is not made yet, with
 // roots as its files' pieces roots when its torrent has none of its own
-// (a v1 share's, computed when it was shared: see transfer.hashes).
+// (a v1 share's, computed when it was shared: see transfer.hashes). An
+// item that waits for its swarm (lazy.go) gets its entry from its row.
 func (t *transfer) leafEntryWith(roots [][32]byte) (overlay.Entry, bool) {
+	t.mu.Lock()
+	entry, waiting := t.entry, t.sw == nil && t.lazyInfo != nil
+	t.mu.Unlock()
 	sw := t.swarm()
-	if sw == nil {
+	if sw == nil && !waiting {
 		return overlay.Entry{}, false
 	}
-	t.mu.Lock()
-	entry := t.entry
-	t.mu.Unlock()
 	if entry != nil {
 		return *entry, true
 	}
-	if !sw.Complete() {
-		return overlay.Entry{}, false
+	if waiting {
+		var ok bool
+		if entry, ok = t.waitingEntry(); !ok {
+			return overlay.Entry{}, false
+		}
+		entry.Roots = roots // a v1 torrent has none of its own
+	} else {
+		if !sw.Complete() {
+			return overlay.Entry{}, false
+		}
+		info, infoBytes := sw.Info()
+		v2, own := v2Hashes(info, infoBytes)
+		if len(own) > 0 {
+			roots = own
+		}
+		entry = &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
+			V2: v2, Roots: roots}
 	}
-	info, infoBytes := sw.Info()
-	v2, own := v2Hashes(info, infoBytes)
-	if len(own) > 0 {
-		roots = own
-	}
-	entry = &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
-		V2: v2, Roots: roots}
 	t.mu.Lock()
 	t.entry = entry
 	t.mu.Unlock()

@@ -41,7 +41,11 @@ func (e *Engine) Snapshot() Snapshot {
 		if !t.library {
 			continue
 		}
-		st := t.sw.Stats()
+		sw := t.madeSwarm()
+		if sw == nil {
+			continue
+		}
+		st := sw.Stats()
 		peers += len(st.Peers)
 		snap.Net.DownRate += st.DownRate
 		snap.Net.UpRate += st.UpRate
@@ -121,13 +125,16 @@ func (t *transfer) libraryItem() LibraryItem {
 	if item != nil {
 		return *item
 	}
-	st := sw.Stats()
-	files := 1
-	if info, _ := sw.Info(); info != nil {
-		files = max(1, len(info.Files))
+	name, size, files := t.name, t.size, max(1, t.files)
+	if sw != nil {
+		st := sw.Stats()
+		name, size, files = st.Name, st.Size, 1
+		if info, _ := sw.Info(); info != nil {
+			files = max(1, len(info.Files))
+		}
 	}
-	item = &LibraryItem{InfoHash: t.ih, Name: st.Name, Path: t.path, Size: st.Size, Files: files,
-		Magnet: Magnet(t.ih, st.Name), Added: t.added}
+	item = &LibraryItem{InfoHash: t.ih, Name: name, Path: t.path, Size: size, Files: files,
+		Magnet: Magnet(t.ih, name), Added: t.added}
 	t.mu.Lock()
 	t.item = item
 	t.mu.Unlock()
@@ -185,6 +192,9 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 	t.mu.Unlock()
 	f := e.moveFails.get(t.ih)
 	v.MoveErr, v.MoveTo = f.err, f.to
+	if sw == nil {
+		sw = e.swarmOf(t) // a library item's details: its swarm is made now
+	}
 	st := sw.Stats()
 	if st.HasInfo {
 		v.Name, v.Size, v.Have = st.Name, st.Size, st.Have

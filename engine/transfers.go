@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
@@ -51,8 +52,18 @@ type transfer struct {
 	altKnown bool
 	annAlt   *tracker.Announcer // the trackers under alt, if any (under mu)
 
-	mu         locks.Mutex
-	sw         *swarm.Swarm
+	// size and files are a library item's, from its row (the Library
+	// row of an item that waits for its swarm is made from them).
+	size  int64
+	files int
+
+	mu locks.Mutex
+	sw *swarm.Swarm // nil while a library item waits (lazy.go)
+	// lazyInfo is the info dictionary of a library item that waits for
+	// its swarm; ctx is the context it was started in (under mu).
+	lazyInfo   []byte
+	ctx        context.Context
+	makeOnce   sync.Once // makes the swarm of an item that waits (lazy.go)
 	cancel     context.CancelFunc
 	done       <-chan struct{}
 	paused     bool
@@ -117,7 +128,7 @@ func (e *Engine) Download(ctx context.Context, req DownloadRequest) (InfoHash, e
 	t, exists := e.transfers[spec.ih]
 	e.mu.Unlock()
 	if exists {
-		t.swarmAddPeers(append(req.Peers, spec.peers...))
+		e.swarmAddPeers(t, append(req.Peers, spec.peers...))
 		return spec.ih, nil
 	}
 	// Without metadata nothing can be checked on disk: every piece that
@@ -250,12 +261,17 @@ func magnetTiers(urls []string) [][]string {
 
 // addTransfer registers a transfer and starts it if the engine runs.
 func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []string) error {
-	sw, err := e.newSwarm(t, info, have)
-	if err != nil {
-		return err
+	var sw *swarm.Swarm
+	if t.library && waitsForSwarm(info) {
+		t.lazyInfo = info // the swarm is made when first needed (lazy.go)
+	} else {
+		var err error
+		if sw, err = e.newSwarm(t, info, have); err != nil {
+			return err
+		}
+		sw.AddExplicitPeers(peers...)
+		t.sw = sw
 	}
-	sw.AddExplicitPeers(peers...)
-	t.sw = sw
 	if !t.library && e.running() && e.wouldQueue(t) {
 		t.queued = true // waits for a place: not started at all
 	}
@@ -275,7 +291,9 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	e.transfers[t.ih] = t
 	start := e.startTransfer(t)
 	e.mu.Unlock()
-	e.hybridAlias(t, sw)
+	if sw != nil {
+		e.hybridAlias(t, sw)
+	}
 	if !t.library {
 		e.act.add(t) // a download is flushed until settled
 	}
@@ -350,7 +368,11 @@ func (e *Engine) startTransfer(t *transfer) (start func()) {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(e.runCtx)
-	t.cancel, t.done = cancel, t.sw.Done()
+	t.cancel = cancel
+	if t.sw == nil {
+		return e.startWaiting(t, ctx)
+	}
+	t.done = t.sw.Done()
 	sw := t.sw
 	return func() {
 		sw.Start(ctx) // even if ctx has ended: it stops at once, and Done closes
@@ -371,8 +393,8 @@ func (e *Engine) startTransfer(t *transfer) (start func()) {
 	}
 }
 
-func (t *transfer) swarmAddPeers(peers []string) {
-	if sw := t.swarm(); sw != nil {
+func (e *Engine) swarmAddPeers(t *transfer, peers []string) {
+	if sw := e.activeSwarm(t); sw != nil {
 		sw.AddExplicitPeers(peers...)
 	}
 }
@@ -404,9 +426,8 @@ func (e *Engine) Pause(ih InfoHash) error {
 	}
 	t.mu.Lock()
 	t.paused = true
-	sw := t.sw
 	t.mu.Unlock()
-	e.halt(t, sw)
+	e.halt(t, e.swarmOf(t))
 	if err := e.setForced(t, false); err != nil {
 		return err
 	}
@@ -450,8 +471,8 @@ func (e *Engine) Resume(ih InfoHash) error {
 	t.mu.Lock()
 	t.paused = false
 	t.targetReached = false
-	sw := t.sw
 	t.mu.Unlock()
+	sw := e.swarmOf(t)
 	sw.SetUploadBudget(-1)
 	if !t.library && e.wouldQueue(t) {
 		t.mu.Lock()
@@ -539,7 +560,7 @@ func (e *Engine) AddPeers(ih InfoHash, addrs ...string) error {
 	if err != nil {
 		return err
 	}
-	t.swarmAddPeers(addrs)
+	e.swarmAddPeers(t, addrs)
 	return nil
 }
 

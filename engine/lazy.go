@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/engine/swarm"
+)
+
+// A library item whose torrent is v1 only starts without a swarm: it keeps
+// its info dictionary's bytes and the row's name, size and file count, and
+// its swarm (the parsed info, the storage layout, the piece picker) is made
+// the first time something needs it: a peer connecting for it, a DHT
+// lookup that found peers, a command such as Files or Pause, the Library
+// row's details. Until then the item costs its transfer record and the
+// info bytes, and a start parses no info dictionary for it
+// (TestLazyLibraryItem). Hybrid and v2 items, which register an alias and
+// piece layers, are made at once as before.
+
+// waitsForSwarm reports whether a library item with info may wait for its
+// swarm: a v1-only torrent. The check looks for BEP 52's key in the bytes;
+// a false hit only makes the swarm at once, as before.
+func waitsForSwarm(info []byte) bool {
+	return info != nil && !bytes.Contains(info, []byte("12:meta versioni2e"))
+}
+
+// madeSwarm is t's swarm if it has been made (nil for an item that waits).
+func (t *transfer) madeSwarm() *swarm.Swarm {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sw
+}
+
+// swarmOf returns t's swarm, making it first for an item that waits. It
+// is made once (makeOnce: a second caller waits for the first), with no
+// lock of t's held, as it reads the disk. Once the item has been started,
+// the new swarm starts in the item's context.
+func (e *Engine) swarmOf(t *transfer) *swarm.Swarm {
+	t.mu.Lock()
+	sw, info := t.sw, t.lazyInfo
+	t.mu.Unlock()
+	if sw != nil || info == nil {
+		return sw
+	}
+	t.makeOnce.Do(func() { e.makeWaiting(t, info) })
+	return t.madeSwarm()
+}
+
+// makeWaiting makes and installs the swarm of t, an item that waits.
+func (e *Engine) makeWaiting(t *transfer, info []byte) {
+	made, err := e.newSwarm(t, info, nil)
+	if err != nil {
+		e.log.Warn("library item not loaded", "name", t.name, "err", err)
+		return
+	}
+	t.mu.Lock()
+	t.sw, t.lazyInfo = made, nil
+	ctx := t.ctx
+	if t.cancel != nil {
+		t.done = made.Done()
+	}
+	t.mu.Unlock()
+	if ctx != nil {
+		made.Start(ctx) // an ended ctx stops it at once
+	}
+}
+
+// activeSwarm is t.swarm() (nil while paused or queued), making a waiting
+// item's swarm first.
+func (e *Engine) activeSwarm(t *transfer) *swarm.Swarm {
+	if t.swarm() == nil && t.waits() {
+		e.swarmOf(t)
+	}
+	return t.swarm()
+}
+
+// waits reports whether t is a library item whose swarm is not made yet.
+func (t *transfer) waits() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sw == nil && t.lazyInfo != nil
+}
+
+// startWaiting is startTransfer's part for an item that waits: it is
+// registered with the announcer with no swarm; swarmOf starts the swarm in
+// ctx when it is made. Caller holds t.mu.
+func (e *Engine) startWaiting(t *transfer, ctx context.Context) func() {
+	t.ctx, t.done = ctx, closedChan
+	return func() {
+		if ctx.Err() != nil {
+			return
+		}
+		_, trackers := t.ann.NextDue()
+		it := e.ann.add(ctx, t, nil, true, !trackers && !e.dhtCanAsk())
+		e.wg.Add(1)
+		context.AfterFunc(ctx, func() {
+			defer e.wg.Done()
+			if e.ann.claimStop(it) {
+				e.stopItem(it)
+			}
+		})
+	}
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// waitingEntry is the search leaf's entry for a library item that waits
+// for its swarm, made without one: a single file of a v1 torrent whose
+// name is only "name" needs only its row's name and size (no file list,
+// no v2 hash); any other parses the info bytes, once.
+func (t *transfer) waitingEntry() (*overlay.Entry, bool) {
+	t.mu.Lock()
+	infoBytes := t.lazyInfo
+	t.mu.Unlock()
+	if infoBytes == nil {
+		return nil, false
+	}
+	if t.files <= 1 && !bytes.Contains(infoBytes, []byte("10:name.utf-8")) && !bytes.Contains(infoBytes, []byte("5:files")) {
+		return &overlay.Entry{InfoHash: t.ih, Name: t.name, Size: t.size}, true
+	}
+	info, err := swarm.ParseInfo(infoBytes)
+	if err != nil {
+		return nil, false
+	}
+	return &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info)}, true
+}

@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestLazyLibraryItem restarts an engine on a library of 30 shared files:
+// no item's info dictionary is parsed and no swarm is made at the start,
+// yet the Library rows, the search leaf's entries and a search by
+// infohash are right. A peer downloading one item makes that item's swarm
+// only, and Files makes another's.
+func TestLazyLibraryItem(t *testing.T) {
+	ctx := context.Background()
+	const n = 30
+	lib, src := t.TempDir(), t.TempDir()
+	e, err := Open(Config{DataDir: lib, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ihs := make([]InfoHash, n)
+	contents := make([][]byte, n)
+	for i := range n {
+		contents[i] = bytes.Repeat([]byte(fmt.Sprintf("lazy item %d\n", i)), 300+i)
+		path := filepath.Join(src, fmt.Sprintf("lazy-%02d.txt", i))
+		if err := os.WriteFile(path, contents[i], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ihs[i], err = e.ShareSync(ctx, path, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runOnce(t, e)
+
+	seed, _ := openRunning(t, Config{DataDir: lib, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	time.Sleep(500 * time.Millisecond)
+	for i, ih := range ihs {
+		tr, err := seed.lookup(ih)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tr.waits() {
+			t.Fatalf("item %d has its swarm (its info parsed) right after the start, want it made when first needed", i)
+		}
+		entry, ok := tr.leafEntry()
+		if want := fmt.Sprintf("lazy-%02d.txt", i); !ok || entry.Name != want || entry.Size != int64(len(contents[i])) || len(entry.Files) != 0 {
+			t.Fatalf("item %d's search entry is %+v (%v), want %s of %d bytes", i, entry, ok, want, len(contents[i]))
+		}
+	}
+	rows := seed.Snapshot().Library
+	if len(rows) != n {
+		t.Fatalf("Snapshot lists %d library items, want %d", len(rows), n)
+	}
+	for _, r := range rows {
+		var i int
+		if _, err := fmt.Sscanf(r.Name, "lazy-%02d.txt", &i); err != nil || r.InfoHash != ihs[i] || r.Size != int64(len(contents[i])) || r.Files != 1 {
+			t.Fatalf("Library row %+v does not match what was shared", r)
+		}
+	}
+	if hits := seed.libraryHits(ihs[3].String()); len(hits) != 1 || hits[0].Name != "lazy-03.txt" {
+		t.Fatalf("a search for item 3's infohash found %+v, want the item", hits)
+	}
+
+	leech, _ := openRunning(t, Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", LoopbackOnly: true})
+	peer, _, _ := seed.Addrs()
+	const k = 7
+	if _, err := leech.Download(ctx, DownloadRequest{Source: ihs[k].String(), Peers: []string{peer}}); err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	waitUntil(t, "the download of a waiting item", 60*time.Second, func() bool {
+		for _, tr := range leech.Snapshot().Transfers {
+			if tr.InfoHash == ihs[k] && tr.Done() {
+				dir = tr.Dir
+				return true
+			}
+		}
+		return false
+	})
+	got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("lazy-%02d.txt", k)))
+	if err != nil || !bytes.Equal(got, contents[k]) {
+		t.Fatalf("downloaded item differs from the shared one (err %v)", err)
+	}
+	files, err := seed.Files(ihs[k+1])
+	if err != nil || len(files) != 1 || files[0].Size != int64(len(contents[k+1])) || files[0].Have != files[0].Size {
+		t.Fatalf("Files of a waiting item = %+v, %v; want its one file, all present", files, err)
+	}
+	for i, ih := range ihs {
+		tr, _ := seed.lookup(ih)
+		if made := !tr.waits(); made != (i == k || i == k+1) {
+			t.Fatalf("item %d: swarm made = %v; want only the downloaded item's and the one Files asked for", i, made)
+		}
+	}
+}
