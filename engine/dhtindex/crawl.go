@@ -277,7 +277,7 @@ func (cs *crawlState) failWait(key string) time.Duration {
 	}
 	n := min(cs.fails[key], 254) + 1
 	cs.fails[key] = n
-	return min(failedRetryGap<<min(n-1, 8), failedGap)
+	return backoff(failedRetryGap, failedGap, n)
 }
 
 // ask sends one sample_infohashes and takes in its samples and nodes.

@@ -40,8 +40,12 @@ type handled struct {
 
 // failedWait is how long an infohash is kept out after fails failed
 // fetches in a row: failedRetry doubled per failure, at most failedTTL.
-func failedWait(fails uint8) time.Duration {
-	return min(failedRetry<<min(fails-1, 8), failedTTL)
+func failedWait(fails uint8) time.Duration { return backoff(failedRetry, failedTTL, fails) }
+
+// backoff is first doubled for each failure in a row after the first
+// (fails >= 1), at most most.
+func backoff(first, most time.Duration, fails uint8) time.Duration {
+	return min(first<<min(fails-1, 8), most)
 }
 
 // fresh reports whether h still keeps its infohash out at now.
