@@ -251,21 +251,35 @@ func (r *Responder) interval(total int) time.Duration {
 
 // current returns the sample, redrawn once per interval, or at every
 // query while the store holds fewer than MaxSamples (then the sample is
-// the whole store, and drawing it is cheap).
+// the whole store, and drawing it is cheap). The store is asked with r.mu
+// released: it has its own lock, and a query waiting for a slow draw
+// should not hold up Redraw or the other answers. Two queries that find a
+// draw due at once both draw; the later draw is kept.
 func (r *Responder) current() ([][20]byte, int) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.drawnAt.IsZero() || time.Since(r.drawnAt) >= r.interval(r.total) || r.total < MaxSamples {
-		r.sample, r.total = nil, 0
-		if r.cfg.Source != nil {
-			r.sample, r.total = r.cfg.Source.SampleInfohashes(MaxSamples)
-		}
-		if len(r.sample) > MaxSamples {
-			r.sample = r.sample[:MaxSamples]
-		}
-		r.drawnAt = time.Now()
+	due := r.drawnAt.IsZero() || time.Since(r.drawnAt) >= r.interval(r.total) || r.total < MaxSamples
+	sample, total := slices.Clone(r.sample), r.total
+	r.mu.Unlock()
+	if !due {
+		return sample, total
 	}
-	return slices.Clone(r.sample), r.total
+	sample, total = r.draw()
+	r.mu.Lock()
+	r.sample, r.total, r.drawnAt = sample, total, time.Now()
+	r.mu.Unlock()
+	return slices.Clone(sample), total
+}
+
+// draw asks the store for a sample of at most MaxSamples.
+func (r *Responder) draw() ([][20]byte, int) {
+	if r.cfg.Source == nil {
+		return nil, 0
+	}
+	sample, total := r.cfg.Source.SampleInfohashes(MaxSamples)
+	if len(sample) > MaxSamples {
+		sample = sample[:MaxSamples]
+	}
+	return sample, total
 }
 
 // Redraw makes the next answer draw a fresh sample (tests, and the engine

@@ -229,3 +229,45 @@ func TestObserve(t *testing.T) {
 }
 
 func itoa(n int) string { return string(rune('0'+n/10)) + string(rune('0'+n%10)) }
+
+// blockingSource holds every draw until release is closed.
+type blockingSource struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSource) SampleInfohashes(max int) ([][20]byte, int) {
+	b.entered <- struct{}{}
+	<-b.release
+	return hashes(3)[:min(3, max)], 3
+}
+
+// TestResponderDrawsWithoutLock: the store is asked with the Responder's
+// lock released, so a slow store does not hold up Redraw (or another
+// answer's bookkeeping) behind it.
+func TestResponderDrawsWithoutLock(t *testing.T) {
+	src := &blockingSource{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	r := NewResponder(ResponderConfig{Source: src})
+	q := krpc.Msg{T: "xy", Y: "q", Q: "sample_infohashes", A: &krpc.MsgArgs{Target: [20]byte{1}}}
+	answered := make(chan error, 1)
+	go func() {
+		_, err := r.Reply([20]byte{0xEE}, nil, q, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
+		answered <- err
+	}()
+	<-src.entered // the draw is in the store now
+	redrawn := make(chan struct{})
+	go func() {
+		r.Redraw()
+		close(redrawn)
+	}()
+	select {
+	case <-redrawn:
+	case <-time.After(10 * time.Second):
+		close(src.release)
+		t.Fatal("Redraw waited for the store's draw: the lock is held across the call into the store")
+	}
+	close(src.release)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+}
