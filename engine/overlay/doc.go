@@ -115,4 +115,30 @@
 // its own to the keyword table, so hash queries are routed like words
 // without the prefix keys that would make hex-looking words match every
 // table. Index files of version 1 are migrated, keeping their DHT entries.
+//
+// Locks. Each lock guards one structure's state; every one is a leaf
+// (nothing else is taken under it, no I/O, no callback, channel sends only
+// with select/default) except these, outer first:
+//   - Supernode.routeMu → Supernode.mu and advertStore.mu: graph rebuilds
+//     the route cache under routeMu from the neighbour list and the
+//     adverts; neither of those is ever held while routeMu is taken.
+//   - Supernode.ownMu → keyCounts.mu: nextAdvert reads the keys under
+//     ownMu. The neighbour list and leaf count an advert describes are read
+//     before ownMu is taken (advertView), so ownMu never nests Supernode.mu.
+//   - index.wmu → dbGate → SQLite, then index.umu and keyCounts.mu: wmu
+//     serialises writers so that the key counts follow the rows, and it
+//     is held across the write's transactions (put lets searches in
+//     between chunks through the gate, not by releasing wmu). Searches
+//     take only the gate, never wmu. dbGate.mu is held only inside enter
+//     and leave. newStandby takes umu alone, without wmu.
+//   - link.wmu is held across the one conn.Write of a frame, under a write
+//     deadline: it serialises the link's writer goroutine with the direct
+//     writes of a welcome or a last error frame.
+//
+// Supernode.mu, Leaf.mu, advertStore.mu, routeTable.mu, DialBack.mu and
+// Query.mu take nothing under them. Links are closed, frames queued
+// (link.trySend never blocks), the index written, the Finder's cache told
+// (rememberChanged) and roles changed (activate, deactivate) with them
+// released; Leaf.mu is held while queueing frames to its own links with
+// trySend and while logging a failed dial.
 package overlay

@@ -23,4 +23,10 @@
 // and a deadline, and a device is used only when its description URL and
 // control URLs are on an address the engine's policy (internal/netguard)
 // allows, with the same host for both.
+//
+// Locks. Mapper.mu is the package's one lock, and a leaf: it guards Status
+// alone and is held only to read or replace it. The leases, and the
+// routers they come from, belong to Run's goroutine and need no lock;
+// routers are asked, log lines written and Config.OnChange called with
+// Mapper.mu released.
 package portmap
