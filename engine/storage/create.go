@@ -303,8 +303,8 @@ type hasher struct {
 	total    int64
 	progress func(hashed, total int64)
 	last     time.Time
-	v1       bool      // SHA-1 pieces wanted (not for v2-only)
-	v2       *v2Hasher // Merkle trees wanted (v2 and hybrid)
+	v1       bool    // SHA-1 pieces wanted (not for v2-only)
+	v2       *v2Pipe // Merkle trees wanted (v2 and hybrid, or Roots)
 }
 
 // hashSource reads every file of info in order, setting its v1 piece
@@ -327,9 +327,12 @@ func hashSource(ctx context.Context, src *source, info *metainfo.Info, opt Creat
 		total: total, progress: progress, v1: format != V2Only}
 	switch {
 	case format != V1Only:
-		h.v2 = newV2Hasher(info.PieceLength)
+		h.v2 = startV2Pipe(newV2Hasher(info.PieceLength))
 	case opt.Roots:
-		h.v2 = newV2Hasher(rootsPieceLength) // any power of two gives the same roots
+		h.v2 = startV2Pipe(newV2Hasher(rootsPieceLength)) // any power of two gives the same roots
+	}
+	if h.v2 != nil {
+		defer h.v2.wait() // also on an error: the goroutine never outlives the call
 	}
 	for _, f := range files {
 		var err error
@@ -354,15 +357,16 @@ func hashSource(ctx context.Context, src *source, info *metainfo.Info, opt Creat
 	if h.v2 == nil {
 		return nil, nil, nil
 	}
-	roots := h.v2.roots()
+	v2 := h.v2.wait()
+	roots := v2.roots()
 	if format == V1Only {
 		return nil, roots, nil
 	}
-	setFileTree(info, h.v2.files)
+	setFileTree(info, v2.files)
 	if format == V2Only {
 		info.Files, info.Length = nil, 0
 	}
-	return h.v2.layers, roots, nil
+	return v2.layers, roots, nil
 }
 
 // hashFile feeds exactly length bytes of file p into the pieces.

@@ -296,3 +296,32 @@ func TestCreateShareRoots(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateShareCancelStopsHashing: a share cancelled part way, while
+// its SHA-256 goroutine (v2Pipe) has chunks in hand, returns the
+// cancellation and leaves no goroutine behind.
+func TestCreateShareCancelStopsHashing(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]int{"a": 3 << 20, "b": 2 << 20})
+	before := runtime.NumGoroutine()
+	for _, format := range []Format{V1Only, Hybrid} {
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := CreateShare(ctx, dir, CreateOptions{PieceLength: 64 << 10, Format: format, Roots: true},
+			func(hashed, total int64) {
+				if hashed > 0 && hashed < total {
+					cancel()
+				}
+			})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("format %d: err %v, want the cancellation", format, err)
+		}
+	}
+	for range 100 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Errorf("%d goroutines after cancelled shares, %d before", runtime.NumGoroutine(), before)
+}
