@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/engine/tracker"
 	"github.com/shoalp2p/shoal/internal/locks"
 )
 
@@ -118,6 +119,13 @@ func (a *announcer) now(t *transfer) {
 	}
 	a.mu.Unlock()
 	a.poke()
+}
+
+// itemOf is t's item, nil if t is not scheduled.
+func (a *announcer) itemOf(t *transfer) *announceItem {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.items[t]
 }
 
 func later(a, b time.Time) time.Time {
@@ -408,4 +416,21 @@ func distinctAddrs(list []string) []string {
 		}
 	}
 	return out
+}
+
+// noTrackers is the tracker announcer of every transfer without trackers:
+// one with no tier keeps no state, so they share it (an idle library
+// item's heap).
+var noTrackers = tracker.NewAnnouncer(nil, tracker.Schedule{})
+
+// announcerFor is the tracker announcer for tiers of announce URLs.
+func announcerFor(tiers [][]string) *tracker.Announcer {
+	for _, tier := range tiers {
+		for _, u := range tier {
+			if u != "" {
+				return tracker.NewAnnouncer(tiers, tracker.Schedule{})
+			}
+		}
+	}
+	return noTrackers
 }

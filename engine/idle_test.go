@@ -102,13 +102,15 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() boo
 }
 
 // idleItemHeapLimit bounds the Go heap one idle library item (a small
-// single file) holds in a running engine: about 2,500 bytes since an idle
-// item waits for its swarm (lazy.go), 5,000 before, 5,570 before swarms
-// made their maps and logger as first needed and stopped copying an empty
-// ban list; a 10,000-item library's live heap is this times 10,000. A
-// share's files also carry their BEP 52 pieces roots for search (32 bytes
-// a file, in its leaf entry): 128 bytes more.
-const idleItemHeapLimit = 3<<10 + 128
+// single file) holds in a running engine: about 1,950 bytes since a
+// waiting item has no context, stop hook or tracker announcer of its own
+// (lazy.go, announcerFor), 2,600 before, 5,000 before an idle item waited
+// for its swarm, 5,570 before swarms made their maps and logger as first
+// needed and stopped copying an empty ban list; a 10,000-item library's
+// live heap is this times 10,000. A share's files also carry their BEP 52
+// pieces roots for search (32 bytes a file, in its leaf entry): 128 bytes
+// more.
+const idleItemHeapLimit = 2<<10 + 256
 
 // TestIdleLibraryItemHeap runs an engine on a library of 300 shared
 // items and one on an empty data folder: the difference in live heap,

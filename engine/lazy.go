@@ -47,7 +47,11 @@ func (e *Engine) swarmOf(t *transfer) *swarm.Swarm {
 	return t.madeSwarm()
 }
 
-// makeWaiting makes and installs the swarm of t, an item that waits.
+// makeWaiting makes and installs the swarm of t, an item that waits. If
+// the item was started while it waited, the swarm starts in a context of
+// its own under the one the item was started in, and the announcer's
+// item for it stops with that context, as for an item started with its
+// swarm (startTransfer).
 func (e *Engine) makeWaiting(t *transfer, info []byte) {
 	made, err := e.newSwarm(t, info, nil)
 	if err != nil {
@@ -56,13 +60,18 @@ func (e *Engine) makeWaiting(t *transfer, info []byte) {
 	}
 	t.mu.Lock()
 	t.sw, t.lazyInfo = made, nil
-	ctx := t.ctx
-	if t.cancel != nil {
-		t.done = made.Done()
+	var ctx context.Context
+	if t.ctx != nil { // started, and not stopped since
+		ctx, t.cancel = context.WithCancel(t.ctx)
+		t.ctx, t.done = ctx, made.Done()
 	}
 	t.mu.Unlock()
-	if ctx != nil {
-		made.Start(ctx) // an ended ctx stops it at once
+	if ctx == nil {
+		return
+	}
+	made.Start(ctx) // an ended ctx stops it at once
+	if it := e.ann.itemOf(t); it != nil {
+		e.stopWith(ctx, it)
 	}
 }
 
@@ -83,23 +92,49 @@ func (t *transfer) waits() bool {
 }
 
 // startWaiting is startTransfer's part for an item that waits: it is
-// registered with the announcer with no swarm; swarmOf starts the swarm in
-// ctx when it is made. Caller holds t.mu.
+// registered with the announcer with no swarm, and has no context, timer
+// or goroutine of its own: t.ctx is the engine's run context, and t.cancel
+// stops it (stopWaiting). swarmOf gives it a context of its own when it
+// makes the swarm. Caller holds t.mu.
 func (e *Engine) startWaiting(t *transfer, ctx context.Context) func() {
 	t.ctx, t.done = ctx, closedChan
+	t.cancel = func() { e.stopWaiting(t) }
 	return func() {
 		if ctx.Err() != nil {
 			return
 		}
 		_, trackers := t.ann.NextDue()
 		it := e.ann.add(ctx, t, nil, true, !trackers && !e.dhtCanAsk())
-		e.wg.Add(1)
-		context.AfterFunc(ctx, func() {
-			defer e.wg.Done()
+		t.mu.Lock()
+		own, made := t.ctx, t.sw != nil
+		t.mu.Unlock()
+		switch {
+		case own == nil: // stopped before it was scheduled
 			if e.ann.claimStop(it) {
 				e.stopItem(it)
 			}
-		})
+		case made: // its swarm was made before it was scheduled
+			e.stopWith(own, it)
+		}
+	}
+}
+
+// stopWaiting stops t, started while it waited (Remove): its announces
+// end, or, if its swarm has been made since, its own context does, which
+// stops the swarm and the announces. A waiting item has sent no tracker
+// anything (a tracker announce makes the swarm first), so there is no
+// "stopped" to send.
+func (e *Engine) stopWaiting(t *transfer) {
+	t.mu.Lock()
+	started, cancel, made := t.ctx, t.cancel, t.sw != nil
+	t.ctx = nil
+	t.mu.Unlock()
+	if started != nil && made {
+		cancel() // the swarm's own context (makeWaiting)
+		return
+	}
+	if it := e.ann.itemOf(t); it != nil && e.ann.claimStop(it) {
+		e.stopItem(it)
 	}
 }
 

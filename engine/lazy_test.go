@@ -97,3 +97,86 @@ func TestLazyLibraryItem(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitingItemStops: a library item that waits for its swarm has no
+// context of its own after the start (its cost is its record and its
+// place in the announcer's queue). Removing a waiting item drops it from
+// the announcer; an item whose swarm was made after the start (Files)
+// gets a context of its own, and removing it stops its swarm and its
+// announces; the engine then stops cleanly.
+func TestWaitingItemStops(t *testing.T) {
+	ctx := context.Background()
+	lib, src := t.TempDir(), t.TempDir()
+	e, err := Open(Config{DataDir: lib, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ihs := make([]InfoHash, 3)
+	for i := range ihs {
+		path := filepath.Join(src, fmt.Sprintf("stop-%d.txt", i))
+		if err := os.WriteFile(path, bytes.Repeat([]byte{byte('a' + i)}, 5000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ihs[i], err = e.ShareSync(ctx, path, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runOnce(t, e)
+	seed, stop := openRunning(t, Config{DataDir: lib, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	items := make([]*transfer, len(ihs))
+	waitUntil(t, "every item scheduled", 10*time.Second, func() bool {
+		for i, ih := range ihs {
+			items[i], _ = seed.lookup(ih)
+			if items[i] == nil || seed.ann.itemOf(items[i]) == nil {
+				return false
+			}
+		}
+		return true
+	})
+	seed.mu.Lock()
+	runCtx := seed.runCtx
+	seed.mu.Unlock()
+	for i, tr := range items {
+		tr.mu.Lock()
+		own := tr.ctx != runCtx
+		tr.mu.Unlock()
+		if !tr.waits() || own {
+			t.Fatalf("item %d: waits %v, context of its own %v; want a waiting item with none", i, tr.waits(), own)
+		}
+	}
+	if err := seed.Remove(ihs[0], false); err != nil {
+		t.Fatal(err)
+	}
+	if seed.ann.itemOf(items[0]) != nil {
+		t.Fatal("a removed waiting item is still in the announcer's queue")
+	}
+	if _, err := seed.Files(ihs[1]); err != nil {
+		t.Fatal(err)
+	}
+	sw := items[1].madeSwarm()
+	items[1].mu.Lock()
+	own := items[1].ctx != nil && items[1].ctx != runCtx
+	items[1].mu.Unlock()
+	if sw == nil || !own {
+		t.Fatalf("after Files: swarm %v, context of its own %v; want both", sw != nil, own)
+	}
+	if err := seed.Remove(ihs[1], false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sw.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the removed item's swarm did not stop")
+	}
+	waitUntil(t, "the removed item to leave the announcer", 10*time.Second, func() bool { return seed.ann.itemOf(items[1]) == nil })
+	if seed.ann.itemOf(items[2]) == nil {
+		t.Fatal("the item left alone is no longer scheduled")
+	}
+	done := make(chan struct{})
+	go func() { stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the engine did not stop")
+	}
+}

@@ -275,7 +275,7 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	if !t.library && e.running() && e.wouldQueue(t) {
 		t.queued = true // waits for a place: not started at all
 	}
-	t.ann = tracker.NewAnnouncer(t.trackers, tracker.Schedule{})
+	t.ann = announcerFor(t.trackers)
 	t.kick = func() { e.ann.now(t) }
 	if !t.totalsLoaded {
 		up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
@@ -367,11 +367,11 @@ func (e *Engine) startTransfer(t *transfer) (start func()) {
 	if t.paused || t.queued || t.cancel != nil || e.runCtx == nil {
 		return nil
 	}
+	if t.sw == nil {
+		return e.startWaiting(t, e.runCtx)
+	}
 	ctx, cancel := context.WithCancel(e.runCtx)
 	t.cancel = cancel
-	if t.sw == nil {
-		return e.startWaiting(t, ctx)
-	}
 	t.done = t.sw.Done()
 	sw := t.sw
 	return func() {
@@ -380,17 +380,21 @@ func (e *Engine) startTransfer(t *transfer) (start func()) {
 			return
 		}
 		_, trackers := t.ann.NextDue()
-		it := e.ann.add(ctx, t, sw, sw.Complete(), !trackers && !e.dhtCanAsk())
-		// When the transfer stops (pause, removal, shutdown) the trackers
-		// that know it hear "stopped"; Run waits for that.
-		e.wg.Add(1)
-		context.AfterFunc(ctx, func() {
-			defer e.wg.Done()
-			if e.ann.claimStop(it) {
-				e.stopItem(it)
-			}
-		})
+		e.stopWith(ctx, e.ann.add(ctx, t, sw, sw.Complete(), !trackers && !e.dhtCanAsk()))
 	}
+}
+
+// stopWith has the trackers that know it's transfer hear "stopped" when
+// ctx, the transfer's, ends (pause, removal, shutdown); Run waits for
+// that.
+func (e *Engine) stopWith(ctx context.Context, it *announceItem) {
+	e.wg.Add(1)
+	context.AfterFunc(ctx, func() {
+		defer e.wg.Done()
+		if e.ann.claimStop(it) {
+			e.stopItem(it)
+		}
+	})
 }
 
 func (e *Engine) swarmAddPeers(t *transfer, peers []string) {
