@@ -43,6 +43,7 @@ type Conn struct {
 	canWrite  missinggo.Event
 
 	unackedSends []*send
+	peakFlight   int // the most packets ever in unackedSends
 	// Inbound payloads, the first is ack_nr+1.
 	inbound    []recv
 	inboundWnd int
@@ -107,7 +108,7 @@ func (c *Conn) wndSize() uint32 {
 
 func (c *Conn) makePacket(_type st, connID, seqNr uint16, payload []byte) (p []byte) {
 	var selAck selectiveAckBitmask
-	for i := 1; i < len(c.inbound); i++ {
+	for i := 1; i < min(len(c.inbound), maxSackBits+1); i++ {
 		if c.inbound[i].seen {
 			selAck.SetBit(i - 1)
 		}
@@ -222,6 +223,7 @@ func (c *Conn) write(_type st, connID uint16, payload []byte, seqNr uint16) (n i
 	}
 	send.resendTimer = time.AfterFunc(c.resendTimeout(), send.timeoutResend)
 	c.unackedSends = append(c.unackedSends, send)
+	c.peakFlight = max(c.peakFlight, len(c.unackedSends))
 	c.cur_window += send.payloadSize
 	c.updateCanWrite()
 	c.seq_nr++
@@ -411,8 +413,11 @@ func (c *Conn) processDelivery(h header, payload []byte) {
 	// Derived from running in production:
 	// grep -oP '(?<=packet out of order, index=)\d+' log | sort -n | uniq -c
 	// 64 should correspond to 8 bytes of selective ack.
-	if inboundIndex >= maxUnackedInbound {
-		// Discard packet too far ahead.
+	if inboundIndex >= maxUnackedInbound || c.inboundWnd+len(payload) > readBufferLen {
+		// Discard packet too far ahead, or one that would take the
+		// out-of-order bytes past the window we advertise at most
+		// (a peer within our window never sends it).
+		inboundDropped.Add(1)
 		if logLevel >= 1 {
 			log.Printf("received packet from %s %d ahead of next seqnr (%x > %x)", c.remoteSocketAddr, inboundIndex, h.SeqNr, c.ack_nr+1)
 		}
@@ -607,7 +612,7 @@ func (c *Conn) String() string {
 
 func (c *Conn) updateCanWrite() {
 	c.canWrite.SetBool(c.synAcked &&
-		len(c.unackedSends) < maxUnackedSends &&
+		len(c.unackedSends) < maxSendPackets &&
 		c.cur_window <= c.peerWndSize &&
 		c.cur_window < c.cc.window())
 }

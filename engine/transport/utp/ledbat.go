@@ -132,7 +132,7 @@ func (l *ledbat) queuingDelay() time.Duration {
 // only while it was full (flight within a packet of it), as libtorrent's
 // cwnd_saturated and RFC 7661 have it: a sender held back by something
 // else (the application, the peer's receive window, the cap of
-// maxUnackedSends packets) would otherwise grow a window it never uses,
+// maxSendPackets packets) would otherwise grow a window it never uses,
 // to be let loose all at once later, and a halving of it would not slow
 // the sender down at all. It shrinks whenever the queue is past the
 // target.

@@ -210,3 +210,63 @@ func TestLostResendResentAgain(t *testing.T) {
 		t.Errorf("a packet and its resend lost: %d fast resends (%d of a lost resend), %d timeouts; want 2 (1), 0", fast, lost, cc.timeouts)
 	}
 }
+
+// TestLongLinkWindow: with a congestion window of 1 MiB and a peer that
+// advertises 1 MiB, a sender on a 100 ms round trip puts the whole window
+// in flight (about 750 packets), not the 256 packets of the old fixed cap
+// (maxUnackedSends), which held a 40 Mbit/s link with that round trip to
+// 3.5 MB/s whatever the window. The window's first data packet is lost,
+// so the rest of the window arrives behind a hole, and the receiver keeps
+// all of it (it used to discard what was more than 256 packets ahead, so
+// one loss cost the rest of the window). The window is set, not grown, so
+// the machine's load, which slows the link's delivery and so ends slow
+// start early, does not decide the outcome.
+func TestLongLinkWindow(t *testing.T) {
+	a, b, pa, _ := shapedPair(t, 50*time.Millisecond, 0, 0, 11)
+	pa.mu.Lock()
+	pa.drop = dropDataSeq(2) // the dialer's first data packet
+	pa.mu.Unlock()
+	dropped0 := inboundDropped.Value()
+	const size = 4 << 20
+	data := make([]byte, size)
+	rand.Read(data)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := b.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	nc, err := a.Dial(b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := nc.(*Conn)
+	mu.Lock()
+	c.cc.cwnd, c.cc.slowStart = ledbatMaxCwnd, false
+	mu.Unlock()
+	r := <-accepted
+	defer r.Close()
+	go func() { c.Write(data) }()
+	got := make([]byte, size)
+	r.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	if _, err := io.ReadFull(r, got); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("received bytes differ")
+	}
+	mu.Lock()
+	peak := c.peakFlight
+	mu.Unlock()
+	dropped := inboundDropped.Value() - dropped0
+	t.Logf("peak %d packets in flight; receiver discarded %d", peak, dropped)
+	if want := ledbatMaxCwnd / maxPayloadSize * 9 / 10; peak < want {
+		t.Errorf("at most %d packets in flight with a 1 MiB window; want at least %d", peak, want)
+	}
+	if dropped != 0 {
+		t.Errorf("the receiver discarded %d packets behind one lost packet; want none", dropped)
+	}
+}

@@ -23,13 +23,27 @@ const (
 	minMTU = 1438 // Why?
 	// uTP header of 20, +2 for the next extension, and an optional selective
 	// ACK.
-	maxHeaderSize  = 20 + 2 + (((maxUnackedInbound+7)/8)+3)/4*4
+	maxHeaderSize  = 20 + 2 + (((maxSackBits+7)/8)+3)/4*4
 	maxPayloadSize = minMTU - maxHeaderSize
 	maxRecvSize    = 0x2000
 
-	// Maximum out-of-order packets to buffer.
-	maxUnackedInbound = 256
-	maxUnackedSends   = 256
+	// Maximum out-of-order packets to buffer: a hole at the front of a
+	// window as big as maxSendPackets leaves that many behind it. The
+	// memory they hold is bounded by the window we advertise (wndSize,
+	// readBufferLen), which the peer's sends must stay within.
+	maxUnackedInbound = 1024
+	// maxSackBits is the most packets past the first missing one that a
+	// selective ack describes (32 bytes, as libtorrent sends at most).
+	// Packets buffered beyond it are acked when the hole is filled.
+	maxSackBits = 256
+	// maxSendPackets bounds the packets in flight, whatever their size.
+	// The window itself is the congestion window (at most
+	// ledbatMaxCwnd bytes) and the peer's advertised window; this bound
+	// only matters for small writes, and holds a connection's resend
+	// copies to maxSendPackets·minMTU bytes (1.4 MiB). It was 256
+	// packets, less than a 40 Mbit/s link with a 100 ms round trip holds
+	// (360 packets), which capped such a link at 3.5 MB/s.
+	maxSendPackets = 1024
 
 	readBufferLen = 1 << 20 // ~1MiB
 
