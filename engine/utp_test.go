@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"runtime"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/transport"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -260,4 +263,44 @@ func utpPacket(typ byte, connID, seq, ack uint16, payload []byte) []byte {
 	binary.BigEndian.PutUint16(p[16:], seq)
 	binary.BigEndian.PutUint16(p[18:], ack)
 	return append(p, payload...)
+}
+
+// TestUTPBufferLogLine: the engine says once what socket buffers the
+// kernel granted its uTP socket, as the transport reports them for a
+// socket of its own: at debug level when the ask was met, and at info
+// level, with the sysctls to raise, when the kernel capped it.
+func TestUTPBufferLogLine(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := transport.NewUTP(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := u.Buffers()
+	u.CloseNow()
+	want := fmt.Sprintf(`level=DEBUG msg="uTP socket buffers" recv=%d send=%d`, b.Recv, b.Send)
+	if b.Short() {
+		want = fmt.Sprintf(`level=INFO msg="uTP socket buffers smaller than asked; raise the sysctls net.core.rmem_max and wmem_max to give uTP more" recv=%d send=%d asked_recv=%d asked_send=%d`,
+			b.Recv, b.Send, transport.UDPRecvBuffer, transport.UDPSendBuffer)
+	}
+	cfg := enginetest.Config(t)
+	logs := &logBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	enginetest.Start(t, cfg)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "uTP socket buffers") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var lines []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "uTP socket buffers") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Fatalf("buffer log lines %q, want one with %q", lines, want)
+	}
+	t.Log(lines[0])
 }

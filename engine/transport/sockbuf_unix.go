@@ -9,14 +9,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// socketBuffers reads SO_RCVBUF and SO_SNDBUF from pc, if it is a socket.
-func socketBuffers(pc net.PacketConn) (b SocketBuffers) {
+// rawConn is pc's file descriptor access, or nil if it is not a socket.
+func rawConn(pc net.PacketConn) syscall.RawConn {
 	sc, ok := pc.(syscall.Conn)
 	if !ok {
-		return b
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
+		return nil
+	}
+	return raw
+}
+
+// socketBuffers reads SO_RCVBUF and SO_SNDBUF from pc, if it is a socket.
+func socketBuffers(pc net.PacketConn) (b SocketBuffers) {
+	raw := rawConn(pc)
+	if raw == nil {
 		return b
 	}
 	raw.Control(func(fd uintptr) {

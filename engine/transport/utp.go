@@ -40,7 +40,12 @@ type UTP struct {
 // NewUTP sizes pc's buffers (see UDPRecvBuffer) and starts demultiplexing
 // it. Closing the UTP closes pc.
 func NewUTP(pc net.PacketConn) (*UTP, error) {
-	b := sizeBuffers(pc)
+	return newUTPSized(pc, UDPRecvBuffer, UDPSendBuffer)
+}
+
+// newUTPSized is NewUTP asking for recv and send bytes of buffer.
+func newUTPSized(pc net.PacketConn, recv, send int) (*UTP, error) {
+	b := sizeBuffers(pc, recv, send)
 	s, err := utp.NewSocketFromPacketConn(pc)
 	if err != nil {
 		return nil, fmt.Errorf("transport: uTP socket: %w", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -166,8 +167,126 @@ func TestUTPSocketBuffers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := 2 * min(c.asked, limit); c.is != want {
+		want := 2 * min(c.asked, limit)
+		if capNetAdmin(t) {
+			want = 2 * c.asked // past the cap (sizeBuffers)
+		}
+		if c.is != want {
 			t.Errorf("%s %d: granted %d, want %d", c.sysctl, limit, c.is, want)
+		}
+	}
+}
+
+// sysctlInt reads /proc/sys/net/core/NAME, skipping the test where it
+// cannot.
+func sysctlInt(t *testing.T, name string) int {
+	b, err := os.ReadFile("/proc/sys/net/core/" + name)
+	if err != nil {
+		t.Skip(err)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// capNetAdmin reports whether this process may pass the kernel's buffer
+// caps: CAP_NET_ADMIN (bit 12) in its effective capabilities.
+func capNetAdmin(t *testing.T) bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			v, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v&(1<<12) != 0
+		}
+	}
+	t.Skip("no CapEff in /proc/self/status")
+	return false
+}
+
+// TestUTPSocketBuffersCapped: asked for twice what the kernel's caps
+// (net.core.rmem_max, wmem_max) allow, a uTP socket gets the whole ask
+// where the process may pass the caps (CAP_NET_ADMIN: SO_RCVBUFFORCE),
+// and otherwise gets the caps and says it is short (the engine then logs
+// how to raise them).
+func TestUTPSocketBuffersCapped(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the caps and the way past them are Linux's")
+	}
+	rmax, wmax := sysctlInt(t, "rmem_max"), sysctlInt(t, "wmem_max")
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := newUTPSized(pc, 2*rmax, 2*wmax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.CloseNow()
+	got, force := u.Buffers(), capNetAdmin(t)
+	t.Logf("caps %d/%d, CAP_NET_ADMIN %v: %+v", rmax, wmax, force, got)
+	want := SocketBuffers{Recv: 2 * rmax, Send: 2 * wmax, AskedRecv: 2 * rmax, AskedSend: 2 * wmax}
+	if force {
+		want.Recv, want.Send = 4*rmax, 4*wmax // the kernel reports twice the grant
+	}
+	if got != want || got.Short() == force {
+		t.Errorf("buffers %+v (short %v), want %+v (short %v)", got, got.Short(), want, !force)
+	}
+	if force {
+		withoutNetAdmin(t)
+	}
+}
+
+// withoutNetAdmin runs TestUTPSocketBuffersCapped again in a child
+// without CAP_NET_ADMIN (util-linux's setpriv), so the capped path runs
+// too where the tests run as root.
+func withoutNetAdmin(t *testing.T) {
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Log("no setpriv: the capped path is not run")
+		return
+	}
+	cmd := exec.Command(setpriv, "--bounding-set=-net_admin", "--inh-caps=-net_admin", "--",
+		os.Args[0], "-test.run=^TestUTPSocketBuffersCapped$", "-test.v", "-test.count=1")
+	out, err := cmd.CombinedOutput()
+	t.Logf("without CAP_NET_ADMIN:\n%s", out)
+	if err != nil {
+		t.Errorf("without CAP_NET_ADMIN: %v", err)
+	}
+	if !strings.Contains(string(out), "CAP_NET_ADMIN false") {
+		t.Error("the child kept CAP_NET_ADMIN")
+	}
+}
+
+// TestSocketBuffersShort: on Linux the kernel reports twice what it
+// granted, so a cap between half the ask and the ask is short too (it
+// was taken for enough: a 3 MiB cap reported 6 MiB, over the 4 MiB asked).
+func TestSocketBuffersShort(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux's doubled report")
+	}
+	ask := SocketBuffers{AskedRecv: 4 << 20, AskedSend: 1 << 20}
+	for _, tc := range []struct {
+		recv, send int
+		short      bool
+	}{
+		{8 << 20, 2 << 20, false},
+		{6 << 20, 2 << 20, true}, // a 3 MiB cap
+		{8 << 20, 1 << 20, true}, // half the send buffer
+		{416 << 10, 416 << 10, true},
+		{0, 0, false}, // not known
+	} {
+		b := ask
+		b.Recv, b.Send = tc.recv, tc.send
+		if b.Short() != tc.short {
+			t.Errorf("%+v: short %v, want %v", b, b.Short(), tc.short)
 		}
 	}
 }

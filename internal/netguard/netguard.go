@@ -200,6 +200,10 @@ type packetConn struct {
 	policy Policy
 }
 
+// Unwrap is the socket under the guard, for what the guard has no part
+// in: sizing its buffers, reading its socket options.
+func (c *packetConn) Unwrap() net.PacketConn { return c.PacketConn }
+
 // ReadFrom silently discards datagrams from refused addresses.
 func (c *packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	for {
