@@ -46,14 +46,14 @@ func StartDHTNode(cfg DHTNodeConfig) (*DHTNode, error) {
 		return nil, fmt.Errorf("engine: DHT node: %w", err)
 	}
 	scfg := dht.NewDefaultServerConfig()
-	scfg.Conn = pc
 	scfg.NoSecurity = true
 	scfg.PublicIP = net.IPv4(127, 0, 0, 1)
 	scfg.StartingNodes = func() ([]dht.Addr, error) { return boot, nil }
 	ps := newPeerStore()
 	scfg.PeerStore = ps
 	ref := &dhtindex.ServerRef{}
-	scfg.OnQuery = dhtindex.NewResponder(dhtindex.ResponderConfig{Source: ps, Interval: cfg.SampleInterval}).Hook(pc, ref)
+	r := dhtindex.NewResponder(dhtindex.ResponderConfig{Source: ps, Interval: cfg.SampleInterval})
+	scfg.Conn, scfg.OnQuery = r.Attach(pc, ref, ps)
 	scfg.Logger = alog.Default.FilterLevel(alog.Critical)
 	scfg.SendLimiter = newDHTSendLimiter()
 	s, err := dht.NewServer(scfg)

@@ -18,8 +18,8 @@ import (
 // ordinary traversal for peers, then asks the few nodes that answered with
 // peers (the ones holding the swarm) once more with scrape=1, and ORs the
 // filters they send: the union counts each IP once however many nodes hold
-// it. Nodes without BEP 33 (anacrolix/dht, Shoal's own) ignore the flag and
-// add nothing.
+// it. Nodes without BEP 33 (anacrolix/dht) ignore the flag and add nothing;
+// Shoal's own nodes answer it (dhtindex.Responder.Attach).
 
 const (
 	maxScrapeHolders = 8               // nodes asked for filters per lookup
@@ -68,7 +68,13 @@ func (s dhtScrape) counts() (seeds, downloaders int, ok bool) {
 	return estimate(&s.seeds), estimate(&s.downloaders), true
 }
 
+// estimate is BEP 33's count of a filter, rounded. An empty filter is 0:
+// the formula (which caps the zero bits at m-1) gives it 0.5, which
+// rounds to 1.
 func estimate(f *krpc.ScrapeBloomFilter) int {
+	if *f == (krpc.ScrapeBloomFilter{}) {
+		return 0
+	}
 	return int(math.Round(f.EstimateCount()))
 }
 

@@ -19,8 +19,9 @@ func filterOf(from, to int) *krpc.ScrapeBloomFilter {
 
 // TestDHTScrapeUnion: the filters of several holders are ORed, so an IP
 // that two nodes hold counts once; seeds and downloaders stay apart; no
-// answer (or an answer without filters, as anacrolix/dht and Shoal's own
-// nodes give) leaves the count unknown.
+// answer (or an answer without filters, as anacrolix/dht gives) leaves
+// the count unknown; an empty filter counts 0, not BEP 33's formula's 0.5
+// rounded up.
 func TestDHTScrapeUnion(t *testing.T) {
 	var s dhtScrape
 	if s.add(nil) || s.add(&krpc.Return{}) {
@@ -28,6 +29,11 @@ func TestDHTScrapeUnion(t *testing.T) {
 	}
 	if _, _, ok := s.counts(); ok {
 		t.Fatal("counts known with no scrape answer")
+	}
+	var only dhtScrape // seeds only: the empty downloaders filter counts 0
+	only.add(&krpc.Return{BFsd: filterOf(0, 1), BFpe: filterOf(0, 0)})
+	if sd, dl, _ := only.counts(); sd != 1 || dl != 0 {
+		t.Fatalf("one seed and an empty filter counted %d seeds, %d downloaders", sd, dl)
 	}
 	s.add(&krpc.Return{BFsd: filterOf(0, 20), BFpe: filterOf(100, 110)})
 	s.add(&krpc.Return{BFsd: filterOf(10, 30)}) // 10 seeds in common with the first
@@ -63,5 +69,30 @@ func TestHolderSetBounded(t *testing.T) {
 			t.Fatalf("holder %v twice or without a port", na)
 		}
 		seen[na.String()] = true
+	}
+}
+
+// TestSeedMarksBounded: seed flags read from announces the server never
+// stores (bad tokens) are bounded, and a stored peer takes its mark once.
+func TestSeedMarksBounded(t *testing.T) {
+	s := newPeerStore()
+	for i := range 5 * maxSeedMarks {
+		s.MarkSeed([20]byte{byte(i), byte(i >> 8)}, krpc.NodeAddr{IP: net.IPv4(198, 51, 100, 1), Port: 1000 + i})
+	}
+	if len(s.seedMarks) > maxSeedMarks {
+		t.Fatalf("%d seed marks kept, at most %d", len(s.seedMarks), maxSeedMarks)
+	}
+	ih, na := [20]byte{0xAA}, krpc.NodeAddr{IP: net.IPv4(198, 51, 100, 2), Port: 6881}
+	s.MarkSeed(ih, na)
+	s.AddPeer(ih, na)
+	s.AddPeer(ih, krpc.NodeAddr{IP: net.IPv4(198, 51, 100, 3), Port: 6881})
+	seeds, downloaders, ok := s.ScrapeFilters(ih)
+	if !ok || estimate(&seeds) != 1 || estimate(&downloaders) != 1 {
+		t.Fatalf("ok %v, %d seeds, %d downloaders; want 1 and 1", ok, estimate(&seeds), estimate(&downloaders))
+	}
+	s.AddPeer(ih, na) // announced again, without the flag: a downloader now
+	seeds, downloaders, _ = s.ScrapeFilters(ih)
+	if estimate(&seeds) != 0 || estimate(&downloaders) != 2 {
+		t.Fatalf("%d seeds, %d downloaders after the re-announce; want 0 and 2", estimate(&seeds), estimate(&downloaders))
 	}
 }

@@ -283,7 +283,7 @@ func (e *Engine) dhtConfig(conn net.PacketConn, starting dht.StartingNodesGetter
 	ps.own = e.ownDHTEntries
 	cfg.PeerStore = ps
 	ref := &dhtindex.ServerRef{}
-	cfg.OnQuery = e.bep51(ps).Hook(cfg.Conn, ref)
+	cfg.Conn, cfg.OnQuery = e.bep51(ps).Attach(conn, ref, ps)
 	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
 	if e.dhtSend == nil {
 		e.dhtSend = newDHTSendLimiter()

@@ -28,11 +28,16 @@ type peerStore struct {
 	// an infohash (an active supernode under the supernode key). They lead
 	// every get_peers answer and are never sampled or stored.
 	own func(ih peer_store.InfoHash) []krpc.NodeAddr
+	// seedMarks holds the announces read with BEP 33's seed flag (by
+	// seedKey) that the server has not stored yet: AddPeer takes the mark
+	// of the peer it stores.
+	seedMarks map[string]time.Time
 }
 
 type storedPeer struct {
 	addr krpc.NodeAddr
 	seen time.Time
+	seed bool // announced with BEP 33's seed flag
 }
 
 const (
@@ -41,6 +46,11 @@ const (
 	maxReturnPeers  = 50
 	maxStoredHashes = 50000
 	maxFresh        = 1024
+	// maxSeedMarks bounds the seed flags read but not yet stored (an
+	// announce with a bad token is never stored); a mark older than
+	// seedMarkTTL is stale, as the server stores a peer at once.
+	maxSeedMarks = 1024
+	seedMarkTTL  = 10 * time.Second
 )
 
 func newPeerStore() *peerStore {
@@ -69,7 +79,61 @@ func (s *peerStore) AddPeer(ih peer_store.InfoHash, na krpc.NodeAddr) {
 			return
 		}
 	}
-	m[na.String()] = storedPeer{addr: na, seen: time.Now()}
+	m[na.String()] = storedPeer{addr: na, seen: time.Now(), seed: s.takeSeedMark(ih, na)}
+}
+
+func seedKey(ih [20]byte, na krpc.NodeAddr) string { return string(ih[:]) + na.String() }
+
+// MarkSeed implements dhtindex.ScrapeSource.
+func (s *peerStore) MarkSeed(ih [20]byte, na krpc.NodeAddr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seedMarks == nil {
+		s.seedMarks = make(map[string]time.Time)
+	}
+	now := time.Now()
+	for k, at := range s.seedMarks {
+		if now.Sub(at) > seedMarkTTL || len(s.seedMarks) >= maxSeedMarks {
+			delete(s.seedMarks, k)
+		}
+	}
+	s.seedMarks[seedKey(ih, na)] = now
+}
+
+// takeSeedMark reports whether na announced ih as a seed just now, and
+// forgets it. Caller holds mu.
+func (s *peerStore) takeSeedMark(ih [20]byte, na krpc.NodeAddr) bool {
+	k := seedKey(ih, na)
+	at, ok := s.seedMarks[k]
+	delete(s.seedMarks, k)
+	return ok && time.Since(at) <= seedMarkTTL
+}
+
+// ScrapeFilters implements dhtindex.ScrapeSource: BEP 33's Bloom filters
+// of the IPs of ih's live stored peers (an IPv4 address as 4 bytes, an
+// IPv6 one as 16), seeds and the others apart. This node's own entries
+// (supernode addresses) are not torrents' peers and are left out.
+func (s *peerStore) ScrapeFilters(ih [20]byte) (seeds, downloaders krpc.ScrapeBloomFilter, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.peers[ih]
+	s.expire(m)
+	for _, p := range m {
+		ip := p.addr.IP.To4()
+		if ip == nil {
+			ip = p.addr.IP.To16()
+		}
+		if ip == nil {
+			continue
+		}
+		if p.seed {
+			seeds.AddIp(ip)
+		} else {
+			downloaders.AddIp(ip)
+		}
+		ok = true
+	}
+	return seeds, downloaders, ok
 }
 
 // GetPeers implements peer_store.Interface: this node's own entries,

@@ -122,6 +122,11 @@ func (r *ServerRef) get() *dht.Server {
 // and passes every other query on to the library. Each server (IPv4, IPv6)
 // gets its own hook; they share the Responder's sample.
 func (r *Responder) Hook(conn net.PacketConn, ref *ServerRef) func(*krpc.Msg, net.Addr) bool {
+	return r.hook(conn, ref, nil)
+}
+
+// hook is Hook, noting BEP 33 scrape queries on sc when it is set.
+func (r *Responder) hook(conn net.PacketConn, ref *ServerRef, sc *scrapeConn) func(*krpc.Msg, net.Addr) bool {
 	return func(m *krpc.Msg, source net.Addr) bool {
 		switch m.Q {
 		case "sample_infohashes":
@@ -137,7 +142,12 @@ func (r *Responder) Hook(conn net.PacketConn, ref *ServerRef) func(*krpc.Msg, ne
 			q := *m
 			go r.answer(s, conn, q, source)
 			return false
-		case "get_peers", "announce_peer":
+		case "get_peers":
+			r.observe(m, source)
+			if sc != nil && m.A != nil && m.A.Scrape != 0 {
+				sc.expect(source, m.T, m.A.InfoHash)
+			}
+		case "announce_peer":
 			r.observe(m, source)
 		}
 		return true

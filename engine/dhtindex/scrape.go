@@ -1,0 +1,201 @@
+package dhtindex
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/dht/v2/krpc"
+	"github.com/anacrolix/torrent/bencode"
+)
+
+// BEP 33 (DHT scrapes), the answering side. A get_peers with scrape=1 is
+// answered as the library answers any get_peers (id, token, and values or
+// nodes), plus two 256-byte Bloom filters of the IPs the peer store holds
+// for the torrent: BFsd for the peers that announced with BEP 33's seed
+// flag, BFpe for the others. Values are left out then, as libtorrent does:
+// the querier asked for counts, and the filters already fill most of a
+// datagram. A store without peers for the torrent sends no filters, so
+// that a querier ORing the answers of many nodes counts only the holders.
+//
+// The library neither parses the seed flag of announce_peer nor lets a
+// hook add to its get_peers answer. So the server's socket is wrapped:
+// reading, it notes the seed flag of each announce_peer for the store
+// (which the library then fills, once it has checked the token); the
+// OnQuery hook notes each scrape query and the filters to send; writing,
+// the library's answer to that query (same address and transaction) gets
+// the filters. The library's own token stays in the answer.
+
+// ScrapeSource is a peer store as BEP 33 sees it.
+type ScrapeSource interface {
+	// ScrapeFilters returns the Bloom filters of the IPs stored for ih,
+	// seeds and downloaders apart; ok is false when none are stored.
+	ScrapeFilters(ih [20]byte) (seeds, downloaders krpc.ScrapeBloomFilter, ok bool)
+	// MarkSeed notes that peer announced ih with the seed flag. The
+	// server stores the peer itself afterwards, if the token is good.
+	MarkSeed(ih [20]byte, peer krpc.NodeAddr)
+}
+
+const (
+	// maxPendingScrapes bounds the scrape answers waiting for the
+	// library's reply, so that a flood of scrape queries costs bounded
+	// memory.
+	maxPendingScrapes = 256
+	// pendingScrapeTTL is how long one waits: the library replies at
+	// once, so a longer wait means it did not reply at all.
+	pendingScrapeTTL = 5 * time.Second
+)
+
+type scrapeKey struct{ addr, t string }
+
+type pendingScrape struct {
+	seeds, downloaders krpc.ScrapeBloomFilter
+	at                 time.Time
+}
+
+// scrapeConn is a DHT server's socket with BEP 33 added (see above).
+type scrapeConn struct {
+	net.PacketConn
+	src ScrapeSource
+
+	mu      sync.Mutex
+	pending map[scrapeKey]*pendingScrape
+}
+
+// Attach wraps a DHT server's socket pc for BEP 33 scrapes answered from
+// src, and returns it (give it to the server as its Conn) with the
+// server's OnQuery hook, which answers BEP 51 as Hook does and notes
+// scrape queries. Without src it is Hook on pc.
+func (r *Responder) Attach(pc net.PacketConn, ref *ServerRef, src ScrapeSource) (net.PacketConn, func(*krpc.Msg, net.Addr) bool) {
+	if src == nil {
+		return pc, r.Hook(pc, ref)
+	}
+	sc := &scrapeConn{PacketConn: pc, src: src, pending: make(map[scrapeKey]*pendingScrape)}
+	return sc, r.hook(sc, ref, sc)
+}
+
+// ReadFrom reads a datagram, noting the seed flag of an announce_peer.
+func (c *scrapeConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, addr, err := c.PacketConn.ReadFrom(b)
+	if err == nil {
+		c.noteSeed(b[:n], addr)
+	}
+	return n, addr, err
+}
+
+// announceArgs is what noteSeed reads of an announce_peer.
+type announceArgs struct {
+	Q string `bencode:"q"`
+	A struct {
+		InfoHash    krpc.ID `bencode:"info_hash"`
+		Port        *int    `bencode:"port"`
+		ImpliedPort bool    `bencode:"implied_port"`
+		Seed        int     `bencode:"seed"`
+	} `bencode:"a"`
+}
+
+var (
+	announceTag = []byte("13:announce_peer")
+	seedTag     = []byte("4:seedi1e")
+)
+
+// noteSeed tells the store about an announce_peer from addr carrying
+// seed=1. Other datagrams are only scanned for the two tags.
+func (c *scrapeConn) noteSeed(p []byte, addr net.Addr) {
+	if !bytes.Contains(p, announceTag) || !bytes.Contains(p, seedTag) {
+		return
+	}
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return
+	}
+	var m announceArgs
+	if bencode.Unmarshal(p, &m) != nil || m.Q != "announce_peer" || m.A.Seed != 1 {
+		return
+	}
+	port := ua.Port
+	if !m.A.ImpliedPort {
+		if m.A.Port == nil || *m.A.Port <= 0 || *m.A.Port > 65535 {
+			return
+		}
+		port = *m.A.Port
+	}
+	c.src.MarkSeed(m.A.InfoHash, krpc.NodeAddr{IP: ua.IP, Port: port})
+}
+
+// expect notes a scrape query from source: the library's answer to it
+// gets the store's filters for ih. Called by the hook (server locked), as
+// the library calls the store's GetPeers.
+func (c *scrapeConn) expect(source net.Addr, t string, ih [20]byte) {
+	seeds, downloaders, ok := c.src.ScrapeFilters(ih)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, p := range c.pending {
+		if now.Sub(p.at) > pendingScrapeTTL || len(c.pending) >= maxPendingScrapes {
+			delete(c.pending, k)
+		}
+	}
+	c.pending[scrapeKey{source.String(), t}] = &pendingScrape{seeds: seeds, downloaders: downloaders, at: now}
+}
+
+// WriteTo sends a datagram; the answer to a noted scrape query goes with
+// the filters added.
+func (c *scrapeConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if nb, ok := c.withFilters(b, addr); ok {
+		if _, err := c.PacketConn.WriteTo(nb, addr); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return c.PacketConn.WriteTo(b, addr)
+}
+
+// withFilters returns b with the filters of its pending scrape, if it is
+// the answer to one.
+func (c *scrapeConn) withFilters(b []byte, addr net.Addr) ([]byte, bool) {
+	if !c.waitingFor(addr) {
+		return nil, false
+	}
+	var m krpc.Msg
+	if bencode.Unmarshal(b, &m) != nil || m.Y != krpc.YResponse || m.R == nil {
+		return nil, false
+	}
+	p := c.take(scrapeKey{addr.String(), m.T})
+	if p == nil {
+		return nil, false
+	}
+	m.R.Values = nil
+	m.R.BFsd, m.R.BFpe = &p.seeds, &p.downloaders
+	nb, err := bencode.Marshal(m)
+	return nb, err == nil
+}
+
+// waitingFor reports whether a scrape answer to addr is pending (most
+// writes are not answers to one, and are not decoded).
+func (c *scrapeConn) waitingFor(addr net.Addr) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pending) == 0 {
+		return false
+	}
+	a := addr.String()
+	for k := range c.pending {
+		if k.addr == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *scrapeConn) take(k scrapeKey) *pendingScrape {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pending[k]
+	delete(c.pending, k)
+	return p
+}
