@@ -23,6 +23,10 @@
 // amplifier. Each DHT server (IPv4, IPv6) gets its own hook over one shared
 // Responder.
 //
+// Scrapes. Attach adds BEP 33 to a server (scrape.go): get_peers with
+// scrape=1 is answered with Bloom filters of the IPs of the store's seeds
+// and downloaders (from announce_peer's seed flag).
+//
 // Sharing out the crawl. With IndexerConfig.Region, each supernode's BEP
 // 51 crawl asks only the DHT nodes whose IDs are closer (XOR) to its own
 // position than to any other crawling supernode's, and draws its targets
