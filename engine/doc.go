@@ -80,6 +80,15 @@
 // and OnComplete without its lock, and startTransfer hands back the swarm
 // start to run once Engine.mu is released.
 //
+// So are the small ones: pmMu (the port mapper's stop function), reach.mu
+// (the dial-back verdict; announceChange runs after it is released),
+// peerStore.mu (the DHT peer store: the DHT library calls it with its
+// server's lock held, and the BEP 51 responder asks it for samples with
+// its own lock released), punchIn.mu (accepted connections a hole punch
+// may claim: it closes a connection it drops, and cuts a waiting sniff
+// short with a read deadline, under the lock; neither blocks),
+// moveFailures.mu and the DHT scrape's merge lock.
+//
 // # Queue, search and new torrents
 //
 // The download queue (queue.go) holds downloads and finished downloads

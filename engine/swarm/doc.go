@@ -11,6 +11,24 @@
 // peers' long-run credit down (SetCredits). OnComplete is the one callback,
 // made without the lock.
 //
+// # Locks
+//
+// Outer first: a peer's writer.wmu → Swarm.mu → a peer's writer.mu. The
+// writer goroutine owns the socket while it holds wmu: it writes under it,
+// and serving a block under it reads the read cache (readCache.mu) and the
+// files (the storage descriptor cache's lock) and takes Swarm.mu to spend
+// the upload budget. Swarm.mu queues messages to peers (writer.mu), notes
+// yourip claims (IPVotes.mu) and logs, but never writes to a socket or
+// waits on one: the reader sends requests itself (sendNow) only after
+// releasing Swarm.mu, and takes wmu there with TryLock. Files are read,
+// written and synced with Swarm.mu released, except at shutdown: once
+// every peer goroutine has ended, shutdown syncs the verified pieces and
+// closes the files under it, so that a Checkpoint meanwhile finds them
+// either open or synced and closed; Stats and Checkpoint wait for that
+// fsync. readCache.mu, writer.mu, IPVotes.mu and the hash pool's queue
+// take nothing under them; readCache.mu is held while a cached block is
+// copied out, so the buffer is not reused meanwhile.
+//
 // # Requests
 //
 // Requests are pipelined per peer. The depth grows like TCP slow start, up

@@ -109,4 +109,12 @@
 // buffered padding: a peer that sends a preamble and stalls holds them
 // until the deadline, then the connection is closed. Callers bound how many
 // incoming handshakes run at once.
+//
+// Locks. Dialer.mu guards the table of peers that took a plain connection
+// after MSE failed, and is a leaf taken only to read or add to it;
+// connections are dialled and handshakes run with it released.
+// cipherConn.mu serialises writes on an encrypted connection and is held
+// across the socket write on purpose: the RC4 stream must go out in the
+// order it was encrypted, and a short write marks the stream broken. The
+// uTP transport (package utp) documents its own locks.
 package transport
