@@ -41,6 +41,7 @@ type peersPane struct {
 	// trouble is what went wrong with that transfer that the table can
 	// only hint at (a failed move), shown while no peer is selected.
 	trouble string
+	extra   string // what the transfers table hides of it (show)
 	peers   []engine.PeerSnapshot
 	banned  []engine.BannedPeer
 	valid   bool
@@ -49,6 +50,7 @@ type peersPane struct {
 func newPeersPane(tips *tipLayer) *peersPane {
 	p := &peersPane{title: widget.NewLabel(noPeersTitle), detail: widget.NewLabel("")}
 	p.title.TextStyle.Bold = true
+	p.title.Truncation = fyne.TextTruncateEllipsis // a long name must not widen the window
 	p.detail.Truncation = fyne.TextTruncateEllipsis
 	// Ten columns fit an 800 px window (TestColumnsFitAt800); the detail
 	// line under the table spells out the selected peer: its address,
@@ -69,7 +71,8 @@ func newPeersPane(tips *tipLayer) *peersPane {
 	p.grid.onSelect = func(int) { p.showDetail() }
 	// The detail line is cut short in a narrow window: its tooltip has it all.
 	detail := newTipped(tips, p.detail, func() string { return p.detail.Text })
-	p.content = container.NewBorder(p.title, detail, nil, nil, p.grid.content)
+	title := newTipped(tips, p.title, func() string { return p.title.Text })
+	p.content = container.NewBorder(title, detail, nil, nil, p.grid.content)
 	p.showDetail()
 	return p
 }
@@ -107,8 +110,9 @@ func (p *peersPane) showDetail() {
 
 const noPeersTitle = "Select a transfer to see its peers."
 
-// show lists t's peers and bans (none unless ok) if they changed.
-func (p *peersPane) show(t engine.TransferSnapshot, ok bool) {
+// show lists t's peers and bans (none unless ok) if they changed; the
+// title adds extra, what the transfers table cannot show of t.
+func (p *peersPane) show(t engine.TransferSnapshot, ok bool, extra string) {
 	var h engine.InfoHash
 	var peers []engine.PeerSnapshot
 	var banned []engine.BannedPeer
@@ -119,10 +123,10 @@ func (p *peersPane) show(t engine.TransferSnapshot, ok bool) {
 	if ok && t.MoveErr != "" {
 		trouble = moveTrouble(t)
 	}
-	if p.valid && h == p.hash && trouble == p.trouble && slices.Equal(peers, p.peers) && slices.Equal(banned, p.banned) {
+	if p.valid && h == p.hash && trouble == p.trouble && extra == p.extra && slices.Equal(peers, p.peers) && slices.Equal(banned, p.banned) {
 		return
 	}
-	p.hash, p.peers, p.banned, p.valid, p.trouble = h, peers, banned, true, trouble
+	p.hash, p.peers, p.banned, p.valid, p.trouble, p.extra = h, peers, banned, true, trouble, extra
 	n := len(peers) + len(banned)
 	keys, rows, prog := make([]string, 0, n), make([][]string, 0, n), make([]float64, 0, n)
 	for _, pe := range peers {
@@ -140,6 +144,9 @@ func (p *peersPane) show(t engine.TransferSnapshot, ok bool) {
 	title := fmt.Sprintf("Peers of %q: %d connected", displayName(t), len(peers))
 	if len(banned) > 0 {
 		title += fmt.Sprintf(", %d banned", len(banned))
+	}
+	if extra != "" {
+		title += "; " + extra
 	}
 	setText(p.title, title)
 }

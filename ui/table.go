@@ -39,6 +39,13 @@ type column struct {
 	// columns after it stay on screen.
 	stretch bool
 	min     float32
+	// room is the width the stretch column should keep: while it would be
+	// narrower, the columns with a hide rank give way, rank 1 first.
+	room float32
+	// hide ranks a column that gives way to the stretch column in a narrow
+	// window (0: always shown). The tab spells out a hidden column's value
+	// elsewhere (gridTable.hiddenCols).
+	hide int
 	// sortable lets a click on the header sort the rows by this column
 	// (the tab does the sorting: see gridTable.sortCol).
 	sortable bool
@@ -74,6 +81,7 @@ type gridTable struct {
 	onDouble func(row int) // a row was double-clicked
 	onButton func(row int) // the row's button was tapped
 	onSort   func()        // the sort column or direction changed: the tab orders its rows again
+	onShown  func()        // a column was hidden or shown again (fitWidth)
 
 	// menuFor builds a row's right-click menu (nil: no menu); menu and
 	// popup are the last one shown (tests).
@@ -87,6 +95,10 @@ type gridTable struct {
 	sortCol  int
 	sortDesc bool
 
+	// shown holds the indexes into cols of the columns on screen, in
+	// order; the table's column i is cols[shown[i]].
+	shown []int
+
 	refreshes    int // how often the table was refreshed; tests watch it
 	width        float32
 	stretchWidth float32 // the stretch column's width at that table width
@@ -94,7 +106,7 @@ type gridTable struct {
 
 // newGridTable builds the table widget for cols.
 func newGridTable(cols []column) *gridTable {
-	g := &gridTable{cols: cols, sortCol: -1}
+	g := &gridTable{cols: cols, sortCol: -1, shown: allColumns(len(cols))}
 	g.table = widget.NewTable(g.length, g.create, g.updateCell)
 	g.table.ShowHeaderRow = true
 	g.table.CreateHeader = func() fyne.CanvasObject { return container.New(cellLayout{}, newHeaderLabel(g)) }
@@ -203,13 +215,33 @@ func (g *gridTable) notifySelect() {
 	}
 }
 
-func (g *gridTable) length() (int, int) { return len(g.rows), len(g.cols) }
+func allColumns(n int) []int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
+func (g *gridTable) length() (int, int) { return len(g.rows), len(g.shown) }
+
+// hiddenCols lists the columns a narrow window hides, in cols order.
+func (g *gridTable) hiddenCols() []int {
+	var out []int
+	for i := range g.cols {
+		if !slices.Contains(g.shown, i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
 
 func (g *gridTable) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
-	if id.Col >= 0 && id.Col < len(g.cols) {
+	if id.Col >= 0 && id.Col < len(g.shown) {
+		col := g.shown[id.Col]
 		h := o.(*fyne.Container).Objects[0].(*headerLabel)
-		h.col = id.Col
-		setText(&h.Label, g.headerTitle(id.Col))
+		h.col = col
+		setText(&h.Label, g.headerTitle(col))
 	}
 }
 
@@ -348,15 +380,16 @@ func textWidth(s string, bold bool) float32 {
 }
 
 func (g *gridTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
-	if id.Row >= len(g.rows) || id.Col >= len(g.cols) {
+	if id.Row >= len(g.rows) || id.Col >= len(g.shown) {
 		return
 	}
+	at := g.shown[id.Col]
 	objs := o.(*fyne.Container).Objects
 	bg, l := objs[0].(*canvas.Rectangle), objs[1].(*cellLabel)
 	bar, btn := objs[2].(*widget.ProgressBar), objs[3].(*widget.Button)
 	g.paintSelection(bg, id.Row)
-	l.row, l.col = id.Row, id.Col
-	col, text := g.cols[id.Col], g.rows[id.Row][id.Col]
+	l.row, l.col = id.Row, at
+	col, text := g.cols[at], g.rows[id.Row][at]
 	// The label stays under a progress bar (with no text) so that a tap or
 	// right-click there still reaches the row.
 	setVisible(l, col.kind != cellButton)
@@ -416,37 +449,68 @@ func setVisible(o fyne.CanvasObject, v bool) {
 	}
 }
 
-// fitWidth gives the stretch column whatever width the others leave.
+// fitWidth gives the stretch column whatever width the others leave,
+// hiding the columns that give way (by hide rank) while it would be
+// narrower than its room.
 func (g *gridTable) fitWidth(total float32) {
 	if total == g.width {
 		return
 	}
 	g.width = total
-	pad := theme.Padding()
-	rest := total - theme.ScrollBarSize() - 2*pad
-	stretch := -1
-	for i, c := range g.cols {
-		if c.stretch {
-			stretch = i
-			continue
-		}
-		rest -= c.width + pad
+	stretch := slices.IndexFunc(g.cols, func(c column) bool { return c.stretch })
+	shown := allColumns(len(g.cols))
+	rest := g.restWidth(total, shown)
+	last := 0
+	for _, c := range g.cols {
+		last = max(last, c.hide)
 	}
+	for rank := 1; stretch >= 0 && rest < g.cols[stretch].room && rank <= last; rank++ {
+		shown = slices.DeleteFunc(shown, func(i int) bool { return g.cols[i].hide == rank })
+		rest = g.restWidth(total, shown)
+	}
+	changed := !slices.Equal(shown, g.shown)
+	g.shown = shown
 	if stretch >= 0 {
 		g.stretchWidth = max(rest, g.cols[stretch].narrowest())
-		g.table.SetColumnWidth(stretch, g.stretchWidth)
 	}
+	for i, at := range g.shown {
+		w := g.cols[at].width
+		if at == stretch {
+			w = g.stretchWidth
+		}
+		g.table.SetColumnWidth(i, w)
+	}
+	if changed {
+		g.refresh()
+		if g.onShown != nil {
+			g.onShown()
+		}
+	}
+}
+
+// restWidth is what the shown columns other than the stretch column leave
+// of total.
+func (g *gridTable) restWidth(total float32, shown []int) float32 {
+	pad := theme.Padding()
+	rest := total - theme.ScrollBarSize() - 2*pad
+	for _, i := range shown {
+		if !g.cols[i].stretch {
+			rest -= g.cols[i].width + pad
+		}
+	}
+	return rest
 }
 
 // stretchLayout lets the table fill its space and widens its stretch column.
 type stretchLayout struct{ g *gridTable }
 
 func (s *stretchLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	s.g.fitWidth(size.Width)
 	for _, o := range objs {
 		o.Resize(size)
 		o.Move(fyne.NewPos(0, 0))
 	}
+	// After the resize, so that the refresh draws the cells at this size.
+	s.g.fitWidth(size.Width)
 }
 
 func (s *stretchLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {

@@ -119,21 +119,24 @@ type transfersTab struct {
 func newTransfersTab(u *UI) *transfersTab {
 	t := &transfersTab{u: u, present: map[engine.InfoHash]bool{}}
 	t.grid = newGridTable([]column{
-		// Widths fit an 800 px window (TestColumnsFitAt800): the name
-		// takes what the others leave, and is spelled out in full above
-		// the peers of the selected transfer.
-		{title: "Name", width: 190, min: 96, kind: cellText, stretch: true, sortable: true},
+		// The name keeps at least its room, 35 % of an 800 px window
+		// (TestNameRoomAt800): in a narrower window Ratio, then Seeds,
+		// then Peers give way, and the line above the peers of the
+		// selected transfer spells out the name and what they would show.
+		// The columns shown fit an 800 px window (TestColumnsFitAt800).
+		{title: "Name", width: 190, min: 96, room: 280, kind: cellText, stretch: true, sortable: true},
 		{title: "Done", width: 62, kind: cellProgress, sortable: true},
 		{title: "Size", width: 70, kind: cellNumber, sortable: true},
 		{title: "State", width: 96, kind: cellText, sortable: true},
 		{title: "Down", width: 78, kind: cellNumber, sortable: true},
 		{title: "Up", width: 78, kind: cellNumber, sortable: true},
 		{title: "ETA", width: 64, kind: cellNumber, sortable: true},
-		{title: "Seeds", width: 64, kind: cellNumber, sortable: true},
-		{title: "Peers", width: 64, kind: cellNumber, sortable: true},
-		{title: "Ratio", width: 61, kind: cellNumber, sortable: true},
+		{title: "Seeds", width: 64, kind: cellNumber, sortable: true, hide: 2},
+		{title: "Peers", width: 64, kind: cellNumber, sortable: true, hide: 3},
+		{title: "Ratio", width: 61, kind: cellNumber, sortable: true, hide: 1},
 	})
 	t.grid.onSort = func() { t.apply(t.raw) }
+	t.grid.onShown = t.showPeers
 	t.grid.menuFor = t.rowMenu
 	t.grid.onSelect = func(int) {
 		t.updateButtons()
@@ -208,9 +211,28 @@ func (t *transfersTab) sorted(ts []engine.TransferSnapshot) []engine.TransferSna
 	return sortedRows(t.grid, ts, compareTransfers)
 }
 
-// showPeers lists the selected transfer's peers.
+// showPeers lists the selected transfer's peers, with what the columns a
+// narrow window hides would show for it.
 func (t *transfersTab) showPeers() {
-	t.peers.show(t.selected())
+	tr, ok := t.selected()
+	t.peers.show(tr, ok, t.hiddenText())
+}
+
+// hiddenText spells out the selected row's cells in the hidden columns:
+// "Seeds 3 (30), Ratio 1.20" ("" when none is hidden or nothing is
+// selected).
+func (t *transfersTab) hiddenText() string {
+	row := t.grid.selectedRow()
+	if row < 0 || row >= len(t.grid.rows) {
+		return ""
+	}
+	var parts []string
+	for _, col := range t.grid.hiddenCols() {
+		if v := t.grid.rows[row][col]; v != "" {
+			parts = append(parts, t.grid.cols[col].title+" "+v)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (t *transfersTab) unchanged(ts []engine.TransferSnapshot) bool {
