@@ -10,7 +10,7 @@
 // role change; leaves register again), but entries indexed from the
 // BitTorrent DHT stay in the file across restarts and role changes, and
 // their keys are recounted into the keyword table when the file is
-// reopened; a file of another schema version, or one SQLite finds damaged,
+// reopened (in the background: the table's readers wait for the count); a file of another schema version, or one SQLite finds damaged,
 // is replaced by an empty index. With SupernodeConfig.Auto a node starts as a
 // leaf and its role changes at run time (roles.go): supernodes that fill up
 // or know too few others invite a capable, reachable, long-running leaf to

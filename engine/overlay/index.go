@@ -74,6 +74,10 @@ type index struct {
 	uncounted map[int64]bool
 	upserts   atomic.Int64 // entries written by put, for tests
 	gate      *dbGate      // searches before writes on the one connection
+	// stopCount ends a recount still running (recountBehind) at close;
+	// recounted is closed when it has returned.
+	stopCount context.CancelFunc
+	recounted chan struct{}
 }
 
 // hashesSchema finds entries by v2 infohash and pieces root (search by
@@ -127,6 +131,7 @@ func openIndex(path string, log *slog.Logger) (*index, error) {
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
 	if x, err := reopenIndex(path, dsn); err == nil {
+		x.recountBehind(log)
 		return x, nil
 	} else if !errors.Is(err, errNoIndex) {
 		log.Warn("overlay: index unusable, starting a new one", "path", path, "err", err)
@@ -171,9 +176,9 @@ func createIndex(dsn string) (*index, error) {
 	return &index{db: db, kw: newKeyCounts(), uncounted: make(map[int64]bool), gate: newDBGate()}, nil
 }
 
-// reopenIndex opens an existing index file of this schema, drops every
-// remote leaf's entries (leaves register again) and counts the keys of the
-// DHT and local entries it keeps.
+// reopenIndex opens an existing index file of this schema and drops every
+// remote leaf's entries (leaves register again); recountBehind then counts
+// the keys of the DHT and local entries it keeps.
 func reopenIndex(path, dsn string) (*index, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, errNoIndex
@@ -196,11 +201,34 @@ func reopenIndex(path, dsn string) (*index, error) {
 		db.Close()
 		return nil, fmt.Errorf("overlay: reopen index: drop leaf entries: %w", err)
 	}
-	if err := x.recount(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
 	return x, nil
+}
+
+// testBeforeRecount, set by a test, runs before recountBehind counts.
+var testBeforeRecount func()
+
+// recountBehind counts the keys of the entries a reopened file kept, after
+// openIndex has returned, so that a start does not wait for it (0.1 s
+// with 10,000 shares, more with a large DHT index). Writers wait for it
+// (it holds wmu throughout, so the counts follow the rows), searches pass
+// between its batches (the gate), and the keyword table's readers wait
+// until the counts are whole (keyCounts.whole). close ends it early.
+func (x *index) recountBehind(log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	x.stopCount, x.recounted = cancel, make(chan struct{})
+	whole := x.kw.counting()
+	x.wmu.Lock()
+	go func() {
+		defer close(x.recounted)
+		defer x.wmu.Unlock()
+		defer whole()
+		if testBeforeRecount != nil {
+			testBeforeRecount()
+		}
+		if err := x.recount(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("overlay: count the search keys of the kept entries; searches from other supernodes may miss some of ours until they change", "err", err)
+		}
+	}()
 }
 
 // migrate brings an index file of version 1 or 2 up to indexVersion;
@@ -257,11 +285,14 @@ func (x *index) checkSchema() error {
 const recountBatch = 2000
 
 // recount rebuilds the key counts from the DHT and local entries in the
-// file, a batch at a time.
+// file, a batch at a time. x.wmu is held.
 func (x *index) recount(ctx context.Context) error {
 	x.kw.reset()
 	last := int64(-1 << 62)
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n, next, err := x.recountFrom(ctx, last)
 		if err != nil {
 			return err
@@ -276,6 +307,8 @@ func (x *index) recount(ctx context.Context) error {
 // recountFrom counts the keys of up to recountBatch kept entries with id
 // above after; it returns how many and the last id.
 func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error) {
+	x.gate.enter(false)
+	defer x.gate.leave()
 	tx, err := x.begin(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("overlay: recount keys: %w", err)
@@ -312,8 +345,13 @@ func (x *index) recountFrom(ctx context.Context, after int64) (int, int64, error
 	return len(texts), last, nil
 }
 
-// close releases the database.
+// close releases the database, once a recount still running has
+// stopped.
 func (x *index) close() error {
+	if x.stopCount != nil {
+		x.stopCount()
+		<-x.recounted
+	}
 	if err := x.db.Close(); err != nil {
 		return fmt.Errorf("overlay: close index: %w", err)
 	}

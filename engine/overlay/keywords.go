@@ -109,9 +109,23 @@ type keyCounts struct {
 	m       map[uint32]int32
 	version uint64 // any change to the key set
 	added   uint64 // keys that appeared
+	// whole is closed once the counts cover every counted entry: a
+	// reopened index counts its kept entries after it has opened
+	// (index.recountBehind). versions, keys and hasAll wait for it.
+	whole chan struct{}
 }
 
-func newKeyCounts() *keyCounts { return &keyCounts{m: make(map[uint32]int32)} }
+var closedWhole = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func newKeyCounts() *keyCounts { return &keyCounts{m: make(map[uint32]int32), whole: closedWhole} }
+
+// counting marks the counts as not whole until done is called. Called
+// before k is shared.
+func (k *keyCounts) counting() (done func()) {
+	c := make(chan struct{})
+	k.whole = c
+	return func() { close(c) }
+}
 
 // add adds delta (+1 or -1) to every key.
 func (k *keyCounts) add(keys []uint32, delta int32) {
@@ -147,6 +161,7 @@ func (k *keyCounts) reset() {
 
 // versions returns the change counters without copying anything.
 func (k *keyCounts) versions() (version, added uint64) {
+	<-k.whole
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.version, k.added
@@ -154,12 +169,14 @@ func (k *keyCounts) versions() (version, added uint64) {
 
 // keys returns the keys present.
 func (k *keyCounts) keys() []uint32 {
+	<-k.whole
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return slices.Collect(maps.Keys(k.m))
 }
 
-// size returns the number of distinct keys.
+// size returns the number of distinct keys (so far, while the counts
+// are not whole: it does not wait).
 func (k *keyCounts) size() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -168,6 +185,7 @@ func (k *keyCounts) size() int {
 
 // hasAll reports whether every key is present (exactly, unlike a table).
 func (k *keyCounts) hasAll(keys []uint32) bool {
+	<-k.whole
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, key := range keys {
