@@ -39,15 +39,17 @@
 // Locks. Each of the package's locks guards one structure and is a leaf:
 // intake.mu (the queue and its counters), crawlState.mu (when each DHT
 // node may be asked again), Indexer.fetchMu (fetches per IP), Responder.mu
-// (the current sample) and ServerRef.mu. Nothing is called, sent or
-// written with one of them held: the crawl reads the routing table and
-// the region before taking its lock and sends sample_infohashes after
-// releasing it, the Responder asks its SampleSource (the engine's peer
-// store, which has a lock of its own) with its lock released, and the
-// intake wakes its fetchers with a send that never blocks. The DHT
-// library calls Responder.Hook, and through it Observe (the engine's
-// Indexer.Offer), with the server's lock held, so the order there is the
-// DHT server's lock → ServerRef.mu and intake.mu; nothing here calls into
-// the server while holding a lock of its own, and answers, which read the
-// routing table, are built on another goroutine.
+// (the current sample), scrapeConn.mu (scrape answers waiting for the
+// library's reply) and ServerRef.mu. Nothing is called, sent or written
+// with one of them held: the crawl reads the routing table and the region
+// before taking its lock and sends sample_infohashes after releasing it,
+// the Responder asks its SampleSource and the scrape its ScrapeSource (the
+// engine's peer store, which has a lock of its own) with their locks
+// released, and the intake wakes its fetchers with a send that never
+// blocks. The DHT library calls the OnQuery hook, and through it Observe
+// (the engine's Indexer.Offer) and the scrape's filters, with the server's
+// lock held, so the order there is the DHT server's lock → ServerRef.mu,
+// intake.mu, the peer store and scrapeConn.mu; nothing here calls into the
+// server while holding a lock of its own, and BEP 51 answers, which read
+// the routing table, are built on another goroutine.
 package dhtindex
