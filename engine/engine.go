@@ -59,8 +59,8 @@ type Config struct {
 	// LoopbackOnly, loopback is allowed too.
 	AllowNet []netip.Prefix
 	// PortMapping is PortMappingAuto (""), PortMappingOn or PortMappingOff:
-	// whether to open the listen port on the router (UPnP, NAT-PMP). Auto
-	// is on, except in loopback-only mode.
+	// whether to open the listen port on the router (UPnP, NAT-PMP or
+	// PCP). Auto is on, except in loopback-only mode.
 	PortMapping string
 	// PortMappingLease is the mapping lifetime asked of the router (default
 	// one hour); it is renewed at half of what the router grants.
@@ -400,7 +400,10 @@ func (e *Engine) bind() error {
 	return fmt.Errorf("engine: listen udp: %w", lastErr)
 }
 
-// Addrs reports where this node listens.
+// Addrs reports where this node listens, as others should dial it: its
+// BitTorrent peer address (TCP, and the search overlay on the same port),
+// its DHT address (UDP, same port), and its supernode address, empty
+// unless the node is a supernode now.
 func (e *Engine) Addrs() (peer, dhtAddr, supernode string) {
 	peer = e.advertised()
 	dhtAddr = net.JoinHostPort(netguard.Host(peer), strconv.Itoa(e.port))
@@ -513,9 +516,10 @@ func (e *Engine) waitSwarms() {
 func (e *Engine) Stopped() <-chan struct{} { return e.stopped }
 
 // Changed returns a channel that is closed at the next event worth a new
-// Snapshot without waiting for a poll: for now, a download completing. Get
-// the channel before taking the snapshot, then wait on it (and on a timer:
-// progress is not announced).
+// Snapshot without waiting for a poll: a download completing, a transfer
+// held by the queue or let go from it, a new port-mapping status, or a new
+// reachability verdict. Get the channel before taking the snapshot, then
+// wait on it (and on a timer: progress is not announced).
 func (e *Engine) Changed() <-chan struct{} {
 	e.changeMu.Lock()
 	defer e.changeMu.Unlock()

@@ -10,7 +10,7 @@ import (
 // Port-mapping modes for Config.PortMapping.
 const (
 	PortMappingAuto = ""    // Settings.PortMapping (on by default), off in loopback-only mode
-	PortMappingOn   = "on"  // map the listen port through UPnP or NAT-PMP
+	PortMappingOn   = "on"  // map the listen port through UPnP, NAT-PMP or PCP
 	PortMappingOff  = "off" // never talk to the router
 )
 

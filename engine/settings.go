@@ -68,8 +68,9 @@ type Settings struct {
 	// forwarded on the router stays right. A change applies at the next
 	// start; Config.Listen (--listen) overrides it for one run.
 	ListenPort int
-	// PortMapping opens ListenPort on the router with UPnP or NAT-PMP (on
-	// by default; applied at once). Config.PortMapping overrides it.
+	// PortMapping opens ListenPort on the router with UPnP, NAT-PMP or
+	// PCP (on by default; applied at once). Config.PortMapping overrides
+	// it.
 	PortMapping bool
 	// MaxActiveDownloads and MaxActiveSeeds cap the downloads and the
 	// seeds (finished downloads) running at once; the others wait in the
