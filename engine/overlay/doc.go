@@ -130,7 +130,11 @@
 //     is held across the write's transactions (put lets searches in
 //     between chunks through the gate, not by releasing wmu). Searches
 //     take only the gate, never wmu. dbGate.mu is held only inside enter
-//     and leave. newStandby takes umu alone, without wmu.
+//     and leave. newStandby takes umu alone, without wmu. A reopened index
+//     counts its kept entries' keys on a goroutine that holds wmu
+//     throughout (recountBehind); until it is done the keyword table's
+//     readers wait on a channel (keyCounts.whole), with no lock held:
+//     nextAdvert reads the counters (advertView) before it takes ownMu.
 //   - link.wmu is held across the one conn.Write of a frame, under a write
 //     deadline: it serialises the link's writer goroutine with the direct
 //     writes of a welcome or a last error frame.
