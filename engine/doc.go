@@ -191,11 +191,14 @@
 // under either reaches it and is answered under the name the peer used.
 // Share (drop-to-share) makes v1 torrents by default, `shoal create`
 // hybrids: see ShareFormat for the measured reason. Settings.ShareHybrid
-// has Share make hybrids too (Settings > Sharing). A share still has its files' BEP
-// 52 pieces roots, computed in the same reading pass as its SHA-1 pieces
-// and kept beside its torrent (the library row, not the .torrent), so
-// search shows the same file in a share and in a v2 or hybrid torrent as
-// one. It costs hashing, done on a second goroutine beside the SHA-1
-// pieces: BenchmarkCreateShare (engine/storage) shares at about 0.8 times
-// the speed without the roots (0.6 when both hashes shared a goroutine).
+// has Share make hybrids too (Settings > Sharing). A share still has its
+// files' BEP 52 pieces roots, computed in the same reading pass as its
+// SHA-1 pieces and kept beside its torrent (the library row, not the
+// .torrent), so search shows the same file in a share and in a v2 or
+// hybrid torrent as one. Items shared before Shoal kept roots, and
+// finished v1 downloads, get theirs in the background, a minute after the
+// start and at 32 MiB/s at most (oldroots.go). It costs hashing, done on
+// a second goroutine beside the SHA-1 pieces: BenchmarkCreateShare
+// (engine/storage) shares at about 0.8 times the speed without the roots
+// (0.6 when both hashes shared a goroutine).
 package engine

@@ -78,6 +78,11 @@ type Config struct {
 	// UTP, when set, overrides Settings.UTP for this run (UTPOnly: outgoing
 	// connections over uTP alone, for tests and measurements).
 	UTP UTPMode
+	// RootsDelay is how long after Run starts the background work that
+	// finds the BEP 52 pieces roots of older v1 items (shared before
+	// Shoal kept them, or downloaded) waits, so that it never competes
+	// with the start: 0 means one minute, a negative value never.
+	RootsDelay time.Duration
 	// Logger receives the engine's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -192,6 +197,8 @@ type Engine struct {
 	lib       libraryCache
 	leafDirty atomic.Bool
 	leafKick  chan struct{}
+	// rootsKick wakes rootsLoop when a download finishes (oldroots.go).
+	rootsKick chan struct{}
 	// dhtNodes is poked when a DHT server knows nodes (noteDHTNodes):
 	// loops that wait for a DHT to ask (supernodeAnnounceLoop) wake on it.
 	dhtNodes chan struct{}
@@ -230,6 +237,7 @@ func Open(cfg Config) (*Engine, error) {
 		changed:      make(chan struct{}),
 		flood:        flood,
 		leafKick:     make(chan struct{}, 1),
+		rootsKick:    make(chan struct{}, 1),
 		dhtNodes:     make(chan struct{}, 1),
 		queueKick:    make(chan struct{}, 1),
 		settingsKick: make(chan struct{}, 1),
@@ -468,6 +476,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.goRun(ctx, e.flushLoop)
 	e.goRun(ctx, e.queueLoop)
 	e.goRun(ctx, e.sharesLoop)
+	e.goRun(ctx, e.rootsLoop)
 	if e.sn != nil {
 		e.goRun(ctx, e.sn.Run)
 		e.goRun(ctx, e.supernodeAnnounceLoop)

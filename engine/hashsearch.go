@@ -38,12 +38,14 @@ func v2Hashes(info *metainfo.Info, infoBytes []byte) ([32]byte, [][32]byte) {
 
 // hashes is v2Hashes for t: a v1 share's files have the pieces roots
 // computed when it was shared, kept in its leaf entry (addLibraryWith),
+// and a finished v1 download's are worked out later (oldroots.go),
 // so search matches them with the same files in v2 and hybrid torrents
 // although its torrent has no v2 parts.
 func (t *transfer) hashes(info *metainfo.Info, infoBytes []byte) ([32]byte, [][32]byte) {
 	v2, roots := v2Hashes(info, infoBytes)
 	if len(roots) == 0 {
 		t.mu.Lock()
+		roots = t.roots
 		if t.entry != nil {
 			roots = t.entry.Roots
 		}

@@ -310,6 +310,7 @@ func (e *Engine) saveInfoOnce(ctx context.Context, t *transfer) {
 	t.mu.Unlock()
 	if justDone {
 		e.moveWhenDone(t)
+		e.kickRoots()
 	}
 }
 

@@ -209,6 +209,7 @@ func (e *Engine) resumeTransfer(row state.TransferRow, totals *[2]int64, setting
 		trackers: trackers, added: row.Added, completed: row.Completed,
 		paused: row.State == string(StatePaused), checked: row.Checked, layers: e.loadPieceLayers(row.InfoHash)}
 	t.setLoadedTotals(totals)
+	resumeRoots(t, row)
 	if err := e.addTransfer(t, row.Info, have, row.Peers); err != nil {
 		return err
 	}
@@ -262,7 +263,12 @@ func (e *Engine) leafUpdate() {
 // leafEntry is t's entry in the search leaf's share list, if it is shared
 // (complete and not paused). It is made once: a complete torrent's name
 // and files do not change.
-func (t *transfer) leafEntry() (overlay.Entry, bool) { return t.leafEntryWith(nil) }
+func (t *transfer) leafEntry() (overlay.Entry, bool) {
+	t.mu.Lock()
+	roots := t.roots
+	t.mu.Unlock()
+	return t.leafEntryWith(roots)
+}
 
 // leafEntryWith is leafEntry making the entry, if it is not made yet, with
 // roots as its files' pieces roots when its torrent has none of its own

@@ -87,10 +87,13 @@ type transfer struct {
 	targetReached      bool
 	finishedAction     TargetAction
 
-	entry   *overlay.Entry // search leaf entry, once complete (leafEntry)
-	item    *LibraryItem   // Library tab row of a library item (libraryItem)
-	view    *transferView  // last snapshot of a download (transferSnapshot)
-	viewKey viewKey        // what view was taken with
+	entry *overlay.Entry // search leaf entry, once complete (leafEntry)
+	// roots are a v1 download's BEP 52 pieces roots, worked out after it
+	// finished (oldroots.go); a library item's live in its entry alone.
+	roots   [][32]byte
+	item    *LibraryItem  // Library tab row of a library item (libraryItem)
+	view    *transferView // last snapshot of a download (transferSnapshot)
+	viewKey viewKey       // what view was taken with
 }
 
 func (t *transfer) swarm() *swarm.Swarm {

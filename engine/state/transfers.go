@@ -29,6 +29,9 @@ type TransferRow struct {
 	// written by Shoal from the network (see Progress). It never goes back
 	// to false.
 	Checked bool
+	// Roots are a finished v1 download's BEP 52 pieces roots, worked out
+	// after it finished (SetTransferRoots); PutTransfer leaves them.
+	Roots [][32]byte
 }
 
 const transferCols = `infohash, name, dir, source, info, state, bitfield,
@@ -71,7 +74,7 @@ func (db *DB) PutTransfer(ctx context.Context, r TransferRow) error {
 
 // Transfer returns the transfer for ih, or ErrNotFound.
 func (db *DB) Transfer(ctx context.Context, ih [20]byte) (TransferRow, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE infohash = ?`, ih[:])
+	row := db.r.QueryRowContext(ctx, `SELECT `+transferCols+`, roots FROM transfers WHERE infohash = ?`, ih[:])
 	r, err := scanTransfer(row)
 	if err != nil {
 		return TransferRow{}, fmt.Errorf("state: transfer: %w", noRows(err))
@@ -81,7 +84,7 @@ func (db *DB) Transfer(ctx context.Context, ih [20]byte) (TransferRow, error) {
 
 // Transfers returns every transfer, oldest Added first.
 func (db *DB) Transfers(ctx context.Context) ([]TransferRow, error) {
-	return readAll(ctx, db, "transfers", scanTransfer, `SELECT `+transferCols+` FROM transfers ORDER BY added, infohash`)
+	return readAll(ctx, db, "transfers", scanTransfer, `SELECT `+transferCols+`, roots FROM transfers ORDER BY added, infohash`)
 }
 
 // SaveProgress records the verified-piece bitfield and state of transfer ih.
@@ -108,12 +111,14 @@ func scanTransfer(s scanner) (TransferRow, error) {
 		ih               []byte
 		added, completed int64
 		peers            string
+		roots            []byte
 	)
 	err := s.Scan(&ih, &r.Name, &r.Dir, &r.Source, &r.Info, &r.State, &r.Bitfield,
-		&r.Uploaded, &r.Downloaded, &added, &completed, &peers, &r.Checked)
+		&r.Uploaded, &r.Downloaded, &added, &completed, &peers, &r.Checked, &roots)
 	if err != nil {
 		return r, err
 	}
+	r.Roots = rootsOf(roots)
 	if r.InfoHash, err = hash20(ih); err != nil {
 		return r, err
 	}
