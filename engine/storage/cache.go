@@ -19,8 +19,9 @@ const maxMappings = 256
 // cache holds the open handles and mappings of every Files, each list in
 // least-recently-used order. Its mutex also guards every Files' open and
 // maps tables, closed flag, and the refs and stale fields of handles and
-// mappings. No system call that can block for long (open, mmap) is made
-// with it held; closing an evicted file is done after it is released.
+// mappings. No system call that can block for long (open, mmap, munmap)
+// is made with it held; closing an evicted file and unmapping a retired
+// mapping are done after it is released.
 type cache struct {
 	mu       sync.Mutex
 	fds      int       // descriptors held by handles in lru
@@ -94,21 +95,26 @@ func closeHandles(hs []*handle) {
 	}
 }
 
-// addMap puts a new mapping at the front and unmaps idle ones over the
-// limit. c.mu must be held.
-func (c *cache) addMap(m *mapping) {
+// addMap puts a new mapping at the front and retires idle ones over the
+// limit; it returns their memory, to be unmapped once c.mu is released.
+// c.mu must be held.
+func (c *cache) addMap(m *mapping) [][]byte {
 	m.elem = c.maps.PushFront(m)
+	var out [][]byte
 	for e := c.maps.Back(); e != nil && c.maps.Len() > c.mapLimit; {
 		old := e.Value.(*mapping)
 		e = e.Prev()
 		if old.refs == 0 {
-			c.retireMap(old)
+			out = append(out, c.retireMap(old))
 		}
 	}
+	return out
 }
 
-// retireMap forgets m and unmaps it once unused. c.mu must be held.
-func (c *cache) retireMap(m *mapping) {
+// retireMap forgets m. If no view uses it, it returns its memory, to be
+// unmapped once c.mu is released; else the last unpin unmaps it. c.mu
+// must be held.
+func (c *cache) retireMap(m *mapping) []byte {
 	if m.owner.maps[m.idx] == m {
 		delete(m.owner.maps, m.idx)
 	}
@@ -117,8 +123,28 @@ func (c *cache) retireMap(m *mapping) {
 		m.elem = nil
 	}
 	m.stale = true
-	if m.refs == 0 && m.data != nil {
-		_ = unmapFile(m.data)
-		m.data = nil
+	if m.refs > 0 {
+		return nil
+	}
+	data := m.data
+	m.data = nil
+	return data
+}
+
+// testUnmapping, when set (tests), is called before each unmapAll unmap.
+var testUnmapping func()
+
+// unmapAll unmaps memory retired by the cache. c.mu must not be held:
+// munmap of a large file takes a while, and every torrent's storage
+// would wait for it.
+func unmapAll(datas ...[]byte) {
+	for _, d := range datas {
+		if d == nil {
+			continue
+		}
+		if testUnmapping != nil {
+			testUnmapping()
+		}
+		_ = unmapFile(d)
 	}
 }

@@ -54,14 +54,13 @@
 // closed flag and its handles' and mappings' use counts. It is a leaf,
 // held for bookkeeping only: files are opened, mapped and closed with it
 // released (a handle or mapping made meanwhile by another caller wins, and
-// the loser's is closed), and evicted handles are closed after it is
-// released. One system call is still made under it: munmap of a mapping
-// nobody uses any more (unpin, eviction in addMap and Close, and the loser
-// of two pins at once), which on a large file can take a while and holds
-// up every torrent's storage meanwhile. Two more locks are local:
-// layerTrees.mu, held while a v2 proof tree is built from hashes already
-// in memory, and reporter.mu, held across the progress callback on purpose
-// so that calls never overlap; a hashing goroutine only tries it
-// (TryLock), so a slow callback skips progress reports rather than holding
-// up the check, and the callback must not call back into the check.
+// the loser's is closed), and evicted handles are closed and retired
+// mappings unmapped after it is released (munmap of a large file takes a
+// while, and every torrent's storage would wait for it). Two more locks
+// are local: layerTrees.mu, held while a v2 proof tree is built from
+// hashes already in memory, and reporter.mu, held across the progress
+// callback on purpose so that calls never overlap; a hashing goroutine
+// only tries it (TryLock), so a slow callback skips progress reports
+// rather than holding up the check, and the callback must not call back
+// into the check.
 package storage

@@ -179,10 +179,12 @@ func (s *Files) Close() error {
 	for _, h := range s.open {
 		idle = append(idle, c.retire(h)...)
 	}
+	var unused [][]byte
 	for _, m := range s.maps {
-		c.retireMap(m) // a mapping still in use goes when its views are released
+		unused = append(unused, c.retireMap(m)) // one still in use goes when its views are released
 	}
 	c.mu.Unlock()
+	unmapAll(unused...)
 	var errs []error
 	for _, h := range idle {
 		errs = append(errs, h.close())

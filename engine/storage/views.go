@@ -93,14 +93,16 @@ func (s *Files) pin(i int) (*mapping, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if m, err := s.pinned(i); m != nil || err != nil { // mapped meanwhile, or closed
-		_ = unmapFile(data)
+		c.mu.Unlock()
+		unmapAll(data)
 		return m, err
 	}
 	m = &mapping{owner: s, idx: i, data: data, refs: 1}
 	s.maps[i] = m
-	c.addMap(m)
+	evicted := c.addMap(m)
+	c.mu.Unlock()
+	unmapAll(evicted...)
 	return m, nil
 }
 
@@ -122,12 +124,13 @@ func (s *Files) pinned(i int) (*mapping, error) {
 // unpin ends one use of m.
 func (s *Files) unpin(m *mapping) {
 	s.c.mu.Lock()
-	defer s.c.mu.Unlock()
 	m.refs--
+	var data []byte
 	if m.stale && m.refs == 0 {
-		_ = unmapFile(m.data)
-		m.data = nil
+		data, m.data = m.data, nil
 	}
+	s.c.mu.Unlock()
+	unmapAll(data)
 }
 
 // mapFile maps file i, which must be on disk at its full length.
