@@ -9,7 +9,9 @@
 //   - add: hand a magnet link, an absolute .torrent path or an infohash to
 //     the instance, which starts the download;
 //   - show: ask a desktop instance to raise its window (a daemon answers
-//     shown=false).
+//     shown=false);
+//   - reach: run a reachability test now (a supernode dials us back) and
+//     answer with the status it leaves (`shoal status --check-reach`).
 //
 // The socket file belongs to the process holding the data-folder lock
 // (engine.Open takes it): Listen is called only after Open, so it may

@@ -4,12 +4,14 @@
 // SHA-1 verification off the network goroutines, and precise blame for
 // corrupt data.
 //
-// A Swarm has one owner, which calls Run(ctx) and reads Stats. The Swarm
-// never calls up into its owner while it holds its lock: byte counts
-// (DrainTraffic), hash failures and bans (DrainReports) and verified pieces
-// (Checkpoint) are values the owner collects, and the owner pushes the
-// peers' long-run credit down (SetCredits). OnComplete is the one callback,
-// made without the lock.
+// A Swarm has one owner, which starts it (Start, or Run to wait for its
+// end) and reads Stats. The Swarm never calls up into its owner while it
+// holds its lock: byte counts (DrainTraffic), hash failures and bans
+// (DrainReports) and verified pieces (Checkpoint) are values the owner
+// collects, and the owner pushes the peers' long-run credit down
+// (SetCredits). Its callbacks, OnComplete and OnWake, are made without the
+// lock, and so are the owner's transport calls (Connect, Punch), each on a
+// goroutine of its own.
 //
 // # Locks
 //
