@@ -163,6 +163,12 @@ func printStatus(w io.Writer, st control.Status) {
 			sizeText(t.Size), sizeText(int64(t.DownRate)), sizeText(int64(t.UpRate)), t.Peers, t.InfoHash)
 	}
 	tw.Flush()
+	for _, t := range st.Transfers {
+		if m := t.NotMoved; m != nil {
+			fmt.Fprintf(w, "%s could not move to %s, because %s. It seeds on from %s; "+
+				"choose another folder for finished downloads, or move it by hand in the app.\n", orDash(t.Name), m.To, m.Why, t.SavePath)
+		}
+	}
 }
 
 func ratioText(v float64) string {

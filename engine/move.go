@@ -248,14 +248,31 @@ func (m *moveFailures) set(ih InfoHash, f moveFailure) bool {
 	return true
 }
 
-// setMoveFailure records t's failed move (or clears it) and drops t's kept
-// snapshot row, so the next snapshot shows the change.
+// setMoveFailure records t's failed move (or clears it), in SQLite too so
+// that it still shows after a restart (loadMoveFailures), and drops t's
+// kept snapshot row, so the next snapshot shows the change.
 func (e *Engine) setMoveFailure(t *transfer, f moveFailure) {
 	if !e.moveFails.set(t.ih, f) {
 		return
+	}
+	if err := e.db.SetMoveFailure(context.Background(), t.ih, f.err, f.to); err != nil {
+		e.log.Warn("move failure not saved", "infohash", t.ih.String(), "err", err)
 	}
 	t.mu.Lock()
 	t.view = nil
 	t.mu.Unlock()
 	e.act.add(t)
+}
+
+// loadMoveFailures reads the failed automatic moves saved in SQLite, so a
+// download that could not move still says so after a restart.
+func (e *Engine) loadMoveFailures(ctx context.Context) error {
+	fs, err := e.db.MoveFailures(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	for _, f := range fs {
+		e.moveFails.set(f.InfoHash, moveFailure{err: f.Err, to: f.To})
+	}
+	return nil
 }

@@ -118,3 +118,62 @@ func TestMoveCompletedToFails(t *testing.T) {
 		return tr.MoveErr == "" && tr.MoveTo == "" && tr.Dir == done
 	})
 }
+
+// TestMoveFailureSurvivesRestart: a failed automatic move is still in B's
+// snapshot after B restarts on the same data folder (it is kept in
+// SQLite); a Move by hand that succeeds clears it for good, restart
+// included.
+func TestMoveFailureSurvivesRestart(t *testing.T) {
+	a := enginetest.Start(t, enginetest.Config(t))
+	b := enginetest.Start(t, enginetest.Config(t))
+	src := enginetest.RandomFile(t, t.TempDir(), "Field Recording 9.flac", 200<<10+7)
+	ih, err := a.ShareSync(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := filepath.Join(t.TempDir(), "Finished")
+	s := b.Settings()
+	s.MoveCompletedTo = done
+	if err := b.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(done)
+	if err := os.WriteFile(done, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Download(context.Background(), engine.DownloadRequest{Source: engine.Magnet(ih, ""), Peers: []string{a.PeerAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	var before engine.TransferSnapshot
+	enginetest.WaitFor(t, "B's failed move to show", 60*time.Second, func() bool {
+		var ok bool
+		before, ok = enginetest.Transfer(b.Snapshot(), ih)
+		return ok && before.MoveErr != ""
+	})
+	a.Stop()
+	b.Stop()
+
+	b2 := enginetest.Start(t, b.Config)
+	enginetest.WaitFor(t, "the failed move to show after a restart", 30*time.Second, func() bool {
+		tr, ok := enginetest.Transfer(b2.Snapshot(), ih)
+		return ok && tr.MoveErr == before.MoveErr && tr.MoveTo == done
+	})
+	os.Remove(done)
+	if err := b2.Move(ih, done); err != nil {
+		t.Fatal(err)
+	}
+	enginetest.WaitFor(t, "the failure to clear after a Move by hand", 30*time.Second, func() bool {
+		tr, _ := enginetest.Transfer(b2.Snapshot(), ih)
+		return tr.MoveErr == "" && tr.Dir == done
+	})
+	b2.Stop()
+
+	b3 := enginetest.Start(t, b.Config)
+	enginetest.WaitFor(t, "the moved download after another restart", 30*time.Second, func() bool {
+		_, ok := enginetest.Transfer(b3.Snapshot(), ih)
+		return ok
+	})
+	if tr, _ := enginetest.Transfer(b3.Snapshot(), ih); tr.MoveErr != "" || tr.Dir != done {
+		t.Fatalf("after a successful move and a restart: MoveErr %q, dir %s; want none and %s", tr.MoveErr, tr.Dir, done)
+	}
+}

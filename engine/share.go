@@ -192,6 +192,9 @@ func (e *Engine) loadState() error {
 	if err := e.loadQueue(ctx); err != nil {
 		return err
 	}
+	if err := e.loadMoveFailures(ctx); err != nil {
+		return err
+	}
 	e.leafUpdate()
 	return nil
 }

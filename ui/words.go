@@ -173,25 +173,8 @@ func moveTrouble(t engine.TransferSnapshot) string {
 		displayName(t), t.Dir, t.MoveTo, moveReason(t))
 }
 
-// moveReason words why a move failed.
-func moveReason(t engine.TransferSnapshot) string {
-	e := strings.ToLower(t.MoveErr)
-	switch {
-	case strings.Contains(e, "not a directory"):
-		return "a file of that name is in the way"
-	case strings.Contains(e, "already holds"), strings.Contains(e, "file exists"):
-		return "that folder already holds something named " + displayName(t)
-	case strings.Contains(e, "permission denied"), strings.Contains(e, "read-only file system"):
-		return "Shoal may not write there"
-	case strings.Contains(e, "no space left"):
-		return "the disk there is full"
-	}
-	// Whatever else: the innermost reason, without the engine's prefixes.
-	if i := strings.LastIndex(t.MoveErr, ": "); i >= 0 {
-		return t.MoveErr[i+2:]
-	}
-	return t.MoveErr
-}
+// moveReason words why a move failed (words.MoveReason).
+func moveReason(t engine.TransferSnapshot) string { return words.MoveReason(t.MoveErr, displayName(t)) }
 
 // The status bar explains itself in tooltips.
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/shoalp2p/shoal/engine"
+	"github.com/shoalp2p/shoal/engine/words"
 )
 
 // Commands a Request may carry.
@@ -72,6 +73,15 @@ type Transfer struct {
 	Peers    int     `json:"peers"`
 	SavePath string  `json:"save_path"` // the folder the content is written to
 	Error    string  `json:"error,omitempty"`
+	// NotMoved is set while a finished download could not be moved to the
+	// folder chosen for finished downloads: it seeds on from SavePath.
+	NotMoved *NotMoved `json:"not_moved,omitempty"`
+}
+
+// NotMoved says where a finished download was to move and why it could not.
+type NotMoved struct {
+	To  string `json:"to"`  // the folder it was to move to
+	Why string `json:"why"` // in words, e.g. "a file of that name is in the way"
 }
 
 // Ratio is the all-time and session byte counts. Value is uploaded ÷
@@ -187,12 +197,21 @@ func statusOf(s engine.Snapshot) Status {
 	for _, t := range s.Transfers {
 		st.Transfers = append(st.Transfers, Transfer{InfoHash: t.InfoHash.String(), Name: t.Name,
 			State: string(t.State), Queued: t.Queued, Progress: t.Progress(), Size: t.Size, Have: t.Have,
-			DownRate: t.DownRate, UpRate: t.UpRate, Peers: t.Peers, SavePath: t.Dir, Error: t.Err})
+			DownRate: t.DownRate, UpRate: t.UpRate, Peers: t.Peers, SavePath: t.Dir, Error: t.Err,
+			NotMoved: notMoved(t)})
 	}
 	st.Ratio = Ratio{Uploaded: s.Ratio.Uploaded, Downloaded: s.Ratio.Downloaded, Value: finite(s.Ratio.Value()),
 		SessionUploaded: s.Ratio.SessionUploaded, SessionDownloaded: s.Ratio.SessionDownloaded}
 	st.Network = networkOf(s.Net)
 	return st
+}
+
+// notMoved is t's failed automatic move, nil if there is none.
+func notMoved(t engine.TransferSnapshot) *NotMoved {
+	if t.MoveErr == "" {
+		return nil
+	}
+	return &NotMoved{To: t.MoveTo, Why: words.MoveReason(t.MoveErr, t.Name)}
 }
 
 func networkOf(n engine.NetStatus) Network {

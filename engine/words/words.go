@@ -1,6 +1,9 @@
 package words
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Clip shortens s to at most n runes, ending a cut string with "…" (which
 // counts as one of the n). A string that fits is returned unchanged; n < 1
@@ -36,4 +39,26 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// MoveReason words why moving the download name failed, from the error
+// text the engine gave (TransferSnapshot.MoveErr): "a file of that name is
+// in the way", "Shoal may not write there"; for anything else the
+// innermost reason, without the engine's prefixes.
+func MoveReason(err, name string) string {
+	e := strings.ToLower(err)
+	switch {
+	case strings.Contains(e, "not a directory"):
+		return "a file of that name is in the way"
+	case strings.Contains(e, "already holds"), strings.Contains(e, "file exists"):
+		return "that folder already holds something named " + name
+	case strings.Contains(e, "permission denied"), strings.Contains(e, "read-only file system"):
+		return "Shoal may not write there"
+	case strings.Contains(e, "no space left"):
+		return "the disk there is full"
+	}
+	if i := strings.LastIndex(err, ": "); i >= 0 {
+		return err[i+2:]
+	}
+	return err
 }
