@@ -8,8 +8,9 @@
 // migrations embedded in the binary are applied in order, one transaction
 // each, and recorded in PRAGMA user_version; PRAGMA application_id marks the
 // file as Shoal's and is checked on open. The database runs in WAL mode with
-// synchronous=NORMAL, except that SaveProgress commits with
-// synchronous=FULL because it records pieces whose data was already synced.
+// synchronous=NORMAL, except that a Flush carrying progress, and
+// SaveProgress, commit with synchronous=FULL because they record pieces
+// whose data was already synced.
 // All writes go through a single connection (one writer); reads use a
 // separate pool of read-only connections.
 //

@@ -11,7 +11,7 @@ import (
 // PeerRecord is what Shoal remembers about a peer: hash failures and bans.
 type PeerRecord struct {
 	Key       PeerKey
-	HashFails int // pieces from this IP that failed the hash check
+	HashFails int // pieces from this peer that failed the hash check
 	Banned    bool
 	Reason    string // ban reason, or the last hash-failure reason if not banned
 	Updated   time.Time

@@ -10,7 +10,7 @@ import (
 )
 
 // Traffic is bytes exchanged with one peer for one torrent since the last
-// AddTraffic call.
+// AddTraffic or Flush call.
 type Traffic struct {
 	InfoHash [20]byte
 	PeerID   [20]byte

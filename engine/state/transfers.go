@@ -19,7 +19,7 @@ type TransferRow struct {
 	Info       []byte // bencoded info dictionary; nil until the metadata is known
 	State      string
 	Bitfield   []byte // verified pieces, BEP 3 bitfield order
-	Uploaded   int64  // only AddTraffic changes these after the first insert
+	Uploaded   int64  // only AddTraffic and Flush change these after the first insert
 	Downloaded int64
 	Added      time.Time
 	Completed  time.Time // zero if not completed
@@ -40,7 +40,8 @@ const transferCols = `infohash, name, dir, source, info, state, bitfield,
 // PutTransfer inserts or updates the transfer r.InfoHash. On insert every
 // field is stored (a zero Added becomes now) and the transfer goes last in
 // the queue (see TransferQueue); on update everything except
-// Uploaded and Downloaded is replaced, which only AddTraffic changes, and a
+// Uploaded and Downloaded is replaced, which only AddTraffic and Flush
+// change, and a
 // nil Info or zero Added keeps the stored value. Peer addresses must be
 // valid UTF-8 and counters non-negative (else ErrInvalid).
 func (db *DB) PutTransfer(ctx context.Context, r TransferRow) error {
