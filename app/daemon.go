@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/shoalp2p/shoal/engine/storage"
@@ -31,6 +33,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	c.register(fs)
 	var shares multiFlag
 	fs.Var(&shares, "share", "file or folder to share (repeatable)")
+	format := fs.String("share-format", "", shareFormatHelp)
 	supernode := fs.Bool("supernode", false, "always be a search supernode (default: automatic)")
 	leaf := fs.Bool("leaf", false, "never become a search supernode (default: automatic)")
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +47,9 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("daemon: --supernode and --leaf exclude each other")
 	}
 	cfg.Supernode, cfg.Leaf = *supernode, *leaf
+	if cfg.ShareHybrid, err = parseShareFormat(*format); err != nil {
+		return err
+	}
 	e, stop, err := startEngine(ctx, cfg)
 	if err != nil {
 		return err
@@ -111,4 +117,24 @@ func printRuntime(w io.Writer) {
 	b, _ := json.Marshal(runtimeLine{Goroutines: runtime.NumGoroutine(), StorageFiles: files,
 		PiecesHashed: storage.PiecesHashed()})
 	fmt.Fprintln(w, string(b))
+}
+
+// shareFormatHelp explains --share-format.
+const shareFormatHelp = "what sharing makes of each file or folder: v1 (works with every client) or " +
+	"hybrid (v1 and v2 in one; Transmission 3 and aria2 cannot download it); empty = the choice saved in Settings > Sharing, v1 at first"
+
+// parseShareFormat reads --share-format: nil keeps the saved setting.
+func parseShareFormat(s string) (*bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return nil, nil
+	case "v1":
+		return new(false), nil
+	case "hybrid":
+		return new(true), nil
+	case "v2":
+		return nil, errors.New("--share-format v2: Shoal shares v1 or hybrid torrents only. " +
+			"Choose hybrid (v2 clients use its v2 half), or make a v2-only .torrent file with `shoal create --v2`")
+	}
+	return nil, fmt.Errorf("--share-format %q: choose v1 (works with every client) or hybrid (v1 and v2 in one)", s)
 }

@@ -81,7 +81,8 @@ type Settings struct {
 	// v2 in one, BEP 52) instead of v1 ones (ShareFormat, the default):
 	// v2 clients then check every 16 KiB block, but Transmission 3.00
 	// and aria2 1.36 cannot fetch them (see ShareFormat). It applies to
-	// what is shared from then on.
+	// what is shared from then on; Config.ShareHybrid overrides it for
+	// one run.
 	ShareHybrid bool
 }
 

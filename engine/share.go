@@ -94,9 +94,13 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 }
 
 // shareFormat is what Share makes: ShareFormat (v1), or a hybrid when
-// Settings.ShareHybrid says so.
+// Config.ShareHybrid, else Settings.ShareHybrid, says so.
 func (e *Engine) shareFormat() storage.Format {
-	if e.Settings().ShareHybrid {
+	hybrid := e.Settings().ShareHybrid
+	if e.cfg.ShareHybrid != nil {
+		hybrid = *e.cfg.ShareHybrid
+	}
+	if hybrid {
 		return storage.Hybrid
 	}
 	return ShareFormat
