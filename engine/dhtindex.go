@@ -117,8 +117,8 @@ func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 		Crawl: dhtindex.ServerCrawler{S: e.dht},
 		FindPeers: func(ctx context.Context, ih [20]byte) dhtindex.Swarm {
 			sw := e.dhtLookup(ctx, ih, 0, indexerSettle, true)
-			seeds, downloaders, _ := sw.scrape.counts()
-			return dhtindex.Swarm{Peers: sw.peers, Scraped: seeds + downloaders}
+			seeds, downloaders, ok := sw.scrape.counts()
+			return dhtindex.Swarm{Peers: sw.peers, Scraped: ok, Seeds: seeds, Downloaders: downloaders}
 		},
 		Dial:   e.policy.Dial,
 		PeerID: e.peerID,
@@ -161,16 +161,18 @@ type indexSink struct {
 }
 
 // Touch implements dhtindex.Sink.
-func (s indexSink) Touch(ctx context.Context, ih [20]byte, swarm int) (bool, error) {
-	return s.sn.TouchDHT(ctx, ih, swarm, time.Now())
+func (s indexSink) Touch(ctx context.Context, ih [20]byte, h dhtindex.Health) (bool, error) {
+	return s.sn.TouchDHT(ctx, dhtEntryOf(overlay.Entry{InfoHash: ih}, h))
 }
 
 // Index implements dhtindex.Sink.
-func (s indexSink) Index(ctx context.Context, t dhtindex.Torrent, swarm int) error {
-	return s.sn.IndexDHT(ctx, []overlay.DHTEntry{{
-		Entry: overlay.Entry{InfoHash: t.InfoHash, Name: t.Name, Size: t.Size, Files: t.Files},
-		Swarm: swarm,
-	}}, s.max)
+func (s indexSink) Index(ctx context.Context, t dhtindex.Torrent, h dhtindex.Health) error {
+	e := overlay.Entry{InfoHash: t.InfoHash, Name: t.Name, Size: t.Size, Files: t.Files}
+	return s.sn.IndexDHT(ctx, []overlay.DHTEntry{dhtEntryOf(e, h)}, s.max)
+}
+
+func dhtEntryOf(e overlay.Entry, h dhtindex.Health) overlay.DHTEntry {
+	return overlay.DHTEntry{Entry: e, Swarm: h.Peers, Scraped: h.Scraped, Seeds: h.Seeds, Leechers: h.Leechers}
 }
 
 // Expire implements dhtindex.Sink.

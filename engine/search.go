@@ -40,7 +40,8 @@ func (e *Engine) hitOf(h overlay.Hit, self string) Hit {
 		}
 	}
 	return Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: h.Files, V2: h.V2, Roots: h.Roots,
-		Sources: append(good, bad...), Magnet: magnetOf(h.InfoHash, h.V2, h.Name), DHT: h.DHT, Swarm: h.Swarm}
+		Sources: append(good, bad...), Magnet: magnetOf(h.InfoHash, h.V2, h.Name), DHT: h.DHT, Swarm: h.Swarm,
+		Scraped: h.Scraped, Seeds: h.Seeds, Leechers: h.Leechers}
 }
 
 // badSourceFunc returns a test for "this peer address served us bad data":
@@ -69,21 +70,12 @@ func (e *Engine) BadSources(h Hit) int {
 	return n
 }
 
-// RankHits sorts hits best first: most available (Shoal sources that
-// never served us bad data, plus the peers seen in its BitTorrent swarm
-// for DHT hits), then most sources, then name and infohash. The Search tab
-// and `shoal search` order their results with it.
+// RankHits sorts hits best first: healthiest (see health), then most
+// sources, then name and infohash. The Search tab and `shoal search` order
+// their results with it.
 func (e *Engine) RankHits(hits []Hit) {
 	isBad := e.badSourceFunc()
-	good := func(h Hit) int {
-		n := h.Swarm
-		for _, s := range h.Sources {
-			if !isBad(s) {
-				n++
-			}
-		}
-		return n
-	}
+	good := func(h Hit) int { return health(h, isBad) }
 	slices.SortStableFunc(hits, func(a, b Hit) int {
 		if c := cmp.Compare(good(b), good(a)); c != 0 {
 			return c
@@ -96,6 +88,24 @@ func (e *Engine) RankHits(hits []Hit) {
 		}
 		return slices.Compare(a.InfoHash[:], b.InfoHash[:])
 	})
+}
+
+// health weighs how available h is. A Shoal source that never served us
+// bad data holds the whole torrent, as a seed does: each counts 2. So does
+// each seed a BEP 33 scrape counted in its BitTorrent swarm, and each
+// leecher counts 1 (leechers hold parts). A DHT hit without a scrape
+// counts the peers its supernode saw, 1 each: they may be either.
+func health(h Hit, isBad func(string) bool) int {
+	n := h.Swarm
+	if h.Scraped {
+		n = 2*h.Seeds + h.Leechers
+	}
+	for _, s := range h.Sources {
+		if !isBad(s) {
+			n += 2
+		}
+	}
+	return n
 }
 
 // SearchResults gathers the streamed hits of one search for display, one
@@ -133,6 +143,7 @@ func (r *SearchResults) Add(h Hit) bool {
 // sameHit reports whether a and b would show the same.
 func sameHit(a, b Hit) bool {
 	return a.Name == b.Name && a.Size == b.Size && a.DHT == b.DHT && a.Swarm == b.Swarm && a.V2 == b.V2 && a.Local == b.Local &&
+		a.Scraped == b.Scraped && a.Seeds == b.Seeds && a.Leechers == b.Leechers &&
 		slices.Equal(a.Sources, b.Sources) && slices.Equal(a.Files, b.Files) && slices.Equal(a.Roots, b.Roots)
 }
 

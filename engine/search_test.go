@@ -62,3 +62,27 @@ func TestSearchResultsSupersede(t *testing.T) {
 		t.Fatalf("ranked %+v", ranked)
 	}
 }
+
+// TestRankHealth: ranking weighs swarm health. A seed a BEP 33 scrape
+// counted weighs as a good Shoal source (2), a leecher or a peer of an
+// unscraped swarm 1, and a source that served bad data nothing.
+func TestRankHealth(t *testing.T) {
+	t.Parallel()
+	e := &Engine{banned: map[PeerKey]string{PeerKeyFromIP("198.51.100.66"): "hash fail"}}
+	hits := []Hit{
+		{InfoHash: [20]byte{1}, Name: "12 leechers", DHT: true, Swarm: 12, Scraped: true, Leechers: 12},
+		{InfoHash: [20]byte{2}, Name: "7 seeds", DHT: true, Swarm: 7, Scraped: true, Seeds: 7},
+		{InfoHash: [20]byte{3}, Name: "13 peers, not scraped", DHT: true, Swarm: 13},
+		{InfoHash: [20]byte{4}, Name: "5 good sources, 1 bad", Sources: []string{"198.51.100.1:1", "198.51.100.2:1", "198.51.100.3:1", "198.51.100.4:1", "198.51.100.5:1", "198.51.100.66:1"}},
+		{InfoHash: [20]byte{5}, Name: "2 seeds, 1 leecher, 1 good source", DHT: true, Swarm: 3, Scraped: true, Seeds: 2, Leechers: 1, Sources: []string{"198.51.100.9:1"}},
+	}
+	e.RankHits(hits)
+	var names []string
+	for _, h := range hits {
+		names = append(names, h.Name)
+	}
+	want := []string{"7 seeds", "13 peers, not scraped", "12 leechers", "5 good sources, 1 bad", "2 seeds, 1 leecher, 1 good source"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("ranked %q, want %q", names, want)
+	}
+}

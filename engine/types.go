@@ -307,6 +307,12 @@ type Hit struct {
 	// works as for any magnet: peers come from the DHT.
 	DHT   bool
 	Swarm int
+	// Scraped is set when the nodes holding its swarm answered that
+	// supernode's BEP 33 scrape: Seeds and Leechers are then the swarm's
+	// seeds and downloaders (distinct IPs, estimated from the scrape's
+	// Bloom filters). Unset, they are unknown (not zero).
+	Scraped         bool
+	Seeds, Leechers int
 }
 
 // Origin names where a hit came from: "shoal" (Shoal nodes share it),

@@ -24,11 +24,11 @@ const (
 
 // Sink is where verified torrents go: the supernode's search index.
 type Sink interface {
-	// Touch records a fresh swarm size for ih and reports whether ih is
+	// Touch records a fresh look at ih's swarm and reports whether ih is
 	// already indexed.
-	Touch(ctx context.Context, ih [20]byte, swarm int) (bool, error)
+	Touch(ctx context.Context, ih [20]byte, h Health) (bool, error)
 	// Index adds a torrent whose metadata hashed to its infohash.
-	Index(ctx context.Context, t Torrent, swarm int) error
+	Index(ctx context.Context, t Torrent, h Health) error
 	// Expire drops entries whose swarm has been empty since cutoff.
 	Expire(ctx context.Context, cutoff time.Time) error
 }
@@ -36,10 +36,33 @@ type Sink interface {
 // Swarm is what a get_peers lookup found of a torrent's swarm.
 type Swarm struct {
 	Peers []string // BitTorrent peers, host:port
-	// Scraped is the swarm's size (seeds and downloaders, distinct IPs)
-	// estimated from the BEP 33 scrape filters of the nodes holding it;
-	// 0 when none answered one.
-	Scraped int
+	// Scraped is set when nodes holding the swarm answered a BEP 33
+	// scrape: Seeds and Downloaders are then the distinct IPs their
+	// filters estimate (BEP 33's formula over the union of the filters).
+	Scraped            bool
+	Seeds, Downloaders int
+}
+
+// Health is what the indexer records of a torrent's swarm.
+type Health struct {
+	// Peers is the swarm's size: the peers the lookup found (and the
+	// announces heard), or the scraped count if that is larger.
+	Peers int
+	// Scraped is set when a BEP 33 scrape counted the swarm; Seeds and
+	// Leechers are then its estimates. Unset, they are unknown.
+	Scraped         bool
+	Seeds, Leechers int
+}
+
+// healthOf is the health of a swarm of which peers are known, with what
+// the lookup found.
+func healthOf(peers int, found Swarm) Health {
+	h := Health{Peers: peers}
+	if found.Scraped {
+		h.Scraped, h.Seeds, h.Leechers = true, found.Seeds, found.Downloaders
+		h.Peers = max(h.Peers, found.Seeds+found.Downloaders)
+	}
+	return h
 }
 
 // IndexerConfig sets up an Indexer.
@@ -238,17 +261,16 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (peers []string, no
 	defer func() {
 		ix.cfg.Logger.Debug("DHT candidate handled", "infohash", hexOf(c.ih), "took", time.Since(t0), "waited", t0.Sub(c.at), "announced", len(c.peers), "peers", len(peers), "noPeers", noPeers, "failed", failed)
 	}()
-	scraped := 0
+	var found Swarm
 	if ix.cfg.FindPeers != nil {
-		found := ix.cfg.FindPeers(ctx, c.ih)
+		found = ix.cfg.FindPeers(ctx, c.ih)
 		for _, p := range found.Peers {
 			if !slices.Contains(peers, p) {
 				peers = append(peers, p)
 			}
 		}
-		scraped = found.Scraped
 	}
-	swarm := max(len(peers), scraped)
+	swarm := healthOf(len(peers), found)
 	indexed, err := ix.cfg.Sink.Touch(ctx, c.ih, swarm)
 	if err != nil {
 		ix.cfg.Logger.Warn("touch DHT entry", "err", err)
@@ -280,7 +302,8 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (peers []string, no
 		return peers, false, false
 	}
 	ix.indexed.Add(1)
-	ix.cfg.Logger.Info("DHT torrent indexed", "infohash", hexOf(c.ih), "name", t.Name, "swarm", swarm)
+	ix.cfg.Logger.Info("DHT torrent indexed", "infohash", hexOf(c.ih), "name", t.Name, "swarm", swarm.Peers,
+		"scraped", swarm.Scraped, "seeds", swarm.Seeds, "leechers", swarm.Leechers)
 	return peers, false, false
 }
 

@@ -16,14 +16,14 @@ import (
 type memSink struct {
 	mu      sync.Mutex
 	indexed map[[20]byte]Torrent
-	swarm   map[[20]byte]int
+	swarm   map[[20]byte]Health
 }
 
 func newMemSink() *memSink {
-	return &memSink{indexed: map[[20]byte]Torrent{}, swarm: map[[20]byte]int{}}
+	return &memSink{indexed: map[[20]byte]Torrent{}, swarm: map[[20]byte]Health{}}
 }
 
-func (m *memSink) Touch(_ context.Context, ih [20]byte, swarm int) (bool, error) {
+func (m *memSink) Touch(_ context.Context, ih [20]byte, swarm Health) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	_, ok := m.indexed[ih]
@@ -33,7 +33,7 @@ func (m *memSink) Touch(_ context.Context, ih [20]byte, swarm int) (bool, error)
 	return ok, nil
 }
 
-func (m *memSink) Index(_ context.Context, t Torrent, swarm int) error {
+func (m *memSink) Index(_ context.Context, t Torrent, swarm Health) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.indexed[t.InfoHash], m.swarm[t.InfoHash] = t, swarm

@@ -31,12 +31,33 @@ CREATE TABLE dht_meta (
 CREATE INDEX dht_meta_evict ON dht_meta (last_seen / 3600, swarm);
 `
 
+// dhtScrapeColumns is what index version 4 added: the swarm's seeds and
+// leechers as a BEP 33 scrape last estimated them, -1 while no scrape
+// answered (and in entries indexed before).
+const dhtScrapeColumns = `
+ALTER TABLE dht_meta ADD COLUMN seeds INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE dht_meta ADD COLUMN leechers INTEGER NOT NULL DEFAULT -1;
+`
+
 // DHTEntry is a torrent learnt from the BitTorrent DHT whose metadata the
 // caller fetched and checked against the infohash.
 type DHTEntry struct {
 	Entry
-	Swarm int       // peers seen with get_peers
-	Seen  time.Time // when; zero means now
+	Swarm int // peers seen with get_peers (or the scraped count, if larger)
+	// Scraped is set when nodes holding the swarm answered a BEP 33
+	// scrape: Seeds and Leechers are then their estimates. An entry
+	// refreshed without a scrape keeps the counts it had.
+	Scraped         bool
+	Seeds, Leechers int
+	Seen            time.Time // when; zero means now
+}
+
+// scrapeCols are e's seeds and leechers as stored: -1 when unknown.
+func (e DHTEntry) scrapeCols() (seeds, leechers int) {
+	if !e.Scraped {
+		return -1, -1
+	}
+	return max(e.Seeds, 0), max(e.Leechers, 0)
 }
 
 // IndexDHT adds or refreshes DHT entries (names and paths trimmed as for
@@ -54,16 +75,22 @@ func (s *Supernode) IndexDHT(ctx context.Context, entries []DHTEntry, maxEntries
 	return s.idx.putDHT(ctx, good, maxEntries)
 }
 
-// TouchDHT records a fresh swarm size for an indexed DHT entry and reports
-// whether ih is indexed.
-func (s *Supernode) TouchDHT(ctx context.Context, ih [20]byte, swarm int, now time.Time) (bool, error) {
-	q := `UPDATE dht_meta SET swarm = ? WHERE infohash = ?`
-	args := []any{swarm, ih[:]}
-	if swarm > 0 {
-		q = `UPDATE dht_meta SET swarm = ?, last_seen = ? WHERE infohash = ?`
-		args = []any{swarm, now.Unix(), ih[:]}
+// TouchDHT records a fresh look at an indexed DHT entry's swarm (e's
+// infohash, Swarm, scrape counts and Seen) and reports whether it is
+// indexed.
+func (s *Supernode) TouchDHT(ctx context.Context, e DHTEntry) (bool, error) {
+	seeds, leechers := e.scrapeCols()
+	q := `UPDATE dht_meta SET swarm = ?, seeds = iif(? >= 0, ?, seeds), leechers = iif(? >= 0, ?, leechers)`
+	args := []any{e.Swarm, seeds, seeds, leechers, leechers}
+	if e.Swarm > 0 {
+		seen := e.Seen
+		if seen.IsZero() {
+			seen = time.Now()
+		}
+		q += `, last_seen = ?`
+		args = append(args, seen.Unix())
 	}
-	res, err := s.idx.db.ExecContext(ctx, q, args...)
+	res, err := s.idx.db.ExecContext(ctx, q+` WHERE infohash = ?`, append(args, e.InfoHash[:])...)
 	if err != nil {
 		return false, fmt.Errorf("overlay: touch DHT entry: %w", err)
 	}
@@ -129,11 +156,14 @@ func upsertDHTMeta(ctx context.Context, tx *sql.Tx, e DHTEntry) error {
 	if seen.IsZero() {
 		seen = time.Now()
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO dht_meta (infohash, swarm, first_seen, last_seen)
-		VALUES (?, ?, ?, ?)
+	seeds, leechers := e.scrapeCols()
+	_, err := tx.ExecContext(ctx, `INSERT INTO dht_meta (infohash, swarm, first_seen, last_seen, seeds, leechers)
+		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (infohash) DO UPDATE SET swarm = excluded.swarm,
-			last_seen = max(last_seen, excluded.last_seen)`,
-		e.InfoHash[:], e.Swarm, seen.Unix(), seen.Unix())
+			last_seen = max(last_seen, excluded.last_seen),
+			seeds = iif(excluded.seeds >= 0, excluded.seeds, seeds),
+			leechers = iif(excluded.leechers >= 0, excluded.leechers, leechers)`,
+		e.InfoHash[:], e.Swarm, seen.Unix(), seen.Unix(), seeds, leechers)
 	if err != nil {
 		return fmt.Errorf("overlay: index DHT: meta: %w", err)
 	}
@@ -215,11 +245,20 @@ func deleteDHT(ctx context.Context, tx *sql.Tx, hashes [][20]byte) ([]string, er
 	return olds, nil
 }
 
-// fillDHT marks the hits indexed from the DHT with their swarm size, in
-// one query for all hits.
+// fillDHT marks the hits indexed from the DHT with their swarm size and
+// scrape counts, in one query for all hits.
 func (x *index) fillDHT(ctx context.Context, hits []Hit) error {
-	query := func(in string) string { return `SELECT infohash, swarm FROM dht_meta WHERE infohash IN (` + in + `)` }
-	return fillHits(ctx, x.db, "DHT swarm", hits, query, nil, func(h *Hit, n int) {
-		h.DHT, h.Swarm = true, n
+	query := func(in string) string {
+		return `SELECT infohash, printf('%d %d %d', swarm, seeds, leechers) FROM dht_meta WHERE infohash IN (` + in + `)`
+	}
+	return fillHits(ctx, x.db, "DHT swarm", hits, query, nil, func(h *Hit, v string) {
+		var swarm, seeds, leechers int
+		if _, err := fmt.Sscanf(v, "%d %d %d", &swarm, &seeds, &leechers); err != nil {
+			return
+		}
+		h.DHT, h.Swarm = true, swarm
+		if seeds >= 0 && leechers >= 0 {
+			h.Scraped, h.Seeds, h.Leechers = true, seeds, leechers
+		}
 	})
 }

@@ -75,10 +75,10 @@ func TestIndexDHT(t *testing.T) {
 		t.Fatalf("merged hit %+v", hits)
 	}
 	// Touch: a new swarm size.
-	if ok, err := s.TouchDHT(ctx, ih(2), 9, now); err != nil || !ok {
+	if ok, err := s.TouchDHT(ctx, DHTEntry{Entry: Entry{InfoHash: ih(2)}, Swarm: 9, Seen: now}); err != nil || !ok {
 		t.Fatalf("touch: %v %v", ok, err)
 	}
-	if ok, _ := s.TouchDHT(ctx, ih(9), 9, now); ok {
+	if ok, _ := s.TouchDHT(ctx, DHTEntry{Entry: Entry{InfoHash: ih(9)}, Swarm: 9, Seen: now}); ok {
 		t.Fatal("touch of an entry never indexed reported it indexed")
 	}
 	if h := searchOne(t, s, "bunny"); len(h) != 1 || h[0].Swarm != 9 {

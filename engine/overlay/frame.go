@@ -131,6 +131,10 @@ type wireHit struct {
 	Roots    []hash32 `json:"roots,omitempty"` // BEP 52 pieces roots of its files, where known
 	DHT      bool     `json:"dht,omitempty"`   // indexed from the BitTorrent DHT
 	Swarm    int      `json:"swarm,omitempty"` // peers seen in its swarm
+	// Scraped says seeds and leechers are known (BEP 33 scrape).
+	Scraped  bool `json:"scraped,omitempty"`
+	Seeds    int  `json:"seeds,omitempty"`
+	Leechers int  `json:"leechers,omitempty"`
 }
 
 // message is every frame's payload; Type says which fields matter.

@@ -91,10 +91,10 @@ CREATE TABLE entry_hashes (
 CREATE INDEX entry_hashes_id ON entry_hashes (id);
 `
 
-// indexVersion is the index schema's user_version: a file of version 1
-// or 2 is brought up to it (migrate), one of another version (or none) is
+// indexVersion is the index schema's user_version: a file of version 1,
+// 2 or 3 is brought up to it (migrate), one of another version (or none) is
 // recreated.
-const indexVersion = 3
+const indexVersion = 4
 
 // migrateV1 adds what version 2 added: v2 hashes of entries (version 1
 // files hold only v1 entries, from the DHT).
@@ -117,6 +117,12 @@ const migrateV2 = `
 DROP TRIGGER entries_au;
 ` + updateTrigger + `
 PRAGMA user_version = 3;
+`
+
+// migrateV3 adds what version 4 added: BEP 33 seeds and leechers of DHT
+// entries (unknown in the entries kept).
+const migrateV3 = dhtScrapeColumns + `
+PRAGMA user_version = 4;
 `
 
 // openIndex opens the index at path (":memory:" or "" for memory only).
@@ -169,7 +175,7 @@ func createIndex(dsn string) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Exec(indexSchema + termsSchema + dhtSchema + fmt.Sprintf("PRAGMA user_version = %d;", indexVersion)); err != nil {
+	if _, err := db.Exec(indexSchema + termsSchema + dhtSchema + dhtScrapeColumns + fmt.Sprintf("PRAGMA user_version = %d;", indexVersion)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("overlay: create index: %w", err)
 	}
@@ -231,7 +237,7 @@ func (x *index) recountBehind(log *slog.Logger) {
 	}()
 }
 
-// migrate brings an index file of version 1 or 2 up to indexVersion;
+// migrate brings an index file of version 1, 2 or 3 up to indexVersion;
 // other versions are left to checkSchema.
 func (x *index) migrate() error {
 	var app, ver int64
@@ -253,6 +259,12 @@ func (x *index) migrate() error {
 	if ver == 2 {
 		if _, err := x.db.Exec(migrateV2); err != nil {
 			return fmt.Errorf("overlay: reopen index: migrate from version 2: %w", err)
+		}
+		ver = 3
+	}
+	if ver == 3 {
+		if _, err := x.db.Exec(migrateV3); err != nil {
+			return fmt.Errorf("overlay: reopen index: migrate from version 3: %w", err)
 		}
 	}
 	return nil

@@ -192,7 +192,7 @@ func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 	cur := merged[h.InfoHash]
 	if cur == nil {
 		cur = &Hit{InfoHash: h.InfoHash, Name: h.Name, Size: h.Size, Files: slices.Clone(h.Files), V2: h.V2,
-			Roots: slices.Clone(h.Roots), DHT: h.DHT, Swarm: h.Swarm}
+			Roots: slices.Clone(h.Roots), DHT: h.DHT, Swarm: h.Swarm, Scraped: h.Scraped, Seeds: h.Seeds, Leechers: h.Leechers}
 		merged[h.InfoHash] = cur
 		addName(cur, h.Name)
 		addNames(cur, h.Names)
@@ -209,10 +209,27 @@ func mergeHit(merged map[[20]byte]*Hit, h Hit) (Hit, bool) {
 	if h.DHT && (!cur.DHT || h.Swarm > cur.Swarm) {
 		cur.DHT, cur.Swarm, grew = true, max(cur.Swarm, h.Swarm), true
 	}
+	if mergeScrape(cur, h) {
+		grew = true
+	}
 	if !addSources(cur, h.Sources) && !grew {
 		return Hit{}, false
 	}
 	return cloneHit(*cur), true
+}
+
+// mergeScrape folds h's scrape counts into cur: each count is the largest
+// any supernode reported. It reports whether cur changed.
+func mergeScrape(cur *Hit, h Hit) bool {
+	if !h.Scraped || (cur.Scraped && h.Seeds <= cur.Seeds && h.Leechers <= cur.Leechers) {
+		return false
+	}
+	if !cur.Scraped {
+		cur.Scraped, cur.Seeds, cur.Leechers = true, h.Seeds, h.Leechers
+		return true
+	}
+	cur.Seeds, cur.Leechers = max(cur.Seeds, h.Seeds), max(cur.Leechers, h.Leechers)
+	return true
 }
 
 // addNames adds the new names in names to h; it reports whether any were new.

@@ -79,6 +79,10 @@ type Hit struct {
 	Roots [][32]byte
 	DHT   bool // a supernode indexed it from the BitTorrent DHT
 	Swarm int  // peers its supernode last saw in its BitTorrent swarm (DHT hits)
+	// Scraped is set when its supernode's last look at the swarm got a
+	// BEP 33 scrape answer: Seeds and Leechers are then the estimates.
+	Scraped         bool
+	Seeds, Leechers int
 }
 
 // checkEntry reports whether a supernode accepts e as registered.
@@ -175,7 +179,7 @@ func wireV2(v2 [32]byte) *hash32 {
 
 func toWireHit(h Hit) wireHit {
 	w := wireHit{InfoHash: hash20(h.InfoHash), Name: h.Name, Names: h.Names, Size: h.Size, Files: h.Files, Sources: h.Sources,
-		V2: wireV2(h.V2), DHT: h.DHT, Swarm: h.Swarm}
+		V2: wireV2(h.V2), DHT: h.DHT, Swarm: h.Swarm, Scraped: h.Scraped, Seeds: h.Seeds, Leechers: h.Leechers}
 	for _, r := range h.Roots {
 		w.Roots = append(w.Roots, hash32(r))
 	}
@@ -185,6 +189,9 @@ func toWireHit(h Hit) wireHit {
 func fromWireHit(w wireHit) Hit {
 	h := Hit{InfoHash: [20]byte(w.InfoHash), Name: w.Name, Names: w.Names, Size: w.Size, Files: w.Files, Sources: w.Sources,
 		DHT: w.DHT, Swarm: max(w.Swarm, 0)}
+	if w.Scraped {
+		h.Scraped, h.Seeds, h.Leechers = true, max(w.Seeds, 0), max(w.Leechers, 0)
+	}
 	if w.V2 != nil {
 		h.V2 = [32]byte(*w.V2)
 	}
