@@ -37,6 +37,7 @@ const (
 	searchColSize
 	searchColFiles
 	searchColSources
+	searchColSwarm
 	searchColOrigin
 	searchColButton
 )
@@ -78,6 +79,7 @@ func newSearchTab(u *UI) *searchTab {
 		{title: "Size", width: 90, kind: cellNumber, sortable: true},
 		{title: "Files", width: 60, kind: cellNumber, sortable: true},
 		{title: "Sources", width: 85, kind: cellNumber, sortable: true},
+		{title: "Seeds / leechers", width: 125, kind: cellNumber, sortable: true},
 		{title: "Found on", width: 150, kind: cellText, sortable: true},
 		{title: "", width: 110, kind: cellButton, enabled: labelDownload},
 	})
@@ -281,6 +283,7 @@ func (s *searchTab) show() {
 			searchColSize:    sizeText(h.Size),
 			searchColFiles:   filesText(h),
 			searchColSources: strconv.Itoa(len(h.Sources)),
+			searchColSwarm:   seedsText(h),
 			searchColOrigin:  originText(h),
 			searchColButton:  s.buttonLabel(h.InfoHash),
 		}
@@ -302,6 +305,19 @@ func originText(h engine.Hit) string {
 		return fmt.Sprintf("Shoal + DHT · %d peers", h.Swarm)
 	}
 	return "Shoal"
+}
+
+// seedsText is a DHT hit's BitTorrent swarm as seeds / leechers, where a
+// scrape counted them ("12 / 3"); else the peers its supernode saw ("9
+// peers"); empty for hits only Shoal nodes hold (their count is Sources).
+func seedsText(h engine.Hit) string {
+	switch {
+	case !h.DHT:
+		return ""
+	case h.Scraped:
+		return fmt.Sprintf("%d / %d", h.Seeds, h.Leechers)
+	}
+	return plural(h.Swarm, "peer")
 }
 
 // filesText is a hit's file count, and which of its files other hits of

@@ -296,3 +296,41 @@ func TestSearchSameFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchSeedsLeechers: the Seeds / leechers column shows a DHT hit's
+// swarm as a BEP 33 scrape counted it, or the peers seen where no scrape
+// answered, and nothing for a hit only Shoal nodes hold; it sorts by
+// seeds, then leechers.
+func TestSearchSeedsLeechers(t *testing.T) {
+	u, f := newTestUI(t)
+	scraped := engine.Hit{InfoHash: hash(0x21), Name: "scraped", DHT: true, Swarm: 15, Scraped: true, Seeds: 12, Leechers: 3}
+	few := engine.Hit{InfoHash: hash(0x22), Name: "few seeds", DHT: true, Swarm: 40, Scraped: true, Seeds: 2, Leechers: 38}
+	unscraped := engine.Hit{InfoHash: hash(0x23), Name: "unscraped", DHT: true, Swarm: 9}
+	stream, _ := startSearch(t, u, f, "x")
+	for _, h := range []engine.Hit{scraped, few, unscraped, hitDebian} {
+		stream <- h
+	}
+	close(stream)
+	settleSearch(u)
+	g := u.search.grid
+	if got := header(t, g, searchColSwarm).Text; got != "Seeds / leechers" {
+		t.Fatalf("column title %q", got)
+	}
+	want := map[string]string{scraped.Name: "12 / 3", few.Name: "2 / 38", unscraped.Name: "9 peers", hitDebian.Name: ""}
+	if len(g.rows) != len(want) {
+		t.Fatalf("rows = %q", g.rows)
+	}
+	for _, r := range g.rows {
+		if got := r[searchColSwarm]; got != want[r[searchColName]] {
+			t.Errorf("%s: Seeds / leechers %q, want %q", r[searchColName], got, want[r[searchColName]])
+		}
+	}
+	test.Tap(header(t, g, searchColSwarm))
+	first := searchRowNames(u)
+	test.Tap(header(t, g, searchColSwarm))
+	second := searchRowNames(u)
+	asc := []string{hitDebian.Name, unscraped.Name, few.Name, scraped.Name}
+	if !slices.Equal(first, asc) && !slices.Equal(second, asc) {
+		t.Fatalf("sorted by Seeds / leechers: %q then %q; want %q one way", first, second, asc)
+	}
+}

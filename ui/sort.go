@@ -70,10 +70,30 @@ func compareHits(col int, a, b engine.Hit) int {
 		return cmp.Compare(len(a.Files), len(b.Files))
 	case searchColSources:
 		return cmp.Compare(len(a.Sources), len(b.Sources))
+	case searchColSwarm:
+		return compareSwarms(a, b)
 	case searchColOrigin:
 		return cmp.Or(cmp.Compare(a.Swarm, b.Swarm), strings.Compare(a.Origin(), b.Origin()))
 	}
 	return 0
+}
+
+// compareSwarms orders hits by their BitTorrent swarm: counted seeds
+// first, then leechers, then the peers seen; a hit with counts above one
+// without.
+func compareSwarms(a, b engine.Hit) int {
+	return cmp.Or(cmp.Compare(a.Seeds, b.Seeds), cmp.Compare(a.Leechers, b.Leechers),
+		compareBool(a.Scraped, b.Scraped), cmp.Compare(a.Swarm, b.Swarm))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // compareLibrary compares a and b by the Library column col.

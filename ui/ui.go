@@ -71,8 +71,8 @@ type Engine interface {
 	SetTransferOptions(h engine.InfoHash, o engine.TransferOptions) error
 	// Files lists a transfer's files with their progress and selection.
 	Files(h engine.InfoHash) ([]engine.FileSnapshot, error)
-	// RankHits sorts search hits best first: most sources that never
-	// served bad data first.
+	// RankHits sorts search hits best first: healthiest first (sources
+	// that never served bad data, and the swarm's seeds and leechers).
 	RankHits(hits []engine.Hit)
 	// TestReachability starts a new dial-back test; the answer comes in
 	// later snapshots (NetStatus.Reachable).
