@@ -413,10 +413,12 @@ func (c *Conn) processDelivery(h header, payload []byte) {
 	// Derived from running in production:
 	// grep -oP '(?<=packet out of order, index=)\d+' log | sort -n | uniq -c
 	// 64 should correspond to 8 bytes of selective ack.
-	if inboundIndex >= maxUnackedInbound || c.inboundWnd+len(payload) > readBufferLen {
+	if inboundIndex >= maxUnackedInbound || inboundIndex > 0 && c.inboundWnd+len(payload) > readBufferLen {
 		// Discard packet too far ahead, or one that would take the
 		// out-of-order bytes past the window we advertise at most
-		// (a peer within our window never sends it).
+		// (a peer within our window never sends it). The next packet
+		// expected is always taken: it fills the hole the others wait
+		// behind, and dropping it stalled the connection for good.
 		inboundDropped.Add(1)
 		if logLevel >= 1 {
 			log.Printf("received packet from %s %d ahead of next seqnr (%x > %x)", c.remoteSocketAddr, inboundIndex, h.SeqNr, c.ack_nr+1)

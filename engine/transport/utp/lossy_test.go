@@ -270,3 +270,46 @@ func TestLongLinkWindow(t *testing.T) {
 		t.Errorf("the receiver discarded %d packets behind one lost packet; want none", dropped)
 	}
 }
+
+// TestHoleFilledWhenBufferFull: with a full receive window of packets
+// waiting behind a missing one (a window of 1 MiB plus the one packet a
+// sender may go over), the missing packet is still taken when it comes:
+// it is what lets the others be read. The bound on out-of-order bytes
+// once dropped it too, and the connection stalled until the sender gave
+// up on it.
+func TestHoleFilledWhenBufferFull(t *testing.T) {
+	a, b, _, _ := shapedPair(t, 0, 0, 0, 13)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := b.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	nc, err := a.Dial(b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := (<-accepted).(*Conn)
+	defer r.Close()
+	mu.Lock()
+	payload := make([]byte, maxPayloadSize)
+	next := r.ack_nr + 1
+	h := header{Type: stData, Version: 1, ConnID: r.recv_id, AckNr: r.seq_nr - 1, WndSize: readBufferLen}
+	behind := readBufferLen/maxPayloadSize + 1
+	for i := 1; i <= behind; i++ {
+		h.SeqNr = next + uint16(i)
+		r.processDelivery(h, payload)
+	}
+	queued := r.inboundWnd
+	h.SeqNr = next
+	r.processDelivery(h, payload)
+	got := len(r.readBuf)
+	mu.Unlock()
+	t.Logf("%d bytes behind the hole (of %d sent); %d bytes readable once it is filled", queued, behind*maxPayloadSize, got)
+	if want := queued + maxPayloadSize; queued < readBufferLen-maxPayloadSize || got != want {
+		t.Errorf("%d bytes readable after the missing packet came, want %d", got, want)
+	}
+}
