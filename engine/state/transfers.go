@@ -39,9 +39,8 @@ const transferCols = `infohash, name, dir, source, info, state, bitfield,
 
 // PutTransfer inserts or updates the transfer r.InfoHash. On insert every
 // field is stored (a zero Added becomes now) and the transfer goes last in
-// the queue (see TransferQueue); on update everything except
-// Uploaded and Downloaded is replaced, which only AddTraffic and Flush
-// change, and a
+// the queue (see TransferQueue); on update everything except Uploaded and
+// Downloaded is replaced, which only AddTraffic and Flush change, and a
 // nil Info or zero Added keeps the stored value. Peer addresses must be
 // valid UTF-8 and counters non-negative (else ErrInvalid).
 func (db *DB) PutTransfer(ctx context.Context, r TransferRow) error {
