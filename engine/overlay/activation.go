@@ -33,7 +33,8 @@ func (s *Supernode) activate(now time.Time) {
 }
 
 // deactivate makes the node a leaf again: leaves are told where to go,
-// neighbour links close, the index and adverts are dropped.
+// neighbour links close, and the adverts and the remote leaves' entries
+// are dropped (entries from the DHT and our own shares stay).
 func (s *Supernode) deactivate(now time.Time) {
 	s.mu.Lock()
 	if !s.active {

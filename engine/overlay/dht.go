@@ -62,8 +62,9 @@ func (e DHTEntry) scrapeCols() (seeds, leechers int) {
 
 // IndexDHT adds or refreshes DHT entries (names and paths trimmed as for
 // leaf shares) and then evicts down to maxEntries. It fails on a closed
-// supernode; it works while the node is not an active supernode too, but
-// stepping up or down clears the index.
+// supernode; it works while the node is not an active supernode too, and
+// its entries stay across role changes (clear keeps them, as it keeps the
+// local leaf's).
 func (s *Supernode) IndexDHT(ctx context.Context, entries []DHTEntry, maxEntries int) error {
 	good := make([]DHTEntry, 0, len(entries))
 	for _, e := range entries {

@@ -41,11 +41,15 @@ var (
 
 // LeafConfig configures a Leaf.
 type LeafConfig struct {
-	PeerAddr string     // our BitTorrent host:port; supernodes record our observed IP + this port
-	Dial     Dialer     // required unless Local is set
-	Finder   Finder     // required unless Local is set
-	Local    *Supernode // if this node is itself a supernode: register and search through it in-process only
-	Links    int        // supernodes to stay linked to, default 2
+	PeerAddr string // our BitTorrent host:port; supernodes record our observed IP + this port
+	Dial     Dialer // required unless Local is set
+	Finder   Finder // required unless Local is set
+	// Local is the node's own Supernode, if it runs one: the leaf keeps
+	// its shares in that index whatever the role, and searches through it
+	// in-process while it is active, through remote supernodes (Dial and
+	// Finder) while it is not.
+	Local *Supernode
+	Links int // supernodes to stay linked to, default 2
 	// AnswerTimeout ends a search whose supernodes have not all answered;
 	// default DefaultAnswerTimeout.
 	AnswerTimeout time.Duration
