@@ -30,6 +30,9 @@ type labPunchCase struct {
 	// reject makes the strict routers refuse unsolicited packets in their
 	// firewall (iptables REJECT with TCP RST, ICMP port unreachable).
 	reject bool
+	// transit puts the seeder's router r5 one routed hop from the others
+	// (netlab Options.Transit), as the Internet has between two homes.
+	transit bool
 }
 
 // TestLabHolePunch: a leecher behind the strict NAT r2 downloads from a
@@ -59,6 +62,11 @@ func TestLabHolePunch(t *testing.T) {
 		{name: "utp-reject", utp: "only", leechHost: "h2", reject: true},
 		{name: "tcp-reject", utp: "off", leechHost: "h2", reject: true},
 		{name: "tcp-answering", utp: "off", leechHost: "h2", answering: true},
+		// Routers answering uTP's datagrams themselves, a routed hop apart:
+		// the ends open their own NAT with datagrams that expire at that
+		// hop, and the leecher dials the seeder over TCP only before the
+		// punch (see the engine's doc).
+		{name: "utp-answering", utp: "only", leechHost: "h2", answering: true, transit: true},
 		// The leecher on h1 is reachable (r1 forwards its mapped port) and,
 		// its address sorting first, the end that dials. The seeder's
 		// router r5 answers its SYNs with RST, so the leecher's dial loop
@@ -106,7 +114,7 @@ type labPunchResult struct {
 // says, and reports whether the leecher got the file byte for byte
 // through a connection hole punched via the relay.
 func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
-	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering && !tc.reject, Reject: tc.reject})
+	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering && !tc.reject, Reject: tc.reject, Transit: tc.transit})
 	src, data := labFile(t, "Gannet Colony "+tc.name+".bin", 3<<20+321)
 	torrent := filepath.Join(t.TempDir(), "colony.torrent")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

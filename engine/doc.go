@@ -149,21 +149,31 @@
 // and through routers whose firewall refuses them (iptables REJECT: TCP
 // RST, ICMP port unreachable, as OpenWrt's default WAN zone does). Routers
 // whose own stack answers them (the same RST and ICMP, no firewall rule:
-// the lab's default) let TCP through but not uTP (Linux 6.18 conntrack,
-// seen with /proc/net/nf_conntrack on the lab's routers):
+// the lab's default) need more (Linux 6.18 conntrack, seen with
+// /proc/net/nf_conntrack on the lab's routers):
 //   - UDP: a datagram that reaches the far router before the far end has
 //     sent anything leaves an entry there for the router itself (30 s,
 //     renewed by every datagram), and that entry holds the tuple the far
 //     end's own mapping needs, so MASQUERADE gives the far end another
 //     port (seen: 42041 mapped to 64421) and the hole opens for an address
-//     nobody uses. The ordinary uTP dial that comes before any rendezvous
-//     already does this. Opening packets with a TTL of 2 (they open our
-//     NAT and expire one hop later, before the far router) punched
-//     through when the lab had a router hop between the two NATs and no
-//     datagram had gone before; after an ordinary dial's datagrams they
-//     did not (tried, not merged). A firewall's REJECT drops the datagram
-//     before its entry is confirmed, so nothing lingers and the punch
-//     works as through a silent router.
+//     nobody uses. A firewall's REJECT drops the datagram before its entry
+//     is confirmed, so nothing lingers there. Against the router's own
+//     stack, uTP punches therefore start with openers: two punch datagrams
+//     with a TTL of 2 (netguard WriteToTTL), which open our NAT and expire
+//     at the next router hop, before the far router. Then the dialing end
+//     waits 400 ms before its SYN and the other end 200 ms before its
+//     full-TTL punch datagrams, so that each end's openers have passed its
+//     own router before the other end's packets reach it. And no ordinary
+//     uTP SYN may go first: a peer that a relay's PEX names as a
+//     ut_holepunch peer it did not dial is dialled over TCP only (a TCP
+//     SYN leaves nothing behind, see below), and with uTP alone not at
+//     all, its rendezvous being asked at once (swarm candidate.punchFirst,
+//     transport.WithTCPOnly). In the lab, with the two routers a routed hop
+//     apart (netlab Options.Transit; two homes are never on one segment),
+//     uTP alone punched through in 3 of 3 runs at load 20-30, 0.40 s after
+//     the rendezvous was asked (utp-answering). Where the two routers share
+//     a segment no TTL expires between them, and uTP through answering
+//     routers still fails there.
 //   - TCP: the RST, the router's own or its firewall's, removes our
 //     router's entry as it passes, so nothing lingers; but each attempt's
 //     hole is open for one round trip only (0.2 ms in the lab), until the

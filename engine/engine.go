@@ -106,7 +106,10 @@ type Engine struct {
 	peerID [20]byte
 	ln     net.Listener
 	pc     net.PacketConn
-	dht    *dht.Server
+	// udp is the IPv4 (or only) UDP socket itself, under uTP's
+	// demultiplexer (pc): hole punch openers set their TTL on it.
+	udp net.PacketConn
+	dht *dht.Server
 	// startRel is when and how Run gives back its start's memory (zero:
 	// the default, see memory.go).
 	startRel startupRelease
@@ -397,7 +400,7 @@ func (e *Engine) bind() error {
 			err = e.bind6(port)
 		}
 		if err == nil {
-			e.ln, e.pc, e.port = ln, pc, port
+			e.ln, e.pc, e.udp, e.port = ln, pc, pc, port
 			return nil
 		}
 		ln.Close()

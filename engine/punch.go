@@ -44,10 +44,28 @@ const (
 	// punchDialTimeout bounds one TCP attempt (the kernel resends the SYN
 	// after 1 s and 3 s).
 	punchDialTimeout = 4 * time.Second
+
+	// openerTTL is the TTL of the datagrams that open our NAT for a uTP
+	// punch first: they pass our router, which maps our port toward the
+	// far end, and expire at the next hop, before the far router. A
+	// datagram that reaches a router whose own stack answers it (ICMP
+	// port unreachable) before the far end's mapping exists leaves an
+	// entry there that makes the far end's mapping take another port
+	// (see the package doc); one that expires on the way does not.
+	openerTTL = 2
+	// punchUTPWait is how long the dialing end waits after its openers
+	// before its uTP SYN, and punchFullAfter how long the other end waits
+	// after its own before its full-TTL punch datagrams (which open NATs
+	// further out, such as a carrier's). Both ends get the relay's connect
+	// at about the same time; these margins let each end's openers pass
+	// its router before the other end's full-TTL packets reach it.
+	punchUTPWait   = 400 * time.Millisecond
+	punchFullAfter = 200 * time.Millisecond
 )
 
-// punchGaps are the pauses between uTP punch datagrams.
-var punchGaps = []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond,
+// punchGaps are the pauses between the non-dialing end's full-TTL uTP
+// punch datagrams, the first after its openers.
+var punchGaps = []time.Duration{punchFullAfter, 100 * time.Millisecond, 200 * time.Millisecond,
 	400 * time.Millisecond, 800 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second}
 
 // punch is the swarm's Puncher.
@@ -56,7 +74,7 @@ func (e *Engine) punch(ctx context.Context, addr string, out wire.Handshake, ini
 		return nil, wire.Handshake{}, err
 	}
 	if initiator {
-		d := &transport.Dialer{Dial: e.dialPunch, DialUTP: e.dialUTP, UTPMode: e.currentUTPMode, Mode: e.encryptionMode}
+		d := &transport.Dialer{Dial: e.dialPunch, DialUTP: e.dialPunchUTP, UTPMode: e.currentUTPMode, Mode: e.encryptionMode}
 		return d.Connect(ctx, addr, out)
 	}
 	e.openHole(ctx, addr)
@@ -130,17 +148,56 @@ func (e *Engine) openHole(ctx context.Context, addr string) {
 	e.admit(run, c, e.handshakes)
 }
 
-// sendPunches sends uTP punch datagrams to addr from the shared UDP
-// socket: a BEP 29 ST_RESET header with a random connection ID, which a
-// uTP stack drops as a reset for a connection it does not have.
+// dialPunchUTP is the dialing end's uTP for a hole punch: openers, then,
+// after punchUTPWait, the ordinary uTP dial from the shared socket.
+func (e *Engine) dialPunchUTP(ctx context.Context, addr string) (net.Conn, error) {
+	if ua, err := net.ResolveUDPAddr("udp", addr); err == nil {
+		e.sendOpeners(ua, punchDatagram())
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(punchUTPWait):
+	}
+	return e.dialUTP(ctx, addr)
+}
+
+// punchDatagram is a uTP punch datagram: a BEP 29 ST_RESET header with a
+// random connection ID, which a uTP stack drops as a reset for a
+// connection it does not have.
+func punchDatagram() []byte {
+	b := make([]byte, 20)
+	b[0] = 3<<4 | 1 // type ST_RESET, version 1
+	rand.Read(b[2:4])
+	return b
+}
+
+// sendOpeners sends b to ua twice from the shared UDP socket with a TTL
+// of openerTTL, where the socket can (IPv4 on Linux).
+func (e *Engine) sendOpeners(ua *net.UDPAddr, b []byte) {
+	w, ok := e.udp.(interface {
+		WriteToTTL([]byte, net.Addr, int) (int, error)
+	})
+	if !ok {
+		return
+	}
+	for range 2 {
+		if _, err := w.WriteToTTL(b, ua, openerTTL); err != nil {
+			e.log.Debug("hole punch: opener not sent", "peer", ua.String(), "err", err)
+			return
+		}
+	}
+}
+
+// sendPunches sends openers to addr, then full-TTL punch datagrams, from
+// the shared UDP socket.
 func (e *Engine) sendPunches(ctx context.Context, addr string) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return
 	}
-	b := make([]byte, 20)
-	b[0] = 3<<4 | 1 // type ST_RESET, version 1
-	rand.Read(b[2:4])
+	b := punchDatagram()
+	e.sendOpeners(ua, b)
 	for _, gap := range punchGaps {
 		select {
 		case <-ctx.Done():

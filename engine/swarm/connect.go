@@ -25,6 +25,11 @@ type candidate struct {
 	failures int
 	dialing  bool
 	explicit bool // named by the user or a search hit, not found by discovery
+	// punchFirst: a relay's PEX named it as a ut_holepunch peer it did
+	// not dial (it may sit behind a NAT). It is dialled over TCP only,
+	// and not at all with uTP alone: its uTP comes through a hole punch,
+	// which a direct uTP SYN could spoil (transport.WithTCPOnly).
+	punchFirst bool
 }
 
 // backoff grows with the square of the failures: 5 s, 20 s, 45 s ... up
@@ -119,6 +124,9 @@ func (s *Swarm) dial(ctx context.Context, c *candidate) {
 	defer s.wg.Done()
 	var answered atomic.Bool
 	ctx = transport.WithTrace(ctx, &transport.Trace{Opened: func(string) { answered.Store(true) }})
+	if c.punchFirst {
+		ctx = transport.WithTCPOnly(ctx)
+	}
 	early := time.AfterFunc(earlyRendezvous, func() {
 		if !answered.Load() {
 			s.askRendezvousEarly(c)

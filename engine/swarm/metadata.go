@@ -215,17 +215,19 @@ func (s *Swarm) onPEX(p *peer, payload []byte) error {
 }
 
 // pexCandidate adds a peer a PEX message named, using its flags: a seed
-// is no use to us while we seed. (A peer flagged as not dialled by its
-// relay is still dialled directly first, and punched to only when that
-// fails: a punch toward a peer that is in fact reachable can form a TCP
-// connection that both ends take as incoming, each waiting for the
-// other's handshake until it times out.) Caller holds s.mu.
+// is no use to us while we seed. A ut_holepunch peer flagged as not
+// dialled by its relay is still dialled directly first, over TCP (a
+// punch toward a peer that is in fact reachable can form a TCP connection
+// that both ends take as incoming), but not over uTP: a uTP SYN that
+// reaches a router answering it spoils the punch that follows for 30 s
+// (candidate.punchFirst). Caller holds s.mu.
 func (s *Swarm) pexCandidate(a netip.AddrPort, f wire.PEXFlags) {
 	addr := a.String()
 	if _, ok := s.cands[addr]; ok || len(s.cands) >= 2000 || (s.seeding && f&wire.PEXSeed != 0) || s.isOwnAddr(a) {
 		return
 	}
-	put(&s.cands, addr, &candidate{addr: addr})
+	punchFirst := f&wire.PEXHolepunch != 0 && f&wire.PEXReachable == 0
+	put(&s.cands, addr, &candidate{addr: addr, punchFirst: punchFirst})
 }
 
 // Info returns the torrent's metadata once known.

@@ -128,6 +128,12 @@ func (d *Dialer) race(ctx context.Context, addr string, out wire.Handshake, mode
 	if d.UTPMode != nil {
 		um = d.UTPMode()
 	}
+	if tcpOnly(ctx) {
+		if um == UTPOnly {
+			return nil, wire.Handshake{}, ErrUTPHeld
+		}
+		um = UTPOff
+	}
 	switch {
 	case d.DialUTP == nil || um == UTPOff:
 		return d.attempt(ctx, d.Dial, "tcp", addr, out, mode, dialTimeout)

@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"strconv"
@@ -157,3 +158,32 @@ func readerOf(pc net.PacketConn) io.Reader {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
+
+// TestTCPOnlyLeavesUTPOut: a connect under WithTCPOnly sends nothing over
+// uTP: with uTP on it dials TCP alone, with uTP alone it fails at once
+// with ErrUTPHeld, and without the context uTP is dialled as usual.
+func TestTCPOnlyLeavesUTPOut(t *testing.T) {
+	var utpDials, tcpDials int
+	refused := errors.New("refused")
+	d := &Dialer{
+		Dial: func(context.Context, string, string) (net.Conn, error) { tcpDials++; return nil, refused },
+		DialUTP: func(context.Context, string) (net.Conn, error) {
+			utpDials++
+			return nil, refused
+		},
+		Timeout: time.Second,
+	}
+	mode := UTPOn
+	d.UTPMode = func() UTPMode { return mode }
+	held := WithTCPOnly(context.Background())
+	if _, _, err := d.Connect(held, "127.0.0.1:9", handshake(7, 1)); err == nil || utpDials != 0 || tcpDials != 1 {
+		t.Errorf("uTP on, TCP only: err %v, %d uTP and %d TCP dials; want 0 and 1", err, utpDials, tcpDials)
+	}
+	mode = UTPOnly
+	if _, _, err := d.Connect(held, "127.0.0.1:9", handshake(7, 1)); !errors.Is(err, ErrUTPHeld) || utpDials != 0 {
+		t.Errorf("uTP only, TCP only: err %v and %d uTP dials; want ErrUTPHeld and none", err, utpDials)
+	}
+	if _, _, err := d.Connect(context.Background(), "127.0.0.1:9", handshake(7, 1)); err == nil || utpDials != 1 {
+		t.Errorf("uTP only: err %v and %d uTP dials; want 1", err, utpDials)
+	}
+}

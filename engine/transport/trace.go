@@ -1,6 +1,9 @@
 package transport
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Trace is told how an outgoing connection attempt progresses, as
 // net/http/httptrace tells an HTTP client. The caller attaches it to the
@@ -15,6 +18,26 @@ type Trace struct {
 }
 
 type traceKey struct{}
+
+type tcpOnlyKey struct{}
+
+// ErrUTPHeld is a dial that WithTCPOnly kept off uTP while uTP is the only
+// transport: nothing was sent.
+var ErrUTPHeld = errors.New("transport: uTP held back for a hole punch")
+
+// WithTCPOnly returns ctx telling the Dialer to leave uTP out of this
+// connect. A uTP SYN to a peer behind a router whose own stack answers it
+// leaves a connection-tracking entry on that router for 30 s that spoils
+// a later uTP hole punch (see engine's doc); a TCP SYN leaves none.
+func WithTCPOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tcpOnlyKey{}, true)
+}
+
+// tcpOnly reports whether ctx came from WithTCPOnly.
+func tcpOnly(ctx context.Context) bool {
+	v, _ := ctx.Value(tcpOnlyKey{}).(bool)
+	return v
+}
 
 // WithTrace returns ctx carrying t for the Dialer.
 func WithTrace(ctx context.Context, t *Trace) context.Context {

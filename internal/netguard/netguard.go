@@ -222,6 +222,17 @@ func (c *packetConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return c.PacketConn.WriteTo(b, addr)
 }
 
+// WriteToTTL is WriteTo with the IPv4 TTL set for this one datagram (the
+// socket's own TTL, which other senders share, stays as it is). A hole
+// punch opens our NAT with datagrams that expire one hop past it. It
+// reports errors.ErrUnsupported off Linux and for IPv6.
+func (c *packetConn) WriteToTTL(b []byte, addr net.Addr, ttl int) (int, error) {
+	if err := c.policy.CheckAddr(addr); err != nil {
+		return 0, err
+	}
+	return writeTTL(c.PacketConn, b, addr, ttl)
+}
+
 // Host is the host part of a "host:port" text, or the text itself when it
 // has no port ("[::1]:80" → "::1", "example" → "example").
 func Host(hostport string) string {

@@ -22,6 +22,7 @@ import (
 // confined to them.
 var Ranges = []netip.Prefix{
 	netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("198.51.100.0/24"), // Options.Transit's second public segment
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("100.64.0.0/10"),
 }
@@ -56,6 +57,12 @@ type Options struct {
 	// Reject the routers' own stack answers them, with the same packets
 	// but a connection-tracking entry left behind (see the package doc).
 	Reject bool
+	// Transit puts r5 (with SecondStrict) on a second public segment,
+	// 198.51.100.0/24, that pub routes to: one router hop between r5 and
+	// the other routers, as the Internet always has between two homes.
+	// A packet with a TTL of 2 from a host behind r2 or r5 then passes
+	// its own router and expires before the other.
+	Transit bool
 }
 
 // Lab is one built lab Internet. Its namespaces and processes live until

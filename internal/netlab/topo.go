@@ -22,8 +22,9 @@ type routerPlan struct {
 	upnp     bool
 	patched  bool // run the private miniupnpd copy that accepts lab WANs
 	lanRange string
-	stealth  bool // drop unsolicited packets to the WAN address (Options.Stealth)
-	reject   bool // refuse them with iptables REJECT (Options.Reject)
+	bridge   string // pub's bridge the WAN joins when not br0 (Options.Transit)
+	stealth  bool   // drop unsolicited packets to the WAN address (Options.Stealth)
+	reject   bool   // refuse them with iptables REJECT (Options.Reject)
 }
 
 var routers = []routerPlan{
@@ -37,6 +38,8 @@ var routers = []routerPlan{
 var (
 	secondStrict     = routerPlan{name: "r5", wan: "203.0.113.15/24", gateway: pubAddr, uplink: "pub", lan: "198.18.5.1/24"}
 	secondStrictHost = struct{ name, router, addr string }{"h5", "r5", "198.18.5.10/24"}
+	// transitPub is pub's address on Options.Transit's second segment.
+	transitPub = netip.MustParseAddr("198.51.100.1")
 )
 
 // hosts are the lab's hosts, each behind a router.
@@ -48,12 +51,16 @@ var hosts = []struct{ name, router, addr string }{
 }
 
 func (l *Lab) build(opts Options) error {
-	if err := l.buildPub(); err != nil {
+	if err := l.buildPub(opts.Transit); err != nil {
 		return err
 	}
 	routers, hosts := routers, hosts
 	if opts.SecondStrict {
-		routers = append(routers[:len(routers):len(routers)], secondStrict)
+		r5 := secondStrict
+		if opts.Transit {
+			r5.wan, r5.gateway, r5.bridge = "198.51.100.15/24", transitPub, "br1"
+		}
+		routers = append(routers[:len(routers):len(routers)], r5)
 		hosts = append(hosts[:len(hosts):len(hosts)], secondStrictHost)
 	}
 	for _, r := range routers {
@@ -102,16 +109,29 @@ func ipn(ns, args string) error {
 	return run("ip", append([]string{"-n", ns}, strings.Fields(args)...)...)
 }
 
-func (l *Lab) buildPub() error {
+// buildPub makes the public segment's bridge and, with transit, a second
+// one on 198.51.100.0/24 that pub routes to (Options.Transit).
+func (l *Lab) buildPub(transit bool) error {
 	n, err := l.addNS("pub")
 	if err != nil {
 		return err
 	}
 	n.Addr = pubAddr
-	return steps(n.NS,
+	err = steps(n.NS,
 		"link add br0 type bridge mcast_snooping 0",
 		"addr add 203.0.113.1/24 dev br0",
 		"link set br0 up")
+	if err != nil || !transit {
+		return err
+	}
+	err = steps(n.NS,
+		"link add br1 type bridge mcast_snooping 0",
+		"addr add "+transitPub.String()+"/24 dev br1",
+		"link set br1 up")
+	if err != nil {
+		return err
+	}
+	return run("ip", "netns", "exec", n.NS, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
 }
 
 func steps(ns string, cmds ...string) error {
@@ -143,6 +163,9 @@ func (l *Lab) buildRouter(r routerPlan) error {
 	br := "br0"
 	if r.uplink != "pub" {
 		br = "lan0"
+	}
+	if r.bridge != "" {
+		br = r.bridge
 	}
 	if err := attach(l.nodes[r.uplink].NS, br, r.name, n.NS, "wan0"); err != nil {
 		return err
