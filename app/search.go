@@ -25,6 +25,10 @@ type jsonHit struct {
 	Source   string   `json:"source"` // "shoal", "dht", "shoal+dht" or "library"
 	Local    bool     `json:"in_library,omitempty"`
 	Swarm    int      `json:"swarm"` // peers seen in its BitTorrent swarm (DHT hits)
+	// SwarmSeeds and SwarmLeechers are its BitTorrent swarm's seeds and
+	// leechers as a BEP 33 DHT scrape counted them; absent when unknown.
+	SwarmSeeds    *int `json:"swarm_seeds,omitempty"`
+	SwarmLeechers *int `json:"swarm_leechers,omitempty"`
 	// Roots are its files' BEP 52 pieces roots, where known; SameFiles of
 	// them are in AlsoIn other hits of this search too (the same file).
 	Roots     []string `json:"pieces_roots,omitempty"`
@@ -57,7 +61,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer stop()
 	hits, p := collectHits(ctx, e, words)
-	e.RankHits(hits) // most good sources first; sources that sent bad data count last
+	e.RankHits(hits) // healthiest first; sources that sent bad data count for nothing
 	for _, h := range hits {
 		printHit(stdout, h, *asJSON)
 	}
@@ -98,6 +102,9 @@ func printHit(w io.Writer, h engine.Hit, asJSON bool) {
 			j.Roots = append(j.Roots, hex.EncodeToString(r[:]))
 		}
 		j.SameFiles, j.AlsoIn = h.SameFiles, h.AlsoIn
+		if h.Scraped {
+			j.SwarmSeeds, j.SwarmLeechers = &h.Seeds, &h.Leechers
+		}
 		b, _ := json.Marshal(j)
 		fmt.Fprintln(w, string(b))
 		return
@@ -121,9 +128,18 @@ func origin(h engine.Hit) string {
 	case "library":
 		return "in your library"
 	case "dht":
-		return fmt.Sprintf("BitTorrent DHT, %d peers", h.Swarm)
+		return "BitTorrent DHT, " + swarmWords(h)
 	case "shoal+dht":
-		return fmt.Sprintf("%d sources + BitTorrent DHT, %d peers", len(h.Sources), h.Swarm)
+		return fmt.Sprintf("%d sources + BitTorrent DHT, %s", len(h.Sources), swarmWords(h))
 	}
 	return fmt.Sprintf("%d sources", len(h.Sources))
+}
+
+// swarmWords is a DHT hit's swarm: its seeds and leechers where a scrape
+// counted them, else the peers seen.
+func swarmWords(h engine.Hit) string {
+	if h.Scraped {
+		return words.SeedsLeechers(h.Seeds, h.Leechers)
+	}
+	return fmt.Sprintf("%d peers", h.Swarm)
 }

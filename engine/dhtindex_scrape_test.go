@@ -8,6 +8,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/internal/dhttest"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -36,7 +37,7 @@ func TestDHTIndexSeedsLeechers(t *testing.T) {
 	for i, seed := range []bool{true, false} {
 		ip := net.IPv4(127, 0, 0, byte(71+i))
 		for _, node := range []string{leaf.DHTAddr(), sn.DHTAddr()} {
-			newKRPCPeer(t, ip, node).announce(ih, 7000+i, seed)
+			dhttest.NewPeer(t, ip, node).Announce(ih, 7000+i, seed)
 		}
 	}
 	_, err := peerclients.StartLibtorrentDHTSeeding(t, torrent, seedDir, leaf.DHTAddr())

@@ -33,6 +33,11 @@ func SameFiles(files, sameFiles, alsoIn int) string {
 	return fmt.Sprintf("%d %s %s", sameFiles, plural(sameFiles, "file", "files"), where)
 }
 
+// SeedsLeechers words a swarm's seeds and leechers: "2 seeds, 1 leecher".
+func SeedsLeechers(seeds, leechers int) string {
+	return fmt.Sprintf("%d %s, %d %s", seeds, plural(seeds, "seed", "seeds"), leechers, plural(leechers, "leecher", "leechers"))
+}
+
 // plural picks one or many by n.
 func plural(n int, one, many string) string {
 	if n == 1 {
