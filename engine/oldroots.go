@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 // (state.SetLibraryRoots, SetTransferRoots), so a restart goes on with
 // the items still to do. It looks again whenever a download finishes.
 // The roots are kept only if the files still match the torrent's SHA-1
-// pieces (storage.FileRoots).
+// pieces (storage.FileRoots). A finished hybrid from a magnet link gets
+// its piece layers the same way (keepHybridLayers).
 
 // defaultRootsDelay is Config.RootsDelay's zero value.
 const defaultRootsDelay = time.Minute
@@ -102,6 +104,9 @@ func (e *Engine) findFinishedRoots(ctx context.Context) {
 			continue
 		}
 		roots, ok := e.itemRoots(ctx, row.Name, row.Dir, row.Info)
+		if ok {
+			ok = e.keepHybridLayers(ctx, ih, row)
+		}
 		if ok && e.db.SetTransferRoots(ctx, ih, roots) == nil {
 			e.giveRoots(ih, roots)
 		}
@@ -137,6 +142,37 @@ func (e *Engine) itemRoots(ctx context.Context, name, dir string, infoBytes []by
 		e.log.Info("pieces roots: files not readable now; trying at the next start", "name", name, "err", err)
 	}
 	return nil, false
+}
+
+// keepHybridLayers works out, from its files, the piece layers of a
+// finished hybrid download that has none kept (one from a magnet link:
+// its swarm runs as v1, and no peer sent them), so that its .torrent file
+// (TorrentFile) is whole for v2 clients. ok is false when they should be
+// looked for again later, as itemRoots says.
+func (e *Engine) keepHybridLayers(ctx context.Context, ih InfoHash, row state.TransferRow) bool {
+	info, err := swarm.ParseInfo(row.Info)
+	if err != nil || !info.HasV2() || len(info.Pieces) == 0 {
+		return true // not a hybrid
+	}
+	if _, err := os.Stat(e.hybridLayersPath(ih)); err == nil {
+		return true // from its .torrent file
+	}
+	layers, err := storage.StoredLayers(ctx, row.Dir, info, pace(ctx, rootsRate))
+	if err == nil {
+		err = e.saveShareLayers(ih, storage.Shared{Info: info, Layers: layers})
+	}
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, storage.ErrContentChanged), errors.Is(err, storage.ErrBadInfo),
+		errors.Is(err, io.ErrUnexpectedEOF):
+		e.log.Info("piece layers: none to be had", "name", row.Name, "err", err)
+		return true
+	}
+	if ctx.Err() == nil {
+		e.log.Info("piece layers: files not readable now; trying at the next start", "name", row.Name, "err", err)
+	}
+	return false
 }
 
 // pace is a progress function that sleeps to keep reading at about rate

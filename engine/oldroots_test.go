@@ -3,10 +3,14 @@ package engine_test
 import (
 	"context"
 	"encoding/hex"
+	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/anacrolix/torrent/bencode"
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
@@ -117,4 +121,54 @@ func clearLibraryRoots(t *testing.T, dataDir string, ih engine.InfoHash) {
 	if err := db.PutLibrary(context.Background(), row); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestHybridFromMagnetGetsLayers: a hybrid downloaded from a v1 magnet
+// link (its swarm runs as v1: no peer sends piece layers) has them in its
+// .torrent file once finished, worked out from its files, the same as the
+// seeder's .torrent.
+func TestHybridFromMagnetGetsLayers(t *testing.T) {
+	seed := enginetest.Start(t, enginetest.Config(t))
+	dir := filepath.Join(t.TempDir(), "Bilby Hybrid")
+	enginetest.RandomFile(t, dir, "one.bin", 200<<10+9)
+	enginetest.RandomFile(t, dir, "two.bin", 90<<10)
+	made := createSeeded(t, seed, dir, engine.FormatHybrid)
+	want := torrentLayers(t, mustRead(t, made.Torrent))
+	if len(want) != 2 {
+		t.Fatalf("seeder's .torrent has %d piece layers, want 2", len(want))
+	}
+	cfg := enginetest.Config(t)
+	cfg.RootsDelay = time.Millisecond
+	leech := enginetest.Start(t, cfg)
+	dl := t.TempDir()
+	if _, err := leech.Download(context.Background(), engine.DownloadRequest{Source: engine.Magnet(made.InfoHash, ""),
+		Dir: dl, Peers: []string{seed.PeerAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, leech, made.InfoHash, filepath.Join(dl, "Bilby Hybrid", "one.bin"), filepath.Join(dir, "one.bin"))
+	enginetest.WaitFor(t, "the download's .torrent with piece layers", 60*time.Second, func() bool {
+		b, err := leech.TorrentFile(made.InfoHash)
+		return err == nil && maps.Equal(torrentLayers(t, b), want)
+	})
+}
+
+// torrentLayers returns a .torrent file's "piece layers".
+func torrentLayers(t *testing.T, b []byte) map[string]string {
+	t.Helper()
+	var mi struct {
+		Layers map[string]string `bencode:"piece layers"`
+	}
+	if err := bencode.Unmarshal(b, &mi); err != nil {
+		t.Fatal(err)
+	}
+	return mi.Layers
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

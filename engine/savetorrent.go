@@ -17,7 +17,8 @@ var ErrNoMetadata = errors.New("engine: the torrent's metadata is not known yet"
 // info dictionary byte for byte (so the file has the same infohash), its
 // trackers, and the piece layers (BEP 52) of a v2-only or hybrid torrent
 // (a hybrid's as they came in the .torrent file it was added or created
-// from; one from a magnet link has none to give).
+// from; one from a magnet link has them once it has finished and the
+// background work has read them from its files: keepHybridLayers).
 func (e *Engine) TorrentFile(ih InfoHash) ([]byte, error) {
 	t, err := e.liveTransfer(ih)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/anacrolix/torrent/metainfo"
 )
@@ -25,6 +26,42 @@ var ErrContentChanged = errors.New("storage: the files differ from their torrent
 // CreateShare returns them. progress is called as by Create, and may
 // sleep to pace the reading; ctx cancels.
 func FileRoots(ctx context.Context, dir string, info *metainfo.Info, progress func(hashed, total int64)) ([][32]byte, error) {
+	v, err := hashStored(ctx, dir, info, rootsPieceLength, progress)
+	if err != nil {
+		return nil, err
+	}
+	return v.roots(), nil
+}
+
+// StoredLayers works out a hybrid torrent's BEP 52 piece layers (as in a
+// .torrent file's "piece layers": pieces root -> concatenated hashes) from
+// its files stored below dir, as FileRoots reads them: for a hybrid
+// fetched over v1 from a magnet link, whose layers no peer sent. Every
+// SHA-1 piece and every file's pieces root must match the torrent, else
+// the error wraps ErrContentChanged.
+func StoredLayers(ctx context.Context, dir string, info *metainfo.Info, progress func(hashed, total int64)) (map[string]string, error) {
+	if !info.HasV2() || len(info.Pieces) == 0 {
+		return nil, fmt.Errorf("storage: piece layers: %w: not a hybrid torrent", ErrBadInfo)
+	}
+	v, err := hashStored(ctx, dir, info, info.PieceLength, progress)
+	if err != nil {
+		return nil, err
+	}
+	var want [][32]byte
+	for fi := range info.UpvertedFilesIter() {
+		if fi.Length > 0 && fi.PiecesRoot.Ok {
+			want = append(want, fi.PiecesRoot.Value)
+		}
+	}
+	if !slices.Equal(v.roots(), want) {
+		return nil, fmt.Errorf("storage: piece layers of %s: %w (pieces roots)", info.BestName(), ErrContentChanged)
+	}
+	return v.layers, nil
+}
+
+// hashStored reads a torrent's stored files once, checking its SHA-1
+// pieces and building each file's Merkle tree at piece length pl.
+func hashStored(ctx context.Context, dir string, info *metainfo.Info, pl int64, progress func(hashed, total int64)) (*v2Hasher, error) {
 	l, err := NewLayout(info)
 	if err != nil {
 		return nil, fmt.Errorf("storage: roots: %w", err)
@@ -39,7 +76,7 @@ func FileRoots(ctx context.Context, dir string, info *metainfo.Info, progress fu
 	src := &source{root: root}
 	defer src.close()
 	h := &hasher{ctx: ctx, pl: l.PieceLength, buf: make([]byte, l.PieceLength), progress: progress, v1: true,
-		v2: startV2Pipe(newV2Hasher(rootsPieceLength))}
+		v2: startV2Pipe(newV2Hasher(pl))}
 	defer h.v2.wait()
 	for _, f := range l.Files {
 		if !f.Pad {
@@ -52,7 +89,7 @@ func FileRoots(ctx context.Context, dir string, info *metainfo.Info, progress fu
 	if !bytes.Equal(h.pieces, info.Pieces) {
 		return nil, fmt.Errorf("storage: roots of %s: %w", l.Name, ErrContentChanged)
 	}
-	return h.v2.wait().roots(), nil
+	return h.v2.wait(), nil
 }
 
 // hashLayout feeds a layout's files, as stored, into h's pieces.

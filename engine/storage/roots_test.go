@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,5 +74,38 @@ func TestFileRoots(t *testing.T) {
 	}
 	if roots, err := FileRoots(context.Background(), dir, info, nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: roots %x, err %v; want fs.ErrNotExist", roots, err)
+	}
+}
+
+// TestStoredLayers: the piece layers worked out from a hybrid's stored
+// files are the ones Create made; a v1 torrent is refused with
+// ErrBadInfo, a changed byte with ErrContentChanged.
+func TestStoredLayers(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "h")
+	writeTree(t, folder, map[string]int{"empty": 0, "small": 5 << 10, "big": 300<<10 + 7, "d/big2": 200 << 10})
+	made, err := CreateShare(context.Background(), folder, CreateOptions{PieceLength: 32 << 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := StoredLayers(context.Background(), dir, made.Info, nil)
+	if err != nil || len(layers) != 2 || !maps.Equal(layers, made.Layers) {
+		t.Fatalf("layers: %d, %v; want Create's %d", len(layers), err, len(made.Layers))
+	}
+	v1, err := CreateInfo(context.Background(), folder, CreateOptions{Format: V1Only}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := StoredLayers(context.Background(), dir, v1, nil); !errors.Is(err, ErrBadInfo) {
+		t.Errorf("v1 torrent: %v, want ErrBadInfo", err)
+	}
+	b, _ := os.ReadFile(filepath.Join(folder, "big"))
+	b[100<<10] ^= 1
+	if err := os.WriteFile(filepath.Join(folder, "big"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := StoredLayers(context.Background(), dir, made.Info, nil); !errors.Is(err, ErrContentChanged) {
+		t.Errorf("changed byte: %v, want ErrContentChanged", err)
 	}
 }
