@@ -33,7 +33,8 @@ Commands:
   daemon   the headless engine: shoal daemon [--share PATH]... [--share-format v1|hybrid] [--supernode|--leaf]
   get      download: shoal get [--out DIR] [--peer HOST:PORT]... [--seed] MAGNET|FILE.torrent|INFOHASH
   search   search the network: shoal search [--json] [--timeout D] WORDS...
-  create   make a .torrent: shoal create [--piece-length N] [--tracker URL]... -o FILE.torrent PATH
+  create   make a .torrent: shoal create [--v1|--v2] [--piece-length N] [--tracker URL]... -o FILE.torrent PATH
+           (a hybrid, v1 and v2 in one, unless --v1 or --v2)
   demo     the app on a local loopback swarm (no Internet needed)
   ratio    print all-time uploaded/downloaded of a data folder as JSON (works while it runs)
   status   ask the running instance for its state: shoal status [--json] [--data DIR]
