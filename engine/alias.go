@@ -37,28 +37,46 @@ func (e *Engine) hybridAlias(t *transfer, sw *swarm.Swarm) (InfoHash, bool) {
 		return InfoHash{}, false
 	}
 	if torrentfile.IsHybrid(info) {
-		v1, v2 := InfoHash(sha1.Sum(infoBytes)), torrentfile.V2Hash(infoBytes)
-		alt = v1
-		if t.ih == v1 {
-			alt = InfoHash(v2[:20])
-		}
+		alt = aliasOf(t.ih, infoBytes)
 	}
+	t.setAlias(alt)
+	if alt.IsZero() {
+		return alt, false
+	}
+	e.registerAlias(t, alt)
+	return alt, true
+}
+
+// aliasOf is the other infohash of a hybrid known by ih, whose info
+// dictionary is infoBytes.
+func aliasOf(ih InfoHash, infoBytes []byte) InfoHash {
+	v1, v2 := InfoHash(sha1.Sum(infoBytes)), torrentfile.V2Hash(infoBytes)
+	if ih == v1 {
+		return InfoHash(v2[:20])
+	}
+	return v1
+}
+
+// setAlias records t's alias (zero: not a hybrid), with an announcer for
+// its trackers under it.
+func (t *transfer) setAlias(alt InfoHash) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.alt, t.altKnown = alt, true
 	if !alt.IsZero() && len(t.ann.Tiers()) > 0 {
 		t.annAlt = tracker.NewAnnouncer(t.trackers, tracker.Schedule{})
 	}
-	t.mu.Unlock()
-	if alt.IsZero() {
-		return alt, false
-	}
+}
+
+// registerAlias has peers that name t by alt reach it, unless another
+// transfer is keyed by alt (the same torrent added twice, by each name).
+func (e *Engine) registerAlias(t *transfer, alt InfoHash) {
 	e.mu.Lock()
-	_, taken := e.transfers[alt] // the same torrent added twice, by each name
+	_, taken := e.transfers[alt]
 	if !taken && e.transfers[t.ih] == t {
 		e.aliases[alt] = t.ih
 	}
 	e.mu.Unlock()
-	return alt, true
 }
 
 // forgetAlias drops a removed transfer's alias.

@@ -103,13 +103,10 @@ func matchesHash(h string, ih InfoHash, v2 [32]byte, roots [][32]byte) bool {
 func (e *Engine) libraryHits(h string) []Hit {
 	var hits []Hit
 	for _, t := range e.transferList() {
-		if t.waits() { // v1: its infohash and the roots kept in its leaf entry
-			if _, roots := t.hashes(nil, nil); !matchesHash(h, t.ih, [32]byte{}, roots) {
-				continue
-			}
-			if entry, ok := t.leafEntry(); ok {
-				hits = append(hits, Hit{InfoHash: t.ih, Name: entry.Name, Size: entry.Size, Files: entry.Files,
-					Roots: entry.Roots, Local: true, Magnet: Magnet(t.ih, entry.Name)})
+		if t.waits() { // its hashes are in its leaf entry (lazy.go)
+			if entry, ok := t.leafEntry(); ok && matchesHash(h, t.ih, entry.V2, entry.Roots) {
+				hits = append(hits, Hit{InfoHash: t.ih, V2: entry.V2, Name: entry.Name, Size: entry.Size, Files: entry.Files,
+					Roots: entry.Roots, Local: true, Magnet: magnetOf(t.ih, entry.V2, entry.Name)})
 			}
 			continue
 		}

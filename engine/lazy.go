@@ -6,6 +6,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/swarm"
+	"github.com/shoalp2p/shoal/engine/torrentfile"
 )
 
 // A library item whose torrent is v1 only starts without a swarm: it keeps
@@ -15,14 +16,31 @@ import (
 // lookup that found peers, a command such as Files or Pause, the Library
 // row's details. Until then the item costs its transfer record and the
 // info bytes, and a start parses no info dictionary for it
-// (TestLazyLibraryItem). Hybrid and v2 items, which register an alias and
-// piece layers, are made at once as before.
+// (TestLazyLibraryItem). A hybrid item (drop-to-share with
+// Settings.ShareHybrid) waits too: its info is parsed once at the start,
+// to know it is a hybrid, and its alias (the v2 infohash cut to 20 bytes)
+// is registered from the bytes, so a peer naming it by either infohash
+// reaches it and the DHT hears of it under both (TestLazyHybridItem). A
+// v2-only item, which needs its piece layers, is made at once.
+
+// metaV2 is BEP 52's key and value in an info dictionary's bytes.
+var metaV2 = []byte("12:meta versioni2e")
 
 // waitsForSwarm reports whether a library item with info may wait for its
-// swarm: a v1-only torrent. The check looks for BEP 52's key in the bytes;
-// a false hit only makes the swarm at once, as before.
+// swarm without more ado: a v1-only torrent. The check looks for BEP 52's
+// key in the bytes; a false hit only has waitsAsHybrid look closer.
 func waitsForSwarm(info []byte) bool {
-	return info != nil && !bytes.Contains(info, []byte("12:meta versioni2e"))
+	return info != nil && !bytes.Contains(info, metaV2)
+}
+
+// waitsAsHybrid reports whether a library item with info, which has BEP
+// 52's key, may wait for its swarm: a hybrid (v1 parts too).
+func waitsAsHybrid(info []byte) bool {
+	if info == nil || !bytes.Contains(info, metaV2) {
+		return false
+	}
+	parsed, err := swarm.ParseInfo(info)
+	return err == nil && torrentfile.IsHybrid(parsed)
 }
 
 // madeSwarm is t's swarm if it has been made (nil for an item that waits).
@@ -143,7 +161,8 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // waitingEntry is the search leaf's entry for a library item that waits
 // for its swarm, made without one: a single file of a v1 torrent whose
 // name is only "name" needs only its row's name and size (no file list,
-// no v2 hash); any other parses the info bytes, once.
+// no v2 hash); any other parses the info bytes, once (a hybrid's entry
+// carries its v2 infohash and pieces roots).
 func (t *transfer) waitingEntry() (*overlay.Entry, bool) {
 	t.mu.Lock()
 	infoBytes := t.lazyInfo
@@ -151,12 +170,15 @@ func (t *transfer) waitingEntry() (*overlay.Entry, bool) {
 	if infoBytes == nil {
 		return nil, false
 	}
-	if t.files <= 1 && !bytes.Contains(infoBytes, []byte("10:name.utf-8")) && !bytes.Contains(infoBytes, []byte("5:files")) {
+	if t.files <= 1 && !bytes.Contains(infoBytes, []byte("10:name.utf-8")) && !bytes.Contains(infoBytes, []byte("5:files")) &&
+		!bytes.Contains(infoBytes, metaV2) {
 		return &overlay.Entry{InfoHash: t.ih, Name: t.name, Size: t.size}, true
 	}
 	info, err := swarm.ParseInfo(infoBytes)
 	if err != nil {
 		return nil, false
 	}
-	return &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info)}, true
+	v2, roots := v2Hashes(info, infoBytes)
+	return &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
+		V2: v2, Roots: roots}, true
 }

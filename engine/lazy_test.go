@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -178,5 +180,94 @@ func TestWaitingItemStops(t *testing.T) {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the engine did not stop")
+	}
+}
+
+// TestLazyHybridItem restarts an engine on a library of hybrid shares
+// (Settings.ShareHybrid): no item's swarm is made at the start, yet each
+// answers to its alias (the v2 infohash cut to 20 bytes), its search entry
+// and a search by its v2 infohash carry its v2 hashes, and a peer with
+// only a btmh magnet link downloads one from it, which makes that item's
+// swarm alone.
+func TestLazyHybridItem(t *testing.T) {
+	ctx := context.Background()
+	const n = 4
+	lib, src := t.TempDir(), t.TempDir()
+	e, err := Open(Config{DataDir: lib, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.Settings()
+	s.ShareHybrid = true
+	if err := e.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	ihs, v2s := make([]InfoHash, n), make([][32]byte, n)
+	contents := make([][]byte, n)
+	for i := range n {
+		contents[i] = bytes.Repeat([]byte(fmt.Sprintf("hybrid item %d\n", i)), 2000+i)
+		path := filepath.Join(src, fmt.Sprintf("hybrid-%d.txt", i))
+		if err := os.WriteFile(path, contents[i], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ihs[i], err = e.ShareSync(ctx, path, nil); err != nil {
+			t.Fatal(err)
+		}
+		tr, _ := e.lookup(ihs[i])
+		tr.mu.Lock()
+		v2s[i] = sha256.Sum256(tr.lazyInfo)
+		tr.mu.Unlock()
+	}
+	runOnce(t, e)
+
+	seed, _ := openRunning(t, Config{DataDir: lib, Listen: "127.0.0.1:0", LoopbackOnly: true})
+	time.Sleep(500 * time.Millisecond)
+	for i, ih := range ihs {
+		tr, err := seed.lookup(ih)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tr.waits() {
+			t.Fatalf("hybrid item %d has its swarm right after the start, want it made when first needed", i)
+		}
+		if got := seed.transferNamed(InfoHash(v2s[i][:20])); got != tr {
+			t.Fatalf("hybrid item %d does not answer to its v2 infohash while it waits", i)
+		}
+		entry, ok := tr.leafEntry()
+		if !ok || entry.V2 != v2s[i] || len(entry.Roots) != 1 {
+			t.Fatalf("hybrid item %d's search entry: v2 %x, %d roots (%v); want v2 %x and its file's root", i, entry.V2, len(entry.Roots), ok, v2s[i])
+		}
+	}
+	if hits := seed.libraryHits(hex.EncodeToString(v2s[2][:])); len(hits) != 1 || hits[0].InfoHash != ihs[2] || hits[0].V2 != v2s[2] {
+		t.Fatalf("a search for item 2's v2 infohash found %+v, want the item", hits)
+	}
+
+	leech, _ := openRunning(t, Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", LoopbackOnly: true})
+	peer, _, _ := seed.Addrs()
+	const k = 1
+	magnet := "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2s[k][:]) + "&dn=hybrid"
+	got, err := leech.Download(ctx, DownloadRequest{Source: magnet, Peers: []string{peer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	waitUntil(t, "the download of a waiting hybrid item by its v2 name", 60*time.Second, func() bool {
+		for _, tr := range leech.Snapshot().Transfers {
+			if tr.InfoHash == got && tr.Done() {
+				dir = tr.Dir
+				return true
+			}
+		}
+		return false
+	})
+	data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("hybrid-%d.txt", k)))
+	if err != nil || !bytes.Equal(data, contents[k]) {
+		t.Fatalf("downloaded item differs from the shared one (err %v)", err)
+	}
+	for i, ih := range ihs {
+		tr, _ := seed.lookup(ih)
+		if made := !tr.waits(); made != (i == k) {
+			t.Fatalf("hybrid item %d: swarm made = %v; want only the downloaded item's", i, made)
+		}
 	}
 }

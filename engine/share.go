@@ -297,7 +297,9 @@ func (t *transfer) leafEntryWith(roots [][32]byte) (overlay.Entry, bool) {
 		if entry, ok = t.waitingEntry(); !ok {
 			return overlay.Entry{}, false
 		}
-		entry.Roots = roots // a v1 torrent has none of its own
+		if len(entry.Roots) == 0 {
+			entry.Roots = roots // a v1 torrent has none of its own
+		}
 	} else {
 		if !sw.Complete() {
 			return overlay.Entry{}, false

@@ -267,6 +267,10 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	var sw *swarm.Swarm
 	if t.library && waitsForSwarm(info) {
 		t.lazyInfo = info // the swarm is made when first needed (lazy.go)
+	} else if t.library && waitsAsHybrid(info) {
+		t.lazyInfo = info
+		t.ann = announcerFor(t.trackers) // setAlias reads it
+		t.setAlias(aliasOf(t.ih, info))
 	} else {
 		var err error
 		if sw, err = e.newSwarm(t, info, have); err != nil {
@@ -278,7 +282,9 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	if !t.library && e.running() && e.wouldQueue(t) {
 		t.queued = true // waits for a place: not started at all
 	}
-	t.ann = announcerFor(t.trackers)
+	if t.ann == nil {
+		t.ann = announcerFor(t.trackers)
+	}
 	t.kick = func() { e.ann.now(t) }
 	if !t.totalsLoaded {
 		up, down, err := e.db.InfoHashTotals(context.Background(), t.ih)
@@ -296,6 +302,8 @@ func (e *Engine) addTransfer(t *transfer, info []byte, have []bool, peers []stri
 	e.mu.Unlock()
 	if sw != nil {
 		e.hybridAlias(t, sw)
+	} else if alt, ok := e.hybridAlias(t, nil); ok { // a hybrid that waits: known from its bytes
+		e.registerAlias(t, alt)
 	}
 	if !t.library {
 		e.act.add(t) // a download is flushed until settled
