@@ -14,6 +14,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
+	"github.com/shoalp2p/shoal/engine/overlay"
 	"github.com/shoalp2p/shoal/engine/state"
 	"github.com/shoalp2p/shoal/engine/storage"
 )
@@ -171,4 +172,34 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestFinishedRootsReachSearch: the roots a finished v1 download gets in
+// the background reach the supernode in its share list, so another
+// leaf's search for a file's root finds the download there.
+func TestFinishedRootsReachSearch(t *testing.T) {
+	_, b := enginetest.StartSearchNet(t)
+	cfg := enginetest.Config(t, b.Config.Bootstrap...)
+	cfg.Leaf, cfg.RootsDelay = true, time.Millisecond
+	leech := enginetest.Start(t, cfg)
+	seedCfg := enginetest.Config(t) // off the search network
+	seedCfg.RootsDelay = -1
+	seed := enginetest.Start(t, seedCfg)
+	src := enginetest.RandomFile(t, t.TempDir(), "echidna.bin", 700<<10+1)
+	ih, err := seed.ShareSync(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := fileRoot(t, src)
+	dl := t.TempDir()
+	if _, err := leech.Download(context.Background(), engine.DownloadRequest{Source: engine.Magnet(ih, ""), Dir: dl,
+		Peers: []string{seed.PeerAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, leech, ih, filepath.Join(dl, "echidna.bin"), src)
+	enginetest.WaitFor(t, "another leaf's search for the root finding the download", 90*time.Second, func() bool {
+		defer time.Sleep(time.Second / overlay.DefaultQueryRate)
+		h, ok := searchHits(t, b, hex.EncodeToString(root[:]))[ih]
+		return ok && !h.Local && slices.Contains(h.Roots, root)
+	})
 }
