@@ -354,8 +354,14 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 		var found []string
 		skip := quiet || !e.dhtCanAsk()
 		if !skip {
+			if it.complete && e.responder != nil {
+				e.responder.AnnounceAsSeed(t.ih) // BEP 33: other nodes count us as a seed
+			}
 			lookup := e.dhtLookup(ctx, t.ih, e.announcePort(), 0, true)
 			if alt, ok := e.hybridAlias(t, sw); ok { // libtorrent's hybrids announce both
+				if it.complete && e.responder != nil {
+					e.responder.AnnounceAsSeed(alt)
+				}
 				more := e.dhtLookup(ctx, alt, e.announcePort(), 0, false)
 				lookup.peers = distinctAddrs(append(lookup.peers, more.peers...))
 			}

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"math"
 	"net"
 	"testing"
@@ -89,5 +90,29 @@ func TestDHTScrapeAnswerLibtorrent(t *testing.T) {
 	// An empty filter estimates 0.5 by BEP 33's formula: look at its bits.
 	if *r.R.BFpe != (krpc.ScrapeBloomFilter{}) {
 		t.Fatalf("the libtorrent seeder counted as a downloader too (estimate %.2f)", r.R.BFpe.EstimateCount())
+	}
+}
+
+// TestDHTAnnounceAsSeed: a Shoal node that shares a torrent (so has it
+// whole) announces it with BEP 33's seed flag, which the library cannot
+// send: another Shoal node's scrape answer then counts it among the seeds
+// and not the downloaders. Before, every Shoal seeder counted as a
+// downloader.
+func TestDHTAnnounceAsSeed(t *testing.T) {
+	boot := enginetest.Start(t, enginetest.Config(t))
+	seeder := enginetest.Start(t, enginetest.Config(t, boot.DHTAddr()))
+	src := enginetest.RandomFile(t, t.TempDir(), "Bilby Night Census.bin", 64<<10)
+	ih, err := seeder.ShareSync(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asker := dhttest.NewPeer(t, net.IPv4(127, 0, 0, 52), boot.DHTAddr())
+	var r krpc.Msg
+	enginetest.WaitFor(t, "the seeder's announce to reach the boot node", 60*time.Second, func() bool {
+		r = asker.Ask("get_peers", map[string]any{"info_hash": string(ih[:]), "scrape": 1})
+		return r.R != nil && r.R.BFsd != nil
+	})
+	if *r.R.BFsd == (krpc.ScrapeBloomFilter{}) || *r.R.BFpe != (krpc.ScrapeBloomFilter{}) {
+		t.Fatalf("seeder counted as %.2f seeds and %.2f downloaders, want 1 and 0", r.R.BFsd.EstimateCount(), r.R.BFpe.EstimateCount())
 	}
 }

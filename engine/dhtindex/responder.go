@@ -74,6 +74,8 @@ type Responder struct {
 	cfg     ResponderConfig
 	limiter *rate.Limiter
 
+	seeding seedSet // torrents announced as seeds lately (scrape.go)
+
 	mu      sync.Mutex
 	sample  [][20]byte
 	total   int

@@ -26,6 +26,12 @@ import (
 // OnQuery hook notes each scrape query and the filters to send; writing,
 // the library's answer to that query (same address and transaction) gets
 // the filters. The library's own token stays in the answer.
+//
+// Nor can the library's announce_peer say "seed". Responder.AnnounceAsSeed
+// names a torrent this node is about to announce as a seed; writing, the
+// socket adds seed=1 to the announce_peer queries for it, so that other
+// nodes' scrapes count a Shoal seeder among the seeds, not the
+// downloaders.
 
 // ScrapeSource is a peer store as BEP 33 sees it.
 type ScrapeSource interface {
@@ -58,6 +64,7 @@ type pendingScrape struct {
 type scrapeConn struct {
 	net.PacketConn
 	src ScrapeSource
+	r   *Responder
 
 	mu      sync.Mutex
 	pending map[scrapeKey]*pendingScrape
@@ -71,7 +78,7 @@ func (r *Responder) Attach(pc net.PacketConn, ref *ServerRef, src ScrapeSource) 
 	if src == nil {
 		return pc, r.Hook(pc, ref)
 	}
-	sc := &scrapeConn{PacketConn: pc, src: src, pending: make(map[scrapeKey]*pendingScrape)}
+	sc := &scrapeConn{PacketConn: pc, src: src, r: r, pending: make(map[scrapeKey]*pendingScrape)}
 	return sc, r.hook(sc, ref, sc)
 }
 
@@ -144,9 +151,14 @@ func (c *scrapeConn) expect(source net.Addr, t string, ih [20]byte) {
 }
 
 // WriteTo sends a datagram; the answer to a noted scrape query goes with
-// the filters added.
+// the filters added, and an announce_peer for a torrent announced as a
+// seed with the seed flag.
 func (c *scrapeConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if nb, ok := c.withFilters(b, addr); ok {
+	nb, ok := c.withFilters(b, addr)
+	if !ok {
+		nb, ok = c.asSeed(b)
+	}
+	if ok {
 		if _, err := c.PacketConn.WriteTo(nb, addr); err != nil {
 			return 0, err
 		}
@@ -191,6 +203,69 @@ func (c *scrapeConn) waitingFor(addr net.Addr) bool {
 	}
 	return false
 }
+
+// asSeed returns b with seed=1 if it is an announce_peer for a torrent
+// announced as a seed.
+func (c *scrapeConn) asSeed(b []byte) ([]byte, bool) {
+	if !bytes.Contains(b, announceTag) || !c.r.seeding.any() {
+		return nil, false
+	}
+	var m map[string]any
+	if bencode.Unmarshal(b, &m) != nil || m["q"] != "announce_peer" {
+		return nil, false
+	}
+	a, _ := m["a"].(map[string]any)
+	ih, _ := a["info_hash"].(string)
+	if len(ih) != 20 || !c.r.seeding.has([20]byte([]byte(ih))) {
+		return nil, false
+	}
+	a["seed"] = 1
+	nb, err := bencode.Marshal(m)
+	return nb, err == nil
+}
+
+// seedSet holds the torrents announced as seeds lately.
+type seedSet struct {
+	mu sync.Mutex
+	at map[[20]byte]time.Time
+}
+
+// seedAnnounceTTL is how long AnnounceAsSeed holds: past one announce
+// traversal (15 s at most).
+const seedAnnounceTTL = time.Minute
+
+func (s *seedSet) add(ih [20]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.at == nil {
+		s.at = make(map[[20]byte]time.Time)
+	}
+	now := time.Now()
+	for k, at := range s.at {
+		if now.Sub(at) > seedAnnounceTTL {
+			delete(s.at, k)
+		}
+	}
+	s.at[ih] = now
+}
+
+func (s *seedSet) any() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.at) > 0
+}
+
+func (s *seedSet) has(ih [20]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.at[ih]
+	return ok && time.Since(at) <= seedAnnounceTTL
+}
+
+// AnnounceAsSeed makes the announce_peer queries for ih sent within the
+// next minute, on the sockets Attach wrapped, carry BEP 33's seed flag.
+// Call it before announcing a torrent this node has whole.
+func (r *Responder) AnnounceAsSeed(ih [20]byte) { r.seeding.add(ih) }
 
 func (c *scrapeConn) take(k scrapeKey) *pendingScrape {
 	c.mu.Lock()
