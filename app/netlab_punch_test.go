@@ -30,6 +30,9 @@ type labPunchCase struct {
 	// reject makes the strict routers refuse unsolicited packets in their
 	// firewall (iptables REJECT with TCP RST, ICMP port unreachable).
 	reject bool
+	// prohibit makes them refuse with ICMP host prohibited instead
+	// (firewalld's default): TCP attempts end in EHOSTUNREACH.
+	prohibit bool
 	// transit puts the seeder's router r5 one routed hop from the others
 	// (netlab Options.Transit), as the Internet has between two homes.
 	transit bool
@@ -62,6 +65,7 @@ func TestLabHolePunch(t *testing.T) {
 		{name: "utp-reject", utp: "only", leechHost: "h2", reject: true},
 		{name: "tcp-reject", utp: "off", leechHost: "h2", reject: true},
 		{name: "tcp-answering", utp: "off", leechHost: "h2", answering: true},
+		{name: "tcp-prohibited", utp: "off", leechHost: "h2", prohibit: true},
 		// Routers answering uTP's datagrams themselves, a routed hop apart:
 		// the ends open their own NAT with datagrams that expire at that
 		// hop, and the leecher dials the seeder over TCP only before the
@@ -114,7 +118,7 @@ type labPunchResult struct {
 // says, and reports whether the leecher got the file byte for byte
 // through a connection hole punched via the relay.
 func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
-	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering && !tc.reject, Reject: tc.reject, Transit: tc.transit})
+	lab := netlab.New(t, netlab.Options{SecondStrict: true, Stealth: !tc.answering && !tc.reject && !tc.prohibit, Reject: tc.reject, Prohibit: tc.prohibit, Transit: tc.transit})
 	src, data := labFile(t, "Gannet Colony "+tc.name+".bin", 3<<20+321)
 	torrent := filepath.Join(t.TempDir(), "colony.torrent")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

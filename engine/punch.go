@@ -97,6 +97,9 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 		pause := punchRetry
 		if time.Now().Before(fastUntil) {
 			pause = punchFastRetry
+			if icmpRefused(err) {
+				pause = 0
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -109,10 +112,28 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 // retryPunch reports whether a TCP punch attempt that failed with err is
 // worth another: the far NAT refused or dropped it, or the tuple is taken
 // by a connection our listener accepted from the far end (dialPunch
-// collects that one).
+// collects that one). A firewall may refuse with an ICMP unreachable
+// instead of a RST (icmpRefused).
 func retryPunch(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EADDRNOTAVAIL) ||
-		errors.Is(err, syscall.EADDRINUSE) || isTimeout(err)
+		errors.Is(err, syscall.EADDRINUSE) || icmpRefused(err) || isTimeout(err)
+}
+
+// icmpRefused reports whether a TCP attempt ended on an ICMP host or
+// network unreachable, as a firewall that rejects with host prohibited
+// (firewalld's default zone) sends. Unlike a RST, the ICMP leaves our
+// router's entry for the attempt in place, tracking that SYN's sequence
+// number: the far end's SYN then passes our router whenever it comes, and
+// must meet a connecting socket, whose SYN-ACK carries the tracked
+// number, not our listener, whose SYN-ACK carries a new one that the far
+// router ignores (it never tracks the connection as set up, and our data
+// never passes it). So the next attempt follows at once: one SYN per
+// round trip, for the first punchFast only. In the lab (round trip
+// 0.2 ms, app TestLabHolePunch tcp-prohibited) the punch failed in 3 of 3
+// runs with pauses of 5 ms and 1 ms after the ICMP, and in 1 of 1 with
+// the attempt ended there; it succeeded in 2 of 2 with no pause.
+func icmpRefused(err error) bool {
+	return errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
 }
 
 // isTimeout reports whether err is a dial that timed out.

@@ -57,6 +57,11 @@ type Options struct {
 	// Reject the routers' own stack answers them, with the same packets
 	// but a connection-tracking entry left behind (see the package doc).
 	Reject bool
+	// Prohibit makes the strict routers refuse unsolicited packets to
+	// their WAN address with ICMP host prohibited, TCP and UDP alike, as
+	// firewalld's default zone does; a TCP dial then fails with
+	// EHOSTUNREACH instead of ECONNREFUSED. It takes the place of Reject.
+	Prohibit bool
 	// Transit puts r5 (with SecondStrict) on a second public segment,
 	// 198.51.100.0/24, that pub routes to: one router hop between r5 and
 	// the other routers, as the Internet always has between two homes.

@@ -25,6 +25,9 @@ type routerPlan struct {
 	bridge   string // pub's bridge the WAN joins when not br0 (Options.Transit)
 	stealth  bool   // drop unsolicited packets to the WAN address (Options.Stealth)
 	reject   bool   // refuse them with iptables REJECT (Options.Reject)
+	// rejectWith is the REJECT answer for all protocols when set
+	// (Options.Prohibit: icmp-host-prohibited).
+	rejectWith string
 }
 
 var routers = []routerPlan{
@@ -66,7 +69,10 @@ func (l *Lab) build(opts Options) error {
 	for _, r := range routers {
 		strict := !r.upnp && r.uplink == "pub" && r.name != "r4"
 		r.stealth = opts.Stealth && strict
-		r.reject = opts.Reject && strict && !opts.Stealth
+		r.reject = (opts.Reject || opts.Prohibit) && strict && !opts.Stealth
+		if opts.Prohibit {
+			r.rejectWith = "icmp-host-prohibited"
+		}
 		if err := l.buildRouter(r); err != nil {
 			return err
 		}
@@ -183,7 +189,7 @@ func (l *Lab) buildRouter(r routerPlan) error {
 	if err := run("ip", "netns", "exec", n.NS, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"); err != nil {
 		return err
 	}
-	return l.firewall(n, r.upnp, r.stealth, r.reject)
+	return l.firewall(n, r)
 }
 
 func (l *Lab) buildHost(name, upNS, br, addr string, gw netip.Addr) error {

@@ -16,7 +16,8 @@ import (
 // wan0, forward only LAN→WAN and replies, and (for a UPnP router) the
 // chains miniupnpd fills, hooked in where Debian's iptables_init.sh puts
 // them.
-func firewallRules(upnp, stealth, reject bool) string {
+func firewallRules(r routerPlan) string {
+	upnp := r.upnp
 	var b strings.Builder
 	b.WriteString("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n")
 	if upnp {
@@ -30,16 +31,20 @@ func firewallRules(upnp, stealth, reject bool) string {
 	}
 	b.WriteString("COMMIT\n")
 	b.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
-	if stealth {
+	if r.stealth {
 		b.WriteString("-A INPUT -i wan0 -m conntrack --ctstate NEW,INVALID -j DROP\n")
 	}
-	if reject {
+	if r.reject {
 		// As OpenWrt's default WAN zone: unsolicited packets to the
 		// router are refused by the firewall, not by its own stack, so
 		// the refused packet's connection-tracking entry is never kept.
 		b.WriteString("-A INPUT -i wan0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n")
-		b.WriteString("-A INPUT -i wan0 -p tcp -j REJECT --reject-with tcp-reset\n")
-		b.WriteString("-A INPUT -i wan0 -p udp -j REJECT --reject-with icmp-port-unreachable\n")
+		if r.rejectWith != "" {
+			b.WriteString("-A INPUT -i wan0 -j REJECT --reject-with " + r.rejectWith + "\n")
+		} else {
+			b.WriteString("-A INPUT -i wan0 -p tcp -j REJECT --reject-with tcp-reset\n")
+			b.WriteString("-A INPUT -i wan0 -p udp -j REJECT --reject-with icmp-port-unreachable\n")
+		}
 	}
 	if upnp {
 		b.WriteString(":MINIUPNPD - [0:0]\n-A FORWARD -i wan0 ! -o wan0 -j MINIUPNPD\n")
@@ -52,9 +57,9 @@ func firewallRules(upnp, stealth, reject bool) string {
 	return b.String()
 }
 
-func (l *Lab) firewall(n *Node, upnp, stealth, reject bool) error {
+func (l *Lab) firewall(n *Node, r routerPlan) error {
 	c := exec.Command("ip", "netns", "exec", n.NS, "iptables-legacy-restore")
-	c.Stdin = strings.NewReader(firewallRules(upnp, stealth, reject))
+	c.Stdin = strings.NewReader(firewallRules(r))
 	if out, err := c.CombinedOutput(); err != nil {
 		return fmt.Errorf("firewall of %s: %w: %s", n.Name, err, bytes.TrimSpace(out))
 	}
