@@ -132,6 +132,9 @@ func (x *index) putDHT(ctx context.Context, entries []DHTEntry, max int) error {
 			if err != nil {
 				return err
 			}
+			if old == nil {
+				x.inserted.Add(1) // before the write: fewEntries' bound stays an upper bound
+			}
 			text, err := upsertEntry(ctx, tx, dhtLeafID, SourceDHT, e.Entry, old)
 			if err != nil {
 				return err

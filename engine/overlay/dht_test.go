@@ -237,6 +237,44 @@ func TestSearchCommonWordExact(t *testing.T) {
 	}
 }
 
+// TestSearchCommonWordAfterGrowth: a search of a small index skips
+// counting word matches (fewEntries), and the entries written after it
+// count at once: a word that has since reached rankCandidates whole-word
+// matches is matched whole by the very next search.
+func TestSearchCommonWordAfterGrowth(t *testing.T) {
+	ctx := context.Background()
+	s := newTestSupernode(t)
+	if err := s.IndexDHT(ctx, []DHTEntry{{Entry: Entry{InfoHash: ih(2), Name: "badger sett", Size: 1}, Swarm: 1}}, 10*rankCandidates); err != nil {
+		t.Fatal(err)
+	}
+	if h := searchOne(t, s, "badg"); len(h) != 1 {
+		t.Fatalf("small index: %d hits for a prefix, want 1", len(h))
+	}
+	var entries []DHTEntry
+	for i := range rankCandidates {
+		var h [20]byte
+		copy(h[:], fmt.Sprintf("otter%015d", i))
+		entries = append(entries, DHTEntry{Entry: Entry{InfoHash: h, Name: fmt.Sprintf("otter clip %d", i), Size: 1}, Swarm: 1})
+	}
+	// The newest and shortest name: first of all if "otter" matched it as a prefix.
+	entries = append(entries, DHTEntry{Entry: Entry{InfoHash: ih(1), Name: "otters", Size: 1}, Swarm: 1})
+	if err := s.IndexDHT(ctx, entries, 10*rankCandidates); err != nil {
+		t.Fatal(err)
+	}
+	hits := searchOne(t, s, "otter")
+	if len(hits) == 0 {
+		t.Fatal("common word: no hits")
+	}
+	for _, h := range hits {
+		if h.InfoHash == ih(1) {
+			t.Fatal("common word matched as a prefix (otters): the entries written since the last count were not counted")
+		}
+	}
+	if h := searchOne(t, s, "otte"); len(h) == 0 || h[0].InfoHash != ih(1) {
+		t.Fatalf("rare prefix: hits %+v, want otters first", h)
+	}
+}
+
 // TestSearchCommonWordWholeBesidePrefix: in a query of several words, a
 // common word is matched whole even when another word is only a prefix,
 // so that FTS5 never merges the document lists of every word it starts

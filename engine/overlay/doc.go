@@ -69,8 +69,9 @@
 // ("full" carries other supernode addresses so a leaf can move on). After
 // that: "share" (leaf adds/removes entries), "mode" (leaf: standby or
 // primary), "query", "hits", "advert", "digest" and "tablereq" (between
-// supernodes), "ping" (sent whenever a side has been quiet for a second, so
-// a dead link is noticed within a few seconds) and "error". A malformed or
+// supernodes), "ping" (sent whenever a side has been quiet for 3 s, so a
+// link whose peer vanished without closing it ends after 12 s of silence)
+// and "error". A malformed or
 // oversized frame ends that one link, after an error frame to the peer.
 //
 // Dial-back (dialback.go). A node asks any supernode to test whether others

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -73,11 +74,53 @@ type index struct {
 	umu       sync.Mutex // guards uncounted; changed with wmu held too, except for a new leaf (newStandby)
 	uncounted map[int64]bool
 	upserts   atomic.Int64 // entries written by put, for tests
+	inserted  atomic.Int64 // new entries written (whether or not committed)
 	gate      *dbGate      // searches before writes on the one connection
 	// stopCount ends a recount still running (recountBehind) at close;
 	// recounted is closed when it has returned.
 	stopCount context.CancelFunc
 	recounted chan struct{}
+	few       fewRows // whether the index holds fewer than rankCandidates entries
+}
+
+// fewRows remembers an upper bound on the index's entries: a bounded count
+// of them and the index's inserted counter when it was taken. While the
+// count plus the inserts since stays under rankCandidates, no word of a
+// search can have rankCandidates matches, and matchWords skips counting.
+type fewRows struct {
+	mu      sync.Mutex
+	counted bool
+	rows    int64     // entries counted, at most rankCandidates
+	at      int64     // index.inserted when counted
+	when    time.Time // when counted
+}
+
+// fewRowsRecount is how often a bound that reached rankCandidates is
+// counted again (entries may have been deleted since).
+const fewRowsRecount = time.Second
+
+// fewEntries reports whether the index surely holds fewer than
+// rankCandidates entries. It counts (at most rankCandidates rows) only when
+// its bound is unknown or reached the limit and fewRowsRecount has passed.
+func (x *index) fewEntries(ctx context.Context) bool {
+	ins := x.inserted.Load()
+	x.few.mu.Lock()
+	counted, bound, when := x.few.counted, x.few.rows+ins-x.few.at, x.few.when
+	x.few.mu.Unlock()
+	if counted && bound < rankCandidates {
+		return true
+	}
+	if counted && time.Since(when) < fewRowsRecount {
+		return false
+	}
+	var n int64
+	if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM entries LIMIT ?)`, rankCandidates).Scan(&n); err != nil {
+		return false
+	}
+	x.few.mu.Lock()
+	x.few.counted, x.few.rows, x.few.at, x.few.when = true, n, ins, time.Now()
+	x.few.mu.Unlock()
+	return n < rankCandidates
 }
 
 // hashesSchema finds entries by v2 infohash and pieces root (search by
@@ -470,6 +513,9 @@ func (x *index) putSome(ctx context.Context, leaf int64, source string, entries 
 			refused++
 			continue
 		}
+		if old == nil {
+			x.inserted.Add(1) // before the write: the bound stays an upper bound
+		}
 		text, err := upsertEntry(ctx, tx, leaf, source, e, old)
 		if err != nil {
 			return 0, err
@@ -833,11 +879,17 @@ func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, err
 // word with at least rankCandidates whole-word matches is matched whole
 // (it is a complete word, and as a prefix it would cost a merge of every
 // longer word's document list), a rarer word as a prefix. Counting up to
-// rankCandidates walks that many rows at most.
+// rankCandidates walks that many rows at most; an index of fewer entries
+// (see fewEntries) needs no count.
 func (x *index) matchWords(ctx context.Context, words []string) (string, error) {
 	parts := make([]string, len(words))
+	few := x.fewEntries(ctx)
 	for i, w := range words {
 		whole := matchExpr([]string{w}, "")
+		if few {
+			parts[i] = whole + "*"
+			continue
+		}
 		var n int
 		if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM entries_fts
 			WHERE entries_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`, whole, rankCandidates).Scan(&n); err != nil {

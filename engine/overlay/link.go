@@ -13,10 +13,15 @@ import (
 
 // Timings of every link. A side that has sent nothing for pingInterval
 // sends a ping; a side that has received nothing for idleTimeout drops the
-// link, so a dead peer is noticed within a few seconds.
+// link. A peer whose process ends is noticed at once (its kernel closes the
+// connection); idleTimeout is for a peer that vanished without a word (a
+// machine off, a network gone), noticed within seconds. It is not tighter
+// because a busy machine delays its pings: with 4 s, a loaded 3,000-node
+// simulation dropped thousands of live links, and redialling them all
+// loaded it further. Pings cost one write on every idle link each interval.
 const (
-	pingInterval     = time.Second
-	idleTimeout      = 4 * time.Second
+	pingInterval     = 3 * time.Second
+	idleTimeout      = 12 * time.Second
 	writeTimeout     = 4 * time.Second
 	handshakeTimeout = 5 * time.Second
 	failTimeout      = time.Second
@@ -124,7 +129,8 @@ func (l *link) readLoop(handle func(*message) error) error {
 
 // writeLoop sends queued frames, and a ping at each tick of pingInterval
 // unless something went out in the last half of it: the peer hears from us
-// at least every 1.5 pingIntervals, well within its idleTimeout.
+// at least every 1.5 pingIntervals, well within its idleTimeout. Frames
+// queued together go out in one write (see writeQueued).
 func (l *link) writeLoop() {
 	tick := time.NewTicker(pingInterval)
 	defer tick.Stop()
@@ -141,7 +147,7 @@ func (l *link) writeLoop() {
 			}
 			m = pingMessage
 		}
-		if err := l.write(m, writeTimeout); err != nil {
+		if err := l.writeQueued(m); err != nil {
 			l.close()
 			return
 		}
@@ -149,14 +155,70 @@ func (l *link) writeLoop() {
 	}
 }
 
+// writeBatchBytes bounds the frames writeQueued joins into one write.
+const writeBatchBytes = 64 << 10
+
+// writeQueued sends first and whatever else is queued already (up to
+// writeBatchBytes) in one write: a busy link costs one system call, and
+// one wake-up of its reader, per batch rather than per frame. A frame that
+// cannot be encoded is dropped alone; the link goes on.
+func (l *link) writeQueued(first *message) error {
+	var buf []byte
+	var sent []*message
+	var sizes []int
+	for m := first; m != nil; m = l.nextQueued(len(buf)) {
+		b, err := frameBytes(m)
+		if err != nil {
+			l.count.drop(m.Type)
+			continue
+		}
+		buf = append(buf, b...)
+		sent, sizes = append(sent, m), append(sizes, len(b))
+	}
+	if len(buf) == 0 {
+		return nil
+	}
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if err := l.conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+		return fmt.Errorf("overlay: set write deadline: %w", err)
+	}
+	if _, err := l.conn.Write(buf); err != nil {
+		return fmt.Errorf("overlay: write %d frames: %w", len(sent), err)
+	}
+	for i, m := range sent {
+		l.count.add(m.Type, sizes[i])
+	}
+	return nil
+}
+
+// nextQueued returns the next queued frame without waiting, or nil when
+// none is queued or the batch already holds size bytes.
+func (l *link) nextQueued(size int) *message {
+	if size >= writeBatchBytes {
+		return nil
+	}
+	select {
+	case m := <-l.out:
+		return m
+	default:
+		return nil
+	}
+}
+
+// frameBytes is m's frame (the shared ping frame for a ping).
+func frameBytes(m *message) ([]byte, error) {
+	if m == pingMessage {
+		return pingFrame, nil
+	}
+	return encodeFrame(m)
+}
+
 // write sends one frame now, under the write lock.
 func (l *link) write(m *message, timeout time.Duration) error {
-	b := pingFrame
-	if m != pingMessage {
-		var err error
-		if b, err = encodeFrame(m); err != nil {
-			return err
-		}
+	b, err := frameBytes(m)
+	if err != nil {
+		return err
 	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()

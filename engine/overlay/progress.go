@@ -1,8 +1,11 @@
 package overlay
 
 import (
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // DefaultAnswerTimeout is how long a search waits for the supernodes it
@@ -11,9 +14,12 @@ const DefaultAnswerTimeout = 5 * time.Second
 
 // Query is one running search: its hits and how far it got.
 type Query struct {
-	hits <-chan Hit
-	mu   sync.Mutex
-	p    Progress
+	id       uuid.UUID
+	hits     <-chan Hit
+	mu       sync.Mutex
+	p        Progress
+	asked    []string // supernodes the query went to, once it is done
+	answered []string // those of them that answered, once it is done
 }
 
 // Progress says how far a search got.
@@ -24,6 +30,9 @@ type Progress struct {
 	TimedOut bool // done because the answer timeout passed before every answer came
 	Refused  bool // a supernode refused the query (too many searches, or bad words)
 }
+
+// ID returns the query's UUID, as it travels on the wire.
+func (q *Query) ID() uuid.UUID { return q.id }
 
 // Hits streams the hits (see Leaf.Query); it is closed when the search is
 // done or stopped.
@@ -39,6 +48,24 @@ func (q *Query) Progress() Progress {
 func (q *Query) set(p Progress) {
 	q.mu.Lock()
 	q.p = p
+	q.mu.Unlock()
+}
+
+// Supernodes returns, once the search is done, the addresses of the
+// supernodes it went to and of those that answered, each sorted; both are
+// empty before. A search that timed out shows here who stayed silent.
+func (q *Query) Supernodes() (asked, answered []string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.asked), slices.Clone(q.answered)
+}
+
+// finish records the final progress and who was asked and answered.
+func (q *Query) finish(t *answerTracker, timedOut bool) {
+	p := t.progress(timedOut)
+	asked, answered := sortedKeys(t.asked), sortedKeys(t.answered)
+	q.mu.Lock()
+	q.p, q.asked, q.answered = p, asked, answered
 	q.mu.Unlock()
 }
 

@@ -96,10 +96,16 @@ func (s *Supernode) sendTree(q queryIn, tree map[string]string, repair bool) {
 		s.stats.forwarded.Add(1)
 		if !ln.trySend(m) {
 			s.stats.forwarded.Add(^uint64(0))
+			s.stats.targetsLost.Add(uint64(1 + len(m.Route)))
 		}
 	}
-	if repair && len(lost) > 0 {
+	switch {
+	case repair && len(lost) > 0:
 		s.repairTree(q, kids, lost)
+	case len(lost) > 0:
+		for _, c := range lost {
+			s.stats.targetsLost.Add(uint64(1 + len(subtree(kids, c))))
+		}
 	}
 }
 
@@ -114,6 +120,11 @@ func (s *Supernode) repairTree(q queryIn, kids map[string][]string, lost []strin
 	}
 	tree, _ := planTree(s.cfg.Addr, s.graph(), q.hops, func(n string) bool { return want[n] })
 	s.stats.repaired.Add(1)
+	for n := range want {
+		if _, ok := tree[n]; !ok {
+			s.stats.targetsLost.Add(1)
+		}
+	}
 	s.sendTree(q, tree, false)
 }
 

@@ -84,7 +84,7 @@ func (l *Leaf) Query(ctx context.Context, words string) (*Query, error) {
 	l.mu.Unlock()
 
 	out := make(chan Hit, 16)
-	q := &Query{hits: out}
+	q := &Query{id: id, hits: out}
 	go l.collect(ctx, id, srch, q, out)
 	if local {
 		if err := l.cfg.Local.queryLocal(ctx, id, words, srch); err != nil {
@@ -147,7 +147,7 @@ func (l *Leaf) collect(ctx context.Context, id uuid.UUID, srch *search, q *Query
 		case <-l.stop:
 			return
 		case <-timer.C:
-			q.set(tr.progress(true))
+			q.finish(tr, true)
 			return
 		case ev = <-srch.in:
 		}
@@ -160,10 +160,11 @@ func (l *Leaf) collect(ctx context.Context, id uuid.UUID, srch *search, q *Query
 		}
 		if tr.add(ev) {
 			p := tr.progress(false)
-			q.set(p)
 			if p.Done {
+				q.finish(tr, false)
 				return
 			}
+			q.set(p)
 		}
 	}
 }

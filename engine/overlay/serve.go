@@ -237,6 +237,7 @@ func (s *Supernode) handleShare(ctx context.Context, lc *leafConn, m *message) e
 func (s *Supernode) routeHits(m *message) {
 	from, ok := s.routes.lookup(m.qid, time.Now())
 	if !ok {
+		s.stats.unroutable.Add(1)
 		return
 	}
 	hits := make([]Hit, len(m.Hits))

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 )
 
@@ -101,6 +102,8 @@ type Stats struct {
 	RoutesRepaired    uint64 // subtrees re-planned because a child link had gone
 	DuplicatesDropped uint64 // queries dropped because their UUID was already seen
 	HitsRouted        uint64 // hit frames passed back along a reverse path
+	TargetsLost       uint64 // supernodes a query was planned for that we could not pass it on to
+	HitsUnroutable    uint64 // hit frames dropped: their query's reverse path was unknown or closed
 	RateLimited       uint64 // queries dropped for exceeding a rate
 	AdvertsSent       uint64 // adverts of our own sent
 	AdvertsReceived   uint64 // new adverts of others taken in (and flooded on)
@@ -116,6 +119,7 @@ type Stats struct {
 
 type stats struct {
 	received, answered, matched, forwarded, filtered, relays, repaired, duplicates, routed, limited atomic.Uint64
+	targetsLost, unroutable                                                                         atomic.Uint64
 	advertsSent, advertsReceived, tablesRefused                                                     atomic.Uint64
 	invites, promotions, demotions                                                                  atomic.Uint64
 	roleChecks                                                                                      atomic.Uint64 // roleLoop's looks, for tests
@@ -235,6 +239,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// SawQuery reports whether query id reached us lately (within the route
+// table's memory), whatever we did with it.
+func (s *Supernode) SawQuery(id uuid.UUID) bool {
+	_, ok := s.routes.lookup(id, time.Now())
+	return ok
+}
+
 // Stats returns a copy of the counters.
 func (s *Supernode) Stats() Stats {
 	st := Stats{
@@ -247,6 +258,8 @@ func (s *Supernode) Stats() Stats {
 		RoutesRepaired:    s.stats.repaired.Load(),
 		DuplicatesDropped: s.stats.duplicates.Load(),
 		HitsRouted:        s.stats.routed.Load(),
+		TargetsLost:       s.stats.targetsLost.Load(),
+		HitsUnroutable:    s.stats.unroutable.Load(),
 		RateLimited:       s.stats.limited.Load(),
 		Invites:           s.stats.invites.Load(),
 		Promotions:        s.stats.promotions.Load(),

@@ -152,6 +152,86 @@ type Outcome struct {
 	First, Last time.Duration // to the first and the last new file (0: none)
 	Err         error
 	Progress    overlay.Progress // the search's own account of its end
+	Missed      Missed           // why the files of Want not found were missed
+}
+
+// Missed sorts the online files a search did not find by where their
+// sources stood when it ended: no source linked to a live supernode
+// (Orphaned); none of their sources' supernodes asked (NotAsked); asked but
+// silent, though one had the query (Slow) or none had it (Lost); asked and
+// answered without them (Answered).
+type Missed struct {
+	Orphaned, NotAsked, Slow, Lost, Answered int
+}
+
+// Add returns the sum of m and o.
+func (m Missed) Add(o Missed) Missed {
+	return Missed{m.Orphaned + o.Orphaned, m.NotAsked + o.NotAsked, m.Slow + o.Slow, m.Lost + o.Lost, m.Answered + o.Answered}
+}
+
+// String implements fmt.Stringer.
+func (m Missed) String() string {
+	return fmt.Sprintf("missed: %d orphaned, %d not asked, %d asked and silent with the query, %d asked but never reached, %d answered without",
+		m.Orphaned, m.NotAsked, m.Slow, m.Lost, m.Answered)
+}
+
+// classifyMissed fills o.Missed for the files of o.Want not in found.
+func (n *Network) classifyMissed(o *Outcome, found map[int]bool, sq *overlay.Query) {
+	asked, answered := sq.Supernodes()
+	isAsked, isAnswered := setOf(asked), setOf(answered)
+	for _, f := range o.Want {
+		if found[f] {
+			continue
+		}
+		linked, ask, ans, saw := false, false, false, false
+		for _, s := range n.holderSupernodes(f) {
+			nd := n.byAddr[s]
+			if nd == nil || !nd.alive.Load() {
+				continue
+			}
+			linked = true
+			ask = ask || isAsked[s]
+			ans = ans || isAnswered[s]
+			saw = saw || isAsked[s] && nd.sn.SawQuery(sq.ID())
+		}
+		switch {
+		case !linked:
+			o.Missed.Orphaned++
+		case ans:
+			o.Missed.Answered++
+		case saw:
+			o.Missed.Slow++
+		case ask:
+			o.Missed.Lost++
+		default:
+			o.Missed.NotAsked++
+		}
+	}
+}
+
+// holderSupernodes lists the supernodes the live sources of file f are
+// linked to (a supernode's own shares are in its own index).
+func (n *Network) holderSupernodes(f int) []string {
+	var out []string
+	for _, id := range n.Cat.Files[f].Replicas {
+		nd := n.nodes[id]
+		if !nd.alive.Load() {
+			continue
+		}
+		if nd.sn != nil {
+			out = append(out, nd.addr)
+		}
+		out = append(out, nd.leaf.Supernodes()...)
+	}
+	return out
+}
+
+func setOf(xs []string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
 }
 
 // RunQueries starts qs at rate queries per second (all at once if rate
@@ -227,6 +307,9 @@ func (n *Network) runQuery(ctx context.Context, from *node, q Query, timeout tim
 		}
 	}
 	o.Progress = sq.Progress()
+	if o.Found < len(o.Want) {
+		n.classifyMissed(&o, seen, sq)
+	}
 	return o
 }
 

@@ -2,8 +2,11 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/shoalp2p/shoal/engine/overlay"
 )
 
 // Batch is the recall of the queries started at one moment after a kill.
@@ -20,16 +23,17 @@ type Batch struct {
 	Asked    float64
 	TimedOut int
 	Unended  int
+	Missed   Missed // why the files not found were missed, summed
 }
 
 // KillAndRecover kills frac of the live supernodes at once, then every
 // `every` starts size queries spread over that interval (each for at most
-// timeout) until window has passed. It returns how many supernodes died, every batch, and
-// the start of the first batch from which every batch reached target (-1:
-// never).
-func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, every, window, timeout time.Duration, target float64) (int, []Batch, time.Duration) {
+// timeout) until window has passed. It returns how many supernodes died,
+// every batch, the start of the first batch from which every batch reached
+// target (-1: never), and what the survivors lost on the way meanwhile.
+func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, every, window, timeout time.Duration, target float64) (int, []Batch, time.Duration, Losses) {
 	killed := n.KillSupernodes(frac)
-	start := time.Now()
+	start, before := time.Now(), n.Losses()
 	if n.cfg.AfterKill != nil {
 		time.AfterFunc(time.Second, n.cfg.AfterKill)
 	}
@@ -60,6 +64,7 @@ func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, ev
 				if o.Err == nil && !o.Progress.Done {
 					b.Unended++
 				}
+				b.Missed = b.Missed.Add(o.Missed)
 			}
 			mu.Lock()
 			batches = append(batches, b)
@@ -68,7 +73,7 @@ func (n *Network) KillAndRecover(ctx context.Context, frac float64, size int, ev
 	}
 	wg.Wait()
 	sortBatches(batches)
-	return killed, batches, recoveredAt(batches, target)
+	return killed, batches, recoveredAt(batches, target), n.Losses().Sub(before)
 }
 
 func sortBatches(bs []Batch) {
@@ -87,4 +92,48 @@ func recoveredAt(bs []Batch, target float64) time.Duration {
 		at = bs[i].At
 	}
 	return at
+}
+
+// Losses sums, over the live supernodes, what queries lost on their way:
+// targets they could not be passed on to, hit frames whose reverse path
+// was gone, subtrees re-planned, and frames dropped on full queues.
+type Losses struct {
+	TargetsLost, HitsUnroutable, Repaired uint64
+	Dropped                               overlay.Traffic
+}
+
+// Sub returns l minus an earlier reading e.
+func (l Losses) Sub(e Losses) Losses {
+	d := l.Dropped
+	d.DroppedQueries -= e.Dropped.DroppedQueries
+	d.DroppedHits -= e.Dropped.DroppedHits
+	d.DroppedAdverts -= e.Dropped.DroppedAdverts
+	d.DroppedOther -= e.Dropped.DroppedOther
+	return Losses{l.TargetsLost - e.TargetsLost, l.HitsUnroutable - e.HitsUnroutable, l.Repaired - e.Repaired, d}
+}
+
+// String implements fmt.Stringer.
+func (l Losses) String() string {
+	d := l.Dropped
+	return fmt.Sprintf("targets lost %d, hit frames unroutable %d, subtrees re-planned %d; dropped on full queues: %d queries, %d hits, %d adverts, %d other",
+		l.TargetsLost, l.HitsUnroutable, l.Repaired, d.DroppedQueries, d.DroppedHits, d.DroppedAdverts, d.DroppedOther)
+}
+
+// Losses sums the losses of the live supernodes, the leaves' dropped
+// frames included.
+func (n *Network) Losses() Losses {
+	var l Losses
+	for _, nd := range n.liveSupers() {
+		st := nd.sn.Stats()
+		l.TargetsLost += st.TargetsLost
+		l.HitsUnroutable += st.HitsUnroutable
+		l.Repaired += st.RoutesRepaired
+		l.Dropped = l.Dropped.Add(st.Sent)
+	}
+	for _, nd := range n.nodes {
+		if nd.alive.Load() {
+			l.Dropped = l.Dropped.Add(nd.leaf.Traffic())
+		}
+	}
+	return l
 }

@@ -49,8 +49,8 @@ func TestSimSmall(t *testing.T) {
 	if flood := float64(rep.Supernodes - 1); rep.SuperQueryMsgs >= flood {
 		t.Errorf("%.2f supernode query messages per query: no better than flooding (%.0f)", rep.SuperQueryMsgs, flood)
 	}
-	killed, batches, rec := n.KillAndRecover(ctx, 0.25, 20, time.Second, 12*time.Second, 2*time.Second, 0.99)
-	t.Logf("killed %d supernodes; recall back to 99%% after %v; batches %+v", killed, rec, batches)
+	killed, batches, rec, losses := n.KillAndRecover(ctx, 0.25, 20, time.Second, 12*time.Second, 2*time.Second, 0.99)
+	t.Logf("killed %d supernodes; recall back to 99%% after %v; batches %+v; %s", killed, rec, batches, losses)
 	if killed != 1 || rec < 0 || rec > 10*time.Second {
 		t.Errorf("killed %d, recovered after %v", killed, rec)
 	}
@@ -138,12 +138,13 @@ func runScale(t *testing.T, nodes int) {
 	stopProfile = profile(t, "SHOAL_SIM_CPUPROFILE", nodes, "kill")
 	defer stopProfile()
 	n.logSummary() // count from the kill on
-	killed, batches, rec := n.KillAndRecover(ctx, 0.2, 40, time.Second, 15*time.Second, time.Duration(envInt("SHOAL_SIM_KILL_TIMEOUT_MS", 10000))*time.Millisecond, 0.99)
+	killed, batches, rec, losses := n.KillAndRecover(ctx, 0.2, 40, time.Second, 15*time.Second, time.Duration(envInt("SHOAL_SIM_KILL_TIMEOUT_MS", 10000))*time.Millisecond, 0.99)
 	t.Logf("killed %d of %d supernodes at once; recall back to >= 99%% for good after %v", killed, rep.Supernodes, rec)
 	for _, b := range batches {
-		t.Logf("  +%4.1fs recall %.4f (%d pairs; %d queries, %d found nothing, %d refused; %.1f supernodes asked per query, %d ended at the answer timeout, %d unended)",
-			b.At.Seconds(), b.Recall, b.Pairs, b.Queries, b.Empty, b.Failed, b.Asked, b.TimedOut, b.Unended)
+		t.Logf("  +%4.1fs recall %.4f (%d pairs; %d queries, %d found nothing, %d refused; %.1f supernodes asked per query, %d ended at the answer timeout, %d unended; %s)",
+			b.At.Seconds(), b.Recall, b.Pairs, b.Queries, b.Empty, b.Failed, b.Asked, b.TimedOut, b.Unended, b.Missed)
 	}
+	t.Logf("on the way since the kill: %s", losses)
 	if s := n.logSummary(); s != "" {
 		t.Logf("log records since the last report:%s", s)
 	}
