@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -364,4 +365,58 @@ func TestLabExternalFromPeers(t *testing.T) {
 		t.Errorf("h2 behind the strict NAT: %+v", st)
 	}
 	t.Logf("h2: external %s from %s", st.ExternalAddr, st.ExternalAddrFrom)
+}
+
+// TestLabMappedPortTaken: another host on r1's LAN already holds r1's
+// external port 42011 (NAT-PMP mappings for TCP and UDP made with
+// natpmpc), so r1 maps the seeder's listen port 42011 to another
+// external port. The seeder must tell others that port, not its LAN one:
+// `shoal status --json` shows it, the DHT announce carries it (a public
+// leecher that knows only the infohash finds the seeder through a
+// bootstrap node on s2 and downloads), and the transfer comes in through
+// r1's forwarding of that port.
+func TestLabMappedPortTaken(t *testing.T) {
+	lab := netlab.New(t, netlab.Options{PublicHosts: 2, NATPMPOnly: true})
+	const lanPort = 42011
+	for _, proto := range []string{"tcp", "udp"} {
+		out, err := lab.Host("h1b").Command("natpmpc", "-g", lab.Router("r1").LAN.String(), "-a",
+			strconv.Itoa(lanPort), strconv.Itoa(lanPort), proto, "3600").CombinedOutput()
+		if err != nil {
+			t.Fatalf("natpmpc on h1b (%s): %v\n%s", proto, err, out)
+		}
+	}
+	boot := startLabDaemon(t, lab, "s2", 42010)
+	src, data := labFile(t, "Tern Roost.bin", 2<<20+17)
+	seed := startLabDaemon(t, lab, "h1", lanPort, "--share", src, "--bootstrap", boot.ready.DHTAddr)
+	line := seed.waitLog(t, "port mapped", 30*time.Second)
+	_, ext, _ := strings.Cut(line, "external=")
+	ext, _, _ = strings.Cut(ext, " ")
+	extAP, err := netip.ParseAddrPort(ext)
+	if err != nil || extAP.Addr() != lab.Router("r1").Addr || extAP.Port() == lanPort {
+		t.Fatalf("mapping log %q: want r1's address with a port other than the taken %d", line, lanPort)
+	}
+	st := seed.waitStatus(t, 30*time.Second, func(st labStatus) bool { return st.Network.ExternalAddr != "" }).Network
+	if st.ExternalAddr != ext || st.PortMapping != "natpmp" {
+		t.Errorf("status: external %q by %q, want %s by natpmp", st.ExternalAddr, st.PortMapping, ext)
+	}
+	out := t.TempDir()
+	args := append([]string{"get"}, labArgs(t, "0.0.0.0:0")...)
+	args = append(args, "--bootstrap", boot.ready.DHTAddr, "--out", out, "--timeout", "120s", "--quiet", "--log-level", "debug", seed.ready.Shared[src])
+	start := time.Now()
+	b, err := lab.Host("s1").Command(shoalBin, args...).CombinedOutput()
+	if err != nil {
+		sl, _ := os.ReadFile(seed.log)
+		t.Fatalf("get by infohash on s1 (seeder's external address %s): %v\n%s\nseeder:\n%s", ext, err, b, sl)
+	}
+	got, err := os.ReadFile(filepath.Join(out, filepath.Base(src)))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("file from the DHT-found seeder differs or is missing (%v)", err)
+	}
+	tcp, _ := lab.Router("r1").MappedConnections("tcp", int(extAP.Port()))
+	udp, _ := lab.Router("r1").MappedConnections("udp", int(extAP.Port()))
+	if tcp+udp == 0 {
+		t.Fatalf("nothing came in through r1's forwarding of %s (TCP %d, UDP %d packets): the seeder was not dialled at its mapped address", ext, tcp, udp)
+	}
+	t.Logf("seeder on h1 mapped %d to %s; s1 found it on the DHT and downloaded %d bytes in %v (TCP %d, UDP %d packets through the mapping)",
+		lanPort, ext, len(data), time.Since(start).Round(10*time.Millisecond), tcp, udp)
 }

@@ -59,8 +59,11 @@ type announceItem struct {
 	// node to ask. Guarded by announcer.mu.
 	dhtSkipped bool
 	// Guarded by announcer.mu:
-	state       itemState
-	again       bool // made due while announcing: due again at once
+	state itemState
+	again bool // made due while announcing: due again at once
+	// portMoved: the port we announce changed while announcing; the DHT
+	// announce is due again at once (announcer.portChanged).
+	portMoved   bool
 	stopPending bool // the transfer stopped while announcing
 	t           *transfer
 	sw          *swarm.Swarm
@@ -171,6 +174,9 @@ func (a *announcer) reschedule(it *announceItem) (stop bool) {
 	if it.again {
 		it.due, it.again = time.Now(), false
 	}
+	if it.portMoved {
+		it.dht, it.due, it.portMoved = time.Now(), time.Now(), false
+	}
 	it.state = itemQueued
 	heap.Push(&a.queue, it)
 	a.mu.Unlock()
@@ -225,6 +231,33 @@ func (a *announcer) dhtUp() {
 		if it.dht.Before(it.due) {
 			it.due = it.dht
 			heap.Fix(&a.queue, it.index)
+		}
+	}
+	a.mu.Unlock()
+	a.poke()
+}
+
+// portChanged makes every item's DHT announce due again, one per
+// announceSpacing from now (an item being announced, once it is done):
+// the port we tell the DHT, the router's mapped one or else the listen
+// port, changed, and a peer that dials the old one reaches nobody, or
+// another host behind our router. A mapping usually comes a second or
+// two after start, while the first announces still run with the listen
+// port.
+func (a *announcer) portChanged() {
+	a.mu.Lock()
+	slot := time.Now()
+	for _, it := range a.items {
+		switch it.state {
+		case itemRunning:
+			it.portMoved = true
+		case itemQueued:
+			slot = slot.Add(announceSpacing)
+			it.dht = slot
+			if it.dht.Before(it.due) {
+				it.due = it.dht
+				heap.Fix(&a.queue, it.index)
+			}
 		}
 	}
 	a.mu.Unlock()

@@ -113,6 +113,9 @@ func (e *Engine) portMapChanged(m *portmap.Mapper) {
 	e.extAddr.Store(ext)
 	old := e.extPort.Swap(int32(port))
 	e.announceChange()
+	if old != int32(port) {
+		e.ann.portChanged() // the DHT knows us by the old port
+	}
 	if old != int32(port) || m == nil {
 		e.TestReachability() // the address others should reach changed
 	}
