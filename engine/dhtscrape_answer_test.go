@@ -19,8 +19,9 @@ import (
 // nine loopback IPs announce one torrent to it, six with the seed flag. A
 // get_peers with scrape=1 is answered with the library's token and two
 // filters that estimate 6 seeds and 3 downloaders (values left out); a
-// plain get_peers is answered as before (values, no filters); a torrent
-// with no peers gets no filters. Without BEP 33 answers the node sent no
+// plain get_peers is answered as before (values, no filters), one with
+// noseed=1 with the 3 downloaders only; a torrent with no peers gets no
+// filters. Without BEP 33 answers the node sent no
 // filters at all.
 func TestDHTScrapeAnswer(t *testing.T) {
 	node, err := engine.StartDHTNode(engine.DHTNodeConfig{})
@@ -60,6 +61,16 @@ func TestDHTScrapeAnswer(t *testing.T) {
 	plain := asker.Ask("get_peers", map[string]any{"info_hash": string(ih[:])})
 	if plain.R == nil || len(plain.R.Values) != 9 || plain.R.BFsd != nil || plain.R.BFpe != nil {
 		t.Fatalf("plain get_peers answer changed: %+v", plain.R)
+	}
+	// noseed=1 (a seed looking for downloaders): the 6 seeds left out.
+	noseed := asker.Ask("get_peers", map[string]any{"info_hash": string(ih[:]), "noseed": 1})
+	if noseed.R == nil || len(noseed.R.Values) != 3 || noseed.R.Token == nil {
+		t.Fatalf("noseed answer %+v, want the 3 downloaders", noseed.R)
+	}
+	for _, v := range noseed.R.Values {
+		if v.Port < 6881+6 {
+			t.Fatalf("noseed answer holds the seed %v", v)
+		}
 	}
 	none := asker.Ask("get_peers", map[string]any{"info_hash": string(make([]byte, 20)), "scrape": 1})
 	if none.R == nil || none.R.BFsd != nil || none.R.BFpe != nil || none.R.Token == nil {

@@ -109,6 +109,25 @@ func (s *peerStore) takeSeedMark(ih [20]byte, na krpc.NodeAddr) bool {
 	return ok && time.Since(at) <= seedMarkTTL
 }
 
+// SeedPeers implements dhtindex.ScrapeSource: the live stored peers of ih
+// that announced as seeds.
+func (s *peerStore) SeedPeers(ih [20]byte) map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.peers[ih]
+	s.expire(m)
+	var out map[string]bool
+	for _, p := range m {
+		if p.seed {
+			if out == nil {
+				out = make(map[string]bool)
+			}
+			out[p.addr.String()] = true
+		}
+	}
+	return out
+}
+
 // ScrapeFilters implements dhtindex.ScrapeSource: BEP 33's Bloom filters
 // of the IPs of ih's live stored peers (an IPv4 address as 4 bytes, an
 // IPv6 one as 16), seeds and the others apart. This node's own entries

@@ -146,8 +146,12 @@ func (r *Responder) hook(conn net.PacketConn, ref *ServerRef, sc *scrapeConn) fu
 			return false
 		case "get_peers":
 			r.observe(m, source)
-			if sc != nil && m.A != nil && m.A.Scrape != 0 {
+			switch {
+			case sc == nil || m.A == nil:
+			case m.A.Scrape != 0:
 				sc.expect(source, m.T, m.A.InfoHash)
+			case m.A.NoSeed != 0:
+				sc.expectNoSeed(source, m.T, m.A.InfoHash)
 			}
 		case "announce_peer":
 			r.observe(m, source)

@@ -41,6 +41,9 @@ type ScrapeSource interface {
 	// MarkSeed notes that peer announced ih with the seed flag. The
 	// server stores the peer itself afterwards, if the token is good.
 	MarkSeed(ih [20]byte, peer krpc.NodeAddr)
+	// SeedPeers returns the stored peers of ih that announced as seeds
+	// (host:port, as krpc.NodeAddr.String gives it).
+	SeedPeers(ih [20]byte) map[string]bool
 }
 
 const (
@@ -55,8 +58,12 @@ const (
 
 type scrapeKey struct{ addr, t string }
 
+// pendingScrape is what the library's answer to one query gets: the
+// scrape filters, or (for a get_peers with noseed=1) the seeds to leave
+// out of its values.
 type pendingScrape struct {
 	seeds, downloaders krpc.ScrapeBloomFilter
+	dropSeeds          map[string]bool // noseed=1: nil for a scrape
 	at                 time.Time
 }
 
@@ -136,10 +143,22 @@ func (c *scrapeConn) noteSeed(p []byte, addr net.Addr) {
 // the library calls the store's GetPeers.
 func (c *scrapeConn) expect(source net.Addr, t string, ih [20]byte) {
 	seeds, downloaders, ok := c.src.ScrapeFilters(ih)
-	if !ok {
-		return
+	if ok {
+		c.add(source, t, &pendingScrape{seeds: seeds, downloaders: downloaders})
 	}
+}
+
+// expectNoSeed notes a get_peers with BEP 33's noseed=1 from source: the
+// seeds are left out of the library's answer to it.
+func (c *scrapeConn) expectNoSeed(source net.Addr, t string, ih [20]byte) {
+	if seeds := c.src.SeedPeers(ih); len(seeds) > 0 {
+		c.add(source, t, &pendingScrape{dropSeeds: seeds})
+	}
+}
+
+func (c *scrapeConn) add(source net.Addr, t string, p *pendingScrape) {
 	now := time.Now()
+	p.at = now
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, p := range c.pending {
@@ -147,7 +166,7 @@ func (c *scrapeConn) expect(source net.Addr, t string, ih [20]byte) {
 			delete(c.pending, k)
 		}
 	}
-	c.pending[scrapeKey{source.String(), t}] = &pendingScrape{seeds: seeds, downloaders: downloaders, at: now}
+	c.pending[scrapeKey{source.String(), t}] = p
 }
 
 // WriteTo sends a datagram; the answer to a noted scrape query goes with
@@ -181,10 +200,34 @@ func (c *scrapeConn) withFilters(b []byte, addr net.Addr) ([]byte, bool) {
 	if p == nil {
 		return nil, false
 	}
-	m.R.Values = nil
-	m.R.BFsd, m.R.BFpe = &p.seeds, &p.downloaders
+	if p.dropSeeds != nil {
+		if !dropSeeds(m.R, p.dropSeeds) {
+			return nil, false
+		}
+	} else {
+		m.R.Values = nil
+		m.R.BFsd, m.R.BFpe = &p.seeds, &p.downloaders
+	}
 	nb, err := bencode.Marshal(m)
 	return nb, err == nil
+}
+
+// dropSeeds leaves the seeds out of r's values, unless every value is a
+// seed: then the answer stays as the library made it, for an answer with
+// neither values nor nodes would stall the querier's traversal. It
+// reports whether r changed.
+func dropSeeds(r *krpc.Return, seeds map[string]bool) bool {
+	kept := r.Values[:0:0]
+	for _, v := range r.Values {
+		if !seeds[v.String()] {
+			kept = append(kept, v)
+		}
+	}
+	if len(kept) == 0 || len(kept) == len(r.Values) {
+		return false
+	}
+	r.Values = kept
+	return true
 }
 
 // waitingFor reports whether a scrape answer to addr is pending (most
