@@ -89,24 +89,42 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 		return nil, errors.New("engine: hole punch: no TCP listener")
 	}
 	fastUntil := time.Now().Add(punchFast)
+	instant := 0 // attempts followed at once so far (punchPause)
 	for {
 		c, err := e.policy.DialFrom(ctx, network, local, addr, punchDialTimeout)
 		if err == nil || !retryPunch(err) {
 			return c, err
 		}
-		pause := punchRetry
-		if time.Now().Before(fastUntil) {
-			pause = punchFastRetry
-			if icmpRefused(err) {
-				pause = 0
-			}
-		}
+		pause := punchPause(err, time.Now().Before(fastUntil), &instant)
 		select {
 		case <-ctx.Done():
 			return nil, err
 		case <-time.After(pause):
 		}
 	}
+}
+
+// maxInstantRetries bounds the TCP punch attempts that follow an ICMP
+// refusal at once (icmpRefused). An ICMP from the far router comes a
+// round trip after the SYN, so at once means one SYN per round trip (the
+// lab's punches formed within 50 attempts); but an address our own host
+// has no route to fails in the connect call itself, and without a bound
+// the loop would spin a core for all of punchFast.
+const maxInstantRetries = 500
+
+// punchPause is the pause after a failed TCP punch attempt: punchRetry
+// once the fast phase is over; during it punchFastRetry, or none after an
+// ICMP refusal while *instant, the attempts followed at once so far, is
+// under maxInstantRetries.
+func punchPause(err error, fast bool, instant *int) time.Duration {
+	switch {
+	case !fast:
+		return punchRetry
+	case icmpRefused(err) && *instant < maxInstantRetries:
+		*instant++
+		return 0
+	}
+	return punchFastRetry
 }
 
 // retryPunch reports whether a TCP punch attempt that failed with err is
