@@ -149,7 +149,7 @@ uninstall:
 # The engine's tests with go-deadlock in place of sync.Mutex for the owners'
 # locks (internal/locks): any two locks taken in both orders fail the run.
 locks: deps
-	$(GO) test -tags 'sqlite_fts5 deadlock' -count=1 -timeout 30m ./engine/ ./engine/swarm/
+	$(GO) test -tags 'sqlite_fts5 deadlock' -count=1 -timeout 30m ./engine/ ./engine/swarm/ ./engine/overlay/
 
 demo: build
 	$(BIN) demo

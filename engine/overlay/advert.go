@@ -4,8 +4,9 @@ import (
 	"cmp"
 	"maps"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // Adverts. Every supernode floods an advert through the supernode graph:
@@ -70,7 +71,7 @@ func (st *originState) heldSince(t time.Time) uint64 {
 
 // advertStore holds the adverts of other supernodes.
 type advertStore struct {
-	mu      sync.Mutex
+	mu      locks.Mutex
 	m       map[string]*originState
 	version uint64 // bumped when origins come or go or their links change
 }

@@ -10,11 +10,12 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // Dial-back: how a node learns whether others can reach it. The asker
@@ -77,7 +78,7 @@ type DialBack struct {
 	cfg DialBackConfig
 	log *slog.Logger
 
-	mu       sync.Mutex
+	mu       locks.Mutex
 	perIP    map[netip.Addr][]time.Time // recent dial-backs per source IP
 	global   []time.Time                // recent dial-backs for everyone
 	inflight int

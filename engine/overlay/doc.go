@@ -140,10 +140,17 @@
 //     deadline: it serialises the link's writer goroutine with the direct
 //     writes of a welcome or a last error frame.
 //
-// Supernode.mu, Leaf.mu, advertStore.mu, routeTable.mu, DialBack.mu and
-// Query.mu take nothing under them. Links are closed, frames queued
+// Supernode.mu, Leaf.mu, advertStore.mu, routeTable.mu, DialBack.mu,
+// Query.mu and fewRows.mu take nothing under them (fewEntries counts the
+// rows with fewRows.mu released). Links are closed, frames queued
 // (link.trySend never blocks), the index written, the Finder's cache told
 // (rememberChanged) and roles changed (activate, deactivate) with them
 // released; Leaf.mu is held while queueing frames to its own links with
 // trySend and while logging a failed dial.
+//
+// The locks above are internal/locks mutexes, so `make locks` checks their
+// order with go-deadlock, except three kept plain: dbGate.mu (a
+// sync.Cond's), link.wmu (one per connection, held across its write) and
+// index.wmu, which recountBehind takes on one goroutine and releases on
+// another, where go-deadlock would charge the first with holding it.
 package overlay

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	_ "github.com/mattn/go-sqlite3" // SQLite driver; build with -tags sqlite_fts5
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // indexSchema is the whole index: a plain table keyed by (leaf, infohash) and an external-content FTS5 table over name and file
@@ -70,8 +72,8 @@ type index struct {
 	db *sql.DB
 	kw *keyCounts
 
-	wmu       sync.Mutex // serialises writers, so key counts follow the rows
-	umu       sync.Mutex // guards uncounted; changed with wmu held too, except for a new leaf (newStandby)
+	wmu       sync.Mutex  // serialises writers, so key counts follow the rows
+	umu       locks.Mutex // guards uncounted; changed with wmu held too, except for a new leaf (newStandby)
 	uncounted map[int64]bool
 	upserts   atomic.Int64 // entries written by put, for tests
 	inserted  atomic.Int64 // new entries written (whether or not committed)
@@ -88,7 +90,7 @@ type index struct {
 // count plus the inserts since stays under rankCandidates, no word of a
 // search can have rankCandidates matches, and matchWords skips counting.
 type fewRows struct {
-	mu      sync.Mutex
+	mu      locks.Mutex
 	counted bool
 	rows    int64     // entries counted, at most rankCandidates
 	at      int64     // index.inserted when counted

@@ -8,8 +8,9 @@ import (
 	"maps"
 	"math/bits"
 	"slices"
-	"sync"
 	"unicode/utf8"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // Keyword tables. A supernode summarises everything its leaves share as a
@@ -105,7 +106,7 @@ func entryKeys(terms []string) []uint32 {
 // table is the set of keys with a count above zero; version changes
 // whenever that set does.
 type keyCounts struct {
-	mu      sync.Mutex
+	mu      locks.Mutex
 	m       map[uint32]int32
 	version uint64 // any change to the key set
 	added   uint64 // keys that appeared

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // DefaultLinks is how many supernodes a leaf stays linked to by default.
@@ -66,7 +68,7 @@ type Leaf struct {
 	stop    chan struct{} // closed when Run returns
 	wg      sync.WaitGroup
 
-	mu        sync.Mutex
+	mu        locks.Mutex
 	started   bool
 	stopped   bool
 	shares    map[[20]byte]Entry // replaced whole, never mutated; nil until SetShares

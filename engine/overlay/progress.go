@@ -2,10 +2,10 @@ package overlay
 
 import (
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // DefaultAnswerTimeout is how long a search waits for the supernodes it
@@ -16,7 +16,7 @@ const DefaultAnswerTimeout = 5 * time.Second
 type Query struct {
 	id       uuid.UUID
 	hits     <-chan Hit
-	mu       sync.Mutex
+	mu       locks.Mutex
 	p        Progress
 	asked    []string // supernodes the query went to, once it is done
 	answered []string // those of them that answered, once it is done

@@ -1,10 +1,11 @@
 package overlay
 
 import (
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // origin is where hits for a query go back to: the link it arrived on, or
@@ -17,7 +18,7 @@ type origin interface {
 // from. It is both the duplicate filter and the reverse path for hits. It
 // holds at most max entries and forgets each after ttl.
 type routeTable struct {
-	mu    sync.Mutex
+	mu    locks.Mutex
 	ttl   time.Duration
 	max   int
 	m     map[uuid.UUID]routeEntry

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // Defaults for SupernodeConfig.
@@ -138,10 +140,10 @@ type Supernode struct {
 	sent   traffic
 
 	advKick chan struct{}
-	ownMu   sync.Mutex
+	ownMu   locks.Mutex
 	own     ownAdvert
 
-	routeMu     sync.Mutex
+	routeMu     locks.Mutex
 	routeCache  routeGraph // strict: routes follow links both ends list
 	looseCache  *bgraph    // loose: broadcast trees
 	routeAdvVer uint64
@@ -149,7 +151,7 @@ type Supernode struct {
 	routeBuilt  time.Time
 	treeKids    map[string][]string // broadcast-tree children per root, for routeCache
 
-	mu         sync.Mutex
+	mu         locks.Mutex
 	closed     bool
 	leaves     map[int64]*leafConn
 	neighbours map[string]*neighbour

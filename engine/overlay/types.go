@@ -6,8 +6,9 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // Dialer opens a TCP connection; the engine supplies one that enforces its
@@ -32,7 +33,7 @@ type SupernodeCache interface {
 // rememberChanged tells f's cache, when f has one, about addrs if they
 // differ from *last, what it was told before (mu guards last). The cache
 // is called with mu released.
-func rememberChanged(ctx context.Context, f Finder, mu *sync.Mutex, last *[]string, addrs []string) {
+func rememberChanged(ctx context.Context, f Finder, mu *locks.Mutex, last *[]string, addrs []string) {
 	cache, ok := f.(SupernodeCache)
 	if !ok || len(addrs) == 0 {
 		return

@@ -3,8 +3,9 @@ package overlay
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
+
+	"github.com/shoalp2p/shoal/internal/locks"
 )
 
 // cacheRecorder is a Finder with a SupernodeCache that records each call.
@@ -20,7 +21,7 @@ func (c *cacheRecorder) RememberSupernodes(_ context.Context, addrs []string) {
 // TestRememberChanged: the cache hears a list once, again only when it
 // changes, never an empty one; a Finder without a cache is left alone.
 func TestRememberChanged(t *testing.T) {
-	var mu sync.Mutex
+	var mu locks.Mutex
 	var last []string
 	c := &cacheRecorder{}
 	for _, addrs := range [][]string{
