@@ -136,9 +136,10 @@
 //     throughout (recountBehind); until it is done the keyword table's
 //     readers wait on a channel (keyCounts.whole), with no lock held:
 //     nextAdvert reads the counters (advertView) before it takes ownMu.
-//   - link.wmu is held across the one conn.Write of a frame, under a write
-//     deadline: it serialises the link's writer goroutine with the direct
-//     writes of a welcome or a last error frame.
+//   - link.wmu is held across one conn.Write (a frame, or the batch of
+//     queued frames writeQueued joins), under a write deadline: it
+//     serialises the link's writer goroutine with the direct writes of a
+//     welcome or a last error frame. Frames are encoded before it is taken.
 //
 // Supernode.mu, Leaf.mu, advertStore.mu, routeTable.mu, DialBack.mu,
 // Query.mu and fewRows.mu take nothing under them (fewEntries counts the
