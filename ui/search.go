@@ -79,8 +79,8 @@ func newSearchTab(u *UI) *searchTab {
 		{title: "Size", width: 90, kind: cellNumber, sortable: true},
 		{title: "Files", width: 60, kind: cellNumber, sortable: true},
 		{title: "Sources", width: 85, kind: cellNumber, sortable: true},
-		{title: "Seeds / leechers", width: 125, kind: cellNumber, sortable: true},
-		{title: "Found on", width: 150, kind: cellText, sortable: true},
+		{title: "Seeds / peers", width: 120, kind: cellNumber, sortable: true},
+		{title: "Found on", width: 115, kind: cellText, sortable: true},
 		{title: "", width: 110, kind: cellButton, enabled: labelDownload},
 	})
 	s.grid.onSort = s.show
@@ -294,30 +294,31 @@ func (s *searchTab) show() {
 }
 
 // originText says where a hit was found: Shoal nodes, the BitTorrent DHT
-// (with the peers seen in its swarm), or both.
+// (its swarm is in the Seeds / peers column), or both.
 func originText(h engine.Hit) string {
 	switch h.Origin() {
 	case "library":
 		return "Your library"
 	case "dht":
-		return fmt.Sprintf("BitTorrent DHT · %d peers", h.Swarm)
+		return "BitTorrent DHT"
 	case "shoal+dht":
-		return fmt.Sprintf("Shoal + DHT · %d peers", h.Swarm)
+		return "Shoal + DHT"
 	}
 	return "Shoal"
 }
 
-// seedsText is a DHT hit's BitTorrent swarm as seeds / leechers, where a
-// scrape counted them ("12 / 3"); else the peers its supernode saw ("9
-// peers"); empty for hits only Shoal nodes hold (their count is Sources).
+// seedsText is a DHT hit's BitTorrent swarm as seeds / peers (all of
+// them, as in the Transfers tab): "12 / 15" where a BEP 33 scrape counted
+// the seeds, "– / 9" where none did; empty for hits only Shoal nodes hold
+// (their count is Sources).
 func seedsText(h engine.Hit) string {
 	switch {
 	case !h.DHT:
 		return ""
 	case h.Scraped:
-		return fmt.Sprintf("%d / %d", h.Seeds, h.Leechers)
+		return fmt.Sprintf("%d / %d", h.Seeds, max(h.Swarm, h.Seeds+h.Leechers))
 	}
-	return plural(h.Swarm, "peer")
+	return fmt.Sprintf("– / %d", h.Swarm)
 }
 
 // filesText is a hit's file count, and which of its files other hits of

@@ -297,10 +297,10 @@ func TestSearchSameFiles(t *testing.T) {
 	}
 }
 
-// TestSearchSeedsLeechers: the Seeds / leechers column shows a DHT hit's
-// swarm as a BEP 33 scrape counted it, or the peers seen where no scrape
-// answered, and nothing for a hit only Shoal nodes hold; it sorts by
-// seeds, then leechers.
+// TestSearchSeedsLeechers: the Seeds / peers column shows a DHT hit's
+// seeds as a BEP 33 scrape counted them ("–" where no scrape answered)
+// and its swarm's peers, and nothing for a hit only Shoal nodes hold; it
+// sorts by seeds, then leechers.
 func TestSearchSeedsLeechers(t *testing.T) {
 	u, f := newTestUI(t)
 	scraped := engine.Hit{InfoHash: hash(0x21), Name: "scraped", DHT: true, Swarm: 15, Scraped: true, Seeds: 12, Leechers: 3}
@@ -313,16 +313,16 @@ func TestSearchSeedsLeechers(t *testing.T) {
 	close(stream)
 	settleSearch(u)
 	g := u.search.grid
-	if got := header(t, g, searchColSwarm).Text; got != "Seeds / leechers" {
+	if got := header(t, g, searchColSwarm).Text; got != "Seeds / peers" {
 		t.Fatalf("column title %q", got)
 	}
-	want := map[string]string{scraped.Name: "12 / 3", few.Name: "2 / 38", unscraped.Name: "9 peers", hitDebian.Name: ""}
+	want := map[string]string{scraped.Name: "12 / 15", few.Name: "2 / 40", unscraped.Name: "– / 9", hitDebian.Name: ""}
 	if len(g.rows) != len(want) {
 		t.Fatalf("rows = %q", g.rows)
 	}
 	for _, r := range g.rows {
 		if got := r[searchColSwarm]; got != want[r[searchColName]] {
-			t.Errorf("%s: Seeds / leechers %q, want %q", r[searchColName], got, want[r[searchColName]])
+			t.Errorf("%s: Seeds / peers %q, want %q", r[searchColName], got, want[r[searchColName]])
 		}
 	}
 	test.Tap(header(t, g, searchColSwarm))
@@ -331,6 +331,6 @@ func TestSearchSeedsLeechers(t *testing.T) {
 	second := searchRowNames(u)
 	asc := []string{hitDebian.Name, unscraped.Name, few.Name, scraped.Name}
 	if !slices.Equal(first, asc) && !slices.Equal(second, asc) {
-		t.Fatalf("sorted by Seeds / leechers: %q then %q; want %q one way", first, second, asc)
+		t.Fatalf("sorted by Seeds / peers: %q then %q; want %q one way", first, second, asc)
 	}
 }

@@ -183,7 +183,7 @@ func TestColumnsFitAt800(t *testing.T) {
 	u.transfers.grid.selectRow(0)
 	widest := map[string]string{"Size": "1023 MiB", "Down": "9.99 MiB/s", "Up": "9.99 MiB/s", "ETA": "59m 59s",
 		"Seeds": "12 (120)", "Peers": "12 (120)", "Ratio": "10.00", "Gave us": "1023 MiB", "Took": "1023 MiB",
-		"Files": "1234", "Sources": "123"}
+		"Files": "1234", "Sources": "123", "Seeds / peers": "9999 / 9999"}
 	for _, tc := range []struct {
 		name string
 		item *container.TabItem
