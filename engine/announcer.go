@@ -387,12 +387,13 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 		var found []string
 		skip := quiet || !e.dhtCanAsk()
 		if !skip {
-			if it.complete && e.responder != nil {
+			seed := it.complete && e.responder != nil && whole(sw)
+			if seed {
 				e.responder.AnnounceAsSeed(t.ih) // BEP 33: other nodes count us as a seed
 			}
 			lookup := e.dhtLookup(ctx, t.ih, e.announcePort(), 0, true)
 			if alt, ok := e.hybridAlias(t, sw); ok { // libtorrent's hybrids announce both
-				if it.complete && e.responder != nil {
+				if seed {
 					e.responder.AnnounceAsSeed(alt)
 				}
 				more := e.dhtLookup(ctx, alt, e.announcePort(), 0, false)
@@ -472,4 +473,16 @@ func announcerFor(tiers [][]string) *tracker.Announcer {
 		}
 	}
 	return noTrackers
+}
+
+// whole reports whether sw has every piece, as BEP 33's seed flag claims.
+// Complete counts the wanted pieces only: a download with files skipped
+// is complete without being a seed. A library item that waits for its
+// swarm (nil) holds all its files.
+func whole(sw *swarm.Swarm) bool {
+	if sw == nil {
+		return true
+	}
+	st := sw.Stats()
+	return st.HasInfo && st.PiecesHave == st.Pieces
 }
