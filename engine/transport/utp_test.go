@@ -221,6 +221,9 @@ func TestUTPSocketBuffersCapped(t *testing.T) {
 		t.Skip("the caps and the way past them are Linux's")
 	}
 	rmax, wmax := sysctlInt(t, "rmem_max"), sysctlInt(t, "wmem_max")
+	if max(rmax, wmax) > 256<<20 {
+		t.Skipf("caps %d/%d: asking twice as much would not fit the kernel's int", rmax, wmax)
+	}
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -257,6 +260,10 @@ func withoutNetAdmin(t *testing.T) {
 		os.Args[0], "-test.run=^TestUTPSocketBuffersCapped$", "-test.v", "-test.count=1")
 	out, err := cmd.CombinedOutput()
 	t.Logf("without CAP_NET_ADMIN:\n%s", out)
+	if !strings.Contains(string(out), "=== RUN") {
+		t.Logf("setpriv could not drop CAP_NET_ADMIN here (%v): the capped path is not run", err)
+		return
+	}
 	if err != nil {
 		t.Errorf("without CAP_NET_ADMIN: %v", err)
 	}
