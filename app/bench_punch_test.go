@@ -22,6 +22,8 @@ import (
 //     without port mapping, dropping unsolicited packets (Stealth);
 //   - strict, answering: the same routers answering unsolicited packets
 //     (TCP RST, ICMP port unreachable), the lab's default;
+//   - strict, answering, a hop apart: the same, with r5 one routed hop
+//     from r2 (netlab Options.Transit), as two homes on the Internet are;
 //   - strict, refusing: the same routers refusing them in their firewall
 //     (iptables REJECT, the same answers, as OpenWrt does);
 //   - mapped ↔ strict: h1 behind r1 (its port mapped by UPnP) ↔ h5 behind
@@ -39,6 +41,7 @@ func TestBenchHolePunchNATs(t *testing.T) {
 	}{
 		{"strict, silent (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2"}},
 		{"strict, answering (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2", answering: true}},
+		{"strict, answering, a hop apart (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2", answering: true, transit: true}},
 		{"strict, refusing (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2", reject: true}},
 		{"mapped ↔ strict answering (h1/r1 UPnP ↔ h5/r5)", labPunchCase{leechHost: "h1", answering: true}},
 		{"strict silent ↔ double NAT (h2/r2 ↔ h3/r3/r4)", labPunchCase{leechHost: "h2", seeder: "h3"}},
