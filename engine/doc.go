@@ -174,8 +174,9 @@
 //     the rendezvous was asked (utp-answering), and in 3 of 3 in app
 //     TestBenchHolePunchNATs. Where the two routers share a segment no TTL
 //     expires between them, and uTP through answering routers still fails
-//     there (0 of 3), as it does from behind the lab's double NAT (0 of 3:
-//     the openers expire at the carrier's NAT before opening it).
+//     there (0 of 3), as it does from behind the lab's double NAT (0 of 3,
+//     not looked into yet; there a TTL of 2 expires at the carrier's NAT,
+//     so the openers open only the home router).
 //   - TCP: the RST, the router's own or its firewall's, removes our
 //     router's entry as it passes, so nothing lingers; but each attempt's
 //     hole is open for one round trip only (0.2 ms in the lab), until the
