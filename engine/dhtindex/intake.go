@@ -21,11 +21,14 @@ const (
 	// starting) costs seconds, a peer that never answers costs little.
 	failedRetry = 15 * time.Second
 	failedTTL   = 3 * time.Minute
-	// noPeersTTL keeps out an infohash get_peers found nobody for: short,
-	// because an announcer's get_peers (which offers us the infohash)
-	// comes before its announce_peer, so the first look often finds nobody.
-	noPeersTTL = 90 * time.Second
-	ipWindow   = time.Minute
+	// An infohash get_peers found nobody for is kept out for noPeersRetry,
+	// doubling with each such look in a row up to noPeersTTL: short at
+	// first, because an announcer's get_peers (which offers us the
+	// infohash) comes before its announce_peer, so the first look often
+	// finds nobody; longer for one nobody ever has (a fake announce).
+	noPeersRetry = 30 * time.Second
+	noPeersTTL   = 8 * time.Minute
+	ipWindow     = time.Minute
 )
 
 // handled is when an infohash was last looked at, and whether get_peers
@@ -36,7 +39,14 @@ type handled struct {
 	// fails counts looks in a row that found peers but no metadata; such
 	// an infohash is looked at again after failedWait(fails).
 	fails uint8
+	// empties counts looks in a row that found nobody; such an infohash
+	// is looked at again after noPeersWait(empties).
+	empties uint8
 }
+
+// noPeersWait is how long an infohash is kept out after empties looks in
+// a row found nobody: noPeersRetry doubled per look, at most noPeersTTL.
+func noPeersWait(empties uint8) time.Duration { return backoff(noPeersRetry, noPeersTTL, empties) }
 
 // failedWait is how long an infohash is kept out after fails failed
 // fetches in a row: failedRetry doubled per failure, at most failedTTL.
@@ -54,7 +64,7 @@ func (h handled) fresh(now time.Time) bool {
 	case h.fails > 0:
 		return now.Sub(h.at) < failedWait(h.fails)
 	case h.noPeers:
-		return now.Sub(h.at) < noPeersTTL
+		return now.Sub(h.at) < noPeersWait(max(h.empties, 1))
 	}
 	return now.Sub(h.at) < recentTTL
 }
@@ -208,6 +218,9 @@ func (in *intake) done(ih [20]byte, noPeers, failed bool, known []string, now ti
 	h := handled{at: now, noPeers: noPeers}
 	if failed {
 		h.fails = min(in.recent[ih].fails, 254) + 1
+	}
+	if noPeers {
+		h.empties = min(in.recent[ih].empties, 254) + 1
 	}
 	in.recent[ih] = h
 }

@@ -41,6 +41,36 @@ func TestIntakeRetriesFailedFetch(t *testing.T) {
 	}
 }
 
+// TestIntakeRetriesNobody: an infohash get_peers found nobody for is taken
+// in again after noPeersRetry (the announcer's announce_peer often comes
+// after the get_peers that offered it to us), then after twice that, and
+// so on up to noPeersTTL while each look finds nobody.
+func TestIntakeRetriesNobody(t *testing.T) {
+	in := newIntake(1000)
+	now := time.Now()
+	ih := [20]byte{9}
+	if !in.offer(ih, "198.51.100.1", "", now) {
+		t.Fatal("first offer refused")
+	}
+	in.next()
+	at := now
+	for i, wait := range []time.Duration{noPeersRetry, 2 * noPeersRetry, 4 * noPeersRetry, 8 * noPeersRetry, noPeersTTL, noPeersTTL} {
+		in.done(ih, true, false, nil, at)
+		if in.offer(ih, "198.51.100.1", "", at.Add(wait-time.Second)) {
+			t.Fatalf("look %d found nobody: taken in again before %v", i+1, wait)
+		}
+		at = at.Add(wait + time.Second)
+		if !in.offer(ih, "198.51.100.1", "", at) {
+			t.Fatalf("look %d found nobody: not taken in again after %v", i+1, wait)
+		}
+		in.next()
+	}
+	in.done(ih, false, false, nil, at)
+	if in.offer(ih, "198.51.100.1", "", at.Add(noPeersTTL+time.Second)) {
+		t.Fatal("fetched at last, yet taken in again before recentTTL")
+	}
+}
+
 // TestIntakeOneFetcherPerInfohash: an infohash offered again while a
 // fetcher looks at it is not queued a second time; a peer announced
 // meanwhile is tried at once if the look found nothing, unless it was
