@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha1"
+	"encoding/hex"
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/dhtindex"
@@ -117,6 +118,10 @@ func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 		Crawl: dhtindex.ServerCrawler{S: e.dht},
 		FindPeers: func(ctx context.Context, ih [20]byte) dhtindex.Swarm {
 			sw := e.dhtLookup(ctx, ih, 0, indexerSettle, true)
+			if len(sw.peers) == 0 {
+				e.log.Debug("DHT lookup found nobody", "part", "dhtindex", "infohash", hex.EncodeToString(ih[:]),
+					"table", sw.tableNodes, "queried", sw.queried, "answers", sw.answers)
+			}
 			seeds, downloaders, ok := sw.scrape.counts()
 			return dhtindex.Swarm{Peers: sw.peers, Scraped: ok, Seeds: seeds, Downloaders: downloaders}
 		},

@@ -449,6 +449,9 @@ func (e *Engine) dhtPeers(ctx context.Context, ih [20]byte, port int) []string {
 type dhtSwarm struct {
 	peers  []string
 	scrape dhtScrape
+	// What the traversals did, summed over the servers: nodes in their
+	// routing tables at the start, nodes queried, and answers.
+	tableNodes, queried, answers int
 }
 
 // dhtLookup is dhtPeers, but with settle > 0 each traversal returns
@@ -468,8 +471,10 @@ func (e *Engine) dhtLookup(ctx context.Context, ih [20]byte, port int, settle ti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			peers, holders := dhtPeersOn(ctx, s, ih, p, settle)
+			found[i].tableNodes = s.NumNodes()
+			peers, holders, st := dhtPeersStats(ctx, s, ih, p, settle)
 			found[i].peers = peers
+			found[i].queried, found[i].answers = int(st.NumAddrsTried), int(st.NumResponses)
 			if scrape {
 				found[i].scrape = scrapeHolders(ctx, s, ih, holders)
 			}
@@ -480,6 +485,7 @@ func (e *Engine) dhtLookup(ctx context.Context, ih [20]byte, port int, settle ti
 	var out dhtSwarm
 	for _, f := range found {
 		out.scrape.merge(f.scrape)
+		out.tableNodes, out.queried, out.answers = out.tableNodes+f.tableNodes, out.queried+f.queried, out.answers+f.answers
 		for _, a := range f.peers {
 			if !seen[a] {
 				seen[a] = true
@@ -495,13 +501,19 @@ func (e *Engine) dhtLookup(ctx context.Context, ih [20]byte, port int, settle ti
 // after the first peers arrived. It returns the peers and the first few
 // nodes that answered with peers (the swarm's holders).
 func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settle time.Duration) ([]string, []krpc.NodeAddr) {
+	peers, holders, _ := dhtPeersStats(ctx, s, ih, port, settle)
+	return peers, holders
+}
+
+// dhtPeersStats is dhtPeersOn, also returning the traversal's counts.
+func dhtPeersStats(ctx context.Context, s *dht.Server, ih [20]byte, port int, settle time.Duration) ([]string, []krpc.NodeAddr, dht.TraversalStats) {
 	var opts []dht.AnnounceOpt
 	if port > 0 {
 		opts = append(opts, dht.AnnouncePeer(dht.AnnouncePeerOpts{Port: port}))
 	}
 	a, err := s.AnnounceTraversal(ih, opts...)
 	if err != nil {
-		return nil, nil
+		return nil, nil, dht.TraversalStats{}
 	}
 	defer a.Close()
 	seen := map[string]bool{}
@@ -514,7 +526,7 @@ func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settl
 		select {
 		case v, ok := <-a.Peers:
 			if !ok {
-				return out, holders.addrs
+				return out, holders.addrs, a.TraversalStats()
 			}
 			if len(v.Peers) > 0 {
 				holders.add(v.NodeInfo.Addr)
@@ -530,11 +542,11 @@ func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settl
 				settled = time.After(settle)
 			}
 		case <-settled:
-			return out, holders.addrs
+			return out, holders.addrs, a.TraversalStats()
 		case <-timeout.C:
-			return out, holders.addrs
+			return out, holders.addrs, a.TraversalStats()
 		case <-ctx.Done():
-			return out, holders.addrs
+			return out, holders.addrs, a.TraversalStats()
 		}
 	}
 }
