@@ -45,6 +45,31 @@ func (c ServerCrawler) ID() [20]byte { return c.S.ID() }
 // Nodes implements Crawler.
 func (c ServerCrawler) Nodes() []krpc.NodeInfo { return c.S.Nodes() }
 
+// NodeFinder is what a Crawler may also do: ask one node for the nodes it
+// knows closest to target (find_node). The crawl uses it to learn the
+// nodes of its part of the keyspace when none it knows is due.
+type NodeFinder interface {
+	FindNodes(ctx context.Context, to *net.UDPAddr, target [20]byte) ([]krpc.NodeInfo, error)
+}
+
+// FindNodes implements NodeFinder with one try and the library's own send
+// limiter bypassed (the crawl's budget counts it).
+func (c ServerCrawler) FindNodes(ctx context.Context, to *net.UDPAddr, target [20]byte) ([]krpc.NodeInfo, error) {
+	res := c.S.Query(ctx, dht.NewAddr(to), "find_node", dht.QueryInput{
+		MsgArgs:      krpc.MsgArgs{Target: target},
+		NumTries:     1,
+		RateLimiting: dht.QueryRateLimiting{NotAny: true},
+	})
+	if err := res.ToError(); err != nil {
+		return nil, fmt.Errorf("dhtindex: find_node to %s: %w", to, err)
+	}
+	var out []krpc.NodeInfo
+	if r := res.Reply.R; r != nil {
+		r.ForAllNodes(func(n krpc.NodeInfo) { out = append(out, n) })
+	}
+	return out, nil
+}
+
 // errNoSamples means a node answered without "samples": it does not speak
 // BEP 51.
 var errNoSamples = errors.New("dhtindex: answer without samples")
@@ -87,6 +112,7 @@ const (
 	failedGap      = 10 * time.Minute // a node that did not answer, at most (failWait)
 	failedRetryGap = 30 * time.Second // a node that did not answer once
 	exploreGap     = time.Minute      // between queries outside our part while we know none in it
+	discoverGap    = time.Minute      // between find_node queries to one node
 )
 
 // crawlState is the polite BEP 51 crawl: one global budget (a rate
@@ -100,16 +126,18 @@ type crawlState struct {
 	mu         sync.Mutex
 	exploredAt time.Time
 	nextAt     map[string]time.Time
-	fails      map[string]uint8 // unanswered queries in a row, per node
+	findAt     map[string]time.Time // per node, when it may be asked find_node again
+	fails      map[string]uint8     // unanswered queries in a row, per node
 	pool       map[string]krpc.NodeInfo
-	sent       atomic.Int64
-	answered   atomic.Int64
+	sent       atomic.Int64 // sample_infohashes queries
+	answered   atomic.Int64 // ... answered with samples
+	finds      atomic.Int64 // find_node queries (discover)
 }
 
 func newCrawlState(cfg IndexerConfig) *crawlState {
 	return &crawlState{c: cfg.Crawl, limiter: rate.NewLimiter(rate.Limit(cfg.CrawlRate), 1),
 		prefix: min(max(cfg.PrefixBits, 0), 32), region: cfg.Region,
-		nextAt: make(map[string]time.Time), fails: make(map[string]uint8), pool: make(map[string]krpc.NodeInfo)}
+		nextAt: make(map[string]time.Time), findAt: make(map[string]time.Time), fails: make(map[string]uint8), pool: make(map[string]krpc.NodeInfo)}
 }
 
 // run crawls until ctx ends: each round picks a target near our node ID
@@ -122,6 +150,16 @@ func (cs *crawlState) run(ctx context.Context, in *intake) {
 		target := cs.target()
 		due := cs.due(target, time.Now())
 		if len(due) == 0 {
+			// Learn more nodes meanwhile, in a free query slot, so that
+			// a slow answer does not hold up the next look.
+			select {
+			case sem <- struct{}{}:
+				wg.Go(func() {
+					defer func() { <-sem }()
+					cs.discover(ctx)
+				})
+			default:
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
@@ -278,6 +316,81 @@ func (cs *crawlState) failWait(key string) time.Duration {
 	n := min(cs.fails[key], 254) + 1
 	cs.fails[key] = n
 	return backoff(failedRetryGap, failedGap, n)
+}
+
+// discover asks one known node, within the budget, for the nodes closest
+// to a target in our part of the keyspace, and keeps them for due: the
+// crawl otherwise learns nodes only from sample answers, so with few nodes
+// of its part known (all waiting out their intervals) it would idle while
+// most of its part stayed unseen. Each node is asked at most once per
+// discoverGap.
+func (cs *crawlState) discover(ctx context.Context) {
+	f, ok := cs.c.(NodeFinder)
+	if !ok {
+		return
+	}
+	target := cs.target()
+	n, ok := cs.finderFor(target, time.Now())
+	if !ok || cs.limiter.Wait(ctx) != nil {
+		return
+	}
+	cs.finds.Add(1)
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nodes, err := f.FindNodes(qctx, n.Addr.UDP(), target)
+	if err != nil {
+		return
+	}
+	self := cs.c.ID()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, nn := range nodes {
+		if len(cs.pool) >= maxPool {
+			break
+		}
+		if nn.ID != self && nn.Addr.Port != 0 {
+			cs.pool[nn.Addr.String()] = nn
+		}
+	}
+}
+
+// finderFor picks the known node closest to target that may be asked
+// find_node now, and books it for discoverGap.
+func (cs *crawlState) finderFor(target [20]byte, now time.Time) (krpc.NodeInfo, bool) {
+	self := cs.c.ID()
+	nodes := cs.c.Nodes()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, n := range cs.pool {
+		nodes = append(nodes, n)
+	}
+	var best krpc.NodeInfo
+	var bestD [20]byte
+	found := false
+	for _, n := range nodes {
+		key := n.Addr.String()
+		if n.ID == self || n.Addr.Port == 0 || now.Before(cs.findAt[key]) {
+			continue
+		}
+		if d := xor(n.ID, target); !found || bytes.Compare(d[:], bestD[:]) < 0 {
+			best, bestD, found = n, d, true
+		}
+	}
+	if !found {
+		return krpc.NodeInfo{}, false
+	}
+	if len(cs.findAt) >= maxCooldowns {
+		for k, at := range cs.findAt {
+			if !now.Before(at) {
+				delete(cs.findAt, k)
+			}
+		}
+		if len(cs.findAt) >= maxCooldowns {
+			clear(cs.findAt)
+		}
+	}
+	cs.findAt[best.Addr.String()] = now.Add(discoverGap)
+	return best, true
 }
 
 // ask sends one sample_infohashes and takes in its samples and nodes.

@@ -132,6 +132,7 @@ type Stats struct {
 	Fetched, FetchFailed, Refreshed int64 // metadata verified; every peer failed; already indexed
 	Indexed                         int64 // handed to the index
 	SampleQueries, SampleAnswers    int64 // BEP 51 queries sent; answers with samples
+	NodeQueries                     int64 // find_node queries the crawl sent to learn nodes (within the same budget)
 }
 
 // Indexer turns infohashes seen on the DHT into verified index entries.
@@ -174,6 +175,7 @@ func (ix *Indexer) Stats() Stats {
 	st.Refreshed, st.Indexed = ix.refreshed.Load(), ix.indexed.Load()
 	if ix.crawl != nil {
 		st.SampleQueries, st.SampleAnswers = ix.crawl.sent.Load(), ix.crawl.answered.Load()
+		st.NodeQueries = ix.crawl.finds.Load()
 	}
 	return st
 }

@@ -64,7 +64,7 @@ type DHTSimReport struct {
 	FoundRetry int
 	FirstP50   time.Duration
 	FirstP95   time.Duration
-	CrawlRates []float64 // sample_infohashes per second at each supernode
+	CrawlRates []float64 // crawl queries (sample_infohashes and find_node) per second at each supernode
 	Budget     int
 	Crawled    []int // distinct DHT nodes each supernode asked
 	// CrawledUnion is how many distinct nodes were asked by any
@@ -109,7 +109,7 @@ func (r DHTSimReport) String() string {
 	for i, v := range r.CrawlRates {
 		rates[i] = fmt.Sprintf("%.2f", v)
 	}
-	fmt.Fprintf(&b, "  crawl rate per supernode (sample_infohashes/s, budget %d): %s\n", r.Budget, strings.Join(rates, " "))
+	fmt.Fprintf(&b, "  crawl rate per supernode (sample_infohashes + find_node per s, budget %d): %s\n", r.Budget, strings.Join(rates, " "))
 	fmt.Fprintf(&b, "  DHT nodes crawled per supernode %v; %d distinct; asked by more than one supernode: %.1f%%\n", r.Crawled, r.CrawledUnion, 100*r.Overlap)
 	fmt.Fprintf(&b, "  per supernode: infohashes taken in %v, without peers %v, metadata failed %v\n", r.Offered, r.NoPeers, r.FetchFailed)
 	return b.String()
@@ -445,8 +445,8 @@ func (s *DHTSim) logProgress(indexed map[[20]byte]time.Duration) {
 	}
 	for i, sn := range s.supers {
 		st, _ := sn.DHTIndexStats()
-		fmt.Fprintf(&b, "\n  supernode %d: offered %d pending %d no-peers %d fetched %d failed %d indexed %d; sample queries %d answers %d",
-			i, st.Offered, st.Pending, st.NoPeers, st.Fetched, st.FetchFailed, st.Indexed, st.SampleQueries, st.SampleAnswers)
+		fmt.Fprintf(&b, "\n  supernode %d: offered %d pending %d no-peers %d fetched %d failed %d indexed %d; sample queries %d answers %d; find_node %d",
+			i, st.Offered, st.Pending, st.NoPeers, st.Fetched, st.FetchFailed, st.Indexed, st.SampleQueries, st.SampleAnswers, st.NodeQueries)
 	}
 	s.logf("dhtsim: %v: %d/%d seeded torrents indexed%s", time.Since(s.start).Round(time.Second), len(indexed), s.cfg.Seeded, b.String())
 }
@@ -468,7 +468,7 @@ func (s *DHTSim) crawlFigures(r *DHTSimReport) {
 	asked := map[string]int{}
 	for _, sn := range s.supers {
 		st, _ := sn.DHTIndexStats()
-		r.CrawlRates = append(r.CrawlRates, float64(st.SampleQueries)/r.Elapsed.Seconds())
+		r.CrawlRates = append(r.CrawlRates, float64(st.SampleQueries+st.NodeQueries)/r.Elapsed.Seconds())
 		r.Offered = append(r.Offered, st.Offered)
 		r.NoPeers = append(r.NoPeers, st.NoPeers)
 		r.FetchFailed = append(r.FetchFailed, st.FetchFailed)
