@@ -120,7 +120,7 @@ func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 			sw := e.dhtLookup(ctx, ih, 0, indexerSettle, true)
 			if len(sw.peers) == 0 {
 				e.log.Debug("DHT lookup found nobody", "part", "dhtindex", "infohash", hex.EncodeToString(ih[:]),
-					"table", sw.tableNodes, "queried", sw.queried, "answers", sw.answers)
+					"table", sw.tableNodes, "queried", sw.queried)
 			}
 			seeds, downloaders, ok := sw.scrape.counts()
 			return dhtindex.Swarm{Peers: sw.peers, Scraped: ok, Seeds: seeds, Downloaders: downloaders}

@@ -450,8 +450,8 @@ type dhtSwarm struct {
 	peers  []string
 	scrape dhtScrape
 	// What the traversals did, summed over the servers: nodes in their
-	// routing tables at the start, nodes queried, and answers.
-	tableNodes, queried, answers int
+	// routing tables at the start, and nodes queried.
+	tableNodes, queried int
 }
 
 // dhtLookup is dhtPeers, but with settle > 0 each traversal returns
@@ -472,9 +472,8 @@ func (e *Engine) dhtLookup(ctx context.Context, ih [20]byte, port int, settle ti
 		go func() {
 			defer wg.Done()
 			found[i].tableNodes = s.NumNodes()
-			peers, holders, st := dhtPeersStats(ctx, s, ih, p, settle)
-			found[i].peers = peers
-			found[i].queried, found[i].answers = int(st.NumAddrsTried), int(st.NumResponses)
+			peers, holders, queried := dhtPeersStats(ctx, s, ih, p, settle)
+			found[i].peers, found[i].queried = peers, queried
 			if scrape {
 				found[i].scrape = scrapeHolders(ctx, s, ih, holders)
 			}
@@ -485,7 +484,7 @@ func (e *Engine) dhtLookup(ctx context.Context, ih [20]byte, port int, settle ti
 	var out dhtSwarm
 	for _, f := range found {
 		out.scrape.merge(f.scrape)
-		out.tableNodes, out.queried, out.answers = out.tableNodes+f.tableNodes, out.queried+f.queried, out.answers+f.answers
+		out.tableNodes, out.queried = out.tableNodes+f.tableNodes, out.queried+f.queried
 		for _, a := range f.peers {
 			if !seen[a] {
 				seen[a] = true
@@ -505,15 +504,17 @@ func dhtPeersOn(ctx context.Context, s *dht.Server, ih [20]byte, port int, settl
 	return peers, holders
 }
 
-// dhtPeersStats is dhtPeersOn, also returning the traversal's counts.
-func dhtPeersStats(ctx context.Context, s *dht.Server, ih [20]byte, port int, settle time.Duration) ([]string, []krpc.NodeAddr, dht.TraversalStats) {
+// dhtPeersStats is dhtPeersOn, also returning how many nodes the
+// traversal queried (NumContacted: Announce.TraversalStats copies its
+// counters without atomics, a data race while the traversal runs).
+func dhtPeersStats(ctx context.Context, s *dht.Server, ih [20]byte, port int, settle time.Duration) ([]string, []krpc.NodeAddr, int) {
 	var opts []dht.AnnounceOpt
 	if port > 0 {
 		opts = append(opts, dht.AnnouncePeer(dht.AnnouncePeerOpts{Port: port}))
 	}
 	a, err := s.AnnounceTraversal(ih, opts...)
 	if err != nil {
-		return nil, nil, dht.TraversalStats{}
+		return nil, nil, 0
 	}
 	defer a.Close()
 	seen := map[string]bool{}
@@ -526,7 +527,7 @@ func dhtPeersStats(ctx context.Context, s *dht.Server, ih [20]byte, port int, se
 		select {
 		case v, ok := <-a.Peers:
 			if !ok {
-				return out, holders.addrs, a.TraversalStats()
+				return out, holders.addrs, int(a.NumContacted())
 			}
 			if len(v.Peers) > 0 {
 				holders.add(v.NodeInfo.Addr)
@@ -542,11 +543,11 @@ func dhtPeersStats(ctx context.Context, s *dht.Server, ih [20]byte, port int, se
 				settled = time.After(settle)
 			}
 		case <-settled:
-			return out, holders.addrs, a.TraversalStats()
+			return out, holders.addrs, int(a.NumContacted())
 		case <-timeout.C:
-			return out, holders.addrs, a.TraversalStats()
+			return out, holders.addrs, int(a.NumContacted())
 		case <-ctx.Done():
-			return out, holders.addrs, a.TraversalStats()
+			return out, holders.addrs, int(a.NumContacted())
 		}
 	}
 }
