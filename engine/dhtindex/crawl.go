@@ -251,9 +251,7 @@ func (cs *crawlState) due(target [20]byte, now time.Time) []krpc.NodeInfo {
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for _, n := range cs.pool {
-		nodes = append(nodes, n)
-	}
+	nodes = cs.knownLocked(nodes)
 	slices.SortFunc(nodes, func(a, b krpc.NodeInfo) int {
 		da, db := xor(a.ID, target), xor(b.ID, target)
 		return bytes.Compare(da[:], db[:])
@@ -291,18 +289,43 @@ func (cs *crawlState) due(target [20]byte, now time.Time) []krpc.NodeInfo {
 }
 
 // book sets a node's next-query time, bounding the map. Caller holds mu.
-func (cs *crawlState) book(key string, at, now time.Time) {
-	if len(cs.nextAt) >= maxCooldowns {
-		for k, t := range cs.nextAt {
+func (cs *crawlState) book(key string, at, now time.Time) { bookIn(cs.nextAt, key, at, now) }
+
+// bookIn sets key's time in a per-node cooldown map, dropping the times
+// that have passed once it holds maxCooldowns; if every slot is still
+// cooling down, key is skipped. Caller holds mu.
+func bookIn(m map[string]time.Time, key string, at, now time.Time) {
+	if len(m) >= maxCooldowns {
+		for k, t := range m {
 			if now.After(t) {
-				delete(cs.nextAt, k)
+				delete(m, k)
 			}
 		}
-		if len(cs.nextAt) >= maxCooldowns {
-			return // every slot is a node still cooling down: skip this one
+		if len(m) >= maxCooldowns {
+			return
 		}
 	}
-	cs.nextAt[key] = at
+	m[key] = at
+}
+
+// knownLocked is the routing table (nodes, read before taking mu) plus
+// the nodes kept from answers. Caller holds mu.
+func (cs *crawlState) knownLocked(nodes []krpc.NodeInfo) []krpc.NodeInfo {
+	for _, n := range cs.pool {
+		nodes = append(nodes, n)
+	}
+	return nodes
+}
+
+// keepLocked adds nodes (from an answer) to the pool, up to maxPool; due
+// and finderFor skip ourselves and portless entries. Caller holds mu.
+func (cs *crawlState) keepLocked(nodes []krpc.NodeInfo) {
+	for _, n := range nodes {
+		if len(cs.pool) >= maxPool {
+			break
+		}
+		cs.pool[n.Addr.String()] = n
+	}
 }
 
 // failWait counts one more unanswered query to the node at key and
@@ -341,17 +364,9 @@ func (cs *crawlState) discover(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	self := cs.c.ID()
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for _, nn := range nodes {
-		if len(cs.pool) >= maxPool {
-			break
-		}
-		if nn.ID != self && nn.Addr.Port != 0 {
-			cs.pool[nn.Addr.String()] = nn
-		}
-	}
+	cs.keepLocked(nodes)
 }
 
 // finderFor picks the known node closest to target that may be asked
@@ -361,9 +376,7 @@ func (cs *crawlState) finderFor(target [20]byte, now time.Time) (krpc.NodeInfo, 
 	nodes := cs.c.Nodes()
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for _, n := range cs.pool {
-		nodes = append(nodes, n)
-	}
+	nodes = cs.knownLocked(nodes)
 	var best krpc.NodeInfo
 	var bestD [20]byte
 	found := false
@@ -379,17 +392,7 @@ func (cs *crawlState) finderFor(target [20]byte, now time.Time) (krpc.NodeInfo, 
 	if !found {
 		return krpc.NodeInfo{}, false
 	}
-	if len(cs.findAt) >= maxCooldowns {
-		for k, at := range cs.findAt {
-			if !now.Before(at) {
-				delete(cs.findAt, k)
-			}
-		}
-		if len(cs.findAt) >= maxCooldowns {
-			clear(cs.findAt)
-		}
-	}
-	cs.findAt[best.Addr.String()] = now.Add(discoverGap)
+	bookIn(cs.findAt, best.Addr.String(), now.Add(discoverGap), now)
 	return best, true
 }
 
@@ -429,11 +432,6 @@ func (cs *crawlState) record(key string, a SampleAnswer, err error, now time.Tim
 		wait = defaultWait
 	}
 	cs.book(key, now.Add(max(wait, minInterval)), now)
-	for _, nn := range a.Nodes {
-		if len(cs.pool) >= maxPool {
-			break
-		}
-		cs.pool[nn.Addr.String()] = nn
-	}
+	cs.keepLocked(a.Nodes)
 	return true
 }

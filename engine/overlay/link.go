@@ -163,9 +163,12 @@ const writeBatchBytes = 64 << 10
 // one wake-up of its reader, per batch rather than per frame. A frame that
 // cannot be encoded is dropped alone; the link goes on.
 func (l *link) writeQueued(first *message) error {
+	type frame struct {
+		typ  string
+		size int
+	}
 	var buf []byte
-	var sent []*message
-	var sizes []int
+	var frames []frame
 	for m := first; m != nil; m = l.nextQueued(len(buf)) {
 		b, err := frameBytes(m)
 		if err != nil {
@@ -173,21 +176,16 @@ func (l *link) writeQueued(first *message) error {
 			continue
 		}
 		buf = append(buf, b...)
-		sent, sizes = append(sent, m), append(sizes, len(b))
+		frames = append(frames, frame{m.Type, len(b)})
 	}
 	if len(buf) == 0 {
 		return nil
 	}
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if err := l.conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
-		return fmt.Errorf("overlay: set write deadline: %w", err)
+	if err := l.writeBytes(buf, writeTimeout); err != nil {
+		return fmt.Errorf("overlay: write %d frames: %w", len(frames), err)
 	}
-	if _, err := l.conn.Write(buf); err != nil {
-		return fmt.Errorf("overlay: write %d frames: %w", len(sent), err)
-	}
-	for i, m := range sent {
-		l.count.add(m.Type, sizes[i])
+	for _, f := range frames {
+		l.count.add(f.typ, f.size)
 	}
 	return nil
 }
@@ -220,16 +218,23 @@ func (l *link) write(m *message, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if err := l.conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return fmt.Errorf("overlay: set write deadline: %w", err)
-	}
-	if _, err := l.conn.Write(b); err != nil {
+	if err := l.writeBytes(b, timeout); err != nil {
 		return fmt.Errorf("overlay: write %s: %w", m.Type, err)
 	}
 	l.count.add(m.Type, len(b))
 	return nil
+}
+
+// writeBytes writes b to the connection within timeout, under the write
+// lock.
+func (l *link) writeBytes(b []byte, timeout time.Duration) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if err := l.conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return fmt.Errorf("set write deadline: %w", err)
+	}
+	_, err := l.conn.Write(b)
+	return err
 }
 
 // trySend queues m without blocking; it reports false if the queue is full
