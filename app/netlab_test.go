@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -176,8 +177,11 @@ func TestLabDHTFindsMappedSeeder(t *testing.T) {
 	lab := netlab.New(t, netlab.Options{PublicHosts: 2})
 	boot := startLabDaemon(t, lab, "s2", 42010)
 	src, data := labFile(t, "Plover Nests.bin", 2<<20+9)
-	seed := startLabDaemon(t, lab, "h1", 42011, "--share", src, "--bootstrap", boot.ready.DHTAddr)
+	seed := startLabDaemon(t, lab, "h1", 42011, "--share", src, "--bootstrap", boot.ready.DHTAddr, "--log-level", "debug")
 	seed.waitLog(t, "port mapped", 30*time.Second)
+	// The leecher asks only once the seeder has announced, so that it
+	// finds the seeder on the DHT rather than the seeder finding it.
+	seed.waitLog(t, fmt.Sprintf("msg=\"DHT announced\" infohash=%s port=42011", seed.ready.Shared[src]), 60*time.Second)
 	out := t.TempDir()
 	args := append([]string{"get"}, labArgs(t, "0.0.0.0:0")...)
 	args = append(args, "--bootstrap", boot.ready.DHTAddr, "--out", out, "--timeout", "120s", "--quiet", seed.ready.Shared[src])
@@ -387,7 +391,7 @@ func TestLabMappedPortTaken(t *testing.T) {
 	}
 	boot := startLabDaemon(t, lab, "s2", 42010)
 	src, data := labFile(t, "Tern Roost.bin", 2<<20+17)
-	seed := startLabDaemon(t, lab, "h1", lanPort, "--share", src, "--bootstrap", boot.ready.DHTAddr)
+	seed := startLabDaemon(t, lab, "h1", lanPort, "--share", src, "--bootstrap", boot.ready.DHTAddr, "--log-level", "debug")
 	line := seed.waitLog(t, "port mapped", 30*time.Second)
 	_, ext, _ := strings.Cut(line, "external=")
 	ext, _, _ = strings.Cut(ext, " ")
@@ -399,6 +403,10 @@ func TestLabMappedPortTaken(t *testing.T) {
 	if st.ExternalAddr != ext || st.PortMapping != "natpmp" {
 		t.Errorf("status: external %q by %q, want %s by natpmp", st.ExternalAddr, st.PortMapping, ext)
 	}
+	// The seeder first announces its LAN port (before the mapping), then
+	// re-announces the mapped one: the leecher asks after that, so that
+	// the DHT can only lead it through r1's forwarding.
+	seed.waitLog(t, fmt.Sprintf("msg=\"DHT announced\" infohash=%s port=%d", seed.ready.Shared[src], extAP.Port()), 60*time.Second)
 	out := t.TempDir()
 	args := append([]string{"get"}, labArgs(t, "0.0.0.0:0")...)
 	args = append(args, "--bootstrap", boot.ready.DHTAddr, "--out", out, "--timeout", "120s", "--quiet", "--log-level", "debug", seed.ready.Shared[src])

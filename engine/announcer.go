@@ -400,6 +400,8 @@ func (e *Engine) announce(it *announceItem, quiet bool) {
 				lookup.peers = distinctAddrs(append(lookup.peers, more.peers...))
 			}
 			found = lookup.peers
+			e.log.Debug("DHT announced", "infohash", t.ih.String(), "port", e.announcePort(),
+				"queried", lookup.queried, "peers", len(found))
 			t.setDHT(countOf(lookup))
 			if sw == nil && len(found) > 0 {
 				sw = e.swarmOf(t) // peers to meet: the item's swarm is needed now
