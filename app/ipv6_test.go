@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -34,27 +35,47 @@ func TestCLIDualStackReadyLine(t *testing.T) {
 		}
 		c.Close()
 	}
-	if !udpAnswers(t, r.DHTAddr) || !udpAnswers(t, r.DHTAddr6) {
-		t.Errorf("a DHT address does not answer a ping: %s, %s", r.DHTAddr, r.DHTAddr6)
+	for _, addr := range []string{r.DHTAddr, r.DHTAddr6} {
+		if err := udpAnswers(addr); err != nil {
+			t.Errorf("the DHT address %s does not answer a ping: %v", addr, err)
+		}
 	}
 }
 
-// udpAnswers sends a KRPC ping to addr and reports whether a reply comes.
-func udpAnswers(t *testing.T, addr string) bool {
-	t.Helper()
+// udpAnswers sends a KRPC ping to addr until a reply comes, for up to
+// 15 s (a datagram may be lost, or the node slow to answer on a loaded
+// machine), and says what went wrong otherwise.
+func udpAnswers(addr string) error {
 	c, err := net.Dial("udp", addr)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
 	ping := "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"
-	if _, err := c.Write([]byte(ping)); err != nil {
-		return false
-	}
 	buf := make([]byte, 1500)
-	n, err := c.Read(buf)
-	return err == nil && bytes.Contains(buf[:n], []byte("1:y1:r"))
+	deadline := time.Now().Add(15 * time.Second)
+	var last error
+	for attempt := 1; time.Now().Before(deadline); attempt++ {
+		if _, err := c.Write([]byte(ping)); err != nil {
+			last = fmt.Errorf("ping %d: %w", attempt, err)
+			time.Sleep(500 * time.Millisecond) // e.g. refused: not yet bound
+			continue
+		}
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		n, err := c.Read(buf)
+		switch {
+		case err != nil:
+			last = fmt.Errorf("ping %d: %w", attempt, err)
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				time.Sleep(500 * time.Millisecond)
+			}
+		case bytes.Contains(buf[:n], []byte("1:y1:r")):
+			return nil
+		default:
+			last = fmt.Errorf("ping %d: answer %q is not a reply", attempt, buf[:n])
+		}
+	}
+	return last
 }
 
 // TestCLIGetOverIPv6DHT: aria2 seeds a trackerless torrent over IPv6 only,
