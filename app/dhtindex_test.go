@@ -81,6 +81,7 @@ func TestDHTIndexSearchGet(t *testing.T) {
 	if hit.InfoHash == "" {
 		t.Errorf("the supernode's log about the DHT index:\n%s", strings.Join(sn.log.Lines(60, "DHT", "metadata", "sample"), "\n"))
 		t.Errorf("the leaf's log about the DHT:\n%s", strings.Join(leaf.log.Lines(30, "DHT", "announce", "sample"), "\n"))
+		t.Errorf("aria2's announces:\n%s", strings.Join(aria.LogLines("announce_peer", 30), "\n"))
 		t.Fatalf("no hit for %s within %v; aria2's log ends:\n%s", ih, time.Since(start), aria.LogTail(3000))
 	}
 	t.Logf("found after %v: %+v", time.Since(start).Round(time.Millisecond), hit)

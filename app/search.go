@@ -53,6 +53,9 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// A search lives seconds: as a read-only DHT node it leaves no dead
+	// entry in the routing tables of the nodes it asked.
+	cfg.DHTReadOnly = true
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	e, stop, err := startEngine(ctx, cfg)

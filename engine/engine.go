@@ -70,6 +70,12 @@ type Config struct {
 	// Leaf forces the leaf role: the node never becomes a supernode.
 	// Without Supernode or Leaf the role is automatic.
 	Leaf bool
+	// DHTReadOnly makes the DHT node read-only (BEP 43): it asks, but
+	// answers no query and marks its own "ro", so that other nodes leave
+	// it out of their routing tables. For one-shot commands (a CLI
+	// search), which would otherwise leave a dead entry in the tables of
+	// every node they met once they exit.
+	DHTReadOnly bool
 	// UploadLimit and DownloadLimit (bytes/s) override the saved global limits.
 	UploadLimit, DownloadLimit int64
 	// Encryption, when set, overrides the saved Settings.Encryption for

@@ -278,12 +278,16 @@ func (e *Engine) dhtConfig(conn net.PacketConn, starting dht.StartingNodesGetter
 	cfg := dht.NewDefaultServerConfig()
 	cfg.Conn = conn
 	cfg.NoSecurity = true
+	cfg.Passive = e.cfg.DHTReadOnly // BEP 43
 	cfg.StartingNodes = starting
 	ps := newPeerStore()
 	ps.own = e.ownDHTEntries
 	cfg.PeerStore = ps
 	ref := &dhtindex.ServerRef{}
 	cfg.Conn, cfg.OnQuery = e.bep51(ps).Attach(conn, ref, ps)
+	if e.cfg.DHTReadOnly { // BEP 43: not even BEP 51 or BEP 33 answers
+		cfg.OnQuery = func(*krpc.Msg, net.Addr) bool { return false }
+	}
 	cfg.Logger = alog.Default.FilterLevel(alog.Critical)
 	if e.dhtSend == nil {
 		e.dhtSend = newDHTSendLimiter()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,6 +93,22 @@ func (a *Aria2) logTail(n int) string {
 		return err.Error()
 	}
 	return string(b[max(0, len(b)-n):])
+}
+
+// LogLines is at most n lines of aria2c's own log that contain want (its
+// DHT traffic, for example "announce_peer"), the first ones.
+func (a *Aria2) LogLines(want string, n int) []string {
+	b, err := os.ReadFile(a.LogPath)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, want) && len(out) < n {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // StartAria2DHTSeeding runs an aria2c seeder of a trackerless torrent
