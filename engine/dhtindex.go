@@ -116,8 +116,8 @@ const indexerSettle = time.Second
 func (e *Engine) newIndexer(w dhtIndexSettings) *dhtindex.Indexer {
 	cfg := dhtindex.IndexerConfig{
 		Crawl: dhtindex.ServerCrawler{S: e.dht},
-		FindPeers: func(ctx context.Context, ih [20]byte) dhtindex.Swarm {
-			sw := e.dhtLookup(ctx, ih, 0, indexerSettle, true)
+		FindPeers: func(ctx context.Context, ih [20]byte, holders []string) dhtindex.Swarm {
+			sw := e.findSwarm(ctx, ih, holders)
 			if len(sw.peers) == 0 {
 				e.log.Debug("DHT lookup found nobody", "part", "dhtindex", "infohash", hex.EncodeToString(ih[:]),
 					"table", sw.tableNodes, "queried", sw.queried)

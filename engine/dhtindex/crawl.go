@@ -406,9 +406,9 @@ func (cs *crawlState) ask(ctx context.Context, n krpc.NodeInfo, target [20]byte,
 	if !cs.record(n.Addr.String(), a, err, now) {
 		return
 	}
-	from := n.Addr.IP.String()
+	holder := n.Addr.String()
 	for _, ih := range a.Samples {
-		in.offer(ih, from, "", now)
+		in.offerSample(ih, holder, now)
 	}
 }
 

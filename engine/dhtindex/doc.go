@@ -6,6 +6,13 @@
 // over BEP 9 from peers found with get_peers, checks it hashes to the
 // infohash, and hands name, paths and sizes to the search index.
 //
+// Holders. A node whose BEP 51 sample names an infohash holds announces
+// for it: the crawl remembers it with the candidate (at most maxHolders),
+// and FindPeers asks it directly beside the get_peers traversal. A
+// traversal may spend all its time on dead nodes nearer the infohash
+// (stale contacts, nodes long gone); the one round trip to the holder
+// finds the swarm all the same.
+//
 // Answering. anacrolix/dht v2 parses BEP 51 answers but does not answer
 // the query. Responder.Hook is the server's OnQuery hook: it answers
 // sample_infohashes itself, on the server's own socket, with "samples" (at

@@ -72,8 +72,9 @@ type IndexerConfig struct {
 	// what Offer gives it).
 	Crawl Crawler
 	// FindPeers runs a get_peers traversal and returns what it found of
-	// ih's swarm.
-	FindPeers func(ctx context.Context, ih [20]byte) Swarm
+	// ih's swarm. holders (UDP host:port, maybe none) are DHT nodes whose
+	// BEP 51 samples named ih: it asks them directly too.
+	FindPeers func(ctx context.Context, ih [20]byte, holders []string) Swarm
 	Dial      Dialer
 	PeerID    [20]byte
 	Sink      Sink
@@ -265,7 +266,7 @@ func (ix *Indexer) handle(ctx context.Context, c *candidate) (peers []string, no
 	}()
 	var found Swarm
 	if ix.cfg.FindPeers != nil {
-		found = ix.cfg.FindPeers(ctx, c.ih)
+		found = ix.cfg.FindPeers(ctx, c.ih, c.holders)
 		for _, p := range found.Peers {
 			if !slices.Contains(peers, p) {
 				peers = append(peers, p)

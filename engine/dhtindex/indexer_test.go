@@ -122,7 +122,7 @@ func TestCrawlPolite(t *testing.T) {
 func TestFloodWithoutPeers(t *testing.T) {
 	sink := newMemSink()
 	ix := NewIndexer(IndexerConfig{Sink: sink, Fetchers: 2, IntakePerIP: 50,
-		FindPeers: func(context.Context, [20]byte) Swarm { return Swarm{} },
+		FindPeers: func(context.Context, [20]byte, []string) Swarm { return Swarm{} },
 		Dial: func(ctx context.Context, _, addr string) (net.Conn, error) {
 			return nil, fmt.Errorf("no peer at %s", addr)
 		}})

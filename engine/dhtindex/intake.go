@@ -1,6 +1,7 @@
 package dhtindex
 
 import (
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -72,9 +73,26 @@ func (h handled) fresh(now time.Time) bool {
 // candidate is an infohash waiting for get_peers and BEP 9.
 type candidate struct {
 	ih    [20]byte
-	peers []string  // announced peers (host:port), if any
-	from  string    // IP it came from (announcer, or the sampled node)
-	at    time.Time // when it was taken in
+	peers []string // announced peers (host:port), if any
+	// holders are the DHT nodes (UDP host:port) whose BEP 51 samples
+	// named ih: they hold its announces, so a get_peers to them finds its
+	// peers even when a traversal spends its time on dead nodes nearer ih.
+	holders []string
+	from    string    // IP it came from (announcer, or the sampled node)
+	at      time.Time // when it was taken in
+}
+
+// maxHolders caps a candidate's holders: one or two answering nodes are
+// enough, and the list must stay small whatever the crawl hears.
+const maxHolders = 3
+
+// addHolder appends holder to list unless it is there already or the list
+// is full.
+func addHolder(list []string, holder string) []string {
+	if holder == "" || len(list) >= maxHolders || slices.Contains(list, holder) {
+		return list
+	}
+	return append(list, holder)
 }
 
 // intake queues infohashes to look at, once each per recentTTL, with a cap
@@ -110,6 +128,21 @@ func newIntake(perIP int, ignore ...[20]byte) *intake {
 // is ignored, was handled lately, the IP is over its cap, or the queue is full. It
 // reports whether ih was taken in (or merged into a pending candidate).
 func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
+	return in.take(ih, from, peer, "", now)
+}
+
+// offerSample is offer for an infohash named in the BEP 51 sample of the
+// DHT node holder (UDP host:port), which is remembered with it.
+func (in *intake) offerSample(ih [20]byte, holder string, now time.Time) bool {
+	host, _, err := net.SplitHostPort(holder)
+	if err != nil {
+		return false
+	}
+	return in.take(ih, host, "", holder, now)
+}
+
+// take is offer with the holder of a sample, if any.
+func (in *intake) take(ih [20]byte, from, peer, holder string, now time.Time) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.offered++
@@ -126,6 +159,7 @@ func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 		if peer != "" && len(c.peers) < maxCandPeers && !slices.Contains(c.peers, peer) {
 			c.peers = append(c.peers, peer)
 		}
+		c.holders = addHolder(c.holders, holder)
 		return true
 	}
 	if h, ok := in.recent[ih]; ok && h.fresh(now) && (peer == "" || !h.noPeers) {
@@ -139,7 +173,7 @@ func (in *intake) offer(ih [20]byte, from, peer string, now time.Time) bool {
 		in.refusedFull++
 		return false
 	}
-	c := &candidate{ih: ih, from: from, at: now}
+	c := &candidate{ih: ih, from: from, at: now, holders: addHolder(nil, holder)}
 	if peer != "" {
 		c.peers = []string{peer}
 	}

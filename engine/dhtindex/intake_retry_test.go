@@ -1,6 +1,7 @@
 package dhtindex
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -114,5 +115,28 @@ func TestIntakeIgnoresKeys(t *testing.T) {
 	}
 	if c, ok := in.next(); !ok || c.ih != [20]byte{0x5f} {
 		t.Fatalf("queued %v (%v), want only the infohash", c, ok)
+	}
+}
+
+// TestIntakeKeepsHolders: the nodes whose samples named an infohash stay
+// with its candidate, each once and at most maxHolders, and an offer from
+// a query (no holder) adds none.
+func TestIntakeKeepsHolders(t *testing.T) {
+	in := newIntake(1 << 20)
+	now := time.Now()
+	ih := [20]byte{7}
+	for _, h := range []string{"198.51.100.1:6881", "198.51.100.1:6881", "198.51.100.2:6881", "[2001:db8::1]:6881", "198.51.100.3:6881"} {
+		if !in.offerSample(ih, h, now) {
+			t.Fatalf("sample from %s refused", h)
+		}
+	}
+	in.offer(ih, "198.51.100.9", "198.51.100.9:51413", now)
+	if in.offerSample([20]byte{8}, "no port", now) {
+		t.Fatal("a holder without a port was taken in")
+	}
+	c, ok := in.next()
+	want := []string{"198.51.100.1:6881", "198.51.100.2:6881", "[2001:db8::1]:6881"}
+	if !ok || !slices.Equal(c.holders, want) || c.from != "198.51.100.1" {
+		t.Fatalf("candidate %+v, want holders %v from 198.51.100.1", c, want)
 	}
 }
