@@ -3,10 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
