@@ -48,22 +48,42 @@ func plural(n int, one, many string) string {
 
 // MoveReason words why moving the download name failed, from the error
 // text the engine gave (TransferSnapshot.MoveErr): "a file of that name is
-// in the way", "Shoal may not write there"; for anything else the
-// innermost reason, without the engine's prefixes.
+// in the way", "Shoal may not write there", and so on for the failures a
+// disk gives; for anything else the innermost reason, without the
+// engine's prefixes, after "the system said".
 func MoveReason(err, name string) string {
 	e := strings.ToLower(err)
-	switch {
-	case strings.Contains(e, "not a directory"):
-		return "a file of that name is in the way"
-	case strings.Contains(e, "already holds"), strings.Contains(e, "file exists"):
-		return "that folder already holds something named " + name
-	case strings.Contains(e, "permission denied"), strings.Contains(e, "read-only file system"):
-		return "Shoal may not write there"
-	case strings.Contains(e, "no space left"):
-		return "the disk there is full"
+	for _, r := range moveReasons {
+		for _, key := range r.keys {
+			if strings.Contains(e, key) {
+				return strings.ReplaceAll(r.words, "NAME", name)
+			}
+		}
 	}
 	if i := strings.LastIndex(err, ": "); i >= 0 {
-		return err[i+2:]
+		err = err[i+2:]
 	}
-	return err
+	if err == "" {
+		return "the move did not finish"
+	}
+	return "the system said: " + err
+}
+
+// moveReasons maps the error texts of failed moves (Go's wording of the
+// system's errors) to words for people, first match first.
+var moveReasons = []struct {
+	keys  []string
+	words string
+}{
+	{[]string{"not a directory"}, "a file of that name is in the way"},
+	{[]string{"already holds", "file exists", "directory not empty"}, "that folder already holds something named NAME"},
+	{[]string{"permission denied", "operation not permitted"}, "Shoal may not write there"},
+	{[]string{"read-only file system"}, "that disk is read-only"},
+	{[]string{"no space left"}, "the disk there is full"},
+	{[]string{"disk quota exceeded"}, "your disk quota there is used up"},
+	{[]string{"no such file or directory", "no such device"}, "that folder is gone (was a drive unplugged?)"},
+	{[]string{"input/output error"}, "the disk reported a read or write error"},
+	{[]string{"file name too long"}, "a file name is too long for that disk"},
+	{[]string{"invalid argument"}, "that disk does not accept one of the file names"},
+	{[]string{"too many open files"}, "too many files were open at once; try again"},
 }
