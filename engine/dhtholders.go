@@ -5,11 +5,9 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/anacrolix/dht/v2"
-	"github.com/anacrolix/dht/v2/int160"
 	"github.com/anacrolix/dht/v2/krpc"
 )
 
@@ -50,36 +48,23 @@ func (e *Engine) findSwarm(ctx context.Context, ih [20]byte, holders []string) d
 // traversal beside it spends its time on dead nodes nearer ih.
 func (e *Engine) askHolders(ctx context.Context, ih [20]byte, holders []string) holderAnswer {
 	out := holderAnswer{answered: map[*dht.Server][]krpc.NodeAddr{}}
-	if len(holders) == 0 {
-		return out
-	}
-	ctx, cancel := context.WithTimeout(ctx, holderTimeout)
-	defer cancel()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var nodes []serverNode
 	for _, h := range holders {
-		s, na, ok := e.holderServer(h)
-		if !ok {
-			continue
+		if s, na, ok := e.holderServer(h); ok {
+			nodes = append(nodes, serverNode{s, na})
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res := s.GetPeers(ctx, dht.NewAddr(na.UDP()), int160.FromByteArray(ih), false, dht.QueryRateLimiting{})
-			if res.Err != nil || res.Reply.R == nil || len(res.Reply.R.Values) == 0 {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			out.answered[s] = append(out.answered[s], na)
-			for _, p := range res.Reply.R.Values {
-				if p.Port != 0 {
-					out.peers = append(out.peers, net.JoinHostPort(p.IP.String(), strconv.Itoa(p.Port)))
-				}
-			}
-		}()
 	}
-	wg.Wait()
+	getPeersEach(ctx, ih, holderTimeout, false, nodes, func(n serverNode, r *krpc.Return) {
+		if len(r.Values) == 0 {
+			return
+		}
+		out.answered[n.s] = append(out.answered[n.s], n.na)
+		for _, p := range r.Values {
+			if p.Port != 0 {
+				out.peers = append(out.peers, net.JoinHostPort(p.IP.String(), strconv.Itoa(p.Port)))
+			}
+		}
+	})
 	out.peers = distinctAddrs(out.peers)
 	return out
 }

@@ -101,27 +101,44 @@ func (h *holderSet) add(na krpc.NodeAddr) {
 // returns their union.
 func scrapeHolders(ctx context.Context, s *dht.Server, ih [20]byte, holders []krpc.NodeAddr) dhtScrape {
 	var out dhtScrape
-	if len(holders) == 0 {
-		return out
+	nodes := make([]serverNode, len(holders))
+	for i, na := range holders {
+		nodes[i] = serverNode{s, na}
 	}
-	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
+	getPeersEach(ctx, ih, scrapeTimeout, true, nodes, func(_ serverNode, r *krpc.Return) { out.add(r) })
+	return out
+}
+
+// serverNode is a DHT node and the server (address family) to ask it on.
+type serverNode struct {
+	s  *dht.Server
+	na krpc.NodeAddr
+}
+
+// getPeersEach sends one get_peers for ih (with BEP 33's scrape flag if
+// scrape) to each node at once, waits at most timeout, and hands each
+// answer to take, one at a time.
+func getPeersEach(ctx context.Context, ih [20]byte, timeout time.Duration, scrape bool, nodes []serverNode, take func(serverNode, *krpc.Return)) {
+	if len(nodes) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	target := int160.FromByteArray(ih)
-	for _, na := range holders {
+	for _, n := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := s.GetPeers(ctx, dht.NewAddr(na.UDP()), target, true, dht.QueryRateLimiting{})
-			if res.Err != nil {
+			res := n.s.GetPeers(ctx, dht.NewAddr(n.na.UDP()), target, scrape, dht.QueryRateLimiting{})
+			if res.Err != nil || res.Reply.R == nil {
 				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			out.add(res.Reply.R)
+			take(n, res.Reply.R)
 		}()
 	}
 	wg.Wait()
-	return out
 }
