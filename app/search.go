@@ -64,7 +64,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer stop()
 	hits, p := collectHits(ctx, e, words)
-	e.RankHits(hits) // healthiest first; sources that sent bad data count for nothing
+	e.RankHits(words, hits) // live first, best name match, healthiest; sources that sent bad data count for nothing
 	for _, h := range hits {
 		printHit(stdout, h, *asJSON)
 	}

@@ -70,24 +70,43 @@ func (e *Engine) BadSources(h Hit) int {
 	return n
 }
 
-// RankHits sorts hits best first: healthiest (see health), then most
-// sources, then name and infohash. The Search tab and `shoal search` order
-// their results with it.
-func (e *Engine) RankHits(hits []Hit) {
+// RankHits sorts the hits of a search for query best first: hits with
+// some health (see health) before dead ones; then how well the name
+// matches the query (see nameMatch); then healthiest, most sources, name
+// and infohash. The Search tab and `shoal search` order their results
+// with it. An empty query ranks by health alone.
+func (e *Engine) RankHits(query string, hits []Hit) {
 	isBad := e.badSourceFunc()
-	good := func(h Hit) int { return health(h, isBad) }
-	slices.SortStableFunc(hits, func(a, b Hit) int {
-		if c := cmp.Compare(good(b), good(a)); c != 0 {
+	words := nameWords(query)
+	type ranked struct {
+		h           Hit
+		good, match int
+	}
+	rs := make([]ranked, len(hits))
+	for i, h := range hits {
+		rs[i] = ranked{h, health(h, isBad), nameMatch(words, h.Name)}
+	}
+	slices.SortStableFunc(rs, func(a, b ranked) int {
+		if c := cmp.Compare(min(b.good, 1), min(a.good, 1)); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(len(b.Sources), len(a.Sources)); c != 0 {
+		if c := cmp.Compare(b.match, a.match); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
+		if c := cmp.Compare(b.good, a.good); c != 0 {
 			return c
 		}
-		return slices.Compare(a.InfoHash[:], b.InfoHash[:])
+		if c := cmp.Compare(len(b.h.Sources), len(a.h.Sources)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.h.Name, b.h.Name); c != 0 {
+			return c
+		}
+		return slices.Compare(a.h.InfoHash[:], b.h.InfoHash[:])
 	})
+	for i, r := range rs {
+		hits[i] = r.h
+	}
 }
 
 // health weighs how available h is. A Shoal source that never served us
@@ -158,10 +177,10 @@ func (r *SearchResults) Hits() []Hit {
 // Len returns the number of distinct infohashes found.
 func (r *SearchResults) Len() int { return len(r.hits) }
 
-// Ranked returns a copy of the results, ranked by RankHits.
-func (r *SearchResults) Ranked() []Hit {
+// Ranked returns a copy of the results, ranked by RankHits for query.
+func (r *SearchResults) Ranked(query string) []Hit {
 	out := r.Hits()
-	r.e.RankHits(out)
+	r.e.RankHits(query, out)
 	return out
 }
 

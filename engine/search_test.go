@@ -25,7 +25,7 @@ func TestSearchRanking(t *testing.T) {
 		{InfoHash: [20]byte{4}, Name: "one good, one bad", Sources: []string{"198.51.100.7:1", "198.51.100.66:3"}},
 		{InfoHash: [20]byte{5}, Name: "only bad", Sources: []string{"198.51.100.66:4", "198.51.100.66:5", "198.51.100.66:6", "198.51.100.66:7"}},
 	}
-	e.RankHits(hits)
+	e.RankHits("", hits)
 	var names []string
 	for _, h := range hits {
 		names = append(names, h.Name)
@@ -57,7 +57,7 @@ func TestSearchResultsSupersede(t *testing.T) {
 			t.Fatalf("step %d: changed %v", i, got)
 		}
 	}
-	ranked := r.Ranked()
+	ranked := r.Ranked("")
 	if r.Len() != 2 || ranked[0].Name != "b" || len(ranked[0].Sources) != 2 {
 		t.Fatalf("ranked %+v", ranked)
 	}
@@ -76,7 +76,7 @@ func TestRankHealth(t *testing.T) {
 		{InfoHash: [20]byte{4}, Name: "5 good sources, 1 bad", Sources: []string{"198.51.100.1:1", "198.51.100.2:1", "198.51.100.3:1", "198.51.100.4:1", "198.51.100.5:1", "198.51.100.66:1"}},
 		{InfoHash: [20]byte{5}, Name: "2 seeds, 1 leecher, 1 good source", DHT: true, Swarm: 3, Scraped: true, Seeds: 2, Leechers: 1, Sources: []string{"198.51.100.9:1"}},
 	}
-	e.RankHits(hits)
+	e.RankHits("", hits)
 	var names []string
 	for _, h := range hits {
 		names = append(names, h.Name)

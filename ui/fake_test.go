@@ -244,7 +244,7 @@ func (f *fakeEngine) TransferOptions(h engine.InfoHash) (engine.TransferOptions,
 }
 
 // RankHits sorts by source count, most first, keeping arrival order on ties.
-func (f *fakeEngine) RankHits(hits []engine.Hit) {
+func (f *fakeEngine) RankHits(_ string, hits []engine.Hit) {
 	slices.SortStableFunc(hits, func(a, b engine.Hit) int { return len(b.Sources) - len(a.Sources) })
 }
 

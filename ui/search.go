@@ -57,6 +57,7 @@ type searchTab struct {
 
 	filters *filterBar
 
+	query   string                // the current search's words
 	results *engine.SearchResults // the current search's hits, one per infohash, the latest of each
 	hits    []engine.Hit          // results ranked through the engine, best first
 	shown   []int                 // positions in hits of the table rows
@@ -123,7 +124,7 @@ func (s *searchTab) start() {
 	s.cancel = cancel
 	s.gen++
 	gen := s.gen
-	s.results, s.hits = s.u.eng.NewSearchResults(), nil
+	s.query, s.results, s.hits = words, s.u.eng.NewSearchResults(), nil
 	s.state, s.prog = searchRunning, engine.SearchProgress{}
 	s.show()
 	s.info.SetText(fmt.Sprintf("Searching for %q…", words))
@@ -257,7 +258,7 @@ func (s *searchTab) refilter() {
 // later hit supersedes the earlier one in s.results.
 func (s *searchTab) rank() {
 	s.hits = s.results.Hits()
-	s.u.eng.RankHits(s.hits)
+	s.u.eng.RankHits(s.query, s.hits)
 }
 
 // show rebuilds the table rows from the hits that pass the filters.

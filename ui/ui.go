@@ -71,9 +71,10 @@ type Engine interface {
 	SetTransferOptions(h engine.InfoHash, o engine.TransferOptions) error
 	// Files lists a transfer's files with their progress and selection.
 	Files(h engine.InfoHash) ([]engine.FileSnapshot, error)
-	// RankHits sorts search hits best first: healthiest first (sources
+	// RankHits sorts the hits of a search for query best first: live
+	// before dead, then the best name match, then healthiest (sources
 	// that never served bad data, and the swarm's seeds and leechers).
-	RankHits(hits []engine.Hit)
+	RankHits(query string, hits []engine.Hit)
 	// TestReachability starts a new dial-back test; the answer comes in
 	// later snapshots (NetStatus.Reachable).
 	TestReachability()
