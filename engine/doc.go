@@ -26,7 +26,10 @@
 // per 50 ms and 8 in flight, each at its interval. A node with no
 // bootstrap list and no DHT node yet skips its DHT announces rather than
 // start traversals that can only fail; once its DHT knows a node, the
-// skipped ones run, spread out again (dhtUp). The once-a-second flush
+// skipped ones run, spread out again (dhtUp). A one-shot command's DHT
+// node (Config.DHTReadOnly, a CLI search) is read-only as BEP 43 says, so
+// that it leaves no dead entry in other nodes' routing tables when it
+// exits: a traversal can spend its whole time on such entries. The once-a-second flush
 // and Snapshot look only at the active set (activity.go): transfers whose
 // swarm woke since they were last settled, and downloads until settled;
 // library rows are made once and kept until the library changes, one
