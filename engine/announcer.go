@@ -80,7 +80,13 @@ type itemState int
 const (
 	itemQueued  itemState = iota // waiting in the queue
 	itemRunning                  // being announced
-	itemDone                     // its transfer stopped
+	// itemEnded: its context had ended when it was last announced, and
+	// nobody had claimed its stop yet. It is out of the queue: announce
+	// does nothing once the context has ended and leaves due as it was,
+	// so back in the queue it would be due at once, again and again, and
+	// announceLoop would spin on it.
+	itemEnded
+	itemDone // its transfer stopped
 )
 
 // add schedules t's announces: a download's at once, a complete torrent's
@@ -163,13 +169,21 @@ func (a *announcer) next() (*announceItem, time.Duration) {
 }
 
 // reschedule puts it back in the queue unless its transfer stopped; then
-// it reports whether the "stopped" announce is the caller's to send.
+// it reports whether the "stopped" announce is the caller's to send. An
+// item whose context ended before its stop was claimed waits out of the
+// queue for claimStop (itemEnded). A waiting library item's stop is
+// claimed by Remove only, not when the engine stops (startWaiting).
 func (a *announcer) reschedule(it *announceItem) (stop bool) {
 	a.mu.Lock()
 	if it.stopPending {
 		a.forget(it)
 		a.mu.Unlock()
 		return true
+	}
+	if it.ctx.Err() != nil {
+		it.state = itemEnded
+		a.mu.Unlock()
+		return false
 	}
 	if it.again {
 		it.due, it.again = time.Now(), false
@@ -186,7 +200,8 @@ func (a *announcer) reschedule(it *announceItem) (stop bool) {
 
 // claimStop is called when it's transfer stops. It reports whether the
 // "stopped" announce is the caller's to send: not if an announce of it is
-// running, which sends it when done.
+// running, which sends it when done. An item already out of the queue
+// (itemEnded) is the caller's.
 func (a *announcer) claimStop(it *announceItem) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -287,13 +302,15 @@ func (e *Engine) stopItem(it *announceItem) {
 	}
 }
 
-// announceLoop runs the announcer until ctx ends.
+// announceLoop runs the announcer until ctx ends. It looks at ctx before
+// each item, as quiet items are settled here without a select: a queue of
+// items due at once must not keep it from seeing that the engine stops.
 func (e *Engine) announceLoop(ctx context.Context) error {
 	a := &e.ann
 	slots := make(chan struct{}, maxAnnouncing)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for {
+	for ctx.Err() == nil {
 		it, wait := a.next()
 		if it == nil {
 			timer.Reset(wait)
@@ -336,6 +353,7 @@ func (e *Engine) announceLoop(ctx context.Context) error {
 			return nil
 		}
 	}
+	return nil
 }
 
 // announceQuiet reports whether it's announce would send nothing: not

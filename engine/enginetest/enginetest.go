@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -47,13 +48,30 @@ func Start(t testing.TB, cfg engine.Config) *Node {
 	return n
 }
 
-// Stop cancels the engine and waits until its state is saved.
+// stopTimeout is how long Stop waits for the engine to stop.
+const stopTimeout = 30 * time.Second
+
+// Stop cancels the engine and waits until its state is saved. An engine
+// that does not stop in time fails the test with every goroutine's stack,
+// so that a hang seen once (on a loaded CI machine) says where it hung.
 func (n *Node) Stop() {
 	n.cancel()
 	select {
 	case <-n.Stopped():
-	case <-time.After(30 * time.Second):
-		n.t.Errorf("enginetest: engine did not stop within 30s")
+	case <-time.After(stopTimeout):
+		n.t.Errorf("enginetest: engine did not stop within %v; goroutines:\n%s", stopTimeout, allStacks())
+	}
+}
+
+// allStacks is every goroutine's stack, as a panic would print them.
+func allStacks() []byte {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) || len(buf) >= 64<<20 {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 
