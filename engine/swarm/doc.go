@@ -23,11 +23,12 @@
 // yourip claims (IPVotes.mu) and logs, but never writes to a socket or
 // waits on one: the reader sends requests itself (sendNow) only after
 // releasing Swarm.mu, and takes wmu there with TryLock. Files are read,
-// written and synced with Swarm.mu released, except at shutdown: once
-// every peer goroutine has ended, shutdown syncs the verified pieces and
-// closes the files under it, so that a Checkpoint meanwhile finds them
-// either open or synced and closed; Stats and Checkpoint wait for that
-// fsync. readCache.mu, writer.mu, IPVotes.mu and the hash pool's queue
+// written and synced with Swarm.mu released, at shutdown too: once every
+// peer goroutine has ended, shutdown marks the swarm closing under it,
+// then syncs the verified pieces and closes the files without it, and
+// marks them closed. A Checkpoint meanwhile records nothing (the pieces
+// are not durable yet); the next one finds them synced and closed.
+// Stats do not wait for that fsync. readCache.mu, writer.mu, IPVotes.mu and the hash pool's queue
 // take nothing under them; readCache.mu is held while a cached block is
 // copied out, so the buffer is not reused meanwhile.
 //

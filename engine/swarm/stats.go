@@ -123,7 +123,7 @@ func (s *Swarm) DrainTraffic() []Traffic {
 // Progress is what Checkpoint reports.
 type Progress struct {
 	// Have lists the verified pieces, every one of them durable; nil
-	// before the metadata is known.
+	// before the metadata is known, and while shutdown closes storage.
 	Have []bool
 	// Changed says pieces were added to Have since the previous call.
 	Changed bool
@@ -137,6 +137,12 @@ type Progress struct {
 // every byte of a piece in Have has then been counted by the drain.
 func (s *Swarm) Checkpoint() (Progress, error) {
 	s.mu.Lock()
+	if s.closing && !s.filesClosed {
+		// Shutdown is making the pieces durable: they are recorded at
+		// the next checkpoint, once it has (filesClosed).
+		s.mu.Unlock()
+		return Progress{}, nil
+	}
 	pieces := s.unsynced
 	s.unsynced = nil
 	files := s.files

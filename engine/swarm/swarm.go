@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -159,6 +160,7 @@ type Swarm struct {
 	reports       []HashReport
 	credits       map[PeerKey]float64 // by ban key, pushed by the owner
 	filesClosed   bool
+	closing       bool  // shutdown is syncing and closing storage, without mu
 	budget        int64 // upload bytes left before a ratio target; -1 = no cap
 	sequential    bool
 	checking      bool
@@ -437,16 +439,23 @@ func (s *Swarm) shutdown() {
 	s.mu.Unlock()
 	s.wg.Wait()
 	s.mu.Lock()
-	if s.files != nil {
+	files, pieces := s.files, slices.Clone(s.unsynced)
+	s.closing = files != nil
+	s.mu.Unlock()
+	if files != nil {
 		// Make verified pieces durable now, so the owner's last Checkpoint
-		// can record them after storage is closed.
-		if err := s.files.SyncPieces(s.unsynced); err != nil {
+		// can record them after storage is closed. Not under mu: fsync
+		// may take seconds on a busy disk, and the owner's Stats and
+		// Checkpoint must not wait for it (Checkpoint records nothing
+		// while closing).
+		if err := files.SyncPieces(pieces); err != nil {
 			s.logger().Error("sync pieces at shutdown", "err", err)
 		}
-		s.files.Close()
+		files.Close()
+		s.mu.Lock()
 		s.filesClosed = true
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	close(s.closed)
 }
 
