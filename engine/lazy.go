@@ -69,7 +69,10 @@ func (e *Engine) swarmOf(t *transfer) *swarm.Swarm {
 // the item was started while it waited, the swarm starts in a context of
 // its own under the one the item was started in, and the announcer's
 // item for it stops with that context, as for an item started with its
-// swarm (startTransfer).
+// swarm (startTransfer). The swarm of an item removed meanwhile is
+// stopped before it is installed: it never runs, and its storage is
+// closed (Remove has already stopped the item, and waits for nothing
+// made after it looked).
 func (e *Engine) makeWaiting(t *transfer, info []byte) {
 	made, err := e.newSwarm(t, info, nil)
 	if err != nil {
@@ -77,6 +80,14 @@ func (e *Engine) makeWaiting(t *transfer, info []byte) {
 		return
 	}
 	t.mu.Lock()
+	if t.removed {
+		t.mu.Unlock()
+		stopUnstarted(made)
+		t.mu.Lock()
+		t.sw, t.lazyInfo = made, nil // callers of swarmOf get a stopped swarm, not nil
+		t.mu.Unlock()
+		return
+	}
 	t.sw, t.lazyInfo = made, nil
 	var ctx context.Context
 	if t.ctx != nil { // started, and not stopped since
@@ -91,6 +102,16 @@ func (e *Engine) makeWaiting(t *transfer, info []byte) {
 	if it := e.ann.itemOf(t); it != nil {
 		e.stopWith(ctx, it)
 	}
+}
+
+// stopUnstarted stops sw, which never started, and waits until it has
+// closed the storage it opened: a swarm started in an ended context stops
+// at once.
+func stopUnstarted(sw *swarm.Swarm) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sw.Start(ctx)
+	<-sw.Done()
 }
 
 // activeSwarm is t.swarm() (nil while paused or queued), making a waiting
@@ -138,19 +159,14 @@ func (e *Engine) startWaiting(t *transfer, ctx context.Context) func() {
 }
 
 // stopWaiting stops t, started while it waited (Remove): its announces
-// end, or, if its swarm has been made since, its own context does, which
-// stops the swarm and the announces. A waiting item has sent no tracker
-// anything (a tracker announce makes the swarm first), so there is no
-// "stopped" to send.
+// end. Its swarm was not made when Remove looked (making it installs its
+// own cancel), and one made since never runs (makeWaiting). A waiting
+// item has sent no tracker anything (a tracker announce makes the swarm
+// first), so there is no "stopped" to send.
 func (e *Engine) stopWaiting(t *transfer) {
 	t.mu.Lock()
-	started, cancel, made := t.ctx, t.cancel, t.sw != nil
 	t.ctx = nil
 	t.mu.Unlock()
-	if started != nil && made {
-		cancel() // the swarm's own context (makeWaiting)
-		return
-	}
 	if it := e.ann.itemOf(t); it != nil && e.ann.claimStop(it) {
 		e.stopItem(it)
 	}

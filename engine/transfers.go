@@ -81,6 +81,10 @@ type transfer struct {
 	// totalsLoaded: uploaded and downloaded came with the transfer (a
 	// start-up reads every transfer's in one query).
 	totalsLoaded bool
+	// removed: Remove has begun (under mu). Nothing starts for the
+	// transfer again, and a waiting item's swarm made from now on never
+	// runs (makeWaiting).
+	removed bool
 
 	opts               TransferOptions
 	upLimit, downLimit *rate.Limiter
@@ -375,7 +379,7 @@ func (e *Engine) newSwarm(t *transfer, info []byte, have []bool) (*swarm.Swarm, 
 func (e *Engine) startTransfer(t *transfer) (start func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.paused || t.queued || t.cancel != nil || e.runCtx == nil {
+	if t.removed || t.paused || t.queued || t.cancel != nil || e.runCtx == nil {
 		return nil
 	}
 	if t.sw == nil {
@@ -536,7 +540,12 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	e.forgetAlias(t)
 	e.act.remove(t)
 	e.changedLibrary(t)
+	// Marked under the lock cancel and done are read under: a waiting
+	// item's swarm made before this installed its own cancel and done,
+	// and one made after never runs (makeWaiting), so done is all there
+	// is to wait for.
 	t.mu.Lock()
+	t.removed = true
 	cancel, done, sw := t.cancel, t.done, t.sw
 	t.mu.Unlock()
 	if cancel != nil {
