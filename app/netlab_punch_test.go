@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,10 +140,12 @@ func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
 	out := t.TempDir()
 	leech := startLabGet(t, lab, tc.leechHost, "42042", out, torrent, "--utp", tc.utp, "--peer", relayAddr, "--timeout", "50s")
 	start := time.Now()
+	snaps := labPunchSnapshots(ctx, lab, tc, start)
 	err := leech.cmd.Wait()
 	r := labPunchResult{size: len(data), took: time.Since(start)}
 	logs := func() string {
-		return fmt.Sprintf("\nleecher:\n%s\nseeder:\n%s\nrelay:\n%s", leech.logText(), seed.logText(), relay.logText())
+		return fmt.Sprintf("\nleecher (%s), last %d lines:\n%s\nseeder (%s):\n%s\nrelay (s1):\n%s%s",
+			tc.leechHost, logTail, leech.logTail(), tc.seedHost(), seed.logTail(), relay.logTail(), snaps())
 	}
 	if err != nil {
 		r.err = fmt.Errorf("leecher on %s: %w%s", tc.leechHost, err, logs())
@@ -150,7 +153,7 @@ func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
 	}
 	got, err := os.ReadFile(filepath.Join(out, filepath.Base(src)))
 	if err != nil || !bytes.Equal(got, data) {
-		r.err = fmt.Errorf("leecher's file differs or is missing (%v)", err)
+		r.err = fmt.Errorf("leecher's file differs or is missing (%v)%s", err, logs())
 		return r
 	}
 	if !strings.Contains(relay.logText(), "hole punch relayed") {
@@ -170,6 +173,50 @@ func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
 		r.punch = punched.Sub(asked)
 	}
 	return r
+}
+
+// labPunchSnapshots records, 6 s and 15 s after start (the punch comes
+// 2-3 s after the leecher starts) unless ctx ends first, the NATed
+// hosts' routers' connection-tracking entries for the peers' ports and
+// the two hosts' TCP sockets, and returns a func that gives what was
+// recorded so far. A punched TCP connection that carries no data shows
+// there as a socket established at both ends while one router's entry
+// never left SYN_SENT2 (it still tracks its host's own refused SYN), a
+// reset one as entries in CLOSE with neither socket left.
+func labPunchSnapshots(ctx context.Context, lab *netlab.Lab, tc labPunchCase, start time.Time) func() string {
+	var nodes []*netlab.Node // resolved here: Node fails the test, so not from the goroutine
+	for _, h := range []string{tc.leechHost, tc.seedHost()} {
+		nodes = append(nodes, lab.Node("r"+strings.TrimPrefix(h, "h")), lab.Node(h))
+	}
+	var mu sync.Mutex
+	var b strings.Builder
+	go func() {
+		for _, at := range []time.Duration{6 * time.Second, 15 * time.Second} {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(start.Add(at))):
+			}
+			var s strings.Builder
+			fmt.Fprintf(&s, "\n=== lab state %v after the leecher started\n", at)
+			for i, n := range nodes {
+				c := n.Command("ss", "-tani")
+				if i%2 == 0 { // a router
+					c = n.Command("grep", "-E", "4204[0-2]", "/proc/net/nf_conntrack")
+				}
+				out, _ := c.CombinedOutput()
+				fmt.Fprintf(&s, "[%s] %s\n%s", n.Name, strings.Join(c.Args[4:], " "), out)
+			}
+			mu.Lock()
+			b.WriteString(s.String())
+			mu.Unlock()
+		}
+	}()
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return b.String()
+	}
 }
 
 // logTime is the time= field of a log line.
@@ -200,13 +247,27 @@ func startLabGet(t *testing.T, lab *netlab.Lab, host, port, dir, torrent string,
 	}
 	defer logf.Close()
 	args := append([]string{"get"}, labArgs(t, "0.0.0.0:"+port)...)
-	args = append(append(args, "--out", dir, "--quiet"), extra...)
+	// Debug: a failed punch is diagnosed from these logs (which
+	// connection formed, how its handshake ended, why it closed).
+	args = append(append(args, "--out", dir, "--quiet", "--log-level", "debug"), extra...)
 	cmd := lab.Host(host).Command(shoalBin, append(args, torrent)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := lab.StartCmd(cmd); err != nil {
 		t.Fatal(err)
 	}
 	return &labGetProc{cmd: cmd, log: logPath}
+}
+
+// logTail is how many of a get's last log lines a failure shows.
+const logTail = 60
+
+// logTail is the last logTail lines of the get's log.
+func (p *labGetProc) logTail() string {
+	lines := strings.Split(strings.TrimRight(p.logText(), "\n"), "\n")
+	if len(lines) > logTail {
+		lines = append([]string{fmt.Sprintf("[%d earlier lines]", len(lines)-logTail)}, lines[len(lines)-logTail:]...)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (p *labGetProc) logText() string {

@@ -194,6 +194,26 @@
 //     the far SYN meets our listener, whose SYN-ACK carries a new initial
 //     sequence number that our router's conntrack, tracking the first
 //     SYN's, marks INVALID and does not translate.
+//   - TCP through routers refusing with ICMP host prohibited (firewalld):
+//     the ICMP leaves our router's entry for our attempt, so the far
+//     end's SYN passes it whenever it comes, and must meet a connecting
+//     socket (icmpRefused: the next attempt follows at once). On a loaded
+//     machine it can meet our listener in the gap all the same; the
+//     listener's SYN-ACK, with its new sequence number, still passes our
+//     router (whose entry stays in SYN_SENT2), so both ends hold an
+//     established connection, but nothing our end sends on it passes.
+//     In the lab under CPU load (app TestLabHolePunch tcp-prohibited, 4
+//     failures in 53 runs) the dialing end's listener was that end once,
+//     the other end's twice; a 5 ms pause after each ICMP at one end makes
+//     it every time. When it is the dialing end's, the other end hears
+//     nothing and resets the connection after punchSilent (openHole);
+//     the reset ends the dialing end's handshake at once and both punch
+//     again (with the pause at the dialing end: punched 5.0 s after the
+//     rendezvous). When it is the other end's, nothing recovers yet: the
+//     dialing end waits out its handshake timeout (20 s), and then the
+//     far router's entry, still in SYN_SENT2 for the far end's old SYN,
+//     drops the far end's new SYNs (seen with a 6 s timeout and a reset:
+//     both ends' SYNs crossed no more in 15 s).
 //
 // IPv4 only: the punch dials from the IPv4 listener.
 //

@@ -61,17 +61,26 @@ func (e *Engine) acceptFrom(ctx context.Context, ln net.Listener) error {
 // if one of slots is free, and closes it otherwise. TCP and uTP have
 // separate slots, so a flood of uTP SYNs cannot lock TCP peers out.
 func (e *Engine) admit(ctx context.Context, c net.Conn, slots chan struct{}) {
+	e.admitSniffed(ctx, c, slots, nil)
+}
+
+// admitSniffed is admit, calling sniffed (unless nil) once the wait for
+// the connection's first byte is over, with heard set if the byte came
+// (or a dialing hole punch took the connection). It reports whether the
+// connection was taken.
+func (e *Engine) admitSniffed(ctx context.Context, c net.Conn, slots chan struct{}, sniffed func(heard bool)) bool {
 	select {
 	case slots <- struct{}{}:
 	default:
 		c.Close() // too many handshakes at once: a flood, or a stall
-		return
+		return false
 	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		e.serveConn(ctx, c, slots)
+		e.serveConn(ctx, c, slots, sniffed)
 	}()
+	return true
 }
 
 // startUTP puts a uTP socket on the UDP socket, which the DHT then reads
@@ -148,8 +157,9 @@ type bufConn struct {
 func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // serveConn runs the handshake of an accepted connection holding a slot
-// of slots, frees the slot, then serves the connection.
-func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{}) {
+// of slots, frees the slot, then serves the connection. sniffed, unless
+// nil, is called once the wait for the first byte is over (admitSniffed).
+func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{}, sniffed func(heard bool)) {
 	// Stopping ends the wait for the first byte at once (the sniff below
 	// only has the handshake deadline): a peer that sends nothing, as
 	// after a botched hole punch, must not hold up the exit for it.
@@ -162,12 +172,18 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{})
 	defer e.punchIn.remove(pc)
 	if pc != nil && pc.state.Load() == pendingClaimed {
 		release()
+		if sniffed != nil { // a dialing punch took it: not ours to judge
+			sniffed(true)
+		}
 		e.punchIn.deliver(pc, c)
 		return
 	}
 	br := bufio.NewReaderSize(c, 4<<10)
 	c.SetReadDeadline(time.Now().Add(transport.HandshakeTimeout))
 	magic := overlayMagic(br)
+	if sniffed != nil {
+		sniffed(br.Buffered() > 0 || (pc != nil && pc.state.Load() == pendingClaimed))
+	}
 	if !pc.serve() { // a hole punch that dials claimed it (punchin.go)
 		release()
 		e.punchIn.deliver(pc, &bufConn{Conn: c, r: br})

@@ -163,7 +163,8 @@ func isTimeout(err error) bool {
 // openHole is the non-initiating end: uTP punch datagrams and TCP
 // attempts from the listen port toward addr until ctx ends (the swarm
 // ends it once the peer is connected). A TCP connection that forms is
-// served as an incoming one.
+// served as an incoming one; if it ends without a byte, or stays silent
+// for punchSilent (then it is reset), the attempts go on.
 func (e *Engine) openHole(ctx context.Context, addr string) {
 	mode := e.currentUTPMode()
 	if mode != transport.UTPOff {
@@ -173,18 +174,65 @@ func (e *Engine) openHole(ctx context.Context, addr string) {
 		<-ctx.Done()
 		return
 	}
-	c, err := e.dialFromListenPort(ctx, "tcp", addr)
-	if err != nil {
-		return
+	for {
+		c, err := e.dialFromListenPort(ctx, "tcp", addr)
+		if err != nil || !e.servePunched(ctx, c) {
+			return
+		}
+		e.log.Debug("hole punch: the punched TCP connection ended or stayed silent; punching again", "peer", addr, "silent_after", punchSilent)
 	}
+}
+
+// punchSilent is how long a TCP connection our hole punch opened may
+// wait for the initiator's first byte, which it sends as soon as its end
+// is connected. One that stays silent, and open, is dead: the
+// initiator's listener, not a connecting socket, met our SYN (its
+// attempt had just been refused with an ICMP and the next had not begun,
+// as happens on a loaded machine), and its SYN-ACK, with a new initial
+// sequence number, passed its router, which still tracks the one of the
+// initiator's own refused SYN (the entry stays in SYN_SENT2). Both ends
+// then hold an established connection, but that router never passes
+// the initiator's data (app TestLabHolePunch tcp-prohibited under CPU
+// load: its MSE key sat unacknowledged, resent, while we waited for it
+// until the punch was over). Our reset does reach the initiator, whose
+// handshake then fails at once (connection reset by peer) and whose
+// Connect dials again in plain; we punch again too, and a reset, unlike
+// a FIN, leaves no socket holding the listen port's tuple.
+var punchSilent = 4 * time.Second // a var for TestOpenHoleResetsSilentConn
+
+// servePunched serves c, a TCP connection a hole punch opened, as an
+// incoming one, and reports whether to punch again: c ended without a
+// byte (as it did in the lab once, at once, with the initiator dialing on
+// and never connected), or stayed silent and open for punchSilent and
+// was reset, while ctx and the engine went on. (One the initiator closed
+// because its uTP won the race costs an attempt more, until the swarm,
+// the peer connected, ends ctx.)
+func (e *Engine) servePunched(ctx context.Context, c net.Conn) bool {
 	e.mu.Lock()
 	run := e.runCtx
 	e.mu.Unlock()
-	if run == nil {
+	if run == nil || run.Err() != nil {
 		c.Close()
-		return
+		return false
 	}
-	e.admit(run, c, e.handshakes)
+	sniffed := make(chan bool, 1)
+	if !e.admitSniffed(run, c, e.handshakes, func(heard bool) { sniffed <- heard }) {
+		return false
+	}
+	t := time.NewTimer(punchSilent)
+	defer t.Stop()
+	select {
+	case heard := <-sniffed:
+		return !heard && ctx.Err() == nil && run.Err() == nil
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0) // a reset, not a FIN that would keep the port's tuple taken
+	}
+	c.Close()
+	return true
 }
 
 // dialPunchUTP is the dialing end's uTP for a hole punch: openers, then,

@@ -139,7 +139,13 @@ func (s *Swarm) runPeer(p *peer, br *bufio.Reader) {
 	s.mu.Lock()
 	p.close(err)
 	s.removePeer(p)
+	// Why a connection ended is otherwise lost with it: a punched one
+	// that closes at once looked, in a test's logs, like one that never
+	// carried a byte.
+	attrs := []any{"peer", p.addr, "network", p.network, "outgoing", p.outgoing,
+		"up", time.Since(p.start).Round(time.Millisecond), "reason", p.note}
 	s.mu.Unlock()
+	s.logger().Debug("peer disconnected", attrs...)
 	s.poke()
 }
 
