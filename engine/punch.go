@@ -197,7 +197,8 @@ func (e *Engine) openHole(ctx context.Context, addr string) {
 // until the punch was over). Our reset does reach the initiator, whose
 // handshake then fails at once (connection reset by peer) and whose
 // Connect dials again in plain; we punch again too, and a reset, unlike
-// a FIN, leaves no socket holding the listen port's tuple.
+// a FIN, leaves no socket holding the listen port's tuple. The second
+// punch does not always form a live connection (see the package doc).
 var punchSilent = 4 * time.Second // a var for TestOpenHoleResetsSilentConn
 
 // servePunched serves c, a TCP connection a hole punch opened, as an
