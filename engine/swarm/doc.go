@@ -100,8 +100,10 @@
 // As a peer behind NAT, the swarm remembers which addresses each peer
 // named in its PEX. When a dial to such an address fails, or has gone 3 s
 // without the peer answering (a router that drops SYNs leaves a dial
-// hanging for its whole 15 s), it asks that peer for a rendezvous (once a
-// minute per address). A dial whose connection opened asks for none, even
+// hanging for its whole 15 s), it asks that peer for a rendezvous (again
+// after 15 s if it still cannot reach the address, the gap doubling per
+// ask up to a minute: a punch can fail under load, and a second one
+// usually forms). A dial whose connection opened asks for none, even
 // if its handshake is slow (transport.Trace tells the swarm), and neither
 // does one that lost to the peer's own connection to us. If a slow dial
 // completes beside a punched connection, addPeer keeps one of the two,

@@ -32,7 +32,12 @@ const (
 	// punchWindow is how long a connect may follow our rendezvous, and
 	// how long an introduced peer may take to reach us.
 	punchWindow = 30 * time.Second
-	// rendezvousEvery is how often one address may be asked for.
+	// rendezvousFirst is how soon one address may be asked for again
+	// after a first rendezvous: a punch can fail on a loaded machine or
+	// through a refusing router (see the engine's doc) and a second one
+	// usually forms. The gap doubles with each ask up to rendezvousEvery.
+	rendezvousFirst = 15 * time.Second
+	// rendezvousEvery is the longest gap between asks for one address.
 	rendezvousEvery = time.Minute
 	// maxPunches bounds the punches in progress per swarm: a relay may
 	// send connects for any address, and each costs dials.
@@ -57,6 +62,17 @@ type punch struct {
 type rendezvousSent struct {
 	at    time.Time
 	relay string
+	asks  int // asks for this address in a row, each within the last's gap
+}
+
+// gap is how long after r another rendezvous for its address may be asked:
+// rendezvousFirst, doubled per ask in a row, at most rendezvousEvery.
+func (r rendezvousSent) gap() time.Duration {
+	g := rendezvousFirst
+	for i := 1; i < r.asks && g < rendezvousEvery; i++ {
+		g *= 2
+	}
+	return min(g, rendezvousEvery)
 }
 
 // holepunchID is the peer's ut_holepunch extension ID (0 = none).
@@ -294,7 +310,7 @@ func (s *Swarm) expirePunches(now time.Time) {
 		}
 	}
 	for k, r := range s.rendezvous {
-		if now.Sub(r.at) > rendezvousEvery {
+		if now.Sub(r.at) > 2*rendezvousEvery { // kept past its gap, to count asks in a row
 			delete(s.rendezvous, k)
 		}
 	}
@@ -331,7 +347,8 @@ func (s *Swarm) askRendezvous(addr string) {
 	if err != nil || s.cfg.Punch == nil || s.isOwnAddr(ap) || s.connectedTo(addr) || s.peerListeningAt(ap) != nil {
 		return
 	}
-	if r, ok := s.rendezvous[addr]; ok && time.Since(r.at) < rendezvousEvery {
+	last, asked := s.rendezvous[addr]
+	if asked && time.Since(last.at) < last.gap() {
 		return
 	}
 	for _, p := range s.peers {
@@ -339,7 +356,7 @@ func (s *Swarm) askRendezvous(addr string) {
 			continue
 		}
 		p.sendHolepunch(wire.Holepunch{Type: wire.HolepunchRendezvous, Addr: ap})
-		put(&s.rendezvous, addr, rendezvousSent{at: time.Now(), relay: p.addr})
+		put(&s.rendezvous, addr, rendezvousSent{at: time.Now(), relay: p.addr, asks: last.asks + 1})
 		s.logger().Info("hole punch rendezvous asked", "peer", addr, "relay", p.addr)
 		return
 	}

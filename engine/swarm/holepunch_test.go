@@ -404,3 +404,14 @@ func linksTo(s *Swarm, id [20]byte) []string {
 	}
 	return out
 }
+
+// TestRendezvousGap: after a first rendezvous with an address another may
+// be asked 15 s later (a punch that failed under load usually forms the
+// second time), then after 30 s, then once a minute at most.
+func TestRendezvousGap(t *testing.T) {
+	for asks, want := range map[int]time.Duration{1: 15 * time.Second, 2: 30 * time.Second, 3: time.Minute, 4: time.Minute, 9: time.Minute} {
+		if got := (rendezvousSent{asks: asks}).gap(); got != want {
+			t.Errorf("gap after %d asks in a row: %v, want %v", asks, got, want)
+		}
+	}
+}
