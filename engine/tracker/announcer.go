@@ -219,7 +219,7 @@ type tierJob struct {
 
 // Announce announces to every tier that is due at now. base carries the
 // torrent's identity and counters (InfoHash, PeerID, Port, Uploaded,
-// Downloaded, Left, NumWant); the event, key and tracker id are the
+// Downloaded, Left, NumWant, IPv6); the event, key and tracker id are the
 // Announcer's. Tiers run in parallel, the trackers of one tier in turn.
 func (a *Announcer) Announce(ctx context.Context, c *Client, base Request, now time.Time) Result {
 	jobs := a.plan(base, now)

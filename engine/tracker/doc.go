@@ -9,6 +9,11 @@
 // Every socket is opened through the caller-supplied Client.Dial, so a
 // netguard.Policy can confine the client to loopback.
 //
+// What a tracker sends is bounded before use, as it comes from a stranger:
+// an HTTP body is read up to MaxHTTPBody, negative counts and intervals
+// read as 0, and peers with port 0 or a host name instead of an address
+// are dropped (nothing here resolves names a tracker supplies).
+//
 // Two locks, neither held across a network call nor while the other is
 // taken: Announcer.mu guards the tiers (announces are planned under it
 // and sent with it released), and Client.mu guards the cache of

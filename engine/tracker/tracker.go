@@ -79,7 +79,8 @@ type Response struct {
 // is netguard.Policy.Dial.
 type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// DefaultTimeout bounds one announce when Client.Timeout is zero.
+// DefaultTimeout bounds one announce or one Scrape call when
+// Client.Timeout is zero.
 const DefaultTimeout = 15 * time.Second
 
 // Client announces to trackers. The zero value is not usable: set Dial.
@@ -90,7 +91,8 @@ type Client struct {
 	Dial Dialer
 	// UserAgent is sent as the HTTP User-Agent header when non-empty.
 	UserAgent string
-	// Timeout bounds one announce, retries included (default 15s).
+	// Timeout bounds one announce, retries included, and one Scrape call,
+	// all its batches included (default 15s).
 	Timeout time.Duration
 	// UDPRetryBase is the BEP 15 base retransmission timeout: attempt n
 	// waits UDPRetryBase*2^n (n <= 8), always capped by the context. Zero
