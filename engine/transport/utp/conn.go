@@ -12,8 +12,8 @@ import (
 	"github.com/anacrolix/missinggo"
 )
 
-// Conn is a uTP stream and implements net.Conn. It owned by a Socket, which
-// handles dispatching packets to and from Conns.
+// Conn is a uTP stream and implements net.Conn. It is owned by a Socket,
+// which handles dispatching packets to and from Conns.
 type Conn struct {
 	recv_id, send_id uint16
 	seq_nr, ack_nr   uint16
@@ -308,10 +308,10 @@ func (c *Conn) seqSend(seqNr uint16) *send {
 }
 
 // minResendTimeout is the least time a packet waits for its ack before it
-// is resent (BEP 29's and libtorrent's utp_min_timeout; see rtt.go). Without a floor the timeout,
-// two to four mean round trips, fired spuriously on a 100 ms round trip
-// when an ack came a little late, and each such timeout dropped the
-// window to two packets.
+// is resent (BEP 29's and libtorrent's utp_min_timeout; see rtt.go).
+// Without a floor upstream's timeout, two to four mean round trips, fired
+// spuriously on a 100 ms round trip when an ack came a little late, and
+// each such timeout dropped the window to two packets.
 const minResendTimeout = 500 * time.Millisecond
 
 func (c *Conn) resendTimeout() time.Duration { return c.rtt.rto() }
@@ -410,9 +410,6 @@ func (c *Conn) processDelivery(h header, payload []byte) {
 		// Already received this packet.
 		return
 	}
-	// Derived from running in production:
-	// grep -oP '(?<=packet out of order, index=)\d+' log | sort -n | uniq -c
-	// 64 should correspond to 8 bytes of selective ack.
 	if inboundIndex >= maxUnackedInbound || inboundIndex > 0 && c.inboundWnd+len(payload) > readBufferLen {
 		// Discard packet too far ahead, or one that would take the
 		// out-of-order bytes past the window we advertise at most

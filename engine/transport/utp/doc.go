@@ -6,8 +6,8 @@
 // truly realize uTP's claim to be light on system and network switching
 // resources.
 //
-// Socket is a wrapper of net.UDPConn, and performs dispatching of uTP packets
-// to attached uTP Conns. Dial and Accept is done via Socket. Conn implements
+// Socket is a wrapper of a net.PacketConn, and performs dispatching of uTP
+// packets to attached uTP Conns. Dial and Accept is done via Socket. Conn implements
 // net.Conn over uTP, via aforementioned Socket.
 //
 // This is a modified copy of github.com/anacrolix/utp v0.2.0, under the

@@ -41,15 +41,19 @@ const (
 	ledbatMaxCwnd  = readBufferLen         // above the receive window we never use it
 	ledbatSamples  = 4                     // delay samples filtered (the smallest of the last few is used)
 	baseHistory    = 10                    // minutes of base delay minima kept (RFC 6817's BASE_HISTORY)
-	venoBacklog    = 3 * maxPayloadSize    // below this backlog a loss is random (TCP Veno's β, 3 packets)
-	randomLossRate = 0.02                  // more losses than this share of a window in a round trip are congestion
+	// venoBacklog: below this backlog of ours (or a sixteenth of the
+	// window, if more) a loss may be random (TCP Veno's β, 3 packets)
+	venoBacklog = 3 * maxPayloadSize
+	// randomLossRate: more losses than this share of a window in a round
+	// trip (and more than two) are congestion
+	randomLossRate = 0.02
 	// randomLossDelay: with this much queued (anyone's data) a loss is
 	// taken for congestion whatever our own backlog
 	randomLossDelay = 20 * time.Millisecond
 )
 
-// ledbat is one connection's sender-side congestion state. The socket's
-// mutex guards it, like the rest of Conn.
+// ledbat is one connection's sender-side congestion state. The
+// package-wide mutex (mu) guards it, like the rest of Conn.
 type ledbat struct {
 	cwnd      float64 // bytes allowed in flight
 	slowStart bool
@@ -178,21 +182,22 @@ func decrease(cwnd float64, qd time.Duration) float64 {
 }
 
 // lost reacts to a packet first sent at sent and found lost at now, rtt
-// being the connection's mean round trip. A congestion loss halves the
-// window, once per window of data, so the losses of packets sent before
-// the last cut (the same round trip's burst) do not cut again, and ends
-// slow start. A random loss changes nothing: LEDBAT's congestion signal
+// being the connection's smoothed round trip (SRTT, rtt.go). A congestion
+// loss halves the window, once per window of data, so the losses of
+// packets sent before the last cut (the same round trip's burst) do not
+// cut again, and ends slow start. A random loss changes nothing: LEDBAT's congestion signal
 // is the queuing delay, and a loss that no queue explains did not come
 // from congestion. A loss is random by TCP Veno's test (Fu and Liew 2003;
 // Linux's tcp_veno) and two more: the backlog, the bytes of ours waiting
 // in the bottleneck's queue (the window times the queuing delay over the
-// round trip), is under venoBacklog; the queuing delay of anyone's data
-// is under randomLossDelay (a scavenger's test: beside a TCP flow that
-// keeps the queue full, our own backlog is small because our window is,
-// and Veno's test alone took the overflow losses for random ones); and
-// losses are rare, at most randomLossRate of a window's packets in a
-// round trip (BBRv2's 2% threshold), so a bottleneck whose buffer is too
-// shallow to show a queue still cuts us by its drops. A loss before any
+// round trip), is under venoBacklog or a sixteenth of the window,
+// whichever is more; the queuing delay of anyone's data is under
+// randomLossDelay (a scavenger's test: beside a TCP flow that keeps the
+// queue full, our own backlog is small because our window is, and Veno's
+// test alone took the overflow losses for random ones); and losses are
+// rare, at most randomLossRate of a window's packets in a round trip
+// (BBRv2's 2% threshold) or two if that is more, so a bottleneck whose
+// buffer is too shallow to show a queue still cuts us by its drops. A loss before any
 // delay sample counts as congestion.
 //
 // Any cut for a random loss bounds the window at a given loss rate

@@ -19,8 +19,10 @@ const (
 	// make room.
 	backlog = 50
 
-	// IPv6 min MTU is 1280, -40 for IPv6 header, and ~8 for fragment header?
-	minMTU = 1438 // Why?
+	// minMTU is the largest packet we send, upstream's figure: with the
+	// UDP and IPv6 headers (48 bytes) it fits a 1500-byte Ethernet MTU,
+	// though not IPv6's guaranteed minimum of 1280.
+	minMTU = 1438
 	// uTP header of 20, +2 for the next extension, and an optional selective
 	// ACK.
 	maxHeaderSize  = 20 + 2 + (((maxSackBits+7)/8)+3)/4*4
@@ -166,8 +168,8 @@ func Dial(addr string) (net.Conn, error) {
 	return DialContext(context.Background(), addr)
 }
 
-// Same as Dial with a timeout parameter. Creates a Socket just for the
-// connection, which will be closed with the Conn is. To reuse another Socket,
+// Same as Dial, giving up when ctx ends. Creates a Socket just for the
+// connection, which is closed once the Conn is. To reuse another Socket,
 // see Socket.Dial.
 func DialContext(ctx context.Context, addr string) (nc net.Conn, err error) {
 	s, err := NewSocket("udp", ":0")
