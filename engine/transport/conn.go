@@ -104,10 +104,10 @@ func isHandshakeError(err error) bool {
 
 // dialTimeout bounds a connect on its own; otherDialTimeout bounds the
 // connect over the other transport once one transport reached the peer
-// and its handshake failed. The peer is up then, so a uTP SYN that its
-// resends (at 0.5 s, then backing off) do not get answered within a few
-// seconds means a peer that does not take uTP (libtorrent with incoming
-// uTP off stays silent): waiting the full dialTimeout for it made a fresh
+// and its handshake failed. The peer is up then, so a uTP SYN left
+// unanswered through its first resend (at 1 s, the resend timeout before
+// any round trip is measured) means a peer that does not take uTP
+// (libtorrent with incoming uTP off stays silent): waiting the full dialTimeout for it made a fresh
 // libtorrent seeder's first metadata take 15 s.
 const (
 	dialTimeout      = 15 * time.Second

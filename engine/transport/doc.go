@@ -20,8 +20,9 @@
 // refused MSE, plain goes next on the same transport, which the peer is
 // known to listen on; then the other transport gets its own try (a
 // uTP-only libtorrent accepts TCP and resets it), with a 2 s connect
-// timeout (the SYN resent at 0.5 s and after) instead of 15 s, as the peer
-// is known to be up. This is for a libtorrent seeder with encryption and
+// timeout (room for the SYN and its resend at 1 s, the resend timeout
+// before any round trip is measured) instead of 15 s, as the peer is
+// known to be up. This is for a libtorrent seeder with encryption and
 // incoming uTP off: it resets MSE over TCP and is silent to uTP SYNs, and
 // in its first second (torrent not yet started) resets plain TCP too;
 // with the full 15 s uTP wait between, its first metadata came after 15 s.
@@ -49,11 +50,13 @@
 // once three later packets are acked. The UDP socket asks the kernel
 // for 4 MiB to receive and 1 MiB to send (UDPRecvBuffer; one socket
 // carries every uTP connection and the DHT), and the engine logs what it
-// got. Pacing was tried and left out (branch
-// utp-pace): in the bench the leecher rows got slower with it. Its other limits, from its source: one package-wide mutex for
-// every socket and connection, a 50-SYN accept backlog (older SYNs are
-// reset), and read deadlines that were seen not to end a stalled Read, so
-// every handshake also has a watchdog that closes the connection.
+// got. Pacing was tried and left out: in the bench the leecher rows got
+// slower with it (the figures are in commit 91f3576's message). Its other
+// limits, from its source: one package-wide mutex for every socket and
+// connection, a 50-SYN accept backlog (when it is full, a SYN picked at
+// random is reset to make room), and read deadlines that were seen not to
+// end a stalled Read, so every handshake also has a watchdog that closes
+// the connection.
 //
 // What LEDBAT yields to TCP, and what it costs on a lossy, distant link
 // beside qBittorrent's uTP, are bench rows ("LEDBAT yield", "lossy link";
@@ -70,10 +73,12 @@
 //
 //   - Prefer (the default). Outgoing: we start with MSE, offering RC4 and
 //     plain, and our BEP 3 handshake rides in MSE's initial payload (no
-//     extra round trip). If that handshake fails for any reason but a
-//     refused dial or a wrong torrent, we dial again in plain, as libtorrent
-//     does with its pe_enabled policy, and remember that address as
-//     plain-only (a bounded table), so the next dial goes plain at once.
+//     extra round trip). If a connection opens but the encrypted handshake
+//     on it fails, for any reason but a wrong torrent, we dial again in
+//     plain, as libtorrent does with its pe_enabled policy, and remember
+//     that address as plain-only (a bounded table), so the next dial goes
+//     plain at once. A dial that fails, or a failure after MSE succeeded,
+//     is not retried in plain: neither says the peer refused MSE.
 //     We chose MSE first rather than plain first because a peer that
 //     requires encryption closes a plain handshake without a word: plain
 //     first would cost those peers a failed connection each time, while a
@@ -85,9 +90,10 @@
 //     an MSE peer must accept RC4.
 //   - Off. Plain BEP 3 only; an incoming MSE handshake is refused.
 //
-// Incoming connections are told apart by their first 20 bytes (Sniff): 19
-// and "BitTorrent protocol" is a plain handshake; anything else is taken
-// for an MSE public key (the caller first routes Shoal's own overlay magic
+// Incoming connections are told apart by their first 20 bytes (IsPlain,
+// which reads past the first only when it is 19): 19 and "BitTorrent
+// protocol" is a plain handshake; anything else is taken for an MSE
+// public key (the caller first routes Shoal's own overlay magic
 // elsewhere). The SKEY list is every infohash the node has.
 //
 // What RC4 costs is the bench row "Shoal → Shoal, RC4 (--encryption
@@ -97,9 +103,10 @@
 //
 // A failed handshake returns a *HandshakeError whose Kind is one of the
 // sentinel errors below (ErrRefused, ErrReset, ErrClosed, ErrTimeout,
-// ErrPlainPeer, ErrEncryptedPeer, ErrWrongInfoHash, ErrNotBitTorrent), so
-// logs and callers can tell a refused dial from a reset, a plain peer
-// under "require" or a peer sharing something else.
+// ErrPlainPeer, ErrEncryptedPeer, ErrWrongInfoHash, ErrNotBitTorrent, and
+// ErrHandshake for anything else), so logs and callers can tell a refused
+// dial from a reset, a plain peer under "require" or a peer sharing
+// something else.
 //
 // # Resources
 //

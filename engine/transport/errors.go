@@ -38,7 +38,7 @@ var (
 // HandshakeError says what failed (Kind), in which step, and the cause.
 type HandshakeError struct {
 	Kind error  // one of the Err* values of this package
-	Step string // "connect", "encrypted handshake", "BitTorrent handshake"
+	Step string // "tcp connect", "utp connect", "encrypted handshake", "BitTorrent handshake"
 	Err  error  // the underlying error, if any
 }
 

@@ -13,7 +13,7 @@ type UTPMode uint8
 
 // The uTP modes.
 const (
-	UTPOn   UTPMode = iota // race uTP and TCP, keep whichever handshakes first
+	UTPOn   UTPMode = iota // race uTP and TCP, keep whichever connects first
 	UTPOff                 // TCP only; incoming uTP is refused
 	UTPOnly                // uTP only (for tests and measurements); TCP is still accepted
 )
