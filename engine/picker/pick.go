@@ -4,8 +4,9 @@ import "time"
 
 // Pick returns up to n blocks to request from peer id, which has the pieces
 // for which has returns true. Partial pieces come first, then new pieces
-// (random first, then rarest-first or in order), then, in endgame, blocks
-// already requested from other peers.
+// (random first, then rarest-first or in order), then blocks already
+// requested from other peers: any of them in endgame, before that only
+// those stuck StealAfter.
 func (p *Picker) Pick(id PeerID, has func(int) bool, n int) []Block {
 	var out []Block
 	out = p.pickPartial(id, has, n, out)
@@ -147,7 +148,8 @@ func containsID(ids []PeerID, id PeerID) bool {
 // Received records a block that arrived from peer id. It reports whether the
 // block was wanted (false for duplicates and unrequested data), whether the
 // piece now has every block, and which other peers still have it requested
-// (to be sent cancels, in endgame).
+// (to be sent cancels: in endgame, or for a block stolen after
+// StealAfter).
 func (p *Picker) Received(id PeerID, b Block) (wanted, pieceDone bool, cancel []PeerID) {
 	pp := p.partial[b.Piece]
 	if pp == nil || b.Begin%BlockSize != 0 {
@@ -172,7 +174,7 @@ func (p *Picker) Received(id PeerID, b Block) (wanted, pieceDone bool, cancel []
 	return true, pp.received == len(pp.blocks), cancel
 }
 
-// Outstanding counts the requests in flight to peer id (for tests and stats).
+// Outstanding counts the requests in flight to peer id (tests use it).
 func (p *Picker) Outstanding(id PeerID) int {
 	n := 0
 	for _, pp := range p.partial {

@@ -8,8 +8,9 @@ import (
 // BlockSize is the request size every mainstream client uses.
 const BlockSize = 16 * 1024
 
-// randomFirst is how many pieces are picked at random before rarest-first,
-// so a new peer quickly has something to trade.
+// randomFirst is how many verified pieces we must have before new pieces
+// are picked rarest-first rather than at random (more than this may start
+// at random meanwhile), so a new peer quickly has something to trade.
 const randomFirst = 4
 
 // Block names one request.
@@ -120,7 +121,7 @@ func (p *Picker) MarkHave(i int) {
 // it is requested again.
 func (p *Picker) MarkFailed(i int) { delete(p.partial, i) }
 
-// Refetch re-requests only the blocks bad of a piece that failed its hash
+// Refetch re-requests only the bad blocks of a piece that failed its hash
 // and keeps the others as received (BEP 52: a v2 piece's leaf hashes tell
 // which of its blocks are wrong). Until it is called, a failed piece whose
 // blocks are all received is simply not picked.
