@@ -12,7 +12,8 @@
 // failing the torrent. Refused, each with a named reason, is only what
 // cannot be used: no info dictionary, bencode nested deeper than the
 // decoder's limit, a missing or bad piece length, no name, no files, a file
-// without a length or path, negative sizes. Names themselves are never
+// without a length or path, negative sizes; and, to bound the work one
+// torrent can cause, more than MaxFiles files. Names themselves are never
 // refused here: storage.NewLayout maps every path safely below the
 // download folder.
 //
@@ -26,5 +27,6 @@
 // piece-aligned file order) and HashForPiecePad, and merkle.RootWithPadHash.
 // Written here: the tolerant top-level and info decoders and their checks,
 // the v2 checks (meta version, power-of-two piece length), the piece-layer
-// check and the choice of swarm hash. storage.CheckPiece hashes pieces.
+// check and the choice of swarm hash. storage's Layout.CheckPiece hashes
+// pieces.
 package torrentfile
