@@ -24,9 +24,9 @@ func (s *Supernode) activate(now time.Time) {
 	s.mu.Lock()
 	s.active, s.activeAt = true, now
 	s.lowSince, s.invitedAt, s.aloneSince = time.Time{}, time.Time{}, time.Time{}
+	s.stats.promotions.Add(1) // with the flip, so Stats agrees with Active
 	s.signalRoleLocked()
 	s.mu.Unlock()
-	s.stats.promotions.Add(1)
 	s.log.Info("overlay: promoted to supernode")
 	s.wake()
 	s.kickAdvert()
@@ -42,6 +42,7 @@ func (s *Supernode) deactivate(now time.Time) {
 		return
 	}
 	s.active, s.demotedAt = false, now
+	s.stats.demotions.Add(1) // with the flip, so Stats agrees with Active
 	s.signalRoleLocked()
 	var leaves, nbs []*link
 	for _, lc := range s.leaves {
@@ -69,7 +70,6 @@ func (s *Supernode) deactivate(now time.Time) {
 	if err := s.idx.clear(ctx); err != nil {
 		s.log.Warn("overlay: clear index", "err", err)
 	}
-	s.stats.demotions.Add(1)
 	s.log.Info("overlay: stepped down to leaf")
 }
 
