@@ -145,10 +145,10 @@ func (f *ChokeFilter) filter(dst io.Writer, src io.Reader, free bool) error {
 		if n > maxFilterMsg {
 			return errors.New("enginetest: choke filter: oversized message")
 		}
-		buf = buf[:n]
 		if cap(buf) < int(n) {
 			buf = make([]byte, n)
 		}
+		buf = buf[:n]
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return err
 		}
