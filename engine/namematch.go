@@ -18,8 +18,10 @@ const (
 	matchPhrase        // the query's words appear in a row, in order
 )
 
-// nameWords splits s into lower-case runs of letters and digits, as the
-// index's tokenizer does.
+// nameWords splits s into lower-case runs of letters and digits, much as
+// the index's tokenizer (SQLite's unicode61) does, but without folding
+// diacritics: a query "aero" that the index matched to "Ærø" grades
+// matchNone here, and ranks by health among such hits.
 func nameWords(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
