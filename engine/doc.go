@@ -64,8 +64,11 @@
 //
 // # Locks
 //
-// Each lock guards one owner's state and is held briefly. The order, outer
-// first, is Engine.mu → transfer.mu: startTransfer takes a transfer's lock
+// Each lock guards one owner's state and is held briefly, but for one:
+// transfer.ops serializes Move and Remove of a transfer and is held for
+// their whole run (file moves, SQLite), outermost of all, and taken by
+// nothing else. The order of the rest, outer first, is Engine.mu →
+// transfer.mu: startTransfer takes a transfer's lock
 // under the engine's, and nothing takes them the other way round. Every
 // other lock is a leaf as seen from here: Engine.changeMu, each Swarm's
 // lock, the storage and DHT locks, and the database's writer. Neither

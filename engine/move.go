@@ -41,6 +41,11 @@ func (e *Engine) Move(ih InfoHash, dir string) error {
 	if err != nil {
 		return fmt.Errorf("engine: move: %w", err)
 	}
+	t.ops.Lock() // a Remove under way finishes first (see transfer.ops)
+	defer t.ops.Unlock()
+	if t.isRemoved() {
+		return fmt.Errorf("%w: %s", ErrNotFound, ih)
+	}
 	t.mu.Lock()
 	sw, old := t.sw, t.dir
 	t.mu.Unlock()
@@ -202,7 +207,7 @@ func (e *Engine) moveWhenDone(t *transfer) {
 	go func() {
 		defer e.wg.Done()
 		err := e.Move(t.ih, dir)
-		if err == nil {
+		if err == nil || errors.Is(err, ErrNotFound) { // ErrNotFound: removed meanwhile
 			return
 		}
 		e.log.Warn("move finished download", "infohash", t.ih.String(), "to", dir, "err", err)

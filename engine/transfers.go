@@ -57,6 +57,13 @@ type transfer struct {
 	size  int64
 	files int
 
+	// ops serializes Move and Remove of this transfer: each holds it for
+	// its whole run (file moves and deletes, SQLite), so a Remove never
+	// deletes files a Move is carrying elsewhere, nor a Move re-saves or
+	// restarts a transfer Remove has forgotten. Taken before any other
+	// lock, and only by those two.
+	ops sync.Mutex
+
 	mu locks.Mutex
 	sw *swarm.Swarm // nil while a library item waits (lazy.go)
 	// lazyInfo is the info dictionary of a library item that waits for
@@ -534,6 +541,11 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 	if err != nil {
 		return err
 	}
+	t.ops.Lock() // a Move under way finishes first (see transfer.ops)
+	defer t.ops.Unlock()
+	if t.isRemoved() {
+		return fmt.Errorf("%w: %s", ErrNotFound, ih)
+	}
 	e.mu.Lock()
 	delete(e.transfers, ih)
 	e.mu.Unlock()
@@ -574,6 +586,13 @@ func (e *Engine) Remove(ih InfoHash, deleteData bool) error {
 		}
 	}
 	return nil
+}
+
+// isRemoved reports whether Remove has begun for t.
+func (t *transfer) isRemoved() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.removed
 }
 
 // AddPeers gives a transfer more peer addresses to dial (host:port). Some
