@@ -195,21 +195,54 @@ func (b *bench) cappedFour() (benchSample, error) {
 // aria2Pair: aria2 finds peers only through a tracker, so each run has a
 // fresh opentracker and a copy of the torrent announcing to it.
 func (b *bench) aria2Pair() (benchSample, error) {
-	tr, err := startBenchTracker(b.t, b.ih)
+	seed, err := b.aria2Seed()
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer tr.Proc.Stop(5 * time.Second)
+	defer seed.stop()
+	return b.aria2Leech(seed.torrent)
+}
+
+// aria2Shoal is a Shoal leecher from the same kind of aria2 seeder as
+// aria2Pair's, dialing it directly.
+func (b *bench) aria2Shoal() (benchSample, error) {
+	seed, err := b.aria2Seed()
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seed.stop()
+	return b.shoalLeech(seed.addr)
+}
+
+// benchSeed is a seeder client of the bench content: its peer address,
+// the .torrent announcing to its tracker (if any) and how to stop both.
+type benchSeed struct {
+	addr, torrent string
+	stop          func()
+}
+
+// aria2Seed starts a fresh opentracker and an aria2 seeder announcing to
+// it, and waits until the tracker lists the seeder.
+func (b *bench) aria2Seed() (benchSeed, error) {
+	tr, err := startBenchTracker(b.t, b.ih)
+	if err != nil {
+		return benchSeed{}, err
+	}
 	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
 	seeder, err := startBenchAria2(b.t, torrent, filepath.Dir(b.src), true)
 	if err != nil {
-		return benchSample{}, err
+		tr.Proc.Stop(5 * time.Second)
+		return benchSeed{}, err
 	}
-	defer seeder.Proc.Stop(10 * time.Second)
+	stop := func() {
+		seeder.Proc.Stop(10 * time.Second)
+		tr.Proc.Stop(5 * time.Second)
+	}
 	if err := tr.WaitSeeders(b.ih, 1, 30*time.Second); err != nil {
-		return benchSample{}, fmt.Errorf("aria2 seeder: %w", err)
+		stop()
+		return benchSeed{}, fmt.Errorf("aria2 seeder: %w", err)
 	}
-	return b.aria2Leech(torrent)
+	return benchSeed{addr: seeder.PeerAddr, torrent: torrent, stop: stop}, nil
 }
 
 // aria2Leech downloads torrent (which names a tracker) with aria2 and
@@ -241,27 +274,15 @@ func (b *bench) qbitPairUTP() (benchSample, error) {
 
 // qbitPairWith is qBittorrent to qBittorrent with options for both.
 func (b *bench) qbitPairWith(o peerclients.QbitOptions) (benchSample, error) {
-	tr, err := startBenchTracker(b.t, b.ih)
+	seed, err := b.qbitSeed(o)
 	if err != nil {
 		return benchSample{}, err
 	}
-	defer tr.Proc.Stop(5 * time.Second)
-	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
-	seeder, err := startBenchQbitWith(b.t, torrent, filepath.Dir(b.src), true, o)
-	if err != nil {
-		return benchSample{}, err
-	}
-	defer seeder.Proc.Stop(15 * time.Second)
+	defer seed.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout())
 	defer cancel()
-	if err := peerclients.Poll(ctx, "qbittorrent seeder ready", seeder.Done); err != nil {
-		return benchSample{}, err
-	}
-	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
-		return benchSample{}, fmt.Errorf("qbittorrent seeder: %w", err)
-	}
 	out := b.scratch("qbit-out")
-	leech, err := startBenchQbitWith(b.t, torrent, out, false, o)
+	leech, err := startBenchQbitWith(b.t, seed.torrent, out, false, o)
 	if err == nil {
 		err = peerclients.Poll(ctx, "qbittorrent leecher completes", leech.Done)
 	}
@@ -272,6 +293,104 @@ func (b *bench) qbitPairWith(o peerclients.QbitOptions) (benchSample, error) {
 	end := time.Now()
 	leech.Proc.Stop(15 * time.Second)
 	return b.finish(leech.Proc, end, out)
+}
+
+// qbitShoal is a Shoal leecher from the same kind of qBittorrent seeder
+// as qbitPair's, dialing it directly.
+func (b *bench) qbitShoal() (benchSample, error) {
+	seed, err := b.qbitSeed(peerclients.QbitOptions{})
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seed.stop()
+	return b.shoalLeech(seed.addr)
+}
+
+// qbitSeed starts a fresh opentracker and a qBittorrent-nox seeder with
+// options o announcing to it, and waits until it seeds and the tracker
+// lists it.
+func (b *bench) qbitSeed(o peerclients.QbitOptions) (benchSeed, error) {
+	tr, err := startBenchTracker(b.t, b.ih)
+	if err != nil {
+		return benchSeed{}, err
+	}
+	torrent := benchWithTracker(b.t, b.torrent, tr.AnnounceURL)
+	seeder, err := startBenchQbitWith(b.t, torrent, filepath.Dir(b.src), true, o)
+	if err != nil {
+		tr.Proc.Stop(5 * time.Second)
+		return benchSeed{}, err
+	}
+	seed := benchSeed{addr: seeder.PeerAddr, torrent: torrent, stop: func() {
+		seeder.Proc.Stop(15 * time.Second)
+		tr.Proc.Stop(5 * time.Second)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout())
+	defer cancel()
+	if err := peerclients.Poll(ctx, "qbittorrent seeder ready", seeder.Done); err != nil {
+		seed.stop()
+		return benchSeed{}, err
+	}
+	if err := tr.WaitSeeders(b.ih, 1, 60*time.Second); err != nil {
+		seed.stop()
+		return benchSeed{}, fmt.Errorf("qbittorrent seeder: %w", err)
+	}
+	return seed, nil
+}
+
+// libtorrentPair is python3-libtorrent to python3-libtorrent (TCP, plain,
+// as PEERS.md sets it up): the leecher dials the seeder and is timed from
+// its start to its "finished" line.
+func (b *bench) libtorrentPair() (benchSample, error) {
+	seed, err := b.libtorrentSeed()
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seed.Stop(10 * time.Second)
+	out := b.scratch("libtorrent-out")
+	leech, err := peerclients.StartLibtorrentLeech(b.t, b.torrent, out, seed.Addr())
+	if err == nil {
+		err = peerclients.PollFor(b.timeout(), "libtorrent leecher finishes", func() (bool, error) {
+			if leech.Exited() {
+				return false, fmt.Errorf("the libtorrent leecher exited: %v\n%s", leech.Err(), leech.Output(3000))
+			}
+			return leech.Finished(), nil
+		})
+	}
+	if err != nil {
+		os.RemoveAll(out)
+		return benchSample{}, benchMissing(err)
+	}
+	end := time.Now()
+	leech.Stop(10 * time.Second)
+	return b.finish(leech.Proc, end, out)
+}
+
+// libtorrentShoal is a Shoal leecher from the same kind of libtorrent
+// seeder as libtorrentPair's.
+func (b *bench) libtorrentShoal() (benchSample, error) {
+	seed, err := b.libtorrentSeed()
+	if err != nil {
+		return benchSample{}, err
+	}
+	defer seed.Stop(10 * time.Second)
+	return b.shoalLeech(seed.Addr())
+}
+
+// libtorrentSeed starts a fresh python3-libtorrent seeder of the content
+// (seed mode: it checks each piece the first time it sends it, for
+// every leecher alike).
+func (b *bench) libtorrentSeed() (*peerclients.LibtorrentSeed, error) {
+	seed, err := peerclients.StartLibtorrentSeed(b.t, b.torrent, filepath.Dir(b.src))
+	if err != nil {
+		return nil, benchMissing(err)
+	}
+	// A fresh session closes the first handshakes it gets for about half a
+	// second after its torrent is added and its port listens (measured
+	// here: a Shoal leecher dialing 0.3 s after took 3.5 s for 128 MiB,
+	// its first handshake closed and redialled; 0.6 s after, 1.2 s). The
+	// row measures transfers, not that start, for both leechers alike.
+	time.Sleep(time.Second)
+	return seed, nil
 }
 
 // transmissionShoal is the Transmission anchor: a fresh Transmission seeder

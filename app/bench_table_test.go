@@ -103,6 +103,8 @@ func (b *bench) printRow(tw io.Writer, i int, r *benchRow) {
 		if r.atLeast > 0 {
 			target = fmt.Sprintf("≥%.2f× %s", r.atLeast, benchstat.Mark(rate >= r.atLeast*b.rowMBps(r.beside)))
 		}
+	case r.reference:
+		target = "the next rows' reference"
 	case i == 0:
 		ratio = fmt.Sprintf("%.2f×", rate/b.fastestOther(r))
 		target = fmt.Sprintf("≥3× other %s; RSS ≤100 MiB %s", benchstat.Mark(rate >= 3*b.fastestOther(r)), benchstat.Mark(benchstat.Median(rsss) <= 100))

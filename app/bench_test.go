@@ -90,6 +90,9 @@ type benchRow struct {
 	failed  string
 	beside  *benchRow // the row this one is compared with (its "÷" column), if not the clients
 	atLeast float64   // the target for rate ÷ beside's, if any
+	// reference: a row that later rows are compared with (beside), with
+	// no target of its own.
+	reference bool
 }
 
 // bench is one `make bench` run: the content, its .torrent and the rows.
@@ -136,6 +139,16 @@ func newBench(t *testing.T, cfg benchConfig) *bench {
 	// v1 and v2 with the same kind of seeder (`shoal get --seed`: a share is v1).
 	getV1 := &benchRow{name: "Shoal → Shoal, v1 .torrent, seeder shoal get --seed", run: func() (benchSample, error) { return b.shoalPairGet(b.torrent) }, beside: b.rows[0]}
 	b.rows = append(b.rows, getV1, &benchRow{name: "Shoal → Shoal, v2-only (SHA-256 Merkle), same seeder", run: func() (benchSample, error) { return b.shoalPairGet(b.v2) }, beside: getV1, atLeast: 0.80})
+	// One row per seeder client (issue 14): a Shoal leecher beside that
+	// client's own leecher from the same kind of fresh seeder, in the same
+	// run (Transmission's own leecher never dials loopback peers:
+	// TestBenchTransmissionSeeds puts aria2 beside Shoal instead).
+	libtorrent := &benchRow{name: "libtorrent → libtorrent", run: b.libtorrentPair, reference: true}
+	b.rows = append(b.rows,
+		&benchRow{name: "aria2 → Shoal", run: b.aria2Shoal, beside: b.rows[1], atLeast: 1},
+		&benchRow{name: "qBittorrent → Shoal", run: b.qbitShoal, beside: b.rows[2], atLeast: 1},
+		libtorrent,
+		&benchRow{name: "libtorrent → Shoal", run: b.libtorrentShoal, beside: libtorrent, atLeast: 1})
 	for _, r := range b.rows {
 		if !benchrun.Selected(r.name) {
 			r.na = "not selected (BENCH_ROWS)"
