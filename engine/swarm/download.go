@@ -646,9 +646,25 @@ func (s *Swarm) onHashFail(piece int, srcs []blockSource, hashes map[int][32]byt
 	if asked || len(senders) == 1 {
 		return // the leaf hashes will tell which block was bad
 	}
+	if s.anyBanned(senders) {
+		// A proven liar's blocks explain the failure: a piece it had a
+		// share in before its ban (its blocks already in) fails without
+		// the others' fault, and striking them banned honest seeds.
+		return
+	}
 	for _, src := range senders {
 		s.strike(src, piece)
 	}
+}
+
+// anyBanned reports whether one of senders is banned. Caller holds s.mu.
+func (s *Swarm) anyBanned(senders map[PeerKey]blockSource) bool {
+	for key := range senders {
+		if _, ok := s.banned[key]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // convict bans every peer whose remembered block differs from the good one.

@@ -217,19 +217,30 @@ func serveLies(c net.Conn, ih [20]byte) {
 	}
 }
 
+// TestLiarIsBannedHonestSeedIsNot: a leecher gets a file from an honest
+// seed and a liar that claims every piece and sends junk. The liar is
+// banned and the seed is not. Pieces that mixed both peers' blocks fail
+// too, and each such failure used to strike both: pieces the liar had a
+// share in before its ban went on failing after it and struck the seed
+// out (3 strikes) with the download unfinished, about once in 100 runs
+// under -race (a shared failure with a banned sender now strikes nobody).
 func TestLiarIsBannedHonestSeedIsNot(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	path, info := makeContent(t, 2<<20, 32<<10)
 	ih := infoHash(info)
 	pieces := len(mustInfo(t, info).Pieces) / 20
-	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces)})
+	// The seed is capped so the download lasts long enough for the liar,
+	// which answers at once, to have a share in many pieces: uncapped, the
+	// seed could send everything before the liar's connection was up.
+	seed := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: filepath.Dir(path), Have: allHave(pieces),
+		UpLimits: []*rate.Limiter{NewLimiter(4 << 20)}})
 	liar := startLiar(t, ih)
 	l := startNode(t, ctx, Config{InfoHash: ih, InfoBytes: info, Dir: t.TempDir()})
 	l.s.AddPeers(liar, seed.addr)
 	for deadline := time.Now().Add(60 * time.Second); !l.s.Complete(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) { // CI timed out here once: say where the download stood
-			t.Fatalf("timed out waiting for the download despite the liar: %+v; candidates %v", l.s.Stats(), l.s.Candidates())
+			t.Fatalf("timed out waiting for the download despite the liar: %+v; candidates %v; reports %+v", l.s.Stats(), l.s.Candidates(), l.s.DrainReports())
 		}
 	}
 	if fileSHA256(t, filepath.Join(l.s.cfg.Dir, "content.bin")) != fileSHA256(t, path) {
