@@ -200,11 +200,8 @@ const (
 // ParseTargetAction reads "pause" or "stop" ("" is TargetPause, the
 // default); any other word is refused with the choices.
 func ParseTargetAction(s string) (TargetAction, error) {
-	a, ok := parseWord(s, TargetPause, TargetStop)
-	if !ok {
-		return a, fmt.Errorf("at a target %q: choose pause (keep it listed, paused) or stop (mark it complete)", s)
-	}
-	return a, nil
+	return parseWord(s, "at a target", "pause (keep it listed, paused) or stop (mark it complete)",
+		TargetPause, TargetStop)
 }
 
 // String is the action's word, as ParseTargetAction reads it and settings
@@ -227,11 +224,7 @@ const (
 // ParseEncryption reads "prefer", "require" or "off" ("" is
 // EncryptionPrefer, the default); any other word is refused with the choices.
 func ParseEncryption(s string) (Encryption, error) {
-	m, ok := parseWord(s, EncryptionPrefer, EncryptionRequire, EncryptionOff)
-	if !ok {
-		return m, fmt.Errorf("encryption %q: choose prefer, require or off", s)
-	}
-	return m, nil
+	return parseWord(s, "encryption", "prefer, require or off", EncryptionPrefer, EncryptionRequire, EncryptionOff)
 }
 
 // String is the policy's word, as ParseEncryption reads it and settings
@@ -267,11 +260,8 @@ const (
 // ParseUTPMode reads "on", "off" or "only" ("" is UTPOn, the default); any
 // other word is refused with the choices a user has.
 func ParseUTPMode(s string) (UTPMode, error) {
-	m, ok := parseWord(s, UTPOn, UTPOff, UTPOnly)
-	if !ok {
-		return m, fmt.Errorf("utp %q: choose on or off", s)
-	}
-	return m, nil
+	// "only" is for tests and measurements, not offered to users.
+	return parseWord(s, "utp", "on or off", UTPOn, UTPOff, UTPOnly)
 }
 
 // String is the mode's word, as ParseUTPMode reads it.
@@ -288,18 +278,20 @@ func (m UTPMode) transport() transport.UTPMode {
 	return transport.UTPOn
 }
 
-// parseWord returns the choice whose text is s: the first choice, the
-// default, for "", and with ok false for a word that is none of them.
-func parseWord[T ~string](s string, choices ...T) (choice T, ok bool) {
+// parseWord returns the choice whose text is s, the first choice (the
+// default) for "". A word that is none of them returns the default with an
+// error naming the setting (what) and the choices a user has (choose),
+// which the Parse functions share so that every refusal reads alike.
+func parseWord[T ~string](s, what, choose string, choices ...T) (T, error) {
 	if s == "" {
-		return choices[0], true
+		return choices[0], nil
 	}
 	for _, c := range choices {
 		if string(c) == s {
-			return c, true
+			return c, nil
 		}
 	}
-	return choices[0], false
+	return choices[0], fmt.Errorf("%s %q: choose %s", what, s, choose)
 }
 
 // SetSettings applies and saves new settings.
