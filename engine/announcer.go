@@ -241,12 +241,7 @@ func (a *announcer) dhtUp() {
 		}
 		it.dhtSkipped = false
 		a.skipped.Add(-1)
-		slot = slot.Add(announceSpacing)
-		it.dht = slot
-		if it.dht.Before(it.due) {
-			it.due = it.dht
-			heap.Fix(&a.queue, it.index)
-		}
+		slot = a.dhtNext(it, slot)
 	}
 	a.mu.Unlock()
 	a.poke()
@@ -267,16 +262,25 @@ func (a *announcer) portChanged() {
 		case itemRunning:
 			it.portMoved = true
 		case itemQueued:
-			slot = slot.Add(announceSpacing)
-			it.dht = slot
-			if it.dht.Before(it.due) {
-				it.due = it.dht
-				heap.Fix(&a.queue, it.index)
-			}
+			slot = a.dhtNext(it, slot)
 		}
 	}
 	a.mu.Unlock()
 	a.poke()
+}
+
+// dhtNext makes queued it's DHT announce due one announceSpacing after
+// slot, and the item due then if that is sooner, and returns that time:
+// the slot the next item respaced after it follows. dhtUp and portChanged
+// share it. a.mu must be held.
+func (a *announcer) dhtNext(it *announceItem, slot time.Time) time.Time {
+	slot = slot.Add(announceSpacing)
+	it.dht = slot
+	if slot.Before(it.due) {
+		it.due = slot
+		heap.Fix(&a.queue, it.index)
+	}
+	return slot
 }
 
 // forget drops it for good. a.mu must be held.
