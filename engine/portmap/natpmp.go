@@ -23,15 +23,9 @@ type natpmpMapper struct {
 // discoverNATPMP finds the default gateway and checks that it speaks
 // NAT-PMP by asking for its external address.
 func (m *Mapper) discoverNATPMP(ctx context.Context) (mapper, error) {
-	gw := m.cfg.Gateway
-	if !gw.IsValid() {
-		var err error
-		if gw, err = defaultGateway(); err != nil {
-			return nil, fmt.Errorf("portmap: NAT-PMP: %w", err)
-		}
-	}
-	if err := m.cfg.Policy.CheckIP(gw.AsSlice()); err != nil {
-		return nil, fmt.Errorf("portmap: NAT-PMP gateway: %w", err)
+	gw, err := m.gateway("NAT-PMP")
+	if err != nil {
+		return nil, err
 	}
 	return &natpmpMapper{gw: gw, c: natpmp.NewClientWithTimeout(gw.AsSlice(), natpmpCallTimeout)}, nil
 }
@@ -83,6 +77,23 @@ func (n *natpmpMapper) remove(ctx context.Context, proto string, ext int) error 
 		return n.c.AddPortMapping(strings.ToLower(proto), ext, 0, 0)
 	})
 	return err
+}
+
+// gateway is the router that NAT-PMP and PCP (proto, as errors name it)
+// talk to: Config.Gateway, else the default route's, if the policy lets
+// us reach it.
+func (m *Mapper) gateway(proto string) (netip.Addr, error) {
+	gw := m.cfg.Gateway
+	if !gw.IsValid() {
+		var err error
+		if gw, err = defaultGateway(); err != nil {
+			return gw, fmt.Errorf("portmap: %s: %w", proto, err)
+		}
+	}
+	if err := m.cfg.Policy.CheckIP(gw.AsSlice()); err != nil {
+		return gw, fmt.Errorf("portmap: %s gateway: %w", proto, err)
+	}
+	return gw, nil
 }
 
 // defaultGateway reads the IPv4 default route's gateway from the kernel.

@@ -126,15 +126,9 @@ type pcpMapper struct {
 // discoverPCP finds the default gateway; whether it speaks PCP shows in
 // the first MAP.
 func (m *Mapper) discoverPCP(ctx context.Context) (mapper, error) {
-	gw := m.cfg.Gateway
-	if !gw.IsValid() {
-		var err error
-		if gw, err = defaultGateway(); err != nil {
-			return nil, fmt.Errorf("portmap: PCP: %w", err)
-		}
-	}
-	if err := m.cfg.Policy.CheckIP(gw.AsSlice()); err != nil {
-		return nil, fmt.Errorf("portmap: PCP gateway: %w", err)
+	gw, err := m.gateway("PCP")
+	if err != nil {
+		return nil, err
 	}
 	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(gw, pcpPort)))
 	if err != nil {
