@@ -17,12 +17,13 @@ import (
 
 const labelCopyMagnet = "Copy magnet"
 
-// Library table columns.
+// Library table columns: the shared torrent columns (see torrentColumns),
+// then the Library's own (iota counts from the block's first line).
 const (
-	libColName = iota
-	libColSize
-	libColFiles
-	libColPath
+	libColName  = colName
+	libColSize  = colSize
+	libColFiles = colFiles
+	libColPath  = iota
 	libColButton
 )
 
@@ -55,13 +56,10 @@ type libraryTab struct {
 
 func newLibraryTab(u *UI) *libraryTab {
 	l := &libraryTab{u: u}
-	l.grid = newGridTable([]column{
-		{title: "Name", width: 300, min: 140, kind: cellText, stretch: true, sortable: true},
-		{title: "Size", width: 90, kind: cellNumber, sortable: true},
-		{title: "Files", width: 60, kind: cellNumber, sortable: true},
-		{title: "Location", width: 260, kind: cellText, sortable: true},
-		{title: "", width: 130, kind: cellButton, enabled: labelCopyMagnet},
-	})
+	l.grid = newGridTable(append(torrentColumns(300, 140),
+		column{title: "Location", width: 260, kind: cellText, sortable: true},
+		column{title: "", width: 130, kind: cellButton, enabled: labelCopyMagnet},
+	))
 	l.grid.onButton = l.copyMagnet
 	l.grid.menuFor = l.rowMenu
 	l.grid.onSort = func() { l.showItems(l.raw) }

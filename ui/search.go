@@ -31,12 +31,13 @@ const (
 	labelAdded    = "Added"
 )
 
-// Search table columns.
+// Search table columns: the shared torrent columns (see torrentColumns),
+// then the Search tab's own (iota counts from the block's first line).
 const (
-	searchColName = iota
-	searchColSize
-	searchColFiles
-	searchColSources
+	searchColName    = colName
+	searchColSize    = colSize
+	searchColFiles   = colFiles
+	searchColSources = iota
 	searchColSwarm
 	searchColOrigin
 	searchColButton
@@ -75,15 +76,12 @@ type searchTab struct {
 
 func newSearchTab(u *UI) *searchTab {
 	s := &searchTab{u: u, version: -1, timeout: searchTimeout}
-	s.grid = newGridTable([]column{
-		{title: "Name", width: 420, min: 160, kind: cellText, stretch: true, sortable: true},
-		{title: "Size", width: 90, kind: cellNumber, sortable: true},
-		{title: "Files", width: 60, kind: cellNumber, sortable: true},
-		{title: "Sources", width: 85, kind: cellNumber, sortable: true},
-		{title: "Seeds / peers", width: 120, kind: cellNumber, sortable: true},
-		{title: "Found on", width: 115, kind: cellText, sortable: true},
-		{title: "", width: 110, kind: cellButton, enabled: labelDownload},
-	})
+	s.grid = newGridTable(append(torrentColumns(420, 160),
+		column{title: "Sources", width: 85, kind: cellNumber, sortable: true},
+		column{title: "Seeds / peers", width: 120, kind: cellNumber, sortable: true},
+		column{title: "Found on", width: 115, kind: cellText, sortable: true},
+		column{title: "", width: 110, kind: cellButton, enabled: labelDownload},
+	))
 	s.grid.onSort = s.show
 	s.grid.menuFor = s.rowMenu
 	s.grid.onButton = s.downloadRow

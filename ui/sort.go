@@ -62,12 +62,6 @@ func ratioKey(t engine.TransferSnapshot) float64 {
 // compareHits compares a and b by the Search column col.
 func compareHits(col int, a, b engine.Hit) int {
 	switch col {
-	case searchColName:
-		return compareNames(a.Name, b.Name)
-	case searchColSize:
-		return cmp.Compare(a.Size, b.Size)
-	case searchColFiles:
-		return cmp.Compare(len(a.Files), len(b.Files))
 	case searchColSources:
 		return cmp.Compare(len(a.Sources), len(b.Sources))
 	case searchColSwarm:
@@ -75,7 +69,7 @@ func compareHits(col int, a, b engine.Hit) int {
 	case searchColOrigin:
 		return cmp.Or(cmp.Compare(a.Swarm, b.Swarm), strings.Compare(a.Origin(), b.Origin()))
 	}
-	return 0
+	return hitFacts(a).compare(col, hitFacts(b))
 }
 
 // compareSwarms orders hits by their BitTorrent swarm: counted seeds
@@ -98,17 +92,10 @@ func compareBool(a, b bool) int {
 
 // compareLibrary compares a and b by the Library column col.
 func compareLibrary(col int, a, b engine.LibraryItem) int {
-	switch col {
-	case libColName:
-		return compareNames(a.Name, b.Name)
-	case libColSize:
-		return cmp.Compare(a.Size, b.Size)
-	case libColFiles:
-		return cmp.Compare(a.Files, b.Files)
-	case libColPath:
+	if col == libColPath {
 		return compareNames(a.Path, b.Path)
 	}
-	return 0
+	return itemFacts(a).compare(col, itemFacts(b))
 }
 
 // compareNames orders names as people read them: case does not count.
