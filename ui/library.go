@@ -207,19 +207,7 @@ func (l *libraryTab) copyMagnet(row int) {
 }
 
 func (l *libraryTab) askFile() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			l.u.showError(&opError{op: "add the file", err: err})
-			return
-		}
-		if r == nil {
-			return // cancelled
-		}
-		uri := r.URI()
-		_ = r.Close() // only the path is needed
-		l.u.share(uri)
-	}, l.u.win)
-	d.Show()
+	l.u.fileOpen("add the file", func(uri fyne.URI) { l.u.share(uri) }).Show()
 }
 
 func (l *libraryTab) askFolder() {

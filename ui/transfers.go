@@ -371,18 +371,9 @@ func (t *transfersTab) askMagnet() {
 
 // askTorrent picks a .torrent file and downloads it.
 func (t *transfersTab) askTorrent() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			t.u.showError(&opError{op: "open the .torrent file", err: err})
-			return
-		}
-		if r == nil {
-			return // cancelled
-		}
-		path := r.URI().Path()
-		_ = r.Close() // the engine reads the file itself
-		t.add(engine.DownloadRequest{Source: path})
-	}, t.u.win)
+	d := t.u.fileOpen("open the .torrent file", func(uri fyne.URI) {
+		t.add(engine.DownloadRequest{Source: uri.Path()})
+	})
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".torrent"}))
 	t.u.keyed(d, nil, d.Hide)
 	d.Show()
