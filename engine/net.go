@@ -266,14 +266,22 @@ func (e *Engine) startDHT() error {
 	if e.pc6 != nil { // IPv6 nodes go to the IPv6 server (BEP 32)
 		cfg.DefaultWant = []krpc.Want{krpc.WantNodes}
 	}
+	var err error
+	e.dht, err = e.startDHTServer(cfg, ref, "DHT")
+	return err
+}
+
+// startDHTServer starts a DHT server made by dhtConfig (what names it in
+// the error), ties ref to it and gives it the saved nodes of its address
+// family. startDHT and startDHT6 share it.
+func (e *Engine) startDHTServer(cfg *dht.ServerConfig, ref *dhtindex.ServerRef, what string) (*dht.Server, error) {
 	s, err := dht.NewServer(cfg)
 	if err != nil {
-		return fmt.Errorf("engine: start DHT: %w", err)
+		return nil, fmt.Errorf("engine: start %s: %w", what, err)
 	}
 	ref.Set(s)
-	e.dht = s
-	e.loadDHTNodes()
-	return nil
+	e.loadDHTNodesInto(s)
+	return s, nil
 }
 
 // DHT query pacing of one node (its servers together): the library's
@@ -348,8 +356,6 @@ func (e *Engine) bootstrapAll() ([]dht.Addr, error) {
 	}
 	return out, nil
 }
-
-func (e *Engine) loadDHTNodes() { e.loadDHTNodesInto(e.dht) }
 
 // loadDHTNodesInto gives s the saved nodes of its address family.
 func (e *Engine) loadDHTNodesInto(s *dht.Server) {

@@ -89,14 +89,9 @@ func (e *Engine) startDHT6() error {
 	}
 	cfg, ref := e.dhtConfig(e.pc6, e.bootstrapNodes6, net.IPv6loopback)
 	cfg.DefaultWant = []krpc.Want{krpc.WantNodes6}
-	s, err := dht.NewServer(cfg)
-	if err != nil {
-		return fmt.Errorf("engine: start IPv6 DHT: %w", err)
-	}
-	ref.Set(s)
-	e.dht6 = s
-	e.loadDHTNodesInto(s)
-	return nil
+	var err error
+	e.dht6, err = e.startDHTServer(cfg, ref, "IPv6 DHT")
+	return err
 }
 
 // bootstrapNodes6 is the IPv6 part of the bootstrap list (the public
