@@ -273,31 +273,21 @@ func Open(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// open opens the state database and starts the engine's parts in order,
+// stopping at the first that fails: each step may use what the ones
+// before it set up (the settings and identity come from the database, the
+// DHT servers run on the UDP sockets listen opened).
 func (e *Engine) open() error {
-
 	if err := e.openState(); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	if err := e.loadSettings(context.Background()); err != nil {
-		return err
-	}
-	if err := e.loadIdentity(); err != nil {
-		return err
-	}
-	if err := e.listen(); err != nil {
-		return err
-	}
-	if err := e.startPortMap(); err != nil {
-		return err
-	}
-	if err := e.startDHT(); err != nil {
-		return err
-	}
-	if err := e.startDHT6(); err != nil {
-		return err
-	}
-	if err := e.startOverlay(); err != nil {
-		return err
+	loadSettings := func() error { return e.loadSettings(context.Background()) }
+	for _, step := range []func() error{
+		loadSettings, e.loadIdentity, e.listen, e.startPortMap, e.startDHT, e.startDHT6, e.startOverlay,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
 	}
 	e.trk = &tracker.Client{Dial: e.policy.Dial, UserAgent: "Shoal/0.1"}
 	e.announceGate, e.stopSlots = newAnnounceGate(), make(chan struct{}, stopConcurrency)
