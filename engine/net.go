@@ -86,13 +86,21 @@ func (e *Engine) admitSniffed(ctx context.Context, c net.Conn, slots chan struct
 // startUTP puts a uTP socket on the UDP socket, which the DHT then reads
 // through it (one port, demultiplexed: see package transport).
 func (e *Engine) startUTP() error {
-	u, err := transport.NewUTP(e.pc)
+	var err error
+	e.utp, e.pc, err = e.utpOn(e.pc, "engine")
+	return err
+}
+
+// utpOn puts a uTP socket on pc and returns it with the packet conn the
+// DHT reads through it; on failure (errors prefixed with prefix) pc comes
+// back as it was, for the caller to close. startUTP and startUTP6 share it.
+func (e *Engine) utpOn(pc net.PacketConn, prefix string) (*transport.UTP, net.PacketConn, error) {
+	u, err := transport.NewUTP(pc)
 	if err != nil {
-		return fmt.Errorf("engine: %w", err)
+		return nil, pc, fmt.Errorf("%s: %w", prefix, err)
 	}
-	e.utp, e.pc = u, u.PacketConn()
 	e.logUTPBuffers(u)
-	return nil
+	return u, u.PacketConn(), nil
 }
 
 // logUTPBuffers says once what socket buffers the kernel granted a uTP

@@ -60,13 +60,9 @@ func (e *Engine) startUTP6() error {
 	if e.pc6 == nil {
 		return nil
 	}
-	u, err := transport.NewUTP(e.pc6)
-	if err != nil {
-		return fmt.Errorf("engine: IPv6: %w", err)
-	}
-	e.utp6, e.pc6 = u, u.PacketConn()
-	e.logUTPBuffers(u)
-	return nil
+	var err error
+	e.utp6, e.pc6, err = e.utpOn(e.pc6, "engine: IPv6")
+	return err
 }
 
 // utpFor picks the uTP socket that dials addr: the IPv6 one for an IPv6
