@@ -101,11 +101,12 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
 	u := ui.New(a, e)
+	u.SetEventWaiter(ui.GLFWWaiter())
 	if trayhost.Available() {
 		u.EnableTray(fyne.NewStaticResource("tray.png", assets.IconPNG))
 	}
 	if srv != nil {
-		srv.OnShow(func() bool { fyne.Do(u.Raise); return true })
+		srv.OnShow(func() bool { u.Do(u.Raise); return true })
 	}
 	for _, link := range links {
 		if abs, err := control.ResolveLink(link); err == nil {
@@ -127,7 +128,7 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 	}
 	go func() {
 		<-uiCtx.Done()
-		fyne.Do(u.Quit) // not a.Quit: see ui.UI.Quit
+		u.Do(u.Quit) // not a.Quit: see ui.UI.Quit
 	}()
 	u.Window().ShowAndRun()
 }

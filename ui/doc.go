@@ -14,6 +14,11 @@
 // refresh repaints the whole window, which with a software renderer is
 // most of an idle GUI's cost.
 //
+// An idle window also parks Fyne's own loop, which would otherwise poll
+// for input and check for redraws 60 times a second (idlewait.go): it
+// blocks in GLFW's WaitEvents until input arrives, the UI hands over work
+// (UI.do wakes it) or half a second passes.
+//
 // Invariants: widgets change only on the Fyne goroutine (through fyne.Do
 // from any other); engine calls run off it, and their errors end in a
 // dialog worded for people. The package depends only on the engine's

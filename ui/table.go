@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -82,6 +83,7 @@ type gridTable struct {
 	onButton func(row int) // the row's button was tapped
 	onSort   func()        // the sort column or direction changed: the tab orders its rows again
 	onShown  func()        // a column was hidden or shown again (fitWidth)
+	pressed  func()        // a mouse button went down on a cell (UI.sawInput)
 
 	// menuFor builds a row's right-click menu (nil: no menu); menu and
 	// popup are the last one shown (tests).
@@ -549,6 +551,18 @@ func (l *cellLabel) set(text string, number bool) {
 
 // Tapped selects the row.
 func (l *cellLabel) Tapped(*fyne.PointEvent) { l.g.selectRow(l.row) }
+
+// MouseDown tells the window a cell was pressed: being double-tappable,
+// the cell gets its Tapped only after Fyne's double-tap delay, which an
+// idle window's parked loop must not stretch (see UI.sawInput).
+func (l *cellLabel) MouseDown(*desktop.MouseEvent) {
+	if l.g.pressed != nil {
+		l.g.pressed()
+	}
+}
+
+// MouseUp does nothing: MouseDown is what matters (desktop.Mouseable).
+func (l *cellLabel) MouseUp(*desktop.MouseEvent) {}
 
 // TappedSecondary selects the row and opens its menu.
 func (l *cellLabel) TappedSecondary(e *fyne.PointEvent) {

@@ -20,13 +20,14 @@ import (
 const tipDelay = 600 * time.Millisecond
 
 // tipLayer is the window's tooltip layer. It is owned by the Fyne
-// goroutine; the timer hops back there with fyne.Do.
+// goroutine; the timer hops back there through UI.do.
 type tipLayer struct {
 	layer *fyne.Container // without layout: the tip is placed by hand
 	box   *fyne.Container
 	text  *widget.Label
 	owner fyne.CanvasObject // the widget whose tip shows or is pending
 	timer *time.Timer
+	do    func(func()) // hands the due tip to the Fyne goroutine (UI.do)
 
 	// manual holds a pending tip in pending instead of starting a timer:
 	// under Fyne's test driver fyne.Do runs on the timer's goroutine, so
@@ -36,7 +37,7 @@ type tipLayer struct {
 }
 
 func newTipLayer() *tipLayer {
-	t := &tipLayer{text: widget.NewLabel("")}
+	t := &tipLayer{text: widget.NewLabel(""), do: fyne.Do}
 	t.text.Wrapping = fyne.TextWrapWord
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameOverlayBackground))
 	bg.StrokeColor = theme.Color(theme.ColorNameSeparator)
@@ -68,7 +69,7 @@ func (t *tipLayer) hover(owner fyne.CanvasObject, text func() string) {
 		t.pending = due
 		return
 	}
-	t.timer = time.AfterFunc(tipDelay, func() { fyne.Do(due) })
+	t.timer = time.AfterFunc(tipDelay, func() { t.do(due) })
 }
 
 // leave hides owner's tip, shown or pending.

@@ -136,6 +136,17 @@ type UI struct {
 	// ticker) to the Fyne goroutine; see do. Set before Start, never after.
 	hop func(func())
 
+	// waiter parks the driver's loop while the window is idle (see
+	// idlewait.go); waiting is set while it is parked, woken when u.do
+	// ended the park, queued counts functions u.do handed to the Fyne
+	// goroutine that have not run yet, lastInput is when the user last
+	// did something that holds parking off (Unix nanoseconds).
+	waiter    EventWaiter
+	waiting   atomic.Bool
+	woken     atomic.Bool
+	queued    atomic.Int64
+	lastInput atomic.Int64
+
 	// openURL opens folders; tests replace it to see what would be opened.
 	openURL func(*url.URL) error
 	// onQuit stops the app (see Quit); tests replace it.
@@ -150,12 +161,16 @@ func New(a fyne.App, eng Engine) *UI {
 	u.win = a.NewWindow("Shoal")
 	u.win.SetIcon(fyne.NewStaticResource("shoal.png", assets.IconPNG))
 	u.tips = newTipLayer()
+	u.tips.do = u.do
 	u.search = newSearchTab(u)
 	u.transfers = newTransfersTab(u)
 	u.library = newLibraryTab(u)
 	u.ratio = newRatioTab()
 	u.settings = newSettingsTab(u)
 	u.status = newStatusBar(u.tips)
+	for _, g := range []*gridTable{u.transfers.grid, u.transfers.peers.grid, u.library.grid, u.library.jobs, u.search.grid} {
+		g.pressed = u.sawInput
+	}
 	u.searchItem = container.NewTabItemWithIcon("Search", theme.SearchIcon(), u.search.content)
 	u.transferItem = container.NewTabItemWithIcon("Transfers", theme.DownloadIcon(), u.transfers.content)
 	u.libraryItem = container.NewTabItemWithIcon("Library", theme.StorageIcon(), u.library.content)
@@ -197,9 +212,17 @@ func (u *UI) idleFocus() {
 // Window returns the main window.
 func (u *UI) Window() fyne.Window { return u.win }
 
-// Start starts the snapshot ticker goroutine. It stops, and pending
-// searches are cancelled, when ctx ends.
+// Start starts the snapshot ticker goroutine, and the one that parks the
+// driver's loop while the window is idle if SetEventWaiter was called.
+// They stop, and pending searches are cancelled, when ctx ends.
 func (u *UI) Start(ctx context.Context) {
+	if u.waiter.Wait != nil {
+		u.poller.Add(1)
+		go func() {
+			defer u.poller.Done()
+			u.parkLoop(ctx)
+		}()
+	}
 	u.poller.Add(1)
 	go func() {
 		defer u.poller.Done()
@@ -349,8 +372,17 @@ func (u *UI) do(fn func()) {
 		u.hop(fn)
 		return
 	}
-	fyne.Do(fn)
+	u.queued.Add(1)
+	fyne.Do(func() {
+		u.queued.Add(-1)
+		fn()
+	})
+	u.wakeParked()
 }
+
+// Do runs fn on the Fyne goroutine, as the window's own goroutines hand
+// over their work (waking a parked loop at once). Safe from any goroutine.
+func (u *UI) Do(fn func()) { u.do(fn) }
 
 // act runs an engine call off the Fyne goroutine and shows its error,
 // prefixed with op unless op is empty, in a dialog; on success it runs then

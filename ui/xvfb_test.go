@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,6 +67,7 @@ func TestScreenshotXvfb(t *testing.T) {
 		u = New(realApp, f)
 		u.win.Show()
 	})
+	u.SetEventWaiter(GLFWWaiter()) // as the app does: the loop parks while idle
 	ctx, cancel := context.WithCancel(context.Background())
 	u.Start(ctx)
 	defer func() {
@@ -146,6 +149,7 @@ func TestScreenshotSizesXvfb(t *testing.T) {
 		u = New(realApp, f)
 		u.win.Show()
 	})
+	u.SetEventWaiter(GLFWWaiter()) // as the app does: the loop parks while idle
 	ctx, cancel := context.WithCancel(context.Background())
 	u.Start(ctx)
 	defer func() {
@@ -312,4 +316,103 @@ func distinctColours(img image.Image) int {
 		}
 	}
 	return len(seen)
+}
+
+// TestParkedWindowXvfb: on a real GLFW window, an idle window parks Fyne's
+// loop, work handed over through u.do wakes the parked loop at once (not
+// at the park's timeout), and a change in the engine's snapshot still
+// reaches the screen.
+func TestParkedWindowXvfb(t *testing.T) {
+	if realApp == nil {
+		t.Skip("needs SHOAL_XVFB=1 under xvfb-run (a real GLFW window)")
+	}
+	fyne.SetCurrentApp(realApp)
+	f := newFake()
+	f.setSnapshot(bigSnapshot(3))
+	var u *UI
+	fyne.DoAndWait(func() {
+		u = New(realApp, f)
+		u.ShowTab("transfers")
+		u.win.Show()
+	})
+	var wakes atomic.Int32
+	w := GLFWWaiter()
+	wake := w.Wake
+	w.Wake = func() { wakes.Add(1); wake() }
+	u.SetEventWaiter(w)
+	ctx, cancel := context.WithCancel(context.Background())
+	u.Start(ctx)
+	defer func() {
+		cancel()
+		u.poller.Wait()
+		fyne.DoAndWait(u.win.Hide)
+	}()
+	before := captureParked(t, u)
+	var lat []time.Duration
+	for range 5 {
+		waitParked(t, u)
+		ran := make(chan time.Duration, 1)
+		start := time.Now()
+		u.do(func() { ran <- time.Since(start) })
+		lat = append(lat, <-ran)
+	}
+	slices.Sort(lat)
+	if wakes.Load() == 0 || lat[2] > waitTimeout/4 {
+		t.Fatalf("work handed to a parked loop ran after %v (sorted), %d wakes: want well under the park's %v", lat, wakes.Load(), waitTimeout)
+	}
+	t.Logf("a parked loop ran handed-over work after %v (sorted)", lat)
+
+	f.setSnapshot(bigSnapshot(4)) // a fourth transfer: the poller sees it within idlePoll
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var rows int
+		fyne.DoAndWait(func() { rows = len(u.transfers.grid.rows) })
+		if rows == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the window shows %d transfers 5 s after a fourth appeared", rows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the loop draws at its next tick
+	if after := captureParked(t, u); imagesEqual(before, after) {
+		t.Fatal("the window looks the same after a fourth transfer appeared")
+	}
+}
+
+// waitParked waits until u's loop is parked.
+func waitParked(t *testing.T, u *UI) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !u.waiting.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("an idle window did not park Fyne's loop within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// captureParked captures the window once it is idle and parked.
+func captureParked(t *testing.T, u *UI) image.Image {
+	t.Helper()
+	waitParked(t, u)
+	var img image.Image
+	fyne.DoAndWait(func() { img = u.win.Canvas().Capture() })
+	return img
+}
+
+func imagesEqual(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				return false
+			}
+		}
+	}
+	return true
 }
