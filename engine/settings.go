@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -412,20 +413,38 @@ func (e *Engine) TransferOptions(ih InfoHash) (TransferOptions, error) {
 	return o, nil
 }
 
-// loadTransferOptionsFrom re-applies options saved for a transfer.
-// It reads from settings (every saved setting, read at once by a
-// start-up) unless that is nil.
-func (e *Engine) loadTransferOptionsFrom(ih InfoHash, settings map[string]string) {
-	raw, ok := settings[transferOptionsKey(ih)]
+// loadTransferOptions re-applies the options saved for transfers at a
+// start. settings is every saved setting, read at once: one pass over it
+// finds the saved options, so an item without any costs nothing. If that
+// read failed (nil), each transfer's are read on their own.
+func (e *Engine) loadTransferOptions(settings map[string]string) {
 	if settings == nil {
-		var err error
-		if raw, ok, err = e.db.Setting(context.Background(), transferOptionsKey(ih)); err != nil {
-			return
+		for _, t := range e.transferList() {
+			raw, ok, err := e.db.Setting(context.Background(), transferOptionsKey(t.ih))
+			if err == nil && ok {
+				e.applySavedOptions(t.ih, raw)
+			}
 		}
-	}
-	if !ok {
 		return
 	}
+	for key, raw := range settings {
+		hexIH, ok := strings.CutPrefix(key, keyTransferOptionsPrefix)
+		if !ok {
+			continue
+		}
+		ih, err := ParseInfoHash(hexIH)
+		if err == nil {
+			_, err = e.lookup(ih) // not an item removed since
+		}
+		if err != nil {
+			continue
+		}
+		e.applySavedOptions(ih, raw)
+	}
+}
+
+// applySavedOptions applies options saved (as JSON) for the transfer ih.
+func (e *Engine) applySavedOptions(ih InfoHash, raw string) {
 	var o TransferOptions
 	if json.Unmarshal([]byte(raw), &o) == nil {
 		if err := e.SetTransferOptions(ih, o); err != nil {

@@ -131,16 +131,13 @@ func (e *Engine) addLibraryWith(row state.LibraryRow, totals *[2]int64) error {
 	if row.Info == nil {
 		return errors.New("engine: library item without metadata")
 	}
+	// The row's roots wait in t.roots for the leaf entry, made after the
+	// start (sharesLoop's first leafUpdate, or a hash search): the entry
+	// then holds the same slice, so keeping it here costs no heap.
 	t := &transfer{ih: row.InfoHash, library: true, path: row.Path, dir: filepath.Dir(row.Path),
-		name: row.Name, added: row.Added, size: row.Size, files: row.Files}
+		name: row.Name, added: row.Added, size: row.Size, files: row.Files, roots: row.Roots}
 	t.setLoadedTotals(totals)
-	if err := e.addTransfer(t, row.Info, nil, nil); err != nil { // newSwarm marks every piece had
-		return err
-	}
-	if len(row.Roots) > 0 {
-		t.leafEntryWith(row.Roots) // the roots live in the entry alone (idle heap)
-	}
-	return nil
+	return e.addTransfer(t, row.Info, nil, nil) // newSwarm marks every piece had
 }
 
 // setLoadedTotals gives t the all-time byte counts read with it, if any.
@@ -168,7 +165,14 @@ func (e *Engine) startupTotals(ctx context.Context) (func(InfoHash) *[2]int64, m
 	}, settings
 }
 
-// loadState recreates library items and transfers from SQLite.
+// loadState recreates library items and transfers from SQLite. It runs
+// before Open returns, so before the daemon's ready line and the window:
+// per item it does no more than take its row from one read and register
+// it. The search leaf's share list (an entry made per item) is built by
+// sharesLoop once Run starts, and saved transfer options are found in one
+// pass over the saved settings, not looked up per item: a start with
+// 10,000 shared items stays short when the machine is busy and the
+// process gets a few percent of a core (TestStartDoesNoPerItemWork).
 func (e *Engine) loadState() error {
 	ctx := context.Background()
 	lib, err := e.db.Library(ctx)
@@ -179,9 +183,7 @@ func (e *Engine) loadState() error {
 	for _, row := range lib {
 		if err := e.addLibraryWith(row, totals(row.InfoHash)); err != nil {
 			e.log.Warn("library item not loaded", "name", row.Name, "err", err)
-			continue
 		}
-		e.loadTransferOptionsFrom(row.InfoHash, settings) // a shared item's limits and ratio target too
 	}
 	rows, err := e.db.Transfers(ctx)
 	if err != nil {
@@ -189,21 +191,21 @@ func (e *Engine) loadState() error {
 	}
 	e.backfillResume(lib, rows)
 	for _, row := range rows {
-		if err := e.resumeTransfer(row, totals(row.InfoHash), settings); err != nil {
+		if err := e.resumeTransfer(row, totals(row.InfoHash)); err != nil {
 			e.log.Warn("transfer not resumed", "name", row.Name, "err", err)
 		}
 	}
+	e.loadTransferOptions(settings) // a shared item's limits and ratio target too
 	if err := e.loadQueue(ctx); err != nil {
 		return err
 	}
 	if err := e.loadMoveFailures(ctx); err != nil {
 		return err
 	}
-	e.leafUpdate()
 	return nil
 }
 
-func (e *Engine) resumeTransfer(row state.TransferRow, totals *[2]int64, settings map[string]string) error {
+func (e *Engine) resumeTransfer(row state.TransferRow, totals *[2]int64) error {
 	var have []bool
 	for i := 0; i < len(row.Bitfield)*8; i++ {
 		have = append(have, row.Bitfield[i/8]&(0x80>>(i%8)) != 0)
@@ -217,11 +219,7 @@ func (e *Engine) resumeTransfer(row state.TransferRow, totals *[2]int64, setting
 		paused: row.State == string(StatePaused), checked: row.Checked, layers: e.loadPieceLayers(row.InfoHash)}
 	t.setLoadedTotals(totals)
 	resumeRoots(t, row)
-	if err := e.addTransfer(t, row.Info, have, row.Peers); err != nil {
-		return err
-	}
-	e.loadTransferOptionsFrom(row.InfoHash, settings)
-	return nil
+	return e.addTransfer(t, row.Info, have, row.Peers)
 }
 
 // sharesLoop keeps the search leaf's share list current (completed

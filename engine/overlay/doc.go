@@ -133,8 +133,10 @@
 //     take only the gate, never wmu. dbGate.mu is held only inside enter
 //     and leave. newStandby takes umu alone, without wmu. A reopened index
 //     counts its kept entries' keys on a goroutine that holds wmu
-//     throughout (recountBehind); until it is done the keyword table's
-//     readers wait on a channel (keyCounts.whole), with no lock held:
+//     throughout (recountBehind) and counts once the supernode runs or a
+//     writer or reader needs it (startCount, before any wait); until it
+//     is done the keyword table's readers wait on a channel
+//     (keyCounts.whole), with no lock held:
 //     nextAdvert reads the counters (advertView) before it takes ownMu.
 //   - link.wmu is held across one conn.Write (a frame, or the batch of
 //     queued frames writeQueued joins), under a write deadline: it

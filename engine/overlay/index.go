@@ -79,9 +79,12 @@ type index struct {
 	inserted  atomic.Int64 // new entries written (whether or not committed)
 	gate      *dbGate      // searches before writes on the one connection
 	// stopCount ends a recount still running (recountBehind) at close;
-	// recounted is closed when it has returned.
+	// recounted is closed when it has returned. countGo lets it begin
+	// (startCount closes it, once).
 	stopCount context.CancelFunc
 	recounted chan struct{}
+	countGo   chan struct{}
+	goOnce    sync.Once
 	few       fewRows // whether the index holds fewer than rankCandidates entries
 }
 
@@ -259,20 +262,29 @@ func reopenIndex(path, dsn string) (*index, error) {
 var testBeforeRecount func()
 
 // recountBehind counts the keys of the entries a reopened file kept, after
-// openIndex has returned, so that a start does not wait for it (0.1 s
-// with 10,000 shares, more with a large DHT index). Writers wait for it
-// (it holds wmu throughout, so the counts follow the rows), searches pass
-// between its batches (the gate), and the keyword table's readers wait
-// until the counts are whole (keyCounts.whole). close ends it early.
+// openIndex has returned (0.1 s of CPU with 10,000 shares, more with a
+// large DHT index). It begins when the supernode runs or when the index is
+// first used (startCount), not at once: a start does not wait for it, and
+// on a busy machine it does not take CPU from the rest of the start
+// either, before the daemon's ready line (Open) and the window. Writers
+// wait for it (it holds wmu from now on, so the counts follow the rows),
+// searches pass between its batches (the gate), and the keyword table's
+// readers wait until the counts are whole (keyCounts.whole). close ends
+// it early.
 func (x *index) recountBehind(log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
-	x.stopCount, x.recounted = cancel, make(chan struct{})
-	whole := x.kw.counting()
+	x.stopCount, x.recounted, x.countGo = cancel, make(chan struct{}), make(chan struct{})
+	whole := x.kw.counting(x.startCount)
 	x.wmu.Lock()
 	go func() {
 		defer close(x.recounted)
 		defer x.wmu.Unlock()
 		defer whole()
+		select {
+		case <-x.countGo:
+		case <-ctx.Done():
+			return
+		}
 		if testBeforeRecount != nil {
 			testBeforeRecount()
 		}
@@ -280,6 +292,22 @@ func (x *index) recountBehind(log *slog.Logger) {
 			log.Warn("overlay: count the search keys of the kept entries; searches from other supernodes may miss some of ours until they change", "err", err)
 		}
 	}()
+}
+
+// startCount lets a pending recountBehind begin; a no-op without one.
+// Every writer calls it before it waits for wmu (lockWrite), and the
+// keyword table's readers before they wait for the count, so none waits
+// for a count that has not begun.
+func (x *index) startCount() {
+	if x.countGo != nil {
+		x.goOnce.Do(func() { close(x.countGo) })
+	}
+}
+
+// lockWrite takes wmu for a writer, first letting a pending recount begin.
+func (x *index) lockWrite() {
+	x.startCount()
+	x.wmu.Lock()
 }
 
 // migrate brings an index file of version 1, 2 or 3 up to indexVersion;
@@ -431,7 +459,7 @@ func (x *index) begin(ctx context.Context) (*sql.Tx, error) {
 // key counts follow the rows) and the gate (searches first), rolled back
 // unless fn commits it; a failed begin is wrapped with what.
 func (x *index) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	x.wmu.Lock()
+	x.lockWrite()
 	defer x.wmu.Unlock()
 	x.gate.enter(false)
 	defer x.gate.leave()
@@ -478,7 +506,7 @@ const putChunk = 16
 // stored; their number is returned as refused. It writes putChunk entries
 // per transaction, letting waiting searches in between.
 func (x *index) put(ctx context.Context, leaf int64, source string, entries []Entry, maxPerLeaf int) (refused int, err error) {
-	x.wmu.Lock()
+	x.lockWrite()
 	defer x.wmu.Unlock()
 	for len(entries) > 0 {
 		n := min(len(entries), putChunk)
@@ -704,7 +732,7 @@ func leafTexts(ctx context.Context, tx *sql.Tx, leaf int64) ([]string, error) {
 // setCounted puts leaf's entries into the keyword table (on) or takes
 // them out.
 func (x *index) setCounted(ctx context.Context, leaf int64, on bool) error {
-	x.wmu.Lock()
+	x.lockWrite()
 	defer x.wmu.Unlock()
 	x.gate.enter(false)
 	defer x.gate.leave()

@@ -112,20 +112,30 @@ type keyCounts struct {
 	added   uint64 // keys that appeared
 	// whole is closed once the counts cover every counted entry: a
 	// reopened index counts its kept entries after it has opened
-	// (index.recountBehind). versions, keys and hasAll wait for it.
+	// (index.recountBehind). versions, keys and hasAll wait for it,
+	// calling begin first (set with whole) so that the count has begun.
 	whole chan struct{}
+	begin func()
 }
 
 var closedWhole = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func newKeyCounts() *keyCounts { return &keyCounts{m: make(map[uint32]int32), whole: closedWhole} }
 
-// counting marks the counts as not whole until done is called. Called
-// before k is shared.
-func (k *keyCounts) counting() (done func()) {
+// counting marks the counts as not whole until done is called; a reader
+// calls begin before it waits. Called before k is shared.
+func (k *keyCounts) counting(begin func()) (done func()) {
 	c := make(chan struct{})
-	k.whole = c
+	k.whole, k.begin = c, begin
 	return func() { close(c) }
+}
+
+// waitWhole waits until the counts are whole, letting the count begin.
+func (k *keyCounts) waitWhole() {
+	if k.begin != nil {
+		k.begin()
+	}
+	<-k.whole
 }
 
 // add adds delta (+1 or -1) to every key.
@@ -162,7 +172,7 @@ func (k *keyCounts) reset() {
 
 // versions returns the change counters without copying anything.
 func (k *keyCounts) versions() (version, added uint64) {
-	<-k.whole
+	k.waitWhole()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.version, k.added
@@ -170,7 +180,7 @@ func (k *keyCounts) versions() (version, added uint64) {
 
 // keys returns the keys present.
 func (k *keyCounts) keys() []uint32 {
-	<-k.whole
+	k.waitWhole()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return slices.Collect(maps.Keys(k.m))
@@ -186,7 +196,7 @@ func (k *keyCounts) size() int {
 
 // hasAll reports whether every key is present (exactly, unlike a table).
 func (k *keyCounts) hasAll(keys []uint32) bool {
-	<-k.whole
+	k.waitWhole()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, key := range keys {

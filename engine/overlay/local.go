@@ -32,7 +32,7 @@ func (s *Supernode) storedLocal(ctx context.Context, source string) (map[[20]byt
 
 // leafEntries returns leaf's entries as stored, after setting their source.
 func (x *index) leafEntries(ctx context.Context, leaf int64, source string) (map[[20]byte]Entry, error) {
-	x.wmu.Lock()
+	x.lockWrite()
 	defer x.wmu.Unlock()
 	if _, err := x.db.ExecContext(ctx, `UPDATE entries SET source = ? WHERE leaf = ? AND source != ?`, source, leaf, source); err != nil {
 		return nil, fmt.Errorf("overlay: index: set source: %w", err)

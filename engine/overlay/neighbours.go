@@ -28,6 +28,7 @@ func (n *neighbour) deliver(id uuid.UUID, hits []Hit) { sendHits(n.ln, id, hits)
 // asking it again every RefindInterval and soon after a neighbour drops. It
 // returns nil once ctx ends and every link it opened has stopped.
 func (s *Supernode) Run(ctx context.Context) error {
+	s.idx.startCount() // the kept entries' keys are counted from now on
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(2)

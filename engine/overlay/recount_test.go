@@ -93,6 +93,51 @@ func TestReopenCountsBehind(t *testing.T) {
 	}
 }
 
+// TestRecountWaitsForUse: the count of a reopened index's kept entries
+// does not begin while nothing needs it: not while the engine's start goes
+// on after NewSupernode (the library is read, the ready line printed), on
+// a busy machine the count's CPU would have been taken from that start. It
+// begins when the supernode runs, or at the first write or keyword-table
+// read, whichever is first (a write here; Run in the engine).
+func TestRecountWaitsForUse(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "index.db")
+	x, err := openIndex(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.put(ctx, localLeafID, "127.0.0.1:1", []Entry{{InfoHash: ihN(1), Name: "kept okapi", Size: 1}}, localLeafQuota); err != nil {
+		t.Fatal(err)
+	}
+	x.close()
+
+	began := make(chan struct{})
+	testBeforeRecount = func() { close(began) }
+	defer func() { testBeforeRecount = nil }()
+	x, err = openIndex(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.close()
+	select {
+	case <-began:
+		t.Fatal("the recount began with nothing using the index, want it to wait for the supernode's run or a first use")
+	case <-time.After(500 * time.Millisecond):
+	}
+	if _, err := x.put(ctx, localLeafID, "127.0.0.1:1", []Entry{{InfoHash: ihN(2), Name: "added tapir", Size: 2}}, localLeafQuota); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-began:
+	default:
+		t.Fatal("a write went ahead of the count, or the count never began")
+	}
+	keys, err := x.queryKeys(ctx, "okapi")
+	if err != nil || !x.kw.hasAll(keys) {
+		t.Fatalf("the kept entry's keys are not in the table after the write (%v)", err)
+	}
+}
+
 // ihN is an infohash made of n.
 func ihN(n int) [20]byte {
 	var h [20]byte

@@ -1,9 +1,12 @@
 package state
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -39,10 +42,18 @@ func (db *DB) PutLibrary(ctx context.Context, r LibraryRow) error {
 	})
 }
 
-// Library returns every library row, oldest Added first.
+// Library returns every library row, oldest Added first (infohash order
+// among equals). The rows are read in table order and sorted here: an
+// ORDER BY walks the library_added index and looks each row up in the
+// table, or sorts the rows with their info blobs, about three times the
+// work of the read with 10,000 rows, and a start waits for it.
 func (db *DB) Library(ctx context.Context) ([]LibraryRow, error) {
-	return readAll(ctx, db, "library", scanLibrary, `SELECT infohash, name, path, size, files, info, added, roots
-		FROM library ORDER BY added, infohash`)
+	rows, err := readAll(ctx, db, "library", scanLibrary, `SELECT infohash, name, path, size, files, info, added, roots
+		FROM library`)
+	slices.SortFunc(rows, func(a, b LibraryRow) int {
+		return cmp.Or(a.Added.Compare(b.Added), bytes.Compare(a.InfoHash[:], b.InfoHash[:]))
+	})
+	return rows, err
 }
 
 // LibraryItem returns the library row for ih, or ErrNotFound.
