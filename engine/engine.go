@@ -242,7 +242,7 @@ func Open(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:          cfg,
 		log:          cfg.Logger,
-		policy:       netguard.Policy{LoopbackOnly: cfg.LoopbackOnly, Allow: cfg.AllowNet},
+		policy:       netguard.Policy{LoopbackOnly: cfg.LoopbackOnly, Allow: cfg.AllowNet, Source: netguard.SourceFor(cfg.Listen)},
 		transfers:    make(map[InfoHash]*transfer),
 		aliases:      make(map[InfoHash]InfoHash),
 		credit:       make(map[PeerKey]*creditPair),

@@ -159,8 +159,9 @@ func StartDHTSim(t testing.TB, cfg DHTSimConfig) (*DHTSim, error) {
 		return nil, err
 	}
 	boot := s.bootAddrs(4)
-	for range cfg.Supernodes {
+	for i := range cfg.Supernodes {
 		c := enginetest.Config(t, boot...)
+		c.Listen = simSupernodeListen(i)
 		c.Supernode = true
 		n := enginetest.Start(t, c)
 		st := n.Settings()
@@ -171,6 +172,7 @@ func StartDHTSim(t testing.TB, cfg DHTSimConfig) (*DHTSim, error) {
 		s.supers = append(s.supers, n)
 	}
 	lc := enginetest.Config(t, boot...)
+	lc.Listen = "127.0.3.1:0"
 	lc.Leaf = true
 	s.leaf = enginetest.Start(t, lc)
 	sc := enginetest.Config(t, boot...)
@@ -182,6 +184,14 @@ func StartDHTSim(t testing.TB, cfg DHTSimConfig) (*DHTSim, error) {
 	}
 	return s, nil
 }
+
+// simSupernodeListen is supernode i's listen address: each has its own
+// loopback address (127.0.0.0/8 is all loopback on Linux), as each would
+// have its own IP on the Internet, so a seeder tells their connections
+// apart by IP. The DHT nodes and the seeders stay on 127.0.0.1: an
+// announce names the announcing node's IP, and the announce-only
+// torrents are announced for the seeders' listening ports.
+func simSupernodeListen(i int) string { return fmt.Sprintf("127.0.2.%d:0", i+1) }
 
 // startNodes starts the DHT nodes, each joining through a few earlier ones,
 // and fills their routing tables.

@@ -28,6 +28,22 @@ type Policy struct {
 	// Allow, when not empty, restricts every socket operation to these
 	// networks (together with loopback under LoopbackOnly).
 	Allow []netip.Prefix
+	// Source, when valid, is the local address Dial connects from (to
+	// hosts of its family): the address the engine listens on, when one
+	// was named. Without it the kernel picks the route's address, and a
+	// node bound to one of a host's addresses (a VPN's, or one of many
+	// loopback addresses) would reach peers from another one.
+	Source netip.Addr
+}
+
+// SourceFor returns the Source a node listening on hostport dials from:
+// its host when that is an IP other than the unspecified one, else none.
+func SourceFor(hostport string) netip.Addr {
+	ip, err := netip.ParseAddr(Host(hostport))
+	if err != nil || ip.IsUnspecified() {
+		return netip.Addr{}
+	}
+	return ip.Unmap()
 }
 
 // Restricted reports whether the policy limits addresses at all.
@@ -147,8 +163,21 @@ func (p Policy) Dial(ctx context.Context, network, addr string) (net.Conn, error
 	if err := p.CheckHostPort(addr); err != nil {
 		return nil, err
 	}
-	d := net.Dialer{Timeout: 10 * time.Second}
+	d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: p.localFor(network, addr)}
 	return d.DialContext(ctx, network, addr)
+}
+
+// localFor is the local address Dial binds for addr: Source, for a TCP
+// dial to an IP of its family or to a name (the resolver then keeps to
+// Source's family); nil otherwise.
+func (p Policy) localFor(network, addr string) net.Addr {
+	if !p.Source.IsValid() || !strings.HasPrefix(network, "tcp") {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(Host(addr)); err == nil && ip.Unmap().Is4() != p.Source.Is4() {
+		return nil
+	}
+	return &net.TCPAddr{IP: p.Source.AsSlice()}
 }
 
 // Listen opens a stream listener on an allowed address; connections from

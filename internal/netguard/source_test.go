@@ -1,0 +1,70 @@
+package netguard
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+)
+
+// TestDialFromSource: a policy with a Source connects from it, so that a
+// node listening on 127.0.0.2 reaches peers as 127.0.0.2 (the kernel
+// would pick 127.0.0.1, the loopback route's address); an IPv6 target is
+// dialled without it.
+func TestDialFromSource(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	from := make(chan string, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			from <- Host(c.RemoteAddr().String())
+			c.Close()
+		}
+	}()
+	for _, c := range []struct {
+		p    Policy
+		want string
+	}{
+		{Policy{LoopbackOnly: true, Source: SourceFor("127.0.0.2:0")}, "127.0.0.2"},
+		{Policy{LoopbackOnly: true}, "127.0.0.1"},
+	} {
+		conn, err := c.p.Dial(context.Background(), "tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatalf("dial with source %v: %v", c.p.Source, err)
+		}
+		conn.Close()
+		if got := <-from; got != c.want {
+			t.Errorf("source %v: the listener saw %s, want %s", c.p.Source, got, c.want)
+		}
+	}
+	ln6, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer ln6.Close()
+	p := Policy{LoopbackOnly: true, Source: SourceFor("127.0.0.2:0")}
+	c, err := p.Dial(context.Background(), "tcp", ln6.Addr().String())
+	if err != nil {
+		t.Fatalf("an IPv4 source kept an IPv6 dial from connecting: %v", err)
+	}
+	c.Close()
+}
+
+func TestSourceFor(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.5:0": "127.0.0.5", "[::1]:6881": "::1", "0.0.0.0:6881": "", "[::]:1": "",
+		":6881": "", "": "", "localhost:1": "", "[::ffff:10.0.0.1]:1": "10.0.0.1",
+	} {
+		got := SourceFor(in)
+		if (want == "" && got.IsValid()) || (want != "" && got != netip.MustParseAddr(want)) {
+			t.Errorf("SourceFor(%q) = %v, want %q", in, got, want)
+		}
+	}
+}
