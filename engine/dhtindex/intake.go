@@ -80,7 +80,22 @@ type candidate struct {
 	holders []string
 	from    string    // IP it came from (announcer, or the sampled node)
 	at      time.Time // when it was taken in
+	// fails counts the looks in a row before this one whose peers gave
+	// no metadata: it orders the queue (see retryLevels).
+	fails uint8
 }
+
+// retryLevels is how many queues the intake keeps, by how often a
+// candidate's fetch failed before: fresh candidates (never failed) first,
+// then those that failed once, twice, and three times or more. Most
+// infohashes a crawl hears have no peer that serves their metadata (stale
+// announces, fakes), and one that failed before is far less likely to
+// succeed than one never tried: retried in arrival order, they held
+// fresh torrents back behind hundreds of hopeless retries.
+const retryLevels = 4
+
+// level is the queue a candidate with fails earlier failures waits in.
+func level(fails uint8) int { return min(int(fails), retryLevels-1) }
 
 // maxHolders caps a candidate's holders: one or two answering nodes are
 // enough, and the list must stay small whatever the crawl hears.
@@ -101,8 +116,9 @@ type intake struct {
 	perIP  int               // infohashes taken in per IP per window
 	ignore map[[20]byte]bool // keys that are not torrents: never taken in
 
-	mu      sync.Mutex
-	queue   [][20]byte
+	mu sync.Mutex
+	// queues hold the pending infohashes in arrival order, by level.
+	queues  [retryLevels][][20]byte
 	pending map[[20]byte]*candidate
 	// busy holds the candidates being looked at, with the peers announced
 	// meanwhile: an infohash is looked at by one fetcher at a time.
@@ -162,7 +178,8 @@ func (in *intake) take(ih [20]byte, from, peer, holder string, now time.Time) bo
 		c.holders = addHolder(c.holders, holder)
 		return true
 	}
-	if h, ok := in.recent[ih]; ok && h.fresh(now) && (peer == "" || !h.noPeers) {
+	h, seen := in.recent[ih]
+	if seen && h.fresh(now) && (peer == "" || !h.noPeers) {
 		return false
 	}
 	if !in.countIP(from, now) {
@@ -173,17 +190,24 @@ func (in *intake) take(ih [20]byte, from, peer, holder string, now time.Time) bo
 		in.refusedFull++
 		return false
 	}
-	c := &candidate{ih: ih, from: from, at: now, holders: addHolder(nil, holder)}
+	c := &candidate{ih: ih, from: from, at: now, holders: addHolder(nil, holder), fails: h.fails}
 	if peer != "" {
 		c.peers = []string{peer}
 	}
-	in.pending[ih] = c
-	in.queue = append(in.queue, ih)
+	in.pushLocked(c)
+	return true
+}
+
+// pushLocked queues c behind the candidates of its level and wakes a
+// fetcher. in.mu is held.
+func (in *intake) pushLocked(c *candidate) {
+	in.pending[c.ih] = c
+	l := level(c.fails)
+	in.queues[l] = append(in.queues[l], c.ih)
 	select {
 	case in.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // countIP counts one infohash from ip and reports whether it is within the
@@ -202,20 +226,25 @@ func (in *intake) countIP(ip string, now time.Time) bool {
 	return true
 }
 
-// next takes the oldest pending candidate, if any.
+// next takes the oldest pending candidate of the lowest level (fewest
+// failed fetches before), if any.
 func (in *intake) next() (*candidate, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for len(in.queue) > 0 {
-		ih := in.queue[0]
-		in.queue = in.queue[1:]
-		if c := in.pending[ih]; c != nil {
-			delete(in.pending, ih)
-			in.busy[ih] = nil
-			return c, true
+	for l := range in.queues {
+		q := in.queues[l]
+		for len(q) > 0 {
+			ih := q[0]
+			q = q[1:]
+			if c := in.pending[ih]; c != nil {
+				in.queues[l] = q
+				delete(in.pending, ih)
+				in.busy[ih] = nil
+				return c, true
+			}
 		}
+		in.queues[l] = nil // let the backing array go
 	}
-	in.queue = nil // let the backing array go
 	return nil, false
 }
 
@@ -231,12 +260,9 @@ func (in *intake) done(ih [20]byte, noPeers, failed bool, known []string, now ti
 	late := slices.DeleteFunc(in.busy[ih], func(p string) bool { return slices.Contains(known, p) })
 	delete(in.busy, ih)
 	if (noPeers || failed) && len(late) > 0 && len(in.pending) < maxPending {
-		in.pending[ih] = &candidate{ih: ih, peers: late, at: now}
-		in.queue = append(in.queue, ih)
-		select {
-		case in.wake <- struct{}{}:
-		default:
-		}
+		// The same look, with peers it did not know: its level is
+		// that of the look.
+		in.pushLocked(&candidate{ih: ih, peers: late, at: now, fails: in.recent[ih].fails})
 		return
 	}
 	if len(in.recent) >= maxRecent {

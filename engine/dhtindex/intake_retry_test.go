@@ -140,3 +140,44 @@ func TestIntakeKeepsHolders(t *testing.T) {
 		t.Fatalf("candidate %+v, want holders %v from 198.51.100.1", c, want)
 	}
 }
+
+// TestIntakeFreshFirst: candidates are taken by how often their fetch
+// failed before, fewest first, in arrival order within each level: an
+// infohash offered after a retried one, but never tried, goes first.
+// Queued in arrival order alone, a fresh torrent waited behind every
+// retry of hopeless ones (the DHT simulation's announce-only infohashes).
+func TestIntakeFreshFirst(t *testing.T) {
+	in := newIntake(1000)
+	now := time.Now()
+	once, twice, fresh, fresh2 := [20]byte{1}, [20]byte{2}, [20]byte{3}, [20]byte{4}
+	fail := func(ih [20]byte, times int) {
+		for range times {
+			if !in.offer(ih, "198.51.100.1", "", now) {
+				t.Fatalf("%x not taken in", ih[:1])
+			}
+			if c, ok := in.next(); !ok || c.ih != ih {
+				t.Fatalf("next: %v %v, want %x", c, ok, ih[:1])
+			}
+			in.done(ih, false, true, nil, now)
+			now = now.Add(failedTTL + time.Second)
+		}
+	}
+	fail(twice, 2)
+	fail(once, 1)
+	for _, ih := range [][20]byte{twice, once, fresh, fresh2} {
+		if !in.offer(ih, "198.51.100.1", "", now) {
+			t.Fatalf("%x not taken in", ih[:1])
+		}
+	}
+	var got [][20]byte
+	for {
+		c, ok := in.next()
+		if !ok {
+			break
+		}
+		got = append(got, c.ih)
+	}
+	if want := [][20]byte{fresh, fresh2, once, twice}; !slices.Equal(got, want) {
+		t.Errorf("taken in order %x, want %x", got, want)
+	}
+}
