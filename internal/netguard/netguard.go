@@ -168,16 +168,23 @@ func (p Policy) Dial(ctx context.Context, network, addr string) (net.Conn, error
 }
 
 // localFor is the local address Dial binds for addr: Source, for a TCP
-// dial to an IP of its family or to a name (the resolver then keeps to
-// Source's family); nil otherwise.
+// or UDP dial (a UDP tracker records the IP it hears from) to an IP of
+// its family or to a name (the resolver then keeps to Source's family);
+// nil otherwise.
 func (p Policy) localFor(network, addr string) net.Addr {
-	if !p.Source.IsValid() || !strings.HasPrefix(network, "tcp") {
+	if !p.Source.IsValid() {
 		return nil
 	}
 	if ip, err := netip.ParseAddr(Host(addr)); err == nil && ip.Unmap().Is4() != p.Source.Is4() {
 		return nil
 	}
-	return &net.TCPAddr{IP: p.Source.AsSlice()}
+	switch {
+	case strings.HasPrefix(network, "tcp"):
+		return &net.TCPAddr{IP: p.Source.AsSlice()}
+	case strings.HasPrefix(network, "udp"):
+		return &net.UDPAddr{IP: p.Source.AsSlice()}
+	}
+	return nil
 }
 
 // Listen opens a stream listener on an allowed address; connections from

@@ -5,12 +5,13 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 )
 
 // TestDialFromSource: a policy with a Source connects from it, so that a
 // node listening on 127.0.0.2 reaches peers as 127.0.0.2 (the kernel
-// would pick 127.0.0.1, the loopback route's address); an IPv6 target is
-// dialled without it.
+// would pick 127.0.0.1, the loopback route's address), over TCP and UDP;
+// an IPv6 target is dialled without it.
 func TestDialFromSource(t *testing.T) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -44,12 +45,28 @@ func TestDialFromSource(t *testing.T) {
 			t.Errorf("source %v: the listener saw %s, want %s", c.p.Source, got, c.want)
 		}
 	}
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	p := Policy{LoopbackOnly: true, Source: SourceFor("127.0.0.2:0")}
+	uc, err := p.Dial(context.Background(), "udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatalf("udp dial with source: %v", err)
+	}
+	defer uc.Close()
+	uc.Write([]byte("x"))
+	buf := make([]byte, 8)
+	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, from, err := pc.ReadFrom(buf); err != nil || Host(from.String()) != "127.0.0.2" {
+		t.Errorf("udp: the socket heard %v (%v), want 127.0.0.2", from, err)
+	}
 	ln6, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
 	defer ln6.Close()
-	p := Policy{LoopbackOnly: true, Source: SourceFor("127.0.0.2:0")}
 	c, err := p.Dial(context.Background(), "tcp", ln6.Addr().String())
 	if err != nil {
 		t.Fatalf("an IPv4 source kept an IPv6 dial from connecting: %v", err)
