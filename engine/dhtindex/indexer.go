@@ -129,6 +129,7 @@ func (c *IndexerConfig) setDefaults() {
 type Stats struct {
 	Offered, RefusedIP, RefusedFull int64 // infohashes offered; refused by per-IP cap or full queue
 	Pending                         int   // waiting for get_peers / BEP 9
+	Evicted                         int64 // retries dropped from a full queue for fresher infohashes
 	NoPeers                         int64 // dropped: get_peers found nobody
 	Fetched, FetchFailed, Refreshed int64 // metadata verified; every peer failed; already indexed
 	Indexed                         int64 // handed to the index
@@ -170,7 +171,8 @@ func (ix *Indexer) Offer(q Query) {
 // Stats returns the counters.
 func (ix *Indexer) Stats() Stats {
 	ix.in.mu.Lock()
-	st := Stats{Offered: ix.in.offered, RefusedIP: ix.in.refusedIP, RefusedFull: ix.in.refusedFull, Pending: len(ix.in.pending)}
+	st := Stats{Offered: ix.in.offered, RefusedIP: ix.in.refusedIP, RefusedFull: ix.in.refusedFull, Pending: len(ix.in.pending),
+		Evicted: ix.in.evicted}
 	ix.in.mu.Unlock()
 	st.NoPeers, st.Fetched, st.FetchFailed = ix.noPeers.Load(), ix.fetched.Load(), ix.fetchFailed.Load()
 	st.Refreshed, st.Indexed = ix.refreshed.Load(), ix.indexed.Load()

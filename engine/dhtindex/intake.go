@@ -129,6 +129,7 @@ type intake struct {
 	wake    chan struct{}
 
 	offered, refusedIP, refusedFull int64
+	evicted                         int64 // retries dropped for fresher ones (evictAbove)
 }
 
 func newIntake(perIP int, ignore ...[20]byte) *intake {
@@ -186,7 +187,7 @@ func (in *intake) take(ih [20]byte, from, peer, holder string, now time.Time) bo
 		in.refusedIP++
 		return false
 	}
-	if len(in.pending) >= maxPending {
+	if len(in.pending) >= maxPending && !in.evictAbove(level(h.fails)) {
 		in.refusedFull++
 		return false
 	}
@@ -208,6 +209,29 @@ func (in *intake) pushLocked(c *candidate) {
 	case in.wake <- struct{}{}:
 	default:
 	}
+}
+
+// evictAbove makes room in a full queue for a candidate of level l: it
+// drops the newest pending candidate of the highest level above l (the
+// most failed fetches before), and reports whether it found one. A full
+// queue of hopeless retries then still takes in a fresh infohash, which
+// is far likelier to be fetched, instead of refusing it. in.mu is held.
+func (in *intake) evictAbove(l int) bool {
+	for top := retryLevels - 1; top > l; top-- {
+		q := in.queues[top]
+		for len(q) > 0 {
+			ih := q[len(q)-1]
+			q = q[:len(q)-1] // popped from the tail: no tombstone is left
+			if in.pending[ih] != nil {
+				delete(in.pending, ih)
+				in.queues[top] = q
+				in.evicted++
+				return true
+			}
+		}
+		in.queues[top] = q
+	}
+	return false
 }
 
 // countIP counts one infohash from ip and reports whether it is within the

@@ -181,3 +181,43 @@ func TestIntakeFreshFirst(t *testing.T) {
 		t.Errorf("taken in order %x, want %x", got, want)
 	}
 }
+
+// TestIntakeFullEvictsRetries: a queue full of candidates whose fetches
+// failed before takes in a fresh infohash by dropping the newest of the
+// most-failed ones, while a candidate no fresher than the worst is still
+// refused. Before, a full queue refused everything new, however hopeless
+// the retries holding it.
+func TestIntakeFullEvictsRetries(t *testing.T) {
+	in := newIntake(maxPending + 10)
+	now := time.Now()
+	old := now.Add(-failedTTL - time.Hour) // long enough ago to be retried
+	key := func(i int) [20]byte { return [20]byte{byte(i >> 16), byte(i >> 8), byte(i), 0xEE} }
+	for i := range maxPending {
+		ih := key(i)
+		in.recent[ih] = handled{at: old, fails: 3}
+		if !in.offer(ih, "198.51.100.1", "", now) {
+			t.Fatalf("retry %d not taken in", i)
+		}
+	}
+	worst := key(maxPending)
+	in.recent[worst] = handled{at: old, fails: 5}
+	if in.offer(worst, "198.51.100.2", "", now) {
+		t.Fatal("a full queue took in a retry no fresher than those it holds")
+	}
+	fresh := [20]byte{0xF1}
+	if !in.offer(fresh, "198.51.100.2", "", now) {
+		t.Fatal("a full queue of retries refused a fresh infohash")
+	}
+	if got := len(in.pending); got != maxPending {
+		t.Fatalf("%d pending after the eviction, want %d", got, maxPending)
+	}
+	if in.pending[key(maxPending-1)] != nil {
+		t.Error("the newest retry was not the one dropped")
+	}
+	if c, ok := in.next(); !ok || c.ih != fresh {
+		t.Fatalf("next: %v %v, want the fresh infohash first", c, ok)
+	}
+	if in.evicted != 1 || in.refusedFull != 1 {
+		t.Errorf("evicted %d, refused full %d; want 1 and 1", in.evicted, in.refusedFull)
+	}
+}
