@@ -77,7 +77,7 @@ func TestDialFromSource(t *testing.T) {
 func TestSourceFor(t *testing.T) {
 	for in, want := range map[string]string{
 		"127.0.0.5:0": "127.0.0.5", "[::1]:6881": "::1", "0.0.0.0:6881": "", "[::]:1": "",
-		":6881": "", "": "", "localhost:1": "", "[::ffff:10.0.0.1]:1": "10.0.0.1",
+		":6881": "", "": "", "localhost:1": "", "[::ffff:192.0.2.1]:1": "192.0.2.1",
 	} {
 		got := SourceFor(in)
 		if (want == "" && got.IsValid()) || (want != "" && got != netip.MustParseAddr(want)) {
