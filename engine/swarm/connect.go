@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -240,11 +241,16 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake, outgoi
 		if old.peerID != h.PeerID {
 			continue
 		}
-		if !restarted(old, ip, outgoing) {
+		switch {
+		case restarted(old, ip, outgoing):
+			s.logger().Info("peer came back: its old connection is dropped", "peer", addr, "old", old.addr, "network", old.network)
+			old.close(errors.New("replaced by a new connection from the same peer"))
+		case outgoing == s.keepsOutgoing(h.PeerID):
+			s.logger().Debug("crossed connections: the one both ends keep replaces ours", "peer", addr, "old", old.addr)
+			old.close(errors.New("crossed by the connection both ends keep"))
+		default:
 			return nil, errAlreadyConnected
 		}
-		s.logger().Info("peer came back: its old connection is dropped", "peer", addr, "old", old.addr, "network", old.network)
-		old.close(errors.New("replaced by a new connection from the same peer"))
 		s.removePeer(old)
 	}
 	if s.stopping || s.runCtx == nil || s.runCtx.Err() != nil {
@@ -277,9 +283,20 @@ func (s *Swarm) addPeer(c *transport.Conn, addr string, h wire.Handshake, outgoi
 // not come back. It is a restart when the new connection comes from the
 // same IP in the same direction: a live peer never opens a second one that
 // way, while both sides dialing each other at once (opposite directions)
-// keeps the first.
+// keep the one keepsOutgoing picks.
 func restarted(old *peer, ip string, outgoing bool) bool {
 	return old.ip == ip && old.outgoing == outgoing
+}
+
+// keepsOutgoing reports whether, of two connections with the peer id in
+// opposite directions, ours (outgoing) is the one to keep. Both ends must
+// keep the same one, and each may see the two in either order (dials that
+// cross, a hole punch beside a slow dial): keeping the first one seen
+// could keep a different one at each end, and each end then closed the
+// one the other kept, leaving none. So the connection dialled by the peer
+// with the lower ID is kept, as both ends can work out.
+func (s *Swarm) keepsOutgoing(id [20]byte) bool {
+	return bytes.Compare(s.cfg.PeerID[:], id[:]) < 0
 }
 
 // removePeer forgets a closed connection. Caller holds s.mu.

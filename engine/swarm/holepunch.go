@@ -324,8 +324,8 @@ func (s *Swarm) expirePunches(now time.Time) {
 // answered; only its handshake is slow) asks for none. If a slow answer
 // comes after the rendezvous, the punched connection and the dialled one
 // may both form: addPeer keeps one, the same at both ends (a second
-// connection in the same direction replaces the first, one in the
-// opposite direction is refused).
+// connection in the same direction replaces the first; of two in opposite
+// directions, the one dialled by the peer with the lower ID stays).
 const earlyRendezvous = 3 * time.Second
 
 // askRendezvousEarly asks for a rendezvous with c's peer while its dial is

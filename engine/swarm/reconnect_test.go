@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"path/filepath"
@@ -63,15 +64,52 @@ func TestRestartedPeerReplacesItsOldConnection(t *testing.T) {
 }
 
 // TestSimultaneousOpenKeepsOneConnection: when two live peers dial each
-// other at once, the second connection (the opposite direction) is refused
-// and the first kept, so they do not drop each other's connections.
+// other at once, both ends keep the same one of the two connections: the
+// one dialled by the peer with the lower ID. Each end may see the two in
+// either order; keeping the first one seen (as before) could keep a
+// different one at each end, and each end then closed the one the other
+// kept (TestLateDialBesidePunch failed so in CI: no connection left).
 func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
+	t.Run("peer's ID higher: the seed's own dial stays", func(t *testing.T) {
+		id := [20]byte{0xff, 0xff, 0xff, 0xff, 'X', 'X', '0', '2'}
+		seed, outgoing, inbound, listen := crossedConnections(t, id)
+		inbound.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, inbound); err != nil {
+			t.Fatalf("the inbound duplicate was not closed: %v", err)
+		}
+		if ps := seed.s.Stats().Peers; len(ps) != 1 || ps[0].Addr != listen {
+			t.Fatalf("peers after a simultaneous open: %+v, want only the seed's outgoing connection to %s", ps, listen)
+		}
+		if !stillOpen(outgoing) {
+			t.Fatal("the seed closed its own dial, which both ends keep")
+		}
+	})
+	t.Run("peer's ID lower: the peer's dial replaces the seed's", func(t *testing.T) {
+		id := [20]byte{} // lower than any ID but an all-zero one
+		seed, outgoing, inbound, listen := crossedConnections(t, id)
+		outgoing.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, outgoing); err != nil {
+			t.Fatalf("the seed's own dial, crossed by the peer's, was not closed: %v", err)
+		}
+		waitFor(t, "only the peer's dial", 10*time.Second, func() bool {
+			ps := seed.s.Stats().Peers
+			return len(ps) == 1 && ps[0].Addr != listen
+		})
+		if !stillOpen(inbound) {
+			t.Fatal("the seed closed the peer's dial, which both ends keep")
+		}
+	})
+}
+
+// crossedConnections has a seed dial a raw peer with id, then the raw
+// peer dial the seed: it returns the seed, the raw peer's ends of the
+// seed's dial (outgoing) and of its own (inbound), and its listen address.
+func crossedConnections(t *testing.T, id [20]byte) (seed *node, outgoing, inbound net.Conn, listen string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	seed, ih := startSeed(t, ctx)
-	id := [20]byte{'-', 'X', 'X', '0', '0', '0', '2', '-'}
 	dialedBySeed := make(chan net.Conn, 1)
-	listen := serveRaw(t, func(c net.Conn) {
+	listen = serveRaw(t, func(c net.Conn) {
 		if _, err := wire.ReadHandshake(c); err != nil {
 			c.Close()
 			return
@@ -80,23 +118,25 @@ func TestSimultaneousOpenKeepsOneConnection(t *testing.T) {
 		dialedBySeed <- c
 	})
 	seed.s.AddPeers(listen)
-	outgoing := <-dialedBySeed
-	defer outgoing.Close()
+	outgoing = <-dialedBySeed
+	t.Cleanup(func() { outgoing.Close() })
 	waitFor(t, "the seed's outgoing connection", 10*time.Second, func() bool { return len(seed.s.Stats().Peers) == 1 })
-
 	c, err := loopback.Dial(ctx, "tcp", seed.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	wire.WriteHandshake(c, wire.Handshake{InfoHash: ih, PeerID: id})
 	wire.ReadHandshake(c) // the seed answers before it reads our peer ID
-	if _, err := io.Copy(io.Discard, c); err != nil {
-		t.Fatalf("the inbound duplicate was not closed: %v", err)
-	}
-	ps := seed.s.Stats().Peers
-	if len(ps) != 1 || ps[0].Addr != listen {
-		t.Fatalf("peers after a simultaneous open: %+v, want only the seed's outgoing connection to %s", ps, listen)
-	}
+	return seed, outgoing, c, listen
+}
+
+// stillOpen reports whether the far end has not closed c: a read gets no
+// EOF or reset within 300 ms (the seed sends nothing it must).
+func stillOpen(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	_, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
