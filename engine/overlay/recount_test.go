@@ -34,13 +34,7 @@ func TestReopenCountsBehind(t *testing.T) {
 	x.close()
 
 	release := make(chan struct{})
-	testBeforeRecount = func() { <-release }
-	defer func() { testBeforeRecount = nil }()
-	x, err = openIndex(path, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.close()
+	x = reopenWithHook(t, path, func() { <-release })
 	select {
 	case <-x.kw.whole:
 		t.Fatal("the key counts were whole when openIndex returned, want them counted after")
@@ -112,13 +106,7 @@ func TestRecountWaitsForUse(t *testing.T) {
 	x.close()
 
 	began := make(chan struct{})
-	testBeforeRecount = func() { close(began) }
-	defer func() { testBeforeRecount = nil }()
-	x, err = openIndex(path, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.close()
+	x = reopenWithHook(t, path, func() { close(began) })
 	select {
 	case <-began:
 		t.Fatal("the recount began with nothing using the index, want it to wait for the supernode's run or a first use")
@@ -144,4 +132,19 @@ func ihN(n int) [20]byte {
 	binary.BigEndian.PutUint64(h[12:], uint64(n))
 	h[0] = 0xab
 	return h
+}
+
+// reopenWithHook opens the index file at path again with hook run just
+// before its recount of the kept entries begins; the index is closed and
+// the hook removed when the test ends.
+func reopenWithHook(t *testing.T, path string, hook func()) *index {
+	t.Helper()
+	testBeforeRecount = hook
+	t.Cleanup(func() { testBeforeRecount = nil })
+	x, err := openIndex(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.close() })
+	return x
 }
