@@ -86,6 +86,9 @@ type index struct {
 	countGo   chan struct{}
 	goOnce    sync.Once
 	few       fewRows // whether the index holds fewer than rankCandidates entries
+	// searchIn, when set (by a test, before the index is shared), runs
+	// as a search gets the connection.
+	searchIn func()
 }
 
 // fewRows remembers an upper bound on the index's entries: a bounded count
@@ -868,6 +871,9 @@ const orderCandidates = 500
 func (x *index) search(ctx context.Context, words string, limit int) ([]Hit, error) {
 	x.gate.enter(true)
 	defer x.gate.leave()
+	if x.searchIn != nil {
+		x.searchIn()
+	}
 	if h, ok := hashQuery(words); ok {
 		return x.searchHash(ctx, h, limit)
 	}
