@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/enginebench"
-	"github.com/shoalp2p/shoal/internal/benchrun"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
 )
 
 // TestBenchDHTSim is the DHT index simulation of `make bench`

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoalp2p/shoal/internal/benchrun"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	benchstat "github.com/shoalp2p/shoal/internal/bench"
 )
 
 // The GUI row of the idle-library table: `shoal gui` on a library of

@@ -24,8 +24,8 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/storage"
-	"github.com/shoalp2p/shoal/internal/benchrun"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 

@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/shoalp2p/shoal/internal/benchrun"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/lossylink"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/words"
-	"github.com/shoalp2p/shoal/internal/benchrun"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )

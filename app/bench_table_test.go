@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/enginebench"
-	"github.com/shoalp2p/shoal/internal/benchrun"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	benchstat "github.com/shoalp2p/shoal/internal/bench"
 )
 
 // The in-process swarm rows (c) and (d), and the table.

@@ -15,7 +15,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/shoalp2p/shoal/engine/enginebench"
-	"github.com/shoalp2p/shoal/internal/benchrun"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
 )
 
 // TestBenchTable is `make bench`: one table, every row measured in this

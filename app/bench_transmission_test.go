@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/shoalp2p/shoal/internal/benchrun"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	benchstat "github.com/shoalp2p/shoal/internal/bench"
 )
 
 // TestBenchTransmissionSeeds measures what Transmission's upload allows:

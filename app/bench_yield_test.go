@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoalp2p/shoal/internal/benchrun"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 

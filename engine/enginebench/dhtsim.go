@@ -19,7 +19,7 @@ import (
 
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	"github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -553,7 +553,7 @@ func (s *DHTSim) search(ctx context.Context, r *DHTSimReport, indexed []*simTorr
 		}
 	}
 	slices.Sort(firsts)
-	r.FirstP50, r.FirstP95 = benchstat.Percentile(firsts, 0.5), benchstat.Percentile(firsts, 0.95)
+	r.FirstP50, r.FirstP95 = bench.Percentile(firsts, 0.5), bench.Percentile(firsts, 0.95)
 	return nil
 }
 

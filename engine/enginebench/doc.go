@@ -14,7 +14,7 @@
 //
 // Engines come from engine/enginetest (loopback-only, free ports,
 // temporary folders, stopped when the test ends); the figures are turned
-// into words by internal/benchstat. Nothing here asserts a speed: callers
+// into words by internal/bench. Nothing here asserts a speed: callers
 // print the figures, and tests check only what does not depend on the
 // machine's load.
 package enginebench

@@ -13,7 +13,7 @@ import (
 	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginetest"
 	"github.com/shoalp2p/shoal/engine/storage"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	"github.com/shoalp2p/shoal/internal/bench"
 )
 
 // SwarmSpec describes an in-process swarm experiment under upload caps: one
@@ -81,7 +81,7 @@ func (r SwarmResult) FreeRider(spec SwarmSpec) (rate, reciprocators float64, upl
 	for i := range honest {
 		rates = append(rates, r.ContentionRate[i])
 	}
-	return r.ContentionRate[honest], benchstat.Median(rates), r.Uploaded[honest]
+	return r.ContentionRate[honest], bench.Median(rates), r.Uploaded[honest]
 }
 
 // RunSwarm runs one experiment and stops every engine it started before it

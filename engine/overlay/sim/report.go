@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
-	"github.com/shoalp2p/shoal/internal/benchstat"
+	"github.com/shoalp2p/shoal/internal/bench"
 )
 
 // Report sums up one batch of queries.
@@ -76,8 +76,8 @@ func (n *Network) report(outs []Outcome) Report {
 			last = append(last, o.Last)
 		}
 	}
-	r.FirstP50, r.FirstP95 = benchstat.Percentile(first, 0.5), benchstat.Percentile(first, 0.95)
-	r.LastP50, r.LastP95 = benchstat.Percentile(last, 0.5), benchstat.Percentile(last, 0.95)
+	r.FirstP50, r.FirstP95 = bench.Percentile(first, 0.5), bench.Percentile(first, 0.95)
+	r.LastP50, r.LastP95 = bench.Percentile(last, 0.5), bench.Percentile(last, 0.95)
 	return r
 }
 

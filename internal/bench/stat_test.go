@@ -1,4 +1,4 @@
-package benchstat
+package bench
 
 import (
 	"slices"
