@@ -66,11 +66,14 @@ fuzz: deps
 		done; \
 	done
 
-# One table, every row measured in this run (app/bench_test.go): Shoal beside
+# The harness is internal/bench; app/bench_test.go holds the entry points,
+# which pass in the shoal binary and engine/enginebench's in-process rows
+# (internal/ may not import engine or app).
+# One table, every row measured in this run (internal/bench/table.go): Shoal beside
 # aria2, qBittorrent and Transmission on loopback, SHA-1 as the machine's
 # limit, capped seeders, a capped swarm and a free-rider. BENCH_SIZE (1GiB),
 # BENCH_RUNS (5), BENCH_SWARM_SIZE (64MiB), BENCH_FREERIDER_SIZE (32MiB).
-# Then the idle library (app/bench_idle_test.go): 1,000 and 10,000 small
+# Then the idle library (internal/bench/idle.go): 1,000 and 10,000 small
 # torrents restarted and left idle, Shoal beside Transmission:
 # BENCH_IDLE_SIZES (1000,10000), BENCH_IDLE_SECS (60).
 # The DHT index at 100,000 and 1,000,000 synthetic torrents

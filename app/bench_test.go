@@ -3,273 +3,171 @@ package main
 import (
 	"context"
 	"crypto/sha1"
-	"errors"
-	"fmt"
+	"encoding/json"
+	"maps"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/enginebench"
-	benchrun "github.com/shoalp2p/shoal/internal/bench"
+	"github.com/shoalp2p/shoal/engine/storage"
+	"github.com/shoalp2p/shoal/internal/bench"
 )
 
-// TestBenchTable is `make bench`: one table, every row measured in this
-// run on this machine. SHOAL_BENCH=1 runs it at full size (BENCH_SIZE,
-// default 1GiB; BENCH_RUNS runs, default 5, medians shown);
-// SHOAL_BENCH=smoke runs every row once on small files so the harness
-// keeps working (make test). Nothing here asserts a speed: the machine is
-// shared and noisy. Rows fail only when a transfer fails.
-func TestBenchTable(t *testing.T) {
-	cfg := benchConfigFor(t, benchrun.Begin(t))
-	b := newBench(t, cfg)
-	b.header()
-	defer b.print(os.Stdout) // also after a fatal error: what was measured
-	b.runPairs()
-	b.lossy = b.runLossy()
-	b.nat = b.runNAT()
-	if !benchrun.Picking() {
-		b.runSwarms()
+// The entry points of `make bench`. The harness that runs the shoal
+// binary and real clients, times them and prints the tables is
+// internal/bench; what it may not import (internal/ never imports engine
+// or app, TestImportDirection) is passed in from here: the binary this
+// package's TestMain built, engine/units' size parser, engine/storage's
+// .torrent maker, this package's Xvfb helpers, and the in-process rows
+// of engine/enginebench.
+
+// benchOptions is what every bench here passes to internal/bench.
+func benchOptions() bench.Options {
+	return bench.Options{
+		Shoal:     shoalBin,
+		ParseSize: parseRate,
+		Swarms:    &enginebench.SwarmRows{},
+		Torrent:   idleTorrent,
+		X: func(t *testing.T) (string, []string) {
+			display := startXvfb(t)
+			return display, xdgEnv(t, display)
+		},
+		FyneFloor: "./testdata/fynefloor",
 	}
 }
 
-// benchConfig is what the environment asks for.
-type benchConfig struct {
-	smoke     bool
-	size      int64 // (a) and (b) content
-	runs      int
-	swarmSize int           // (c)
-	freeSize  int           // (d)
-	probe     time.Duration // how long Transmission→Transmission may try
-}
+// TestBenchTable is `make bench`'s main table (bench.Table):
+// SHOAL_BENCH=1 at full size, SHOAL_BENCH=smoke once on small files.
+func TestBenchTable(t *testing.T) { bench.Table(t, benchOptions()) }
 
-// benchConfigFor is the smoke configuration or, for the full run, the
-// sizes and runs the environment asks for.
-func benchConfigFor(t *testing.T, smoke bool) benchConfig {
-	if smoke {
-		return benchConfig{smoke: true, size: 16 << 20, runs: 1, swarmSize: 2 << 20, freeSize: 2 << 20, probe: 10 * time.Second}
+// TestBenchIdleLibrary is `make bench`'s idle-library table
+// (bench.IdleLibrary).
+func TestBenchIdleLibrary(t *testing.T) { bench.IdleLibrary(t, benchOptions()) }
+
+// TestBenchTransmissionSeeds puts Transmission → Shoal beside
+// Transmission → aria2 (bench.TransmissionSeeds; SHOAL_BENCH=transmission).
+func TestBenchTransmissionSeeds(t *testing.T) { bench.TransmissionSeeds(t, benchOptions()) }
+
+// TestBenchHolePunchNATs is the hole-punch table (bench.HolePunch) over
+// the lab's kinds of NAT, each trial a labPunchTrial as in
+// TestLabHolePunch. The kinds (leecher ↔ seeder):
+//   - strict, silent: h2 behind r2 ↔ h5 behind r5, both MASQUERADE
+//     without port mapping, dropping unsolicited packets (Stealth);
+//   - strict, answering: the same routers answering unsolicited packets
+//     (TCP RST, ICMP port unreachable), the lab's default;
+//   - strict, answering, a hop apart: the same, with r5 one routed hop
+//     from r2 (netlab Options.Transit), as two homes on the Internet are;
+//   - strict, refusing: the same routers refusing them in their firewall
+//     (iptables REJECT, the same answers, as OpenWrt does);
+//   - mapped ↔ strict: h1 behind r1 (its port mapped by UPnP) ↔ h5 behind
+//     the answering r5;
+//   - strict ↔ double NAT: h2 behind the silent r2 ↔ h3 behind r3 behind
+//     the carrier-grade NAT r4 (both answering, mapping refused).
+//
+// A trial succeeds when the leecher gets the 3 MiB file byte for byte
+// through a punched connection within 50 s.
+func TestBenchHolePunchNATs(t *testing.T) {
+	kind := func(name string, tc labPunchCase) bench.PunchKind {
+		return bench.PunchKind{Name: name, Trial: func(t *testing.T, mode, trial string) bench.PunchTrial {
+			tc.utp, tc.name = mode, trial
+			r := labPunchTrial(t, tc)
+			return bench.PunchTrial{Took: r.took, Line: r.line, Err: r.err}
+		}}
 	}
-	c := benchConfig{size: 1 << 30, swarmSize: 64 << 20, freeSize: 32 << 20, probe: 20 * time.Second}
-	c.size = benchEnvSize(t, "BENCH_SIZE", c.size)
-	c.swarmSize = int(benchEnvSize(t, "BENCH_SWARM_SIZE", int64(c.swarmSize)))
-	c.freeSize = int(benchEnvSize(t, "BENCH_FREERIDER_SIZE", int64(c.freeSize)))
-	c.runs = benchrun.Runs(t, 5)
-	return c
+	bench.HolePunch(t, []bench.PunchKind{
+		kind("strict, silent (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2"}),
+		kind("strict, answering (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2", answering: true}),
+		kind("strict, answering, a hop apart (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2", answering: true, transit: true}),
+		kind("strict, refusing (h2/r2 ↔ h5/r5)", labPunchCase{leechHost: "h2", reject: true}),
+		kind("mapped ↔ strict answering (h1/r1 UPnP ↔ h5/r5)", labPunchCase{leechHost: "h1", answering: true}),
+		kind("strict silent ↔ double NAT (h2/r2 ↔ h3/r3/r4)", labPunchCase{leechHost: "h2", seeder: "h3"}),
+	})
 }
 
-// benchEnvSize reads a byte count such as 1GiB or 64MiB (parseRate's units).
-func benchEnvSize(t *testing.T, name string, def int64) int64 {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
+// TestBenchDHTSim is the DHT index simulation of `make bench`
+// (SHOAL_BENCH=1): a loopback DHT of 200 Shoal DHT nodes and 6 Shoal
+// supernodes indexing it (plus aria2 and python3-libtorrent joining as
+// seeders, a Shoal seeder and a searching leaf), 2,000 torrents announced
+// and 100 of them seeded for real (30 by aria2, 30 by libtorrent, 40 by
+// Shoal). It prints the share of seeded torrents indexed within 10
+// minutes, recall and first-hit times of searches over the indexed names,
+// each supernode's crawl rate against its budget (the default 50/s), how
+// the keyspace split shares the crawled nodes out, and how many entries
+// lack verified metadata (must be 0). Sizes: DHTSIM_NODES, DHTSIM_SUPERNODES,
+// DHTSIM_TORRENTS, DHTSIM_SEEDED. Nothing here asserts a speed; the run
+// fails only when an entry is indexed without verified metadata. It is
+// engines in this process (engine/enginebench), so it stays here.
+func TestBenchDHTSim(t *testing.T) {
+	if os.Getenv(bench.ModeEnv) == "" {
+		t.Skip("set SHOAL_BENCH=1 (make bench)")
 	}
-	n, err := parseRate(v)
-	if err != nil || n <= 0 {
-		t.Fatalf("%s=%q: want a size such as 1GiB", name, v)
+	seeded := bench.EnvInt("DHTSIM_SEEDED", 100)
+	cfg := enginebench.DHTSimConfig{
+		DHTNodes: bench.EnvInt("DHTSIM_NODES", 200), Supernodes: bench.EnvInt("DHTSIM_SUPERNODES", 6),
+		Torrents: bench.EnvInt("DHTSIM_TORRENTS", 2000), Seeded: seeded,
+		Aria2: seeded * 3 / 10, Libtorrent: seeded * 3 / 10, CrawlRate: 50,
+		Window: 10 * time.Minute, Logf: t.Logf,
 	}
-	return n
-}
-
-// benchSample is one measured leecher run.
-type benchSample struct {
-	secs float64       // wall time from leecher start to verified completion
-	cpu  time.Duration // leecher user+system CPU
-	rss  int64         // leecher peak RSS, bytes
-}
-
-// benchRow collects one table row's runs.
-type benchRow struct {
-	name    string
-	run     func() (benchSample, error)
-	samples []benchSample
-	na      string // why it could not be measured
-	failed  string
-	beside  *benchRow // the row this one is compared with (its "÷" column), if not the clients
-	atLeast float64   // the target for rate ÷ beside's, if any
-	// reference: a row that later rows are compared with (beside), with
-	// no target of its own.
-	reference bool
-}
-
-// bench is one `make bench` run: the content, its .torrent and the rows.
-type bench struct {
-	benchContent // the same .torrent for every client (no tracker)
-	t            *testing.T
-	cfg          benchConfig
-	root         string // scratch space
-	v2           string // a v2-only .torrent of the content (the v2 row)
-	piece        int64
-	rows         []*benchRow
-	sha          []float64 // crypto/sha1 MB/s per run
-	swarm        []benchSwarmRun
-	free         []benchSwarmRun
-	started      time.Time
-	load         string
-	lossy        *lossyBench // the lossy-link rows, nil if not run
-	nat          *natBench   // the behind-a-router rows, nil if not run
-}
-
-func newBench(t *testing.T, cfg benchConfig) *bench {
-	b := &bench{t: t, cfg: cfg, root: t.TempDir(), started: time.Now(), load: benchrun.LoadAvg()}
-	var err error
-	if b.benchContent, err = makeBenchContent(t.Context(), b.root, "bench", cfg.size); err != nil {
+	t.Logf("load average at start: %s", bench.LoadAvg())
+	sim, err := enginebench.StartDHTSim(t, cfg)
+	needPeer(t, err)
+	rep, err := sim.Measure(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	b.piece = benchPieceLength(cfg.size)
-	b.v2 = filepath.Join(b.root, "bench-v2.torrent")
-	if _, stderr, err := shoal(t.Context(), "create", "--v2", "--piece-length", fmt.Sprint(b.piece), "-o", b.v2, b.src); err != nil {
-		t.Fatalf("shoal create --v2: %v %s", err, stderr)
+	t.Logf("load average at end: %s\n%s", bench.LoadAvg(), rep)
+	if rep.Unverified > 0 {
+		t.Errorf("%d entries indexed without verified metadata", rep.Unverified)
 	}
-	b.rows = []*benchRow{
-		{name: "Shoal → Shoal", run: b.shoalPair},
-		{name: "aria2 → aria2", run: b.aria2Pair},
-		{name: "qBittorrent → qBittorrent", run: b.qbitPair},
-		{name: "Transmission → Transmission", run: b.transmissionPair},
-		{name: "Transmission → Shoal", run: b.transmissionShoal},
-		{name: "4 Shoal seeders, 25 MB/s each → Shoal", run: b.cappedFour},
-	}
-	// Rows compared with an earlier row of the same run, not with the clients.
-	b.rows = append(b.rows, &benchRow{name: "Shoal → Shoal, RC4 (--encryption require)", run: b.shoalPairRC4, beside: b.rows[0]})
-	qbitUTP := &benchRow{name: "qBittorrent → qBittorrent, uTP only", run: b.qbitPairUTP, beside: b.rows[2]}
-	b.rows = append(b.rows, qbitUTP, &benchRow{name: "Shoal → Shoal, uTP (--utp only)", run: b.shoalPairUTP, beside: qbitUTP})
-	// v1 and v2 with the same kind of seeder (`shoal get --seed`: a share is v1).
-	getV1 := &benchRow{name: "Shoal → Shoal, v1 .torrent, seeder shoal get --seed", run: func() (benchSample, error) { return b.shoalPairGet(b.torrent) }, beside: b.rows[0]}
-	b.rows = append(b.rows, getV1, &benchRow{name: "Shoal → Shoal, v2-only (SHA-256 Merkle), same seeder", run: func() (benchSample, error) { return b.shoalPairGet(b.v2) }, beside: getV1, atLeast: 0.80})
-	// One row per seeder client (issue 14): a Shoal leecher beside that
-	// client's own leecher from the same kind of fresh seeder, in the same
-	// run (Transmission's own leecher never dials loopback peers:
-	// TestBenchTransmissionSeeds puts aria2 beside Shoal instead).
-	libtorrent := &benchRow{name: "libtorrent → libtorrent", run: b.libtorrentPair, reference: true}
-	b.rows = append(b.rows,
-		&benchRow{name: "aria2 → Shoal", run: b.aria2Shoal, beside: b.rows[1], atLeast: 1},
-		&benchRow{name: "qBittorrent → Shoal", run: b.qbitShoal, beside: b.rows[2], atLeast: 1},
-		libtorrent,
-		&benchRow{name: "libtorrent → Shoal", run: b.libtorrentShoal, beside: libtorrent, atLeast: 1})
-	for _, r := range b.rows {
-		if !benchrun.Selected(r.name) {
-			r.na = "not selected (BENCH_ROWS)"
-		}
-	}
-	return b
 }
 
-// benchPieceLength is the piece length `shoal daemon --share` picks (storage's
-// automatic choice: 256 KiB to 4 MiB, about 1500 pieces; 1 MiB for 1 GiB).
-// The .torrent every client loads must have it, or the Shoal seeder would
-// serve another infohash; newBench's seeders check that it matches.
-func benchPieceLength(size int64) int64 {
-	pl := int64(256 << 10)
-	for pl < 4<<20 && size/pl > 1500 {
-		pl *= 2
-	}
-	return pl
-}
-
-// benchContent is a file of random bytes, its SHA-1, and a v1 .torrent of
-// it (no tracker) that `shoal create` made with the piece length `shoal
-// daemon --share` picks, so a Shoal seeder serves the same infohash.
-type benchContent struct {
-	src     string // the content file
-	torrent string
-	ih      metainfo.Hash
-	sum     [sha1.Size]byte
-}
-
-// makeBenchContent writes size bytes as root/name/shoal-name.bin and its
-// .torrent as root/name.torrent.
-func makeBenchContent(ctx context.Context, root, name string, size int64) (benchContent, error) {
-	c := benchContent{src: filepath.Join(root, name, "shoal-"+name+".bin"), torrent: filepath.Join(root, name+".torrent")}
-	if err := benchrun.WriteContent(c.src, size); err != nil {
-		return c, err
-	}
-	sum, err := benchrun.SHA1File(c.src)
+// idleTorrent makes the .torrent of a single file, as Shoal would share
+// it, and its infohash.
+func idleTorrent(path string) ([]byte, [20]byte, error) {
+	// As Shoal shares (engine.ShareFormat, v1): Transmission 3.00 refuses hybrids.
+	info, err := storage.CreateInfo(context.Background(), path, storage.CreateOptions{Format: engine.ShareFormat}, nil)
 	if err != nil {
-		return c, err
+		return nil, [20]byte{}, err
 	}
-	c.sum = sum
-	out, stderr, err := shoal(ctx, "create", "--v1", "--piece-length", fmt.Sprint(benchPieceLength(size)), "-o", c.torrent, c.src)
+	ib, err := bencode.Marshal(info)
 	if err != nil {
-		return c, fmt.Errorf("shoal create: %w %s", err, stderr)
+		return nil, [20]byte{}, err
 	}
-	mi, err := metainfo.LoadFromFile(c.torrent)
-	if err != nil || !strings.HasPrefix(out, mi.HashInfoBytes().HexString()) {
-		return c, fmt.Errorf("shoal create wrote %q: %v", out, err)
-	}
-	c.ih = mi.HashInfoBytes()
-	return c, nil
+	mi, err := bencode.Marshal(metainfo.MetaInfo{InfoBytes: ib})
+	return mi, sha1.Sum(ib), err
 }
 
-// check checks the copy a leecher wrote into dir.
-func (c benchContent) check(dir string) error {
-	return benchrun.CheckCopy(filepath.Join(dir, filepath.Base(c.src)), c.sum)
-}
-
-// runPairs measures the one-to-one rows and SHA-1, interleaved run by run
-// so that a busy minute on the shared machine hits every row alike.
-func (b *bench) runPairs() {
-	for r := 0; r < b.cfg.runs; r++ {
-		b.sha = append(b.sha, b.hashRate())
-		for _, row := range b.rows {
-			if row.na != "" || row.failed != "" {
-				continue
-			}
-			benchrun.Settle()
-			s, err := row.run()
-			var na benchNA
-			switch {
-			case errors.As(err, &na):
-				row.na = string(na)
-			case err != nil:
-				row.failed = err.Error()
-				b.t.Errorf("%s, run %d: %v", row.name, r+1, err)
-			default:
-				row.samples = append(row.samples, s)
-			}
-		}
+// TestBenchReadsDaemonLines checks that internal/bench reads the daemon's
+// ready and runtime lines as the daemon writes them: it has its own
+// copies of the fields it needs (DaemonReady, DaemonRuntime), since it
+// may not import app.
+func TestBenchReadsDaemonLines(t *testing.T) {
+	ready := readyLine{PeerAddr: "127.0.0.1:6881", Shared: map[string]string{"/a/b.bin": "00ff"}}
+	var br bench.DaemonReady
+	roundTrip(t, ready, &br)
+	if br.PeerAddr != ready.PeerAddr || !maps.Equal(br.Shared, ready.Shared) {
+		t.Errorf("ready line %+v read by internal/bench as %+v", ready, br)
+	}
+	rt := runtimeLine{Goroutines: 17, PiecesHashed: 3}
+	var brt bench.DaemonRuntime
+	roundTrip(t, rt, &brt)
+	if brt.Goroutines != rt.Goroutines || brt.PiecesHashed != rt.PiecesHashed {
+		t.Errorf("runtime line %+v read by internal/bench as %+v", rt, brt)
 	}
 }
 
-// hashRate is Go's crypto/sha1 over the whole file, in MB/s (1 MB = 10⁶ B):
-// the machine's limit for a v1 transfer, measured beside the rows.
-func (b *bench) hashRate() float64 {
-	start := time.Now()
-	if _, err := benchrun.SHA1File(b.src); err != nil {
-		b.t.Fatal(err)
+// roundTrip marshals v as the daemon does and unmarshals it into into.
+func roundTrip(t *testing.T, v, into any) {
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(b, into)
 	}
-	return float64(b.cfg.size) / 1e6 / time.Since(start).Seconds()
-}
-
-// verify checks a leecher's copy against the content, then removes dir.
-func (b *bench) verify(dir string) error {
-	defer os.RemoveAll(dir)
-	return b.check(dir)
-}
-
-// scratch makes a fresh folder for one run.
-func (b *bench) scratch(name string) string {
-	dir, err := os.MkdirTemp(b.root, name+"-")
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return dir
-}
-
-// timeout bounds one transfer: at least 2 MB/s, plus start-up.
-func (b *bench) timeout() time.Duration {
-	return time.Duration(float64(b.cfg.size)/2e6*float64(time.Second)) + time.Minute
-}
-
-func (b *bench) header() {
-	b.t.Logf("bench: %s, %d-byte file, %d-byte pieces, %d run(s), %d CPUs, load %s",
-		map[bool]string{true: "smoke", false: "full"}[b.cfg.smoke], b.cfg.size, b.piece, b.cfg.runs, runtime.NumCPU(), b.load)
-}
-
-// benchSwarmRun is one in-process swarm run's figures.
-type benchSwarmRun struct {
-	spec enginebench.SwarmSpec
-	res  enginebench.SwarmResult
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/shoalp2p/shoal/internal/bench"
 )
 
 // TestKill9RestartRehashesNothing shares 200 files from a daemon, kills
@@ -16,35 +18,35 @@ import (
 // download of one from it is the shared file.
 func TestKill9RestartRehashesNothing(t *testing.T) {
 	src := t.TempDir()
-	paths := makeIdleFiles(t, src, 200)
+	paths := bench.MakeIdleFiles(t, src, 200)
 	data := t.TempDir()
-	args := idleDaemonArgs(data)
+	args := bench.IdleDaemonArgs(data)
 	for _, p := range paths {
 		args = append(args, "--share", p)
 	}
-	d, _, err := startIdleShoal(args, 3*time.Minute)
+	d, _, err := bench.StartIdleShoal(shoalBin, args, 3*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ih := d.ready.Shared[paths[123]]
-	d.cmd.Process.Kill()
-	d.cmd.Wait()
+	ih := d.Ready.Shared[paths[123]]
+	d.Cmd.Process.Kill()
+	d.Cmd.Wait()
 	if ih == "" {
 		t.Fatalf("the daemon did not list %s as shared", paths[123])
 	}
 
-	d, _, err = startIdleShoal(idleDaemonArgs(data), 2*time.Minute)
+	d, _, err = bench.StartIdleShoal(shoalBin, bench.IdleDaemonArgs(data), 2*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.interrupt()
+	defer d.Interrupt()
 	time.Sleep(2 * time.Second) // a recheck would be under way by now
 	checkNoRehash(t, d, "after the restart")
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	_, stderr, err := shoal(ctx, "get", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
-		"--data", t.TempDir(), "--out", out, "--quiet", "--peer", d.ready.PeerAddr, ih)
+		"--data", t.TempDir(), "--out", out, "--quiet", "--peer", d.Ready.PeerAddr, ih)
 	if err != nil {
 		t.Fatalf("get %s from the restarted daemon: %v\n%s", ih, err, stderr)
 	}
@@ -56,9 +58,9 @@ func TestKill9RestartRehashesNothing(t *testing.T) {
 }
 
 // checkNoRehash fails t unless the daemon has hashed no piece from disk.
-func checkNoRehash(t *testing.T, d *idleShoal, when string) {
+func checkNoRehash(t *testing.T, d *bench.IdleShoal, when string) {
 	t.Helper()
-	rl, err := d.runtime()
+	rl, err := d.Runtime()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,4 +58,13 @@ func Selected(name string) bool {
 		return true
 	}
 	return slices.ContainsFunc(strings.Split(only, "|"), func(s string) bool { return strings.Contains(name, s) })
+}
+
+// EnvInt is the positive integer in the environment variable name, or
+// def when it is unset or anything else.
+func EnvInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (b *bench) shoalLeechTorrent(torrent string, extra []string, peers ...strin
 	for _, p := range peers {
 		args = append(args, "--peer", p)
 	}
-	p, err := peerclients.Start(b.t, shoalBin, append(args, torrent)...)
+	p, err := peerclients.Start(b.t, b.opt.Shoal, append(args, torrent)...)
 	if err == nil {
 		err = p.Wait(b.timeout() + 30*time.Second)
 	}
@@ -60,7 +60,7 @@ func (b *bench) finish(p *peerclients.Proc, end time.Time, out string) (benchSam
 // mid-bench is reported with its reason rather than as a leecher timeout.
 type benchDaemon struct {
 	proc  *peerclients.Proc
-	ready readyLine
+	ready DaemonReady
 }
 
 // shoalSeeder starts a `shoal daemon --share` of the content, with extra
@@ -68,7 +68,7 @@ type benchDaemon struct {
 func (b *bench) shoalSeeder(extra ...string) (*benchDaemon, error) {
 	args := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
 		"--data", b.scratch("seed-data"), "--share", b.src}
-	p, err := peerclients.Start(b.t, shoalBin, append(args, extra...)...)
+	p, err := peerclients.Start(b.t, b.opt.Shoal, append(args, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +82,8 @@ func (b *bench) shoalSeeder(extra ...string) (*benchDaemon, error) {
 // seederReady waits up to timeout for p, a `shoal daemon --share` of c
 // (on loopback or in a lab's namespace), to print its ready line, and
 // checks that it shares c's infohash.
-func (c benchContent) seederReady(p *peerclients.Proc, what string, timeout time.Duration) (readyLine, error) {
-	var ready readyLine
+func (c benchContent) seederReady(p *peerclients.Proc, what string, timeout time.Duration) (DaemonReady, error) {
+	var ready DaemonReady
 	err := peerclients.PollFor(timeout, what, func() (bool, error) {
 		if p.Exited() {
 			return false, seederExited(p)
@@ -511,7 +511,7 @@ func (b *bench) shoalPairGet(torrent string) (benchSample, error) {
 		return benchSample{}, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	p, err := peerclients.Start(b.t, shoalBin, "get", "--seed", "--quiet", "--loopback-only", "--listen", addr,
+	p, err := peerclients.Start(b.t, b.opt.Shoal, "get", "--seed", "--quiet", "--loopback-only", "--listen", addr,
 		"--bootstrap", "none", "--data", b.scratch("seed-data"), "--out", filepath.Dir(b.src), torrent)
 	if err != nil {
 		return benchSample{}, err

@@ -1,28 +1,26 @@
-package main
+package bench
 
 import (
 	"fmt"
 	"os"
 	"testing"
-
-	benchrun "github.com/shoalp2p/shoal/internal/bench"
-	benchstat "github.com/shoalp2p/shoal/internal/bench"
 )
 
-// TestBenchTransmissionSeeds measures what Transmission's upload allows:
-// one Transmission seeder, downloaded from in turn by Shoal and by aria2
-// (found through a loopback tracker). Transmission never dials a loopback
-// peer, so the table's Transmission → Transmission row reads n/a; this puts
-// the Transmission → Shoal row beside another client fed by the same
-// seeder. SHOAL_BENCH=transmission runs it (BENCH_SIZE, default 256MiB;
-// BENCH_RUNS pairs, default 2). Wall time from leecher start includes
-// waiting for Transmission's choker, which unchokes every 10 s.
-func TestBenchTransmissionSeeds(t *testing.T) {
-	if os.Getenv("SHOAL_BENCH") != "transmission" {
+// TransmissionSeeds (app's TestBenchTransmissionSeeds) measures what
+// Transmission's upload allows: one Transmission seeder, downloaded from
+// in turn by Shoal and by aria2 (found through a loopback tracker).
+// Transmission never dials a loopback peer, so the table's Transmission →
+// Transmission row reads n/a; this puts the Transmission → Shoal row
+// beside another client fed by the same seeder. SHOAL_BENCH=transmission
+// runs it (BENCH_SIZE, default 256MiB; BENCH_RUNS pairs, default 2). Wall
+// time from leecher start includes waiting for Transmission's choker,
+// which unchokes every 10 s.
+func TransmissionSeeds(t *testing.T, o Options) {
+	if os.Getenv(ModeEnv) != "transmission" {
 		t.Skip("set SHOAL_BENCH=transmission")
 	}
-	cfg := benchConfig{size: benchEnvSize(t, "BENCH_SIZE", 256<<20), runs: benchrun.Runs(t, 2)}
-	b := newBench(t, cfg)
+	cfg := benchConfig{size: o.envSize(t, "BENCH_SIZE", 256<<20), runs: Runs(t, 2)}
+	b := newBench(t, o, cfg)
 	shoalLeech := func(seedAddr, _ string) (benchSample, error) { return b.shoalLeech(seedAddr) }
 	aria2Leech := func(_, torrent string) (benchSample, error) { return b.aria2Leech(torrent) }
 	var shoalMBs, aria2MBs []float64
@@ -32,7 +30,7 @@ func TestBenchTransmissionSeeds(t *testing.T) {
 			leech func(seedAddr, torrent string) (benchSample, error)
 			mbs   *[]float64
 		}{{"Shoal", shoalLeech, &shoalMBs}, {"aria2", aria2Leech, &aria2MBs}} {
-			benchrun.Settle()
+			Settle()
 			s, err := fromFreshTransmission(b, c.leech)
 			if err != nil {
 				t.Fatalf("Transmission → %s: %v", c.name, err)
@@ -41,8 +39,8 @@ func TestBenchTransmissionSeeds(t *testing.T) {
 		}
 	}
 	fmt.Printf("a fresh Transmission seeder each run, %d MiB, MB/s from leecher start to verified copy:\n", cfg.size>>20)
-	fmt.Printf("Transmission → Shoal  median %.1f (runs %s)\n", benchstat.Median(shoalMBs), benchstat.Join(shoalMBs, "%.1f"))
-	fmt.Printf("Transmission → aria2  median %.1f (runs %s)\n", benchstat.Median(aria2MBs), benchstat.Join(aria2MBs, "%.1f"))
+	fmt.Printf("Transmission → Shoal  median %.1f (runs %s)\n", Median(shoalMBs), Join(shoalMBs, "%.1f"))
+	fmt.Printf("Transmission → aria2  median %.1f (runs %s)\n", Median(aria2MBs), Join(aria2MBs, "%.1f"))
 }
 
 // fromFreshTransmission runs leech against a fresh Transmission seeder

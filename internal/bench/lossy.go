@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	benchrun "github.com/shoalp2p/shoal/internal/bench"
-	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/lossylink"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
@@ -76,7 +74,7 @@ func (b *bench) lossyConfig() (size, rate int64) {
 	if b.cfg.smoke {
 		size = 4 << 20
 	}
-	size = benchEnvSize(b.t, "BENCH_LOSSY_SIZE", size)
+	size = b.opt.envSize(b.t, "BENCH_LOSSY_SIZE", size)
 	if v := os.Getenv("BENCH_LOSSY_RATE"); v != "" {
 		if _, err := fmt.Sscan(v, &rate); err != nil || rate <= 0 {
 			b.t.Fatalf("BENCH_LOSSY_RATE=%q: want bits per second, such as 40000000", v)
@@ -98,9 +96,9 @@ func (b *bench) runLossy() *lossyBench {
 			lb.rows = append(lb.rows, &lossyRow{shape: sh, utp: utp})
 		}
 	}
-	lb.rows = slices.DeleteFunc(lb.rows, func(r *lossyRow) bool { return !benchrun.Selected(r.name()) })
+	lb.rows = slices.DeleteFunc(lb.rows, func(r *lossyRow) bool { return !Selected(r.name()) })
 	// Smoke's file is too small to overlap the TCP flow; BENCH_ROWS can still ask.
-	wantYield := benchrun.Selected(yieldRowName) && (benchrun.Picking() || !b.cfg.smoke)
+	wantYield := Selected(yieldRowName) && (Picking() || !b.cfg.smoke)
 	if len(lb.rows) == 0 && !wantYield {
 		return nil
 	}
@@ -132,7 +130,7 @@ func (b *bench) runLossy() *lossyBench {
 func (lb *lossyBench) setup() error {
 	b := lb.b
 	var err error
-	if lb.benchContent, err = makeBenchContent(b.t.Context(), b.root, "lossy", lb.size); err != nil {
+	if lb.benchContent, err = makeBenchContent(b.t.Context(), b.opt.Shoal, b.root, "lossy", lb.size); err != nil {
 		return err
 	}
 	lb.lab = netlab.NewLossy(b.t, lossyShapes(lb.rate)[0].cfg)
@@ -157,7 +155,7 @@ func (lb *lossyBench) setup() error {
 // shoalSeeder starts `shoal daemon --share` on A and returns its peer address.
 func (lb *lossyBench) shoalSeeder() (string, error) {
 	b := lb.b
-	p, err := startLabShoal(b.t, lb.lab.A, "daemon", "", b.scratch("lossy-seed"), "--share", lb.src)
+	p, err := b.startLabShoal(lb.lab.A, "daemon", "", b.scratch("lossy-seed"), "--share", lb.src)
 	if err != nil {
 		return "", err
 	}
@@ -182,7 +180,7 @@ func (lb *lossyBench) runRow(r *lossyRow) {
 			f    func(*lossyRow) (float64, error)
 			into *[]float64
 		}{{"Shoal", lb.shoalLeech, &r.shoal}, {"qBittorrent", lb.qbitLeech, &r.qbit}} {
-			benchrun.Settle()
+			Settle()
 			ab0, ba0 := lb.lab.Link.Stats()
 			secs, err := leech.f(r)
 			ab, ba := lb.lab.Link.Stats()
@@ -209,7 +207,7 @@ func (lb *lossyBench) shoalLeech(r *lossyRow) (float64, error) {
 	for _, s := range lb.seeders {
 		args = append(args, "--peer", s)
 	}
-	p, err := startLabShoal(b.t, host, "get", "", data, append(args, lb.torrent)...)
+	p, err := b.startLabShoal(host, "get", "", data, append(args, lb.torrent)...)
 	if err == nil {
 		err = p.Wait(lb.timeout() + 30*time.Second)
 	}
@@ -262,15 +260,15 @@ func (lb *lossyBench) print(w io.Writer) {
 		case r.skip != "":
 			fmt.Fprintf(tw, "%s\t n/a\t\t\t\t\t\t %s\n", r.name(), r.skip)
 		case len(r.shoal) == 0 || len(r.qbit) == 0:
-			fmt.Fprintf(tw, "%s\t FAILED\t %s\t\t %s\t\t\t %.160s\n", r.name(), benchstat.Join(r.shoal, "%.1f"), benchstat.Join(r.qbit, "%.1f"), r.failed)
+			fmt.Fprintf(tw, "%s\t FAILED\t %s\t\t %s\t\t\t %.160s\n", r.name(), Join(r.shoal, "%.1f"), Join(r.qbit, "%.1f"), r.failed)
 		default:
-			s, q := benchstat.Median(r.shoal), benchstat.Median(r.qbit)
-			note := benchstat.Mark(s <= 0.9*q)
+			s, q := Median(r.shoal), Median(r.qbit)
+			note := Mark(s <= 0.9*q)
 			if r.failed != "" {
 				note += " (a later run FAILED: " + r.failed + ")"
 			}
-			fmt.Fprintf(tw, "%s\t %.1f\t %s\t %.1f\t %s\t %s\t %.2f×\t %s\n", r.name(), s, benchstat.Join(r.shoal, "%.1f"), q, benchstat.Join(r.qbit, "%.1f"),
-				benchstat.Join(r.qbitPeers, "%.1f"), s/q, note)
+			fmt.Fprintf(tw, "%s\t %.1f\t %s\t %.1f\t %s\t %s\t %.2f×\t %s\n", r.name(), s, Join(r.shoal, "%.1f"), q, Join(r.qbit, "%.1f"),
+				Join(r.qbitPeers, "%.1f"), s/q, note)
 		}
 	}
 	tw.Flush()

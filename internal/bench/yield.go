@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	benchrun "github.com/shoalp2p/shoal/internal/bench"
-	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
@@ -45,11 +43,11 @@ func (lb *lossyBench) runYield() {
 		r.err = err
 		return
 	}
-	benchrun.Settle()
+	Settle()
 	if r.alone, _, r.err = lb.tcpFlow(); r.err != nil {
 		return
 	}
-	benchrun.Settle()
+	Settle()
 	utp, err := lb.startUTPUpload()
 	if err != nil {
 		r.err = err
@@ -71,7 +69,7 @@ func (lb *lossyBench) runYield() {
 // qBittorrent leecher on B, uTP only, given the qBittorrent seeder alone.
 func (lb *lossyBench) qbitYield(alone float64) *yieldResult {
 	r := &yieldResult{alone: alone}
-	benchrun.Settle()
+	Settle()
 	out := lb.b.scratch("yield-qbit-out")
 	defer os.RemoveAll(out)
 	q, err := startBenchQbitWith(lb.b.t, lb.torrent, out, false, labQbitOptions(lb.lab.B, "UTP"))
@@ -105,7 +103,7 @@ func (lb *lossyBench) startUTPUpload() (*peerclients.Proc, error) {
 	b, host := lb.b, lb.lab.B
 	out, data := b.scratch("yield-out"), b.scratch("yield-data")
 	b.t.Cleanup(func() { os.RemoveAll(out); os.RemoveAll(data) })
-	return startLabShoal(b.t, host, "get", "", data, "--quiet", "--out", out,
+	return b.startLabShoal(host, "get", "", data, "--quiet", "--out", out,
 		"--timeout", lb.timeout().String(), "--utp", "only", "--peer", lb.seeders[1], lb.torrent)
 }
 
@@ -181,7 +179,7 @@ func (lb *lossyBench) printYield(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s (50 ms RTT, %.0f Mbit/s cap, %v window): TCP alone %.1f Mbit/s, beside uTP %.1f Mbit/s = %.0f%% of the link, %.0f%% of its rate alone; uTP %.1f Mbit/s; target TCP ≥80%% of the link %s %s\n",
 		yieldRowName, capMbit, yieldWindow, r.alone, r.beside, 100*r.beside/capMbit, 100*r.beside/r.alone, r.utp,
-		benchstat.Mark(r.beside >= 0.8*capMbit), strings.Join(note, "; "))
+		Mark(r.beside >= 0.8*capMbit), strings.Join(note, "; "))
 	switch q := r.qbit; {
 	case q == nil:
 	case q.err != nil:

@@ -1,13 +1,14 @@
-package main
+package bench
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
-	"github.com/shoalp2p/shoal/engine/enginetest"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
@@ -66,7 +67,13 @@ func benchWithTracker(t *testing.T, src, url string) string {
 	}
 	mi.Announce = url
 	path := filepath.Join(t.TempDir(), filepath.Base(src))
-	enginetest.WriteTorrent(t, mi, path)
+	b, err := bencode.Marshal(mi)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		t.Fatalf("write %s: %v", path, err)
+	}
 	return path
 }
 
@@ -74,13 +81,13 @@ func benchWithTracker(t *testing.T, src, url string) string {
 // namespace, with the lab's ranges allowed, listening on listen (n's
 // address and a free port when empty), no DHT bootstrap and data as its
 // data folder; args follow.
-func startLabShoal(t *testing.T, n *netlab.Node, command, listen, data string, args ...string) (*peerclients.Proc, error) {
+func (b *bench) startLabShoal(n *netlab.Node, command, listen, data string, args ...string) (*peerclients.Proc, error) {
 	if listen == "" {
 		listen = n.Addr.String() + ":0"
 	}
-	base := []string{"netns", "exec", n.NS, shoalBin, command, "--allow-net", netlab.RangesFlag(),
+	base := []string{"netns", "exec", n.NS, b.opt.Shoal, command, "--allow-net", netlab.RangesFlag(),
 		"--listen", listen, "--bootstrap", "none", "--data", data}
-	return peerclients.Start(t, "ip", append(base, args...)...)
+	return peerclients.Start(b.t, "ip", append(base, args...)...)
 }
 
 // labQbitOptions runs a qBittorrent on lab node n, in its namespace, with

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -14,9 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/shoalp2p/shoal/engine/words"
-	benchrun "github.com/shoalp2p/shoal/internal/bench"
-	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/netlab"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
@@ -62,14 +59,14 @@ const natRowName = "behind a UPnP router"
 // runNAT measures the behind-a-router rows (BENCH_NAT_SIZE, default 64
 // MiB, 8 MiB in smoke) unless BENCH_ROWS leaves them out.
 func (b *bench) runNAT() *natBench {
-	if !benchrun.Selected(natRowName) {
+	if !Selected(natRowName) {
 		return nil
 	}
 	nb := &natBench{b: b, runs: b.cfg.runs, size: 64 << 20}
 	if b.cfg.smoke {
 		nb.size = 8 << 20
 	}
-	nb.size = benchEnvSize(b.t, "BENCH_NAT_SIZE", nb.size)
+	nb.size = b.opt.envSize(b.t, "BENCH_NAT_SIZE", nb.size)
 	for _, c := range []string{"Shoal", "qBittorrent-nox"} {
 		for _, h := range []string{"s1", "h1"} {
 			nb.seeders = append(nb.seeders, &natSeeder{client: c, host: h})
@@ -121,7 +118,7 @@ func (nb *natBench) setup() error {
 		return benchNA("netlab: " + err.Error())
 	}
 	var err error
-	if nb.benchContent, err = makeBenchContent(b.t.Context(), b.root, "nat", nb.size); err != nil {
+	if nb.benchContent, err = makeBenchContent(b.t.Context(), b.opt.Shoal, b.root, "nat", nb.size); err != nil {
 		return err
 	}
 	nb.lab = netlab.New(b.t, netlab.Options{PublicHosts: 1 + natLeechers})
@@ -158,7 +155,7 @@ func (nb *natBench) dialAddr(host string, port int) string {
 // router, waits until r1 forwards its port.
 func (nb *natBench) startShoal(s *natSeeder) error {
 	b, n := nb.b, nb.lab.Host(s.host)
-	p, err := startLabShoal(b.t, n, "daemon", "0.0.0.0:"+strconv.Itoa(s.port), b.scratch("nat-seed"),
+	p, err := b.startLabShoal(n, "daemon", "0.0.0.0:"+strconv.Itoa(s.port), b.scratch("nat-seed"),
 		"--share", nb.src, "--log-level", "info", "--utp", "off")
 	if err != nil {
 		return err
@@ -218,7 +215,7 @@ func (nb *natBench) waitMapped(s *natSeeder) error {
 // runOnce starts the 8 leechers at once on s2..s9, each dialing the
 // seeder, and records the time to the last verified copy.
 func (nb *natBench) runOnce(s *natSeeder, run int) {
-	benchrun.Settle()
+	Settle()
 	var before int
 	if s.host == "h1" {
 		before, _ = nb.lab.Router("r1").MappedConnections("tcp", s.port)
@@ -265,7 +262,7 @@ func (nb *natBench) leech(host, seeder string) (string, error) {
 	out, data := b.scratch("nat-out"), b.scratch("nat-data")
 	defer os.RemoveAll(data)
 	timeout := time.Duration(float64(natLeechers*nb.size)/1e6*float64(time.Second)) + time.Minute // at least 1 MB/s for the seeder
-	p, err := startLabShoal(b.t, n, "get", "", data, "--quiet", "--port-mapping", "off", "--utp", "off", "--max-up", "16KiB",
+	p, err := b.startLabShoal(n, "get", "", data, "--quiet", "--port-mapping", "off", "--utp", "off", "--max-up", "16KiB",
 		"--out", out, "--timeout", timeout.String(), "--peer", seeder, nb.torrent)
 	if err == nil {
 		err = p.Wait(timeout + 30*time.Second)
@@ -278,7 +275,7 @@ func (nb *natBench) leech(host, seeder string) (string, error) {
 
 // mbps is a seeder's median upload to the 8 leechers, MB/s.
 func (nb *natBench) mbps(s *natSeeder) float64 {
-	return float64(natLeechers*nb.size) / 1e6 / benchstat.Median(s.secs)
+	return float64(natLeechers*nb.size) / 1e6 / Median(s.secs)
 }
 
 // print writes the block: per client, public and behind the router.
@@ -292,8 +289,8 @@ func (nb *natBench) print(w io.Writer) {
 	fmt.Fprintln(tw, "seeder\t public MB/s\t each run s\t behind UPnP MB/s\t each run s\t behind ÷ public\t target ≥0.90")
 	for i := 0; i+1 < len(nb.seeders); i += 2 {
 		pub, nat := nb.seeders[i], nb.seeders[i+1]
-		fmt.Fprintf(tw, "%s\t %s\t %s\t %s\t %s\t %s\n", pub.client, nb.cell(pub), benchstat.Join(pub.secs, "%.1f"),
-			nb.cell(nat), benchstat.Join(nat.secs, "%.1f"), nb.compare(pub, nat))
+		fmt.Fprintf(tw, "%s\t %s\t %s\t %s\t %s\t %s\n", pub.client, nb.cell(pub), Join(pub.secs, "%.1f"),
+			nb.cell(nat), Join(nat.secs, "%.1f"), nb.compare(pub, nat))
 	}
 	tw.Flush()
 }
@@ -314,9 +311,9 @@ func (nb *natBench) compare(pub, nat *natSeeder) string {
 		case s.skip != "":
 			return "\t " + s.skip
 		case s.failed != "":
-			return "\t FAILED: " + words.Clip(s.failed, 160)
+			return "\t FAILED: " + clip(s.failed, 160)
 		}
 	}
 	r := nb.mbps(nat) / nb.mbps(pub)
-	return fmt.Sprintf("%.2f\t %s", r, benchstat.Mark(r >= 0.9))
+	return fmt.Sprintf("%.2f\t %s", r, Mark(r >= 0.9))
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -11,9 +11,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	benchrun "github.com/shoalp2p/shoal/internal/bench"
-	benchstat "github.com/shoalp2p/shoal/internal/bench"
 )
 
 // The GUI row of the idle-library table: `shoal gui` on a library of
@@ -45,12 +42,12 @@ func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 	data := t.TempDir()
 	if len(paths) > 0 {
 		var err error
-		if data, err = shareIdleLibrary(t, paths); err != nil {
+		if data, err = shareIdleLibrary(t, cfg, paths); err != nil {
 			row.note = err.Error()
 			return row
 		}
 	}
-	cmd := exec.Command(shoalBin, "gui", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data)
+	cmd := exec.Command(cfg.opt.Shoal, "gui", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data)
 	cmd.Env = []string{"SHOAL_GUI_TAB=transfers"}
 	if p := os.Getenv("BENCH_GUI_CPUPROFILE"); p != "" {
 		cmd.Env = append(cmd.Env, "SHOAL_CPUPROFILE_IDLE="+p)
@@ -58,13 +55,13 @@ func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 	return measureWindow(t, cfg, row, cmd)
 }
 
-// benchFyneFloor measures an empty Fyne window (testdata/fynefloor) as
+// benchFyneFloor measures an empty Fyne window (Options.FyneFloor) as
 // benchGUIIdle measures the GUI: the floor under any Fyne 2.7 app's idle
 // cost here (its 60 Hz event loop), on the same X server and renderer.
 func benchFyneFloor(t *testing.T, cfg idleConfig) idleRow {
 	row := idleRow{client: "empty Fyne window", hashed: -1}
 	bin := filepath.Join(t.TempDir(), "fynefloor")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/fynefloor").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, cfg.opt.FyneFloor).CombinedOutput(); err != nil {
 		row.note = fmt.Sprintf("build: %v: %s", err, out)
 		return row
 	}
@@ -75,9 +72,9 @@ func benchFyneFloor(t *testing.T, cfg idleConfig) idleRow {
 // and fills row with the time to its first painted frame and its idle
 // figures.
 func measureWindow(t *testing.T, cfg idleConfig, row idleRow, cmd *exec.Cmd) idleRow {
-	display := startXvfb(t)
-	cmd.Env = append(append(xdgEnv(t, display), "GALLIUM_DRIVER=llvmpipe", "LANG=en_US.UTF-8"), cmd.Env...)
-	var stderr benchrun.Tail
+	display, env := cfg.opt.X(t)
+	cmd.Env = append(append(env, "GALLIUM_DRIVER=llvmpipe", "LANG=en_US.UTF-8"), cmd.Env...)
+	var stderr Tail
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -98,17 +95,17 @@ func measureWindow(t *testing.T, cfg idleConfig, row idleRow, cmd *exec.Cmd) idl
 
 // shareIdleLibrary shares paths with a daemon on a fresh data folder and
 // stops it, leaving the folder to start on.
-func shareIdleLibrary(t *testing.T, paths []string) (string, error) {
+func shareIdleLibrary(t *testing.T, cfg idleConfig, paths []string) (string, error) {
 	data := t.TempDir()
-	args := idleDaemonArgs(data)
+	args := IdleDaemonArgs(data)
 	for _, p := range paths {
 		args = append(args, "--share", p)
 	}
-	d, _, err := startIdleShoal(args, 20*time.Minute)
+	d, _, err := StartIdleShoal(cfg.opt.Shoal, args, 20*time.Minute)
 	if err != nil {
 		return "", fmt.Errorf("sharing: %w", err)
 	}
-	if err := d.interrupt(); err != nil {
+	if err := d.Interrupt(); err != nil {
 		return "", fmt.Errorf("stopping after sharing: %w", err)
 	}
 	return data, nil
@@ -205,7 +202,7 @@ func xwdPixels(b []byte) ([]byte, int, error) {
 // empty Fyne window measured in the same run (floor), the part Shoal's
 // own code can cut.
 func guiTargets(r, floor idleRow) string {
-	var tg benchstat.Targets
+	var tg Targets
 	if r.torrents == 0 {
 		tg.Check(r.cpu <= 1, "CPU ≤ 1%")
 		tg.Check(r.rss <= 120<<20, "RSS ≤ 120 MiB")

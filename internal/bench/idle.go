@@ -1,9 +1,7 @@
-package main
+package bench
 
 import (
 	"bufio"
-	"context"
-	"crypto/sha1"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -19,36 +17,29 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
-
-	"github.com/shoalp2p/shoal/engine"
-	"github.com/shoalp2p/shoal/engine/storage"
-	benchrun "github.com/shoalp2p/shoal/internal/bench"
-	benchstat "github.com/shoalp2p/shoal/internal/bench"
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
-// TestBenchIdleLibrary measures what a large library costs at rest: a
-// library of N single-file torrents (small files made here), restarted,
-// then left idle. For Shoal and for Transmission in the same run, one
-// table: time from start until ready, then over the idle period CPU (%
-// of one core), and at its end RSS, open file descriptors and goroutines
-// (Shoal) or threads (Transmission). SHOAL_BENCH=1 runs 1,000 and 10,000
-// torrents idle for 60 s (BENCH_IDLE_SIZES, BENCH_IDLE_SECS change that),
-// each figure the median of 3 starts (BENCH_IDLE_RUNS): Shoal's second
-// and later starts follow a kill -9, and a column shows the pieces Shoal
-// hashed again during its starts (the target is none); SHOAL_BENCH=smoke
-// runs 300 for 5 s, 2 starts, so the harness keeps working. The GUI rows
-// (bench_gui_test.go) are `shoal gui` under Xvfb with nothing shared (the
-// desktop issue's target) and at 1,000 items (BENCH_GUI_SIZE; the
-// robustness issue's), beside an empty Fyne window as the floor;
-// BENCH_IDLE_CLIENTS=shoal,transmission,gui picks rows.
-// As in
-// the main table, nothing here asserts a figure: the targets are shown
+// IdleLibrary (app's TestBenchIdleLibrary) measures what a large library
+// costs at rest: a library of N single-file torrents (small files made
+// here), restarted, then left idle. For Shoal and for Transmission in the
+// same run, one table: time from start until ready, then over the idle
+// period CPU (% of one core), and at its end RSS, open file descriptors
+// and goroutines (Shoal) or threads (Transmission). SHOAL_BENCH=1 runs
+// 1,000 and 10,000 torrents idle for 60 s (BENCH_IDLE_SIZES,
+// BENCH_IDLE_SECS change that), each figure the median of 3 starts
+// (BENCH_IDLE_RUNS): Shoal's second and later starts follow a kill -9,
+// and a column shows the pieces Shoal hashed again during its starts (the
+// target is none); SHOAL_BENCH=smoke runs 300 for 5 s, 2 starts, so the
+// harness keeps working. The GUI rows (gui.go) are `shoal gui` under Xvfb
+// with nothing shared (the desktop issue's target) and at 1,000 items
+// (BENCH_GUI_SIZE; the robustness issue's), beside an empty Fyne window
+// as the floor; BENCH_IDLE_CLIENTS=shoal,transmission,gui picks rows. As
+// in the main table, nothing here asserts a figure: the targets are shown
 // beside the measured ones.
-func TestBenchIdleLibrary(t *testing.T) {
-	cfg := idleConfigFor(t, benchrun.Begin(t))
+func IdleLibrary(t *testing.T, o Options) {
+	cfg := idleConfigFor(t, Begin(t))
+	cfg.opt = o
 	var rows []idleRow
 	defer func() { printIdleTable(os.Stdout, cfg, rows) }()
 	if cfg.clients["gui"] {
@@ -56,7 +47,7 @@ func TestBenchIdleLibrary(t *testing.T) {
 	}
 	for _, n := range cfg.sizes {
 		src := t.TempDir()
-		paths := makeIdleFiles(t, src, n)
+		paths := MakeIdleFiles(t, src, n)
 		if cfg.clients["shoal"] {
 			rows = append(rows, benchShoalIdle(t, cfg, paths))
 		}
@@ -69,7 +60,8 @@ func TestBenchIdleLibrary(t *testing.T) {
 	}
 }
 
-// idleConfig is what the environment asks of TestBenchIdleLibrary.
+// idleConfig is what the environment asks of IdleLibrary, and the
+// entry point's options.
 type idleConfig struct {
 	smoke   bool
 	sizes   []int
@@ -77,6 +69,7 @@ type idleConfig struct {
 	guiSize int             // the size the GUI row is measured at
 	runs    int             // starts measured per client and size (medians)
 	clients map[string]bool // rows to measure: shoal, transmission, gui
+	opt     Options
 }
 
 // idleConfigFor is the smoke configuration or the full one, with the
@@ -133,8 +126,8 @@ func idleConfigFor(t *testing.T, smoke bool) idleConfig {
 // idleFileSize is the size of each library item.
 const idleFileSize = 16 << 10
 
-// makeIdleFiles writes n files of distinct random content into dir.
-func makeIdleFiles(t *testing.T, dir string, n int) []string {
+// MakeIdleFiles writes n files of distinct random content into dir.
+func MakeIdleFiles(t *testing.T, dir string, n int) []string {
 	t.Helper()
 	paths := make([]string, n)
 	buf := make([]byte, idleFileSize)
@@ -172,7 +165,7 @@ type idleRow struct {
 // was killed with SIGKILL (kill -9 must not cost a rehash). Each figure
 // is the median over the runs.
 func benchShoalIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
-	data, err := shareIdleLibrary(t, paths)
+	data, err := shareIdleLibrary(t, cfg, paths)
 	if err != nil {
 		return idleRow{client: "Shoal", torrents: len(paths), hashed: -1, note: err.Error()}
 	}
@@ -192,23 +185,23 @@ func benchShoalIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 // daemon is then killed with SIGKILL if kill, else stopped with SIGINT.
 func shoalIdleRun(cfg idleConfig, data string, n int, kill bool) (idleRow, error) {
 	row := idleRow{client: "Shoal", torrents: n, hashed: -1}
-	d, ready, err := startIdleShoal(idleDaemonArgs(data), 5*time.Minute)
+	d, ready, err := StartIdleShoal(cfg.opt.Shoal, IdleDaemonArgs(data), 5*time.Minute)
 	if err != nil {
 		return row, fmt.Errorf("restart: %w", err)
 	}
 	defer func() {
 		if kill {
-			d.cmd.Process.Kill()
-			d.cmd.Wait()
+			d.Cmd.Process.Kill()
+			d.Cmd.Wait()
 		} else {
-			d.interrupt()
+			d.Interrupt()
 		}
 	}()
 	row.ready = ready
-	if err := row.measure(d.cmd.Process.Pid, cfg.idle); err != nil {
+	if err := row.measure(d.Cmd.Process.Pid, cfg.idle); err != nil {
 		return row, err
 	}
-	rl, err := d.runtime()
+	rl, err := d.Runtime()
 	row.routines, row.hashed = rl.Goroutines, rl.PiecesHashed
 	return row, err
 }
@@ -221,7 +214,7 @@ func medianRow(runs []idleRow) idleRow {
 		for i, r := range runs {
 			v[i] = f(r)
 		}
-		return benchstat.Median(v)
+		return Median(v)
 	}
 	row := runs[0]
 	row.runs = len(runs)
@@ -235,48 +228,50 @@ func medianRow(runs []idleRow) idleRow {
 		row.hashed = max(row.hashed, r.hashed)
 		readies[i], cpus[i] = r.ready.Seconds(), r.cpu
 	}
-	row.detail = fmt.Sprintf("runs: ready s %s, CPU %% %s", benchstat.Join(readies, "%.2f"), benchstat.Join(cpus, "%.2f"))
+	row.detail = fmt.Sprintf("runs: ready s %s, CPU %% %s", Join(readies, "%.2f"), Join(cpus, "%.2f"))
 	return row
 }
 
-// idleDaemonArgs runs `shoal daemon` on loopback alone, on the data folder.
-func idleDaemonArgs(data string) []string {
+// IdleDaemonArgs runs `shoal daemon` on loopback alone, on the data folder.
+func IdleDaemonArgs(data string) []string {
 	return []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none", "--data", data}
 }
 
 // measure fills in a process's figures over the idle period: CPU over it,
 // then RSS, open fds and threads at its end.
 func (r *idleRow) measure(pid int, idle time.Duration) error {
-	cpu, err := benchrun.CPUOver(pid, idle)
+	cpu, err := CPUOver(pid, idle)
 	if err != nil {
 		return err
 	}
-	r.cpu, r.rss, r.fds, r.routines = cpu, benchrun.RSS(pid), benchrun.FDs(pid), benchrun.Threads(pid)
+	r.cpu, r.rss, r.fds, r.routines = cpu, RSS(pid), FDs(pid), Threads(pid)
 	return nil
 }
 
-// idleShoal is a shoal daemon started by the idle bench.
-type idleShoal struct {
-	cmd   *exec.Cmd
+// IdleShoal is a shoal daemon started by the idle bench (and by app's
+// restart test, which reads the same lines).
+type IdleShoal struct {
+	Cmd   *exec.Cmd
+	Ready DaemonReady // its ready line
 	lines chan string
-	ready readyLine
 }
 
-// startIdleShoal runs shoal with args and waits up to wait for its ready
-// line, reporting how long that took from just before the start.
-func startIdleShoal(args []string, wait time.Duration) (*idleShoal, time.Duration, error) {
-	cmd := exec.Command(shoalBin, args...)
+// StartIdleShoal runs the shoal binary bin with args and waits up to wait
+// for its ready line, reporting how long that took from just before the
+// start.
+func StartIdleShoal(bin string, args []string, wait time.Duration) (*IdleShoal, time.Duration, error) {
+	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, 0, err
 	}
-	var stderr benchrun.Tail
+	var stderr Tail
 	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err
 	}
-	d := &idleShoal{cmd: cmd, lines: make(chan string, 4)}
+	d := &IdleShoal{Cmd: cmd, lines: make(chan string, 4)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -288,7 +283,7 @@ func startIdleShoal(args []string, wait time.Duration) (*idleShoal, time.Duratio
 	select {
 	case line, ok := <-d.lines:
 		ready := time.Since(start)
-		if !ok || json.Unmarshal([]byte(line), &d.ready) != nil {
+		if !ok || json.Unmarshal([]byte(line), &d.Ready) != nil {
 			cmd.Process.Kill()
 			cmd.Wait()
 			return nil, 0, fmt.Errorf("no ready line: %s", stderr.String())
@@ -301,10 +296,10 @@ func startIdleShoal(args []string, wait time.Duration) (*idleShoal, time.Duratio
 	}
 }
 
-// runtime asks the daemon for its runtime figures (SIGUSR1).
-func (d *idleShoal) runtime() (runtimeLine, error) {
-	var rl runtimeLine
-	if err := d.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+// Runtime asks the daemon for its runtime figures (SIGUSR1).
+func (d *IdleShoal) Runtime() (DaemonRuntime, error) {
+	var rl DaemonRuntime
+	if err := d.Cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		return rl, err
 	}
 	select {
@@ -318,19 +313,19 @@ func (d *idleShoal) runtime() (runtimeLine, error) {
 	}
 }
 
-// interrupt stops the daemon with SIGINT and waits for it.
-func (d *idleShoal) interrupt() error {
-	if d.cmd.ProcessState != nil {
+// Interrupt stops the daemon with SIGINT and waits for it.
+func (d *IdleShoal) Interrupt() error {
+	if d.Cmd.ProcessState != nil {
 		return nil
 	}
-	d.cmd.Process.Signal(syscall.SIGINT)
+	d.Cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
-	go func() { done <- d.cmd.Wait() }()
+	go func() { done <- d.Cmd.Wait() }()
 	select {
 	case err := <-done:
 		return err
 	case <-time.After(2 * time.Minute):
-		d.cmd.Process.Kill()
+		d.Cmd.Process.Kill()
 		return fmt.Errorf("did not stop within 2 minutes of SIGINT: %v", <-done)
 	}
 }
@@ -347,7 +342,7 @@ func benchTransmissionIdle(t *testing.T, cfg idleConfig, src string, paths []str
 	cfgDir := t.TempDir()
 	items := make([]peerclients.TransmissionItem, len(paths))
 	for i, p := range paths {
-		mi, ih, err := idleTorrent(p)
+		mi, ih, err := cfg.opt.Torrent(p)
 		if err != nil {
 			row.note = "torrent: " + err.Error()
 			return row
@@ -388,22 +383,6 @@ func transmissionIdleRun(t *testing.T, cfg idleConfig, cfgDir, src string, n int
 	return row, row.measure(tr.Proc.Pid(), cfg.idle)
 }
 
-// idleTorrent makes the .torrent of a single file, as Shoal would share
-// it, and its infohash.
-func idleTorrent(path string) ([]byte, [20]byte, error) {
-	// As Shoal shares (engine.ShareFormat, v1): Transmission 3.00 refuses hybrids.
-	info, err := storage.CreateInfo(context.Background(), path, storage.CreateOptions{Format: engine.ShareFormat}, nil)
-	if err != nil {
-		return nil, [20]byte{}, err
-	}
-	ib, err := bencode.Marshal(info)
-	if err != nil {
-		return nil, [20]byte{}, err
-	}
-	mi, err := bencode.Marshal(metainfo.MetaInfo{InfoBytes: ib})
-	return mi, sha1.Sum(ib), err
-}
-
 // waitAllSeeding waits until Transmission lists n torrents, all seeding.
 func waitAllSeeding(tr *peerclients.Transmission, n int, timeout time.Duration) error {
 	return peerclients.PollFor(timeout, fmt.Sprintf("%d torrents seeding", n), func() (bool, error) {
@@ -430,7 +409,7 @@ func waitAllSeeding(tr *peerclients.Transmission, n int, timeout time.Duration) 
 func printIdleTable(w io.Writer, cfg idleConfig, rows []idleRow) {
 	mode := map[bool]string{true: "smoke", false: "make bench"}[cfg.smoke]
 	fmt.Fprintf(w, "\n=== Shoal idle library (%s) %s — %d KiB files, idle %v after start, loopback, DHT off, no peers, median of %d starts (Shoal's later ones after kill -9), load %s\n",
-		mode, time.Now().Format(time.RFC3339), idleFileSize>>10, cfg.idle, cfg.runs, benchrun.LoadAvg())
+		mode, time.Now().Format(time.RFC3339), idleFileSize>>10, cfg.idle, cfg.runs, LoadAvg())
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
 	fmt.Fprintln(tw, "client\t torrents\t ready s\t idle CPU % of a core\t RSS MiB\t open fds\t goroutines (threads)\t pieces rehashed\t target or note")
 	tr := map[int]idleRow{}
@@ -477,7 +456,7 @@ func printIdleTable(w io.Writer, cfg idleConfig, rows []idleRow) {
 // most twice Transmission's, RSS at most four times, under 300 open fds,
 // ready within 3 s, no piece hashed again.
 func idleTargets(s, tr idleRow) string {
-	var tg benchstat.Targets
+	var tg Targets
 	if tr.torrents > 0 {
 		tg.Check(s.cpu <= 2*tr.cpu, fmt.Sprintf("CPU ≤ 2× Transmission (%.2f%%)", 2*tr.cpu))
 		tg.Check(s.rss <= 4*tr.rss, fmt.Sprintf("RSS ≤ 4× Transmission (%.1f MiB)", 4*float64(tr.rss)/(1<<20)))
