@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/shoalp2p/shoal/engine"
 	"github.com/shoalp2p/shoal/engine/storage"
 )
 
@@ -47,7 +47,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("daemon: --supernode and --leaf exclude each other")
 	}
 	cfg.Supernode, cfg.Leaf = *supernode, *leaf
-	if cfg.ShareHybrid, err = parseShareFormat(*format); err != nil {
+	if cfg.ShareFormat, err = parseShareFormat(*format); err != nil {
 		return err
 	}
 	e, stop, err := startEngine(ctx, cfg)
@@ -120,21 +120,19 @@ func printRuntime(w io.Writer) {
 }
 
 // shareFormatHelp explains --share-format.
-const shareFormatHelp = "what sharing makes of each file or folder: v1 (works with every client) or " +
-	"hybrid (v1 and v2 in one; Transmission 3 and aria2 cannot download it); empty = the choice saved in Settings > Sharing, v1 at first"
+const shareFormatHelp = "what sharing makes of each file or folder: hybrid (v1 and v2 in one, as qBittorrent makes them), " +
+	"v1 (for Transmission 3 and aria2, which cannot download v2 or hybrid torrents) or v2 (v2 only, for the newest clients); " +
+	"empty = the choice saved in Settings > Sharing, hybrid at first"
 
 // parseShareFormat reads --share-format: nil keeps the saved setting.
-func parseShareFormat(s string) (*bool, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "":
+func parseShareFormat(s string) (*engine.TorrentFormat, error) {
+	if strings.TrimSpace(s) == "" {
 		return nil, nil
-	case "v1":
-		return new(false), nil
-	case "hybrid":
-		return new(true), nil
-	case "v2":
-		return nil, errors.New("--share-format v2: Shoal shares v1 or hybrid torrents only. " +
-			"Choose hybrid (v2 clients use its v2 half), or make a v2-only .torrent file with `shoal create --v2`")
 	}
-	return nil, fmt.Errorf("--share-format %q: choose v1 (works with every client) or hybrid (v1 and v2 in one)", s)
+	f, err := engine.ParseTorrentFormat(s)
+	if err != nil {
+		return nil, fmt.Errorf("--share-format %q: choose hybrid (v1 and v2 in one, the default), "+
+			"v1 (works with every client) or v2 (v2 only)", s)
+	}
+	return &f, nil
 }

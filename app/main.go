@@ -30,7 +30,7 @@ const usage = `Usage: shoal [COMMAND] [flags]
 Commands:
   gui      the desktop app (default); links given are added, and handed to
            the running instance if there is one
-  daemon   the headless engine: shoal daemon [--share PATH]... [--share-format v1|hybrid] [--supernode|--leaf]
+  daemon   the headless engine: shoal daemon [--share PATH]... [--share-format hybrid|v1|v2] [--supernode|--leaf]
   get      download: shoal get [--out DIR] [--peer HOST:PORT]... [--seed] MAGNET|FILE.torrent|INFOHASH
   search   search the network: shoal search [--json] [--timeout D] WORDS...
   create   make a .torrent: shoal create [--v1|--v2] [--piece-length N] [--tracker URL]... -o FILE.torrent PATH

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,7 +16,8 @@ import (
 	"github.com/shoalp2p/shoal/engine/swarm"
 )
 
-// TorrentFormat is the kind of torrent CreateTorrent makes.
+// TorrentFormat is the kind of torrent CreateTorrent and Share make. Its
+// text form (hybrid, v1, v2) is what settings store and the CLI takes.
 type TorrentFormat int
 
 // Torrent formats.
@@ -30,6 +30,44 @@ const (
 	// FormatV2 is a BEP 52 torrent without v1 parts.
 	FormatV2
 )
+
+// formatWords are the text forms of the TorrentFormats, in their order.
+var formatWords = [...]string{FormatHybrid: "hybrid", FormatV1: "v1", FormatV2: "v2"}
+
+// String is f's text form: hybrid, v1 or v2.
+func (f TorrentFormat) String() string {
+	if f < 0 || int(f) >= len(formatWords) {
+		return fmt.Sprintf("TorrentFormat(%d)", int(f))
+	}
+	return formatWords[f]
+}
+
+// ParseTorrentFormat reads a TorrentFormat's text form (any case).
+func ParseTorrentFormat(s string) (TorrentFormat, error) {
+	for f, w := range formatWords {
+		if strings.EqualFold(strings.TrimSpace(s), w) {
+			return TorrentFormat(f), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown torrent format %q: choose hybrid, v1 or v2", s)
+}
+
+// MarshalText is f's text form, for saved settings.
+func (f TorrentFormat) MarshalText() ([]byte, error) {
+	if f < 0 || int(f) >= len(formatWords) {
+		return nil, fmt.Errorf("engine: no such torrent format %d", int(f))
+	}
+	return []byte(formatWords[f]), nil
+}
+
+// UnmarshalText reads f's text form.
+func (f *TorrentFormat) UnmarshalText(b []byte) error {
+	v, err := ParseTorrentFormat(string(b))
+	if err == nil {
+		*f = v
+	}
+	return err
+}
 
 // CreateRequest says what torrent CreateTorrent makes and where.
 type CreateRequest struct {
@@ -112,23 +150,10 @@ func storageFormat(f TorrentFormat) storage.Format {
 	return storage.Hybrid
 }
 
-// writeTorrent writes a .torrent file through a temporary file, so a
-// failed write leaves no half file behind.
+// writeTorrent writes a .torrent file whole or not at all (writeWhole).
 func writeTorrent(path string, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".shoal-torrent-*")
-	if err != nil {
-		return fmt.Errorf("engine: save torrent: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
+	if err := writeWhole(path, 0o644, write); err != nil {
 		return fmt.Errorf("engine: save torrent %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("engine: save torrent %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("engine: save torrent: %w", err)
 	}
 	return nil
 }

@@ -234,9 +234,12 @@
 // answers to its other name too (alias.go): it asks and tells the DHT and
 // its trackers under both, as libtorrent does, and an incoming handshake
 // under either reaches it and is answered under the name the peer used.
-// Share (drop-to-share) makes v1 torrents by default, `shoal create`
-// hybrids: see ShareFormat for the measured reason. Settings.ShareHybrid
-// has Share make hybrids too (Settings > Sharing). A share still has its
+// Share (drop-to-share) makes hybrids by default, as `shoal create` does
+// and qBittorrent; Settings.ShareFormat (Settings > Sharing) makes v1
+// torrents instead, for Transmission 3.00 and aria2 1.36, which cannot
+// read any BEP 52 torrent (TestShareFormatReason), or v2-only ones, whose
+// piece layers are kept in DataDir/piece-layers and loaded with the item.
+// A share also has its
 // files' BEP 52 pieces roots, computed in the same reading pass as its
 // SHA-1 pieces and kept beside its torrent (the library row, not the
 // .torrent), so search shows the same file in a share and in a v2 or

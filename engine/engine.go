@@ -84,10 +84,10 @@ type Config struct {
 	// UTP, when set, overrides Settings.UTP for this run (UTPOnly: outgoing
 	// connections over uTP alone, for tests and measurements).
 	UTP UTPMode
-	// ShareHybrid, when not nil, overrides Settings.ShareHybrid for this
+	// ShareFormat, when not nil, overrides Settings.ShareFormat for this
 	// run (`shoal daemon --share-format`): what Share makes of a file or
-	// folder, a hybrid (true) or a v1 torrent (false).
-	ShareHybrid *bool
+	// folder.
+	ShareFormat *TorrentFormat
 	// RootsDelay is how long after Run starts the background work that
 	// finds the BEP 52 pieces roots of older v1 items (shared before
 	// Shoal kept them, or downloaded) waits, so that it never competes

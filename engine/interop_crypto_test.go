@@ -102,6 +102,7 @@ func shoalFetchesIn(t *testing.T, n *enginetest.Node, c content, ih engine.InfoH
 // shoalSharesIn shares c from n and returns the infohash and a .torrent.
 func shoalSharesIn(t *testing.T, n *enginetest.Node, c content) (engine.InfoHash, string) {
 	t.Helper()
+	sharesV1(t, n)
 	ih, err := n.ShareSync(context.Background(), c.root, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -109,9 +109,10 @@ func (c content) checkCopy(t *testing.T, dir string) {
 // its path and infohash.
 func writeTorrent(t *testing.T, c content, trackers ...string) (string, engine.InfoHash) {
 	t.Helper()
-	// What Share makes, v1: Transmission 3.00 cannot parse a hybrid and
-	// aria2 1.36 computes another infohash for one.
-	mi, err := storage.Create(context.Background(), c.root, storage.CreateOptions{Trackers: trackers, Format: engine.ShareFormat}, nil)
+	// v1, as the Shoal nodes of these tests share (sharesV1): Transmission
+	// 3.00 cannot parse a hybrid and aria2 1.36 computes another infohash
+	// for one.
+	mi, err := storage.Create(context.Background(), c.root, storage.CreateOptions{Trackers: trackers, Format: storage.V1Only}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,10 +166,11 @@ func trackedTorrent(t *testing.T, c content, m maker) (string, engine.InfoHash, 
 	return torrent, ih, tracker
 }
 
-// infoHashOf computes c's infohash with default options, as Share does.
+// infoHashOf computes c's v1 infohash with default options, as Share
+// does on a node that shares v1 (sharesV1).
 func infoHashOf(t *testing.T, c content) engine.InfoHash {
 	t.Helper()
-	mi, err := storage.Create(context.Background(), c.root, storage.CreateOptions{Format: engine.ShareFormat}, nil)
+	mi, err := storage.Create(context.Background(), c.root, storage.CreateOptions{Format: storage.V1Only}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,4 +239,14 @@ func startQbittorrent(t *testing.T, torrent, dir string, seed bool) *peerclients
 	q, err := peerclients.StartQbittorrent(t, torrent, dir, seed)
 	need(t, err)
 	return q
+}
+
+// sharesV1 has n share v1 torrents (Settings.ShareFormat), as the
+// interop tests need: Transmission 3.00 and aria2 1.36 cannot fetch the
+// hybrids Share makes by default (TestShareFormatReason).
+func sharesV1(t *testing.T, n *enginetest.Node) {
+	t.Helper()
+	s := n.Settings()
+	s.ShareFormat = engine.FormatV1
+	need(t, n.SetSettings(s))
 }

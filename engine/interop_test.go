@@ -259,6 +259,7 @@ func shoalFetches(t *testing.T, c content, ih engine.InfoHash, src string, peers
 func shoalShares(t *testing.T, c content) (*enginetest.Node, engine.InfoHash, string) {
 	t.Helper()
 	n := enginetest.Start(t, enginetest.Config(t))
+	sharesV1(t, n)
 	ih, err := n.ShareSync(context.Background(), c.root, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"github.com/anacrolix/torrent/merkle"
 	"github.com/anacrolix/torrent/metainfo"
 
-	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/swarm"
 )
 
@@ -62,7 +61,9 @@ func writeLayers(p string, layers map[[32]byte][][32]byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("save piece layers: %w", err)
 	}
-	if err := os.WriteFile(p, b, 0o644); err != nil {
+	// Whole or not at all: a v2-only torrent cannot be verified or served
+	// without its layers, so a crash must not leave half a file.
+	if err := writeWhole(p, 0o644, writeBytes(b)); err != nil {
 		return fmt.Errorf("save piece layers: %w", err)
 	}
 	return nil
@@ -202,19 +203,3 @@ func isV2Magnet(source string) bool {
 	return err == nil && m.V2InfoHash.Ok && !m.InfoHash.Ok
 }
 
-// ShareFormat is what Share (drop-to-share) makes of a file or folder
-// unless Settings.ShareHybrid asks for hybrids: v1,
-// not the hybrid `shoal create` makes by default, so that every client can
-// fetch a share. Measured on Debian 12 (TestShareFormatReason pins it):
-// Transmission 3.00 and aria2 1.36 cannot take a hybrid from a Shoal
-// seeder by any route. Transmission refuses the .torrent ("invalid or
-// corrupt torrent file"), and by v1 magnet link it connects, fetches the
-// metadata and stays at 0% (60 s); aria2 makes no progress from the
-// .torrent, and by magnet it completes the metadata, then stalls (30 s).
-// libtorrent's own hybrids fail the same way. The cause is not pad files
-// or the v2 hashes but BEP 52's "file tree", which keys every file's entry
-// by an empty string: both decoders mishandle an empty dictionary key (a
-// v1 torrent with one extra {"": 1} fails alike), and no v2 or hybrid
-// torrent can do without it. qBittorrent and other libtorrent 2.0 clients
-// fetch v1 shares as well as hybrids.
-const ShareFormat = storage.V1Only

@@ -16,8 +16,8 @@ import (
 // lookup that found peers, a command such as Files or Pause, the Library
 // row's details. Until then the item costs its transfer record and the
 // info bytes, and a start parses no info dictionary for it
-// (TestLazyLibraryItem). A hybrid item (drop-to-share with
-// Settings.ShareHybrid) waits too: its info is parsed once at the start,
+// (TestLazyLibraryItem). A hybrid item (what drop-to-share makes by
+// default) waits too: its info is parsed once at the start,
 // to know it is a hybrid, and its alias (the v2 infohash cut to 20 bytes)
 // is registered from the bytes, so a peer naming it by either infohash
 // reaches it and the DHT hears of it under both (TestLazyHybridItem). A

@@ -184,7 +184,7 @@ func TestWaitingItemStops(t *testing.T) {
 }
 
 // TestLazyHybridItem restarts an engine on a library of hybrid shares
-// (Settings.ShareHybrid): no item's swarm is made at the start, yet each
+// (the default Settings.ShareFormat): no item's swarm is made at the start, yet each
 // answers to its alias (the v2 infohash cut to 20 bytes), its search entry
 // and a search by its v2 infohash carry its v2 hashes, and a peer with
 // only a btmh magnet link downloads one from it, which makes that item's
@@ -198,7 +198,7 @@ func TestLazyHybridItem(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.Settings()
-	s.ShareHybrid = true
+	s.ShareFormat = FormatHybrid // the default, set as a user would
 	if err := e.SetSettings(s); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,7 @@ func TestOldItemsGetRoots(t *testing.T) {
 	ctx := context.Background()
 	seedCfg := enginetest.Config(t)
 	seedCfg.RootsDelay = -1
+	seedCfg.ShareFormat = new(engine.FormatV1) // a v1 item: a hybrid's info names its roots
 	seed := enginetest.Start(t, seedCfg)
 	src := enginetest.RandomFile(t, t.TempDir(), "quokka.bin", 1<<20+777)
 	ih, err := seed.ShareSync(ctx, src, nil)

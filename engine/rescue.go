@@ -58,11 +58,7 @@ func writeResume(path string, r resumeRecord) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeWhole(path, 0o600, writeBytes(b))
 }
 
 // dropResume removes ih's resume file.

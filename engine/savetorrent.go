@@ -3,8 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/anacrolix/torrent/bencode"
 )
@@ -62,23 +60,7 @@ func (e *Engine) SaveTorrent(ih InfoHash, path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".shoal-torrent-*")
-	if err != nil {
-		return fmt.Errorf("engine: save torrent: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("engine: save torrent: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("engine: save torrent: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("engine: save torrent: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := writeWhole(path, 0o644, writeBytes(b)); err != nil {
 		return fmt.Errorf("engine: save torrent: %w", err)
 	}
 	return nil

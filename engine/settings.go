@@ -78,13 +78,15 @@ type Settings struct {
 	// queue (0 = no cap). Library items are never queued.
 	MaxActiveDownloads int
 	MaxActiveSeeds     int
-	// ShareHybrid has Share (drop-to-share) make hybrid torrents (v1 and
-	// v2 in one, BEP 52) instead of v1 ones (ShareFormat, the default):
-	// v2 clients then check every 16 KiB block, but Transmission 3.00
-	// and aria2 1.36 cannot fetch them (see ShareFormat). It applies to
-	// what is shared from then on; Config.ShareHybrid overrides it for
-	// one run.
-	ShareHybrid bool
+	// ShareFormat is what Share (drop-to-share) makes of a file or
+	// folder: a hybrid (v1 and v2 in one, BEP 52; the zero value and the
+	// default, as qBittorrent makes them), a v1 torrent (for Transmission
+	// 3.00 and aria2 1.36, which cannot read any BEP 52 torrent: see
+	// TestShareFormatReason) or a v2-only one. It applies to what is shared
+	// from then on; Config.ShareFormat overrides it for one run. (Settings
+	// saved before it existed had ShareHybrid, on or off; both now read as
+	// the hybrid default.)
+	ShareFormat TorrentFormat
 }
 
 // Schedule turns the alternative speed limits on for part of each chosen day.

@@ -1,8 +1,8 @@
 package engine
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"os"
@@ -66,7 +66,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
-	made, err := storage.CreateShare(ctx, abs, storage.CreateOptions{Format: e.shareFormat(), Roots: true}, progress)
+	made, err := storage.CreateShare(ctx, abs, storage.CreateOptions{Format: storageFormat(e.shareFormat()), Roots: true}, progress)
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
@@ -75,7 +75,7 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	if err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
-	ih := InfoHash(sha1.Sum(infoBytes))
+	ih := InfoHash(torrentfile.SwarmHash(infoBytes, info)) // a v2-only share: its v2 infohash cut to 20 bytes
 	if err := e.saveShareLayers(ih, made); err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
@@ -93,22 +93,19 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 	return ih, nil
 }
 
-// shareFormat is what Share makes: ShareFormat (v1), or a hybrid when
-// Config.ShareHybrid, else Settings.ShareHybrid, says so.
-func (e *Engine) shareFormat() storage.Format {
-	hybrid := e.Settings().ShareHybrid
-	if e.cfg.ShareHybrid != nil {
-		hybrid = *e.cfg.ShareHybrid
+// shareFormat is what Share makes: Config.ShareFormat if set, else
+// Settings.ShareFormat.
+func (e *Engine) shareFormat() TorrentFormat {
+	if e.cfg.ShareFormat != nil {
+		return *e.cfg.ShareFormat
 	}
-	if hybrid {
-		return storage.Hybrid
-	}
-	return ShareFormat
+	return e.Settings().ShareFormat
 }
 
-// saveShareLayers keeps a hybrid share's piece layers where TorrentFile
-// finds them, so its saved .torrent is whole for v2 clients (libtorrent
-// refuses a v2 torrent without them).
+// saveShareLayers keeps a share's piece layers: a hybrid's where
+// TorrentFile finds them, so its saved .torrent is whole for v2 clients
+// (libtorrent refuses a v2 torrent without them), a v2-only share's where
+// its swarm loads them at each start (it verifies and serves by them).
 func (e *Engine) saveShareLayers(ih InfoHash, made storage.Shared) error {
 	if len(made.Layers) == 0 {
 		return nil
@@ -116,6 +113,9 @@ func (e *Engine) saveShareLayers(ih InfoHash, made storage.Shared) error {
 	layers, err := torrentfile.CheckPieceLayers(made.Info, made.Layers)
 	if err != nil {
 		return err
+	}
+	if torrentfile.IsV2Only(made.Info) {
+		return writeLayers(e.layersPath(ih), layers)
 	}
 	return writeLayers(e.hybridLayersPath(ih), layers)
 }
@@ -136,6 +136,11 @@ func (e *Engine) addLibraryWith(row state.LibraryRow, totals *[2]int64) error {
 	// then holds the same slice, so keeping it here costs no heap.
 	t := &transfer{ih: row.InfoHash, library: true, path: row.Path, dir: filepath.Dir(row.Path),
 		name: row.Name, added: row.Added, size: row.Size, files: row.Files, roots: row.Roots}
+	if bytes.Contains(row.Info, metaV2) {
+		// A v2-only share is verified and served by its layers (a hybrid
+		// has none there: its swarm runs as v1).
+		t.layers = e.loadPieceLayers(row.InfoHash)
+	}
 	t.setLoadedTotals(totals)
 	return e.addTransfer(t, row.Info, nil, nil) // newSwarm marks every piece had
 }

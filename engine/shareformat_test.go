@@ -21,15 +21,15 @@ import (
 	"github.com/shoalp2p/shoal/internal/peerclients"
 )
 
-// TestShareFormatReason pins why Share makes v1 torrents (engine.ShareFormat)
-// while `shoal create` makes hybrids: Transmission 3.00 and aria2 1.36
+// TestShareFormatReason pins why Settings > Sharing offers v1 beside the
+// hybrids Share makes by default: Transmission 3.00 and aria2 1.36
 // cannot read any BEP 52 torrent, because BEP 52's "file tree" names every
 // file's entry by an empty dictionary key, which both of their bencode
 // decoders mishandle. A v1 torrent that differs only by one extra info key
 // holding {"": 1} shows it is that key, not pad files or the v2 hashes:
 // Transmission refuses it as corrupt, and aria2 (which re-encodes the info
 // dictionary) computes another infohash for it. When this test fails, the
-// clients read hybrids and Share should make them.
+// clients read hybrids and the v1 choice's words should change.
 func TestShareFormatReason(t *testing.T) {
 	t.Parallel()
 	needBins(t, "transmission-show", "aria2c")
@@ -48,8 +48,8 @@ func TestShareFormatReason(t *testing.T) {
 		mi   *metainfo.MetaInfo
 		ok   bool // both clients read it with the right infohash
 	}{
-		{"v1 as Share makes it", v1, true},
-		{"hybrid as shoal create makes it", hybrid, false},
+		{"v1 as Share makes it with the v1 setting", v1, true},
+		{"hybrid as Share and shoal create make it by default", hybrid, false},
 		{"v1 plus one empty dictionary key", withEmptyKey(t, v1), false},
 	}
 	for _, tc := range cases {
@@ -62,9 +62,6 @@ func TestShareFormatReason(t *testing.T) {
 			t.Errorf("%s: Transmission reads it: %v, aria2 reads it with infohash %s: %v; want %v for both\ntransmission-show: %s\naria2c: %s",
 				tc.name, trOK, want, ariaOK, tc.ok, trOut, ariaOut)
 		}
-	}
-	if engine.ShareFormat != storage.V1Only {
-		t.Errorf("ShareFormat %v: Transmission 3.00 and aria2 1.36 could not fetch a share", engine.ShareFormat)
 	}
 }
 
@@ -115,70 +112,113 @@ func clipOut(b []byte) string {
 	return string(b)
 }
 
-// TestShareHybridSetting: by default Share makes a v1 torrent; with
-// Settings.ShareHybrid it makes a hybrid (v2 file tree, BEP 47 pad files)
-// whose saved .torrent carries its piece layers, and qBittorrent-nox
-// (libtorrent 2.0) downloads the folder from the Shoal sharing it, from
-// that .torrent and from a btmh magnet link naming only its v2 infohash;
-// bytes compared.
-func TestShareHybridSetting(t *testing.T) {
-	needBins(t, "qbittorrent-nox")
-	for _, magnet := range []bool{false, true} {
-		t.Run(map[bool]string{false: "torrent file", true: "btmh magnet"}[magnet], func(t *testing.T) {
-			c := folderOfFiles(t, "album")
-			n := enginetest.Start(t, enginetest.Config(t))
-			if !magnet { // the default is v1, as ShareFormat says
-				ih, err := n.ShareSync(context.Background(), c.root, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if mi := savedTorrent(t, n, ih); mi.PieceLayers != nil || mustInfo(t, mi).HasV2() {
-					t.Fatalf("default share has v2 parts")
-				}
-				if err := n.Remove(ih, false); err != nil {
-					t.Fatal(err)
-				}
-			}
+// TestShareFormatDefault: Share makes a hybrid by default (v2 file tree,
+// BEP 47 pad files, its piece layers in the saved .torrent), a v1 torrent
+// with Settings.ShareFormat v1 and a v2-only one with v2 (keyed by its v2
+// infohash cut to 20 bytes, with its piece layers).
+func TestShareFormatDefault(t *testing.T) {
+	t.Parallel()
+	c := folderOfFiles(t, "album")
+	n := enginetest.Start(t, enginetest.Config(t))
+	for _, format := range []engine.TorrentFormat{-1, engine.FormatV1, engine.FormatV2, engine.FormatHybrid} {
+		if format >= 0 {
 			s := n.Settings()
-			s.ShareHybrid = true
+			s.ShareFormat = format
 			need(t, n.SetSettings(s))
-			ih, err := n.ShareSync(context.Background(), c.root, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mi := savedTorrent(t, n, ih)
-			info := mustInfo(t, mi)
-			if !info.HasV2() || len(info.Files) <= len(c.sums) || len(mi.PieceLayers) == 0 {
-				t.Fatalf("hybrid share: v2 %v, %d v1 files for %d (pad files), %d piece layers",
-					info.HasV2(), len(info.Files), len(c.sums), len(mi.PieceLayers))
-			}
-			torrent := filepath.Join(t.TempDir(), "share.torrent")
-			enginetest.WriteTorrent(t, mi, torrent)
-			dir := t.TempDir()
-			src := torrent
-			if magnet {
-				v2 := sha256.Sum256(mi.InfoBytes)
-				src = "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2[:]) + "&dn=album"
-			}
-			q := startQbittorrent(t, src, dir, false)
-			var id [20]byte // qBittorrent's name for it
-			need(t, peerclients.PollFor(60*time.Second, "qbittorrent lists the torrent", func() (bool, error) {
-				list, err := q.Torrents()
-				if q.Proc.Exited() {
-					return false, err
-				}
-				if len(list) != 1 {
-					return false, nil
-				}
-				_, err = hex.Decode(id[:], []byte(list[0].Hash))
-				return err == nil, err
-			}))
-			need(t, q.AddPeers(id, n.PeerAddr()))
-			need(t, peerclients.PollFor(shoalTimeout, "qbittorrent completes from Shoal", q.Done))
-			q.Proc.Stop(15 * time.Second) // flush its write cache
-			c.checkCopy(t, dir)
-		})
+		}
+		ih, err := n.ShareSync(context.Background(), c.root, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mi := savedTorrent(t, n, ih)
+		info := mustInfo(t, mi)
+		v2 := sha256.Sum256(mi.InfoBytes)
+		var ok bool
+		switch format {
+		case engine.FormatV1:
+			ok = !info.HasV2() && mi.PieceLayers == nil && ih == engine.InfoHash(mi.HashInfoBytes())
+		case engine.FormatV2:
+			ok = info.HasV2() && !info.HasV1() && len(mi.PieceLayers) > 0 && ih == engine.InfoHash(v2[:20])
+		default: // hybrid, by default and when chosen
+			ok = info.HasV2() && info.HasV1() && len(info.Files) > len(c.sums) && len(mi.PieceLayers) > 0 &&
+				ih == engine.InfoHash(mi.HashInfoBytes())
+		}
+		if !ok {
+			t.Errorf("share with format %v (-1: default): v1 %v, v2 %v, %d v1 files for %d, %d piece layers, infohash %s (v1 %s, v2 cut %x)",
+				format, info.HasV1(), info.HasV2(), len(info.Files), len(c.sums), len(mi.PieceLayers), ih,
+				engine.InfoHash(mi.HashInfoBytes()), v2[:20])
+		}
+		if err := n.Remove(ih, false); err != nil {
+			t.Fatal(err)
+		}
 	}
+}
+
+// TestShareFormatQbittorrent: qBittorrent-nox (libtorrent 2.0) downloads
+// a hybrid share and a v2-only share from the Shoal sharing it, from the
+// saved .torrent and from a btmh magnet link naming only the v2 infohash;
+// bytes compared. The v2-only share is served after its Shoal restarted,
+// and its saved .torrent still carries its piece layers: they are kept in
+// the data folder and loaded with the item.
+func TestShareFormatQbittorrent(t *testing.T) {
+	needBins(t, "qbittorrent-nox")
+	for _, format := range []engine.TorrentFormat{engine.FormatHybrid, engine.FormatV2} {
+		for _, magnet := range []bool{false, true} {
+			name := format.String() + map[bool]string{false: ", torrent file", true: ", btmh magnet"}[magnet]
+			t.Run(name, func(t *testing.T) { qbittorrentGetsShare(t, format, magnet) })
+		}
+	}
+}
+
+// qbittorrentGetsShare shares a folder in the given format and has
+// qBittorrent-nox download it from Shoal, by .torrent or btmh magnet.
+func qbittorrentGetsShare(t *testing.T, format engine.TorrentFormat, magnet bool) {
+	c := folderOfFiles(t, "album")
+	cfg := enginetest.Config(t)
+	n := enginetest.Start(t, cfg)
+	s := n.Settings()
+	s.ShareFormat = format
+	need(t, n.SetSettings(s))
+	ih, err := n.ShareSync(context.Background(), c.root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi := savedTorrent(t, n, ih)
+	if len(mi.PieceLayers) == 0 {
+		t.Fatalf("the %v share's .torrent has no piece layers", format)
+	}
+	if format == engine.FormatV2 {
+		n.Stop()
+		n = enginetest.Start(t, cfg)
+		if again := savedTorrent(t, n, ih); len(again.PieceLayers) != len(mi.PieceLayers) {
+			t.Fatalf("after a restart the v2 share has %d piece layers, before %d", len(again.PieceLayers), len(mi.PieceLayers))
+		}
+	}
+	torrent := filepath.Join(t.TempDir(), "share.torrent")
+	enginetest.WriteTorrent(t, mi, torrent)
+	dir := t.TempDir()
+	src := torrent
+	if magnet {
+		v2 := sha256.Sum256(mi.InfoBytes)
+		src = "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2[:]) + "&dn=album"
+	}
+	q := startQbittorrent(t, src, dir, false)
+	var id [20]byte // qBittorrent's name for it
+	need(t, peerclients.PollFor(60*time.Second, "qbittorrent lists the torrent", func() (bool, error) {
+		list, err := q.Torrents()
+		if q.Proc.Exited() {
+			return false, err
+		}
+		if len(list) != 1 {
+			return false, nil
+		}
+		_, err = hex.Decode(id[:], []byte(list[0].Hash))
+		return err == nil, err
+	}))
+	need(t, q.AddPeers(id, n.PeerAddr()))
+	need(t, peerclients.PollFor(shoalTimeout, "qbittorrent completes from Shoal", q.Done))
+	q.Proc.Stop(15 * time.Second) // flush its write cache
+	c.checkCopy(t, dir)
 }
 
 // savedTorrent is the .torrent Shoal saves for ih, parsed.

@@ -167,8 +167,8 @@ func searchHits(t *testing.T, n *enginetest.Node, words string) map[engine.InfoH
 	return out
 }
 
-// TestSearchShareMatchesV2: a file shared by drag and drop (a v1
-// torrent, engine.ShareFormat) and the same file in a v2-only torrent
+// TestSearchShareMatchesV2: a file shared by drag and drop as a v1
+// torrent (Settings.ShareFormat v1) and the same file in a v2-only torrent
 // are one file to search: the share's hit carries its files' BEP 52
 // pieces roots though its torrent has none, so both hits say "1 file also
 // in 1 other torrent", and a search for the root finds both, from the
@@ -195,6 +195,9 @@ func TestSearchShareMatchesV2(t *testing.T) {
 	}
 	v2o := createSeeded(t, a, v2Dir, engine.FormatV2)
 	same := piecesRoots(t, v2o.Torrent)["same.bin"]
+	s := a.Settings()
+	s.ShareFormat = engine.FormatV1
+	need(t, a.SetSettings(s))
 	shareIH, err := a.ShareSync(context.Background(), shareDir, nil)
 	if err != nil {
 		t.Fatal(err)

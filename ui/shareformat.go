@@ -8,16 +8,21 @@ import (
 	"github.com/shoalp2p/shoal/engine"
 )
 
-// Choices of the Sharing card (Settings.ShareHybrid off and on).
-const (
-	shareV1     = "v1 — works with every client"
-	shareHybrid = "Hybrid — v1 and v2"
-)
+// Choices of the Sharing card, in the order shown, by Settings.ShareFormat.
+var shareChoices = []struct {
+	format engine.TorrentFormat
+	words  string
+}{
+	{engine.FormatHybrid, "Hybrid — v1 and v2 (recommended)"},
+	{engine.FormatV1, "v1 — for Transmission 3 and aria2"},
+	{engine.FormatV2, "v2 only — newest clients only"},
+}
 
 // shareFormatWords explains the choice to people.
-const shareFormatWords = "Hybrid torrents also carry BitTorrent v2 hashes: newer clients " +
-	"(qBittorrent 4.4 and later) check every 16 KiB block and see the same file in other torrents, " +
-	"but Transmission 3 and aria2 cannot download them. It applies to what you share from now on."
+const shareFormatWords = "Hybrid torrents work with every current client; v2-capable ones " +
+	"(qBittorrent 4.4 and later, Deluge 2.1) check every 16 KiB block and see the same file in other torrents. " +
+	"Transmission 3 and aria2 cannot download hybrid or v2 torrents: choose v1 if your friends use them. " +
+	"It applies to what you share from now on."
 
 // shareSettings is the Settings tab's Sharing card: what kind of torrent
 // dropping files onto the window makes.
@@ -26,7 +31,11 @@ type shareSettings struct {
 }
 
 func newShareSettings() shareSettings {
-	g := widget.NewRadioGroup([]string{shareV1, shareHybrid}, nil)
+	words := make([]string, len(shareChoices))
+	for i, c := range shareChoices {
+		words[i] = c.words
+	}
+	g := widget.NewRadioGroup(words, nil)
 	g.Required = true
 	return shareSettings{format: g}
 }
@@ -40,11 +49,19 @@ func (sh shareSettings) card() fyne.CanvasObject {
 }
 
 func (sh shareSettings) fill(s engine.Settings) {
-	if s.ShareHybrid {
-		sh.format.SetSelected(shareHybrid)
-	} else {
-		sh.format.SetSelected(shareV1)
+	for _, c := range shareChoices {
+		if c.format == s.ShareFormat {
+			sh.format.SetSelected(c.words)
+			return
+		}
 	}
+	sh.format.SetSelected(shareChoices[0].words)
 }
 
-func (sh shareSettings) read(s *engine.Settings) { s.ShareHybrid = sh.format.Selected == shareHybrid }
+func (sh shareSettings) read(s *engine.Settings) {
+	for _, c := range shareChoices {
+		if c.words == sh.format.Selected {
+			s.ShareFormat = c.format
+		}
+	}
+}

@@ -103,6 +103,7 @@ func RunSwarm(t testing.TB, spec SwarmSpec) SwarmResult {
 	start := func(name string, up int64) *enginetest.Node {
 		cfg := enginetest.Config(t)
 		cfg.DataDir, cfg.UploadLimit = filepath.Join(root, name), up
+		cfg.ShareFormat = new(engine.FormatV1) // the swarm's torrent is v1 (writeTorrent)
 		n := enginetest.Start(t, cfg)
 		nodes = append(nodes, n)
 		return n
@@ -239,11 +240,11 @@ func recordContention(spec SwarmSpec, leechers []*enginetest.Node, ih engine.Inf
 	}
 }
 
-// writeTorrent makes dir/swarm.torrent for src with the piece length Share
-// picks, so its infohash is the seed's.
+// writeTorrent makes dir/swarm.torrent, v1, for src with the piece length
+// Share picks, so its infohash is the seed's (which shares v1).
 func writeTorrent(t testing.TB, dir, src string) (string, engine.InfoHash) {
 	t.Helper()
-	mi, err := storage.Create(context.Background(), src, storage.CreateOptions{Format: engine.ShareFormat}, nil)
+	mi, err := storage.Create(context.Background(), src, storage.CreateOptions{Format: storage.V1Only}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

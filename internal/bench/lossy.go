@@ -155,7 +155,7 @@ func (lb *lossyBench) setup() error {
 // shoalSeeder starts `shoal daemon --share` on A and returns its peer address.
 func (lb *lossyBench) shoalSeeder() (string, error) {
 	b := lb.b
-	p, err := b.startLabShoal(lb.lab.A, "daemon", "", b.scratch("lossy-seed"), "--share", lb.src)
+	p, err := b.startLabShoal(lb.lab.A, "daemon", "", b.scratch("lossy-seed"), "--share", lb.src, "--share-format", "v1")
 	if err != nil {
 		return "", err
 	}

@@ -156,7 +156,7 @@ func (nb *natBench) dialAddr(host string, port int) string {
 func (nb *natBench) startShoal(s *natSeeder) error {
 	b, n := nb.b, nb.lab.Host(s.host)
 	p, err := b.startLabShoal(n, "daemon", "0.0.0.0:"+strconv.Itoa(s.port), b.scratch("nat-seed"),
-		"--share", nb.src, "--log-level", "info", "--utp", "off")
+		"--share", nb.src, "--share-format", "v1", "--log-level", "info", "--utp", "off")
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ type benchDaemon struct {
 // flags, and checks it serves the bench torrent's infohash.
 func (b *bench) shoalSeeder(extra ...string) (*benchDaemon, error) {
 	args := []string{"daemon", "--loopback-only", "--listen", "127.0.0.1:0", "--bootstrap", "none",
-		"--data", b.scratch("seed-data"), "--share", b.src}
+		"--data", b.scratch("seed-data"), "--share", b.src, "--share-format", "v1"} // the bench torrent is v1
 	p, err := peerclients.Start(b.t, b.opt.Shoal, append(args, extra...)...)
 	if err != nil {
 		return nil, err
