@@ -202,4 +202,3 @@ func isV2Magnet(source string) bool {
 	m, err := metainfo.ParseMagnetV2Uri(source)
 	return err == nil && m.V2InfoHash.Ok && !m.InfoHash.Ok
 }
-
