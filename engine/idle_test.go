@@ -147,7 +147,7 @@ func TestIdleLibraryItemHeap(t *testing.T) {
 
 // runOnce runs e briefly and stops it, so its data folder can be opened
 // again.
-func runOnce(t *testing.T, e *Engine) {
+func runOnce(t testing.TB, e *Engine) {
 	t.Helper()
 	runCtx, stop := context.WithCancel(context.Background())
 	go e.Run(runCtx)

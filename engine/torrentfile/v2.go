@@ -8,6 +8,8 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/merkle"
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/internal/bencodescan"
 )
 
 // V2Hash is the SHA-256 of an info dictionary: a v2 or hybrid torrent's
@@ -102,4 +104,32 @@ func CheckPieceLayers(info *metainfo.Info, layers map[string]string) (map[[32]by
 		out[root] = hashes
 	}
 	return out, nil
+}
+
+// maxScanDepth bounds nesting where an info dictionary is only scanned
+// (LooksHybrid): deep enough for any file tree a parse would accept.
+const maxScanDepth = 1000
+
+// LooksHybrid reports whether info dictionary bytes name a hybrid torrent
+// by their keys alone: meta version 2 beside v1 parts (pieces, files or
+// length), as IsHybrid says of the parsed info. It walks the top-level
+// keys without decoding values or allocating, for a start-up that meets
+// thousands of library items; bytes it says yes to are still parsed, and
+// checked, before they are used.
+func LooksHybrid(b []byte) bool {
+	var v2, v1 bool
+	err := bencodescan.Dict(b, maxScanDepth, func(key, value []byte) bool {
+		switch string(key) {
+		case "meta version":
+			v2 = string(value) == "i2e"
+		case "pieces": // a string, not empty
+			v1 = v1 || value[0] >= '1' && value[0] <= '9'
+		case "files": // a list, not empty
+			v1 = v1 || value[0] == 'l' && len(value) > 2
+		case "length": // an integer, not 0
+			v1 = v1 || value[0] == 'i' && string(value) != "i0e"
+		}
+		return true
+	})
+	return err == nil && v1 && v2
 }

@@ -2,10 +2,11 @@ package wire
 
 import "testing"
 
-// TestBencodeValueLen: bencodeValueLen measures one value, stops at its
-// end with trailing bytes allowed, refuses broken input, and allocates
-// nothing, as its doc comment says (every extension message a peer sends,
-// metadata pieces included, is checked with it before it is decoded).
+// TestBencodeValueLen: bencodeValueLen (bencodescan.ValueLen, whose own
+// tests cover the syntax) measures one value with wire's depth limit,
+// stops at its end with trailing bytes allowed, refuses broken input, and
+// allocates nothing (every extension message a peer sends, metadata
+// pieces included, is checked with it before it is decoded).
 func TestBencodeValueLen(t *testing.T) {
 	for _, c := range []struct {
 		in   string
