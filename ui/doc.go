@@ -16,8 +16,8 @@
 //
 // An idle window also parks Fyne's own loop, which would otherwise poll
 // for input and check for redraws 60 times a second (idlewait.go): it
-// blocks in GLFW's WaitEvents until input arrives, the UI hands over work
-// (UI.do wakes it) or half a second passes.
+// waits on the X connection (GLFWWaiter) until input arrives, the UI hands
+// over work (UI.do wakes it) or half a second passes.
 //
 // Invariants: widgets change only on the Fyne goroutine (through fyne.Do
 // from any other); engine calls run off it, and their errors end in a

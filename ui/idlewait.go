@@ -12,8 +12,8 @@ import (
 // costs about 2% of a core that way, nearly all of it the Go scheduler
 // handing the locked main thread back and forth for each tick. An idle
 // Shoal window instead parks that loop: it runs a function on the Fyne
-// goroutine (where the loop would poll) that blocks in the driver's
-// WaitEvents until an input event arrives, another goroutine hands the
+// goroutine (where the loop would poll) that blocks (GLFWWaiter: on the X
+// connection) until an input event arrives, another goroutine hands the
 // window work through u.do (which wakes the wait), or waitTimeout passes;
 // then the loop runs one ordinary tick (drawing whatever changed) and the
 // next wait starts. After input the loop runs freely for inputHoldOff, so
@@ -21,11 +21,13 @@ import (
 // row's tap, which Fyne delivers late) plays at Fyne's full frame rate.
 
 // EventWaiter is how the window parks the driver's loop while idle. The
-// app wires it to GLFW (glfw.WaitEventsTimeout and glfw.PostEmptyEvent);
-// left unset (tests, Fyne's test driver), the loop is never parked.
+// app wires it to GLFWWaiter (a wait on the X connection in Go's poller,
+// or GLFW's WaitEventsTimeout and PostEmptyEvent); left unset (tests,
+// Fyne's test driver), the loop is never parked.
 type EventWaiter struct {
-	// Wait blocks the main thread until an input event or timeout, running
-	// the window's event handlers for what arrived.
+	// Wait blocks the main thread until an event from the window system,
+	// a Wake or the timeout; what arrived is handled by the loop's next
+	// tick, or by Wait itself (GLFW's wait runs the handlers).
 	Wait func(timeout time.Duration)
 	// Wake ends a Wait early; safe from any goroutine.
 	Wake func()
@@ -105,7 +107,7 @@ const (
 	parkedUntilInput                   // an input event (or Fyne's own empty event)
 )
 
-// park blocks the Fyne goroutine in the driver's WaitEvents, unless work
+// park blocks the Fyne goroutine in the waiter's Wait, unless work
 // is queued for it or a field has the focus (its cursor blinks). It runs
 // on the Fyne goroutine.
 func (u *UI) park() parkResult {
