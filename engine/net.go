@@ -61,14 +61,24 @@ func (e *Engine) acceptFrom(ctx context.Context, ln net.Listener) error {
 // if one of slots is free, and closes it otherwise. TCP and uTP have
 // separate slots, so a flood of uTP SYNs cannot lock TCP peers out.
 func (e *Engine) admit(ctx context.Context, c net.Conn, slots chan struct{}) {
-	e.admitSniffed(ctx, c, slots, nil)
+	e.admitWatched(ctx, c, slots, nil)
 }
 
-// admitSniffed is admit, calling sniffed (unless nil) once the wait for
-// the connection's first byte is over, with heard set if the byte came
-// (or a dialing hole punch took the connection). It reports whether the
-// connection was taken.
-func (e *Engine) admitSniffed(ctx context.Context, c net.Conn, slots chan struct{}, sniffed func(heard bool)) bool {
+// servedWatch is how a hole punch that handed its connection to the
+// accept path (servePunched) learns how it fares there.
+type servedWatch struct {
+	// sniffed is called once the wait for the connection's first byte is
+	// over, with heard set if the byte came (or a dialing hole punch took
+	// the connection).
+	sniffed func(heard bool)
+	// failed is called, before the connection is closed, when its
+	// handshake failed or no swarm took it.
+	failed func(c net.Conn)
+}
+
+// admitWatched is admit, telling w (unless nil) how the connection fares.
+// It reports whether the connection was taken.
+func (e *Engine) admitWatched(ctx context.Context, c net.Conn, slots chan struct{}, w *servedWatch) bool {
 	select {
 	case slots <- struct{}{}:
 	default:
@@ -78,7 +88,7 @@ func (e *Engine) admitSniffed(ctx context.Context, c net.Conn, slots chan struct
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		e.serveConn(ctx, c, slots, sniffed)
+		e.serveConn(ctx, c, slots, w)
 	}()
 	return true
 }
@@ -165,9 +175,9 @@ type bufConn struct {
 func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // serveConn runs the handshake of an accepted connection holding a slot
-// of slots, frees the slot, then serves the connection. sniffed, unless
-// nil, is called once the wait for the first byte is over (admitSniffed).
-func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{}, sniffed func(heard bool)) {
+// of slots, frees the slot, then serves the connection, telling w
+// (unless nil) how it fares (admitWatched).
+func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{}, w *servedWatch) {
 	// Stopping ends the wait for the first byte at once (the sniff below
 	// only has the handshake deadline): a peer that sends nothing, as
 	// after a botched hole punch, must not hold up the exit for it.
@@ -180,8 +190,8 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{},
 	defer e.punchIn.remove(pc)
 	if pc != nil && pc.state.Load() == pendingClaimed {
 		release()
-		if sniffed != nil { // a dialing punch took it: not ours to judge
-			sniffed(true)
+		if w != nil { // a dialing punch took it: not ours to judge
+			w.sniffed(true)
 		}
 		e.punchIn.deliver(pc, c)
 		return
@@ -189,8 +199,8 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{},
 	br := bufio.NewReaderSize(c, 4<<10)
 	c.SetReadDeadline(time.Now().Add(transport.HandshakeTimeout))
 	magic := overlayMagic(br)
-	if sniffed != nil {
-		sniffed(br.Buffered() > 0 || (pc != nil && pc.state.Load() == pendingClaimed))
+	if w != nil {
+		w.sniffed(br.Buffered() > 0 || (pc != nil && pc.state.Load() == pendingClaimed))
 	}
 	if !pc.serve() { // a hole punch that dials claimed it (punchin.go)
 		release()
@@ -211,15 +221,26 @@ func (e *Engine) serveConn(ctx context.Context, c net.Conn, slots chan struct{},
 	release()
 	if err != nil {
 		e.logRefused(c, err)
+		w.fail(c)
 		c.Close()
 		return
 	}
 	t := e.transferNamed(InfoHash(in.InfoHash))
 	if t == nil || e.activeSwarm(t) == nil { // a library item that waits: its swarm is made now
+		w.fail(c)
 		c.Close()
 		return
 	}
-	_ = t.swarm().AcceptConnAs(in.Conn, in.Reserved, in.InfoHash)
+	if err := t.swarm().AcceptConnAs(in.Conn, in.Reserved, in.InfoHash); err != nil {
+		w.fail(c) // the swarm has closed it
+	}
+}
+
+// fail calls w.failed (w may be nil).
+func (w *servedWatch) fail(c net.Conn) {
+	if w != nil && w.failed != nil {
+		w.failed(c)
+	}
 }
 
 // overlayMagic reports whether a connection opens with the overlay's

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,11 +75,84 @@ func (e *Engine) punch(ctx context.Context, addr string, out wire.Handshake, ini
 		return nil, wire.Handshake{}, err
 	}
 	if initiator {
-		d := &transport.Dialer{Dial: e.dialPunch, DialUTP: e.dialPunchUTP, UTPMode: e.currentUTPMode, Mode: e.encryptionMode}
-		return d.Connect(ctx, addr, out)
+		return e.dialPunched(ctx, addr, out)
 	}
 	e.openHole(ctx, addr)
 	return nil, wire.Handshake{}, nil
+}
+
+// punchHandshake bounds each handshake on a punched connection. Both ends
+// are up and waiting for each other (the relay's connect just reached
+// them), so the far end answers within a few round trips; one that does
+// not is on a connection dead one way (see openHole and the package doc),
+// which waiting the ordinary HandshakeTimeout for only kept until the
+// punch window was nearly over (app TestLabHolePunch tcp-prohibited in
+// CI: the initiator read nothing for 30 s).
+var punchHandshake = 4 * time.Second // a var for TestDialPunchedResetsSilentConn
+
+// dialPunched is the initiating end: it connects as an outgoing dial
+// would, handshake included, over TCP from the listen port (dialPunch)
+// and uTP, and punches on while ctx (the punch window) lasts when a TCP
+// connection formed but its handshake failed, or none formed within the
+// transport's connect timeout. Until its handshake is done a punched TCP
+// connection is closed with a reset (SO_LINGER 0): a reset, unlike a FIN
+// behind unacknowledged data, ends the routers' entries for the
+// connection, whose stale sequence numbers would otherwise make them drop
+// the next punch's packets, and leaves no socket holding the listen
+// port's tuple.
+func (e *Engine) dialPunched(ctx context.Context, addr string, out wire.Handshake) (*transport.Conn, wire.Handshake, error) {
+	var formed atomic.Int32
+	var last atomic.Pointer[net.TCPConn]
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := e.dialPunch(ctx, network, addr)
+		if err == nil {
+			if tc := rawTCP(c); tc != nil {
+				tc.SetLinger(0)
+				last.Store(tc)
+			}
+			formed.Add(1)
+		}
+		return c, err
+	}
+	d := &transport.Dialer{Dial: dial, DialUTP: e.dialPunchUTP, UTPMode: e.currentUTPMode, Mode: e.encryptionMode, Timeout: punchHandshake}
+	for {
+		before := formed.Load()
+		c, in, err := d.Connect(ctx, addr, out)
+		if err == nil {
+			if tc := last.Load(); c.Network == "tcp" && tc != nil {
+				tc.SetLinger(-1) // a live peer connection closes as usual
+			}
+			return c, in, nil
+		}
+		if ctx.Err() != nil || transport.Kind(err) == transport.ErrWrongInfoHash {
+			return nil, in, err
+		}
+		if formed.Load() == before {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return nil, in, err
+			}
+			// The transport's connect timeout (15 s) ended the attempts,
+			// not our window: under CPU load the two ends' SYNs can take
+			// longer to cross (app TestLabHolePunch tcp-answering, loaded:
+			// none crossed in 15 s, and the window's other 15 s went
+			// unused).
+			e.log.Debug("hole punch: no TCP connection formed yet; punching on", "peer", addr)
+			continue
+		}
+		e.log.Debug("hole punch: the punched TCP connection's handshake failed; reset, punching again", "peer", addr, "err", err)
+	}
+}
+
+// rawTCP is the TCP socket under c, a connection dialPunch returned, or
+// nil.
+func rawTCP(c net.Conn) *net.TCPConn {
+	switch c := c.(type) {
+	case *net.TCPConn:
+		return c
+	case *bufConn:
+		return rawTCP(c.Conn)
+	}
+	return nil
 }
 
 // dialFromListenPort dials TCP from the listen port until a connection
@@ -131,9 +205,12 @@ func punchPause(err error, fast bool, instant *int) time.Duration {
 // worth another: the far NAT refused or dropped it, or the tuple is taken
 // by a connection our listener accepted from the far end (dialPunch
 // collects that one). A firewall may refuse with an ICMP unreachable
-// instead of a RST (icmpRefused).
+// instead of a RST (icmpRefused). A connection reset as it formed is
+// worth another too: the far end resets a punched connection that failed
+// its handshake (dialPunched, servePunched), and its reset may come
+// before our connect call has returned.
 func retryPunch(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EADDRNOTAVAIL) ||
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EADDRNOTAVAIL) ||
 		errors.Is(err, syscall.EADDRINUSE) || icmpRefused(err) || isTimeout(err)
 }
 
@@ -163,8 +240,9 @@ func isTimeout(err error) bool {
 // openHole is the non-initiating end: uTP punch datagrams and TCP
 // attempts from the listen port toward addr until ctx ends (the swarm
 // ends it once the peer is connected). A TCP connection that forms is
-// served as an incoming one; if it ends without a byte, or stays silent
-// for punchSilent (then it is reset), the attempts go on.
+// served as an incoming one; if it ends without a byte, stays silent for
+// punchSilent, or speaks but its handshake fails (the initiator reset it
+// after punchHandshake), it is reset and the attempts go on.
 func (e *Engine) openHole(ctx context.Context, addr string) {
 	mode := e.currentUTPMode()
 	if mode != transport.UTPOff {
@@ -176,10 +254,16 @@ func (e *Engine) openHole(ctx context.Context, addr string) {
 	}
 	for {
 		c, err := e.dialFromListenPort(ctx, "tcp", addr)
-		if err != nil || !e.servePunched(ctx, c) {
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Debug("hole punch: TCP attempts over", "peer", addr, "err", err)
+			}
 			return
 		}
-		e.log.Debug("hole punch: the punched TCP connection ended or stayed silent; punching again", "peer", addr, "silent_after", punchSilent)
+		if !e.servePunched(ctx, c) {
+			return
+		}
+		e.log.Debug("hole punch: the punched TCP connection ended, stayed silent or failed its handshake; punching again", "peer", addr, "silent_after", punchSilent)
 	}
 }
 
@@ -195,19 +279,22 @@ func (e *Engine) openHole(ctx context.Context, addr string) {
 // the initiator's data (app TestLabHolePunch tcp-prohibited under CPU
 // load: its MSE key sat unacknowledged, resent, while we waited for it
 // until the punch was over). Our reset does reach the initiator, whose
-// handshake then fails at once (connection reset by peer) and whose
-// Connect dials again in plain; we punch again too, and a reset, unlike
+// handshake then fails at once (connection reset by peer) and who
+// punches again (dialPunched); we punch again too, and a reset, unlike
 // a FIN, leaves no socket holding the listen port's tuple. The second
 // punch does not always form a live connection (see the package doc).
 var punchSilent = 4 * time.Second // a var for TestOpenHoleResetsSilentConn
 
 // servePunched serves c, a TCP connection a hole punch opened, as an
-// incoming one, and reports whether to punch again: c ended without a
-// byte (as it did in the lab once, at once, with the initiator dialing on
-// and never connected), or stayed silent and open for punchSilent and
-// was reset, while ctx and the engine went on. (One the initiator closed
-// because its uTP won the race costs an attempt more, until the swarm,
-// the peer connected, ends ctx.)
+// incoming one, and reports whether to punch again, while ctx and the
+// engine go on: c ended without a byte (as it did in the lab once, at
+// once, with the initiator dialing on and never connected), stayed
+// silent and open for punchSilent and was reset, or spoke but its
+// handshake failed (the initiator resets a connection whose handshake
+// does not finish within punchHandshake: ours was the direction that
+// does not pass) and was reset. It returns false once ctx ends (the
+// swarm has the peer). (One the initiator closed because its uTP won the
+// race costs an attempt more, until the swarm ends ctx.)
 func (e *Engine) servePunched(ctx context.Context, c net.Conn) bool {
 	e.mu.Lock()
 	run := e.runCtx
@@ -217,23 +304,42 @@ func (e *Engine) servePunched(ctx context.Context, c net.Conn) bool {
 		return false
 	}
 	sniffed := make(chan bool, 1)
-	if !e.admitSniffed(run, c, e.handshakes, func(heard bool) { sniffed <- heard }) {
+	failed := make(chan struct{}, 1)
+	w := &servedWatch{
+		sniffed: func(heard bool) { sniffed <- heard },
+		failed: func(c net.Conn) {
+			if tc := rawTCP(c); tc != nil && ctx.Err() == nil {
+				tc.SetLinger(0)
+			}
+			failed <- struct{}{}
+		},
+	}
+	if !e.admitWatched(run, c, e.handshakes, w) {
 		return false
 	}
+	again := func() bool { return ctx.Err() == nil && run.Err() == nil }
 	t := time.NewTimer(punchSilent)
 	defer t.Stop()
 	select {
 	case heard := <-sniffed:
-		return !heard && ctx.Err() == nil && run.Err() == nil
+		if !heard {
+			return again()
+		}
 	case <-ctx.Done():
 		return false
 	case <-t.C:
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0) // a reset, not a FIN that would keep the port's tuple taken
+		}
+		c.Close()
+		return true
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetLinger(0) // a reset, not a FIN that would keep the port's tuple taken
+	select {
+	case <-failed:
+		return again()
+	case <-ctx.Done():
+		return false
 	}
-	c.Close()
-	return true
 }
 
 // dialPunchUTP is the dialing end's uTP for a hole punch: openers, then,
