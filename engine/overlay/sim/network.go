@@ -42,6 +42,11 @@ type Config struct {
 	// CountLogs counts the overlay's log records (debug included) by
 	// message and error; readiness reports print them.
 	CountLogs bool
+	// AnswerTimeout is how long a leaf's search waits for the supernodes
+	// it went to (0: overlay.DefaultAnswerTimeout, 5 s). A search whose
+	// answers are slow ends at the sooner of it and the timeout a
+	// measurement gives each search.
+	AnswerTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -174,7 +179,8 @@ func (n *Network) logger() *slog.Logger {
 func (n *Network) startLeaf(nd *node, local *overlay.Supernode) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	nd.cancel = cancel
-	nd.leaf = overlay.NewLeaf(overlay.LeafConfig{PeerAddr: nd.addr, Dial: policy.Dial, Finder: n.reg, Local: local, Logger: n.logger()})
+	nd.leaf = overlay.NewLeaf(overlay.LeafConfig{PeerAddr: nd.addr, Dial: policy.Dial, Finder: n.reg, Local: local, Logger: n.logger(),
+		AnswerTimeout: n.cfg.AnswerTimeout})
 	var entries []overlay.Entry
 	for _, f := range n.Cat.Shares[nd.id] {
 		entries = append(entries, n.Cat.Files[f].Entry)
