@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/anacrolix/torrent/metainfo"
-	infohash_v2 "github.com/anacrolix/torrent/types/infohash-v2"
 )
 
 // Search by hash. A search for an infohash (v1, 40 hex digits), a v2
@@ -130,19 +129,4 @@ func (e *Engine) libraryHits(h string) []Hit {
 		hits = append(hits, hit)
 	}
 	return hits
-}
-
-// magnetOf builds a hit's magnet link: btih for v1 torrents, btih and btmh
-// for hybrids, btmh alone for v2-only torrents (whose infohash is the v2
-// one cut to 20 bytes).
-func magnetOf(ih InfoHash, v2 [32]byte, name string) string {
-	if v2 == ([32]byte{}) {
-		return Magnet(ih, name)
-	}
-	m := metainfo.MagnetV2{DisplayName: name}
-	m.V2InfoHash.Ok, m.V2InfoHash.Value = true, infohash_v2.T(v2)
-	if [20]byte(v2[:20]) != [20]byte(ih) {
-		m.InfoHash.Ok, m.InfoHash.Value = true, metainfo.Hash(ih)
-	}
-	return m.String()
 }

@@ -346,9 +346,3 @@ func filePaths(info *metainfo.Info) []string {
 	}
 	return out
 }
-
-// Magnet builds a magnet link for an infohash (BEP 9).
-func Magnet(ih InfoHash, name string) string {
-	m := metainfo.Magnet{InfoHash: metainfo.Hash(ih), DisplayName: name}
-	return m.String()
-}

@@ -115,7 +115,9 @@ func clipOut(b []byte) string {
 // TestShareFormatDefault: Share makes a hybrid by default (v2 file tree,
 // BEP 47 pad files, its piece layers in the saved .torrent), a v1 torrent
 // with Settings.ShareFormat v1 and a v2-only one with v2 (keyed by its v2
-// infohash cut to 20 bytes, with its piece layers).
+// infohash cut to 20 bytes, with its piece layers). The Library row's
+// magnet link names the v1 infohash of a v1 torrent, both of a hybrid and
+// the v2 one alone of a v2-only torrent.
 func TestShareFormatDefault(t *testing.T) {
 	t.Parallel()
 	c := folderOfFiles(t, "album")
@@ -143,6 +145,14 @@ func TestShareFormatDefault(t *testing.T) {
 			ok = info.HasV2() && info.HasV1() && len(info.Files) > len(c.sums) && len(mi.PieceLayers) > 0 &&
 				ih == engine.InfoHash(mi.HashInfoBytes())
 		}
+		btih := "xt=urn:btih:" + engine.InfoHash(mi.HashInfoBytes()).String()
+		btmh := "xt=urn:btmh:1220" + hex.EncodeToString(v2[:])
+		link := libraryMagnet(t, n, ih)
+		wantBtih, wantBtmh := format != engine.FormatV2, format != engine.FormatV1
+		hasBtih, hasBtmh := strings.Contains(link, "urn:btih:"), strings.Contains(link, "urn:btmh:")
+		if hasBtih != wantBtih || hasBtmh != wantBtmh || wantBtih && !strings.Contains(link, btih) || wantBtmh && !strings.Contains(link, btmh) {
+			t.Errorf("format %v (-1: default): magnet link %s; want btih %v (%s), btmh %v (%s)", format, link, wantBtih, btih, wantBtmh, btmh)
+		}
 		if !ok {
 			t.Errorf("share with format %v (-1: default): v1 %v, v2 %v, %d v1 files for %d, %d piece layers, infohash %s (v1 %s, v2 cut %x)",
 				format, info.HasV1(), info.HasV2(), len(info.Files), len(c.sums), len(mi.PieceLayers), ih,
@@ -156,15 +166,15 @@ func TestShareFormatDefault(t *testing.T) {
 
 // TestShareFormatQbittorrent: qBittorrent-nox (libtorrent 2.0) downloads
 // a hybrid share and a v2-only share from the Shoal sharing it, from the
-// saved .torrent and from a btmh magnet link naming only the v2 infohash;
-// bytes compared. The v2-only share is served after its Shoal restarted,
+// saved .torrent and from the magnet link its Library row copies; bytes
+// compared. The v2-only share is served after its Shoal restarted,
 // and its saved .torrent still carries its piece layers: they are kept in
 // the data folder and loaded with the item.
 func TestShareFormatQbittorrent(t *testing.T) {
 	needBins(t, "qbittorrent-nox")
 	for _, format := range []engine.TorrentFormat{engine.FormatHybrid, engine.FormatV2} {
 		for _, magnet := range []bool{false, true} {
-			name := format.String() + map[bool]string{false: ", torrent file", true: ", btmh magnet"}[magnet]
+			name := format.String() + map[bool]string{false: ", torrent file", true: ", magnet link"}[magnet]
 			t.Run(name, func(t *testing.T) { qbittorrentGetsShare(t, format, magnet) })
 		}
 	}
@@ -198,9 +208,8 @@ func qbittorrentGetsShare(t *testing.T, format engine.TorrentFormat, magnet bool
 	enginetest.WriteTorrent(t, mi, torrent)
 	dir := t.TempDir()
 	src := torrent
-	if magnet {
-		v2 := sha256.Sum256(mi.InfoBytes)
-		src = "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(v2[:]) + "&dn=album"
+	if magnet { // the Library row's link: btih and btmh for a hybrid, btmh for v2
+		src = libraryMagnet(t, n, ih)
 	}
 	q := startQbittorrent(t, src, dir, false)
 	var id [20]byte // qBittorrent's name for it
@@ -219,6 +228,18 @@ func qbittorrentGetsShare(t *testing.T, format engine.TorrentFormat, magnet bool
 	need(t, peerclients.PollFor(shoalTimeout, "qbittorrent completes from Shoal", q.Done))
 	q.Proc.Stop(15 * time.Second) // flush its write cache
 	c.checkCopy(t, dir)
+}
+
+// libraryMagnet is the magnet link of the Library row of ih.
+func libraryMagnet(t *testing.T, n *enginetest.Node, ih engine.InfoHash) string {
+	t.Helper()
+	for _, it := range n.Snapshot().Library {
+		if it.InfoHash == ih {
+			return it.Magnet
+		}
+	}
+	t.Fatalf("%s is not in the library", ih)
+	return ""
 }
 
 // savedTorrent is the .torrent Shoal saves for ih, parsed.
@@ -243,4 +264,43 @@ func mustInfo(t *testing.T, mi *metainfo.MetaInfo) *metainfo.Info {
 		t.Fatal(err)
 	}
 	return &info
+}
+
+// TestTransferMagnetLink: a Shoal that downloaded a v2-only share by the
+// magnet link its Library row gives (btmh alone) shows the same kind of
+// link for the transfer, and a hybrid share's download shows both
+// infohashes: what "Copy magnet link" on a transfer copies.
+func TestTransferMagnetLink(t *testing.T) {
+	t.Parallel()
+	for _, format := range []engine.TorrentFormat{engine.FormatV2, engine.FormatHybrid} {
+		c := folderOfFiles(t, "album")
+		cfg := enginetest.Config(t)
+		cfg.ShareFormat = &format
+		a := enginetest.Start(t, cfg)
+		ih, err := a.ShareSync(context.Background(), c.root, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := libraryMagnet(t, a, ih)
+		b := enginetest.Start(t, enginetest.Config(t))
+		got, err := b.Download(context.Background(), engine.DownloadRequest{Source: link, Peers: []string{a.PeerAddr()}, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tr engine.TransferSnapshot
+		enginetest.WaitFor(t, "the download to finish", shoalTimeout, func() bool {
+			tr, _ = enginetest.Transfer(b.Snapshot(), got)
+			return tr.Size > 0 && tr.Have == tr.Size
+		})
+		for _, xt := range strings.Split(link, "&") {
+			if strings.HasPrefix(xt, "magnet:?xt=") || strings.HasPrefix(xt, "xt=") {
+				if !strings.Contains(tr.Magnet, strings.TrimPrefix(xt, "magnet:?")) {
+					t.Errorf("%v: the transfer's magnet link %s lacks %s of the share's %s", format, tr.Magnet, xt, link)
+				}
+			}
+		}
+		if strings.Count(tr.Magnet, "xt=") != strings.Count(link, "xt=") {
+			t.Errorf("%v: the transfer's magnet link %s, the share's %s", format, tr.Magnet, link)
+		}
+	}
 }

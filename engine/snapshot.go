@@ -126,15 +126,18 @@ func (t *transfer) libraryItem() LibraryItem {
 		return *item
 	}
 	name, size, files := t.name, t.size, max(1, t.files)
+	t.mu.Lock()
+	raw := t.lazyInfo
+	t.mu.Unlock()
 	if sw != nil {
 		st := sw.Stats()
 		name, size, files = st.Name, st.Size, 1
-		if info, _ := sw.Info(); info != nil {
-			files = max(1, len(info.Files))
+		if info, infoRaw := sw.Info(); info != nil {
+			files, raw = max(1, len(info.Files)), infoRaw
 		}
 	}
 	item = &LibraryItem{InfoHash: t.ih, Name: name, Path: t.path, Size: size, Files: files,
-		Magnet: Magnet(t.ih, name), Added: t.added}
+		Magnet: t.magnetLink(raw, name), Added: t.added}
 	t.mu.Lock()
 	t.item = item
 	t.mu.Unlock()
@@ -200,8 +203,11 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 		v.Name, v.Size, v.Have = st.Name, st.Size, st.Have
 		v.Wanted, v.WantedHave = st.Wanted, st.WantedHave
 		v.Pieces, v.PiecesHave = st.Pieces, st.PiecesHave
-		info, _ := sw.Info()
+		info, raw := sw.Info()
 		v.Files = max(1, len(info.Files))
+		v.Magnet = t.magnetLink(raw, v.Name)
+	} else {
+		v.Magnet = t.magnetLink(nil, v.Name)
 	}
 	v.DownRate, v.UpRate, v.Peers = st.DownRate, st.UpRate, len(st.Peers)
 	if st.Err != nil {

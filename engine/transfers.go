@@ -103,6 +103,7 @@ type transfer struct {
 	// finished (oldroots.go); a library item's live in its entry alone.
 	roots   [][32]byte
 	item    *LibraryItem  // Library tab row of a library item (libraryItem)
+	magnet  string        // its magnet link, once its info is known (magnetLink)
 	view    *transferView // last snapshot of a download (transferSnapshot)
 	viewKey viewKey       // what view was taken with
 }

@@ -69,16 +69,20 @@ type TransferSnapshot struct {
 	// download stays in Dir and keeps seeding from there. Both are ""
 	// unless the last automatic move failed; a Move that succeeds clears
 	// them.
-	MoveErr     string
-	MoveTo      string
-	DownRate    float64 // bytes/s, smoothed
-	UpRate      float64 // bytes/s, smoothed
-	Uploaded    int64   // all-time bytes sent for this transfer
-	Downloaded  int64   // all-time bytes received for this transfer
-	Peers       int     // connected peers
-	Seeds       int     // connected peers that have everything
-	ETA         time.Duration
-	Added       time.Time
+	MoveErr    string
+	MoveTo     string
+	DownRate   float64 // bytes/s, smoothed
+	UpRate     float64 // bytes/s, smoothed
+	Uploaded   int64   // all-time bytes sent for this transfer
+	Downloaded int64   // all-time bytes received for this transfer
+	Peers      int     // connected peers
+	Seeds      int     // connected peers that have everything
+	ETA        time.Duration
+	Added      time.Time
+	// Magnet is its magnet link: btih for a v1 torrent, btih and btmh
+	// for a hybrid, btmh alone for a v2-only one; until its metadata is
+	// known, the link it was added with.
+	Magnet      string
 	PeerDetails []PeerSnapshot
 	// Banned lists peers this transfer banned for corrupt data, with why.
 	Banned []BannedPeer

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -110,7 +111,7 @@ func withDownloads(lib []engine.LibraryItem, transfers []engine.TransferSnapshot
 			out = append(make([]engine.LibraryItem, 0, len(lib)+4), lib...)
 		}
 		out = append(out, engine.LibraryItem{InfoHash: tr.InfoHash, Name: tr.Name, Path: filepath.Join(tr.Dir, tr.Name),
-			Size: tr.Size, Files: tr.Files, Magnet: engine.Magnet(tr.InfoHash, tr.Name), Added: tr.Added})
+			Size: tr.Size, Files: tr.Files, Magnet: cmp.Or(tr.Magnet, engine.Magnet(tr.InfoHash, tr.Name)), Added: tr.Added})
 	}
 	if out == nil {
 		return lib

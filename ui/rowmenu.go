@@ -45,7 +45,7 @@ func (t *transfersTab) rowMenu(row int) *fyne.Menu {
 		fyne.NewMenuItemSeparator(),
 		open,
 		move,
-		menuItem("Copy magnet link", theme.ContentCopyIcon(), func() { t.u.copyMagnet(tr.InfoHash, tr.Name, "") }),
+		menuItem("Copy magnet link", theme.ContentCopyIcon(), func() { t.u.copyMagnet(tr.InfoHash, tr.Name, tr.Magnet) }),
 		fyne.NewMenuItemSeparator(),
 	}
 	items = append(items, t.u.queueMenuItems(tr)...)
