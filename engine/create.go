@@ -127,7 +127,7 @@ func (e *Engine) CreateTorrent(ctx context.Context, req CreateRequest, progress 
 		c.InfoHashV2 = hex.EncodeToString(v2[:])
 	}
 	if info, err := mi.UnmarshalInfo(); err == nil {
-		c.Size = info.TotalLength()
+		c.Size = storage.ContentLength(&info)
 	}
 	if req.Seed {
 		if err := e.seedCreated(spec, req.Save, filepath.Dir(abs)); err != nil {

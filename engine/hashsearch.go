@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoalp2p/shoal/engine/storage"
 )
 
 // Search by hash. A search for an infohash (v1, 40 hex digits), a v2
@@ -120,7 +122,7 @@ func (e *Engine) libraryHits(h string) []Hit {
 		}
 		hit := Hit{InfoHash: t.ih, V2: v2, Roots: roots, Local: true}
 		if info != nil {
-			hit.Name, hit.Size, hit.Files = info.BestName(), info.TotalLength(), filePaths(info)
+			hit.Name, hit.Size, hit.Files = info.BestName(), storage.ContentLength(info), filePaths(info)
 		} else {
 			st := sw.Stats()
 			hit.Name, hit.Size = st.Name, st.Size

@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/shoalp2p/shoal/engine/overlay"
+	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/swarm"
 	"github.com/shoalp2p/shoal/engine/torrentfile"
 )
@@ -195,6 +196,6 @@ func (t *transfer) waitingEntry() (*overlay.Entry, bool) {
 		return nil, false
 	}
 	v2, roots := v2Hashes(info, infoBytes)
-	return &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
+	return &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: storage.ContentLength(info), Files: filePaths(info),
 		V2: v2, Roots: roots}, true
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shoalp2p/shoal/engine/state"
+	"github.com/shoalp2p/shoal/engine/storage"
 	"github.com/shoalp2p/shoal/engine/swarm"
 )
 
@@ -196,7 +197,7 @@ func (e *Engine) restoreRow(ctx context.Context, ih InfoHash, r resumeRecord) er
 			return err
 		}
 		return e.db.PutLibrary(ctx, state.LibraryRow{InfoHash: ih, Name: r.Name, Path: r.Path,
-			Size: info.TotalLength(), Files: max(1, len(info.Files)), Info: r.Info, Added: r.Added, Roots: r.Roots})
+			Size: storage.ContentLength(info), Files: storage.ContentFiles(info), Info: r.Info, Added: r.Added, Roots: r.Roots})
 	}
 	if r.Dir == "" {
 		return errors.New("download without a folder")

@@ -80,8 +80,8 @@ func (e *Engine) ShareSync(ctx context.Context, path string, progress func(done,
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
 	roots := made.Roots[:min(len(made.Roots), maxRootsPerEntry)]
-	row := state.LibraryRow{InfoHash: ih, Name: info.Name, Path: abs, Size: info.TotalLength(),
-		Files: max(1, len(info.Files)), Info: infoBytes, Added: time.Now(), Roots: roots}
+	row := state.LibraryRow{InfoHash: ih, Name: info.Name, Path: abs, Size: storage.ContentLength(info),
+		Files: storage.ContentFiles(info), Info: infoBytes, Added: time.Now(), Roots: roots}
 	if err := e.db.PutLibrary(ctx, row); err != nil {
 		return InfoHash{}, fmt.Errorf("engine: share %s: %w", path, err)
 	}
@@ -312,7 +312,7 @@ func (t *transfer) leafEntryWith(roots [][32]byte) (overlay.Entry, bool) {
 		if len(own) > 0 {
 			roots = own
 		}
-		entry = &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: info.TotalLength(), Files: filePaths(info),
+		entry = &overlay.Entry{InfoHash: t.ih, Name: info.BestName(), Size: storage.ContentLength(info), Files: filePaths(info),
 			V2: v2, Roots: roots}
 	}
 	t.mu.Lock()
@@ -322,7 +322,8 @@ func (t *transfer) leafEntryWith(roots [][32]byte) (overlay.Entry, bool) {
 }
 
 // filePaths lists a torrent's file paths (at most 100; none for a single
-// file), from its v1 file list or, for a v2-only torrent, its file tree.
+// file), from its v1 file list or, for a v2-only torrent, its file tree;
+// padding files are left out.
 func filePaths(info *metainfo.Info) []string {
 	if len(info.Files) == 0 && info.HasV2() {
 		var out []string
@@ -338,8 +339,11 @@ func filePaths(info *metainfo.Info) []string {
 		return out
 	}
 	var out []string
-	for _, f := range info.Files {
-		out = append(out, strings.Join(f.Path, "/"))
+	for i := range info.Files {
+		if storage.IsPadFile(&info.Files[i]) {
+			continue
+		}
+		out = append(out, strings.Join(info.Files[i].Path, "/"))
 		if len(out) >= 100 {
 			break
 		}

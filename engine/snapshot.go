@@ -133,7 +133,7 @@ func (t *transfer) libraryItem() LibraryItem {
 		st := sw.Stats()
 		name, size, files = st.Name, st.Size, 1
 		if info, infoRaw := sw.Info(); info != nil {
-			files, raw = max(1, len(info.Files)), infoRaw
+			files, raw = max(1, st.Files), infoRaw
 		}
 	}
 	item = &LibraryItem{InfoHash: t.ih, Name: name, Path: t.path, Size: size, Files: files,
@@ -203,8 +203,8 @@ func (e *Engine) makeTransferView(t *transfer) transferView {
 		v.Name, v.Size, v.Have = st.Name, st.Size, st.Have
 		v.Wanted, v.WantedHave = st.Wanted, st.WantedHave
 		v.Pieces, v.PiecesHave = st.Pieces, st.PiecesHave
-		info, raw := sw.Info()
-		v.Files = max(1, len(info.Files))
+		_, raw := sw.Info()
+		v.Files = max(1, st.Files)
 		v.Magnet = t.magnetLink(raw, v.Name)
 	} else {
 		v.Magnet = t.magnetLink(nil, v.Name)

@@ -54,12 +54,17 @@ type Layout struct {
 	Files       []File // in byte-space order
 	PieceLength int64
 	NumPieces   int
-	TotalLength int64
+	TotalLength int64 // the piece space, padding included
+	// ContentLength and ContentFiles are the bytes and the number of
+	// the files, padding left out (content.go).
+	ContentLength int64
+	ContentFiles  int
 	// Hashes is the SHA-1 of each piece (v1 and hybrid): a view of the
 	// info's piece list (NewLayout's info.Pieces), which must not change.
 	Hashes [][20]byte
 
-	v2 *v2Pieces // set for v2-only torrents: see CheckPiece
+	v2   *v2Pieces  // set for v2-only torrents: see CheckPiece
+	pads []piecePad // padding bytes per piece, in piece order (setContent)
 }
 
 // NewLayout validates a v1 info dictionary from an untrusted source and
@@ -86,6 +91,7 @@ func NewLayout(info *metainfo.Info) (*Layout, error) {
 	if err := l.setPieces(info.Pieces); err != nil {
 		return nil, err
 	}
+	l.setContent()
 	return l, nil
 }
 
@@ -144,14 +150,13 @@ func layoutFile(fi *metainfo.FileInfo, name string, off int64, pads *int) (File,
 	if fi.Length > MaxTotalLength-off {
 		return File{}, fmt.Errorf("%w: total length over %d", ErrBadInfo, int64(MaxTotalLength))
 	}
-	pad := strings.Contains(fi.Attr, "p")
+	pad := IsPadFile(fi)
 	parts := []string{name}
 	for _, c := range fi.BestPath() {
 		if s := sanitizeComponent(c); s != "" {
 			parts = append(parts, s)
 		}
 	}
-	pad = pad || strings.Contains(parts[len(parts)-1], "_____padding_file_") // BitComet
 	switch {
 	case len(fi.BestPath()) == 0 && pad:
 		parts = append(parts, ".pad", strconv.Itoa(*pads))

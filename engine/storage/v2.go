@@ -65,6 +65,7 @@ func newV2Layout(info *metainfo.Info) (*Layout, error) {
 	renameDuplicates(l.Files)
 	l.TotalLength = end
 	l.NumPieces = int((end + l.PieceLength - 1) / l.PieceLength)
+	l.setContent()
 	return l, nil
 }
 

@@ -81,5 +81,7 @@ func (s *Swarm) wantedBytes() (wanted, have int64) {
 			have += size
 		}
 	}
+	wanted = s.layout.ContentBytes(wanted, s.pick.Wanted)
+	have = s.layout.ContentBytes(have, func(i int) bool { return s.pick.Wanted(i) && s.pick.Have(i) })
 	return wanted, have
 }

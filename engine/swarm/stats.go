@@ -9,7 +9,8 @@ import (
 // Stats is a plain-value view of the swarm for the owner's snapshot.
 type Stats struct {
 	Name       string
-	Size       int64
+	Size       int64 // content bytes, padding left out
+	Files      int   // files, padding left out
 	Have       int64
 	Wanted     int64 // bytes of pieces to download (Size unless files are skipped)
 	WantedHave int64
@@ -60,7 +61,8 @@ func (s *Swarm) Stats() Stats {
 	if s.layout != nil {
 		st.HasInfo = true
 		st.Name = s.layout.Name
-		st.Size = s.layout.TotalLength
+		st.Size = s.layout.ContentLength // padding is never stored or shown
+		st.Files = s.layout.ContentFiles
 		st.Pieces = s.layout.NumPieces
 		st.PiecesHave = s.pick.NumHave()
 		st.Have = s.haveBytes()
@@ -86,6 +88,7 @@ func (s *Swarm) Stats() Stats {
 	return st
 }
 
+// haveBytes is the content bytes (padding left out) of the pieces had.
 func (s *Swarm) haveBytes() int64 {
 	var n int64
 	for i := 0; i < s.layout.NumPieces; i++ {
@@ -93,7 +96,7 @@ func (s *Swarm) haveBytes() int64 {
 			n += s.layout.PieceSize(i)
 		}
 	}
-	return n
+	return s.layout.ContentBytes(n, s.pick.Have)
 }
 
 // Traffic is payload moved with one peer since the last drain.
