@@ -241,12 +241,15 @@ func startQbittorrent(t *testing.T, torrent, dir string, seed bool) *peerclients
 	return q
 }
 
-// sharesV1 has n share v1 torrents (Settings.ShareFormat), as the
-// interop tests need: Transmission 3.00 and aria2 1.36 cannot fetch the
-// hybrids Share makes by default (TestShareFormatReason).
-func sharesV1(t *testing.T, n *enginetest.Node) {
+// sharesV1 has n share v1 torrents, as the interop tests need:
+// Transmission 3.00 and aria2 1.36 cannot fetch the hybrids Share makes
+// by default (TestShareFormatReason).
+func sharesV1(t *testing.T, n *enginetest.Node) { setShareFormat(t, n, engine.FormatV1) }
+
+// setShareFormat sets what n's Share makes (Settings.ShareFormat).
+func setShareFormat(t *testing.T, n *enginetest.Node, format engine.TorrentFormat) {
 	t.Helper()
 	s := n.Settings()
-	s.ShareFormat = engine.FormatV1
+	s.ShareFormat = format
 	need(t, n.SetSettings(s))
 }

@@ -124,15 +124,9 @@ func TestShareFormatDefault(t *testing.T) {
 	n := enginetest.Start(t, enginetest.Config(t))
 	for _, format := range []engine.TorrentFormat{-1, engine.FormatV1, engine.FormatV2, engine.FormatHybrid} {
 		if format >= 0 {
-			s := n.Settings()
-			s.ShareFormat = format
-			need(t, n.SetSettings(s))
+			setShareFormat(t, n, format)
 		}
-		ih, err := n.ShareSync(context.Background(), c.root, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mi := savedTorrent(t, n, ih)
+		ih, mi := shareSaved(t, n, c.root)
 		info := mustInfo(t, mi)
 		v2 := sha256.Sum256(mi.InfoBytes)
 		var ok bool
@@ -186,14 +180,8 @@ func qbittorrentGetsShare(t *testing.T, format engine.TorrentFormat, magnet bool
 	c := folderOfFiles(t, "album")
 	cfg := enginetest.Config(t)
 	n := enginetest.Start(t, cfg)
-	s := n.Settings()
-	s.ShareFormat = format
-	need(t, n.SetSettings(s))
-	ih, err := n.ShareSync(context.Background(), c.root, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mi := savedTorrent(t, n, ih)
+	setShareFormat(t, n, format)
+	ih, mi := shareSaved(t, n, c.root)
 	if len(mi.PieceLayers) == 0 {
 		t.Fatalf("the %v share's .torrent has no piece layers", format)
 	}
@@ -240,6 +228,17 @@ func libraryMagnet(t *testing.T, n *enginetest.Node, ih engine.InfoHash) string 
 	}
 	t.Fatalf("%s is not in the library", ih)
 	return ""
+}
+
+// shareSaved shares root from n and returns its infohash and the
+// .torrent Shoal saves for it.
+func shareSaved(t *testing.T, n *enginetest.Node, root string) (engine.InfoHash, *metainfo.MetaInfo) {
+	t.Helper()
+	ih, err := n.ShareSync(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ih, savedTorrent(t, n, ih)
 }
 
 // savedTorrent is the .torrent Shoal saves for ih, parsed.

@@ -195,9 +195,7 @@ func TestSearchShareMatchesV2(t *testing.T) {
 	}
 	v2o := createSeeded(t, a, v2Dir, engine.FormatV2)
 	same := piecesRoots(t, v2o.Torrent)["same.bin"]
-	s := a.Settings()
-	s.ShareFormat = engine.FormatV1
-	need(t, a.SetSettings(s))
+	sharesV1(t, a)
 	shareIH, err := a.ShareSync(context.Background(), shareDir, nil)
 	if err != nil {
 		t.Fatal(err)
