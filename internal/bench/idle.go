@@ -89,11 +89,7 @@ func idleConfigFor(t *testing.T, smoke bool) idleConfig {
 	if c.smoke {
 		return c
 	}
-	if v := os.Getenv("BENCH_GUI_SIZE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("BENCH_GUI_SIZE=%q: want a number of torrents", v)
-		}
+	if n, ok := envPositive(t, "BENCH_GUI_SIZE", "a number of torrents"); ok {
 		c.guiSize = n
 	}
 	if v := os.Getenv("BENCH_IDLE_SIZES"); v != "" {
@@ -106,21 +102,29 @@ func idleConfigFor(t *testing.T, smoke bool) idleConfig {
 			c.sizes = append(c.sizes, n)
 		}
 	}
-	if v := os.Getenv("BENCH_IDLE_RUNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("BENCH_IDLE_RUNS=%q: want a number of starts", v)
-		}
+	if n, ok := envPositive(t, "BENCH_IDLE_RUNS", "a number of starts"); ok {
 		c.runs = n
 	}
-	if v := os.Getenv("BENCH_IDLE_SECS"); v != "" {
-		s, err := strconv.Atoi(v)
-		if err != nil || s < 1 {
-			t.Fatalf("BENCH_IDLE_SECS=%q: want a number of seconds", v)
-		}
+	if s, ok := envPositive(t, "BENCH_IDLE_SECS", "a number of seconds"); ok {
 		c.idle = time.Duration(s) * time.Second
 	}
 	return c
+}
+
+// envPositive reads the positive integer in the environment variable
+// name; ok is false when it is unset, and any other value fails the test
+// with what it wants.
+func envPositive(t *testing.T, name, want string) (n int, ok bool) {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want %s", name, v, want)
+	}
+	return n, true
 }
 
 // idleFileSize is the size of each library item.
