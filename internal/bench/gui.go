@@ -214,5 +214,17 @@ func guiTargets(r, floor idleRow) string {
 	if floor.client != "" {
 		s += fmt.Sprintf("; over the empty Fyne window: %+.2f%% CPU, %+.1f MiB", r.cpu-floor.cpu, float64(r.rss-floor.rss)/(1<<20))
 	}
-	return s
+	return s + memSplit(r.mem)
+}
+
+// memSplit says what a window's RSS is made of: the pages it shares with
+// other processes (the X server's copy of the renderer's libraries), what
+// it alone holds, and its proportional share ("" when unknown).
+func memSplit(m Rollup) string {
+	if m == (Rollup{}) {
+		return ""
+	}
+	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
+	return fmt.Sprintf("; RSS = %.1f MiB shared with other processes + %.1f MiB private (PSS %.1f MiB)",
+		mib(m.Shared), mib(m.Private), mib(m.PSS))
 }

@@ -155,6 +155,7 @@ type idleRow struct {
 	ready    time.Duration
 	cpu      float64 // % of one core over the idle period
 	rss      int64   // bytes at the end
+	mem      Rollup  // RSS split at the end: shared, private, PSS
 	fds      int
 	routines int    // goroutines (Shoal) or threads (Transmission)
 	hashed   int64  // pieces read back and hashed during the start (Shoal), -1 unknown
@@ -225,6 +226,9 @@ func medianRow(runs []idleRow) idleRow {
 	row.ready = time.Duration(med(func(r idleRow) float64 { return float64(r.ready) }))
 	row.cpu = med(func(r idleRow) float64 { return r.cpu })
 	row.rss = int64(med(func(r idleRow) float64 { return float64(r.rss) }))
+	row.mem.PSS = int64(med(func(r idleRow) float64 { return float64(r.mem.PSS) }))
+	row.mem.Private = int64(med(func(r idleRow) float64 { return float64(r.mem.Private) }))
+	row.mem.Shared = int64(med(func(r idleRow) float64 { return float64(r.mem.Shared) }))
 	row.fds = int(med(func(r idleRow) float64 { return float64(r.fds) }))
 	row.routines = int(med(func(r idleRow) float64 { return float64(r.routines) }))
 	readies, cpus := make([]float64, len(runs)), make([]float64, len(runs))
@@ -249,6 +253,7 @@ func (r *idleRow) measure(pid int, idle time.Duration) error {
 		return err
 	}
 	r.cpu, r.rss, r.fds, r.routines = cpu, RSS(pid), FDs(pid), Threads(pid)
+	r.mem = MemRollup(pid)
 	return nil
 }
 
@@ -439,7 +444,7 @@ func printIdleTable(w io.Writer, cfg idleConfig, rows []idleRow) {
 		case r.client == "Shoal GUI":
 			note = guiTargets(r, floor)
 		case r.client == "empty Fyne window":
-			note = "floor: Fyne 2.7's own idle cost, same Xvfb and renderer (not Shoal's)"
+			note = "floor: Fyne 2.7's own idle cost, same Xvfb and renderer (not Shoal's)" + memSplit(r.mem)
 		}
 		hashed := "n/a"
 		if r.hashed >= 0 {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/binary"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +42,23 @@ func TestIdleTargets(t *testing.T) {
 	want = "met: CPU ≤ 1%; MISSED: RSS ≤ 120 MiB; MISSED: first frame ≤ 1 s; over the empty Fyne window: +0.25% CPU, +10.0 MiB"
 	if got := guiTargets(gui, floor); got != want {
 		t.Errorf("guiTargets = %q, want %q", got, want)
+	}
+	gui.mem = Rollup{PSS: 120 << 20, Private: 100 << 20, Shared: 50 << 20}
+	want += "; RSS = 50.0 MiB shared with other processes + 100.0 MiB private (PSS 120.0 MiB)"
+	if got := guiTargets(gui, floor); got != want {
+		t.Errorf("with the memory split: guiTargets = %q, want %q", got, want)
+	}
+}
+
+// TestMemRollup reads this test's own smaps_rollup: private and shared
+// add up to about its RSS, and PSS lies between private and RSS.
+func TestMemRollup(t *testing.T) {
+	m, rss := MemRollup(os.Getpid()), RSS(os.Getpid())
+	if m.Private <= 0 || m.PSS < m.Private || m.PSS > m.Private+m.Shared {
+		t.Fatalf("MemRollup = %+v", m)
+	}
+	if sum := m.Private + m.Shared; sum < rss*9/10 || sum > rss*11/10 {
+		t.Errorf("private+shared = %d, RSS %d", sum, rss)
 	}
 }
 

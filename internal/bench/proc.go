@@ -43,6 +43,39 @@ func CPUOver(pid int, d time.Duration) (float64, error) {
 // RSS is a process's resident set in bytes (0 if unknown).
 func RSS(pid int) int64 { return status(pid, "VmRSS:") << 10 }
 
+// Rollup is a process's memory from /proc/pid/smaps_rollup, in bytes:
+// what RSS leaves unsaid. Shared is resident pages other processes map
+// too (under Xvfb, the X server maps the same Mesa and libLLVM pages as a
+// GL client, so they count in both RSS figures); Private is what the
+// process alone holds, the memory its exit gives back; PSS splits each
+// shared page among the processes that map it.
+type Rollup struct{ PSS, Private, Shared int64 }
+
+// MemRollup reads pid's smaps_rollup (zero figures if unreadable).
+func MemRollup(pid int) Rollup {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return Rollup{}
+	}
+	var r Rollup
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		kib, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "Pss:":
+			r.PSS = kib << 10
+		case "Private_Clean:", "Private_Dirty:":
+			r.Private += kib << 10
+		case "Shared_Clean:", "Shared_Dirty:":
+			r.Shared += kib << 10
+		}
+	}
+	return r
+}
+
 // Threads is a process's thread count (0 if unknown).
 func Threads(pid int) int { return int(status(pid, "Threads:")) }
 
