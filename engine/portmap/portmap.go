@@ -164,7 +164,14 @@ type lease struct {
 func (m *Mapper) refresh(ctx context.Context, active []*lease) []*lease {
 	var kept []*lease
 	for _, l := range active {
-		if err := m.renew(ctx, l); err != nil {
+		err := m.renew(ctx, l)
+		if ctx.Err() != nil {
+			// Stopping, perhaps mid-request: a renewal that reached the
+			// router made the mapping again, so every lease stays listed
+			// for Run to remove.
+			return active
+		}
+		if err != nil {
 			m.log.Info("port mapping renewal failed", "method", l.m.method(), "err", err)
 			continue
 		}
@@ -275,6 +282,11 @@ func (m *Mapper) mapAll(ctx context.Context, mp mapper) (*lease, error) {
 	for _, proto := range []string{"TCP", "UDP"} {
 		ext, granted, err := mp.add(ctx, proto, m.cfg.Port, m.cfg.Lease)
 		if err != nil {
+			if ctx.Err() != nil {
+				// The cancelled request may have reached the router.
+				l.protocol = append(l.protocol, proto)
+				l.extPort[proto] = m.cfg.Port
+			}
 			m.removeAll([]*lease{l})
 			return nil, &refusedError{method: mp.method(), proto: proto, err: err}
 		}
