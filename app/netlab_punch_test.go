@@ -59,6 +59,7 @@ type labPunchCase struct {
 // very port the far end's own mapping needs, so MASQUERADE maps that end
 // to another port and the hole is punched for an address nobody uses.
 func TestLabHolePunch(t *testing.T) {
+	var risky, firstFailed int
 	for _, tc := range []labPunchCase{
 		{name: "utp", utp: "only", leechHost: "h2"},
 		{name: "tcp", utp: "off", leechHost: "h2"},
@@ -82,28 +83,37 @@ func TestLabHolePunch(t *testing.T) {
 		// handshake.
 		{name: "tcp-reachable-dialer", utp: "off", leechHost: "h1", answering: true},
 	} {
-		t.Run(tc.name, func(t *testing.T) { labHolePunch(t, tc) })
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.oneWayRisk() {
+				risky++
+			}
+			labHolePunch(t, tc, &firstFailed)
+		})
 	}
+	// The second trial hides a first one's failure from the verdict, not
+	// from the output: the count is the figure to watch (see labHolePunch).
+	t.Logf("first-trial failures of the TCP punches through refusing or answering routers: %d of %d", firstFailed, risky)
 }
 
-func labHolePunch(t *testing.T, tc labPunchCase) {
+// labHolePunch runs the case, counting in *firstFailed a first trial
+// that failed and was tried again.
+func labHolePunch(t *testing.T, tc labPunchCase, firstFailed *int) {
 	r := labPunchTrial(t, tc)
 	if r.err != nil && tc.oneWayRisk() {
-		// A known defect, not yet fixed (see the engine's doc on hole
-		// punching): through a router that refuses or answers unsolicited
-		// packets, the far end's SYN can reach our listener in the gap
-		// between two refused attempts, and the connection that forms is
-		// dead one way. Both ends now reset it within 4 s and punch on,
-		// but a second punch through the same routers can meet their
-		// stale entries within the leecher's window. The case is tried
-		// once more in a fresh lab, and fails if that fails too.
-		t.Logf("first trial failed, trying once more in a fresh lab (known: a punched TCP connection can be dead one way): %v", r.err)
+		*firstFailed++
+		// Not expected any more: a punched TCP connection dead one way
+		// (the far end's SYN met our listener after our refused attempt;
+		// see the engine's doc on hole punching) is now reset as it is
+		// accepted, which frees the routers' entries, and the punch goes
+		// on. The case is still tried once more in a fresh lab, and fails
+		// if that fails too; TestLabHolePunch counts first trials failed.
+		t.Logf("=== first trial failed (issue 13 item 5: should not happen; report it), trying once more in a fresh lab: %v", r.err)
 		r = labPunchTrial(t, tc)
 	}
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	t.Logf("%s got %d bytes from %s in %v (punched %v after the rendezvous was asked; punched again %d times); %s", tc.leechHost, r.size, tc.seedHost(), r.took.Round(10*time.Millisecond), r.punch, r.again, r.line)
+	t.Logf("%s got %d bytes from %s in %v (punched %v after the rendezvous was asked; punched again %d times; %d listener answers reset); %s", tc.leechHost, r.size, tc.seedHost(), r.took.Round(10*time.Millisecond), r.punch, r.again, r.deadReset, r.line)
 }
 
 // oneWayRisk reports whether the case punches TCP through routers that
@@ -135,6 +145,9 @@ type labPunchResult struct {
 	// again counts the punched TCP connections either end reset to
 	// punch again (a failed handshake, or silence; see the engine).
 	again int
+	// deadReset counts the connections either end's listener accepted
+	// from the other after a refused attempt, and reset (see the engine).
+	deadReset int
 }
 
 // labPunchTrial builds a lab, runs relay, seeder and leecher as the case
@@ -190,6 +203,7 @@ func labPunchTrial(t *testing.T, tc labPunchCase) labPunchResult {
 		r.err = fmt.Errorf("neither end logged a connection hole punched via %s%s", relayAddr, logs())
 	}
 	r.again = strings.Count(leech.logText()+seed.logText(), "punching again")
+	r.deadReset = strings.Count(leech.logText()+seed.logText(), "met our listener")
 	asked, ok1 := logTime(leech.logLine("hole punch rendezvous asked"))
 	punched, ok2 := logTime(r.line)
 	if ok1 && ok2 {

@@ -91,8 +91,9 @@
 // peerStore.mu (the DHT peer store: the DHT library calls it with its
 // server's lock held, and the BEP 51 responder asks it for samples with
 // its own lock released), punchIn.mu (accepted connections a hole punch
-// may claim: it closes a connection it drops, and cuts a waiting sniff
-// short with a read deadline, under the lock; neither blocks),
+// may claim, and targets whose attempts were refused with an ICMP: it
+// closes a connection it drops, and cuts a waiting sniff short with a
+// read deadline, under the lock; neither blocks),
 // moveFailures.mu and the DHT scrape's merge lock.
 //
 // # Queue, search and new torrents
@@ -196,50 +197,46 @@
 //     it brings back ends the attempt while our router's entry stays, so
 //     the far SYN meets our listener, whose SYN-ACK carries a new initial
 //     sequence number that our router's conntrack, tracking the first
-//     SYN's, marks INVALID and does not translate.
+//     SYN's, does not track (the connection is dead one way: see the
+//     next point).
 //   - TCP through routers refusing with ICMP host prohibited (firewalld):
-//     the ICMP leaves our router's entry for our attempt, so the far
-//     end's SYN passes it whenever it comes, and must meet a connecting
-//     socket (icmpRefused: the next attempt follows at once). On a loaded
-//     machine it can meet our listener in the gap all the same; the
-//     listener's SYN-ACK, with its new sequence number, still passes our
-//     router (whose entry stays in SYN_SENT2), so both ends hold an
-//     established connection, but nothing our end sends on it passes.
-//     In the lab under CPU load (app TestLabHolePunch tcp-prohibited, 4
-//     failures in 53 runs) the dialing end's listener was that end once,
-//     the other end's twice; a 5 ms pause after each ICMP at one end makes
-//     it every time. Either end's listener can be that end, and both
-//     ends recover the same way, on their own, within the punch window:
-//     a punched connection's handshake gets punchHandshake (4 s), not
-//     HandshakeTimeout (20 s), at the dialing end, which then resets it
-//     (SO_LINGER 0) and punches on (dialPunched); the other end resets
-//     one that stays silent for punchSilent (4 s) or whose handshake
-//     fails, and punches on (servePunched). Before, the dialing end
-//     waited 30 s for a dead connection (CI, tcp-prohibited, both
-//     trials: its MSE key sat unacknowledged, 96 bytes, the other end's
-//     answer too, 216 bytes, while the other end's router kept its entry
-//     in SYN_SENT2 for its own refused SYN; seen under load in
-//     tcp-reject too). The reset does pass (the other end logs
-//     "connection reset by peer" at once), but a new crossing is not
-//     sure to follow: with the other end's listener forced to answer (a
-//     5 ms pause after each ICMP there, 4 trials of tcp-prohibited), 3
-//     failed: the next connection formed dead the same way, and after its
-//     reset the far router's entry stayed in SYN_SENT2 (an entry that
-//     lasts 120 s and whose window the ends' new SYNs miss) and no SYNs
-//     crossed for the rest of the window. Not answering the far SYN
-//     would not help: the far router's entry goes to SYN_SENT2 all the
-//     same. The dialing end's TCP attempts now also last the whole
-//     window, not the transport's 15 s connect timeout: under CPU load
-//     the SYNs of two refused ends can take longer to cross. In the lab
-//     at load 16-20 (three busy loops beside the test), the first trials
-//     of tcp-reject, tcp-answering and tcp-prohibited failed 1 time in 9
-//     before (dead one way), 3 in 18 with the short handshake alone (no
-//     crossing in 15 s), and 0 in 15 with both (one punched 24.5 s after
-//     the rendezvous; no trial needed a second punched connection). But
-//     in the whole TestLabHolePunch run after them, unloaded, the first
-//     trial of tcp-prohibited formed dead one way unforced, and recovered
-//     no better than the forced ones: so the dead connection itself is
-//     not fixed, only the time it costs (4 s, not the window).
+//     the ICMP ends our attempt but leaves our router's entry for it
+//     (SYN_SENT, 120 s), so the far end's SYN passes that entry whenever
+//     it comes, and must meet a connecting socket (icmpRefused: the next
+//     attempt follows at once). In the gap between two attempts it meets
+//     our listener instead (now and then on a loaded machine; more
+//     often with a 5 ms pause after each ICMP at one end). Seen with conntrack
+//     -E and tcpdump on the lab's routers (nf_conntrack_tcp_be_liberal 0,
+//     as on real routers): the far SYN moves our router's entry to
+//     SYN_SENT2; our listener's SYN-ACK carries a new initial sequence
+//     number (Linux: a hash of the tuple plus a 64 ns clock, so later by
+//     the time since our attempt: 38,119 after 2.4 ms), which conntrack
+//     finds beyond what it tracks for our side and lets pass, translated,
+//     without tracking it; the entry stays in SYN_SENT2, where our ACKs
+//     and data are invalid and leave untranslated, from our private
+//     address. The far end's connection is established and its bytes
+//     reach us, ours never reach it; for the 120 s the entry lasts our
+//     new SYNs leave untranslated too and the far end's are refused by
+//     our router, so punching on found nothing for the rest of the
+//     window (the ends reset such a connection after punchHandshake and
+//     punchSilent, 4 s: 4 first trials of 6 failed with that pause).
+//     Hence deadPunched (net.go): a connection our listener accepts from
+//     an address and port whose TCP punch attempt was refused with an
+//     ICMP in the last 120 s is reset as it is accepted (at most 3 per
+//     target, in case no router of ours tracks it). Our reset answers
+//     the far end's last packet, so conntrack takes it: the entry goes to
+//     CLOSE, our next SYN (the last packet our way a reset) replaces it
+//     with a fresh entry, and the far end, reset, punches on at once
+//     (seen: SYN_SENT, SYN_SENT2, CLOSE, a new SYN_SENT, SYN_RECV,
+//     ESTABLISHED). A far end's reset instead (as after punchHandshake)
+//     left the entry stuck. With the 5 ms pause after each ICMP at the
+//     end that does not dial, tcp-prohibited's first trial failed 4 times
+//     in 6 before, 0 in 18 after (4 listener answers reset, each punched
+//     28 ms to 1.04 s after the rendezvous); unforced, the first trials
+//     of tcp-reject, tcp-answering and tcp-prohibited failed 0 times in 12
+//     unloaded and 0 in 9 beside two busy loops, and in the whole
+//     TestLabHolePunch tcp-prohibited's listener answered once, unforced,
+//     was reset, and the punch formed 11 ms after the rendezvous.
 //
 // IPv4 only: the punch dials from the IPv4 listener.
 //

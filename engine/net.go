@@ -53,6 +53,9 @@ func (e *Engine) acceptFrom(ctx context.Context, ln net.Listener) error {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
+		if e.deadPunched(c) {
+			continue
+		}
 		e.admit(ctx, c, e.handshakes)
 	}
 }
@@ -751,4 +754,33 @@ func (e *Engine) supernodeAnnounceLoop(ctx context.Context) error {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// deadPunched resets c, a connection our listener accepted, and reports
+// true if it is dead one way: it comes from a hole punch target whose SYN
+// met our listener, not a connecting socket, after our router had seen
+// our refused attempt (punchIn.deadOneWay). Our reset is what frees the
+// tuple: the router's entry, stuck in SYN_SENT2, takes a reset that
+// answers the far end's last packet (its ACK), goes to CLOSE, and our
+// next attempt's SYN then opens a fresh entry (seen with conntrack -E on
+// the lab's routers: SYN_SENT, SYN_SENT2, CLOSE, then a new SYN_SENT
+// that reached ESTABLISHED). The far end's connection gets the reset too,
+// and it punches on (dialPunched, openHole). Served instead, the
+// connection carried the far end's bytes only, until one end gave up on
+// it, and the entry let no new attempt through.
+func (e *Engine) deadPunched(c net.Conn) bool {
+	ra, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	ap := ra.AddrPort()
+	if !e.punchIn.deadOneWay(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())) {
+		return false
+	}
+	e.log.Debug("hole punch: the far end's SYN met our listener after our attempt was refused; reset (its answer is dead one way through our router)", "peer", ra.String())
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.Close()
+	return true
 }

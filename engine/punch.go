@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -162,10 +163,12 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 	if !ok {
 		return nil, errors.New("engine: hole punch: no TCP listener")
 	}
+	target, _ := netip.ParseAddrPort(addr) // invalid: DialFrom fails
 	fastUntil := time.Now().Add(punchFast)
 	instant := 0 // attempts followed at once so far (punchPause)
 	for {
 		c, err := e.policy.DialFrom(ctx, network, local, addr, punchDialTimeout)
+		e.noteAttempt(target, err)
 		if err == nil || !retryPunch(err) {
 			return c, err
 		}
@@ -175,6 +178,19 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 			return nil, err
 		case <-time.After(pause):
 		}
+	}
+}
+
+// noteAttempt tells punchIn how a TCP punch attempt toward target
+// ended: a connection forms, or an ICMP refusal leaves our router
+// tracking the attempt's SYN (punchIn.deadOneWay).
+func (e *Engine) noteAttempt(target netip.AddrPort, err error) {
+	target = netip.AddrPortFrom(target.Addr().Unmap(), target.Port())
+	switch {
+	case err == nil:
+		e.punchIn.forgetRefused(target)
+	case icmpRefused(err):
+		e.punchIn.noteRefused(target)
 	}
 }
 
@@ -220,9 +236,10 @@ func retryPunch(err error) bool {
 // router's entry for the attempt in place, tracking that SYN's sequence
 // number: the far end's SYN then passes our router whenever it comes, and
 // must meet a connecting socket, whose SYN-ACK carries the tracked
-// number, not our listener, whose SYN-ACK carries a new one that the far
-// router ignores (it never tracks the connection as set up, and our data
-// never passes it). So the next attempt follows at once: one SYN per
+// number, not our listener, whose SYN-ACK carries a new one that our
+// router lets pass untracked (it never tracks the connection as set up,
+// and our data never passes it; deadPunched resets such a connection).
+// So the next attempt follows at once: one SYN per
 // round trip, for the first punchFast only. In the lab (round trip
 // 0.2 ms, app TestLabHolePunch tcp-prohibited) the punch failed in 3 of 3
 // runs with pauses of 5 ms and 1 ms after the ICMP, and in 1 of 1 with
@@ -283,6 +300,8 @@ func (e *Engine) openHole(ctx context.Context, addr string) {
 // punches again (dialPunched); we punch again too, and a reset, unlike
 // a FIN, leaves no socket holding the listen port's tuple. The second
 // punch does not always form a live connection (see the package doc).
+// (A connection our own listener accepted after our attempt was refused
+// with an ICMP is reset before it is served: deadPunched.)
 var punchSilent = 4 * time.Second // a var for TestOpenHoleResetsSilentConn
 
 // servePunched serves c, a TCP connection a hole punch opened, as an

@@ -27,6 +27,81 @@ type punchIn struct {
 	mu      sync.Mutex
 	wants   map[netip.Addr]chan net.Conn
 	pending map[*pendingConn]struct{}
+	// refused holds, per punch target, when our last TCP attempt toward
+	// it was refused with an ICMP (see deadOneWay).
+	refused map[netip.AddrPort]*refusal
+}
+
+// refusal is a punch target toward which our last TCP attempt was
+// refused with an ICMP.
+type refusal struct {
+	at     time.Time
+	resets int // connections from it our listener accepted and reset since
+}
+
+const (
+	// routerSynSent is how long a router's connection tracking keeps the
+	// entry of a SYN refused with an ICMP (Linux's
+	// nf_conntrack_tcp_timeout_syn_sent).
+	routerSynSent = 120 * time.Second
+	// maxDeadResets bounds the connections from one target that
+	// deadOneWay condemns: past it they are served, in case no router of
+	// ours tracks the tuple (a public host without connection tracking,
+	// where the listener's answer is as good as a connecting socket's).
+	maxDeadResets = 3
+)
+
+// noteRefused records that a TCP punch attempt toward ap was just
+// refused with an ICMP, which leaves our router tracking that attempt's
+// SYN (see deadOneWay).
+func (p *punchIn) noteRefused(ap netip.AddrPort) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.refused == nil {
+		p.refused = make(map[netip.AddrPort]*refusal)
+	}
+	now := time.Now()
+	for k, r := range p.refused {
+		if now.Sub(r.at) > routerSynSent {
+			delete(p.refused, k)
+		}
+	}
+	if r := p.refused[ap]; r != nil {
+		r.at = now
+		return
+	}
+	p.refused[ap] = &refusal{at: now}
+}
+
+// forgetRefused drops ap's record once a punched connection to it formed.
+func (p *punchIn) forgetRefused(ap netip.AddrPort) {
+	p.mu.Lock()
+	delete(p.refused, ap)
+	p.mu.Unlock()
+}
+
+// deadOneWay reports whether a TCP connection our listener just accepted
+// from ap is dead one way, and counts it: a punch attempt of ours toward
+// ap was refused with an ICMP within routerSynSent, so our router still
+// tracks that attempt's SYN, the far end's SYN matched that entry (which
+// goes to SYN_SENT2) and, no connecting socket of ours holding the tuple
+// just then, met our listener. The listener's SYN-ACK carries a new
+// initial sequence number, later by the time since that attempt (Linux:
+// a hash of the tuple plus a 64 ns clock): Linux's conntrack lets it
+// pass as out of window but does not track it, the entry stays in
+// SYN_SENT2, and every later packet of ours (an ACK in SYN_SENT2) is
+// invalid to it and leaves without its address translated, for the 120 s
+// the entry lasts. Seen in the lab with conntrack -E and tcpdump on the
+// routers (app TestLabHolePunch tcp-prohibited).
+func (p *punchIn) deadOneWay(ap netip.AddrPort) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.refused[ap]
+	if r == nil || time.Since(r.at) > routerSynSent || r.resets >= maxDeadResets {
+		return false
+	}
+	r.resets++
+	return true
 }
 
 // pendingConn is an accepted TCP connection waiting for its first byte.
