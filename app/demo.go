@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	fyneapp "fyne.io/fyne/v2/app"
+
 	"github.com/shoalp2p/shoal/engine"
 )
 
@@ -62,7 +64,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	fmt.Fprintln(stderr, "demo: the window is the newcomer; search for e.g. 'jazz', 'bunny' or 'photos'")
-	showWindow(ctx, newcomer, nil, nil)
+	a := fyneapp.NewWithID(appID)
+	showWindow(ctx, a, a.NewWindow("Shoal"), newcomer, nil, nil, startupClock{})
 	return nil
 }
 

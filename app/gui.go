@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/shoalp2p/shoal/assets"
 	"github.com/shoalp2p/shoal/engine"
@@ -37,7 +39,9 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if handed, _, err := toRunning(ctx, c.data, links); handed {
 		return err
 	}
-	e, srv, stop, err := startInstance(ctx, cfg)
+	clock := startupClock{log: cfg.Logger}
+	a, win, in := openGUI(ctx, cfg, clock)
+	e, srv, stop, err := in.e, in.srv, in.stop, in.err
 	if errors.Is(err, engine.ErrDataDirInUse) {
 		// Another start won the folder a moment ago (a browser opening two
 		// links at once): hand over to it once its socket is up.
@@ -49,8 +53,74 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stop()
-	showWindow(ctx, e, srv, links)
+	showWindow(ctx, a, win, e, srv, links, clock)
 	return nil
+}
+
+// loadFonts loads the faces the first frame draws with: the theme's
+// regular text and its bold (buttons, table headers). Fyne loads a face on
+// first use and keeps it; doing it here lets it run beside the driver's
+// start on the main goroutine. Safe from any goroutine: Fyne's font
+// caches are synchronised.
+func loadFonts() {
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+		fyne.MeasureText("Shoal", theme.TextSize(), style)
+	}
+}
+
+// openGUI opens the engine (SQLite, the library, the sockets) while Fyne
+// starts its driver (the first window, not yet shown) and loads the fonts
+// the first frame needs, each on its own goroutine: all three have to be
+// done before the window can be built with the engine's state, and none
+// needs the others. Nothing shows yet, so a start that fails (the folder
+// held by another Shoal, a database that cannot be opened) ends as before,
+// with its one line and no window flashing up.
+func openGUI(ctx context.Context, cfg engine.Config, clock startupClock) (fyne.App, fyne.Window, instance) {
+	opened := make(chan instance, 1)
+	go func() {
+		var in instance
+		in.e, in.srv, in.stop, in.err = startInstance(ctx, cfg)
+		opened <- in
+	}()
+	a := fyneapp.NewWithID(appID)
+	fonts := make(chan struct{})
+	go func() {
+		defer close(fonts)
+		loadFonts()
+	}()
+	win := a.NewWindow("Shoal") // starts the driver (GLFW)
+	<-fonts
+	clock.mark("fyne, window and fonts ready")
+	in := <-opened
+	clock.mark("engine open")
+	return a, win, in
+}
+
+// instance is what startInstance returns, handed over from the goroutine
+// that opens the engine.
+type instance struct {
+	e    *engine.Engine
+	srv  *control.Server
+	stop func()
+	err  error
+}
+
+// started is about when the process started: the main package's
+// initialisation, after the runtime's and the libraries' (a few ms; see
+// GODEBUG=inittrace=1).
+var started = time.Now()
+
+// startupClock logs, at debug level (--log-level debug), how long after
+// the start each step of the GUI's start finished: where the time to the
+// first frame goes.
+type startupClock struct {
+	log *slog.Logger
+}
+
+func (c startupClock) mark(step string) {
+	if c.log != nil {
+		c.log.Debug("startup", "step", step, "after", time.Since(started).Round(100*time.Microsecond))
+	}
 }
 
 // toRunning hands a second start's links to the instance already serving
@@ -97,10 +167,13 @@ func awaitRunning(ctx context.Context, dir string, links []string) (handed bool,
 // closes or ctx ends (Ctrl-C).
 // Links (from the command line) are added once the window is built; srv,
 // when not nil, raises the window at a second start's request.
-func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, links []string) {
-	a := fyneapp.NewWithID(appID)
+func showWindow(ctx context.Context, a fyne.App, win fyne.Window, e *engine.Engine, srv *control.Server, links []string, clock startupClock) {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
-	u := ui.New(a, e)
+	tab := os.Getenv("SHOAL_GUI_TAB")
+	if tab == "" && len(links) > 0 {
+		tab = "transfers" // where Add shows them
+	}
+	u := ui.NewIn(a, win, e, tab)
 	u.SetEventWaiter(ui.GLFWWaiter())
 	if trayhost.Available() {
 		u.EnableTray(fyne.NewStaticResource("tray.png", assets.IconPNG))
@@ -117,7 +190,8 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 	if tab := os.Getenv("SHOAL_GUI_TAB"); tab != "" && !u.ShowTab(tab) {
 		fmt.Fprintf(os.Stderr, "shoal: SHOAL_GUI_TAB=%s: no such tab\n", tab)
 	}
-	a.Lifecycle().SetOnStarted(startIdleProfile)
+	// Show paints the first frame before the loop starts.
+	a.Lifecycle().SetOnStarted(func() { clock.mark("first frame"); startIdleProfile() })
 	a.Lifecycle().SetOnEnteredForeground(func() { u.SetForeground(true) })
 	a.Lifecycle().SetOnExitedForeground(func() { u.SetForeground(false) })
 	uiCtx, cancel := context.WithCancel(ctx)
@@ -130,5 +204,6 @@ func showWindow(ctx context.Context, e *engine.Engine, srv *control.Server, link
 		<-uiCtx.Done()
 		u.Do(u.Quit) // not a.Quit: see ui.UI.Quit
 	}()
+	clock.mark("window built")
 	u.Window().ShowAndRun()
 }

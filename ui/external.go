@@ -27,11 +27,16 @@ func (u *UI) Raise() {
 // "ratio" or "settings") and reports whether there is one of that name.
 // Call it on the Fyne goroutine.
 func (u *UI) ShowTab(name string) bool {
-	items := map[string]*container.TabItem{"search": u.searchItem, "transfers": u.transferItem,
-		"library": u.libraryItem, "ratio": u.ratioItem, "settings": u.settingsItem}
-	it, ok := items[strings.ToLower(name)]
-	if ok {
+	it := u.tabNamed(name)
+	if it != nil {
 		u.tabs.Select(it)
 	}
-	return ok
+	return it != nil
+}
+
+// tabNamed is the tab of that name (see ShowTab), or nil.
+func (u *UI) tabNamed(name string) *container.TabItem {
+	items := map[string]*container.TabItem{"search": u.searchItem, "transfers": u.transferItem,
+		"library": u.libraryItem, "ratio": u.ratioItem, "settings": u.settingsItem}
+	return items[strings.ToLower(name)]
 }

@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/shoalp2p/shoal/assets"
@@ -105,6 +106,7 @@ type UI struct {
 
 	tabs                                                           *container.AppTabs
 	searchItem, transferItem, libraryItem, ratioItem, settingsItem *container.TabItem
+	unplaced                                                       map[*container.TabItem]fyne.CanvasObject // tabs not shown yet: their content (see lazyTab)
 
 	search    *searchTab
 	transfers *transfersTab
@@ -153,12 +155,22 @@ type UI struct {
 	onQuit func()
 }
 
-// New builds the main window (title "Shoal", 1000×650). Call it on the Fyne
-// goroutine; show the window with Window().Show or ShowAndRun.
+// New builds the main window (title "Shoal", 1000×650) on the Search tab.
+// Call it on the Fyne goroutine; show the window with Window().Show or
+// ShowAndRun.
 func New(a fyne.App, eng Engine) *UI {
-	u := &UI{app: a, eng: eng, openURL: a.OpenURL, onQuit: quitDriver(a), wake: make(chan struct{}, 1)}
+	return NewIn(a, a.NewWindow("Shoal"), eng, "")
+}
+
+// NewIn is New in a window the caller made, showing the tab named first
+// (as ShowTab names them; Search if "" or no such tab). The app makes the
+// window while the engine opens, since Fyne's driver starts with the first
+// window, and picks the first tab before the window is built, since only
+// the tab shown is built before the first frame (see lazyTab).
+func NewIn(a fyne.App, win fyne.Window, eng Engine, first string) *UI {
+	u := &UI{app: a, eng: eng, win: win, openURL: a.OpenURL, onQuit: quitDriver(a), wake: make(chan struct{}, 1)}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
-	u.win = a.NewWindow("Shoal")
+	u.win.SetTitle("Shoal")
 	u.win.SetIcon(fyne.NewStaticResource("shoal.png", assets.IconPNG))
 	u.tips = newTipLayer()
 	u.tips.do = u.do
@@ -171,13 +183,17 @@ func New(a fyne.App, eng Engine) *UI {
 	for _, g := range []*gridTable{u.transfers.grid, u.transfers.peers.grid, u.library.grid, u.library.jobs, u.search.grid} {
 		g.pressed = u.sawInput
 	}
-	u.searchItem = container.NewTabItemWithIcon("Search", theme.SearchIcon(), u.search.content)
-	u.transferItem = container.NewTabItemWithIcon("Transfers", theme.DownloadIcon(), u.transfers.content)
-	u.libraryItem = container.NewTabItemWithIcon("Library", theme.StorageIcon(), u.library.content)
-	u.ratioItem = container.NewTabItemWithIcon("Ratio", theme.UploadIcon(), u.ratio.content)
-	u.settingsItem = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content)
+	u.searchItem = u.lazyTab("Search", theme.SearchIcon(), u.search.content)
+	u.transferItem = u.lazyTab("Transfers", theme.DownloadIcon(), u.transfers.content)
+	u.libraryItem = u.lazyTab("Library", theme.StorageIcon(), u.library.content)
+	u.ratioItem = u.lazyTab("Ratio", theme.UploadIcon(), u.ratio.content)
+	u.settingsItem = u.lazyTab("Settings", theme.SettingsIcon(), u.settings.content)
 	u.tabs = container.NewAppTabs(u.searchItem, u.transferItem, u.libraryItem, u.ratioItem, u.settingsItem)
+	if it := u.tabNamed(first); it != nil {
+		u.tabs.Select(it)
+	}
 	u.tabs.OnSelected = u.tabShown
+	u.placeTab(u.tabs.Selected())
 	u.win.SetContent(u.tips.wrap(container.NewBorder(nil, u.status.content, nil, nil, u.tabs)))
 	u.win.SetOnDropped(u.onDropped)
 	u.tray = newTray(u)
@@ -187,10 +203,40 @@ func New(a fyne.App, eng Engine) *UI {
 	return u
 }
 
-// tabShown runs when a tab is selected: widgets of hidden tabs that
-// change on their own (the rate graph) redraw only while shown, and a
-// field the old tab had focused loses the focus (see idleFocus).
+// lazyTab makes a tab item that holds an empty placeholder until it is
+// first shown (placeTab). Fyne measures every tab's content for the
+// window's minimum size, which creates a renderer for each widget and
+// measures each text: done for all five tabs, that was a tenth of a second
+// before the first frame (software renderer, 2 cores), spent on tabs the
+// user may never open.
+func (u *UI) lazyTab(name string, icon fyne.Resource, content fyne.CanvasObject) *container.TabItem {
+	it := container.NewTabItemWithIcon(name, icon, layout.NewSpacer())
+	if u.unplaced == nil {
+		u.unplaced = map[*container.TabItem]fyne.CanvasObject{}
+	}
+	u.unplaced[it] = content
+	return it
+}
+
+// placeTab puts a tab's real content in place of its placeholder, the
+// first time the tab is shown, and reports whether it did.
+func (u *UI) placeTab(it *container.TabItem) bool {
+	content, ok := u.unplaced[it]
+	if ok {
+		it.Content = content
+		delete(u.unplaced, it)
+	}
+	return ok
+}
+
+// tabShown runs when a tab is selected: its content goes in place the
+// first time (see lazyTab), widgets of hidden tabs that change on their
+// own (the rate graph) redraw only while shown, and a field the old tab
+// had focused loses the focus (see idleFocus).
 func (u *UI) tabShown(it *container.TabItem) {
+	if u.placeTab(it) {
+		u.tabs.Refresh()
+	}
 	u.busy()
 	u.ratio.graph.setShown(it == u.ratioItem)
 	u.idleFocus()
