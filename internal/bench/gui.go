@@ -1,14 +1,10 @@
 package bench
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -17,12 +13,12 @@ import (
 // BENCH_GUI_SIZE items (default 1,000; the first of the sizes in smoke
 // mode), under a private Xvfb with Mesa's software renderer (llvmpipe),
 // the window on the Transfers tab (SHOAL_GUI_TAB). Ready is the time from
-// exec until the window's first frame is on the X server: xwininfo finds
-// the window named "Shoal", and xwd reads its pixels every 25 ms until
-// they hold at least guiPaintedColors distinct colours (an unpainted GL
-// window is one colour, black); the figure is late by at most one poll
-// and one xwd run. Then, as for the daemon, CPU over the idle period and
-// RSS, fds and threads at its end.
+// exec until the window's first frame is on the X server: every 25 ms the
+// bench looks for the window named "Shoal" and reads its pixels (xWatch)
+// until they hold at least guiPaintedColors distinct colours (an
+// unpainted GL window is one colour, black); the figure is late by at most
+// one poll and one read. Then, as for the daemon, CPU over the idle period
+// and RSS, fds and threads at its end.
 
 // guiPaintedColors is how many distinct pixel values make a window count
 // as painted: Fyne's window has text, icons and a background.
@@ -33,11 +29,9 @@ const guiPaintedColors = 8
 // empty: one engine, nothing shared, no transfers).
 func benchGUIIdle(t *testing.T, cfg idleConfig, paths []string) idleRow {
 	row := idleRow{client: "Shoal GUI", torrents: len(paths), hashed: -1}
-	for _, tool := range []string{"Xvfb", "xwininfo", "xwd"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			row.note = "n/a: " + tool + " is missing (make deps installs it)"
-			return row
-		}
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		row.note = "n/a: Xvfb is missing (make deps installs it)"
+		return row
 	}
 	data := t.TempDir()
 	if len(paths) > 0 {
@@ -124,75 +118,27 @@ func stopGUI(cmd *exec.Cmd) {
 	}
 }
 
-var shoalWindowLine = regexp.MustCompile(`(?m)^\s*(0x[0-9a-f]+) "Shoal": .* (\d+)x(\d+)\+`)
-
 // waitPainted waits until the window named "Shoal" on display shows a
-// painted frame.
+// painted frame, polling every 25 ms over one X connection (see xWatch).
 func waitPainted(display string, cmd *exec.Cmd, timeout time.Duration) error {
+	x, err := dialX(display)
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", display, err)
+	}
+	defer x.close()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if cmd.ProcessState != nil {
 			return fmt.Errorf("the GUI exited")
 		}
-		if id := shoalWindow(display); id != "" {
-			if n, err := windowColors(display, id); err == nil && n >= guiPaintedColors {
+		if w := x.window("Shoal"); w != 0 {
+			if n, err := x.colors(w); err == nil && n >= guiPaintedColors {
 				return nil
 			}
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
 	return fmt.Errorf("no painted window within %v", timeout)
-}
-
-// shoalWindow is the X id of the largest window named "Shoal", or "".
-func shoalWindow(display string) string {
-	out, err := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
-	if err != nil {
-		return ""
-	}
-	best, area := "", 0
-	for _, m := range shoalWindowLine.FindAllStringSubmatch(string(out), -1) {
-		w, _ := strconv.Atoi(m[2])
-		h, _ := strconv.Atoi(m[3])
-		if w*h > area {
-			best, area = m[1], w*h
-		}
-	}
-	return best
-}
-
-// windowColors counts the distinct pixel values of window id (up to a
-// few hundred), read with xwd.
-func windowColors(display, id string) (int, error) {
-	out, err := exec.Command("xwd", "-display", display, "-id", id, "-silent").Output()
-	if err != nil {
-		return 0, err
-	}
-	pixels, bpp, err := xwdPixels(out)
-	if err != nil {
-		return 0, err
-	}
-	seen := map[string]bool{}
-	for i := 0; i+bpp <= len(pixels) && len(seen) < 256; i += bpp {
-		seen[string(pixels[i:i+bpp])] = true
-	}
-	return len(seen), nil
-}
-
-// xwdPixels returns the pixel bytes of an XWD image and its bytes per
-// pixel (the header is big-endian CARD32s: header size first, bits per
-// pixel the 12th, colour-map entries the 20th).
-func xwdPixels(b []byte) ([]byte, int, error) {
-	if len(b) < 100 {
-		return nil, 0, fmt.Errorf("xwd: %d bytes", len(b))
-	}
-	field := func(i int) int { return int(binary.BigEndian.Uint32(b[4*i:])) }
-	off := field(0) + 12*field(19)
-	bpp := field(11) / 8
-	if off > len(b) || bpp < 1 || bpp > 4 {
-		return nil, 0, fmt.Errorf("xwd: bad header")
-	}
-	return bytes.Clone(b[off:]), bpp, nil
 }
 
 // guiTargets compares a GUI row with the issues' targets. With nothing

@@ -78,24 +78,37 @@ func TestIdleConfigFor(t *testing.T) {
 	}
 }
 
-// TestXWDPixels reads the pixels of a made-up XWD image: a 100-byte
-// header, 2 colour-map entries of 12 bytes, then 4-byte pixels.
-func TestXWDPixels(t *testing.T) {
-	img := make([]byte, 100+2*12+3*4)
-	put := func(i, v int) { binary.BigEndian.PutUint32(img[4*i:], uint32(v)) }
-	put(0, 100) // header size
-	put(11, 32) // bits per pixel
-	put(19, 2)  // colour-map entries
-	copy(img[124:], []byte{1, 2, 3, 4, 1, 2, 3, 4, 9, 9, 9, 9})
-	px, bpp, err := xwdPixels(img)
-	if err != nil || bpp != 4 || len(px) != 12 || px[8] != 9 {
-		t.Fatalf("xwdPixels: %d bytes, %d per pixel, %v", len(px), bpp, err)
+// TestDistinctPixels counts the colours of made-up pixel rows: runs of
+// one value, values met again after others, and the 256 cap.
+func TestDistinctPixels(t *testing.T) {
+	px := func(vals ...uint32) []byte {
+		b := make([]byte, 4*len(vals))
+		for i, v := range vals {
+			binary.LittleEndian.PutUint32(b[4*i:], v)
+		}
+		return b
 	}
-	put(11, 40)
-	if _, _, err := xwdPixels(img); err == nil {
-		t.Error("5 bytes a pixel accepted")
+	cases := []struct {
+		b    []byte
+		bpp  int
+		want int
+	}{
+		{px(0, 0, 0, 0), 4, 1},                    // unpainted: one colour
+		{px(0xffffffff, 0xffffffff), 4, 1},        // the first pixel counts whatever its value
+		{px(1, 1, 2, 2, 1, 3, 2), 4, 3},           // a value met again after others counts once
+		{[]byte{1, 2, 3, 1, 2, 3, 4, 5, 6}, 3, 2}, // 3 bytes a pixel
+		{px(1, 2), 5, 0},                          // no such pixel size
 	}
-	if _, _, err := xwdPixels(img[:50]); err == nil {
-		t.Error("a truncated header accepted")
+	for _, c := range cases {
+		if got := distinctPixels(c.b, c.bpp); got != c.want {
+			t.Errorf("distinctPixels(%v, %d) = %d, want %d", c.b, c.bpp, got, c.want)
+		}
+	}
+	many := make([]uint32, 1000)
+	for i := range many {
+		many[i] = uint32(i)
+	}
+	if got := distinctPixels(px(many...), 4); got != 256 {
+		t.Errorf("1000 colours counted as %d, want the cap of 256", got)
 	}
 }
