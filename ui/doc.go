@@ -23,14 +23,14 @@
 // (lazyTab; the others go in when first shown), since Fyne measures every
 // tab's content for the window's minimum size, and the app opens the
 // engine while Fyne starts its driver and loads the fonts (NewIn takes
-// the window it made). The window, its GL context made and shaders
-// compiled, then maps as soon as a Fyne window holding one button does
-// (0.37 s after exec at load 1 under Xvfb, llvmpipe); what remains, about
-// 0.5 s, is the first paint, mostly llvmpipe compiling code for each kind
-// of object on its first draw and Fyne rasterising each text, a little
-// more of it here (more text, icons, shadows) than for one button. Mesa's
-// shader cache (~/.cache/mesa_shader_cache) makes a second start faster
-// than the first, which is what the bench measures: 0.70 s against 0.85 s.
+// the window it made). Unwatched, at load 1 under Xvfb and llvmpipe, the
+// window is built about 0.17 s after exec and its first frame drawn about
+// 0.5 s later (--log-level debug logs the steps): that is Fyne's Show,
+// creating the GL context, compiling its shaders, and the first paint, in
+// which llvmpipe compiles code for each kind of object on its first draw;
+// a Fyne window holding one button pays most of it too. Mesa's shader
+// cache (~/.cache/mesa_shader_cache) makes a second start faster than the
+// first, which is what the bench measures.
 //
 // Invariants: widgets change only on the Fyne goroutine (through fyne.Do
 // from any other); engine calls run off it, and their errors end in a
