@@ -292,6 +292,13 @@ func newTestUI(t testing.TB) (*UI, *fakeEngine) {
 	queueHops(u)
 	u.tips.manual = true // tests fire tips themselves (waitTip)
 	u.win.Resize(fyne.NewSize(1000, 650))
+	closeAtCleanup(t, u)
+	return u, f
+}
+
+// closeAtCleanup cancels u's searches at the test's end, waits for every
+// goroutine the UI started and closes its window.
+func closeAtCleanup(t testing.TB, u *UI) {
 	t.Cleanup(func() {
 		u.cancel()
 		u.bg.Wait()
@@ -300,7 +307,6 @@ func newTestUI(t testing.TB) (*UI, *fakeEngine) {
 		hopQueues.Delete(u)
 		u.win.Close()
 	})
-	return u, f
 }
 
 // hash makes a recognisable infohash.

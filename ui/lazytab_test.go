@@ -19,14 +19,7 @@ func newTestUIOn(t *testing.T, first string) (*UI, *fakeEngine) {
 	f := newFake()
 	u := NewIn(a, a.NewWindow("made early"), f, first)
 	queueHops(u)
-	t.Cleanup(func() {
-		u.cancel()
-		u.bg.Wait()
-		u.search.streams.Wait()
-		u.poller.Wait()
-		hopQueues.Delete(u)
-		u.win.Close()
-	})
+	closeAtCleanup(t, u)
 	return u, f
 }
 
