@@ -773,8 +773,7 @@ func (e *Engine) deadPunched(c net.Conn) bool {
 	if !ok {
 		return false
 	}
-	ap := ra.AddrPort()
-	if !e.punchIn.deadOneWay(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())) {
+	if !e.punchIn.deadOneWay(ra.AddrPort()) {
 		return false
 	}
 	e.log.Debug("hole punch: the far end's SYN met our listener after our attempt was refused; reset (its answer is dead one way through our router)", "peer", ra.String())

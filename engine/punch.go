@@ -185,7 +185,6 @@ func (e *Engine) dialFromListenPort(ctx context.Context, network, addr string) (
 // ended: a connection forms, or an ICMP refusal leaves our router
 // tracking the attempt's SYN (punchIn.deadOneWay).
 func (e *Engine) noteAttempt(target netip.AddrPort, err error) {
-	target = netip.AddrPortFrom(target.Addr().Unmap(), target.Port())
 	switch {
 	case err == nil:
 		e.punchIn.forgetRefused(target)

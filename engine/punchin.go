@@ -55,6 +55,7 @@ const (
 // refused with an ICMP, which leaves our router tracking that attempt's
 // SYN (see deadOneWay).
 func (p *punchIn) noteRefused(ap netip.AddrPort) {
+	ap = refusalKey(ap)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.refused == nil {
@@ -73,8 +74,16 @@ func (p *punchIn) noteRefused(ap netip.AddrPort) {
 	p.refused[ap] = &refusal{at: now}
 }
 
+// refusalKey is ap as refused is keyed: an IPv4 address the same
+// whether it came as a dialled address or as an accepted connection's
+// IPv4-mapped IPv6 one.
+func refusalKey(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
 // forgetRefused drops ap's record once a punched connection to it formed.
 func (p *punchIn) forgetRefused(ap netip.AddrPort) {
+	ap = refusalKey(ap)
 	p.mu.Lock()
 	delete(p.refused, ap)
 	p.mu.Unlock()
@@ -94,6 +103,7 @@ func (p *punchIn) forgetRefused(ap netip.AddrPort) {
 // the entry lasts. Seen in the lab with conntrack -E and tcpdump on the
 // routers (app TestLabHolePunch tcp-prohibited).
 func (p *punchIn) deadOneWay(ap netip.AddrPort) bool {
+	ap = refusalKey(ap)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := p.refused[ap]

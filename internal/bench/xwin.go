@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/binary"
+	"io"
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
@@ -23,7 +24,7 @@ type xWatch struct {
 
 // dialX connects to display.
 func dialX(display string) (*xWatch, error) {
-	xgb.Logger.SetOutput(devNull{}) // it complains of a missing ~/.Xauthority, which Xvfb does not need
+	xgb.Logger.SetOutput(io.Discard) // it complains of a missing ~/.Xauthority, which Xvfb does not need
 	conn, err := xgb.NewConnDisplay(display)
 	if err != nil {
 		return nil, err
@@ -111,8 +112,3 @@ func distinctPixels(b []byte, bpp int) int {
 	}
 	return len(seen)
 }
-
-// devNull discards what is written to it.
-type devNull struct{}
-
-func (devNull) Write(p []byte) (int, error) { return len(p), nil }
